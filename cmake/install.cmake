@@ -1,0 +1,22 @@
+# Install rules: headers, the library, an exported consentry::consentry target with a version
+# and a config file for find_package(consentry), and a pkg-config file.
+include(CMakePackageConfigHelpers)
+
+install(TARGETS consentry EXPORT consentryTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/consentry DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+set(CONSENTRY_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/consentry)
+install(EXPORT consentryTargets NAMESPACE consentry:: DESTINATION ${CONSENTRY_CMAKE_DIR})
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/consentryConfig.cmake.in
+                              ${PROJECT_BINARY_DIR}/consentryConfig.cmake
+                              INSTALL_DESTINATION ${CONSENTRY_CMAKE_DIR})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/consentryConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/consentryConfig.cmake ${PROJECT_BINARY_DIR}/consentryConfigVersion.cmake
+        DESTINATION ${CONSENTRY_CMAKE_DIR})
+
+configure_file(${PROJECT_SOURCE_DIR}/cmake/consentry.pc.in ${PROJECT_BINARY_DIR}/consentry.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/consentry.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

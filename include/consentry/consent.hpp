@@ -1,0 +1,120 @@
+// consent.hpp: the consent ledger's events and the state derived from them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consentry/time.hpp"
+
+namespace consentry {
+
+/// ConsentAction is what a ledger event records.
+enum class ConsentAction { grant, withdraw, object };
+
+/// parse_consent_action reads "grant", "withdraw" or "object".
+std::optional<ConsentAction> parse_consent_action(std::string_view text);
+/// to_string gives the spelling of a ConsentAction.
+std::string_view to_string(ConsentAction a) noexcept;
+
+/// ConsentEvent is one append-only ledger entry for a (customer, purpose).
+struct ConsentEvent {
+  std::int64_t seq = 0;            ///< ledger order, assigned by the store
+  std::string customer;
+  std::string purpose;
+  ConsentAction action = ConsentAction::grant;
+  timestamp at{};
+  std::string channel;             ///< "web", "phone", "store", ...
+  std::string notice;              ///< reference of the notice shown, e.g. "privacy-2025-03"
+  std::optional<timestamp> expires_at;  ///< grants only: from the purpose's consent_valid_for
+};
+
+/// ConsentStatus is the state of one purpose at one instant.
+enum class ConsentStatus { none, granted, withdrawn, expired, objected };
+
+/// to_string gives the spelling of a ConsentStatus.
+std::string_view to_string(ConsentStatus s) noexcept;
+
+/// ConsentState is a customer's current position per purpose, derived from their ledger: the
+/// last event of each purpose wins; a grant past its expiry counts as expired.
+class ConsentState {
+ public:
+  ConsentState() = default;
+  /// from_history derives the state from events of one customer in ledger order.
+  static ConsentState from_history(const std::vector<ConsentEvent>& events);
+
+  /// apply folds one more event (later than all before it) into the state.
+  void apply(const ConsentEvent& e);
+  /// status gives the state of `purpose` at `now`.
+  ConsentStatus status(std::string_view purpose, timestamp now) const;
+  /// last gives the deciding event of `purpose`, or nullptr when there is none.
+  const ConsentEvent* last(std::string_view purpose) const;
+
+ private:
+  std::map<std::string, ConsentEvent, std::less<>> last_;
+};
+
+// ---- inline definitions (header-only: pure logic) ----
+
+inline std::optional<ConsentAction> parse_consent_action(std::string_view text) {
+  if (text == "grant") return ConsentAction::grant;
+  if (text == "withdraw") return ConsentAction::withdraw;
+  if (text == "object") return ConsentAction::object;
+  return std::nullopt;
+}
+
+inline std::string_view to_string(ConsentAction a) noexcept {
+  switch (a) {
+    case ConsentAction::grant: return "grant";
+    case ConsentAction::withdraw: return "withdraw";
+    case ConsentAction::object: return "object";
+  }
+  return "grant";
+}
+
+inline std::string_view to_string(ConsentStatus s) noexcept {
+  switch (s) {
+    case ConsentStatus::none: return "none";
+    case ConsentStatus::granted: return "granted";
+    case ConsentStatus::withdrawn: return "withdrawn";
+    case ConsentStatus::expired: return "expired";
+    case ConsentStatus::objected: return "objected";
+  }
+  return "none";
+}
+
+inline ConsentState ConsentState::from_history(const std::vector<ConsentEvent>& events) {
+  ConsentState s;
+  for (const auto& e : events) s.apply(e);
+  return s;
+}
+
+inline void ConsentState::apply(const ConsentEvent& e) {
+  auto it = last_.find(e.purpose);
+  if (it == last_.end())
+    last_.emplace(e.purpose, e);
+  else
+    it->second = e;
+}
+
+inline const ConsentEvent* ConsentState::last(std::string_view purpose) const {
+  auto it = last_.find(purpose);
+  return it == last_.end() ? nullptr : &it->second;
+}
+
+inline ConsentStatus ConsentState::status(std::string_view purpose, timestamp now) const {
+  const ConsentEvent* e = last(purpose);
+  if (!e) return ConsentStatus::none;
+  switch (e->action) {
+    case ConsentAction::grant:
+      return (e->expires_at && *e->expires_at <= now) ? ConsentStatus::expired : ConsentStatus::granted;
+    case ConsentAction::withdraw: return ConsentStatus::withdrawn;
+    case ConsentAction::object: return ConsentStatus::objected;
+  }
+  return ConsentStatus::none;
+}
+
+}  // namespace consentry

@@ -1,0 +1,68 @@
+// decision.hpp: decide(), the pure function that allows a field in a form or denies it.
+#pragma once
+
+#include <string_view>
+
+#include "consentry/consent.hpp"
+#include "consentry/form.hpp"
+#include "consentry/policy.hpp"
+#include "consentry/result.hpp"
+#include "consentry/time.hpp"
+
+namespace consentry {
+
+/// Decision is allow(form) or deny(reason).
+struct Decision {
+  bool allowed = false;
+  Form form{};
+  deny_reason reason = deny_reason::none;
+
+  static Decision allow(Form f) noexcept { return {true, f, deny_reason::none}; }
+  static Decision deny(deny_reason r) noexcept { return {false, Form{}, r}; }
+};
+
+/// basis_allows applies a purpose's lawful basis to the customer's position on it: consent needs
+/// a live grant; legitimate interest and public task allow unless the customer objected
+/// (Art. 21); contract, legal obligation and vital interest allow what the policy lists.
+inline Decision basis_allows(Basis basis, ConsentStatus status, Form form) noexcept {
+  switch (basis) {
+    case Basis::consent:
+      switch (status) {
+        case ConsentStatus::granted: return Decision::allow(form);
+        case ConsentStatus::none: return Decision::deny(deny_reason::no_consent);
+        case ConsentStatus::withdrawn: return Decision::deny(deny_reason::withdrawn);
+        case ConsentStatus::expired: return Decision::deny(deny_reason::expired);
+        case ConsentStatus::objected: return Decision::deny(deny_reason::objected);
+      }
+      return Decision::deny(deny_reason::no_consent);
+    case Basis::legitimate_interest:
+    case Basis::public_task:
+      return status == ConsentStatus::objected ? Decision::deny(deny_reason::objected)
+                                               : Decision::allow(form);
+    case Basis::contract:
+    case Basis::legal_obligation:
+    case Basis::vital_interest: return Decision::allow(form);
+  }
+  return Decision::deny(deny_reason::no_consent);
+}
+
+/// decide says whether `accessor`, acting for `purpose`, may read `field` of the customer whose
+/// consent position is `state`, at `now`, and in which form. Purposes match exactly. Pure: it
+/// reads nothing but its arguments. Denies by default, in this order: unknown purpose, accessor
+/// not registered for it, unknown field, no form for the purpose, inferred field without a live
+/// profiling consent, then the purpose's basis.
+inline Decision decide(const Policy& policy, const ConsentState& state, std::string_view accessor,
+                       std::string_view purpose, std::string_view field, timestamp now) {
+  const Purpose* p = policy.purpose(purpose);
+  if (!p) return Decision::deny(deny_reason::unknown_purpose);
+  if (!policy.accessor_may_use(accessor, purpose)) return Decision::deny(deny_reason::accessor_not_registered);
+  const FieldSpec* f = policy.field(field);
+  if (!f) return Decision::deny(deny_reason::unknown_field);
+  const Form* form = f->form_for(purpose);
+  if (!form) return Decision::deny(deny_reason::purpose_not_allowed_for_field);
+  if (f->is_inferred() && state.status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
+    return Decision::deny(deny_reason::inference_needs_profiling);
+  return basis_allows(p->basis, state.status(purpose, now), *form);
+}
+
+}  // namespace consentry

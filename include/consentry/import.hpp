@@ -1,0 +1,30 @@
+// import.hpp: reading customer records from JSON Lines and CSV files.
+#pragma once
+
+#include <istream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consentry/result.hpp"
+#include "consentry/vault.hpp"
+
+namespace consentry {
+
+/// ImportFormat is the file format of an import.
+enum class ImportFormat { jsonl, csv };
+
+/// parse_import_format reads "jsonl" or "csv".
+std::optional<ImportFormat> parse_import_format(std::string_view text);
+
+/// parse_records reads every record of `in`. JSON Lines: one object per line,
+/// {"id": "C-1", "source": "web", "collected_at": "2025-05-01T10:00:00Z", "fields": {...}}, with
+/// string, number or boolean values; blank lines are skipped. CSV (RFC 4180): a header naming
+/// "id", optional "source" and "collected_at", then field columns; an empty cell sets nothing.
+/// `default_source` fills records that name none. Returns errc::bad_input naming `origin` and
+/// the line ("customers.csv:7: ...") on the first malformed line; the message never quotes a value.
+result<std::vector<Record>> parse_records(std::istream& in, ImportFormat format, std::string_view origin,
+                                          std::string_view default_source = "");
+
+}  // namespace consentry

@@ -1,0 +1,117 @@
+// store.hpp: the Store interface (sealed records, key rows, the consent ledger, metadata) and
+// its implementations: SQLite (the embedded default) and memory (tests).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consentry/bytes.hpp"
+#include "consentry/consent.hpp"
+#include "consentry/result.hpp"
+#include "consentry/time.hpp"
+
+namespace consentry {
+
+/// StoredField is one sealed value and its metadata (the metadata is not secret).
+struct StoredField {
+  std::string customer;
+  std::string field;
+  bytes sealed;                 ///< nonce | ciphertext | tag
+  std::string source;           ///< where the value came from ("web-signup", "credit-bureau")
+  timestamp collected_at{};
+};
+
+/// StoredKey is a customer's data key wrapped under master key `version`.
+struct StoredKey {
+  std::string customer;
+  std::uint32_t version = 1;
+  bytes wrapped;
+};
+
+/// Store keeps sealed data; it never sees a key or a plaintext value. Implementations are not
+/// thread-safe: one Store per thread, or external locking. Every call returns errc::io when the
+/// backend fails.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// begin starts a write transaction; commit makes it durable; rollback discards it.
+  /// Transactions do not nest: begin inside a transaction is errc::internal.
+  virtual result<void> begin() = 0;
+  virtual result<void> commit() = 0;
+  virtual result<void> rollback() = 0;
+
+  /// get_meta returns a metadata value, nullopt when absent; put_meta inserts or replaces it.
+  virtual result<std::optional<bytes>> get_meta(std::string_view key) = 0;
+  virtual result<void> put_meta(std::string_view key, byte_view value) = 0;
+
+  /// get_key returns a customer's wrapped data key, nullopt when they have none.
+  virtual result<std::optional<StoredKey>> get_key(std::string_view customer) = 0;
+  /// put_key inserts or replaces a customer's wrapped data key.
+  virtual result<void> put_key(const StoredKey& key) = 0;
+
+  /// get_field returns one sealed value, nullopt when absent.
+  virtual result<std::optional<StoredField>> get_field(std::string_view customer, std::string_view field) = 0;
+  /// get_fields returns all sealed values of a customer, ordered by field name.
+  virtual result<std::vector<StoredField>> get_fields(std::string_view customer) = 0;
+  /// put_field inserts or replaces one sealed value.
+  virtual result<void> put_field(const StoredField& f) = 0;
+
+  /// append_consent adds an event to the ledger and returns it with its seq assigned. The
+  /// ledger is append-only: no call changes or removes an event.
+  virtual result<ConsentEvent> append_consent(const ConsentEvent& e) = 0;
+  /// consent_history returns a customer's events in ledger order.
+  virtual result<std::vector<ConsentEvent>> consent_history(std::string_view customer) = 0;
+
+  /// customers lists, sorted, every customer with a data key.
+  virtual result<std::vector<std::string>> customers() = 0;
+  /// knows is true when the customer has a data key or any consent event.
+  virtual result<bool> knows(std::string_view customer) = 0;
+};
+
+/// Transaction begins on Transaction::start and rolls back on destruction unless committed.
+class Transaction {
+ public:
+  /// start begins a transaction on `store`; the store must outlive the Transaction.
+  static result<Transaction> start(Store& store);
+  Transaction(Transaction&& o) noexcept : store_(o.store_) { o.store_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  ~Transaction() {
+    if (store_) (void)store_->rollback();
+  }
+  /// commit makes the transaction durable; after it the destructor does nothing.
+  result<void> commit() {
+    Store* s = store_;
+    store_ = nullptr;
+    return s ? s->commit() : make_error(errc::internal, "transaction already finished");
+  }
+
+ private:
+  explicit Transaction(Store& s) : store_(&s) {}
+  Store* store_;
+};
+
+inline result<Transaction> Transaction::start(Store& store) {
+  CONSENTRY_TRY(store.begin());
+  return Transaction(store);
+}
+
+/// StoreMode says whether opening a store may create it.
+enum class StoreMode { create, open };
+
+/// open_sqlite_store opens an SQLite vault file (WAL, secure_delete=ON, foreign keys, prepared
+/// statements). StoreMode::create refuses an existing file (errc::already_exists);
+/// StoreMode::open refuses a missing one (errc::not_found) and a file that is not a vault
+/// (errc::bad_input).
+result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& file, StoreMode mode);
+
+/// make_memory_store makes an empty in-memory store (for tests); transactions roll back for real.
+std::unique_ptr<Store> make_memory_store();
+
+}  // namespace consentry

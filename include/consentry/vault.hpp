@@ -1,0 +1,158 @@
+// vault.hpp: Vault, Accessor and View, the façade a CRM feature reads customer data through.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "consentry/consent.hpp"
+#include "consentry/form.hpp"
+#include "consentry/keyring.hpp"
+#include "consentry/policy.hpp"
+#include "consentry/result.hpp"
+#include "consentry/store.hpp"
+#include "consentry/time.hpp"
+
+namespace consentry {
+
+/// VaultOptions tune a vault. `kdf` matters only when creating; `clock` lets tests move time.
+struct VaultOptions {
+  KdfStrength kdf = KdfStrength::interactive;
+  std::function<timestamp()> clock;  ///< empty = the system clock
+  std::size_t key_cache_size = 4096; ///< unwrapped data keys kept, wiped when evicted
+};
+
+/// FieldValue is a field as revealed to a purpose: the value in the form the policy gives.
+struct FieldValue {
+  std::string field;
+  std::string value;  ///< already transformed (masked, generalised, ...); "" for redact
+  Form form;
+};
+
+/// Record is one customer's values to write, as read from an import line.
+struct Record {
+  std::string customer;
+  std::string source;                      ///< empty = "import"
+  std::optional<timestamp> collected_at;   ///< empty = now
+  std::vector<std::pair<std::string, std::string>> fields;  ///< field name -> value text
+  std::size_t line = 0;                    ///< 1-based line in its file, 0 when not from a file
+};
+
+/// ConsentDetails describe how a consent event was given.
+struct ConsentDetails {
+  std::string channel;              ///< "web", "phone", "store", "cli", ...
+  std::string notice;               ///< the privacy notice shown
+  std::optional<timestamp> at;      ///< empty = now
+};
+
+class Accessor;
+class View;
+
+/// Vault is an open vault: policy, keyring and store. Movable, not copyable, not thread-safe.
+/// Accessors and views borrow it and must not outlive it.
+class Vault {
+ public:
+  /// create makes a new SQLite vault at `file` with `policy` and a master key sealed under
+  /// `passphrase`. errc::already_exists if the file exists.
+  static result<Vault> create(const std::filesystem::path& file, const Policy& policy,
+                              std::string_view passphrase, VaultOptions options = {});
+  /// open opens an existing SQLite vault. errc::not_found without the file, errc::integrity for a
+  /// wrong passphrase (nothing is written either way).
+  static result<Vault> open(const std::filesystem::path& file, std::string_view passphrase,
+                            VaultOptions options = {});
+  /// create_in and open_in do the same on a store the caller made (e.g. make_memory_store()).
+  static result<Vault> create_in(std::unique_ptr<Store> store, const Policy& policy,
+                                 std::string_view passphrase, VaultOptions options = {});
+  static result<Vault> open_in(std::unique_ptr<Store> store, std::string_view passphrase,
+                               VaultOptions options = {});
+
+  Vault(Vault&&) noexcept;
+  Vault& operator=(Vault&&) noexcept;
+  ~Vault();
+
+  /// policy is the policy the vault was created with.
+  const Policy& policy() const;
+
+  /// accessor returns the accessor `id` declared in the policy; errc::not_found otherwise.
+  result<Accessor> accessor(std::string_view id) const;
+
+  /// put writes one value. errc::bad_input for a field the policy does not declare or a value
+  /// that does not fit its type; errc::denied (source_not_permitted, inference_needs_profiling)
+  /// for a source the field does not accept or an inferred field without profiling consent.
+  result<void> put(std::string_view customer, std::string_view field, std::string_view value,
+                   std::string_view source = "", std::optional<timestamp> collected_at = {});
+  /// write validates every record, then writes all of them in one transaction, or none.
+  /// Messages name `origin` and the record's line ("customers.jsonl:12: field 'email': ...").
+  result<void> write(const std::vector<Record>& records, std::string_view origin = "");
+
+  /// record_consent appends a grant, withdraw or object event. Grants get an expiry from the
+  /// purpose's consent_valid_for. errc::bad_input for an unknown purpose, for grant or withdraw
+  /// on a purpose that does not rest on consent, and for object on one that cannot be objected
+  /// to (only legitimate interest and public task can).
+  result<ConsentEvent> record_consent(std::string_view customer, std::string_view purpose,
+                                      ConsentAction action, const ConsentDetails& details = {});
+  /// consent_history returns the customer's ledger, oldest first.
+  result<std::vector<ConsentEvent>> consent_history(std::string_view customer) const;
+  /// consent_state derives the customer's current position from the ledger.
+  result<ConsentState> consent_state(std::string_view customer) const;
+
+  /// contains is true when the vault holds data or consent events for the customer.
+  result<bool> contains(std::string_view customer) const;
+  /// customers lists, sorted, the customers with data in the vault.
+  result<std::vector<std::string>> customers() const;
+
+  /// now is the vault's clock (VaultOptions::clock, or the system clock).
+  timestamp now() const;
+
+ private:
+  friend class Accessor;
+  friend class View;
+  struct Impl;
+  explicit Vault(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Accessor is a CRM feature acting under its policy registration.
+class Accessor {
+ public:
+  /// id is the accessor's policy id.
+  const std::string& id() const noexcept { return id_; }
+  /// view opens `customer` for `purpose`. errc::denied (accessor_not_registered) when the policy
+  /// does not register this accessor for the purpose, (unknown_purpose) for an undeclared one.
+  result<View> view(std::string_view customer, std::string_view purpose) const;
+
+ private:
+  friend class Vault;
+  Accessor(const Vault::Impl* vault, std::string id) : vault_(vault), id_(std::move(id)) {}
+  const Vault::Impl* vault_;
+  std::string id_;
+};
+
+/// View reads one customer's fields for one purpose as one accessor. Every get() decides
+/// again with the ledger as it is now, so a withdrawal committed before a read denies that read.
+class View {
+ public:
+  /// get returns the field in the form the policy gives this purpose. errc::denied with the
+  /// reason when refused (nothing is decrypted then); errc::not_found when the customer has no
+  /// value for the field; errc::integrity when the stored value or key fails authentication.
+  result<FieldValue> get(std::string_view field) const;
+
+  const std::string& customer() const noexcept { return customer_; }
+  const std::string& purpose() const noexcept { return purpose_; }
+  const std::string& accessor() const noexcept { return accessor_; }
+
+ private:
+  friend class Accessor;
+  View(const Vault::Impl* vault, std::string accessor, std::string customer, std::string purpose)
+      : vault_(vault), accessor_(std::move(accessor)), customer_(std::move(customer)), purpose_(std::move(purpose)) {}
+  const Vault::Impl* vault_;
+  std::string accessor_, customer_, purpose_;
+};
+
+}  // namespace consentry
