@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs the Debian 12 packages consentry builds and tests with.
+# Idempotent: when every package is already installed it does nothing and prints one line.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libsodium-dev libssl-dev libsqlite3-dev nlohmann-json3-dev
+  libcli11-dev doctest-dev
+  python3 python3-jsonschema
+  # The PostgreSQL store, the Python module and the benchmarks.
+  libpq-dev pybind11-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install-deps: missing packages (${missing[*]}); run as root or install sudo" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

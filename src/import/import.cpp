@@ -1,0 +1,199 @@
+// import.cpp: JSON Lines and CSV records for Vault::write. Messages name the file and line and
+// describe the problem without quoting the value.
+#include "consentry/import.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace consentry {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t kMaxLineBytes = 1 << 20;
+
+error bad(std::string_view origin, std::size_t line, const std::string& what) {
+  return make_error(errc::bad_input, std::string(origin) + ":" + std::to_string(line) + ": " + what);
+}
+
+result<std::optional<timestamp>> read_time(std::string_view origin, std::size_t line, std::string_view text) {
+  if (text.empty()) return std::optional<timestamp>{};
+  auto t = parse_timestamp(text);
+  if (!t) return bad(origin, line, "collected_at is not an ISO 8601 time (2025-05-01T10:00:00Z)");
+  return std::optional<timestamp>{*t};
+}
+
+// value_text gives a JSON scalar as the text the field types read; nullopt for null.
+result<std::optional<std::string>> value_text(std::string_view origin, std::size_t line, const std::string& field,
+                                              const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return std::optional<std::string>{};
+    case json::value_t::string: return std::optional<std::string>{v.get<std::string>()};
+    case json::value_t::boolean: return std::optional<std::string>{v.get<bool>() ? "true" : "false"};
+    case json::value_t::number_integer: return std::optional<std::string>{std::to_string(v.get<std::int64_t>())};
+    case json::value_t::number_unsigned: return std::optional<std::string>{std::to_string(v.get<std::uint64_t>())};
+    case json::value_t::number_float:
+      return bad(origin, line, "$.fields." + field + ": a fractional number fits no field type; quote it as a string");
+    default: return bad(origin, line, "$.fields." + field + ": must be a string, number, boolean or null");
+  }
+}
+
+result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origin, std::string_view default_source) {
+  std::vector<Record> out;
+  std::string text;
+  std::size_t line = 0;
+  while (std::getline(in, text)) {
+    ++line;
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (text.find_first_not_of(" \t") == std::string::npos) continue;
+    if (text.size() > kMaxLineBytes) return bad(origin, line, "line longer than 1 MiB");
+    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return bad(origin, line, "not valid JSON");
+    if (!j.is_object()) return bad(origin, line, "$: must be an object");
+    Record r;
+    r.line = line;
+    r.source = std::string(default_source);
+    bool has_fields = false;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const std::string& key = it.key();
+      const json& v = it.value();
+      if (key == "id") {
+        if (!v.is_string()) return bad(origin, line, "$.id: must be a string");
+        r.customer = v.get<std::string>();
+      } else if (key == "source") {
+        if (!v.is_string()) return bad(origin, line, "$.source: must be a string");
+        r.source = v.get<std::string>();
+      } else if (key == "collected_at") {
+        if (!v.is_string()) return bad(origin, line, "$.collected_at: must be a string");
+        auto t = read_time(origin, line, v.get<std::string>());
+        if (!t) return std::move(t).err();
+        r.collected_at = *t;
+      } else if (key == "fields") {
+        if (!v.is_object()) return bad(origin, line, "$.fields: must be an object");
+        has_fields = true;
+        for (auto f = v.begin(); f != v.end(); ++f) {
+          auto value = value_text(origin, line, f.key(), f.value());
+          if (!value) return std::move(value).err();
+          if (*value) r.fields.emplace_back(f.key(), std::move(**value));
+        }
+      } else {
+        return bad(origin, line, "$." + key + ": unknown key (expected id, source, collected_at, fields)");
+      }
+    }
+    if (r.customer.empty()) return bad(origin, line, "$.id: missing or empty");
+    if (!has_fields) return bad(origin, line, "$.fields: missing");
+    out.push_back(std::move(r));
+  }
+  if (in.bad()) return make_error(errc::io, std::string(origin) + ": read failed");
+  return out;
+}
+
+// read_csv_row reads one RFC 4180 row (quoted cells may hold commas, quotes and newlines).
+// Returns false at end of input. `line` advances by the lines the row spans.
+result<bool> read_csv_row(std::istream& in, std::string_view origin, std::size_t& line,
+                          std::vector<std::string>& cells) {
+  cells.clear();
+  int c = in.get();
+  if (c == EOF) return false;
+  ++line;
+  const std::size_t start = line;
+  std::string cell;
+  bool quoted = false, was_quoted = false;
+  std::size_t bytes_read = 0;
+  for (;; c = in.get()) {
+    if (++bytes_read > kMaxLineBytes) return bad(origin, start, "row longer than 1 MiB");
+    if (quoted) {
+      if (c == EOF) return bad(origin, start, "unterminated quoted cell");
+      if (c == '"') {
+        if (in.peek() == '"') {
+          in.get();
+          cell.push_back('"');
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        cell.push_back(static_cast<char>(c));
+      }
+      continue;
+    }
+    if (c == '"') {
+      if (!cell.empty() || was_quoted) return bad(origin, start, "a quote inside an unquoted cell");
+      quoted = was_quoted = true;
+    } else if (c == ',') {
+      cells.push_back(std::move(cell));
+      cell.clear();
+      was_quoted = false;
+    } else if (c == '\r' && in.peek() == '\n') {
+      continue;
+    } else if (c == '\n' || c == EOF) {
+      cells.push_back(std::move(cell));
+      return true;
+    } else {
+      if (was_quoted) return bad(origin, start, "text after a closing quote");
+      cell.push_back(static_cast<char>(c));
+    }
+  }
+}
+
+result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin, std::string_view default_source) {
+  std::vector<Record> out;
+  std::vector<std::string> header, cells;
+  std::size_t line = 0;
+  auto got = read_csv_row(in, origin, line, header);
+  if (!got) return std::move(got).err();
+  if (!*got) return bad(origin, 1, "empty file: expected a header row");
+  int id_col = -1, source_col = -1, time_col = -1;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    const std::string& name = header[i];
+    if (name.empty()) return bad(origin, 1, "column " + std::to_string(i + 1) + " has no name");
+    if (!seen.insert(name).second) return bad(origin, 1, "column '" + name + "' appears twice");
+    if (name == "id") id_col = static_cast<int>(i);
+    if (name == "source") source_col = static_cast<int>(i);
+    if (name == "collected_at") time_col = static_cast<int>(i);
+  }
+  if (id_col < 0) return bad(origin, 1, "the header has no 'id' column");
+  for (;;) {
+    got = read_csv_row(in, origin, line, cells);
+    if (!got) return std::move(got).err();
+    if (!*got) break;
+    if (cells.size() == 1 && cells[0].empty()) continue;  // blank line
+    if (cells.size() != header.size())
+      return bad(origin, line, "expected " + std::to_string(header.size()) + " cells, found " + std::to_string(cells.size()));
+    Record r;
+    r.line = line;
+    r.customer = cells[id_col];
+    if (r.customer.empty()) return bad(origin, line, "the id cell is empty");
+    r.source = source_col >= 0 && !cells[source_col].empty() ? cells[source_col] : std::string(default_source);
+    if (time_col >= 0) {
+      auto t = read_time(origin, line, cells[time_col]);
+      if (!t) return std::move(t).err();
+      r.collected_at = *t;
+    }
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (static_cast<int>(i) == id_col || static_cast<int>(i) == source_col || static_cast<int>(i) == time_col) continue;
+      if (!cells[i].empty()) r.fields.emplace_back(header[i], std::move(cells[i]));
+    }
+    out.push_back(std::move(r));
+  }
+  if (in.bad()) return make_error(errc::io, std::string(origin) + ": read failed");
+  return out;
+}
+
+}  // namespace
+
+std::optional<ImportFormat> parse_import_format(std::string_view text) {
+  if (text == "jsonl") return ImportFormat::jsonl;
+  if (text == "csv") return ImportFormat::csv;
+  return std::nullopt;
+}
+
+result<std::vector<Record>> parse_records(std::istream& in, ImportFormat format, std::string_view origin,
+                                          std::string_view default_source) {
+  return format == ImportFormat::jsonl ? parse_jsonl(in, origin, default_source)
+                                       : parse_csv(in, origin, default_source);
+}
+
+}  // namespace consentry
