@@ -8,7 +8,7 @@
 //   ~40% grant marketing.email, and a quarter of those withdraw it again later;
 //   ~10% grant profiling;
 //   ~5%  object to analytics (legitimate interest, so an objection is what stops it).
-// It prints how many events of each kind it recorded and one example customer of each kind.
+// It prints, per kind, how many customers it recorded and one of them ("e.g. C-1004").
 
 #include <charconv>
 #include <cstdint>
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   auto customers = vault->customers();
   if (!customers) return fail("cannot list customers", customers.err());
 
-  // The events are dated in the past, one day apart, so that the ledger reads in order.
+  // The events are dated in the past, withdrawals after grants, so that the ledger reads in order.
   const consentry::timestamp granted_at = vault->now() - std::chrono::days(30);
   const consentry::timestamp withdrawn_at = granted_at + std::chrono::days(10);
 
@@ -131,10 +131,9 @@ int main(int argc, char** argv) {
   }
 
   std::cout << "consent events for " << customers->size() << " customers:\n";
-  for (const auto& [kind, n] : counts)
-    std::cout << "  " << std::left << std::setw(28) << kind << std::right << std::setw(6) << n << '\n';
-  std::cout << "examples:";
-  for (const auto& [kind, customer] : examples) std::cout << "  " << kind << " = " << customer << ';';
-  std::cout << '\n';
+  for (const auto& [kind, n] : counts) {
+    std::cout << "  " << std::left << std::setw(28) << kind << std::right << std::setw(6) << n
+              << "   e.g. " << examples[kind] << '\n';
+  }
   return 0;
 }

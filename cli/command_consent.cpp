@@ -1,0 +1,151 @@
+// command_consent.cpp: `consentry consent grant|withdraw|object|show`: the consent ledger.
+#include <iostream>
+#include <memory>
+
+#include "consentry/consent.hpp"
+#include "options.hpp"
+
+namespace consentry::cli {
+
+namespace {
+
+struct EventOptions {
+  std::string customer;
+  std::string purpose;
+  std::string channel = "cli";
+  std::string notice;
+};
+
+struct ShowOptions {
+  std::string customer;
+  bool json = false;
+};
+
+/// past_tense gives what the confirmation says was done.
+std::string_view past_tense(ConsentAction action) {
+  switch (action) {
+    case ConsentAction::grant: return "granted";
+    case ConsentAction::withdraw: return "withdrew";
+    case ConsentAction::object: return "objected to";
+  }
+  return "recorded";
+}
+
+int run_event(const GlobalOptions& global, ConsentAction action, const EventOptions& options) {
+  Vault vault = open_vault(global);
+  ConsentDetails details;
+  details.channel = options.channel;
+  details.notice = options.notice;
+  ConsentEvent event = unwrap(vault.record_consent(options.customer, options.purpose, action, details));
+  std::cout << past_tense(action) << ' ' << event.purpose << " for " << event.customer;
+  if (event.expires_at) std::cout << " (expires " << format_timestamp(*event.expires_at) << ")";
+  std::cout << '\n';
+  return kExitOk;
+}
+
+std::string expiry_of(const ConsentState& state, std::string_view purpose) {
+  const ConsentEvent* last = state.last(purpose);
+  if (!last || last->action != ConsentAction::grant || !last->expires_at) return "";
+  return format_timestamp(*last->expires_at);
+}
+
+void print_json_state(const Vault& vault, const std::string& customer, const ConsentState& state,
+                      const std::vector<ConsentEvent>& history) {
+  nlohmann::ordered_json purposes = nlohmann::ordered_json::object();
+  for (const Purpose& p : vault.policy().purposes()) {
+    nlohmann::ordered_json entry;
+    entry["basis"] = to_string(p.basis);
+    entry["status"] = to_string(state.status(p.id, vault.now()));
+    if (std::string expiry = expiry_of(state, p.id); !expiry.empty()) entry["expires_at"] = expiry;
+    purposes[p.id] = std::move(entry);
+  }
+  nlohmann::ordered_json events = nlohmann::ordered_json::array();
+  for (const ConsentEvent& e : history) {
+    nlohmann::ordered_json entry;
+    entry["seq"] = e.seq;
+    entry["at"] = format_timestamp(e.at);
+    entry["action"] = to_string(e.action);
+    entry["purpose"] = e.purpose;
+    entry["channel"] = e.channel;
+    entry["notice"] = e.notice;
+    if (e.expires_at) entry["expires_at"] = format_timestamp(*e.expires_at);
+    events.push_back(std::move(entry));
+  }
+  nlohmann::ordered_json out;
+  out["customer"] = customer;
+  out["purposes"] = std::move(purposes);
+  out["history"] = std::move(events);
+  print_json(out);
+}
+
+void print_human_state(const Vault& vault, const std::string& customer, const ConsentState& state,
+                       const std::vector<ConsentEvent>& history) {
+  std::cout << "consent of " << customer << ":\n";
+  Table current("  ");
+  current.add({"PURPOSE", "BASIS", "STATUS", "EXPIRES"});
+  for (const Purpose& p : vault.policy().purposes()) {
+    std::string expiry = expiry_of(state, p.id);
+    current.add({p.id, std::string(to_string(p.basis)), std::string(to_string(state.status(p.id, vault.now()))),
+                 expiry.empty() ? "-" : expiry});
+  }
+  current.print(std::cout);
+
+  std::cout << "\nhistory:\n";
+  if (history.empty()) {
+    std::cout << "  (no consent events)\n";
+    return;
+  }
+  Table events("  ");
+  events.add({"SEQ", "TIME", "ACTION", "PURPOSE", "CHANNEL", "NOTICE"});
+  for (const ConsentEvent& e : history) {
+    events.add({std::to_string(e.seq), format_timestamp(e.at), std::string(to_string(e.action)), e.purpose,
+                e.channel.empty() ? "-" : e.channel, e.notice.empty() ? "-" : e.notice});
+  }
+  events.print(std::cout);
+}
+
+int run_show(const GlobalOptions& global, const ShowOptions& options) {
+  Vault vault = open_vault(global);
+  if (!unwrap(vault.contains(options.customer))) fail(errc::not_found, "unknown customer " + options.customer);
+  std::vector<ConsentEvent> history = unwrap(vault.consent_history(options.customer));
+  ConsentState state = unwrap(vault.consent_state(options.customer));
+  if (options.json) {
+    print_json_state(vault, options.customer, state, history);
+  } else {
+    print_human_state(vault, options.customer, state, history);
+  }
+  return kExitOk;
+}
+
+void add_event_command(CLI::App& consent, const GlobalOptions& global, Commands& commands, ConsentAction action,
+                       const char* description) {
+  auto options = std::make_shared<EventOptions>();
+  CLI::App* app = consent.add_subcommand(std::string(to_string(action)), description);
+  app->add_option("CUSTOMER", options->customer, "The customer id")->required();
+  app->add_option("PURPOSE", options->purpose, "The purpose id")->required();
+  app->add_option("--channel", options->channel, "How the customer told you (web, phone, store, ...)")
+      ->capture_default_str();
+  app->add_option("--notice", options->notice, "Reference of the privacy notice shown");
+  commands.push_back({app, [&global, action, options] { return run_event(global, action, *options); }});
+}
+
+}  // namespace
+
+void add_consent_commands(CLI::App& root, const GlobalOptions& global, Commands& commands) {
+  CLI::App* consent = root.add_subcommand("consent", "Record or show consent");
+  consent->require_subcommand(1);
+  consent->fallthrough();
+  add_event_command(*consent, global, commands, ConsentAction::grant, "Record that the customer consents");
+  add_event_command(*consent, global, commands, ConsentAction::withdraw,
+                    "Record that the customer withdraws consent");
+  add_event_command(*consent, global, commands, ConsentAction::object,
+                    "Record that the customer objects (legitimate interest, public task)");
+
+  auto show = std::make_shared<ShowOptions>();
+  CLI::App* show_app = consent->add_subcommand("show", "Show current consent and its full history");
+  show_app->add_option("CUSTOMER", show->customer, "The customer id")->required();
+  show_app->add_flag("--json", show->json, "Print JSON");
+  commands.push_back({show_app, [&global, show] { return run_show(global, *show); }});
+}
+
+}  // namespace consentry::cli

@@ -1,0 +1,132 @@
+// options.cpp: vault and passphrase resolution, diagnostics, tables and JSON output.
+#include "options.hpp"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <system_error>
+
+namespace consentry::cli {
+
+namespace {
+
+/// wipe overwrites a string that held a secret before its memory is released.
+void wipe(std::string& s) {
+  volatile char* p = s.data();
+  for (std::size_t i = 0; i < s.size(); ++i) p[i] = '\0';
+  s.clear();
+}
+
+/// EchoOff turns terminal echo off for its lifetime.
+class EchoOff {
+ public:
+  EchoOff() {
+    if (tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios quiet = saved_;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+  }
+  ~EchoOff() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+  }
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+/// prompt_secret asks on stderr and reads one line from the terminal without echo.
+SecretBytes prompt_secret(std::string_view prompt) {
+  std::cerr << prompt << std::flush;
+  std::string line;
+  line.reserve(1024);  // one buffer, so no stray copy of the passphrase is left by a reallocation
+  {
+    EchoOff quiet;
+    std::getline(std::cin, line);
+  }
+  std::cerr << '\n';
+  if (!std::cin) {
+    wipe(line);
+    usage_failure("no passphrase: the terminal closed before one was entered");
+  }
+  SecretBytes secret = SecretBytes::copy_of(std::string_view(line));
+  wipe(line);
+  return secret;
+}
+
+}  // namespace
+
+void print_error(std::string_view message) {
+  std::cerr << "consentry: error: " << message << '\n' << std::flush;
+}
+
+void fail(const error& e) {
+  print_error(e.message.empty() ? std::string(to_string(e.code)) : e.message);
+  throw ExitRequest{exit_code(e.code)};
+}
+
+void fail(errc code, std::string message) { fail(make_error(code, std::move(message))); }
+
+void usage_failure(std::string_view message) {
+  print_error(message);
+  throw ExitRequest{kExitUsage};
+}
+
+std::filesystem::path vault_path(const GlobalOptions& global) {
+  if (global.vault.empty()) usage_failure("no vault: pass --vault PATH or set CONSENTRY_VAULT");
+  return global.vault;
+}
+
+SecretBytes read_passphrase(std::string_view prompt, bool confirm) {
+  if (const char* env = std::getenv("CONSENTRY_PASSPHRASE")) {
+    return SecretBytes::copy_of(std::string_view(env));
+  }
+  if (!isatty(STDIN_FILENO)) usage_failure("no passphrase: set CONSENTRY_PASSPHRASE");
+  SecretBytes first = prompt_secret(prompt);
+  if (confirm) {
+    SecretBytes again = prompt_secret("Repeat the passphrase: ");
+    if (!first.equals(again)) usage_failure("the passphrases do not match");
+  }
+  return first;
+}
+
+Vault open_vault(const GlobalOptions& global) {
+  std::filesystem::path path = vault_path(global);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail(errc::not_found, "no vault at " + path.string());
+  SecretBytes passphrase = read_passphrase("Passphrase for " + path.string() + ": ", false);
+  return unwrap(Vault::open(path, passphrase.reveal_string()));
+}
+
+void Table::print(std::ostream& out) const {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows_) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows_) {
+    std::string line = indent_;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+    }
+    out << line << '\n';
+  }
+}
+
+void print_json(const nlohmann::ordered_json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+}
+
+std::string counts_of(const Policy& policy) {
+  return std::to_string(policy.purposes().size()) + " purposes, " +
+         std::to_string(policy.accessors().size()) + " accessors, " + std::to_string(policy.fields().size()) +
+         " fields";
+}
+
+}  // namespace consentry::cli

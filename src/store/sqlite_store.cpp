@@ -1,0 +1,465 @@
+// sqlite_store.cpp: the embedded SQLite vault (one file, WAL, secure_delete, prepared statements).
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "consentry/store.hpp"
+
+namespace consentry {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr std::string_view kSchemaVersionKey = "schema_version";
+constexpr std::string_view kSchemaVersion = "1";
+
+// The whole schema is created in one transaction, so a vault file either has all of it or none.
+// consent_events refuses UPDATE and DELETE: the ledger is history, and history is not rewritten.
+constexpr const char* kCreateSchema = R"sql(
+BEGIN IMMEDIATE;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE data_keys(customer TEXT PRIMARY KEY, version INTEGER NOT NULL, wrapped BLOB NOT NULL);
+CREATE TABLE fields(
+  customer TEXT NOT NULL,
+  field TEXT NOT NULL,
+  sealed BLOB NOT NULL,
+  source TEXT NOT NULL,
+  collected_at INTEGER NOT NULL,
+  PRIMARY KEY(customer, field)
+) WITHOUT ROWID;
+CREATE TABLE consent_events(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  action TEXT NOT NULL CHECK(action IN ('grant', 'withdraw', 'object')),
+  at INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  notice TEXT NOT NULL,
+  expires_at INTEGER
+);
+CREATE INDEX consent_events_by_customer ON consent_events(customer, seq);
+CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+BEGIN SELECT RAISE(ABORT, 'consent_events is append-only'); END;
+CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+BEGIN SELECT RAISE(ABORT, 'consent_events is append-only'); END;
+INSERT INTO meta(key, value) VALUES('schema_version', CAST('1' AS BLOB));
+COMMIT;
+)sql";
+
+// synchronous=FULL rather than NORMAL: in WAL mode NORMAL may lose the last commits on power
+// failure, and a lost commit could be a recorded consent withdrawal or an erasure the customer
+// was told had happened. FULL costs one fsync of the WAL per commit; imports batch their rows
+// into one transaction, so that cost is paid per batch, not per row.
+constexpr const char* kPragmas =
+    "PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+
+enum class Sql : std::size_t {
+  begin,
+  commit,
+  rollback,
+  get_meta,
+  put_meta,
+  get_key,
+  put_key,
+  get_field,
+  get_fields,
+  put_field,
+  append_consent,
+  consent_history,
+  customers,
+  knows,
+  count,
+};
+
+constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStatements = {
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    "SELECT value FROM meta WHERE key = ?1",
+    "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    "SELECT version, wrapped FROM data_keys WHERE customer = ?1",
+    "INSERT INTO data_keys(customer, version, wrapped) VALUES(?1, ?2, ?3) ON CONFLICT(customer) DO UPDATE "
+    "SET version = excluded.version, wrapped = excluded.wrapped",
+    "SELECT sealed, source, collected_at FROM fields WHERE customer = ?1 AND field = ?2",
+    "SELECT field, sealed, source, collected_at FROM fields WHERE customer = ?1 ORDER BY field",
+    "INSERT INTO fields(customer, field, sealed, source, collected_at) VALUES(?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT(customer, field) DO UPDATE SET sealed = excluded.sealed, source = excluded.source, "
+    "collected_at = excluded.collected_at",
+    "INSERT INTO consent_events(customer, purpose, action, at, channel, notice, expires_at) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "SELECT seq, purpose, action, at, channel, notice, expires_at FROM consent_events WHERE customer = ?1 "
+    "ORDER BY seq",
+    "SELECT customer FROM data_keys ORDER BY customer",
+    "SELECT EXISTS(SELECT 1 FROM data_keys WHERE customer = ?1) "
+    "OR EXISTS(SELECT 1 FROM consent_events WHERE customer = ?1)",
+};
+
+error db_error(sqlite3* db, std::string_view operation) {
+  return make_error(errc::io, std::string(operation) + ": " + sqlite3_errmsg(db));
+}
+
+// Bound statement: resets the statement and clears its bindings when the call is done, so the
+// cached statement is ready for the next call and holds no pointer into the caller's buffers.
+class Bound {
+ public:
+  explicit Bound(sqlite3_stmt* s) noexcept : s_(s) {}
+  Bound(const Bound&) = delete;
+  Bound& operator=(const Bound&) = delete;
+  ~Bound() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
+  // Each bind sets ok_ to false on failure; check ok() once after binding everything.
+  Bound& text(int i, std::string_view v) {
+    // A null pointer would bind SQL NULL; an empty string must stay an empty string.
+    static constexpr char kEmpty[] = "";
+    track(sqlite3_bind_text64(s_, i, v.empty() ? kEmpty : v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8));
+    return *this;
+  }
+  Bound& blob(int i, byte_view v) {
+    static constexpr std::uint8_t kEmpty[1] = {0};
+    track(sqlite3_bind_blob64(s_, i, v.empty() ? kEmpty : v.data(), v.size(), SQLITE_STATIC));
+    return *this;
+  }
+  Bound& integer(int i, std::int64_t v) {
+    track(sqlite3_bind_int64(s_, i, v));
+    return *this;
+  }
+  Bound& null(int i) {
+    track(sqlite3_bind_null(s_, i));
+    return *this;
+  }
+  bool ok() const noexcept { return ok_; }
+
+  // step returns SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(s_); }
+
+  std::string column_text(int i) const {
+    const unsigned char* p = sqlite3_column_text(s_, i);
+    const int n = sqlite3_column_bytes(s_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+  }
+  bytes column_blob(int i) const {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s_, i));
+    const int n = sqlite3_column_bytes(s_, i);
+    return p ? bytes(p, p + n) : bytes();
+  }
+  std::int64_t column_int(int i) const { return sqlite3_column_int64(s_, i); }
+  bool column_is_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+
+ private:
+  void track(int rc) {
+    if (rc != SQLITE_OK) ok_ = false;
+  }
+  sqlite3_stmt* s_;
+  bool ok_ = true;
+};
+
+std::int64_t to_unix(timestamp t) { return t.time_since_epoch().count(); }
+timestamp from_unix(std::int64_t s) { return timestamp{std::chrono::seconds{s}}; }
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) noexcept : db_(db) {}
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+  ~SqliteStore() override {
+    // sqlite3_close refuses to close while statements are alive, so finalize them first; closing
+    // rolls back a transaction left open.
+    for (sqlite3_stmt*& s : statements_) {
+      sqlite3_finalize(s);
+      s = nullptr;
+    }
+    sqlite3_close(db_);
+  }
+
+  sqlite3* db() const noexcept { return db_; }
+
+  result<void> prepare_statements() {
+    for (std::size_t i = 0; i < statements_.size(); ++i) {
+      if (sqlite3_prepare_v3(db_, kStatements[i], -1, SQLITE_PREPARE_PERSISTENT, &statements_[i], nullptr) !=
+          SQLITE_OK)
+        return db_error(db_, "preparing statements");
+    }
+    return ok();
+  }
+
+  result<void> begin() override {
+    if (in_transaction()) return make_error(errc::internal, "begin: a transaction is already open");
+    return run(Sql::begin, "begin");
+  }
+
+  result<void> commit() override {
+    if (!in_transaction()) return make_error(errc::internal, "commit: no transaction is open");
+    auto committed = run(Sql::commit, "commit");
+    // A failed COMMIT (e.g. SQLITE_BUSY) leaves the transaction open; discard it so that the
+    // store is back in autocommit and a Transaction that gave up its ownership leaks nothing.
+    if (!committed && in_transaction()) (void)run(Sql::rollback, "rollback");
+    return committed;
+  }
+
+  result<void> rollback() override {
+    if (!in_transaction()) return make_error(errc::internal, "rollback: no transaction is open");
+    return run(Sql::rollback, "rollback");
+  }
+
+  result<std::optional<bytes>> get_meta(std::string_view key) override {
+    Bound q(stmt(Sql::get_meta));
+    if (!q.text(1, key).ok()) return db_error(db_, "get_meta");
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) return std::optional<bytes>();
+    if (rc != SQLITE_ROW) return db_error(db_, "get_meta");
+    return std::optional<bytes>(q.column_blob(0));
+  }
+
+  result<void> put_meta(std::string_view key, byte_view value) override {
+    Bound q(stmt(Sql::put_meta));
+    if (!q.text(1, key).blob(2, value).ok() || q.step() != SQLITE_DONE) return db_error(db_, "put_meta");
+    return ok();
+  }
+
+  result<std::optional<StoredKey>> get_key(std::string_view customer) override {
+    Bound q(stmt(Sql::get_key));
+    if (!q.text(1, customer).ok()) return db_error(db_, "get_key");
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) return std::optional<StoredKey>();
+    if (rc != SQLITE_ROW) return db_error(db_, "get_key");
+    const std::int64_t version = q.column_int(0);
+    if (version < 0 || version > static_cast<std::int64_t>(UINT32_MAX))
+      return make_error(errc::integrity, "get_key: data_keys row has an invalid version");
+    return std::optional<StoredKey>(
+        StoredKey{std::string(customer), static_cast<std::uint32_t>(version), q.column_blob(1)});
+  }
+
+  result<void> put_key(const StoredKey& key) override {
+    Bound q(stmt(Sql::put_key));
+    if (!q.text(1, key.customer).integer(2, key.version).blob(3, key.wrapped).ok() || q.step() != SQLITE_DONE)
+      return db_error(db_, "put_key");
+    return ok();
+  }
+
+  result<std::optional<StoredField>> get_field(std::string_view customer, std::string_view field) override {
+    Bound q(stmt(Sql::get_field));
+    if (!q.text(1, customer).text(2, field).ok()) return db_error(db_, "get_field");
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) return std::optional<StoredField>();
+    if (rc != SQLITE_ROW) return db_error(db_, "get_field");
+    return std::optional<StoredField>(StoredField{std::string(customer), std::string(field), q.column_blob(0),
+                                                  q.column_text(1), from_unix(q.column_int(2))});
+  }
+
+  result<std::vector<StoredField>> get_fields(std::string_view customer) override {
+    Bound q(stmt(Sql::get_fields));
+    if (!q.text(1, customer).ok()) return db_error(db_, "get_fields");
+    std::vector<StoredField> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      out.push_back(StoredField{std::string(customer), q.column_text(0), q.column_blob(1), q.column_text(2),
+                                from_unix(q.column_int(3))});
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "get_fields");
+    return out;
+  }
+
+  result<void> put_field(const StoredField& f) override {
+    Bound q(stmt(Sql::put_field));
+    if (!q.text(1, f.customer)
+             .text(2, f.field)
+             .blob(3, f.sealed)
+             .text(4, f.source)
+             .integer(5, to_unix(f.collected_at))
+             .ok() ||
+        q.step() != SQLITE_DONE)
+      return db_error(db_, "put_field");
+    return ok();
+  }
+
+  result<ConsentEvent> append_consent(const ConsentEvent& e) override {
+    Bound q(stmt(Sql::append_consent));
+    q.text(1, e.customer)
+        .text(2, e.purpose)
+        .text(3, to_string(e.action))
+        .integer(4, to_unix(e.at))
+        .text(5, e.channel)
+        .text(6, e.notice);
+    if (e.expires_at)
+      q.integer(7, to_unix(*e.expires_at));
+    else
+      q.null(7);
+    if (!q.ok() || q.step() != SQLITE_DONE) return db_error(db_, "append_consent");
+    ConsentEvent stored = e;
+    // seq is the INTEGER PRIMARY KEY, so it is the rowid of the row just inserted.
+    stored.seq = sqlite3_last_insert_rowid(db_);
+    return stored;
+  }
+
+  result<std::vector<ConsentEvent>> consent_history(std::string_view customer) override {
+    Bound q(stmt(Sql::consent_history));
+    if (!q.text(1, customer).ok()) return db_error(db_, "consent_history");
+    std::vector<ConsentEvent> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      ConsentEvent e;
+      e.seq = q.column_int(0);
+      e.customer = std::string(customer);
+      e.purpose = q.column_text(1);
+      auto action = parse_consent_action(q.column_text(2));
+      if (!action) return make_error(errc::integrity, "consent_history: consent_events row has an unknown action");
+      e.action = *action;
+      e.at = from_unix(q.column_int(3));
+      e.channel = q.column_text(4);
+      e.notice = q.column_text(5);
+      if (!q.column_is_null(6)) e.expires_at = from_unix(q.column_int(6));
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "consent_history");
+    return out;
+  }
+
+  result<std::vector<std::string>> customers() override {
+    Bound q(stmt(Sql::customers));
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(q.column_text(0));
+    if (rc != SQLITE_DONE) return db_error(db_, "customers");
+    return out;
+  }
+
+  result<bool> knows(std::string_view customer) override {
+    Bound q(stmt(Sql::knows));
+    if (!q.text(1, customer).ok() || q.step() != SQLITE_ROW) return db_error(db_, "knows");
+    return q.column_int(0) != 0;
+  }
+
+ private:
+  sqlite3_stmt* stmt(Sql which) const noexcept { return statements_[static_cast<std::size_t>(which)]; }
+  bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
+
+  result<void> run(Sql which, std::string_view operation) {
+    Bound q(stmt(which));
+    if (q.step() != SQLITE_DONE) return db_error(db_, operation);
+    return ok();
+  }
+
+  sqlite3* db_;
+  std::array<sqlite3_stmt*, static_cast<std::size_t>(Sql::count)> statements_{};
+};
+
+// is_not_a_vault_code tells "this file is not ours" (not SQLite, or SQLite without our tables)
+// apart from failures of the disk or the lock.
+bool is_not_a_vault_code(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_NOTADB || primary == SQLITE_ERROR || primary == SQLITE_CORRUPT;
+}
+
+result<void> check_schema(sqlite3* db, const std::string& name) {
+  const std::string not_a_vault = "'" + name + "' is not a consentry vault";
+  sqlite3_stmt* s = nullptr;
+  const std::string sql = "SELECT value FROM meta WHERE key = '" + std::string(kSchemaVersionKey) + "'";
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return is_not_a_vault_code(rc) ? make_error(errc::bad_input, not_a_vault) : db_error(db, "open " + name);
+  }
+  rc = sqlite3_step(s);
+  bool matches = false;
+  if (rc == SQLITE_ROW) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s, 0));
+    const int n = sqlite3_column_bytes(s, 0);
+    matches = p != nullptr && std::string_view(p, static_cast<std::size_t>(n)) == kSchemaVersion;
+  }
+  result<void> out = ok();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    out = is_not_a_vault_code(rc) ? make_error(errc::bad_input, not_a_vault) : db_error(db, "open " + name);
+  else if (!matches)
+    out = make_error(errc::bad_input, not_a_vault + " (or has an unsupported schema_version)");
+  sqlite3_finalize(s);
+  return out;
+}
+
+result<void> enable_wal(sqlite3* db, const std::string& name) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return db_error(db, "journal_mode on " + name);
+  }
+  result<void> out = ok();
+  if (sqlite3_step(s) != SQLITE_ROW) {
+    out = db_error(db, "journal_mode on " + name);
+  } else {
+    const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    if (mode == nullptr || std::string_view(mode) != "wal")
+      out = make_error(errc::io, "journal_mode on " + name + ": the file system does not support WAL");
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+result<std::unique_ptr<SqliteStore>> open_db(const std::string& name, StoreMode mode) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
+  // The store owns the handle from here on, even when opening failed, so that it is closed.
+  auto store = std::make_unique<SqliteStore>(db);
+  if (rc != SQLITE_OK) {
+    if (db == nullptr) return make_error(errc::io, "open " + name + ": out of memory");
+    return db_error(db, "open " + name);
+  }
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  // Verify before any PRAGMA: switching the journal mode would write to a file that is not ours.
+  if (mode == StoreMode::open) CONSENTRY_TRY(check_schema(db, name));
+  CONSENTRY_TRY(enable_wal(db, name));
+  if (sqlite3_exec(db, kPragmas, nullptr, nullptr, nullptr) != SQLITE_OK) return db_error(db, "pragmas on " + name);
+  if (mode == StoreMode::create && sqlite3_exec(db, kCreateSchema, nullptr, nullptr, nullptr) != SQLITE_OK)
+    return db_error(db, "creating the schema of " + name);
+  CONSENTRY_TRY(store->prepare_statements());
+  return store;
+}
+
+void remove_vault_files(const std::filesystem::path& file) {
+  std::error_code ignored;
+  std::filesystem::remove(file, ignored);
+  std::filesystem::remove(file.string() + "-wal", ignored);
+  std::filesystem::remove(file.string() + "-shm", ignored);
+}
+
+}  // namespace
+
+result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& file, StoreMode mode) {
+  const std::string name = file.string();
+  if (mode == StoreMode::create) {
+    // O_EXCL makes "refuse an existing file" atomic; 0600 keeps the vault private to its owner.
+    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) return make_error(errc::already_exists, "vault file '" + name + "' already exists");
+      return make_error(errc::io, "cannot create vault file '" + name + "': " + std::strerror(errno));
+    }
+    ::close(fd);
+  } else {
+    std::error_code ec;
+    const auto status = std::filesystem::status(file, ec);
+    if (status.type() == std::filesystem::file_type::not_found)
+      return make_error(errc::not_found, "vault file '" + name + "' not found");
+    if (ec) return make_error(errc::io, "cannot access vault file '" + name + "': " + ec.message());
+    if (!std::filesystem::is_regular_file(status))
+      return make_error(errc::bad_input, "'" + name + "' is not a consentry vault");
+  }
+
+  auto opened = open_db(name, mode);
+  if (!opened) {
+    error e = std::move(opened).err();
+    // The handle is already closed; a half-made vault would only make the next create fail.
+    if (mode == StoreMode::create) remove_vault_files(file);
+    return e;
+  }
+  return std::unique_ptr<Store>(std::move(opened).value());
+}
+
+}  // namespace consentry

@@ -1,0 +1,109 @@
+# run.cmake proves that an installed consentry can be used by a downstream project. It runs as
+# `cmake -P` in one of three steps (see tests/CMakeLists.txt):
+#
+#   STEP=install      cmake --install the build tree into WORK_DIR/prefix
+#   STEP=find_package configure, build and run tests/find_package with CMAKE_PREFIX_PATH=prefix
+#   STEP=pkg_config   compile and run the same program with `pkg-config --cflags --libs consentry`
+#
+# Inputs (-D): STEP, CONSENTRY_BINARY_DIR, CONSUMER_SOURCE_DIR, WORK_DIR, GENERATOR, CXX_COMPILER,
+# and optionally BUILD_TYPE and SANITIZE (ON when the library was built with the sanitizers, so
+# that the consumer links their run-time libraries too).
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var STEP CONSENTRY_BINARY_DIR CONSUMER_SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER)
+  if("${${var}}" STREQUAL "")
+    message(FATAL_ERROR "run.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+
+set(prefix "${WORK_DIR}/prefix")
+set(sanitize_flags "")
+if(SANITIZE)
+  set(sanitize_flags -fsanitize=address,undefined -fno-omit-frame-pointer)
+endif()
+
+# run_step(<description> <output-var> COMMAND ...) runs a command and stops the test, showing
+# its output, when the command fails.
+function(run_step description output_var)
+  execute_process(${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${description} failed (${rc}):\n${out}\n${err}")
+  endif()
+  set(${output_var} "${out}" PARENT_SCOPE)
+endfunction()
+
+if(STEP STREQUAL "install")
+  file(REMOVE_RECURSE "${WORK_DIR}")
+  file(MAKE_DIRECTORY "${WORK_DIR}")
+  run_step("cmake --install" out COMMAND "${CMAKE_COMMAND}" --install "${CONSENTRY_BINARY_DIR}" --prefix "${prefix}")
+  foreach(required include/consentry/vault.hpp include/consentry/consentry.hpp)
+    if(NOT EXISTS "${prefix}/${required}")
+      message(FATAL_ERROR "the install has no ${required}")
+    endif()
+  endforeach()
+  file(GLOB_RECURSE configs "${prefix}/*/consentryConfig.cmake")
+  file(GLOB_RECURSE pc_files "${prefix}/*/consentry.pc")
+  if(NOT configs OR NOT pc_files)
+    message(FATAL_ERROR "the install lacks consentryConfig.cmake or consentry.pc under ${prefix}")
+  endif()
+  message(STATUS "installed into ${prefix}")
+
+elseif(STEP STREQUAL "find_package")
+  set(build "${WORK_DIR}/find_package-build")
+  file(REMOVE_RECURSE "${build}")
+  set(configure_args -S "${CONSUMER_SOURCE_DIR}" -B "${build}" -G "${GENERATOR}"
+                     "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" "-DCMAKE_PREFIX_PATH=${prefix}")
+  if(BUILD_TYPE)
+    list(APPEND configure_args "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
+  endif()
+  if(SANITIZE)
+    list(JOIN sanitize_flags " " flags)
+    list(APPEND configure_args "-DCMAKE_CXX_FLAGS=${flags}" "-DCMAKE_EXE_LINKER_FLAGS=${flags}")
+  endif()
+  run_step("configuring the downstream project" out COMMAND "${CMAKE_COMMAND}" ${configure_args})
+  run_step("building the downstream project" out COMMAND "${CMAKE_COMMAND}" --build "${build}")
+  run_step("running the downstream program" out COMMAND "${build}/consumer")
+  message(STATUS "find_package(consentry): ${out}")
+
+elseif(STEP STREQUAL "pkg_config")
+  find_program(PKG_CONFIG_EXECUTABLE pkg-config REQUIRED)
+  file(GLOB_RECURSE pc_files "${prefix}/*/consentry.pc")
+  if(NOT pc_files)
+    message(FATAL_ERROR "no consentry.pc under ${prefix}; run the install step first")
+  endif()
+  list(GET pc_files 0 pc_file)
+  get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+  set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+
+  # The installed .pc must point into the prefix it was installed to, not where the build
+  # tree was configured to install.
+  run_step("pkg-config --variable=includedir" includedir
+           COMMAND "${PKG_CONFIG_EXECUTABLE}" --variable=includedir consentry
+           OUTPUT_STRIP_TRAILING_WHITESPACE)
+  file(REAL_PATH "${prefix}/include" expected_includedir)
+  if(EXISTS "${includedir}")
+    file(REAL_PATH "${includedir}" includedir)
+  endif()
+  if(NOT includedir STREQUAL expected_includedir)
+    message(FATAL_ERROR "consentry.pc gives includedir '${includedir}', expected '${expected_includedir}'")
+  endif()
+
+  run_step("pkg-config --cflags --libs consentry" flags
+           COMMAND "${PKG_CONFIG_EXECUTABLE}" --cflags --libs --static consentry
+           OUTPUT_STRIP_TRAILING_WHITESPACE)
+  message(STATUS "pkg-config --cflags --libs consentry: ${flags}")
+  separate_arguments(flags UNIX_COMMAND "${flags}")
+  set(program "${WORK_DIR}/pkg_config_consumer")
+  run_step("compiling with the pkg-config flags" out
+           COMMAND "${CXX_COMPILER}" ${sanitize_flags} "${CONSUMER_SOURCE_DIR}/main.cpp" -o "${program}" ${flags})
+  # A shared libconsentry is found at run time through the prefix's libdir.
+  run_step("pkg-config --variable=libdir" libdir
+           COMMAND "${PKG_CONFIG_EXECUTABLE}" --variable=libdir consentry
+           OUTPUT_STRIP_TRAILING_WHITESPACE)
+  set(ENV{LD_LIBRARY_PATH} "${libdir}:$ENV{LD_LIBRARY_PATH}")
+  run_step("running the pkg-config program" out COMMAND "${program}")
+  message(STATUS "pkg-config: ${out}")
+
+else()
+  message(FATAL_ERROR "run.cmake: unknown STEP '${STEP}'")
+endif()

@@ -1,0 +1,377 @@
+// vault_test.cpp: reads through views, consent re-checked per read, writes validated, and
+// tampering with the vault file detected without leaking plaintext.
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "consentry/anonymise/transform.hpp"
+#include "consentry/import.hpp"
+#include "consentry/vault.hpp"
+#include "retail_policy.hpp"
+
+using namespace consentry;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kPass = "correct horse battery staple";
+
+// TempDir is a fresh directory removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static std::atomic<int> n{0};
+    path = fs::temp_directory_path() /
+           ("consentry-vault-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// FakeClock lets a test move time; all vaults of a test share it.
+struct FakeClock {
+  std::shared_ptr<timestamp> t = std::make_shared<timestamp>(timestamp{} + std::chrono::seconds(1'800'000'000));
+  std::function<timestamp()> fn() const {
+    auto p = t;
+    return [p] { return *p; };
+  }
+  void advance(std::chrono::seconds d) { *t += d; }
+};
+
+VaultOptions fast(const FakeClock& clock) {
+  VaultOptions o;
+  o.kdf = KdfStrength::minimum;
+  o.clock = clock.fn();
+  return o;
+}
+
+Vault memory_vault(const FakeClock& clock) {
+  auto v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast(clock));
+  REQUIRE_MESSAGE(v.ok(), v.err().message);
+  return std::move(*v);
+}
+
+void put_ann(Vault& v) {
+  REQUIRE(v.put("C-1001", "email", "ann@example.com").ok());
+  REQUIRE(v.put("C-1001", "birth_date", "1990-04-02").ok());
+  REQUIRE(v.put("C-1001", "phone", "+44 7700 900123").ok());
+  REQUIRE(v.put("C-1001", "notes", "prefers phone calls").ok());
+}
+
+std::string read_or_reason(Vault& v, const char* accessor, const char* customer, const char* purpose,
+                           const char* field) {
+  auto a = v.accessor(accessor);
+  REQUIRE(a.ok());
+  auto view = a->view(customer, purpose);
+  if (!view) return "view:" + std::string(to_string(view.err().reason));
+  auto r = view->get(field);
+  if (!r) return std::string(to_string(r.err().code)) + ":" + std::string(to_string(r.err().reason));
+  return r->value;
+}
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Sql runs raw statements on a vault file, as someone with the file but not the key would.
+struct Sql {
+  sqlite3* db = nullptr;
+  explicit Sql(const fs::path& file) { REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK); }
+  ~Sql() { sqlite3_close(db); }
+  void exec(const std::string& sql) {
+    char* msg = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg);
+    std::string m = msg ? msg : "";
+    sqlite3_free(msg);
+    REQUIRE_MESSAGE(rc == SQLITE_OK, m);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a consented read returns the value in the form the policy gives the purpose") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  put_ann(v);
+  CHECK(read_or_reason(v, "support-desk", "C-1001", "service", "email") == "ann@example.com");
+  CHECK(read_or_reason(v, "support-desk", "C-1001", "service", "phone") == "********0123");
+  CHECK(read_or_reason(v, "support-desk", "C-1001", "service", "notes") == "");
+  CHECK(read_or_reason(v, "bi-dashboard", "C-1001", "analytics", "birth_date") == "1990");
+  auto view = v.accessor("support-desk")->view("C-1001", "service");
+  REQUIRE(view.ok());
+  auto r = view->get("phone");
+  REQUIRE(r.ok());
+  CHECK(r->form.to_string() == "mask:last4");
+  CHECK(r->field == "phone");
+}
+
+TEST_CASE("pseudonyms are stable within a purpose and differ between purposes") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  put_ann(v);
+  REQUIRE(v.put("C-1002", "email", "bob@example.com").ok());
+  const std::string a1 = read_or_reason(v, "bi-dashboard", "C-1001", "analytics", "email");
+  const std::string a2 = read_or_reason(v, "bi-dashboard", "C-1001", "analytics", "email");
+  const std::string b = read_or_reason(v, "bi-dashboard", "C-1002", "analytics", "email");
+  const std::string r = read_or_reason(v, "bi-dashboard", "C-1001", "research", "email");
+  CHECK(a1 == a2);
+  CHECK(a1 != b);
+  CHECK(a1 != r);
+  CHECK(a1.find("ann") == std::string::npos);
+  CHECK(a1.size() >= 2 * kPseudonymBytes);
+}
+
+TEST_CASE("a withdrawal between two reads of one view denies the second read") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  put_ann(v);
+  REQUIRE(v.record_consent("C-1001", "marketing.email", ConsentAction::grant, {"web", "notice-1", {}}).ok());
+  auto view = v.accessor("email-campaigns")->view("C-1001", "marketing.email");
+  REQUIRE(view.ok());
+  auto first = view->get("email");
+  REQUIRE(first.ok());
+  CHECK(first->value == "ann@example.com");
+  REQUIRE(v.record_consent("C-1001", "marketing.email", ConsentAction::withdraw).ok());
+  auto second = view->get("email");
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.err().code == errc::denied);
+  CHECK(second.err().reason == deny_reason::withdrawn);
+  CHECK(second.err().message.find("ann@") == std::string::npos);
+}
+
+TEST_CASE("a consent lapses after consent_valid_for, on a view opened while it was live") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  put_ann(v);
+  auto e = v.record_consent("C-1001", "marketing.email", ConsentAction::grant);
+  REQUIRE(e.ok());
+  REQUIRE(e->expires_at.has_value());
+  auto view = v.accessor("email-campaigns")->view("C-1001", "marketing.email");
+  REQUIRE(view.ok());
+  CHECK(view->get("email").ok());
+  clock.advance(std::chrono::duration_cast<std::chrono::seconds>(*e->expires_at - e->at) - 1s);
+  CHECK(view->get("email").ok());
+  clock.advance(1s);
+  auto lapsed = view->get("email");
+  REQUIRE_FALSE(lapsed.ok());
+  CHECK(lapsed.err().reason == deny_reason::expired);
+}
+
+TEST_CASE("an objection stops legitimate-interest reads; contract reads go on") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  put_ann(v);
+  CHECK(read_or_reason(v, "bi-dashboard", "C-1001", "analytics", "birth_date") == "1990");
+  REQUIRE(v.record_consent("C-1001", "analytics", ConsentAction::object).ok());
+  CHECK(read_or_reason(v, "bi-dashboard", "C-1001", "analytics", "birth_date") == "denied:objected");
+  CHECK(read_or_reason(v, "support-desk", "C-1001", "service", "birth_date") == "1990-04-02");
+}
+
+TEST_CASE("an accessor not registered for the purpose cannot open a view") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  put_ann(v);
+  CHECK(read_or_reason(v, "support-desk", "C-1001", "marketing.email", "email") == "view:accessor_not_registered");
+  CHECK(read_or_reason(v, "support-desk", "C-1001", "no.such.purpose", "email") == "view:unknown_purpose");
+  auto unknown = v.accessor("shadow-profiler");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.err().code == errc::not_found);
+}
+
+TEST_CASE("consent events are refused where the basis has no consent to give or take") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  auto grant_contract = v.record_consent("C-1", "service", ConsentAction::grant);
+  REQUIRE_FALSE(grant_contract.ok());
+  CHECK(grant_contract.err().code == errc::bad_input);
+  auto object_consent = v.record_consent("C-1", "marketing.email", ConsentAction::object);
+  REQUIRE_FALSE(object_consent.ok());
+  CHECK(object_consent.err().code == errc::bad_input);
+  auto unknown = v.record_consent("C-1", "marketing.sms", ConsentAction::grant);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.err().code == errc::bad_input);
+  CHECK(v.consent_history("C-1")->empty());
+}
+
+TEST_CASE("the ledger keeps every event in order and derives the current state") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  REQUIRE(v.record_consent("C-1", "marketing.email", ConsentAction::grant, {"web", "n-1", {}}).ok());
+  clock.advance(60s);
+  REQUIRE(v.record_consent("C-1", "marketing.email", ConsentAction::withdraw, {"phone", "", {}}).ok());
+  clock.advance(60s);
+  REQUIRE(v.record_consent("C-1", "marketing.email", ConsentAction::grant, {"store", "n-2", {}}).ok());
+  auto h = v.consent_history("C-1");
+  REQUIRE(h.ok());
+  REQUIRE(h->size() == 3);
+  CHECK((*h)[0].action == ConsentAction::grant);
+  CHECK((*h)[1].action == ConsentAction::withdraw);
+  CHECK((*h)[1].channel == "phone");
+  CHECK((*h)[2].notice == "n-2");
+  CHECK((*h)[0].seq < (*h)[1].seq);
+  CHECK((*h)[1].seq < (*h)[2].seq);
+  CHECK(v.consent_state("C-1")->status("marketing.email", v.now()) == ConsentStatus::granted);
+}
+
+TEST_CASE("writes refuse undeclared fields, mistyped values, unpermitted sources and unconsented inferences") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  auto undeclared = v.put("C-1", "shoe_size", "42");
+  REQUIRE_FALSE(undeclared.ok());
+  CHECK(undeclared.err().code == errc::bad_input);
+  auto bad_email = v.put("C-1", "email", "not-an-address");
+  REQUIRE_FALSE(bad_email.ok());
+  CHECK(bad_email.err().code == errc::bad_input);
+  CHECK(bad_email.err().message.find("not-an-address") == std::string::npos);
+  CHECK_FALSE(v.put("C-1", "birth_date", "1990-02-30").ok());
+  CHECK_FALSE(v.put("C-1", "credit_score", "seven hundred", "credit-bureau").ok());
+  auto wrong_source = v.put("C-1", "credit_score", "720", "data-broker");
+  REQUIRE_FALSE(wrong_source.ok());
+  CHECK(wrong_source.err().reason == deny_reason::source_not_permitted);
+  CHECK(v.put("C-1", "credit_score", "720", "credit-bureau").ok());
+  auto inferred = v.put("C-1", "expecting_child", "true");
+  REQUIRE_FALSE(inferred.ok());
+  CHECK(inferred.err().reason == deny_reason::inference_needs_profiling);
+  REQUIRE(v.record_consent("C-1", "profiling", ConsentAction::grant).ok());
+  CHECK(v.put("C-1", "expecting_child", "true").ok());
+  CHECK(read_or_reason(v, "support-desk", "C-1", "service", "email") == "not_found:none");
+}
+
+TEST_CASE("a value past its field's retention is denied before it is decrypted") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  REQUIRE(v.put("C-1", "email", "ann@example.com").ok());
+  CHECK(read_or_reason(v, "support-desk", "C-1", "service", "email") == "ann@example.com");
+  clock.advance(std::chrono::seconds(3 * 366 * 86400));
+  CHECK(read_or_reason(v, "support-desk", "C-1", "service", "email") == "denied:retention_expired");
+}
+
+TEST_CASE("a write with one bad record writes nothing") {
+  FakeClock clock;
+  Vault v = memory_vault(clock);
+  std::vector<Record> records(3);
+  records[0] = {"C-1", "", {}, {{"email", "ann@example.com"}}, 1};
+  records[1] = {"C-2", "", {}, {{"email", "bob@example.com"}}, 2};
+  records[2] = {"C-3", "", {}, {{"email", "broken"}}, 3};
+  auto r = v.write(records, "batch.jsonl");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message.find("batch.jsonl:3:") != std::string::npos);
+  CHECK_FALSE(*v.contains("C-1"));
+  CHECK_FALSE(*v.contains("C-2"));
+  CHECK(v.customers()->empty());
+}
+
+TEST_CASE("SQLite vault: reopen, wrong passphrase, and tampering are all caught") {
+  TempDir dir;
+  const fs::path file = dir.path / "crm.vault";
+  FakeClock clock;
+  {
+    auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock));
+    REQUIRE_MESSAGE(v.ok(), v.err().message);
+    put_ann(*v);
+    REQUIRE(v->put("C-1002", "email", "bob@example.com").ok());
+    REQUIRE(v->put("C-1002", "phone", "+44 7700 900456").ok());
+  }
+  SUBCASE("reopening with the passphrase reads the values back") {
+    auto v = Vault::open(file, kPass, fast(clock));
+    REQUIRE(v.ok());
+    CHECK(read_or_reason(*v, "support-desk", "C-1002", "service", "email") == "bob@example.com");
+    CHECK(v->customers()->size() == 2);
+  }
+  SUBCASE("a wrong passphrase opens nothing and changes nothing") {
+    const std::string before = file_bytes(file);
+    auto v = Vault::open(file, "wrong horse", fast(clock));
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.err().code == errc::integrity);
+    CHECK(file_bytes(file) == before);
+  }
+  SUBCASE("a sealed value moved to another field fails authentication") {
+    Sql(file).exec(
+        "UPDATE fields SET sealed = (SELECT sealed FROM fields WHERE customer='C-1001' AND field='phone') "
+        "WHERE customer='C-1001' AND field='email'");
+    auto v = Vault::open(file, kPass, fast(clock));
+    REQUIRE(v.ok());
+    auto r = v->accessor("support-desk")->view("C-1001", "service")->get("email");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::integrity);
+    CHECK(r.err().message.find("7700") == std::string::npos);
+  }
+  SUBCASE("a sealed value moved to another customer fails authentication") {
+    Sql(file).exec(
+        "UPDATE fields SET sealed = (SELECT sealed FROM fields WHERE customer='C-1002' AND field='email') "
+        "WHERE customer='C-1001' AND field='email'");
+    auto v = Vault::open(file, kPass, fast(clock));
+    REQUIRE(v.ok());
+    auto r = v->accessor("support-desk")->view("C-1001", "service")->get("email");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::integrity);
+    CHECK(r.err().message.find("bob") == std::string::npos);
+  }
+  SUBCASE("a data key copied from another customer fails authentication") {
+    Sql(file).exec(
+        "UPDATE data_keys SET wrapped = (SELECT wrapped FROM data_keys WHERE customer='C-1002') "
+        "WHERE customer='C-1001'");
+    auto v = Vault::open(file, kPass, fast(clock));
+    REQUIRE(v.ok());
+    auto r = v->accessor("support-desk")->view("C-1001", "service")->get("email");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::integrity);
+  }
+  SUBCASE("a denied field is not decrypted, so its tampering shows as a denial") {
+    Sql(file).exec("UPDATE fields SET sealed = zeroblob(60) WHERE customer='C-1001' AND field='email'");
+    auto v = Vault::open(file, kPass, fast(clock));
+    REQUIRE(v.ok());
+    CHECK(read_or_reason(*v, "email-campaigns", "C-1001", "marketing.email", "email") == "denied:no_consent");
+    CHECK(read_or_reason(*v, "support-desk", "C-1001", "service", "email") == "integrity:none");
+  }
+  SUBCASE("a policy edited in the file fails authentication at open") {
+    Sql(file).exec("UPDATE meta SET value = CAST('{}' AS BLOB) WHERE key = 'policy.sealed'");
+    auto v = Vault::open(file, kPass, fast(clock));
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.err().code == errc::integrity);
+  }
+}
+
+TEST_CASE("after an import the vault files hold none of the imported values in clear") {
+  TempDir dir;
+  const fs::path file = dir.path / "crm.vault";
+  FakeClock clock;
+  auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock));
+  REQUIRE(v.ok());
+  std::ostringstream jsonl;
+  std::vector<std::string> planted;
+  for (int i = 0; i < 200; ++i) {
+    const std::string email = "canary" + std::to_string(1000 + i) + "@example.org";
+    const std::string phone = "+4477009" + std::to_string(10000 + i);
+    const std::string note = "canary-note-" + std::to_string(7000 + i);
+    planted.insert(planted.end(), {email, phone, note});
+    jsonl << R"({"id": "C-)" << i << R"(", "fields": {"email": ")" << email << R"(", "phone": ")" << phone
+          << R"(", "notes": ")" << note << "\"}}\n";
+  }
+  std::istringstream in(jsonl.str());
+  auto records = parse_records(in, ImportFormat::jsonl, "canaries.jsonl");
+  REQUIRE(records.ok());
+  REQUIRE(v->write(*records, "canaries.jsonl").ok());
+  // Scan while the vault is open, so the WAL has not been checkpointed away.
+  const std::string main_bytes = file_bytes(file);
+  const std::string wal_bytes = file_bytes(file.string() + "-wal");
+  CHECK(main_bytes.size() + wal_bytes.size() > 200 * 3 * 16);
+  int found = 0;
+  for (const std::string& value : planted) {
+    if (main_bytes.find(value) != std::string::npos || wal_bytes.find(value) != std::string::npos) ++found;
+    if (main_bytes.find("canary") != std::string::npos || wal_bytes.find("canary") != std::string::npos) ++found;
+  }
+  CHECK(found == 0);
+  CHECK(read_or_reason(*v, "support-desk", "C-7", "service", "email") == "canary1007@example.org");
+}
