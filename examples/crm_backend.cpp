@@ -61,7 +61,8 @@ struct CampaignReport {
 /// run_campaign walks every customer and queues an offer for each one whose e-mail address the
 /// marketing.email purpose may read now. Customers without a live consent are skipped, counted
 /// by the reason the vault gives.
-consentry::result<CampaignReport> run_campaign(const consentry::Vault& vault, std::vector<std::string>& outbox) {
+consentry::result<CampaignReport> run_campaign(const consentry::Vault& vault,
+                                               std::vector<std::string>& outbox) {
   auto sender = vault.accessor("email-campaigns");
   if (!sender) return std::move(sender).err();
   auto customers = vault.customers();

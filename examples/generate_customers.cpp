@@ -3,20 +3,18 @@
 //   generate_customers --count 300 [--seed 7] > customers.jsonl
 //
 // The output is a pure function of --count and --seed: the same arguments give the same bytes on
-// every machine. Names come from built-in lists, e-mail addresses use the example.com and
-// example.org domains, and phone numbers fall in +44 7700 900000-900999, a range reserved for
-// fiction. About a third of the customers get a second line with a credit score whose source is
-// "credit-bureau", the only source the retail policy accepts for that field.
+// every machine. Every customer has an e-mail address (at example.com or example.org), a birth
+// date and a phone number in +44 7700 900000-900999, a range reserved for fiction. About a third
+// get a second line with a credit score whose source is "credit-bureau", the only source the
+// retail policy accepts for that field.
 
 #include <array>
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "consentry/time.hpp"
 
@@ -26,14 +24,13 @@ constexpr int kFirstCustomerNumber = 1001;
 constexpr int kMaxCount = 1'000'000;
 
 constexpr std::array<std::string_view, 24> kFirstNames = {
-    "ann",   "bilal", "chen",  "dara",   "eve",   "femi",   "greta", "hugo",
-    "ines",  "jonas", "kiri",  "lena",   "malik", "nora",   "omar",  "priya",
-    "quinn", "rosa",  "sami",  "tomas",  "uma",   "viktor", "wren",  "yusuf"};
+    "ann",   "bilal", "chen", "dara",  "eve",   "femi", "greta", "hugo",  "ines", "jonas",  "kiri", "lena",
+    "malik", "nora",  "omar", "priya", "quinn", "rosa", "sami",  "tomas", "uma",  "viktor", "wren", "yusuf"};
 
 constexpr std::array<std::string_view, 20> kLastNames = {
-    "adeyemi", "brennan", "costa",  "dubois",  "evans",   "fischer", "garcia",
-    "hughes",  "ivanova", "jensen", "kowalski", "lindqvist", "murphy", "novak",
-    "okafor",  "patel",   "rossi",  "schmidt", "tanaka",  "walsh"};
+    "adeyemi", "brennan", "costa",  "dubois",   "evans",     "fischer", "garcia",
+    "hughes",  "ivanova", "jensen", "kowalski", "lindqvist", "murphy",  "novak",
+    "okafor",  "patel",   "rossi",  "schmidt",  "tanaka",    "walsh"};
 
 constexpr std::array<std::string_view, 3> kSignupSources = {"web-signup", "store", "phone-order"};
 constexpr std::array<std::string_view, 2> kDomains = {"example.com", "example.org"};
@@ -50,7 +47,7 @@ class SplitMix64 {
   }
   /// below returns a number in [0, n).
   std::uint64_t below(std::uint64_t n) { return next() % n; }
-  /// chance is true with probability percent/100.
+  /// chance is true with probability percent / 100.
   bool chance(int percent) { return below(100) < static_cast<std::uint64_t>(percent); }
 
  private:
@@ -140,8 +137,8 @@ int main(int argc, char** argv) {
     nlohmann::ordered_json fields;
     fields["email"] = std::string(first) + "." + std::string(last) + "." +
                       std::to_string(kFirstCustomerNumber + i) + "@" + std::string(pick(rng, kDomains));
-    if (rng.chance(90)) fields["birth_date"] = birth_date(rng);
-    if (rng.chance(85)) fields["phone"] = "+44 7700 900" + std::to_string(100 + rng.below(900));
+    fields["birth_date"] = birth_date(rng);
+    fields["phone"] = "+44 7700 900" + std::to_string(100 + rng.below(900));
 
     nlohmann::ordered_json line;
     line["id"] = id;

@@ -108,7 +108,8 @@ int main(int argc, char** argv) {
         return fail("grant marketing.email", r.err());
       any = true;
       if (marketing < 10) {
-        if (auto r = record(customer, "marketing.email", consentry::ConsentAction::withdraw, withdrawn_at); !r)
+        if (auto r = record(customer, "marketing.email", consentry::ConsentAction::withdraw, withdrawn_at);
+            !r)
           return fail("withdraw marketing.email", r.err());
         note("marketing.email withdrawn", customer);
       } else {
@@ -132,8 +133,8 @@ int main(int argc, char** argv) {
 
   std::cout << "consent events for " << customers->size() << " customers:\n";
   for (const auto& [kind, n] : counts) {
-    std::cout << "  " << std::left << std::setw(28) << kind << std::right << std::setw(6) << n
-              << "   e.g. " << examples[kind] << '\n';
+    std::cout << "  " << std::left << std::setw(28) << kind << std::right << std::setw(6) << n << "   e.g. "
+              << examples[kind] << '\n';
   }
   return 0;
 }

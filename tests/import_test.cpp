@@ -84,6 +84,13 @@ TEST_CASE("CSV follows RFC 4180: quotes, doubled quotes, commas and newlines ins
   CHECK((*r)[2].fields.empty());
 }
 
+TEST_CASE("a CSV header may start with a UTF-8 byte order mark") {
+  auto r = parse("\xEF\xBB\xBFid,email\nC-1,a@example.com\n", ImportFormat::csv);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 1);
+  CHECK((*r)[0].customer == "C-1");
+}
+
 TEST_CASE("malformed CSV is refused naming the line") {
   CHECK(error_of("", ImportFormat::csv).find("header") != std::string::npos);
   CHECK(error_of("email,phone\na@example.com,1\n", ImportFormat::csv).find("'id'") != std::string::npos);

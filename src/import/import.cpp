@@ -9,7 +9,8 @@
 namespace consentry {
 namespace {
 
-using json = nlohmann::json;
+// ordered_json keeps the fields in the order the line gives them.
+using json = nlohmann::ordered_json;
 
 constexpr std::size_t kMaxLineBytes = 1 << 20;
 
@@ -90,14 +91,15 @@ result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origi
 }
 
 // read_csv_row reads one RFC 4180 row (quoted cells may hold commas, quotes and newlines).
-// Returns false at end of input. `line` advances by the lines the row spans.
-result<bool> read_csv_row(std::istream& in, std::string_view origin, std::size_t& line,
+// Returns false at end of input. `line` advances by the lines the row spans; `start` is the
+// line the row begins on.
+result<bool> read_csv_row(std::istream& in, std::string_view origin, std::size_t& line, std::size_t& start,
                           std::vector<std::string>& cells) {
   cells.clear();
   int c = in.get();
   if (c == EOF) return false;
   ++line;
-  const std::size_t start = line;
+  start = line;
   std::string cell;
   bool quoted = false, was_quoted = false;
   std::size_t bytes_read = 0;
@@ -140,10 +142,12 @@ result<bool> read_csv_row(std::istream& in, std::string_view origin, std::size_t
 result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin, std::string_view default_source) {
   std::vector<Record> out;
   std::vector<std::string> header, cells;
-  std::size_t line = 0;
-  auto got = read_csv_row(in, origin, line, header);
+  std::size_t line = 0, start = 0;
+  auto got = read_csv_row(in, origin, line, start, header);
   if (!got) return std::move(got).err();
   if (!*got) return bad(origin, 1, "empty file: expected a header row");
+  // Spreadsheet programs often start a UTF-8 CSV with a byte order mark.
+  if (header[0].starts_with("\xEF\xBB\xBF")) header[0].erase(0, 3);
   int id_col = -1, source_col = -1, time_col = -1;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -156,19 +160,19 @@ result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin,
   }
   if (id_col < 0) return bad(origin, 1, "the header has no 'id' column");
   for (;;) {
-    got = read_csv_row(in, origin, line, cells);
+    got = read_csv_row(in, origin, line, start, cells);
     if (!got) return std::move(got).err();
     if (!*got) break;
     if (cells.size() == 1 && cells[0].empty()) continue;  // blank line
     if (cells.size() != header.size())
-      return bad(origin, line, "expected " + std::to_string(header.size()) + " cells, found " + std::to_string(cells.size()));
+      return bad(origin, start, "expected " + std::to_string(header.size()) + " cells, found " + std::to_string(cells.size()));
     Record r;
-    r.line = line;
+    r.line = start;
     r.customer = cells[id_col];
-    if (r.customer.empty()) return bad(origin, line, "the id cell is empty");
+    if (r.customer.empty()) return bad(origin, start, "the id cell is empty");
     r.source = source_col >= 0 && !cells[source_col].empty() ? cells[source_col] : std::string(default_source);
     if (time_col >= 0) {
-      auto t = read_time(origin, line, cells[time_col]);
+      auto t = read_time(origin, start, cells[time_col]);
       if (!t) return std::move(t).err();
       r.collected_at = *t;
     }

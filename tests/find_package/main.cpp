@@ -2,10 +2,9 @@
 // or with pkg-config. It parses a policy, writes one value into an in-memory vault, and checks
 // that a read is allowed only while the customer consents.
 
+#include <consentry/consentry.hpp>
 #include <iostream>
 #include <string_view>
-
-#include <consentry/consentry.hpp>
 
 namespace {
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# demo.sh: installs the build dependencies, builds consentry with the `default` preset, then walks
+# through a small retail CRM: a fresh vault under examples/policies/retail.json, 300 synthetic
+# customers, a mix of consents, and reads that are allowed, denied, masked, generalised and
+# stopped by a withdrawal. Every command is printed before it runs, with its exit code after.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+bash scripts/install-deps.sh
+cmake --preset default
+cmake --build --preset default -j2
+
+build="$root/build"
+cli="$build/cli/consentry"
+policy="examples/policies/retail.json"
+work="${TMPDIR:-/tmp}/consentry-demo"
+customer_count=300
+
+rm -rf "$work"
+mkdir -p "$work"
+export CONSENTRY_VAULT="$work/retail.vault"
+export CONSENTRY_PASSPHRASE="consentry-demo-passphrase"
+
+step() { printf '\n== %s\n' "$*"; }
+
+# run EXPECTED NAME ARGS... prints `NAME ARGS...`, runs the program NAME stands for and checks its
+# exit code: a refusal the demo expects (exit 3) is shown, anything unexpected stops the demo.
+run() {
+  local expected="$1" name="$2"
+  shift 2
+  local program
+  case "$name" in
+    consentry) program="$cli" ;;
+    *) program="$build/examples/$name" ;;
+  esac
+  printf '$ %s %s\n' "$name" "$*"
+  local rc=0
+  "$program" "$@" || rc=$?
+  if [ "$rc" -ne "$expected" ]; then
+    echo "demo: '$name $*' exited with $rc, expected $expected" >&2
+    exit 1
+  fi
+  if [ "$rc" -ne 0 ]; then echo "(exit $rc, as expected)"; fi
+}
+
+step "A fresh vault at $CONSENTRY_VAULT under $policy"
+echo "CONSENTRY_VAULT=$CONSENTRY_VAULT"
+echo "CONSENTRY_PASSPHRASE=$CONSENTRY_PASSPHRASE   (a fixed passphrase for this demo only)"
+run 0 consentry init --policy "$policy"
+
+step "$customer_count synthetic customers as JSON Lines (examples/generate_customers)"
+"$build/examples/generate_customers" --count "$customer_count" --seed 7 >"$work/customers.jsonl"
+echo "$(wc -l <"$work/customers.jsonl") lines in $work/customers.jsonl; the first two:"
+head -n 2 "$work/customers.jsonl"
+
+step "Import them: every value is sealed with its customer's data key"
+run 0 consentry import "$work/customers.jsonl"
+
+step "A mix of consents, recorded through the C++ API in one process (examples/seed_consents)"
+run 0 seed_consents --seed 7 | tee "$work/consents.txt"
+quiet="$(awk '/no consent event/ {print $NF}' "$work/consents.txt")"
+objector="$(awk '/analytics objected/ {print $NF}' "$work/consents.txt")"
+if [ -z "$quiet" ]; then
+  echo "demo: seed_consents named no customer without consent events" >&2
+  exit 1
+fi
+echo "customer $quiet has given no consent at all; the reads below use them"
+
+step "A consented read: support-desk reads email and birth date for service (a contract)"
+run 0 consentry read "$quiet" --purpose service --as support-desk --fields email,birth_date
+
+step "A denied read: email-campaigns asks for $quiet's email for marketing.email, never consented"
+run 3 consentry read "$quiet" --purpose marketing.email --as email-campaigns --fields email
+
+step "A masked field: under service the phone is shown as mask:last4"
+run 0 consentry read "$quiet" --purpose service --as support-desk --fields phone
+
+step "Analytics: bi-dashboard gets a pseudonym for the email and only the year of birth"
+run 0 consentry read "$quiet" --purpose analytics --as bi-dashboard --fields email,birth_date
+if [ -n "$objector" ]; then
+  echo "... and nothing for $objector, who objected to analytics:"
+  run 3 consentry read "$objector" --purpose analytics --as bi-dashboard --fields email
+fi
+
+step "A withdrawal takes effect: grant, read, withdraw, the same read is denied"
+run 0 consentry consent grant "$quiet" marketing.email --channel web --notice privacy-2025-03
+run 0 consentry read "$quiet" --purpose marketing.email --as email-campaigns --fields email
+run 0 consentry consent withdraw "$quiet" marketing.email --channel web
+run 3 consentry read "$quiet" --purpose marketing.email --as email-campaigns --fields email
+run 0 consentry consent show "$quiet"
+
+step "The CRM backend example: the support desk's card, then an e-mail campaign over everyone"
+run 0 crm_backend support "$quiet"
+run 0 crm_backend campaign
+
+printf '\ndemo finished\n'
