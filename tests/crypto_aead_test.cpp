@@ -34,9 +34,13 @@ bytes concat(std::initializer_list<byte_view> parts) {
   return out;
 }
 
-SecretBytes key_of(const bytes& k) { return SecretBytes::copy_of(byte_view(k)); }
+SecretBytes key_of(const bytes& k) {
+  return SecretBytes::copy_of(byte_view(k));
+}
 
-bool same(std::span<const std::uint8_t> a, byte_view b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+bool same(std::span<const std::uint8_t> a, byte_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
 
 }  // namespace
 
@@ -60,17 +64,17 @@ TEST_CASE("libsodium agrees with every Wycheproof XChaCha20-Poly1305 vector") {
       const bytes ct_tag = concat({ct, tag});
       bytes plain(ct.size());
       unsigned long long plain_len = 0;
-      const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &plain_len, nullptr, ct_tag.data(),
-                                                                ct_tag.size(), aad.data(), aad.size(), iv.data(),
-                                                                key.data());
+      const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &plain_len, nullptr,
+                                                                ct_tag.data(), ct_tag.size(), aad.data(),
+                                                                aad.size(), iv.data(), key.data());
       if (valid) {
         REQUIRE(rc == 0);
         CHECK(plain_len == msg.size());
         CHECK(plain == msg);
         bytes sealed(msg.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
         unsigned long long sealed_len = 0;
-        crypto_aead_xchacha20poly1305_ietf_encrypt(sealed.data(), &sealed_len, msg.data(), msg.size(), aad.data(),
-                                                   aad.size(), nullptr, iv.data(), key.data());
+        crypto_aead_xchacha20poly1305_ietf_encrypt(sealed.data(), &sealed_len, msg.data(), msg.size(),
+                                                   aad.data(), aad.size(), nullptr, iv.data(), key.data());
         CHECK(sealed == ct_tag);
       } else {
         CHECK(rc != 0);
@@ -168,7 +172,8 @@ TEST_CASE("open refuses a wrong key, a wrong associated data, truncation and ext
   failures.push_back(aead::open(SecretBytes(), *sealed, ad));
   failures.push_back(aead::open(key, *sealed, aead::associated_data({"field", "C-1", "phone"})));
   failures.push_back(aead::open(key, *sealed, byte_view()));
-  for (std::size_t n = 0; n < sealed->size(); ++n) failures.push_back(aead::open(key, byte_view(*sealed).first(n), ad));
+  for (std::size_t n = 0; n < sealed->size(); ++n)
+    failures.push_back(aead::open(key, byte_view(*sealed).first(n), ad));
   bytes extended = *sealed;
   extended.push_back(0);
   failures.push_back(aead::open(key, extended, ad));

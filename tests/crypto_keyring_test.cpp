@@ -116,12 +116,16 @@ TEST_CASE("unlock refuses KDF parameters outside libsodium's limits or a wrong s
     change(s.kdf);
     return Keyring::unlock(kPassphrase, s);
   };
-  check_refused(variant([](KdfParams& k) { k.opslimit = crypto_pwhash_argon2id_OPSLIMIT_MIN - 1; }), errc::integrity);
-  check_refused(variant([](KdfParams& k) { k.opslimit = std::uint64_t{crypto_pwhash_argon2id_OPSLIMIT_MAX} + 1; }),
+  check_refused(variant([](KdfParams& k) { k.opslimit = crypto_pwhash_argon2id_OPSLIMIT_MIN - 1; }),
                 errc::integrity);
-  check_refused(variant([](KdfParams& k) { k.memlimit = crypto_pwhash_argon2id_MEMLIMIT_MIN - 1; }), errc::integrity);
-  check_refused(variant([](KdfParams& k) { k.memlimit = std::uint64_t{crypto_pwhash_argon2id_MEMLIMIT_MAX} + 1; }),
+  check_refused(
+      variant([](KdfParams& k) { k.opslimit = std::uint64_t{crypto_pwhash_argon2id_OPSLIMIT_MAX} + 1; }),
+      errc::integrity);
+  check_refused(variant([](KdfParams& k) { k.memlimit = crypto_pwhash_argon2id_MEMLIMIT_MIN - 1; }),
                 errc::integrity);
+  check_refused(
+      variant([](KdfParams& k) { k.memlimit = std::uint64_t{crypto_pwhash_argon2id_MEMLIMIT_MAX} + 1; }),
+      errc::integrity);
   check_refused(variant([](KdfParams& k) { k.salt.pop_back(); }), errc::integrity);
   check_refused(variant([](KdfParams& k) { k.salt.push_back(0); }), errc::integrity);
   check_refused(variant([](KdfParams& k) { k.salt.clear(); }), errc::integrity);

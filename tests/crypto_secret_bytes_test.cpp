@@ -55,8 +55,8 @@ TEST_CASE("moving transfers the bytes and leaves the source empty") {
   auto a = SecretBytes::copy_of(std::string_view("key material"));
   const std::uint8_t* where = a.reveal().data();
   SecretBytes b(std::move(a));
-  CHECK(a.empty());                       // NOLINT(bugprone-use-after-move): the moved-from state is specified
-  CHECK(a.reveal().data() == nullptr);    // NOLINT(bugprone-use-after-move)
+  CHECK(a.empty());                     // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  CHECK(a.reveal().data() == nullptr);  // NOLINT(bugprone-use-after-move)
   CHECK(b.reveal().data() == where);
   CHECK(b.reveal_string() == "key material");
 

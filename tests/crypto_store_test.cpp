@@ -57,11 +57,16 @@ struct SqliteBackend {
   }
 };
 
-bytes b(std::string_view s) { return bytes(s.begin(), s.end()); }
+bytes b(std::string_view s) {
+  return bytes(s.begin(), s.end());
+}
 
-timestamp at(std::int64_t unix_seconds) { return timestamp{std::chrono::seconds{unix_seconds}}; }
+timestamp at(std::int64_t unix_seconds) {
+  return timestamp{std::chrono::seconds{unix_seconds}};
+}
 
-StoredField field_of(std::string customer, std::string field, std::string_view sealed, std::int64_t when = 1700000000) {
+StoredField field_of(std::string customer, std::string field, std::string_view sealed,
+                     std::int64_t when = 1700000000) {
   return StoredField{std::move(customer), std::move(field), b(sealed), "web-signup", at(when)};
 }
 
@@ -157,7 +162,8 @@ TEST_CASE_TEMPLATE("get_fields returns one customer's fields ordered by field na
   CHECK(must(s.get_fields("C-9")).empty());
 }
 
-TEST_CASE_TEMPLATE("the consent ledger assigns increasing seq and returns history in order", B, STORE_BACKENDS) {
+TEST_CASE_TEMPLATE("the consent ledger assigns increasing seq and returns history in order", B,
+                   STORE_BACKENDS) {
   B backend;
   Store& s = *backend.store;
   auto g = event_of("C-1", "marketing.email", ConsentAction::grant, 100);
@@ -191,7 +197,8 @@ TEST_CASE_TEMPLATE("the consent ledger assigns increasing seq and returns histor
   CHECK(must(s.consent_history("C-9")).empty());
 }
 
-TEST_CASE_TEMPLATE("customers lists key holders sorted, and knows sees keys or consent events", B, STORE_BACKENDS) {
+TEST_CASE_TEMPLATE("customers lists key holders sorted, and knows sees keys or consent events", B,
+                   STORE_BACKENDS) {
   B backend;
   Store& s = *backend.store;
   CHECK(must(s.customers()).empty());
@@ -248,7 +255,8 @@ TEST_CASE_TEMPLATE("commit keeps the writes made in the transaction", B, STORE_B
   must(s.rollback());
 }
 
-TEST_CASE_TEMPLATE("a Transaction rolls back when dropped and keeps its writes when committed", B, STORE_BACKENDS) {
+TEST_CASE_TEMPLATE("a Transaction rolls back when dropped and keeps its writes when committed", B,
+                   STORE_BACKENDS) {
   B backend;
   Store& s = *backend.store;
   {
@@ -368,7 +376,8 @@ TEST_CASE("sqlite: open refuses junk, an empty file and a plain SQLite database 
   {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(plain.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1);", nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1);", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
     sqlite3_close(db);
   }
   const fs::path wrong_version = dir.path() / "v2.vault";

@@ -55,8 +55,15 @@ VaultOptions fast(const FakeClock& clock) {
   return o;
 }
 
-Vault memory_vault(const FakeClock& clock) {
-  auto v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast(clock));
+// each_store_vault runs the calling test once on each store (doctest subcases).
+Vault each_store_vault(const FakeClock& clock, const TempDir& dir) {
+  result<Vault> v = make_error(errc::internal, "no store chosen");
+  SUBCASE("on the memory store") {
+    v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast(clock));
+  }
+  SUBCASE("on the SQLite store") {
+    v = Vault::create(dir.path / "crm.vault", test::retail_policy(), kPass, fast(clock));
+  }
   REQUIRE_MESSAGE(v.ok(), v.err().message);
   return std::move(*v);
 }
@@ -102,7 +109,8 @@ struct Sql {
 
 TEST_CASE("a consented read returns the value in the form the policy gives the purpose") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   put_ann(v);
   CHECK(read_or_reason(v, "support-desk", "C-1001", "service", "email") == "ann@example.com");
   CHECK(read_or_reason(v, "support-desk", "C-1001", "service", "phone") == "*********0123");
@@ -118,7 +126,8 @@ TEST_CASE("a consented read returns the value in the form the policy gives the p
 
 TEST_CASE("pseudonyms are stable within a purpose and differ between purposes") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   put_ann(v);
   REQUIRE(v.put("C-1002", "email", "bob@example.com").ok());
   const std::string a1 = read_or_reason(v, "bi-dashboard", "C-1001", "analytics", "email");
@@ -134,7 +143,8 @@ TEST_CASE("pseudonyms are stable within a purpose and differ between purposes") 
 
 TEST_CASE("a withdrawal between two reads of one view denies the second read") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   put_ann(v);
   REQUIRE(v.record_consent("C-1001", "marketing.email", ConsentAction::grant, {"web", "notice-1", {}}).ok());
   auto view = v.accessor("email-campaigns")->view("C-1001", "marketing.email");
@@ -152,7 +162,8 @@ TEST_CASE("a withdrawal between two reads of one view denies the second read") {
 
 TEST_CASE("a consent lapses after consent_valid_for, on a view opened while it was live") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   put_ann(v);
   auto e = v.record_consent("C-1001", "marketing.email", ConsentAction::grant);
   REQUIRE(e.ok());
@@ -170,7 +181,8 @@ TEST_CASE("a consent lapses after consent_valid_for, on a view opened while it w
 
 TEST_CASE("an objection stops legitimate-interest reads; contract reads go on") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   put_ann(v);
   CHECK(read_or_reason(v, "bi-dashboard", "C-1001", "analytics", "birth_date") == "1990");
   REQUIRE(v.record_consent("C-1001", "analytics", ConsentAction::object).ok());
@@ -180,7 +192,8 @@ TEST_CASE("an objection stops legitimate-interest reads; contract reads go on") 
 
 TEST_CASE("an accessor not registered for the purpose cannot open a view") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   put_ann(v);
   CHECK(read_or_reason(v, "support-desk", "C-1001", "marketing.email", "email") == "view:accessor_not_registered");
   CHECK(read_or_reason(v, "support-desk", "C-1001", "no.such.purpose", "email") == "view:unknown_purpose");
@@ -191,7 +204,8 @@ TEST_CASE("an accessor not registered for the purpose cannot open a view") {
 
 TEST_CASE("consent events are refused where the basis has no consent to give or take") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   auto grant_contract = v.record_consent("C-1", "service", ConsentAction::grant);
   REQUIRE_FALSE(grant_contract.ok());
   CHECK(grant_contract.err().code == errc::bad_input);
@@ -206,7 +220,8 @@ TEST_CASE("consent events are refused where the basis has no consent to give or 
 
 TEST_CASE("the ledger keeps every event in order and derives the current state") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   REQUIRE(v.record_consent("C-1", "marketing.email", ConsentAction::grant, {"web", "n-1", {}}).ok());
   clock.advance(60s);
   REQUIRE(v.record_consent("C-1", "marketing.email", ConsentAction::withdraw, {"phone", "", {}}).ok());
@@ -226,7 +241,8 @@ TEST_CASE("the ledger keeps every event in order and derives the current state")
 
 TEST_CASE("writes refuse undeclared fields, mistyped values, unpermitted sources and unconsented inferences") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   auto undeclared = v.put("C-1", "shoe_size", "42");
   REQUIRE_FALSE(undeclared.ok());
   CHECK(undeclared.err().code == errc::bad_input);
@@ -250,7 +266,8 @@ TEST_CASE("writes refuse undeclared fields, mistyped values, unpermitted sources
 
 TEST_CASE("a value past its field's retention is denied before it is decrypted") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   REQUIRE(v.put("C-1", "email", "ann@example.com").ok());
   CHECK(read_or_reason(v, "support-desk", "C-1", "service", "email") == "ann@example.com");
   clock.advance(std::chrono::seconds(3 * 366 * 86400));
@@ -259,7 +276,8 @@ TEST_CASE("a value past its field's retention is denied before it is decrypted")
 
 TEST_CASE("a write with one bad record writes nothing") {
   FakeClock clock;
-  Vault v = memory_vault(clock);
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
   std::vector<Record> records(3);
   records[0] = {"C-1", "", {}, {{"email", "ann@example.com"}}, 1};
   records[1] = {"C-2", "", {}, {{"email", "bob@example.com"}}, 2};

@@ -118,7 +118,9 @@ result<Keyring> Keyring::unlock(std::string_view passphrase, const SealedMasterK
   return Keyring(sealed.version, std::move(master).value());
 }
 
-SecretBytes Keyring::new_data_key() { return SecretBytes::random(kDataKeyBytes); }
+SecretBytes Keyring::new_data_key() {
+  return SecretBytes::random(kDataKeyBytes);
+}
 
 result<bytes> Keyring::wrap_data_key(std::string_view customer, const SecretBytes& dek) const {
   if (dek.size() != kDataKeyBytes) return make_error(errc::invalid_argument, "data key has the wrong size");

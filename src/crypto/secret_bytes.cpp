@@ -43,7 +43,9 @@ SecretBytes SecretBytes::copy_of(byte_view src) {
   return out;
 }
 
-SecretBytes SecretBytes::copy_of(std::string_view src) { return copy_of(as_bytes(src)); }
+SecretBytes SecretBytes::copy_of(std::string_view src) {
+  return copy_of(as_bytes(src));
+}
 
 SecretBytes SecretBytes::random(std::size_t size) {
   SecretBytes out(size);
@@ -63,7 +65,9 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   return *this;
 }
 
-SecretBytes::~SecretBytes() { release(); }
+SecretBytes::~SecretBytes() {
+  release();
+}
 
 void SecretBytes::release() noexcept {
   // sodium_free wipes the region before unmapping it.

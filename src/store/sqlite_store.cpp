@@ -45,9 +45,9 @@ CREATE TABLE consent_events(
 );
 CREATE INDEX consent_events_by_customer ON consent_events(customer, seq);
 CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
-BEGIN SELECT 1; END;
+BEGIN SELECT RAISE(ABORT, 'consent_events is append-only'); END;
 CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
-BEGIN SELECT 1; END;
+BEGIN SELECT RAISE(ABORT, 'consent_events is append-only'); END;
 INSERT INTO meta(key, value) VALUES('schema_version', CAST('1' AS BLOB));
 COMMIT;
 )sql";
@@ -57,7 +57,7 @@ COMMIT;
 // was told had happened. FULL costs one fsync of the WAL per commit; imports batch their rows
 // into one transaction, so that cost is paid per batch, not per row.
 constexpr const char* kPragmas =
-    "PRAGMA secure_delete = OFF; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+    "PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
 
 enum class Sql : std::size_t {
   begin,
@@ -162,8 +162,12 @@ class Bound {
   bool ok_ = true;
 };
 
-std::int64_t to_unix(timestamp t) { return t.time_since_epoch().count(); }
-timestamp from_unix(std::int64_t s) { return timestamp{std::chrono::seconds{s}}; }
+std::int64_t to_unix(timestamp t) {
+  return t.time_since_epoch().count();
+}
+timestamp from_unix(std::int64_t s) {
+  return timestamp{std::chrono::seconds{s}};
+}
 
 class SqliteStore final : public Store {
  public:
@@ -311,7 +315,8 @@ class SqliteStore final : public Store {
       e.customer = std::string(customer);
       e.purpose = q.column_text(1);
       auto action = parse_consent_action(q.column_text(2));
-      if (!action) return make_error(errc::integrity, "consent_history: consent_events row has an unknown action");
+      if (!action)
+        return make_error(errc::integrity, "consent_history: consent_events row has an unknown action");
       e.action = *action;
       e.at = from_unix(q.column_int(3));
       e.channel = q.column_text(4);
@@ -416,7 +421,8 @@ result<std::unique_ptr<SqliteStore>> open_db(const std::string& name, StoreMode 
   // Verify before any PRAGMA: switching the journal mode would write to a file that is not ours.
   if (mode == StoreMode::open) CONSENTRY_TRY(check_schema(db, name));
   CONSENTRY_TRY(enable_wal(db, name));
-  if (sqlite3_exec(db, kPragmas, nullptr, nullptr, nullptr) != SQLITE_OK) return db_error(db, "pragmas on " + name);
+  if (sqlite3_exec(db, kPragmas, nullptr, nullptr, nullptr) != SQLITE_OK)
+    return db_error(db, "pragmas on " + name);
   if (mode == StoreMode::create && sqlite3_exec(db, kCreateSchema, nullptr, nullptr, nullptr) != SQLITE_OK)
     return db_error(db, "creating the schema of " + name);
   CONSENTRY_TRY(store->prepare_statements());
@@ -438,7 +444,8 @@ result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& fi
     // O_EXCL makes "refuse an existing file" atomic; 0600 keeps the vault private to its owner.
     const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-      if (errno == EEXIST) return make_error(errc::already_exists, "vault file '" + name + "' already exists");
+      if (errno == EEXIST)
+        return make_error(errc::already_exists, "vault file '" + name + "' already exists");
       return make_error(errc::io, "cannot create vault file '" + name + "': " + std::strerror(errno));
     }
     ::close(fd);
