@@ -85,8 +85,8 @@ void print_human_state(const Vault& vault, const std::string& customer, const Co
   current.add({"PURPOSE", "BASIS", "STATUS", "EXPIRES"});
   for (const Purpose& p : vault.policy().purposes()) {
     std::string expiry = expiry_of(state, p.id);
-    current.add({p.id, std::string(to_string(p.basis)), std::string(to_string(state.status(p.id, vault.now()))),
-                 expiry.empty() ? "-" : expiry});
+    current.add({p.id, std::string(to_string(p.basis)),
+                 std::string(to_string(state.status(p.id, vault.now()))), expiry.empty() ? "-" : expiry});
   }
   current.print(std::cout);
 
@@ -106,7 +106,8 @@ void print_human_state(const Vault& vault, const std::string& customer, const Co
 
 int run_show(const GlobalOptions& global, const ShowOptions& options) {
   Vault vault = open_vault(global);
-  if (!unwrap(vault.contains(options.customer))) fail(errc::not_found, "unknown customer " + options.customer);
+  if (!unwrap(vault.contains(options.customer)))
+    fail(errc::not_found, "unknown customer " + options.customer);
   std::vector<ConsentEvent> history = unwrap(vault.consent_history(options.customer));
   ConsentState state = unwrap(vault.consent_state(options.customer));
   if (options.json) {
@@ -117,8 +118,8 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
   return kExitOk;
 }
 
-void add_event_command(CLI::App& consent, const GlobalOptions& global, Commands& commands, ConsentAction action,
-                       const char* description) {
+void add_event_command(CLI::App& consent, const GlobalOptions& global, Commands& commands,
+                       ConsentAction action, const char* description) {
   auto options = std::make_shared<EventOptions>();
   CLI::App* app = consent.add_subcommand(std::string(to_string(action)), description);
   app->add_option("CUSTOMER", options->customer, "The customer id")->required();

@@ -70,7 +70,9 @@ void fail(const error& e) {
   throw ExitRequest{exit_code(e.code)};
 }
 
-void fail(errc code, std::string message) { fail(make_error(code, std::move(message))); }
+void fail(errc code, std::string message) {
+  fail(make_error(code, std::move(message)));
+}
 
 void usage_failure(std::string_view message) {
   print_error(message);

@@ -16,6 +16,7 @@ namespace {
 bytes from_hex(const std::string& hex) {
   REQUIRE(hex.size() % 2 == 0);
   bytes out(hex.size() / 2);
+  if (out.empty()) return out;
   size_t written = 0;
   REQUIRE(sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written, nullptr) == 0);
   REQUIRE(written == out.size());

@@ -15,16 +15,17 @@ TEST_CASE("every form of the policy format parses") {
     FormKind kind;
     int n;
   };
-  for (const Want& w : {Want{"clear", FormKind::clear, 0}, Want{"redact", FormKind::redact, 0},
-                        Want{"pseudonym", FormKind::pseudonym, 0}, Want{"token", FormKind::token, 0},
-                        Want{"mask:last4", FormKind::mask_last, 4}, Want{"mask:last1", FormKind::mask_last, 1},
-                        Want{"mask:last1000", FormKind::mask_last, 1000},
-                        Want{"generalise:year", FormKind::generalise_year, 0},
-                        Want{"generalise:month", FormKind::generalise_month, 0},
-                        Want{"generalise:decade", FormKind::generalise_decade, 0},
-                        Want{"generalise:prefix:3", FormKind::generalise_prefix, 3},
-                        Want{"generalise:bucket:10", FormKind::generalise_bucket, 10},
-                        Want{"generalise:bucket:999", FormKind::generalise_bucket, 999}}) {
+  for (const Want& w :
+       {Want{"clear", FormKind::clear, 0}, Want{"redact", FormKind::redact, 0},
+        Want{"pseudonym", FormKind::pseudonym, 0}, Want{"token", FormKind::token, 0},
+        Want{"mask:last4", FormKind::mask_last, 4}, Want{"mask:last1", FormKind::mask_last, 1},
+        Want{"mask:last1000", FormKind::mask_last, 1000},
+        Want{"generalise:year", FormKind::generalise_year, 0},
+        Want{"generalise:month", FormKind::generalise_month, 0},
+        Want{"generalise:decade", FormKind::generalise_decade, 0},
+        Want{"generalise:prefix:3", FormKind::generalise_prefix, 3},
+        Want{"generalise:bucket:10", FormKind::generalise_bucket, 10},
+        Want{"generalise:bucket:999", FormKind::generalise_bucket, 999}}) {
     CAPTURE(w.text);
     const auto f = parse_form(w.text);
     REQUIRE(f.has_value());
@@ -35,13 +36,40 @@ TEST_CASE("every form of the policy format parses") {
 }
 
 TEST_CASE("unknown forms and bad parameters are refused") {
-  for (const char* bad :
-       {"", "blur", "Clear", "clear ", " clear", "mask", "mask:", "mask:last", "mask:last0", "mask:last-1",
-        "mask:last+4", "mask:last04", "mask:last1001", "mask:last99999999999", "mask:last4x", "mask:first4",
-        "mask:last 4", "generalise", "generalise:", "generalise:week", "generalise:prefix", "generalise:prefix:",
-        "generalise:prefix:0", "generalise:prefix:1001", "generalise:bucket:", "generalise:bucket:0",
-        "generalise:bucket:1.5", "generalise:bucket:10:2", "generalise:year:1", "generalize:year",
-        "pseudonym:1", "token:ff1", "redact\n", "generalise:prefix:\xd9\xa3"}) {
+  for (const char* bad : {"",
+                          "blur",
+                          "Clear",
+                          "clear ",
+                          " clear",
+                          "mask",
+                          "mask:",
+                          "mask:last",
+                          "mask:last0",
+                          "mask:last-1",
+                          "mask:last+4",
+                          "mask:last04",
+                          "mask:last1001",
+                          "mask:last99999999999",
+                          "mask:last4x",
+                          "mask:first4",
+                          "mask:last 4",
+                          "generalise",
+                          "generalise:",
+                          "generalise:week",
+                          "generalise:prefix",
+                          "generalise:prefix:",
+                          "generalise:prefix:0",
+                          "generalise:prefix:1001",
+                          "generalise:bucket:",
+                          "generalise:bucket:0",
+                          "generalise:bucket:1.5",
+                          "generalise:bucket:10:2",
+                          "generalise:year:1",
+                          "generalize:year",
+                          "pseudonym:1",
+                          "token:ff1",
+                          "redact\n",
+                          "generalise:prefix:\xd9\xa3"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_form(bad).has_value());
   }

@@ -1,4 +1,6 @@
 // policy_test.cpp: Policy::parse validates completely and names the JSON path of each problem.
+#include "consentry/policy.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -8,8 +10,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include "consentry/policy.hpp"
 
 using consentry::Basis;
 using consentry::errc;
@@ -33,7 +33,9 @@ std::string read_text(const std::filesystem::path& p) {
 // The retail policy: purposes service, marketing.email, analytics, profiling; accessors
 // support-desk, email-campaigns, bi-dashboard, propensity-model; fields email, birth_date,
 // phone, credit_score, expecting_child.
-Json retail() { return Json::parse(read_text(kData / "valid_retail.json")); }
+Json retail() {
+  return Json::parse(read_text(kData / "valid_retail.json"));
+}
 
 // refusal parses `text` and returns the error message, failing the test if it was accepted.
 std::string refusal(const std::string& text) {
@@ -50,7 +52,9 @@ struct Case {
   const char* mention;  // a word the message must also contain
 };
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 }  // namespace
 
@@ -59,84 +63,155 @@ TEST_CASE("malformed policies are refused with the JSON path of the problem") {
       {"unknown root key", [](Json& j) { j["colour"] = "blue"; }, "$.colour", "unknown key"},
       {"missing consentry_policy", [](Json& j) { j.erase("consentry_policy"); }, "$", "consentry_policy"},
       {"format version 2", [](Json& j) { j["consentry_policy"] = 2; }, "$.consentry_policy", "must be 1"},
-      {"format version as text", [](Json& j) { j["consentry_policy"] = "1"; }, "$.consentry_policy", "must be 1"},
-      {"format version as float", [](Json& j) { j["consentry_policy"] = 1.0; }, "$.consentry_policy", "must be 1"},
+      {"format version as text", [](Json& j) { j["consentry_policy"] = "1"; }, "$.consentry_policy",
+       "must be 1"},
+      {"format version as float", [](Json& j) { j["consentry_policy"] = 1.0; }, "$.consentry_policy",
+       "must be 1"},
       {"controller not an object", [](Json& j) { j["controller"] = "Acme"; }, "$.controller", "object"},
-      {"controller unknown key", [](Json& j) { j["controller"]["phone"] = "0"; }, "$.controller.phone", "unknown key"},
+      {"controller unknown key", [](Json& j) { j["controller"]["phone"] = "0"; }, "$.controller.phone",
+       "unknown key"},
       {"controller without name", [](Json& j) { j["controller"].erase("name"); }, "$.controller", "name"},
       {"missing purposes", [](Json& j) { j.erase("purposes"); }, "$", "purposes"},
       {"purposes not an array", [](Json& j) { j["purposes"] = Json::object(); }, "$.purposes", "array"},
       {"purpose not an object", [](Json& j) { j["purposes"][3] = "profiling"; }, "$.purposes[3]", "object"},
-      {"purpose unknown key", [](Json& j) { j["purposes"][1]["colour"] = 1; }, "$.purposes[1].colour", "unknown key"},
+      {"purpose unknown key", [](Json& j) { j["purposes"][1]["colour"] = 1; }, "$.purposes[1].colour",
+       "unknown key"},
       {"purpose without basis", [](Json& j) { j["purposes"][2].erase("basis"); }, "$.purposes[2]", "basis"},
       {"purpose without id", [](Json& j) { j["purposes"][0].erase("id"); }, "$.purposes[0]", "id"},
-      {"purpose id uppercase", [](Json& j) { j["purposes"][0]["id"] = "Service"; }, "$.purposes[0].id", "match"},
-      {"purpose id too long", [](Json& j) { j["purposes"][0]["id"] = std::string(65, 'a'); }, "$.purposes[0].id", "match"},
+      {"purpose id uppercase", [](Json& j) { j["purposes"][0]["id"] = "Service"; }, "$.purposes[0].id",
+       "match"},
+      {"purpose id too long", [](Json& j) { j["purposes"][0]["id"] = std::string(65, 'a'); },
+       "$.purposes[0].id", "match"},
       {"purpose id a number", [](Json& j) { j["purposes"][0]["id"] = 7; }, "$.purposes[0].id", "string"},
-      {"duplicate purpose id", [](Json& j) { j["purposes"][2]["id"] = "service"; }, "$.purposes[2].id", "duplicate"},
-      {"unknown basis", [](Json& j) { j["purposes"][1]["basis"] = "implied"; }, "$.purposes[1].basis", "unknown basis"},
-      {"empty duration", [](Json& j) { j["purposes"][1]["consent_valid_for"] = "P"; }, "$.purposes[1].consent_valid_for", "duration"},
-      {"zero duration", [](Json& j) { j["purposes"][1]["consent_valid_for"] = "P0D"; }, "$.purposes[1].consent_valid_for", "zero"},
-      {"contact_limit.per in hours without T", [](Json& j) { j["purposes"][1]["contact_limit"]["per"] = "P1H"; }, "$.purposes[1].contact_limit.per", "duration"},
-      {"contact_limit.max zero", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = 0; }, "$.purposes[1].contact_limit.max", "1"},
-      {"contact_limit.max negative", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = -3; }, "$.purposes[1].contact_limit.max", "1"},
-      {"contact_limit.max fractional", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = 1.5; }, "$.purposes[1].contact_limit.max", "integer"},
-      {"contact_limit.max text", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = "2"; }, "$.purposes[1].contact_limit.max", "integer"},
-      {"contact_limit.max too large", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = 1ULL << 40; }, "$.purposes[1].contact_limit.max", "integer"},
-      {"contact_limit unknown key", [](Json& j) { j["purposes"][1]["contact_limit"]["window"] = "P1D"; }, "$.purposes[1].contact_limit.window", "unknown key"},
-      {"contact_limit without per", [](Json& j) { j["purposes"][1]["contact_limit"].erase("per"); }, "$.purposes[1].contact_limit", "per"},
-      {"privacy_budget zero", [](Json& j) { j["purposes"][2]["privacy_budget"] = 0; }, "$.purposes[2].privacy_budget", "greater than zero"},
-      {"privacy_budget negative", [](Json& j) { j["purposes"][2]["privacy_budget"] = -0.5; }, "$.purposes[2].privacy_budget", "greater than zero"},
-      {"privacy_budget text", [](Json& j) { j["purposes"][2]["privacy_budget"] = "1"; }, "$.purposes[2].privacy_budget", "number"},
-      {"automated_decision text", [](Json& j) { j["purposes"][0]["automated_decision"] = "yes"; }, "$.purposes[0].automated_decision", "boolean"},
-      {"automated decision on legitimate interest", [](Json& j) { j["purposes"][2]["automated_decision"] = true; }, "$.purposes[2].automated_decision", "consent or contract"},
-      {"purpose description not text", [](Json& j) { j["purposes"][0]["description"] = 3; }, "$.purposes[0].description", "string"},
+      {"duplicate purpose id", [](Json& j) { j["purposes"][2]["id"] = "service"; }, "$.purposes[2].id",
+       "duplicate"},
+      {"unknown basis", [](Json& j) { j["purposes"][1]["basis"] = "implied"; }, "$.purposes[1].basis",
+       "unknown basis"},
+      {"empty duration", [](Json& j) { j["purposes"][1]["consent_valid_for"] = "P"; },
+       "$.purposes[1].consent_valid_for", "duration"},
+      {"zero duration", [](Json& j) { j["purposes"][1]["consent_valid_for"] = "P0D"; },
+       "$.purposes[1].consent_valid_for", "zero"},
+      {"contact_limit.per in hours without T",
+       [](Json& j) { j["purposes"][1]["contact_limit"]["per"] = "P1H"; }, "$.purposes[1].contact_limit.per",
+       "duration"},
+      {"contact_limit.max zero", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = 0; },
+       "$.purposes[1].contact_limit.max", "1"},
+      {"contact_limit.max negative", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = -3; },
+       "$.purposes[1].contact_limit.max", "1"},
+      {"contact_limit.max fractional", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = 1.5; },
+       "$.purposes[1].contact_limit.max", "integer"},
+      {"contact_limit.max text", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = "2"; },
+       "$.purposes[1].contact_limit.max", "integer"},
+      {"contact_limit.max too large", [](Json& j) { j["purposes"][1]["contact_limit"]["max"] = 1ULL << 40; },
+       "$.purposes[1].contact_limit.max", "integer"},
+      {"contact_limit unknown key", [](Json& j) { j["purposes"][1]["contact_limit"]["window"] = "P1D"; },
+       "$.purposes[1].contact_limit.window", "unknown key"},
+      {"contact_limit without per", [](Json& j) { j["purposes"][1]["contact_limit"].erase("per"); },
+       "$.purposes[1].contact_limit", "per"},
+      {"privacy_budget zero", [](Json& j) { j["purposes"][2]["privacy_budget"] = 0; },
+       "$.purposes[2].privacy_budget", "greater than zero"},
+      {"privacy_budget negative", [](Json& j) { j["purposes"][2]["privacy_budget"] = -0.5; },
+       "$.purposes[2].privacy_budget", "greater than zero"},
+      {"privacy_budget text", [](Json& j) { j["purposes"][2]["privacy_budget"] = "1"; },
+       "$.purposes[2].privacy_budget", "number"},
+      {"automated_decision text", [](Json& j) { j["purposes"][0]["automated_decision"] = "yes"; },
+       "$.purposes[0].automated_decision", "boolean"},
+      {"automated decision on legitimate interest",
+       [](Json& j) { j["purposes"][2]["automated_decision"] = true; }, "$.purposes[2].automated_decision",
+       "consent or contract"},
+      {"purpose description not text", [](Json& j) { j["purposes"][0]["description"] = 3; },
+       "$.purposes[0].description", "string"},
       {"missing accessors", [](Json& j) { j.erase("accessors"); }, "$", "accessors"},
-      {"accessor unknown key", [](Json& j) { j["accessors"][0]["role"] = "admin"; }, "$.accessors[0].role", "unknown key"},
-      {"accessor without purposes", [](Json& j) { j["accessors"][1].erase("purposes"); }, "$.accessors[1]", "purposes"},
-      {"accessor id with a space", [](Json& j) { j["accessors"][0]["id"] = "support desk"; }, "$.accessors[0].id", "match"},
-      {"duplicate accessor id", [](Json& j) { j["accessors"][3]["id"] = "support-desk"; }, "$.accessors[3].id", "duplicate"},
-      {"accessor names an undeclared purpose", [](Json& j) { j["accessors"][1]["purposes"][0] = "marketing"; }, "$.accessors[1].purposes[0]", "unknown purpose"},
-      {"accessor names a purpose twice", [](Json& j) { j["accessors"][0]["purposes"].push_back("service"); }, "$.accessors[0].purposes[1]", "duplicate"},
-      {"accessor with no purposes", [](Json& j) { j["accessors"][0]["purposes"] = Json::array(); }, "$.accessors[0].purposes", "at least one"},
-      {"accessor purposes not a list", [](Json& j) { j["accessors"][0]["purposes"] = "service"; }, "$.accessors[0].purposes", "array"},
+      {"accessor unknown key", [](Json& j) { j["accessors"][0]["role"] = "admin"; }, "$.accessors[0].role",
+       "unknown key"},
+      {"accessor without purposes", [](Json& j) { j["accessors"][1].erase("purposes"); }, "$.accessors[1]",
+       "purposes"},
+      {"accessor id with a space", [](Json& j) { j["accessors"][0]["id"] = "support desk"; },
+       "$.accessors[0].id", "match"},
+      {"duplicate accessor id", [](Json& j) { j["accessors"][3]["id"] = "support-desk"; },
+       "$.accessors[3].id", "duplicate"},
+      {"accessor names an undeclared purpose",
+       [](Json& j) { j["accessors"][1]["purposes"][0] = "marketing"; }, "$.accessors[1].purposes[0]",
+       "unknown purpose"},
+      {"accessor names a purpose twice", [](Json& j) { j["accessors"][0]["purposes"].push_back("service"); },
+       "$.accessors[0].purposes[1]", "duplicate"},
+      {"accessor with no purposes", [](Json& j) { j["accessors"][0]["purposes"] = Json::array(); },
+       "$.accessors[0].purposes", "at least one"},
+      {"accessor purposes not a list", [](Json& j) { j["accessors"][0]["purposes"] = "service"; },
+       "$.accessors[0].purposes", "array"},
       {"missing fields", [](Json& j) { j.erase("fields"); }, "$", "fields"},
       {"field not an object", [](Json& j) { j["fields"][2] = Json::array(); }, "$.fields[2]", "object"},
-      {"field unknown key", [](Json& j) { j["fields"][0]["encrypt"] = false; }, "$.fields[0].encrypt", "unknown key"},
+      {"field unknown key", [](Json& j) { j["fields"][0]["encrypt"] = false; }, "$.fields[0].encrypt",
+       "unknown key"},
       {"field without type", [](Json& j) { j["fields"][1].erase("type"); }, "$.fields[1]", "type"},
-      {"field without category", [](Json& j) { j["fields"][1].erase("category"); }, "$.fields[1]", "category"},
+      {"field without category", [](Json& j) { j["fields"][1].erase("category"); }, "$.fields[1]",
+       "category"},
       {"field without access", [](Json& j) { j["fields"][3].erase("access"); }, "$.fields[3]", "access"},
-      {"field name with a dash", [](Json& j) { j["fields"][1]["name"] = "birth-date"; }, "$.fields[1].name", "match"},
+      {"field name with a dash", [](Json& j) { j["fields"][1]["name"] = "birth-date"; }, "$.fields[1].name",
+       "match"},
       {"field name empty", [](Json& j) { j["fields"][1]["name"] = ""; }, "$.fields[1].name", "match"},
-      {"duplicate field name", [](Json& j) { j["fields"][2]["name"] = "email"; }, "$.fields[2].name", "duplicate"},
-      {"unknown field type", [](Json& j) { j["fields"][0]["type"] = "url"; }, "$.fields[0].type", "unknown type"},
-      {"category uppercase", [](Json& j) { j["fields"][0]["category"] = "Contact"; }, "$.fields[0].category", "match"},
-      {"access not an object", [](Json& j) { j["fields"][0]["access"] = Json::array(); }, "$.fields[0].access", "object"},
-      {"access for an undeclared purpose", [](Json& j) { j["fields"][1]["access"]["marketing"] = "clear"; }, "$.fields[1].access.marketing", "unknown purpose"},
-      {"access for an undeclared dotted purpose", [](Json& j) { j["fields"][1]["access"]["marketing.sms"] = "clear"; }, "$.fields[1].access['marketing.sms']", "unknown purpose"},
-      {"unknown form", [](Json& j) { j["fields"][1]["access"]["analytics"] = "blur"; }, "$.fields[1].access.analytics", "unknown form 'blur'"},
-      {"mask without length", [](Json& j) { j["fields"][2]["access"]["service"] = "mask:last"; }, "$.fields[2].access.service", "unknown form"},
-      {"mask of zero", [](Json& j) { j["fields"][2]["access"]["service"] = "mask:last0"; }, "$.fields[2].access.service", "unknown form"},
-      {"form a number", [](Json& j) { j["fields"][2]["access"]["service"] = 4; }, "$.fields[2].access.service", "string"},
-      {"year of an email", [](Json& j) { j["fields"][0]["access"]["analytics"] = "generalise:year"; }, "$.fields[0].access.analytics", "does not fit"},
-      {"month of a phone", [](Json& j) { j["fields"][2]["access"]["service"] = "generalise:month"; }, "$.fields[2].access.service", "does not fit"},
-      {"bucket of a date", [](Json& j) { j["fields"][1]["access"]["analytics"] = "generalise:bucket:10"; }, "$.fields[1].access.analytics", "does not fit"},
-      {"negative retention", [](Json& j) { j["fields"][0]["retention"] = "-P1D"; }, "$.fields[0].retention", "duration"},
-      {"fractional retention", [](Json& j) { j["fields"][0]["retention"] = "P1.5Y"; }, "$.fields[0].retention", "duration"},
-      {"retention a number", [](Json& j) { j["fields"][0]["retention"] = 3; }, "$.fields[0].retention", "string"},
-      {"sources not a list", [](Json& j) { j["fields"][3]["sources"] = "credit-bureau"; }, "$.fields[3].sources", "array"},
-      {"sources empty", [](Json& j) { j["fields"][3]["sources"] = Json::array(); }, "$.fields[3].sources", "empty"},
-      {"source empty string", [](Json& j) { j["fields"][3]["sources"].push_back(""); }, "$.fields[3].sources[1]", "empty"},
-      {"source repeated", [](Json& j) { j["fields"][3]["sources"].push_back("credit-bureau"); }, "$.fields[3].sources[1]", "duplicate"},
-      {"source not text", [](Json& j) { j["fields"][3]["sources"].push_back(5); }, "$.fields[3].sources[1]", "string"},
-      {"derived_from on a collected field", [](Json& j) { j["fields"][0]["derived_from"] = Json::array({"phone"}); }, "$.fields[0].derived_from", "inferred"},
-      {"inferred without derived_from", [](Json& j) { j["fields"][4].erase("derived_from"); }, "$.fields[4]", "derived_from"},
-      {"inferred with empty derived_from", [](Json& j) { j["fields"][4]["derived_from"] = Json::array(); }, "$.fields[4].derived_from", "empty"},
-      {"derived from an unknown field", [](Json& j) { j["fields"][4]["derived_from"] = Json::array({"birth_date", "income"}); }, "$.fields[4].derived_from[1]", "unknown field"},
+      {"duplicate field name", [](Json& j) { j["fields"][2]["name"] = "email"; }, "$.fields[2].name",
+       "duplicate"},
+      {"unknown field type", [](Json& j) { j["fields"][0]["type"] = "url"; }, "$.fields[0].type",
+       "unknown type"},
+      {"category uppercase", [](Json& j) { j["fields"][0]["category"] = "Contact"; }, "$.fields[0].category",
+       "match"},
+      {"access not an object", [](Json& j) { j["fields"][0]["access"] = Json::array(); },
+       "$.fields[0].access", "object"},
+      {"access for an undeclared purpose", [](Json& j) { j["fields"][1]["access"]["marketing"] = "clear"; },
+       "$.fields[1].access.marketing", "unknown purpose"},
+      {"access for an undeclared dotted purpose",
+       [](Json& j) { j["fields"][1]["access"]["marketing.sms"] = "clear"; },
+       "$.fields[1].access['marketing.sms']", "unknown purpose"},
+      {"unknown form", [](Json& j) { j["fields"][1]["access"]["analytics"] = "blur"; },
+       "$.fields[1].access.analytics", "unknown form 'blur'"},
+      {"mask without length", [](Json& j) { j["fields"][2]["access"]["service"] = "mask:last"; },
+       "$.fields[2].access.service", "unknown form"},
+      {"mask of zero", [](Json& j) { j["fields"][2]["access"]["service"] = "mask:last0"; },
+       "$.fields[2].access.service", "unknown form"},
+      {"form a number", [](Json& j) { j["fields"][2]["access"]["service"] = 4; },
+       "$.fields[2].access.service", "string"},
+      {"year of an email", [](Json& j) { j["fields"][0]["access"]["analytics"] = "generalise:year"; },
+       "$.fields[0].access.analytics", "does not fit"},
+      {"month of a phone", [](Json& j) { j["fields"][2]["access"]["service"] = "generalise:month"; },
+       "$.fields[2].access.service", "does not fit"},
+      {"bucket of a date", [](Json& j) { j["fields"][1]["access"]["analytics"] = "generalise:bucket:10"; },
+       "$.fields[1].access.analytics", "does not fit"},
+      {"negative retention", [](Json& j) { j["fields"][0]["retention"] = "-P1D"; }, "$.fields[0].retention",
+       "duration"},
+      {"fractional retention", [](Json& j) { j["fields"][0]["retention"] = "P1.5Y"; },
+       "$.fields[0].retention", "duration"},
+      {"retention a number", [](Json& j) { j["fields"][0]["retention"] = 3; }, "$.fields[0].retention",
+       "string"},
+      {"sources not a list", [](Json& j) { j["fields"][3]["sources"] = "credit-bureau"; },
+       "$.fields[3].sources", "array"},
+      {"sources empty", [](Json& j) { j["fields"][3]["sources"] = Json::array(); }, "$.fields[3].sources",
+       "empty"},
+      {"source empty string", [](Json& j) { j["fields"][3]["sources"].push_back(""); },
+       "$.fields[3].sources[1]", "empty"},
+      {"source repeated", [](Json& j) { j["fields"][3]["sources"].push_back("credit-bureau"); },
+       "$.fields[3].sources[1]", "duplicate"},
+      {"source not text", [](Json& j) { j["fields"][3]["sources"].push_back(5); }, "$.fields[3].sources[1]",
+       "string"},
+      {"derived_from on a collected field",
+       [](Json& j) { j["fields"][0]["derived_from"] = Json::array({"phone"}); }, "$.fields[0].derived_from",
+       "inferred"},
+      {"inferred without derived_from", [](Json& j) { j["fields"][4].erase("derived_from"); }, "$.fields[4]",
+       "derived_from"},
+      {"inferred with empty derived_from", [](Json& j) { j["fields"][4]["derived_from"] = Json::array(); },
+       "$.fields[4].derived_from", "empty"},
+      {"derived from an unknown field",
+       [](Json& j) {
+         j["fields"][4]["derived_from"] = Json::array({"birth_date", "income"});
+       },
+       "$.fields[4].derived_from[1]", "unknown field"},
       {"derived from an inferred field",
        [](Json& j) {
-         j["fields"].push_back(Json{{"name", "likely_parent"}, {"type", "boolean"}, {"category", "inferred"},
-                                    {"derived_from", Json::array({"expecting_child"})}, {"access", Json::object()}});
+         j["fields"].push_back(Json{{"name", "likely_parent"},
+                                    {"type", "boolean"},
+                                    {"category", "inferred"},
+                                    {"derived_from", Json::array({"expecting_child"})},
+                                    {"access", Json::object()}});
        },
        "$.fields[5].derived_from[0]", "inferred"},
       {"inferred field without a profiling purpose",
@@ -146,7 +221,8 @@ TEST_CASE("malformed policies are refused with the JSON path of the problem") {
          j["fields"][4]["access"].erase("profiling");
        },
        "$.fields[4].category", "profiling"},
-      {"field description not text", [](Json& j) { j["fields"][0]["description"] = Json::object(); }, "$.fields[0].description", "string"},
+      {"field description not text", [](Json& j) { j["fields"][0]["description"] = Json::object(); },
+       "$.fields[0].description", "string"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);
@@ -240,7 +316,8 @@ TEST_CASE("load names the file and reports unreadable files as io") {
   auto bad = Policy::load(kData / "bad_form.json");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.err().code == errc::bad_input);
-  CHECK(starts_with(bad.err().message, (kData / "bad_form.json").string() + ": $.fields[2].access.service: "));
+  CHECK(
+      starts_with(bad.err().message, (kData / "bad_form.json").string() + ": $.fields[2].access.service: "));
 
   auto syntax = Policy::load(kData / "syntax_error.json");
   REQUIRE_FALSE(syntax.ok());

@@ -1,6 +1,5 @@
 // policy_transform_test.cpp: stored values produced in the form a purpose may see.
 #include <doctest/doctest.h>
-
 #include <sodium.h>
 
 #include <set>
@@ -18,7 +17,9 @@ using consentry::SecretBytes;
 
 namespace {
 
-SecretBytes key_of(char fill) { return SecretBytes::copy_of(std::string(32, fill)); }
+SecretBytes key_of(char fill) {
+  return SecretBytes::copy_of(std::string(32, fill));
+}
 
 std::string apply(const char* form, FieldType type, std::string_view value) {
   const auto f = consentry::parse_form(form);
@@ -57,7 +58,8 @@ TEST_CASE("mask keeps the last characters, counted in code points") {
   CHECK(apply("mask:last4", FieldType::phone, "+447700900123") == "*********0123");
   CHECK(apply("mask:last1", FieldType::string, "abc") == "**c");
   CHECK(apply("mask:last2", FieldType::string, "Fran\xc3\xa7ois\xc3\xa9") == "*******s\xc3\xa9");
-  CHECK(apply("mask:last3", FieldType::string, "\xf0\x9f\x98\x80\xf0\x9f\x98\x81\xf0\x9f\x98\x82\xf0\x9f\x98\x83") ==
+  CHECK(apply("mask:last3", FieldType::string,
+              "\xf0\x9f\x98\x80\xf0\x9f\x98\x81\xf0\x9f\x98\x82\xf0\x9f\x98\x83") ==
         "*\xf0\x9f\x98\x81\xf0\x9f\x98\x82\xf0\x9f\x98\x83");
 }
 
@@ -125,7 +127,8 @@ TEST_CASE("token needs FF1 and is unavailable") {
 
 TEST_CASE("invalid UTF-8 values are refused before any form") {
   const SecretBytes key = key_of('k');
-  for (FormKind k : {FormKind::clear, FormKind::mask_last, FormKind::generalise_prefix, FormKind::pseudonym}) {
+  for (FormKind k :
+       {FormKind::clear, FormKind::mask_last, FormKind::generalise_prefix, FormKind::pseudonym}) {
     auto r = apply_form(Form{k, 2}, FieldType::string, "ab\xff\xfe", key);
     CHECK_FALSE(r.ok());
   }
@@ -147,8 +150,8 @@ TEST_CASE("pseudonyms are keyed BLAKE2b, stable for one key and different betwee
   unsigned char h[consentry::kPseudonymBytes];
   const std::string value = "ann@example.com";
   const auto ka = a.reveal();
-  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(value.data()), value.size(), ka.data(),
-                     ka.size());
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(value.data()), value.size(),
+                     ka.data(), ka.size());
   char hex[sizeof h * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, h, sizeof h);
   CHECK(pa == std::string(hex));

@@ -49,9 +49,15 @@ bool valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_control(unsigned char c) noexcept { return c < 0x20 || c == 0x7F; }
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
+bool is_control(unsigned char c) noexcept {
+  return c < 0x20 || c == 0x7F;
+}
+char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 error bad(std::string_view field, std::string_view what) {
   std::string msg = "field '";

@@ -56,8 +56,10 @@ std::optional<Form> parse_form(std::string_view text) {
   constexpr std::string_view kPrefix = "generalise:prefix:";
   constexpr std::string_view kBucket = "generalise:bucket:";
   if (text.starts_with(kMask)) return with_parameter(FormKind::mask_last, text.substr(kMask.size()));
-  if (text.starts_with(kPrefix)) return with_parameter(FormKind::generalise_prefix, text.substr(kPrefix.size()));
-  if (text.starts_with(kBucket)) return with_parameter(FormKind::generalise_bucket, text.substr(kBucket.size()));
+  if (text.starts_with(kPrefix))
+    return with_parameter(FormKind::generalise_prefix, text.substr(kPrefix.size()));
+  if (text.starts_with(kBucket))
+    return with_parameter(FormKind::generalise_bucket, text.substr(kBucket.size()));
   return std::nullopt;
 }
 

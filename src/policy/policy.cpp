@@ -93,7 +93,9 @@ std::string_view json_type_name(const Json& j) {
   }
 }
 
-bool is_zero(const IsoDuration& d) { return d == IsoDuration{}; }
+bool is_zero(const IsoDuration& d) {
+  return d == IsoDuration{};
+}
 
 // Checker builds the "<origin>: <json path>: <what is wrong>" errors and the type checks that
 // every object of the policy shares.
@@ -105,7 +107,8 @@ class Checker {
     return make_error(errc::bad_input, origin_ + ": " + path + ": " + std::string(what));
   }
 
-  result<void> expect(const Json& j, const std::string& path, Json::value_t type, std::string_view want) const {
+  result<void> expect(const Json& j, const std::string& path, Json::value_t type,
+                      std::string_view want) const {
     const bool ok = j.type() == type || (type == Json::value_t::number_integer && j.is_number_integer());
     if (!ok) return fail(path, "must be " + std::string(want) + ", not " + std::string(json_type_name(j)));
     return {};
@@ -143,7 +146,7 @@ class Checker {
     if (!s) return std::move(s).err();
     if (!valid_id(*s, allow_dot_dash))
       return fail(path, quote(*s) + (allow_dot_dash ? " does not match ^[a-z][a-z0-9_.-]{0,63}$"
-                                                     : " does not match ^[a-z][a-z0-9_]{0,63}$"));
+                                                    : " does not match ^[a-z][a-z0-9_]{0,63}$"));
     return s;
   }
 
@@ -289,13 +292,13 @@ result<ContactLimit> read_contact_limit(const Checker& c, const Json& j, const s
   ContactLimit limit;
   const Json& max = j["max"];
   const std::string max_path = path + ".max";
-  if (!max.is_number_integer()) return c.fail(max_path, "must be an integer, not " + std::string(json_type_name(max)));
+  if (!max.is_number_integer())
+    return c.fail(max_path, "must be an integer, not " + std::string(json_type_name(max)));
   // nlohmann stores non-negative integers as unsigned and negative ones as signed.
   const bool in_range = max.is_number_unsigned()
                             ? (max.get<std::uint64_t>() >= 1 && max.get<std::uint64_t>() <= INT_MAX)
                             : (max.get<std::int64_t>() >= 1 && max.get<std::int64_t>() <= INT_MAX);
-  if (!in_range)
-    return c.fail(max_path, "must be an integer from 1 to 2147483647");
+  if (!in_range) return c.fail(max_path, "must be an integer from 1 to 2147483647");
   limit.max = max.get<int>();
   auto per = c.duration_of(j["per"], path + ".per");
   if (!per) return std::move(per).err();
@@ -436,9 +439,9 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
     const Json& j = list[i];
     const std::string path = index_path("$.fields", i);
     CONSENTRY_TRY(c.expect(j, path, Json::value_t::object, "an object"));
-    CONSENTRY_TRY(c.only_keys(j, path, "a field",
-                              {"name", "type", "category", "description", "retention", "sources",
-                               "derived_from", "access"}));
+    CONSENTRY_TRY(c.only_keys(
+        j, path, "a field",
+        {"name", "type", "category", "description", "retention", "sources", "derived_from", "access"}));
     CONSENTRY_TRY(c.required(j, path, "a field", {"name", "type", "category", "access"}));
     FieldSpec f;
     auto name = c.id_of(j["name"], path + ".name", false);
@@ -542,8 +545,9 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
   DuplicateKeys dups;
   Json root;
   try {
-    root = Json::parse(json_text.begin(), json_text.end(),
-                       [&dups](int, Json::parse_event_t event, Json& parsed) { return dups.on_event(event, parsed); });
+    root = Json::parse(
+        json_text.begin(), json_text.end(),
+        [&dups](int, Json::parse_event_t event, Json& parsed) { return dups.on_event(event, parsed); });
   } catch (const Json::parse_error& e) {
     const auto [line, column] = line_column(json_text, e.byte);
     return make_error(errc::bad_input, prefix + "line " + std::to_string(line) + ", column " +
@@ -555,7 +559,8 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
   if (dups.found()) return c.fail(dups.path(), "duplicate key " + quote(dups.key()));
 
   CONSENTRY_TRY(c.expect(root, "$", Json::value_t::object, "an object"));
-  CONSENTRY_TRY(c.only_keys(root, "$", "the policy", {"consentry_policy", "controller", "purposes", "accessors", "fields"}));
+  CONSENTRY_TRY(c.only_keys(root, "$", "the policy",
+                            {"consentry_policy", "controller", "purposes", "accessors", "fields"}));
   CONSENTRY_TRY(c.required(root, "$", "the policy", {"consentry_policy", "purposes", "accessors", "fields"}));
   const Json& version = root["consentry_policy"];
   if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion)
@@ -585,7 +590,8 @@ result<Policy> Policy::load(const std::filesystem::path& file) {
   std::array<char, 64 * 1024> buf{};
   while (in.read(buf.data(), buf.size()) || in.gcount() > 0) {
     text.append(buf.data(), static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxPolicyBytes) return make_error(errc::bad_input, origin + ": policy larger than 4 MiB");
+    if (text.size() > kMaxPolicyBytes)
+      return make_error(errc::bad_input, origin + ": policy larger than 4 MiB");
   }
   if (in.bad()) return make_error(errc::io, origin + ": cannot read the policy file");
   return parse(text, origin);
@@ -607,7 +613,8 @@ std::string Policy::to_json() const {
     j["basis"] = std::string(to_string(p.basis));
     if (!p.description.empty()) j["description"] = p.description;
     if (p.consent_valid_for) j["consent_valid_for"] = p.consent_valid_for->to_string();
-    if (p.contact_limit) j["contact_limit"] = Json{{"max", p.contact_limit->max}, {"per", p.contact_limit->per.to_string()}};
+    if (p.contact_limit)
+      j["contact_limit"] = Json{{"max", p.contact_limit->max}, {"per", p.contact_limit->per.to_string()}};
     if (p.automated_decision) j["automated_decision"] = true;
     if (p.privacy_budget) j["privacy_budget"] = *p.privacy_budget;
     purposes.push_back(std::move(j));

@@ -17,7 +17,9 @@ using std::chrono::year_month_day;
 // overflow; nine digits is more than any retention or consent period needs.
 constexpr int kMaxDurationDigits = 9;
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
 
 // Reads exactly `count` digits at `pos`; false when any of them is not a digit.
 bool fixed_digits(std::string_view s, std::size_t pos, std::size_t count, int& out) noexcept {
@@ -34,8 +36,8 @@ bool fixed_digits(std::string_view s, std::size_t pos, std::size_t count, int& o
 // Reads "YYYY-MM-DD" at the start of `s`; nullopt unless it is a real calendar date.
 std::optional<std::chrono::sys_days> read_date(std::string_view s) noexcept {
   int y = 0, m = 0, d = 0;
-  if (s.size() < 10 || !fixed_digits(s, 0, 4, y) || s[4] != '-' || !fixed_digits(s, 5, 2, m) ||
-      s[7] != '-' || !fixed_digits(s, 8, 2, d))
+  if (s.size() < 10 || !fixed_digits(s, 0, 4, y) || s[4] != '-' || !fixed_digits(s, 5, 2, m) || s[7] != '-' ||
+      !fixed_digits(s, 8, 2, d))
     return std::nullopt;
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
@@ -69,8 +71,8 @@ timestamp IsoDuration::after(timestamp t) const {
   const day d = ymd.day() > last ? last : ymd.day();
   timestamp moved = std::chrono::sys_days{year_month_day{y, m, d}} + time_of_day;
 
-  const std::int64_t fixed_seconds = (static_cast<std::int64_t>(weeks) * 7 + this->days) * 86400 +
-                                     hours * 3600 + minutes * 60 + seconds;
+  const std::int64_t fixed_seconds =
+      (static_cast<std::int64_t>(weeks) * 7 + this->days) * 86400 + hours * 3600 + minutes * 60 + seconds;
   const auto max_rep = timestamp::max().time_since_epoch().count();
   if (fixed_seconds > 0 && moved.time_since_epoch().count() > max_rep - fixed_seconds)
     return timestamp::max();
@@ -164,8 +166,8 @@ std::optional<timestamp> parse_timestamp(std::string_view text) {
       !fixed_digits(text, 14, 2, mm) || text[16] != ':' || !fixed_digits(text, 17, 2, ss))
     return std::nullopt;
   if (hh > 23 || mm > 59 || ss > 59) return std::nullopt;
-  timestamp t = timestamp{*date} + std::chrono::hours{hh} + std::chrono::minutes{mm} +
-                std::chrono::seconds{ss};
+  timestamp t =
+      timestamp{*date} + std::chrono::hours{hh} + std::chrono::minutes{mm} + std::chrono::seconds{ss};
   const std::string_view zone = text.substr(19);
   if (zone == "Z") return t;
   int oh = 0, om = 0;
