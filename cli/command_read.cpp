@@ -100,8 +100,6 @@ int run_read(const GlobalOptions& global, const ReadOptions& options) {
       outcome.denied = r.err().reason;
       any_denied = true;
     } else if (r.err().code != errc::not_found) {
-      std::cout << "partial\n";
-      for (auto& x : outcomes) if (x.value) std::cout << x.value->value << "\n";
       fail(r.err());
     }
     outcomes.push_back(std::move(outcome));
@@ -112,7 +110,7 @@ int run_read(const GlobalOptions& global, const ReadOptions& options) {
   } else {
     print_human_outcomes(outcomes);
   }
-  return kExitOk;
+  return any_denied ? kExitDenied : kExitOk;
 }
 
 }  // namespace

@@ -8,7 +8,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 bash scripts/install-deps.sh
-cmake --preset default
+# The command and the examples, whatever an earlier configure of build/ left in its cache.
+cmake --preset default -DCONSENTRY_BUILD_CLI=ON -DCONSENTRY_BUILD_EXAMPLES=ON
 cmake --build --preset default -j2
 
 build="$root/build"

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
-cmake --preset default
+# Everything on, whatever an earlier configure of build/ left in its cache.
+cmake --preset default -DCONSENTRY_BUILD_TESTS=ON -DCONSENTRY_BUILD_CLI=ON -DCONSENTRY_BUILD_EXAMPLES=ON \
+  -DCONSENTRY_TEST_GLOB='*_test.cpp'
 cmake --build --preset default -j2
 exec ctest --preset default

@@ -26,7 +26,7 @@ constexpr std::string_view kPolicy = R"({
 })";
 
 int check(bool ok, std::string_view what) {
-  if (!ok) std::cerr << "find_package consumer: " << what << " failed\n";
+  if (!ok) std::cerr << "consumer: " << what << " failed\n";
   return ok ? 0 : 1;
 }
 
@@ -59,6 +59,6 @@ int main() {
   }
   failures += check(marketing->get("email").ok(), "read after the grant");
 
-  if (failures == 0) std::cout << "find_package consumer: ok\n";
+  if (failures == 0) std::cout << "consumer: ok\n";
   return failures == 0 ? 0 : 1;
 }
