@@ -18,5 +18,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/consentryConfigVersion.cm
 install(FILES ${PROJECT_BINARY_DIR}/consentryConfig.cmake ${PROJECT_BINARY_DIR}/consentryConfigVersion.cmake
         DESTINATION ${CONSENTRY_CMAKE_DIR})
 
+# The .pc file finds its prefix from where it is installed, so `cmake --install --prefix` works.
+file(RELATIVE_PATH CONSENTRY_PC_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/consentry.pc.in ${PROJECT_BINARY_DIR}/consentry.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/consentry.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

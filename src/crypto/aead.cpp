@@ -3,6 +3,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include <cstdint>
 #include <stdexcept>
 #include <string_view>
@@ -69,18 +71,19 @@ result<SecretBytes> open(const SecretBytes& key, byte_view sealed, byte_view ad)
 bytes associated_data(std::initializer_list<std::string_view> parts) {
   std::size_t total = kDomainLabel.size();
   for (std::string_view part : parts) total += 4 + part.size();
-  bytes out;
-  out.reserve(total);
-  out.insert(out.end(), kDomainLabel.begin(), kDomainLabel.end());
+  bytes out(total);
+  std::size_t at = 0;
+  auto put = [&](std::string_view text) {
+    std::copy(text.begin(), text.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
+    at += text.size();
+  };
+  put(kDomainLabel);
   for (std::string_view part : parts) {
     // A length that does not fit the 4-byte prefix would make the encoding ambiguous.
     if (part.size() > UINT32_MAX) throw std::length_error("associated data part exceeds 4 GiB");
     const auto n = static_cast<std::uint32_t>(part.size());
-    out.push_back(static_cast<std::uint8_t>(n >> 24));
-    out.push_back(static_cast<std::uint8_t>(n >> 16));
-    out.push_back(static_cast<std::uint8_t>(n >> 8));
-    out.push_back(static_cast<std::uint8_t>(n));
-    out.insert(out.end(), part.begin(), part.end());
+    for (int shift = 24; shift >= 0; shift -= 8) out[at++] = static_cast<std::uint8_t>(n >> shift);
+    put(part);
   }
   return out;
 }
