@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "consentry/audit.hpp"
 #include "consentry/bytes.hpp"
 #include "consentry/consent.hpp"
 #include "consentry/result.hpp"
@@ -68,10 +70,35 @@ class Store {
   /// consent_history returns a customer's events in ledger order.
   virtual result<std::vector<ConsentEvent>> consent_history(std::string_view customer) = 0;
 
+  /// purpose_history returns every customer's events for `purpose`, ordered by customer, then
+  /// by ledger order.
+  virtual result<std::vector<ConsentEvent>> purpose_history(std::string_view purpose) = 0;
+
   /// customers lists, sorted, every customer with a data key.
   virtual result<std::vector<std::string>> customers() = 0;
   /// knows is true when the customer has a data key or any consent event.
   virtual result<bool> knows(std::string_view customer) = 0;
+
+  /// AuditHead is the last entry of the audit log.
+  struct AuditHead {
+    std::int64_t seq = 0;
+    bytes hash;
+  };
+  /// audit_head returns the last audit entry's seq and hash; nullopt for an empty log.
+  virtual result<std::optional<AuditHead>> audit_head() = 0;
+  /// append_audit adds entries whose seq continue the log. Like the ledger, the log is
+  /// append-only: no call changes or removes an entry.
+  virtual result<void> append_audit(const std::vector<StoredAuditEntry>& entries) = 0;
+  /// scan_audit calls `visit` for every entry with seq >= `from`, in seq order, until `visit`
+  /// returns false.
+  virtual result<void> scan_audit(std::int64_t from,
+                                  const std::function<bool(const StoredAuditEntry&)>& visit) = 0;
+  /// audit_for_customer returns the entries naming the customer pseudonym, in seq order.
+  virtual result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) = 0;
+  /// put_checkpoint stores a checkpoint; one already stored for the same seq is kept.
+  virtual result<void> put_checkpoint(const AuditCheckpoint& cp) = 0;
+  /// checkpoints returns every stored checkpoint, by seq.
+  virtual result<std::vector<AuditCheckpoint>> checkpoints() = 0;
 };
 
 /// Transaction begins on Transaction::start and rolls back on destruction unless committed.

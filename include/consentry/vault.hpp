@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "consentry/audit.hpp"
 #include "consentry/consent.hpp"
 #include "consentry/form.hpp"
 #include "consentry/keyring.hpp"
@@ -21,11 +22,33 @@
 
 namespace consentry {
 
+/// AuditMode says when audit entries become durable.
+enum class AuditMode {
+  /// Every audited call returns only after its entry is committed; entries of concurrent calls
+  /// share one commit (group commit). The default.
+  durable,
+  /// Entries of reads are held back and committed in batches (kAuditBatch entries, any write,
+  /// flush_audit(), close). A crash can lose the last batch of read entries, never a write's
+  /// entry, and the chain still verifies.
+  batched,
+  /// No entries at all. For measuring the cost of auditing only: it breaks the rule that every
+  /// access leaves a record.
+  off,
+};
+
+/// kAuditBatch is how many held-back entries AuditMode::batched commits at once.
+inline constexpr std::size_t kAuditBatch = 256;
+/// kCheckpointInterval is how many entries may follow the last signed checkpoint before the
+/// vault signs a new one (it also signs one when it closes).
+inline constexpr std::int64_t kCheckpointInterval = 1024;
+
 /// VaultOptions tune a vault. `kdf` matters only when creating; `clock` lets tests move time.
 struct VaultOptions {
   KdfStrength kdf = KdfStrength::interactive;
   std::function<timestamp()> clock;  ///< empty = the system clock
   std::size_t key_cache_size = 4096; ///< unwrapped data keys kept, wiped when evicted
+  AuditMode audit = AuditMode::durable;
+  std::string actor = "library";     ///< who the audit log names for staff actions (writes, consent)
 };
 
 /// FieldValue is a field as revealed to a purpose: the value in the form the policy gives.
@@ -54,8 +77,10 @@ struct ConsentDetails {
 class Accessor;
 class View;
 
-/// Vault is an open vault: policy, keyring and store. Movable, not copyable, not thread-safe.
-/// Accessors and views borrow it and must not outlive it.
+/// Vault is an open vault: policy, keyring, store and audit log. Movable, not copyable. Its
+/// methods, and those of its accessors and views, may be called from many threads at once.
+/// Accessors and views borrow it and must not outlive it. Closing (destroying) a vault commits
+/// held-back audit entries and signs a checkpoint of the log.
 class Vault {
  public:
   /// create makes a new SQLite vault at `file` with `policy` and a master key sealed under
@@ -107,8 +132,32 @@ class Vault {
   /// customers lists, sorted, the customers with data in the vault.
   result<std::vector<std::string>> customers() const;
 
+  /// eligible_customers lists, sorted, the customers with data whose position on `purpose`
+  /// lets the purpose's basis use their data now (a live grant for consent; no objection for
+  /// legitimate interest and public task; everyone for the other bases). errc::bad_input for an
+  /// undeclared purpose.
+  result<std::vector<std::string>> eligible_customers(std::string_view purpose) const;
+
   /// now is the vault's clock (VaultOptions::clock, or the system clock).
   timestamp now() const;
+
+  /// audit_pseudonym gives the keyed pseudonym the audit log names `customer` by.
+  std::string audit_pseudonym(std::string_view customer) const;
+  /// audit_entries returns the log's entries, oldest first: all of them, or those naming
+  /// `customer` (an id; it is pseudonymised here), from `since` on. Commits held-back entries
+  /// first. errc::integrity when a stored entry cannot be decoded.
+  result<std::vector<AuditEntry>> audit_entries(std::optional<std::string_view> customer = std::nullopt,
+                                                std::optional<timestamp> since = std::nullopt) const;
+  /// flush_audit commits entries held back by AuditMode::batched.
+  result<void> flush_audit() const;
+  /// checkpoint_audit commits held-back entries and signs a checkpoint of the chain head (the
+  /// last one again when nothing was appended since). errc::not_found for an empty log.
+  result<AuditCheckpoint> checkpoint_audit();
+  /// verify_audit checks the log and its checkpoints (verify_audit_log) under the vault's
+  /// checkpoint key, and against an external checkpoint when given one.
+  result<AuditVerification> verify_audit(const std::optional<AuditCheckpoint>& against = std::nullopt) const;
+  /// audit_public_key is the Ed25519 key that verifies this vault's checkpoints.
+  const bytes& audit_public_key() const;
 
  private:
   friend class Accessor;

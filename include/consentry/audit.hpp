@@ -1,0 +1,142 @@
+// audit.hpp: the tamper-evident audit log: entries in a BLAKE2b hash chain, Ed25519-signed
+// checkpoints over the chain head, and verification of both.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consentry/bytes.hpp"
+#include "consentry/result.hpp"
+#include "consentry/secret_bytes.hpp"
+#include "consentry/time.hpp"
+
+namespace consentry {
+
+class Store;
+
+/// AuditAction is what an entry records.
+enum class AuditAction {
+  view_opened,       ///< an accessor opened a view of a customer for a purpose
+  field_read,        ///< a field was revealed (fields name "field:form")
+  access_denied,     ///< a view or a field was refused; reason says why
+  value_written,     ///< values were written or imported (fields name them)
+  consent_recorded,  ///< a grant, withdraw or object event (reason holds the action)
+  export_made,       ///< the customer's data was exported
+  erasure,           ///< the customer was erased
+  key_rotation,      ///< the master key was rotated
+  policy_change,     ///< the policy was replaced
+  purge,             ///< values past retention were deleted
+};
+
+/// to_string gives the spelling of an AuditAction ("field_read").
+std::string_view to_string(AuditAction a) noexcept;
+/// parse_audit_action reads that spelling back; nullopt for anything else.
+std::optional<AuditAction> parse_audit_action(std::string_view text);
+
+/// kAuditHashBytes is the size of a chain hash (BLAKE2b-256).
+inline constexpr std::size_t kAuditHashBytes = 32;
+/// kAuditPublicKeyBytes and kAuditSignatureBytes are Ed25519 sizes.
+inline constexpr std::size_t kAuditPublicKeyBytes = 32;
+inline constexpr std::size_t kAuditSignatureBytes = 64;
+inline constexpr std::size_t kAuditSecretKeyBytes = 64;
+
+/// AuditEntry is one access. It names the customer only by a keyed pseudonym, so the log holds
+/// no personal value and survives the customer's erasure.
+struct AuditEntry {
+  std::int64_t seq = 0;            ///< 1, 2, 3, ... assigned when appended
+  timestamp at{};
+  std::string customer;            ///< keyed pseudonym of the customer id (hex); "" for none
+  std::string accessor;            ///< the accessor, or the staff tool ("cli")
+  std::string purpose;             ///< "" when the action has none
+  AuditAction action = AuditAction::field_read;
+  bool allowed = true;             ///< the decision
+  std::string reason;              ///< deny reason, or the consent action
+  std::vector<std::string> fields; ///< field names ("email:clear" for reads)
+};
+
+/// encode_audit_entry gives the canonical bytes of `e` that the chain hashes: a version byte,
+/// then every member in a fixed order, each length-prefixed. Two entries encode alike only if
+/// they are equal.
+bytes encode_audit_entry(const AuditEntry& e);
+/// decode_audit_entry reverses encode_audit_entry; errc::integrity for malformed bytes.
+result<AuditEntry> decode_audit_entry(byte_view encoded);
+
+/// audit_chain_hash is BLAKE2b-256(previous || encoded). The first entry's previous is
+/// kAuditHashBytes zero bytes.
+bytes audit_chain_hash(byte_view previous, byte_view encoded);
+
+/// StoredAuditEntry is an entry as the store keeps it: its canonical bytes, the chain hash,
+/// and copies of seq, time and customer for lookups (verify checks they match the bytes).
+struct StoredAuditEntry {
+  std::int64_t seq = 0;
+  timestamp at{};
+  std::string customer;
+  bytes encoded;
+  bytes hash;
+};
+
+/// AuditCheckpoint is a signed statement "the chain had head `head` at entry `seq`".
+struct AuditCheckpoint {
+  std::int64_t seq = 0;
+  bytes head;       ///< the chain hash of entry seq
+  timestamp at{};
+  bytes signature;  ///< Ed25519 over checkpoint_message(seq, head, at)
+};
+
+/// checkpoint_message gives the bytes a checkpoint signs.
+bytes checkpoint_message(std::int64_t seq, byte_view head, timestamp at);
+
+/// AuditSigner holds the Ed25519 key that signs checkpoints.
+class AuditSigner {
+ public:
+  /// generate makes a new key pair.
+  static AuditSigner generate();
+  /// from_secret_key rebuilds a signer from its secret key; errc::integrity if it is malformed.
+  static result<AuditSigner> from_secret_key(SecretBytes secret_key);
+
+  /// sign makes the checkpoint of entry `seq` whose chain hash is `head`.
+  AuditCheckpoint sign(std::int64_t seq, byte_view head, timestamp at) const;
+  /// public_key is the key that verifies this signer's checkpoints.
+  const bytes& public_key() const noexcept { return public_key_; }
+  /// secret_key is the key to wrap for storage.
+  const SecretBytes& secret_key() const noexcept { return secret_key_; }
+
+ private:
+  AuditSigner(SecretBytes sk, bytes pk) : secret_key_(std::move(sk)), public_key_(std::move(pk)) {}
+  SecretBytes secret_key_;
+  bytes public_key_;
+};
+
+/// verify_checkpoint checks a checkpoint's signature under `public_key`.
+bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key);
+
+/// AuditVerification is what verify_audit_log found.
+struct AuditVerification {
+  bool ok = true;
+  std::int64_t entries = 0;          ///< entries read
+  std::int64_t checkpoints = 0;      ///< checkpoints checked
+  std::int64_t first_bad_seq = 0;    ///< the first sequence number found bad; 0 when ok
+  std::string problem;               ///< what is wrong there, without any value
+};
+
+/// verify_audit_log checks the whole log in `store`: sequence numbers run 1, 2, 3 without gap;
+/// every stored hash equals the recomputed chain; every entry's lookup copies match its bytes;
+/// every checkpoint is signed by `public_key` and matches the chain at its seq; the log reaches
+/// the last checkpoint (no truncated tail); and, when given, the external checkpoint `against`
+/// verifies too (no rollback). Returns errc::io when the store cannot be read; a damaged log is
+/// not an error but a report with ok == false.
+result<AuditVerification> verify_audit_log(Store& store, byte_view public_key,
+                                           const std::optional<AuditCheckpoint>& against = std::nullopt);
+
+/// checkpoint_to_json and checkpoint_from_json carry a checkpoint outside the vault, as
+/// {"seq": 41, "head": "<hex>", "at": "2026-01-01T00:00:00Z", "signature": "<hex>",
+/// "public_key": "<hex>"}. from_json returns errc::bad_input naming the JSON path on malformed
+/// text, and gives the public key it names in `public_key_out`.
+std::string checkpoint_to_json(const AuditCheckpoint& cp, byte_view public_key);
+result<AuditCheckpoint> checkpoint_from_json(std::string_view text, bytes& public_key_out);
+
+}  // namespace consentry
