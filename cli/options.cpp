@@ -97,12 +97,18 @@ SecretBytes read_passphrase(std::string_view prompt, bool confirm) {
   return first;
 }
 
+VaultOptions cli_vault_options() {
+  VaultOptions options;
+  options.actor = "cli";
+  return options;
+}
+
 Vault open_vault(const GlobalOptions& global) {
   std::filesystem::path path = vault_path(global);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail(errc::not_found, "no vault at " + path.string());
   SecretBytes passphrase = read_passphrase("Passphrase for " + path.string() + ": ", false);
-  return unwrap(Vault::open(path, passphrase.reveal_string()));
+  return unwrap(Vault::open(path, passphrase.reveal_string(), cli_vault_options()));
 }
 
 void Table::print(std::ostream& out) const {

@@ -46,6 +46,7 @@ void add_policy_commands(CLI::App& root, const GlobalOptions& global, Commands& 
 void add_import_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_consent_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_read_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_log_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 
 /// print_error writes "consentry: error: <message>" to stderr.
 void print_error(std::string_view message);
@@ -72,6 +73,10 @@ std::filesystem::path vault_path(const GlobalOptions& global);
 /// read_passphrase takes CONSENTRY_PASSPHRASE, or prompts without echo when stdin is a terminal
 /// (twice when `confirm`, for a new vault); a usage failure otherwise.
 SecretBytes read_passphrase(std::string_view prompt, bool confirm);
+
+/// cli_vault_options are the options every vault the command opens or creates is given: the audit
+/// log names the command line ("cli") as the actor of staff actions such as imports and consent.
+VaultOptions cli_vault_options();
 
 /// open_vault opens the vault named by the global options with the user's passphrase.
 /// Existence is checked first so that nobody types a passphrase for a vault that is not there.

@@ -164,6 +164,8 @@ class Vault {
   friend class View;
   struct Impl;
   explicit Vault(std::unique_ptr<Impl> impl);
+  /// close commits queued audit entries and signs a checkpoint; the vault is empty after it.
+  void close() noexcept;
   std::unique_ptr<Impl> impl_;
 };
 

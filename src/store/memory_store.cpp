@@ -1,7 +1,11 @@
 // memory_store.cpp: a Store held in maps, with the SQLite store's semantics, for tests.
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "consentry/store.hpp"
 
@@ -89,6 +93,16 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  result<std::vector<ConsentEvent>> purpose_history(std::string_view purpose) override {
+    std::vector<ConsentEvent> out;
+    for (const auto& e : state_.events)
+      if (e.purpose == purpose) out.push_back(e);
+    // events is in ledger order, so a stable sort by customer leaves each customer's in seq order.
+    std::stable_sort(out.begin(), out.end(),
+                     [](const ConsentEvent& a, const ConsentEvent& b) { return a.customer < b.customer; });
+    return out;
+  }
+
   result<std::vector<std::string>> customers() override {
     std::vector<std::string> out;
     out.reserve(state_.keys.size());
@@ -103,6 +117,55 @@ class MemoryStore final : public Store {
     return false;
   }
 
+  result<std::optional<AuditHead>> audit_head() override {
+    if (state_.audit.empty()) return std::optional<AuditHead>();
+    const StoredAuditEntry& last = state_.audit.back();
+    return std::optional<AuditHead>(AuditHead{last.seq, last.hash});
+  }
+
+  result<void> append_audit(const std::vector<StoredAuditEntry>& entries) override {
+    // Check the whole batch first, so that a refused batch leaves the log as it was.
+    std::int64_t expected = state_.audit.empty() ? 1 : state_.audit.back().seq + 1;
+    for (const auto& e : entries) {
+      if (e.seq != expected)
+        return make_error(errc::internal, "append_audit: entry seq " + std::to_string(e.seq) +
+                                              " does not continue the log (expected " +
+                                              std::to_string(expected) + ")");
+      ++expected;
+    }
+    state_.audit.insert(state_.audit.end(), entries.begin(), entries.end());
+    return ok();
+  }
+
+  result<void> scan_audit(std::int64_t from,
+                          const std::function<bool(const StoredAuditEntry&)>& visit) override {
+    // Hold the entries by index: a visit that appends may reallocate the vector.
+    auto first = std::lower_bound(state_.audit.begin(), state_.audit.end(), from,
+                                  [](const StoredAuditEntry& e, std::int64_t seq) { return e.seq < seq; });
+    for (auto i = static_cast<std::size_t>(first - state_.audit.begin()); i < state_.audit.size(); ++i)
+      if (!visit(state_.audit[i])) break;
+    return ok();
+  }
+
+  result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) override {
+    std::vector<StoredAuditEntry> out;
+    for (const auto& e : state_.audit)
+      if (e.customer == pseudonym) out.push_back(e);
+    return out;
+  }
+
+  result<void> put_checkpoint(const AuditCheckpoint& cp) override {
+    state_.checkpoints.try_emplace(cp.seq, cp);
+    return ok();
+  }
+
+  result<std::vector<AuditCheckpoint>> checkpoints() override {
+    std::vector<AuditCheckpoint> out;
+    out.reserve(state_.checkpoints.size());
+    for (const auto& [seq, cp] : state_.checkpoints) out.push_back(cp);
+    return out;
+  }
+
  private:
   struct State {
     std::map<std::string, bytes, std::less<>> meta;
@@ -110,6 +173,8 @@ class MemoryStore final : public Store {
     std::map<std::string, std::map<std::string, StoredField, std::less<>>, std::less<>> fields;
     std::vector<ConsentEvent> events;  // in ledger order
     std::int64_t next_seq = 1;         // SQLite's AUTOINCREMENT also starts at 1
+    std::vector<StoredAuditEntry> audit;              // by seq: append_audit keeps it consecutive
+    std::map<std::int64_t, AuditCheckpoint> checkpoints;  // by seq
   };
   State state_;
   std::optional<State> snapshot_;

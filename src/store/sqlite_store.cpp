@@ -6,9 +6,12 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "consentry/store.hpp"
 
@@ -20,7 +23,10 @@ constexpr std::string_view kSchemaVersionKey = "schema_version";
 constexpr std::string_view kSchemaVersion = "1";
 
 // The whole schema is created in one transaction, so a vault file either has all of it or none.
-// consent_events refuses UPDATE and DELETE: the ledger is history, and history is not rewritten.
+// consent_events and audit refuse UPDATE and DELETE: the ledger and the log are history, and
+// history is not rewritten. The triggers stop mistakes and other programs, not an attacker who
+// holds the file (they can drop them); the audit log's hash chain and signed checkpoints catch
+// that. audit.seq is the rowid, assigned by the library so that it is part of the hashed entry.
 constexpr const char* kCreateSchema = R"sql(
 BEGIN IMMEDIATE;
 CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -44,10 +50,33 @@ CREATE TABLE consent_events(
   expires_at INTEGER
 );
 CREATE INDEX consent_events_by_customer ON consent_events(customer, seq);
+CREATE INDEX consent_events_by_purpose ON consent_events(purpose, customer, seq);
 CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
 BEGIN SELECT RAISE(ABORT, 'consent_events is append-only'); END;
 CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
 BEGIN SELECT RAISE(ABORT, 'consent_events is append-only'); END;
+CREATE TABLE audit(
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  customer TEXT NOT NULL,
+  entry BLOB NOT NULL,
+  hash BLOB NOT NULL
+);
+CREATE INDEX audit_by_customer ON audit(customer, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TABLE audit_checkpoints(
+  seq INTEGER PRIMARY KEY,
+  head BLOB NOT NULL,
+  at INTEGER NOT NULL,
+  signature BLOB NOT NULL
+);
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
 INSERT INTO meta(key, value) VALUES('schema_version', CAST('1' AS BLOB));
 COMMIT;
 )sql";
@@ -72,8 +101,18 @@ enum class Sql : std::size_t {
   put_field,
   append_consent,
   consent_history,
+  purpose_history,
   customers,
   knows,
+  savepoint,
+  release,
+  rollback_to,
+  audit_head,
+  append_audit,
+  scan_audit,
+  audit_for_customer,
+  put_checkpoint,
+  checkpoints,
   count,
 };
 
@@ -95,9 +134,21 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "SELECT seq, purpose, action, at, channel, notice, expires_at FROM consent_events WHERE customer = ?1 "
     "ORDER BY seq",
+    "SELECT seq, customer, action, at, channel, notice, expires_at FROM consent_events WHERE purpose = ?1 "
+    "ORDER BY customer, seq",
     "SELECT customer FROM data_keys ORDER BY customer",
     "SELECT EXISTS(SELECT 1 FROM data_keys WHERE customer = ?1) "
     "OR EXISTS(SELECT 1 FROM consent_events WHERE customer = ?1)",
+    "SAVEPOINT append_audit",
+    "RELEASE append_audit",
+    "ROLLBACK TO append_audit",
+    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    "INSERT INTO audit(seq, at, customer, entry, hash) VALUES(?1, ?2, ?3, ?4, ?5)",
+    "SELECT seq, at, customer, entry, hash FROM audit WHERE seq >= ?1 ORDER BY seq",
+    "SELECT seq, at, customer, entry, hash FROM audit WHERE customer = ?1 ORDER BY seq",
+    "INSERT INTO audit_checkpoints(seq, head, at, signature) VALUES(?1, ?2, ?3, ?4) "
+    "ON CONFLICT(seq) DO NOTHING",
+    "SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq",
 };
 
 error db_error(sqlite3* db, std::string_view operation) {
@@ -151,6 +202,24 @@ class Bound {
     const int n = sqlite3_column_bytes(s_, i);
     return p ? bytes(p, p + n) : bytes();
   }
+  // column_text_into and column_blob_into overwrite `out`, reusing its capacity, so a loop that
+  // reads many rows into one object allocates only while its buffers grow.
+  void column_text_into(int i, std::string& out) const {
+    const unsigned char* p = sqlite3_column_text(s_, i);
+    const int n = sqlite3_column_bytes(s_, i);
+    if (p)
+      out.assign(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+    else
+      out.clear();
+  }
+  void column_blob_into(int i, bytes& out) const {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s_, i));
+    const int n = sqlite3_column_bytes(s_, i);
+    if (p)
+      out.assign(p, p + n);
+    else
+      out.clear();
+  }
   std::int64_t column_int(int i) const { return sqlite3_column_int64(s_, i); }
   bool column_is_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
 
@@ -167,6 +236,29 @@ std::int64_t to_unix(timestamp t) {
 }
 timestamp from_unix(std::int64_t s) {
   return timestamp{std::chrono::seconds{s}};
+}
+
+// read_event_tail reads the columns that consent_history and purpose_history share: action, at,
+// channel, notice and expires_at, in columns 2 to 6.
+result<void> read_event_tail(const Bound& q, ConsentEvent& e, std::string_view operation) {
+  auto action = parse_consent_action(q.column_text(2));
+  if (!action)
+    return make_error(errc::integrity, std::string(operation) + ": consent_events row has an unknown action");
+  e.action = *action;
+  e.at = from_unix(q.column_int(3));
+  e.channel = q.column_text(4);
+  e.notice = q.column_text(5);
+  if (!q.column_is_null(6)) e.expires_at = from_unix(q.column_int(6));
+  return ok();
+}
+
+// read_audit_row reads seq, at, customer, entry and hash (columns 0 to 4) into `out`.
+void read_audit_row(const Bound& q, StoredAuditEntry& out) {
+  out.seq = q.column_int(0);
+  out.at = from_unix(q.column_int(1));
+  q.column_text_into(2, out.customer);
+  q.column_blob_into(3, out.encoded);
+  q.column_blob_into(4, out.hash);
 }
 
 class SqliteStore final : public Store {
@@ -314,17 +406,27 @@ class SqliteStore final : public Store {
       e.seq = q.column_int(0);
       e.customer = std::string(customer);
       e.purpose = q.column_text(1);
-      auto action = parse_consent_action(q.column_text(2));
-      if (!action)
-        return make_error(errc::integrity, "consent_history: consent_events row has an unknown action");
-      e.action = *action;
-      e.at = from_unix(q.column_int(3));
-      e.channel = q.column_text(4);
-      e.notice = q.column_text(5);
-      if (!q.column_is_null(6)) e.expires_at = from_unix(q.column_int(6));
+      CONSENTRY_TRY(read_event_tail(q, e, "consent_history"));
       out.push_back(std::move(e));
     }
     if (rc != SQLITE_DONE) return db_error(db_, "consent_history");
+    return out;
+  }
+
+  result<std::vector<ConsentEvent>> purpose_history(std::string_view purpose) override {
+    Bound q(stmt(Sql::purpose_history));
+    if (!q.text(1, purpose).ok()) return db_error(db_, "purpose_history");
+    std::vector<ConsentEvent> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      ConsentEvent e;
+      e.seq = q.column_int(0);
+      e.customer = q.column_text(1);
+      e.purpose = std::string(purpose);
+      CONSENTRY_TRY(read_event_tail(q, e, "purpose_history"));
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "purpose_history");
     return out;
   }
 
@@ -343,7 +445,113 @@ class SqliteStore final : public Store {
     return q.column_int(0) != 0;
   }
 
+  result<std::optional<AuditHead>> audit_head() override {
+    Bound q(stmt(Sql::audit_head));
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) return std::optional<AuditHead>();
+    if (rc != SQLITE_ROW) return db_error(db_, "audit_head");
+    return std::optional<AuditHead>(AuditHead{q.column_int(0), q.column_blob(1)});
+  }
+
+  result<void> append_audit(const std::vector<StoredAuditEntry>& entries) override {
+    if (entries.empty()) return ok();
+    // Outside a transaction, BEGIN IMMEDIATE takes the write lock before the head is read, so no
+    // other writer can append between the check and the inserts. Inside the caller's transaction
+    // (begin() is IMMEDIATE too) a savepoint makes this batch all or nothing on its own.
+    if (!in_transaction()) {
+      CONSENTRY_TRY(run(Sql::begin, "append_audit"));
+      auto appended = insert_audit(entries);
+      if (!appended) {
+        (void)run(Sql::rollback, "append_audit");
+        return appended;
+      }
+      return commit();
+    }
+    CONSENTRY_TRY(run(Sql::savepoint, "append_audit"));
+    auto appended = insert_audit(entries);
+    // ROLLBACK TO keeps the savepoint open; RELEASE closes it either way.
+    if (!appended) (void)run(Sql::rollback_to, "append_audit");
+    auto released = run(Sql::release, "append_audit");
+    if (!appended) return appended;
+    return released;
+  }
+
+  result<void> scan_audit(std::int64_t from,
+                          const std::function<bool(const StoredAuditEntry&)>& visit) override {
+    sqlite3_stmt* s = stmt(Sql::scan_audit);
+    // The statement is cached: a visit that scans again would reset the outer scan under it.
+    if (sqlite3_stmt_busy(s)) return make_error(errc::internal, "scan_audit: called from inside a scan");
+    Bound q(s);
+    if (!q.integer(1, from).ok()) return db_error(db_, "scan_audit");
+    // One entry object for every row: its buffers keep their capacity, so the hot loop of a
+    // verification copies each column once and allocates only while the buffers grow.
+    StoredAuditEntry row;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      read_audit_row(q, row);
+      if (!visit(row)) return ok();
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "scan_audit");
+    return ok();
+  }
+
+  result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) override {
+    Bound q(stmt(Sql::audit_for_customer));
+    if (!q.text(1, pseudonym).ok()) return db_error(db_, "audit_for_customer");
+    std::vector<StoredAuditEntry> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) read_audit_row(q, out.emplace_back());
+    if (rc != SQLITE_DONE) return db_error(db_, "audit_for_customer");
+    return out;
+  }
+
+  result<void> put_checkpoint(const AuditCheckpoint& cp) override {
+    Bound q(stmt(Sql::put_checkpoint));
+    if (!q.integer(1, cp.seq).blob(2, cp.head).integer(3, to_unix(cp.at)).blob(4, cp.signature).ok() ||
+        q.step() != SQLITE_DONE)
+      return db_error(db_, "put_checkpoint");
+    return ok();
+  }
+
+  result<std::vector<AuditCheckpoint>> checkpoints() override {
+    Bound q(stmt(Sql::checkpoints));
+    std::vector<AuditCheckpoint> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+      out.push_back(AuditCheckpoint{q.column_int(0), q.column_blob(1), from_unix(q.column_int(2)),
+                                    q.column_blob(3)});
+    if (rc != SQLITE_DONE) return db_error(db_, "checkpoints");
+    return out;
+  }
+
  private:
+  // insert_audit checks that `entries` continue the head seq by seq, then inserts them. The
+  // caller holds the write lock, so the head cannot move in between.
+  result<void> insert_audit(const std::vector<StoredAuditEntry>& entries) {
+    auto head = audit_head();
+    if (!head) return std::move(head).err();
+    std::int64_t expected = *head ? (*head)->seq + 1 : 1;
+    for (const auto& e : entries) {
+      if (e.seq != expected)
+        return make_error(errc::internal, "append_audit: entry seq " + std::to_string(e.seq) +
+                                              " does not continue the log (expected " +
+                                              std::to_string(expected) + ")");
+      ++expected;
+    }
+    for (const auto& e : entries) {
+      Bound q(stmt(Sql::append_audit));
+      if (!q.integer(1, e.seq)
+               .integer(2, to_unix(e.at))
+               .text(3, e.customer)
+               .blob(4, e.encoded)
+               .blob(5, e.hash)
+               .ok() ||
+          q.step() != SQLITE_DONE)
+        return db_error(db_, "append_audit");
+    }
+    return ok();
+  }
+
   sqlite3_stmt* stmt(Sql which) const noexcept { return statements_[static_cast<std::size_t>(which)]; }
   bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 

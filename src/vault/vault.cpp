@@ -1,4 +1,5 @@
-// vault.cpp: Vault, Accessor and View: every read decides first and decrypts only what is allowed.
+// vault.cpp: opening and creating vaults, writes, the consent ledger, eligibility, and the
+// vault's audit-log methods. Reads live in view.cpp, the audit queue in audit_trail.cpp.
 #include "consentry/vault.hpp"
 
 #include <algorithm>
@@ -9,22 +10,27 @@
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/field_type.hpp"
+#include "vault/vault_impl.hpp"
 
 namespace consentry {
 namespace {
 
-// Metadata rows of a vault. The policy is sealed under a key derived from the master key, so a
-// policy edited in the file (to grant an accessor more) fails authentication at open.
+// Metadata rows of a vault. The policy and the audit signing key are sealed under keys derived
+// from the master key, so a policy edited in the file (to grant an accessor more) or a swapped
+// signing key fails authentication at open.
 constexpr std::string_view kMetaKdfOps = "kdf.opslimit";
 constexpr std::string_view kMetaKdfMem = "kdf.memlimit";
 constexpr std::string_view kMetaKdfSalt = "kdf.salt";
 constexpr std::string_view kMetaMasterVersion = "master.version";
 constexpr std::string_view kMetaMasterWrapped = "master.wrapped";
 constexpr std::string_view kMetaPolicy = "policy.sealed";
+constexpr std::string_view kMetaAuditPublicKey = "audit.public_key";
+constexpr std::string_view kMetaAuditSecretKey = "audit.secret_key.sealed";
 constexpr std::string_view kPolicyKeyLabel = "policy";
+constexpr std::string_view kAuditSigningKeyLabel = "audit/signing";
+constexpr std::string_view kAuditCustomerKeyLabel = "audit/customer";
 constexpr std::string_view kPseudonymKeyPrefix = "pseudonym/";
 
-constexpr std::size_t kMaxCustomerIdBytes = 128;
 constexpr std::size_t kMaxDetailBytes = 256;
 constexpr std::string_view kDefaultSource = "import";
 
@@ -50,20 +56,6 @@ result<std::uint64_t> required_number(Store& store, std::string_view key) {
   return n;
 }
 
-// check_text refuses empty, over-long or control-character identifiers; names `what`, not the text.
-result<void> check_identifier(std::string_view what, std::string_view text, std::size_t max_bytes) {
-  if (text.empty()) return make_error(errc::invalid_argument, std::string(what) + " is empty");
-  if (text.size() > max_bytes)
-    return make_error(errc::invalid_argument,
-                      std::string(what) + " is longer than " + std::to_string(max_bytes) + " bytes");
-  auto n = normalise_value(FieldType::string, what, text);
-  if (!n) return make_error(errc::invalid_argument, std::string(what) + " is not valid UTF-8");
-  for (unsigned char c : text)
-    if (c < 0x20 || c == 0x7f)
-      return make_error(errc::invalid_argument, std::string(what) + " contains a control character");
-  return ok();
-}
-
 result<void> check_detail(std::string_view what, std::string_view text) {
   if (text.empty()) return ok();
   return check_identifier(what, text, kMaxDetailBytes);
@@ -77,62 +69,97 @@ std::string located(std::string_view origin, std::size_t line) {
   return s;
 }
 
+bytes signing_key_ad(const bytes& public_key) {
+  const std::string pk(public_key.begin(), public_key.end());
+  return aead::associated_data({kMetaAuditSecretKey, pk});
+}
+
 }  // namespace
 
-struct Vault::Impl {
-  std::unique_ptr<Store> store;
-  Policy policy;
-  Keyring keyring;
-  VaultOptions options;
-  // Unwrapped data keys; bounded, and wiped (SecretBytes) when dropped.
-  mutable std::unordered_map<std::string, SecretBytes> data_keys;
-  mutable std::unordered_map<std::string, SecretBytes> purpose_keys;
-  SecretBytes no_key;
+result<void> check_identifier(std::string_view what, std::string_view text, std::size_t max_bytes) {
+  if (text.empty()) return make_error(errc::invalid_argument, std::string(what) + " is empty");
+  if (text.size() > max_bytes)
+    return make_error(errc::invalid_argument,
+                      std::string(what) + " is longer than " + std::to_string(max_bytes) + " bytes");
+  if (!normalise_value(FieldType::string, what, text))
+    return make_error(errc::invalid_argument, std::string(what) + " is not valid UTF-8");
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f)
+      return make_error(errc::invalid_argument, std::string(what) + " contains a control character");
+  return ok();
+}
 
-  Impl(std::unique_ptr<Store> s, Policy p, Keyring k, VaultOptions o)
-      : store(std::move(s)), policy(std::move(p)), keyring(std::move(k)), options(std::move(o)) {}
+Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, Keyring k, VaultOptions o, AuditSigner sg)
+    : store(std::move(s)),
+      policy(std::move(p)),
+      keyring(std::move(k)),
+      options(std::move(o)),
+      signer(std::move(sg)),
+      audit_customer_key(keyring.derive_key(kAuditCustomerKeyLabel)) {}
 
-  timestamp now() const { return options.clock ? options.clock() : consentry::now(); }
+const SecretBytes& Vault::Impl::cache_data_key(const std::string& customer, SecretBytes key) const {
+  // When full, every cached key is dropped (and so wiped); the reference stays valid until the
+  // next call that caches a key.
+  if (data_keys.size() >= std::max<std::size_t>(options.key_cache_size, 1)) data_keys.clear();
+  return data_keys.insert_or_assign(customer, std::move(key)).first->second;
+}
 
-  // cache_data_key keeps `key`, dropping (and so wiping) every cached key when the cache is full.
-  // The reference stays valid until the next call that caches a key.
-  const SecretBytes& cache_data_key(const std::string& customer, SecretBytes key) const {
-    if (data_keys.size() >= std::max<std::size_t>(options.key_cache_size, 1)) data_keys.clear();
-    return data_keys.insert_or_assign(customer, std::move(key)).first->second;
-  }
+result<const SecretBytes*> Vault::Impl::data_key(const std::string& customer) const {
+  if (auto it = data_keys.find(customer); it != data_keys.end()) return &it->second;
+  auto row = store->get_key(customer);
+  if (!row) return std::move(row).err();
+  if (!*row) return static_cast<const SecretBytes*>(nullptr);
+  auto key = keyring.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
+  if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
+  return &cache_data_key(customer, std::move(*key));
+}
 
-  // data_key returns the customer's unwrapped data key, nullptr when they have none.
-  result<const SecretBytes*> data_key(const std::string& customer) const {
-    if (auto it = data_keys.find(customer); it != data_keys.end()) return &it->second;
-    auto row = store->get_key(customer);
-    if (!row) return std::move(row).err();
-    if (!*row) return static_cast<const SecretBytes*>(nullptr);
-    auto key = keyring.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
-    if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
-    return &cache_data_key(customer, std::move(*key));
-  }
+const SecretBytes& Vault::Impl::purpose_key(const std::string& purpose) const {
+  auto it = purpose_keys.find(purpose);
+  if (it == purpose_keys.end())
+    it = purpose_keys.emplace(purpose, keyring.derive_key(std::string(kPseudonymKeyPrefix) + purpose)).first;
+  return it->second;
+}
 
-  const SecretBytes& purpose_key(const std::string& purpose) const {
-    auto it = purpose_keys.find(purpose);
-    if (it == purpose_keys.end())
-      it = purpose_keys.emplace(purpose, keyring.derive_key(std::string(kPseudonymKeyPrefix) + purpose)).first;
-    return it->second;
-  }
-
-  result<ConsentState> consent_state(std::string_view customer) const {
-    auto history = store->consent_history(customer);
-    if (!history) return std::move(history).err();
-    return ConsentState::from_history(*history);
-  }
-};
+result<ConsentState> Vault::Impl::consent_state(std::string_view customer) const {
+  auto history = store->consent_history(customer);
+  if (!history) return std::move(history).err();
+  return ConsentState::from_history(*history);
+}
 
 Vault::Vault(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Vault::Vault(Vault&&) noexcept = default;
-Vault& Vault::operator=(Vault&&) noexcept = default;
-Vault::~Vault() = default;
+Vault& Vault::operator=(Vault&& other) noexcept {
+  if (this != &other) {
+    close();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+Vault::~Vault() { close(); }
+
+void Vault::close() noexcept {
+  if (!impl_ || impl_->options.audit == AuditMode::off) {
+    impl_.reset();
+    return;
+  }
+  // Closing commits what is queued and signs the head, so the tail is covered by a checkpoint.
+  // Failures cannot be reported from a destructor; verify_audit shows what they left.
+  (void)impl_->flush();
+  std::lock_guard lock(impl_->store_mu);
+  if (auto txn = Transaction::start(*impl_->store)) {
+    if (impl_->checkpoint_in_transaction(false)) (void)txn->commit();
+  }
+  impl_.reset();
+}
 
 const Policy& Vault::policy() const { return impl_->policy; }
 timestamp Vault::now() const { return impl_->now(); }
+const bytes& Vault::audit_public_key() const { return impl_->signer.public_key(); }
+
+std::string Vault::audit_pseudonym(std::string_view customer) const {
+  return pseudonym(impl_->audit_customer_key, customer);
+}
 
 result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& policy, std::string_view passphrase,
                                VaultOptions options) {
@@ -140,10 +167,14 @@ result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& polic
   SealedMasterKey sealed;
   auto keyring = Keyring::create(passphrase, options.kdf, sealed);
   if (!keyring) return std::move(keyring).err();
-  auto policy_key = keyring->derive_key(kPolicyKeyLabel);
-  auto policy_text = policy.to_json();
-  auto sealed_policy = aead::seal(policy_key, as_bytes(policy_text), aead::associated_data({kMetaPolicy}));
+  const std::string policy_text = policy.to_json();
+  auto sealed_policy = aead::seal(keyring->derive_key(kPolicyKeyLabel), as_bytes(policy_text),
+                                  aead::associated_data({kMetaPolicy}));
   if (!sealed_policy) return std::move(sealed_policy).err();
+  AuditSigner signer = AuditSigner::generate();
+  auto sealed_signer = aead::seal(keyring->derive_key(kAuditSigningKeyLabel), signer.secret_key().reveal(),
+                                  signing_key_ad(signer.public_key()));
+  if (!sealed_signer) return std::move(sealed_signer).err();
 
   auto txn = Transaction::start(*store);
   if (!txn) return std::move(txn).err();
@@ -153,13 +184,15 @@ result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& polic
   CONSENTRY_TRY(store->put_meta(kMetaMasterVersion, text_bytes(std::to_string(sealed.version))));
   CONSENTRY_TRY(store->put_meta(kMetaMasterWrapped, sealed.wrapped));
   CONSENTRY_TRY(store->put_meta(kMetaPolicy, *sealed_policy));
+  CONSENTRY_TRY(store->put_meta(kMetaAuditPublicKey, signer.public_key()));
+  CONSENTRY_TRY(store->put_meta(kMetaAuditSecretKey, *sealed_signer));
   CONSENTRY_TRY(txn->commit());
-  return Vault(std::make_unique<Impl>(std::move(store), policy, std::move(*keyring), std::move(options)));
+  return Vault(std::make_unique<Impl>(std::move(store), policy, std::move(*keyring), std::move(options),
+                                      std::move(signer)));
 }
 
 result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::string_view passphrase, VaultOptions options) {
   if (!store) return make_error(errc::invalid_argument, "no store");
-  SealedMasterKey sealed;
   auto ops = required_number(*store, kMetaKdfOps);
   if (!ops) return std::move(ops).err();
   auto mem = required_number(*store, kMetaKdfMem);
@@ -170,22 +203,39 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::string_view pass
   if (!version) return std::move(version).err();
   auto wrapped = required_meta(*store, kMetaMasterWrapped);
   if (!wrapped) return std::move(wrapped).err();
-  if (*version == 0 || *version > UINT32_MAX) return make_error(errc::integrity, "vault metadata 'master.version' is damaged");
-  sealed.kdf = KdfParams{*ops, *mem, std::move(*salt)};
-  sealed.version = static_cast<std::uint32_t>(*version);
-  sealed.wrapped = std::move(*wrapped);
+  if (*version == 0 || *version > UINT32_MAX)
+    return make_error(errc::integrity, "vault metadata 'master.version' is damaged");
+  SealedMasterKey sealed{KdfParams{*ops, *mem, std::move(*salt)}, static_cast<std::uint32_t>(*version),
+                         std::move(*wrapped)};
 
   auto keyring = Keyring::unlock(passphrase, sealed);
   if (!keyring) return std::move(keyring).err();
 
   auto sealed_policy = required_meta(*store, kMetaPolicy);
   if (!sealed_policy) return std::move(sealed_policy).err();
-  auto policy_text = aead::open(keyring->derive_key(kPolicyKeyLabel), *sealed_policy,
-                                aead::associated_data({kMetaPolicy}));
+  auto policy_text =
+      aead::open(keyring->derive_key(kPolicyKeyLabel), *sealed_policy, aead::associated_data({kMetaPolicy}));
   if (!policy_text) return make_error(errc::integrity, "the vault's policy failed authentication");
   auto policy = Policy::parse(policy_text->reveal_string(), "vault policy");
   if (!policy) return make_error(errc::integrity, policy.err().message);
-  return Vault(std::make_unique<Impl>(std::move(store), std::move(*policy), std::move(*keyring), std::move(options)));
+
+  auto public_key = required_meta(*store, kMetaAuditPublicKey);
+  if (!public_key) return std::move(public_key).err();
+  auto sealed_signer = required_meta(*store, kMetaAuditSecretKey);
+  if (!sealed_signer) return std::move(sealed_signer).err();
+  auto secret_key =
+      aead::open(keyring->derive_key(kAuditSigningKeyLabel), *sealed_signer, signing_key_ad(*public_key));
+  if (!secret_key) return make_error(errc::integrity, "the audit signing key failed authentication");
+  auto signer = AuditSigner::from_secret_key(std::move(*secret_key));
+  if (!signer || signer->public_key() != *public_key)
+    return make_error(errc::integrity, "the audit signing key does not match its public key");
+
+  auto checkpoints = store->checkpoints();
+  if (!checkpoints) return std::move(checkpoints).err();
+  auto impl = std::make_unique<Impl>(std::move(store), std::move(*policy), std::move(*keyring), std::move(options),
+                                     std::move(*signer));
+  impl->last_checkpoint_seq = checkpoints->empty() ? 0 : checkpoints->back().seq;
+  return Vault(std::move(impl));
 }
 
 result<Vault> Vault::create(const std::filesystem::path& file, const Policy& policy, std::string_view passphrase,
@@ -197,8 +247,7 @@ result<Vault> Vault::create(const std::filesystem::path& file, const Policy& pol
   if (!vault) {
     // Leave nothing half-made behind: the file did not exist before this call.
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-      std::filesystem::remove(file.string() + suffix, ec);
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(file.string() + suffix, ec);
   }
   return vault;
 }
@@ -226,7 +275,11 @@ result<void> Vault::put(std::string_view customer, std::string_view field, std::
 }
 
 result<void> Vault::write(const std::vector<Record>& records, std::string_view origin) {
-  const timestamp now = impl_->now();
+  Impl& impl = *impl_;
+  // Entries held back from reads go first, so they keep their place before this write's.
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  std::lock_guard lock(impl.store_mu);
+  const timestamp now = impl.now();
   // Validate everything before writing anything, so a bad record changes nothing.
   struct Pending {
     const Record* record;
@@ -238,7 +291,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     const std::string at = located(origin, r.line);
     if (auto c = check_identifier("customer id", r.customer, kMaxCustomerIdBytes); !c)
       return make_error(errc::bad_input, at + c.err().message);
-    const std::string source = r.source.empty() ? std::string(kDefaultSource) : r.source;
+    const std::string_view source = r.source.empty() ? kDefaultSource : std::string_view(r.source);
     if (auto c = check_identifier("source", source, kMaxDetailBytes); !c)
       return make_error(errc::bad_input, at + c.err().message);
     if (r.collected_at && *r.collected_at > now + std::chrono::days(1))
@@ -246,20 +299,19 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     Pending p{&r, {}};
     bool needs_profiling = false;
     for (const auto& [name, value] : r.fields) {
-      const FieldSpec* f = impl_->policy.field(name);
+      const FieldSpec* f = impl.policy.field(name);
       if (!f) return make_error(errc::bad_input, at + "field '" + name + "' is not declared in the policy");
       auto v = normalise_value(f->type, name, value);
       if (!v) return make_error(errc::bad_input, at + v.err().message);
-      if (!f->sources.empty() &&
-          std::find(f->sources.begin(), f->sources.end(), source) == f->sources.end())
+      if (!f->sources.empty() && std::find(f->sources.begin(), f->sources.end(), source) == f->sources.end())
         return make_error(errc::denied,
-                          at + "field '" + name + "' does not accept values from source '" + source + "'",
+                          at + "field '" + name + "' does not accept values from source '" + std::string(source) + "'",
                           deny_reason::source_not_permitted);
       needs_profiling = needs_profiling || f->is_inferred();
       p.values.emplace_back(f, std::move(*v));
     }
     if (needs_profiling) {
-      auto state = impl_->consent_state(r.customer);
+      auto state = impl.consent_state(r.customer);
       if (!state) return std::move(state).err();
       if (state->status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
         return make_error(errc::denied, at + "inferred fields need the customer's consent to profiling",
@@ -268,25 +320,27 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     pending.push_back(std::move(p));
   }
 
-  Store& store = *impl_->store;
+  Store& store = *impl.store;
   auto txn = Transaction::start(store);
   if (!txn) return std::move(txn).err();
   // Data keys made in this transaction are cached only after it commits.
   std::unordered_map<std::string, SecretBytes> new_keys;
+  std::vector<AuditEntry> entries;
+  if (impl.options.audit != AuditMode::off) entries.reserve(pending.size());
   for (const Pending& p : pending) {
     const Record& r = *p.record;
     const SecretBytes* dek = nullptr;
     if (auto it = new_keys.find(r.customer); it != new_keys.end()) {
       dek = &it->second;
     } else {
-      auto existing = impl_->data_key(r.customer);
+      auto existing = impl.data_key(r.customer);
       if (!existing) return std::move(existing).err();
       dek = *existing;
       if (!dek) {
         SecretBytes key = Keyring::new_data_key();
-        auto wrapped = impl_->keyring.wrap_data_key(r.customer, key);
+        auto wrapped = impl.keyring.wrap_data_key(r.customer, key);
         if (!wrapped) return std::move(wrapped).err();
-        CONSENTRY_TRY(store.put_key(StoredKey{r.customer, impl_->keyring.version(), std::move(*wrapped)}));
+        CONSENTRY_TRY(store.put_key(StoredKey{r.customer, impl.keyring.version(), std::move(*wrapped)}));
         dek = &new_keys.emplace(r.customer, std::move(key)).first->second;
       }
     }
@@ -301,18 +355,27 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       sf.sealed = std::move(*sealed);
       CONSENTRY_TRY(store.put_field(sf));
     }
+    if (impl.options.audit != AuditMode::off) {
+      AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
+      for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);
+      e.reason = sf.source;
+      entries.push_back(std::move(e));
+    }
   }
+  // The values and their audit entries commit together or not at all.
+  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
   CONSENTRY_TRY(txn->commit());
-  for (auto& [customer, key] : new_keys) impl_->cache_data_key(customer, std::move(key));
+  for (auto& [customer, key] : new_keys) impl.cache_data_key(customer, std::move(key));
   return ok();
 }
 
 result<ConsentEvent> Vault::record_consent(std::string_view customer, std::string_view purpose,
                                            ConsentAction action, const ConsentDetails& details) {
+  Impl& impl = *impl_;
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   if (auto c = check_detail("channel", details.channel); !c) return std::move(c).err();
   if (auto c = check_detail("notice", details.notice); !c) return std::move(c).err();
-  const Purpose* p = impl_->policy.purpose(purpose);
+  const Purpose* p = impl.policy.purpose(purpose);
   if (!p) return make_error(errc::bad_input, "purpose '" + std::string(purpose) + "' is not declared in the policy");
   const std::string basis(to_string(p->basis));
   if (action != ConsentAction::object && p->basis != Basis::consent)
@@ -323,72 +386,123 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
     return make_error(errc::bad_input, "purpose '" + p->id + "' rests on " + basis +
                                            ": only legitimate interest and public task can be objected to" +
                                            (p->basis == Basis::consent ? " (withdraw consent instead)" : ""));
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  std::lock_guard lock(impl.store_mu);
   ConsentEvent e;
   e.customer = std::string(customer);
   e.purpose = p->id;
   e.action = action;
-  e.at = details.at.value_or(impl_->now());
+  e.at = details.at.value_or(impl.now());
   e.channel = details.channel;
   e.notice = details.notice;
   if (action == ConsentAction::grant && p->consent_valid_for) e.expires_at = p->consent_valid_for->after(e.at);
-  // A single append is atomic on its own; the ledger takes effect for the next read at once.
-  return impl_->store->append_consent(e);
+  auto txn = Transaction::start(*impl.store);
+  if (!txn) return std::move(txn).err();
+  auto stored = impl.store->append_consent(e);
+  if (!stored) return std::move(stored).err();
+  if (impl.options.audit != AuditMode::off) {
+    std::vector<AuditEntry> entries{impl.entry(AuditAction::consent_recorded, customer, impl.options.actor, p->id)};
+    entries.back().reason = std::string(to_string(action));
+    CONSENTRY_TRY(impl.append_in_transaction(entries));
+  }
+  // Committed, the event takes effect for the very next read.
+  CONSENTRY_TRY(txn->commit());
+  return stored;
 }
 
 result<std::vector<ConsentEvent>> Vault::consent_history(std::string_view customer) const {
+  std::lock_guard lock(impl_->store_mu);
   return impl_->store->consent_history(customer);
 }
 
-result<ConsentState> Vault::consent_state(std::string_view customer) const { return impl_->consent_state(customer); }
-
-result<bool> Vault::contains(std::string_view customer) const { return impl_->store->knows(customer); }
-
-result<std::vector<std::string>> Vault::customers() const { return impl_->store->customers(); }
-
-result<View> Accessor::view(std::string_view customer, std::string_view purpose) const {
-  const Policy& policy = vault_->policy;
-  if (!policy.purpose(purpose))
-    return make_error(errc::denied, "purpose '" + std::string(purpose) + "' is not declared in the policy",
-                      deny_reason::unknown_purpose);
-  if (!policy.accessor_may_use(id_, purpose))
-    return make_error(errc::denied,
-                      "accessor '" + id_ + "' is not registered for purpose '" + std::string(purpose) + "'",
-                      deny_reason::accessor_not_registered);
-  if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
-  return View(vault_, id_, std::string(customer), std::string(purpose));
+result<ConsentState> Vault::consent_state(std::string_view customer) const {
+  std::lock_guard lock(impl_->store_mu);
+  return impl_->consent_state(customer);
 }
 
-result<FieldValue> View::get(std::string_view field) const {
-  const Vault::Impl& v = *vault_;
-  const timestamp now = v.now();
-  // Decide with the ledger as committed now: a view opened before a withdrawal sees it.
-  auto state = v.consent_state(customer_);
-  if (!state) return std::move(state).err();
-  const Decision d = decide(v.policy, *state, accessor_, purpose_, field, now);
-  auto denied = [&](deny_reason reason) {
-    return make_error(errc::denied,
-                      "field '" + std::string(field) + "' denied for purpose '" + purpose_ + "': " +
-                          std::string(to_string(reason)),
-                      reason);
+result<bool> Vault::contains(std::string_view customer) const {
+  std::lock_guard lock(impl_->store_mu);
+  return impl_->store->knows(customer);
+}
+
+result<std::vector<std::string>> Vault::customers() const {
+  std::lock_guard lock(impl_->store_mu);
+  return impl_->store->customers();
+}
+
+result<std::vector<std::string>> Vault::eligible_customers(std::string_view purpose) const {
+  const Impl& impl = *impl_;
+  const Purpose* p = impl.policy.purpose(purpose);
+  if (!p) return make_error(errc::bad_input, "purpose '" + std::string(purpose) + "' is not declared in the policy");
+  std::lock_guard lock(impl.store_mu);
+  auto all = impl.store->customers();
+  if (!all) return std::move(all).err();
+  const Form any_form{};
+  if (basis_allows(p->basis, ConsentStatus::none, any_form).allowed &&
+      basis_allows(p->basis, ConsentStatus::objected, any_form).allowed)
+    return all;  // contract, legal obligation, vital interest: the ledger cannot change the answer
+  auto events = impl.store->purpose_history(purpose);
+  if (!events) return std::move(events).err();
+  // purpose_history is grouped by customer in ledger order, so each group's last event decides.
+  std::unordered_map<std::string_view, const ConsentEvent*> last;
+  for (const ConsentEvent& e : *events) last[e.customer] = &e;
+  const timestamp now = impl.now();
+  std::vector<std::string> out;
+  for (std::string& customer : *all) {
+    ConsentState state;
+    if (auto it = last.find(customer); it != last.end()) state.apply(*it->second);
+    if (basis_allows(p->basis, state.status(purpose, now), any_form).allowed) out.push_back(std::move(customer));
+  }
+  return out;
+}
+
+result<std::vector<AuditEntry>> Vault::audit_entries(std::optional<std::string_view> customer,
+                                                     std::optional<timestamp> since) const {
+  const Impl& impl = *impl_;
+  CONSENTRY_TRY(impl.flush());
+  std::lock_guard lock(impl.store_mu);
+  std::vector<AuditEntry> out;
+  auto keep = [&](const StoredAuditEntry& s) -> result<void> {
+    if (since && s.at < *since) return ok();
+    auto e = decode_audit_entry(s.encoded);
+    if (!e) return make_error(errc::integrity, "audit entry " + std::to_string(s.seq) + " cannot be decoded");
+    out.push_back(std::move(*e));
+    return ok();
   };
-  if (!d.allowed) return denied(d.reason);
+  if (customer) {
+    auto rows = impl.store->audit_for_customer(audit_pseudonym(*customer));
+    if (!rows) return std::move(rows).err();
+    for (const StoredAuditEntry& s : *rows) CONSENTRY_TRY(keep(s));
+    return out;
+  }
+  result<void> failed;
+  CONSENTRY_TRY(impl.store->scan_audit(1, [&](const StoredAuditEntry& s) {
+    failed = keep(s);
+    return failed.ok();
+  }));
+  CONSENTRY_TRY(failed);
+  return out;
+}
 
-  auto stored = v.store->get_field(customer_, field);
-  if (!stored) return std::move(stored).err();
-  if (!*stored) return make_error(errc::not_found, "the customer has no value for field '" + std::string(field) + "'");
-  const FieldSpec& spec = *v.policy.field(field);
-  // Past retention the value is refused before it is decrypted, even if not yet purged.
-  if (spec.retention && spec.retention->after((*stored)->collected_at) <= now) return denied(deny_reason::retention_expired);
+result<void> Vault::flush_audit() const { return impl_->flush(); }
 
-  auto key = v.data_key(customer_);
-  if (!key) return std::move(key).err();
-  if (!*key) return make_error(errc::integrity, "field '" + std::string(field) + "' is stored without a data key");
-  auto plain = open_field(**key, customer_, field, (*stored)->sealed);
-  if (!plain) return std::move(plain).err();
-  const SecretBytes& purpose_key = d.form.kind == FormKind::pseudonym ? v.purpose_key(purpose_) : v.no_key;
-  auto shown = apply_form(d.form, spec.type, plain->reveal_string(), purpose_key);
-  if (!shown) return std::move(shown).err();
-  return FieldValue{std::string(field), std::move(*shown), d.form};
+result<AuditCheckpoint> Vault::checkpoint_audit() {
+  Impl& impl = *impl_;
+  CONSENTRY_TRY(impl.flush());
+  std::lock_guard lock(impl.store_mu);
+  auto txn = Transaction::start(*impl.store);
+  if (!txn) return std::move(txn).err();
+  auto cp = impl.checkpoint_in_transaction(true);
+  if (!cp) return std::move(cp).err();
+  if (!*cp) return make_error(errc::not_found, "the audit log is empty");
+  CONSENTRY_TRY(txn->commit());
+  return std::move(**cp);
+}
+
+result<AuditVerification> Vault::verify_audit(const std::optional<AuditCheckpoint>& against) const {
+  CONSENTRY_TRY(impl_->flush());
+  std::lock_guard lock(impl_->store_mu);
+  return verify_audit_log(*impl_->store, impl_->signer.public_key(), against);
 }
 
 }  // namespace consentry

@@ -1,0 +1,241 @@
+// command_log.cpp: `consentry log verify|checkpoint|show`: the tamper-evident audit log.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <system_error>
+
+#include "consentry/audit.hpp"
+#include "options.hpp"
+
+namespace consentry::cli {
+
+namespace {
+
+struct VerifyOptions {
+  std::string against;  ///< a checkpoint file kept outside the vault; empty for none
+  bool json = false;
+};
+
+struct CheckpointOptions {
+  std::string output;  ///< empty = stdout
+};
+
+struct ShowOptions {
+  std::string customer;  ///< empty = every entry
+  std::string since;     ///< empty = from the first entry
+  bool json = false;
+};
+
+/// read_text returns the whole of `file`; bad input naming the file when it cannot be read.
+std::string read_text(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail(errc::bad_input, file + ": cannot read the file");
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) fail(errc::bad_input, file + ": cannot read the file");
+  return text;
+}
+
+/// load_checkpoint reads an external checkpoint and makes sure this vault's key signed it: a
+/// checkpoint of another vault says nothing about this log, however well it verifies.
+AuditCheckpoint load_checkpoint(const std::string& file, const Vault& vault) {
+  bytes public_key;
+  result<AuditCheckpoint> cp = checkpoint_from_json(read_text(file), public_key);
+  if (!cp) fail(cp.err().code, file + ": " + cp.err().message);
+  if (public_key != vault.audit_public_key())
+    fail(errc::integrity, file + ": checkpoint signed by another key");
+  return std::move(cp).value();
+}
+
+int run_verify(const GlobalOptions& global, const VerifyOptions& options) {
+  Vault vault = open_vault(global);
+  std::optional<AuditCheckpoint> against;
+  if (!options.against.empty()) against = load_checkpoint(options.against, vault);
+  AuditVerification report = unwrap(vault.verify_audit(against));
+
+  if (options.json) {
+    nlohmann::ordered_json out;
+    out["ok"] = report.ok;
+    out["entries"] = report.entries;
+    out["checkpoints"] = report.checkpoints;
+    out["first_bad_seq"] =
+        report.ok ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(report.first_bad_seq);
+    out["problem"] = report.ok ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(report.problem);
+    print_json(out);
+  }
+  if (!report.ok) {
+    fail(errc::integrity,
+         "audit log damaged at seq " + std::to_string(report.first_bad_seq) + ": " + report.problem);
+  }
+  if (!options.json) {
+    std::cout << "audit log verified: " << report.entries << " entries, " << report.checkpoints
+              << " checkpoints\n";
+  }
+  return kExitOk;
+}
+
+/// write_new_file creates `file` with `text`, refusing to replace a file that is already there:
+/// an auditor's earlier checkpoint is the evidence this command exists to keep.
+void write_new_file(const std::string& file, const std::string& text) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) fail(errc::already_exists, file + " already exists");
+    fail(errc::io, file + ": cannot create the file");
+  }
+  std::size_t written = 0;
+  while (written < text.size()) {
+    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  bool ok = written == text.size() && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) {
+    ::unlink(file.c_str());
+    fail(errc::io, file + ": cannot write the file");
+  }
+}
+
+int run_checkpoint(const GlobalOptions& global, const CheckpointOptions& options) {
+  // Refused before the passphrase is asked for, like init refuses an existing vault.
+  std::error_code ec;
+  if (!options.output.empty() && std::filesystem::exists(options.output, ec))
+    fail(errc::already_exists, options.output + " already exists");
+
+  Vault vault = open_vault(global);
+  result<AuditCheckpoint> signed_cp = vault.checkpoint_audit();
+  if (!signed_cp && signed_cp.err().code == errc::not_found)
+    fail(errc::not_found, "the audit log is empty: there is nothing to checkpoint");
+  AuditCheckpoint cp = unwrap(std::move(signed_cp));
+
+  std::string text = checkpoint_to_json(cp, vault.audit_public_key());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  text += '\n';
+  if (options.output.empty()) {
+    std::cout << text;
+  } else {
+    write_new_file(options.output, text);
+    std::cout << "wrote the checkpoint of seq " << cp.seq << " to " << options.output << '\n';
+  }
+  return kExitOk;
+}
+
+/// decision_of describes an entry's decision: "allow", "allow: grant", "deny: no_consent".
+std::string decision_of(const AuditEntry& e) {
+  std::string text = e.allowed ? "allow" : "deny";
+  if (!e.reason.empty()) text += ": " + e.reason;
+  return text;
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) {
+    if (!out.empty()) out += ',';
+    out += p;
+  }
+  return out;
+}
+
+void print_json_entries(const std::vector<AuditEntry>& entries) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const AuditEntry& e : entries) {
+    nlohmann::ordered_json entry;
+    entry["seq"] = e.seq;
+    entry["at"] = format_timestamp(e.at);
+    entry["customer"] = e.customer;
+    entry["action"] = to_string(e.action);
+    entry["accessor"] = e.accessor;
+    entry["purpose"] = e.purpose;
+    entry["decision"] = e.allowed ? "allow" : "deny";
+    entry["reason"] = e.reason;
+    entry["fields"] = e.fields;
+    out.push_back(std::move(entry));
+  }
+  print_json(out);
+}
+
+/// print_human_entries prints a table; the customer column is left out when every row names the
+/// same customer (log show --customer).
+void print_human_entries(const std::vector<AuditEntry>& entries, bool one_customer) {
+  if (entries.empty()) {
+    std::cout << "(no audit entries)\n";
+    return;
+  }
+  auto dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+  Table table;
+  std::vector<std::string> header = {"SEQ", "TIME", "ACTION", "ACCESSOR", "PURPOSE", "DECISION", "FIELDS"};
+  if (!one_customer) header.insert(header.begin() + 2, "CUSTOMER");
+  table.add(header);
+  for (const AuditEntry& e : entries) {
+    std::vector<std::string> row = {
+        std::to_string(e.seq), format_timestamp(e.at), std::string(to_string(e.action)),
+        dash(e.accessor),      dash(e.purpose),        decision_of(e),
+        dash(joined(e.fields))};
+    if (!one_customer) row.insert(row.begin() + 2, dash(e.customer));
+    table.add(std::move(row));
+  }
+  table.print(std::cout);
+}
+
+int run_show(const GlobalOptions& global, const ShowOptions& options) {
+  std::optional<timestamp> since;
+  if (!options.since.empty()) {
+    since = parse_timestamp(options.since);
+    if (!since) {
+      fail(errc::bad_input, "--since: '" + options.since +
+                                "' is not an ISO 8601 time or date (2025-05-01T10:00:00Z, 2025-05-01)");
+    }
+  }
+
+  Vault vault = open_vault(global);
+  std::optional<std::string_view> customer;
+  if (!options.customer.empty()) {
+    customer = options.customer;
+    // An erased customer holds no data any more, but the record of who accessed it stays showable.
+    if (!unwrap(vault.contains(options.customer)) && unwrap(vault.audit_entries(customer)).empty())
+      fail(errc::not_found, "unknown customer " + options.customer);
+  }
+  std::vector<AuditEntry> entries = unwrap(vault.audit_entries(customer, since));
+  if (options.json) {
+    print_json_entries(entries);
+  } else {
+    print_human_entries(entries, customer.has_value());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_log_commands(CLI::App& root, const GlobalOptions& global, Commands& commands) {
+  CLI::App* log = root.add_subcommand("log", "Verify, checkpoint or show the audit log");
+  log->require_subcommand(1);
+  log->fallthrough();
+
+  auto verify = std::make_shared<VerifyOptions>();
+  CLI::App* verify_app = log->add_subcommand("verify", "Check the hash chain and every signed checkpoint");
+  verify_app->add_option("--against", verify->against,
+                         "Also check a checkpoint kept outside the vault (from 'log checkpoint')");
+  verify_app->add_flag("--json", verify->json, "Print JSON");
+  commands.push_back({verify_app, [&global, verify] { return run_verify(global, *verify); }});
+
+  auto checkpoint = std::make_shared<CheckpointOptions>();
+  CLI::App* checkpoint_app =
+      log->add_subcommand("checkpoint", "Sign the chain head and print it, to keep outside the vault");
+  checkpoint_app->add_option("-o,--output", checkpoint->output, "Write to this new file instead of stdout");
+  commands.push_back({checkpoint_app, [&global, checkpoint] { return run_checkpoint(global, *checkpoint); }});
+
+  auto show = std::make_shared<ShowOptions>();
+  CLI::App* show_app = log->add_subcommand("show", "List audit entries, oldest first");
+  show_app->add_option("--customer", show->customer, "Only the entries about this customer");
+  show_app->add_option("--since", show->since, "Only entries from this ISO 8601 time or date on");
+  show_app->add_flag("--json", show->json, "Print JSON");
+  commands.push_back({show_app, [&global, show] { return run_show(global, *show); }});
+}
+
+}  // namespace consentry::cli

@@ -1,0 +1,87 @@
+// vault_impl.hpp: the state behind Vault, shared by the vault's source files (private).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "consentry/audit.hpp"
+#include "consentry/vault.hpp"
+
+namespace consentry {
+
+/// kMaxCustomerIdBytes bounds a customer id.
+inline constexpr std::size_t kMaxCustomerIdBytes = 128;
+
+/// check_identifier refuses an empty, over-long, non-UTF-8 or control-character identifier;
+/// the message names `what`, never the text.
+result<void> check_identifier(std::string_view what, std::string_view text, std::size_t max_bytes);
+
+/// Vault::Impl owns the store, policy, keyring and audit state. `store_mu` serialises every use
+/// of the store and of the key caches; `audit_mu` guards the queue of entries waiting to be
+/// committed. Never wait for `audit_mu` while holding `store_mu` except in commit paths that
+/// take it only briefly (see audit_trail.cpp).
+struct Vault::Impl {
+  std::unique_ptr<Store> store;
+  Policy policy;
+  Keyring keyring;
+  VaultOptions options;
+  AuditSigner signer;
+  SecretBytes audit_customer_key;  ///< keys the pseudonyms the log names customers by
+  SecretBytes no_key;
+
+  mutable std::mutex store_mu;
+  // Unwrapped data keys; bounded, and wiped (SecretBytes) when dropped.
+  mutable std::unordered_map<std::string, SecretBytes> data_keys;
+  mutable std::unordered_map<std::string, SecretBytes> purpose_keys;
+  mutable std::int64_t last_checkpoint_seq = 0;
+
+  // Group commit: callers enqueue entries and take tickets; one of them (the leader) commits
+  // everything queued in one transaction while the others wait for their ticket.
+  struct BatchFailure {
+    std::uint64_t first, last;
+    error err;
+  };
+  mutable std::mutex audit_mu;
+  mutable std::condition_variable audit_cv;
+  mutable std::vector<AuditEntry> audit_pending;
+  mutable std::uint64_t audit_enqueued = 0;
+  mutable std::uint64_t audit_processed = 0;
+  mutable bool audit_flushing = false;
+  mutable std::deque<BatchFailure> audit_failures;
+
+  Impl(std::unique_ptr<Store> s, Policy p, Keyring k, VaultOptions o, AuditSigner signer);
+
+  timestamp now() const { return options.clock ? options.clock() : consentry::now(); }
+
+  // ---- keys (store_mu held) ----
+  const SecretBytes& cache_data_key(const std::string& customer, SecretBytes key) const;
+  result<const SecretBytes*> data_key(const std::string& customer) const;
+  const SecretBytes& purpose_key(const std::string& purpose) const;
+  result<ConsentState> consent_state(std::string_view customer) const;
+
+  // ---- audit (audit_trail.cpp) ----
+  /// entry starts an entry at now() for `customer` (pseudonymised here).
+  AuditEntry entry(AuditAction action, std::string_view customer, std::string_view accessor,
+                   std::string_view purpose) const;
+  /// append_in_transaction chains `entries` onto the log inside the caller's transaction, and
+  /// signs a checkpoint when kCheckpointInterval entries have passed. store_mu held.
+  result<void> append_in_transaction(std::vector<AuditEntry>& entries) const;
+  /// record commits `entries` per options.audit: durable (group commit; returns once
+  /// committed), batched (queued), off. store_mu NOT held.
+  result<void> record(std::vector<AuditEntry> entries) const;
+  /// flush commits whatever is queued. store_mu NOT held.
+  result<void> flush() const;
+  /// checkpoint_in_transaction signs the head (store_mu held, inside a transaction).
+  result<std::optional<AuditCheckpoint>> checkpoint_in_transaction(bool force) const;
+
+ private:
+  result<void> lead_flush(std::unique_lock<std::mutex>& lk) const;
+  result<void> commit_entries(std::vector<AuditEntry>& entries) const;
+};
+
+}  // namespace consentry

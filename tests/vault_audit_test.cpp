@@ -1,0 +1,359 @@
+// vault_audit_test.cpp: every access leaves an entry; entries commit with their data or not at
+// all; concurrent appends lose nothing; a killed process leaves a chain that verifies.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "consentry/vault.hpp"
+#include "retail_policy.hpp"
+
+using namespace consentry;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kPass = "audit test passphrase";
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static std::atomic<int> n{0};
+    path = fs::temp_directory_path() /
+           ("consentry-audit-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+VaultOptions fast(AuditMode mode = AuditMode::durable) {
+  VaultOptions o;
+  o.kdf = KdfStrength::minimum;
+  o.audit = mode;
+  o.actor = "test-suite";
+  return o;
+}
+
+// FailingStore passes everything to a memory store but can refuse audit appends, to show that a
+// data operation does not survive the loss of its entry.
+class FailingStore : public Store {
+ public:
+  explicit FailingStore(std::shared_ptr<std::atomic<bool>> fail) : fail_(std::move(fail)) {}
+  result<void> begin() override { return s_->begin(); }
+  result<void> commit() override { return s_->commit(); }
+  result<void> rollback() override { return s_->rollback(); }
+  result<std::optional<bytes>> get_meta(std::string_view k) override { return s_->get_meta(k); }
+  result<void> put_meta(std::string_view k, byte_view v) override { return s_->put_meta(k, v); }
+  result<std::optional<StoredKey>> get_key(std::string_view c) override { return s_->get_key(c); }
+  result<void> put_key(const StoredKey& k) override { return s_->put_key(k); }
+  result<std::optional<StoredField>> get_field(std::string_view c, std::string_view f) override {
+    return s_->get_field(c, f);
+  }
+  result<std::vector<StoredField>> get_fields(std::string_view c) override { return s_->get_fields(c); }
+  result<void> put_field(const StoredField& f) override { return s_->put_field(f); }
+  result<ConsentEvent> append_consent(const ConsentEvent& e) override { return s_->append_consent(e); }
+  result<std::vector<ConsentEvent>> consent_history(std::string_view c) override { return s_->consent_history(c); }
+  result<std::vector<ConsentEvent>> purpose_history(std::string_view p) override { return s_->purpose_history(p); }
+  result<std::vector<std::string>> customers() override { return s_->customers(); }
+  result<bool> knows(std::string_view c) override { return s_->knows(c); }
+  result<std::optional<AuditHead>> audit_head() override { return s_->audit_head(); }
+  result<void> append_audit(const std::vector<StoredAuditEntry>& e) override {
+    if (*fail_) return make_error(errc::io, "append_audit: disk full");
+    return s_->append_audit(e);
+  }
+  result<void> scan_audit(std::int64_t from, const std::function<bool(const StoredAuditEntry&)>& v) override {
+    return s_->scan_audit(from, v);
+  }
+  result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view c) override {
+    return s_->audit_for_customer(c);
+  }
+  result<void> put_checkpoint(const AuditCheckpoint& cp) override { return s_->put_checkpoint(cp); }
+  result<std::vector<AuditCheckpoint>> checkpoints() override { return s_->checkpoints(); }
+
+ private:
+  std::unique_ptr<Store> s_ = make_memory_store();
+  std::shared_ptr<std::atomic<bool>> fail_;
+};
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<AuditAction> actions(const std::vector<AuditEntry>& entries) {
+  std::vector<AuditAction> out;
+  for (const AuditEntry& e : entries) out.push_back(e.action);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every write, consent event, view, read and denial leaves one entry, in order") {
+  auto v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast());
+  REQUIRE(v.ok());
+  REQUIRE(v->put("C-1", "email", "ann@example.com", "web").ok());
+  REQUIRE(v->record_consent("C-1", "marketing.email", ConsentAction::grant).ok());
+  auto view = v->accessor("email-campaigns")->view("C-1", "marketing.email");
+  REQUIRE(view.ok());
+  REQUIRE(view->get("email").ok());
+  REQUIRE_FALSE(view->get("phone").ok());
+  REQUIRE_FALSE(v->accessor("support-desk")->view("C-1", "marketing.email").ok());
+
+  auto entries = v->audit_entries();
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 6);
+  CHECK(actions(*entries) == std::vector<AuditAction>{AuditAction::value_written, AuditAction::consent_recorded,
+                                                      AuditAction::view_opened, AuditAction::field_read,
+                                                      AuditAction::access_denied, AuditAction::access_denied});
+  const auto& e = *entries;
+  for (std::size_t i = 0; i < e.size(); ++i) CHECK(e[i].seq == static_cast<std::int64_t>(i + 1));
+  CHECK(e[0].accessor == "test-suite");
+  CHECK(e[0].fields == std::vector<std::string>{"email"});
+  CHECK(e[0].reason == "web");
+  CHECK(e[1].purpose == "marketing.email");
+  CHECK(e[1].reason == "grant");
+  CHECK(e[3].fields == std::vector<std::string>{"email:clear"});
+  CHECK(e[3].accessor == "email-campaigns");
+  CHECK_FALSE(e[4].allowed);
+  CHECK(e[4].reason == "purpose_not_allowed_for_field");
+  CHECK(e[5].reason == "accessor_not_registered");
+  for (const AuditEntry& x : e) CHECK(x.customer == v->audit_pseudonym("C-1"));
+  CHECK(v->audit_pseudonym("C-1") != v->audit_pseudonym("C-2"));
+  CHECK(v->verify_audit()->ok);
+}
+
+TEST_CASE("the log names customers by pseudonym only and holds no value") {
+  TempDir dir;
+  const fs::path file = dir.path / "crm.vault";
+  {
+    auto v = Vault::create(file, test::retail_policy(), kPass, fast());
+    REQUIRE(v.ok());
+    REQUIRE(v->put("CUST-CANARY-77", "email", "canary-audit@example.org").ok());
+    auto view = v->accessor("support-desk")->view("CUST-CANARY-77", "service");
+    REQUIRE(view->get("email").ok());
+    auto entries = v->audit_entries(std::string_view("CUST-CANARY-77"));
+    REQUIRE(entries.ok());
+    CHECK(entries->size() == 3);
+    for (const AuditEntry& e : *entries) {
+      const std::string enc(reinterpret_cast<const char*>(encode_audit_entry(e).data()), encode_audit_entry(e).size());
+      CHECK(enc.find("CANARY") == std::string::npos);
+      CHECK(enc.find("canary") == std::string::npos);
+    }
+  }
+  // The audit table may hold the customer id nowhere: only the fields table keys by it.
+  auto v = Vault::open(file, kPass, fast());
+  REQUIRE(v.ok());
+  CHECK(v->audit_entries(std::string_view("CUST-OTHER"))->empty());
+}
+
+TEST_CASE("a write whose audit entry cannot be stored does not happen") {
+  auto fail = std::make_shared<std::atomic<bool>>(false);
+  auto v = Vault::create_in(std::make_unique<FailingStore>(fail), test::retail_policy(), kPass, fast());
+  REQUIRE(v.ok());
+  REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
+  *fail = true;
+  auto w = v->put("C-1", "email", "changed@example.com");
+  REQUIRE_FALSE(w.ok());
+  CHECK(w.err().code == errc::io);
+  auto c = v->record_consent("C-1", "marketing.email", ConsentAction::grant);
+  REQUIRE_FALSE(c.ok());
+  // A read whose entry cannot be stored returns no value.
+  auto view = v->accessor("support-desk")->view("C-1", "service");
+  REQUIRE_FALSE(view.ok());
+  *fail = false;
+  CHECK(v->consent_history("C-1")->empty());
+  auto r = v->accessor("support-desk")->view("C-1", "service")->get("email");
+  REQUIRE(r.ok());
+  CHECK(r->value == "ann@example.com");
+  CHECK(v->verify_audit()->ok);
+}
+
+TEST_CASE("a value is not returned when its read cannot be recorded") {
+  auto fail = std::make_shared<std::atomic<bool>>(false);
+  auto v = Vault::create_in(std::make_unique<FailingStore>(fail), test::retail_policy(), kPass, fast());
+  REQUIRE(v.ok());
+  REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
+  auto view = v->accessor("support-desk")->view("C-1", "service");
+  REQUIRE(view.ok());
+  *fail = true;
+  auto r = view->get("email");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::io);
+  CHECK(r.err().message.find("ann@") == std::string::npos);
+}
+
+TEST_CASE("eight threads reading through one vault lose no entry and the chain verifies") {
+  TempDir dir;
+  auto v = Vault::create(dir.path / "crm.vault", test::retail_policy(), kPass, fast());
+  REQUIRE(v.ok());
+  for (int c = 0; c < 8; ++c) REQUIRE(v->put("C-" + std::to_string(c), "email", "t" + std::to_string(c) + "@example.com").ok());
+  constexpr int kReads = 60;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      auto view = v->accessor("support-desk")->view("C-" + std::to_string(t), "service");
+      if (!view) {
+        ++failures;
+        return;
+      }
+      for (int i = 0; i < kReads; ++i) {
+        auto r = view->get("email");
+        if (!r || r->value != "t" + std::to_string(t) + "@example.com") ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  auto entries = v->audit_entries();
+  REQUIRE(entries.ok());
+  // 8 writes, 8 views, 8 x kReads reads.
+  CHECK(entries->size() == 8 + 8 + 8 * kReads);
+  for (int t = 0; t < 8; ++t) {
+    auto mine = v->audit_entries(std::string_view("C-" + std::to_string(t)));
+    CHECK(mine->size() == 1 + 1 + kReads);
+  }
+  auto report = v->verify_audit();
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+  CHECK(report->entries == static_cast<std::int64_t>(entries->size()));
+}
+
+TEST_CASE("eight vaults on one file appending at once keep one linear chain") {
+  TempDir dir;
+  const fs::path file = dir.path / "crm.vault";
+  {
+    auto v = Vault::create(file, test::retail_policy(), kPass, fast());
+    REQUIRE(v.ok());
+  }
+  constexpr int kWrites = 15;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      auto v = Vault::open(file, kPass, fast());
+      if (!v) {
+        ++failures;
+        return;
+      }
+      for (int i = 0; i < kWrites; ++i)
+        if (!v->record_consent("C-" + std::to_string(t), "marketing.email", ConsentAction::grant)) ++failures;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  auto v = Vault::open(file, kPass, fast());
+  REQUIRE(v.ok());
+  auto report = v->verify_audit();
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+  CHECK(report->entries == 8 * kWrites);
+}
+
+TEST_CASE("batched entries are committed at the batch size, on flush and on close") {
+  TempDir dir;
+  const fs::path file = dir.path / "crm.vault";
+  {
+    auto v = Vault::create(file, test::retail_policy(), kPass, fast(AuditMode::batched));
+    REQUIRE(v.ok());
+    REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
+    auto view = v->accessor("support-desk")->view("C-1", "service");
+    for (std::size_t i = 0; i < kAuditBatch + 10; ++i) REQUIRE(view->get("email").ok());
+    {
+      // A second connection sees what is committed: the write and at least one full batch.
+      auto other = Vault::open(file, kPass, fast(AuditMode::off));
+      REQUIRE(other.ok());
+      const auto seen = other->audit_entries()->size();
+      CHECK(seen >= kAuditBatch);
+      CHECK(seen < kAuditBatch + 12);
+    }
+    REQUIRE(v->flush_audit().ok());
+    auto other = Vault::open(file, kPass, fast(AuditMode::off));
+    CHECK(other->audit_entries()->size() == 1 + 1 + kAuditBatch + 10);
+    REQUIRE(view->get("email").ok());
+  }
+  auto v = Vault::open(file, kPass, fast());
+  REQUIRE(v.ok());
+  CHECK(v->audit_entries()->size() == 1 + 1 + kAuditBatch + 11);
+  auto report = v->verify_audit();
+  CHECK(report->ok);
+  CHECK(report->checkpoints >= 1);
+}
+
+TEST_CASE("closing a vault signs a checkpoint of the head; checkpoints follow the interval") {
+  TempDir dir;
+  const fs::path file = dir.path / "crm.vault";
+  {
+    auto v = Vault::create(file, test::retail_policy(), kPass, fast(AuditMode::batched));
+    REQUIRE(v.ok());
+    // The first write reaches the interval and is checkpointed; the next five are covered at close.
+    std::vector<Record> records;
+    for (int i = 0; i < kCheckpointInterval + 5; ++i)
+      records.push_back({"C-" + std::to_string(i), "", {}, {{"email", "x" + std::to_string(i) + "@example.com"}}, 0});
+    const auto split = records.begin() + kCheckpointInterval;
+    REQUIRE(v->write(std::vector<Record>(records.begin(), split)).ok());
+    REQUIRE(v->write(std::vector<Record>(split, records.end())).ok());
+  }
+  auto v = Vault::open(file, kPass, fast());
+  REQUIRE(v.ok());
+  auto report = v->verify_audit();
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+  CHECK(report->entries == kCheckpointInterval + 5);
+  CHECK(report->checkpoints == 2);  // one at the interval, one at close
+  auto cp = v->checkpoint_audit();
+  REQUIRE(cp.ok());
+  CHECK(cp->seq == kCheckpointInterval + 5);
+  CHECK(verify_checkpoint(*cp, v->audit_public_key()));
+}
+
+TEST_CASE("a process killed during a batch of reads leaves a chain that verifies") {
+  TempDir dir;
+  const fs::path file = dir.path / "crm.vault";
+  {
+    auto v = Vault::create(file, test::retail_policy(), kPass, fast());
+    REQUIRE(v.ok());
+    for (int c = 0; c < 20; ++c) REQUIRE(v->put("C-" + std::to_string(c), "email", "k@example.com").ok());
+  }
+  for (AuditMode mode : {AuditMode::durable, AuditMode::batched}) {
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      // The child reads until it is killed; it never returns into the test runner.
+      auto v = Vault::open(file, kPass, fast(mode));
+      if (!v) _exit(3);
+      for (int i = 0;; ++i) {
+        auto view = v->accessor("support-desk")->view("C-" + std::to_string(i % 20), "service");
+        if (!view || !view->get("email")) _exit(4);
+      }
+    }
+    // Let it get going, wait for it to have committed entries, then kill it mid-batch.
+    std::int64_t seen = 0;
+    for (int tries = 0; tries < 500 && seen < 200; ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      auto probe = Vault::open(file, kPass, fast(AuditMode::off));
+      if (probe) seen = static_cast<std::int64_t>(probe->audit_entries()->size());
+    }
+    REQUIRE(kill(child, SIGKILL) == 0);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CHECK(WIFSIGNALED(status));
+    auto v = Vault::open(file, kPass, fast());
+    REQUIRE(v.ok());
+    auto report = v->verify_audit();
+    REQUIRE(report.ok());
+    CAPTURE(report->problem);
+    CHECK(report->ok);
+    CHECK(report->entries >= 200);
+  }
+}
