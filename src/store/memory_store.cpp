@@ -171,9 +171,9 @@ class MemoryStore final : public Store {
     std::map<std::string, bytes, std::less<>> meta;
     std::map<std::string, StoredKey, std::less<>> keys;
     std::map<std::string, std::map<std::string, StoredField, std::less<>>, std::less<>> fields;
-    std::vector<ConsentEvent> events;  // in ledger order
-    std::int64_t next_seq = 1;         // SQLite's AUTOINCREMENT also starts at 1
-    std::vector<StoredAuditEntry> audit;              // by seq: append_audit keeps it consecutive
+    std::vector<ConsentEvent> events;                     // in ledger order
+    std::int64_t next_seq = 1;                            // SQLite's AUTOINCREMENT also starts at 1
+    std::vector<StoredAuditEntry> audit;                  // by seq: append_audit keeps it consecutive
     std::map<std::int64_t, AuditCheckpoint> checkpoints;  // by seq
   };
   State state_;

@@ -518,8 +518,8 @@ class SqliteStore final : public Store {
     std::vector<AuditCheckpoint> out;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW)
-      out.push_back(AuditCheckpoint{q.column_int(0), q.column_blob(1), from_unix(q.column_int(2)),
-                                    q.column_blob(3)});
+      out.push_back(
+          AuditCheckpoint{q.column_int(0), q.column_blob(1), from_unix(q.column_int(2)), q.column_blob(3)});
     if (rc != SQLITE_DONE) return db_error(db_, "checkpoints");
     return out;
   }

@@ -1,0 +1,131 @@
+// bench_vaults.cpp: building and caching the bench vaults through the public API.
+#include "bench_vaults.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <utility>
+
+namespace consentry::bench {
+
+const Policy& bench_policy() {
+  static const Policy policy = [] {
+    auto p = Policy::parse(kPolicy, "bench policy");
+    if (!p) throw std::runtime_error(p.err().message);
+    return std::move(*p);
+  }();
+  return policy;
+}
+
+std::vector<Record> make_records(std::size_t first, std::size_t last, timestamp at) {
+  std::vector<Record> records;
+  records.reserve(last - first);
+  for (std::size_t i = first; i < last; ++i) {
+    Record r;
+    r.customer = customer_id(i);
+    r.source = std::string(kSource);
+    r.collected_at = at;
+    r.fields.reserve(kFields.size());
+    for (std::size_t f = 0; f < kFields.size(); ++f) r.fields.emplace_back(std::string(kFields[f]), field_value(i, f));
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+VaultOptions bench_options(AuditMode audit) {
+  VaultOptions o;
+  o.kdf = KdfStrength::minimum;
+  o.audit = audit;
+  o.actor = "bench";
+  return o;
+}
+
+std::string_view to_string(AuditMode mode) {
+  switch (mode) {
+    case AuditMode::durable: return "durable";
+    case AuditMode::batched: return "batched";
+    case AuditMode::off: return "off";
+  }
+  return "durable";
+}
+
+namespace {
+
+void check(const result<void>& r, std::string_view what) {
+  if (!r) throw std::runtime_error(std::string(what) + ": " + r.err().message);
+}
+
+// Progress reports what a long build is doing, at most every few seconds.
+class Progress {
+ public:
+  Progress(std::string_view name, std::size_t total) : name_(name), total_(total) {}
+  void step(std::string_view phase, std::size_t done) {
+    const auto now = std::chrono::steady_clock::now();
+    if (total_ < 50'000 || now - last_ < std::chrono::seconds(10)) return;
+    last_ = now;
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - start_).count();
+    std::fprintf(stderr, "building %s: %s %zu/%zu (%llds)\n", name_.c_str(), std::string(phase).c_str(), done,
+                 total_, static_cast<long long>(elapsed));
+  }
+
+ private:
+  std::string name_;
+  std::size_t total_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
+};
+
+void build_vault(const std::filesystem::path& file, std::string_view name, std::size_t customers,
+                 const ConsentPlan& plan) {
+  remove_db(file);
+  // Building is not measured, so it leaves the audit log out.
+  auto vault = Vault::create(file, bench_policy(), kPassphrase, bench_options(AuditMode::off));
+  if (!vault) throw std::runtime_error("create " + file.string() + ": " + vault.err().message);
+  Progress progress(name, customers);
+  const timestamp at = vault->now();
+  constexpr std::size_t kBatch = 1000;
+  for (std::size_t first = 0; first < customers; first += kBatch) {
+    check(vault->write(make_records(first, std::min(customers, first + kBatch), at)), "write");
+    progress.step("customers", first + kBatch);
+  }
+  ConsentDetails details{"web", "privacy-bench", at};
+  for (std::size_t i = 0; i < customers; ++i) {
+    if (!plan.grants(i)) continue;
+    const std::string id = customer_id(i);
+    auto granted = vault->record_consent(id, kReadPurpose, ConsentAction::grant, details);
+    if (!granted) throw std::runtime_error("grant: " + granted.err().message);
+    if (plan.withdraws(i)) {
+      auto withdrawn = vault->record_consent(id, kReadPurpose, ConsentAction::withdraw, details);
+      if (!withdrawn) throw std::runtime_error("withdraw: " + withdrawn.err().message);
+    }
+    progress.step("consents", i);
+  }
+}
+
+}  // namespace
+
+std::filesystem::path cached_vault(std::string_view name, std::size_t customers, const ConsentPlan& plan) {
+  const std::filesystem::path file = data_dir() / (std::string(name) + "." + std::string(kDataFormat) + ".vault");
+  if (std::filesystem::exists(file)) {
+    // A vault of an older schema (or damaged) is rebuilt rather than failing every run.
+    if (Vault::open(file, kPassphrase, bench_options(AuditMode::off))) return file;
+    std::fprintf(stderr, "rebuilding %s: the cached vault does not open\n", file.string().c_str());
+  }
+  const std::filesystem::path building = file.string() + ".building";
+  const auto start = std::chrono::steady_clock::now();
+  build_vault(building, name, customers, plan);
+  remove_db(file);
+  std::filesystem::rename(building, file);
+  remove_db(building);
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
+  if (customers >= 50'000)
+    std::fprintf(stderr, "built %s in %llds\n", file.string().c_str(), static_cast<long long>(seconds.count()));
+  return file;
+}
+
+Vault open_bench_vault(const std::filesystem::path& file, AuditMode audit) {
+  auto vault = Vault::open(file, kPassphrase, bench_options(audit));
+  if (!vault) throw std::runtime_error("open " + file.string() + ": " + vault.err().message);
+  return std::move(*vault);
+}
+
+}  // namespace consentry::bench

@@ -1,0 +1,39 @@
+// bench_vaults.hpp: the consentry side's datasets: the bench policy, import records, and vaults
+// built once and cached under data_dir() for the read and scan workloads.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench_data.hpp"
+#include "consentry/consentry.hpp"
+
+namespace consentry::bench {
+
+/// bench_policy is kPolicy, parsed once. Throws std::runtime_error if it does not parse.
+const Policy& bench_policy();
+
+/// make_records builds the import records of customers [first, last): all ten fields, source
+/// kSource, collected at `at`.
+std::vector<Record> make_records(std::size_t first, std::size_t last, timestamp at);
+
+/// bench_options are the options every bench vault is opened with: KdfStrength::minimum and
+/// the given audit mode.
+VaultOptions bench_options(AuditMode audit);
+
+/// cached_vault returns the path of the SQLite vault `name` under data_dir() holding customers
+/// [0, customers) with all ten fields and the consent events of `plan`, building it first when
+/// it is not there (into a temporary name, renamed when complete; progress on stderr). Throws
+/// std::runtime_error when building fails.
+std::filesystem::path cached_vault(std::string_view name, std::size_t customers, const ConsentPlan& plan);
+
+/// open_bench_vault opens a bench vault; throws std::runtime_error when it cannot.
+Vault open_bench_vault(const std::filesystem::path& file, AuditMode audit);
+
+/// to_string names an audit mode as the benchmark names spell it.
+std::string_view to_string(AuditMode mode);
+
+}  // namespace consentry::bench

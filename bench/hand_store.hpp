@@ -1,0 +1,103 @@
+// hand_store.hpp: the baselines' side of every comparison: what a user could write by hand with
+// SQLite (or SQLCipher) and libsodium. The same tables as a consentry vault (data_keys, fields,
+// consent_events), the same pragmas (WAL, synchronous=FULL, secure_delete), a random data key
+// per customer wrapped under a master key, and each value sealed with XChaCha20-Poly1305 under
+// the same associated data — but no policy, no consent check, no audit, no guarded memory.
+//
+// This file is compiled into two executables: against libsqlite3 for the main suite, and
+// against SQLCipher (CONSENTRY_BENCH_SQLCIPHER) for W8, where Sealing::clear stores values in
+// clear inside the encrypted database file.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "bench_data.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace consentry::bench {
+
+/// Sealing says how HandStore keeps values: sealed by the application (aead), or in clear.
+enum class Sealing { aead, clear };
+
+/// kHandKeyBytes is the size of a master or data key.
+inline constexpr std::size_t kHandKeyBytes = 32;
+using HandKey = std::array<std::uint8_t, kHandKeyBytes>;
+
+/// HandStore is one database file. Every failure throws std::runtime_error naming the step.
+class HandStore {
+ public:
+  /// create makes a new file (an existing one is removed first). A non-empty `cipher_key` (64
+  /// hex digits) makes it an SQLCipher database; it needs the SQLCipher build.
+  static std::unique_ptr<HandStore> create(const std::filesystem::path& file, Sealing sealing,
+                                           std::string_view cipher_key = {});
+  /// open opens a file that create made, with the same sealing and key.
+  static std::unique_ptr<HandStore> open(const std::filesystem::path& file, Sealing sealing,
+                                         std::string_view cipher_key = {});
+  ~HandStore();
+  HandStore(const HandStore&) = delete;
+  HandStore& operator=(const HandStore&) = delete;
+
+  void begin();
+  void commit();
+
+  /// put_customer draws a data key, wraps it under the master key, inserts it, then seals and
+  /// inserts every field (Sealing::clear: inserts the values as they are, without keys).
+  void put_customer(std::string_view customer, const std::vector<std::pair<std::string, std::string>>& fields,
+                    std::string_view source, std::int64_t collected_at);
+  /// append_consent inserts one ledger event ("grant" or "withdraw").
+  void append_consent(std::string_view customer, std::string_view purpose, std::string_view action,
+                      std::int64_t at, std::int64_t expires_at);
+
+  /// load_keys unwraps every customer's data key into memory, as a long-running process would.
+  void load_keys();
+  /// read fetches three fields of `customer` with one prepared SELECT and opens each value with
+  /// the customer's data key (load_keys first). Returns how many fields were found.
+  std::size_t read(const std::string& customer, const std::array<std::string_view, 3>& fields,
+                   std::array<std::string, 3>& out);
+  /// eligible lists, sorted, the customers with data whose last event on `purpose` is a grant
+  /// that has not expired at `now`: one scan of consent_events, folded per customer.
+  std::vector<std::string> eligible(std::string_view purpose, std::int64_t now);
+
+  /// build fills a new file with customers [0, customers), all ten fields, `batch` customers per
+  /// transaction, then the consent events of `plan` in one transaction.
+  static void build(const std::filesystem::path& file, Sealing sealing, std::string_view cipher_key,
+                    std::size_t customers, std::size_t batch, const ConsentPlan& plan);
+
+ private:
+  HandStore(sqlite3* db, Sealing sealing);
+  void exec(const char* sql, const char* step);
+  sqlite3_stmt* prepare(const char* sql);
+  void prepare_all();
+  [[noreturn]] void fail(const char* step) const;
+
+  sqlite3* db_;
+  Sealing sealing_;
+  HandKey master_{};
+  std::unordered_map<std::string, HandKey> keys_;
+  std::string ad_;
+  std::vector<std::uint8_t> buf_;
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+  sqlite3_stmt* put_key_ = nullptr;
+  sqlite3_stmt* put_field_ = nullptr;
+  sqlite3_stmt* put_consent_ = nullptr;
+  sqlite3_stmt* read_ = nullptr;
+  sqlite3_stmt* scan_ = nullptr;
+};
+
+/// cached_hand_store returns the path of a built HandStore file `name` under data_dir(),
+/// building it first (into a temporary name, renamed when complete) when it is not there yet.
+std::filesystem::path cached_hand_store(std::string_view name, Sealing sealing, std::string_view cipher_key,
+                                        std::size_t customers, const ConsentPlan& plan);
+
+}  // namespace consentry::bench

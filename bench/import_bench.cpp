@@ -1,0 +1,109 @@
+// import_bench.cpp: W4, importing customers with ten fields each into a new SQLite vault, in
+// transactions of Sizes::import_batch customers.
+//
+//   W4_import/<n>/consentry   Vault::write() per batch of Records (validation, data key per
+//                             customer, sealing, audit of the write)
+//   W4_import/<n>/baseline    a hand-written SQLite file, the same batches in the same
+//                             transaction sizes: per customer a random data key wrapped under a
+//                             master key and inserted, then ten values sealed and inserted
+//
+// One iteration imports everything into a fresh file; the records are built beforehand and are
+// the same for both sides. Counters: peak_rss_mib (the process's peak resident memory during the
+// import) and peak_growth_mib (how far it rose above the resident size before the import).
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench_vaults.hpp"
+#include "hand_store.hpp"
+#include "suite.hpp"
+
+namespace consentry::bench {
+namespace {
+
+const std::vector<std::vector<Record>>& import_batches(const Sizes& sizes) {
+  static std::vector<std::vector<Record>> batches;
+  static std::size_t built_for = 0;
+  if (built_for != sizes.import_customers) {
+    batches.clear();
+    const timestamp at = consentry::now();
+    for (std::size_t first = 0; first < sizes.import_customers; first += sizes.import_batch)
+      batches.push_back(make_records(first, std::min(sizes.import_customers, first + sizes.import_batch), at));
+    built_for = sizes.import_customers;
+  }
+  return batches;
+}
+
+void report_memory(benchmark::State& state, const MemoryWindow& window) {
+  state.counters["peak_rss_mib"] = window.peak_mib();
+  state.counters["peak_growth_mib"] = window.growth_mib();
+  if (!window.exact()) state.SetLabel("peak not reset: includes earlier work");
+}
+
+void import_consentry(benchmark::State& state, const Sizes& sizes) {
+  const auto& batches = import_batches(sizes);
+  const auto file = data_dir() / "import.consentry.vault";
+  for (auto _ : state) {
+    state.PauseTiming();
+    remove_db(file);
+    std::unique_ptr<Vault> vault;
+    {
+      auto created = Vault::create(file, bench_policy(), kPassphrase, bench_options(AuditMode::durable));
+      if (!created) throw std::runtime_error("create: " + created.err().message);
+      vault = std::make_unique<Vault>(std::move(*created));
+    }
+    const MemoryWindow window;
+    state.ResumeTiming();
+    for (const auto& batch : batches) {
+      auto written = vault->write(batch, "bench");
+      if (!written) throw std::runtime_error("write: " + written.err().message);
+    }
+    state.PauseTiming();
+    report_memory(state, window);
+    vault.reset();
+    remove_db(file);
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * sizes.import_customers));
+}
+
+void import_baseline(benchmark::State& state, const Sizes& sizes) {
+  const auto& batches = import_batches(sizes);
+  const auto file = data_dir() / "import.hand.db";
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto hand = HandStore::create(file, Sealing::aead);
+    const MemoryWindow window;
+    state.ResumeTiming();
+    for (const auto& batch : batches) {
+      hand->begin();
+      for (const Record& r : batch) {
+        const auto at = r.collected_at->time_since_epoch().count();
+        hand->put_customer(r.customer, r.fields, r.source, at);
+      }
+      hand->commit();
+    }
+    state.PauseTiming();
+    report_memory(state, window);
+    hand.reset();
+    remove_db(file);
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * sizes.import_customers));
+}
+
+}  // namespace
+
+void register_import_benchmarks(const Sizes& sizes) {
+  const std::string prefix = "W4_import/" + std::to_string(sizes.import_customers) + "/";
+  const int repetitions = scale() == Scale::tiny ? 1 : 3;
+  benchmark::RegisterBenchmark((prefix + "consentry").c_str(), [sizes](benchmark::State& st) {
+    guarded(st, [&](benchmark::State& s) { import_consentry(s, sizes); });
+  })->UseRealTime()->Iterations(1)->Repetitions(repetitions)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark((prefix + "baseline").c_str(), [sizes](benchmark::State& st) {
+    guarded(st, [&](benchmark::State& s) { import_baseline(s, sizes); });
+  })->UseRealTime()->Iterations(1)->Repetitions(repetitions)->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace consentry::bench

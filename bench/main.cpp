@@ -1,0 +1,23 @@
+// main.cpp: consentry_bench, workloads W1-W5 and W7 beside their baselines (W8 is
+// consentry_bench_sqlcipher). Google Benchmark flags apply (--benchmark_filter, --benchmark_out,
+// ...); CONSENTRY_BENCH_SCALE=tiny shrinks every dataset and CONSENTRY_BENCH_DATA says where
+// built datasets are cached (default ./bench-data).
+#include "suite.hpp"
+
+int main(int argc, char** argv) {
+  using namespace consentry::bench;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const Sizes s = sizes(scale());
+  benchmark::AddCustomContext("consentry_bench_scale", std::string(to_string(scale())));
+  benchmark::AddCustomContext("consentry_bench_data", data_dir().string());
+  register_aead_benchmarks(s);
+  register_decision_benchmarks(s);
+  register_read_benchmarks(s);
+  register_import_benchmarks(s);
+  register_scan_benchmarks(s);
+  benchmark::RunSpecifiedBenchmarks();
+  release_read_vaults();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,135 @@
+// read_bench.cpp: W3 and W7, a consented read of three fields (email, first_name, city) of one
+// customer, from a warm SQLite vault: open a view as email-campaigns for marketing.email, then
+// get() each field. Reads visit the customers who consented, in a fixed pseudo-random order.
+//
+//   W3_read/<n>/audit:<mode>  consentry, VaultOptions::audit = durable, batched or off
+//   W3_read/<n>/baseline      the same sealed rows in a hand-written SQLite file: one prepared
+//                             SELECT of the three rows, three raw AEAD opens, data keys in memory
+//   W7_read/<n>               consentry with batched audit, at 10k and at 1M customers
+//
+// "Warm": the files are read once so the operating system caches them, and each vault serves
+// up to 1000 reads before it is measured, so its data-key cache holds what it can. A vault stays
+// open across the runs Google Benchmark makes of one workload.
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "bench_vaults.hpp"
+#include "hand_store.hpp"
+#include "suite.hpp"
+
+namespace consentry::bench {
+namespace {
+
+constexpr std::size_t kWarmReads = 1000;
+
+// The vault and hand store of the workload being measured, kept open between its runs.
+struct OpenVault {
+  std::string key;
+  std::unique_ptr<Vault> vault;
+};
+struct OpenHand {
+  std::string key;
+  std::unique_ptr<HandStore> hand;
+};
+OpenVault& open_vault_slot() {
+  static OpenVault slot;
+  return slot;
+}
+OpenHand& open_hand_slot() {
+  static OpenHand slot;
+  return slot;
+}
+
+void read_three(const Accessor& accessor, const std::string& customer) {
+  auto view = accessor.view(customer, kReadPurpose);
+  if (!view) throw std::runtime_error("view: " + view.err().message);
+  for (std::string_view field : kReadFields) {
+    auto value = view->get(field);
+    if (!value) throw std::runtime_error("get: " + value.err().message);
+    benchmark::DoNotOptimize(value->value.data());
+  }
+}
+
+Vault& warm_vault(const std::filesystem::path& file, AuditMode mode, std::size_t customers) {
+  OpenVault& slot = open_vault_slot();
+  const std::string key = file.string() + "#" + std::string(to_string(mode));
+  if (slot.key != key) {
+    slot.vault.reset();
+    slot.key.clear();
+    warm_file(file);
+    slot.vault = std::make_unique<Vault>(open_bench_vault(file, mode));
+    slot.key = key;
+    auto accessor = slot.vault->accessor(kReadAccessor);
+    if (!accessor) throw std::runtime_error(accessor.err().message);
+    ReadOrder order(customers);
+    const std::size_t warm = std::min(kWarmReads, order.ids().size());
+    for (std::size_t i = 0; i < warm; ++i) read_three(*accessor, order.ids()[i]);
+  }
+  return *slot.vault;
+}
+
+std::filesystem::path read_vault(std::size_t customers) {
+  return cached_vault("read-" + std::to_string(customers), customers, kReadPlan);
+}
+
+void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mode) {
+  Vault& vault = warm_vault(read_vault(customers), mode, customers);
+  auto accessor = vault.accessor(kReadAccessor);
+  if (!accessor) throw std::runtime_error(accessor.err().message);
+  ReadOrder order(customers);
+  for (auto _ : state) read_three(*accessor, order.ids()[order.next()]);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void read_baseline(benchmark::State& state, std::size_t customers) {
+  const auto file = cached_hand_store("read-" + std::to_string(customers) + ".hand", Sealing::aead, {},
+                                      customers, kReadPlan);
+  OpenHand& slot = open_hand_slot();
+  if (slot.key != file.string()) {
+    slot.hand.reset();
+    warm_file(file);
+    slot.hand = HandStore::open(file, Sealing::aead);
+    slot.hand->load_keys();
+    slot.key = file.string();
+  }
+  HandStore& hand = *slot.hand;
+  ReadOrder order(customers);
+  std::array<std::string, 3> out;
+  for (auto _ : state) {
+    if (hand.read(order.ids()[order.next()], kReadFields, out) != kReadFields.size())
+      throw std::runtime_error("baseline read found too few fields");
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+}  // namespace
+
+void release_read_vaults() {
+  open_vault_slot() = OpenVault{};
+  open_hand_slot() = OpenHand{};
+}
+
+void register_read_benchmarks(const Sizes& sizes) {
+  const std::size_t small = sizes.read_small;
+  const std::string w3 = "W3_read/" + std::to_string(small) + "/";
+  for (AuditMode mode : {AuditMode::durable, AuditMode::batched, AuditMode::off}) {
+    benchmark::RegisterBenchmark((w3 + "audit:" + std::string(to_string(mode))).c_str(),
+                                 [small, mode](benchmark::State& st) {
+                                   guarded(st, [&](benchmark::State& s) { read_consentry(s, small, mode); });
+                                 })
+        ->UseRealTime();
+  }
+  benchmark::RegisterBenchmark((w3 + "baseline").c_str(), [small](benchmark::State& st) {
+    guarded(st, [&](benchmark::State& s) { read_baseline(s, small); });
+  })->UseRealTime();
+
+  for (std::size_t customers : {sizes.read_small, sizes.read_large}) {
+    benchmark::RegisterBenchmark(("W7_read/" + std::to_string(customers)).c_str(), [customers](benchmark::State& st) {
+      guarded(st, [&](benchmark::State& s) { read_consentry(s, customers, AuditMode::batched); });
+    })->UseRealTime();
+  }
+}
+
+}  // namespace consentry::bench

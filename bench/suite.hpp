@@ -1,0 +1,35 @@
+// suite.hpp: the areas of the main benchmark executable. Each area registers its workloads and
+// their baselines; names are "W<n>_<workload>/<size or variant>/<side>", which bench/report.py
+// pairs into ratios.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <exception>
+#include <utility>
+
+#include "bench_data.hpp"
+
+namespace consentry::bench {
+
+void register_aead_benchmarks(const Sizes& sizes);      // W1
+void register_decision_benchmarks(const Sizes& sizes);  // W2
+void register_read_benchmarks(const Sizes& sizes);      // W3, W7
+void register_import_benchmarks(const Sizes& sizes);    // W4
+void register_scan_benchmarks(const Sizes& sizes);      // W5
+
+/// release_read_vaults closes the vaults the read workloads keep open between runs.
+void release_read_vaults();
+
+/// guarded runs a benchmark body and turns an exception into a skipped benchmark with its
+/// message, so that one failing workload does not stop the rest of the suite.
+template <class Body>
+void guarded(benchmark::State& state, Body&& body) {
+  try {
+    std::forward<Body>(body)(state);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
+}  // namespace consentry::bench

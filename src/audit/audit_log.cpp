@@ -1,0 +1,542 @@
+// audit_log.cpp: the canonical encoding of audit entries, their BLAKE2b hash chain, Ed25519
+// checkpoints over the chain head, one-pass verification of a stored log, and checkpoints as JSON.
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "consentry/audit.hpp"
+#include "consentry/store.hpp"
+
+namespace consentry {
+
+static_assert(kAuditHashBytes >= crypto_generichash_BYTES_MIN &&
+                  kAuditHashBytes <= crypto_generichash_BYTES_MAX,
+              "the chain hash is a BLAKE2b output");
+static_assert(kAuditPublicKeyBytes == crypto_sign_ed25519_PUBLICKEYBYTES);
+static_assert(kAuditSecretKeyBytes == crypto_sign_ed25519_SECRETKEYBYTES);
+static_assert(kAuditSignatureBytes == crypto_sign_ed25519_BYTES);
+
+namespace {
+
+using Json = nlohmann::json;
+
+// kEntryVersion is the first byte of every encoded entry; a new layout gets a new number, so
+// old entries keep verifying under the layout they were hashed with.
+constexpr std::uint8_t kEntryVersion = 1;
+// kCheckpointDomain separates checkpoint signatures from anything else the key could sign.
+constexpr std::string_view kCheckpointDomain = "consentry/v1/audit-checkpoint";
+// kLengthBytes is the size of every length and count prefix (big-endian).
+constexpr std::size_t kLengthBytes = 4;
+
+constexpr AuditAction kAllActions[] = {
+    AuditAction::view_opened,   AuditAction::field_read,       AuditAction::access_denied,
+    AuditAction::value_written, AuditAction::consent_recorded, AuditAction::export_made,
+    AuditAction::erasure,       AuditAction::key_rotation,     AuditAction::policy_change,
+    AuditAction::purge,
+};
+
+using Hash = std::array<std::uint8_t, kAuditHashBytes>;
+
+// ---- encoding ----
+
+// Writer appends big-endian integers and length-prefixed strings.
+class Writer {
+ public:
+  explicit Writer(bytes& out) noexcept : out_(out) {}
+
+  void u8(std::uint8_t v) { out_.push_back(v); }
+  void u32(std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(v >> shift));
+  }
+  void u64(std::uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(v >> shift));
+  }
+  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+  void count(std::size_t n) { u32(checked_length(n)); }
+  void str(std::string_view s) {
+    count(s.size());
+    out_.insert(out_.end(), s.begin(), s.end());
+  }
+  void blob(byte_view b) {
+    count(b.size());
+    out_.insert(out_.end(), b.begin(), b.end());
+  }
+
+ private:
+  // A length that does not fit the 4-byte prefix has no encoding; truncating it would let two
+  // different entries encode alike, so refuse like an allocation that cannot be made.
+  static std::uint32_t checked_length(std::size_t n) {
+    if (n > std::numeric_limits<std::uint32_t>::max())
+      throw std::length_error("audit entry member longer than 4 GiB");
+    return static_cast<std::uint32_t>(n);
+  }
+  bytes& out_;
+};
+
+// Reader takes big-endian integers and length-prefixed strings off the front of a byte range.
+// Every read returns false, and takes nothing, when too few bytes remain.
+class Reader {
+ public:
+  explicit Reader(byte_view in) noexcept : in_(in) {}
+
+  bool u8(std::uint8_t& v) {
+    if (remaining() < 1) return false;
+    v = in_[pos_++];
+    return true;
+  }
+  bool u32(std::uint32_t& v) {
+    if (remaining() < 4) return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8) | in_[pos_++];
+    return true;
+  }
+  bool u64(std::uint64_t& v) {
+    if (remaining() < 8) return false;
+    v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | in_[pos_++];
+    return true;
+  }
+  bool i64(std::int64_t& v) {
+    std::uint64_t u = 0;
+    if (!u64(u)) return false;
+    v = static_cast<std::int64_t>(u);
+    return true;
+  }
+  // str reads into `out`, reusing its capacity.
+  bool str(std::string& out) {
+    std::uint32_t n = 0;
+    if (!u32(n)) return false;
+    if (remaining() < n) return false;
+    out.assign(reinterpret_cast<const char*>(in_.data() + pos_), n);
+    pos_ += n;
+    return true;
+  }
+  std::size_t remaining() const noexcept { return in_.size() - pos_; }
+
+ private:
+  byte_view in_;
+  std::size_t pos_ = 0;
+};
+
+std::size_t encoded_size(const AuditEntry& e) {
+  std::size_t n = 1 + 8 + 8 + 1 + kLengthBytes;
+  for (std::string_view s : {std::string_view(e.customer), std::string_view(e.accessor),
+                             std::string_view(e.purpose), to_string(e.action), std::string_view(e.reason)})
+    n += kLengthBytes + s.size();
+  for (const auto& f : e.fields) n += kLengthBytes + f.size();
+  return n;
+}
+
+error malformed(std::string_view what) {
+  return make_error(errc::integrity, "audit entry is malformed: " + std::string(what));
+}
+
+// decode_into decodes `encoded` into `out`, reusing out's buffers: verification decodes every
+// entry of the log into one object.
+result<void> decode_into(byte_view encoded, AuditEntry& out) {
+  Reader r(encoded);
+  std::uint8_t version = 0;
+  if (!r.u8(version)) return malformed("it is empty");
+  if (version != kEntryVersion) return malformed("unknown version " + std::to_string(version));
+  std::int64_t at = 0;
+  if (!r.i64(out.seq) || !r.i64(at) || !r.str(out.customer) || !r.str(out.accessor) || !r.str(out.purpose))
+    return malformed("it is truncated");
+  out.at = timestamp{std::chrono::seconds{at}};
+  // The action spelling is at most a few bytes; a string of its own avoids touching `out`.
+  std::string action;
+  if (!r.str(action)) return malformed("it is truncated");
+  auto parsed = parse_audit_action(action);
+  if (!parsed) return malformed("unknown action");
+  out.action = *parsed;
+  std::uint8_t allowed = 0;
+  if (!r.u8(allowed)) return malformed("it is truncated");
+  if (allowed > 1) return malformed("the decision byte is neither 0 nor 1");
+  out.allowed = allowed == 1;
+  std::uint32_t count = 0;
+  if (!r.str(out.reason) || !r.u32(count)) return malformed("it is truncated");
+  // Each field takes at least its length prefix, which bounds the count before anything is
+  // allocated for it.
+  if (count > r.remaining() / kLengthBytes) return malformed("it is truncated");
+  out.fields.resize(count);
+  for (auto& f : out.fields)
+    if (!r.str(f)) return malformed("it is truncated");
+  if (r.remaining() != 0) return malformed("bytes follow its end");
+  return ok();
+}
+
+// ---- chain ----
+
+// chain_hash_into streams previous and encoded into BLAKE2b, so that no concatenation is built.
+void chain_hash_into(byte_view previous, byte_view encoded, std::uint8_t* out) {
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, kAuditHashBytes);
+  crypto_generichash_update(&state, previous.data(), previous.size());
+  crypto_generichash_update(&state, encoded.data(), encoded.size());
+  crypto_generichash_final(&state, out, kAuditHashBytes);
+}
+
+bool same_bytes(byte_view a, byte_view b) noexcept {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+// ---- verification ----
+
+// Finding keeps the lowest-seq problem seen so far; the report names the first bad entry.
+class Finding {
+ public:
+  void note(std::int64_t seq, std::string problem) {
+    if (seq < seq_) {
+      seq_ = seq;
+      problem_ = std::move(problem);
+    }
+  }
+  bool any() const noexcept { return seq_ != kNone; }
+  std::int64_t seq() const noexcept { return seq_; }
+  std::string& problem() noexcept { return problem_; }
+
+ private:
+  static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  std::int64_t seq_ = kNone;
+  std::string problem_;
+};
+
+// Expected is a head that a checkpoint with a good signature vouches for.
+struct Expected {
+  std::int64_t seq;
+  const bytes* head;
+  bool external;
+};
+
+std::string checkpoint_name(bool external, std::int64_t seq) {
+  return std::string(external ? "the external checkpoint" : "checkpoint") + " at seq " + std::to_string(seq);
+}
+
+// ---- JSON ----
+
+std::string to_hex(byte_view b) {
+  std::string hex(b.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), b.data(), b.size());
+  hex.pop_back();
+  return hex;
+}
+
+error json_error(std::string_view path, std::string_view what) {
+  return make_error(errc::bad_input, std::string(path) + ": " + std::string(what));
+}
+
+// member_path names a member of the root object; keys that are not plain words are quoted the
+// way JSON writes them, so that control characters do not reach a terminal.
+std::string member_path(std::string_view key) {
+  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (plain) return "$." + std::string(key);
+  return "$[" + Json(std::string(key)).dump(-1, ' ', true, Json::error_handler_t::replace) + "]";
+}
+
+result<bytes> hex_member(const Json& root, std::string_view key, std::size_t size) {
+  const std::string path = member_path(key);
+  const Json& v = root.at(std::string(key));
+  const std::string want =
+      "must be " + std::to_string(size * 2) + " hex digits (" + std::to_string(size) + " bytes)";
+  if (!v.is_string()) return json_error(path, want);
+  const auto& hex = v.get_ref<const std::string&>();
+  bytes out(size);
+  std::size_t len = 0;
+  if (hex.size() != size * 2 ||
+      sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 ||
+      len != size)
+    return json_error(path, want);
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(AuditAction a) noexcept {
+  switch (a) {
+    case AuditAction::view_opened: return "view_opened";
+    case AuditAction::field_read: return "field_read";
+    case AuditAction::access_denied: return "access_denied";
+    case AuditAction::value_written: return "value_written";
+    case AuditAction::consent_recorded: return "consent_recorded";
+    case AuditAction::export_made: return "export_made";
+    case AuditAction::erasure: return "erasure";
+    case AuditAction::key_rotation: return "key_rotation";
+    case AuditAction::policy_change: return "policy_change";
+    case AuditAction::purge: return "purge";
+  }
+  return "field_read";
+}
+
+std::optional<AuditAction> parse_audit_action(std::string_view text) {
+  for (AuditAction a : kAllActions)
+    if (to_string(a) == text) return a;
+  return std::nullopt;
+}
+
+bytes encode_audit_entry(const AuditEntry& e) {
+  bytes out;
+  out.reserve(encoded_size(e));
+  Writer w(out);
+  w.u8(kEntryVersion);
+  w.i64(e.seq);
+  w.i64(e.at.time_since_epoch().count());
+  w.str(e.customer);
+  w.str(e.accessor);
+  w.str(e.purpose);
+  w.str(to_string(e.action));
+  w.u8(e.allowed ? 1 : 0);
+  w.str(e.reason);
+  w.count(e.fields.size());
+  for (const auto& f : e.fields) w.str(f);
+  return out;
+}
+
+result<AuditEntry> decode_audit_entry(byte_view encoded) {
+  AuditEntry e;
+  CONSENTRY_TRY(decode_into(encoded, e));
+  return e;
+}
+
+bytes audit_chain_hash(byte_view previous, byte_view encoded) {
+  // BLAKE2b needs no entropy: sodium_init only picks the fastest implementation, so its answer
+  // cannot change this result.
+  (void)sodium_ready();
+  bytes out(kAuditHashBytes);
+  chain_hash_into(previous, encoded, out.data());
+  return out;
+}
+
+bytes checkpoint_message(std::int64_t seq, byte_view head, timestamp at) {
+  bytes out;
+  out.reserve(kCheckpointDomain.size() + 8 + kLengthBytes + head.size() + 8);
+  out.insert(out.end(), kCheckpointDomain.begin(), kCheckpointDomain.end());
+  Writer w(out);
+  w.i64(seq);
+  w.blob(head);
+  w.i64(at.time_since_epoch().count());
+  return out;
+}
+
+AuditSigner AuditSigner::generate() {
+  // SecretBytes throws std::bad_alloc when libsodium cannot initialise, before any key is made.
+  SecretBytes sk(kAuditSecretKeyBytes);
+  bytes pk(kAuditPublicKeyBytes);
+  crypto_sign_ed25519_keypair(pk.data(), sk.reveal().data());
+  return AuditSigner(std::move(sk), std::move(pk));
+}
+
+result<AuditSigner> AuditSigner::from_secret_key(SecretBytes secret_key) {
+  if (secret_key.size() != kAuditSecretKeyBytes)
+    return make_error(errc::integrity, "audit signing key has the wrong size");
+  if (!sodium_ready()) return make_error(errc::internal, "libsodium failed to initialise");
+  // An Ed25519 secret key is seed || public key. Rebuilding the pair from the seed catches a
+  // damaged key whose halves disagree, which would sign checkpoints that never verify.
+  SecretBytes seed(crypto_sign_ed25519_SEEDBYTES);
+  crypto_sign_ed25519_sk_to_seed(seed.reveal().data(), secret_key.reveal().data());
+  SecretBytes rebuilt(kAuditSecretKeyBytes);
+  bytes pk(kAuditPublicKeyBytes);
+  crypto_sign_ed25519_seed_keypair(pk.data(), rebuilt.reveal().data(), seed.reveal().data());
+  bytes embedded(kAuditPublicKeyBytes);
+  crypto_sign_ed25519_sk_to_pk(embedded.data(), secret_key.reveal().data());
+  if (sodium_memcmp(pk.data(), embedded.data(), pk.size()) != 0)
+    return make_error(errc::integrity,
+                      "audit signing key is damaged (its public half does not match its seed)");
+  return AuditSigner(std::move(secret_key), std::move(pk));
+}
+
+AuditCheckpoint AuditSigner::sign(std::int64_t seq, byte_view head, timestamp at) const {
+  // A moved-from signer has no key; signing with it would read through a null pointer.
+  if (secret_key_.size() != kAuditSecretKeyBytes) std::abort();
+  const bytes message = checkpoint_message(seq, head, at);
+  bytes signature(kAuditSignatureBytes);
+  crypto_sign_ed25519_detached(signature.data(), nullptr, message.data(), message.size(),
+                               secret_key_.reveal().data());
+  return AuditCheckpoint{seq, bytes(head.begin(), head.end()), at, std::move(signature)};
+}
+
+bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key) {
+  if (public_key.size() != kAuditPublicKeyBytes || cp.signature.size() != kAuditSignatureBytes ||
+      cp.head.size() != kAuditHashBytes)
+    return false;
+  if (!sodium_ready()) return false;
+  const bytes message = checkpoint_message(cp.seq, cp.head, cp.at);
+  return crypto_sign_ed25519_verify_detached(cp.signature.data(), message.data(), message.size(),
+                                             public_key.data()) == 0;
+}
+
+result<AuditVerification> verify_audit_log(Store& store, byte_view public_key,
+                                           const std::optional<AuditCheckpoint>& against) {
+  AuditVerification report;
+  Finding finding;
+
+  // Checkpoints first: they are few, and the scan below compares each head as it passes its seq.
+  auto loaded = store.checkpoints();
+  if (!loaded) return std::move(loaded).err();
+  const std::vector<AuditCheckpoint>& stored = *loaded;
+  std::vector<Expected> expected;
+  expected.reserve(stored.size() + 1);
+  const auto vouch = [&](const AuditCheckpoint& cp, bool external) {
+    const std::string name = checkpoint_name(external, cp.seq);
+    if (!verify_checkpoint(cp, public_key)) {
+      finding.note(std::max<std::int64_t>(cp.seq, 1),
+                   name + (external ? ": its signature does not verify under the given key"
+                                    : ": its signature does not verify (forged or altered)"));
+    } else if (cp.seq < 1) {
+      finding.note(1, name + " names no entry (seqs start at 1)");
+    } else {
+      expected.push_back(Expected{cp.seq, &cp.head, external});
+    }
+  };
+  for (const auto& cp : stored) vouch(cp, false);
+  if (against) vouch(*against, true);
+  std::stable_sort(expected.begin(), expected.end(),
+                   [](const Expected& a, const Expected& b) { return a.seq < b.seq; });
+
+  // One pass over the log, holding only the previous hash and the position in `expected`.
+  Hash previous{};
+  Hash hash{};
+  AuditEntry decoded;
+  std::int64_t next = 1;
+  std::size_t pending = 0;
+  bool stopped = false;
+  auto scanned = store.scan_audit(1, [&](const StoredAuditEntry& e) {
+    // Anything found from here on lies after a problem already found.
+    if (next > finding.seq()) {
+      stopped = true;
+      return false;
+    }
+    const auto fail = [&](std::int64_t seq, std::string problem) {
+      finding.note(seq, std::move(problem));
+      stopped = true;
+      return false;
+    };
+    // Built only on failure: this is the hot loop of `log verify`.
+    const auto at_seq = [&] { return "entry " + std::to_string(e.seq); };
+    if (e.seq > next)
+      return fail(next, "entry " + std::to_string(next) + " is missing: the log goes on at seq " +
+                            std::to_string(e.seq) + " (deleted entries)");
+    if (e.seq < next)
+      return fail(next, "seq " + std::to_string(e.seq) + " appears again after seq " +
+                            std::to_string(next - 1) + " (duplicated or reordered entries)");
+    if (!decode_into(e.encoded, decoded))
+      return fail(e.seq, at_seq() + " does not decode (corrupt entry bytes)");
+    if (decoded.seq > e.seq)
+      return fail(e.seq, "the entry stored at seq " + std::to_string(e.seq) + " is entry " +
+                             std::to_string(decoded.seq) + " (reordered or renumbered entries)");
+    if (decoded.seq < e.seq)
+      return fail(e.seq, "the entry stored at seq " + std::to_string(e.seq) + " is entry " +
+                             std::to_string(decoded.seq) + " again (inserted or duplicated entry)");
+    if (decoded.at != e.at)
+      return fail(e.seq, at_seq() + ": its lookup column 'at' does not match the entry");
+    if (decoded.customer != e.customer)
+      return fail(e.seq, at_seq() + ": its lookup column 'customer' does not match the entry");
+    chain_hash_into(previous, e.encoded, hash.data());
+    if (!same_bytes(hash, e.hash))
+      return fail(e.seq, at_seq() + ": its hash does not match the chain (modified entry)");
+    ++report.entries;
+    for (; pending < expected.size() && expected[pending].seq == e.seq; ++pending) {
+      if (!same_bytes(hash, *expected[pending].head))
+        return fail(e.seq, checkpoint_name(expected[pending].external, e.seq) +
+                               " does not match the chain (the log was rewritten up to it)");
+      ++report.checkpoints;
+    }
+    previous = hash;
+    ++next;
+    return true;
+  });
+  if (!scanned) return std::move(scanned).err();
+
+  // A checkpoint past the last entry vouches for entries that are gone.
+  if (!stopped && pending < expected.size()) {
+    const Expected& beyond = expected[pending];
+    const std::int64_t last = next - 1;
+    finding.note(next, "the log ends at seq " + std::to_string(last) + " but " +
+                           checkpoint_name(beyond.external, beyond.seq) + " covers it" +
+                           (beyond.external ? " (rolled back)" : " (truncated)"));
+  }
+
+  if (finding.any()) {
+    report.ok = false;
+    report.first_bad_seq = finding.seq();
+    report.problem = std::move(finding.problem());
+  }
+  return report;
+}
+
+std::string checkpoint_to_json(const AuditCheckpoint& cp, byte_view public_key) {
+  nlohmann::ordered_json j;
+  j["seq"] = cp.seq;
+  j["head"] = to_hex(cp.head);
+  j["at"] = format_timestamp(cp.at);
+  j["signature"] = to_hex(cp.signature);
+  j["public_key"] = to_hex(public_key);
+  return j.dump();
+}
+
+result<AuditCheckpoint> checkpoint_from_json(std::string_view text, bytes& public_key_out) {
+  static constexpr std::string_view kKeys[] = {"seq", "head", "at", "signature", "public_key"};
+  // nlohmann keeps the last of two equal keys; a checkpoint that says two things is refused.
+  std::set<std::string, std::less<>> seen;
+  std::string duplicate;
+  Json root;
+  try {
+    root = Json::parse(
+        text.begin(), text.end(),
+        [&](int depth, Json::parse_event_t event, Json& parsed) {
+          if (event == Json::parse_event_t::key && depth == 1 && duplicate.empty()) {
+            auto key = parsed.get<std::string>();
+            if (!seen.insert(key).second) duplicate = std::move(key);
+          }
+          return true;
+        },
+        /*allow_exceptions=*/false);
+  } catch (const Json::exception&) {
+    // The exception's text may quote the input; say only where the problem is.
+    return json_error("$", "not valid JSON");
+  }
+  if (root.is_discarded()) return json_error("$", "not valid JSON");
+  if (!root.is_object()) return json_error("$", "must be an object");
+  if (!duplicate.empty()) return json_error(member_path(duplicate), "duplicate key");
+  for (const auto& [key, value] : root.items())
+    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
+      return json_error(member_path(key), "unknown key (expected seq, head, at, signature, public_key)");
+  for (std::string_view key : kKeys)
+    if (!root.contains(key)) return json_error(member_path(key), "missing");
+
+  AuditCheckpoint cp;
+  const Json& seq = root.at("seq");
+  const bool fits =
+      seq.is_number_integer() &&
+      (!seq.is_number_unsigned() ||
+       seq.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+  if (!fits || seq.get<std::int64_t>() < 1) return json_error("$.seq", "must be a positive integer");
+  cp.seq = seq.get<std::int64_t>();
+
+  const Json& at = root.at("at");
+  std::optional<timestamp> when;
+  if (at.is_string()) when = parse_timestamp(at.get_ref<const std::string&>());
+  if (!when) return json_error("$.at", "must be a time like 2026-01-01T00:00:00Z");
+  cp.at = *when;
+
+  auto head = hex_member(root, "head", kAuditHashBytes);
+  if (!head) return std::move(head).err();
+  cp.head = std::move(head).value();
+  auto signature = hex_member(root, "signature", kAuditSignatureBytes);
+  if (!signature) return std::move(signature).err();
+  cp.signature = std::move(signature).value();
+  auto public_key = hex_member(root, "public_key", kAuditPublicKeyBytes);
+  if (!public_key) return std::move(public_key).err();
+  public_key_out = std::move(public_key).value();
+  return cp;
+}
+
+}  // namespace consentry
