@@ -65,9 +65,9 @@ void seal_baseline(benchmark::State& state, std::size_t n) {
                                 crypto_aead_xchacha20poly1305_ietf_ABYTES);
   for (auto _ : state) {
     randombytes_buf(out.data(), crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, nullptr,
-                                               reinterpret_cast<const std::uint8_t*>(value.data()), n, ad.data(),
-                                               ad.size(), nullptr, out.data(), key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                               nullptr, reinterpret_cast<const std::uint8_t*>(value.data()),
+                                               n, ad.data(), ad.size(), nullptr, out.data(), key);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -110,8 +110,8 @@ void open_baseline(benchmark::State& state, std::size_t n) {
   std::vector<std::uint8_t> sealed(kNonce + n + crypto_aead_xchacha20poly1305_ietf_ABYTES);
   randombytes_buf(sealed.data(), kNonce);
   crypto_aead_xchacha20poly1305_ietf_encrypt(sealed.data() + kNonce, nullptr,
-                                             reinterpret_cast<const std::uint8_t*>(value.data()), n, ad.data(),
-                                             ad.size(), nullptr, sealed.data(), key);
+                                             reinterpret_cast<const std::uint8_t*>(value.data()), n,
+                                             ad.data(), ad.size(), nullptr, sealed.data(), key);
   std::vector<std::uint8_t> plain(n);
   for (auto _ : state) {
     if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(plain.data(), nullptr, sealed.data() + kNonce, n,

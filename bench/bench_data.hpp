@@ -25,7 +25,9 @@ inline Scale scale() {
   return (s && std::string_view(s) == "tiny") ? Scale::tiny : Scale::full;
 }
 
-inline std::string_view to_string(Scale s) { return s == Scale::tiny ? "tiny" : "full"; }
+inline std::string_view to_string(Scale s) {
+  return s == Scale::tiny ? "tiny" : "full";
+}
 
 /// Sizes are the dataset sizes of one scale.
 struct Sizes {
@@ -68,8 +70,8 @@ inline constexpr std::array<std::string_view, 3> kReadFields = {"email", "first_
 
 /// kFields are the ten fields of every customer, in the order they are written.
 inline constexpr std::array<std::string_view, 10> kFields = {
-    "email", "first_name", "last_name", "birth_date", "phone",
-    "street", "city", "postcode", "country", "loyalty_points"};
+    "email",  "first_name", "last_name", "birth_date", "phone",
+    "street", "city",       "postcode",  "country",    "loyalty_points"};
 
 /// kPolicy declares the ten fields. marketing.email reveals the three read fields in clear.
 inline constexpr std::string_view kPolicy = R"({
@@ -118,17 +120,17 @@ inline std::string customer_id(std::size_t i) {
 /// the canonical form the vault stores, so both sides of a comparison seal identical text.
 inline std::string field_value(std::size_t i, std::size_t f) {
   static constexpr std::array<std::string_view, 16> kFirst = {
-      "ann", "bob", "carla", "dev", "eve", "farid", "greta", "hugo",
+      "ann",  "bob", "carla", "dev",  "eve",    "farid", "greta", "hugo",
       "ines", "jon", "kemal", "lena", "moritz", "nadia", "oscar", "priya"};
   static constexpr std::array<std::string_view, 16> kLast = {
-      "smith", "jones", "taylor", "brown", "williams", "wilson", "johnson", "davies",
-      "patel", "wright", "robinson", "thompson", "evans", "walker", "white", "roberts"};
+      "smith", "jones",  "taylor",   "brown",    "williams", "wilson", "johnson", "davies",
+      "patel", "wright", "robinson", "thompson", "evans",    "walker", "white",   "roberts"};
   static constexpr std::array<std::string_view, 12> kCities = {
-      "London", "Manchester", "Birmingham", "Leeds", "Glasgow", "Bristol",
-      "Liverpool", "Sheffield", "Edinburgh", "Cardiff", "Belfast", "Nottingham"};
-  static constexpr std::array<std::string_view, 8> kStreets = {
-      "High Street", "Station Road", "Church Lane", "Park Avenue",
-      "Mill Lane", "Victoria Road", "Green Lane", "Queens Road"};
+      "London",    "Manchester", "Birmingham", "Leeds",   "Glasgow", "Bristol",
+      "Liverpool", "Sheffield",  "Edinburgh",  "Cardiff", "Belfast", "Nottingham"};
+  static constexpr std::array<std::string_view, 8> kStreets = {"High Street", "Station Road", "Church Lane",
+                                                               "Park Avenue", "Mill Lane",    "Victoria Road",
+                                                               "Green Lane",  "Queens Road"};
   const std::string_view first = kFirst[i % kFirst.size()];
   const std::string_view last = kLast[(i / kFirst.size()) % kLast.size()];
   char buf[96];
@@ -140,10 +142,13 @@ inline std::string field_value(std::size_t i, std::size_t f) {
     case 1: return std::string(first);
     case 2: return std::string(last);
     case 3:
-      std::snprintf(buf, sizeof buf, "%04zu-%02zu-%02zu", 1940 + i % 60, 1 + (i / 60) % 12, 1 + (i / 720) % 28);
+      std::snprintf(buf, sizeof buf, "%04zu-%02zu-%02zu", 1940 + i % 60, 1 + (i / 60) % 12,
+                    1 + (i / 720) % 28);
       return buf;
     case 4: std::snprintf(buf, sizeof buf, "+4420%08zu", (i * 7919) % 100'000'000); return buf;
-    case 5: std::snprintf(buf, sizeof buf, "%zu %s", 1 + i % 200, kStreets[i % kStreets.size()].data()); return buf;
+    case 5:
+      std::snprintf(buf, sizeof buf, "%zu %s", 1 + i % 200, kStreets[i % kStreets.size()].data());
+      return buf;
     case 6: return std::string(kCities[(i / 3) % kCities.size()]);
     case 7:
       std::snprintf(buf, sizeof buf, "SW%zu %zu%c%c", 1 + i % 20, i % 10, 'A' + static_cast<char>(i % 26),
@@ -258,7 +263,8 @@ inline void warm_file(const std::filesystem::path& file) {
 /// remove_db removes an SQLite file and its -wal, -shm and -journal companions.
 inline void remove_db(const std::filesystem::path& file) {
   std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(file.string() + suffix, ec);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    std::filesystem::remove(file.string() + suffix, ec);
 }
 
 }  // namespace consentry::bench

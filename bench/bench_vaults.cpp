@@ -26,7 +26,8 @@ std::vector<Record> make_records(std::size_t first, std::size_t last, timestamp 
     r.source = std::string(kSource);
     r.collected_at = at;
     r.fields.reserve(kFields.size());
-    for (std::size_t f = 0; f < kFields.size(); ++f) r.fields.emplace_back(std::string(kFields[f]), field_value(i, f));
+    for (std::size_t f = 0; f < kFields.size(); ++f)
+      r.fields.emplace_back(std::string(kFields[f]), field_value(i, f));
     records.push_back(std::move(r));
   }
   return records;
@@ -104,7 +105,8 @@ void build_vault(const std::filesystem::path& file, std::string_view name, std::
 }  // namespace
 
 std::filesystem::path cached_vault(std::string_view name, std::size_t customers, const ConsentPlan& plan) {
-  const std::filesystem::path file = data_dir() / (std::string(name) + "." + std::string(kDataFormat) + ".vault");
+  const std::filesystem::path file =
+      data_dir() / (std::string(name) + "." + std::string(kDataFormat) + ".vault");
   if (std::filesystem::exists(file)) {
     // A vault of an older schema (or damaged) is rebuilt rather than failing every run.
     if (Vault::open(file, kPassphrase, bench_options(AuditMode::off))) return file;
@@ -116,9 +118,11 @@ std::filesystem::path cached_vault(std::string_view name, std::size_t customers,
   remove_db(file);
   std::filesystem::rename(building, file);
   remove_db(building);
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
   if (customers >= 50'000)
-    std::fprintf(stderr, "built %s in %llds\n", file.string().c_str(), static_cast<long long>(seconds.count()));
+    std::fprintf(stderr, "built %s in %llds\n", file.string().c_str(),
+                 static_cast<long long>(seconds.count()));
   return file;
 }
 

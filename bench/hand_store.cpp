@@ -108,7 +108,8 @@ HandStore::HandStore(sqlite3* db, Sealing sealing) : db_(db), sealing_(sealing) 
 }
 
 HandStore::~HandStore() {
-  for (sqlite3_stmt* s : {begin_, commit_, put_key_, put_field_, put_consent_, read_, scan_}) sqlite3_finalize(s);
+  for (sqlite3_stmt* s : {begin_, commit_, put_key_, put_field_, put_consent_, read_, scan_})
+    sqlite3_finalize(s);
   sqlite3_close(db_);
   sodium_memzero(master_.data(), master_.size());
   for (auto& [customer, key] : keys_) sodium_memzero(key.data(), key.size());
@@ -176,7 +177,9 @@ std::unique_ptr<HandStore> HandStore::open(const std::filesystem::path& file, Se
     sqlite3_stmt* s = h->prepare("SELECT value FROM meta WHERE key = ?1");
     bind_text(s, 1, kMasterMeta);
     const bool found = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == kHandKeyBytes;
-    if (found) std::copy_n(static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0)), kHandKeyBytes, h->master_.begin());
+    if (found)
+      std::copy_n(static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0)), kHandKeyBytes,
+                  h->master_.begin());
     sqlite3_finalize(s);
     if (!found) throw std::runtime_error("hand store: " + file.string() + " has no master key");
   }
@@ -195,7 +198,8 @@ void HandStore::commit() {
   if (rc != SQLITE_DONE) fail("commit");
 }
 
-void HandStore::put_customer(std::string_view customer, const std::vector<std::pair<std::string, std::string>>& fields,
+void HandStore::put_customer(std::string_view customer,
+                             const std::vector<std::pair<std::string, std::string>>& fields,
                              std::string_view source, std::int64_t collected_at) {
   HandKey dek{};
   if (sealing_ == Sealing::aead) {
@@ -220,10 +224,9 @@ void HandStore::put_customer(std::string_view customer, const std::vector<std::p
       buf_.resize(kNonce + value.size() + kTag);
       randombytes_buf(buf_.data(), kNonce);
       field_ad(customer, field, ad_);
-      crypto_aead_xchacha20poly1305_ietf_encrypt(buf_.data() + kNonce, nullptr,
-                                                 reinterpret_cast<const std::uint8_t*>(value.data()), value.size(),
-                                                 reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(),
-                                                 nullptr, buf_.data(), dek.data());
+      crypto_aead_xchacha20poly1305_ietf_encrypt(
+          buf_.data() + kNonce, nullptr, reinterpret_cast<const std::uint8_t*>(value.data()), value.size(),
+          reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(), nullptr, buf_.data(), dek.data());
       sqlite3_bind_blob64(put_field_, 3, buf_.data(), buf_.size(), SQLITE_STATIC);
     } else {
       bind_text(put_field_, 3, value);
@@ -263,10 +266,9 @@ void HandStore::load_keys() {
     if (sqlite3_column_bytes(s, 1) != static_cast<int>(kNonce + kHandKeyBytes + kTag)) break;
     ad_.assign("consentry/v1data-key").append(customer);
     HandKey& key = keys_[customer];
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(key.data(), nullptr, nullptr, wrapped + kNonce,
-                                                   kHandKeyBytes + kTag,
-                                                   reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(),
-                                                   wrapped, master_.data()) != 0) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            key.data(), nullptr, nullptr, wrapped + kNonce, kHandKeyBytes + kTag,
+            reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(), wrapped, master_.data()) != 0) {
       rc = SQLITE_CORRUPT;
       break;
     }
@@ -349,7 +351,8 @@ void HandStore::build(const std::filesystem::path& file, Sealing sealing, std::s
   for (std::size_t first = 0; first < customers; first += batch) {
     h->begin();
     for (std::size_t i = first; i < std::min(customers, first + batch); ++i) {
-      for (std::size_t f = 0; f < kFields.size(); ++f) fields[f] = {std::string(kFields[f]), field_value(i, f)};
+      for (std::size_t f = 0; f < kFields.size(); ++f)
+        fields[f] = {std::string(kFields[f]), field_value(i, f)};
       h->put_customer(customer_id(i), fields, kSource, at);
     }
     h->commit();
@@ -367,7 +370,8 @@ void HandStore::build(const std::filesystem::path& file, Sealing sealing, std::s
 
 std::filesystem::path cached_hand_store(std::string_view name, Sealing sealing, std::string_view cipher_key,
                                         std::size_t customers, const ConsentPlan& plan) {
-  const std::filesystem::path file = data_dir() / (std::string(name) + "." + std::string(kDataFormat) + ".db");
+  const std::filesystem::path file =
+      data_dir() / (std::string(name) + "." + std::string(kDataFormat) + ".db");
   if (std::filesystem::exists(file)) return file;
   const std::filesystem::path building = file.string() + ".building";
   HandStore::build(building, sealing, cipher_key, customers, 1000, plan);

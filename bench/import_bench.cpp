@@ -29,7 +29,8 @@ const std::vector<std::vector<Record>>& import_batches(const Sizes& sizes) {
     batches.clear();
     const timestamp at = consentry::now();
     for (std::size_t first = 0; first < sizes.import_customers; first += sizes.import_batch)
-      batches.push_back(make_records(first, std::min(sizes.import_customers, first + sizes.import_batch), at));
+      batches.push_back(
+          make_records(first, std::min(sizes.import_customers, first + sizes.import_batch), at));
     built_for = sizes.import_customers;
   }
   return batches;
@@ -98,12 +99,21 @@ void import_baseline(benchmark::State& state, const Sizes& sizes) {
 void register_import_benchmarks(const Sizes& sizes) {
   const std::string prefix = "W4_import/" + std::to_string(sizes.import_customers) + "/";
   const int repetitions = scale() == Scale::tiny ? 1 : 3;
-  benchmark::RegisterBenchmark((prefix + "consentry").c_str(), [sizes](benchmark::State& st) {
-    guarded(st, [&](benchmark::State& s) { import_consentry(s, sizes); });
-  })->UseRealTime()->Iterations(1)->Repetitions(repetitions)->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark((prefix + "baseline").c_str(), [sizes](benchmark::State& st) {
-    guarded(st, [&](benchmark::State& s) { import_baseline(s, sizes); });
-  })->UseRealTime()->Iterations(1)->Repetitions(repetitions)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark((prefix + "consentry").c_str(),
+                               [sizes](benchmark::State& st) {
+                                 guarded(st, [&](benchmark::State& s) { import_consentry(s, sizes); });
+                               })
+      ->UseRealTime()
+      ->Iterations(1)
+      ->Repetitions(repetitions)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(
+      (prefix + "baseline").c_str(),
+      [sizes](benchmark::State& st) { guarded(st, [&](benchmark::State& s) { import_baseline(s, sizes); }); })
+      ->UseRealTime()
+      ->Iterations(1)
+      ->Repetitions(repetitions)
+      ->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace consentry::bench

@@ -126,7 +126,8 @@ void register_read_benchmarks(const Sizes& sizes) {
   })->UseRealTime();
 
   for (std::size_t customers : {sizes.read_small, sizes.read_large}) {
-    benchmark::RegisterBenchmark(("W7_read/" + std::to_string(customers)).c_str(), [customers](benchmark::State& st) {
+    benchmark::RegisterBenchmark(("W7_read/" + std::to_string(customers)).c_str(), [customers](
+                                                                                       benchmark::State& st) {
       guarded(st, [&](benchmark::State& s) { read_consentry(s, customers, AuditMode::batched); });
     })->UseRealTime();
   }

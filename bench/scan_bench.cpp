@@ -49,8 +49,8 @@ void scan_consentry(benchmark::State& state, std::size_t customers) {
 }
 
 void scan_baseline(benchmark::State& state, std::size_t customers) {
-  const auto file = cached_hand_store("scan-" + std::to_string(customers) + ".hand", Sealing::aead, {}, customers,
-                                      kScanPlan);
+  const auto file = cached_hand_store("scan-" + std::to_string(customers) + ".hand", Sealing::aead, {},
+                                      customers, kScanPlan);
   warm_file(file);
   auto hand = HandStore::open(file, Sealing::aead);
   const auto now = static_cast<std::int64_t>(consentry::now().time_since_epoch().count());
@@ -70,12 +70,16 @@ void scan_baseline(benchmark::State& state, std::size_t customers) {
 void register_scan_benchmarks(const Sizes& sizes) {
   const std::size_t n = sizes.scan_customers;
   const std::string prefix = "W5_scan/" + std::to_string(n) + "/";
-  benchmark::RegisterBenchmark((prefix + "consentry").c_str(), [n](benchmark::State& st) {
-    guarded(st, [&](benchmark::State& s) { scan_consentry(s, n); });
-  })->UseRealTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark((prefix + "baseline").c_str(), [n](benchmark::State& st) {
-    guarded(st, [&](benchmark::State& s) { scan_baseline(s, n); });
-  })->UseRealTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(
+      (prefix + "consentry").c_str(),
+      [n](benchmark::State& st) { guarded(st, [&](benchmark::State& s) { scan_consentry(s, n); }); })
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(
+      (prefix + "baseline").c_str(),
+      [n](benchmark::State& st) { guarded(st, [&](benchmark::State& s) { scan_baseline(s, n); }); })
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace consentry::bench

@@ -16,9 +16,8 @@
 // run.sh then sets W8_read/sqlcipher against consentry's W3 rows from the main suite's JSON of
 // the same run, and shows both W3 baselines side by side so that the step between the two
 // processes (and the two SQLite versions) is visible.
-#include <sqlcipher/sqlite3.h>
-
 #include <benchmark/benchmark.h>
+#include <sqlcipher/sqlite3.h>
 
 #include <array>
 #include <memory>
@@ -38,7 +37,8 @@ constexpr std::size_t kWarmReads = 1000;
 void read_all(benchmark::State& state, std::size_t customers, Sealing sealing) {
   const bool cipher = sealing == Sealing::clear;
   const std::string name = "w8-" + std::to_string(customers) + (cipher ? ".sqlcipher" : ".sealed");
-  const auto file = cached_hand_store(name, sealing, cipher ? kCipherKey : std::string_view{}, customers, kReadPlan);
+  const auto file =
+      cached_hand_store(name, sealing, cipher ? kCipherKey : std::string_view{}, customers, kReadPlan);
   warm_file(file);
   auto store = HandStore::open(file, sealing, cipher ? kCipherKey : std::string_view{});
   store->load_keys();
@@ -59,7 +59,8 @@ std::string cipher_version() {
   std::string version = "unknown";
   if (sqlite3_open(":memory:", &db) == SQLITE_OK) {
     sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA cipher_version", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, "PRAGMA cipher_version", -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
       version = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
     sqlite3_finalize(s);
   }
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("sqlcipher_version", cipher_version());
   benchmark::AddCustomContext("sqlite_version", sqlite3_libversion());
   const std::string prefix = "W8_read/" + std::to_string(n) + "/";
-  for (auto [side, sealing] : {std::pair{"sqlcipher", Sealing::clear}, std::pair{"sqlite_aead", Sealing::aead}}) {
+  for (auto [side, sealing] :
+       {std::pair{"sqlcipher", Sealing::clear}, std::pair{"sqlite_aead", Sealing::aead}}) {
     benchmark::RegisterBenchmark((prefix + side).c_str(), [n, sealing = sealing](benchmark::State& st) {
       try {
         read_all(st, n, sealing);

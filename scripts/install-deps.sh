@@ -9,7 +9,7 @@ packages=(
   libcli11-dev doctest-dev
   python3 python3-jsonschema
   # The PostgreSQL store, the Python module and the benchmarks.
-  libpq-dev pybind11-dev libbenchmark-dev
+  libpq-dev pybind11-dev libbenchmark-dev libsqlcipher-dev
 )
 
 missing=()

@@ -362,6 +362,17 @@ TEST_CASE("a checkpoint with a head, signature or public key of the wrong size i
   CHECK_FALSE(verify_checkpoint(cp, bytes{}));
 }
 
+TEST_CASE("a checkpoint message is the domain, then seq, length-prefixed head and time, big-endian") {
+  // Exported checkpoints outlive the code that signed them: the layout is fixed.
+  const bytes head = {0xaa, 0xbb};
+  const std::string domain = "consentry/v1/audit-checkpoint";
+  bytes expected(domain.begin(), domain.end());
+  const bytes rest = {0, 0,    0,    0,    0,    0,    1,    2,    0,    0,    0,
+                      2, 0xaa, 0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfd};
+  expected.insert(expected.end(), rest.begin(), rest.end());
+  CHECK(checkpoint_message(0x0102, head, at(-3)) == expected);
+}
+
 TEST_CASE("checkpoint messages are domain-separated and differ in seq, head and time") {
   const bytes head(kAuditHashBytes, 3);
   const bytes m = checkpoint_message(5, head, at(9));

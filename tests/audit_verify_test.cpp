@@ -331,6 +331,19 @@ TEST_CASE_TEMPLATE("purpose_history returns a purpose's events ordered by custom
   CHECK_FALSE(history[3].expires_at.has_value());
   CHECK(must(s.purpose_history("analytics")).size() == 1);
   CHECK(must(s.purpose_history("marketing")).empty());
+
+  // A longer interleaved ledger, where an unstable sort by customer would scramble the seqs.
+  for (int i = 0; i < 90; ++i)
+    must(s.append_consent(event("D-" + std::to_string(i % 3), "profiling",
+                                i % 2 ? ConsentAction::withdraw : ConsentAction::grant, 1000 - i)));
+  const auto profiling = must(s.purpose_history("profiling"));
+  REQUIRE(profiling.size() == 90);
+  for (std::size_t i = 1; i < profiling.size(); ++i) {
+    CAPTURE(i);
+    const auto& a = profiling[i - 1];
+    const auto& b = profiling[i];
+    CHECK((a.customer < b.customer || (a.customer == b.customer && a.seq < b.seq)));
+  }
 }
 
 // ---- verification of an intact log ----

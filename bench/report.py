@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""report.py: turns the JSON of consentry_bench (and of consentry_bench_sqlcipher, when it ran)
+into the workload table of issue 4: each workload beside its baseline, the ratio, the goal.
+
+    report.py RESULTS_DIR
+
+reads RESULTS_DIR/consentry.json and RESULTS_DIR/sqlcipher.json, prints the table (Markdown) and
+writes RESULTS_DIR/summary.json. Ratios are baseline time / consentry time, so 0.5x means half as
+fast as the baseline, except W7 (time at the large size / time at the small size; goal <= 1.5)
+and W2 (an absolute time). It reports goals and never fails because one is missed; it exits 2
+when a benchmark itself failed (an error, or no benchmark ran at all).
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+SUFFIX = re.compile(r"/(real_time|iterations:\d+|repeats:\d+|min_time:[^/]+|manual_time)$")
+
+
+def base_name(name):
+    while True:
+        stripped = SUFFIX.sub("", name)
+        if stripped == name:
+            return name
+        name = stripped
+
+
+def load(path):
+    """Returns ({name: {"ns": time, "counters": {...}, "error": msg}}, context) from one JSON file."""
+    if not os.path.exists(path):
+        return {}, {}
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    runs, medians = {}, {}
+    for b in doc.get("benchmarks", []):
+        name = base_name(b.get("run_name", b["name"]))
+        entry = {"ns": b.get("real_time", 0.0) * UNIT_NS.get(b.get("time_unit", "ns"), 1.0),
+                 "counters": {k: v for k, v in b.items() if k.endswith("_mib") or k == "eligible"},
+                 "error": b.get("error_message") if b.get("error_occurred") else None}
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[name] = entry
+        else:
+            runs.setdefault(name, []).append(entry)
+    out = {}
+    for name, entries in runs.items():
+        if name in medians:
+            m = dict(medians[name])
+            # Memory is not aggregated by Google Benchmark: take the largest peak of the repetitions.
+            for key in ("peak_rss_mib", "peak_growth_mib"):
+                values = [e["counters"][key] for e in entries if key in e["counters"]]
+                if values:
+                    m["counters"][key] = max(values)
+            out[name] = m
+        else:
+            out[name] = entries[-1]
+    return out, doc.get("context", {})
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "—"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def fmt_ratio(r):
+    return "—" if r is None else f"{r:.3g}×"
+
+
+def machine(results_dir):
+    info = {"platform": platform.platform()}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            models = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
+        info["cpu"] = models[0] if models else platform.processor()
+    except OSError:
+        info["cpu"] = platform.processor()
+    info["cores"] = os.cpu_count()
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kib = int(next(l for l in f if l.startswith("MemTotal")).split()[1])
+        info["ram_gib"] = round(kib / 1024 / 1024, 1)
+    except (OSError, StopIteration, ValueError):
+        pass
+    if shutil.which("findmnt"):
+        try:
+            src = subprocess.run(["findmnt", "-no", "SOURCE,FSTYPE", "-T", results_dir], capture_output=True,
+                                 text=True, check=False).stdout.split()
+            if src:
+                info["disk"] = " ".join(src)
+                dev = os.path.basename(src[0])
+                rot = f"/sys/block/{dev}/queue/rotational"
+                if os.path.exists(rot):
+                    with open(rot, encoding="utf-8") as f:
+                        info["disk"] += " (rotational)" if f.read().strip() == "1" else " (non-rotational)"
+        except OSError:
+            pass
+    return info
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 1
+    results_dir = sys.argv[1]
+    ours, context = load(os.path.join(results_dir, "consentry.json"))
+    cipher, cipher_context = load(os.path.join(results_dir, "sqlcipher.json"))
+    runs = {**ours, **cipher}
+    rows = []
+
+    def find(pattern):
+        rx = re.compile(pattern)
+        return next((n for n in runs if rx.fullmatch(n)), None)
+
+    def t(name):
+        return runs[name]["ns"] if name in runs and not runs[name]["error"] else None
+
+    def add(workload, variant, ours_name, base_name_, goal=None, kind="speed", note=""):
+        o, b = t(ours_name), t(base_name_)
+        ratio = None
+        if kind == "speed" and o and b:
+            ratio = b / o
+        elif kind == "scaling" and o and b:
+            ratio = o / b  # large / small
+        met = None
+        if goal is not None:
+            if kind == "absolute":
+                met = o is not None and o <= goal
+            elif kind == "scaling":
+                met = ratio is not None and ratio <= goal
+            else:
+                met = ratio is not None and ratio >= goal
+        errors = [runs[n]["error"] for n in (ours_name, base_name_) if n in runs and runs[n]["error"]]
+        counters = {}
+        for side, n in (("ours", ours_name), ("baseline", base_name_)):
+            if n in runs:
+                for k, v in runs[n]["counters"].items():
+                    counters[f"{side}_{k}"] = v
+        rows.append({"workload": workload, "variant": variant, "ours": ours_name, "baseline": base_name_,
+                     "ours_ns": o, "baseline_ns": b, "ratio": ratio, "kind": kind, "goal": goal, "met": met,
+                     "note": "; ".join(filter(None, [note] + errors)), "counters": counters})
+
+    for op in ("seal", "open"):
+        for n in (16, 64, 256, 1024):
+            goal = {64: 0.7, 1024: 0.9}.get(n)
+            add("W1", f"{op} {n} B", f"W1_{op}/{n}/consentry", f"W1_{op}/{n}/baseline", goal)
+            add("W1", f"{op} {n} B, aead::{op} alone", f"W1_{op}/{n}/aead", f"W1_{op}/{n}/baseline",
+                note="diagnostic: no associated-data building")
+    add("W2", "decide(), allow", "W2_decide/allow", None, 50.0, kind="absolute")
+    add("W2", "decide(), deny", "W2_decide/deny", None, 50.0, kind="absolute")
+    w3_base = find(r"W3_read/\d+/baseline")
+    w3 = {}
+    for mode in ("durable", "batched", "off"):
+        name = find(rf"W3_read/\d+/audit:{mode}")
+        w3[mode] = name
+        size = name.split("/")[1] if name else "?"
+        add("W3", f"read 3 fields, {size} customers, audit {mode}", name, w3_base, 0.5)
+    w4 = find(r"W4_import/\d+/consentry")
+    add("W4", f"import {w4.split('/')[1] if w4 else '?'} customers × 10 fields", w4,
+        find(r"W4_import/\d+/baseline"), 0.5)
+    w5 = find(r"W5_scan/\d+/consentry")
+    add("W5", f"eligible for a purpose, {w5.split('/')[1] if w5 else '?'} customers", w5,
+        find(r"W5_scan/\d+/baseline"), 0.5)
+    rows.append({"workload": "W6", "variant": "erase one customer, 10k vs 1M", "ours": None, "baseline": None,
+                 "ours_ns": None, "baseline_ns": None, "ratio": None, "kind": "scaling", "goal": 1.5,
+                 "met": None, "note": "awaits erasure (the vault has no erase yet)", "counters": {}})
+    w7 = sorted((n for n in runs if n.startswith("W7_read/")), key=lambda n: int(n.split("/")[1]))
+    if len(w7) == 2:
+        add("W7", f"read 3 fields at {w7[1].split('/')[1]} vs {w7[0].split('/')[1]} customers (audit batched)",
+            w7[1], w7[0], 1.5, kind="scaling")
+    w8 = find(r"W8_read/\d+/sqlcipher")
+    w8_base = find(r"W8_read/\d+/sqlite_aead")
+    if w8:
+        for mode in ("durable", "batched", "off"):
+            add("W8", f"SQLCipher read vs consentry W3, audit {mode}", w3[mode], w8,
+                note="cross-process: W3 from consentry.json, SQLCipher from sqlcipher.json")
+        add("W8", "SQLCipher vs hand-written SQLite + AEAD (same process)", w8_base, w8,
+            note="ours column: W3's baseline re-run in the SQLCipher executable")
+        add("W8", "W3 baseline: main suite vs SQLCipher executable", w3_base, w8_base,
+            note="cross-check of the step between the two executables (ratio near 1 expected)")
+    else:
+        rows.append({"workload": "W8", "variant": "SQLCipher", "ours": None, "baseline": None, "ours_ns": None,
+                     "baseline_ns": None, "ratio": None, "kind": "speed", "goal": None, "met": None,
+                     "note": "not run: SQLCipher (libsqlcipher-dev) was not found at build time", "counters": {}})
+
+    print("| workload | variant | consentry | baseline | ratio | goal | met |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        if r["kind"] == "absolute":
+            goal = f"≤ {r['goal']:g} ns"
+        elif r["goal"] is None:
+            goal = "report"
+        elif r["kind"] == "scaling":
+            goal = f"≤ {r['goal']:g}"
+        else:
+            goal = f"≥ {r['goal']:g}×"
+        ratio = ("—" if r["ratio"] is None else f"{r['ratio']:.3g}") if r["kind"] == "scaling" else fmt_ratio(r["ratio"])
+        met = {True: "yes", False: "**no**", None: "—"}[r["met"]]
+        variant = r["variant"]
+        mem = [f"{k.replace('_mib', '')} {v:.0f} MiB" for k, v in r["counters"].items() if k.endswith("_mib")]
+        if mem:
+            variant += " (" + ", ".join(mem) + ")"
+        if r["note"]:
+            variant += f" — {r['note']}"
+        print(f"| {r['workload']} | {variant} | {fmt_time(r['ours_ns'])} | {fmt_time(r['baseline_ns'])} "
+              f"| {ratio} | {goal} | {met} |")
+
+    summary = {"machine": machine(results_dir), "context": context, "sqlcipher_context": cipher_context,
+               "ratio": "baseline_ns / ours_ns (W7: large / small; W2: absolute ns)", "rows": rows}
+    with open(os.path.join(results_dir, "summary.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    m = summary["machine"]
+    print(f"\nmachine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('ram_gib')} GiB RAM, disk {m.get('disk', '?')}; "
+          f"scale {context.get('consentry_bench_scale', '?')}")
+    print(f"JSON: {os.path.join(results_dir, 'consentry.json')}"
+          + (f", {os.path.join(results_dir, 'sqlcipher.json')}" if cipher else "")
+          + f", {os.path.join(results_dir, 'summary.json')}")
+    failed = sorted(n for n, r in runs.items() if r["error"])
+    if not runs or failed:
+        for n in failed:
+            print(f"report.py: {n} failed: {runs[n]['error']}", file=sys.stderr)
+        if not runs:
+            print("report.py: no benchmark ran", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

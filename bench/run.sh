@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# run.sh: builds the benchmark suite (Release, in build-bench/) and runs all of it: every workload
+# of issue 4 beside its baseline in the same process. Prints a table of workloads, baselines,
+# ratios and goals, and writes JSON (Google Benchmark's own, plus summary.json).
+#
+#   bash bench/run.sh                 full sizes (the first run builds and caches the 1M vault)
+#   bash bench/run.sh --tiny          tiny datasets and short runs (what CI runs)
+#   options: --build-dir DIR   build tree (default build-bench/)
+#            --no-build        use the binaries already in the build tree
+#            --out DIR         results (default BUILD/bench-results)
+#            --data DIR        dataset cache (default BUILD/bench-data; CONSENTRY_BENCH_DATA)
+#            -- ARGS           passed to both benchmark binaries (e.g. --benchmark_filter=W3)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
+build="$root/build-bench"
+out=""
+data="${CONSENTRY_BENCH_DATA:-}"
+scale="${CONSENTRY_BENCH_SCALE:-full}"
+do_build=1
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tiny) scale=tiny ;;
+    --build-dir) build="$2"; shift ;;
+    --no-build) do_build=0 ;;
+    --out) out="$2"; shift ;;
+    --data) data="$2"; shift ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
+  esac
+  shift
+done
+out="${out:-$build/bench-results}"
+data="${data:-$build/bench-data}"
+mkdir -p "$out" "$data"
+
+if [ "$do_build" -eq 1 ]; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCONSENTRY_BUILD_BENCHMARKS=ON >/dev/null
+  targets=(--target consentry_bench)
+  if grep -q '^sqlcipher_FOUND:INTERNAL=1' "$build/CMakeCache.txt" 2>/dev/null; then
+    targets+=(--target consentry_bench_sqlcipher)
+  fi
+  cmake --build "$build" -j2 "${targets[@]}"
+fi
+
+export CONSENTRY_BENCH_SCALE="$scale" CONSENTRY_BENCH_DATA="$data"
+args=(--benchmark_out_format=json)
+if [ "$scale" = tiny ]; then
+  args+=(--benchmark_min_time=0.001)
+fi
+
+bin="$build/bench"
+rm -f "$out/consentry.json" "$out/sqlcipher.json"
+"$bin/consentry_bench" "${args[@]}" --benchmark_out="$out/consentry.json" "${extra[@]}"
+if [ -x "$bin/consentry_bench_sqlcipher" ]; then
+  "$bin/consentry_bench_sqlcipher" "${args[@]}" --benchmark_out="$out/sqlcipher.json" "${extra[@]}"
+else
+  echo "run.sh: consentry_bench_sqlcipher was not built (no SQLCipher): W8 is left out" >&2
+fi
+echo
+python3 "$root/bench/report.py" "$out"
