@@ -31,7 +31,7 @@ int run_init(const GlobalOptions& global, const InitOptions& options) {
   if (std::filesystem::exists(path, ec)) fail(errc::already_exists, path.string() + " already exists");
 
   SecretBytes passphrase = read_passphrase("New passphrase for " + path.string() + ": ", true);
-  VaultOptions vault_options;
+  VaultOptions vault_options = cli_vault_options();
   vault_options.kdf = kKdfStrengths.at(options.kdf);
   Vault vault = unwrap(Vault::create(path, policy, passphrase.reveal_string(), vault_options));
   std::cout << "created " << path.string() << " (policy: " << counts_of(vault.policy()) << ")\n";

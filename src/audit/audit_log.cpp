@@ -459,9 +459,10 @@ result<AuditVerification> verify_audit_log(Store& store, byte_view public_key,
   if (!stopped && pending < expected.size()) {
     const Expected& beyond = expected[pending];
     const std::int64_t last = next - 1;
-    finding.note(next, "the log ends at seq " + std::to_string(last) + " but " +
-                           checkpoint_name(beyond.external, beyond.seq) + " covers it" +
-                           (beyond.external ? " (rolled back)" : " (truncated)"));
+    finding.note(next,
+                 "the log ends at seq " + std::to_string(last) + " but " +
+                     (beyond.external ? "the external checkpoint covers seq " : "a checkpoint covers seq ") +
+                     std::to_string(beyond.seq) + (beyond.external ? " (rolled back)" : " (truncated tail)"));
   }
 
   if (finding.any()) {
