@@ -316,9 +316,10 @@ bytes audit_chain_hash(byte_view previous, byte_view encoded) {
 }
 
 bytes checkpoint_message(std::int64_t seq, byte_view head, timestamp at) {
-  bytes out;
-  out.reserve(kCheckpointDomain.size() + 8 + kLengthBytes + head.size() + 8);
-  out.insert(out.end(), kCheckpointDomain.begin(), kCheckpointDomain.end());
+  // Sized up front and filled by assignment: GCC 12 misreads insert() into a reserved vector
+  // as an overflow (-Wstringop-overflow).
+  bytes out(kCheckpointDomain.begin(), kCheckpointDomain.end());
+  out.reserve(out.size() + 8 + kLengthBytes + head.size() + 8);
   Writer w(out);
   w.i64(seq);
   w.blob(head);
