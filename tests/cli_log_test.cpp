@@ -58,7 +58,9 @@ const std::vector<std::string>& imported_values() {
     std::istringstream in(slurp(kData / "customers.jsonl"));
     for (std::string line; std::getline(in, line);) {
       if (line.empty()) continue;
-      for (const auto& [field, value] : nlohmann::json::parse(line).at("fields").items()) {
+      // The parsed line must outlive the loop: items() refers into it.
+      const nlohmann::json record = nlohmann::json::parse(line);
+      for (const auto& [field, value] : record.at("fields").items()) {
         if (value.get<std::string>().size() >= kMinScanLength) all.insert(value.get<std::string>());
       }
     }
