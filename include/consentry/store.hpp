@@ -74,6 +74,27 @@ class Store {
   /// by ledger order.
   virtual result<std::vector<ConsentEvent>> purpose_history(std::string_view purpose) = 0;
 
+  /// data_keys_after returns up to `limit` wrapped data keys of customers sorted after `after`
+  /// ("" = from the first), by customer. Key rotation walks the keys in such batches.
+  virtual result<std::vector<StoredKey>> data_keys_after(std::string_view after, std::size_t limit) = 0;
+  /// data_key_versions counts the wrapped data keys under each master key version.
+  virtual result<std::vector<std::pair<std::uint32_t, std::int64_t>>> data_key_versions() = 0;
+  /// delete_meta removes a metadata row (nothing when absent).
+  virtual result<void> delete_meta(std::string_view key) = 0;
+
+  /// erase_customer deletes the customer's data key, every value and every consent event, and
+  /// records `tag` (a keyed pseudonym of the id, never the id) as erased. The ledger's
+  /// append-only rule yields here and only here: erasure is the customer's right.
+  virtual result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) = 0;
+  /// erased_at returns when the customer with pseudonym `tag` was erased, nullopt if never.
+  virtual result<std::optional<timestamp>> erased_at(std::string_view tag) = 0;
+  /// compact moves committed pages into the main file and empties the WAL and the free pages,
+  /// so deleted bytes leave every file of the store. Outside a transaction only.
+  virtual result<void> compact() = 0;
+  /// backup_to writes a consistent copy of the whole store, taken online, to a new file;
+  /// errc::already_exists if it exists. The memory store answers errc::invalid_argument.
+  virtual result<void> backup_to(const std::filesystem::path& file) = 0;
+
   /// customers lists, sorted, every customer with a data key.
   virtual result<std::vector<std::string>> customers() = 0;
   /// knows is true when the customer has a data key or any consent event.

@@ -138,6 +138,20 @@ class Vault {
   /// undeclared purpose.
   result<std::vector<std::string>> eligible_customers(std::string_view purpose) const;
 
+  /// erase carries out the customer's right to erasure: destroys their data key (so any copy of
+  /// their sealed values is unreadable), deletes their values and consent events, compacts the
+  /// files so none of those bytes remain, and records the erasure in the audit log (whose
+  /// entries name the customer only by pseudonym and are kept). Afterwards views, reads and
+  /// writes for the customer answer errc::erased. errc::not_found for an unknown customer,
+  /// errc::erased when already erased.
+  result<void> erase(std::string_view customer);
+  /// erased_at says when the customer was erased; nullopt when they were not.
+  result<std::optional<timestamp>> erased_at(std::string_view customer) const;
+  /// backup writes a consistent copy of the vault, taken while it stays open, to a new file
+  /// (errc::already_exists when it exists). The copy is sealed like the vault: it opens with the
+  /// same passphrase, and master key versions retired later cannot be retired in it.
+  result<void> backup(const std::filesystem::path& file) const;
+
   /// now is the vault's clock (VaultOptions::clock, or the system clock).
   timestamp now() const;
 
