@@ -106,6 +106,7 @@ void print_human_state(const Vault& vault, const std::string& customer, const Co
 
 int run_show(const GlobalOptions& global, const ShowOptions& options) {
   Vault vault = open_vault(global);
+  if (unwrap(vault.erased_at(options.customer))) fail(errc::erased, "customer was erased");
   if (!unwrap(vault.contains(options.customer)))
     fail(errc::not_found, "unknown customer " + options.customer);
   std::vector<ConsentEvent> history = unwrap(vault.consent_history(options.customer));

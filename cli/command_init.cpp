@@ -16,13 +16,6 @@ struct InitOptions {
   std::string kdf = "interactive";
 };
 
-const std::map<std::string, KdfStrength> kKdfStrengths = {
-    {"minimum", KdfStrength::minimum},
-    {"interactive", KdfStrength::interactive},
-    {"moderate", KdfStrength::moderate},
-    {"sensitive", KdfStrength::sensitive},
-};
-
 int run_init(const GlobalOptions& global, const InitOptions& options) {
   std::filesystem::path path = vault_path(global);
   Policy policy = unwrap(Policy::load(options.policy_file));
@@ -30,10 +23,13 @@ int run_init(const GlobalOptions& global, const InitOptions& options) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) fail(errc::already_exists, path.string() + " already exists");
 
-  SecretBytes passphrase = read_passphrase("New passphrase for " + path.string() + ": ", true);
   VaultOptions vault_options = cli_vault_options();
-  vault_options.kdf = kKdfStrengths.at(options.kdf);
-  Vault vault = unwrap(Vault::create(path, policy, passphrase.reveal_string(), vault_options));
+  vault_options.kdf = kdf_strengths().at(options.kdf);
+  auto provider = key_provider(global, true, vault_options.kdf);
+  auto created = Vault::create(path, policy, provider, vault_options);
+  // A key file made for a vault that could not be made would only be refused by the next init.
+  if (!created && !global.key_file.empty()) std::filesystem::remove(global.key_file, ec);
+  Vault vault = unwrap(std::move(created));
   std::cout << "created " << path.string() << " (policy: " << counts_of(vault.policy()) << ")\n";
   return kExitOk;
 }
@@ -45,7 +41,7 @@ void add_init_command(CLI::App& root, const GlobalOptions& global, Commands& com
   CLI::App* app = root.add_subcommand("init", "Create a vault and its master key");
   app->add_option("--policy", options->policy_file, "The policy file (JSON)")->required();
   std::vector<std::string> strengths;
-  for (const auto& [name, strength] : kKdfStrengths) strengths.push_back(name);
+  for (const auto& [name, strength] : kdf_strengths()) strengths.push_back(name);
   app->add_option("--kdf", options->kdf, "Argon2id strength for the passphrase key")
       ->check(CLI::IsMember(strengths))
       ->capture_default_str();

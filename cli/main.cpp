@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   GlobalOptions global;
   app.add_option("--vault", global.vault, "The vault file (or set CONSENTRY_VAULT)")
       ->envname("CONSENTRY_VAULT");
+  app.add_option("--key-file", global.key_file, "Seal the master key with this key file, not a passphrase")
+      ->envname("CONSENTRY_KEY_FILE");
 
   Commands commands;
   add_init_command(app, global, commands);
@@ -23,6 +25,9 @@ int main(int argc, char** argv) {
   add_consent_commands(app, global, commands);
   add_read_command(app, global, commands);
   add_log_commands(app, global, commands);
+  add_erase_command(app, global, commands);
+  add_backup_command(app, global, commands);
+  add_keys_commands(app, global, commands);
 
   try {
     app.parse(argc, argv);

@@ -85,10 +85,14 @@ std::filesystem::path vault_path(const GlobalOptions& global) {
 }
 
 SecretBytes read_passphrase(std::string_view prompt, bool confirm) {
-  if (const char* env = std::getenv("CONSENTRY_PASSPHRASE")) {
-    return SecretBytes::copy_of(std::string_view(env));
+  return read_secret("CONSENTRY_PASSPHRASE", prompt, confirm);
+}
+
+SecretBytes read_secret(const char* env, std::string_view prompt, bool confirm) {
+  if (const char* value = std::getenv(env)) {
+    return SecretBytes::copy_of(std::string_view(value));
   }
-  if (!isatty(STDIN_FILENO)) usage_failure("no passphrase: set CONSENTRY_PASSPHRASE");
+  if (!isatty(STDIN_FILENO)) usage_failure(std::string("no passphrase: set ") + env);
   SecretBytes first = prompt_secret(prompt);
   if (confirm) {
     SecretBytes again = prompt_secret("Repeat the passphrase: ");
@@ -103,12 +107,32 @@ VaultOptions cli_vault_options() {
   return options;
 }
 
+const std::map<std::string, KdfStrength>& kdf_strengths() {
+  static const std::map<std::string, KdfStrength> strengths = {
+      {"minimum", KdfStrength::minimum},
+      {"interactive", KdfStrength::interactive},
+      {"moderate", KdfStrength::moderate},
+      {"sensitive", KdfStrength::sensitive},
+  };
+  return strengths;
+}
+
+std::shared_ptr<KeyProvider> key_provider(const GlobalOptions& global, bool create, KdfStrength strength) {
+  if (!global.key_file.empty()) {
+    return unwrap(create ? KeyFileKeyProvider::create(global.key_file)
+                         : KeyFileKeyProvider::open(global.key_file));
+  }
+  const std::string path = vault_path(global).string();
+  SecretBytes passphrase = create ? read_passphrase("New passphrase for " + path + ": ", true)
+                                  : read_passphrase("Passphrase for " + path + ": ", false);
+  return std::make_shared<PassphraseKeyProvider>(passphrase.reveal_string(), strength);
+}
+
 Vault open_vault(const GlobalOptions& global) {
   std::filesystem::path path = vault_path(global);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail(errc::not_found, "no vault at " + path.string());
-  SecretBytes passphrase = read_passphrase("Passphrase for " + path.string() + ": ", false);
-  return unwrap(Vault::open(path, passphrase.reveal_string(), cli_vault_options()));
+  return unwrap(Vault::open(path, key_provider(global, false), cli_vault_options()));
 }
 
 void Table::print(std::ostream& out) const {

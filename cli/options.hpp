@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -25,6 +27,8 @@ inline constexpr int kExitDenied = 3;
 /// GlobalOptions are the options every subcommand accepts.
 struct GlobalOptions {
   std::string vault;  ///< --vault or CONSENTRY_VAULT; empty when neither was given
+  /// --key-file or CONSENTRY_KEY_FILE: the master key is sealed by this key file, not a passphrase
+  std::string key_file;
 };
 
 /// Command is a leaf subcommand and what runs when the command line selected it.
@@ -47,6 +51,9 @@ void add_import_command(CLI::App& root, const GlobalOptions& global, Commands& c
 void add_consent_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_read_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_log_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_erase_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_backup_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_keys_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 
 /// print_error writes "consentry: error: <message>" to stderr.
 void print_error(std::string_view message);
@@ -73,12 +80,24 @@ std::filesystem::path vault_path(const GlobalOptions& global);
 /// read_passphrase takes CONSENTRY_PASSPHRASE, or prompts without echo when stdin is a terminal
 /// (twice when `confirm`, for a new vault); a usage failure otherwise.
 SecretBytes read_passphrase(std::string_view prompt, bool confirm);
+/// read_secret is read_passphrase with the variable `env` in place of CONSENTRY_PASSPHRASE.
+SecretBytes read_secret(const char* env, std::string_view prompt, bool confirm);
+
+/// kdf_strengths names the Argon2id strengths `--kdf` accepts.
+const std::map<std::string, KdfStrength>& kdf_strengths();
+
+/// key_provider is what seals the vault's master key: the key file of --key-file (created when
+/// `create`; refused when its mode is looser than 0600), or else the user's passphrase (asked
+/// twice when `create`, and sealing at `strength`).
+std::shared_ptr<KeyProvider> key_provider(const GlobalOptions& global, bool create,
+                                          KdfStrength strength = KdfStrength::interactive);
 
 /// cli_vault_options are the options every vault the command opens or creates is given: the audit
 /// log names the command line ("cli") as the actor of staff actions such as imports and consent.
 VaultOptions cli_vault_options();
 
-/// open_vault opens the vault named by the global options with the user's passphrase.
+/// open_vault opens the vault named by the global options with the user's passphrase, or with
+/// the key file of --key-file.
 /// Existence is checked first so that nobody types a passphrase for a vault that is not there.
 Vault open_vault(const GlobalOptions& global);
 

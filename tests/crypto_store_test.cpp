@@ -9,6 +9,8 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "consentry/secret_bytes.hpp"
 #include "consentry/store.hpp"
@@ -483,4 +485,378 @@ TEST_CASE("sqlite: a replaced sealed value leaves no trace in the vault file (se
     must(s->put_field(field_of("C-1", "email", "new")));
   }
   CHECK(read_file().find("OLD-SEALED-VALUE-") == std::string::npos);
+}
+
+// ---- Key walks, erasure, compaction and backups ----
+
+namespace {
+
+StoredAuditEntry audit_entry_of(std::int64_t seq, std::string pseudonym) {
+  return StoredAuditEntry{seq, at(1700000000 + seq), std::move(pseudonym), b("entry"), b("hash")};
+}
+
+// fill_customer gives `customer` a key, two fields and two consent events.
+void fill_customer(Store& s, const std::string& customer) {
+  must(s.put_key(StoredKey{customer, 1, b("wrapped-" + customer)}));
+  must(s.put_field(field_of(customer, "email", "sealed-email-" + customer)));
+  must(s.put_field(field_of(customer, "phone", "sealed-phone-" + customer)));
+  must(s.append_consent(event_of(customer, "analytics", ConsentAction::grant, 1)));
+  must(s.append_consent(event_of(customer, "marketing.email", ConsentAction::grant, 2)));
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("data_keys_after walks the keys in customer order, in batches, strictly after", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  CHECK(must(s.data_keys_after("", 10)).empty());
+  for (const char* c : {"C-3", "C-1", "C-5", "C-2", "C-4"}) must(s.put_key(StoredKey{c, 1, b(c)}));
+  std::vector<std::string> walked;
+  std::string after;
+  int batches = 0;
+  for (;;) {
+    auto batch = must(s.data_keys_after(after, 2));
+    if (batch.empty()) break;
+    CHECK(batch.size() <= 2);
+    ++batches;
+    for (const auto& k : batch) {
+      CHECK(k.wrapped == b(k.customer));
+      walked.push_back(k.customer);
+    }
+    after = batch.back().customer;
+  }
+  CHECK(batches == 3);
+  CHECK(walked == std::vector<std::string>{"C-1", "C-2", "C-3", "C-4", "C-5"});
+  // `after` itself is excluded, even when it names a customer; a limit of 0 returns nothing.
+  auto rest = must(s.data_keys_after("C-4", 100));
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].customer == "C-5");
+  CHECK(must(s.data_keys_after("", 0)).empty());
+  CHECK(must(s.data_keys_after("", static_cast<std::size_t>(-1))).size() == 5);
+}
+
+TEST_CASE_TEMPLATE("data_key_versions counts the keys under each master key version", B, STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  CHECK(must(s.data_key_versions()).empty());
+  must(s.put_key(StoredKey{"C-1", 2, b("w")}));
+  must(s.put_key(StoredKey{"C-2", 1, b("w")}));
+  must(s.put_key(StoredKey{"C-3", 2, b("w")}));
+  must(s.put_key(StoredKey{"C-4", 4000000000u, b("w")}));
+  using Counts = std::vector<std::pair<std::uint32_t, std::int64_t>>;
+  CHECK(must(s.data_key_versions()) == Counts{{1, 1}, {2, 2}, {4000000000u, 1}});
+  // A re-wrap moves a key from one version to another.
+  must(s.put_key(StoredKey{"C-2", 2, b("w")}));
+  CHECK(must(s.data_key_versions()) == Counts{{2, 3}, {4000000000u, 1}});
+}
+
+TEST_CASE_TEMPLATE("delete_meta removes one metadata row and ignores an absent one", B, STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  must(s.put_meta("rotation", b("v2")));
+  must(s.put_meta("policy", b("p")));
+  must(s.delete_meta("rotation"));
+  must(s.delete_meta("rotation"));
+  must(s.delete_meta("never-there"));
+  CHECK_FALSE(must(s.get_meta("rotation")).has_value());
+  CHECK(must(s.get_meta("policy")) == std::optional<bytes>(b("p")));
+}
+
+TEST_CASE_TEMPLATE("erase_customer removes one customer's key, values and ledger and records the tag", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  fill_customer(s, "C-1");
+  fill_customer(s, "C-2");
+  must(s.append_audit({audit_entry_of(1, "pseudo-1"), audit_entry_of(2, "pseudo-2")}));
+  CHECK_FALSE(must(s.erased_at("pseudo-1")).has_value());
+
+  must(s.erase_customer("C-1", "pseudo-1", at(1800000000)));
+
+  CHECK_FALSE(must(s.get_key("C-1")).has_value());
+  CHECK(must(s.get_fields("C-1")).empty());
+  CHECK_FALSE(must(s.get_field("C-1", "email")).has_value());
+  CHECK(must(s.consent_history("C-1")).empty());
+  CHECK_FALSE(must(s.knows("C-1")));
+  CHECK(must(s.customers()) == std::vector<std::string>{"C-2"});
+  for (const auto& e : must(s.purpose_history("analytics"))) CHECK(e.customer != "C-1");
+  CHECK(must(s.erased_at("pseudo-1")) == std::optional<timestamp>(at(1800000000)));
+  // The tag is what is recorded: the id itself is not a tag.
+  CHECK_FALSE(must(s.erased_at("C-1")).has_value());
+  CHECK_FALSE(must(s.erased_at("pseudo-2")).has_value());
+  // The other customer keeps everything, and the audit log is not touched.
+  CHECK(must(s.get_key("C-2")).has_value());
+  CHECK(must(s.get_fields("C-2")).size() == 2);
+  CHECK(must(s.consent_history("C-2")).size() == 2);
+  CHECK(must(s.audit_for_customer("pseudo-1")).size() == 1);
+  // The ledger goes on after an erasure, with seq still increasing.
+  auto next = must(s.append_consent(event_of("C-2", "analytics", ConsentAction::withdraw, 3)));
+  CHECK(next.seq > 4);
+}
+
+TEST_CASE_TEMPLATE("a second erasure of a tag keeps the first erasure time", B, STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  fill_customer(s, "C-1");
+  must(s.erase_customer("C-1", "pseudo-1", at(100)));
+  must(s.erase_customer("C-1", "pseudo-1", at(200)));
+  CHECK(must(s.erased_at("pseudo-1")) == std::optional<timestamp>(at(100)));
+}
+
+TEST_CASE_TEMPLATE("erase_customer inside a transaction is undone by its rollback and kept by commit", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  fill_customer(s, "C-1");
+  must(s.begin());
+  must(s.erase_customer("C-1", "pseudo-1", at(100)));
+  CHECK_FALSE(must(s.knows("C-1")));
+  must(s.rollback());
+  CHECK(must(s.get_key("C-1")).has_value());
+  CHECK(must(s.get_fields("C-1")).size() == 2);
+  CHECK(must(s.consent_history("C-1")).size() == 2);
+  CHECK_FALSE(must(s.erased_at("pseudo-1")).has_value());
+
+  must(s.begin());
+  must(s.erase_customer("C-1", "pseudo-1", at(100)));
+  must(s.commit());
+  CHECK_FALSE(must(s.knows("C-1")));
+  CHECK(must(s.erased_at("pseudo-1")).has_value());
+}
+
+TEST_CASE_TEMPLATE("compact refuses to run inside a transaction", B, STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  must(s.begin());
+  auto r = s.compact();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::internal);
+  must(s.rollback());
+  must(s.compact());
+}
+
+TEST_CASE("memory: backup_to is refused as an invalid argument and creates nothing") {
+  TempDir dir;
+  auto s = make_memory_store();
+  auto r = s->backup_to(dir.path() / "copy.vault");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::invalid_argument);
+  CHECK_FALSE(fs::exists(dir.path() / "copy.vault"));
+}
+
+namespace {
+
+std::string file_bytes(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string wal_of(const fs::path& file) {
+  return file.string() + "-wal";
+}
+
+}  // namespace
+
+TEST_CASE("sqlite: after an erasure the ledger still refuses UPDATE and DELETE through raw SQL") {
+  TempDir dir;
+  const fs::path file = dir.path() / "erase-ledger.vault";
+  {
+    auto s = must(open_sqlite_store(file, StoreMode::create));
+    fill_customer(*s, "C-1");
+    fill_customer(*s, "C-2");
+    must(s->append_audit({audit_entry_of(1, "pseudo-1")}));
+    must(s->erase_customer("C-1", "pseudo-1", at(100)));
+    // A rolled-back erasure must restore the trigger along with the rows.
+    must(s->begin());
+    must(s->erase_customer("C-2", "pseudo-2", at(100)));
+    must(s->rollback());
+  }
+  int rc = 0;
+  sqlite_scalar(file, "DELETE FROM consent_events", &rc);
+  CHECK(rc != SQLITE_OK);
+  sqlite_scalar(file, "UPDATE consent_events SET action = 'withdraw'", &rc);
+  CHECK(rc != SQLITE_OK);
+  sqlite_scalar(file, "DELETE FROM audit", &rc);
+  CHECK(rc != SQLITE_OK);
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM audit") == "1");
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM consent_events WHERE customer = 'C-2'") == "2");
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM consent_events WHERE customer = 'C-1'") == "0");
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") == "6");
+}
+
+TEST_CASE("sqlite: erasure survives reopening, and a vault without the erased table gains it on open") {
+  TempDir dir;
+  const fs::path file = dir.path() / "old.vault";
+  {
+    auto s = must(open_sqlite_store(file, StoreMode::create));
+    fill_customer(*s, "C-1");
+  }
+  // A vault made before erasure existed has no erased table.
+  int rc = 0;
+  sqlite_scalar(file, "DROP TABLE erased", &rc);
+  REQUIRE(rc == SQLITE_OK);
+  {
+    auto s = must(open_sqlite_store(file, StoreMode::open));
+    CHECK_FALSE(must(s->erased_at("pseudo-1")).has_value());
+    must(s->erase_customer("C-1", "pseudo-1", at(1800000000)));
+  }
+  auto s = must(open_sqlite_store(file, StoreMode::open));
+  CHECK(must(s->erased_at("pseudo-1")) == std::optional<timestamp>(at(1800000000)));
+  CHECK_FALSE(must(s->knows("C-1")));
+  CHECK(sqlite_scalar(file, "SELECT value FROM meta WHERE key = 'schema_version'") == "1");
+}
+
+TEST_CASE("sqlite: erase then compact leaves none of the customers' bytes in the main file or the WAL") {
+  TempDir dir;
+  const fs::path file = dir.path() / "shred.vault";
+  auto s = must(open_sqlite_store(file, StoreMode::create));
+  // Customers arrive in random order, so page splits move cells between pages. A page rebuilt
+  // by a split keeps stale copies of the cells it gave away in its unused space, which
+  // secure_delete never visits: only the rewrite in compact() removes them (this test finds
+  // some of them when compact() merely checkpoints).
+  constexpr int kCustomers = 3000;
+  constexpr int kEveryNth = 7;
+  auto canary = [](int i, const char* what) {
+    return "CANARY-" + std::string(what) + "-" + std::to_string(i) + "#" + std::string(100 + i % 50, 'v');
+  };
+  std::vector<int> order(kCustomers);
+  for (int i = 0; i < kCustomers; ++i) order[i] = i;
+  std::uint32_t seed = 99;
+  for (int i = kCustomers - 1; i > 0; --i) {
+    seed = seed * 1103515245u + 12345u;
+    std::swap(order[i], order[(seed >> 8) % static_cast<std::uint32_t>(i + 1)]);
+  }
+  for (int i : order) {
+    const std::string c = "C-" + std::to_string(100000 + i);
+    must(s->put_key(StoredKey{c, 1, b(canary(i, "KEY"))}));
+    must(s->put_field(field_of(c, "email", canary(i, "EMAIL"))));
+    if (i % kEveryNth == 0) {
+      // A replaced value and a value on overflow pages as well.
+      must(s->put_field(field_of(c, "notes", canary(i, "OLD") + std::string(5000, 'n'))));
+      must(s->put_field(field_of(c, "notes", canary(i, "NOTES") + std::string(5000, 'n'))));
+      auto e = event_of(c, "analytics", ConsentAction::grant, 1);
+      e.notice = canary(i, "NOTICE");
+      must(s->append_consent(e));
+    }
+  }
+  const std::string before = file_bytes(file) + file_bytes(wal_of(file));
+  REQUIRE(before.find(canary(7, "EMAIL")) != std::string::npos);
+
+  for (int i = 0; i < kCustomers; i += kEveryNth)
+    must(s->erase_customer("C-" + std::to_string(100000 + i), "pseudo-" + std::to_string(i), at(100)));
+  must(s->compact());
+
+  CHECK(fs::file_size(wal_of(file)) == 0);
+  CHECK_FALSE(fs::exists(file.string() + "-journal"));
+  const std::string main = file_bytes(file);
+  int found = 0;
+  for (int i = 0; i < kCustomers; i += kEveryNth) {
+    for (const char* what : {"KEY", "EMAIL", "OLD", "NOTES", "NOTICE"}) {
+      // The "#" ends the number, so customer 7 does not match customer 70.
+      if (main.find("CANARY-" + std::string(what) + "-" + std::to_string(i) + "#") != std::string::npos) {
+        CAPTURE(what);
+        CAPTURE(i);
+        ++found;
+      }
+    }
+  }
+  CHECK(found == 0);
+  // The others are intact, in the file and through the store.
+  CHECK(main.find(canary(8, "EMAIL")) != std::string::npos);
+  CHECK(main.find(canary(2999, "KEY")) != std::string::npos);
+  CHECK(must(s->get_fields("C-100008")).size() == 1);
+  CHECK(must(s->customers()).size() == kCustomers - (kCustomers + kEveryNth - 1) / kEveryNth);
+}
+
+TEST_CASE("sqlite: compact answers io while another connection holds a read snapshot of the WAL") {
+  TempDir dir;
+  const fs::path file = dir.path() / "busy.vault";
+  auto s = must(open_sqlite_store(file, StoreMode::create));
+  fill_customer(*s, "C-1");
+  sqlite3* reader = nullptr;
+  REQUIRE(sqlite3_open_v2(file.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_exec(reader, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(reader, "SELECT count(*) FROM fields", -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  // More commits after the reader's snapshot, so the WAL cannot be reset under it.
+  fill_customer(*s, "C-2");
+  auto r = s->compact();
+  sqlite3_finalize(st);
+  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(reader);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::io);
+  CHECK(r.err().message.find("another connection") != std::string::npos);
+  must(s->compact());
+  CHECK(fs::file_size(wal_of(file)) == 0);
+}
+
+TEST_CASE("sqlite: backup_to writes a private, consistent copy that opens as a vault in WAL mode") {
+  TempDir dir;
+  const fs::path file = dir.path() / "live.vault";
+  const fs::path copy = dir.path() / "copy.vault";
+  auto s = must(open_sqlite_store(file, StoreMode::create));
+  fill_customer(*s, "C-1");
+  must(s->erase_customer("C-1", "pseudo-1", at(100)));
+  fill_customer(*s, "C-2");
+  must(s->append_audit({audit_entry_of(1, "pseudo-2")}));
+  // Another connection's uncommitted write is not in the copy; the backup does not wait for it.
+  sqlite3* writer = nullptr;
+  REQUIRE(sqlite3_open_v2(file.c_str(), &writer, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(writer, "BEGIN IMMEDIATE; INSERT INTO meta(key, value) VALUES('pending', x'00')",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  must(s->backup_to(copy));
+  sqlite3_exec(writer, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
+
+  CHECK((fs::status(copy).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK(sqlite_scalar(copy, "PRAGMA journal_mode") == "wal");
+  CHECK(sqlite_scalar(copy, "PRAGMA integrity_check") == "ok");
+  CHECK(sqlite_scalar(copy, "SELECT count(*) FROM meta WHERE key = 'pending'") == "0");
+  auto c = must(open_sqlite_store(copy, StoreMode::open));
+  CHECK(must(c->customers()) == std::vector<std::string>{"C-2"});
+  CHECK(must(c->get_fields("C-2")).size() == 2);
+  CHECK(must(c->consent_history("C-2")).size() == 2);
+  CHECK(must(c->erased_at("pseudo-1")).has_value());
+  CHECK(must(c->audit_head()).has_value());
+  // The copy is a vault of its own: writing to it leaves the original alone, and its ledger is
+  // still append-only.
+  fill_customer(*c, "C-3");
+  CHECK_FALSE(must(s->knows("C-3")));
+  int rc = 0;
+  sqlite_scalar(copy, "DELETE FROM consent_events", &rc);
+  CHECK(rc != SQLITE_OK);
+}
+
+TEST_CASE("sqlite: backup_to refuses an existing file, and a backup inside a transaction") {
+  TempDir dir;
+  const fs::path file = dir.path() / "live.vault";
+  const fs::path existing = dir.path() / "existing";
+  {
+    std::ofstream out(existing, std::ios::binary);
+    out << "keep me";
+  }
+  auto s = must(open_sqlite_store(file, StoreMode::create));
+  fill_customer(*s, "C-1");
+  auto r = s->backup_to(existing);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::already_exists);
+  CHECK(file_bytes(existing) == "keep me");
+  r = s->backup_to(file);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::already_exists);
+
+  must(s->begin());
+  r = s->backup_to(dir.path() / "in-transaction.vault");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::internal);
+  CHECK_FALSE(fs::exists(dir.path() / "in-transaction.vault"));
+  must(s->rollback());
+  // A directory that does not exist is an io failure that leaves nothing behind.
+  r = s->backup_to(dir.path() / "missing" / "copy.vault");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::io);
 }

@@ -79,6 +79,19 @@ class FailingStore : public Store {
   }
   result<void> put_checkpoint(const AuditCheckpoint& cp) override { return s_->put_checkpoint(cp); }
   result<std::vector<AuditCheckpoint>> checkpoints() override { return s_->checkpoints(); }
+  result<std::vector<StoredKey>> data_keys_after(std::string_view a, std::size_t n) override {
+    return s_->data_keys_after(a, n);
+  }
+  result<std::vector<std::pair<std::uint32_t, std::int64_t>>> data_key_versions() override {
+    return s_->data_key_versions();
+  }
+  result<void> delete_meta(std::string_view k) override { return s_->delete_meta(k); }
+  result<void> erase_customer(std::string_view c, std::string_view tag, timestamp at) override {
+    return s_->erase_customer(c, tag, at);
+  }
+  result<std::optional<timestamp>> erased_at(std::string_view tag) override { return s_->erased_at(tag); }
+  result<void> compact() override { return s_->compact(); }
+  result<void> backup_to(const std::filesystem::path& f) override { return s_->backup_to(f); }
 
  private:
   std::unique_ptr<Store> s_ = make_memory_store();

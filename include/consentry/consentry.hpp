@@ -8,6 +8,7 @@
 #include "consentry/field_type.hpp"
 #include "consentry/form.hpp"
 #include "consentry/import.hpp"
+#include "consentry/key_provider.hpp"
 #include "consentry/keyring.hpp"
 #include "consentry/policy.hpp"
 #include "consentry/result.hpp"

@@ -1,10 +1,12 @@
-// keyring.hpp: the master key (from a passphrase, Argon2id), per-customer data keys wrapped
-// under it, field sealing, and keys derived for purposes.
+// keyring.hpp: the versioned master key, per-customer data keys wrapped under it, field
+// sealing, and keys derived for purposes.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "consentry/bytes.hpp"
 #include "consentry/result.hpp"
@@ -12,56 +14,75 @@
 
 namespace consentry {
 
-/// KdfStrength picks Argon2id limits: minimum (tests only), interactive (default), moderate,
-/// sensitive, after libsodium's crypto_pwhash_*_{MIN,INTERACTIVE,MODERATE,SENSITIVE}.
-enum class KdfStrength { minimum, interactive, moderate, sensitive };
-
-/// KdfParams are stored in the vault so that the passphrase key can be derived again.
-struct KdfParams {
-  std::uint64_t opslimit = 0;
-  std::uint64_t memlimit = 0;
-  bytes salt;  ///< crypto_pwhash_SALTBYTES random bytes
-};
-
-/// SealedMasterKey is what a vault stores of its master key: the KDF parameters, the version,
-/// and the key wrapped under the passphrase key.
-struct SealedMasterKey {
-  KdfParams kdf;
-  std::uint32_t version = 1;
-  bytes wrapped;
-};
-
-/// Keyring holds an unlocked master key. Not copyable; the key lives in SecretBytes.
+/// Keyring holds the unlocked master key versions of a vault and the root its derived keys come
+/// from. New data keys are wrapped under the current (highest) version; a wrapped data key opens
+/// under the version its row names. The derivation root is a secret of its own, not a master
+/// key version, so pseudonyms and the keys sealing the policy and the audit signing key stay
+/// the same across rotations, and retiring a version destroys nothing that derived keys need.
+/// How master key versions are sealed for storage is a KeyProvider's business
+/// (key_provider.hpp). Not copyable; every key lives in SecretBytes.
 class Keyring {
  public:
   /// kDataKeyBytes is the size of a customer data key.
   static constexpr std::size_t kDataKeyBytes = 32;
+  /// kMasterKeyBytes is the size of a master key version (an XChaCha20-Poly1305 key).
+  static constexpr std::size_t kMasterKeyBytes = 32;
 
-  /// create makes a random master key (version 1) and seals it under `passphrase`.
-  /// errc::invalid_argument for an empty passphrase.
-  static result<Keyring> create(std::string_view passphrase, KdfStrength strength, SealedMasterKey& sealed_out);
-  /// unlock derives the passphrase key and unwraps the master key. errc::integrity when the
-  /// passphrase is wrong or the sealed key was altered.
-  static result<Keyring> unlock(std::string_view passphrase, const SealedMasterKey& sealed);
+  /// MasterKey is one unsealed master key version.
+  struct MasterKey {
+    std::uint32_t version = 0;
+    SecretBytes key;
+  };
+
+  /// generate makes a keyring with a random master key, version 1, and a random derivation root.
+  static Keyring generate();
+  /// assemble rebuilds a keyring from unsealed master key versions and the root sealed by
+  /// seal_root() under version `root_version`. errc::integrity when a key has the wrong size, a
+  /// version repeats or is 0, `current` or `root_version` is not among `masters`, or the root
+  /// fails authentication.
+  static result<Keyring> assemble(std::vector<MasterKey> masters, std::uint32_t current,
+                                  std::uint32_t root_version, byte_view sealed_root);
 
   /// version is the master key version that wraps new data keys.
-  std::uint32_t version() const noexcept { return version_; }
+  std::uint32_t version() const noexcept { return current_; }
+  /// versions lists the versions held, ascending.
+  std::vector<std::uint32_t> versions() const;
+  /// master_key is version `version`'s key, for a KeyProvider to seal; nullptr when not held.
+  const SecretBytes* master_key(std::uint32_t version) const;
+  /// add_version makes a random master key numbered one above the highest held, and returns its
+  /// number. It wraps nothing until make_current() makes it the current version.
+  std::uint32_t add_version();
+  /// make_current makes a held version current. errc::not_found for one not held.
+  result<void> make_current(std::uint32_t version);
+  /// drop_version wipes version `version`. errc::invalid_argument for the current version,
+  /// errc::not_found for one not held.
+  result<void> drop_version(std::uint32_t version);
+  /// seal_root wraps the derivation root under held version `version` (bound to that version),
+  /// for assemble() to open again. errc::not_found for a version not held.
+  result<bytes> seal_root(std::uint32_t version) const;
 
   /// new_data_key draws a random data key.
   static SecretBytes new_data_key();
-  /// wrap_data_key seals `dek` under the master key, bound to `customer` and version().
+  /// wrap_data_key seals `dek` under the current version, bound to `customer` and version().
   result<bytes> wrap_data_key(std::string_view customer, const SecretBytes& dek) const;
-  /// unwrap_data_key opens a wrapped data key; errc::integrity if it was wrapped for another
-  /// customer or version, or altered.
-  result<SecretBytes> unwrap_data_key(std::string_view customer, std::uint32_t version, byte_view wrapped) const;
+  /// unwrap_data_key opens a data key wrapped under `version`; errc::integrity if that version is
+  /// not held (retired), or the key was wrapped for another customer or version, or altered.
+  result<SecretBytes> unwrap_data_key(std::string_view customer, std::uint32_t version,
+                                      byte_view wrapped) const;
+  /// rewrap_data_key opens a data key wrapped under `version` and wraps it under the current
+  /// version; the data key itself does not change. Fails like unwrap_data_key.
+  result<bytes> rewrap_data_key(std::string_view customer, std::uint32_t version, byte_view wrapped) const;
 
-  /// derive_key derives a 32-byte key for `label` (e.g. "pseudonym/analytics", "audit/customer").
+  /// derive_key derives a 32-byte key for `label` (e.g. "pseudonym/analytics", "audit/customer")
+  /// from the derivation root; the same for every master key version.
   SecretBytes derive_key(std::string_view label) const;
 
  private:
-  Keyring(std::uint32_t version, SecretBytes master) : version_(version), master_(std::move(master)) {}
-  std::uint32_t version_ = 1;
-  SecretBytes master_;
+  Keyring(std::map<std::uint32_t, SecretBytes> masters, std::uint32_t current, SecretBytes root)
+      : masters_(std::move(masters)), current_(current), root_(std::move(root)) {}
+  std::map<std::uint32_t, SecretBytes> masters_;
+  std::uint32_t current_ = 1;
+  SecretBytes root_;
 };
 
 /// kFieldSealVersion is the sealing scheme version bound into every field's associated data.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "consentry/audit.hpp"
 #include "consentry/consent.hpp"
 #include "consentry/form.hpp"
+#include "consentry/key_provider.hpp"
 #include "consentry/keyring.hpp"
 #include "consentry/policy.hpp"
 #include "consentry/result.hpp"
@@ -42,7 +44,8 @@ inline constexpr std::size_t kAuditBatch = 256;
 /// vault signs a new one (it also signs one when it closes).
 inline constexpr std::int64_t kCheckpointInterval = 1024;
 
-/// VaultOptions tune a vault. `kdf` matters only when creating; `clock` lets tests move time.
+/// VaultOptions tune a vault. `kdf` matters only when creating and when changing the passphrase;
+/// `clock` lets tests move time.
 struct VaultOptions {
   KdfStrength kdf = KdfStrength::interactive;
   std::function<timestamp()> clock;  ///< empty = the system clock
@@ -72,6 +75,31 @@ struct ConsentDetails {
   std::string channel;              ///< "web", "phone", "store", "cli", ...
   std::string notice;               ///< the privacy notice shown
   std::optional<timestamp> at;      ///< empty = now
+};
+
+/// RotationOptions tune Vault::rotate_master_key.
+struct RotationOptions {
+  std::size_t batch = 1000;     ///< data keys re-wrapped per transaction
+  std::size_t max_batches = 0;  ///< stop after this many batches (0 = to the end); a later call resumes
+  std::function<void(std::int64_t rewrapped)> on_batch;  ///< called after each committed batch
+};
+
+/// RotationReport says what a call to Vault::rotate_master_key did.
+struct RotationReport {
+  std::uint32_t version = 0;   ///< the master key version data keys are wrapped under now
+  std::int64_t rewrapped = 0;  ///< data keys this call re-wrapped
+  bool resumed = false;        ///< the call continued a rotation an earlier call started
+  bool complete = false;       ///< false when max_batches stopped it before the end
+};
+
+/// MasterKeyStatus describes a vault's master key versions (never their bytes).
+struct MasterKeyStatus {
+  std::string provider;                 ///< KeyProvider::kind() of what seals them
+  std::uint32_t current = 0;            ///< the version new data keys are wrapped under
+  std::vector<std::uint32_t> versions;  ///< every live version, ascending
+  bool rotating = false;                ///< a rotation was started and not finished
+  /// data_keys counts the data keys wrapped under each version.
+  std::vector<std::pair<std::uint32_t, std::int64_t>> data_keys;
 };
 
 class Accessor;
@@ -109,7 +137,8 @@ class Vault {
 
   /// put writes one value. errc::bad_input for a field the policy does not declare or a value
   /// that does not fit its type; errc::denied (source_not_permitted, inference_needs_profiling)
-  /// for a source the field does not accept or an inferred field without profiling consent.
+  /// for a source the field does not accept or an inferred field without profiling consent;
+  /// errc::erased for an erased customer.
   result<void> put(std::string_view customer, std::string_view field, std::string_view value,
                    std::string_view source = "", std::optional<timestamp> collected_at = {});
   /// write validates every record, then writes all of them in one transaction, or none.
@@ -119,12 +148,13 @@ class Vault {
   /// record_consent appends a grant, withdraw or object event. Grants get an expiry from the
   /// purpose's consent_valid_for. errc::bad_input for an unknown purpose, for grant or withdraw
   /// on a purpose that does not rest on consent, and for object on one that cannot be objected
-  /// to (only legitimate interest and public task can).
+  /// to (only legitimate interest and public task can); errc::erased for an erased customer.
   result<ConsentEvent> record_consent(std::string_view customer, std::string_view purpose,
                                       ConsentAction action, const ConsentDetails& details = {});
-  /// consent_history returns the customer's ledger, oldest first.
+  /// consent_history returns the customer's ledger, oldest first; errc::erased after erase().
   result<std::vector<ConsentEvent>> consent_history(std::string_view customer) const;
-  /// consent_state derives the customer's current position from the ledger.
+  /// consent_state derives the customer's current position from the ledger; errc::erased after
+  /// erase().
   result<ConsentState> consent_state(std::string_view customer) const;
 
   /// contains is true when the vault holds data or consent events for the customer.
@@ -151,6 +181,50 @@ class Vault {
   /// (errc::already_exists when it exists). The copy is sealed like the vault: it opens with the
   /// same passphrase, and master key versions retired later cannot be retired in it.
   result<void> backup(const std::filesystem::path& file) const;
+
+  // ---- master key versions (docs/keys.md; src/vault/keys.cpp) ----
+  /// create, open, create_in and open_in with a KeyProvider instead of a passphrase: the master
+  /// key versions are sealed by `provider`, which the vault keeps for rotating and retiring.
+  /// Opening fails with errc::integrity, before anything is written, when the provider cannot
+  /// open the current version (wrong key file) or the vault was sealed by another kind of
+  /// provider; errc::invalid_argument without a provider.
+  static result<Vault> create(const std::filesystem::path& file, const Policy& policy,
+                              std::shared_ptr<KeyProvider> provider, VaultOptions options = {});
+  static result<Vault> open(const std::filesystem::path& file, std::shared_ptr<KeyProvider> provider,
+                            VaultOptions options = {});
+  static result<Vault> create_in(std::unique_ptr<Store> store, const Policy& policy,
+                                 std::shared_ptr<KeyProvider> provider, VaultOptions options = {});
+  static result<Vault> open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyProvider> provider,
+                               VaultOptions options = {});
+
+  /// master_key_status lists the live master key versions and how many data keys each wraps.
+  result<MasterKeyStatus> master_key_status() const;
+  /// change_passphrase re-seals every live master key version under `new_passphrase` (a new
+  /// salt, Argon2id at VaultOptions::kdf) in one transaction; data keys are not touched. Also
+  /// moves a vault sealed by another provider to a passphrase. errc::invalid_argument for an
+  /// empty passphrase.
+  result<void> change_passphrase(std::string_view new_passphrase);
+  /// reseal_master_keys re-seals every live version under `provider` in one transaction, and
+  /// the vault uses it from then on. Data keys are not touched. Fails with the provider's error,
+  /// changing nothing.
+  result<void> reseal_master_keys(std::shared_ptr<KeyProvider> provider);
+  /// rotate_master_key adds master key version current+1 and re-wraps every data key under it
+  /// in batches, one transaction each, recording its progress in the vault; then records the
+  /// rotation in the audit log. If a rotation was interrupted (killed, or stopped by
+  /// max_batches), it resumes that one instead of starting another. At every moment each data
+  /// key opens under exactly the one live version its row names. Other processes that have the
+  /// vault open must reopen it once a rotation has started. errc::integrity when a data key
+  /// fails authentication (the rotation stays resumable); errc::invalid_argument for batch 0.
+  result<RotationReport> rotate_master_key(const RotationOptions& options = {});
+  /// retire_master_keys destroys every master key version but the current one after a complete
+  /// rotation: their sealed copies leave the vault and the provider's retire() destroys what
+  /// could open them (a key file drops their key material), so backups taken earlier can no
+  /// longer be read by anyone, for any customer in them. A provider that cannot destroy keys (a
+  /// passphrase) needs `successor` (e.g. a new passphrase), which seals the current version in
+  /// the same transaction and replaces the provider. Returns the versions retired. Fails with
+  /// errc::invalid_argument while a rotation is unfinished, while data keys are still wrapped
+  /// under an old version, or without a needed successor.
+  result<std::vector<std::uint32_t>> retire_master_keys(std::shared_ptr<KeyProvider> successor = nullptr);
 
   /// now is the vault's clock (VaultOptions::clock, or the system clock).
   timestamp now() const;
@@ -189,7 +263,8 @@ class Accessor {
   /// id is the accessor's policy id.
   const std::string& id() const noexcept { return id_; }
   /// view opens `customer` for `purpose`. errc::denied (accessor_not_registered) when the policy
-  /// does not register this accessor for the purpose, (unknown_purpose) for an undeclared one.
+  /// does not register this accessor for the purpose, (unknown_purpose) for an undeclared one;
+  /// errc::erased for an erased customer.
   result<View> view(std::string_view customer, std::string_view purpose) const;
 
  private:
@@ -205,7 +280,8 @@ class View {
  public:
   /// get returns the field in the form the policy gives this purpose. errc::denied with the
   /// reason when refused (nothing is decrypted then); errc::not_found when the customer has no
-  /// value for the field; errc::integrity when the stored value or key fails authentication.
+  /// value for the field; errc::integrity when the stored value or key fails authentication;
+  /// errc::erased once the customer was erased, even on a view opened before.
   result<FieldValue> get(std::string_view field) const;
 
   const std::string& customer() const noexcept { return customer_; }

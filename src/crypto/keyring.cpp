@@ -1,4 +1,4 @@
-// keyring.cpp: the passphrase-sealed master key, wrapped data keys, derived keys and field sealing.
+// keyring.cpp: master key versions, wrapped data keys, derived keys and field sealing.
 #include "consentry/keyring.hpp"
 
 #include <sodium.h>
@@ -13,56 +13,14 @@ namespace consentry {
 
 static_assert(Keyring::kDataKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
               "data keys are XChaCha20-Poly1305 keys");
+static_assert(Keyring::kMasterKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+              "master keys wrap data keys directly, as XChaCha20-Poly1305 keys");
 
 namespace {
 
-// The master key is an AEAD key: it wraps data keys directly.
-constexpr std::size_t kMasterKeyBytes = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
-constexpr std::string_view kWrongPassphrase = "wrong passphrase or damaged master key";
-
-struct KdfLimits {
-  std::uint64_t opslimit;
-  std::uint64_t memlimit;
-};
-
-// The algorithm is pinned to Argon2id, so its own limits apply rather than crypto_pwhash's
-// defaults, which could follow a different algorithm in another libsodium release.
-KdfLimits limits_for(KdfStrength strength) {
-  switch (strength) {
-    case KdfStrength::minimum:
-      return {crypto_pwhash_argon2id_OPSLIMIT_MIN, crypto_pwhash_argon2id_MEMLIMIT_MIN};
-    case KdfStrength::interactive:
-      return {crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE, crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE};
-    case KdfStrength::moderate:
-      return {crypto_pwhash_argon2id_OPSLIMIT_MODERATE, crypto_pwhash_argon2id_MEMLIMIT_MODERATE};
-    case KdfStrength::sensitive:
-      return {crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE, crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE};
-  }
-  return {crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE, crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE};
-}
-
-// kdf_params_valid rejects stored parameters that libsodium would refuse, or that an attacker
-// could have set to make unlocking cost unbounded work.
-bool kdf_params_valid(const KdfParams& kdf) {
-  return kdf.salt.size() == crypto_pwhash_argon2id_SALTBYTES &&
-         kdf.opslimit >= crypto_pwhash_argon2id_OPSLIMIT_MIN &&
-         kdf.opslimit <= crypto_pwhash_argon2id_OPSLIMIT_MAX &&
-         kdf.memlimit >= crypto_pwhash_argon2id_MEMLIMIT_MIN &&
-         kdf.memlimit <= crypto_pwhash_argon2id_MEMLIMIT_MAX;
-}
-
-// passphrase_key runs Argon2id over the passphrase. Returns false when Argon2id cannot run
-// (typically it could not allocate memlimit bytes).
-bool passphrase_key(std::string_view passphrase, const KdfParams& kdf, SecretBytes& key_out) {
-  key_out = SecretBytes(kMasterKeyBytes);
-  return crypto_pwhash(key_out.reveal().data(), key_out.size(), passphrase.data(), passphrase.size(),
-                       kdf.salt.data(), kdf.opslimit, static_cast<std::size_t>(kdf.memlimit),
-                       crypto_pwhash_ALG_ARGON2ID13) == 0;
-}
-
-bytes master_ad(std::uint32_t version) {
+bytes root_ad(std::uint32_t version) {
   const std::string v = std::to_string(version);
-  return aead::associated_data({"master", v});
+  return aead::associated_data({"root", v});
 }
 
 bytes data_key_ad(std::string_view customer, std::uint32_t version) {
@@ -75,47 +33,75 @@ bytes field_ad(std::string_view customer, std::string_view field) {
   return aead::associated_data({"field", customer, field, v});
 }
 
+constexpr std::string_view kDataKeyFailed = "wrapped data key failed authentication";
+
 }  // namespace
 
-result<Keyring> Keyring::create(std::string_view passphrase, KdfStrength strength,
-                                SealedMasterKey& sealed_out) {
-  if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
-  if (!sodium_ready()) return make_error(errc::internal, "libsodium failed to initialise");
-
-  const KdfLimits limits = limits_for(strength);
-  KdfParams kdf;
-  kdf.opslimit = limits.opslimit;
-  kdf.memlimit = limits.memlimit;
-  kdf.salt.resize(crypto_pwhash_argon2id_SALTBYTES);
-  randombytes_buf(kdf.salt.data(), kdf.salt.size());
-
-  SecretBytes pass_key;
-  if (!passphrase_key(passphrase, kdf, pass_key))
-    return make_error(errc::internal, "Argon2id could not derive the passphrase key (out of memory?)");
-
+Keyring Keyring::generate() {
   constexpr std::uint32_t kFirstVersion = 1;
-  SecretBytes master = SecretBytes::random(kMasterKeyBytes);
-  auto wrapped = aead::seal(pass_key, master.reveal(), master_ad(kFirstVersion));
-  if (!wrapped) return std::move(wrapped).err();
-
-  sealed_out = SealedMasterKey{std::move(kdf), kFirstVersion, std::move(wrapped).value()};
-  return Keyring(kFirstVersion, std::move(master));
+  std::map<std::uint32_t, SecretBytes> masters;
+  masters.emplace(kFirstVersion, SecretBytes::random(kMasterKeyBytes));
+  return Keyring(std::move(masters), kFirstVersion, SecretBytes::random(kMasterKeyBytes));
 }
 
-result<Keyring> Keyring::unlock(std::string_view passphrase, const SealedMasterKey& sealed) {
-  if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
-  if (!kdf_params_valid(sealed.kdf))
-    return make_error(errc::integrity, "master key KDF parameters are out of range (damaged vault?)");
-  if (!sodium_ready()) return make_error(errc::internal, "libsodium failed to initialise");
+result<Keyring> Keyring::assemble(std::vector<MasterKey> masters, std::uint32_t current,
+                                  std::uint32_t root_version, byte_view sealed_root) {
+  std::map<std::uint32_t, SecretBytes> held;
+  for (MasterKey& m : masters) {
+    if (m.version == 0 || m.key.size() != kMasterKeyBytes || held.count(m.version) != 0)
+      return make_error(errc::integrity, "master key version " + std::to_string(m.version) + " is damaged");
+    held.emplace(m.version, std::move(m.key));
+  }
+  if (held.count(current) == 0)
+    return make_error(errc::integrity, "the current master key version is not among the vault's versions");
+  auto root_key = held.find(root_version);
+  if (root_key == held.end())
+    return make_error(errc::integrity,
+                      "the key-derivation root is sealed under a version the vault does not hold");
+  auto root = aead::open(root_key->second, sealed_root, root_ad(root_version));
+  if (!root || root->size() != kMasterKeyBytes)
+    return make_error(errc::integrity, "the key-derivation root failed authentication");
+  return Keyring(std::move(held), current, std::move(root).value());
+}
 
-  SecretBytes pass_key;
-  if (!passphrase_key(passphrase, sealed.kdf, pass_key))
-    return make_error(errc::internal, "Argon2id could not derive the passphrase key (out of memory?)");
+std::vector<std::uint32_t> Keyring::versions() const {
+  std::vector<std::uint32_t> out;
+  for (const auto& [version, key] : masters_) out.push_back(version);
+  return out;
+}
 
-  auto master = aead::open(pass_key, sealed.wrapped, master_ad(sealed.version));
-  if (!master || master->size() != kMasterKeyBytes)
-    return make_error(errc::integrity, std::string(kWrongPassphrase));
-  return Keyring(sealed.version, std::move(master).value());
+const SecretBytes* Keyring::master_key(std::uint32_t version) const {
+  auto it = masters_.find(version);
+  return it == masters_.end() ? nullptr : &it->second;
+}
+
+std::uint32_t Keyring::add_version() {
+  // Numbers only grow, so a retired version's number never names a different key later.
+  const std::uint32_t next = masters_.empty() ? 1 : masters_.rbegin()->first + 1;
+  masters_.emplace(next, SecretBytes::random(kMasterKeyBytes));
+  return next;
+}
+
+result<void> Keyring::make_current(std::uint32_t version) {
+  if (masters_.count(version) == 0)
+    return make_error(errc::not_found, "master key version " + std::to_string(version) + " is not held");
+  current_ = version;
+  return ok();
+}
+
+result<void> Keyring::drop_version(std::uint32_t version) {
+  if (version == current_)
+    return make_error(errc::invalid_argument, "the current master key version cannot be dropped");
+  if (masters_.erase(version) == 0)
+    return make_error(errc::not_found, "master key version " + std::to_string(version) + " is not held");
+  return ok();
+}
+
+result<bytes> Keyring::seal_root(std::uint32_t version) const {
+  const SecretBytes* master = master_key(version);
+  if (!master)
+    return make_error(errc::not_found, "master key version " + std::to_string(version) + " is not held");
+  return aead::seal(*master, root_.reveal(), root_ad(version));
 }
 
 SecretBytes Keyring::new_data_key() {
@@ -124,31 +110,39 @@ SecretBytes Keyring::new_data_key() {
 
 result<bytes> Keyring::wrap_data_key(std::string_view customer, const SecretBytes& dek) const {
   if (dek.size() != kDataKeyBytes) return make_error(errc::invalid_argument, "data key has the wrong size");
-  return aead::seal(master_, dek.reveal(), data_key_ad(customer, version_));
+  return aead::seal(masters_.at(current_), dek.reveal(), data_key_ad(customer, current_));
 }
 
 result<SecretBytes> Keyring::unwrap_data_key(std::string_view customer, std::uint32_t version,
                                              byte_view wrapped) const {
   // The customer id stays out of the message: the caller knows it, and logs need not.
-  auto dek = aead::open(master_, wrapped, data_key_ad(customer, version));
-  if (!dek || dek->size() != kDataKeyBytes)
-    return make_error(errc::integrity, "wrapped data key failed authentication");
+  auto master = masters_.find(version);
+  if (master == masters_.end()) return make_error(errc::integrity, std::string(kDataKeyFailed));
+  auto dek = aead::open(master->second, wrapped, data_key_ad(customer, version));
+  if (!dek || dek->size() != kDataKeyBytes) return make_error(errc::integrity, std::string(kDataKeyFailed));
   return dek;
+}
+
+result<bytes> Keyring::rewrap_data_key(std::string_view customer, std::uint32_t version,
+                                       byte_view wrapped) const {
+  auto dek = unwrap_data_key(customer, version, wrapped);
+  if (!dek) return std::move(dek).err();
+  return wrap_data_key(customer, *dek);
 }
 
 SecretBytes Keyring::derive_key(std::string_view label) const {
   // Keyed BLAKE2b (crypto_generichash) is a PRF over arbitrary-length input, so any label string
   // names its own key; crypto_kdf would need labels squeezed into a 64-bit id and 8-byte context.
-  // The fixed prefix separates derived keys from any other use of the master key.
+  // The fixed prefix separates derived keys from any other use of the root.
   static_assert(crypto_generichash_BYTES == aead::kKeyBytes);
   static_assert(kMasterKeyBytes >= crypto_generichash_KEYBYTES_MIN &&
                 kMasterKeyBytes <= crypto_generichash_KEYBYTES_MAX);
   constexpr std::string_view kPrefix = "consentry/v1/derive/";
-  // An empty master (a moved-from Keyring) would silently give an unkeyed hash: refuse outright.
-  if (master_.size() != kMasterKeyBytes) std::abort();
+  // An empty root (a moved-from Keyring) would silently give an unkeyed hash: refuse outright.
+  if (root_.size() != kMasterKeyBytes) std::abort();
   SecretBytes out(crypto_generichash_BYTES);
   crypto_generichash_state state;
-  crypto_generichash_init(&state, master_.reveal().data(), master_.size(), out.size());
+  crypto_generichash_init(&state, root_.reveal().data(), root_.size(), out.size());
   crypto_generichash_update(&state, as_bytes(kPrefix).data(), kPrefix.size());
   crypto_generichash_update(&state, as_bytes(label).data(), label.size());
   crypto_generichash_final(&state, out.reveal().data(), out.size());

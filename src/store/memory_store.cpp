@@ -1,5 +1,7 @@
 // memory_store.cpp: a Store held in maps, with the SQLite store's semantics, for tests.
 #include <algorithm>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -166,15 +168,59 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  result<std::vector<StoredKey>> data_keys_after(std::string_view after, std::size_t limit) override {
+    std::vector<StoredKey> out;
+    for (auto it = state_.keys.upper_bound(after); it != state_.keys.end() && out.size() < limit; ++it)
+      out.push_back(it->second);
+    return out;
+  }
+
+  result<std::vector<std::pair<std::uint32_t, std::int64_t>>> data_key_versions() override {
+    std::map<std::uint32_t, std::int64_t> counts;
+    for (const auto& [customer, key] : state_.keys) ++counts[key.version];
+    return std::vector<std::pair<std::uint32_t, std::int64_t>>(counts.begin(), counts.end());
+  }
+
+  result<void> delete_meta(std::string_view key) override {
+    if (auto it = state_.meta.find(key); it != state_.meta.end()) state_.meta.erase(it);
+    return ok();
+  }
+
+  result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) override {
+    if (auto it = state_.keys.find(customer); it != state_.keys.end()) state_.keys.erase(it);
+    if (auto it = state_.fields.find(customer); it != state_.fields.end()) state_.fields.erase(it);
+    std::erase_if(state_.events, [&](const ConsentEvent& e) { return e.customer == customer; });
+    // A second erasure of the same tag keeps the first time, as the SQLite store does.
+    state_.erased.try_emplace(std::string(tag), at);
+    return ok();
+  }
+
+  result<std::optional<timestamp>> erased_at(std::string_view tag) override {
+    auto it = state_.erased.find(tag);
+    if (it == state_.erased.end()) return std::optional<timestamp>();
+    return std::optional<timestamp>(it->second);
+  }
+
+  result<void> compact() override {
+    // Nothing is on disk; the transaction rule still holds so that callers behave the same here.
+    if (snapshot_) return make_error(errc::internal, "compact: a transaction is open");
+    return ok();
+  }
+
+  result<void> backup_to(const std::filesystem::path&) override {
+    return make_error(errc::invalid_argument, "backup: an in-memory store has no file to copy");
+  }
+
  private:
   struct State {
     std::map<std::string, bytes, std::less<>> meta;
     std::map<std::string, StoredKey, std::less<>> keys;
     std::map<std::string, std::map<std::string, StoredField, std::less<>>, std::less<>> fields;
-    std::vector<ConsentEvent> events;                     // in ledger order
-    std::int64_t next_seq = 1;                            // SQLite's AUTOINCREMENT also starts at 1
-    std::vector<StoredAuditEntry> audit;                  // by seq: append_audit keeps it consecutive
-    std::map<std::int64_t, AuditCheckpoint> checkpoints;  // by seq
+    std::vector<ConsentEvent> events;                      // in ledger order
+    std::int64_t next_seq = 1;                             // SQLite's AUTOINCREMENT also starts at 1
+    std::vector<StoredAuditEntry> audit;                   // by seq: append_audit keeps it consecutive
+    std::map<std::int64_t, AuditCheckpoint> checkpoints;   // by seq
+    std::map<std::string, timestamp, std::less<>> erased;  // by pseudonym tag
   };
   State state_;
   std::optional<State> snapshot_;

@@ -15,14 +15,9 @@
 namespace consentry {
 namespace {
 
-// Metadata rows of a vault. The policy and the audit signing key are sealed under keys derived
-// from the master key, so a policy edited in the file (to grant an accessor more) or a swapped
-// signing key fails authentication at open.
-constexpr std::string_view kMetaKdfOps = "kdf.opslimit";
-constexpr std::string_view kMetaKdfMem = "kdf.memlimit";
-constexpr std::string_view kMetaKdfSalt = "kdf.salt";
-constexpr std::string_view kMetaMasterVersion = "master.version";
-constexpr std::string_view kMetaMasterWrapped = "master.wrapped";
+// Metadata rows of a vault (those of the master key versions are in keys.cpp). The policy and the
+// audit signing key are sealed under keys derived from the keyring's root, so a policy edited in
+// the file (to grant an accessor more) or a swapped signing key fails authentication at open.
 constexpr std::string_view kMetaPolicy = "policy.sealed";
 constexpr std::string_view kMetaAuditPublicKey = "audit.public_key";
 constexpr std::string_view kMetaAuditSecretKey = "audit.secret_key.sealed";
@@ -34,26 +29,11 @@ constexpr std::string_view kPseudonymKeyPrefix = "pseudonym/";
 constexpr std::size_t kMaxDetailBytes = 256;
 constexpr std::string_view kDefaultSource = "import";
 
-bytes text_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
-
-std::string bytes_text(const bytes& b) { return std::string(b.begin(), b.end()); }
-
 result<bytes> required_meta(Store& store, std::string_view key) {
   auto v = store.get_meta(key);
   if (!v) return std::move(v).err();
   if (!*v) return make_error(errc::integrity, "vault metadata '" + std::string(key) + "' is missing");
   return std::move(**v);
-}
-
-result<std::uint64_t> required_number(Store& store, std::string_view key) {
-  auto b = required_meta(store, key);
-  if (!b) return std::move(b).err();
-  std::string text = bytes_text(*b);
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || end != text.data() + text.size())
-    return make_error(errc::integrity, "vault metadata '" + std::string(key) + "' is damaged");
-  return n;
 }
 
 result<void> check_detail(std::string_view what, std::string_view text) {
@@ -163,52 +143,51 @@ std::string Vault::audit_pseudonym(std::string_view customer) const {
 
 result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& policy, std::string_view passphrase,
                                VaultOptions options) {
+  if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
+  auto provider = std::make_shared<PassphraseKeyProvider>(passphrase, options.kdf);
+  return create_in(std::move(store), policy, std::move(provider), std::move(options));
+}
+
+result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& policy,
+                               std::shared_ptr<KeyProvider> provider, VaultOptions options) {
   if (!store) return make_error(errc::invalid_argument, "no store");
-  SealedMasterKey sealed;
-  auto keyring = Keyring::create(passphrase, options.kdf, sealed);
-  if (!keyring) return std::move(keyring).err();
+  if (!provider) return make_error(errc::invalid_argument, "no key provider");
+  if (!sodium_ready()) return make_error(errc::internal, "libsodium failed to initialise");
+  Keyring keyring = Keyring::generate();
   const std::string policy_text = policy.to_json();
-  auto sealed_policy = aead::seal(keyring->derive_key(kPolicyKeyLabel), as_bytes(policy_text),
+  auto sealed_policy = aead::seal(keyring.derive_key(kPolicyKeyLabel), as_bytes(policy_text),
                                   aead::associated_data({kMetaPolicy}));
   if (!sealed_policy) return std::move(sealed_policy).err();
   AuditSigner signer = AuditSigner::generate();
-  auto sealed_signer = aead::seal(keyring->derive_key(kAuditSigningKeyLabel), signer.secret_key().reveal(),
+  auto sealed_signer = aead::seal(keyring.derive_key(kAuditSigningKeyLabel), signer.secret_key().reveal(),
                                   signing_key_ad(signer.public_key()));
   if (!sealed_signer) return std::move(sealed_signer).err();
 
   auto txn = Transaction::start(*store);
   if (!txn) return std::move(txn).err();
-  CONSENTRY_TRY(store->put_meta(kMetaKdfOps, text_bytes(std::to_string(sealed.kdf.opslimit))));
-  CONSENTRY_TRY(store->put_meta(kMetaKdfMem, text_bytes(std::to_string(sealed.kdf.memlimit))));
-  CONSENTRY_TRY(store->put_meta(kMetaKdfSalt, sealed.kdf.salt));
-  CONSENTRY_TRY(store->put_meta(kMetaMasterVersion, text_bytes(std::to_string(sealed.version))));
-  CONSENTRY_TRY(store->put_meta(kMetaMasterWrapped, sealed.wrapped));
+  CONSENTRY_TRY(store_keyring(*store, *provider, keyring));
   CONSENTRY_TRY(store->put_meta(kMetaPolicy, *sealed_policy));
   CONSENTRY_TRY(store->put_meta(kMetaAuditPublicKey, signer.public_key()));
   CONSENTRY_TRY(store->put_meta(kMetaAuditSecretKey, *sealed_signer));
   CONSENTRY_TRY(txn->commit());
-  return Vault(std::make_unique<Impl>(std::move(store), policy, std::move(*keyring), std::move(options),
-                                      std::move(signer)));
+  auto impl = std::make_unique<Impl>(std::move(store), policy, std::move(keyring), std::move(options),
+                                     std::move(signer));
+  impl->provider = std::move(provider);
+  return Vault(std::move(impl));
 }
 
 result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::string_view passphrase, VaultOptions options) {
-  if (!store) return make_error(errc::invalid_argument, "no store");
-  auto ops = required_number(*store, kMetaKdfOps);
-  if (!ops) return std::move(ops).err();
-  auto mem = required_number(*store, kMetaKdfMem);
-  if (!mem) return std::move(mem).err();
-  auto salt = required_meta(*store, kMetaKdfSalt);
-  if (!salt) return std::move(salt).err();
-  auto version = required_number(*store, kMetaMasterVersion);
-  if (!version) return std::move(version).err();
-  auto wrapped = required_meta(*store, kMetaMasterWrapped);
-  if (!wrapped) return std::move(wrapped).err();
-  if (*version == 0 || *version > UINT32_MAX)
-    return make_error(errc::integrity, "vault metadata 'master.version' is damaged");
-  SealedMasterKey sealed{KdfParams{*ops, *mem, std::move(*salt)}, static_cast<std::uint32_t>(*version),
-                         std::move(*wrapped)};
+  if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
+  auto provider = std::make_shared<PassphraseKeyProvider>(passphrase, options.kdf);
+  return open_in(std::move(store), std::move(provider), std::move(options));
+}
 
-  auto keyring = Keyring::unlock(passphrase, sealed);
+result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyProvider> provider,
+                             VaultOptions options) {
+  if (!store) return make_error(errc::invalid_argument, "no store");
+  if (!provider) return make_error(errc::invalid_argument, "no key provider");
+  // Nothing is written until the master key has opened: a wrong secret leaves the file as it was.
+  auto keyring = load_keyring(*store, *provider);
   if (!keyring) return std::move(keyring).err();
 
   auto sealed_policy = required_meta(*store, kMetaPolicy);
@@ -234,6 +213,7 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::string_view pass
   if (!checkpoints) return std::move(checkpoints).err();
   auto impl = std::make_unique<Impl>(std::move(store), std::move(*policy), std::move(*keyring), std::move(options),
                                      std::move(*signer));
+  impl->provider = std::move(provider);
   impl->last_checkpoint_seq = checkpoints->empty() ? 0 : checkpoints->back().seq;
   return Vault(std::move(impl));
 }
@@ -241,9 +221,16 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::string_view pass
 result<Vault> Vault::create(const std::filesystem::path& file, const Policy& policy, std::string_view passphrase,
                             VaultOptions options) {
   if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
+  auto provider = std::make_shared<PassphraseKeyProvider>(passphrase, options.kdf);
+  return create(file, policy, std::move(provider), std::move(options));
+}
+
+result<Vault> Vault::create(const std::filesystem::path& file, const Policy& policy,
+                            std::shared_ptr<KeyProvider> provider, VaultOptions options) {
+  if (!provider) return make_error(errc::invalid_argument, "no key provider");
   auto store = open_sqlite_store(file, StoreMode::create);
   if (!store) return std::move(store).err();
-  auto vault = create_in(std::move(*store), policy, passphrase, std::move(options));
+  auto vault = create_in(std::move(*store), policy, std::move(provider), std::move(options));
   if (!vault) {
     // Leave nothing half-made behind: the file did not exist before this call.
     std::error_code ec;
@@ -253,9 +240,17 @@ result<Vault> Vault::create(const std::filesystem::path& file, const Policy& pol
 }
 
 result<Vault> Vault::open(const std::filesystem::path& file, std::string_view passphrase, VaultOptions options) {
+  if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
+  auto provider = std::make_shared<PassphraseKeyProvider>(passphrase, options.kdf);
+  return open(file, std::move(provider), std::move(options));
+}
+
+result<Vault> Vault::open(const std::filesystem::path& file, std::shared_ptr<KeyProvider> provider,
+                          VaultOptions options) {
+  if (!provider) return make_error(errc::invalid_argument, "no key provider");
   auto store = open_sqlite_store(file, StoreMode::open);
   if (!store) return std::move(store).err();
-  return open_in(std::move(*store), passphrase, std::move(options));
+  return open_in(std::move(*store), std::move(provider), std::move(options));
 }
 
 result<Accessor> Vault::accessor(std::string_view id) const {
@@ -291,6 +286,10 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     const std::string at = located(origin, r.line);
     if (auto c = check_identifier("customer id", r.customer, kMaxCustomerIdBytes); !c)
       return make_error(errc::bad_input, at + c.err().message);
+    // An erased customer stays erased: new data would bring back what they asked to be rid of.
+    auto gone = impl.is_erased(pseudonym(impl.audit_customer_key, r.customer));
+    if (!gone) return std::move(gone).err();
+    if (*gone) return erased_error(at);
     const std::string_view source = r.source.empty() ? kDefaultSource : std::string_view(r.source);
     if (auto c = check_identifier("source", source, kMaxDetailBytes); !c)
       return make_error(errc::bad_input, at + c.err().message);
@@ -387,7 +386,11 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
                                            ": only legitimate interest and public task can be objected to" +
                                            (p->basis == Basis::consent ? " (withdraw consent instead)" : ""));
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  const std::string tag = pseudonym(impl.audit_customer_key, customer);
   std::lock_guard lock(impl.store_mu);
+  auto gone = impl.is_erased(tag);
+  if (!gone) return std::move(gone).err();
+  if (*gone) return erased_error("");
   ConsentEvent e;
   e.customer = std::string(customer);
   e.purpose = p->id;
@@ -411,12 +414,20 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
 }
 
 result<std::vector<ConsentEvent>> Vault::consent_history(std::string_view customer) const {
+  const std::string tag = audit_pseudonym(customer);
   std::lock_guard lock(impl_->store_mu);
+  auto gone = impl_->is_erased(tag);
+  if (!gone) return std::move(gone).err();
+  if (*gone) return erased_error("");
   return impl_->store->consent_history(customer);
 }
 
 result<ConsentState> Vault::consent_state(std::string_view customer) const {
+  const std::string tag = audit_pseudonym(customer);
   std::lock_guard lock(impl_->store_mu);
+  auto gone = impl_->is_erased(tag);
+  if (!gone) return std::move(gone).err();
+  if (*gone) return erased_error("");
   return impl_->consent_state(customer);
 }
 

@@ -4,12 +4,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "consentry/audit.hpp"
+#include "consentry/key_provider.hpp"
 #include "consentry/vault.hpp"
 
 namespace consentry {
@@ -21,6 +23,18 @@ inline constexpr std::size_t kMaxCustomerIdBytes = 128;
 /// the message names `what`, never the text.
 result<void> check_identifier(std::string_view what, std::string_view text, std::size_t max_bytes);
 
+/// erased_error is errc::erased, "customer was erased", prefixed with `where` ("file:12: ").
+error erased_error(std::string_view where);
+
+/// store_keyring seals every version of `keyring` with `provider` and writes them, the provider's
+/// kind and the sealed derivation root to the store's metadata, inside the caller's transaction
+/// (keys.cpp).
+result<void> store_keyring(Store& store, KeyProvider& provider, const Keyring& keyring);
+/// load_keyring opens the master key versions recorded in the store with `provider`, the current
+/// version first, so a wrong secret is refused after one try. Writes nothing. errc::integrity
+/// for a wrong secret, another kind of provider, or damaged metadata (keys.cpp).
+result<Keyring> load_keyring(Store& store, KeyProvider& provider);
+
 /// Vault::Impl owns the store, policy, keyring and audit state. `store_mu` serialises every use
 /// of the store and of the key caches; `audit_mu` guards the queue of entries waiting to be
 /// committed. Never wait for `audit_mu` while holding `store_mu` except in commit paths that
@@ -29,6 +43,7 @@ struct Vault::Impl {
   std::unique_ptr<Store> store;
   Policy policy;
   Keyring keyring;
+  std::shared_ptr<KeyProvider> provider;  ///< seals master key versions (keys.cpp); store_mu held
   VaultOptions options;
   AuditSigner signer;
   SecretBytes audit_customer_key;  ///< keys the pseudonyms the log names customers by
@@ -63,6 +78,8 @@ struct Vault::Impl {
   result<const SecretBytes*> data_key(const std::string& customer) const;
   const SecretBytes& purpose_key(const std::string& purpose) const;
   result<ConsentState> consent_state(std::string_view customer) const;
+  /// is_erased is true when the customer with audit pseudonym `tag` was erased (erasure.cpp).
+  result<bool> is_erased(std::string_view tag) const;
 
   // ---- audit (audit_trail.cpp) ----
   /// entry starts an entry at now() for `customer` (pseudonymised here).

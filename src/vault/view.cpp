@@ -19,7 +19,16 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
                          "accessor '" + id_ + "' is not registered for purpose '" + std::string(purpose) + "'",
                          deny_reason::accessor_not_registered);
   AuditEntry e = v.entry(refused ? AuditAction::access_denied : AuditAction::view_opened, customer, id_, purpose);
+  // Erasure is checked only for a registered accessor and purpose, so that no one else learns
+  // from the answer whether the customer existed. e.customer is the pseudonym erased rows keep.
+  if (!refused) {
+    std::lock_guard lock(v.store_mu);
+    auto gone = v.is_erased(e.customer);
+    if (!gone) return std::move(gone).err();
+    if (*gone) refused = erased_error("");
+  }
   if (refused) {
+    e.action = AuditAction::access_denied;
     e.allowed = false;
     e.reason = std::string(to_string(refused->reason));
   }
@@ -33,6 +42,18 @@ result<FieldValue> View::get(std::string_view field) const {
   const std::string name(field);
   AuditEntry e = v.entry(AuditAction::field_read, customer_, accessor_, purpose_);
   // deny records the refusal, then reports it; a refused field is never decrypted.
+  // refuse_erased records and reports a read of a customer erased after the view was opened.
+  // Erasure deletes every value and consent event, so such a read would otherwise be denied
+  // (no consent) or find nothing; the check runs on those paths only, leaving allowed reads
+  // their one store lookup.
+  auto refuse_erased = [&]() -> result<FieldValue> {
+    e.action = AuditAction::access_denied;
+    e.allowed = false;
+    e.reason = std::string(to_string(deny_reason::erased));
+    e.fields = {name};
+    CONSENTRY_TRY(v.record({std::move(e)}));
+    return erased_error("");
+  };
   auto deny = [&](deny_reason reason) -> result<FieldValue> {
     e.action = AuditAction::access_denied;
     e.allowed = false;
@@ -51,13 +72,19 @@ result<FieldValue> View::get(std::string_view field) const {
   if (!state) return std::move(state).err();
   const Decision d = decide(v.policy, *state, accessor_, purpose_, field, now);
   if (!d.allowed) {
+    auto erased = v.is_erased(e.customer);
+    if (!erased) return std::move(erased).err();
     lock.unlock();
+    if (*erased) return refuse_erased();
     return deny(d.reason);
   }
   auto stored = v.store->get_field(customer_, field);
   if (!stored) return std::move(stored).err();
   if (!*stored) {
+    auto erased = v.is_erased(e.customer);
+    if (!erased) return std::move(erased).err();
     lock.unlock();
+    if (*erased) return refuse_erased();
     // The absence of a value is itself something the accessor learned.
     e.fields = {name + ":absent"};
     CONSENTRY_TRY(v.record({std::move(e)}));

@@ -1,0 +1,158 @@
+// command_keys.cpp: `consentry keys status|passphrase|rotate`, the vault's master key versions.
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "options.hpp"
+
+namespace consentry::cli {
+
+namespace {
+
+constexpr const char* kNewPassphraseVariable = "CONSENTRY_NEW_PASSPHRASE";
+
+struct StatusOptions {
+  bool json = false;
+};
+
+struct PassphraseOptions {
+  std::string kdf = "interactive";
+};
+
+struct RotateOptions {
+  bool retire = false;
+  std::size_t batch = 1000;
+  std::string kdf = "interactive";
+  bool json = false;
+};
+
+std::string joined(const std::vector<std::uint32_t>& versions) {
+  std::string out;
+  for (std::uint32_t v : versions) out += (out.empty() ? "" : ", ") + std::to_string(v);
+  return out;
+}
+
+/// new_passphrase_provider asks for the new passphrase (CONSENTRY_NEW_PASSPHRASE, or twice at
+/// the terminal) and refuses one equal to the passphrase the vault was opened with.
+std::shared_ptr<KeyProvider> new_passphrase_provider(const GlobalOptions& global, const std::string& kdf) {
+  const std::string path = vault_path(global).string();
+  SecretBytes passphrase = read_secret(kNewPassphraseVariable, "New passphrase for " + path + ": ", true);
+  if (passphrase.empty()) usage_failure("the new passphrase is empty");
+  if (global.key_file.empty()) {
+    if (const char* old = std::getenv("CONSENTRY_PASSPHRASE");
+        old && passphrase.equals(SecretBytes::copy_of(std::string_view(old))))
+      usage_failure("the new passphrase is the old one");
+  }
+  return std::make_shared<PassphraseKeyProvider>(passphrase.reveal_string(), kdf_strengths().at(kdf));
+}
+
+int run_status(const GlobalOptions& global, const StatusOptions& options) {
+  Vault vault = open_vault(global);
+  MasterKeyStatus status = unwrap(vault.master_key_status());
+  if (options.json) {
+    nlohmann::ordered_json out;
+    out["provider"] = status.provider;
+    out["current"] = status.current;
+    out["versions"] = status.versions;
+    nlohmann::ordered_json keys = nlohmann::ordered_json::object();
+    for (const auto& [version, count] : status.data_keys) keys[std::to_string(version)] = count;
+    out["data_keys"] = keys;
+    out["rotating"] = status.rotating;
+    print_json(out);
+    return kExitOk;
+  }
+  std::cout << "sealed by:       " << status.provider << '\n';
+  std::cout << "current version: " << status.current << '\n';
+  std::cout << "live versions:   " << joined(status.versions) << '\n';
+  for (const auto& [version, count] : status.data_keys)
+    std::cout << "data keys under version " << version << ": " << count << '\n';
+  if (status.rotating) std::cout << "a rotation is unfinished: run 'consentry keys rotate' to finish it\n";
+  return kExitOk;
+}
+
+int run_passphrase(const GlobalOptions& global, const PassphraseOptions& options) {
+  Vault vault = open_vault(global);
+  auto provider = new_passphrase_provider(global, options.kdf);
+  unwrap(vault.reseal_master_keys(std::move(provider)));
+  std::cout << "the master key of " << vault_path(global).string()
+            << " is now sealed by the new passphrase\n";
+  return kExitOk;
+}
+
+int run_rotate(const GlobalOptions& global, const RotateOptions& options) {
+  if (options.batch == 0) usage_failure("--batch must be at least 1");
+  Vault vault = open_vault(global);
+  // Asked before the rotation, so that a missing passphrase does not stop it half-way.
+  std::shared_ptr<KeyProvider> successor;
+  if (options.retire && unwrap(vault.master_key_status()).provider == PassphraseKeyProvider::kKind)
+    successor = new_passphrase_provider(global, options.kdf);
+
+  RotationOptions rotation;
+  rotation.batch = options.batch;
+  RotationReport report = unwrap(vault.rotate_master_key(rotation));
+  std::vector<std::uint32_t> retired;
+  if (options.retire) retired = unwrap(vault.retire_master_keys(successor));
+  if (options.json) {
+    nlohmann::ordered_json out;
+    out["version"] = report.version;
+    out["rewrapped"] = report.rewrapped;
+    out["resumed"] = report.resumed;
+    out["retired"] = retired;
+    print_json(out);
+    return kExitOk;
+  }
+  std::cout << (report.resumed ? "finished the interrupted rotation to" : "rotated to")
+            << " master key version " << report.version << ": " << report.rewrapped
+            << " data keys re-wrapped\n";
+  if (options.retire) {
+    if (retired.empty()) {
+      std::cout << "no older master key version was left to retire\n";
+    } else {
+      std::cout << "retired master key version" << (retired.size() > 1 ? "s " : " ") << joined(retired)
+                << ": backups taken before now can no longer be decrypted, for any customer\n";
+    }
+    if (successor) std::cout << "the master key is now sealed by the new passphrase; forget the old one\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_keys_commands(CLI::App& root, const GlobalOptions& global, Commands& commands) {
+  CLI::App* keys = root.add_subcommand("keys", "Show, re-seal, rotate or retire the master key");
+  keys->require_subcommand(1);
+  keys->fallthrough();
+  std::vector<std::string> strengths;
+  for (const auto& [name, strength] : kdf_strengths()) strengths.push_back(name);
+
+  auto status = std::make_shared<StatusOptions>();
+  CLI::App* status_app =
+      keys->add_subcommand("status", "List master key versions and the data keys under each");
+  status_app->add_flag("--json", status->json, "Print JSON");
+  commands.push_back({status_app, [&global, status] { return run_status(global, *status); }});
+
+  auto passphrase = std::make_shared<PassphraseOptions>();
+  CLI::App* passphrase_app = keys->add_subcommand(
+      "passphrase", "Seal the master key under a new passphrase (CONSENTRY_NEW_PASSPHRASE); data keys stay");
+  passphrase_app->add_option("--kdf", passphrase->kdf, "Argon2id strength for the new passphrase key")
+      ->check(CLI::IsMember(strengths))
+      ->capture_default_str();
+  commands.push_back({passphrase_app, [&global, passphrase] { return run_passphrase(global, *passphrase); }});
+
+  auto rotate = std::make_shared<RotateOptions>();
+  CLI::App* rotate_app = keys->add_subcommand(
+      "rotate", "Add a master key version and re-wrap every data key under it; resumes an interrupted run");
+  rotate_app->add_flag("--retire", rotate->retire,
+                       "Then destroy the older versions, so that earlier backups cannot be decrypted (with a "
+                       "passphrase: needs a new one)");
+  rotate_app->add_option("--batch", rotate->batch, "Data keys re-wrapped per transaction")
+      ->capture_default_str();
+  rotate_app->add_option("--kdf", rotate->kdf, "Argon2id strength for the new passphrase key (--retire)")
+      ->check(CLI::IsMember(strengths))
+      ->capture_default_str();
+  rotate_app->add_flag("--json", rotate->json, "Print JSON");
+  commands.push_back({rotate_app, [&global, rotate] { return run_rotate(global, *rotate); }});
+}
+
+}  // namespace consentry::cli
