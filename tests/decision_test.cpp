@@ -1,10 +1,11 @@
 // decision_test.cpp: decide() over every basis, consent state and form; exact purpose matching.
+#include "consentry/decision.hpp"
+
 #include <doctest/doctest.h>
 
 #include <array>
 #include <string>
 
-#include "consentry/decision.hpp"
 #include "retail_policy.hpp"
 
 using namespace consentry;
@@ -30,7 +31,9 @@ ConsentState state_for(const std::string& purpose, ConsentStatus status) {
   std::vector<ConsentEvent> h;
   switch (status) {
     case ConsentStatus::none: break;
-    case ConsentStatus::granted: h.push_back(event(purpose, ConsentAction::grant, kNow - 10s, kNow + 1s)); break;
+    case ConsentStatus::granted:
+      h.push_back(event(purpose, ConsentAction::grant, kNow - 10s, kNow + 1s));
+      break;
     case ConsentStatus::withdrawn:
       h.push_back(event(purpose, ConsentAction::grant, kNow - 10s));
       h.push_back(event(purpose, ConsentAction::withdraw, kNow - 5s));
@@ -45,11 +48,11 @@ ConsentState state_for(const std::string& purpose, ConsentStatus status) {
 
 // A policy with one purpose per basis, one accessor for all, and one field per form.
 Policy basis_policy() {
-  static constexpr std::array kForms = {"clear",          "mask:last4",         "redact",
-                                        "pseudonym",      "token",              "generalise:prefix:2",
-                                        "generalise:bucket:10"};
+  static constexpr std::array kForms = {
+      "clear", "mask:last4", "redact", "pseudonym", "token", "generalise:prefix:2", "generalise:bucket:10"};
   std::string purposes, access;
-  for (auto b : {"consent", "contract", "legal_obligation", "legitimate_interest", "vital_interest", "public_task"}) {
+  for (auto b :
+       {"consent", "contract", "legal_obligation", "legitimate_interest", "vital_interest", "public_task"}) {
     if (!purposes.empty()) purposes += ",", access += ",";
     purposes += std::string(R"({"id": "p-)") + b + R"(", "basis": ")" + b + R"("})";
     access += std::string(R"("p-)") + b + R"(": "FORM")";
@@ -66,7 +69,8 @@ Policy basis_policy() {
   std::string text = R"({"consentry_policy": 1, "purposes": [)" + purposes +
                      R"(], "accessors": [{"id": "app", "purposes": ["p-consent", "p-contract",
       "p-legal_obligation", "p-legitimate_interest", "p-vital_interest", "p-public_task"]}],
-      "fields": [)" + fields + "]}";
+      "fields": [)" + fields +
+                     "]}";
   auto p = Policy::parse(text, "basis-policy");
   if (!p) FAIL(p.err().message);
   return std::move(*p);
@@ -87,7 +91,8 @@ TEST_CASE("every basis against every consent state and form gives the lawful ans
       {"consent",
        {deny_reason::no_consent, deny_reason::none, deny_reason::withdrawn, deny_reason::expired,
         deny_reason::objected}},
-      {"contract", {deny_reason::none, deny_reason::none, deny_reason::none, deny_reason::none, deny_reason::none}},
+      {"contract",
+       {deny_reason::none, deny_reason::none, deny_reason::none, deny_reason::none, deny_reason::none}},
       {"legal_obligation",
        {deny_reason::none, deny_reason::none, deny_reason::none, deny_reason::none, deny_reason::none}},
       {"legitimate_interest",
@@ -125,12 +130,14 @@ TEST_CASE("purposes match exactly: marketing is not marketing.email") {
   const Policy policy = test::retail_policy();
   // Consent to the broader-looking purpose does not open the narrower one, nor the reverse.
   const ConsentState broad = state_for("marketing", ConsentStatus::granted);
-  CHECK(decide(policy, broad, "email-campaigns", "marketing.email", "email", kNow).reason == deny_reason::no_consent);
+  CHECK(decide(policy, broad, "email-campaigns", "marketing.email", "email", kNow).reason ==
+        deny_reason::no_consent);
   const ConsentState narrow = state_for("marketing.email", ConsentStatus::granted);
   CHECK(decide(policy, narrow, "email-campaigns", "marketing.email", "email", kNow).allowed);
   CHECK(decide(policy, narrow, "email-campaigns", "marketing", "email", kNow).reason ==
         deny_reason::accessor_not_registered);
-  CHECK(decide(policy, narrow, "email-campaigns", "marketing.", "email", kNow).reason == deny_reason::unknown_purpose);
+  CHECK(decide(policy, narrow, "email-campaigns", "marketing.", "email", kNow).reason ==
+        deny_reason::unknown_purpose);
   CHECK(decide(policy, narrow, "email-campaigns", "marketing.email.weekly", "email", kNow).reason ==
         deny_reason::unknown_purpose);
   CHECK(decide(policy, narrow, "email-campaigns", "Marketing.Email", "email", kNow).reason ==

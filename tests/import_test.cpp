@@ -1,9 +1,9 @@
 // import_test.cpp: JSON Lines and CSV parsing, with errors that name the line and never the value.
+#include "consentry/import.hpp"
+
 #include <doctest/doctest.h>
 
 #include <sstream>
-
-#include "consentry/import.hpp"
 
 using namespace consentry;
 
@@ -59,8 +59,8 @@ TEST_CASE("malformed JSON Lines are refused naming the line, not the value") {
         std::string::npos);
   CHECK(error_of("{\"id\": \"C-1\", \"fields\": {\"x\": 1.5}}\n", ImportFormat::jsonl).find("$.fields.x") !=
         std::string::npos);
-  const std::string m =
-      error_of("{\"id\": \"C-1\", \"collected_at\": \"yesterday-ish\", \"fields\": {}}\n", ImportFormat::jsonl);
+  const std::string m = error_of("{\"id\": \"C-1\", \"collected_at\": \"yesterday-ish\", \"fields\": {}}\n",
+                                 ImportFormat::jsonl);
   CHECK(m.find("collected_at") != std::string::npos);
   CHECK(m.find("yesterday-ish") == std::string::npos);
 }
@@ -97,7 +97,8 @@ TEST_CASE("malformed CSV is refused naming the line") {
   CHECK(error_of("id,email,email\n", ImportFormat::csv).find("twice") != std::string::npos);
   CHECK(error_of("id,email\nC-1,a@example.com\nC-2\n", ImportFormat::csv).find("in.file:3:") !=
         std::string::npos);
-  CHECK(error_of("id,email\nC-1,\"unterminated\n", ImportFormat::csv).find("in.file:2:") != std::string::npos);
+  CHECK(error_of("id,email\nC-1,\"unterminated\n", ImportFormat::csv).find("in.file:2:") !=
+        std::string::npos);
   CHECK(error_of("id,email\nC-1,ab\"c\n", ImportFormat::csv).find("in.file:2:") != std::string::npos);
   CHECK(error_of("id,email\n,a@example.com\n", ImportFormat::csv).find("id cell") != std::string::npos);
 }

@@ -62,8 +62,12 @@ class FailingStore : public Store {
   result<std::vector<StoredField>> get_fields(std::string_view c) override { return s_->get_fields(c); }
   result<void> put_field(const StoredField& f) override { return s_->put_field(f); }
   result<ConsentEvent> append_consent(const ConsentEvent& e) override { return s_->append_consent(e); }
-  result<std::vector<ConsentEvent>> consent_history(std::string_view c) override { return s_->consent_history(c); }
-  result<std::vector<ConsentEvent>> purpose_history(std::string_view p) override { return s_->purpose_history(p); }
+  result<std::vector<ConsentEvent>> consent_history(std::string_view c) override {
+    return s_->consent_history(c);
+  }
+  result<std::vector<ConsentEvent>> purpose_history(std::string_view p) override {
+    return s_->purpose_history(p);
+  }
   result<std::vector<std::string>> customers() override { return s_->customers(); }
   result<bool> knows(std::string_view c) override { return s_->knows(c); }
   result<std::optional<AuditHead>> audit_head() override { return s_->audit_head(); }
@@ -125,9 +129,10 @@ TEST_CASE("every write, consent event, view, read and denial leaves one entry, i
   auto entries = v->audit_entries();
   REQUIRE(entries.ok());
   REQUIRE(entries->size() == 6);
-  CHECK(actions(*entries) == std::vector<AuditAction>{AuditAction::value_written, AuditAction::consent_recorded,
-                                                      AuditAction::view_opened, AuditAction::field_read,
-                                                      AuditAction::access_denied, AuditAction::access_denied});
+  CHECK(actions(*entries) == std::vector<AuditAction>{AuditAction::value_written,
+                                                      AuditAction::consent_recorded, AuditAction::view_opened,
+                                                      AuditAction::field_read, AuditAction::access_denied,
+                                                      AuditAction::access_denied});
   const auto& e = *entries;
   for (std::size_t i = 0; i < e.size(); ++i) CHECK(e[i].seq == static_cast<std::int64_t>(i + 1));
   CHECK(e[0].accessor == "test-suite");
@@ -158,7 +163,8 @@ TEST_CASE("the log names customers by pseudonym only and holds no value") {
     REQUIRE(entries.ok());
     CHECK(entries->size() == 3);
     for (const AuditEntry& e : *entries) {
-      const std::string enc(reinterpret_cast<const char*>(encode_audit_entry(e).data()), encode_audit_entry(e).size());
+      const std::string enc(reinterpret_cast<const char*>(encode_audit_entry(e).data()),
+                            encode_audit_entry(e).size());
       CHECK(enc.find("CANARY") == std::string::npos);
       CHECK(enc.find("canary") == std::string::npos);
     }
@@ -209,7 +215,8 @@ TEST_CASE("eight threads reading through one vault lose no entry and the chain v
   TempDir dir;
   auto v = Vault::create(dir.path / "crm.vault", test::retail_policy(), kPass, fast());
   REQUIRE(v.ok());
-  for (int c = 0; c < 8; ++c) REQUIRE(v->put("C-" + std::to_string(c), "email", "t" + std::to_string(c) + "@example.com").ok());
+  for (int c = 0; c < 8; ++c)
+    REQUIRE(v->put("C-" + std::to_string(c), "email", "t" + std::to_string(c) + "@example.com").ok());
   constexpr int kReads = 60;
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
@@ -312,7 +319,8 @@ TEST_CASE("closing a vault signs a checkpoint of the head; checkpoints follow th
     // The first write reaches the interval and is checkpointed; the next five are covered at close.
     std::vector<Record> records;
     for (int i = 0; i < kCheckpointInterval + 5; ++i)
-      records.push_back({"C-" + std::to_string(i), "", {}, {{"email", "x" + std::to_string(i) + "@example.com"}}, 0});
+      records.push_back(
+          {"C-" + std::to_string(i), "", {}, {{"email", "x" + std::to_string(i) + "@example.com"}}, 0});
     const auto split = records.begin() + kCheckpointInterval;
     REQUIRE(v->write(std::vector<Record>(records.begin(), split)).ok());
     REQUIRE(v->write(std::vector<Record>(split, records.end())).ok());

@@ -1,5 +1,7 @@
 // vault_test.cpp: reads through views, consent re-checked per read, writes validated, and
 // tampering with the vault file detected without leaking plaintext.
+#include "consentry/vault.hpp"
+
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
@@ -11,7 +13,6 @@
 
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/import.hpp"
-#include "consentry/vault.hpp"
 #include "retail_policy.hpp"
 
 using namespace consentry;
@@ -40,7 +41,8 @@ struct TempDir {
 
 // FakeClock lets a test move time; all vaults of a test share it.
 struct FakeClock {
-  std::shared_ptr<timestamp> t = std::make_shared<timestamp>(timestamp{} + std::chrono::seconds(1'800'000'000));
+  std::shared_ptr<timestamp> t =
+      std::make_shared<timestamp>(timestamp{} + std::chrono::seconds(1'800'000'000));
   std::function<timestamp()> fn() const {
     auto p = t;
     return [p] { return *p; };
@@ -195,7 +197,8 @@ TEST_CASE("an accessor not registered for the purpose cannot open a view") {
   TempDir dir;
   Vault v = each_store_vault(clock, dir);
   put_ann(v);
-  CHECK(read_or_reason(v, "support-desk", "C-1001", "marketing.email", "email") == "view:accessor_not_registered");
+  CHECK(read_or_reason(v, "support-desk", "C-1001", "marketing.email", "email") ==
+        "view:accessor_not_registered");
   CHECK(read_or_reason(v, "support-desk", "C-1001", "no.such.purpose", "email") == "view:unknown_purpose");
   auto unknown = v.accessor("shadow-profiler");
   REQUIRE_FALSE(unknown.ok());
@@ -239,7 +242,8 @@ TEST_CASE("the ledger keeps every event in order and derives the current state")
   CHECK(v.consent_state("C-1")->status("marketing.email", v.now()) == ConsentStatus::granted);
 }
 
-TEST_CASE("writes refuse undeclared fields, mistyped values, unpermitted sources and unconsented inferences") {
+TEST_CASE(
+    "writes refuse undeclared fields, mistyped values, unpermitted sources and unconsented inferences") {
   FakeClock clock;
   TempDir dir;
   Vault v = each_store_vault(clock, dir);
@@ -388,7 +392,8 @@ TEST_CASE("after an import the vault files hold none of the imported values in c
   int found = 0;
   for (const std::string& value : planted) {
     if (main_bytes.find(value) != std::string::npos || wal_bytes.find(value) != std::string::npos) ++found;
-    if (main_bytes.find("canary") != std::string::npos || wal_bytes.find("canary") != std::string::npos) ++found;
+    if (main_bytes.find("canary") != std::string::npos || wal_bytes.find("canary") != std::string::npos)
+      ++found;
   }
   CHECK(found == 0);
   CHECK(read_or_reason(*v, "support-desk", "C-7", "service", "email") == "canary1007@example.org");

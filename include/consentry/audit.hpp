@@ -47,15 +47,15 @@ inline constexpr std::size_t kAuditSecretKeyBytes = 64;
 /// AuditEntry is one access. It names the customer only by a keyed pseudonym, so the log holds
 /// no personal value and survives the customer's erasure.
 struct AuditEntry {
-  std::int64_t seq = 0;            ///< 1, 2, 3, ... assigned when appended
+  std::int64_t seq = 0;  ///< 1, 2, 3, ... assigned when appended
   timestamp at{};
-  std::string customer;            ///< keyed pseudonym of the customer id (hex); "" for none
-  std::string accessor;            ///< the accessor, or the staff tool ("cli")
-  std::string purpose;             ///< "" when the action has none
+  std::string customer;  ///< keyed pseudonym of the customer id (hex); "" for none
+  std::string accessor;  ///< the accessor, or the staff tool ("cli")
+  std::string purpose;   ///< "" when the action has none
   AuditAction action = AuditAction::field_read;
-  bool allowed = true;             ///< the decision
-  std::string reason;              ///< deny reason, or the consent action
-  std::vector<std::string> fields; ///< field names ("email:clear" for reads)
+  bool allowed = true;              ///< the decision
+  std::string reason;               ///< deny reason, or the consent action
+  std::vector<std::string> fields;  ///< field names ("email:clear" for reads)
 };
 
 /// encode_audit_entry gives the canonical bytes of `e` that the chain hashes: a version byte,
@@ -82,7 +82,7 @@ struct StoredAuditEntry {
 /// AuditCheckpoint is a signed statement "the chain had head `head` at entry `seq`".
 struct AuditCheckpoint {
   std::int64_t seq = 0;
-  bytes head;       ///< the chain hash of entry seq
+  bytes head;  ///< the chain hash of entry seq
   timestamp at{};
   bytes signature;  ///< Ed25519 over checkpoint_message(seq, head, at)
 };
@@ -117,10 +117,10 @@ bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key);
 /// AuditVerification is what verify_audit_log found.
 struct AuditVerification {
   bool ok = true;
-  std::int64_t entries = 0;          ///< entries read
-  std::int64_t checkpoints = 0;      ///< checkpoints checked
-  std::int64_t first_bad_seq = 0;    ///< the first sequence number found bad; 0 when ok
-  std::string problem;               ///< what is wrong there, without any value
+  std::int64_t entries = 0;        ///< entries read
+  std::int64_t checkpoints = 0;    ///< checkpoints checked
+  std::int64_t first_bad_seq = 0;  ///< the first sequence number found bad; 0 when ok
+  std::string problem;             ///< what is wrong there, without any value
 };
 
 /// verify_audit_log checks the whole log in `store`: sequence numbers run 1, 2, 3 without gap;

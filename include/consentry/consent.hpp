@@ -22,13 +22,13 @@ std::string_view to_string(ConsentAction a) noexcept;
 
 /// ConsentEvent is one append-only ledger entry for a (customer, purpose).
 struct ConsentEvent {
-  std::int64_t seq = 0;            ///< ledger order, assigned by the store
+  std::int64_t seq = 0;  ///< ledger order, assigned by the store
   std::string customer;
   std::string purpose;
   ConsentAction action = ConsentAction::grant;
   timestamp at{};
-  std::string channel;             ///< "web", "phone", "store", ...
-  std::string notice;              ///< reference of the notice shown, e.g. "privacy-2025-03"
+  std::string channel;                  ///< "web", "phone", "store", ...
+  std::string notice;                   ///< reference of the notice shown, e.g. "privacy-2025-03"
   std::optional<timestamp> expires_at;  ///< grants only: from the purpose's consent_valid_for
 };
 

@@ -55,7 +55,8 @@ inline Decision decide(const Policy& policy, const ConsentState& state, std::str
                        std::string_view purpose, std::string_view field, timestamp now) {
   const Purpose* p = policy.purpose(purpose);
   if (!p) return Decision::deny(deny_reason::unknown_purpose);
-  if (!policy.accessor_may_use(accessor, purpose)) return Decision::deny(deny_reason::accessor_not_registered);
+  if (!policy.accessor_may_use(accessor, purpose))
+    return Decision::deny(deny_reason::accessor_not_registered);
   const FieldSpec* f = policy.field(field);
   if (!f) return Decision::deny(deny_reason::unknown_field);
   const Form* form = f->form_for(purpose);

@@ -26,20 +26,20 @@ enum class errc {
 /// deny_reason says why a decision denied access; deny_reason::none on other errors.
 enum class deny_reason {
   none,
-  no_consent,                    ///< consent basis, and no grant was ever recorded
-  withdrawn,                     ///< consent basis, and the last event withdrew it
-  expired,                       ///< consent basis, and the grant is past consent_valid_for
-  objected,                      ///< the customer objected (Art. 21)
-  purpose_not_allowed_for_field, ///< the policy gives the field no form for the purpose
-  accessor_not_registered,       ///< the accessor is not declared for the purpose
-  unknown_purpose,               ///< the policy declares no such purpose
-  unknown_field,                 ///< the policy declares no such field
-  retention_expired,             ///< the stored value is past the field's retention
-  erased,                        ///< the customer was erased
-  contact_limit,                 ///< the contact would exceed a frequency limit
-  inference_needs_profiling,     ///< inferred data needs a live profiling consent
-  source_not_permitted,          ///< the value's source is not among the field's sources
-  form_unavailable,              ///< the form cannot be produced for this value
+  no_consent,                     ///< consent basis, and no grant was ever recorded
+  withdrawn,                      ///< consent basis, and the last event withdrew it
+  expired,                        ///< consent basis, and the grant is past consent_valid_for
+  objected,                       ///< the customer objected (Art. 21)
+  purpose_not_allowed_for_field,  ///< the policy gives the field no form for the purpose
+  accessor_not_registered,        ///< the accessor is not declared for the purpose
+  unknown_purpose,                ///< the policy declares no such purpose
+  unknown_field,                  ///< the policy declares no such field
+  retention_expired,              ///< the stored value is past the field's retention
+  erased,                         ///< the customer was erased
+  contact_limit,                  ///< the contact would exceed a frequency limit
+  inference_needs_profiling,      ///< inferred data needs a live profiling consent
+  source_not_permitted,           ///< the value's source is not among the field's sources
+  form_unavailable,               ///< the form cannot be produced for this value
 };
 
 /// to_string names a deny_reason as it appears in JSON output ("no_consent", ...).
@@ -115,13 +115,12 @@ class [[nodiscard]] result {
  public:
   using value_type = T;
 
-  result(const T& v) : v_(std::in_place_index<0>, v) {}                // NOLINT: implicit by design
-  result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}          // NOLINT
-  result(error e) : v_(std::in_place_index<1>, std::move(e)) {}        // NOLINT
-  template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                              !std::is_same_v<std::decay_t<U>, T> &&
-                                              !std::is_same_v<std::decay_t<U>, error> &&
-                                              !std::is_same_v<std::decay_t<U>, result>>>
+  result(const T& v) : v_(std::in_place_index<0>, v) {}          // NOLINT: implicit by design
+  result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}    // NOLINT
+  result(error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
+  template <class U, class = std::enable_if_t<
+                         std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+                         !std::is_same_v<std::decay_t<U>, error> && !std::is_same_v<std::decay_t<U>, result>>>
   result(U&& v) : v_(std::in_place_index<0>, T(std::forward<U>(v))) {}  // NOLINT
 
   /// ok is true when the result holds a value.
@@ -129,9 +128,18 @@ class [[nodiscard]] result {
   explicit operator bool() const noexcept { return ok(); }
 
   /// value returns the held value; calling it on an error aborts.
-  T& value() & { check(); return std::get<0>(v_); }
-  const T& value() const& { check(); return std::get<0>(v_); }
-  T&& value() && { check(); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
@@ -181,13 +189,15 @@ class [[nodiscard]] result<void> {
 };
 
 /// ok() is the successful result<void>.
-inline result<void> ok() { return {}; }
+inline result<void> ok() {
+  return {};
+}
 
 }  // namespace consentry
 
 /// CONSENTRY_TRY(expr) returns expr's error from the enclosing function if it failed.
-#define CONSENTRY_TRY(expr)                              \
-  do {                                                   \
-    auto&& consentry_try_r_ = (expr);                    \
+#define CONSENTRY_TRY(expr)                                          \
+  do {                                                               \
+    auto&& consentry_try_r_ = (expr);                                \
     if (!consentry_try_r_) return std::move(consentry_try_r_).err(); \
   } while (0)

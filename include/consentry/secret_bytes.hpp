@@ -40,9 +40,7 @@ class SecretBytes {
   std::span<std::uint8_t> reveal() noexcept { return {data_, size_}; }
   std::span<const std::uint8_t> reveal() const noexcept { return {data_, size_}; }
   /// reveal_string views the secret bytes as characters (for decrypted text values).
-  std::string_view reveal_string() const noexcept {
-    return {reinterpret_cast<const char*>(data_), size_};
-  }
+  std::string_view reveal_string() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
 
   /// equals compares sizes and then contents in constant time.
   bool equals(const SecretBytes& other) const noexcept;

@@ -23,8 +23,8 @@ namespace consentry {
 struct StoredField {
   std::string customer;
   std::string field;
-  bytes sealed;                 ///< nonce | ciphertext | tag
-  std::string source;           ///< where the value came from ("web-signup", "credit-bureau")
+  bytes sealed;        ///< nonce | ciphertext | tag
+  std::string source;  ///< where the value came from ("web-signup", "credit-bureau")
   timestamp collected_at{};
 };
 

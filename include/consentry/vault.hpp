@@ -48,10 +48,10 @@ inline constexpr std::int64_t kCheckpointInterval = 1024;
 /// `clock` lets tests move time.
 struct VaultOptions {
   KdfStrength kdf = KdfStrength::interactive;
-  std::function<timestamp()> clock;  ///< empty = the system clock
-  std::size_t key_cache_size = 4096; ///< unwrapped data keys kept, wiped when evicted
+  std::function<timestamp()> clock;   ///< empty = the system clock
+  std::size_t key_cache_size = 4096;  ///< unwrapped data keys kept, wiped when evicted
   AuditMode audit = AuditMode::durable;
-  std::string actor = "library";     ///< who the audit log names for staff actions (writes, consent)
+  std::string actor = "library";  ///< who the audit log names for staff actions (writes, consent)
 };
 
 /// FieldValue is a field as revealed to a purpose: the value in the form the policy gives.
@@ -64,17 +64,17 @@ struct FieldValue {
 /// Record is one customer's values to write, as read from an import line.
 struct Record {
   std::string customer;
-  std::string source;                      ///< empty = "import"
-  std::optional<timestamp> collected_at;   ///< empty = now
+  std::string source;                                       ///< empty = "import"
+  std::optional<timestamp> collected_at;                    ///< empty = now
   std::vector<std::pair<std::string, std::string>> fields;  ///< field name -> value text
-  std::size_t line = 0;                    ///< 1-based line in its file, 0 when not from a file
+  std::size_t line = 0;  ///< 1-based line in its file, 0 when not from a file
 };
 
 /// ConsentDetails describe how a consent event was given.
 struct ConsentDetails {
-  std::string channel;              ///< "web", "phone", "store", "cli", ...
-  std::string notice;               ///< the privacy notice shown
-  std::optional<timestamp> at;      ///< empty = now
+  std::string channel;          ///< "web", "phone", "store", "cli", ...
+  std::string notice;           ///< the privacy notice shown
+  std::optional<timestamp> at;  ///< empty = now
 };
 
 /// RotationOptions tune Vault::rotate_master_key.
@@ -291,7 +291,10 @@ class View {
  private:
   friend class Accessor;
   View(const Vault::Impl* vault, std::string accessor, std::string customer, std::string purpose)
-      : vault_(vault), accessor_(std::move(accessor)), customer_(std::move(customer)), purpose_(std::move(purpose)) {}
+      : vault_(vault),
+        accessor_(std::move(accessor)),
+        customer_(std::move(customer)),
+        purpose_(std::move(purpose)) {}
   const Vault::Impl* vault_;
   std::string accessor_, customer_, purpose_;
 };

@@ -4,7 +4,6 @@
 #include <sodium.h>
 
 #include <algorithm>
-
 #include <cstdint>
 #include <stdexcept>
 #include <string_view>

@@ -3,7 +3,6 @@
 #include "consentry/import.hpp"
 
 #include <nlohmann/json.hpp>
-
 #include <set>
 
 namespace consentry {
@@ -26,21 +25,25 @@ result<std::optional<timestamp>> read_time(std::string_view origin, std::size_t 
 }
 
 // value_text gives a JSON scalar as the text the field types read; nullopt for null.
-result<std::optional<std::string>> value_text(std::string_view origin, std::size_t line, const std::string& field,
-                                              const json& v) {
+result<std::optional<std::string>> value_text(std::string_view origin, std::size_t line,
+                                              const std::string& field, const json& v) {
   switch (v.type()) {
     case json::value_t::null: return std::optional<std::string>{};
     case json::value_t::string: return std::optional<std::string>{v.get<std::string>()};
     case json::value_t::boolean: return std::optional<std::string>{v.get<bool>() ? "true" : "false"};
-    case json::value_t::number_integer: return std::optional<std::string>{std::to_string(v.get<std::int64_t>())};
-    case json::value_t::number_unsigned: return std::optional<std::string>{std::to_string(v.get<std::uint64_t>())};
+    case json::value_t::number_integer:
+      return std::optional<std::string>{std::to_string(v.get<std::int64_t>())};
+    case json::value_t::number_unsigned:
+      return std::optional<std::string>{std::to_string(v.get<std::uint64_t>())};
     case json::value_t::number_float:
-      return bad(origin, line, "$.fields." + field + ": a fractional number fits no field type; quote it as a string");
+      return bad(origin, line,
+                 "$.fields." + field + ": a fractional number fits no field type; quote it as a string");
     default: return bad(origin, line, "$.fields." + field + ": must be a string, number, boolean or null");
   }
 }
 
-result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origin, std::string_view default_source) {
+result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origin,
+                                        std::string_view default_source) {
   std::vector<Record> out;
   std::string text;
   std::size_t line = 0;
@@ -139,7 +142,8 @@ result<bool> read_csv_row(std::istream& in, std::string_view origin, std::size_t
   }
 }
 
-result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin, std::string_view default_source) {
+result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin,
+                                      std::string_view default_source) {
   std::vector<Record> out;
   std::vector<std::string> header, cells;
   std::size_t line = 0, start = 0;
@@ -165,19 +169,24 @@ result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin,
     if (!*got) break;
     if (cells.size() == 1 && cells[0].empty()) continue;  // blank line
     if (cells.size() != header.size())
-      return bad(origin, start, "expected " + std::to_string(header.size()) + " cells, found " + std::to_string(cells.size()));
+      return bad(
+          origin, start,
+          "expected " + std::to_string(header.size()) + " cells, found " + std::to_string(cells.size()));
     Record r;
     r.line = start;
     r.customer = cells[id_col];
     if (r.customer.empty()) return bad(origin, start, "the id cell is empty");
-    r.source = source_col >= 0 && !cells[source_col].empty() ? cells[source_col] : std::string(default_source);
+    r.source =
+        source_col >= 0 && !cells[source_col].empty() ? cells[source_col] : std::string(default_source);
     if (time_col >= 0) {
       auto t = read_time(origin, start, cells[time_col]);
       if (!t) return std::move(t).err();
       r.collected_at = *t;
     }
     for (std::size_t i = 0; i < header.size(); ++i) {
-      if (static_cast<int>(i) == id_col || static_cast<int>(i) == source_col || static_cast<int>(i) == time_col) continue;
+      if (static_cast<int>(i) == id_col || static_cast<int>(i) == source_col ||
+          static_cast<int>(i) == time_col)
+        continue;
       if (!cells[i].empty()) r.fields.emplace_back(header[i], std::move(cells[i]));
     }
     out.push_back(std::move(r));

@@ -60,7 +60,8 @@ result<std::optional<AuditCheckpoint>> Vault::Impl::checkpoint_in_transaction(bo
     // Nothing was appended since the last checkpoint: hand that one out again.
     auto all = store->checkpoints();
     if (!all) return std::move(all).err();
-    if (!all->empty() && all->back().seq == last_checkpoint_seq) return std::optional<AuditCheckpoint>{all->back()};
+    if (!all->empty() && all->back().seq == last_checkpoint_seq)
+      return std::optional<AuditCheckpoint>{all->back()};
   }
   AuditCheckpoint cp = signer.sign((*head)->seq, (*head)->hash, now());
   CONSENTRY_TRY(store->put_checkpoint(cp));

@@ -116,7 +116,9 @@ Vault& Vault::operator=(Vault&& other) noexcept {
   }
   return *this;
 }
-Vault::~Vault() { close(); }
+Vault::~Vault() {
+  close();
+}
 
 void Vault::close() noexcept {
   if (!impl_ || impl_->options.audit == AuditMode::off) {
@@ -133,16 +135,22 @@ void Vault::close() noexcept {
   impl_.reset();
 }
 
-const Policy& Vault::policy() const { return impl_->policy; }
-timestamp Vault::now() const { return impl_->now(); }
-const bytes& Vault::audit_public_key() const { return impl_->signer.public_key(); }
+const Policy& Vault::policy() const {
+  return impl_->policy;
+}
+timestamp Vault::now() const {
+  return impl_->now();
+}
+const bytes& Vault::audit_public_key() const {
+  return impl_->signer.public_key();
+}
 
 std::string Vault::audit_pseudonym(std::string_view customer) const {
   return pseudonym(impl_->audit_customer_key, customer);
 }
 
-result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& policy, std::string_view passphrase,
-                               VaultOptions options) {
+result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& policy,
+                               std::string_view passphrase, VaultOptions options) {
   if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
   auto provider = std::make_shared<PassphraseKeyProvider>(passphrase, options.kdf);
   return create_in(std::move(store), policy, std::move(provider), std::move(options));
@@ -176,7 +184,8 @@ result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& polic
   return Vault(std::move(impl));
 }
 
-result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::string_view passphrase, VaultOptions options) {
+result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::string_view passphrase,
+                             VaultOptions options) {
   if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
   auto provider = std::make_shared<PassphraseKeyProvider>(passphrase, options.kdf);
   return open_in(std::move(store), std::move(provider), std::move(options));
@@ -211,15 +220,15 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
 
   auto checkpoints = store->checkpoints();
   if (!checkpoints) return std::move(checkpoints).err();
-  auto impl = std::make_unique<Impl>(std::move(store), std::move(*policy), std::move(*keyring), std::move(options),
-                                     std::move(*signer));
+  auto impl = std::make_unique<Impl>(std::move(store), std::move(*policy), std::move(*keyring),
+                                     std::move(options), std::move(*signer));
   impl->provider = std::move(provider);
   impl->last_checkpoint_seq = checkpoints->empty() ? 0 : checkpoints->back().seq;
   return Vault(std::move(impl));
 }
 
-result<Vault> Vault::create(const std::filesystem::path& file, const Policy& policy, std::string_view passphrase,
-                            VaultOptions options) {
+result<Vault> Vault::create(const std::filesystem::path& file, const Policy& policy,
+                            std::string_view passphrase, VaultOptions options) {
   if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
   auto provider = std::make_shared<PassphraseKeyProvider>(passphrase, options.kdf);
   return create(file, policy, std::move(provider), std::move(options));
@@ -234,12 +243,14 @@ result<Vault> Vault::create(const std::filesystem::path& file, const Policy& pol
   if (!vault) {
     // Leave nothing half-made behind: the file did not exist before this call.
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(file.string() + suffix, ec);
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      std::filesystem::remove(file.string() + suffix, ec);
   }
   return vault;
 }
 
-result<Vault> Vault::open(const std::filesystem::path& file, std::string_view passphrase, VaultOptions options) {
+result<Vault> Vault::open(const std::filesystem::path& file, std::string_view passphrase,
+                          VaultOptions options) {
   if (passphrase.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
   auto provider = std::make_shared<PassphraseKeyProvider>(passphrase, options.kdf);
   return open(file, std::move(provider), std::move(options));
@@ -303,9 +314,10 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       auto v = normalise_value(f->type, name, value);
       if (!v) return make_error(errc::bad_input, at + v.err().message);
       if (!f->sources.empty() && std::find(f->sources.begin(), f->sources.end(), source) == f->sources.end())
-        return make_error(errc::denied,
-                          at + "field '" + name + "' does not accept values from source '" + std::string(source) + "'",
-                          deny_reason::source_not_permitted);
+        return make_error(
+            errc::denied,
+            at + "field '" + name + "' does not accept values from source '" + std::string(source) + "'",
+            deny_reason::source_not_permitted);
       needs_profiling = needs_profiling || f->is_inferred();
       p.values.emplace_back(f, std::move(*v));
     }
@@ -375,13 +387,16 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   if (auto c = check_detail("channel", details.channel); !c) return std::move(c).err();
   if (auto c = check_detail("notice", details.notice); !c) return std::move(c).err();
   const Purpose* p = impl.policy.purpose(purpose);
-  if (!p) return make_error(errc::bad_input, "purpose '" + std::string(purpose) + "' is not declared in the policy");
+  if (!p)
+    return make_error(errc::bad_input,
+                      "purpose '" + std::string(purpose) + "' is not declared in the policy");
   const std::string basis(to_string(p->basis));
   if (action != ConsentAction::object && p->basis != Basis::consent)
     return make_error(errc::bad_input, "purpose '" + p->id + "' rests on " + basis +
                                            ", not consent: there is no consent to " +
                                            (action == ConsentAction::grant ? "grant" : "withdraw"));
-  if (action == ConsentAction::object && p->basis != Basis::legitimate_interest && p->basis != Basis::public_task)
+  if (action == ConsentAction::object && p->basis != Basis::legitimate_interest &&
+      p->basis != Basis::public_task)
     return make_error(errc::bad_input, "purpose '" + p->id + "' rests on " + basis +
                                            ": only legitimate interest and public task can be objected to" +
                                            (p->basis == Basis::consent ? " (withdraw consent instead)" : ""));
@@ -398,13 +413,15 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   e.at = details.at.value_or(impl.now());
   e.channel = details.channel;
   e.notice = details.notice;
-  if (action == ConsentAction::grant && p->consent_valid_for) e.expires_at = p->consent_valid_for->after(e.at);
+  if (action == ConsentAction::grant && p->consent_valid_for)
+    e.expires_at = p->consent_valid_for->after(e.at);
   auto txn = Transaction::start(*impl.store);
   if (!txn) return std::move(txn).err();
   auto stored = impl.store->append_consent(e);
   if (!stored) return std::move(stored).err();
   if (impl.options.audit != AuditMode::off) {
-    std::vector<AuditEntry> entries{impl.entry(AuditAction::consent_recorded, customer, impl.options.actor, p->id)};
+    std::vector<AuditEntry> entries{
+        impl.entry(AuditAction::consent_recorded, customer, impl.options.actor, p->id)};
     entries.back().reason = std::string(to_string(action));
     CONSENTRY_TRY(impl.append_in_transaction(entries));
   }
@@ -444,7 +461,9 @@ result<std::vector<std::string>> Vault::customers() const {
 result<std::vector<std::string>> Vault::eligible_customers(std::string_view purpose) const {
   const Impl& impl = *impl_;
   const Purpose* p = impl.policy.purpose(purpose);
-  if (!p) return make_error(errc::bad_input, "purpose '" + std::string(purpose) + "' is not declared in the policy");
+  if (!p)
+    return make_error(errc::bad_input,
+                      "purpose '" + std::string(purpose) + "' is not declared in the policy");
   std::lock_guard lock(impl.store_mu);
   auto all = impl.store->customers();
   if (!all) return std::move(all).err();
@@ -462,7 +481,8 @@ result<std::vector<std::string>> Vault::eligible_customers(std::string_view purp
   for (std::string& customer : *all) {
     ConsentState state;
     if (auto it = last.find(customer); it != last.end()) state.apply(*it->second);
-    if (basis_allows(p->basis, state.status(purpose, now), any_form).allowed) out.push_back(std::move(customer));
+    if (basis_allows(p->basis, state.status(purpose, now), any_form).allowed)
+      out.push_back(std::move(customer));
   }
   return out;
 }
@@ -495,7 +515,9 @@ result<std::vector<AuditEntry>> Vault::audit_entries(std::optional<std::string_v
   return out;
 }
 
-result<void> Vault::flush_audit() const { return impl_->flush(); }
+result<void> Vault::flush_audit() const {
+  return impl_->flush();
+}
 
 result<AuditCheckpoint> Vault::checkpoint_audit() {
   Impl& impl = *impl_;

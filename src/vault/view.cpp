@@ -15,10 +15,11 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
     refused = make_error(errc::denied, "purpose '" + std::string(purpose) + "' is not declared in the policy",
                          deny_reason::unknown_purpose);
   else if (!v.policy.accessor_may_use(id_, purpose))
-    refused = make_error(errc::denied,
-                         "accessor '" + id_ + "' is not registered for purpose '" + std::string(purpose) + "'",
-                         deny_reason::accessor_not_registered);
-  AuditEntry e = v.entry(refused ? AuditAction::access_denied : AuditAction::view_opened, customer, id_, purpose);
+    refused = make_error(
+        errc::denied, "accessor '" + id_ + "' is not registered for purpose '" + std::string(purpose) + "'",
+        deny_reason::accessor_not_registered);
+  AuditEntry e =
+      v.entry(refused ? AuditAction::access_denied : AuditAction::view_opened, customer, id_, purpose);
   // Erasure is checked only for a registered accessor and purpose, so that no one else learns
   // from the answer whether the customer existed. e.customer is the pseudonym erased rows keep.
   if (!refused) {
@@ -60,9 +61,10 @@ result<FieldValue> View::get(std::string_view field) const {
     e.reason = std::string(to_string(reason));
     e.fields = {name};
     CONSENTRY_TRY(v.record({std::move(e)}));
-    return make_error(errc::denied,
-                      "field '" + name + "' denied for purpose '" + purpose_ + "': " + std::string(to_string(reason)),
-                      reason);
+    return make_error(
+        errc::denied,
+        "field '" + name + "' denied for purpose '" + purpose_ + "': " + std::string(to_string(reason)),
+        reason);
   };
 
   std::unique_lock lock(v.store_mu);
@@ -98,8 +100,9 @@ result<FieldValue> View::get(std::string_view field) const {
   }
   auto key = v.data_key(customer_);
   if (!key) return std::move(key).err();
-  result<SecretBytes> plain = *key ? open_field(**key, customer_, field, (*stored)->sealed)
-                                   : make_error(errc::integrity, "field '" + name + "' is stored without a data key");
+  result<SecretBytes> plain =
+      *key ? open_field(**key, customer_, field, (*stored)->sealed)
+           : make_error(errc::integrity, "field '" + name + "' is stored without a data key");
   if (!plain) {
     lock.unlock();
     // A failed authentication is recorded too: it is how tampering shows in the log.
@@ -113,7 +116,8 @@ result<FieldValue> View::get(std::string_view field) const {
   const SecretBytes& purpose_key = d.form.kind == FormKind::pseudonym ? v.purpose_key(purpose_) : v.no_key;
   auto shown = apply_form(d.form, spec.type, plain->reveal_string(), purpose_key);
   lock.unlock();
-  if (!shown) return deny(shown.err().reason == deny_reason::none ? deny_reason::form_unavailable : shown.err().reason);
+  if (!shown)
+    return deny(shown.err().reason == deny_reason::none ? deny_reason::form_unavailable : shown.err().reason);
   e.fields = {name + ":" + d.form.to_string()};
   // The entry is committed (or queued, in batched mode) before the value leaves the library.
   CONSENTRY_TRY(v.record({std::move(e)}));
