@@ -10,6 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <string>
 #include <string_view>
 #include <vector>
@@ -234,11 +237,20 @@ inline bool reset_peak_rss() {
   return static_cast<bool>(out);
 }
 
+/// trim_heap hands the allocator's free memory back to the system (glibc), so that the resident
+/// size counts live memory rather than what earlier work freed.
+inline void trim_heap() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 /// MemoryWindow measures the peak resident memory of a stretch of work: the process's peak
-/// (VmHWM) after it, and how far that peak rose above the resident size before it.
+/// (VmHWM) after it, and how far that peak rose above the resident size before it (the heap is
+/// trimmed first, so memory freed by earlier work is not reused unseen).
 class MemoryWindow {
  public:
-  MemoryWindow() : reset_(reset_peak_rss()), rss_before_kib_(status_kib("VmRSS")) {}
+  MemoryWindow() : reset_((trim_heap(), reset_peak_rss())), rss_before_kib_(status_kib("VmRSS")) {}
   double peak_mib() const { return static_cast<double>(status_kib("VmHWM")) / 1024.0; }
   double growth_mib() const {
     const std::size_t hwm = status_kib("VmHWM");

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -108,9 +109,14 @@ std::filesystem::path cached_vault(std::string_view name, std::size_t customers,
   const std::filesystem::path file =
       data_dir() / (std::string(name) + "." + std::string(kDataFormat) + ".vault");
   if (std::filesystem::exists(file)) {
-    // A vault of an older schema (or damaged) is rebuilt rather than failing every run.
-    if (Vault::open(file, kPassphrase, bench_options(AuditMode::off))) return file;
-    std::fprintf(stderr, "rebuilding %s: the cached vault does not open\n", file.string().c_str());
+    // A vault of an older format (or damaged) is rebuilt rather than failing every run; a failure
+    // of the disk or a lock is reported instead.
+    auto cached = Vault::open(file, kPassphrase, bench_options(AuditMode::off));
+    if (cached) return file;
+    if (cached.err().code == errc::io || cached.err().code == errc::internal)
+      throw std::runtime_error("open " + file.string() + ": " + cached.err().message);
+    std::fprintf(stderr, "rebuilding %s: the cached vault does not open (%s)\n", file.string().c_str(),
+                 cached.err().message.c_str());
   }
   const std::filesystem::path building = file.string() + ".building";
   const auto start = std::chrono::steady_clock::now();
@@ -124,6 +130,30 @@ std::filesystem::path cached_vault(std::string_view name, std::size_t customers,
     std::fprintf(stderr, "built %s in %llds\n", file.string().c_str(),
                  static_cast<long long>(seconds.count()));
   return file;
+}
+
+void copy_vault(const std::filesystem::path& from, const std::filesystem::path& to) {
+  remove_db(to);
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
+}
+
+namespace {
+std::set<std::string>& working_copies() {
+  static std::set<std::string> copies;
+  return copies;
+}
+}  // namespace
+
+std::filesystem::path working_copy(const std::filesystem::path& pristine, std::string_view tag) {
+  std::filesystem::path copy = pristine;
+  copy.replace_extension(std::string(tag) + ".vault");
+  if (working_copies().insert(copy.string()).second) copy_vault(pristine, copy);
+  return copy;
+}
+
+void remove_working_copies() {
+  for (const std::string& copy : working_copies()) remove_db(copy);
+  working_copies().clear();
 }
 
 Vault open_bench_vault(const std::filesystem::path& file, AuditMode audit) {

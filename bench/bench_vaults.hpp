@@ -30,6 +30,16 @@ VaultOptions bench_options(AuditMode audit);
 /// std::runtime_error when building fails.
 std::filesystem::path cached_vault(std::string_view name, std::size_t customers, const ConsentPlan& plan);
 
+/// working_copy copies the cached vault `pristine` to "<name>.<tag>.vault" beside it, once per
+/// process, and returns the copy's path. Workloads that write (reads write audit entries) use a
+/// copy, so the cached vault stays as built and every run starts from the same files.
+std::filesystem::path working_copy(const std::filesystem::path& pristine, std::string_view tag);
+/// remove_working_copies deletes the copies working_copy made (they are made again next run).
+void remove_working_copies();
+
+/// copy_vault copies a closed vault file to `to`, replacing what was there.
+void copy_vault(const std::filesystem::path& from, const std::filesystem::path& to);
+
 /// open_bench_vault opens a bench vault; throws std::runtime_error when it cannot.
 Vault open_bench_vault(const std::filesystem::path& file, AuditMode audit);
 

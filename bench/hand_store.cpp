@@ -19,7 +19,7 @@ namespace {
 constexpr const char* kPragmas =
     "PRAGMA journal_mode = WAL; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL;";
 
-// The tables of a consentry vault that hold customer data, with the same keys and layout.
+// The tables of a consentry vault that hold customer data, with the same keys, layout and indexes.
 constexpr const char* kSchemaSealed = R"sql(
 BEGIN IMMEDIATE;
 CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -43,6 +43,7 @@ CREATE TABLE consent_events(
   expires_at INTEGER
 );
 CREATE INDEX consent_events_by_customer ON consent_events(customer, seq);
+CREATE INDEX consent_events_by_purpose ON consent_events(purpose, customer, seq);
 COMMIT;
 )sql";
 
@@ -69,10 +70,13 @@ CREATE TABLE consent_events(
   expires_at INTEGER
 );
 CREATE INDEX consent_events_by_customer ON consent_events(customer, seq);
+CREATE INDEX consent_events_by_purpose ON consent_events(purpose, customer, seq);
 COMMIT;
 )sql";
 
 constexpr std::string_view kMasterMeta = "hand.master";
+// kHandSchema names the schema above in cached file names, so that a change to it rebuilds them.
+constexpr std::string_view kHandSchema = "h2";
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 static_assert(kHandKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
@@ -370,8 +374,8 @@ void HandStore::build(const std::filesystem::path& file, Sealing sealing, std::s
 
 std::filesystem::path cached_hand_store(std::string_view name, Sealing sealing, std::string_view cipher_key,
                                         std::size_t customers, const ConsentPlan& plan) {
-  const std::filesystem::path file =
-      data_dir() / (std::string(name) + "." + std::string(kDataFormat) + ".db");
+  const std::filesystem::path file = data_dir() / (std::string(name) + "." + std::string(kDataFormat) + "." +
+                                                   std::string(kHandSchema) + ".db");
   if (std::filesystem::exists(file)) return file;
   const std::filesystem::path building = file.string() + ".building";
   HandStore::build(building, sealing, cipher_key, customers, 1000, plan);

@@ -1,8 +1,9 @@
 // hand_store.hpp: the baselines' side of every comparison: what a user could write by hand with
 // SQLite (or SQLCipher) and libsodium. The same tables as a consentry vault (data_keys, fields,
-// consent_events), the same pragmas (WAL, synchronous=FULL, secure_delete), a random data key
-// per customer wrapped under a master key, and each value sealed with XChaCha20-Poly1305 under
-// the same associated data — but no policy, no consent check, no audit, no guarded memory.
+// consent_events, and their indexes), the same pragmas (WAL, synchronous=FULL, secure_delete),
+// a random data key per customer wrapped under a master key, and each value sealed with
+// XChaCha20-Poly1305 under the same associated data — but no policy, no consent check, no
+// audit, no guarded memory.
 //
 // This file is compiled into two executables: against libsqlite3 for the main suite, and
 // against SQLCipher (CONSENTRY_BENCH_SQLCIPHER) for W8, where Sealing::clear stores values in

@@ -1,7 +1,8 @@
-// main.cpp: consentry_bench, workloads W1-W5 and W7 beside their baselines (W8 is
+// main.cpp: consentry_bench, workloads W1-W7, each beside its baseline where it has one (W8 is
 // consentry_bench_sqlcipher). Google Benchmark flags apply (--benchmark_filter, --benchmark_out,
 // ...); CONSENTRY_BENCH_SCALE=tiny shrinks every dataset and CONSENTRY_BENCH_DATA says where
 // built datasets are cached (default ./bench-data).
+#include "bench_vaults.hpp"
 #include "suite.hpp"
 
 int main(int argc, char** argv) {
@@ -16,8 +17,11 @@ int main(int argc, char** argv) {
   register_read_benchmarks(s);
   register_import_benchmarks(s);
   register_scan_benchmarks(s);
+  register_erase_benchmarks(s);
+  register_audit_benchmarks(s);
   benchmark::RunSpecifiedBenchmarks();
   release_read_vaults();
+  remove_working_copies();
   benchmark::Shutdown();
   return 0;
 }

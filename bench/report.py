@@ -101,7 +101,7 @@ def machine(results_dir):
                 rot = f"/sys/block/{dev}/queue/rotational"
                 if os.path.exists(rot):
                     with open(rot, encoding="utf-8") as f:
-                        info["disk"] += " (rotational)" if f.read().strip() == "1" else " (non-rotational)"
+                        info["disk"] += f" (queue/rotational={f.read().strip()})"
         except OSError:
             pass
     return info
@@ -170,13 +170,17 @@ def main():
     w5 = find(r"W5_scan/\d+/consentry")
     add("W5", f"eligible for a purpose, {w5.split('/')[1] if w5 else '?'} customers", w5,
         find(r"W5_scan/\d+/baseline"), 0.5)
-    rows.append({"workload": "W6", "variant": "erase one customer, 10k vs 1M", "ours": None, "baseline": None,
-                 "ours_ns": None, "baseline_ns": None, "ratio": None, "kind": "scaling", "goal": 1.5,
-                 "met": None, "note": "awaits erasure (the vault has no erase yet)", "counters": {}})
+    w6 = sorted((n for n in runs if n.startswith("W6_erase/")), key=lambda n: int(n.split("/")[1]))
+    if len(w6) == 2:
+        add("W6", f"erase one customer at {w6[1].split('/')[1]} vs {w6[0].split('/')[1]} customers", w6[1], w6[0],
+            1.5, kind="scaling")
     w7 = sorted((n for n in runs if n.startswith("W7_read/")), key=lambda n: int(n.split("/")[1]))
     if len(w7) == 2:
         add("W7", f"read 3 fields at {w7[1].split('/')[1]} vs {w7[0].split('/')[1]} customers (audit batched)",
             w7[1], w7[0], 1.5, kind="scaling")
+    a1 = find(r"A1_verify/\d+/consentry")
+    if a1:
+        add("A1", f"log verify, {a1.split('/')[1]}-customer vault", a1, a1.replace("/consentry", "/baseline"), 0.5)
     w8 = find(r"W8_read/\d+/sqlcipher")
     w8_base = find(r"W8_read/\d+/sqlite_aead")
     if w8:

@@ -17,6 +17,8 @@ void register_decision_benchmarks(const Sizes& sizes);  // W2
 void register_read_benchmarks(const Sizes& sizes);      // W3, W7
 void register_import_benchmarks(const Sizes& sizes);    // W4
 void register_scan_benchmarks(const Sizes& sizes);      // W5
+void register_erase_benchmarks(const Sizes& sizes);     // W6
+void register_audit_benchmarks(const Sizes& sizes);     // A1: log verify
 
 /// release_read_vaults closes the vaults the read workloads keep open between runs.
 void release_read_vaults();
