@@ -2,9 +2,12 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "consentry/secret_bytes.hpp"
 
@@ -92,4 +95,66 @@ TEST_CASE("random draws different bytes each time") {
   CHECK_FALSE(a.equals(b));
   auto view = a.reveal();
   CHECK_FALSE(std::all_of(view.begin(), view.end(), [](std::uint8_t x) { return x == 0; }));
+}
+
+TEST_CASE("memory given back is wiped: a new SecretBytes of any size starts zeroed") {
+  // Small secrets reuse slots of shared slabs; fill many, release them, and ask again.
+  for (std::size_t size : {1u, 31u, 32u, 33u, 100u, 1024u, 4095u, 4096u, 4097u, 9000u}) {
+    CAPTURE(size);
+    {
+      std::vector<SecretBytes> filled;
+      for (int i = 0; i < 64; ++i) {
+        SecretBytes s(size);
+        std::fill(s.reveal().begin(), s.reveal().end(), std::uint8_t{0xA5});
+        filled.push_back(std::move(s));
+      }
+    }
+    for (int i = 0; i < 64; ++i) {
+      SecretBytes again(size);
+      CHECK(std::all_of(again.reveal().begin(), again.reveal().end(), [](std::uint8_t b) { return b == 0; }));
+    }
+  }
+  // A slot reused by a smaller secret of the same slot size holds no tail of the old one.
+  const std::uint8_t* slot = nullptr;
+  {
+    SecretBytes big(60);
+    std::fill(big.reveal().begin(), big.reveal().end(), std::uint8_t{0x5A});
+    slot = big.reveal().data();
+  }
+  SecretBytes small(40);
+  if (small.reveal().data() == slot) {
+    const auto* p = small.reveal().data();
+    CHECK(std::all_of(p, p + 60, [](std::uint8_t b) { return b == 0; }));
+  }
+}
+
+TEST_CASE("live SecretBytes never share bytes, across sizes and threads") {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 400;
+  std::vector<std::vector<SecretBytes>> held(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &held] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::size_t size = 1 + static_cast<std::size_t>((i * 37 + t * 11) % 5000);
+        SecretBytes s(size);
+        std::fill(s.reveal().begin(), s.reveal().end(), static_cast<std::uint8_t>(t + 1));
+        if (i % 3 == 0) continue;  // released at once: its slot goes back while others allocate
+        held[static_cast<std::size_t>(t)].push_back(std::move(s));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::vector<std::pair<const std::uint8_t*, std::size_t>> ranges;
+  for (std::size_t t = 0; t < held.size(); ++t) {
+    for (const SecretBytes& s : held[t]) {
+      // Each still holds exactly what its own thread wrote.
+      CHECK(std::all_of(s.reveal().begin(), s.reveal().end(),
+                        [t](std::uint8_t b) { return b == static_cast<std::uint8_t>(t + 1); }));
+      ranges.emplace_back(s.reveal().data(), s.size());
+    }
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (std::size_t i = 1; i < ranges.size(); ++i)
+    CHECK(ranges[i - 1].first + ranges[i - 1].second <= ranges[i].first);
 }

@@ -10,9 +10,11 @@
 
 namespace consentry {
 
-/// SecretBytes owns secret bytes in guarded memory (sodium_malloc: guard pages, locked, kept
-/// out of core dumps where the kernel allows) and wipes them on release. It cannot be copied or
-/// printed; reading the bytes goes through reveal(), so every use is easy to find.
+/// SecretBytes owns secret bytes in guarded memory and wipes them on release. The memory comes
+/// from libsodium's sodium_malloc: locked (kept out of swap where RLIMIT_MEMLOCK allows) and
+/// kept out of core dumps, between guard pages. Secrets up to 4 KiB share 64 KiB guarded slabs
+/// (no guard page between two of them); larger ones get a region of their own. It cannot be
+/// copied or printed; reading the bytes goes through reveal(), so every use is easy to find.
 class SecretBytes {
  public:
   /// SecretBytes() is empty (size 0).
