@@ -1,6 +1,6 @@
 // read_bench.cpp: W3 and W7, a consented read of three fields (email, first_name, city) of one
 // customer, from a warm SQLite vault: open a view as email-campaigns for marketing.email, then
-// get() each field. Reads visit the customers who consented, in a fixed pseudo-random order.
+// read() the three fields in one call. Reads visit the customers who consented, in a fixed pseudo-random order.
 //
 //   W3_read/<n>/audit:<mode>  consentry, VaultOptions::audit = durable, batched or off
 //   W3_read/<n>/baseline      the same sealed rows in a hand-written SQLite file: one prepared
@@ -45,9 +45,10 @@ OpenHand& open_hand_slot() {
 void read_three(const Accessor& accessor, const std::string& customer) {
   auto view = accessor.view(customer, kReadPurpose);
   if (!view) throw std::runtime_error("view: " + view.err().message);
-  for (std::string_view field : kReadFields) {
-    auto value = view->get(field);
-    if (!value) throw std::runtime_error("get: " + value.err().message);
+  auto values = view->read(kReadFields);
+  if (!values) throw std::runtime_error("read: " + values.err().message);
+  for (const auto& value : *values) {
+    if (!value) throw std::runtime_error("read: " + value.err().message);
     benchmark::DoNotOptimize(value->value.data());
   }
 }

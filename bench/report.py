@@ -33,7 +33,8 @@ def base_name(name):
 
 def load(path):
     """Returns ({name: {"ns": time, "counters": {...}, "error": msg}}, context) from one JSON file."""
-    if not os.path.exists(path):
+    # A filter that matches nothing in one binary leaves its output file empty.
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
         return {}, {}
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "options.hpp"
+#include "verbose.hpp"
 
 namespace consentry::cli {
 
@@ -13,7 +14,14 @@ int run_backup(const GlobalOptions& global, const std::string& file) {
   std::error_code ec;
   if (std::filesystem::exists(file, ec)) fail(errc::already_exists, file + " already exists");
   Vault vault = open_vault(global);
+  verbose("copying the vault to " + file);
+  Stopwatch clock;
   unwrap(vault.backup(file));
+  if (verbose_enabled()) {
+    const auto size = std::filesystem::file_size(file, ec);
+    verbose("backup written in " + clock.elapsed() +
+            (ec ? std::string() : ": " + std::to_string(size) + " bytes, mode 0600"));
+  }
   std::cout << "backed up to " << file << "\n";
   return kExitOk;
 }

@@ -4,6 +4,7 @@
 
 #include "consentry/consent.hpp"
 #include "options.hpp"
+#include "verbose.hpp"
 
 namespace consentry::cli {
 
@@ -36,7 +37,13 @@ int run_event(const GlobalOptions& global, ConsentAction action, const EventOpti
   ConsentDetails details;
   details.channel = options.channel;
   details.notice = options.notice;
+  // The channel and notice are the customer's record, so they are not repeated here.
+  verbose("recording " + std::string(to_string(action)) + " of " + options.purpose + " for " +
+          options.customer +
+          (options.notice.empty() ? " (no notice reference)" : " (with a notice reference)"));
   ConsentEvent event = unwrap(vault.record_consent(options.customer, options.purpose, action, details));
+  verbose("ledger event seq " + std::to_string(event.seq));
+  verbose_audit(vault, options.customer);
   std::cout << past_tense(action) << ' ' << event.purpose << " for " << event.customer;
   if (event.expires_at) std::cout << " (expires " << format_timestamp(*event.expires_at) << ")";
   std::cout << '\n';
@@ -111,6 +118,9 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
     fail(errc::not_found, "unknown customer " + options.customer);
   std::vector<ConsentEvent> history = unwrap(vault.consent_history(options.customer));
   ConsentState state = unwrap(vault.consent_state(options.customer));
+  verbose(counted(static_cast<std::int64_t>(history.size()), "consent event", "consent events") + " of " +
+          options.customer + ", " +
+          counted(static_cast<std::int64_t>(vault.policy().purposes().size()), "purpose", "purposes"));
   if (options.json) {
     print_json_state(vault, options.customer, state, history);
   } else {

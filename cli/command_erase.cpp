@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "options.hpp"
+#include "verbose.hpp"
 
 namespace consentry::cli {
 
@@ -11,7 +12,12 @@ namespace {
 int run_erase(const GlobalOptions& global, const std::string& customer) {
   Vault vault = open_vault(global);
   // not_found and erased both exit 5: unknown and already erased.
+  verbose("erasing " + customer +
+          ": destroying the data key, deleting values and consent events, compacting the vault files");
+  Stopwatch clock;
   unwrap(vault.erase(customer));
+  verbose("erased in " + clock.elapsed());
+  verbose_audit(vault, customer);
   std::cout << "erased " << customer << "\n";
   return kExitOk;
 }

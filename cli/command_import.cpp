@@ -9,6 +9,7 @@
 
 #include "consentry/import.hpp"
 #include "options.hpp"
+#include "verbose.hpp"
 
 namespace consentry::cli {
 
@@ -43,14 +44,24 @@ int run_import(const GlobalOptions& global, const ImportOptions& options) {
   if (!in) fail(errc::bad_input, "cannot read " + options.file);
 
   // The whole file is parsed before the vault is opened: a malformed file costs no passphrase.
+  verbose("parsing " + options.file + " as " + (format == ImportFormat::csv ? "CSV" : "JSON Lines") +
+          (options.format.empty() ? " (from its extension)" : ""));
+  Stopwatch parsing;
   std::vector<Record> records = unwrap(parse_records(in, format, options.file, options.source));
   if (in.bad()) fail(errc::bad_input, "cannot read " + options.file);
-
-  Vault vault = open_vault(global);
-  unwrap(vault.write(records, options.file));
-
   std::size_t values = 0;
   for (const Record& r : records) values += r.fields.size();
+  verbose("parsed " + counted(static_cast<std::int64_t>(records.size()), "record", "records") + " (" +
+          counted(static_cast<std::int64_t>(values), "value", "values") + ") in " + parsing.elapsed());
+
+  Vault vault = open_vault(global);
+  verbose("validating and writing " +
+          counted(static_cast<std::int64_t>(records.size()), "record", "records") + " in one transaction");
+  Stopwatch writing;
+  unwrap(vault.write(records, options.file));
+  verbose("written in " + writing.elapsed());
+  if (!records.empty()) verbose_audit(vault, records.back().customer);
+
   std::cout << "imported " << records.size() << " records (" << values << " values) from " << options.file
             << '\n';
   return kExitOk;

@@ -6,6 +6,7 @@
 
 #include "consentry/policy.hpp"
 #include "options.hpp"
+#include "verbose.hpp"
 
 namespace consentry::cli {
 
@@ -18,7 +19,9 @@ struct InitOptions {
 
 int run_init(const GlobalOptions& global, const InitOptions& options) {
   std::filesystem::path path = vault_path(global);
+  verbose("loading policy " + options.policy_file);
   Policy policy = unwrap(Policy::load(options.policy_file));
+  verbose("policy format " + std::to_string(Policy::kFormatVersion) + ": " + counts_of(policy));
   // Refused before the passphrase prompt, so nobody types a new passphrase for nothing.
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) fail(errc::already_exists, path.string() + " already exists");
@@ -26,10 +29,13 @@ int run_init(const GlobalOptions& global, const InitOptions& options) {
   VaultOptions vault_options = cli_vault_options();
   vault_options.kdf = kdf_strengths().at(options.kdf);
   auto provider = key_provider(global, true, vault_options.kdf);
+  verbose("creating vault " + path.string() + " with master key version 1");
+  Stopwatch clock;
   auto created = Vault::create(path, policy, provider, vault_options);
   // A key file made for a vault that could not be made would only be refused by the next init.
   if (!created && !global.key_file.empty()) std::filesystem::remove(global.key_file, ec);
   Vault vault = unwrap(std::move(created));
+  verbose("created and sealed in " + clock.elapsed());
   std::cout << "created " << path.string() << " (policy: " << counts_of(vault.policy()) << ")\n";
   return kExitOk;
 }

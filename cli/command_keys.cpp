@@ -5,6 +5,7 @@
 #include <string>
 
 #include "options.hpp"
+#include "verbose.hpp"
 
 namespace consentry::cli {
 
@@ -50,6 +51,9 @@ std::shared_ptr<KeyProvider> new_passphrase_provider(const GlobalOptions& global
 int run_status(const GlobalOptions& global, const StatusOptions& options) {
   Vault vault = open_vault(global);
   MasterKeyStatus status = unwrap(vault.master_key_status());
+  verbose(counted(static_cast<std::int64_t>(status.versions.size()), "live master key version",
+                  "live master key versions") +
+          ", sealed by " + status.provider);
   if (options.json) {
     nlohmann::ordered_json out;
     out["provider"] = status.provider;
@@ -74,7 +78,11 @@ int run_status(const GlobalOptions& global, const StatusOptions& options) {
 int run_passphrase(const GlobalOptions& global, const PassphraseOptions& options) {
   Vault vault = open_vault(global);
   auto provider = new_passphrase_provider(global, options.kdf);
+  verbose("re-sealing every live master key version under the new passphrase: Argon2id, strength '" +
+          options.kdf + "'; data keys stay as they are");
+  Stopwatch clock;
   unwrap(vault.reseal_master_keys(std::move(provider)));
+  verbose("re-sealed in " + clock.elapsed());
   std::cout << "the master key of " << vault_path(global).string()
             << " is now sealed by the new passphrase\n";
   return kExitOk;
@@ -90,9 +98,24 @@ int run_rotate(const GlobalOptions& global, const RotateOptions& options) {
 
   RotationOptions rotation;
   rotation.batch = options.batch;
+  if (verbose_enabled()) {
+    rotation.on_batch = [](std::int64_t rewrapped) {
+      verbose("batch committed: " + counted(rewrapped, "data key", "data keys") + " re-wrapped so far");
+    };
+  }
+  verbose("rotating the master key in batches of " +
+          counted(static_cast<std::int64_t>(options.batch), "data key", "data keys"));
+  Stopwatch clock;
   RotationReport report = unwrap(vault.rotate_master_key(rotation));
+  verbose("master key version " + std::to_string(report.version) + " is current; rotation took " +
+          clock.elapsed());
   std::vector<std::uint32_t> retired;
-  if (options.retire) retired = unwrap(vault.retire_master_keys(successor));
+  if (options.retire) {
+    verbose(successor ? "retiring the older versions and re-sealing the current one under the new passphrase"
+                      : "retiring the older versions");
+    retired = unwrap(vault.retire_master_keys(successor));
+    verbose(counted(static_cast<std::int64_t>(retired.size()), "version", "versions") + " retired");
+  }
   if (options.json) {
     nlohmann::ordered_json out;
     out["version"] = report.version;

@@ -12,6 +12,7 @@
 
 #include "consentry/audit.hpp"
 #include "options.hpp"
+#include "verbose.hpp"
 
 namespace consentry::cli {
 
@@ -55,8 +56,17 @@ AuditCheckpoint load_checkpoint(const std::string& file, const Vault& vault) {
 int run_verify(const GlobalOptions& global, const VerifyOptions& options) {
   Vault vault = open_vault(global);
   std::optional<AuditCheckpoint> against;
-  if (!options.against.empty()) against = load_checkpoint(options.against, vault);
+  if (!options.against.empty()) {
+    against = load_checkpoint(options.against, vault);
+    verbose("external checkpoint " + options.against + ": seq " + std::to_string(against->seq) +
+            ", signed by this vault's key");
+  }
+  verbose("verifying the hash chain and every signed checkpoint");
+  Stopwatch clock;
   AuditVerification report = unwrap(vault.verify_audit(against));
+  verbose("read " + counted(report.entries, "entry", "entries") + " and " +
+          counted(report.checkpoints, "checkpoint", "checkpoints") + " checkpoints in " + clock.elapsed() +
+          (report.ok ? ": intact" : ": damaged"));
 
   if (options.json) {
     nlohmann::ordered_json out;
@@ -113,6 +123,7 @@ int run_checkpoint(const GlobalOptions& global, const CheckpointOptions& options
   if (!signed_cp && signed_cp.err().code == errc::not_found)
     fail(errc::not_found, "the audit log is empty: there is nothing to checkpoint");
   AuditCheckpoint cp = unwrap(std::move(signed_cp));
+  verbose("signed the chain head at seq " + std::to_string(cp.seq));
 
   std::string text = checkpoint_to_json(cp, vault.audit_public_key());
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
@@ -201,7 +212,11 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
     if (!unwrap(vault.contains(options.customer)) && unwrap(vault.audit_entries(customer)).empty())
       fail(errc::not_found, "unknown customer " + options.customer);
   }
+  Stopwatch clock;
   std::vector<AuditEntry> entries = unwrap(vault.audit_entries(customer, since));
+  verbose(counted(static_cast<std::int64_t>(entries.size()), "entry", "entries") +
+          (customer ? " about " + options.customer : "") +
+          (since ? " since " + format_timestamp(*since) : "") + ", read in " + clock.elapsed());
   if (options.json) {
     print_json_entries(entries);
   } else {

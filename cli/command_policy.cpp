@@ -4,6 +4,7 @@
 
 #include "consentry/policy.hpp"
 #include "options.hpp"
+#include "verbose.hpp"
 
 namespace consentry::cli {
 
@@ -27,7 +28,10 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 }
 
 int run_check(const CheckOptions& options) {
+  verbose("loading policy " + options.file + " (no vault is opened)");
   Policy policy = unwrap(Policy::load(options.file));
+  verbose("policy format " + std::to_string(Policy::kFormatVersion) +
+          ", every field, form and purpose checked");
   std::cout << options.file << ": valid (" << counts_of(policy) << ")\n";
   return kExitOk;
 }
@@ -79,6 +83,7 @@ void print_policy(const Policy& policy) {
 
 int run_show(const GlobalOptions& global, const ShowOptions& options) {
   Vault vault = open_vault(global);
+  verbose(std::string("printing the vault's policy") + (options.json ? " as JSON" : ""));
   if (options.json) {
     std::string text = vault.policy().to_json();
     if (text.empty() || text.back() != '\n') text += '\n';

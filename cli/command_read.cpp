@@ -5,6 +5,7 @@
 #include <set>
 
 #include "options.hpp"
+#include "verbose.hpp"
 
 namespace consentry::cli {
 
@@ -86,24 +87,37 @@ int run_read(const GlobalOptions& global, const ReadOptions& options) {
   View view = unwrap(accessor.view(options.customer, options.purpose));
   if (!unwrap(vault.contains(options.customer)))
     fail(errc::not_found, "unknown customer " + options.customer);
+  verbose("view of " + options.customer + " for purpose " + options.purpose + " as accessor " +
+          options.accessor + " opened");
 
   // Every field is read before anything is printed: one integrity failure withholds all values.
   std::vector<Outcome> outcomes;
   bool any_denied = false;
-  for (const std::string& field : requested_fields(vault.policy(), options)) {
+  const std::vector<std::string> fields = requested_fields(vault.policy(), options);
+  verbose("reading " + counted(static_cast<std::int64_t>(fields.size()), "field", "fields") +
+          (options.fields.empty() ? " (all the purpose may see)" : ""));
+  Stopwatch clock;
+  for (const std::string& field : fields) {
     Outcome outcome{field, std::nullopt, deny_reason::none, false};
     result<FieldValue> r = view.get(field);
     if (r) {
       outcome.value = std::move(r).value();
+      verbose("field " + field + ": allowed, form " + outcome.value->form.to_string());
     } else if (r.err().code == errc::denied) {
       outcome.is_denied = true;
       outcome.denied = r.err().reason;
       any_denied = true;
+      verbose("field " + field + ": denied, " + std::string(to_string(outcome.denied)));
     } else if (r.err().code != errc::not_found) {
+      verbose("field " + field + ": failed, " + std::string(to_string(r.err().code)));
       fail(r.err());
+    } else {
+      verbose("field " + field + ": absent");
     }
     outcomes.push_back(std::move(outcome));
   }
+  verbose("decided and read in " + clock.elapsed());
+  verbose_audit(vault, options.customer);
 
   if (options.json) {
     print_json_outcomes(options, outcomes);

@@ -2,8 +2,38 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "options.hpp"
+#include "verbose.hpp"
+
+namespace {
+
+/// command_path names a leaf subcommand with its parents, without the program: "keys rotate".
+std::string command_path(const CLI::App& app) {
+  std::string path = app.get_name();
+  for (const CLI::App* parent = app.get_parent(); parent && parent->get_parent();
+       parent = parent->get_parent()) {
+    path = parent->get_name() + " " + path;
+  }
+  return path;
+}
+
+/// run_command runs `command` and returns its exit code, also when it ends by an ExitRequest.
+int run_command(const consentry::cli::Command& command) {
+  using namespace consentry::cli;
+  try {
+    return command.run();
+  } catch (const ExitRequest& request) {
+    return request.code;
+  } catch (const std::exception&) {
+    // The text of an unexpected exception is not printed: it could quote input it choked on.
+    print_error("internal error");
+    return kExitUsage;
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace consentry::cli;
@@ -17,6 +47,9 @@ int main(int argc, char** argv) {
       ->envname("CONSENTRY_VAULT");
   app.add_option("--key-file", global.key_file, "Seal the master key with this key file, not a passphrase")
       ->envname("CONSENTRY_KEY_FILE");
+  bool verbose_flag = false;
+  app.add_flag("--verbose", verbose_flag,
+               "Report what the command does on stderr (never a value, a passphrase or a key)");
 
   Commands commands;
   add_init_command(app, global, commands);
@@ -38,16 +71,15 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  try {
-    for (const Command& command : commands) {
-      if (command.app->parsed()) return command.run();
-    }
-  } catch (const ExitRequest& request) {
-    return request.code;
-  } catch (const std::exception&) {
-    // The text of an unexpected exception is not printed: it could quote input it choked on.
-    print_error("internal error");
-    return kExitUsage;
+  set_verbose(verbose_flag);
+  for (const Command& command : commands) {
+    if (!command.app->parsed()) continue;
+    const std::string name = command_path(*command.app);
+    verbose("running '" + name + "'");
+    Stopwatch clock;
+    const int code = run_command(command);
+    verbose("'" + name + "' finished in " + clock.elapsed() + " with exit code " + std::to_string(code));
+    return code;
   }
   print_error("no command given");
   return kExitUsage;

@@ -85,6 +85,8 @@ SecretBytes read_secret(const char* env, std::string_view prompt, bool confirm);
 
 /// kdf_strengths names the Argon2id strengths `--kdf` accepts.
 const std::map<std::string, KdfStrength>& kdf_strengths();
+/// kdf_name is the `--kdf` spelling of `strength` ("interactive"), "unknown" for none.
+std::string kdf_name(KdfStrength strength);
 
 /// key_provider is what seals the vault's master key: the key file of --key-file (created when
 /// `create`; refused when its mode is looser than 0600), or else the user's passphrase (asked
@@ -99,7 +101,13 @@ VaultOptions cli_vault_options();
 /// open_vault opens the vault named by the global options with the user's passphrase, or with
 /// the key file of --key-file.
 /// Existence is checked first so that nobody types a passphrase for a vault that is not there.
+/// With `--verbose` it reports the file, how the master key is sealed, the time the unlocking
+/// took and the size of the policy.
 Vault open_vault(const GlobalOptions& global);
+
+/// verbose_audit reports, with `--verbose`, how many audit entries name `customer` and the seq of
+/// the last one. It only reads the log; a log that cannot be read is reported, not failed on.
+void verbose_audit(const Vault& vault, std::string_view customer);
 
 /// Table prints rows with each column padded to its widest cell; the last column is not padded.
 class Table {

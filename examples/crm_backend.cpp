@@ -36,8 +36,12 @@ consentry::result<void> support_card(const consentry::Vault& vault, std::string_
 
   std::cout << "support desk, customer " << view->customer() << " (purpose " << view->purpose() << ")\n";
   constexpr std::array<std::string_view, 4> kCardFields = {"email", "phone", "birth_date", "credit_score"};
-  for (std::string_view field : kCardFields) {
-    auto value = view->get(field);
+  // One read for the whole card: one consent decision pass, one audit entry, a result per field.
+  auto card = view->read(kCardFields);
+  if (!card) return std::move(card).err();  // erased, or the store or audit log failed
+  for (std::size_t i = 0; i < kCardFields.size(); ++i) {
+    const std::string_view field = kCardFields[i];
+    auto& value = (*card)[i];
     std::cout << "  " << field << ": ";
     if (value) {
       std::cout << value->value << "  [" << value->form.to_string() << "]\n";

@@ -218,6 +218,135 @@ TEST_CASE_TEMPLATE("customers lists key holders sorted, and knows sees keys or c
   CHECK_FALSE(must(s.knows("C-2")));
 }
 
+// Position is a visited Store::PurposePosition, copied out of the visit.
+struct Position {
+  std::string customer;
+  std::optional<ConsentAction> action;
+  std::optional<timestamp> expires_at;
+  bool operator==(const Position&) const = default;
+};
+
+// positions collects what scan_purpose_positions visits; `by_default` calls Store's own
+// implementation (built on customers() and purpose_history()) instead of the store's override.
+std::vector<Position> positions(Store& s, std::string_view purpose, bool only_with_events,
+                                bool by_default = false) {
+  std::vector<Position> out;
+  auto visit = [&](const Store::PurposePosition& p) {
+    out.push_back(Position{std::string(p.customer), p.action, p.expires_at});
+    return true;
+  };
+  must(by_default ? s.Store::scan_purpose_positions(purpose, only_with_events, visit)
+                  : s.scan_purpose_positions(purpose, only_with_events, visit));
+  return out;
+}
+
+TEST_CASE_TEMPLATE("scan_purpose_positions gives every key holder's last event on a purpose, by customer", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  for (const char* c : {"C-3", "C-6", "C-1", "C-5", "C-2", "C-4"}) must(s.put_key(StoredKey{c, 1, b("w")}));
+  auto grant = [&](const char* c, const char* purpose, std::optional<std::int64_t> expires) {
+    auto e = event_of(c, purpose, ConsentAction::grant, 10);
+    if (expires) e.expires_at = at(*expires);
+    must(s.append_consent(e));
+  };
+  auto other = [&](const char* c, const char* purpose, ConsentAction action) {
+    must(s.append_consent(event_of(c, purpose, action, 20)));
+  };
+  // Events of different customers interleave in the ledger.
+  grant("C-1", "marketing.email", 500);
+  grant("C-2", "marketing.email", std::nullopt);
+  grant("C-10", "marketing.email", 600);  // no key; sorts between C-1 and C-2
+  other("C-1", "marketing.email", ConsentAction::withdraw);
+  other("C-3", "marketing.email", ConsentAction::object);
+  grant("C-0", "marketing.email", 600);  // no key; sorts first
+  other("C-2", "marketing.email", ConsentAction::withdraw);
+  grant("C-1", "marketing.email", 900);  // granted again after the withdrawal
+  grant("C-4", "profiling", 800);        // another purpose only
+  grant("C-2", "analytics", 800);        // a later event of another purpose decides nothing here
+  grant("C-5", "marketing.email", 700);
+  grant("C-9", "marketing.email", 700);   // no key; sorts last
+  grant("C-35", "marketing.email", 700);  // no key; sorts just before C-4, who has no event on it
+
+  using A = ConsentAction;
+  const std::vector<Position> every = {
+      {"C-1", A::grant, at(900)},       {"C-2", A::withdraw, std::nullopt},
+      {"C-3", A::object, std::nullopt}, {"C-4", std::nullopt, std::nullopt},
+      {"C-5", A::grant, at(700)},       {"C-6", std::nullopt, std::nullopt},
+  };
+  const std::vector<Position> with_events = {every[0], every[1], every[2], every[4]};
+  for (bool by_default : {false, true}) {
+    CAPTURE(by_default);
+    CHECK(positions(s, "marketing.email", false, by_default) == every);
+    CHECK(positions(s, "marketing.email", true, by_default) == with_events);
+    CHECK(positions(s, "analytics", true, by_default) == std::vector<Position>{{"C-2", A::grant, at(800)}});
+    CHECK(positions(s, "marketing", true, by_default).empty());
+    CHECK(positions(s, "marketing", false, by_default).size() == 6);
+  }
+
+  // The scan stops when a visit says so.
+  int visits = 0;
+  must(s.scan_purpose_positions("marketing.email", false,
+                                [&](const Store::PurposePosition&) { return ++visits < 2; }));
+  CHECK(visits == 2);
+
+  // Erased customers are not visited; the others are unchanged.
+  must(s.erase_customer("C-1", "pseudo-1", at(1000)));
+  must(s.erase_customer("C-3", "pseudo-3", at(1000)));
+  CHECK(positions(s, "marketing.email", true) == std::vector<Position>{every[1], every[4]});
+  CHECK(positions(s, "marketing.email", false) ==
+        std::vector<Position>{every[1], every[3], every[4], every[5]});
+}
+
+TEST_CASE_TEMPLATE("scan_purpose_positions agrees with each customer's own ledger over many customers", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  // Keys and events arrive in a scrambled order, spread over many pages; a fifth of the
+  // customers with events have no key.
+  constexpr int kCustomers = 600;
+  std::uint32_t seed = 42;
+  auto next = [&seed](std::uint32_t n) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 8) % n;
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < kCustomers; ++i) ids.push_back("C-" + std::to_string((i * 7919) % kCustomers));
+  const ConsentAction actions[] = {ConsentAction::grant, ConsentAction::withdraw, ConsentAction::object};
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& c : ids) {
+      if (round == 0 && next(5) != 0) must(s.put_key(StoredKey{c, 1, b("w")}));
+      if (next(3) == 0) continue;
+      auto e = event_of(c, next(2) == 0 ? "marketing.email" : "analytics", actions[next(3)], 10);
+      if (e.action == ConsentAction::grant && next(2) == 0) e.expires_at = at(1000 + next(100));
+      must(s.append_consent(e));
+    }
+  }
+  const auto keys = must(s.customers());
+  for (std::string_view purpose : {"marketing.email", "analytics"}) {
+    std::vector<Position> every;
+    for (const std::string& c : keys) {
+      Position p{c, std::nullopt, std::nullopt};
+      for (const ConsentEvent& e : must(s.consent_history(c))) {
+        if (e.purpose != purpose) continue;
+        p.action = e.action;
+        p.expires_at = e.expires_at;
+      }
+      every.push_back(p);
+    }
+    std::vector<Position> with_events;
+    for (const Position& p : every)
+      if (p.action) with_events.push_back(p);
+    CAPTURE(purpose);
+    REQUIRE(with_events.size() > 100);
+    REQUIRE(with_events.size() < every.size());
+    CHECK(positions(s, purpose, false) == every);
+    CHECK(positions(s, purpose, true) == with_events);
+    CHECK(positions(s, purpose, false, true) == every);
+    CHECK(positions(s, purpose, true, true) == with_events);
+  }
+}
+
 TEST_CASE_TEMPLATE("rollback discards every kind of write made in the transaction", B, STORE_BACKENDS) {
   B backend;
   Store& s = *backend.store;
@@ -859,4 +988,70 @@ TEST_CASE("sqlite: backup_to refuses an existing file, and a backup inside a tra
   r = s->backup_to(dir.path() / "missing" / "copy.vault");
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code == errc::io);
+}
+
+// ---- Read snapshots and unsynced transactions ----
+
+TEST_CASE_TEMPLATE("begin_read refuses inside a transaction; end_read without a snapshot does nothing", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  s.end_read();
+  must(s.begin());
+  auto r = s.begin_read();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::internal);
+  must(s.rollback());
+  {
+    auto snapshot = must(ReadSnapshot::open(s));
+    CHECK(must(s.get_field("C-1", "email")) == std::nullopt);
+  }
+  // After the snapshot a write transaction can begin again.
+  must(s.begin());
+  must(s.commit());
+}
+
+TEST_CASE_TEMPLATE("an unsynced transaction keeps its writes on commit and discards them on rollback", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  {
+    auto txn = must(Transaction::start_unsynced(s));
+    must(s.put_field(field_of("C-1", "email", "kept")));
+    must(txn.commit());
+  }
+  {
+    auto txn = must(Transaction::start_unsynced(s));
+    must(s.put_field(field_of("C-2", "email", "dropped")));
+  }
+  CHECK(must(s.get_field("C-1", "email")).has_value());
+  CHECK_FALSE(must(s.get_field("C-2", "email")).has_value());
+  must(s.begin());
+  auto nested = s.begin_unsynced();
+  REQUIRE_FALSE(nested.ok());
+  CHECK(nested.err().code == errc::internal);
+  must(s.rollback());
+  // Ordinary transactions go on working after unsynced ones.
+  must(s.begin());
+  must(s.put_field(field_of("C-3", "email", "later")));
+  must(s.commit());
+  CHECK(must(s.get_field("C-3", "email")).has_value());
+}
+
+TEST_CASE("sqlite: a read snapshot sees one state until it ends, whatever another connection commits") {
+  TempDir dir;
+  const fs::path file = dir.path() / "snapshot.vault";
+  auto reader = must(open_sqlite_store(file, StoreMode::create));
+  must(reader->put_field(field_of("C-1", "email", "before")));
+  auto writer = must(open_sqlite_store(file, StoreMode::open));
+  {
+    auto snapshot = must(ReadSnapshot::open(*reader));
+    CHECK(must(reader->get_field("C-1", "email"))->sealed == b("before"));
+    must(writer->put_field(field_of("C-1", "email", "after")));
+    must(writer->put_field(field_of("C-2", "email", "new")));
+    CHECK(must(reader->get_field("C-1", "email"))->sealed == b("before"));
+    CHECK_FALSE(must(reader->get_field("C-2", "email")).has_value());
+  }
+  CHECK(must(reader->get_field("C-1", "email"))->sealed == b("after"));
+  CHECK(must(reader->get_field("C-2", "email")).has_value());
 }

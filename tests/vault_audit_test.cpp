@@ -52,6 +52,9 @@ class FailingStore : public Store {
   result<void> begin() override { return s_->begin(); }
   result<void> commit() override { return s_->commit(); }
   result<void> rollback() override { return s_->rollback(); }
+  result<void> begin_unsynced() override { return s_->begin_unsynced(); }
+  result<void> begin_read() override { return s_->begin_read(); }
+  void end_read() noexcept override { s_->end_read(); }
   result<std::optional<bytes>> get_meta(std::string_view k) override { return s_->get_meta(k); }
   result<void> put_meta(std::string_view k, byte_view v) override { return s_->put_meta(k, v); }
   result<std::optional<StoredKey>> get_key(std::string_view c) override { return s_->get_key(c); }

@@ -398,3 +398,160 @@ TEST_CASE("after an import the vault files hold none of the imported values in c
   CHECK(found == 0);
   CHECK(read_or_reason(*v, "support-desk", "C-7", "service", "email") == "canary1007@example.org");
 }
+
+namespace {
+
+// entries_after returns the audit entries appended after the first `skip`.
+std::vector<AuditEntry> entries_after(const Vault& v, std::size_t skip) {
+  auto all = v.audit_entries();
+  REQUIRE_MESSAGE(all.ok(), all.err().message);
+  REQUIRE(all->size() >= skip);
+  return {all->begin() + static_cast<std::ptrdiff_t>(skip), all->end()};
+}
+
+}  // namespace
+
+TEST_CASE("read returns several fields in the order named, each in its form, under one audit entry") {
+  FakeClock clock;
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
+  put_ann(v);
+  const std::size_t before = v.audit_entries()->size();
+  auto view = v.accessor("support-desk")->view("C-1001", "service");
+  REQUIRE(view.ok());
+  auto got = view->read({"phone", "email", "notes", "credit_score", "email"});
+  REQUIRE_MESSAGE(got.ok(), got.err().message);
+  REQUIRE(got->size() == 5);
+  CHECK((*got)[0]->value == "*********0123");
+  CHECK((*got)[0]->field == "phone");
+  CHECK((*got)[1]->value == "ann@example.com");
+  CHECK((*got)[2]->value == "");
+  CHECK((*got)[2]->form.to_string() == "redact");
+  REQUIRE_FALSE((*got)[3].ok());
+  CHECK((*got)[3].err().code == errc::not_found);
+  CHECK((*got)[4]->value == "ann@example.com");
+  const auto entries = entries_after(v, before);
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].action == AuditAction::view_opened);
+  CHECK(entries[1].action == AuditAction::field_read);
+  CHECK(entries[1].allowed);
+  CHECK(entries[1].fields == std::vector<std::string>{"phone:mask:last4", "email:clear", "notes:redact",
+                                                      "credit_score:absent", "email:clear"});
+}
+
+TEST_CASE("read refuses fields one by one, reads none it refuses, and logs one entry per reason") {
+  FakeClock clock;
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
+  put_ann(v);
+  const std::size_t before = v.audit_entries()->size();
+  auto view = v.accessor("bi-dashboard")->view("C-1001", "analytics");
+  REQUIRE(view.ok());
+  auto got = view->read({"phone", "email", "notes", "birth_date", "no_such_field"});
+  REQUIRE_MESSAGE(got.ok(), got.err().message);
+  REQUIRE(got->size() == 5);
+  REQUIRE_FALSE((*got)[0].ok());
+  CHECK((*got)[0].err().code == errc::denied);
+  CHECK((*got)[1]->form.to_string() == "pseudonym");
+  CHECK((*got)[1]->value.find("ann") == std::string::npos);
+  REQUIRE_FALSE((*got)[2].ok());
+  CHECK((*got)[2].err().code == errc::denied);
+  CHECK((*got)[3]->value == "1990");
+  REQUIRE_FALSE((*got)[4].ok());
+  CHECK((*got)[4].err().code == errc::denied);
+  CHECK((*got)[4].err().reason != (*got)[0].err().reason);
+
+  const auto entries = entries_after(v, before);
+  REQUIRE(entries.size() == 4);  // view, one denial per reason, the fields revealed
+  CHECK(entries[1].action == AuditAction::access_denied);
+  CHECK_FALSE(entries[1].allowed);
+  CHECK(entries[1].reason == to_string((*got)[0].err().reason));
+  CHECK(entries[1].fields == std::vector<std::string>{"phone", "notes"});
+  CHECK(entries[2].action == AuditAction::access_denied);
+  CHECK(entries[2].reason == to_string((*got)[4].err().reason));
+  CHECK(entries[2].fields == std::vector<std::string>{"no_such_field"});
+  CHECK(entries[3].action == AuditAction::field_read);
+  CHECK(entries[3].fields == std::vector<std::string>{"email:pseudonym", "birth_date:generalise:year"});
+}
+
+TEST_CASE("read past one field's retention refuses that field and returns the others") {
+  FakeClock clock;
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
+  put_ann(v);
+  clock.advance(std::chrono::seconds(3 * 366 * 86400));
+  auto got = v.accessor("support-desk")->view("C-1001", "service")->read({"email", "birth_date"});
+  REQUIRE(got.ok());
+  REQUIRE_FALSE((*got)[0].ok());
+  CHECK((*got)[0].err().reason == deny_reason::retention_expired);
+  CHECK((*got)[1]->value == "1990-04-02");
+}
+
+TEST_CASE("read names no field: bad_input, and nothing is logged") {
+  FakeClock clock;
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
+  put_ann(v);
+  auto view = v.accessor("support-desk")->view("C-1001", "service");
+  REQUIRE(view.ok());
+  const std::size_t before = v.audit_entries()->size();
+  auto got = view->read(std::span<const std::string_view>());
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.err().code == errc::bad_input);
+  CHECK(v.audit_entries()->size() == before);
+}
+
+TEST_CASE("read of a customer erased after the view opened fails whole and logs the refusal") {
+  FakeClock clock;
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
+  put_ann(v);
+  auto view = v.accessor("support-desk")->view("C-1001", "service");
+  REQUIRE(view.ok());
+  REQUIRE(v.erase("C-1001").ok());
+  const std::size_t before = v.audit_entries()->size();
+  auto got = view->read({"email", "phone"});
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.err().code == errc::erased);
+  const auto entries = entries_after(v, before);
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].action == AuditAction::access_denied);
+  CHECK(entries[0].reason == "erased");
+  CHECK(entries[0].fields == std::vector<std::string>{"email", "phone"});
+}
+
+TEST_CASE("SQLite vault: a tampered field fails alone in a read; a refused tampered field stays refused") {
+  TempDir dir;
+  const fs::path file = dir.path / "crm.vault";
+  FakeClock clock;
+  {
+    auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock));
+    REQUIRE_MESSAGE(v.ok(), v.err().message);
+    put_ann(*v);
+  }
+  Sql(file).exec(
+      "UPDATE fields SET sealed = zeroblob(60) WHERE customer='C-1001' AND field IN ('email', 'phone')");
+  auto v = Vault::open(file, kPass, fast(clock));
+  REQUIRE(v.ok());
+  const std::size_t before = v->audit_entries()->size();
+  SUBCASE("allowed: the tampered field answers integrity, the others their values") {
+    auto got = v->accessor("support-desk")->view("C-1001", "service")->read({"email", "birth_date"});
+    REQUIRE(got.ok());
+    REQUIRE_FALSE((*got)[0].ok());
+    CHECK((*got)[0].err().code == errc::integrity);
+    CHECK((*got)[1]->value == "1990-04-02");
+    const auto entries = entries_after(*v, before);
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[1].action == AuditAction::access_denied);
+    CHECK(entries[1].reason == "integrity");
+    CHECK(entries[1].fields == std::vector<std::string>{"email"});
+    CHECK(entries[2].fields == std::vector<std::string>{"birth_date:clear"});
+  }
+  SUBCASE("refused: never decrypted, so the tampering shows as the refusal") {
+    auto got = v->accessor("bi-dashboard")->view("C-1001", "analytics")->read({"phone", "birth_date"});
+    REQUIRE(got.ok());
+    REQUIRE_FALSE((*got)[0].ok());
+    CHECK((*got)[0].err().code == errc::denied);
+    CHECK((*got)[1]->value == "1990");
+  }
+}

@@ -65,6 +65,19 @@ bytes encode_audit_entry(const AuditEntry& e);
 /// decode_audit_entry reverses encode_audit_entry; errc::integrity for malformed bytes.
 result<AuditEntry> decode_audit_entry(byte_view encoded);
 
+/// AuditEntryLookup holds the members of an encoded entry that a stored entry copies into its
+/// lookup columns. `customer` points into the encoded bytes it was read from.
+struct AuditEntryLookup {
+  std::int64_t seq = 0;
+  timestamp at{};
+  std::string_view customer;
+};
+
+/// check_audit_entry checks every rule decode_audit_entry checks, refusing exactly the bytes it
+/// refuses with the same errc::integrity error, and gives the entry's seq, time and customer
+/// without copying any member. The result is valid while `encoded` is.
+result<AuditEntryLookup> check_audit_entry(byte_view encoded);
+
 /// audit_chain_hash is BLAKE2b-256(previous || encoded). The first entry's previous is
 /// kAuditHashBytes zero bytes.
 bytes audit_chain_hash(byte_view previous, byte_view encoded);
@@ -77,6 +90,16 @@ struct StoredAuditEntry {
   std::string customer;
   bytes encoded;
   bytes hash;
+};
+
+/// StoredAuditView is a StoredAuditEntry seen where the store keeps it (Store::scan_audit_views):
+/// the same members, borrowed rather than copied.
+struct StoredAuditView {
+  std::int64_t seq = 0;
+  timestamp at{};
+  std::string_view customer;
+  byte_view encoded;
+  byte_view hash;
 };
 
 /// AuditCheckpoint is a signed statement "the chain had head `head` at entry `seq`".

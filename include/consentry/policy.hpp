@@ -54,11 +54,11 @@ struct AccessorSpec {
 struct FieldSpec {
   std::string name;
   FieldType type = FieldType::string;
-  std::string category;                   ///< contact, identity, financial, inferred, ...
-  std::optional<IsoDuration> retention;   ///< counted from the value's collection time
-  std::vector<std::string> sources;       ///< empty = any source
-  std::vector<std::string> derived_from;  ///< for category "inferred"
-  std::map<std::string, Form> access;     ///< purpose id -> form; absent = denied
+  std::string category;                             ///< contact, identity, financial, inferred, ...
+  std::optional<IsoDuration> retention;             ///< counted from the value's collection time
+  std::vector<std::string> sources;                 ///< empty = any source
+  std::vector<std::string> derived_from;            ///< for category "inferred"
+  std::map<std::string, Form, std::less<>> access;  ///< purpose id -> form; absent = denied
   std::string description;
 
   /// is_inferred is true for category "inferred".

@@ -47,6 +47,16 @@ class Store {
   virtual result<void> begin() = 0;
   virtual result<void> commit() = 0;
   virtual result<void> rollback() = 0;
+  /// begin_unsynced starts a write transaction whose commit does not wait for the disk: it
+  /// survives the process crashing, but a power loss can take it until the next transaction
+  /// begun with begin() commits (or a checkpoint runs) and makes it durable together with
+  /// everything committed before. Fails as begin().
+  virtual result<void> begin_unsynced() = 0;
+  /// begin_read opens a read snapshot: the calls until end_read see one committed state and
+  /// share one lock, instead of one each. Only outside a transaction (errc::internal inside
+  /// one); errc::io when the backend fails. end_read closes it, and does nothing without one.
+  virtual result<void> begin_read() = 0;
+  virtual void end_read() noexcept = 0;
 
   /// get_meta returns a metadata value, nullopt when absent; put_meta inserts or replaces it.
   virtual result<std::optional<bytes>> get_meta(std::string_view key) = 0;
@@ -73,6 +83,22 @@ class Store {
   /// purpose_history returns every customer's events for `purpose`, ordered by customer, then
   /// by ledger order.
   virtual result<std::vector<ConsentEvent>> purpose_history(std::string_view purpose) = 0;
+
+  /// PurposePosition is where one customer stands on one purpose, reduced to what decides it:
+  /// the action and expiry of their last event on the purpose (no action when they have none).
+  struct PurposePosition {
+    std::string_view customer;  ///< valid only during the visit
+    std::optional<ConsentAction> action;
+    std::optional<timestamp> expires_at;
+  };
+  /// scan_purpose_positions calls `visit`, in customer order, with the position on `purpose` of
+  /// every customer with a data key, until `visit` returns false; customers without a data key
+  /// are never visited, whatever their events. With `only_with_events` it visits only those
+  /// with at least one event on the purpose. Returns errc::integrity for a stored event with an
+  /// unknown action (visits may have been made before it). The default implementation builds
+  /// on customers() and purpose_history(); the library's stores read only the columns needed.
+  virtual result<void> scan_purpose_positions(std::string_view purpose, bool only_with_events,
+                                              const std::function<bool(const PurposePosition&)>& visit);
 
   /// data_keys_after returns up to `limit` wrapped data keys of customers sorted after `after`
   /// ("" = from the first), by customer. Key rotation walks the keys in such batches.
@@ -114,6 +140,17 @@ class Store {
   /// returns false.
   virtual result<void> scan_audit(std::int64_t from,
                                   const std::function<bool(const StoredAuditEntry&)>& visit) = 0;
+  /// scan_audit_views is scan_audit without copying the entries: each view borrows the store's
+  /// own memory and is valid only until `visit` returns, or until `visit` changes the store.
+  /// Fails as scan_audit. The default views the entries scan_audit passes, which copies nothing
+  /// where scan_audit hands out the store's own entries (the memory store); the SQLite store
+  /// views the columns of each row in place.
+  virtual result<void> scan_audit_views(std::int64_t from,
+                                        const std::function<bool(const StoredAuditView&)>& visit) {
+    return scan_audit(from, [&](const StoredAuditEntry& e) {
+      return visit(StoredAuditView{e.seq, e.at, e.customer, e.encoded, e.hash});
+    });
+  }
   /// audit_for_customer returns the entries naming the customer pseudonym, in seq order.
   virtual result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) = 0;
   /// put_checkpoint stores a checkpoint; one already stored for the same seq is kept.
@@ -127,6 +164,11 @@ class Transaction {
  public:
   /// start begins a transaction on `store`; the store must outlive the Transaction.
   static result<Transaction> start(Store& store);
+  /// start_unsynced begins one whose commit does not wait for the disk (Store::begin_unsynced).
+  static result<Transaction> start_unsynced(Store& store) {
+    CONSENTRY_TRY(store.begin_unsynced());
+    return Transaction(store);
+  }
   Transaction(Transaction&& o) noexcept : store_(o.store_) { o.store_ = nullptr; }
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;
@@ -142,6 +184,26 @@ class Transaction {
 
  private:
   explicit Transaction(Store& s) : store_(&s) {}
+  Store* store_;
+};
+
+/// ReadSnapshot holds a Store::begin_read snapshot until it is destroyed.
+class ReadSnapshot {
+ public:
+  /// open begins a read snapshot on `store`, which must outlive the ReadSnapshot.
+  static result<ReadSnapshot> open(Store& store) {
+    CONSENTRY_TRY(store.begin_read());
+    return ReadSnapshot(store);
+  }
+  ReadSnapshot(ReadSnapshot&& o) noexcept : store_(o.store_) { o.store_ = nullptr; }
+  ReadSnapshot& operator=(ReadSnapshot&&) = delete;
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ~ReadSnapshot() {
+    if (store_) store_->end_read();
+  }
+
+ private:
+  explicit ReadSnapshot(Store& s) : store_(&s) {}
   Store* store_;
 };
 

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,9 +31,10 @@ enum class AuditMode {
   /// Every audited call returns only after its entry is committed; entries of concurrent calls
   /// share one commit (group commit). The default.
   durable,
-  /// Entries of reads are held back and committed in batches (kAuditBatch entries, any write,
-  /// flush_audit(), close). A crash can lose the last batch of read entries, never a write's
-  /// entry, and the chain still verifies.
+  /// Entries of reads are held back and committed in batches of kAuditBatch entries without
+  /// waiting for the disk; any write, flush_audit() and close commit what is held and sync it. A
+  /// process crash loses at most the entries held back; a power loss can also lose read entries
+  /// committed since the last sync. Never a write's entry, and the chain still verifies.
   batched,
   /// No entries at all. For measuring the cost of auditing only: it breaks the rule that every
   /// access leaves a record.
@@ -283,6 +286,14 @@ class View {
   /// value for the field; errc::integrity when the stored value or key fails authentication;
   /// errc::erased once the customer was erased, even on a view opened before.
   result<FieldValue> get(std::string_view field) const;
+  /// read returns several fields, in the order named, each as get() would return it, deciding
+  /// every field against one reading of the ledger and reading the values in one snapshot of the
+  /// store; the log gets one entry for the fields revealed and one per reason for those refused.
+  /// The call itself fails, returning no field, with errc::erased once the customer was erased,
+  /// errc::bad_input for an empty list, and errc::io when the store or the audit log fails.
+  result<std::vector<result<FieldValue>>> read(std::span<const std::string_view> fields) const;
+  /// read of a braced list: view.read({"email", "city"}).
+  result<std::vector<result<FieldValue>>> read(std::initializer_list<std::string_view> fields) const;
 
   const std::string& customer() const noexcept { return customer_; }
   const std::string& purpose() const noexcept { return purpose_; }

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "consentry/audit.hpp"
@@ -36,11 +38,18 @@ constexpr std::string_view kCheckpointDomain = "consentry/v1/audit-checkpoint";
 // kLengthBytes is the size of every length and count prefix (big-endian).
 constexpr std::size_t kLengthBytes = 4;
 
-constexpr AuditAction kAllActions[] = {
-    AuditAction::view_opened,   AuditAction::field_read,       AuditAction::access_denied,
-    AuditAction::value_written, AuditAction::consent_recorded, AuditAction::export_made,
-    AuditAction::erasure,       AuditAction::key_rotation,     AuditAction::policy_change,
-    AuditAction::purge,
+// kActionSpellings pairs every action with its spelling, as to_string gives it.
+constexpr std::pair<std::string_view, AuditAction> kActionSpellings[] = {
+    {"view_opened", AuditAction::view_opened},
+    {"field_read", AuditAction::field_read},
+    {"access_denied", AuditAction::access_denied},
+    {"value_written", AuditAction::value_written},
+    {"consent_recorded", AuditAction::consent_recorded},
+    {"export_made", AuditAction::export_made},
+    {"erasure", AuditAction::erasure},
+    {"key_rotation", AuditAction::key_rotation},
+    {"policy_change", AuditAction::policy_change},
+    {"purge", AuditAction::purge},
 };
 
 using Hash = std::array<std::uint8_t, kAuditHashBytes>;
@@ -81,49 +90,54 @@ class Writer {
   bytes& out_;
 };
 
-// Reader takes big-endian integers and length-prefixed strings off the front of a byte range.
-// Every read returns false, and takes nothing, when too few bytes remain.
+// load_u32 and load_u64 read a big-endian integer at `p`.
+std::uint32_t load_u32(const std::uint8_t* p) noexcept {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+std::uint64_t load_u64(const std::uint8_t* p) noexcept {
+  return (std::uint64_t{load_u32(p)} << 32) | load_u32(p + 4);
+}
+
+// Reader takes big-endian integers and length-prefixed strings off the front of a byte range,
+// viewing strings in place. Every read returns false when too few bytes remain; a reader that
+// has failed once is not read again.
 class Reader {
  public:
-  explicit Reader(byte_view in) noexcept : in_(in) {}
+  explicit Reader(byte_view in) noexcept : p_(in.data()), end_(in.data() + in.size()) {}
 
-  bool u8(std::uint8_t& v) {
-    if (remaining() < 1) return false;
-    v = in_[pos_++];
+  bool u8(std::uint8_t& v) noexcept {
+    if (p_ == end_) return false;
+    v = *p_++;
     return true;
   }
-  bool u32(std::uint32_t& v) {
+  bool u32(std::uint32_t& v) noexcept {
     if (remaining() < 4) return false;
-    v = 0;
-    for (int i = 0; i < 4; ++i) v = (v << 8) | in_[pos_++];
+    v = load_u32(p_);
+    p_ += 4;
     return true;
   }
-  bool u64(std::uint64_t& v) {
+  bool i64(std::int64_t& v) noexcept {
     if (remaining() < 8) return false;
-    v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | in_[pos_++];
+    v = static_cast<std::int64_t>(load_u64(p_));
+    p_ += 8;
     return true;
   }
-  bool i64(std::int64_t& v) {
-    std::uint64_t u = 0;
-    if (!u64(u)) return false;
-    v = static_cast<std::int64_t>(u);
+  bool str(std::string_view& out) noexcept {
+    if (remaining() < 4) return false;
+    const std::uint32_t n = load_u32(p_);
+    if (remaining() - 4 < n) return false;
+    out = std::string_view(reinterpret_cast<const char*>(p_ + 4), n);
+    p_ += 4 + std::size_t{n};
     return true;
   }
-  // str reads into `out`, reusing its capacity.
-  bool str(std::string& out) {
-    std::uint32_t n = 0;
-    if (!u32(n)) return false;
-    if (remaining() < n) return false;
-    out.assign(reinterpret_cast<const char*>(in_.data() + pos_), n);
-    pos_ += n;
-    return true;
-  }
-  std::size_t remaining() const noexcept { return in_.size() - pos_; }
+  std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - p_); }
+  // rest is what has not been read yet.
+  byte_view rest() const noexcept { return byte_view(p_, end_); }
 
  private:
-  byte_view in_;
-  std::size_t pos_ = 0;
+  const std::uint8_t* p_;
+  const std::uint8_t* end_;
 };
 
 std::size_t encoded_size(const AuditEntry& e) {
@@ -139,37 +153,67 @@ error malformed(std::string_view what) {
   return make_error(errc::integrity, "audit entry is malformed: " + std::string(what));
 }
 
-// decode_into decodes `encoded` into `out`, reusing out's buffers: verification decodes every
-// entry of the log into one object.
-result<void> decode_into(byte_view encoded, AuditEntry& out) {
+// EntryParts are the members of an encoded entry, viewed in the encoded bytes. `fields` are the
+// bytes of the `field_count` length-prefixed field names, already checked.
+struct EntryParts {
+  std::int64_t seq = 0;
+  std::int64_t at = 0;
+  std::string_view customer;
+  std::string_view accessor;
+  std::string_view purpose;
+  AuditAction action = AuditAction::field_read;
+  bool allowed = true;
+  std::string_view reason;
+  std::uint32_t field_count = 0;
+  byte_view fields;
+};
+
+// Malformation is the first rule of the encoding that an entry breaks.
+enum class Malformation { none, empty, version, truncated, action, decision, trailing };
+
+// parse_entry checks every rule of the encoding and views the members of `encoded` without
+// copying any. decode_audit_entry and check_audit_entry both go through it, so they refuse
+// exactly the same bytes. It builds no error itself: verification calls it once per entry.
+Malformation parse_entry(byte_view encoded, EntryParts& out) noexcept {
   Reader r(encoded);
   std::uint8_t version = 0;
-  if (!r.u8(version)) return malformed("it is empty");
-  if (version != kEntryVersion) return malformed("unknown version " + std::to_string(version));
-  std::int64_t at = 0;
-  if (!r.i64(out.seq) || !r.i64(at) || !r.str(out.customer) || !r.str(out.accessor) || !r.str(out.purpose))
-    return malformed("it is truncated");
-  out.at = timestamp{std::chrono::seconds{at}};
-  // The action spelling is at most a few bytes; a string of its own avoids touching `out`.
-  std::string action;
-  if (!r.str(action)) return malformed("it is truncated");
+  if (!r.u8(version)) return Malformation::empty;
+  if (version != kEntryVersion) return Malformation::version;
+  std::string_view action;
+  if (!r.i64(out.seq) || !r.i64(out.at) || !r.str(out.customer) || !r.str(out.accessor) ||
+      !r.str(out.purpose) || !r.str(action))
+    return Malformation::truncated;
   auto parsed = parse_audit_action(action);
-  if (!parsed) return malformed("unknown action");
+  if (!parsed) return Malformation::action;
   out.action = *parsed;
   std::uint8_t allowed = 0;
-  if (!r.u8(allowed)) return malformed("it is truncated");
-  if (allowed > 1) return malformed("the decision byte is neither 0 nor 1");
+  if (!r.u8(allowed)) return Malformation::truncated;
+  if (allowed > 1) return Malformation::decision;
   out.allowed = allowed == 1;
-  std::uint32_t count = 0;
-  if (!r.str(out.reason) || !r.u32(count)) return malformed("it is truncated");
-  // Each field takes at least its length prefix, which bounds the count before anything is
-  // allocated for it.
-  if (count > r.remaining() / kLengthBytes) return malformed("it is truncated");
-  out.fields.resize(count);
-  for (auto& f : out.fields)
-    if (!r.str(f)) return malformed("it is truncated");
-  if (r.remaining() != 0) return malformed("bytes follow its end");
-  return ok();
+  if (!r.str(out.reason) || !r.u32(out.field_count)) return Malformation::truncated;
+  // Each field takes at least its length prefix, which bounds the count before the fields are
+  // walked (and before decode_audit_entry allocates for them).
+  if (out.field_count > r.remaining() / kLengthBytes) return Malformation::truncated;
+  out.fields = r.rest();
+  std::string_view field;
+  for (std::uint32_t i = 0; i < out.field_count; ++i)
+    if (!r.str(field)) return Malformation::truncated;
+  if (r.remaining() != 0) return Malformation::trailing;
+  return Malformation::none;
+}
+
+// malformed_entry is the error for `encoded`, which parse_entry found to break rule `m`.
+error malformed_entry(Malformation m, byte_view encoded) {
+  switch (m) {
+    case Malformation::empty: return malformed("it is empty");
+    case Malformation::version: return malformed("unknown version " + std::to_string(encoded[0]));
+    case Malformation::action: return malformed("unknown action");
+    case Malformation::decision: return malformed("the decision byte is neither 0 nor 1");
+    case Malformation::trailing: return malformed("bytes follow its end");
+    case Malformation::truncated:
+    case Malformation::none: break;
+  }
+  return malformed("it is truncated");
 }
 
 // ---- chain ----
@@ -277,8 +321,8 @@ std::string_view to_string(AuditAction a) noexcept {
 }
 
 std::optional<AuditAction> parse_audit_action(std::string_view text) {
-  for (AuditAction a : kAllActions)
-    if (to_string(a) == text) return a;
+  for (const auto& [spelling, action] : kActionSpellings)
+    if (spelling == text) return action;
   return std::nullopt;
 }
 
@@ -301,9 +345,34 @@ bytes encode_audit_entry(const AuditEntry& e) {
 }
 
 result<AuditEntry> decode_audit_entry(byte_view encoded) {
+  EntryParts parts;
+  if (const Malformation m = parse_entry(encoded, parts); m != Malformation::none)
+    return malformed_entry(m, encoded);
   AuditEntry e;
-  CONSENTRY_TRY(decode_into(encoded, e));
+  e.seq = parts.seq;
+  e.at = timestamp{std::chrono::seconds{parts.at}};
+  e.customer = parts.customer;
+  e.accessor = parts.accessor;
+  e.purpose = parts.purpose;
+  e.action = parts.action;
+  e.allowed = parts.allowed;
+  e.reason = parts.reason;
+  e.fields.resize(parts.field_count);
+  // parse_entry has checked every field's length against the bytes.
+  Reader fields(parts.fields);
+  std::string_view field;
+  for (auto& f : e.fields) {
+    (void)fields.str(field);
+    f = field;
+  }
   return e;
+}
+
+result<AuditEntryLookup> check_audit_entry(byte_view encoded) {
+  EntryParts parts;
+  if (const Malformation m = parse_entry(encoded, parts); m != Malformation::none)
+    return malformed_entry(m, encoded);
+  return AuditEntryLookup{parts.seq, timestamp{std::chrono::seconds{parts.at}}, parts.customer};
 }
 
 bytes audit_chain_hash(byte_view previous, byte_view encoded) {
@@ -402,14 +471,14 @@ result<AuditVerification> verify_audit_log(Store& store, byte_view public_key,
   std::stable_sort(expected.begin(), expected.end(),
                    [](const Expected& a, const Expected& b) { return a.seq < b.seq; });
 
-  // One pass over the log, holding only the previous hash and the position in `expected`.
+  // One pass over the log, holding only the previous hash and the position in `expected`. The
+  // entries are viewed where the store keeps them, and checked without copying any member.
   Hash previous{};
   Hash hash{};
-  AuditEntry decoded;
   std::int64_t next = 1;
   std::size_t pending = 0;
   bool stopped = false;
-  auto scanned = store.scan_audit(1, [&](const StoredAuditEntry& e) {
+  auto scanned = store.scan_audit_views(1, [&](const StoredAuditView& e) {
     // Anything found from here on lies after a problem already found.
     if (next > finding.seq()) {
       stopped = true;
@@ -428,8 +497,10 @@ result<AuditVerification> verify_audit_log(Store& store, byte_view public_key,
     if (e.seq < next)
       return fail(next, "seq " + std::to_string(e.seq) + " appears again after seq " +
                             std::to_string(next - 1) + " (duplicated or reordered entries)");
-    if (!decode_into(e.encoded, decoded))
-      return fail(e.seq, at_seq() + " does not decode (corrupt entry bytes)");
+    // Every rule of the encoding is checked, though only seq, at and customer are read back.
+    const auto checked = check_audit_entry(e.encoded);
+    if (!checked) return fail(e.seq, at_seq() + " does not decode (corrupt entry bytes)");
+    const AuditEntryLookup& decoded = *checked;
     if (decoded.seq > e.seq)
       return fail(e.seq, "the entry stored at seq " + std::to_string(e.seq) + " is entry " +
                              std::to_string(decoded.seq) + " (reordered or renumbered entries)");

@@ -532,7 +532,7 @@ std::string_view to_string(Basis b) noexcept {
 }
 
 const Form* FieldSpec::form_for(std::string_view purpose) const {
-  const auto it = access.find(std::string(purpose));
+  const auto it = access.find(purpose);
   return it == access.end() ? nullptr : &it->second;
 }
 

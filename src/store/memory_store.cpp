@@ -37,6 +37,16 @@ class MemoryStore final : public Store {
     return ok();
   }
 
+  // Nothing here outlives the process, so there is no disk to wait for.
+  result<void> begin_unsynced() override { return begin(); }
+
+  // Every call already sees the one state there is.
+  result<void> begin_read() override {
+    if (snapshot_) return make_error(errc::internal, "begin_read: a transaction is open");
+    return ok();
+  }
+  void end_read() noexcept override {}
+
   result<std::optional<bytes>> get_meta(std::string_view key) override {
     auto it = state_.meta.find(key);
     if (it == state_.meta.end()) return std::optional<bytes>();
@@ -103,6 +113,25 @@ class MemoryStore final : public Store {
     std::stable_sort(out.begin(), out.end(),
                      [](const ConsentEvent& a, const ConsentEvent& b) { return a.customer < b.customer; });
     return out;
+  }
+
+  result<void> scan_purpose_positions(std::string_view purpose, bool only_with_events,
+                                      const std::function<bool(const PurposePosition&)>& visit) override {
+    // events is in ledger order, so the last event seen for a customer is their last one.
+    std::map<std::string_view, const ConsentEvent*> last;
+    for (const auto& e : state_.events)
+      if (e.purpose == purpose) last.insert_or_assign(e.customer, &e);
+    for (const auto& [customer, key] : state_.keys) {
+      PurposePosition position{customer, std::nullopt, std::nullopt};
+      if (auto it = last.find(customer); it != last.end()) {
+        position.action = it->second->action;
+        position.expires_at = it->second->expires_at;
+      } else if (only_with_events) {
+        continue;
+      }
+      if (!visit(position)) break;
+    }
+    return ok();
   }
 
   result<std::vector<std::string>> customers() override {

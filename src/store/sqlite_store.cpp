@@ -103,8 +103,11 @@ constexpr const char* kRestoreNoDelete =
     "CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events\n"
     "BEGIN SELECT RAISE(ABORT, 'consent_events is append-only'); END";
 
+// A 32 MiB page cache (allocated as it fills) keeps the indexes a large vault's reads and audit
+// appends walk in memory, instead of SQLite's default 2 MiB.
 constexpr const char* kPragmas =
-    "PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+    "PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
+    "PRAGMA cache_size = -32768;";
 
 enum class Sql : std::size_t {
   begin,
@@ -121,6 +124,8 @@ enum class Sql : std::size_t {
   consent_history,
   purpose_history,
   customers,
+  purpose_positions,
+  position_keys,
   knows,
   savepoint,
   release,
@@ -165,6 +170,8 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "ORDER BY seq",
     "SELECT seq, customer, action, at, channel, notice, expires_at FROM consent_events WHERE purpose = ?1 "
     "ORDER BY customer, seq",
+    "SELECT customer FROM data_keys ORDER BY customer",
+    "SELECT customer, action, expires_at FROM consent_events WHERE purpose = ?1 ORDER BY customer, seq",
     "SELECT customer FROM data_keys ORDER BY customer",
     "SELECT EXISTS(SELECT 1 FROM data_keys WHERE customer = ?1) "
     "OR EXISTS(SELECT 1 FROM consent_events WHERE customer = ?1)",
@@ -261,6 +268,19 @@ class Bound {
     else
       out.clear();
   }
+  // column_text_view and column_blob_view borrow the column's bytes from SQLite: valid until the
+  // next step or reset of the statement.
+  std::string_view column_text_view(int i) const {
+    const unsigned char* p = sqlite3_column_text(s_, i);
+    const int n = sqlite3_column_bytes(s_, i);
+    return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+             : std::string_view();
+  }
+  byte_view column_blob_view(int i) const {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s_, i));
+    const int n = sqlite3_column_bytes(s_, i);
+    return p ? byte_view(p, static_cast<std::size_t>(n)) : byte_view();
+  }
   std::int64_t column_int(int i) const { return sqlite3_column_int64(s_, i); }
   bool column_is_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
 
@@ -317,6 +337,8 @@ class SqliteStore final : public Store {
       sqlite3_finalize(s);
       s = nullptr;
     }
+    sqlite3_finalize(read_begin_);
+    sqlite3_finalize(read_end_);
     sqlite3_close(db_);
   }
 
@@ -342,12 +364,51 @@ class SqliteStore final : public Store {
     // A failed COMMIT (e.g. SQLITE_BUSY) leaves the transaction open; discard it so that the
     // store is back in autocommit and a Transaction that gave up its ownership leaks nothing.
     if (!committed && in_transaction()) (void)run(Sql::rollback, "rollback");
+    if (auto restored = restore_synchronous(); !restored && committed) return restored;
     return committed;
   }
 
   result<void> rollback() override {
     if (!in_transaction()) return make_error(errc::internal, "rollback: no transaction is open");
-    return run(Sql::rollback, "rollback");
+    auto rolled_back = run(Sql::rollback, "rollback");
+    if (auto restored = restore_synchronous(); !restored && rolled_back) return restored;
+    return rolled_back;
+  }
+
+  result<void> begin_unsynced() override {
+    if (in_transaction()) return make_error(errc::internal, "begin: a transaction is already open");
+    // In WAL mode, synchronous = NORMAL commits without an fsync; the WAL is synced at the next
+    // FULL commit or checkpoint, which makes this transaction durable along with its own. The
+    // level can change only outside a transaction: commit and rollback restore FULL.
+    if (sqlite3_exec(db_, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK)
+      return db_error(db_, "begin");
+    unsynced_ = true;
+    auto begun = begin();
+    if (!begun) (void)restore_synchronous();
+    return begun;
+  }
+
+  result<void> begin_read() override {
+    if (in_transaction()) return make_error(errc::internal, "begin_read: a transaction is open");
+    // A deferred BEGIN takes no lock; the first read takes the WAL read lock, which the reads
+    // after it share until COMMIT releases it.
+    if (read_begin_ == nullptr &&
+        sqlite3_prepare_v3(db_, "BEGIN DEFERRED", -1, SQLITE_PREPARE_PERSISTENT, &read_begin_, nullptr) !=
+            SQLITE_OK)
+      return db_error(db_, "begin_read");
+    if (read_end_ == nullptr &&
+        sqlite3_prepare_v3(db_, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &read_end_, nullptr) != SQLITE_OK)
+      return db_error(db_, "begin_read");
+    Bound q(read_begin_);
+    if (q.step() != SQLITE_DONE) return db_error(db_, "begin_read");
+    return ok();
+  }
+
+  void end_read() noexcept override {
+    if (!in_transaction() || read_end_ == nullptr) return;
+    Bound q(read_end_);
+    // A transaction that only read commits without writing; should it fail, end it anyway.
+    if (q.step() != SQLITE_DONE && in_transaction()) (void)run(Sql::rollback, "rollback");
   }
 
   result<std::optional<bytes>> get_meta(std::string_view key) override {
@@ -474,6 +535,61 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  result<void> scan_purpose_positions(std::string_view purpose, bool only_with_events,
+                                      const std::function<bool(const PurposePosition&)>& visit) override {
+    sqlite3_stmt* key_scan = stmt(Sql::position_keys);
+    sqlite3_stmt* event_scan = stmt(Sql::purpose_positions);
+    // The statements are cached: a visit that scans again would reset the outer scan under it.
+    if (sqlite3_stmt_busy(key_scan) || sqlite3_stmt_busy(event_scan))
+      return make_error(errc::internal, "scan_purpose_positions: called from inside a scan");
+    // Two ordered scans merged by customer: the data keys' primary key index and the ledger's
+    // (purpose, customer, seq) index. Each yields only narrow columns and nothing is copied; the
+    // statements share the connection's read transaction, so both see one snapshot.
+    Bound keys(key_scan);
+    Bound events(event_scan);
+    if (!events.text(1, purpose).ok()) return db_error(db_, "scan_purpose_positions");
+    auto text_of = [](sqlite3_stmt* s, int column) {
+      const unsigned char* p = sqlite3_column_text(s, column);
+      return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                  static_cast<std::size_t>(sqlite3_column_bytes(s, column)))
+               : std::string_view();
+    };
+    // event_customer is the customer of the current event row; valid until the next step.
+    std::string_view event_customer;
+    auto next_event = [&] {
+      const int rc = events.step();
+      event_customer = rc == SQLITE_ROW ? text_of(event_scan, 0) : std::string_view();
+      return rc;
+    };
+    int event_rc = next_event();
+    int key_rc = SQLITE_DONE;
+    while (event_rc == SQLITE_ROW || event_rc == SQLITE_DONE) {
+      if ((key_rc = keys.step()) != SQLITE_ROW) break;
+      // Only customers with a data key are visited: when the events run out, so do the visits.
+      if (only_with_events && event_rc != SQLITE_ROW) break;
+      PurposePosition position{text_of(key_scan, 0), std::nullopt, std::nullopt};
+      // Events of customers without a data key sort in between and are passed over.
+      while (event_rc == SQLITE_ROW && event_customer < position.customer) event_rc = next_event();
+      // The customer's events come in ledger order: the last one read decides.
+      while (event_rc == SQLITE_ROW && event_customer == position.customer) {
+        const auto action = parse_consent_action(text_of(event_scan, 1));
+        if (!action)
+          return make_error(errc::integrity,
+                            "scan_purpose_positions: consent_events row has an unknown action");
+        position.action = *action;
+        position.expires_at = events.column_is_null(2)
+                                  ? std::nullopt
+                                  : std::optional<timestamp>(from_unix(events.column_int(2)));
+        event_rc = next_event();
+      }
+      if (only_with_events && !position.action) continue;
+      if (!visit(position)) return ok();
+    }
+    if (event_rc != SQLITE_ROW && event_rc != SQLITE_DONE) return db_error(db_, "scan_purpose_positions");
+    if (key_rc != SQLITE_ROW && key_rc != SQLITE_DONE) return db_error(db_, "scan_purpose_positions");
+    return ok();
+  }
+
   result<std::vector<std::string>> customers() override {
     Bound q(stmt(Sql::customers));
     std::vector<std::string> out;
@@ -522,17 +638,36 @@ class SqliteStore final : public Store {
 
   result<void> scan_audit(std::int64_t from,
                           const std::function<bool(const StoredAuditEntry&)>& visit) override {
+    // One entry object for every row: its buffers keep their capacity, so a long scan copies
+    // each column once and allocates only while the buffers grow.
+    StoredAuditEntry row;
+    return scan_audit_views(from, [&](const StoredAuditView& v) {
+      row.seq = v.seq;
+      row.at = v.at;
+      row.customer.assign(v.customer);
+      row.encoded.assign(v.encoded.begin(), v.encoded.end());
+      row.hash.assign(v.hash.begin(), v.hash.end());
+      return visit(row);
+    });
+  }
+
+  result<void> scan_audit_views(std::int64_t from,
+                                const std::function<bool(const StoredAuditView&)>& visit) override {
     sqlite3_stmt* s = stmt(Sql::scan_audit);
     // The statement is cached: a visit that scans again would reset the outer scan under it.
     if (sqlite3_stmt_busy(s)) return make_error(errc::internal, "scan_audit: called from inside a scan");
     Bound q(s);
     if (!q.integer(1, from).ok()) return db_error(db_, "scan_audit");
-    // One entry object for every row: its buffers keep their capacity, so the hot loop of a
-    // verification copies each column once and allocates only while the buffers grow.
-    StoredAuditEntry row;
+    // Each view borrows SQLite's copy of the row's columns, which lives until the next step: the
+    // hot loop of a verification copies nothing and allocates nothing.
+    StoredAuditView row;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) {
-      read_audit_row(q, row);
+      row.seq = q.column_int(0);
+      row.at = from_unix(q.column_int(1));
+      row.customer = q.column_text_view(2);
+      row.encoded = q.column_blob_view(3);
+      row.hash = q.column_blob_view(4);
       if (!visit(row)) return ok();
     }
     if (rc != SQLITE_DONE) return db_error(db_, "scan_audit");
@@ -763,6 +898,15 @@ class SqliteStore final : public Store {
   sqlite3_stmt* stmt(Sql which) const noexcept { return statements_[static_cast<std::size_t>(which)]; }
   bool in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 
+  // restore_synchronous puts synchronous back to FULL after a begin_unsynced transaction ended.
+  result<void> restore_synchronous() {
+    if (!unsynced_ || in_transaction()) return ok();
+    if (sqlite3_exec(db_, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr) != SQLITE_OK)
+      return db_error(db_, "restoring synchronous = FULL");
+    unsynced_ = false;
+    return ok();
+  }
+
   result<void> run(Sql which, std::string_view operation) {
     Bound q(stmt(which));
     if (q.step() != SQLITE_DONE) return db_error(db_, operation);
@@ -771,6 +915,9 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::array<sqlite3_stmt*, static_cast<std::size_t>(Sql::count)> statements_{};
+  bool unsynced_ = false;               ///< synchronous is NORMAL for a begin_unsynced transaction
+  sqlite3_stmt* read_begin_ = nullptr;  ///< begin_read's BEGIN DEFERRED, prepared on first use
+  sqlite3_stmt* read_end_ = nullptr;    ///< end_read's COMMIT
 };
 
 // is_not_a_vault_code tells "this file is not ours" (not SQLite, or SQLite without our tables)

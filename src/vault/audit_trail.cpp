@@ -69,15 +69,15 @@ result<std::optional<AuditCheckpoint>> Vault::Impl::checkpoint_in_transaction(bo
   return std::optional<AuditCheckpoint>{std::move(cp)};
 }
 
-result<void> Vault::Impl::commit_entries(std::vector<AuditEntry>& entries) const {
+result<void> Vault::Impl::commit_entries(std::vector<AuditEntry>& entries, bool synced) const {
   std::lock_guard lock(store_mu);
-  auto txn = Transaction::start(*store);
+  auto txn = synced ? Transaction::start(*store) : Transaction::start_unsynced(*store);
   if (!txn) return std::move(txn).err();
   CONSENTRY_TRY(append_in_transaction(entries));
   return txn->commit();
 }
 
-result<void> Vault::Impl::lead_flush(std::unique_lock<std::mutex>& lk) const {
+result<void> Vault::Impl::lead_flush(std::unique_lock<std::mutex>& lk, bool synced) const {
   audit_flushing = true;
   std::vector<AuditEntry> batch;
   batch.swap(audit_pending);
@@ -85,7 +85,7 @@ result<void> Vault::Impl::lead_flush(std::unique_lock<std::mutex>& lk) const {
   const std::uint64_t first = last - batch.size() + 1;
   lk.unlock();
   // Others keep queueing while this batch commits; the next leader takes what they queued.
-  result<void> r = batch.empty() ? ok() : commit_entries(batch);
+  result<void> r = batch.empty() ? ok() : commit_entries(batch, synced);
   lk.lock();
   audit_processed = last;
   if (!r) {
@@ -105,11 +105,13 @@ result<void> Vault::Impl::record(std::vector<AuditEntry> entries) const {
   const std::uint64_t ticket = audit_enqueued;
   if (options.audit == AuditMode::batched) {
     if (audit_pending.size() < kAuditBatch || audit_flushing) return ok();
-    return lead_flush(lk);
+    // A full batch is committed without waiting for the disk; the next write, flush or close
+    // syncs it (see AuditMode::batched).
+    return lead_flush(lk, false);
   }
   while (audit_processed < ticket) {
     if (!audit_flushing) {
-      (void)lead_flush(lk);
+      (void)lead_flush(lk, true);
     } else {
       audit_cv.wait(lk);
     }
@@ -126,7 +128,7 @@ result<void> Vault::Impl::flush() const {
   result<void> r;
   while (audit_processed < target) {
     if (!audit_flushing) {
-      r = lead_flush(lk);
+      r = lead_flush(lk, true);
       if (!r) return r;
     } else {
       audit_cv.wait(lk);

@@ -54,6 +54,20 @@ bytes signing_key_ad(const bytes& public_key) {
   return aead::associated_data({kMetaAuditSecretKey, pk});
 }
 
+// status_of gives the status a customer's last event on a purpose leaves at `now`, by the rules
+// of ConsentState::status: a grant past its expiry (at the expiry second itself) has expired.
+ConsentStatus status_of(const Store::PurposePosition& position, timestamp now) {
+  if (!position.action) return ConsentStatus::none;
+  switch (*position.action) {
+    case ConsentAction::grant:
+      return (position.expires_at && *position.expires_at <= now) ? ConsentStatus::expired
+                                                                  : ConsentStatus::granted;
+    case ConsentAction::withdraw: return ConsentStatus::withdrawn;
+    case ConsentAction::object: return ConsentStatus::objected;
+  }
+  return ConsentStatus::none;
+}
+
 }  // namespace
 
 result<void> check_identifier(std::string_view what, std::string_view text, std::size_t max_bytes) {
@@ -464,26 +478,21 @@ result<std::vector<std::string>> Vault::eligible_customers(std::string_view purp
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
-  std::lock_guard lock(impl.store_mu);
-  auto all = impl.store->customers();
-  if (!all) return std::move(all).err();
   const Form any_form{};
-  if (basis_allows(p->basis, ConsentStatus::none, any_form).allowed &&
-      basis_allows(p->basis, ConsentStatus::objected, any_form).allowed)
-    return all;  // contract, legal obligation, vital interest: the ledger cannot change the answer
-  auto events = impl.store->purpose_history(purpose);
-  if (!events) return std::move(events).err();
-  // purpose_history is grouped by customer in ledger order, so each group's last event decides.
-  std::unordered_map<std::string_view, const ConsentEvent*> last;
-  for (const ConsentEvent& e : *events) last[e.customer] = &e;
+  auto allows = [&](ConsentStatus status) { return basis_allows(p->basis, status, any_form).allowed; };
+  std::lock_guard lock(impl.store_mu);
+  // Contract, legal obligation, vital interest: the ledger cannot change the answer.
+  if (allows(ConsentStatus::none) && allows(ConsentStatus::objected)) return impl.store->customers();
+  // A customer without an event on the purpose stands at `none`. When the basis refuses that
+  // (consent), only customers with an event can be eligible, and the store lists no others.
+  const bool only_with_events = !allows(ConsentStatus::none);
   const timestamp now = impl.now();
   std::vector<std::string> out;
-  for (std::string& customer : *all) {
-    ConsentState state;
-    if (auto it = last.find(customer); it != last.end()) state.apply(*it->second);
-    if (basis_allows(p->basis, state.status(purpose, now), any_form).allowed)
-      out.push_back(std::move(customer));
-  }
+  auto keep = [&](const Store::PurposePosition& position) {
+    if (allows(status_of(position, now))) out.emplace_back(position.customer);
+    return true;
+  };
+  CONSENTRY_TRY(impl.store->scan_purpose_positions(purpose, only_with_events, keep));
   return out;
 }
 

@@ -97,8 +97,9 @@ struct Vault::Impl {
   result<std::optional<AuditCheckpoint>> checkpoint_in_transaction(bool force) const;
 
  private:
-  result<void> lead_flush(std::unique_lock<std::mutex>& lk) const;
-  result<void> commit_entries(std::vector<AuditEntry>& entries) const;
+  // synced = false commits through Store::begin_unsynced (full batches in batched mode).
+  result<void> lead_flush(std::unique_lock<std::mutex>& lk, bool synced) const;
+  result<void> commit_entries(std::vector<AuditEntry>& entries, bool synced) const;
 };
 
 }  // namespace consentry

@@ -1,5 +1,8 @@
 // view.cpp: Accessor and View. Every read decides first, decrypts only what is allowed, and
 // leaves an audit entry before the value is returned.
+#include <algorithm>
+#include <optional>
+
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/vault.hpp"
@@ -39,89 +42,129 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
 }
 
 result<FieldValue> View::get(std::string_view field) const {
+  const std::string_view one[] = {field};
+  auto got = read(one);
+  if (!got) return std::move(got).err();
+  return std::move(got->front());
+}
+
+result<std::vector<result<FieldValue>>> View::read(std::initializer_list<std::string_view> fields) const {
+  return read(std::span<const std::string_view>(fields.begin(), fields.size()));
+}
+
+result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_view> fields) const {
   const Vault::Impl& v = *vault_;
-  const std::string name(field);
+  if (fields.empty()) return make_error(errc::bad_input, "read: no fields named");
+  std::vector<result<FieldValue>> out;
+  out.reserve(fields.size());
+  // What the audit log is told: the fields revealed (field:form, or field:absent, for the absence
+  // of a value is itself something the accessor learned), and those refused, by reason.
+  std::vector<std::string> revealed;
+  std::vector<std::pair<std::string, std::vector<std::string>>> refused;
+  auto refuse = [&](std::string_view name, std::string_view reason, error err) {
+    auto it = std::find_if(refused.begin(), refused.end(), [&](const auto& r) { return r.first == reason; });
+    if (it == refused.end()) it = refused.insert(refused.end(), {std::string(reason), {}});
+    it->second.emplace_back(name);
+    out.emplace_back(std::move(err));
+  };
+  auto deny = [&](std::string_view name, deny_reason reason) {
+    refuse(name, to_string(reason),
+           make_error(errc::denied,
+                      "field '" + std::string(name) + "' denied for purpose '" + purpose_ +
+                          "': " + std::string(to_string(reason)),
+                      reason));
+  };
+  bool unanswered = false;  // some field was refused or absent: the customer may have been erased
   AuditEntry e = v.entry(AuditAction::field_read, customer_, accessor_, purpose_);
-  // deny records the refusal, then reports it; a refused field is never decrypted.
-  // refuse_erased records and reports a read of a customer erased after the view was opened.
-  // Erasure deletes every value and consent event, so such a read would otherwise be denied
-  // (no consent) or find nothing; the check runs on those paths only, leaving allowed reads
-  // their one store lookup.
-  auto refuse_erased = [&]() -> result<FieldValue> {
-    e.action = AuditAction::access_denied;
-    e.allowed = false;
-    e.reason = std::string(to_string(deny_reason::erased));
-    e.fields = {name};
+  {
+    std::lock_guard lock(v.store_mu);
+    // One snapshot for the ledger and the values: every field is decided against the ledger as
+    // committed now (a view opened before a withdrawal sees it), and the reads share one lock.
+    auto snapshot = ReadSnapshot::open(*v.store);
+    if (!snapshot) return std::move(snapshot).err();
+    const timestamp now = v.now();
+    auto state = v.consent_state(customer_);
+    if (!state) return std::move(state).err();
+    std::optional<result<const SecretBytes*>> key;  // loaded at the first field that needs it
+    for (std::string_view field : fields) {
+      const std::string name(field);
+      const Decision d = decide(v.policy, *state, accessor_, purpose_, field, now);
+      // A refused field is neither read nor decrypted.
+      if (!d.allowed) {
+        unanswered = true;
+        deny(name, d.reason);
+        continue;
+      }
+      auto stored = v.store->get_field(customer_, field);
+      if (!stored) return std::move(stored).err();
+      if (!*stored) {
+        unanswered = true;
+        revealed.push_back(name + ":absent");
+        out.emplace_back(make_error(errc::not_found, "the customer has no value for field '" + name + "'"));
+        continue;
+      }
+      const FieldSpec& spec = *v.policy.field(field);
+      // Past retention the value is refused before it is decrypted, even if not yet purged.
+      if (spec.retention && spec.retention->after((*stored)->collected_at) <= now) {
+        deny(name, deny_reason::retention_expired);
+        continue;
+      }
+      if (!key) key = v.data_key(customer_);
+      result<SecretBytes> plain =
+          !*key   ? result<SecretBytes>(key->err())
+          : **key ? open_field(***key, customer_, field, (*stored)->sealed)
+                  : make_error(errc::integrity, "field '" + name + "' is stored without a data key");
+      if (!plain) {
+        // A failed authentication is recorded too: it is how tampering shows in the log.
+        refuse(name, "integrity", std::move(plain).err());
+        continue;
+      }
+      const SecretBytes& purpose_key =
+          d.form.kind == FormKind::pseudonym ? v.purpose_key(purpose_) : v.no_key;
+      auto shown = apply_form(d.form, spec.type, plain->reveal_string(), purpose_key);
+      if (!shown) {
+        deny(name,
+             shown.err().reason == deny_reason::none ? deny_reason::form_unavailable : shown.err().reason);
+        continue;
+      }
+      revealed.push_back(name + ":" + d.form.to_string());
+      out.emplace_back(FieldValue{name, std::move(*shown), d.form});
+    }
+    // Erasure deletes every value and consent event, so a read of an erased customer is refused
+    // or finds nothing; it is checked on those paths only, leaving allowed reads alone.
+    if (unanswered) {
+      auto erased = v.is_erased(e.customer);
+      if (!erased) return std::move(erased).err();
+      if (*erased) {
+        e.action = AuditAction::access_denied;
+        e.allowed = false;
+        e.reason = std::string(to_string(deny_reason::erased));
+        e.fields.assign(fields.begin(), fields.end());
+        out.clear();
+      }
+    }
+  }
+  if (!e.allowed) {
     CONSENTRY_TRY(v.record({std::move(e)}));
     return erased_error("");
-  };
-  auto deny = [&](deny_reason reason) -> result<FieldValue> {
-    e.action = AuditAction::access_denied;
-    e.allowed = false;
-    e.reason = std::string(to_string(reason));
-    e.fields = {name};
-    CONSENTRY_TRY(v.record({std::move(e)}));
-    return make_error(
-        errc::denied,
-        "field '" + name + "' denied for purpose '" + purpose_ + "': " + std::string(to_string(reason)),
-        reason);
-  };
-
-  std::unique_lock lock(v.store_mu);
-  const timestamp now = v.now();
-  // Decide with the ledger as committed now: a view opened before a withdrawal sees it.
-  auto state = v.consent_state(customer_);
-  if (!state) return std::move(state).err();
-  const Decision d = decide(v.policy, *state, accessor_, purpose_, field, now);
-  if (!d.allowed) {
-    auto erased = v.is_erased(e.customer);
-    if (!erased) return std::move(erased).err();
-    lock.unlock();
-    if (*erased) return refuse_erased();
-    return deny(d.reason);
   }
-  auto stored = v.store->get_field(customer_, field);
-  if (!stored) return std::move(stored).err();
-  if (!*stored) {
-    auto erased = v.is_erased(e.customer);
-    if (!erased) return std::move(erased).err();
-    lock.unlock();
-    if (*erased) return refuse_erased();
-    // The absence of a value is itself something the accessor learned.
-    e.fields = {name + ":absent"};
-    CONSENTRY_TRY(v.record({std::move(e)}));
-    return make_error(errc::not_found, "the customer has no value for field '" + name + "'");
+  std::vector<AuditEntry> entries;
+  entries.reserve(refused.size() + 1);
+  for (auto& [reason, names] : refused) {
+    AuditEntry d = e;
+    d.action = AuditAction::access_denied;
+    d.allowed = false;
+    d.reason = std::move(reason);
+    d.fields = std::move(names);
+    entries.push_back(std::move(d));
   }
-  const FieldSpec& spec = *v.policy.field(field);
-  // Past retention the value is refused before it is decrypted, even if not yet purged.
-  if (spec.retention && spec.retention->after((*stored)->collected_at) <= now) {
-    lock.unlock();
-    return deny(deny_reason::retention_expired);
+  if (!revealed.empty()) {
+    e.fields = std::move(revealed);
+    entries.push_back(std::move(e));
   }
-  auto key = v.data_key(customer_);
-  if (!key) return std::move(key).err();
-  result<SecretBytes> plain =
-      *key ? open_field(**key, customer_, field, (*stored)->sealed)
-           : make_error(errc::integrity, "field '" + name + "' is stored without a data key");
-  if (!plain) {
-    lock.unlock();
-    // A failed authentication is recorded too: it is how tampering shows in the log.
-    e.action = AuditAction::access_denied;
-    e.allowed = false;
-    e.reason = "integrity";
-    e.fields = {name};
-    CONSENTRY_TRY(v.record({std::move(e)}));
-    return std::move(plain).err();
-  }
-  const SecretBytes& purpose_key = d.form.kind == FormKind::pseudonym ? v.purpose_key(purpose_) : v.no_key;
-  auto shown = apply_form(d.form, spec.type, plain->reveal_string(), purpose_key);
-  lock.unlock();
-  if (!shown)
-    return deny(shown.err().reason == deny_reason::none ? deny_reason::form_unavailable : shown.err().reason);
-  e.fields = {name + ":" + d.form.to_string()};
-  // The entry is committed (or queued, in batched mode) before the value leaves the library.
-  CONSENTRY_TRY(v.record({std::move(e)}));
-  return FieldValue{name, std::move(*shown), d.form};
+  // The entries are committed (or queued, in batched mode) before any value leaves the library.
+  CONSENTRY_TRY(v.record(std::move(entries)));
+  return out;
 }
 
 }  // namespace consentry
