@@ -392,9 +392,8 @@ class SqliteStore final : public Store {
     if (in_transaction()) return make_error(errc::internal, "begin_read: a transaction is open");
     // A deferred BEGIN takes no lock; the first read takes the WAL read lock, which the reads
     // after it share until COMMIT releases it.
-    if (read_begin_ == nullptr &&
-        sqlite3_prepare_v3(db_, "BEGIN DEFERRED", -1, SQLITE_PREPARE_PERSISTENT, &read_begin_, nullptr) !=
-            SQLITE_OK)
+    if (read_begin_ == nullptr && sqlite3_prepare_v3(db_, "BEGIN DEFERRED", -1, SQLITE_PREPARE_PERSISTENT,
+                                                     &read_begin_, nullptr) != SQLITE_OK)
       return db_error(db_, "begin_read");
     if (read_end_ == nullptr &&
         sqlite3_prepare_v3(db_, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &read_end_, nullptr) != SQLITE_OK)
