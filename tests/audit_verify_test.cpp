@@ -15,44 +15,17 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/store.hpp"
+#include "support/must.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
 
 namespace {
 
-// TempDir is a fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    REQUIRE(sodium_ready());
-    char suffix[17];
-    const std::uint64_t n = randombytes_random() | (std::uint64_t{randombytes_random()} << 32);
-    std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(n));
-    path_ = fs::temp_directory_path() / (std::string("consentry-audit-test-") + suffix);
-    REQUIRE(fs::create_directory(path_));
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
+using consentry::test::TempDir;
 
- private:
-  fs::path path_;
-};
-
-template <class T>
-T must(result<T> r) {
-  if (!r) FAIL(r.err().message);
-  return std::move(r).value();
-}
-
-void must(result<void> r) {
-  if (!r) FAIL(r.err().message);
-}
+using consentry::test::must;
 
 constexpr std::int64_t kBaseTime = 1767225600;
 

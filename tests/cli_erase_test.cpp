@@ -17,7 +17,9 @@
 #include <utility>
 #include <vector>
 
-extern char** environ;
+#include "support/cli_runner.hpp"
+#include "support/files.hpp"
+#include "support/raw_sql.hpp"
 
 namespace {
 
@@ -26,16 +28,9 @@ namespace fs = std::filesystem;
 const fs::path kData = fs::path(CONSENTRY_TEST_DATA) / "cli";
 constexpr const char* kPassphrase = "correct horse battery staple";
 
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
-struct Output {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Output = consentry::test::CliOutput;
 
 /// Scratch is a fresh directory holding a vault, removed with everything in it.
 class Scratch {
@@ -56,37 +51,10 @@ class Scratch {
 
   /// run starts the consentry binary on `vault` with the passphrase, stdin from /dev/null.
   Output run(const std::vector<std::string>& args, const fs::path& vault_file = {}) {
-    ++runs_;
-    const fs::path out_file = dir_ / ("out-" + std::to_string(runs_));
-    const fs::path err_file = dir_ / ("err-" + std::to_string(runs_));
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e)
-      if (std::string(*e).rfind("CONSENTRY_", 0) != 0) env_strings.emplace_back(*e);
-    env_strings.push_back("CONSENTRY_VAULT=" + (vault_file.empty() ? vault() : vault_file).string());
-    env_strings.push_back(std::string("CONSENTRY_PASSPHRASE=") + kPassphrase);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argv_strings{CONSENTRY_CLI};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, CONSENTRY_CLI, &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(spawned == 0);
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    return Output{WEXITSTATUS(status), slurp(out_file), slurp(err_file)};
+    return consentry::test::run_consentry(
+        dir_, args,
+        {{"CONSENTRY_VAULT", (vault_file.empty() ? vault() : vault_file).string()},
+         {"CONSENTRY_PASSPHRASE", kPassphrase}});
   }
 
   void init_and_import() {
@@ -104,32 +72,11 @@ class Scratch {
 
  private:
   fs::path dir_;
-  int runs_ = 0;
 };
 
-// wrapped_key reads a customer's wrapped data key straight from the vault file.
-std::string wrapped_key(const fs::path& file, const std::string& customer) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT wrapped FROM data_keys WHERE customer = ?1", -1, &st, nullptr) ==
-          SQLITE_OK);
-  sqlite3_bind_text(st, 1, customer.c_str(), -1, SQLITE_TRANSIENT);
-  std::string out;
-  if (sqlite3_step(st) == SQLITE_ROW)
-    out.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)),
-               static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return out;
-}
+using consentry::test::wrapped_key;
 
-std::string vault_files(const fs::path& file) {
-  std::string all = slurp(file);
-  for (const char* suffix : {"-wal", "-journal"})
-    if (fs::exists(file.string() + suffix)) all += slurp(file.string() + suffix);
-  return all;
-}
+using consentry::test::vault_files;
 
 }  // namespace
 
@@ -198,11 +145,11 @@ TEST_CASE(
     CHECK(restored.out == original.out);
   }
 
-  const std::string before = slurp(copy);
+  const std::string before = file_bytes(copy);
   Output refused = s.run({"backup", copy.string()});
   CHECK(refused.code == 2);
   CHECK(refused.err.find("already exists") != std::string::npos);
-  CHECK(slurp(copy) == before);
+  CHECK(file_bytes(copy) == before);
 
   // The erasure window: erasing from the vault does not reach a backup taken before.
   REQUIRE(s.run({"erase", "C-1001"}).code == 0);

@@ -17,7 +17,8 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "support/cli_runner.hpp"
+#include "support/files.hpp"
 
 namespace {
 
@@ -28,15 +29,9 @@ constexpr const char* kOld = "correct horse battery staple";
 constexpr const char* kNew = "tr0ub4dor and then some";
 constexpr const char* kAnnEmail = "ann@example.com";
 
-struct Output {
-  int code = -1;
-  std::string out, err;
-};
+using Output = consentry::test::CliOutput;
 
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
 /// Env sets CONSENTRY_ variables (every other CONSENTRY_ variable of the host is dropped).
 using Env = std::map<std::string, std::string>;
@@ -61,41 +56,7 @@ class Scratch {
   fs::path path(const std::string& name) const { return dir_ / name; }
 
   Output run(const std::vector<std::string>& args, const Env& env) const {
-    static int counter = 0;
-    ++counter;
-    const fs::path out_file = dir_ / ("out-" + std::to_string(counter));
-    const fs::path err_file = dir_ / ("err-" + std::to_string(counter));
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) {
-      if (std::string(*e).rfind("CONSENTRY_", 0) != 0) env_strings.emplace_back(*e);
-    }
-    for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argv_strings{CONSENTRY_CLI};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, CONSENTRY_CLI, &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(spawned == 0);
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    Output o{WEXITSTATUS(status), slurp(out_file), slurp(err_file)};
-    fs::remove(out_file);
-    fs::remove(err_file);
+    Output o = consentry::test::run_consentry(dir_, args, consentry::test::CliEnv(env.begin(), env.end()));
     // No failing keys command prints a value or a passphrase.
     for (const char* secret : {kAnnEmail, kOld, kNew}) {
       CHECK(o.err.find(secret) == std::string::npos);
@@ -143,12 +104,12 @@ nlohmann::json status_json(const Scratch& s, const Env& env) {
 TEST_CASE("cli: a wrong passphrase exits 4 and the vault file is left as it was") {
   Scratch s;
   init_and_import(s, with_passphrase(s, kOld));
-  const std::string before = slurp(s.path("crm.vault"));
+  const std::string before = file_bytes(s.path("crm.vault"));
   Output o = s.run({"keys", "status"}, with_passphrase(s, "not the passphrase"));
   CHECK(o.code == 4);
   CHECK(o.err.find("wrong passphrase") != std::string::npos);
   CHECK(ann(s, with_passphrase(s, "not the passphrase")).code == 4);
-  CHECK(slurp(s.path("crm.vault")) == before);
+  CHECK(file_bytes(s.path("crm.vault")) == before);
 }
 
 TEST_CASE("cli: keys passphrase re-seals under CONSENTRY_NEW_PASSPHRASE and data keys stay") {

@@ -27,8 +27,9 @@
 #include <vector>
 
 #include "consentry/audit.hpp"
-
-extern char** environ;
+#include "support/cli_runner.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -40,22 +41,15 @@ constexpr const char* kPassphrase = "correct horse battery staple";
 /// kMinScanLength keeps short values out of substring scans, where they could match hex digits.
 constexpr std::size_t kMinScanLength = 6;
 
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
-void write_file(const fs::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
-  REQUIRE(out.good());
-}
+using consentry::test::write_file;
 
 /// imported_values lists the values of the import fixture that are long enough to scan for.
 const std::vector<std::string>& imported_values() {
   static const std::vector<std::string> values = [] {
     std::set<std::string> all;
-    std::istringstream in(slurp(kData / "customers.jsonl"));
+    std::istringstream in(file_bytes(kData / "customers.jsonl"));
     for (std::string line; std::getline(in, line);) {
       if (line.empty()) continue;
       // The parsed line must outlive the loop: items() refers into it.
@@ -77,75 +71,16 @@ std::string leaked_value(const std::string& text) {
   return "";
 }
 
-struct Output {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Output = consentry::test::CliOutput;
 
-/// TempDir is a fresh directory removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "consentry-log-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using consentry::test::TempDir;
 
 /// run_cli starts the consentry binary on `vault` with stdin from /dev/null and captures its
 /// output. No output of any run, failing or not, may carry an imported value: the log commands
 /// never print one.
 Output run_cli(const fs::path& scratch, const fs::path& vault, const std::vector<std::string>& args) {
-  static int counter = 0;
-  ++counter;
-  fs::path out_file = scratch / ("out-" + std::to_string(counter));
-  fs::path err_file = scratch / ("err-" + std::to_string(counter));
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    if (std::string(*e).rfind("CONSENTRY_", 0) != 0) env_strings.emplace_back(*e);
-  }
-  env_strings.push_back("CONSENTRY_VAULT=" + vault.string());
-  env_strings.push_back(std::string("CONSENTRY_PASSPHRASE=") + kPassphrase);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-
-  std::vector<std::string> argv_strings{CONSENTRY_CLI};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  pid_t pid = 0;
-  int spawned = posix_spawn(&pid, CONSENTRY_CLI, &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(spawned == 0);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-
-  Output o{WEXITSTATUS(status), slurp(out_file), slurp(err_file)};
-  fs::remove(out_file);
-  fs::remove(err_file);
+  Output o = consentry::test::run_consentry(
+      scratch, args, {{"CONSENTRY_VAULT", vault.string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}});
   if (!args.empty() && args[0] == "log") {
     INFO("stderr: " << o.err);
     CHECK_MESSAGE(leaked_value(o.out + o.err).empty(), "a log command printed an imported value");
@@ -635,7 +570,7 @@ TEST_CASE("a checkpoint kept outside the vault verifies later and catches a roll
   Output written = cli.must({"log", "checkpoint", "-o", cp_file.string()});
   REQUIRE(fs::exists(cp_file));
   CHECK(written.out.find(cp_file.string()) != std::string::npos);
-  const std::string saved = slurp(cp_file);
+  const std::string saved = file_bytes(cp_file);
   ojson cp = ojson::parse(saved);
   CHECK(cp["seq"] == head);
   for (const char* member : {"head", "at", "signature", "public_key"}) {
@@ -652,7 +587,7 @@ TEST_CASE("a checkpoint kept outside the vault verifies later and catches a roll
   Output refused = cli.run({"log", "checkpoint", "-o", cp_file.string()});
   CHECK(refused.code == 2);
   CHECK(refused.err.find("cp.json") != std::string::npos);
-  CHECK(slurp(cp_file) == saved);
+  CHECK(file_bytes(cp_file) == saved);
 
   cli.marketing_read("C-1001", 0);
   cli.marketing_read("C-1002", 3);
@@ -695,15 +630,15 @@ TEST_CASE("a checkpoint of another vault, or one altered, fails verification wit
   CHECK(foreign.err.find("checkpoint signed by another key") != std::string::npos);
 
   // Claiming this vault's key for the other vault's signature does not help.
-  ojson relabelled = ojson::parse(slurp(theirs));
-  relabelled["public_key"] = ojson::parse(slurp(mine))["public_key"];
+  ojson relabelled = ojson::parse(file_bytes(theirs));
+  relabelled["public_key"] = ojson::parse(file_bytes(mine))["public_key"];
   write_file(cli.dir() / "relabelled.json", relabelled.dump());
   CHECK(cli.run({"log", "verify", "--against", (cli.dir() / "relabelled.json").string()}).code == 4);
 
   // A checkpoint whose time was changed no longer matches its signature.
-  ojson moved = ojson::parse(slurp(mine));
+  ojson moved = ojson::parse(file_bytes(mine));
   moved["at"] = "2001-01-01T00:00:00Z";
-  REQUIRE(moved["at"] != ojson::parse(slurp(mine))["at"]);
+  REQUIRE(moved["at"] != ojson::parse(file_bytes(mine))["at"]);
   write_file(cli.dir() / "moved.json", moved.dump());
   Output o = cli.run({"log", "verify", "--against", (cli.dir() / "moved.json").string()});
   CHECK(o.code == 4);
@@ -715,7 +650,7 @@ TEST_CASE("a malformed checkpoint file exits 2 and names the file and the JSON p
   cli.activity();
   const fs::path good = cli.dir() / "cp.json";
   cli.must({"log", "checkpoint", "-o", good.string()});
-  const ojson cp = ojson::parse(slurp(good));
+  const ojson cp = ojson::parse(file_bytes(good));
 
   struct Case {
     const char* name;
@@ -741,7 +676,7 @@ TEST_CASE("a malformed checkpoint file exits 2 and names the file and the JSON p
     CHECK(o.err.find(c.path) != std::string::npos);
   }
 
-  write_file(cli.dir() / "cut.json", slurp(good).substr(0, 20));
+  write_file(cli.dir() / "cut.json", file_bytes(good).substr(0, 20));
   Output cut = cli.run({"log", "verify", "--against", (cli.dir() / "cut.json").string()});
   CHECK(cut.code == 2);
   CHECK(cut.err.find("cut.json") != std::string::npos);

@@ -21,7 +21,9 @@
 #include <utility>
 #include <vector>
 
-extern char** environ;
+#include "support/cli_runner.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -34,10 +36,7 @@ constexpr const char* kPassphrase = "correct horse battery staple";
 /// match unrelated digits in a temporary path.
 constexpr std::size_t kMinScanLength = 6;
 
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
 std::vector<std::string> split(const std::string& line, char separator) {
   std::vector<std::string> parts;
@@ -53,7 +52,7 @@ using Customers = std::map<std::string, std::map<std::string, std::string>>;
 
 Customers read_jsonl(const fs::path& file) {
   Customers out;
-  std::istringstream in(slurp(file));
+  std::istringstream in(file_bytes(file));
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line);
@@ -67,7 +66,7 @@ Customers read_jsonl(const fs::path& file) {
 /// read_csv reads the fixtures' simple CSV (no quoting); id, source and collected_at are not fields.
 Customers read_csv(const fs::path& file) {
   Customers out;
-  std::istringstream in(slurp(file));
+  std::istringstream in(file_bytes(file));
   std::string line;
   std::getline(in, line);
   std::vector<std::string> header = split(line, ',');
@@ -115,83 +114,16 @@ std::string mask_last(const std::string& value, std::size_t keep) {
   return std::string(value.size() - keep, '*') + value.substr(value.size() - keep);
 }
 
-struct Output {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Output = consentry::test::CliOutput;
 
-/// Env lists variables to set (a value) or to remove (nullopt) for one run.
-using Env = std::vector<std::pair<std::string, std::optional<std::string>>>;
+using Env = consentry::test::CliEnv;
 
-/// TempDir is a fresh directory removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "consentry-cli-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using consentry::test::TempDir;
 
 /// run_cli starts the consentry binary with `args` and `env`, stdin from /dev/null (never a
 /// terminal), and captures stdout and stderr. Every failing run is checked for leaked values.
 Output run_cli(const fs::path& scratch, const std::vector<std::string>& args, const Env& env) {
-  static int counter = 0;
-  ++counter;
-  fs::path out_file = scratch / ("out-" + std::to_string(counter));
-  fs::path err_file = scratch / ("err-" + std::to_string(counter));
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    std::string entry = *e;
-    std::string name = entry.substr(0, entry.find('='));
-    if (name.rfind("CONSENTRY_", 0) == 0) continue;  // the host's own settings never leak in
-    bool overridden = false;
-    for (const auto& [key, value] : env) overridden = overridden || key == name;
-    if (!overridden) env_strings.push_back(entry);
-  }
-  for (const auto& [key, value] : env) {
-    if (value) env_strings.push_back(key + "=" + *value);
-  }
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-
-  std::vector<std::string> argv_strings{CONSENTRY_CLI};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  pid_t pid = 0;
-  int spawned = posix_spawn(&pid, CONSENTRY_CLI, &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(spawned == 0);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-
-  Output o{WEXITSTATUS(status), slurp(out_file), slurp(err_file)};
-  fs::remove(out_file);
-  fs::remove(err_file);
+  Output o = consentry::test::run_consentry(scratch, args, env);
   if (o.code != 0) {
     INFO("stderr: " << o.err);
     CHECK_MESSAGE(leaked_value(o.err).empty(), "a failing command printed an imported value on stderr");
@@ -240,7 +172,7 @@ class Cli {
 };
 
 nlohmann::json policy_fixture() {
-  return nlohmann::json::parse(slurp(kData / "policy.json"));
+  return nlohmann::json::parse(file_bytes(kData / "policy.json"));
 }
 
 /// fields_for lists, in policy order, the fields the fixture policy gives `purpose` a form.
@@ -378,7 +310,7 @@ TEST_CASE("policy check accepts a good policy and names the JSON path of a bad o
                       std::to_string(policy["fields"].size()) + " fields)\n");
 
   // The bad fixture is the good policy with one form replaced; find its JSON path from the data.
-  nlohmann::json bad_policy = nlohmann::json::parse(slurp(kData / "bad_form_policy.json"));
+  nlohmann::json bad_policy = nlohmann::json::parse(file_bytes(kData / "bad_form_policy.json"));
   std::string path;
   for (std::size_t i = 0; i < bad_policy["fields"].size(); ++i) {
     for (const auto& [purpose, form] : bad_policy["fields"][i]["access"].items()) {
@@ -685,7 +617,7 @@ TEST_CASE("after import neither the vault file nor its WAL holds an imported val
   for (const char* suffix : {"", "-wal", "-journal", "-shm"}) {
     fs::path file = cli.vault().string() + suffix;
     if (!fs::exists(file)) continue;
-    std::string bytes = slurp(file);
+    std::string bytes = file_bytes(file);
     scanned += bytes.size();
     CAPTURE(file);
     CHECK_MESSAGE(leaked_value(bytes).empty(), "an imported value is stored in clear");

@@ -14,6 +14,8 @@
 #include "consentry/aead.hpp"
 #include "consentry/key_provider.hpp"
 #include "consentry/keyring.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
@@ -43,26 +45,9 @@ void check_refused(const result<SecretBytes>& r, errc code) {
   CHECK(r.err().message.find(kPassphrase) == std::string::npos);
 }
 
-// TempDir is a fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("consentry-keyring-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using consentry::test::TempDir;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
 Keyring reassembled(const Keyring& k, std::uint32_t root_version) {
   std::vector<Keyring::MasterKey> masters;
@@ -287,7 +272,7 @@ TEST_CASE("assemble refuses a damaged root, a missing current or root version, a
 
 TEST_CASE("a key file is created 0600, saves key material for a version before sealing under it") {
   TempDir dir;
-  const fs::path file = dir.path / "vault.key";
+  const fs::path file = dir.path() / "vault.key";
   auto provider = KeyFileKeyProvider::create(file);
   REQUIRE(provider.ok());
   struct stat st {};
@@ -313,7 +298,7 @@ TEST_CASE("a key file is created 0600, saves key material for a version before s
   bytes tampered = *sealed;
   tampered.back() ^= 0x01;
   CHECK((*reread)->open(1, tampered).err().code == errc::integrity);
-  auto other = KeyFileKeyProvider::create(dir.path / "other.key");
+  auto other = KeyFileKeyProvider::create(dir.path() / "other.key");
   REQUIRE(other.ok());
   REQUIRE((*other)->seal(1, *k.master_key(1)).ok());
   auto wrong = (*other)->open(1, *sealed);
@@ -324,7 +309,7 @@ TEST_CASE("a key file is created 0600, saves key material for a version before s
 
 TEST_CASE("retiring a version deletes its key material from the key file") {
   TempDir dir;
-  const fs::path file = dir.path / "vault.key";
+  const fs::path file = dir.path() / "vault.key";
   auto provider = KeyFileKeyProvider::create(file);
   REQUIRE(provider.ok());
   Keyring k = Keyring::generate();
@@ -332,12 +317,12 @@ TEST_CASE("retiring a version deletes its key material from the key file") {
   auto s1 = (*provider)->seal(1, *k.master_key(1));
   auto s2 = (*provider)->seal(v2, *k.master_key(v2));
   REQUIRE((s1.ok() && s2.ok()));
-  const std::string before = slurp(file);
+  const std::string before = file_bytes(file);
 
   REQUIRE((*provider)->retire(1).ok());
   REQUIRE((*provider)->retire(1).ok());  // idempotent
   REQUIRE((*provider)->retire(7).ok());
-  const std::string after = slurp(file);
+  const std::string after = file_bytes(file);
   CHECK(after.find("\n1 ") == std::string::npos);
   CHECK(after.find("\n2 ") != std::string::npos);
   // The retired line's hex is gone from the file.
@@ -357,7 +342,7 @@ TEST_CASE("retiring a version deletes its key material from the key file") {
 
 TEST_CASE("a key file readable or writable by group or others, or not a regular file, is refused") {
   TempDir dir;
-  const fs::path file = dir.path / "vault.key";
+  const fs::path file = dir.path() / "vault.key";
   REQUIRE(KeyFileKeyProvider::create(file).ok());
   for (fs::perms loose : {fs::perms::group_read, fs::perms::others_read, fs::perms::group_write,
                           fs::perms::others_write, fs::perms::group_exec}) {
@@ -372,10 +357,10 @@ TEST_CASE("a key file readable or writable by group or others, or not a regular 
   fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
   CHECK(KeyFileKeyProvider::open(file).ok());
 
-  auto as_dir = KeyFileKeyProvider::open(dir.path);
+  auto as_dir = KeyFileKeyProvider::open(dir.path());
   REQUIRE_FALSE(as_dir.ok());
   CHECK(as_dir.err().code == errc::invalid_argument);
-  CHECK(KeyFileKeyProvider::open(dir.path / "missing.key").err().code == errc::not_found);
+  CHECK(KeyFileKeyProvider::open(dir.path() / "missing.key").err().code == errc::not_found);
 }
 
 TEST_CASE("a malformed key file is refused without quoting it") {
@@ -392,7 +377,7 @@ TEST_CASE("a malformed key file is refused without quoting it") {
   };
   int n = 0;
   for (const auto& [text, message] : cases) {
-    const fs::path file = dir.path / ("k" + std::to_string(n++));
+    const fs::path file = dir.path() / ("k" + std::to_string(n++));
     {
       std::ofstream out(file);
       out << text;

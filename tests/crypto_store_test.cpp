@@ -14,34 +14,16 @@
 
 #include "consentry/secret_bytes.hpp"
 #include "consentry/store.hpp"
+#include "support/files.hpp"
+#include "support/must.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
 
 namespace {
 
-// TempDir is a fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    REQUIRE(sodium_ready());
-    char suffix[17];
-    const std::uint64_t n = randombytes_random() | (std::uint64_t{randombytes_random()} << 32);
-    std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(n));
-    path_ = fs::temp_directory_path() / (std::string("consentry-store-test-") + suffix);
-    REQUIRE(fs::create_directory(path_));
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using consentry::test::TempDir;
 
 struct MemoryBackend {
   static constexpr const char* kName = "memory";
@@ -85,15 +67,7 @@ ConsentEvent event_of(std::string customer, std::string purpose, ConsentAction a
   return e;
 }
 
-template <class T>
-T must(result<T> r) {
-  if (!r) FAIL(r.err().message);
-  return std::move(r).value();
-}
-
-void must(result<void> r) {
-  if (!r) FAIL(r.err().message);
-}
+using consentry::test::must;
 
 }  // namespace
 
@@ -776,10 +750,7 @@ TEST_CASE("memory: backup_to is refused as an invalid argument and creates nothi
 
 namespace {
 
-std::string file_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using consentry::test::file_bytes;
 
 std::string wal_of(const fs::path& file) {
   return file.string() + "-wal";

@@ -13,6 +13,8 @@
 
 #include "consentry/vault.hpp"
 #include "retail_policy.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
@@ -21,20 +23,7 @@ namespace {
 
 constexpr std::string_view kPass = "audit test passphrase";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("consentry-audit-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using consentry::test::TempDir;
 
 VaultOptions fast(AuditMode mode = AuditMode::durable) {
   VaultOptions o;
@@ -105,10 +94,7 @@ class FailingStore : public Store {
   std::shared_ptr<std::atomic<bool>> fail_;
 };
 
-std::string file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
 std::vector<AuditAction> actions(const std::vector<AuditEntry>& entries) {
   std::vector<AuditAction> out;
@@ -155,7 +141,7 @@ TEST_CASE("every write, consent event, view, read and denial leaves one entry, i
 
 TEST_CASE("the log names customers by pseudonym only and holds no value") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   {
     auto v = Vault::create(file, test::retail_policy(), kPass, fast());
     REQUIRE(v.ok());
@@ -216,7 +202,7 @@ TEST_CASE("a value is not returned when its read cannot be recorded") {
 
 TEST_CASE("eight threads reading through one vault lose no entry and the chain verifies") {
   TempDir dir;
-  auto v = Vault::create(dir.path / "crm.vault", test::retail_policy(), kPass, fast());
+  auto v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, fast());
   REQUIRE(v.ok());
   for (int c = 0; c < 8; ++c)
     REQUIRE(v->put("C-" + std::to_string(c), "email", "t" + std::to_string(c) + "@example.com").ok());
@@ -254,7 +240,7 @@ TEST_CASE("eight threads reading through one vault lose no entry and the chain v
 
 TEST_CASE("eight vaults on one file appending at once keep one linear chain") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   {
     auto v = Vault::create(file, test::retail_policy(), kPass, fast());
     REQUIRE(v.ok());
@@ -285,7 +271,7 @@ TEST_CASE("eight vaults on one file appending at once keep one linear chain") {
 
 TEST_CASE("batched entries are committed at the batch size, on flush and on close") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   {
     auto v = Vault::create(file, test::retail_policy(), kPass, fast(AuditMode::batched));
     REQUIRE(v.ok());
@@ -315,7 +301,7 @@ TEST_CASE("batched entries are committed at the batch size, on flush and on clos
 
 TEST_CASE("closing a vault signs a checkpoint of the head; checkpoints follow the interval") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   {
     auto v = Vault::create(file, test::retail_policy(), kPass, fast(AuditMode::batched));
     REQUIRE(v.ok());
@@ -343,7 +329,7 @@ TEST_CASE("closing a vault signs a checkpoint of the head; checkpoints follow th
 
 TEST_CASE("a process killed during a batch of reads leaves a chain that verifies") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   {
     auto v = Vault::create(file, test::retail_policy(), kPass, fast());
     REQUIRE(v.ok());

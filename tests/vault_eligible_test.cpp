@@ -13,6 +13,7 @@
 #include "consentry/decision.hpp"
 #include "consentry/vault.hpp"
 #include "retail_policy.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
@@ -21,21 +22,7 @@ namespace {
 
 constexpr std::string_view kPass = "eligible test passphrase";
 
-// TempDir is a fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("consentry-eligible-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using consentry::test::TempDir;
 
 timestamp at(std::int64_t unix_seconds) {
   return timestamp{std::chrono::seconds{unix_seconds}};
@@ -60,7 +47,7 @@ Vault each_store_vault(const TempDir& dir, const Clock& clock) {
     v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, clock.options());
   }
   SUBCASE("on the SQLite store") {
-    v = Vault::create(dir.path / "crm.vault", test::retail_policy(), kPass, clock.options());
+    v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, clock.options());
   }
   REQUIRE_MESSAGE(v.ok(), v.err().message);
   return std::move(*v);

@@ -13,6 +13,9 @@
 
 #include "consentry/vault.hpp"
 #include "retail_policy.hpp"
+#include "support/files.hpp"
+#include "support/raw_sql.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
@@ -21,21 +24,7 @@ namespace {
 
 constexpr std::string_view kPass = "correct horse battery staple";
 
-// TempDir is a fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("consentry-erase-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using consentry::test::TempDir;
 
 VaultOptions fast(AuditMode audit = AuditMode::durable) {
   VaultOptions o;
@@ -52,7 +41,7 @@ Vault each_store_vault(const TempDir& dir, AuditMode audit = AuditMode::durable)
     v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast(audit));
   }
   SUBCASE("on the SQLite store") {
-    v = Vault::create(dir.path / "crm.vault", test::retail_policy(), kPass, fast(audit));
+    v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, fast(audit));
   }
   REQUIRE_MESSAGE(v.ok(), v.err().message);
   return std::move(*v);
@@ -74,35 +63,11 @@ errc code_of(const result<T>& r) {
   return r ? errc::internal : r.err().code;
 }
 
-std::string file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
-// vault_files is the content of the vault file and of its -wal and -journal, when present.
-std::string vault_files(const fs::path& file) {
-  std::string all = file_bytes(file);
-  for (const char* suffix : {"-wal", "-journal"})
-    if (fs::exists(file.string() + suffix)) all += file_bytes(file.string() + suffix);
-  return all;
-}
+using consentry::test::vault_files;
 
-// wrapped_key reads a customer's wrapped data key straight from the file.
-std::string wrapped_key(const fs::path& file, const std::string& customer) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT wrapped FROM data_keys WHERE customer = ?1", -1, &st, nullptr) ==
-          SQLITE_OK);
-  sqlite3_bind_text(st, 1, customer.c_str(), -1, SQLITE_TRANSIENT);
-  std::string out;
-  if (sqlite3_step(st) == SQLITE_ROW)
-    out.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)),
-               static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return out;
-}
+using consentry::test::wrapped_key;
 
 }  // namespace
 
@@ -244,7 +209,7 @@ TEST_CASE("the audit log keeps the erased customer's entries, ends them with the
 
 TEST_CASE("erasure leaves none of the customer's values or wrapped key bytes in the vault files") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   std::vector<Record> records;
   constexpr int kCustomers = 400;
   auto canary = [](int i) { return "canary" + std::to_string(i) + "x"; };
@@ -304,7 +269,7 @@ TEST_CASE("erasure leaves none of the customer's values or wrapped key bytes in 
 
 TEST_CASE("a second vault on the same file, with the key cached, answers erased after another erases") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   auto a = Vault::create(file, test::retail_policy(), kPass, fast());
   REQUIRE(a.ok());
   put_customer(*a, "C-1001", "ann");
@@ -322,8 +287,8 @@ TEST_CASE("a second vault on the same file, with the key cached, answers erased 
 
 TEST_CASE("a backup opens with the passphrase and reads the same values; it refuses an existing file") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
-  const fs::path copy = dir.path / "backup.vault";
+  const fs::path file = dir.path() / "crm.vault";
+  const fs::path copy = dir.path() / "backup.vault";
   auto v = Vault::create(file, test::retail_policy(), kPass, fast(AuditMode::batched));
   REQUIRE(v.ok());
   put_customer(*v, "C-1001", "ann");
@@ -357,6 +322,6 @@ TEST_CASE("a vault on the memory store cannot be backed up") {
   TempDir dir;
   auto v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast());
   REQUIRE(v.ok());
-  CHECK(code_of(v->backup(dir.path / "copy.vault")) == errc::invalid_argument);
-  CHECK_FALSE(fs::exists(dir.path / "copy.vault"));
+  CHECK(code_of(v->backup(dir.path() / "copy.vault")) == errc::invalid_argument);
+  CHECK_FALSE(fs::exists(dir.path() / "copy.vault"));
 }

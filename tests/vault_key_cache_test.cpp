@@ -12,6 +12,7 @@
 
 #include "consentry/vault.hpp"
 #include "retail_policy.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
@@ -21,21 +22,7 @@ namespace {
 constexpr std::string_view kPass = "correct horse battery staple";
 constexpr int kCustomers = 10;
 
-/// TempDir is a fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("consentry-key-cache-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using consentry::test::TempDir;
 
 std::string customer(int i) {
   return "C-" + std::to_string(3000 + i);
@@ -51,7 +38,7 @@ VaultOptions options_with_cache(std::size_t key_cache_size) {
 
 /// make_vault_file writes kCustomers customers, each with an email, to a new SQLite vault.
 fs::path make_vault_file(const TempDir& dir, const std::string& name = "crm.vault") {
-  const fs::path file = dir.path / name;
+  const fs::path file = dir.path() / name;
   auto vault = Vault::create(file, test::retail_policy(), kPass, options_with_cache(4096));
   REQUIRE_MESSAGE(vault.ok(), vault.err().message);
   std::vector<Record> records;

@@ -18,6 +18,8 @@
 
 #include "consentry/vault.hpp"
 #include "retail_policy.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
@@ -27,21 +29,7 @@ namespace {
 constexpr std::string_view kPass = "correct horse battery staple";
 constexpr std::string_view kNewPass = "a new passphrase nobody wrote down";
 
-// TempDir is a fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("consentry-keys-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using consentry::test::TempDir;
 
 VaultOptions fast(AuditMode audit = AuditMode::durable) {
   VaultOptions o;
@@ -113,10 +101,7 @@ void check_all_readable(const Vault& v, int n) {
   CHECK(bad == 0);
 }
 
-std::string file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
 /// query runs `sql` on a vault file and returns the rows, columns joined by '|'.
 std::vector<std::string> query(const fs::path& file, const std::string& sql) {
@@ -169,7 +154,7 @@ void check_consistent(const Vault& v, int n, std::int64_t total_keys) {
 
 TEST_CASE("a wrong passphrase is refused with integrity and the vault file is left as it was") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   {
     Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
     put_customers(v, 3);
@@ -200,7 +185,7 @@ TEST_CASE("a wrong passphrase is refused with integrity and the vault file is le
 
 TEST_CASE("changing the passphrase re-seals the master key and leaves every data key row as it was") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   {
     Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
     put_customers(v, 20);
@@ -226,13 +211,13 @@ TEST_CASE("changing the passphrase re-seals the master key and leaves every data
 
 TEST_CASE("a tampered sealed master key, root or key metadata is refused at open") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   {
     Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
     put_customers(v, 2);
     REQUIRE(v.rotate_master_key().ok());
   }
-  const fs::path pristine = dir.path / "pristine.vault";
+  const fs::path pristine = dir.path() / "pristine.vault";
   fs::copy_file(file, pristine);
   const std::pair<const char*, const char*> tamperings[] = {
       {"sealed version 2", "UPDATE meta SET value = zeroblob(length(value)) WHERE key = 'master.sealed.2'"},
@@ -261,8 +246,8 @@ TEST_CASE("a tampered sealed master key, root or key metadata is refused at open
 
 TEST_CASE("a key-file vault opens only with its own key file, which must be 0600") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
-  const fs::path key = dir.path / "crm.key";
+  const fs::path file = dir.path() / "crm.vault";
+  const fs::path key = dir.path() / "crm.key";
   {
     Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), fast()));
     put_customers(v, 3);
@@ -276,10 +261,10 @@ TEST_CASE("a key-file vault opens only with its own key file, which must be 0600
     REQUIRE(status.ok());
     CHECK(status->provider == "key-file");
   }
-  const fs::path other_key = dir.path / "other.key";
+  const fs::path other_key = dir.path() / "other.key";
   {
-    Vault other =
-        must(Vault::create(dir.path / "other.vault", test::retail_policy(), new_key_file(other_key), fast()));
+    Vault other = must(
+        Vault::create(dir.path() / "other.vault", test::retail_policy(), new_key_file(other_key), fast()));
   }
   auto wrong = Vault::open(file, key_file(other_key), fast());
   REQUIRE_FALSE(wrong.ok());
@@ -298,7 +283,7 @@ TEST_CASE("a key-file vault opens only with its own key file, which must be 0600
 
 TEST_CASE("rotation re-wraps every data key under a new version and is audited") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
   put_customers(v, 50);
   const auto keys_before = data_key_rows(file);
@@ -343,8 +328,8 @@ TEST_CASE("rotation re-wraps every data key under a new version and is audited")
 
 TEST_CASE("a rotation stopped part-way keeps every key readable and resumes where it stopped") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
-  const fs::path key = dir.path / "crm.key";
+  const fs::path file = dir.path() / "crm.vault";
+  const fs::path key = dir.path() / "crm.key";
   {
     Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), fast()));
     put_customers(v, 40);
@@ -382,8 +367,8 @@ TEST_CASE("a rotation stopped part-way keeps every key readable and resumes wher
 
 TEST_CASE("a rotation killed with SIGKILL at any moment leaves every key readable and resumes") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
-  const fs::path key = dir.path / "crm.key";
+  const fs::path file = dir.path() / "crm.vault";
+  const fs::path key = dir.path() / "crm.key";
   constexpr int kCustomers = 2000;
   constexpr std::size_t kBatch = 25;
   {
@@ -476,9 +461,9 @@ TEST_CASE("a rotation killed with SIGKILL at any moment leaves every key readabl
 
 TEST_CASE("after erase and rotate --retire, a backup taken before the erasure opens for nobody") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
-  const fs::path key = dir.path / "crm.key";
-  const fs::path backup = dir.path / "before-erasure.vault";
+  const fs::path file = dir.path() / "crm.vault";
+  const fs::path key = dir.path() / "crm.key";
+  const fs::path backup = dir.path() / "before-erasure.vault";
   Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), fast()));
   put_customers(v, 5);
   const std::string erased = customer_id(1);
@@ -488,7 +473,7 @@ TEST_CASE("after erase and rotate --retire, a backup taken before the erasure op
   CHECK(read_email(v, erased) == "erased");
 
   // The window: until retirement, the backup and today's key file still reveal the erased customer.
-  const fs::path window = dir.path / "window.vault";
+  const fs::path window = dir.path() / "window.vault";
   fs::copy_file(backup, window);
   {
     Vault restored = must(Vault::open(window, key_file(key), fast()));
@@ -505,7 +490,7 @@ TEST_CASE("after erase and rotate --retire, a backup taken before the erasure op
         std::vector<std::string>{"master.sealed.2"});
 
   // Restoring the backup: it opens for nobody, the erased customer and everyone else alike.
-  const fs::path restored_file = dir.path / "restored.vault";
+  const fs::path restored_file = dir.path() / "restored.vault";
   fs::copy_file(backup, restored_file);
   auto restored = Vault::open(restored_file, key_file(key), fast());
   REQUIRE_FALSE(restored.ok());
@@ -518,8 +503,8 @@ TEST_CASE("after erase and rotate --retire, a backup taken before the erasure op
 
 TEST_CASE("retiring under a passphrase needs a new one; the old one still opens old backups") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
-  const fs::path backup = dir.path / "backup.vault";
+  const fs::path file = dir.path() / "crm.vault";
+  const fs::path backup = dir.path() / "backup.vault";
   Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
   put_customers(v, 3);
   REQUIRE(v.backup(backup).ok());
@@ -539,7 +524,7 @@ TEST_CASE("retiring under a passphrase needs a new one; the old one still opens 
 
   // The vault now opens only with the new passphrase; the backup only with the old one, which
   // is why docs/keys.md says the old passphrase must be forgotten.
-  const fs::path copy = dir.path / "copy.vault";
+  const fs::path copy = dir.path() / "copy.vault";
   REQUIRE(v.backup(copy).ok());
   CHECK(Vault::open(copy, kPass, fast()).err().code == errc::integrity);
   CHECK(Vault::open(copy, kNewPass, fast()).ok());
@@ -549,8 +534,8 @@ TEST_CASE("retiring under a passphrase needs a new one; the old one still opens 
 
 TEST_CASE("a vault moves from a passphrase to a key file without touching its data keys") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
-  const fs::path key = dir.path / "crm.key";
+  const fs::path file = dir.path() / "crm.vault";
+  const fs::path key = dir.path() / "crm.key";
   {
     Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
     put_customers(v, 4);

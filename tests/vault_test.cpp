@@ -14,6 +14,8 @@
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/import.hpp"
 #include "retail_policy.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace consentry;
 using namespace std::chrono_literals;
@@ -23,21 +25,7 @@ namespace {
 
 constexpr std::string_view kPass = "correct horse battery staple";
 
-// TempDir is a fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("consentry-vault-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using consentry::test::TempDir;
 
 // FakeClock lets a test move time; all vaults of a test share it.
 struct FakeClock {
@@ -64,7 +52,7 @@ Vault each_store_vault(const FakeClock& clock, const TempDir& dir) {
     v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast(clock));
   }
   SUBCASE("on the SQLite store") {
-    v = Vault::create(dir.path / "crm.vault", test::retail_policy(), kPass, fast(clock));
+    v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, fast(clock));
   }
   REQUIRE_MESSAGE(v.ok(), v.err().message);
   return std::move(*v);
@@ -88,10 +76,7 @@ std::string read_or_reason(Vault& v, const char* accessor, const char* customer,
   return r->value;
 }
 
-std::string file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
 // Sql runs raw statements on a vault file, as someone with the file but not the key would.
 struct Sql {
@@ -296,7 +281,7 @@ TEST_CASE("a write with one bad record writes nothing") {
 
 TEST_CASE("SQLite vault: reopen, wrong passphrase, and tampering are all caught") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   FakeClock clock;
   {
     auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock));
@@ -367,7 +352,7 @@ TEST_CASE("SQLite vault: reopen, wrong passphrase, and tampering are all caught"
 
 TEST_CASE("after an import the vault files hold none of the imported values in clear") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   FakeClock clock;
   auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock));
   REQUIRE(v.ok());
@@ -522,7 +507,7 @@ TEST_CASE("read of a customer erased after the view opened fails whole and logs 
 
 TEST_CASE("SQLite vault: a tampered field fails alone in a read; a refused tampered field stays refused") {
   TempDir dir;
-  const fs::path file = dir.path / "crm.vault";
+  const fs::path file = dir.path() / "crm.vault";
   FakeClock clock;
   {
     auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock));
