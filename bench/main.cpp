@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   register_scan_benchmarks(s);
   register_erase_benchmarks(s);
   register_audit_benchmarks(s);
+  register_export_benchmarks(s);
   benchmark::RunSpecifiedBenchmarks();
   release_read_vaults();
   remove_working_copies();

@@ -19,6 +19,7 @@ void register_import_benchmarks(const Sizes& sizes);    // W4
 void register_scan_benchmarks(const Sizes& sizes);      // W5
 void register_erase_benchmarks(const Sizes& sizes);     // W6
 void register_audit_benchmarks(const Sizes& sizes);     // A1: log verify
+void register_export_benchmarks(const Sizes& sizes);    // R1: the customer's export
 
 /// release_read_vaults closes the vaults the read workloads keep open between runs.
 void release_read_vaults();

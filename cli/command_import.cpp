@@ -24,7 +24,7 @@ struct ImportOptions {
 ImportFormat format_of(const ImportOptions& options) {
   if (!options.format.empty()) {
     if (auto format = parse_import_format(options.format)) return *format;
-    usage_failure("unknown format '" + options.format + "': use jsonl or csv");
+    usage_failure("unknown format '" + options.format + "': use jsonl, csv or export");
   }
   std::string extension = std::filesystem::path(options.file).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
@@ -44,7 +44,10 @@ int run_import(const GlobalOptions& global, const ImportOptions& options) {
   if (!in) fail(errc::bad_input, "cannot read " + options.file);
 
   // The whole file is parsed before the vault is opened: a malformed file costs no passphrase.
-  verbose("parsing " + options.file + " as " + (format == ImportFormat::csv ? "CSV" : "JSON Lines") +
+  const char* format_name = format == ImportFormat::csv           ? "CSV"
+                            : format == ImportFormat::export_json ? "a customer's JSON export"
+                                                                  : "JSON Lines";
+  verbose("parsing " + options.file + " as " + format_name +
           (options.format.empty() ? " (from its extension)" : ""));
   Stopwatch parsing;
   std::vector<Record> records = unwrap(parse_records(in, format, options.file, options.source));
@@ -71,10 +74,13 @@ int run_import(const GlobalOptions& global, const ImportOptions& options) {
 
 void add_import_command(CLI::App& root, const GlobalOptions& global, Commands& commands) {
   auto options = std::make_shared<ImportOptions>();
-  CLI::App* app = root.add_subcommand("import", "Add or update customers from a JSON Lines or CSV file");
+  CLI::App* app = root.add_subcommand(
+      "import", "Add or update customers from a JSON Lines or CSV file, or from a customer's JSON export");
   app->add_option("FILE", options->file, "The file to import")->required();
-  app->add_option("--format", options->format, "jsonl or csv (default: from the file's extension)")
-      ->check(CLI::IsMember({"jsonl", "csv"}));
+  app->add_option("--format", options->format,
+                  "jsonl, csv, or export (a file written by 'consentry export --format json'); default: "
+                  "from the file's extension, .jsonl/.json or .csv")
+      ->check(CLI::IsMember({"jsonl", "csv", "export"}));
   app->add_option("--source", options->source, "Where the data came from, for records that name none");
   commands.push_back({app, [&global, options] { return run_import(global, *options); }});
 }

@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
   add_erase_command(app, global, commands);
   add_backup_command(app, global, commands);
   add_keys_commands(app, global, commands);
+  add_export_command(app, global, commands);
+  add_audit_command(app, global, commands);
+  add_inventory_command(app, global, commands);
 
   try {
     app.parse(argc, argv);

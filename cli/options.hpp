@@ -54,6 +54,9 @@ void add_log_commands(CLI::App& root, const GlobalOptions& global, Commands& com
 void add_erase_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_backup_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_keys_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_export_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_audit_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_inventory_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 
 /// print_error writes "consentry: error: <message>" to stderr.
 void print_error(std::string_view message);

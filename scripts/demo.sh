@@ -2,7 +2,7 @@
 # demo.sh: installs the build dependencies, builds consentry with the `default` preset, then walks
 # through a small retail CRM: a fresh vault under examples/policies/retail.json, 300 synthetic
 # customers, a mix of consents, and reads that are allowed, denied, masked, generalised and
-# stopped by a withdrawal. Every command is printed before it runs, with its exit code after.
+# stopped by a withdrawal; then the staff audit, the customer's export and the inventory. Every command is printed before it runs, with its exit code after.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -94,5 +94,18 @@ run 0 consentry consent show "$quiet"
 step "The CRM backend example: the support desk's card, then an e-mail campaign over everyone"
 run 0 crm_backend support "$quiet"
 run 0 crm_backend campaign
+
+step "What we hold on $quiet, for staff: metadata only, never a value"
+run 0 consentry audit "$quiet" --last 5
+
+step "The customer's own copy: everything held, who looked at it, and their rights"
+run 0 consentry export "$quiet" --format html -o "$work/$quiet.html"
+run 0 consentry export "$quiet" --format json -o "$work/$quiet.json"
+echo "open $work/$quiet.html in a browser; the JSON begins:"
+head -c 400 "$work/$quiet.json"
+echo
+
+step "The record of processing, with fields no purpose read in 90 days"
+run 0 consentry inventory --unused P90D
 
 printf '\ndemo finished\n'

@@ -8,6 +8,8 @@ packages=(
   libsodium-dev libssl-dev libsqlite3-dev nlohmann-json3-dev
   libcli11-dev doctest-dev
   python3 python3-jsonschema
+  # Renders the HTML export in a test (tests/export_html_render_test.py).
+  chromium
   # The PostgreSQL store, the Python module and the benchmarks.
   libpq-dev pybind11-dev libbenchmark-dev libsqlcipher-dev
 )

@@ -31,8 +31,8 @@
 #include "consentry/key_provider.hpp"
 #include "consentry/keyring.hpp"
 #include "consentry/store.hpp"
-
-extern char** environ;
+#include "support/cli_runner.hpp"
+#include "support/files.hpp"
 
 namespace {
 
@@ -103,16 +103,9 @@ constexpr std::string_view kPolicy = R"({
 /// kPurposes are the purposes of kPolicy, for the keys derived per purpose.
 const std::vector<std::string> kPurposes = {"service", "marketing.email", "analytics"};
 
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using consentry::test::file_bytes;
 
-void write_file(const fs::path& file, std::string_view text) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
-  REQUIRE(out.good());
-}
+using consentry::test::write_file;
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -248,7 +241,7 @@ void collect_keys(Scanner& scanner, const fs::path& vault, KeyProvider& provider
 
 /// collect_key_file adds the key material a key file holds, as written and as bytes.
 void collect_key_file(Scanner& scanner, const fs::path& file) {
-  std::istringstream in(slurp(file));
+  std::istringstream in(file_bytes(file));
   std::string line;
   REQUIRE(std::getline(in, line));  // the header
   int keys = 0;
@@ -322,43 +315,12 @@ class Session {
 
   /// spawn runs the binary with exactly `argv` and `env`, stdin from /dev/null.
   Run spawn(const std::vector<std::string>& args, const Env& env) {
-    ++spawned_;
-    const fs::path out_file = dir_ / ("out-" + std::to_string(spawned_));
-    const fs::path err_file = dir_ / ("err-" + std::to_string(spawned_));
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) {
-      if (std::string(*e).rfind("CONSENTRY_", 0) != 0) env_strings.emplace_back(*e);
-    }
-    for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argv_strings{CONSENTRY_CLI};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, CONSENTRY_CLI, &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(rc == 0);
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
+    const consentry::test::CliOutput o =
+        consentry::test::run_consentry(dir_, args, consentry::test::CliEnv(env.begin(), env.end()));
     Run r;
-    r.code = WEXITSTATUS(status);
-    r.out = slurp(out_file);
-    r.err = slurp(err_file);
-    fs::remove(out_file);
-    fs::remove(err_file);
+    r.code = o.code;
+    r.out = o.out;
+    r.err = o.err;
     return r;
   }
 
@@ -371,7 +333,6 @@ class Session {
  private:
   fs::path dir_;
   std::vector<Run> runs_;
-  int spawned_ = 0;
 };
 
 /// subcommands_in_help lists the subcommands a CLI11 help text names in its subcommand section.
@@ -400,7 +361,8 @@ std::vector<std::string> subcommands_in_help(const std::string& help) {
 const std::set<std::string> kCovered = {
     "init",           "policy check", "policy show", "import",          "consent grant",  "consent withdraw",
     "consent object", "consent show", "read",        "log verify",      "log checkpoint", "log show",
-    "erase",          "backup",       "keys status", "keys passphrase", "keys rotate",
+    "erase",          "backup",       "keys status", "keys passphrase", "keys rotate",    "export",
+    "audit",          "inventory",
 };
 
 }  // namespace
@@ -654,6 +616,32 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   collect_keys(scanner, vault, third_passphrase, "passphrase vault, retired");
   s.run("keys status", {}, ok, 0);
 
+  // ---- export, audit, inventory ----
+  // The customer's export shows them every value held and the notices they consented under;
+  // written to a file, nothing reaches stdout.
+  const std::string zelda_phone = "+447700913579";  // as stored: phone numbers are normalised
+  const std::vector<std::string> zelda_all = {kZelda.name,       kZelda.email, zelda_phone,
+                                              kZelda.birth_date, kZelda.notes, kNotice};
+  s.run("export", {kZelda.id}, ok, 0, zelda_all);
+  s.run("export", {kZelda.id, "--format", "html"}, ok, 0, zelda_all);
+  s.run("export", {kZelda.id, "--format", "csv"}, ok, 0,
+        {kZelda.name, kZelda.email, zelda_phone, kZelda.birth_date, kZelda.notes});
+  s.run("export", {kZelda.id, "--format", "json", "-o", s.path("zelda.json").string()}, ok, 0);
+  s.run("export", {kZelda.id, "--format", "pdf"}, ok, 1);
+  s.run("export", {"C-9999"}, ok, 5);
+  s.run("export", {kZelda.id}, wrong, 4);
+  s.run("export", {kZelda.id, "-o", s.path("no-such-dir/zelda.json").string()}, ok, 2);
+  // Staff see metadata only.
+  s.run("audit", {kZelda.id}, ok, 0);
+  s.run("audit", {kZelda.id, "--json"}, ok, 0);
+  s.run("audit", {kWanda.id, "--last", "2"}, ok, 0);
+  s.run("audit", {"C-9999"}, ok, 5);
+  s.run("audit", {kZelda.id}, wrong, 4);
+  s.run("inventory", {}, ok, 0);
+  s.run("inventory", {"--json", "--unused", "P90D"}, ok, 0);
+  s.run("inventory", {"--window", "thirty days"}, ok, 1);
+  s.run("inventory", {}, wrong, 4);
+
   // ---- erase ----
   s.run("erase", {kXavier.id}, wrong, 4);
   s.run("erase", {kXavier.id}, ok, 0);
@@ -662,6 +650,8 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("erase", {}, ok, 1);
   s.run("read", {kXavier.id, "--purpose", "service", "--as", "support-desk"}, ok, 5);
   s.run("consent show", {kXavier.id}, ok, 5);
+  s.run("export", {kXavier.id, "--format", "html"}, ok, 5);
+  s.run("audit", {kXavier.id}, ok, 5);
   s.run("consent grant", {kXavier.id, "marketing.email", "--notice", kNotice}, ok, 5);
   s.run("log show", {"--customer", kXavier.id}, ok, 0);
   s.run("log verify", {}, ok, 0);

@@ -111,6 +111,17 @@ TEST_CASE("huge durations saturate instead of wrapping round") {
   CHECK(duration("PT999999999H").after(start) > start);
 }
 
+TEST_CASE("moving back by a duration mirrors moving forward, clamping to the end of the month") {
+  auto before = [](const char* d, const char* t) { return format_timestamp(duration(d).before(at(t))); };
+  CHECK(before("P30D", "2026-03-15T12:00:00Z") == "2026-02-13T12:00:00Z");
+  CHECK(before("P1M", "2025-03-31T10:00:00Z") == "2025-02-28T10:00:00Z");
+  CHECK(before("P1Y", "2024-02-29T00:00:00Z") == "2023-02-28T00:00:00Z");
+  CHECK(before("PT36H", "2026-01-02T00:00:00Z") == "2025-12-31T12:00:00Z");
+  CHECK(before("P2W", "2026-01-10T00:00:00Z") == "2025-12-27T00:00:00Z");
+  CHECK(duration("P0D").before(at("2026-01-01T00:00:00Z")) == at("2026-01-01T00:00:00Z"));
+  CHECK(duration("P999999999Y").before(at("2026-01-01T00:00:00Z")) == timestamp::min());
+}
+
 TEST_CASE("timestamps parse in UTC, with offsets and as plain dates") {
   const timestamp t = at("2025-05-01T10:00:00Z");
   CHECK(t.time_since_epoch().count() == 1746093600);

@@ -14,6 +14,7 @@
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/import.hpp"
 #include "retail_policy.hpp"
+#include "support/fake_clock.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -27,16 +28,7 @@ constexpr std::string_view kPass = "correct horse battery staple";
 
 using consentry::test::TempDir;
 
-// FakeClock lets a test move time; all vaults of a test share it.
-struct FakeClock {
-  std::shared_ptr<timestamp> t =
-      std::make_shared<timestamp>(timestamp{} + std::chrono::seconds(1'800'000'000));
-  std::function<timestamp()> fn() const {
-    auto p = t;
-    return [p] { return *p; };
-  }
-  void advance(std::chrono::seconds d) { *t += d; }
-};
+using consentry::test::FakeClock;
 
 VaultOptions fast(const FakeClock& clock) {
   VaultOptions o;

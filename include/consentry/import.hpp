@@ -12,16 +12,20 @@
 
 namespace consentry {
 
-/// ImportFormat is the file format of an import.
-enum class ImportFormat { jsonl, csv };
+/// ImportFormat is the file format of an import: JSON Lines, CSV, or a customer's JSON export
+/// (export_json), which carries their data to another vault.
+enum class ImportFormat { jsonl, csv, export_json };
 
-/// parse_import_format reads "jsonl" or "csv".
+/// parse_import_format reads "jsonl", "csv" or "export".
 std::optional<ImportFormat> parse_import_format(std::string_view text);
 
 /// parse_records reads every record of `in`. JSON Lines: one object per line,
 /// {"id": "C-1", "source": "web", "collected_at": "2025-05-01T10:00:00Z", "fields": {...}}, with
 /// string, number or boolean values; blank lines are skipped. CSV (RFC 4180): a header naming
 /// "id", optional "source" and "collected_at", then field columns; an empty cell sets nothing.
+/// Export: one document as export_json writes it; its fields' name, value, source and
+/// collected_at become records, one per source and collection time (other members are not read),
+/// and errors name the JSON path ("export.json: $.fields[2].value: must be a string").
 /// `default_source` fills records that name none. Returns errc::bad_input naming `origin` and
 /// the line ("customers.csv:7: ...") on the first malformed line; the message never quotes a value.
 result<std::vector<Record>> parse_records(std::istream& in, ImportFormat format, std::string_view origin,

@@ -100,6 +100,11 @@ class Store {
   virtual result<void> scan_purpose_positions(std::string_view purpose, bool only_with_events,
                                               const std::function<bool(const PurposePosition&)>& visit);
 
+  /// field_counts returns, for every field name with at least one stored value, how many
+  /// customers hold a value for it, by field name. The default implementation reads every
+  /// customer's fields; the SQLite store counts in one query.
+  virtual result<std::vector<std::pair<std::string, std::int64_t>>> field_counts();
+
   /// data_keys_after returns up to `limit` wrapped data keys of customers sorted after `after`
   /// ("" = from the first), by customer. Key rotation walks the keys in such batches.
   virtual result<std::vector<StoredKey>> data_keys_after(std::string_view after, std::size_t limit) = 0;

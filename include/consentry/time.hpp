@@ -25,9 +25,15 @@ struct IsoDuration {
 
   /// after returns `t` moved forward by this duration.
   timestamp after(timestamp t) const;
+  /// before returns `t` moved back by this duration (P1M before 31 March is the last day of
+  /// February), saturating at the earliest timestamp.
+  timestamp before(timestamp t) const;
   /// to_string gives the canonical text (P3Y, P1Y6M, PT12H; P0D for zero).
   std::string to_string() const;
   bool operator==(const IsoDuration&) const = default;
+
+ private:
+  timestamp moved(timestamp t, int sign) const;
 };
 
 /// parse_iso_duration reads "P3Y", "P7D", "P1Y2M10DT2H30M", "P2W", "PT36H". Returns nullopt on

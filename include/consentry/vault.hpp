@@ -20,6 +20,7 @@
 #include "consentry/key_provider.hpp"
 #include "consentry/keyring.hpp"
 #include "consentry/policy.hpp"
+#include "consentry/report.hpp"
 #include "consentry/result.hpp"
 #include "consentry/store.hpp"
 #include "consentry/time.hpp"
@@ -170,6 +171,22 @@ class Vault {
   /// legitimate interest and public task; everyone for the other bases). errc::bad_input for an
   /// undeclared purpose.
   result<std::vector<std::string>> eligible_customers(std::string_view purpose) const;
+
+  /// export_subject gathers everything held about `customer`, for the customer: every value in
+  /// clear with its source, collection time, retention and the purposes that may use it; their
+  /// standing on every purpose and their consent history; every access the audit log records.
+  /// The export is itself audited (export_made, naming the fields) before it is returned.
+  /// errc::erased for an erased customer (the refusal is audited), errc::not_found for an
+  /// unknown one, errc::integrity when a value fails to authenticate.
+  result<SubjectReport> export_subject(std::string_view customer) const;
+  /// describe_subject gathers the same as metadata for staff: no value is decrypted or returned.
+  /// Fails as export_subject.
+  result<SubjectReport> describe_subject(std::string_view customer) const;
+  /// inventory gathers the record of processing: per field its declaration, how many customers
+  /// hold it, and the reads per purpose within `window` before now; with `unused_window`, also
+  /// the fields no purpose read within it. errc::integrity when a log entry cannot be decoded.
+  result<Inventory> inventory(const IsoDuration& window,
+                              std::optional<IsoDuration> unused_window = std::nullopt) const;
 
   /// erase carries out the customer's right to erasure: destroys their data key (so any copy of
   /// their sealed values is unreadable), deletes their values and consent events, compacts the

@@ -2,8 +2,11 @@
 // describe the problem without quoting the value.
 #include "consentry/import.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "consentry/report.hpp"
 
 namespace consentry {
 namespace {
@@ -195,18 +198,95 @@ result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin,
   return out;
 }
 
+constexpr std::size_t kMaxExportBytes = std::size_t{64} << 20;
+
+// bad_path is errc::bad_input naming the file and a JSON path of a whole-document format.
+error bad_path(std::string_view origin, const std::string& path, const std::string& what) {
+  return make_error(errc::bad_input, std::string(origin) + ": " + path + ": " + what);
+}
+
+// parse_export reads a customer's export (export_json) back into records: one per distinct
+// source and collection time, in the order the export lists the fields. Members other than
+// the customer and the fields' name, value, source and collected_at describe the data and are
+// not read.
+result<std::vector<Record>> parse_export(std::istream& in, std::string_view origin,
+                                         std::string_view default_source) {
+  std::string text;
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxExportBytes) return bad_path(origin, "$", "export larger than 64 MiB");
+  }
+  if (in.bad()) return make_error(errc::io, std::string(origin) + ": read failed");
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return bad_path(origin, "$", "not valid JSON");
+  if (!j.is_object()) return bad_path(origin, "$", "must be an object");
+  auto version = j.find("consentry_export");
+  if (version == j.end() || !version->is_number_integer() ||
+      version->get<std::int64_t>() != kExportFormatVersion)
+    return bad_path(origin, "$.consentry_export",
+                    "must be " + std::to_string(kExportFormatVersion) + " (not a consentry export?)");
+  auto customer = j.find("customer");
+  if (customer == j.end() || !customer->is_string() || customer->get<std::string>().empty())
+    return bad_path(origin, "$.customer", "must be a non-empty string");
+  auto fields = j.find("fields");
+  if (fields == j.end() || !fields->is_array()) return bad_path(origin, "$.fields", "must be an array");
+  std::vector<Record> out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < fields->size(); ++i) {
+    const json& f = (*fields)[i];
+    const std::string at = "$.fields[" + std::to_string(i) + "]";
+    if (!f.is_object()) return bad_path(origin, at, "must be an object");
+    auto member = [&](const char* key) -> result<std::string> {
+      auto it = f.find(key);
+      if (it == f.end() || !it->is_string()) return bad_path(origin, at + "." + key, "must be a string");
+      return it->get<std::string>();
+    };
+    auto name = member("name");
+    if (!name) return std::move(name).err();
+    if (!seen.insert(*name).second)
+      return bad_path(origin, at + ".name", "field '" + *name + "' appears twice");
+    auto value = member("value");
+    if (!value) return std::move(value).err();
+    auto source = member("source");
+    if (!source) return std::move(source).err();
+    auto collected = member("collected_at");
+    if (!collected) return std::move(collected).err();
+    auto when = parse_timestamp(*collected);
+    if (!when)
+      return bad_path(origin, at + ".collected_at", "is not an ISO 8601 time (2025-05-01T10:00:00Z)");
+    if (source->empty()) *source = std::string(default_source);
+    auto same = std::find_if(out.begin(), out.end(),
+                             [&](const Record& r) { return r.source == *source && r.collected_at == *when; });
+    if (same == out.end()) {
+      Record r;
+      r.customer = customer->get<std::string>();
+      r.source = *source;
+      r.collected_at = *when;
+      same = out.insert(out.end(), std::move(r));
+    }
+    same->fields.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<ImportFormat> parse_import_format(std::string_view text) {
   if (text == "jsonl") return ImportFormat::jsonl;
   if (text == "csv") return ImportFormat::csv;
+  if (text == "export") return ImportFormat::export_json;
   return std::nullopt;
 }
 
 result<std::vector<Record>> parse_records(std::istream& in, ImportFormat format, std::string_view origin,
                                           std::string_view default_source) {
-  return format == ImportFormat::jsonl ? parse_jsonl(in, origin, default_source)
-                                       : parse_csv(in, origin, default_source);
+  switch (format) {
+    case ImportFormat::jsonl: return parse_jsonl(in, origin, default_source);
+    case ImportFormat::csv: return parse_csv(in, origin, default_source);
+    case ImportFormat::export_json: return parse_export(in, origin, default_source);
+  }
+  return make_error(errc::invalid_argument, "unknown import format");
 }
 
 }  // namespace consentry

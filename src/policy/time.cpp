@@ -47,6 +47,14 @@ std::optional<std::chrono::sys_days> read_date(std::string_view s) noexcept {
 }  // namespace
 
 timestamp IsoDuration::after(timestamp t) const {
+  return moved(t, 1);
+}
+
+timestamp IsoDuration::before(timestamp t) const {
+  return moved(t, -1);
+}
+
+timestamp IsoDuration::moved(timestamp t, int sign) const {
   const auto day_start = std::chrono::floor<std::chrono::days>(t);
   const auto time_of_day = t - day_start;
   const year_month_day ymd{day_start};
@@ -54,7 +62,7 @@ timestamp IsoDuration::after(timestamp t) const {
   // Calendar arithmetic in 64 bits so that large durations saturate instead of wrapping.
   const std::int64_t month_index = static_cast<std::int64_t>(static_cast<int>(ymd.year())) * 12 +
                                    (static_cast<unsigned>(ymd.month()) - 1) +
-                                   static_cast<std::int64_t>(years) * 12 + months;
+                                   sign * (static_cast<std::int64_t>(years) * 12 + months);
   std::int64_t new_year = month_index / 12;
   std::int64_t new_month0 = month_index % 12;
   if (new_month0 < 0) {
@@ -69,14 +77,17 @@ timestamp IsoDuration::after(timestamp t) const {
   // P1M after 31 January lands on the last day of February, not in March.
   const day last = std::chrono::year_month_day_last{y, std::chrono::month_day_last{m}}.day();
   const day d = ymd.day() > last ? last : ymd.day();
-  timestamp moved = std::chrono::sys_days{year_month_day{y, m, d}} + time_of_day;
+  const timestamp shifted = std::chrono::sys_days{year_month_day{y, m, d}} + time_of_day;
 
-  const std::int64_t fixed_seconds =
-      (static_cast<std::int64_t>(weeks) * 7 + this->days) * 86400 + hours * 3600 + minutes * 60 + seconds;
+  const std::int64_t fixed_seconds = sign * ((static_cast<std::int64_t>(weeks) * 7 + this->days) * 86400 +
+                                             hours * 3600 + minutes * 60 + seconds);
   const auto max_rep = timestamp::max().time_since_epoch().count();
-  if (fixed_seconds > 0 && moved.time_since_epoch().count() > max_rep - fixed_seconds)
+  const auto min_rep = timestamp::min().time_since_epoch().count();
+  if (fixed_seconds > 0 && shifted.time_since_epoch().count() > max_rep - fixed_seconds)
     return timestamp::max();
-  return moved + std::chrono::seconds{fixed_seconds};
+  if (fixed_seconds < 0 && shifted.time_since_epoch().count() < min_rep - fixed_seconds)
+    return timestamp::min();
+  return shifted + std::chrono::seconds{fixed_seconds};
 }
 
 std::string IsoDuration::to_string() const {

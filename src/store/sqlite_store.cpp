@@ -138,6 +138,7 @@ enum class Sql : std::size_t {
   checkpoints,
   data_keys_after,
   data_key_versions,
+  field_counts,
   delete_meta,
   erase_key,
   erase_fields,
@@ -187,6 +188,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq",
     "SELECT customer, version, wrapped FROM data_keys WHERE customer > ?1 ORDER BY customer LIMIT ?2",
     "SELECT version, COUNT(*) FROM data_keys GROUP BY version ORDER BY version",
+    "SELECT field, COUNT(*) FROM fields GROUP BY field ORDER BY field",
     "DELETE FROM meta WHERE key = ?1",
     "DELETE FROM data_keys WHERE customer = ?1",
     "DELETE FROM fields WHERE customer = ?1",
@@ -730,6 +732,15 @@ class SqliteStore final : public Store {
       out.emplace_back(static_cast<std::uint32_t>(version), q.column_int(1));
     }
     if (rc != SQLITE_DONE) return db_error(db_, "data_key_versions");
+    return out;
+  }
+
+  result<std::vector<std::pair<std::string, std::int64_t>>> field_counts() override {
+    Bound q(stmt(Sql::field_counts));
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_int(1));
+    if (rc != SQLITE_DONE) return db_error(db_, "field_counts");
     return out;
   }
 

@@ -1,6 +1,7 @@
 // store.cpp: the default implementations of Store's optional methods, built on its required ones.
 #include "consentry/store.hpp"
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,18 @@ result<void> Store::scan_purpose_positions(std::string_view purpose, bool only_w
     if (!visit(position)) break;
   }
   return ok();
+}
+
+result<std::vector<std::pair<std::string, std::int64_t>>> Store::field_counts() {
+  auto all = customers();
+  if (!all) return std::move(all).err();
+  std::map<std::string, std::int64_t, std::less<>> counts;
+  for (const std::string& customer : *all) {
+    auto held = get_fields(customer);
+    if (!held) return std::move(held).err();
+    for (const StoredField& f : *held) ++counts[f.field];
+  }
+  return std::vector<std::pair<std::string, std::int64_t>>(counts.begin(), counts.end());
 }
 
 }  // namespace consentry

@@ -78,6 +78,10 @@ struct Vault::Impl {
   result<const SecretBytes*> data_key(const std::string& customer) const;
   const SecretBytes& purpose_key(const std::string& purpose) const;
   result<ConsentState> consent_state(std::string_view customer) const;
+  /// gather_subject collects what is held about `customer` in one read snapshot, values in clear
+  /// only `with_values`; errc::erased, errc::not_found, errc::integrity for a value or log entry
+  /// that fails to authenticate or decode (subject_report.cpp). store_mu NOT held.
+  result<SubjectReport> gather_subject(std::string_view customer, bool with_values) const;
   /// is_erased is true when the customer with audit pseudonym `tag` was erased (erasure.cpp).
   result<bool> is_erased(std::string_view tag) const;
 

@@ -1,0 +1,132 @@
+// report.hpp: three views of what is held about customers. The customer's own export ("show my
+// data": JSON, HTML, CSV), the staff audit of one customer (metadata only, never a value), and
+// the record of processing over all customers (GDPR Art. 30, with a minimisation hint). The
+// vault gathers a SubjectReport or an Inventory; the functions here only render them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consentry/audit.hpp"
+#include "consentry/consent.hpp"
+#include "consentry/field_type.hpp"
+#include "consentry/form.hpp"
+#include "consentry/policy.hpp"
+#include "consentry/time.hpp"
+
+namespace consentry {
+
+/// kExportFormatVersion is the value of "consentry_export" in a JSON export.
+inline constexpr int kExportFormatVersion = 1;
+
+/// FieldUse is one purpose the policy lets use a field, in which form and on which basis.
+struct FieldUse {
+  std::string purpose;
+  Form form;
+  Basis basis = Basis::consent;
+  bool automated_decision = false;  ///< the purpose makes automated decisions (GDPR Art. 22)
+};
+
+/// HeldField is one value held about a customer, with everything the customer may know about
+/// it. `value` is filled only in an export made for the customer; a staff audit leaves it empty.
+struct HeldField {
+  std::string field;
+  std::string value;  ///< the stored value in clear (exports only)
+  FieldType type = FieldType::string;
+  std::string category;
+  std::string source;
+  timestamp collected_at{};
+  std::optional<IsoDuration> retention;     ///< from the policy; nullopt = kept until erased
+  std::optional<timestamp> retained_until;  ///< collected_at + retention
+  bool past_retention = false;              ///< retained_until has passed at generated_at
+  bool inferred = false;                    ///< category "inferred": derived, not disclosed
+  std::vector<std::string> derived_from;    ///< the fields an inferred value was derived from
+  bool third_party = false;                 ///< from a source the policy names for the field
+  std::vector<FieldUse> uses;               ///< the purposes that may use it
+};
+
+/// PurposeStanding is where the customer stands on one purpose of the policy.
+struct PurposeStanding {
+  std::string purpose;
+  std::string description;
+  Basis basis = Basis::consent;
+  bool automated_decision = false;
+  ConsentStatus status = ConsentStatus::none;  ///< from the consent ledger at generated_at
+  std::optional<timestamp> since;              ///< the time of the last event on the purpose
+  std::optional<timestamp> expires_at;         ///< when a grant lapses
+};
+
+/// AccessRecord is one audit log entry about the customer, without the log's pseudonym.
+struct AccessRecord {
+  std::int64_t seq = 0;
+  timestamp at{};
+  std::string accessor;
+  std::string purpose;
+  AuditAction action = AuditAction::field_read;
+  bool allowed = true;
+  std::string reason;
+  std::vector<std::string> fields;
+};
+
+/// SubjectReport is everything held about one customer: the data behind an export (with
+/// values) and behind a staff audit (without).
+struct SubjectReport {
+  std::string customer;
+  timestamp generated_at{};
+  bool with_values = false;  ///< true for the customer's export
+  Controller controller;
+  std::vector<HeldField> fields;          ///< by field name
+  std::vector<PurposeStanding> purposes;  ///< every purpose of the policy, in policy order
+  std::vector<ConsentEvent> consent_history;
+  std::vector<AccessRecord> accesses;  ///< in log order
+};
+
+/// export_json renders the customer's export as JSON text (docs/export.schema.json), which
+/// `consentry import --format export` reads back.
+std::string export_json(const SubjectReport& report);
+/// export_html renders it as one self-contained, accessible HTML page: no script, no external
+/// resource, every value escaped.
+std::string export_html(const SubjectReport& report);
+/// export_csv renders one row per field (RFC 4180, header first).
+std::string export_csv(const SubjectReport& report);
+
+/// staff_audit_text renders the staff view of one customer as readable tables: metadata,
+/// consents, last accesses and flags, never a value. `last_accesses` bounds the accesses shown.
+std::string staff_audit_text(const SubjectReport& report, std::size_t last_accesses = 20);
+/// staff_audit_json renders the same as JSON.
+std::string staff_audit_json(const SubjectReport& report, std::size_t last_accesses = 20);
+
+/// InventoryField is one field in the record of processing.
+struct InventoryField {
+  std::string field;
+  FieldType type = FieldType::string;
+  std::string category;
+  std::optional<IsoDuration> retention;
+  std::vector<std::string> sources;       ///< declared sources; empty = any
+  std::vector<std::string> derived_from;  ///< for inferred fields
+  std::vector<FieldUse> uses;
+  std::int64_t customers = 0;                              ///< customers holding a value
+  std::map<std::string, std::int64_t, std::less<>> reads;  ///< purpose -> reads in the window
+  std::optional<timestamp> last_read;                      ///< the last read by any purpose, if any
+};
+
+/// Inventory is the record of processing at `generated_at`.
+struct Inventory {
+  timestamp generated_at{};
+  Controller controller;
+  IsoDuration window;                        ///< `reads` count reads in (generated_at - window, generated_at]
+  std::optional<IsoDuration> unused_window;  ///< the minimisation hint's window, when asked
+  std::vector<InventoryField> fields;        ///< in policy order
+  std::vector<std::string> unused;  ///< fields no purpose read within unused_window (empty when not asked)
+};
+
+/// inventory_text renders the record of processing as a readable table.
+std::string inventory_text(const Inventory& inventory);
+/// inventory_json renders it as JSON.
+std::string inventory_json(const Inventory& inventory);
+
+}  // namespace consentry
