@@ -362,7 +362,7 @@ const std::set<std::string> kCovered = {
     "init",           "policy check", "policy show", "import",          "consent grant",  "consent withdraw",
     "consent object", "consent show", "read",        "log verify",      "log checkpoint", "log show",
     "erase",          "backup",       "keys status", "keys passphrase", "keys rotate",    "export",
-    "audit",          "inventory",
+    "audit",          "inventory",    "purge",
 };
 
 }  // namespace
@@ -641,6 +641,10 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("inventory", {"--json", "--unused", "P90D"}, ok, 0);
   s.run("inventory", {"--window", "thirty days"}, ok, 1);
   s.run("inventory", {}, wrong, 4);
+  s.run("purge", {"--dry-run"}, ok, 0);
+  s.run("purge", {"--json"}, ok, 0);
+  s.run("purge", {"--batch", "0"}, ok, 1);
+  s.run("purge", {}, wrong, 4);
 
   // ---- erase ----
   s.run("erase", {kXavier.id}, wrong, 4);

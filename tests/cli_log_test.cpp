@@ -349,6 +349,20 @@ TEST_CASE("log show lists every access in order, by customer pseudonym and witho
   CHECK(human.out.find(ann) != std::string::npos);
 }
 
+TEST_CASE("a read of several fields leaves one view entry and one read entry naming them all") {
+  Cli cli;
+  cli.activity();
+  const std::size_t before = cli.entries({"--customer", "C-1001"}).size();
+  cli.must({"read", "C-1001", "--purpose", "service", "--as", "support-desk", "--fields",
+            "email,phone,birth_date"});
+  ojson mine = cli.entries({"--customer", "C-1001"});
+  REQUIRE(mine.size() == before + 2);
+  CHECK(mine[before].at("action") == "view_opened");
+  const ojson& read = mine[before + 1];
+  CHECK(read.at("action") == "field_read");
+  CHECK(read.at("fields") == ojson::array({"email:clear", "phone:mask:last4", "birth_date:clear"}));
+}
+
 TEST_CASE("log show --customer lists only that customer's entries; an unknown customer exits 5") {
   Cli cli;
   cli.activity();

@@ -82,6 +82,13 @@ class FailingStore : public Store {
     return s_->data_key_versions();
   }
   result<void> delete_meta(std::string_view k) override { return s_->delete_meta(k); }
+  result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
+                                                         std::string_view after, std::size_t limit) override {
+    return s_->fields_collected_before(field, before, after, limit);
+  }
+  result<void> delete_field(std::string_view c, std::string_view f) override {
+    return s_->delete_field(c, f);
+  }
   result<void> erase_customer(std::string_view c, std::string_view tag, timestamp at) override {
     return s_->erase_customer(c, tag, at);
   }

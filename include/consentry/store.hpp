@@ -100,6 +100,20 @@ class Store {
   virtual result<void> scan_purpose_positions(std::string_view purpose, bool only_with_events,
                                               const std::function<bool(const PurposePosition&)>& visit);
 
+  /// FieldTime is one stored value's customer and collection time (no value).
+  struct FieldTime {
+    std::string customer;
+    timestamp collected_at{};
+  };
+  /// fields_collected_before returns up to `limit` values of `field` collected at or before
+  /// `before`, of customers sorted after `after` ("" = from the first), by customer. Purging
+  /// walks the expired values in such batches.
+  virtual result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
+                                                                 std::string_view after,
+                                                                 std::size_t limit) = 0;
+  /// delete_field removes one stored value; nothing when there is none.
+  virtual result<void> delete_field(std::string_view customer, std::string_view field) = 0;
+
   /// field_counts returns, for every field name with at least one stored value, how many
   /// customers hold a value for it, by field name. The default implementation reads every
   /// customer's fields; the SQLite store counts in one query.

@@ -96,6 +96,22 @@ struct RotationReport {
   bool complete = false;       ///< false when max_batches stopped it before the end
 };
 
+/// PurgeOptions tune Vault::purge.
+struct PurgeOptions {
+  bool dry_run = false;         ///< count what is past retention, delete nothing
+  std::size_t batch = 500;      ///< values deleted per transaction
+  std::size_t max_batches = 0;  ///< stop after this many batches (0 = to the end); a later call goes on
+  std::function<void(std::int64_t purged)> on_batch;  ///< called after each committed batch
+};
+
+/// PurgeReport says what a call to Vault::purge found and did.
+struct PurgeReport {
+  std::int64_t values = 0;     ///< values past retention deleted (or, in a dry run, found)
+  std::int64_t customers = 0;  ///< customers who had such a value
+  std::vector<std::pair<std::string, std::int64_t>> fields;  ///< per field with any, in policy order
+  bool complete = true;  ///< false when max_batches stopped it before the end
+};
+
 /// MasterKeyStatus describes a vault's master key versions (never their bytes).
 struct MasterKeyStatus {
   std::string provider;                 ///< KeyProvider::kind() of what seals them
@@ -187,6 +203,14 @@ class Vault {
   /// the fields no purpose read within it. errc::integrity when a log entry cannot be decoded.
   result<Inventory> inventory(const IsoDuration& window,
                               std::optional<IsoDuration> unused_window = std::nullopt) const;
+
+  /// purge deletes every value past its field's retention (counted from its collection time),
+  /// in batches of options.batch values, each batch committed with one `purge` audit entry per
+  /// value deleted (naming the customer's pseudonym and the field, reason retention_expired); then
+  /// compacts the files as erase() does. Killed at any moment it leaves a consistent vault, and a later call deletes
+  /// what is left. A dry run only counts. errc::io when the store fails (batches committed before
+  /// stay committed).
+  result<PurgeReport> purge(const PurgeOptions& options = {});
 
   /// erase carries out the customer's right to erasure: destroys their data key (so any copy of
   /// their sealed values is unreadable), deletes their values and consent events, compacts the

@@ -77,6 +77,25 @@ class MemoryStore final : public Store {
     return std::optional<StoredField>(f->second);
   }
 
+  result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
+                                                         std::string_view after, std::size_t limit) override {
+    std::vector<FieldTime> out;
+    for (auto c = state_.fields.upper_bound(after); c != state_.fields.end() && out.size() < limit; ++c) {
+      auto f = c->second.find(field);
+      if (f != c->second.end() && f->second.collected_at <= before)
+        out.push_back({c->first, f->second.collected_at});
+    }
+    return out;
+  }
+
+  result<void> delete_field(std::string_view customer, std::string_view field) override {
+    auto c = state_.fields.find(customer);
+    if (c == state_.fields.end()) return ok();
+    if (auto f = c->second.find(field); f != c->second.end()) c->second.erase(f);
+    if (c->second.empty()) state_.fields.erase(c);
+    return ok();
+  }
+
   result<std::vector<StoredField>> get_fields(std::string_view customer) override {
     std::vector<StoredField> out;
     auto c = state_.fields.find(customer);

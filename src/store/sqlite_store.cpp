@@ -139,6 +139,8 @@ enum class Sql : std::size_t {
   data_keys_after,
   data_key_versions,
   field_counts,
+  fields_collected_before,
+  delete_field,
   delete_meta,
   erase_key,
   erase_fields,
@@ -189,6 +191,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "SELECT customer, version, wrapped FROM data_keys WHERE customer > ?1 ORDER BY customer LIMIT ?2",
     "SELECT version, COUNT(*) FROM data_keys GROUP BY version ORDER BY version",
     "SELECT field, COUNT(*) FROM fields GROUP BY field ORDER BY field",
+    "SELECT customer, collected_at FROM fields WHERE field = ?1 AND collected_at <= ?2 AND customer > ?3 "
+    "ORDER BY customer LIMIT ?4",
+    "DELETE FROM fields WHERE customer = ?1 AND field = ?2",
     "DELETE FROM meta WHERE key = ?1",
     "DELETE FROM data_keys WHERE customer = ?1",
     "DELETE FROM fields WHERE customer = ?1",
@@ -742,6 +747,26 @@ class SqliteStore final : public Store {
     while ((rc = q.step()) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_int(1));
     if (rc != SQLITE_DONE) return db_error(db_, "field_counts");
     return out;
+  }
+
+  result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
+                                                         std::string_view after, std::size_t limit) override {
+    Bound q(stmt(Sql::fields_collected_before));
+    const auto bounded = static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
+    if (!q.text(1, field).integer(2, to_unix(before)).text(3, after).integer(4, bounded).ok())
+      return db_error(db_, "fields_collected_before");
+    std::vector<FieldTime> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back({q.column_text(0), from_unix(q.column_int(1))});
+    if (rc != SQLITE_DONE) return db_error(db_, "fields_collected_before");
+    return out;
+  }
+
+  result<void> delete_field(std::string_view customer, std::string_view field) override {
+    Bound q(stmt(Sql::delete_field));
+    if (!q.text(1, customer).text(2, field).ok() || q.step() != SQLITE_DONE)
+      return db_error(db_, "delete_field");
+    return ok();
   }
 
   result<void> delete_meta(std::string_view key) override {

@@ -1,0 +1,89 @@
+// purge.cpp: deleting the values past their field's retention, in batches, each one audited.
+#include <map>
+
+#include "consentry/vault.hpp"
+#include "vault/vault_impl.hpp"
+
+namespace consentry {
+
+namespace {
+
+/// kMonthSlack widens the store query past the calendar cut-off: retention.after(collected) <= now
+/// is tested exactly per row, and near a month's end that can hold for values collected up to a
+/// few days after retention.before(now).
+constexpr auto kMonthSlack = std::chrono::days(4);
+
+}  // namespace
+
+result<PurgeReport> Vault::purge(const PurgeOptions& options) {
+  Impl& impl = *impl_;
+  if (options.batch == 0) return make_error(errc::invalid_argument, "purge: the batch size is 0");
+  // Entries held back from reads go first, so the log stays in the order things happened.
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  PurgeReport report;
+  std::map<std::string, std::int64_t, std::less<>> per_field;
+  std::map<std::string, bool, std::less<>> customers;
+  std::size_t batches = 0;
+  bool deleted_any = false;
+  {
+    std::lock_guard lock(impl.store_mu);
+    Store& store = *impl.store;
+    const timestamp now = impl.now();
+    for (const FieldSpec& spec : impl.policy.fields()) {
+      if (!spec.retention) continue;
+      const timestamp cutoff = spec.retention->before(now) + kMonthSlack;
+      std::string after;
+      for (;;) {
+        if (options.max_batches != 0 && batches == options.max_batches) {
+          report.complete = false;
+          break;
+        }
+        auto rows = store.fields_collected_before(spec.name, cutoff, after, options.batch);
+        if (!rows) return std::move(rows).err();
+        if (rows->empty()) break;
+        after = rows->back().customer;
+        std::vector<const Store::FieldTime*> expired;
+        for (const Store::FieldTime& row : *rows)
+          if (spec.retention->after(row.collected_at) <= now) expired.push_back(&row);
+        if (expired.empty()) continue;
+        if (!options.dry_run) {
+          auto txn = Transaction::start(store);
+          if (!txn) return std::move(txn).err();
+          std::vector<AuditEntry> entries;
+          for (const Store::FieldTime* row : expired) {
+            CONSENTRY_TRY(store.delete_field(row->customer, spec.name));
+            if (impl.options.audit == AuditMode::off) continue;
+            AuditEntry e = impl.entry(AuditAction::purge, row->customer, impl.options.actor, "");
+            e.reason = std::string(to_string(deny_reason::retention_expired));
+            e.fields = {spec.name};
+            entries.push_back(std::move(e));
+          }
+          // The deletions and their entries commit together or not at all.
+          CONSENTRY_TRY(impl.append_in_transaction(entries));
+          CONSENTRY_TRY(txn->commit());
+          deleted_any = true;
+        }
+        per_field[spec.name] += static_cast<std::int64_t>(expired.size());
+        report.values += static_cast<std::int64_t>(expired.size());
+        for (const Store::FieldTime* row : expired) customers.emplace(row->customer, true);
+        ++batches;
+        if (options.on_batch) options.on_batch(report.values);
+      }
+      if (!report.complete) break;
+    }
+    report.customers = static_cast<std::int64_t>(customers.size());
+    for (const FieldSpec& spec : impl.policy.fields())
+      if (auto it = per_field.find(spec.name); it != per_field.end())
+        report.fields.emplace_back(spec.name, it->second);
+    // secure_delete zeroed the rows in their pages; compaction takes older copies out of the WAL.
+    if (deleted_any) {
+      if (auto compacted = store.compact(); !compacted)
+        return make_error(errc::io,
+                          "the purge is committed, but the vault files may still hold the deleted bytes (" +
+                              compacted.err().message + ") until the next erasure or purge compacts them");
+    }
+  }
+  return report;
+}
+
+}  // namespace consentry
