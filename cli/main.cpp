@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   add_audit_command(app, global, commands);
   add_inventory_command(app, global, commands);
   add_purge_command(app, global, commands);
+  add_derive_command(app, global, commands);
 
   try {
     app.parse(argc, argv);

@@ -58,6 +58,7 @@ void add_export_command(CLI::App& root, const GlobalOptions& global, Commands& c
 void add_audit_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_inventory_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_purge_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_derive_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 
 /// print_error writes "consentry: error: <message>" to stderr.
 void print_error(std::string_view message);

@@ -80,7 +80,8 @@ constexpr std::string_view kPolicy = R"({
     {"id": "service", "basis": "contract", "description": "Run the account"},
     {"id": "marketing.email", "basis": "consent", "description": "Offers by email",
      "consent_valid_for": "P24M"},
-    {"id": "analytics", "basis": "legitimate_interest", "description": "Aggregate reports"}
+    {"id": "analytics", "basis": "legitimate_interest", "description": "Aggregate reports"},
+    {"id": "profiling", "basis": "consent", "description": "Predictions about you"}
   ],
   "accessors": [
     {"id": "support-desk", "purposes": ["service"]},
@@ -95,13 +96,18 @@ constexpr std::string_view kPolicy = R"({
     {"name": "phone", "type": "phone", "category": "contact", "access": {"service": "mask:last4"}},
     {"name": "birth_date", "type": "date", "category": "identity",
      "access": {"service": "clear", "analytics": "generalise:year"}},
-    {"name": "notes", "type": "string", "category": "service", "access": {"service": "redact"}}
+    {"name": "notes", "type": "string", "category": "service", "access": {"service": "redact"}},
+    {"name": "segment", "type": "string", "category": "inferred", "derived_from": ["birth_date"],
+     "access": {"profiling": "clear"}}
   ]
 }
 )";
 
 /// kPurposes are the purposes of kPolicy, for the keys derived per purpose.
-const std::vector<std::string> kPurposes = {"service", "marketing.email", "analytics"};
+const std::vector<std::string> kPurposes = {"service", "marketing.email", "analytics", "profiling"};
+
+/// kSegment is the inferred value `derive` writes for Zelda.
+constexpr const char* kSegment = "qx.41 inferred segment";
 
 using consentry::test::file_bytes;
 
@@ -362,7 +368,7 @@ const std::set<std::string> kCovered = {
     "init",           "policy check", "policy show", "import",          "consent grant",  "consent withdraw",
     "consent object", "consent show", "read",        "log verify",      "log checkpoint", "log show",
     "erase",          "backup",       "keys status", "keys passphrase", "keys rotate",    "export",
-    "audit",          "inventory",    "purge",
+    "audit",          "inventory",    "purge",       "derive",
 };
 
 }  // namespace
@@ -396,6 +402,7 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   Session s;
   Scanner scanner;
   for (const Person* p : {&kZelda, &kYorick, &kXavier, &kWanda}) add_person(scanner, *p);
+  scanner.add_text("inferred segment", kSegment);
   for (const char* text : {kPassphrase, kNewPassphrase, kRetirePassphrase, kWrongPassphrase, kNotice})
     scanner.add_text("passphrase or notice", text);
 
@@ -641,6 +648,15 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("inventory", {"--json", "--unused", "P90D"}, ok, 0);
   s.run("inventory", {"--window", "thirty days"}, ok, 1);
   s.run("inventory", {}, wrong, 4);
+  // An inference needs consent to profiling; the value never shows in any output.
+  s.run("derive", {kZelda.id, "segment", kSegment}, ok, 3);
+  s.run("consent grant", {kZelda.id, "profiling", "--notice", kNotice}, ok, 0);
+  s.run("derive", {kZelda.id, "segment", kSegment}, ok, 0);
+  s.run("derive", {kZelda.id, "name", kSegment}, ok, 2);
+  s.run("derive", {"C-9999", "segment", kSegment}, ok, 5);
+  s.run("derive", {kZelda.id, "segment", kSegment}, wrong, 4);
+  s.run("derive", {kZelda.id, "segment"}, ok, 1);
+  s.run("consent withdraw", {kZelda.id, "profiling", "--notice", kNotice}, ok, 0);
   s.run("purge", {"--dry-run"}, ok, 0);
   s.run("purge", {"--json"}, ok, 0);
   s.run("purge", {"--batch", "0"}, ok, 1);

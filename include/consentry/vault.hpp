@@ -42,6 +42,9 @@ enum class AuditMode {
   off,
 };
 
+/// kDerivedSource is the source Vault::derive records for inferred values.
+inline constexpr std::string_view kDerivedSource = "inference";
+
 /// kAuditBatch is how many held-back entries AuditMode::batched commits at once.
 inline constexpr std::size_t kAuditBatch = 256;
 /// kCheckpointInterval is how many entries may follow the last signed checkpoint before the
@@ -161,14 +164,22 @@ class Vault {
   /// errc::erased for an erased customer.
   result<void> put(std::string_view customer, std::string_view field, std::string_view value,
                    std::string_view source = "", std::optional<timestamp> collected_at = {});
+  /// derive writes an inferred value (a field of category "inferred": a guess about the customer,
+  /// not something they disclosed), with source kDerivedSource, only while the customer consents
+  /// to profiling. errc::denied (inference_needs_profiling) without that consent; errc::bad_input
+  /// for a field that is not inferred or a malformed value; errc::not_found for an unknown
+  /// customer; errc::erased for an erased one.
+  result<void> derive(std::string_view customer, std::string_view field, std::string_view value);
   /// write validates every record, then writes all of them in one transaction, or none.
   /// Messages name `origin` and the record's line ("customers.jsonl:12: field 'email': ...").
   result<void> write(const std::vector<Record>& records, std::string_view origin = "");
 
   /// record_consent appends a grant, withdraw or object event. Grants get an expiry from the
-  /// purpose's consent_valid_for. errc::bad_input for an unknown purpose, for grant or withdraw
-  /// on a purpose that does not rest on consent, and for object on one that cannot be objected
-  /// to (only legitimate interest and public task can); errc::erased for an erased customer.
+  /// purpose's consent_valid_for. Withdrawing consent to profiling deletes the customer's
+  /// inferred values in the same transaction (audited as a purge, reason profiling_withdrawn).
+  /// errc::bad_input for an unknown purpose, for grant or withdraw on a purpose that does not rest on
+  /// consent, and for object on one that cannot be objected to (only legitimate interest and public task
+  /// can); errc::erased for an erased customer.
   result<ConsentEvent> record_consent(std::string_view customer, std::string_view purpose,
                                       ConsentAction action, const ConsentDetails& details = {});
   /// consent_history returns the customer's ledger, oldest first; errc::erased after erase().
@@ -207,8 +218,8 @@ class Vault {
   /// purge deletes every value past its field's retention (counted from its collection time),
   /// in batches of options.batch values, each batch committed with one `purge` audit entry per
   /// value deleted (naming the customer's pseudonym and the field, reason retention_expired); then
-  /// compacts the files as erase() does. Killed at any moment it leaves a consistent vault, and a later call deletes
-  /// what is left. A dry run only counts. errc::io when the store fails (batches committed before
+  /// compacts the files as erase() does. Killed at any moment it leaves a consistent vault, and a later call
+  /// deletes what is left. A dry run only counts. errc::io when the store fails (batches committed before
   /// stay committed).
   result<PurgeReport> purge(const PurgeOptions& options = {});
 

@@ -294,6 +294,28 @@ result<void> Vault::put(std::string_view customer, std::string_view field, std::
   return write({r});
 }
 
+result<void> Vault::derive(std::string_view customer, std::string_view field, std::string_view value) {
+  const FieldSpec* spec = impl_->policy.field(field);
+  if (!spec)
+    return make_error(errc::bad_input, "field '" + std::string(field) + "' is not declared in the policy");
+  if (!spec->is_inferred())
+    return make_error(errc::bad_input,
+                      "field '" + spec->name + "' is not of category inferred: write it with put");
+  if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
+  {
+    const std::string tag = audit_pseudonym(customer);
+    std::lock_guard lock(impl_->store_mu);
+    auto gone = impl_->is_erased(tag);
+    if (!gone) return std::move(gone).err();
+    if (*gone) return erased_error("");
+    auto known = impl_->store->knows(customer);
+    if (!known) return std::move(known).err();
+    if (!*known) return make_error(errc::not_found, "unknown customer " + std::string(customer));
+  }
+  // write() refuses it without the customer's consent to profiling, as for any inferred field.
+  return put(customer, field, value, kDerivedSource);
+}
+
 result<void> Vault::write(const std::vector<Record>& records, std::string_view origin) {
   Impl& impl = *impl_;
   // Entries held back from reads go first, so they keep their place before this write's.
@@ -433,12 +455,24 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   if (!txn) return std::move(txn).err();
   auto stored = impl.store->append_consent(e);
   if (!stored) return std::move(stored).err();
-  if (impl.options.audit != AuditMode::off) {
-    std::vector<AuditEntry> entries{
-        impl.entry(AuditAction::consent_recorded, customer, impl.options.actor, p->id)};
-    entries.back().reason = std::string(to_string(action));
-    CONSENTRY_TRY(impl.append_in_transaction(entries));
+  std::vector<AuditEntry> entries{
+      impl.entry(AuditAction::consent_recorded, customer, impl.options.actor, p->id)};
+  entries.back().reason = std::string(to_string(action));
+  // Withdrawing consent to profiling takes the inferences with it, in the same transaction.
+  if (p->id == Policy::kProfilingPurpose && action == ConsentAction::withdraw) {
+    AuditEntry dropped = impl.entry(AuditAction::purge, customer, impl.options.actor, p->id);
+    dropped.reason = "profiling_withdrawn";
+    for (const FieldSpec& spec : impl.policy.fields()) {
+      if (!spec.is_inferred()) continue;
+      auto held = impl.store->get_field(customer, spec.name);
+      if (!held) return std::move(held).err();
+      if (!*held) continue;
+      CONSENTRY_TRY(impl.store->delete_field(customer, spec.name));
+      dropped.fields.push_back(spec.name);
+    }
+    if (!dropped.fields.empty()) entries.push_back(std::move(dropped));
   }
+  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
   // Committed, the event takes effect for the very next read.
   CONSENTRY_TRY(txn->commit());
   return stored;

@@ -1,0 +1,143 @@
+// vault_inference_test.cpp: inferred data (guesses about a customer, never disclosed by them) is
+// written and read only with consent to profiling, and withdrawing that consent erases it.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "consentry/vault.hpp"
+#include "retail_policy.hpp"
+#include "support/fake_clock.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace consentry;
+
+namespace {
+
+constexpr std::string_view kPass = "correct horse battery staple";
+
+using consentry::test::FakeClock;
+using consentry::test::TempDir;
+
+Vault each_store_vault(const FakeClock& clock, const TempDir& dir) {
+  VaultOptions o;
+  o.kdf = KdfStrength::minimum;
+  o.clock = clock.fn();
+  o.actor = "model-v2";
+  result<Vault> v = make_error(errc::internal, "no store chosen");
+  SUBCASE("on the memory store") {
+    v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, o);
+  }
+  SUBCASE("on the SQLite store") {
+    v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, o);
+  }
+  REQUIRE_MESSAGE(v.ok(), v.err().message);
+  return std::move(*v);
+}
+
+// read_guess reads expecting_child for profiling, as the propensity model.
+result<FieldValue> read_guess(const Vault& v, const std::string& customer) {
+  auto model = v.accessor("propensity-model");
+  REQUIRE(model.ok());
+  auto view = model->view(customer, "profiling");
+  REQUIRE(view.ok());
+  return view->get("expecting_child");
+}
+
+const HeldField* held(const SubjectReport& r, std::string_view field) {
+  auto it =
+      std::find_if(r.fields.begin(), r.fields.end(), [&](const HeldField& f) { return f.field == field; });
+  return it == r.fields.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+TEST_CASE("an inference is written and read only with consent to profiling") {
+  TempDir dir;
+  FakeClock clock;
+  Vault v = each_store_vault(clock, dir);
+  REQUIRE(v.put("C-1", "birth_date", "1990-04-02").ok());
+
+  auto refused = v.derive("C-1", "expecting_child", "true");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.err().code == errc::denied);
+  CHECK(refused.err().reason == deny_reason::inference_needs_profiling);
+  CHECK(held(*v.describe_subject("C-1"), "expecting_child") == nullptr);
+
+  REQUIRE(v.record_consent("C-1", "profiling", ConsentAction::grant).ok());
+  REQUIRE(v.derive("C-1", "expecting_child", "true").ok());
+  auto guess = read_guess(v, "C-1");
+  REQUIRE_MESSAGE(guess.ok(), guess.err().message);
+  CHECK(guess->value == "true");
+
+  // The customer's export names it as inferred, from what, and where it came from.
+  auto report = v.export_subject("C-1");
+  REQUIRE(report.ok());
+  const HeldField* f = held(*report, "expecting_child");
+  REQUIRE(f != nullptr);
+  CHECK(f->inferred);
+  CHECK(f->derived_from == std::vector<std::string>{"birth_date"});
+  CHECK(f->source == kDerivedSource);
+  CHECK(f->value == "true");
+}
+
+TEST_CASE("derive refuses fields that are not inferred, bad values, and unknown or erased customers") {
+  TempDir dir;
+  FakeClock clock;
+  Vault v = each_store_vault(clock, dir);
+  REQUIRE(v.put("C-1", "email", "ann@example.com").ok());
+  REQUIRE(v.record_consent("C-1", "profiling", ConsentAction::grant).ok());
+  CHECK(v.derive("C-1", "email", "guess@example.com").err().code == errc::bad_input);
+  CHECK(v.derive("C-1", "shoe_size", "42").err().code == errc::bad_input);
+  auto bad = v.derive("C-1", "expecting_child", "perhaps-zq8");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.err().code == errc::bad_input);
+  CHECK(bad.err().message.find("perhaps-zq8") == std::string::npos);
+  CHECK(v.derive("C-404", "expecting_child", "true").err().code == errc::not_found);
+  REQUIRE(v.erase("C-1").ok());
+  CHECK(v.derive("C-1", "expecting_child", "true").err().code == errc::erased);
+}
+
+TEST_CASE("withdrawing consent to profiling erases the inferences, and a later derive is refused") {
+  TempDir dir;
+  FakeClock clock;
+  Vault v = each_store_vault(clock, dir);
+  REQUIRE(v.put("C-1", "birth_date", "1990-04-02").ok());
+  REQUIRE(v.put("C-2", "birth_date", "1985-01-01").ok());
+  for (const char* c : {"C-1", "C-2"}) {
+    REQUIRE(v.record_consent(c, "profiling", ConsentAction::grant).ok());
+    REQUIRE(v.derive(c, "expecting_child", "false").ok());
+  }
+
+  REQUIRE(v.record_consent("C-1", "profiling", ConsentAction::withdraw).ok());
+  auto report = v.describe_subject("C-1");
+  REQUIRE(report.ok());
+  CHECK(held(*report, "expecting_child") == nullptr);
+  CHECK(held(*report, "birth_date") != nullptr);                          // what the customer disclosed stays
+  CHECK(held(*v.describe_subject("C-2"), "expecting_child") != nullptr);  // another customer's stays
+
+  auto log = v.audit_entries("C-1");
+  REQUIRE(log.ok());
+  REQUIRE(log->size() >= 2);
+  const AuditEntry& withdrawal = (*log)[log->size() - 2];
+  const AuditEntry& dropped = log->back();
+  CHECK(withdrawal.action == AuditAction::consent_recorded);
+  CHECK(withdrawal.reason == "withdraw");
+  CHECK(dropped.action == AuditAction::purge);
+  CHECK(dropped.reason == "profiling_withdrawn");
+  CHECK(dropped.fields == std::vector<std::string>{"expecting_child"});
+
+  auto again = v.derive("C-1", "expecting_child", "true");
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.err().reason == deny_reason::inference_needs_profiling);
+  auto read = read_guess(v, "C-1");
+  REQUIRE_FALSE(read.ok());
+
+  // Withdrawing with nothing inferred records only the withdrawal.
+  REQUIRE(v.record_consent("C-1", "profiling", ConsentAction::grant).ok());
+  REQUIRE(v.record_consent("C-1", "profiling", ConsentAction::withdraw).ok());
+  auto later = v.audit_entries("C-1");
+  REQUIRE(later.ok());
+  CHECK(later->back().action == AuditAction::consent_recorded);
+}
