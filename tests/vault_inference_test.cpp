@@ -20,7 +20,20 @@ constexpr std::string_view kPass = "correct horse battery staple";
 using consentry::test::FakeClock;
 using consentry::test::TempDir;
 
-Vault each_store_vault(const FakeClock& clock, const TempDir& dir) {
+// expiring_profiling is the retail policy with consent to profiling lasting 12 months.
+Policy expiring_profiling() {
+  std::string text(test::kRetailPolicy);
+  const std::string from = R"("description": "Predictions about you")";
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), from + R"(, "consent_valid_for": "P12M")");
+  auto p = Policy::parse(text, "retail with expiring profiling");
+  REQUIRE_MESSAGE(p.ok(), p.err().message);
+  return std::move(*p);
+}
+
+Vault each_store_vault(const FakeClock& clock, const TempDir& dir,
+                       const Policy& policy = test::retail_policy()) {
   VaultOptions o;
   o.kdf = KdfStrength::minimum;
   o.clock = clock.fn();
@@ -140,4 +153,36 @@ TEST_CASE("withdrawing consent to profiling erases the inferences, and a later d
   auto later = v.audit_entries("C-1");
   REQUIRE(later.ok());
   CHECK(later->back().action == AuditAction::consent_recorded);
+}
+
+TEST_CASE("inferences whose profiling consent lapsed are unreadable, then purged; live ones stay") {
+  TempDir dir;
+  FakeClock clock;
+  Vault v = each_store_vault(clock, dir, expiring_profiling());
+  for (const char* c : {"C-1", "C-2"}) {
+    REQUIRE(v.put(c, "birth_date", "1990-04-02").ok());
+    REQUIRE(v.record_consent(c, "profiling", ConsentAction::grant).ok());
+    REQUIRE(v.derive(c, "expecting_child", "false").ok());
+  }
+  // Consent to profiling lasts 12 months here; C-2 renews theirs after 200 days.
+  clock.advance(std::chrono::hours(24 * 200));
+  REQUIRE(v.record_consent("C-2", "profiling", ConsentAction::grant).ok());
+  CHECK(v.purge()->values == 0);
+  clock.advance(std::chrono::hours(24 * 200));
+  REQUIRE_FALSE(read_guess(v, "C-1").ok());
+  CHECK(read_guess(v, "C-2").ok());
+
+  auto dry = v.purge({.dry_run = true});
+  REQUIRE(dry.ok());
+  CHECK(dry->values == 1);
+  auto done = v.purge();
+  REQUIRE(done.ok());
+  CHECK(done->fields == std::vector<std::pair<std::string, std::int64_t>>{{"expecting_child", 1}});
+  CHECK(held(*v.describe_subject("C-1"), "expecting_child") == nullptr);
+  CHECK(held(*v.describe_subject("C-1"), "birth_date") != nullptr);
+  CHECK(held(*v.describe_subject("C-2"), "expecting_child") != nullptr);
+  auto log = v.audit_entries("C-1");
+  REQUIRE(log.ok());
+  CHECK(log->back().action == AuditAction::purge);
+  CHECK(log->back().reason == "profiling_lapsed");
 }

@@ -109,7 +109,7 @@ struct PurgeOptions {
 
 /// PurgeReport says what a call to Vault::purge found and did.
 struct PurgeReport {
-  std::int64_t values = 0;     ///< values past retention deleted (or, in a dry run, found)
+  std::int64_t values = 0;     ///< values deleted (or, in a dry run, due for deletion)
   std::int64_t customers = 0;  ///< customers who had such a value
   std::vector<std::pair<std::string, std::int64_t>> fields;  ///< per field with any, in policy order
   bool complete = true;  ///< false when max_batches stopped it before the end
@@ -215,12 +215,14 @@ class Vault {
   result<Inventory> inventory(const IsoDuration& window,
                               std::optional<IsoDuration> unused_window = std::nullopt) const;
 
-  /// purge deletes every value past its field's retention (counted from its collection time),
-  /// in batches of options.batch values, each batch committed with one `purge` audit entry per
-  /// value deleted (naming the customer's pseudonym and the field, reason retention_expired); then
-  /// compacts the files as erase() does. Killed at any moment it leaves a consistent vault, and a later call
-  /// deletes what is left. A dry run only counts. errc::io when the store fails (batches committed before
-  /// stay committed).
+  /// purge deletes every value past its field's retention (counted from its collection time;
+  /// reason retention_expired), and every inferred value of a customer whose consent to
+  /// profiling is no longer live (reason profiling_lapsed). It works in batches of
+  /// options.batch values, each committed with one `purge` audit entry per value deleted (naming
+  /// the customer's pseudonym, the field and the reason), then compacts the files as erase()
+  /// does. Killed at any moment it leaves a consistent vault, and a later call deletes what is
+  /// left. A dry run only counts. errc::io when the store fails (batches committed before stay
+  /// committed).
   result<PurgeReport> purge(const PurgeOptions& options = {});
 
   /// erase carries out the customer's right to erasure: destroys their data key (so any copy of

@@ -13,6 +13,10 @@ namespace {
 /// few days after retention.before(now).
 constexpr auto kMonthSlack = std::chrono::days(4);
 
+/// kProfilingLapsed is the reason an inferred value is purged once consent to profiling is no
+/// longer live (expired, withdrawn before the inference was deleted, or never given).
+constexpr std::string_view kProfilingLapsed = "profiling_lapsed";
+
 }  // namespace
 
 result<PurgeReport> Vault::purge(const PurgeOptions& options) {
@@ -30,8 +34,10 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
     Store& store = *impl.store;
     const timestamp now = impl.now();
     for (const FieldSpec& spec : impl.policy.fields()) {
-      if (!spec.retention) continue;
-      const timestamp cutoff = spec.retention->before(now) + kMonthSlack;
+      // Inferred values go once consent to profiling has lapsed, whatever their age.
+      if (!spec.retention && !spec.is_inferred()) continue;
+      const timestamp cutoff =
+          spec.is_inferred() ? timestamp::max() : spec.retention->before(now) + kMonthSlack;
       std::string after;
       for (;;) {
         if (options.max_batches != 0 && batches == options.max_batches) {
@@ -42,19 +48,27 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
         if (!rows) return std::move(rows).err();
         if (rows->empty()) break;
         after = rows->back().customer;
-        std::vector<const Store::FieldTime*> expired;
-        for (const Store::FieldTime& row : *rows)
-          if (spec.retention->after(row.collected_at) <= now) expired.push_back(&row);
+        std::vector<std::pair<const Store::FieldTime*, std::string_view>> expired;  // row, reason
+        for (const Store::FieldTime& row : *rows) {
+          if (spec.retention && spec.retention->after(row.collected_at) <= now) {
+            expired.emplace_back(&row, to_string(deny_reason::retention_expired));
+          } else if (spec.is_inferred()) {
+            auto state = impl.consent_state(row.customer);
+            if (!state) return std::move(state).err();
+            if (state->status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
+              expired.emplace_back(&row, kProfilingLapsed);
+          }
+        }
         if (expired.empty()) continue;
         if (!options.dry_run) {
           auto txn = Transaction::start(store);
           if (!txn) return std::move(txn).err();
           std::vector<AuditEntry> entries;
-          for (const Store::FieldTime* row : expired) {
+          for (const auto& [row, reason] : expired) {
             CONSENTRY_TRY(store.delete_field(row->customer, spec.name));
             if (impl.options.audit == AuditMode::off) continue;
             AuditEntry e = impl.entry(AuditAction::purge, row->customer, impl.options.actor, "");
-            e.reason = std::string(to_string(deny_reason::retention_expired));
+            e.reason = std::string(reason);
             e.fields = {spec.name};
             entries.push_back(std::move(e));
           }
@@ -65,7 +79,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
         }
         per_field[spec.name] += static_cast<std::int64_t>(expired.size());
         report.values += static_cast<std::int64_t>(expired.size());
-        for (const Store::FieldTime* row : expired) customers.emplace(row->customer, true);
+        for (const auto& [row, reason] : expired) customers.emplace(row->customer, true);
         ++batches;
         if (options.on_batch) options.on_batch(report.values);
       }
