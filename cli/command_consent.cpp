@@ -144,7 +144,8 @@ void add_event_command(CLI::App& consent, const GlobalOptions& global, Commands&
 }  // namespace
 
 void add_consent_commands(CLI::App& root, const GlobalOptions& global, Commands& commands) {
-  CLI::App* consent = root.add_subcommand("consent", "Record or show consent");
+  CLI::App* consent = root.add_subcommand(
+      "consent", "Record or show consent, and the customer's contact limits and opt-outs");
   consent->require_subcommand(1);
   consent->fallthrough();
   add_event_command(*consent, global, commands, ConsentAction::grant, "Record that the customer consents");
@@ -158,6 +159,7 @@ void add_consent_commands(CLI::App& root, const GlobalOptions& global, Commands&
   show_app->add_option("CUSTOMER", show->customer, "The customer id")->required();
   show_app->add_flag("--json", show->json, "Print JSON");
   commands.push_back({show_app, [&global, show] { return run_show(global, *show); }});
+  add_contact_preference_commands(*consent, global, commands);
 }
 
 }  // namespace consentry::cli

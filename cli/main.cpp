@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   add_inventory_command(app, global, commands);
   add_purge_command(app, global, commands);
   add_derive_command(app, global, commands);
+  add_contact_command(app, global, commands);
 
   try {
     app.parse(argc, argv);

@@ -59,6 +59,9 @@ void add_audit_command(CLI::App& root, const GlobalOptions& global, Commands& co
 void add_inventory_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_purge_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_derive_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_contact_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+/// add_contact_preference_commands adds `limit`, `opt-out` and `opt-in` under `consent`.
+void add_contact_preference_commands(CLI::App& consent, const GlobalOptions& global, Commands& commands);
 
 /// print_error writes "consentry: error: <message>" to stderr.
 void print_error(std::string_view message);

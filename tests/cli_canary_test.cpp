@@ -365,10 +365,32 @@ std::vector<std::string> subcommands_in_help(const std::string& help) {
 
 /// kCovered lists every leaf subcommand this test runs; `consentry --help` must list no other.
 const std::set<std::string> kCovered = {
-    "init",           "policy check", "policy show", "import",          "consent grant",  "consent withdraw",
-    "consent object", "consent show", "read",        "log verify",      "log checkpoint", "log show",
-    "erase",          "backup",       "keys status", "keys passphrase", "keys rotate",    "export",
-    "audit",          "inventory",    "purge",       "derive",
+    "init",
+    "policy check",
+    "policy show",
+    "import",
+    "consent grant",
+    "consent withdraw",
+    "consent object",
+    "consent show",
+    "read",
+    "log verify",
+    "log checkpoint",
+    "log show",
+    "erase",
+    "backup",
+    "keys status",
+    "keys passphrase",
+    "keys rotate",
+    "export",
+    "audit",
+    "inventory",
+    "purge",
+    "derive",
+    "contact",
+    "consent limit",
+    "consent opt-out",
+    "consent opt-in",
 };
 
 }  // namespace
@@ -657,6 +679,23 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("derive", {kZelda.id, "segment", kSegment}, wrong, 4);
   s.run("derive", {kZelda.id, "segment"}, ok, 1);
   s.run("consent withdraw", {kZelda.id, "profiling", "--notice", kNotice}, ok, 0);
+  // Contacts: refused without consent, recorded with it, stopped by the customer's own limit
+  // and by an opt-out of the channel.
+  s.run("contact", {kYorick.id, "--channel", "email", "--purpose", "marketing.email"}, ok, 3);
+  s.run("contact", {kZelda.id, "--channel", "email", "--purpose", "marketing.email"}, ok, 0);
+  s.run("consent limit", {kZelda.id, "marketing.email", "--max", "1", "--per", "P30D"}, ok, 0);
+  s.run("contact", {kZelda.id, "--channel", "email", "--purpose", "marketing.email"}, ok, 3);
+  s.run("consent limit", {kZelda.id, "marketing.email", "--max", "1", "--per", "a month"}, ok, 1);
+  s.run("consent limit", {kZelda.id, "no.such.purpose", "--max", "1", "--per", "P7D"}, ok, 2);
+  s.run("consent limit", {"C-9999", "marketing.email", "--max", "1", "--per", "P7D"}, ok, 5);
+  s.run("consent opt-out", {kZelda.id, "--channel", "sms"}, ok, 0);
+  s.run("contact", {kZelda.id, "--channel", "sms", "--purpose", "service"}, ok, 3);
+  s.run("consent opt-out", {"C-9999", "--channel", "sms"}, ok, 5);
+  s.run("consent opt-in", {kZelda.id, "--channel", "sms"}, ok, 0);
+  s.run("consent opt-in", {kZelda.id}, ok, 1);
+  s.run("contact", {kZelda.id, "--channel", "sms", "--purpose", "service"}, ok, 0);
+  s.run("contact", {kZelda.id, "--channel", "sms", "--purpose", "no.such.purpose"}, ok, 2);
+  s.run("contact", {kZelda.id, "--channel", "sms", "--purpose", "service"}, wrong, 4);
   s.run("purge", {"--dry-run"}, ok, 0);
   s.run("purge", {"--json"}, ok, 0);
   s.run("purge", {"--batch", "0"}, ok, 1);

@@ -180,6 +180,66 @@ TEST_CASE("export_json round-trips every member the importer and the customer ne
   CHECK(j.at("accesses")[3].at("fields") == Json::array({"email:clear", "note:mask:last4"}));
 }
 
+TEST_CASE("export_json lists contacts and contact preferences after the accesses, null where unused") {
+  const SubjectReport r = sample_report();
+  const Json j = Json::parse(export_json(r));
+
+  // The two members follow "accesses", in that order.
+  std::vector<std::string> members;
+  const auto ordered = nlohmann::ordered_json::parse(export_json(r));  // kept: items() of a temporary dangles
+  for (const auto& [key, value] : ordered.items()) members.push_back(key);
+  const auto accesses = std::find(members.begin(), members.end(), "accesses");
+  REQUIRE(std::distance(accesses, members.end()) >= 3);
+  CHECK(*(accesses + 1) == "contacts");
+  CHECK(*(accesses + 2) == "contact_preferences");
+
+  REQUIRE(j.at("contacts").size() == 2);
+  CHECK(j.at("contacts")[0] == Json{{"seq", 21},
+                                    {"at", "2025-11-03T09:00:00Z"},
+                                    {"channel", "email"},
+                                    {"purpose", "marketing.email"}});
+  CHECK(j.at("contacts")[1].at("channel") == test::kHostileChannel);  // data, not markup
+  CHECK(j.at("contacts")[1].at("seq") == 22);
+
+  REQUIRE(j.at("contact_preferences").size() == 3);
+  CHECK(j.at("contact_preferences")[0] == Json{{"seq", 31},
+                                               {"at", "2025-11-04T08:00:00Z"},
+                                               {"kind", "limit"},
+                                               {"purpose", "marketing.email"},
+                                               {"channel", nullptr},
+                                               {"max", 1},
+                                               {"per", "P7D"}});
+  CHECK(j.at("contact_preferences")[1] == Json{{"seq", 32},
+                                               {"at", "2025-12-02T10:00:00Z"},
+                                               {"kind", "opt_out"},
+                                               {"purpose", nullptr},
+                                               {"channel", test::kHostileChannel},
+                                               {"max", nullptr},
+                                               {"per", nullptr}});
+  CHECK(j.at("contact_preferences")[2].at("kind") == "opt_in");
+  CHECK(j.at("contact_preferences")[2].at("channel") == "sms");
+  CHECK(j.at("contact_preferences")[2].at("max").is_null());
+
+  // Each preference reads back into the one it was made from.
+  for (std::size_t i = 0; i < r.contact_preferences.size(); ++i) {
+    const Json& p = j.at("contact_preferences")[i];
+    const ContactPreference& want = r.contact_preferences[i];
+    CAPTURE(i);
+    CHECK(p.at("seq") == want.seq);
+    CHECK(parse_timestamp(p.at("at").get<std::string>()) == want.at);
+    CHECK(parse_contact_preference_kind(p.at("kind").get<std::string>()) == want.kind);
+    if (want.kind == ContactPreferenceKind::limit) {
+      CHECK(p.at("max") == want.max);
+      CHECK(parse_iso_duration(p.at("per").get<std::string>()) == want.per);
+    }
+  }
+
+  // A limit of none at all is a 0, not a null.
+  SubjectReport none = r;
+  none.contact_preferences[0].max = 0;
+  CHECK(Json::parse(export_json(none)).at("contact_preferences")[0].at("max") == 0);
+}
+
 TEST_CASE("export_json of a report gathered without values gives null values, never a stale one") {
   SubjectReport r = sample_report();
   r.with_values = false;
@@ -192,7 +252,8 @@ TEST_CASE("export_json of an empty report has every member, as empty arrays") {
   r.customer = "C-0";
   r.with_values = true;
   const Json j = Json::parse(export_json(r));
-  for (const char* member : {"fields", "purposes", "automated_decisions", "consent_history", "accesses"}) {
+  for (const char* member : {"fields", "purposes", "automated_decisions", "consent_history", "accesses",
+                             "contacts", "contact_preferences"}) {
     CHECK(j.at(member).is_array());
     CHECK(j.at(member).empty());
   }
@@ -285,6 +346,29 @@ TEST_CASE("export_html speaks plainly: headings, tables, readable dates, inferre
   CHECK(contains(html, "<a href=\"mailto:privacy@acme.example\">privacy@acme.example</a>"));
 }
 
+TEST_CASE("export_html says in words why data was deleted and what a contact preference was") {
+  SubjectReport r = sample_report();
+  auto entry = [&](AuditAction action, std::string reason) {
+    r.accesses.push_back(AccessRecord{static_cast<std::int64_t>(100 + r.accesses.size()),
+                                      at("2026-01-02T00:00:00Z"),
+                                      "cli",
+                                      "",
+                                      action,
+                                      true,
+                                      std::move(reason),
+                                      {"expecting_child"}});
+  };
+  entry(AuditAction::purge, "profiling_withdrawn");
+  entry(AuditAction::purge, "profiling_lapsed");
+  entry(AuditAction::consent_recorded, "opt_out");
+  entry(AuditAction::contact_made, "");
+  const std::string html = export_html(r);
+  CHECK(contains(html, "Deleted our guesses about you: you withdrew consent to profiling"));
+  CHECK(contains(html, "Deleted our guesses about you: your consent to profiling ended"));
+  CHECK(contains(html, "Recorded how you want to be contacted"));
+  CHECK(contains(html, "Contacted you"));
+}
+
 TEST_CASE("export_html says in words that a read found no value") {
   SubjectReport r = sample_report();
   r.accesses.push_back(AccessRecord{99,
@@ -299,6 +383,69 @@ TEST_CASE("export_html says in words that a read found no value") {
   CHECK(contains(html, "credit_score (we held none)"));
   CHECK(contains(html, "email (as it is)"));
   CHECK_FALSE(contains(html, "credit_score:absent"));
+}
+
+TEST_CASE("export_html says how we contacted the customer and what they asked, between accesses and rights") {
+  const std::string html = export_html(sample_report());
+  const auto accesses = html.find(">Who looked at your data</h2>");
+  const auto contacts = html.find(">How we contacted you</h2>");
+  const auto rights = html.find(">Your rights</h2>");
+  REQUIRE(accesses != std::string::npos);
+  REQUIRE(contacts != std::string::npos);
+  REQUIRE(rights != std::string::npos);
+  CHECK(accesses < contacts);
+  CHECK(contacts < rights);
+
+  const std::string section = html.substr(contacts, rights - contacts);
+  CHECK(contains(section, "<th scope=\"col\">When</th><th scope=\"col\">How</th><th scope=\"col\">Why</th>"));
+  CHECK(contains(section,
+                 "<tr><td><time datetime=\"2025-11-03T09:00:00Z\">3 November 2025, 09:00 UTC</time></td>"
+                 "<td>email</td><td>marketing.email</td></tr>"));
+  CHECK(contains(section, "<td>&lt;b&gt;sms&lt;/b&gt;</td><td>service</td>"));
+  CHECK_FALSE(contains(section, "We have not contacted you."));
+
+  CHECK(contains(section, "You asked us to contact you at most 1 time per 7 days about marketing.email"));
+  CHECK(contains(section, "You asked us not to contact you by &lt;b&gt;sms&lt;/b&gt;"));
+  CHECK(contains(section, "You allowed contact by sms again"));
+  CHECK(contains(section, "<time datetime=\"2025-12-20T16:45:00Z\">20 December 2025, 16:45 UTC</time>"));
+
+  // The hostile channel is never markup, anywhere on the page.
+  CHECK_FALSE(contains(html, test::kHostileChannel));
+  CHECK_FALSE(contains(html, "<b>"));
+
+  // The rights section says contact can be limited or stopped.
+  const std::string rights_section = html.substr(rights);
+  CHECK(contains(rights_section, "Limit or stop contact."));
+  CHECK(contains(rights_section, "You can limit how often we contact you"));
+  CHECK(contains(rights_section, "stop us contacting you by a channel"));
+}
+
+TEST_CASE("export_html words a contact limit in plain language") {
+  SubjectReport r = sample_report();
+  ContactPreference& limit = r.contact_preferences[0];
+  limit.max = 3;
+  limit.per = *parse_iso_duration("P1W");
+  CHECK(
+      contains(export_html(r), "You asked us to contact you at most 3 times per week about marketing.email"));
+  limit.per = *parse_iso_duration("P1M");
+  limit.max = 0;
+  CHECK(contains(export_html(r), "You asked us not to contact you at all about marketing.email"));
+  limit.max = 2;
+  limit.per = *parse_iso_duration("P1Y6M");
+  limit.purpose = "<i>x</i>";
+  const std::string html = export_html(r);
+  CHECK(contains(html, "at most 2 times per 1 year 6 months about &lt;i&gt;x&lt;/i&gt;"));
+}
+
+TEST_CASE("export_html says when the customer was never contacted") {
+  SubjectReport r = sample_report();
+  r.contacts.clear();
+  r.contact_preferences.clear();
+  const std::string html = export_html(r);
+  CHECK(contains(html, ">How we contacted you</h2>\n<p>We have not contacted you.</p>"));
+  CHECK(contains(html, "You have not asked us to limit or stop contacting you."));
+  CHECK_FALSE(contains(html, "You asked us"));
+  CHECK(contains(html, "Limit or stop contact."));  // the right holds all the same
 }
 
 TEST_CASE("export_html links only a plain e-mail contact, any other contact stays text") {
@@ -323,6 +470,7 @@ TEST_CASE("export_html of an empty report says there is nothing, in words") {
   const std::string html = export_html(r);
   CHECK(contains(html, "We hold no data about you."));
   CHECK(contains(html, "Nobody has looked at your data."));
+  CHECK(contains(html, "We have not contacted you."));
   CHECK_FALSE(contains(html, "<table>"));
 }
 
@@ -450,6 +598,44 @@ TEST_CASE("staff_audit_json carries the metadata, retention left and flags") {
   REQUIRE(j.at("purposes").size() == 4);
   CHECK(j.at("purposes")[3].at("status") == "withdrawn");
   CHECK(j.at("purposes")[3].at("automated_decision") == true);
+}
+
+TEST_CASE("staff audit lists the contacts and the contact preferences") {
+  const SubjectReport r = sample_report();
+  const std::string text = staff_audit_text(r);
+  const auto contacts = text.find("\nContacts (2)\n");
+  const auto preferences = text.find("\nContact preferences (3)\n");
+  REQUIRE(contacts != std::string::npos);
+  REQUIRE(preferences != std::string::npos);
+  CHECK(text.find("Last accesses") < contacts);
+  CHECK(contacts < preferences);
+  const auto lines = lines_of(text);
+  auto line_with = [&](std::string_view a, std::string_view b) {
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return contains(l, a) && contains(l, b); });
+  };
+  CHECK(line_with("SEQ", "CHANNEL"));
+  CHECK(line_with("2025-11-03T09:00:00Z", "marketing.email"));
+  CHECK(line_with("2025-12-01T12:30:00Z", test::kHostileChannel));  // plain text, no markup here
+  CHECK(line_with("2025-11-04T08:00:00Z", "marketing.email"));
+  CHECK(line_with(" limit ", " P7D"));
+  CHECK(line_with("2025-12-02T10:00:00Z", "opt_out"));
+  CHECK(line_with("2025-12-20T16:45:00Z", "opt_in"));
+
+  const Json j = Json::parse(staff_audit_json(r));
+  const Json e = Json::parse(export_json(r));
+  CHECK(j.at("contacts") == e.at("contacts"));
+  CHECK(j.at("contact_preferences") == e.at("contact_preferences"));
+  CHECK(j.at("contacts").size() == 2);
+  CHECK(j.at("contact_preferences").size() == 3);
+
+  SubjectReport empty = r;
+  empty.contacts.clear();
+  empty.contact_preferences.clear();
+  const std::string none = staff_audit_text(empty);
+  CHECK(contains(none, "\nContacts (0)\n  (none)\n"));
+  CHECK(contains(none, "\nContact preferences (0)\n  (none)\n"));
+  CHECK(Json::parse(staff_audit_json(empty)).at("contacts") == Json::array());
 }
 
 TEST_CASE("staff_audit_text flags a value past retention that the report did not flag") {

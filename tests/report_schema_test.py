@@ -60,6 +60,11 @@ def main() -> int:
         failures.append("sample export: needs purposes with and without dates")
     if "<script>alert(1)</script>" not in [f["value"] for f in fields]:
         failures.append("sample export: the hostile value did not survive as data")
+    kinds = [p["kind"] for p in full["contact_preferences"]]
+    if sorted(set(kinds)) != ["limit", "opt_in", "opt_out"]:
+        failures.append(f"sample export: needs a contact preference of every kind, has {kinds}")
+    if "<b>sms</b>" not in [c["channel"] for c in full["contacts"]]:
+        failures.append("sample export: the hostile contact channel did not survive as data")
 
     def variant(change):
         doc = copy.deepcopy(full)
@@ -86,13 +91,35 @@ def main() -> int:
     refused("unknown form", variant(lambda d: d["fields"][0]["uses"][0].__setitem__("form", "blur")))
     refused("unknown status", variant(lambda d: d["purposes"][0].__setitem__("status", "maybe")))
     refused("unknown audit action", variant(lambda d: d["accesses"][0].__setitem__("action", "peek")))
+    limit = next(i for i, p in enumerate(full["contact_preferences"]) if p["kind"] == "limit")
+    opt_out = next(i for i, p in enumerate(full["contact_preferences"]) if p["kind"] == "opt_out")
+    refused("contacts missing", variant(lambda d: d.pop("contacts")))
+    refused("contact_preferences missing", variant(lambda d: d.pop("contact_preferences")))
+    refused("contact without channel", variant(lambda d: d["contacts"][0].pop("channel")))
+    refused("contact seq a string", variant(lambda d: d["contacts"][0].__setitem__("seq", "21")))
+    refused("unknown preference kind",
+            variant(lambda d: d["contact_preferences"][opt_out].__setitem__("kind", "snooze")))
+    refused("preference max a string",
+            variant(lambda d: d["contact_preferences"][limit].__setitem__("max", "1")))
+    refused("preference max negative", variant(lambda d: d["contact_preferences"][limit].__setitem__("max", -1)))
+    refused("preference per not a duration",
+            variant(lambda d: d["contact_preferences"][limit].__setitem__("per", "weekly")))
+    refused("limit without per", variant(lambda d: d["contact_preferences"][limit].__setitem__("per", None)))
+    refused("limit with a channel",
+            variant(lambda d: d["contact_preferences"][limit].__setitem__("channel", "email")))
+    refused("opt_out with a max", variant(lambda d: d["contact_preferences"][opt_out].__setitem__("max", 1)))
+    refused("opt_out without channel",
+            variant(lambda d: d["contact_preferences"][opt_out].__setitem__("channel", None)))
+    refused("unknown preference member",
+            variant(lambda d: d["contact_preferences"][0].__setitem__("note", "x")))
     refused("root not an object", [])
 
     for failure in failures:
         print("FAIL", failure, file=sys.stderr)
     if failures:
         return 1
-    print(f"export schema: 3 exports valid ({len(fields)} fields in the sample), broken variants refused")
+    print(f"export schema: 3 exports valid ({len(fields)} fields, {len(full['contacts'])} contacts and "
+          f"{len(full['contact_preferences'])} contact preferences in the sample), broken variants refused")
     return 0
 
 

@@ -89,6 +89,14 @@ class FailingStore : public Store {
   result<void> delete_field(std::string_view c, std::string_view f) override {
     return s_->delete_field(c, f);
   }
+  result<ContactEvent> append_contact(const ContactEvent& e) override { return s_->append_contact(e); }
+  result<std::vector<ContactEvent>> contacts(std::string_view c) override { return s_->contacts(c); }
+  result<ContactPreference> append_contact_preference(const ContactPreference& p) override {
+    return s_->append_contact_preference(p);
+  }
+  result<std::vector<ContactPreference>> contact_preferences(std::string_view c) override {
+    return s_->contact_preferences(c);
+  }
   result<void> erase_customer(std::string_view c, std::string_view tag, timestamp at) override {
     return s_->erase_customer(c, tag, at);
   }

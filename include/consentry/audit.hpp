@@ -29,7 +29,8 @@ enum class AuditAction {
   erasure,           ///< the customer was erased
   key_rotation,      ///< the master key was rotated
   policy_change,     ///< the policy was replaced
-  purge,             ///< values past retention were deleted
+  purge,             ///< values were deleted: past retention, or inferences without profiling consent
+  contact_made,      ///< the customer was contacted (fields name the channel)
 };
 
 /// to_string gives the spelling of an AuditAction ("field_read").

@@ -1,9 +1,11 @@
-// decision.hpp: decide(), the pure function that allows a field in a form or denies it.
+// decision.hpp: decide(), the pure function that allows a field in a form or denies it, and
+// contact_refusal(), which allows a contact with a customer or refuses it.
 #pragma once
 
 #include <string_view>
 
 #include "consentry/consent.hpp"
+#include "consentry/contact.hpp"
 #include "consentry/form.hpp"
 #include "consentry/policy.hpp"
 #include "consentry/result.hpp"
@@ -64,6 +66,41 @@ inline Decision decide(const Policy& policy, const ConsentState& state, std::str
   if (f->is_inferred() && state.status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
     return Decision::deny(deny_reason::inference_needs_profiling);
   return basis_allows(p->basis, state.status(purpose, now), *form);
+}
+
+/// contact_refusal decides whether a contact on `channel` for `purpose` may be made at `now`:
+/// nullopt when it may; deny_reason::no_consent when the purpose rests on consent that is not
+/// live, when the customer objected to it, or when they opted out of the channel;
+/// deny_reason::contact_limit when the policy's limit or the customer's own limit for the
+/// purpose is reached. A limit counts the customer's contacts for the purpose, on any channel,
+/// in the sliding window (now - per, now]: a contact exactly `per` before now no longer counts.
+/// `contacts` and `preferences` are the customer's, in log order.
+inline std::optional<deny_reason> contact_refusal(const Purpose& purpose, const ConsentState& consent,
+                                                  const std::vector<ContactPreference>& preferences,
+                                                  const std::vector<ContactEvent>& contacts,
+                                                  std::string_view channel, timestamp now) {
+  const ConsentStatus status = consent.status(purpose.id, now);
+  if (purpose.basis == Basis::consent && status != ConsentStatus::granted) return deny_reason::no_consent;
+  if (status == ConsentStatus::objected) return deny_reason::no_consent;
+  bool opted_out = false;
+  const ContactPreference* own_limit = nullptr;
+  for (const ContactPreference& p : preferences) {
+    if (p.kind == ContactPreferenceKind::limit && p.purpose == purpose.id) own_limit = &p;
+    if (p.kind != ContactPreferenceKind::limit && p.channel == channel)
+      opted_out = p.kind == ContactPreferenceKind::opt_out;
+  }
+  if (opted_out) return deny_reason::no_consent;
+  auto reached = [&](int max, const IsoDuration& per) {
+    const timestamp since = per.before(now);
+    std::int64_t made = 0;
+    for (const ContactEvent& c : contacts)
+      if (c.purpose == purpose.id && c.at > since && c.at <= now) ++made;
+    return made >= max;
+  };
+  if (purpose.contact_limit && reached(purpose.contact_limit->max, purpose.contact_limit->per))
+    return deny_reason::contact_limit;
+  if (own_limit && reached(own_limit->max, own_limit->per)) return deny_reason::contact_limit;
+  return std::nullopt;
 }
 
 }  // namespace consentry

@@ -13,6 +13,7 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/consent.hpp"
+#include "consentry/contact.hpp"
 #include "consentry/field_type.hpp"
 #include "consentry/form.hpp"
 #include "consentry/policy.hpp"
@@ -82,7 +83,9 @@ struct SubjectReport {
   std::vector<HeldField> fields;          ///< by field name
   std::vector<PurposeStanding> purposes;  ///< every purpose of the policy, in policy order
   std::vector<ConsentEvent> consent_history;
-  std::vector<AccessRecord> accesses;  ///< in log order
+  std::vector<AccessRecord> accesses;                  ///< in log order
+  std::vector<ContactEvent> contacts;                  ///< contacts made with the customer, in log order
+  std::vector<ContactPreference> contact_preferences;  ///< their own limits and opt-outs, in log order
 };
 
 /// export_json renders the customer's export as JSON text (docs/export.schema.json), which

@@ -14,6 +14,7 @@
 #include "consentry/audit.hpp"
 #include "consentry/bytes.hpp"
 #include "consentry/consent.hpp"
+#include "consentry/contact.hpp"
 #include "consentry/result.hpp"
 #include "consentry/time.hpp"
 
@@ -84,6 +85,15 @@ class Store {
   /// by ledger order.
   virtual result<std::vector<ConsentEvent>> purpose_history(std::string_view purpose) = 0;
 
+  /// append_contact adds a contact to the contact log and returns it with its seq assigned;
+  /// contacts returns a customer's contacts in log order.
+  virtual result<ContactEvent> append_contact(const ContactEvent& e) = 0;
+  virtual result<std::vector<ContactEvent>> contacts(std::string_view customer) = 0;
+  /// append_contact_preference adds a customer's contact preference and returns it with its seq
+  /// assigned; contact_preferences returns a customer's preferences in log order.
+  virtual result<ContactPreference> append_contact_preference(const ContactPreference& p) = 0;
+  virtual result<std::vector<ContactPreference>> contact_preferences(std::string_view customer) = 0;
+
   /// PurposePosition is where one customer stands on one purpose, reduced to what decides it:
   /// the action and expiry of their last event on the purpose (no action when they have none).
   struct PurposePosition {
@@ -127,7 +137,8 @@ class Store {
   /// delete_meta removes a metadata row (nothing when absent).
   virtual result<void> delete_meta(std::string_view key) = 0;
 
-  /// erase_customer deletes the customer's data key, every value and every consent event, and
+  /// erase_customer deletes the customer's data key, every value, every consent event, contact
+  /// and contact preference, and
   /// records `tag` (a keyed pseudonym of the id, never the id) as erased. The ledger's
   /// append-only rule yields here and only here: erasure is the customer's right.
   virtual result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) = 0;

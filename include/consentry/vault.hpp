@@ -215,6 +215,26 @@ class Vault {
   result<Inventory> inventory(const IsoDuration& window,
                               std::optional<IsoDuration> unused_window = std::nullopt) const;
 
+  /// record_contact records a contact with the customer on `channel` ("email", "sms", ...) for
+  /// `purpose`, or refuses it: errc::denied with reason no_consent when the purpose rests on
+  /// consent that is not live, the customer objected to it, or they opted out of the channel;
+  /// with reason contact_limit when the policy's contact_limit for the purpose, or the
+  /// customer's own limit, is reached in its sliding window. The contact or the refusal is
+  /// audited. errc::bad_input for an undeclared purpose; errc::not_found, errc::erased for an
+  /// unknown or erased customer.
+  result<ContactEvent> record_contact(std::string_view customer, std::string_view channel,
+                                      std::string_view purpose);
+  /// limit_contacts records the customer's own limit for `purpose`: at most `max` contacts per
+  /// `per` (0 = none). It applies on top of the policy's limit, so the stricter one decides; a
+  /// later limit replaces an earlier one. Audited. errc::bad_input for an undeclared purpose, a
+  /// negative max or an empty period; errc::not_found, errc::erased as record_contact.
+  result<ContactPreference> limit_contacts(std::string_view customer, std::string_view purpose, int max,
+                                           const IsoDuration& per);
+  /// opt_out_of_channel records that the customer wants no contact on `channel` (or, with
+  /// `opted_out` false, allows it again). Audited. Fails as limit_contacts.
+  result<ContactPreference> opt_out_of_channel(std::string_view customer, std::string_view channel,
+                                               bool opted_out = true);
+
   /// purge deletes every value past its field's retention (counted from its collection time;
   /// reason retention_expired), and every inferred value of a customer whose consent to
   /// profiling is no longer live (reason profiling_lapsed). It works in batches of

@@ -50,6 +50,7 @@ constexpr std::pair<std::string_view, AuditAction> kActionSpellings[] = {
     {"key_rotation", AuditAction::key_rotation},
     {"policy_change", AuditAction::policy_change},
     {"purge", AuditAction::purge},
+    {"contact_made", AuditAction::contact_made},
 };
 
 using Hash = std::array<std::uint8_t, kAuditHashBytes>;
@@ -316,6 +317,7 @@ std::string_view to_string(AuditAction a) noexcept {
     case AuditAction::key_rotation: return "key_rotation";
     case AuditAction::policy_change: return "policy_change";
     case AuditAction::purge: return "purge";
+    case AuditAction::contact_made: return "contact_made";
   }
   return "field_read";
 }

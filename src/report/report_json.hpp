@@ -50,4 +50,35 @@ inline Json access(const AccessRecord& a) {
           {"fields", a.fields}};
 }
 
+/// contact is one contact made with the customer.
+inline Json contact(const ContactEvent& c) {
+  return {{"seq", c.seq}, {"at", format_timestamp(c.at)}, {"channel", c.channel}, {"purpose", c.purpose}};
+}
+
+/// contact_preference is one of the customer's contact preferences; a member the kind does not
+/// use (purpose, max and per for an opt-out or opt-in, channel for a limit) is null.
+inline Json contact_preference(const ContactPreference& p) {
+  const bool limit = p.kind == ContactPreferenceKind::limit;
+  return {{"seq", p.seq},
+          {"at", format_timestamp(p.at)},
+          {"kind", to_string(p.kind)},
+          {"purpose", limit ? Json(p.purpose) : Json(nullptr)},
+          {"channel", limit ? Json(nullptr) : Json(p.channel)},
+          {"max", limit ? Json(p.max) : Json(nullptr)},
+          {"per", limit ? Json(p.per.to_string()) : Json(nullptr)}};
+}
+
+/// contacts and contact_preferences list them all, in log order.
+inline Json contacts(const std::vector<ContactEvent>& all) {
+  Json out = Json::array();
+  for (const ContactEvent& c : all) out.push_back(contact(c));
+  return out;
+}
+
+inline Json contact_preferences(const std::vector<ContactPreference>& all) {
+  Json out = Json::array();
+  for (const ContactPreference& p : all) out.push_back(contact_preference(p));
+  return out;
+}
+
 }  // namespace consentry::report_json

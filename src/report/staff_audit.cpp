@@ -1,5 +1,6 @@
-// staff_audit.cpp: the staff view of one customer: metadata, consents, accesses and flags. It
-// reads no HeldField::value, so a report gathered with values still renders without them.
+// staff_audit.cpp: the staff view of one customer: metadata, consents, accesses, contacts,
+// contact preferences and flags. It reads no HeldField::value, so a report gathered with values
+// still renders without them.
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -104,6 +105,23 @@ std::string staff_audit_text(const SubjectReport& r, std::size_t last_accesses) 
                   names.empty() ? "-" : names});
   }
   out += accesses.empty() ? "  (none)\n" : accesses.render();
+
+  out += "\nContacts (" + std::to_string(r.contacts.size()) + ")\n";
+  TextTable contacts({"SEQ", "AT", "CHANNEL", "PURPOSE"});
+  for (const auto& c : r.contacts)
+    contacts.add(
+        {std::to_string(c.seq), format_timestamp(c.at), c.channel, c.purpose.empty() ? "-" : c.purpose});
+  out += contacts.empty() ? "  (none)\n" : contacts.render();
+
+  out += "\nContact preferences (" + std::to_string(r.contact_preferences.size()) + ")\n";
+  TextTable preferences({"SEQ", "AT", "KIND", "PURPOSE", "CHANNEL", "MAX", "PER"});
+  for (const auto& p : r.contact_preferences) {
+    const bool limit = p.kind == ContactPreferenceKind::limit;
+    preferences.add({std::to_string(p.seq), format_timestamp(p.at), std::string(to_string(p.kind)),
+                     limit ? p.purpose : "-", limit ? "-" : p.channel, limit ? std::to_string(p.max) : "-",
+                     limit ? p.per.to_string() : "-"});
+  }
+  out += preferences.empty() ? "  (none)\n" : preferences.render();
   return out;
 }
 
@@ -143,6 +161,8 @@ std::string staff_audit_json(const SubjectReport& r, std::size_t last_accesses) 
     accesses.push_back(report_json::access(a));
   }
   j["accesses"] = std::move(accesses);
+  j["contacts"] = report_json::contacts(r.contacts);
+  j["contact_preferences"] = report_json::contact_preferences(r.contact_preferences);
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 

@@ -40,6 +40,12 @@ std::string object_sentence(const Controller& c) {
          reach_out(c);
 }
 
+std::string contact_sentence(const Controller& c) {
+  return "You can limit how often we contact you about each purpose, or stop us contacting you by "
+         "a channel such as e-mail, SMS, phone or post, and allow it again later." +
+         reach_out(c);
+}
+
 std::string erasure_sentence(const Controller& c) {
   return "You can ask us to erase your data. We then erase it without undue delay, unless the law "
          "requires us to keep it." +
@@ -164,12 +170,19 @@ std::string plain_audit_action(const AccessRecord& a) {
     case AuditAction::consent_recorded:
       if (const auto choice = parse_consent_action(a.reason))
         return "Recorded your choice: " + plain_consent_action(*choice);
+      if (parse_contact_preference_kind(a.reason)) return "Recorded how you want to be contacted";
       return a.reason.empty() ? "Recorded your choice" : "Recorded your choice: " + escape(a.reason);
     case AuditAction::export_made: return "Made an export of your data";
     case AuditAction::erasure: return "Erased your data";
     case AuditAction::key_rotation: return "Renewed the encryption keys";
     case AuditAction::policy_change: return "Changed the data policy";
-    case AuditAction::purge: return "Deleted data past its retention period";
+    case AuditAction::purge:
+      if (a.reason == "profiling_withdrawn")
+        return "Deleted our guesses about you: you withdrew consent to profiling";
+      if (a.reason == "profiling_lapsed")
+        return "Deleted our guesses about you: your consent to profiling ended";
+      return "Deleted data past its retention period";
+    case AuditAction::contact_made: return "Contacted you";
   }
   return escape(to_string(a.action));
 }
@@ -364,11 +377,56 @@ void html_accesses(std::string& out, const SubjectReport& r) {
   out += "</tbody>\n</table>\n</section>\n";
 }
 
+// per_text writes a limit's period for "at most N times per ...": "7 days", "week" for P1W.
+std::string per_text(const IsoDuration& d) {
+  const std::string text = plain_duration(d);
+  if (text.starts_with("1 ") && text.find(' ', 2) == std::string::npos) return text.substr(2);
+  return text;
+}
+
+// plain_preference is one contact preference as a sentence, its values escaped.
+std::string plain_preference(const ContactPreference& p) {
+  switch (p.kind) {
+    case ContactPreferenceKind::limit:
+      if (p.max <= 0) return "You asked us not to contact you at all about " + escape(p.purpose);
+      return "You asked us to contact you at most " + std::to_string(p.max) +
+             (p.max == 1 ? " time" : " times") + " per " + per_text(p.per) + " about " + escape(p.purpose);
+    case ContactPreferenceKind::opt_out: return "You asked us not to contact you by " + escape(p.channel);
+    case ContactPreferenceKind::opt_in: return "You allowed contact by " + escape(p.channel) + " again";
+  }
+  return escape(to_string(p.kind));
+}
+
+void html_contacts(std::string& out, const SubjectReport& r) {
+  out += "<section aria-labelledby=\"contacts\">\n<h2 id=\"contacts\">How we contacted you</h2>\n";
+  if (r.contacts.empty()) {
+    out += "<p>We have not contacted you.</p>\n";
+  } else {
+    out +=
+        "<table>\n<thead><tr><th scope=\"col\">When</th><th scope=\"col\">How</th>"
+        "<th scope=\"col\">Why</th></tr></thead>\n<tbody>\n";
+    for (const auto& c : r.contacts)
+      out += "<tr><td>" + readable_time(c.at) + "</td><td>" + escape(c.channel) + "</td><td>" +
+             (c.purpose.empty() ? std::string("-") : escape(c.purpose)) + "</td></tr>\n";
+    out += "</tbody>\n</table>\n";
+  }
+  out += "<h3 id=\"contact-preferences\">Your contact preferences</h3>\n";
+  if (r.contact_preferences.empty()) {
+    out += "<p>You have not asked us to limit or stop contacting you.</p>\n</section>\n";
+    return;
+  }
+  out += "<ul>\n";
+  for (const auto& p : r.contact_preferences)
+    out += "<li>" + plain_preference(p) + " (" + readable_time(p.at) + ").</li>\n";
+  out += "</ul>\n</section>\n";
+}
+
 void html_rights(std::string& out, const SubjectReport& r) {
   const Controller& c = r.controller;
   out += "<section aria-labelledby=\"rights\">\n<h2 id=\"rights\">Your rights</h2>\n<ul>\n";
   out += "<li><strong>Withdraw a consent.</strong> " + escape(withdraw_sentence(c)) + "</li>\n";
   out += "<li><strong>Object.</strong> " + escape(object_sentence(c)) + "</li>\n";
+  out += "<li><strong>Limit or stop contact.</strong> " + escape(contact_sentence(c)) + "</li>\n";
   out += "<li><strong>Ask us to erase your data.</strong> " + escape(erasure_sentence(c)) + "</li>\n";
   out +=
       "<li><strong>Ask for a correction or a copy.</strong> You can ask us to correct anything wrong "
@@ -444,6 +502,8 @@ std::string export_json(const SubjectReport& r) {
   Json accesses = Json::array();
   for (const auto& a : r.accesses) accesses.push_back(report_json::access(a));
   j["accesses"] = std::move(accesses);
+  j["contacts"] = report_json::contacts(r.contacts);
+  j["contact_preferences"] = report_json::contact_preferences(r.contact_preferences);
   // Invalid UTF-8 (which normalise_value never stores) becomes U+FFFD rather than an exception.
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
@@ -451,19 +511,21 @@ std::string export_json(const SubjectReport& r) {
 std::string export_html(const SubjectReport& r) {
   const std::string name = escape(who(r.controller));
   std::string out;
-  out.reserve(8192 + r.fields.size() * 512 + r.accesses.size() * 256);
+  out.reserve(8192 + r.fields.size() * 512 + r.accesses.size() * 256 + r.contacts.size() * 160);
   out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += "<title>Your data held by " + name + "</title>\n<style>" + std::string(kStyle) + "</style>\n";
   out += "</head>\n<body>\n<main>\n<h1>Your data held by " + name + "</h1>\n";
   out += "<p class=\"intro\">This page shows everything " + name +
          " holds about you under your customer reference <strong>" + escape(r.customer) +
-         "</strong>, what we use it for, the choices you made, and who looked at it. It was made on " +
+         "</strong>, what we use it for, the choices you made, who looked at it and how we contacted you. "
+         "It was made on " +
          readable_time(r.generated_at) + ".</p>\n";
   html_held(out, r);
   html_uses(out, r);
   html_consents(out, r);
   html_accesses(out, r);
+  html_contacts(out, r);
   html_rights(out, r);
   out += "<footer><p>Made for customer reference " + escape(r.customer) + " on " +
          readable_time(r.generated_at) + ".</p></footer>\n</main>\n</body>\n</html>\n";

@@ -77,6 +77,34 @@ class MemoryStore final : public Store {
     return std::optional<StoredField>(f->second);
   }
 
+  result<ContactEvent> append_contact(const ContactEvent& e) override {
+    ContactEvent stored = e;
+    stored.seq = ++state_.last_contact_seq;
+    state_.contacts.push_back(stored);
+    return stored;
+  }
+
+  result<std::vector<ContactEvent>> contacts(std::string_view customer) override {
+    std::vector<ContactEvent> out;
+    for (const ContactEvent& e : state_.contacts)
+      if (e.customer == customer) out.push_back(e);
+    return out;
+  }
+
+  result<ContactPreference> append_contact_preference(const ContactPreference& p) override {
+    ContactPreference stored = p;
+    stored.seq = ++state_.last_preference_seq;
+    state_.preferences.push_back(stored);
+    return stored;
+  }
+
+  result<std::vector<ContactPreference>> contact_preferences(std::string_view customer) override {
+    std::vector<ContactPreference> out;
+    for (const ContactPreference& p : state_.preferences)
+      if (p.customer == customer) out.push_back(p);
+    return out;
+  }
+
   result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
                                                          std::string_view after, std::size_t limit) override {
     std::vector<FieldTime> out;
@@ -238,6 +266,8 @@ class MemoryStore final : public Store {
     if (auto it = state_.keys.find(customer); it != state_.keys.end()) state_.keys.erase(it);
     if (auto it = state_.fields.find(customer); it != state_.fields.end()) state_.fields.erase(it);
     std::erase_if(state_.events, [&](const ConsentEvent& e) { return e.customer == customer; });
+    std::erase_if(state_.contacts, [&](const ContactEvent& e) { return e.customer == customer; });
+    std::erase_if(state_.preferences, [&](const ContactPreference& p) { return p.customer == customer; });
     // A second erasure of the same tag keeps the first time, as the SQLite store does.
     state_.erased.try_emplace(std::string(tag), at);
     return ok();
@@ -269,6 +299,10 @@ class MemoryStore final : public Store {
     std::vector<StoredAuditEntry> audit;                   // by seq: append_audit keeps it consecutive
     std::map<std::int64_t, AuditCheckpoint> checkpoints;   // by seq
     std::map<std::string, timestamp, std::less<>> erased;  // by pseudonym tag
+    std::vector<ContactEvent> contacts;                    // in log order
+    std::vector<ContactPreference> preferences;            // in log order
+    std::int64_t last_contact_seq = 0;
+    std::int64_t last_preference_seq = 0;
   };
   State state_;
   std::optional<State> snapshot_;

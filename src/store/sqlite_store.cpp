@@ -94,6 +94,31 @@ COMMIT;
 constexpr const char* kCreateErased =
     "CREATE TABLE IF NOT EXISTS erased(tag TEXT PRIMARY KEY, at INTEGER NOT NULL)";
 
+// The contact log and the customers' contact preferences, added the same way to vaults created
+// before them (IF NOT EXISTS writes nothing when they are there; the schema stays version 1).
+// Erasure deletes a customer's rows from both.
+constexpr const char* kCreateContacts = R"sql(
+CREATE TABLE IF NOT EXISTS contacts(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contacts_by_customer ON contacts(customer, seq);
+CREATE TABLE IF NOT EXISTS contact_preferences(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK(kind IN ('limit', 'opt_out', 'opt_in')),
+  purpose TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  max INTEGER NOT NULL,
+  per TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contact_preferences_by_customer ON contact_preferences(customer, seq);
+)sql";
+
 // Erasure is the one delete the ledger allows. The trigger that forbids it is dropped and created
 // again inside erase_customer's own savepoint: SQLite DDL is transactional, so no other
 // connection ever sees the ledger without it, and a failed erasure restores it with the rows.
@@ -141,6 +166,12 @@ enum class Sql : std::size_t {
   field_counts,
   fields_collected_before,
   delete_field,
+  append_contact,
+  contacts_of,
+  append_contact_preference,
+  contact_preferences_of,
+  erase_contacts,
+  erase_contact_preferences,
   delete_meta,
   erase_key,
   erase_fields,
@@ -194,6 +225,14 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "SELECT customer, collected_at FROM fields WHERE field = ?1 AND collected_at <= ?2 AND customer > ?3 "
     "ORDER BY customer LIMIT ?4",
     "DELETE FROM fields WHERE customer = ?1 AND field = ?2",
+    "INSERT INTO contacts(customer, channel, purpose, at) VALUES(?1, ?2, ?3, ?4)",
+    "SELECT seq, channel, purpose, at FROM contacts WHERE customer = ?1 ORDER BY seq",
+    "INSERT INTO contact_preferences(customer, kind, purpose, channel, max, per, at) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "SELECT seq, kind, purpose, channel, max, per, at FROM contact_preferences WHERE customer = ?1 ORDER BY "
+    "seq",
+    "DELETE FROM contacts WHERE customer = ?1",
+    "DELETE FROM contact_preferences WHERE customer = ?1",
     "DELETE FROM meta WHERE key = ?1",
     "DELETE FROM data_keys WHERE customer = ?1",
     "DELETE FROM fields WHERE customer = ?1",
@@ -749,6 +788,71 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  result<ContactEvent> append_contact(const ContactEvent& e) override {
+    Bound q(stmt(Sql::append_contact));
+    if (!q.text(1, e.customer).text(2, e.channel).text(3, e.purpose).integer(4, to_unix(e.at)).ok() ||
+        q.step() != SQLITE_DONE)
+      return db_error(db_, "append_contact");
+    ContactEvent stored = e;
+    stored.seq = sqlite3_last_insert_rowid(db_);
+    return stored;
+  }
+
+  result<std::vector<ContactEvent>> contacts(std::string_view customer) override {
+    Bound q(stmt(Sql::contacts_of));
+    if (!q.text(1, customer).ok()) return db_error(db_, "contacts");
+    std::vector<ContactEvent> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+      out.push_back({q.column_int(0), std::string(customer), q.column_text(1), q.column_text(2),
+                     from_unix(q.column_int(3))});
+    if (rc != SQLITE_DONE) return db_error(db_, "contacts");
+    return out;
+  }
+
+  result<ContactPreference> append_contact_preference(const ContactPreference& p) override {
+    Bound q(stmt(Sql::append_contact_preference));
+    if (!q.text(1, p.customer)
+             .text(2, to_string(p.kind))
+             .text(3, p.purpose)
+             .text(4, p.channel)
+             .integer(5, p.max)
+             .text(6, p.per.to_string())
+             .integer(7, to_unix(p.at))
+             .ok() ||
+        q.step() != SQLITE_DONE)
+      return db_error(db_, "append_contact_preference");
+    ContactPreference stored = p;
+    stored.seq = sqlite3_last_insert_rowid(db_);
+    return stored;
+  }
+
+  result<std::vector<ContactPreference>> contact_preferences(std::string_view customer) override {
+    Bound q(stmt(Sql::contact_preferences_of));
+    if (!q.text(1, customer).ok()) return db_error(db_, "contact_preferences");
+    std::vector<ContactPreference> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      ContactPreference p;
+      p.seq = q.column_int(0);
+      p.customer = std::string(customer);
+      const auto kind = parse_contact_preference_kind(q.column_text(1));
+      const auto per = parse_iso_duration(q.column_text(5));
+      const std::int64_t max = q.column_int(4);
+      if (!kind || !per || max < 0 || max > INT32_MAX)
+        return make_error(errc::integrity, "contact_preferences: a row is malformed");
+      p.kind = *kind;
+      p.purpose = q.column_text(2);
+      p.channel = q.column_text(3);
+      p.max = static_cast<int>(max);
+      p.per = *per;
+      p.at = from_unix(q.column_int(6));
+      out.push_back(std::move(p));
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "contact_preferences");
+    return out;
+  }
+
   result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
                                                          std::string_view after, std::size_t limit) override {
     Bound q(stmt(Sql::fields_collected_before));
@@ -844,7 +948,8 @@ class SqliteStore final : public Store {
  private:
   // delete_customer_rows does the work of erase_customer inside its transaction or savepoint.
   result<void> delete_customer_rows(std::string_view customer, std::string_view tag, timestamp at) {
-    for (Sql which : {Sql::erase_key, Sql::erase_fields}) {
+    for (Sql which :
+         {Sql::erase_key, Sql::erase_fields, Sql::erase_contacts, Sql::erase_contact_preferences}) {
       Bound q(stmt(which));
       if (!q.text(1, customer).ok() || q.step() != SQLITE_DONE) return db_error(db_, "erase_customer");
     }
@@ -1024,6 +1129,8 @@ result<std::unique_ptr<SqliteStore>> open_db(const std::string& name, StoreMode 
   if (mode == StoreMode::create && sqlite3_exec(db, kCreateSchema, nullptr, nullptr, nullptr) != SQLITE_OK)
     return db_error(db, "creating the schema of " + name);
   if (mode == StoreMode::open && sqlite3_exec(db, kCreateErased, nullptr, nullptr, nullptr) != SQLITE_OK)
+    return db_error(db, "open " + name);
+  if (sqlite3_exec(db, kCreateContacts, nullptr, nullptr, nullptr) != SQLITE_OK)
     return db_error(db, "open " + name);
   CONSENTRY_TRY(store->prepare_statements());
   return store;

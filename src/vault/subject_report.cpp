@@ -106,6 +106,12 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
     report.purposes.push_back(std::move(standing));
   }
   report.consent_history = std::move(*history);
+  auto contacts = store->contacts(customer);
+  if (!contacts) return std::move(contacts).err();
+  report.contacts = std::move(*contacts);
+  auto preferences = store->contact_preferences(customer);
+  if (!preferences) return std::move(preferences).err();
+  report.contact_preferences = std::move(*preferences);
 
   auto rows = store->audit_for_customer(tag);
   if (!rows) return std::move(rows).err();

@@ -82,6 +82,12 @@ struct Vault::Impl {
   /// only `with_values`; errc::erased, errc::not_found, errc::integrity for a value or log entry
   /// that fails to authenticate or decode (subject_report.cpp). store_mu NOT held.
   result<SubjectReport> gather_subject(std::string_view customer, bool with_values) const;
+  /// known_customer is ok for a customer with a data key or consent events; errc::erased or
+  /// errc::not_found otherwise (contacts.cpp). store_mu held.
+  result<void> known_customer(std::string_view customer) const;
+  /// add_contact_preference records a customer's contact preference at now(), audited as a
+  /// consent_recorded entry whose reason is the preference's kind (contacts.cpp). store_mu NOT held.
+  result<ContactPreference> add_contact_preference(ContactPreference p);
   /// is_erased is true when the customer with audit pseudonym `tag` was erased (erasure.cpp).
   result<bool> is_erased(std::string_view tag) const;
 

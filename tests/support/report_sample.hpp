@@ -24,12 +24,16 @@ inline constexpr const char* kHostileAttribute = "\"><img src=x onerror=alert(2)
 inline constexpr const char* kHostileCustomer = "C-1001 '\"></title><img src=x onerror=alert(3)>";
 /// kCsvValue holds every character RFC 4180 must quote.
 inline constexpr const char* kCsvValue = "1 Main St, Apt \"B\"\r\nSpringfield";
+/// kHostileChannel is a contact channel that would render as markup if pasted unescaped.
+inline constexpr const char* kHostileChannel = "<b>sms</b>";
 /// kUnicodeName is a value outside ASCII.
 inline constexpr const char* kUnicodeName = "Zoë Ångström-Łukasiewicz 山田";
 
 /// sample_report is one customer's export data at 2026-01-01T00:00:00Z: a collected e-mail, a
 /// name and a birth date, a hostile note and address, a third-party credit score past its
-/// retention, an inferred field, four purposes, a consent history and five accesses.
+/// retention, an inferred field, four purposes, a consent history, five accesses, two contacts
+/// (one on a hostile channel) and three contact preferences (a limit, an opt-out of the hostile
+/// channel and an opt-in to sms).
 inline SubjectReport sample_report() {
   SubjectReport r;
   r.customer = kHostileCustomer;
@@ -188,6 +192,39 @@ inline SubjectReport sample_report() {
        false,
        "no_consent",
        {"expecting_child"}},
+  };
+
+  r.contacts = {
+      {.seq = 21,
+       .customer = r.customer,
+       .channel = "email",
+       .purpose = "marketing.email",
+       .at = at("2025-11-03T09:00:00Z")},
+      {.seq = 22,
+       .customer = r.customer,
+       .channel = kHostileChannel,
+       .purpose = "service",
+       .at = at("2025-12-01T12:30:00Z")},
+  };
+
+  r.contact_preferences = {
+      {.seq = 31,
+       .customer = r.customer,
+       .kind = ContactPreferenceKind::limit,
+       .purpose = "marketing.email",
+       .max = 1,
+       .per = *parse_iso_duration("P7D"),
+       .at = at("2025-11-04T08:00:00Z")},
+      {.seq = 32,
+       .customer = r.customer,
+       .kind = ContactPreferenceKind::opt_out,
+       .channel = kHostileChannel,
+       .at = at("2025-12-02T10:00:00Z")},
+      {.seq = 33,
+       .customer = r.customer,
+       .kind = ContactPreferenceKind::opt_in,
+       .channel = "sms",
+       .at = at("2025-12-20T16:45:00Z")},
   };
   return r;
 }

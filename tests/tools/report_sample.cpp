@@ -1,5 +1,6 @@
 // report_sample.cpp: prints a render of the sample report for the Python tests and for a look by
-// eye: consentry_report_sample [json|html|csv|json-empty|json-novalues|staff-text|inventory-text]
+// eye: consentry_report_sample
+// [json|html|csv|json-empty|json-novalues|staff-text|staff-json|inventory-text]
 // (json when no argument).
 #include "support/report_sample.hpp"
 
@@ -30,11 +31,13 @@ int main(int argc, char** argv) {
     std::cout << consentry::export_json(report);
   } else if (what == "staff-text") {
     std::cout << consentry::staff_audit_text(report);
+  } else if (what == "staff-json") {
+    std::cout << consentry::staff_audit_json(report);
   } else if (what == "inventory-text") {
     std::cout << consentry::inventory_text(consentry::test::sample_inventory());
   } else {
     std::cerr << "usage: consentry_report_sample "
-                 "[json|html|csv|json-empty|json-novalues|staff-text|inventory-text]\n";
+                 "[json|html|csv|json-empty|json-novalues|staff-text|staff-json|inventory-text]\n";
     return 2;
   }
   return std::cout.good() ? 0 : 1;
