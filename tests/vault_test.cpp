@@ -532,3 +532,37 @@ TEST_CASE("SQLite vault: a tampered field fails alone in a read; a refused tampe
     CHECK((*got)[1]->value == "1990");
   }
 }
+
+TEST_CASE("a value from a source the field does not accept is refused naming the line; nothing is written") {
+  FakeClock clock;
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
+  std::istringstream lines(
+      R"({"id": "C-1", "source": "credit-bureau", "fields": {"credit_score": 700}})"
+      "\n"
+      R"({"id": "C-2", "source": "credit-bureau", "fields": {"credit_score": 650, "email": "bob@example.com"}})"
+      "\n"
+      R"({"id": "C-3", "source": "data-broker", "fields": {"credit_score": 610}})"
+      "\n");
+  auto records = parse_records(lines, ImportFormat::jsonl, "scores.jsonl");
+  REQUIRE(records.ok());
+  auto written = v.write(*records, "scores.jsonl");
+  REQUIRE_FALSE(written.ok());
+  CHECK(written.err().code == errc::denied);
+  CHECK(written.err().reason == deny_reason::source_not_permitted);
+  CHECK(written.err().message.find("scores.jsonl:3:") != std::string::npos);
+  CHECK(written.err().message.find("data-broker") != std::string::npos);
+  CHECK(written.err().message.find("610") == std::string::npos);
+  for (const char* c : {"C-1", "C-2", "C-3"}) CHECK_FALSE(*v.contains(c));
+
+  // From the declared source the same file goes in, and each value keeps its source and time.
+  (*records)[2].source = "credit-bureau";
+  REQUIRE(v.write(*records, "scores.jsonl").ok());
+  auto report = v.describe_subject("C-2");
+  REQUIRE(report.ok());
+  for (const HeldField& f : report->fields) {
+    CHECK(f.source == "credit-bureau");
+    CHECK(f.collected_at == *clock.t);
+  }
+  CHECK(report->fields.size() == 2);
+}
