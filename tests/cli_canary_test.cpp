@@ -805,7 +805,7 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   CHECK(help.out.find("--verbose") != std::string::npos);
 }
 
-TEST_CASE("--verbose says what a command does; without it a command that succeeds is quiet") {
+TEST_CASE("--verbose says what a command does, without it a command that succeeds is quiet") {
   Session s;
   const std::string policy = s.path("policy.json").string();
   write_file(policy, kPolicy);
@@ -818,7 +818,7 @@ TEST_CASE("--verbose says what a command does; without it a command that succeed
   CHECK(quiet.err.empty());
 
   const Run& init = s.run("init", {"--policy", policy, "--kdf", "minimum"}, env, 0);
-  CHECK(init.err.find("policy format 1: 3 purposes, 3 accessors, 5 fields") != std::string::npos);
+  CHECK(init.err.find("policy format 1: 4 purposes, 3 accessors, 6 fields") != std::string::npos);
   CHECK(init.err.find("Argon2id, strength 'minimum'") != std::string::npos);
   const Run& import = s.run("import", {customers}, env, 0);
   CHECK(import.err.find("parsed 2 records (10 values)") != std::string::npos);

@@ -80,7 +80,7 @@ using consentry::test::vault_files;
 
 }  // namespace
 
-TEST_CASE("cli: erase removes the customer's key from the files; reads, consent and a second erase exit 5") {
+TEST_CASE("cli: erase removes the customer's key from the files, reads, consent and a second erase exit 5") {
   Scratch s;
   s.init_and_import();
   const std::string key = wrapped_key(s.vault(), "C-1001");
@@ -125,7 +125,7 @@ TEST_CASE("cli: erase removes the customer's key from the files; reads, consent 
 }
 
 TEST_CASE(
-    "cli: backup makes a copy that opens with the passphrase and reads the same; it refuses an existing "
+    "cli: backup makes a copy that opens with the passphrase and reads the same, it refuses an existing "
     "file") {
   Scratch s;
   s.init_and_import();

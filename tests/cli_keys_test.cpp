@@ -134,7 +134,7 @@ TEST_CASE("cli: keys passphrase re-seals under CONSENTRY_NEW_PASSPHRASE and data
   CHECK(status_json(s, with_passphrase(s, kNew))["current"] == 1);
 }
 
-TEST_CASE("cli: keys rotate re-wraps under a new version; --retire with a passphrase needs a new one") {
+TEST_CASE("cli: keys rotate re-wraps under a new version, --retire with a passphrase needs a new one") {
   Scratch s;
   init_and_import(s, with_passphrase(s, kOld));
   Env env = with_passphrase(s, kOld);

@@ -363,7 +363,7 @@ TEST_CASE("a read of several fields leaves one view entry and one read entry nam
   CHECK(read.at("fields") == ojson::array({"email:clear", "phone:mask:last4", "birth_date:clear"}));
 }
 
-TEST_CASE("log show --customer lists only that customer's entries; an unknown customer exits 5") {
+TEST_CASE("log show --customer lists only that customer's entries, an unknown customer exits 5") {
   Cli cli;
   cli.activity();
   ojson all = cli.entries();

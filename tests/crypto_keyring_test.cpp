@@ -188,7 +188,7 @@ TEST_CASE("stored Argon2id limits outside libsodium's bounds are refused before 
   check_refused(with(kMemOffset, ~std::uint64_t{0}), errc::integrity);
 }
 
-TEST_CASE("a new version wraps new data keys; old ones unwrap under theirs and re-wrap to the new one") {
+TEST_CASE("a new version wraps new data keys, old ones unwrap under theirs and re-wrap to the new one") {
   Keyring k = Keyring::generate();
   const auto dek = Keyring::new_data_key();
   auto old_wrapped = k.wrap_data_key("C-A", dek);

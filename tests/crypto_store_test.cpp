@@ -963,7 +963,7 @@ TEST_CASE("sqlite: backup_to refuses an existing file, and a backup inside a tra
 
 // ---- Read snapshots and unsynced transactions ----
 
-TEST_CASE_TEMPLATE("begin_read refuses inside a transaction; end_read without a snapshot does nothing", B,
+TEST_CASE_TEMPLATE("begin_read refuses inside a transaction, end_read without a snapshot does nothing", B,
                    STORE_BACKENDS) {
   B backend;
   Store& s = *backend.store;

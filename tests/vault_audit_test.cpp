@@ -314,7 +314,7 @@ TEST_CASE("batched entries are committed at the batch size, on flush and on clos
   CHECK(report->checkpoints >= 1);
 }
 
-TEST_CASE("closing a vault signs a checkpoint of the head; checkpoints follow the interval") {
+TEST_CASE("closing a vault signs a checkpoint of the head, checkpoints follow the interval") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {

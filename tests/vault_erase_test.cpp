@@ -71,7 +71,7 @@ using consentry::test::wrapped_key;
 
 }  // namespace
 
-TEST_CASE("after erasure the customer's views, writes and consent answer erased; others are unaffected") {
+TEST_CASE("after erasure the customer's views, writes and consent answer erased, others are unaffected") {
   TempDir dir;
   Vault v = each_store_vault(dir);
   put_customer(v, "C-1001", "ann");
@@ -285,7 +285,7 @@ TEST_CASE("a second vault on the same file, with the key cached, answers erased 
   CHECK(code_of(b->erase("C-1001")) == errc::erased);
 }
 
-TEST_CASE("a backup opens with the passphrase and reads the same values; it refuses an existing file") {
+TEST_CASE("a backup opens with the passphrase and reads the same values, it refuses an existing file") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   const fs::path copy = dir.path() / "backup.vault";

@@ -40,10 +40,10 @@ Vault each_store_vault(const FakeClock& clock, const TempDir& dir,
   o.actor = "model-v2";
   result<Vault> v = make_error(errc::internal, "no store chosen");
   SUBCASE("on the memory store") {
-    v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, o);
+    v = Vault::create_in(make_memory_store(), policy, kPass, o);
   }
   SUBCASE("on the SQLite store") {
-    v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, o);
+    v = Vault::create(dir.path() / "crm.vault", policy, kPass, o);
   }
   REQUIRE_MESSAGE(v.ok(), v.err().message);
   return std::move(*v);
@@ -155,7 +155,7 @@ TEST_CASE("withdrawing consent to profiling erases the inferences, and a later d
   CHECK(later->back().action == AuditAction::consent_recorded);
 }
 
-TEST_CASE("inferences whose profiling consent lapsed are unreadable, then purged; live ones stay") {
+TEST_CASE("inferences whose profiling consent lapsed are unreadable, then purged, live ones stay") {
   TempDir dir;
   FakeClock clock;
   Vault v = each_store_vault(clock, dir, expiring_profiling());

@@ -501,7 +501,7 @@ TEST_CASE("after erase and rotate --retire, a backup taken before the erasure op
   CHECK(key_rotation_entries(v) == 2);
 }
 
-TEST_CASE("retiring under a passphrase needs a new one; the old one still opens old backups") {
+TEST_CASE("retiring under a passphrase needs a new one, the old one still opens old backups") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   const fs::path backup = dir.path() / "backup.vault";

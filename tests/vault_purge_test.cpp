@@ -79,7 +79,7 @@ bool holds_email(const Vault& v, const std::string& customer) {
 
 }  // namespace
 
-TEST_CASE("a value one second past retention is denied, then purged; one a second short is kept") {
+TEST_CASE("a value one second past retention is denied, then purged, one a second short is kept") {
   TempDir dir;
   FakeClock clock;
   Vault v = each_store_vault(clock, dir);

@@ -158,7 +158,7 @@ TEST_CASE("a consent lapses after consent_valid_for, on a view opened while it w
   CHECK(lapsed.err().reason == deny_reason::expired);
 }
 
-TEST_CASE("an objection stops legitimate-interest reads; contract reads go on") {
+TEST_CASE("an objection stops legitimate-interest reads, contract reads go on") {
   FakeClock clock;
   TempDir dir;
   Vault v = each_store_vault(clock, dir);
@@ -497,7 +497,7 @@ TEST_CASE("read of a customer erased after the view opened fails whole and logs 
   CHECK(entries[0].fields == std::vector<std::string>{"email", "phone"});
 }
 
-TEST_CASE("SQLite vault: a tampered field fails alone in a read; a refused tampered field stays refused") {
+TEST_CASE("SQLite vault: a tampered field fails alone in a read, a refused tampered field stays refused") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   FakeClock clock;
@@ -533,7 +533,7 @@ TEST_CASE("SQLite vault: a tampered field fails alone in a read; a refused tampe
   }
 }
 
-TEST_CASE("a value from a source the field does not accept is refused naming the line; nothing is written") {
+TEST_CASE("a value from a source the field does not accept is refused naming the line, nothing is written") {
   FakeClock clock;
   TempDir dir;
   Vault v = each_store_vault(clock, dir);
