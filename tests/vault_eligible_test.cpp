@@ -13,6 +13,7 @@
 #include "consentry/decision.hpp"
 #include "consentry/vault.hpp"
 #include "retail_policy.hpp"
+#include "support/each_store.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace consentry;
@@ -42,15 +43,7 @@ struct Clock {
 
 // each_store_vault runs the calling test once on each store (doctest subcases).
 Vault each_store_vault(const TempDir& dir, const Clock& clock) {
-  result<Vault> v = make_error(errc::internal, "no store chosen");
-  SUBCASE("on the memory store") {
-    v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, clock.options());
-  }
-  SUBCASE("on the SQLite store") {
-    v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, clock.options());
-  }
-  REQUIRE_MESSAGE(v.ok(), v.err().message);
-  return std::move(*v);
+  return test::on_each_store(dir, test::retail_policy(), kPass, clock.options());
 }
 
 void put_data(Vault& v, const std::string& customer) {

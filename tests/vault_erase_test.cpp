@@ -13,6 +13,7 @@
 
 #include "consentry/vault.hpp"
 #include "retail_policy.hpp"
+#include "support/each_store.hpp"
 #include "support/files.hpp"
 #include "support/raw_sql.hpp"
 #include "support/temp_dir.hpp"
@@ -36,15 +37,7 @@ VaultOptions fast(AuditMode audit = AuditMode::durable) {
 
 // each_store_vault runs the calling test once on each store (doctest subcases).
 Vault each_store_vault(const TempDir& dir, AuditMode audit = AuditMode::durable) {
-  result<Vault> v = make_error(errc::internal, "no store chosen");
-  SUBCASE("on the memory store") {
-    v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast(audit));
-  }
-  SUBCASE("on the SQLite store") {
-    v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, fast(audit));
-  }
-  REQUIRE_MESSAGE(v.ok(), v.err().message);
-  return std::move(*v);
+  return test::on_each_store(dir, test::retail_policy(), kPass, fast(audit));
 }
 
 void put_customer(Vault& v, const std::string& customer, const std::string& tag) {

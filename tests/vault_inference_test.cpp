@@ -8,6 +8,7 @@
 
 #include "consentry/vault.hpp"
 #include "retail_policy.hpp"
+#include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -38,15 +39,7 @@ Vault each_store_vault(const FakeClock& clock, const TempDir& dir,
   o.kdf = KdfStrength::minimum;
   o.clock = clock.fn();
   o.actor = "model-v2";
-  result<Vault> v = make_error(errc::internal, "no store chosen");
-  SUBCASE("on the memory store") {
-    v = Vault::create_in(make_memory_store(), policy, kPass, o);
-  }
-  SUBCASE("on the SQLite store") {
-    v = Vault::create(dir.path() / "crm.vault", policy, kPass, o);
-  }
-  REQUIRE_MESSAGE(v.ok(), v.err().message);
-  return std::move(*v);
+  return test::on_each_store(dir, policy, kPass, o);
 }
 
 // read_guess reads expecting_child for profiling, as the propensity model.

@@ -14,6 +14,7 @@
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/import.hpp"
 #include "retail_policy.hpp"
+#include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
@@ -39,15 +40,7 @@ VaultOptions fast(const FakeClock& clock) {
 
 // each_store_vault runs the calling test once on each store (doctest subcases).
 Vault each_store_vault(const FakeClock& clock, const TempDir& dir) {
-  result<Vault> v = make_error(errc::internal, "no store chosen");
-  SUBCASE("on the memory store") {
-    v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast(clock));
-  }
-  SUBCASE("on the SQLite store") {
-    v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, fast(clock));
-  }
-  REQUIRE_MESSAGE(v.ok(), v.err().message);
-  return std::move(*v);
+  return test::on_each_store(dir, test::retail_policy(), kPass, fast(clock));
 }
 
 void put_ann(Vault& v) {
