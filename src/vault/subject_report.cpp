@@ -46,13 +46,8 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
   // One snapshot: the values, the ledger and the log as committed at one instant.
   auto snapshot = ReadSnapshot::open(*store);
   if (!snapshot) return std::move(snapshot).err();
+  CONSENTRY_TRY(known_customer(customer));
   const std::string tag = pseudonym(audit_customer_key, customer);
-  auto gone = is_erased(tag);
-  if (!gone) return std::move(gone).err();
-  if (*gone) return erased_error("");
-  auto known = store->knows(customer);
-  if (!known) return std::move(known).err();
-  if (!*known) return make_error(errc::not_found, "unknown customer " + name);
 
   auto stored = store->get_fields(customer);
   if (!stored) return std::move(stored).err();

@@ -303,14 +303,8 @@ result<void> Vault::derive(std::string_view customer, std::string_view field, st
                       "field '" + spec->name + "' is not of category inferred: write it with put");
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   {
-    const std::string tag = audit_pseudonym(customer);
     std::lock_guard lock(impl_->store_mu);
-    auto gone = impl_->is_erased(tag);
-    if (!gone) return std::move(gone).err();
-    if (*gone) return erased_error("");
-    auto known = impl_->store->knows(customer);
-    if (!known) return std::move(known).err();
-    if (!*known) return make_error(errc::not_found, "unknown customer " + std::string(customer));
+    CONSENTRY_TRY(impl_->known_customer(customer));
   }
   // write() refuses it without the customer's consent to profiling, as for any inferred field.
   return put(customer, field, value, kDerivedSource);
