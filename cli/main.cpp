@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   add_purge_command(app, global, commands);
   add_derive_command(app, global, commands);
   add_contact_command(app, global, commands);
+  add_ff1_commands(app, global, commands);
+  add_anonymise_command(app, global, commands);
+  add_stats_command(app, global, commands);
 
   try {
     app.parse(argc, argv);

@@ -2,4 +2,6 @@
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(sodium REQUIRED IMPORTED_TARGET libsodium>=1.0.18)
 find_package(SQLite3 REQUIRED)
+# OpenSSL's libcrypto: AES for FF1 tokens and HMAC-SHA256 pseudonyms.
+find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)
 find_package(nlohmann_json 3.10 REQUIRED)

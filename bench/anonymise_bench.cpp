@@ -1,0 +1,1 @@
+// anonymise_bench.cpp: placeholder

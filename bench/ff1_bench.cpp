@@ -1,0 +1,1 @@
+// ff1_bench.cpp: placeholder
