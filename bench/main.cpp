@@ -1,5 +1,6 @@
-// main.cpp: consentry_bench, workloads W1-W7, each beside its baseline where it has one (W8 is
-// consentry_bench_sqlcipher). Google Benchmark flags apply (--benchmark_filter, --benchmark_out,
+// main.cpp: consentry_bench, workloads W1-W7 and the anonymisation workloads (F1, P1, K1, DP1), each beside
+// its baseline where it has one (W8 is consentry_bench_sqlcipher). Google Benchmark flags apply
+// (--benchmark_filter, --benchmark_out,
 // ...); CONSENTRY_BENCH_SCALE=tiny shrinks every dataset and CONSENTRY_BENCH_DATA says where
 // built datasets are cached (default ./bench-data).
 #include "bench_vaults.hpp"
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
   register_erase_benchmarks(s);
   register_audit_benchmarks(s);
   register_export_benchmarks(s);
+  register_ff1_benchmarks(s);
+  register_pseudonym_benchmarks(s);
+  register_anonymise_benchmarks(s);
+  register_dp_benchmarks(s);
   benchmark::RunSpecifiedBenchmarks();
   release_read_vaults();
   remove_working_copies();

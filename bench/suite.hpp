@@ -12,14 +12,18 @@
 
 namespace consentry::bench {
 
-void register_aead_benchmarks(const Sizes& sizes);      // W1
-void register_decision_benchmarks(const Sizes& sizes);  // W2
-void register_read_benchmarks(const Sizes& sizes);      // W3, W7
-void register_import_benchmarks(const Sizes& sizes);    // W4
-void register_scan_benchmarks(const Sizes& sizes);      // W5
-void register_erase_benchmarks(const Sizes& sizes);     // W6
-void register_audit_benchmarks(const Sizes& sizes);     // A1: log verify
-void register_export_benchmarks(const Sizes& sizes);    // R1: the customer's export
+void register_aead_benchmarks(const Sizes& sizes);       // W1
+void register_decision_benchmarks(const Sizes& sizes);   // W2
+void register_read_benchmarks(const Sizes& sizes);       // W3, W7
+void register_import_benchmarks(const Sizes& sizes);     // W4
+void register_scan_benchmarks(const Sizes& sizes);       // W5
+void register_erase_benchmarks(const Sizes& sizes);      // W6
+void register_audit_benchmarks(const Sizes& sizes);      // A1: log verify
+void register_export_benchmarks(const Sizes& sizes);     // R1: the customer's export
+void register_ff1_benchmarks(const Sizes& sizes);        // F1: an FF1 token
+void register_pseudonym_benchmarks(const Sizes& sizes);  // P1: pseudonyms
+void register_anonymise_benchmarks(const Sizes& sizes);  // K1: k-anonymity on Adult
+void register_dp_benchmarks(const Sizes& sizes);         // DP1: a private sum
 
 /// release_read_vaults closes the vaults the read workloads keep open between runs.
 void release_read_vaults();

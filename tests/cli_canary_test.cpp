@@ -391,6 +391,10 @@ const std::set<std::string> kCovered = {
     "consent limit",
     "consent opt-out",
     "consent opt-in",
+    "stats",
+    "anonymise",
+    "ff1 encrypt",
+    "ff1 decrypt",
 };
 
 }  // namespace
@@ -700,6 +704,28 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("purge", {"--json"}, ok, 0);
   s.run("purge", {"--batch", "0"}, ok, 1);
   s.run("purge", {}, wrong, 4);
+
+  // ---- anonymisation: private aggregates, datasets, FF1 ----
+  s.run("stats", {"count", "email", "--purpose", "analytics", "--epsilon", "0.5"}, ok, 0);
+  s.run("stats", {"count", "email", "--purpose", "analytics", "--epsilon", "0.5", "--json"}, ok, 0);
+  s.run("stats", {"sum", "email", "--purpose", "analytics", "--epsilon", "0.5", "--bounds", "0,10"}, ok, 3);
+  s.run("stats", {"count", "email", "--purpose", "analytics", "--epsilon", "100"}, ok, 3);
+  s.run("stats", {"sum", "email", "--purpose", "analytics", "--epsilon", "0.5"}, ok, 1);
+  s.run("stats", {"count", "phone", "--purpose", "analytics", "--epsilon", "0.5"}, wrong, 4);
+  const std::string hand = std::string(CONSENTRY_TEST_DATA) + "/anonymise/hand.csv";
+  s.run("anonymise",
+        {"--input", hand, "--quasi", "age,zip", "--k", "2", "--hierarchies",
+         std::string(CONSENTRY_TEST_DATA) + "/anonymise"},
+        ok, 0);
+  s.run("anonymise", {"--input", hand, "--quasi", "age,zip", "--k", "9"}, ok, 2);
+  s.run("anonymise",
+        {"--from-vault", "--purpose", "analytics", "--as", "bi-dashboard", "--fields", "phone", "--k", "2"},
+        ok, 3);
+  const std::string ff1_key(32, 'a');
+  s.run("ff1 encrypt", {"--key", ff1_key, "--radix", "10"}, {}, 0);
+  s.run("ff1 encrypt", {"--key", "zz", "--radix", "10"}, {}, 2);
+  s.run("ff1 decrypt", {"--key", ff1_key, "--alphabet", "0123456789"}, {}, 0);
+  s.run("ff1 decrypt", {"--key", ff1_key}, {}, 1);
 
   // ---- erase ----
   s.run("erase", {kXavier.id}, wrong, 4);

@@ -18,6 +18,7 @@ TEST_CASE("every form of the policy format parses") {
   for (const Want& w :
        {Want{"clear", FormKind::clear, 0}, Want{"redact", FormKind::redact, 0},
         Want{"pseudonym", FormKind::pseudonym, 0}, Want{"token", FormKind::token, 0},
+        Want{"pseudonym:hmac-sha256", FormKind::pseudonym_hmac, 0},
         Want{"mask:last4", FormKind::mask_last, 4}, Want{"mask:last1", FormKind::mask_last, 1},
         Want{"mask:last1000", FormKind::mask_last, 1000},
         Want{"generalise:year", FormKind::generalise_year, 0},
@@ -38,6 +39,10 @@ TEST_CASE("every form of the policy format parses") {
 TEST_CASE("unknown forms and bad parameters are refused") {
   for (const char* bad : {"",
                           "blur",
+                          "pseudonym:",
+                          "pseudonym:hmac",
+                          "pseudonym:hmac-sha512",
+                          "pseudonym:HMAC-SHA256",
                           "Clear",
                           "clear ",
                           " clear",

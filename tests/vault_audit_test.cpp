@@ -90,6 +90,10 @@ class FailingStore : public Store {
     return s_->delete_field(c, f);
   }
   result<ContactEvent> append_contact(const ContactEvent& e) override { return s_->append_contact(e); }
+  result<PrivacySpend> append_privacy_spend(const PrivacySpend& s) override {
+    return s_->append_privacy_spend(s);
+  }
+  result<std::int64_t> privacy_spent(std::string_view p) override { return s_->privacy_spent(p); }
   result<std::vector<ContactEvent>> contacts(std::string_view c) override { return s_->contacts(c); }
   result<ContactPreference> append_contact_preference(const ContactPreference& p) override {
     return s_->append_contact_preference(p);

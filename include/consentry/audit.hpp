@@ -31,6 +31,8 @@ enum class AuditAction {
   policy_change,     ///< the policy was replaced
   purge,             ///< values were deleted: past retention, or inferences without profiling consent
   contact_made,      ///< the customer was contacted (fields name the channel)
+  aggregate_made,    ///< a differentially private aggregate was released (no customer)
+  detokenised,       ///< an FF1 token was turned back into its value (no customer: a token names none)
 };
 
 /// to_string gives the spelling of an AuditAction ("field_read").

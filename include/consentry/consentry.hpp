@@ -2,6 +2,12 @@
 #pragma once
 
 #include "consentry/aead.hpp"
+#include "consentry/anonymise/dataset.hpp"
+#include "consentry/anonymise/ff1.hpp"
+#include "consentry/anonymise/k_anonymity.hpp"
+#include "consentry/anonymise/private_aggregate.hpp"
+#include "consentry/anonymise/token.hpp"
+#include "consentry/anonymise/transform.hpp"
 #include "consentry/bytes.hpp"
 #include "consentry/consent.hpp"
 #include "consentry/decision.hpp"

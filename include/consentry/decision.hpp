@@ -48,6 +48,31 @@ inline Decision basis_allows(Basis basis, ConsentStatus status, Form form) noexc
   return Decision::deny(deny_reason::no_consent);
 }
 
+namespace detail {
+/// decide_declared is what decide() and decide_for_purpose() share, once the purpose `p` (the
+/// declaration of `purpose`) is known to exist: field, form, profiling, basis.
+inline Decision decide_declared(const Policy& policy, const Purpose& p, const ConsentState& state,
+                                std::string_view purpose, std::string_view field, timestamp now) {
+  const FieldSpec* f = policy.field(field);
+  if (!f) return Decision::deny(deny_reason::unknown_field);
+  const Form* form = f->form_for(purpose);
+  if (!form) return Decision::deny(deny_reason::purpose_not_allowed_for_field);
+  if (f->is_inferred() && state.status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
+    return Decision::deny(deny_reason::inference_needs_profiling);
+  return basis_allows(p.basis, state.status(purpose, now), *form);
+}
+}  // namespace detail
+
+/// decide_for_purpose is decide() without an accessor: whether `purpose` may use `field` of the
+/// customer whose consent position is `state`, at `now`, and in which form. For work the vault
+/// does for a purpose as a whole (private aggregates), where no accessor sees a value.
+inline Decision decide_for_purpose(const Policy& policy, const ConsentState& state, std::string_view purpose,
+                                   std::string_view field, timestamp now) {
+  const Purpose* p = policy.purpose(purpose);
+  if (!p) return Decision::deny(deny_reason::unknown_purpose);
+  return detail::decide_declared(policy, *p, state, purpose, field, now);
+}
+
 /// decide says whether `accessor`, acting for `purpose`, may read `field` of the customer whose
 /// consent position is `state`, at `now`, and in which form. Purposes match exactly. Pure: it
 /// reads nothing but its arguments. Denies by default, in this order: unknown purpose, accessor
@@ -59,13 +84,7 @@ inline Decision decide(const Policy& policy, const ConsentState& state, std::str
   if (!p) return Decision::deny(deny_reason::unknown_purpose);
   if (!policy.accessor_may_use(accessor, purpose))
     return Decision::deny(deny_reason::accessor_not_registered);
-  const FieldSpec* f = policy.field(field);
-  if (!f) return Decision::deny(deny_reason::unknown_field);
-  const Form* form = f->form_for(purpose);
-  if (!form) return Decision::deny(deny_reason::purpose_not_allowed_for_field);
-  if (f->is_inferred() && state.status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
-    return Decision::deny(deny_reason::inference_needs_profiling);
-  return basis_allows(p->basis, state.status(purpose, now), *form);
+  return detail::decide_declared(policy, *p, state, purpose, field, now);
 }
 
 /// contact_refusal decides whether a contact on `channel` for `purpose` may be made at `now`:

@@ -18,6 +18,7 @@ enum class FormKind {
   generalise_prefix,  ///< the first n characters
   generalise_bucket,  ///< an integer reduced to the range [k*n, k*n+n-1]
   pseudonym,          ///< a keyed hash under the purpose's own key
+  pseudonym_hmac,     ///< HMAC-SHA256 under the purpose's own key, for systems that need it
   token,              ///< an FF1 format-preserving token
 };
 

@@ -40,6 +40,7 @@ enum class deny_reason {
   inference_needs_profiling,      ///< inferred data needs a live profiling consent
   source_not_permitted,           ///< the value's source is not among the field's sources
   form_unavailable,               ///< the form cannot be produced for this value
+  privacy_budget_spent,           ///< the purpose's privacy budget cannot pay for the aggregate
 };
 
 /// to_string names a deny_reason as it appears in JSON output ("no_consent", ...).
@@ -60,6 +61,7 @@ constexpr std::string_view to_string(deny_reason r) noexcept {
     case deny_reason::inference_needs_profiling: return "inference_needs_profiling";
     case deny_reason::source_not_permitted: return "source_not_permitted";
     case deny_reason::form_unavailable: return "form_unavailable";
+    case deny_reason::privacy_budget_spent: return "privacy_budget_spent";
   }
   return "none";
 }

@@ -36,6 +36,15 @@ struct StoredKey {
   bytes wrapped;
 };
 
+/// PrivacySpend is one private aggregate charged against its purpose's privacy budget.
+struct PrivacySpend {
+  std::int64_t seq = 0;            ///< 1, 2, 3, ... assigned when appended
+  std::string purpose;             ///< the purpose whose budget pays
+  std::string query;               ///< what was asked: the aggregate and the field ("sum income")
+  std::int64_t micro_epsilon = 0;  ///< epsilon spent, in millionths (rounded up)
+  timestamp at{};
+};
+
 /// Store keeps sealed data; it never sees a key or a plaintext value. Implementations are not
 /// thread-safe: one Store per thread, or external locking. Every call returns errc::io when the
 /// backend fails.
@@ -93,6 +102,12 @@ class Store {
   /// assigned; contact_preferences returns a customer's preferences in log order.
   virtual result<ContactPreference> append_contact_preference(const ContactPreference& p) = 0;
   virtual result<std::vector<ContactPreference>> contact_preferences(std::string_view customer) = 0;
+
+  /// append_privacy_spend charges a private aggregate against its purpose's privacy budget and
+  /// returns the charge with its seq assigned; privacy_spent sums the charges to `purpose` (in
+  /// millionths of epsilon). The charges are append-only.
+  virtual result<PrivacySpend> append_privacy_spend(const PrivacySpend& s) = 0;
+  virtual result<std::int64_t> privacy_spent(std::string_view purpose) = 0;
 
   /// PurposePosition is where one customer stands on one purpose, reduced to what decides it:
   /// the action and expiry of their last event on the purpose (no action when they have none).

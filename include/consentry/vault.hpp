@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "consentry/anonymise/private_aggregate.hpp"
 #include "consentry/audit.hpp"
 #include "consentry/consent.hpp"
 #include "consentry/form.hpp"
@@ -59,6 +60,18 @@ struct VaultOptions {
   std::size_t key_cache_size = 4096;  ///< unwrapped data keys kept, wiped when evicted
   AuditMode audit = AuditMode::durable;
   std::string actor = "library";  ///< who the audit log names for staff actions (writes, consent)
+  /// random draws the noise of private aggregates; empty = system_random() (libsodium).
+  std::shared_ptr<RandomSource> random;
+};
+
+/// kDefaultPrivacyBudget is a purpose's total epsilon when the policy sets no privacy_budget.
+inline constexpr double kDefaultPrivacyBudget = 10.0;
+
+/// PrivacyBudget is what a purpose has spent of its privacy budget, in epsilon.
+struct PrivacyBudget {
+  std::string purpose;
+  double total = kDefaultPrivacyBudget;  ///< the policy's privacy_budget, or the default
+  double spent = 0;                      ///< what released aggregates cost, rounded up to 1e-6
 };
 
 /// FieldValue is a field as revealed to a purpose: the value in the form the policy gives.
@@ -198,6 +211,24 @@ class Vault {
   /// legitimate interest and public task; everyone for the other bases). errc::bad_input for an
   /// undeclared purpose.
   result<std::vector<std::string>> eligible_customers(std::string_view purpose) const;
+
+  /// private_aggregate releases `query` (count, sum, mean, histogram) over `field` of the
+  /// customers `purpose` may use now (as decide() would allow them, without an accessor), with
+  /// noise from options.random. count counts the customers holding the field and decrypts
+  /// nothing; the others need an integer field the purpose sees in clear, and clamp each value
+  /// to [lo, hi]. The query's epsilon is charged to the purpose's privacy budget in the
+  /// transaction that records the aggregate_made audit entry, before the answer is returned.
+  /// errc::bad_input for an undeclared purpose or field; errc::invalid_argument for bad query
+  /// parameters (nothing is charged); errc::denied with purpose_not_allowed_for_field when the
+  /// purpose has no form for the field, form_unavailable when the form or type cannot give the
+  /// values, privacy_budget_spent when the budget cannot pay (audited, nothing charged);
+  /// errc::integrity when a value fails to authenticate (nothing released or charged).
+  result<PrivateAnswer> private_aggregate(std::string_view purpose, std::string_view field,
+                                          const AggregateQuery& query);
+
+  /// privacy_budget says what `purpose` has spent of its privacy budget. errc::bad_input for an
+  /// undeclared purpose.
+  result<PrivacyBudget> privacy_budget(std::string_view purpose) const;
 
   /// export_subject gathers everything held about `customer`, for the customer: every value in
   /// clear with its source, collection time, retention and the purposes that may use it; their
@@ -343,6 +374,15 @@ class Accessor {
   /// does not register this accessor for the purpose, (unknown_purpose) for an undeclared one;
   /// errc::erased for an erased customer.
   result<View> view(std::string_view customer, std::string_view purpose) const;
+
+  /// detokenise turns `token`, an FF1 token of `field` (the form token), back into the value.
+  /// Only for a purpose this accessor is registered for and that sees the field in clear; a
+  /// token names no customer, so no customer's consent is consulted and the audit entry
+  /// (detokenised, or access_denied) names none. errc::denied (unknown_purpose,
+  /// accessor_not_registered, unknown_field, purpose_not_allowed_for_field) when refused;
+  /// errc::bad_input when `token` cannot be a token of the field's type.
+  result<std::string> detokenise(std::string_view purpose, std::string_view field,
+                                 std::string_view token) const;
 
  private:
   friend class Vault;

@@ -1,6 +1,8 @@
 // transform.cpp: a stored value turned into the form a purpose may see.
 #include "consentry/anonymise/transform.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
 
 #include <array>
@@ -8,6 +10,8 @@
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
+
+#include "consentry/anonymise/token.hpp"
 
 namespace consentry {
 namespace {
@@ -81,8 +85,30 @@ std::string pseudonym(const SecretBytes& key, std::string_view value) {
   return std::string(hex.data(), kPseudonymBytes * 2);
 }
 
+std::string hmac_pseudonym(const SecretBytes& key, std::string_view value) {
+  if (key.size() < 16) throw std::invalid_argument("HMAC pseudonym key must be at least 16 bytes");
+  if (!sodium_ready()) throw std::runtime_error("libsodium failed to initialise");
+  std::array<unsigned char, kHmacPseudonymBytes> mac{};
+  unsigned int length = 0;
+  const auto k = key.reveal();
+  if (HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()),
+           reinterpret_cast<const unsigned char*>(value.data()), value.size(), mac.data(),
+           &length) == nullptr ||
+      length != mac.size())
+    throw std::runtime_error("HMAC-SHA256 failed");
+  std::array<char, kHmacPseudonymBytes * 2 + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
+  sodium_memzero(mac.data(), mac.size());
+  return std::string(hex.data(), kHmacPseudonymBytes * 2);
+}
+
 result<std::string> apply_form(const Form& form, FieldType type, std::string_view value,
                                const SecretBytes& purpose_key) {
+  return apply_form(form, type, value, FormKeys{&purpose_key, nullptr, {}});
+}
+
+result<std::string> apply_form(const Form& form, FieldType type, std::string_view value,
+                               const FormKeys& keys) {
   // Code-point operations below need valid UTF-8; a value that is not is refused unseen.
   if (!normalise_value(FieldType::string, "", value))
     return make_error(errc::bad_input, "value is not valid UTF-8 text");
@@ -91,14 +117,18 @@ result<std::string> apply_form(const Form& form, FieldType type, std::string_vie
     case FormKind::clear: return std::string(value);
     case FormKind::redact: return std::string();
     case FormKind::token:
-      return make_error(errc::denied, "form token needs FF1 support, which is not available here",
-                        deny_reason::form_unavailable);
+      if (!keys.token_cipher) return make_error(errc::invalid_argument, "token needs the vault's FF1 key");
+      return keys.token_cipher->tokenise(type, value, keys.token_tweak);
     case FormKind::pseudonym:
-      if (purpose_key.size() < crypto_generichash_KEYBYTES_MIN ||
-          purpose_key.size() > crypto_generichash_KEYBYTES_MAX)
-        return make_error(errc::invalid_argument, "pseudonym needs a purpose key of 16 to 64 bytes");
+    case FormKind::pseudonym_hmac: {
+      const SecretBytes* key = keys.purpose_key;
+      if (!key || key->size() < crypto_generichash_KEYBYTES_MIN ||
+          key->size() > crypto_generichash_KEYBYTES_MAX)
+        return make_error(errc::invalid_argument, "a pseudonym needs a purpose key of 16 to 64 bytes");
       if (!sodium_ready()) return make_error(errc::internal, "libsodium failed to initialise");
-      return pseudonym(purpose_key, value);
+      if (form.kind == FormKind::pseudonym_hmac) return hmac_pseudonym(*key, value);
+      return pseudonym(*key, value);
+    }
     case FormKind::mask_last: {
       if (form.n < 1) return unavailable(form, type);
       const auto starts = code_point_starts(value);

@@ -51,6 +51,8 @@ constexpr std::pair<std::string_view, AuditAction> kActionSpellings[] = {
     {"policy_change", AuditAction::policy_change},
     {"purge", AuditAction::purge},
     {"contact_made", AuditAction::contact_made},
+    {"aggregate_made", AuditAction::aggregate_made},
+    {"detokenised", AuditAction::detokenised},
 };
 
 using Hash = std::array<std::uint8_t, kAuditHashBytes>;
@@ -318,6 +320,8 @@ std::string_view to_string(AuditAction a) noexcept {
     case AuditAction::policy_change: return "policy_change";
     case AuditAction::purge: return "purge";
     case AuditAction::contact_made: return "contact_made";
+    case AuditAction::aggregate_made: return "aggregate_made";
+    case AuditAction::detokenised: return "detokenised";
   }
   return "field_read";
 }

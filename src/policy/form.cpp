@@ -38,6 +38,7 @@ std::string Form::to_string() const {
     case FormKind::generalise_prefix: return "generalise:prefix:" + std::to_string(n);
     case FormKind::generalise_bucket: return "generalise:bucket:" + std::to_string(n);
     case FormKind::pseudonym: return "pseudonym";
+    case FormKind::pseudonym_hmac: return "pseudonym:hmac-sha256";
     case FormKind::token: return "token";
   }
   return "redact";
@@ -47,6 +48,7 @@ std::optional<Form> parse_form(std::string_view text) {
   if (text == "clear") return Form{FormKind::clear, 0};
   if (text == "redact") return Form{FormKind::redact, 0};
   if (text == "pseudonym") return Form{FormKind::pseudonym, 0};
+  if (text == "pseudonym:hmac-sha256") return Form{FormKind::pseudonym_hmac, 0};
   if (text == "token") return Form{FormKind::token, 0};
   if (text == "generalise:year") return Form{FormKind::generalise_year, 0};
   if (text == "generalise:month") return Form{FormKind::generalise_month, 0};

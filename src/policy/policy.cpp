@@ -256,6 +256,9 @@ bool form_fits(const Form& form, FieldType type) {
     case FormKind::generalise_month: return type == FieldType::date;
     case FormKind::generalise_decade: return type == FieldType::date || type == FieldType::integer;
     case FormKind::generalise_bucket: return type == FieldType::integer;
+    // A token keeps the shape of the value: digits for integers and phone numbers, letters and
+    // digits for text. A date or a boolean has too few values to hide one among them.
+    case FormKind::token: return type != FieldType::date && type != FieldType::boolean;
     default: return true;
   }
 }

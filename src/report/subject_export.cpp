@@ -128,7 +128,8 @@ std::string plain_form(const Form& f) {
     case FormKind::generalise_decade: return "the decade only";
     case FormKind::generalise_prefix: return "the first " + n + " characters only";
     case FormKind::generalise_bucket: return "a range of " + n + " only";
-    case FormKind::pseudonym: return "replaced by a code that does not name you";
+    case FormKind::pseudonym:
+    case FormKind::pseudonym_hmac: return "replaced by a code that does not name you";
     case FormKind::token: return "replaced by a stand-in value";
   }
   return "hidden";
@@ -183,6 +184,8 @@ std::string plain_audit_action(const AccessRecord& a) {
         return "Deleted our guesses about you: your consent to profiling ended";
       return "Deleted data past its retention period";
     case AuditAction::contact_made: return "Contacted you";
+    case AuditAction::aggregate_made: return "Counted you in a statistic with added noise";
+    case AuditAction::detokenised: return "Turned a stand-in value back into your data";
   }
   return escape(to_string(a.action));
 }

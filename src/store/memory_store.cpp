@@ -105,6 +105,20 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  result<PrivacySpend> append_privacy_spend(const PrivacySpend& s) override {
+    PrivacySpend stored = s;
+    stored.seq = static_cast<std::int64_t>(state_.privacy_spends.size()) + 1;
+    state_.privacy_spends.push_back(stored);
+    return stored;
+  }
+
+  result<std::int64_t> privacy_spent(std::string_view purpose) override {
+    std::int64_t sum = 0;
+    for (const PrivacySpend& s : state_.privacy_spends)
+      if (s.purpose == purpose) sum += s.micro_epsilon;
+    return sum;
+  }
+
   result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
                                                          std::string_view after, std::size_t limit) override {
     std::vector<FieldTime> out;
@@ -302,6 +316,7 @@ class MemoryStore final : public Store {
     std::vector<ContactEvent> contacts;                    // in log order
     std::vector<ContactPreference> preferences;            // in log order
     std::int64_t last_contact_seq = 0;
+    std::vector<PrivacySpend> privacy_spends;  // in charge order
     std::int64_t last_preference_seq = 0;
   };
   State state_;

@@ -117,6 +117,18 @@ CREATE TABLE IF NOT EXISTS contact_preferences(
   at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS contact_preferences_by_customer ON contact_preferences(customer, seq);
+CREATE TABLE IF NOT EXISTS privacy_spends(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  purpose TEXT NOT NULL,
+  query TEXT NOT NULL,
+  micro_epsilon INTEGER NOT NULL CHECK(micro_epsilon > 0),
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS privacy_spends_by_purpose ON privacy_spends(purpose);
+CREATE TRIGGER IF NOT EXISTS privacy_spends_no_update BEFORE UPDATE ON privacy_spends
+BEGIN SELECT RAISE(ABORT, 'privacy_spends is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS privacy_spends_no_delete BEFORE DELETE ON privacy_spends
+BEGIN SELECT RAISE(ABORT, 'privacy_spends is append-only'); END;
 )sql";
 
 // Erasure is the one delete the ledger allows. The trigger that forbids it is dropped and created
@@ -172,6 +184,8 @@ enum class Sql : std::size_t {
   contact_preferences_of,
   erase_contacts,
   erase_contact_preferences,
+  append_privacy_spend,
+  privacy_spent,
   delete_meta,
   erase_key,
   erase_fields,
@@ -233,6 +247,8 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "seq",
     "DELETE FROM contacts WHERE customer = ?1",
     "DELETE FROM contact_preferences WHERE customer = ?1",
+    "INSERT INTO privacy_spends(purpose, query, micro_epsilon, at) VALUES(?1, ?2, ?3, ?4)",
+    "SELECT COALESCE(SUM(micro_epsilon), 0) FROM privacy_spends WHERE purpose = ?1",
     "DELETE FROM meta WHERE key = ?1",
     "DELETE FROM data_keys WHERE customer = ?1",
     "DELETE FROM fields WHERE customer = ?1",
@@ -786,6 +802,22 @@ class SqliteStore final : public Store {
     while ((rc = q.step()) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_int(1));
     if (rc != SQLITE_DONE) return db_error(db_, "field_counts");
     return out;
+  }
+
+  result<PrivacySpend> append_privacy_spend(const PrivacySpend& s) override {
+    Bound q(stmt(Sql::append_privacy_spend));
+    if (!q.text(1, s.purpose).text(2, s.query).integer(3, s.micro_epsilon).integer(4, to_unix(s.at)).ok() ||
+        q.step() != SQLITE_DONE)
+      return db_error(db_, "append_privacy_spend");
+    PrivacySpend stored = s;
+    stored.seq = sqlite3_last_insert_rowid(db_);
+    return stored;
+  }
+
+  result<std::int64_t> privacy_spent(std::string_view purpose) override {
+    Bound q(stmt(Sql::privacy_spent));
+    if (!q.text(1, purpose).ok() || q.step() != SQLITE_ROW) return db_error(db_, "privacy_spent");
+    return q.column_int(0);
   }
 
   result<ContactEvent> append_contact(const ContactEvent& e) override {

@@ -25,6 +25,9 @@ constexpr std::string_view kPolicyKeyLabel = "policy";
 constexpr std::string_view kAuditSigningKeyLabel = "audit/signing";
 constexpr std::string_view kAuditCustomerKeyLabel = "audit/customer";
 constexpr std::string_view kPseudonymKeyPrefix = "pseudonym/";
+constexpr std::string_view kHmacPseudonymKeyPrefix = "pseudonym/hmac-sha256/";
+constexpr std::string_view kTokenKeyLabel = "token/ff1";
+constexpr std::string_view kTokenTweakPrefix = "consentry/token/";
 
 constexpr std::size_t kMaxDetailBytes = 256;
 constexpr std::string_view kDefaultSource = "import";
@@ -108,11 +111,50 @@ result<const SecretBytes*> Vault::Impl::data_key(const std::string& customer) co
   return &cache_data_key(customer, std::move(*key));
 }
 
-const SecretBytes& Vault::Impl::purpose_key(const std::string& purpose) const {
-  auto it = purpose_keys.find(purpose);
-  if (it == purpose_keys.end())
-    it = purpose_keys.emplace(purpose, keyring.derive_key(std::string(kPseudonymKeyPrefix) + purpose)).first;
+const SecretBytes& Vault::Impl::derived_key(const std::string& label) const {
+  auto it = purpose_keys.find(label);
+  if (it == purpose_keys.end()) it = purpose_keys.emplace(label, keyring.derive_key(label)).first;
   return it->second;
+}
+
+const SecretBytes& Vault::Impl::purpose_key(const std::string& purpose) const {
+  return derived_key(std::string(kPseudonymKeyPrefix) + purpose);
+}
+
+std::string Vault::Impl::token_tweak(std::string_view field) {
+  return std::string(kTokenTweakPrefix) + std::string(field);
+}
+
+result<const Tokeniser*> Vault::Impl::token_cipher() const {
+  if (!tokeniser) {
+    // A 32-byte derived key: AES-256. One key for the vault; the tweak separates the fields.
+    auto made = Tokeniser::create(derived_key(std::string(kTokenKeyLabel)));
+    if (!made) return std::move(made).err();
+    tokeniser = std::make_unique<Tokeniser>(std::move(*made));
+  }
+  return tokeniser.get();
+}
+
+result<FormKeys> Vault::Impl::form_keys(const Form& form, const std::string& purpose, std::string_view field,
+                                        std::string& tweak) const {
+  FormKeys keys;
+  switch (form.kind) {
+    case FormKind::pseudonym: keys.purpose_key = &purpose_key(purpose); break;
+    // A key of its own: the two kinds of pseudonym of one value cannot be told to be the same.
+    case FormKind::pseudonym_hmac:
+      keys.purpose_key = &derived_key(std::string(kHmacPseudonymKeyPrefix) + purpose);
+      break;
+    case FormKind::token: {
+      auto cipher = token_cipher();
+      if (!cipher) return std::move(cipher).err();
+      keys.token_cipher = *cipher;
+      tweak = token_tweak(field);
+      keys.token_tweak = {reinterpret_cast<const std::uint8_t*>(tweak.data()), tweak.size()};
+      break;
+    }
+    default: break;
+  }
+  return keys;
 }
 
 result<ConsentState> Vault::Impl::consent_state(std::string_view customer) const {

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "consentry/anonymise/token.hpp"
+#include "consentry/anonymise/transform.hpp"
 #include "consentry/audit.hpp"
 #include "consentry/key_provider.hpp"
 #include "consentry/vault.hpp"
@@ -52,7 +54,8 @@ struct Vault::Impl {
   mutable std::mutex store_mu;
   // Unwrapped data keys; bounded, and wiped (SecretBytes) when dropped.
   mutable std::unordered_map<std::string, SecretBytes> data_keys;
-  mutable std::unordered_map<std::string, SecretBytes> purpose_keys;
+  mutable std::unordered_map<std::string, SecretBytes> purpose_keys;  ///< derived keys, by label
+  mutable std::unique_ptr<Tokeniser> tokeniser;                       ///< made at the first token
   mutable std::int64_t last_checkpoint_seq = 0;
 
   // Group commit: callers enqueue entries and take tickets; one of them (the leader) commits
@@ -77,6 +80,16 @@ struct Vault::Impl {
   const SecretBytes& cache_data_key(const std::string& customer, SecretBytes key) const;
   result<const SecretBytes*> data_key(const std::string& customer) const;
   const SecretBytes& purpose_key(const std::string& purpose) const;
+  /// derived_key derives (once) and caches the key for `label` (store_mu held).
+  const SecretBytes& derived_key(const std::string& label) const;
+  /// token_tweak is the FF1 tweak of `field`: one value gives different tokens in two fields.
+  static std::string token_tweak(std::string_view field);
+  /// token_cipher gives the vault's Tokeniser, keyed at first use (store_mu held).
+  result<const Tokeniser*> token_cipher() const;
+  /// form_keys gives what `form` needs for `field` under `purpose`; `tweak` holds the tweak the
+  /// keys point into and must outlive them (store_mu held).
+  result<FormKeys> form_keys(const Form& form, const std::string& purpose, std::string_view field,
+                             std::string& tweak) const;
   result<ConsentState> consent_state(std::string_view customer) const;
   /// gather_subject collects what is held about `customer` in one read snapshot, values in clear
   /// only `with_values`; errc::erased, errc::not_found, errc::integrity for a value or log entry

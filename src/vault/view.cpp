@@ -41,6 +41,46 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
   return View(vault_, id_, std::string(customer), std::string(purpose));
 }
 
+result<std::string> Accessor::detokenise(std::string_view purpose, std::string_view field,
+                                         std::string_view token) const {
+  const Vault::Impl& v = *vault_;
+  const FieldSpec* spec = v.policy.field(field);
+  std::optional<deny_reason> refused;
+  if (!v.policy.purpose(purpose))
+    refused = deny_reason::unknown_purpose;
+  else if (!v.policy.accessor_may_use(id_, purpose))
+    refused = deny_reason::accessor_not_registered;
+  else if (!spec)
+    refused = deny_reason::unknown_field;
+  else if (const Form* form = spec->form_for(purpose); !form || form->kind != FormKind::clear)
+    refused = deny_reason::purpose_not_allowed_for_field;
+  AuditEntry e = v.entry(refused ? AuditAction::access_denied : AuditAction::detokenised, "", id_, purpose);
+  e.fields = {std::string(field)};
+  if (refused) {
+    e.allowed = false;
+    e.reason = std::string(to_string(*refused));
+    CONSENTRY_TRY(v.record({std::move(e)}));
+    return make_error(errc::denied,
+                      "detokenising field '" + std::string(field) +
+                          "' needs a purpose that sees it in clear; '" + std::string(purpose) +
+                          "' for accessor '" + id_ + "': " + std::string(to_string(*refused)),
+                      *refused);
+  }
+  result<std::string> value = make_error(errc::internal, "detokenise: not run");
+  {
+    std::lock_guard lock(v.store_mu);
+    auto cipher = v.token_cipher();
+    if (!cipher) return std::move(cipher).err();
+    const std::string tweak = Vault::Impl::token_tweak(field);
+    value = (*cipher)->detokenise(
+        spec->type, token, std::span(reinterpret_cast<const std::uint8_t*>(tweak.data()), tweak.size()));
+  }
+  if (!value) return value;
+  // Committed (or queued, in batched mode) before the value leaves the library.
+  CONSENTRY_TRY(v.record({std::move(e)}));
+  return value;
+}
+
 result<FieldValue> View::get(std::string_view field) const {
   const std::string_view one[] = {field};
   auto got = read(one);
@@ -119,9 +159,10 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
         refuse(name, "integrity", std::move(plain).err());
         continue;
       }
-      const SecretBytes& purpose_key =
-          d.form.kind == FormKind::pseudonym ? v.purpose_key(purpose_) : v.no_key;
-      auto shown = apply_form(d.form, spec.type, plain->reveal_string(), purpose_key);
+      std::string tweak;
+      auto keys = v.form_keys(d.form, purpose_, field, tweak);
+      if (!keys) return std::move(keys).err();
+      auto shown = apply_form(d.form, spec.type, plain->reveal_string(), *keys);
       if (!shown) {
         deny(name,
              shown.err().reason == deny_reason::none ? deny_reason::form_unavailable : shown.err().reason);

@@ -1,0 +1,177 @@
+// aggregates.cpp: differentially private aggregates over the customers a purpose may use, paid
+// for from the purpose's privacy budget.
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "consentry/decision.hpp"
+#include "consentry/vault.hpp"
+#include "vault/vault_impl.hpp"
+
+namespace consentry {
+
+namespace {
+
+constexpr double kMicro = 1e6;
+
+// The charge of `epsilon` in millionths, rounded up so that rounding never gives budget away.
+std::int64_t micro_epsilon(double epsilon) {
+  return static_cast<std::int64_t>(std::ceil(epsilon * kMicro));
+}
+
+double total_budget(const Purpose& p) {
+  return p.privacy_budget.value_or(kDefaultPrivacyBudget);
+}
+
+std::int64_t micro_total(const Purpose& p) {
+  // Rounded down: a budget of 0.3 allows 300,000 millionths and not one more.
+  return static_cast<std::int64_t>(std::floor(total_budget(p) * kMicro));
+}
+
+std::string epsilon_text(double epsilon) {
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, epsilon);
+  return ec == std::errc{} ? std::string(buf, end) : std::string("?");
+}
+
+error budget_spent(const Purpose& p, std::int64_t spent, double epsilon) {
+  return make_error(errc::denied,
+                    "purpose '" + p.id + "' cannot pay epsilon " + epsilon_text(epsilon) + ": " +
+                        epsilon_text(static_cast<double>(spent) / kMicro) + " of its privacy budget " +
+                        epsilon_text(total_budget(p)) + " is spent",
+                    deny_reason::privacy_budget_spent);
+}
+
+}  // namespace
+
+result<PrivacyBudget> Vault::privacy_budget(std::string_view purpose) const {
+  const Impl& impl = *impl_;
+  const Purpose* p = impl.policy.purpose(purpose);
+  if (!p)
+    return make_error(errc::bad_input,
+                      "purpose '" + std::string(purpose) + "' is not declared in the policy");
+  std::lock_guard lock(impl.store_mu);
+  auto spent = impl.store->privacy_spent(purpose);
+  if (!spent) return std::move(spent).err();
+  return PrivacyBudget{p->id, total_budget(*p), static_cast<double>(*spent) / kMicro};
+}
+
+result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::string_view field,
+                                               const AggregateQuery& query) {
+  Impl& impl = *impl_;
+  const Purpose* p = impl.policy.purpose(purpose);
+  if (!p)
+    return make_error(errc::bad_input,
+                      "purpose '" + std::string(purpose) + "' is not declared in the policy");
+  const FieldSpec* spec = impl.policy.field(field);
+  if (!spec)
+    return make_error(errc::bad_input, "field '" + std::string(field) + "' is not declared in the policy");
+  const std::string what = std::string(to_string(query.kind)) + " " + spec->name;
+  if (!std::isfinite(query.epsilon) || query.epsilon < kMinEpsilon || query.epsilon > kMaxEpsilon)
+    return make_error(errc::invalid_argument, "epsilon must be a number from 2^-30 to 2^20");
+
+  // Refusals that need no customer data: no value is decrypted for a query that cannot run.
+  std::optional<deny_reason> refused;
+  std::string why;
+  const Form* form = spec->form_for(purpose);
+  const bool needs_values = query.kind != AggregateKind::count;
+  if (!form) {
+    refused = deny_reason::purpose_not_allowed_for_field;
+    why = "the policy gives purpose '" + p->id + "' no form for field '" + spec->name + "'";
+  } else if (needs_values && (spec->type != FieldType::integer || form->kind != FormKind::clear)) {
+    refused = deny_reason::form_unavailable;
+    why = std::string(to_string(query.kind)) + " needs an integer field that purpose '" + p->id +
+          "' sees in clear; field '" + spec->name + "' is " + std::string(to_string(spec->type)) +
+          " shown as " + form->to_string();
+  }
+  const std::int64_t charge = micro_epsilon(query.epsilon);
+  AuditEntry e = impl.entry(AuditAction::aggregate_made, "", impl.options.actor, p->id);
+  e.fields = {what};
+  e.reason = "epsilon=" + epsilon_text(query.epsilon);
+  auto deny = [&](deny_reason reason, error err) -> result<PrivateAnswer> {
+    e.action = AuditAction::access_denied;
+    e.allowed = false;
+    e.reason = std::string(to_string(reason));
+    CONSENTRY_TRY(impl.record({std::move(e)}));
+    return err;
+  };
+  if (refused) return deny(*refused, make_error(errc::denied, "aggregate refused: " + why, *refused));
+
+  // An early look at the budget, so that a spent budget costs no decryption either; the charge
+  // below checks again inside its transaction.
+  std::int64_t spent_before = 0;
+  {
+    std::lock_guard lock(impl.store_mu);
+    auto spent = impl.store->privacy_spent(p->id);
+    if (!spent) return std::move(spent).err();
+    spent_before = *spent;
+  }
+  if (spent_before + charge > micro_total(*p))
+    return deny(deny_reason::privacy_budget_spent, budget_spent(*p, spent_before, query.epsilon));
+
+  auto eligible = eligible_customers(p->id);
+  if (!eligible) return std::move(eligible).err();
+  std::vector<std::int64_t> values;
+  {
+    std::lock_guard lock(impl.store_mu);
+    auto snapshot = ReadSnapshot::open(*impl.store);
+    if (!snapshot) return std::move(snapshot).err();
+    const timestamp now = impl.now();
+    for (const std::string& customer : *eligible) {
+      auto state = impl.consent_state(customer);
+      if (!state) return std::move(state).err();
+      if (!decide_for_purpose(impl.policy, *state, p->id, spec->name, now).allowed) continue;
+      auto stored = impl.store->get_field(customer, spec->name);
+      if (!stored) return std::move(stored).err();
+      if (!*stored) continue;
+      if (spec->retention && spec->retention->after((*stored)->collected_at) <= now) continue;
+      if (!needs_values) {
+        values.push_back(0);
+        continue;
+      }
+      auto key = impl.data_key(customer);
+      if (!key) return std::move(key).err();
+      if (!*key)
+        return make_error(errc::integrity, "field '" + spec->name + "' is stored without a data key");
+      auto plain = open_field(**key, customer, spec->name, (*stored)->sealed);
+      if (!plain) return std::move(plain).err();
+      const std::string_view text = plain->reveal_string();
+      std::int64_t v = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc{} || end != text.data() + text.size())
+        return make_error(errc::integrity,
+                          "a stored value of integer field '" + spec->name + "' is not an integer");
+      values.push_back(v);
+    }
+  }
+
+  // The answer is drawn before it is paid for, and leaves the library only once paid: a failure
+  // to charge releases nothing.
+  RandomSource& rng = impl.options.random ? *impl.options.random : system_random();
+  auto answer = consentry::private_aggregate(query, values, rng);
+  if (!answer) return answer;
+
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  std::lock_guard lock(impl.store_mu);
+  auto txn = Transaction::start(*impl.store);
+  if (!txn) return std::move(txn).err();
+  auto spent = impl.store->privacy_spent(p->id);
+  if (!spent) return std::move(spent).err();
+  std::vector<AuditEntry> entries{std::move(e)};
+  if (*spent + charge > micro_total(*p)) {
+    // Another process spent the budget since the early look.
+    entries.back().action = AuditAction::access_denied;
+    entries.back().allowed = false;
+    entries.back().reason = std::string(to_string(deny_reason::privacy_budget_spent));
+    if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
+    CONSENTRY_TRY(txn->commit());
+    return budget_spent(*p, *spent, query.epsilon);
+  }
+  auto charged = impl.store->append_privacy_spend(PrivacySpend{0, p->id, what, charge, impl.now()});
+  if (!charged) return std::move(charged).err();
+  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
+  CONSENTRY_TRY(txn->commit());
+  return answer;
+}
+
+}  // namespace consentry
