@@ -2,7 +2,8 @@
 # demo.sh: installs the build dependencies, builds consentry with the `default` preset, then walks
 # through a small retail CRM: a fresh vault under examples/policies/retail.json, 300 synthetic
 # customers, a mix of consents, and reads that are allowed, denied, masked, generalised and
-# stopped by a withdrawal; then the staff audit, the customer's export and the inventory. Every command is printed before it runs, with its exit code after.
+# stopped by a withdrawal; then the staff audit, the customer's export, a private count, a
+# k-anonymous release and the inventory. Every command is printed before it runs, with its exit code after.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -104,6 +105,14 @@ run 0 consentry export "$quiet" --format json -o "$work/$quiet.json"
 echo "open $work/$quiet.html in a browser; the JSON begins:"
 head -c 400 "$work/$quiet.json"
 echo
+
+step "Analytics in aggregate: a private count paid from the analytics privacy budget (1.0), then a 5-anonymous table"
+run 0 consentry stats count birth_date --purpose analytics --epsilon 0.5
+run 3 consentry stats count birth_date --purpose analytics --epsilon 0.75
+run 0 consentry anonymise --from-vault --purpose analytics --as bi-dashboard --fields birth_date --k 5 \
+  -o "$work/birth_years.csv"
+echo "the release begins:"
+head -n 4 "$work/birth_years.csv"
 
 step "The record of processing, with fields no purpose read in 90 days"
 run 0 consentry inventory --unused P90D
