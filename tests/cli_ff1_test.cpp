@@ -1,10 +1,6 @@
 // cli_ff1_test.cpp: `consentry ff1 encrypt|decrypt` run as a separate process with values on stdin:
 // the NIST samples, error lines, exit codes, and keys and tweaks given badly.
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -21,52 +17,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using consentry::test::CliOutput;
-using consentry::test::file_bytes;
 using consentry::test::write_file;
 
-/// run_ff1 runs the consentry binary with `args` and `input` as its stdin (through a file), with no
-/// CONSENTRY_ variable in its environment.
+/// run_ff1 runs the consentry binary with `args` and `input` as its stdin, with no CONSENTRY_
+/// variable in its environment.
 CliOutput run_ff1(const fs::path& scratch, const std::vector<std::string>& args, const std::string& input) {
-  static int counter = 0;
-  ++counter;
-  const fs::path in_file = scratch / ("in-" + std::to_string(counter));
-  const fs::path out_file = scratch / ("out-" + std::to_string(counter));
-  const fs::path err_file = scratch / ("err-" + std::to_string(counter));
-  write_file(in_file, input);
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    if (entry.rfind("CONSENTRY_", 0) != 0) env_strings.push_back(entry);
-  }
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_strings{CONSENTRY_CLI};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in_file.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, CONSENTRY_CLI, &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(spawned == 0);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  CliOutput o{WEXITSTATUS(status), file_bytes(out_file), file_bytes(err_file)};
-  fs::remove(in_file);
-  fs::remove(out_file);
-  fs::remove(err_file);
-  return o;
+  return consentry::test::run_consentry(scratch, args, {}, input);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

@@ -10,11 +10,13 @@
 
 #include "anonymise_policy.hpp"
 #include "consentry/vault.hpp"
+#include "support/audit_count.hpp"
 #include "support/each_store.hpp"
 #include "support/seeded_random.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace consentry;
+using consentry::test::count_action;
 
 namespace {
 
@@ -46,13 +48,6 @@ AggregateQuery small(AggregateKind kind, double epsilon) {
   q.lo = 0;
   q.hi = 1000;
   return q;
-}
-
-std::size_t count_action(Vault& v, AuditAction action) {
-  auto entries = v.audit_entries();
-  REQUIRE(entries.ok());
-  return static_cast<std::size_t>(std::count_if(entries->begin(), entries->end(),
-                                                [&](const AuditEntry& e) { return e.action == action; }));
 }
 
 }  // namespace

@@ -8,10 +8,12 @@
 
 #include "anonymise_policy.hpp"
 #include "consentry/vault.hpp"
+#include "support/audit_count.hpp"
 #include "support/each_store.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace consentry;
+using consentry::test::count_action;
 
 namespace {
 
@@ -47,13 +49,6 @@ bool same_shape(std::string_view a, std::string_view b, bool letters) {
     if (cls(a[i]) == 1 && a[i] != b[i]) return false;  // the layout stays in place
   }
   return true;
-}
-
-std::size_t count_action(Vault& v, AuditAction action) {
-  auto entries = v.audit_entries();
-  REQUIRE(entries.ok());
-  return static_cast<std::size_t>(std::count_if(entries->begin(), entries->end(),
-                                                [&](const AuditEntry& e) { return e.action == action; }));
 }
 
 }  // namespace

@@ -29,16 +29,18 @@ struct CliOutput {
 /// CliEnv lists variables to set (a value) or to remove (nullopt) for one run.
 using CliEnv = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
-/// run_consentry starts the consentry binary with `args`, stdin from /dev/null (never a terminal),
-/// and captures stdout and stderr through files in `scratch` that it removes again. The child gets
-/// the host's environment without its CONSENTRY_ variables and without any variable `env` names,
-/// plus every variable of `env` that has a value.
+/// run_consentry starts the consentry binary with `args`, stdin from /dev/null (never a terminal)
+/// or, given `input`, from a file holding it, and captures stdout and stderr through files in
+/// `scratch` that it removes again. The child gets the host's environment without its CONSENTRY_
+/// variables and without any variable `env` names, plus every variable of `env` that has a value.
 inline CliOutput run_consentry(const std::filesystem::path& scratch, const std::vector<std::string>& args,
-                               const CliEnv& env) {
+                               const CliEnv& env, const std::optional<std::string>& input = std::nullopt) {
   static int counter = 0;
   ++counter;
   const std::filesystem::path out_file = scratch / ("out-" + std::to_string(counter));
   const std::filesystem::path err_file = scratch / ("err-" + std::to_string(counter));
+  const std::filesystem::path in_file = scratch / ("in-" + std::to_string(counter));
+  if (input) write_file(in_file, *input);
 
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e) {
@@ -64,7 +66,8 @@ inline CliOutput run_consentry(const std::filesystem::path& scratch, const std::
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, input ? in_file.c_str() : "/dev/null", O_RDONLY,
+                                   0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
@@ -80,6 +83,7 @@ inline CliOutput run_consentry(const std::filesystem::path& scratch, const std::
   CliOutput o{WEXITSTATUS(status), file_bytes(out_file), file_bytes(err_file)};
   std::filesystem::remove(out_file);
   std::filesystem::remove(err_file);
+  if (input) std::filesystem::remove(in_file);
   return o;
 }
 
