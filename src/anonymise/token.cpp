@@ -10,9 +10,6 @@ namespace consentry {
 
 namespace {
 
-constexpr std::string_view kDecimal = "0123456789";
-constexpr std::string_view kBase62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
 // The smallest number of characters whose domain reaches FF1's 1,000,000 (SP 800-38G Rev. 1).
 constexpr std::size_t kMinDecimal = 6;  // 10^6
 constexpr std::size_t kMinBase62 = 4;   // 62^4 = 14,776,336; 62^3 = 238,328 is too few
@@ -73,7 +70,7 @@ result<std::string> replace_digits(const Ff1& cipher, bool base62, FieldType typ
     return unavailable(type, "more than " + std::to_string(kMaxTokenCharacters) + " characters to replace");
   auto out = forwards ? cipher.encrypt(digits, tweak) : cipher.decrypt(digits, tweak);
   if (!out) return unavailable(type, "FF1 refused the domain");
-  const std::string_view alphabet = base62 ? kBase62 : kDecimal;
+  const std::string_view alphabet = base62 ? kFf1Base62Alphabet : kFf1DecimalAlphabet;
   std::string result(text);
   for (std::size_t k = 0; k < positions.size(); ++k) result[positions[k]] = alphabet[(*out)[k]];
   return result;
