@@ -427,6 +427,16 @@ class RawDb {
     REQUIRE(rc == SQLITE_OK);
   }
   std::string last_error() const { return sqlite3_errmsg(db_); }
+  // text gives the first column of the first row of `sql` ("" when there is none).
+  std::string text(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    std::string out;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr)
+      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+  }
 
   // drop_guards removes the append-only triggers, which stop mistakes, not an attacker.
   void drop_guards() {
@@ -774,4 +784,106 @@ TEST_CASE("verify reports the earliest of several problems") {
     }
     check_bad(v.verify(), 30, "truncated");
   }
+}
+
+// ---- finding a customer's entries in a long log ----
+
+namespace {
+
+// append_mixed appends entries `first`..`last`: customers cust-0, cust-1 and cust-2 in turn, and
+// every 11th entry naming no customer (as aggregates and detokenisations do).
+void append_mixed(Store& s, std::vector<StoredAuditEntry>& log, std::int64_t last) {
+  std::vector<StoredAuditEntry> pending;
+  for (auto seq = static_cast<std::int64_t>(log.size()) + 1; seq <= last; ++seq) {
+    AuditEntry e = entry_for(seq);
+    if (seq % 11 == 0) e.customer.clear();
+    log.push_back(stored_of(e, log.empty() ? bytes(kAuditHashBytes, 0) : log.back().hash));
+    pending.push_back(log.back());
+    if (pending.size() == 256 || seq == last) {
+      must(s.append_audit(pending));
+      pending.clear();
+    }
+  }
+}
+
+void check_customer_entries(Store& s, const std::vector<StoredAuditEntry>& log) {
+  for (const std::string customer : {"cust-0", "cust-1", "cust-2"}) {
+    CAPTURE(customer);
+    std::vector<StoredAuditEntry> expected;
+    for (const auto& e : log)
+      if (e.customer == customer) expected.push_back(e);
+    const auto found = must(s.audit_for_customer(customer));
+    REQUIRE(found.size() == expected.size());
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      CAPTURE(i);
+      CHECK(same_entry(found[i], expected[i]));
+    }
+  }
+  CHECK(must(s.audit_for_customer("")).empty());
+  CHECK(must(s.audit_for_customer("cust-3")).empty());
+}
+
+std::string audit_indexes(RawDb& db) {
+  return db.text(
+      "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
+      "AND tbl_name = 'audit' ORDER BY name)");
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("audit_for_customer finds every entry of a customer across many blocks of the log", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  std::vector<StoredAuditEntry> log;
+  // 3,500 entries span four blocks of 1,024; the first and last blocks are partly filled.
+  append_mixed(s, log, 1);
+  check_customer_entries(s, log);
+  append_mixed(s, log, 1023);
+  append_mixed(s, log, 1025);
+  check_customer_entries(s, log);
+  append_mixed(s, log, 3500);
+  check_customer_entries(s, log);
+}
+
+TEST_CASE("sqlite: a vault with the earlier audit index is given audit_by_block when it opens") {
+  TempDir dir;
+  const fs::path file = dir.path() / "old-index.vault";
+  std::vector<StoredAuditEntry> log;
+  {
+    auto s = must(open_sqlite_store(file, StoreMode::create));
+    append_mixed(*s, log, 2100);
+  }
+  {
+    RawDb db(file);
+    CHECK(audit_indexes(db) == "audit_by_block");
+    // The index vaults were created with before audit_by_block.
+    db.must_run("DROP INDEX audit_by_block");
+    db.must_run("CREATE INDEX audit_by_customer ON audit(customer, seq)");
+  }
+  auto s = must(open_sqlite_store(file, StoreMode::open));
+  {
+    RawDb db(file);
+    CHECK(audit_indexes(db) == "audit_by_block");
+  }
+  check_customer_entries(*s, log);
+  append_mixed(*s, log, 2300);
+  check_customer_entries(*s, log);
+}
+
+TEST_CASE("sqlite: opening an indexed vault writes nothing, so it opens while another connection writes") {
+  TempDir dir;
+  const fs::path file = dir.path() / "busy.vault";
+  std::vector<StoredAuditEntry> log;
+  {
+    auto s = must(open_sqlite_store(file, StoreMode::create));
+    append_mixed(*s, log, 40);
+  }
+  RawDb writer(file);
+  writer.must_run("BEGIN IMMEDIATE");
+  auto s = open_sqlite_store(file, StoreMode::open);
+  // Had the open taken the write lock, it would have waited out the busy timeout and failed.
+  REQUIRE(s.ok());
+  check_customer_entries(**s, log);
+  writer.must_run("ROLLBACK");
 }

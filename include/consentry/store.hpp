@@ -196,7 +196,8 @@ class Store {
       return visit(StoredAuditView{e.seq, e.at, e.customer, e.encoded, e.hash});
     });
   }
-  /// audit_for_customer returns the entries naming the customer pseudonym, in seq order.
+  /// audit_for_customer returns the entries naming the customer pseudonym, in seq order; none
+  /// for an empty pseudonym (entries that name no customer belong to no one).
   virtual result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) = 0;
   /// put_checkpoint stores a checkpoint; one already stored for the same seq is kept.
   virtual result<void> put_checkpoint(const AuditCheckpoint& cp) = 0;

@@ -241,6 +241,7 @@ class MemoryStore final : public Store {
 
   result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) override {
     std::vector<StoredAuditEntry> out;
+    if (pseudonym.empty()) return out;
     for (const auto& e : state_.audit)
       if (e.customer == pseudonym) out.push_back(e);
     return out;
