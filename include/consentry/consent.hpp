@@ -50,11 +50,14 @@ class ConsentState {
   void apply(const ConsentEvent& e);
   /// status gives the state of `purpose` at `now`.
   ConsentStatus status(std::string_view purpose, timestamp now) const;
-  /// last gives the deciding event of `purpose`, or nullptr when there is none.
+  /// last gives the deciding event of `purpose`, or nullptr when there is none. The pointer is
+  /// valid until the state is next changed.
   const ConsentEvent* last(std::string_view purpose) const;
 
  private:
-  std::map<std::string, ConsentEvent, std::less<>> last_;
+  // last_ holds the deciding event of each purpose, one per purpose, in the order purposes first
+  // appeared. A customer has few purposes, so a linear search beats a tree.
+  std::vector<ConsentEvent> last_;
 };
 
 // ---- inline definitions (header-only: pure logic) ----
@@ -93,16 +96,19 @@ inline ConsentState ConsentState::from_history(const std::vector<ConsentEvent>& 
 }
 
 inline void ConsentState::apply(const ConsentEvent& e) {
-  auto it = last_.find(e.purpose);
-  if (it == last_.end())
-    last_.emplace(e.purpose, e);
-  else
-    it->second = e;
+  for (ConsentEvent& held : last_) {
+    if (held.purpose == e.purpose) {
+      held = e;
+      return;
+    }
+  }
+  last_.push_back(e);
 }
 
 inline const ConsentEvent* ConsentState::last(std::string_view purpose) const {
-  auto it = last_.find(purpose);
-  return it == last_.end() ? nullptr : &it->second;
+  for (const ConsentEvent& e : last_)
+    if (std::string_view(e.purpose) == purpose) return &e;
+  return nullptr;
 }
 
 inline ConsentStatus ConsentState::status(std::string_view purpose, timestamp now) const {

@@ -2,6 +2,7 @@
 // contact_refusal(), which allows a contact with a customer or refuses it.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "consentry/consent.hpp"
@@ -49,17 +50,18 @@ inline Decision basis_allows(Basis basis, ConsentStatus status, Form form) noexc
 }
 
 namespace detail {
-/// decide_declared is what decide() and decide_for_purpose() share, once the purpose `p` (the
-/// declaration of `purpose`) is known to exist: field, form, profiling, basis.
-inline Decision decide_declared(const Policy& policy, const Purpose& p, const ConsentState& state,
+/// decide_declared is what decide() and decide_for_purpose() share, once `purpose` is known to be
+/// declared at position `p` of policy.purposes(): field, form, profiling, basis.
+inline Decision decide_declared(const Policy& policy, std::size_t p, const ConsentState& state,
                                 std::string_view purpose, std::string_view field, timestamp now) {
-  const FieldSpec* f = policy.field(field);
-  if (!f) return Decision::deny(deny_reason::unknown_field);
-  const Form* form = f->form_for(purpose);
+  const std::size_t f = policy.field_index(field);
+  if (f == Policy::kNoIndex) return Decision::deny(deny_reason::unknown_field);
+  const Form* form = policy.form_at(f, p);
   if (!form) return Decision::deny(deny_reason::purpose_not_allowed_for_field);
-  if (f->is_inferred() && state.status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
+  if (policy.fields()[f].is_inferred() &&
+      state.status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
     return Decision::deny(deny_reason::inference_needs_profiling);
-  return basis_allows(p.basis, state.status(purpose, now), *form);
+  return basis_allows(policy.purposes()[p].basis, state.status(purpose, now), *form);
 }
 }  // namespace detail
 
@@ -68,9 +70,9 @@ inline Decision decide_declared(const Policy& policy, const Purpose& p, const Co
 /// does for a purpose as a whole (private aggregates), where no accessor sees a value.
 inline Decision decide_for_purpose(const Policy& policy, const ConsentState& state, std::string_view purpose,
                                    std::string_view field, timestamp now) {
-  const Purpose* p = policy.purpose(purpose);
-  if (!p) return Decision::deny(deny_reason::unknown_purpose);
-  return detail::decide_declared(policy, *p, state, purpose, field, now);
+  const std::size_t p = policy.purpose_index(purpose);
+  if (p == Policy::kNoIndex) return Decision::deny(deny_reason::unknown_purpose);
+  return detail::decide_declared(policy, p, state, purpose, field, now);
 }
 
 /// decide says whether `accessor`, acting for `purpose`, may read `field` of the customer whose
@@ -80,11 +82,11 @@ inline Decision decide_for_purpose(const Policy& policy, const ConsentState& sta
 /// profiling consent, then the purpose's basis.
 inline Decision decide(const Policy& policy, const ConsentState& state, std::string_view accessor,
                        std::string_view purpose, std::string_view field, timestamp now) {
-  const Purpose* p = policy.purpose(purpose);
-  if (!p) return Decision::deny(deny_reason::unknown_purpose);
-  if (!policy.accessor_may_use(accessor, purpose))
+  const std::size_t p = policy.purpose_index(purpose);
+  if (p == Policy::kNoIndex) return Decision::deny(deny_reason::unknown_purpose);
+  if (!policy.accessor_permits(policy.accessor_index(accessor), p))
     return Decision::deny(deny_reason::accessor_not_registered);
-  return detail::decide_declared(policy, *p, state, purpose, field, now);
+  return detail::decide_declared(policy, p, state, purpose, field, now);
 }
 
 /// contact_refusal decides whether a contact on `channel` for `purpose` may be made at `now`:

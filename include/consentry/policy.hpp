@@ -1,7 +1,9 @@
 // policy.hpp: the policy (purposes, accessors, fields and their forms), validated at load.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -103,18 +105,129 @@ class Policy {
   /// accessor_may_use is true when `accessor` is declared with `purpose`.
   bool accessor_may_use(std::string_view accessor, std::string_view purpose) const;
 
+  /// kNoIndex is what purpose_index, accessor_index and field_index give for an undeclared id.
+  static constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
+  /// purpose_index gives the position of purpose `id` in purposes(), or kNoIndex.
+  std::size_t purpose_index(std::string_view id) const noexcept {
+    return purpose_ids_.find(id, purposes_, &Purpose::id);
+  }
+  /// accessor_index gives the position of accessor `id` in accessors(), or kNoIndex.
+  std::size_t accessor_index(std::string_view id) const noexcept {
+    return accessor_ids_.find(id, accessors_, &AccessorSpec::id);
+  }
+  /// field_index gives the position of field `name` in fields(), or kNoIndex.
+  std::size_t field_index(std::string_view name) const noexcept {
+    return field_ids_.find(name, fields_, &FieldSpec::name);
+  }
+  /// accessor_permits is accessor_may_use by position: true when accessors()[accessor] is declared
+  /// with purposes()[purpose]; false when either is kNoIndex or out of range.
+  bool accessor_permits(std::size_t accessor, std::size_t purpose) const noexcept {
+    if (accessor >= accessor_spans_.size()) return false;
+    const Span s = accessor_spans_[accessor];
+    const auto* first = accessor_purposes_.data() + s.begin;
+    const auto* last = accessor_purposes_.data() + s.end;
+    const auto* it = std::lower_bound(first, last, purpose);
+    return it != last && *it == purpose;
+  }
+  /// form_at is FieldSpec::form_for by position: the form fields()[field].access gives
+  /// purposes()[purpose], or nullptr when the purpose is denied or either position is out of range.
+  const Form* form_at(std::size_t field, std::size_t purpose) const noexcept {
+    if (field >= field_spans_.size()) return nullptr;
+    const Span s = field_spans_[field];
+    const auto* first = field_forms_.data() + s.begin;
+    const auto* last = field_forms_.data() + s.end;
+    const auto* it = std::lower_bound(first, last, purpose,
+                                      [](const PurposeForm& e, std::size_t p) { return e.purpose < p; });
+    return it != last && it->purpose == purpose ? &it->form : nullptr;
+  }
+
  private:
+  // IdTable finds an id's position in one of the policy's lists: open addressing with linear
+  // probing over (hash tag, position + 1) slots; 0 marks an empty slot. It holds positions, not
+  // pointers, so a copied or moved Policy keeps a valid table.
+  class IdTable {
+   public:
+    template <class T>
+    void build(const std::vector<T>& items, std::string T::*key) {
+      std::size_t size = 8;
+      while (size < 2 * items.size()) size *= 2;
+      slots_.assign(size, 0);
+      mask_ = size - 1;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        const std::uint64_t h = hash(items[i].*key);
+        std::size_t at = static_cast<std::size_t>(h) & mask_;
+        while (slots_[at] != 0) at = (at + 1) & mask_;
+        slots_[at] = (h & kTagMask) | (static_cast<std::uint64_t>(i) + 1);
+      }
+    }
+    template <class T>
+    std::size_t find(std::string_view id, const std::vector<T>& items, std::string T::*key) const noexcept {
+      if (slots_.empty()) return kNoIndex;
+      const std::uint64_t h = hash(id);
+      for (std::size_t at = static_cast<std::size_t>(h) & mask_;; at = (at + 1) & mask_) {
+        const std::uint64_t slot = slots_[at];
+        if (slot == 0) return kNoIndex;
+        if ((slot & kTagMask) != (h & kTagMask)) continue;
+        const std::size_t i = static_cast<std::size_t>(slot & ~kTagMask) - 1;
+        if (std::string_view(items[i].*key) == id) return i;
+      }
+    }
+    // hash mixes the id eight bytes at a time (the last eight overlapping the one before them).
+    static std::uint64_t hash(std::string_view s) noexcept {
+      const char* p = s.data();
+      const std::size_t n = s.size();
+      std::uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+      if (n >= 8) {
+        for (std::size_t i = 0; i + 8 < n; i += 8) h = mix(h, load<std::uint64_t>(p + i));
+        h = mix(h, load<std::uint64_t>(p + n - 8));
+      } else if (n >= 4) {
+        h = mix(h,
+                load<std::uint32_t>(p) | (static_cast<std::uint64_t>(load<std::uint32_t>(p + n - 4)) << 32));
+      } else if (n > 0) {
+        h = mix(h, static_cast<std::uint64_t>(static_cast<unsigned char>(p[0])) |
+                       static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8 |
+                       static_cast<std::uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+      }
+      return h;
+    }
+
+   private:
+    static constexpr std::uint64_t kTagMask = 0xFFFFFFFF00000000ull;
+    template <class U>
+    static U load(const char* p) noexcept {
+      U v;
+      std::memcpy(&v, p, sizeof v);
+      return v;
+    }
+    static std::uint64_t mix(std::uint64_t h, std::uint64_t v) noexcept {
+      h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
+      return h ^ (h >> 31);
+    }
+    std::vector<std::uint64_t> slots_;
+    std::size_t mask_ = 0;
+  };
+  // Span is a range [begin, end) of accessor_purposes_ or field_forms_.
+  struct Span {
+    std::size_t begin = 0, end = 0;
+  };
+  // PurposeForm is one entry of a field's access, by purpose position.
+  struct PurposeForm {
+    std::size_t purpose = 0;
+    Form form;
+  };
+
+  // index derives the lookup tables below from purposes_, accessors_ and fields_; it runs
+  // whenever those change.
   void index();
   Controller controller_;
   std::vector<Purpose> purposes_;
   std::vector<AccessorSpec> accessors_;
   std::vector<FieldSpec> fields_;
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, std::size_t, Hash, std::equal_to<>> purpose_index_, accessor_index_,
-      field_index_;
+  IdTable purpose_ids_, accessor_ids_, field_ids_;
+  std::vector<Span> accessor_spans_;  // per accessor: its purposes' positions, sorted
+  std::vector<std::size_t> accessor_purposes_;
+  std::vector<Span> field_spans_;  // per field: its access by purpose position, sorted
+  std::vector<PurposeForm> field_forms_;
 };
 
 }  // namespace consentry

@@ -652,33 +652,52 @@ std::string Policy::to_json() const {
 }
 
 void Policy::index() {
-  purpose_index_.clear();
-  accessor_index_.clear();
-  field_index_.clear();
-  for (std::size_t i = 0; i < purposes_.size(); ++i) purpose_index_.emplace(purposes_[i].id, i);
-  for (std::size_t i = 0; i < accessors_.size(); ++i) accessor_index_.emplace(accessors_[i].id, i);
-  for (std::size_t i = 0; i < fields_.size(); ++i) field_index_.emplace(fields_[i].name, i);
+  purpose_ids_.build(purposes_, &Purpose::id);
+  accessor_ids_.build(accessors_, &AccessorSpec::id);
+  field_ids_.build(fields_, &FieldSpec::name);
+
+  accessor_spans_.clear();
+  accessor_purposes_.clear();
+  for (const AccessorSpec& a : accessors_) {
+    Span span{accessor_purposes_.size(), accessor_purposes_.size()};
+    for (const std::string& id : a.purposes)
+      if (const std::size_t p = purpose_index(id); p != kNoIndex) accessor_purposes_.push_back(p);
+    span.end = accessor_purposes_.size();
+    std::sort(accessor_purposes_.begin() + static_cast<std::ptrdiff_t>(span.begin), accessor_purposes_.end());
+    accessor_spans_.push_back(span);
+  }
+
+  field_spans_.clear();
+  field_forms_.clear();
+  for (const FieldSpec& f : fields_) {
+    Span span{field_forms_.size(), field_forms_.size()};
+    for (const auto& [id, form] : f.access)
+      if (const std::size_t p = purpose_index(id); p != kNoIndex)
+        field_forms_.push_back(PurposeForm{p, form});
+    span.end = field_forms_.size();
+    std::sort(field_forms_.begin() + static_cast<std::ptrdiff_t>(span.begin), field_forms_.end(),
+              [](const PurposeForm& a, const PurposeForm& b) { return a.purpose < b.purpose; });
+    field_spans_.push_back(span);
+  }
 }
 
 const Purpose* Policy::purpose(std::string_view id) const {
-  const auto it = purpose_index_.find(id);
-  return it == purpose_index_.end() ? nullptr : &purposes_[it->second];
+  const std::size_t i = purpose_index(id);
+  return i == kNoIndex ? nullptr : &purposes_[i];
 }
 
 const AccessorSpec* Policy::accessor(std::string_view id) const {
-  const auto it = accessor_index_.find(id);
-  return it == accessor_index_.end() ? nullptr : &accessors_[it->second];
+  const std::size_t i = accessor_index(id);
+  return i == kNoIndex ? nullptr : &accessors_[i];
 }
 
 const FieldSpec* Policy::field(std::string_view name) const {
-  const auto it = field_index_.find(name);
-  return it == field_index_.end() ? nullptr : &fields_[it->second];
+  const std::size_t i = field_index(name);
+  return i == kNoIndex ? nullptr : &fields_[i];
 }
 
 bool Policy::accessor_may_use(std::string_view accessor_id, std::string_view purpose_id) const {
-  const AccessorSpec* a = accessor(accessor_id);
-  if (!a) return false;
-  return std::find(a->purposes.begin(), a->purposes.end(), purpose_id) != a->purposes.end();
+  return accessor_permits(accessor_index(accessor_id), purpose_index(purpose_id));
 }
 
 }  // namespace consentry
