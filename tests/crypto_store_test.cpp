@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -138,6 +139,50 @@ TEST_CASE_TEMPLATE("get_fields returns one customer's fields ordered by field na
   }
   CHECK(fields.front().field == "birth_date");
   CHECK(must(s.get_fields("C-9")).empty());
+}
+
+TEST_CASE_TEMPLATE("get_named_fields returns the named values a customer has, each once", B, STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  // Twelve fields, more than one statement of the SQLite store names at once.
+  std::vector<std::string> names;
+  for (int i = 0; i < 12; ++i) names.push_back("f" + std::to_string(i));
+  for (int i = 0; i < 12; i += 2)
+    must(s.put_field(
+        field_of("C-1", names[static_cast<std::size_t>(i)], "v-" + std::to_string(i), 1700000000 + i)));
+  must(s.put_field(field_of("C-2", "f1", "other customer")));
+  must(s.put_field(field_of("C-1", "f1'; --", "quote")));
+
+  auto sorted = [](std::vector<StoredField> fields) {
+    std::sort(fields.begin(), fields.end(), [](const auto& a, const auto& c) { return a.field < c.field; });
+    return fields;
+  };
+  std::vector<std::string_view> all(names.begin(), names.end());
+  auto got = sorted(must(s.get_named_fields("C-1", all)));
+  REQUIRE(got.size() == 6);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(i);
+    const int n = std::stoi(got[i].field.substr(1));
+    CHECK(n % 2 == 0);
+    CHECK(got[i].customer == "C-1");
+    CHECK(got[i].sealed == b("v-" + std::to_string(n)));
+    CHECK(got[i].source == "web-signup");
+    CHECK(got[i].collected_at == at(1700000000 + n));
+  }
+  // A name given twice, within one statement's names and across two, comes back once.
+  const std::vector<std::string_view> twice = {"f0", "f0", "f1", "f2", "f3", "f5", "f7", "f9", "f11", "f2"};
+  got = sorted(must(s.get_named_fields("C-1", twice)));
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].field == "f0");
+  CHECK(got[1].field == "f2");
+  // Only exact names match; another customer's values never come back.
+  const std::vector<std::string_view> odd = {"f1", "f1'; --", "F0", "f"};
+  got = must(s.get_named_fields("C-1", odd));
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].sealed == b("quote"));
+  CHECK(must(s.get_named_fields("C-2", all)).size() == 1);
+  CHECK(must(s.get_named_fields("C-9", all)).empty());
+  CHECK(must(s.get_named_fields("C-1", {})).empty());
 }
 
 TEST_CASE_TEMPLATE("the consent ledger assigns increasing seq and returns history in order", B,

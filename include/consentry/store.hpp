@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,10 @@ class Store {
   virtual result<std::optional<StoredField>> get_field(std::string_view customer, std::string_view field) = 0;
   /// get_fields returns all sealed values of a customer, ordered by field name.
   virtual result<std::vector<StoredField>> get_fields(std::string_view customer) = 0;
+  /// get_named_fields returns the sealed values of `customer` among `fields`, in no particular
+  /// order; a field without a value is left out. The default asks get_field for each name.
+  virtual result<std::vector<StoredField>> get_named_fields(std::string_view customer,
+                                                            std::span<const std::string_view> fields);
   /// put_field inserts or replaces one sealed value.
   virtual result<void> put_field(const StoredField& f) = 0;
 

@@ -415,13 +415,16 @@ class View {
 
  private:
   friend class Accessor;
-  View(const Vault::Impl* vault, std::string accessor, std::string customer, std::string purpose)
+  View(const Vault::Impl* vault, std::string accessor, std::string customer, std::string purpose,
+       std::string tag)
       : vault_(vault),
         accessor_(std::move(accessor)),
         customer_(std::move(customer)),
-        purpose_(std::move(purpose)) {}
+        purpose_(std::move(purpose)),
+        tag_(std::move(tag)) {}
   const Vault::Impl* vault_;
   std::string accessor_, customer_, purpose_;
+  std::string tag_;  // the customer's audit pseudonym, computed once when the view opens
 };
 
 }  // namespace consentry

@@ -1,6 +1,7 @@
 // store.cpp: the default implementations of Store's optional methods, built on its required ones.
 #include "consentry/store.hpp"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <string_view>
@@ -29,6 +30,18 @@ result<void> Store::scan_purpose_positions(std::string_view purpose, bool only_w
     if (!visit(position)) break;
   }
   return ok();
+}
+
+result<std::vector<StoredField>> Store::get_named_fields(std::string_view customer,
+                                                         std::span<const std::string_view> fields) {
+  std::vector<StoredField> out;
+  for (std::string_view field : fields) {
+    if (std::any_of(out.begin(), out.end(), [&](const StoredField& f) { return f.field == field; })) continue;
+    auto got = get_field(customer, field);
+    if (!got) return std::move(got).err();
+    if (*got) out.push_back(std::move(**got));
+  }
+  return out;
 }
 
 result<std::vector<std::pair<std::string, std::int64_t>>> Store::field_counts() {

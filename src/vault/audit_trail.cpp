@@ -13,9 +13,15 @@ constexpr std::size_t kRememberedFailures = 64;
 
 AuditEntry Vault::Impl::entry(AuditAction action, std::string_view customer, std::string_view accessor,
                               std::string_view purpose) const {
+  return entry_for_tag(action, customer.empty() ? std::string() : pseudonym(audit_customer_key, customer),
+                       accessor, purpose);
+}
+
+AuditEntry Vault::Impl::entry_for_tag(AuditAction action, std::string tag, std::string_view accessor,
+                                      std::string_view purpose) const {
   AuditEntry e;
   e.at = now();
-  e.customer = customer.empty() ? std::string() : pseudonym(audit_customer_key, customer);
+  e.customer = std::move(tag);
   e.accessor = std::string(accessor);
   e.purpose = std::string(purpose);
   e.action = action;

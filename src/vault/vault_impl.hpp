@@ -108,6 +108,9 @@ struct Vault::Impl {
   /// entry starts an entry at now() for `customer` (pseudonymised here).
   AuditEntry entry(AuditAction action, std::string_view customer, std::string_view accessor,
                    std::string_view purpose) const;
+  /// entry_for_tag is entry() for a customer whose audit pseudonym `tag` is already known.
+  AuditEntry entry_for_tag(AuditAction action, std::string tag, std::string_view accessor,
+                           std::string_view purpose) const;
   /// append_in_transaction chains `entries` onto the log inside the caller's transaction, and
   /// signs a checkpoint when kCheckpointInterval entries have passed. store_mu held.
   result<void> append_in_transaction(std::vector<AuditEntry>& entries) const;

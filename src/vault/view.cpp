@@ -36,9 +36,10 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
     e.allowed = false;
     e.reason = std::string(to_string(refused->reason));
   }
+  std::string tag = e.customer;
   CONSENTRY_TRY(v.record({std::move(e)}));
   if (refused) return std::move(*refused);
-  return View(vault_, id_, std::string(customer), std::string(purpose));
+  return View(vault_, id_, std::string(customer), std::string(purpose), std::move(tag));
 }
 
 result<std::string> Accessor::detokenise(std::string_view purpose, std::string_view field,
@@ -115,7 +116,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
                       reason));
   };
   bool unanswered = false;  // some field was refused or absent: the customer may have been erased
-  AuditEntry e = v.entry(AuditAction::field_read, customer_, accessor_, purpose_);
+  AuditEntry e = v.entry_for_tag(AuditAction::field_read, tag_, accessor_, purpose_);
   {
     std::lock_guard lock(v.store_mu);
     // One snapshot for the ledger and the values: every field is decided against the ledger as
@@ -126,18 +127,34 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     auto state = v.consent_state(customer_);
     if (!state) return std::move(state).err();
     std::optional<result<const SecretBytes*>> key;  // loaded at the first field that needs it
+    // Every field is decided first; only the allowed ones are read, in one request to the store.
+    std::vector<Decision> decisions;
+    decisions.reserve(fields.size());
+    std::vector<std::string_view> allowed;
+    allowed.reserve(fields.size());
     for (std::string_view field : fields) {
+      decisions.push_back(decide(v.policy, *state, accessor_, purpose_, field, now));
+      if (decisions.back().allowed) allowed.push_back(field);
+    }
+    std::vector<StoredField> held;
+    if (!allowed.empty()) {
+      auto got = v.store->get_named_fields(customer_, allowed);
+      if (!got) return std::move(got).err();
+      held = std::move(*got);
+    }
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const std::string_view field = fields[i];
       const std::string name(field);
-      const Decision d = decide(v.policy, *state, accessor_, purpose_, field, now);
+      const Decision& d = decisions[i];
       // A refused field is neither read nor decrypted.
       if (!d.allowed) {
         unanswered = true;
         deny(name, d.reason);
         continue;
       }
-      auto stored = v.store->get_field(customer_, field);
-      if (!stored) return std::move(stored).err();
-      if (!*stored) {
+      const auto stored =
+          std::find_if(held.begin(), held.end(), [&](const StoredField& f) { return f.field == field; });
+      if (stored == held.end()) {
         unanswered = true;
         revealed.push_back(name + ":absent");
         out.emplace_back(make_error(errc::not_found, "the customer has no value for field '" + name + "'"));
@@ -145,14 +162,14 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
       }
       const FieldSpec& spec = *v.policy.field(field);
       // Past retention the value is refused before it is decrypted, even if not yet purged.
-      if (spec.retention && spec.retention->after((*stored)->collected_at) <= now) {
+      if (spec.retention && spec.retention->after(stored->collected_at) <= now) {
         deny(name, deny_reason::retention_expired);
         continue;
       }
       if (!key) key = v.data_key(customer_);
       result<SecretBytes> plain =
           !*key   ? result<SecretBytes>(key->err())
-          : **key ? open_field(***key, customer_, field, (*stored)->sealed)
+          : **key ? open_field(***key, customer_, field, stored->sealed)
                   : make_error(errc::integrity, "field '" + name + "' is stored without a data key");
       if (!plain) {
         // A failed authentication is recorded too: it is how tampering shows in the log.
