@@ -1,0 +1,30 @@
+// scrubbing_vfs.hpp: an SQLite VFS over the default one that writes every b-tree page of a main
+// database file with its unallocated space zeroed, so that the file holds no stale copy of a cell.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace consentry::detail {
+
+/// kScrubbingVfsName is the name the VFS is registered under (not as the default VFS).
+inline constexpr const char* kScrubbingVfsName = "consentry-scrubbing";
+
+/// kMaxScrubbedPages: an overflow or freelist page starts with a page number, whose first byte
+/// could read as a b-tree page type only in a file of 2^25 pages or more. The VFS writes the pages
+/// of a file that has reached 2^24 pages (64 GiB at 4 KiB) as they are, and the store rewrites
+/// such a file in full to remove stale copies.
+inline constexpr std::int64_t kMaxScrubbedPages = std::int64_t{1} << 24;
+
+/// register_scrubbing_vfs registers the VFS once per process, over the default VFS. Returns
+/// false when SQLite has no default VFS or refuses the registration.
+bool register_scrubbing_vfs() noexcept;
+
+/// scrub_btree_page zeroes the gap between the cell pointer array and the cell content area of
+/// `page` (`size` bytes; `first` for page 1, whose b-tree header follows the 100-byte file
+/// header), which SQLite leaves holding whatever cells were there before the page was rebuilt.
+/// Pages that are not b-tree pages, or whose header does not hold together, are left alone.
+/// Returns how many bytes it zeroed.
+std::size_t scrub_btree_page(std::uint8_t* page, std::size_t size, bool first) noexcept;
+
+}  // namespace consentry::detail
