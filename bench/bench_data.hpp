@@ -60,8 +60,9 @@ inline std::filesystem::path data_dir() {
 }
 
 /// kDataFormat names the generator below; cached datasets carry it in their file names, so a
-/// change to the data makes the suite build new ones instead of reusing stale ones.
-inline constexpr std::string_view kDataFormat = "d1";
+/// change to the data makes the suite build new ones instead of reusing stale ones. d2: vaults
+/// whose pages were all written through the store's scrubbing VFS (meta pages_scrubbed).
+inline constexpr std::string_view kDataFormat = "d2";
 
 /// kPassphrase unlocks every bench vault (created with KdfStrength::minimum).
 inline constexpr std::string_view kPassphrase = "bench passphrase";

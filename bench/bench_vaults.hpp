@@ -37,7 +37,7 @@ std::filesystem::path working_copy(const std::filesystem::path& pristine, std::s
 /// remove_working_copies deletes the copies working_copy made (they are made again next run).
 void remove_working_copies();
 
-/// copy_vault copies a closed vault file to `to`, replacing what was there.
+/// copy_vault copies a closed vault file to `to`, replacing what was there, and syncs the copy.
 void copy_vault(const std::filesystem::path& from, const std::filesystem::path& to);
 
 /// open_bench_vault opens a bench vault; throws std::runtime_error when it cannot.
