@@ -12,6 +12,7 @@
 #include "anonymise_policy.hpp"
 #include "consentry/decision.hpp"
 #include "retail_policy.hpp"
+#include "support/consent_event.hpp"
 
 using namespace consentry;
 using namespace std::chrono_literals;
@@ -22,16 +23,7 @@ using Json = nlohmann::ordered_json;
 
 const timestamp kNow = timestamp{} + std::chrono::seconds(1'800'000'000);
 
-ConsentEvent event(std::string purpose, ConsentAction action, timestamp at,
-                   std::optional<timestamp> expires = std::nullopt) {
-  ConsentEvent e;
-  e.customer = "C-1";
-  e.purpose = std::move(purpose);
-  e.action = action;
-  e.at = at;
-  e.expires_at = expires;
-  return e;
-}
+using consentry::test::consent_event;
 
 // reference_status reads the history itself: the last event of the purpose decides.
 ConsentStatus reference_status(const std::vector<ConsentEvent>& history, std::string_view purpose,
@@ -100,20 +92,20 @@ bool same(const Decision& a, const Decision& b) {
 // changing their mind along the way, and a grant for a purpose no policy declares.
 std::vector<ConsentEvent> history_for(const std::vector<std::string>& purposes, std::mt19937& rng) {
   std::vector<ConsentEvent> h;
-  h.push_back(event("undeclared.purpose", ConsentAction::grant, kNow - 100s));
+  h.push_back(consent_event("undeclared.purpose", ConsentAction::grant, kNow - 100s));
   for (const std::string& p : purposes) {
     switch (rng() % 6) {
       case 0: break;
-      case 1: h.push_back(event(p, ConsentAction::grant, kNow - 50s, kNow + 1s)); break;
+      case 1: h.push_back(consent_event(p, ConsentAction::grant, kNow - 50s, kNow + 1s)); break;
       case 2:
-        h.push_back(event(p, ConsentAction::grant, kNow - 50s));
-        h.push_back(event(p, ConsentAction::withdraw, kNow - 40s));
+        h.push_back(consent_event(p, ConsentAction::grant, kNow - 50s));
+        h.push_back(consent_event(p, ConsentAction::withdraw, kNow - 40s));
         break;
-      case 3: h.push_back(event(p, ConsentAction::grant, kNow - 50s, kNow)); break;
-      case 4: h.push_back(event(p, ConsentAction::object, kNow - 50s)); break;
+      case 3: h.push_back(consent_event(p, ConsentAction::grant, kNow - 50s, kNow)); break;
+      case 4: h.push_back(consent_event(p, ConsentAction::object, kNow - 50s)); break;
       case 5:
-        h.push_back(event(p, ConsentAction::object, kNow - 50s));
-        h.push_back(event(p, ConsentAction::grant, kNow - 40s));
+        h.push_back(consent_event(p, ConsentAction::object, kNow - 50s));
+        h.push_back(consent_event(p, ConsentAction::grant, kNow - 40s));
         break;
     }
   }
@@ -276,7 +268,7 @@ TEST_CASE("decide agrees with the declared lists whatever order the policy decla
     // The same policy in another order decides the same, purpose by purpose.
     const ConsentState granted_all = [&] {
       ConsentState s;
-      for (const Purpose& p : plain.purposes()) s.apply(event(p.id, ConsentAction::grant, kNow - 1s));
+      for (const Purpose& p : plain.purposes()) s.apply(consent_event(p.id, ConsentAction::grant, kNow - 1s));
       return s;
     }();
     for (const AccessorSpec& a : plain.accessors())
@@ -349,14 +341,14 @@ TEST_CASE("an empty policy finds nothing and denies an unknown purpose") {
 
 TEST_CASE("a later consent event of a purpose overrides the earlier ones") {
   ConsentState s;
-  s.apply(event("marketing.email", ConsentAction::grant, kNow - 30s));
-  s.apply(event("marketing", ConsentAction::object, kNow - 25s));
+  s.apply(consent_event("marketing.email", ConsentAction::grant, kNow - 30s));
+  s.apply(consent_event("marketing", ConsentAction::object, kNow - 25s));
   CHECK(s.status("marketing.email", kNow) == ConsentStatus::granted);
-  s.apply(event("marketing.email", ConsentAction::withdraw, kNow - 20s));
+  s.apply(consent_event("marketing.email", ConsentAction::withdraw, kNow - 20s));
   CHECK(s.status("marketing.email", kNow) == ConsentStatus::withdrawn);
-  s.apply(event("marketing.email", ConsentAction::object, kNow - 15s));
+  s.apply(consent_event("marketing.email", ConsentAction::object, kNow - 15s));
   CHECK(s.status("marketing.email", kNow) == ConsentStatus::objected);
-  s.apply(event("marketing.email", ConsentAction::grant, kNow - 10s, kNow + 5s));
+  s.apply(consent_event("marketing.email", ConsentAction::grant, kNow - 10s, kNow + 5s));
   CHECK(s.status("marketing.email", kNow) == ConsentStatus::granted);
   REQUIRE(s.last("marketing.email") != nullptr);
   CHECK(s.last("marketing.email")->at == kNow - 10s);
@@ -369,18 +361,19 @@ TEST_CASE("a later consent event of a purpose overrides the earlier ones") {
 
 TEST_CASE("a grant expires at exactly its expiry instant") {
   const ConsentState s =
-      ConsentState::from_history({event("marketing.email", ConsentAction::grant, kNow - 10s, kNow)});
+      ConsentState::from_history({consent_event("marketing.email", ConsentAction::grant, kNow - 10s, kNow)});
   CHECK(s.status("marketing.email", kNow - 1s) == ConsentStatus::granted);
   CHECK(s.status("marketing.email", kNow) == ConsentStatus::expired);
   CHECK(s.status("marketing.email", kNow + 1s) == ConsentStatus::expired);
-  const ConsentState open = ConsentState::from_history({event("service", ConsentAction::grant, kNow - 10s)});
+  const ConsentState open =
+      ConsentState::from_history({consent_event("service", ConsentAction::grant, kNow - 10s)});
   CHECK(open.status("service", kNow + std::chrono::days(36500)) == ConsentStatus::granted);
 }
 
 TEST_CASE("a purpose without events has no consent position") {
   const ConsentState s =
-      ConsentState::from_history({event("marketing.email", ConsentAction::grant, kNow - 10s),
-                                  event("analytics", ConsentAction::object, kNow)});
+      ConsentState::from_history({consent_event("marketing.email", ConsentAction::grant, kNow - 10s),
+                                  consent_event("analytics", ConsentAction::object, kNow)});
   for (std::string_view unknown :
        {"marketing", "marketing.emai", "marketing.email.x", "", "Analytics", "profiling"}) {
     CAPTURE(unknown);

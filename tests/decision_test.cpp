@@ -7,6 +7,7 @@
 #include <string>
 
 #include "retail_policy.hpp"
+#include "support/consent_event.hpp"
 
 using namespace consentry;
 using namespace std::chrono_literals;
@@ -15,16 +16,7 @@ namespace {
 
 const timestamp kNow = timestamp{} + std::chrono::seconds(1'800'000'000);
 
-ConsentEvent event(std::string purpose, ConsentAction action, timestamp at,
-                   std::optional<timestamp> expires = std::nullopt) {
-  ConsentEvent e;
-  e.customer = "C-1";
-  e.purpose = std::move(purpose);
-  e.action = action;
-  e.at = at;
-  e.expires_at = expires;
-  return e;
-}
+using consentry::test::consent_event;
 
 // state_for builds a ledger for `purpose` that ends in `status` at kNow.
 ConsentState state_for(const std::string& purpose, ConsentStatus status) {
@@ -32,14 +24,18 @@ ConsentState state_for(const std::string& purpose, ConsentStatus status) {
   switch (status) {
     case ConsentStatus::none: break;
     case ConsentStatus::granted:
-      h.push_back(event(purpose, ConsentAction::grant, kNow - 10s, kNow + 1s));
+      h.push_back(consent_event(purpose, ConsentAction::grant, kNow - 10s, kNow + 1s));
       break;
     case ConsentStatus::withdrawn:
-      h.push_back(event(purpose, ConsentAction::grant, kNow - 10s));
-      h.push_back(event(purpose, ConsentAction::withdraw, kNow - 5s));
+      h.push_back(consent_event(purpose, ConsentAction::grant, kNow - 10s));
+      h.push_back(consent_event(purpose, ConsentAction::withdraw, kNow - 5s));
       break;
-    case ConsentStatus::expired: h.push_back(event(purpose, ConsentAction::grant, kNow - 10s, kNow)); break;
-    case ConsentStatus::objected: h.push_back(event(purpose, ConsentAction::object, kNow - 10s)); break;
+    case ConsentStatus::expired:
+      h.push_back(consent_event(purpose, ConsentAction::grant, kNow - 10s, kNow));
+      break;
+    case ConsentStatus::objected:
+      h.push_back(consent_event(purpose, ConsentAction::object, kNow - 10s));
+      break;
   }
   auto s = ConsentState::from_history(h);
   REQUIRE(s.status(purpose, kNow) == status);
@@ -181,22 +177,23 @@ TEST_CASE("the form is the one the policy gives the purpose") {
 
 TEST_CASE("inferred fields need a live profiling consent besides the purpose's own basis") {
   const Policy policy = test::retail_policy();
-  std::vector<ConsentEvent> h = {event("marketing.email", ConsentAction::grant, kNow - 10s)};
+  std::vector<ConsentEvent> h = {consent_event("marketing.email", ConsentAction::grant, kNow - 10s)};
   auto state = ConsentState::from_history(h);
   CHECK(decide(policy, state, "email-campaigns", "marketing.email", "expecting_child", kNow).reason ==
         deny_reason::inference_needs_profiling);
-  state.apply(event("profiling", ConsentAction::grant, kNow - 5s));
+  state.apply(consent_event("profiling", ConsentAction::grant, kNow - 5s));
   CHECK(decide(policy, state, "email-campaigns", "marketing.email", "expecting_child", kNow).allowed);
-  state.apply(event("profiling", ConsentAction::withdraw, kNow - 1s));
+  state.apply(consent_event("profiling", ConsentAction::withdraw, kNow - 1s));
   CHECK(decide(policy, state, "email-campaigns", "marketing.email", "expecting_child", kNow).reason ==
         deny_reason::inference_needs_profiling);
 }
 
 TEST_CASE("the last event of a purpose decides, and a grant lapses exactly at its expiry") {
-  std::vector<ConsentEvent> h = {event("marketing.email", ConsentAction::grant, kNow - 100s, kNow + 50s),
-                                 event("marketing.email", ConsentAction::withdraw, kNow - 50s),
-                                 event("marketing.email", ConsentAction::grant, kNow - 10s, kNow + 10s),
-                                 event("analytics", ConsentAction::object, kNow - 5s)};
+  std::vector<ConsentEvent> h = {
+      consent_event("marketing.email", ConsentAction::grant, kNow - 100s, kNow + 50s),
+      consent_event("marketing.email", ConsentAction::withdraw, kNow - 50s),
+      consent_event("marketing.email", ConsentAction::grant, kNow - 10s, kNow + 10s),
+      consent_event("analytics", ConsentAction::object, kNow - 5s)};
   auto state = ConsentState::from_history(h);
   CHECK(state.status("marketing.email", kNow) == ConsentStatus::granted);
   CHECK(state.status("marketing.email", kNow + 9s) == ConsentStatus::granted);
