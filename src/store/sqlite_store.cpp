@@ -95,11 +95,8 @@ COMMIT;
 constexpr const char* kCreateErased =
     "CREATE TABLE IF NOT EXISTS erased(tag TEXT PRIMARY KEY, at INTEGER NOT NULL)";
 
-// The contact log and the customers' contact preferences, added the same way to vaults created
-// before them (IF NOT EXISTS writes nothing when they are there; the schema stays version 1).
-// Erasure deletes a customer's rows from both.
 // "Who accessed my data" finds a customer's entries through audit_by_block, an index on
-// (seq >> kAuditBlockShift, customer): the log cut into blocks of 1,024 consecutive entries, and
+// (seq >> 10, customer): the log cut into blocks of 1,024 consecutive entries, and
 // within each block the entries by customer pseudonym. Appends touch only the newest block's few
 // index pages, where an index on the pseudonym alone would put each entry on a random page and
 // write one page per entry. A lookup makes one index search per block. Entries without a
@@ -120,6 +117,9 @@ constexpr const char* kAuditForCustomer =
     "WHERE " CONSENTRY_AUDIT_BLOCK " = blocks.b AND a.customer = ?1 AND a.customer <> '' ORDER BY a.seq";
 #undef CONSENTRY_AUDIT_BLOCK
 
+// The contact log and the customers' contact preferences, added the same way to vaults created
+// before them (IF NOT EXISTS writes nothing when they are there; the schema stays version 1).
+// Erasure deletes a customer's rows from both.
 constexpr const char* kCreateContacts = R"sql(
 CREATE TABLE IF NOT EXISTS contacts(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -991,9 +991,9 @@ class SqliteStore final : public Store {
     // gap of every b-tree page it wrote, where a page rebuilt by a split or merge keeps stale
     // copies of the cells it gave away (crypto_store_test finds such copies in files written
     // without it). Then the WAL is truncated. That suffices for a file whose every page was
-    // written through the VFS: one created by this store (meta pages_scrubbed) and compacted
-    // in full once since, and under the VFS's size limit. Any other file is rewritten from its
-    // live rows by VACUUM (through the VFS, about 1 s per 50,000 customers), and marked.
+    // written through the VFS, which meta pages_scrubbed marks (set when this store creates a
+    // vault, or rewrites one below), while it stays under the VFS's size limit. Any other file is
+    // rewritten from its live rows by VACUUM (through the VFS, about 1 s per 50,000 customers).
     CONSENTRY_TRY(checkpoint_truncate());
     auto scrubbed = all_pages_scrubbed();
     if (!scrubbed) return std::move(scrubbed).err();
