@@ -152,7 +152,7 @@ std::string describe(const CliProcess& p, const CliOutput& o) {
 TEST_CASE("cli: imports racing keys rotate --retire land under a live version or fail whole") {
   std::mt19937 rng(1234);
   int failed_whole = 0;
-  for (int round = 0; round < 8; ++round) {
+  for (int round = 0; round < 6; ++round) {
     CAPTURE(round);
     Bench b;
     b.init("old passphrase");
@@ -209,7 +209,7 @@ TEST_CASE("cli: derive racing consent withdraw profiling never leaves an inferen
   Bench b;
   b.init("pass");
   // Five customers per round, each with its derive and its withdrawal started together.
-  constexpr int kRounds = 8;
+  constexpr int kRounds = 6;
   constexpr int kPerRound = 5;
   constexpr int kCustomers = kRounds * kPerRound;
   b.import("people.jsonl", jsonl("D-", kCustomers), "pass");
@@ -264,7 +264,7 @@ TEST_CASE(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
   current = 1;
   std::mt19937 rng(99);
-  constexpr int kKills = 24;
+  constexpr int kKills = 20;
   int changed = 0;
   for (int round = 0; round < kKills; ++round) {
     CAPTURE(round);
@@ -295,7 +295,7 @@ TEST_CASE(
     "cli: erasures and a rotation inside a mixed concurrent load keep erased customers erased and the "
     "others") {
   std::mt19937 rng(7);
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 2; ++round) {
     CAPTURE(round);
     Bench b;
     b.init("pass");
