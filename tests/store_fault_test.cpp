@@ -167,6 +167,21 @@ Snapshot snapshot(const fs::path& file, bool probe_write = false) {
   return s;
 }
 
+// difference names the first line where two snapshots' data differ, for failure messages.
+std::string difference(const std::string& got, const std::string& want) {
+  std::size_t line = 1, start = 0;
+  while (start < got.size() && start < want.size()) {
+    const std::size_t g = got.find('\n', start), w = want.find('\n', start);
+    if (got.compare(start, g - start, want, start, w - start) != 0)
+      return "line " + std::to_string(line) + " is\n  " + got.substr(start, g - start) + "\nnot\n  " +
+             want.substr(start, w - start);
+    if (g == std::string::npos || w == std::string::npos) break;
+    start = g + 1;
+    ++line;
+  }
+  return got.size() == want.size() ? "no difference" : "one ends before the other at line " + std::to_string(line);
+}
+
 // audit_head_checkpointed is true when the last stored checkpoint signs the last audit entry,
 // as closing a vault leaves it; read straight from the file with no vault open.
 bool audit_head_checkpointed(const fs::path& file) {
@@ -239,7 +254,8 @@ struct Ran {
   Snapshot before, after;
 };
 
-Ran run_case(const WritePath& path, const fs::path& dir, FaultPlan* plan, const Expected* expected) {
+Ran run_case(const WritePath& path, const fs::path& dir, FaultPlan* plan, const Expected* expected,
+             bool close_under_fault = false) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path file = dir / "crm.vault";
@@ -262,16 +278,30 @@ Ran run_case(const WritePath& path, const fs::path& dir, FaultPlan* plan, const 
   if (expected) {
     // The call reports the fault, or succeeds only with its whole effect.
     if (ran.outcome != expected->outcome) CHECK(ran.outcome == errc::io);
-    if (!ran.outcome) CHECK(ran.after == expected->after);
+    if (!ran.outcome)
+      CHECK_MESSAGE(ran.after == expected->after,
+                    "succeeded without its whole effect: " << difference(ran.after.data, expected->after.data)
+                                                           << "\ncheckpoints " << ran.after.checkpoints << ", not "
+                                                           << expected->after.checkpoints);
     if (!path.resumable)
       CHECK_MESSAGE((ran.after == expected->before || ran.after == expected->after),
-                    "the vault holds neither the state before the operation nor the state after it");
+                    "the vault holds neither the state before the operation nor the state after it: against "
+                    "before, "
+                        << difference(ran.after.data, expected->before.data) << "\nagainst after, "
+                        << difference(ran.after.data, expected->after.data));
   }
   if (path.check_files) path.check_files(r, dir, ran.after);
 
-  // Closing commits and checkpoints without faults; the next open recovers.
-  a.reset();
-  CHECK_MESSAGE(audit_head_checkpointed(file), "closing the vault left the log's tail without a checkpoint");
+  if (close_under_fault) {
+    // The disk is still full when the vault closes: closing cannot commit or checkpoint
+    // anything, and the next open recovers from what the files hold.
+    InjectedFaults faults(*plan);
+    a.reset();
+  } else {
+    // Closing commits and signs a checkpoint of the log's head.
+    a.reset();
+    CHECK_MESSAGE(audit_head_checkpointed(file), "closing the vault left the log's tail without a checkpoint");
+  }
   if (path.resume) {
     Vault b = must(open_either(file, path.audit));
     auto resumed = path.resume(b);
@@ -279,10 +309,17 @@ Ran run_case(const WritePath& path, const fs::path& dir, FaultPlan* plan, const 
   }
   const Snapshot reopened = snapshot(file, true);
   if (expected) {
-    if (path.resumable)
-      CHECK_MESSAGE(reopened.data == expected->after.data, "the resumed operation did not reach its end state");
+    if (close_under_fault && path.resumable && !path.resume)
+      // Held-back entries that no one could commit are lost, as in a crash.
+      CHECK_MESSAGE((reopened.data == expected->before.data || reopened.data == expected->after.data),
+                    "reopening found neither the state before nor the state after: "
+                        << difference(reopened.data, expected->after.data));
+    else if (path.resumable)
+      CHECK_MESSAGE(reopened.data == expected->after.data, "the resumed operation did not reach its end state: "
+                                                               << difference(reopened.data, expected->after.data));
     else
-      CHECK_MESSAGE(reopened.data == ran.after.data, "reopening the vault changed what it holds");
+      CHECK_MESSAGE(reopened.data == ran.after.data,
+                    "reopening the vault changed what it holds: " << difference(reopened.data, ran.after.data));
   }
   return ran;
 }
@@ -352,7 +389,7 @@ void fails_cleanly(std::string_view name, const WritePath& path) {
     plan.fail_at = n;
     plan.persistent = true;
     plan.code = SQLITE_FULL;
-    (void)run_case(path, dir.path() / "fault", &plan, &expected);
+    (void)run_case(path, dir.path() / "fault", &plan, &expected, true);
   }
   for (std::int64_t n : sample(expected.syncs, kSampledOperations, seed + 2)) {
     INFO("a failed fsync at sync " << n << " of " << expected.syncs);
@@ -440,7 +477,13 @@ TEST_CASE("a key rotation that hits an I/O error in any batch keeps every key re
     return done(v.rotate_master_key(o));
   });
   p.resumable = true;
-  p.resume = [](Vault& v) { return done(v.rotate_master_key()); };
+  // Only a rotation that did not start or did not finish is resumed.
+  p.resume = [](Vault& v) -> result<void> {
+    auto status = v.master_key_status();
+    if (!status) return std::move(status).err();
+    if (status->current != 1 && !status->rotating) return ok();
+    return done(v.rotate_master_key());
+  };
   fails_cleanly("rotation", p);
 }
 
@@ -507,6 +550,24 @@ TEST_CASE("a backup that hits an I/O error leaves no file, and one that succeeds
     CHECK(snapshot(copy).data == now.data);
   };
   fails_cleanly("backup", p);
+}
+
+TEST_CASE("a vault creation that hits an I/O error leaves no file, and one that succeeds opens") {
+  WritePath p;
+  p.op = [](Vault&, const fs::path& dir) -> result<void> {
+    auto made = Vault::create(dir / "new.vault", test::retail_policy(), kPass, options(AuditMode::durable));
+    if (!made) return std::move(made).err();
+    return ok();
+  };
+  p.check_files = [](const result<void>& r, const fs::path& dir, const Snapshot&) {
+    const fs::path made = dir / "new.vault";
+    if (!r) {
+      CHECK_MESSAGE(!vault_files_exist(made), "a failed creation left a file behind");
+      return;
+    }
+    CHECK(snapshot(made).data.find("audit entries: 0") != std::string::npos);
+  };
+  fails_cleanly("create", p);
 }
 
 TEST_CASE("a compaction that hits an I/O error leaves the vault as it was") {
