@@ -288,7 +288,8 @@ std::string describe(const Outcome& o) {
 // Expected is what a fault-free run of a case found.
 struct Expected {
   Snapshot before, after;
-  Snapshot settled;  ///< after, and a later write, once the vault was closed and reopened
+  Snapshot settled;          ///< after, once the vault was closed and reopened
+  Snapshot settled_written;  ///< the same with a later write before closing
   Outcome outcome;
   std::int64_t operations = 0, writes = 0, syncs = 0;
 };
@@ -301,8 +302,13 @@ struct Ran {
   Snapshot before, after, settled;
 };
 
+// Then says what follows the operation: closing the vault at once (which must sign the log's
+// head), or a write first (the vault that saw the fault goes on working), closed without faults
+// or while the disk is still full.
+enum class Then { close, write_and_close, write_and_close_under_fault };
+
 Ran run_case(const WritePath& path, const fs::path& dir, FaultPlan* plan, const Expected* expected,
-             bool close_under_fault = false) {
+             Then then = Then::close) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path file = dir / "crm.vault";
@@ -339,11 +345,13 @@ Ran run_case(const WritePath& path, const fs::path& dir, FaultPlan* plan, const 
   }
   if (path.check_files) path.check_files(r, dir, ran.after);
 
-  // The vault that saw the fault goes on working: a write now commits whole.
-  must(a->put("C-8", "email", "c8@example.com"));
-  const Snapshot written = snapshot(file);
+  Snapshot written = ran.after;
+  if (then != Then::close) {
+    must(a->put("C-8", "email", "c8@example.com"));
+    written = snapshot(file);
+  }
 
-  if (close_under_fault) {
+  if (then == Then::write_and_close_under_fault) {
     // The disk is still full when the vault closes: closing cannot commit or checkpoint
     // anything, and the next open recovers from what the files hold.
     InjectedFaults faults(*plan);
@@ -361,10 +369,11 @@ Ran run_case(const WritePath& path, const fs::path& dir, FaultPlan* plan, const 
   }
   ran.settled = snapshot(file, true);
   if (expected) {
+    const Snapshot& want = then == Then::close ? expected->settled : expected->settled_written;
     if (path.resumable)
-      CHECK_MESSAGE(without_seqs(ran.settled.data) == without_seqs(expected->settled.data),
+      CHECK_MESSAGE(without_seqs(ran.settled.data) == without_seqs(want.data),
                     "the resumed operation did not reach its end state: " << difference(
-                        without_seqs(ran.settled.data), without_seqs(expected->settled.data)));
+                        without_seqs(ran.settled.data), without_seqs(want.data)));
     else
       CHECK_MESSAGE(ran.settled.data == written.data, "reopening the vault changed what it holds: "
                                                           << difference(ran.settled.data, written.data));
@@ -414,12 +423,16 @@ void fails_cleanly(std::string_view name, const WritePath& path) {
     expected.operations = count_all.seen;
   }
   REQUIRE_MESSAGE(expected.operations > 0, "the operation did no file operation");
-  for (auto [ops, out] : {std::pair{test::FileOp::file_write, &expected.writes},
-                          std::pair{test::FileOp::file_sync, &expected.syncs}}) {
-    FaultPlan count;
-    count.ops = ops;
-    (void)run_case(path, dir.path() / "count", &count, &expected);
-    *out = count.seen;
+  {
+    FaultPlan count_writes;
+    count_writes.ops = test::FileOp::file_write;
+    expected.settled_written =
+        run_case(path, dir.path() / "count", &count_writes, nullptr, Then::write_and_close).settled;
+    expected.writes = count_writes.seen;
+    FaultPlan count_syncs;
+    count_syncs.ops = test::FileOp::file_sync;
+    (void)run_case(path, dir.path() / "count", &count_syncs, &expected, Then::write_and_close);
+    expected.syncs = count_syncs.seen;
   }
   MESSAGE(name << ": " << expected.operations << " file operations (" << expected.writes << " writes, "
                << expected.syncs << " syncs), fault-free outcome " << describe(expected.outcome));
@@ -439,7 +452,7 @@ void fails_cleanly(std::string_view name, const WritePath& path) {
     plan.fail_at = n;
     plan.persistent = true;
     plan.code = SQLITE_FULL;
-    (void)run_case(path, dir.path() / "fault", &plan, &expected, true);
+    (void)run_case(path, dir.path() / "fault", &plan, &expected, Then::write_and_close_under_fault);
     CHECK_MESSAGE(plan.failed > 0, "the fault was never injected");
   }
   for (std::int64_t n : sample(expected.syncs, kSampledOperations, seed + 2)) {
@@ -447,7 +460,7 @@ void fails_cleanly(std::string_view name, const WritePath& path) {
     FaultPlan plan;
     plan.ops = test::FileOp::file_sync;
     plan.fail_at = n;
-    (void)run_case(path, dir.path() / "fault", &plan, &expected);
+    (void)run_case(path, dir.path() / "fault", &plan, &expected, Then::write_and_close);
     CHECK_MESSAGE(plan.failed > 0, "the fault was never injected");
   }
 }
