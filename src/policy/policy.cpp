@@ -454,11 +454,8 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
     return make_error(errc::bad_input, prefix + "policy larger than 4 MiB");
 
   Json root;
-  if (auto problem = read_json(json_text, root)) {
-    if (!problem->path.empty())
-      return c.fail(problem->path, problem->what + " (line " + std::to_string(problem->line) + ")");
+  if (auto problem = read_json(json_text, root))
     return make_error(errc::bad_input, prefix + problem->message());
-  }
 
   CONSENTRY_TRY(c.expect(root, "$", Json::value_t::object, "an object"));
   CONSENTRY_TRY(c.only_keys(root, "$", "the policy",
