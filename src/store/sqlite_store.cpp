@@ -17,6 +17,7 @@
 
 #include "consentry/store.hpp"
 #include "store/scrubbing_vfs.hpp"
+#include "store/staged_file.hpp"
 
 namespace consentry {
 namespace {
@@ -1049,22 +1050,21 @@ class SqliteStore final : public Store {
     const std::string name = file.string();
     // Inside a transaction the copy would take this connection's uncommitted writes.
     if (in_transaction()) return make_error(errc::internal, "backup: a transaction is open");
-    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST)
-        return make_error(errc::already_exists, "backup file '" + name + "' already exists");
-      return make_error(errc::io, "cannot create backup file '" + name + "': " + std::strerror(errno));
-    }
-    ::close(fd);
-    auto copied = copy_into(name);
-    if (!copied) {
-      std::error_code ignored;
-      std::filesystem::remove(file, ignored);
-      std::filesystem::remove(name + "-wal", ignored);
-      std::filesystem::remove(name + "-shm", ignored);
-      std::filesystem::remove(name + "-journal", ignored);
-    }
-    return copied;
+    // Refused early here; the rename into place refuses an existing file again, atomically.
+    std::error_code ec;
+    if (std::filesystem::symlink_status(file, ec).type() != std::filesystem::file_type::not_found && !ec)
+      return make_error(errc::already_exists, "backup file '" + name + "' already exists");
+    // The copy is made in a unique temporary beside the file (mode 0600, locked while it is
+    // written) and renamed into place once complete, so a run killed half-way leaves no file
+    // under the name; the next run removes what a killed one left.
+    detail::remove_stale_staged_files(file);
+    auto staged = detail::StagedFile::create(file);
+    if (!staged) return std::move(staged).err();
+    CONSENTRY_TRY(copy_into(staged->path().string(), name));
+    auto committed = staged->commit(/*replace=*/false);
+    if (!committed && committed.err().code == errc::already_exists)
+      return make_error(errc::already_exists, "backup file '" + name + "' already exists");
+    return committed;
   }
 
  private:
@@ -1117,12 +1117,12 @@ class SqliteStore final : public Store {
     return ok();
   }
 
-  // copy_into copies this database into the empty file `name` with the online backup API (one
+  // copy_into copies this database into the empty file `file` with the online backup API (one
   // read snapshot, so the copy is consistent while others keep writing), then turns the copy
-  // into a vault of its own: WAL mode, schema checked.
-  result<void> copy_into(const std::string& name) {
+  // into a vault of its own: WAL mode, schema checked. Errors name the backup `name`.
+  result<void> copy_into(const std::string& file, const std::string& name) {
     sqlite3* dest = nullptr;
-    int rc = sqlite3_open_v2(name.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+    int rc = sqlite3_open_v2(file.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              scrub_vfs_ ? detail::kScrubbingVfsName : nullptr);
     // The handle must be closed on every path, even when opening failed.
     struct Closer {
