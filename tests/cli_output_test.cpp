@@ -1,6 +1,6 @@
-// cli_output_test.cpp: the files the consentry command writes, run as separate processes: exports
-// and backups killed at any moment leave nothing under the file's name nor any temporary that
-// blocks or outlives the next run.
+// cli_output_test.cpp: what the consentry command writes, run as separate processes: output that
+// cannot be written fails the command, and exports and backups killed at any moment leave nothing
+// under the file's name nor any temporary that blocks or outlives the next run.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -154,6 +154,84 @@ long run_time_us(const Vault& v, const std::vector<std::string>& args, const fs:
 }
 
 }  // namespace
+
+TEST_CASE("every command that prints exits 2 naming stdout when its output cannot be written") {
+  Vault v;
+  const std::string hand = std::string(CONSENTRY_TEST_DATA) + "/anonymise/hand.csv";
+  const std::vector<Printing> commands = {
+      {{"--help"}},
+      {{"policy", "check", (kData / "policy.json").string()}},
+      {{"policy", "show"}},
+      {{"policy", "show", "--json"}},
+      {{"import", (kData / "customers.csv").string()}},
+      {{"consent", "grant", "C-1001", "marketing.email", "--channel", "web"}},
+      {{"consent", "show", "C-1001"}},
+      {{"consent", "show", "C-1001", "--json"}},
+      {{"read", "C-1", "--purpose", "service", "--as", "support-desk"}},
+      {{"read", "C-1", "--purpose", "service", "--as", "support-desk", "--json"}},
+      // A read that denies some fields exits 3; unwritten output turns that into 2 as well.
+      {{"read", "C-1002", "--purpose", "marketing.email", "--as", "email-campaigns"}, 3},
+      {{"log", "verify"}},
+      {{"log", "show"}},
+      {{"log", "show", "--json"}},
+      {{"log", "checkpoint"}},
+      {{"audit", "C-1"}},
+      {{"audit", "C-1", "--json"}},
+      {{"inventory"}},
+      {{"inventory", "--json"}},
+      {{"keys", "status"}},
+      {{"keys", "status", "--json"}},
+      {{"export", "C-1"}},
+      {{"export", "C-1", "--format", "html"}},
+      {{"export", "C-1", "--format", "csv"}},
+      {{"contact", "C-1001", "--channel", "sms", "--purpose", "service"}},
+      {{"purge", "--dry-run"}},
+      {{"stats", "count", "email", "--purpose", "analytics", "--epsilon", "0.1"}},
+      {{"anonymise", "--input", hand, "--quasi", "age,zip", "--k", "2", "--hierarchies",
+        std::string(CONSENTRY_TEST_DATA) + "/anonymise"}},
+      {{"ff1", "encrypt", "--key", kFf1Key, "--alphabet", "0123456789"}, 0, "0123456789\n"},
+      {{"ff1", "decrypt", "--key", kFf1Key, "--alphabet", "0123456789"}, 0, "0123456789\n"},
+      {{"backup", v.path("backup.vault").string()}},
+      {{"keys", "rotate"}},
+      {{"erase", "C-1002"}},
+  };
+  for (const Printing& p : commands) {
+    std::string shown;
+    for (const std::string& a : p.args) shown += a + " ";
+    CAPTURE(shown);
+    CliRun with_input;
+    if (!p.input.empty()) with_input.input = p.input;
+    const std::string command = p.args[0] + (p.args.size() > 1 ? " " + p.args[1] : "");
+    const bool mutates = p.args[0] == "import" || command == "consent grant" || p.args[0] == "contact" ||
+                         p.args[0] == "backup" || command == "keys rotate" || p.args[0] == "erase";
+    if (!mutates) {
+      // With a writable stdout the command succeeds and prints something, so the failure below is
+      // the output's.
+      const CliOutput fine = v.run(p.args, with_input);
+      INFO("stderr: " << fine.err);
+      CHECK(fine.code == p.code);
+      CHECK_FALSE(fine.out.empty());
+    }
+    CliRun full = with_input;
+    full.stdout_path = "/dev/full";
+    const CliOutput o = v.run(p.args, full);
+    INFO("stderr: " << o.err);
+    CHECK(o.code == 2);
+    CHECK(contains(o.err, "consentry: error: cannot write to stdout: No space left on device"));
+  }
+}
+
+TEST_CASE("an export longer than the output buffer exits 2 when stdout fills up mid-way") {
+  Vault v(std::string(65000, 'x'));
+  const CliOutput exported = v.run({"export", "C-1"});
+  REQUIRE(exported.code == 0);
+  REQUIRE(exported.out.size() > 65536);  // more than the command buffers: the first write fails
+  CliRun full;
+  full.stdout_path = "/dev/full";
+  const CliOutput o = v.run({"export", "C-1"}, full);
+  CHECK(o.code == 2);
+  CHECK(contains(o.err, "consentry: error: cannot write to stdout: No space left on device"));
+}
 
 TEST_CASE("an export killed at random moments leaves no temporary behind once a later export succeeds") {
   Vault v;
