@@ -1,6 +1,7 @@
 // cli_output_test.cpp: what the consentry command writes, run as separate processes: output that
-// cannot be written fails the command, and exports and backups killed at any moment leave nothing
-// under the file's name nor any temporary that blocks or outlives the next run.
+// cannot be written fails the command, stored control characters cannot drive the terminal, and
+// exports and backups killed at any moment leave nothing under the file's name nor any temporary
+// that blocks or outlives the next run.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -231,6 +232,33 @@ TEST_CASE("an export longer than the output buffer exits 2 when stdout fills up 
   const CliOutput o = v.run({"export", "C-1"}, full);
   CHECK(o.code == 2);
   CHECK(contains(o.err, "consentry: error: cannot write to stdout: No space left on device"));
+}
+
+TEST_CASE("read prints stored control characters as visible escapes and keeps other text readable") {
+  Vault v;
+  const CliOutput o = v.run({"read", "C-1", "--purpose", "service", "--as", "support-desk"});
+  INFO("stdout: " << o.out);
+  REQUIRE(o.code == 0);
+  CHECK(terminal_controls(o.out, /*allow_newline=*/true).empty());
+  // The header and one row per field: the LF in the value forges no row.
+  const std::vector<std::string> lines = lines_of(o.out);
+  CHECK(lines.size() == 1 + 5);
+  CHECK_FALSE(contains(o.out, "\nnote    clear  FORGED"));
+  CHECK(contains(o.out,
+                 "Zo\u00eb \u5c71\u7530 \\x1b[31mred\\x1b[0m\\x0dOVER\\x0anote    clear  FORGED\\x07\\x7f"
+                 "\\xc2\\x9b2J\\xc2\\x85\\x1b]0;title\\x07 end"));
+}
+
+TEST_CASE("read --json keeps a value with control characters exact in valid JSON") {
+  Vault v;
+  const CliOutput o = v.run({"read", "C-1", "--purpose", "service", "--as", "support-desk", "--json"});
+  REQUIRE(o.code == 0);
+  // One line, and nothing a terminal obeys: C0 controls, DEL and C1 controls are \u escapes.
+  CHECK(terminal_controls(o.out, /*allow_newline=*/true).empty());
+  CHECK(lines_of(o.out).size() == 1);
+  const nlohmann::json j = nlohmann::json::parse(o.out);
+  CHECK(j["fields"]["note"]["value"].get<std::string>() == kHostile);
+  CHECK(contains(o.out, "Zo\u00eb \u5c71\u7530"));
 }
 
 TEST_CASE("an export killed at random moments leaves no temporary behind once a later export succeeds") {

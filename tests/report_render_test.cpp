@@ -659,6 +659,20 @@ TEST_CASE("staff_audit_text neutralises terminal control characters from stored 
   for (const auto& line : lines_of(text)) CHECK_FALSE(line.starts_with("FAKE ROW"));
 }
 
+TEST_CASE("staff_audit_text escapes C1 controls, DEL and bytes that are not UTF-8, and keeps other scripts") {
+  SubjectReport r = sample_report();
+  r.fields[0].source =
+      "a\xc2\x9b"
+      "2Jb\xc2\x85"
+      "c\x7f"
+      "d\x9b"
+      "e\xff Zo\u00eb \u5c71\u7530 \u00a0x";
+  const std::string text = staff_audit_text(r);
+  CHECK(contains(text, "a\\xc2\\x9b2Jb\\xc2\\x85c\\x7fd\\x9be\\xff Zo\u00eb \u5c71\u7530 \u00a0x"));
+  CHECK_FALSE(contains(text, "\xc2\x9b"));
+  CHECK_FALSE(contains(text, "\x7f"));
+}
+
 TEST_CASE("inventory_text lists each field's processing and the unused fields") {
   const Inventory inv = sample_inventory();
   const std::string text = inventory_text(inv);
