@@ -59,8 +59,9 @@ result<void> Vault::erase(std::string_view customer) {
   }
   // secure_delete has zeroed the rows in the pages; compaction takes the older copies out of the
   // WAL and the free pages.
+  // A damaged file stays errc::integrity; anything else that stops the compaction is errc::io.
   if (auto compacted = store.compact(); !compacted)
-    return make_error(errc::io,
+    return make_error(compacted.err().code == errc::integrity ? errc::integrity : errc::io,
                       "the erasure is committed, but the vault files may still hold the deleted bytes (" +
                           compacted.err().message + "); erase the customer again to compact them");
   return ok();
