@@ -28,7 +28,18 @@ struct StoredField {
   bytes sealed;        ///< nonce | ciphertext | tag
   std::string source;  ///< where the value came from ("web-signup", "credit-bureau")
   timestamp collected_at{};
+  /// format is the sealing format (keyring.hpp): 1 binds customer and field (rows written before
+  /// format 2 have it), 2 binds the source and collection time too.
+  std::uint32_t format = 1;
 };
+
+/// kManifestField is the field name of the row that holds a customer's manifest among their
+/// values: the list of their values, authenticated under a key from their data key, that lets a
+/// read tell a deleted, added or older row from a genuine one (src/vault/manifest.hpp). No policy
+/// field can have the name ('#' is not allowed in one), and it sorts before every field, so the
+/// range scan that reads a customer's values meets it first. To a store it is a row like any
+/// other: erase_customer deletes it with the rest.
+inline constexpr std::string_view kManifestField = "#manifest";
 
 /// StoredKey is a customer's data key wrapped under master key `version`.
 struct StoredKey {
@@ -145,7 +156,7 @@ class Store {
   virtual result<void> delete_field(std::string_view customer, std::string_view field) = 0;
 
   /// field_counts returns, for every field name with at least one stored value, how many
-  /// customers hold a value for it, by field name. The default implementation reads every
+  /// customers hold a value for it, by field name; manifests (kManifestField) are not values. The default implementation reads every
   /// customer's fields; the SQLite store counts in one query.
   virtual result<std::vector<std::pair<std::string, std::int64_t>>> field_counts();
 

@@ -23,14 +23,39 @@ bytes root_ad(std::uint32_t version) {
   return aead::associated_data({"root", v});
 }
 
-bytes data_key_ad(std::string_view customer, std::uint32_t version) {
+// A key wrapped in DataKeyFormat::listed names the format after the version; an unlisted key's
+// associated data is what vaults before manifests wrote, so neither opens as the other.
+bytes data_key_ad(std::string_view customer, std::uint32_t version, DataKeyFormat format) {
   const std::string v = std::to_string(version);
-  return aead::associated_data({"data-key", customer, v});
+  if (format == DataKeyFormat::unlisted) return aead::associated_data({"data-key", customer, v});
+  return aead::associated_data({"data-key", customer, v, "listed"});
 }
 
 bytes field_ad(std::string_view customer, std::string_view field) {
   const std::string v = std::to_string(kFieldSealVersion);
   return aead::associated_data({"field", customer, field, v});
+}
+
+// Format 2 appends the source and the collection time (decimal seconds since the epoch) to the
+// parts of format 1, under its own version number, so a value relabelled as format 1 fails too.
+bytes field_ad(std::string_view customer, std::string_view field, const FieldMetadata& meta) {
+  const std::string v = std::to_string(kFieldSealMetadataVersion);
+  const std::string at = std::to_string(meta.collected_at.time_since_epoch().count());
+  return aead::associated_data({"field", customer, field, v, meta.source, at});
+}
+
+error field_failed(std::string_view field) {
+  return make_error(errc::integrity, "field '" + std::string(field) + "' failed authentication");
+}
+
+// put_part feeds `part` to a BLAKE2b state after its 4-byte big-endian length, as
+// aead::associated_data frames its parts.
+void put_part(crypto_generichash_state& state, byte_view part) {
+  const auto n = static_cast<std::uint32_t>(part.size());
+  const std::uint8_t length[4] = {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+                                  static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+  crypto_generichash_update(&state, length, sizeof length);
+  crypto_generichash_update(&state, part.data(), part.size());
 }
 
 constexpr std::string_view kDataKeyFailed = "wrapped data key failed authentication";
@@ -110,24 +135,40 @@ SecretBytes Keyring::new_data_key() {
 
 result<bytes> Keyring::wrap_data_key(std::string_view customer, const SecretBytes& dek) const {
   if (dek.size() != kDataKeyBytes) return make_error(errc::invalid_argument, "data key has the wrong size");
-  return aead::seal(masters_.at(current_), dek.reveal(), data_key_ad(customer, current_));
+  return aead::seal(masters_.at(current_), dek.reveal(), data_key_ad(customer, current_, DataKeyFormat::listed));
 }
 
 result<SecretBytes> Keyring::unwrap_data_key(std::string_view customer, std::uint32_t version,
                                              byte_view wrapped) const {
+  auto opened = open_data_key(customer, version, wrapped);
+  if (!opened) return std::move(opened).err();
+  return std::move(opened->key);
+}
+
+result<UnwrappedDataKey> Keyring::open_data_key(std::string_view customer, std::uint32_t version,
+                                                byte_view wrapped) const {
   // The customer id stays out of the message: the caller knows it, and logs need not.
   auto master = masters_.find(version);
   if (master == masters_.end()) return make_error(errc::integrity, std::string(kDataKeyFailed));
-  auto dek = aead::open(master->second, wrapped, data_key_ad(customer, version));
-  if (!dek || dek->size() != kDataKeyBytes) return make_error(errc::integrity, std::string(kDataKeyFailed));
-  return dek;
+  // Listed first: every key this version wraps is, and a failed try costs one Poly1305 tag.
+  for (DataKeyFormat format : {DataKeyFormat::listed, DataKeyFormat::unlisted}) {
+    auto dek = aead::open(master->second, wrapped, data_key_ad(customer, version, format));
+    if (dek && dek->size() == kDataKeyBytes) return UnwrappedDataKey{std::move(*dek), format};
+  }
+  return make_error(errc::integrity, std::string(kDataKeyFailed));
 }
 
 result<bytes> Keyring::rewrap_data_key(std::string_view customer, std::uint32_t version,
                                        byte_view wrapped) const {
-  auto dek = unwrap_data_key(customer, version, wrapped);
+  auto dek = open_data_key(customer, version, wrapped);
   if (!dek) return std::move(dek).err();
-  return wrap_data_key(customer, *dek);
+  return aead::seal(masters_.at(current_), dek->key.reveal(), data_key_ad(customer, current_, dek->format));
+}
+
+result<bytes> Keyring::list_data_key(std::string_view customer, std::uint32_t version, byte_view wrapped) const {
+  auto dek = open_data_key(customer, version, wrapped);
+  if (!dek) return std::move(dek).err();
+  return aead::seal(masters_.at(version), dek->key.reveal(), data_key_ad(customer, version, DataKeyFormat::listed));
 }
 
 SecretBytes Keyring::derive_key(std::string_view label) const {
@@ -158,8 +199,74 @@ result<bytes> seal_field(const SecretBytes& dek, std::string_view customer, std:
 result<SecretBytes> open_field(const SecretBytes& dek, std::string_view customer, std::string_view field,
                                byte_view sealed) {
   auto value = aead::open(dek, sealed, field_ad(customer, field));
-  if (!value) return make_error(errc::integrity, "field '" + std::string(field) + "' failed authentication");
+  if (!value) return field_failed(field);
   return value;
+}
+
+result<bytes> seal_field(const SecretBytes& dek, std::string_view customer, std::string_view field,
+                         std::string_view value, const FieldMetadata& meta) {
+  return aead::seal(dek, as_bytes(value), field_ad(customer, field, meta));
+}
+
+result<SecretBytes> open_field(const SecretBytes& dek, std::string_view customer, std::string_view field,
+                               byte_view sealed, std::uint32_t format, const FieldMetadata& meta) {
+  if (format == kFieldSealVersion) return open_field(dek, customer, field, sealed);
+  if (format != kFieldSealMetadataVersion) return field_failed(field);
+  auto value = aead::open(dek, sealed, field_ad(customer, field, meta));
+  if (!value) return field_failed(field);
+  return value;
+}
+
+std::array<std::uint8_t, kValueDigestBytes> value_digest(std::uint32_t format, std::string_view source,
+                                                         timestamp collected_at, byte_view sealed) {
+  static_assert(kValueDigestBytes >= crypto_generichash_BYTES_MIN &&
+                kValueDigestBytes <= crypto_generichash_BYTES_MAX);
+  constexpr std::string_view kDomain = "consentry/v1/value-digest";
+  const std::string f = std::to_string(format);
+  const std::string at = std::to_string(collected_at.time_since_epoch().count());
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, kValueDigestBytes);
+  put_part(state, as_bytes(kDomain));
+  put_part(state, as_bytes(f));
+  put_part(state, as_bytes(source));
+  put_part(state, as_bytes(at));
+  put_part(state, sealed);
+  std::array<std::uint8_t, kValueDigestBytes> out{};
+  crypto_generichash_final(&state, out.data(), out.size());
+  return out;
+}
+
+std::array<std::uint8_t, kManifestTagBytes> manifest_tag(const SecretBytes& dek, std::string_view customer,
+                                                         byte_view body) {
+  static_assert(kManifestTagBytes == crypto_generichash_BYTES);
+  static_assert(Keyring::kDataKeyBytes >= crypto_generichash_KEYBYTES_MIN &&
+                Keyring::kDataKeyBytes <= crypto_generichash_KEYBYTES_MAX);
+  // The tag's key is derived from the data key rather than the data key itself, so the one key
+  // never serves two primitives (XChaCha20-Poly1305 and BLAKE2b).
+  constexpr std::string_view kKeyLabel = "consentry/v1/manifest-key";
+  constexpr std::string_view kDomain = "consentry/v1/manifest";
+  // A data key of the wrong size (a moved-from key) would key nothing: refuse outright, as
+  // derive_key does.
+  if (dek.size() != Keyring::kDataKeyBytes) std::abort();
+  SecretBytes key(crypto_generichash_BYTES);
+  crypto_generichash(key.reveal().data(), key.size(), as_bytes(kKeyLabel).data(), kKeyLabel.size(),
+                     dek.reveal().data(), dek.size());
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, key.reveal().data(), key.size(), kManifestTagBytes);
+  put_part(state, as_bytes(kDomain));
+  put_part(state, as_bytes(customer));
+  put_part(state, body);
+  std::array<std::uint8_t, kManifestTagBytes> out{};
+  crypto_generichash_final(&state, out.data(), out.size());
+  sodium_memzero(&state, sizeof state);
+  return out;
+}
+
+bool manifest_tag_matches(const SecretBytes& dek, std::string_view customer, byte_view body, byte_view tag) {
+  static_assert(kManifestTagBytes == crypto_verify_32_BYTES);
+  if (tag.size() != kManifestTagBytes) return false;
+  const auto expected = manifest_tag(dek, customer, body);
+  return crypto_verify_32(expected.data(), tag.data()) == 0;
 }
 
 }  // namespace consentry

@@ -31,6 +31,8 @@ constexpr std::string_view kSchemaVersion = "1";
 // history is not rewritten. The triggers stop mistakes and other programs, not an attacker who
 // holds the file (they can drop them); the audit log's hash chain and signed checkpoints catch
 // that. audit.seq is the rowid, assigned by the library so that it is part of the hashed entry.
+// fields.format is the sealing format of the value (keyring.hpp); each customer's manifest is a
+// row of fields too, named kManifestField (store.hpp).
 constexpr const char* kCreateSchema = R"sql(
 BEGIN IMMEDIATE;
 CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -41,6 +43,7 @@ CREATE TABLE fields(
   sealed BLOB NOT NULL,
   source TEXT NOT NULL,
   collected_at INTEGER NOT NULL,
+  format INTEGER NOT NULL DEFAULT 1,
   PRIMARY KEY(customer, field)
 ) WITHOUT ROWID;
 CREATE TABLE consent_events(
@@ -155,6 +158,14 @@ CREATE TRIGGER IF NOT EXISTS privacy_spends_no_delete BEFORE DELETE ON privacy_s
 BEGIN SELECT RAISE(ABORT, 'privacy_spends is append-only'); END;
 )sql";
 
+// Vaults created before values had a sealing format lack fields.format; opening adds it, in a
+// transaction that looks for it first, so two processes opening at once add it once. Their rows
+// read as format 1 (the DEFAULT, which SQLite supplies without rewriting them), as they were
+// sealed; the vault re-seals them in format 2 when it opens (src/vault/manifest.cpp). The schema
+// stays version 1, like the additions above.
+constexpr const char* kHasFieldFormat = "SELECT count(*) FROM pragma_table_info('fields') WHERE name = 'format'";
+constexpr const char* kAddFieldFormat = "ALTER TABLE fields ADD COLUMN format INTEGER NOT NULL DEFAULT 1";
+
 // Erasure is the one delete the ledger allows. The trigger that forbids it is dropped and created
 // again inside erase_customer's own savepoint: SQLite DDL is transactional, so no other
 // connection ever sees the ledger without it, and a failed erasure restores it with the rows.
@@ -234,11 +245,11 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "SELECT version, wrapped FROM data_keys WHERE customer = ?1",
     "INSERT INTO data_keys(customer, version, wrapped) VALUES(?1, ?2, ?3) ON CONFLICT(customer) DO UPDATE "
     "SET version = excluded.version, wrapped = excluded.wrapped",
-    "SELECT sealed, source, collected_at FROM fields WHERE customer = ?1 AND field = ?2",
-    "SELECT field, sealed, source, collected_at FROM fields WHERE customer = ?1 ORDER BY field",
-    "INSERT INTO fields(customer, field, sealed, source, collected_at) VALUES(?1, ?2, ?3, ?4, ?5) "
+    "SELECT sealed, source, collected_at, format FROM fields WHERE customer = ?1 AND field = ?2",
+    "SELECT field, sealed, source, collected_at, format FROM fields WHERE customer = ?1 ORDER BY field",
+    "INSERT INTO fields(customer, field, sealed, source, collected_at, format) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
     "ON CONFLICT(customer, field) DO UPDATE SET sealed = excluded.sealed, source = excluded.source, "
-    "collected_at = excluded.collected_at",
+    "collected_at = excluded.collected_at, format = excluded.format",
     "INSERT INTO consent_events(customer, purpose, action, at, channel, notice, expires_at) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "SELECT seq, purpose, action, at, channel, notice, expires_at FROM consent_events WHERE customer = ?1 "
@@ -262,7 +273,8 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq",
     "SELECT customer, version, wrapped FROM data_keys WHERE customer > ?1 ORDER BY customer LIMIT ?2",
     "SELECT version, COUNT(*) FROM data_keys GROUP BY version ORDER BY version",
-    "SELECT field, COUNT(*) FROM fields GROUP BY field ORDER BY field",
+    // Manifests are rows of fields too, but not values.
+    "SELECT field, COUNT(*) FROM fields WHERE field <> ?1 GROUP BY field ORDER BY field",
     "SELECT customer, collected_at FROM fields WHERE field = ?1 AND collected_at <= ?2 AND customer > ?3 "
     "ORDER BY customer LIMIT ?4",
     "DELETE FROM fields WHERE customer = ?1 AND field = ?2",
@@ -436,6 +448,14 @@ result<void> read_event_tail(const Bound& q, ConsentEvent& e, std::string_view o
   return ok();
 }
 
+// format_of reads a sealing format from column `i`; errc::integrity for one out of range.
+result<std::uint32_t> format_of(const Bound& q, int i, std::string_view operation) {
+  const std::int64_t format = q.column_int(i);
+  if (format < 0 || format > static_cast<std::int64_t>(UINT32_MAX))
+    return make_error(errc::integrity, std::string(operation) + ": fields row has an invalid format");
+  return static_cast<std::uint32_t>(format);
+}
+
 // read_audit_row reads seq, at, customer, entry and hash (columns 0 to 4) into `out`.
 void read_audit_row(const Bound& q, StoredAuditEntry& out) {
   out.seq = q.column_int(0);
@@ -574,8 +594,10 @@ class SqliteStore final : public Store {
     const int rc = q.step();
     if (rc == SQLITE_DONE) return std::optional<StoredField>();
     if (rc != SQLITE_ROW) return db_error(db_, "get_field");
+    auto format = format_of(q, 3, "get_field");
+    if (!format) return std::move(format).err();
     return std::optional<StoredField>(StoredField{std::string(customer), std::string(field), q.column_blob(0),
-                                                  q.column_text(1), from_unix(q.column_int(2))});
+                                                  q.column_text(1), from_unix(q.column_int(2)), *format});
   }
 
   result<std::vector<StoredField>> get_named_fields(std::string_view customer,
@@ -590,8 +612,10 @@ class SqliteStore final : public Store {
     while ((rc = q.step()) == SQLITE_ROW) {
       const std::string_view field = q.column_text_view(0);
       if (std::find(fields.begin(), fields.end(), field) == fields.end()) continue;
+      auto format = format_of(q, 4, "get_named_fields");
+      if (!format) return std::move(format).err();
       out.push_back(StoredField{std::string(customer), std::string(field), q.column_blob(1), q.column_text(2),
-                                from_unix(q.column_int(3))});
+                                from_unix(q.column_int(3)), *format});
     }
     if (rc != SQLITE_DONE) return db_error(db_, "get_named_fields");
     return out;
@@ -603,8 +627,10 @@ class SqliteStore final : public Store {
     std::vector<StoredField> out;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) {
+      auto format = format_of(q, 4, "get_fields");
+      if (!format) return std::move(format).err();
       out.push_back(StoredField{std::string(customer), q.column_text(0), q.column_blob(1), q.column_text(2),
-                                from_unix(q.column_int(3))});
+                                from_unix(q.column_int(3)), *format});
     }
     if (rc != SQLITE_DONE) return db_error(db_, "get_fields");
     return out;
@@ -617,6 +643,7 @@ class SqliteStore final : public Store {
              .blob(3, f.sealed)
              .text(4, f.source)
              .integer(5, to_unix(f.collected_at))
+             .integer(6, f.format)
              .ok() ||
         q.step() != SQLITE_DONE)
       return db_error(db_, "put_field");
@@ -877,6 +904,7 @@ class SqliteStore final : public Store {
 
   result<std::vector<std::pair<std::string, std::int64_t>>> field_counts() override {
     Bound q(stmt(Sql::field_counts));
+    if (!q.text(1, kManifestField).ok()) return db_error(db_, "field_counts");
     std::vector<std::pair<std::string, std::int64_t>> out;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_int(1));
@@ -1198,6 +1226,39 @@ class SqliteStore final : public Store {
   sqlite3_stmt* read_end_ = nullptr;    ///< end_read's COMMIT
 };
 
+// add_field_format gives the fields table its format column when it lacks it (see
+// kAddFieldFormat). A vault that has it is not written to.
+result<void> add_field_format(sqlite3* db, const std::string& name) {
+  auto has_column = [&]() -> result<bool> {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, kHasFieldFormat, -1, &s, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(s);
+      return db_error(db, "open " + name + ": reading the schema");
+    }
+    const int rc = sqlite3_step(s);
+    const bool has = rc == SQLITE_ROW && sqlite3_column_int(s, 0) == 1;
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW) return db_error(db, "open " + name + ": reading the schema");
+    return has;
+  };
+  auto has = has_column();
+  if (!has) return std::move(has).err();
+  if (*has) return ok();
+  if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return db_error(db, "open " + name + ": adding the values' format");
+  // Another process may have added it while this one waited for the lock.
+  has = has_column();
+  result<void> out = ok();
+  if (!has)
+    out = std::move(has).err();
+  else if (!*has && sqlite3_exec(db, kAddFieldFormat, nullptr, nullptr, nullptr) != SQLITE_OK)
+    out = db_error(db, "open " + name + ": adding the values' format");
+  if (out && sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+    out = db_error(db, "open " + name + ": adding the values' format");
+  if (!out) (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  return out;
+}
+
 // index_audit_log gives the audit log the audit_by_block index (see kCreateAuditIndex) when it
 // lacks it or still has the earlier one. A vault that has it is not written to.
 result<void> index_audit_log(sqlite3* db, const std::string& name) {
@@ -1288,6 +1349,7 @@ result<std::unique_ptr<SqliteStore>> open_db(const std::string& name, StoreMode 
   if (sqlite3_exec(db, kCreateContacts, nullptr, nullptr, nullptr) != SQLITE_OK)
     return db_error(db, "open " + name);
   CONSENTRY_TRY(index_audit_log(db, name));
+  if (mode == StoreMode::open) CONSENTRY_TRY(add_field_format(db, name));
   CONSENTRY_TRY(store->prepare_statements());
   return store;
 }

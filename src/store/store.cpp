@@ -51,7 +51,8 @@ result<std::vector<std::pair<std::string, std::int64_t>>> Store::field_counts() 
   for (const std::string& customer : *all) {
     auto held = get_fields(customer);
     if (!held) return std::move(held).err();
-    for (const StoredField& f : *held) ++counts[f.field];
+    for (const StoredField& f : *held)
+      if (f.field != kManifestField) ++counts[f.field];
   }
   return std::vector<std::pair<std::string, std::int64_t>>(counts.begin(), counts.end());
 }

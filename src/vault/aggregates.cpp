@@ -6,6 +6,7 @@
 
 #include "consentry/decision.hpp"
 #include "consentry/vault.hpp"
+#include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
 
 namespace consentry {
@@ -121,19 +122,26 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
       auto state = impl.consent_state(customer);
       if (!state) return std::move(state).err();
       if (!decide_for_purpose(impl.policy, *state, p->id, spec->name, now).allowed) continue;
-      auto stored = impl.store->get_field(customer, spec->name);
-      if (!stored) return std::move(stored).err();
-      if (!*stored) continue;
-      if (spec->retention && spec->retention->after((*stored)->collected_at) <= now) continue;
+      // The value and the customer's manifest in one range scan; the value, or its absence, is
+      // checked against the manifest even for a count, which a deleted row would change.
+      const std::string_view wanted[] = {spec->name, kManifestField};
+      auto rows = impl.store->get_named_fields(customer, wanted);
+      if (!rows) return std::move(rows).err();
+      const std::optional<StoredField> manifest = take_manifest(*rows);
+      const StoredField* stored = rows->empty() ? nullptr : &rows->front();
+      auto key = impl.data_key(customer);
+      if (!key) return std::move(key).err();
+      auto listed = vouching_manifest(*key, customer, manifest, stored != nullptr);
+      if (!listed) return std::move(listed).err();
+      if (*listed) CONSENTRY_TRY((*listed)->check(spec->name, stored));
+      if (!stored) continue;
+      if (spec->retention && spec->retention->after(stored->collected_at) <= now) continue;
       if (!needs_values) {
         values.push_back(0);
         continue;
       }
-      auto key = impl.data_key(customer);
-      if (!key) return std::move(key).err();
-      if (!*key)
-        return make_error(errc::integrity, "field '" + spec->name + "' is stored without a data key");
-      auto plain = open_field(**key, customer, spec->name, (*stored)->sealed);
+      auto plain = open_field(**key, customer, spec->name, stored->sealed, stored->format,
+                              FieldMetadata{stored->source, stored->collected_at});
       if (!plain) return std::move(plain).err();
       const std::string_view text = plain->reveal_string();
       std::int64_t v = 0;

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "consentry/vault.hpp"
+#include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
 
 namespace consentry {
@@ -34,6 +35,31 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
     std::lock_guard lock(impl.store_mu);
     Store& store = *impl.store;
     const timestamp now = impl.now();
+    // take checks the value of `spec` that `customer` holds against their manifest before it is
+    // counted or deleted, and (unless dry_run) deletes it and takes it off the manifest, inside
+    // the caller's transaction. A collected_at moved back to force a purge fails here
+    // (errc::integrity), and the batch's transaction deletes nothing. false when the value is no
+    // longer there, or was replaced by one not due (another process wrote it meanwhile).
+    auto take = [&](const std::string& customer, const FieldSpec& spec, bool by_retention) -> result<bool> {
+      const std::string_view wanted[] = {spec.name, kManifestField};
+      auto rows = store.get_named_fields(customer, wanted);
+      if (!rows) return std::move(rows).err();
+      const std::optional<StoredField> manifest = take_manifest(*rows);
+      const StoredField* value = rows->empty() ? nullptr : &rows->front();
+      auto key = impl.data_key(customer);
+      if (!key) return std::move(key).err();
+      auto listed = vouching_manifest(*key, customer, manifest, value != nullptr);
+      if (!listed) return std::move(listed).err();
+      if (*listed) CONSENTRY_TRY((*listed)->check(spec.name, value));
+      if (!value) return false;
+      if (by_retention && spec.retention->after(value->collected_at) > now) return false;
+      if (options.dry_run) return true;
+      CONSENTRY_TRY(store.delete_field(customer, spec.name));
+      // A value vouched for has a data key and a manifest: without them vouching_manifest refused it.
+      (*listed)->drop(spec.name);
+      CONSENTRY_TRY(store.put_field((*listed)->seal(**key, customer)));
+      return true;
+    };
     for (const FieldSpec& spec : impl.policy.fields()) {
       // Inferred values go once consent to profiling has lapsed, whatever their age.
       if (!spec.retention && !spec.is_inferred()) continue;
@@ -50,9 +76,9 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
         // cannot be deleted on the strength of an older row.
         std::optional<Transaction> txn;
         if (!options.dry_run) {
-          auto begun = Transaction::start(store);
-          if (!begun) return std::move(begun).err();
-          txn.emplace(std::move(*begun));
+          auto started = Transaction::start(store);
+          if (!started) return std::move(started).err();
+          txn.emplace(std::move(*started));
         }
         auto rows = store.fields_collected_before(spec.name, cutoff, after, options.batch);
         if (!rows) return std::move(rows).err();
@@ -70,20 +96,30 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
           }
         }
         if (expired.empty()) continue;
-        if (txn) {
-          std::vector<AuditEntry> entries;
-          for (const auto& [row, reason] : expired) {
-            CONSENTRY_TRY(store.delete_field(row->customer, spec.name));
-            if (impl.options.audit == AuditMode::off) continue;
-            AuditEntry e = impl.entry(AuditAction::purge, row->customer, impl.options.actor, "");
-            e.reason = std::string(reason);
-            e.fields = {spec.name};
-            entries.push_back(std::move(e));
+        std::vector<AuditEntry> entries;
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < expired.size(); ++i) {
+          const auto [row, reason] = expired[i];
+          auto taken = take(row->customer, spec, reason != kProfilingLapsed);
+          if (!taken) {
+            error e = std::move(taken).err();
+            if (e.code == errc::integrity) e.message = "customer " + row->customer + ": " + e.message;
+            return e;
           }
+          if (!*taken) continue;
+          expired[kept++] = expired[i];
+          if (options.dry_run || impl.options.audit == AuditMode::off) continue;
+          AuditEntry e = impl.entry(AuditAction::purge, row->customer, impl.options.actor, "");
+          e.reason = std::string(reason);
+          e.fields = {spec.name};
+          entries.push_back(std::move(e));
+        }
+        expired.resize(kept);
+        if (txn) {
           // The deletions and their entries commit together or not at all.
           CONSENTRY_TRY(impl.append_in_transaction(entries));
           CONSENTRY_TRY(txn->commit());
-          deleted_any = true;
+          deleted_any = deleted_any || !expired.empty();
         }
         per_field[spec.name] += static_cast<std::int64_t>(expired.size());
         report.values += static_cast<std::int64_t>(expired.size());

@@ -8,6 +8,7 @@
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/report.hpp"
 #include "consentry/vault.hpp"
+#include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
 
 namespace consentry {
@@ -51,14 +52,14 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
 
   auto stored = store->get_fields(customer);
   if (!stored) return std::move(stored).err();
-  const SecretBytes* key = nullptr;
-  if (with_values && !stored->empty()) {
-    auto k = data_key(name);
-    if (!k) return std::move(k).err();
-    if (*k == nullptr)
-      return make_error(errc::integrity, "the customer's values are stored without a data key");
-    key = *k;
-  }
+  // Every row, and the absence of any other, is checked against the customer's manifest, values
+  // or not: the staff view shows sources and retention dates, which a changed row would forge.
+  const std::optional<StoredField> manifest = take_manifest(*stored);
+  auto key = data_key(name);
+  if (!key) return std::move(key).err();
+  auto listed = vouching_manifest(*key, name, manifest, !stored->empty());
+  if (!listed) return std::move(listed).err();
+  if (*listed) CONSENTRY_TRY((*listed)->check_all(*stored));
   for (StoredField& s : *stored) {
     HeldField held;
     held.field = s.field;
@@ -79,8 +80,9 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
       held.third_party = !spec->sources.empty();
       held.uses = uses_of(policy, *spec);
     }
-    if (key) {
-      auto plain = open_field(*key, name, s.field, s.sealed);
+    if (with_values) {
+      // A row vouched for has a data key: without one, vouching_manifest refused it.
+      auto plain = open_field(**key, name, s.field, s.sealed, s.format, FieldMetadata{held.source, s.collected_at});
       if (!plain) return make_error(errc::integrity, "field '" + s.field + "' failed authentication");
       held.value = plain->reveal_string();
     }

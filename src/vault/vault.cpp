@@ -10,6 +10,7 @@
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/field_type.hpp"
+#include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
 
 namespace consentry {
@@ -238,6 +239,8 @@ result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& polic
   CONSENTRY_TRY(store->put_meta(kMetaPolicy, *sealed_policy));
   CONSENTRY_TRY(store->put_meta(kMetaAuditPublicKey, signer.public_key()));
   CONSENTRY_TRY(store->put_meta(kMetaAuditSecretKey, *sealed_signer));
+  // A new vault writes every value in format 2 and lists it: there is nothing older to re-seal.
+  CONSENTRY_TRY(mark_values_listed(*store));
   CONSENTRY_TRY(txn->commit());
   auto impl = std::make_unique<Impl>(std::move(store), policy, std::move(keyring), std::move(options),
                                      std::move(signer));
@@ -290,6 +293,9 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
                                      std::move(options), std::move(*signer));
   impl->provider = std::move(provider);
   impl->last_checkpoint_seq = checkpoints->empty() ? 0 : checkpoints->back().seq;
+  // A vault written before values' source and collection time were bound is brought up to date
+  // once, before anything reads it (manifest.hpp).
+  CONSENTRY_TRY(list_values(*impl->store, impl->keyring));
   return Vault(std::move(impl));
 }
 
@@ -429,6 +435,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
   std::unordered_map<std::string, SecretBytes> new_keys;
   std::vector<AuditEntry> entries;
   if (impl.options.audit != AuditMode::off) entries.reserve(pending.size());
+  ManifestEdits manifests(store);
   for (const Pending& p : pending) {
     const Record& r = *p.record;
     const SecretBytes* dek = nullptr;
@@ -454,13 +461,19 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     sf.customer = r.customer;
     sf.source = r.source.empty() ? std::string(kDefaultSource) : r.source;
     sf.collected_at = r.collected_at.value_or(now);
+    // Format 2 binds the source and collection time; the manifest lists the new rows.
+    sf.format = kFieldSealMetadataVersion;
+    auto listed = manifests.open(r.customer, *dek, new_keys.count(r.customer) != 0);
+    if (!listed) return std::move(listed).err();
     for (const auto& [spec, value] : p.values) {
-      auto sealed = seal_field(*dek, r.customer, spec->name, value);
+      auto sealed = seal_field(*dek, r.customer, spec->name, value, FieldMetadata{sf.source, sf.collected_at});
       if (!sealed) return std::move(sealed).err();
       sf.field = spec->name;
       sf.sealed = std::move(*sealed);
       CONSENTRY_TRY(store.put_field(sf));
+      (*listed)->note(sf);
     }
+    CONSENTRY_TRY(manifests.store(r.customer, *dek));
     if (impl.options.audit != AuditMode::off) {
       AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
       for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);
@@ -530,7 +543,11 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
       CONSENTRY_TRY(impl.store->delete_field(customer, spec.name));
       dropped.fields.push_back(spec.name);
     }
-    if (!dropped.fields.empty()) entries.push_back(std::move(dropped));
+    if (!dropped.fields.empty()) {
+      const std::string name(customer);
+      CONSENTRY_TRY(unlist_values(*impl.store, impl.data_key(name), name, dropped.fields));
+      entries.push_back(std::move(dropped));
+    }
   }
   if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
   // Committed, the event takes effect for the very next read.

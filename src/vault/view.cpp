@@ -6,6 +6,7 @@
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/vault.hpp"
+#include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
 
 namespace consentry {
@@ -126,21 +127,30 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     const timestamp now = v.now();
     auto state = v.consent_state(customer_);
     if (!state) return std::move(state).err();
-    std::optional<result<const SecretBytes*>> key;  // loaded at the first field that needs it
-    // Every field is decided first; only the allowed ones are read, in one request to the store.
+    // Every field is decided first; only the allowed ones are read, in one request to the store
+    // that also brings the customer's manifest.
     std::vector<Decision> decisions;
     decisions.reserve(fields.size());
     std::vector<std::string_view> allowed;
-    allowed.reserve(fields.size());
+    allowed.reserve(fields.size() + 1);
     for (std::string_view field : fields) {
       decisions.push_back(decide(v.policy, *state, accessor_, purpose_, field, now));
       if (decisions.back().allowed) allowed.push_back(field);
     }
     std::vector<StoredField> held;
+    // What vouches for the allowed fields' rows, present or absent: the customer's manifest,
+    // authenticated under their data key (manifest.hpp). Fetched in the same range scan.
+    result<const SecretBytes*> key = static_cast<const SecretBytes*>(nullptr);
+    result<std::optional<Manifest>> listed = std::optional<Manifest>();
     if (!allowed.empty()) {
+      allowed.push_back(kManifestField);
       auto got = v.store->get_named_fields(customer_, allowed);
       if (!got) return std::move(got).err();
+      allowed.pop_back();
       held = std::move(*got);
+      std::optional<StoredField> manifest = take_manifest(held);
+      key = v.data_key(customer_);
+      listed = key ? vouching_manifest(*key, customer_, manifest, !held.empty()) : result<std::optional<Manifest>>(key.err());
     }
     for (std::size_t i = 0; i < fields.size(); ++i) {
       const std::string_view field = fields[i];
@@ -154,7 +164,16 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
       }
       const auto stored =
           std::find_if(held.begin(), held.end(), [&](const StoredField& f) { return f.field == field; });
-      if (stored == held.end()) {
+      const StoredField* row = stored == held.end() ? nullptr : &*stored;
+      // The row, or its absence, is checked against the manifest before anything is decided on
+      // its metadata: a deleted, added or older row, or a changed collected_at, fails here.
+      result<void> vouched = !listed ? result<void>(listed.err()) : *listed ? (*listed)->check(field, row) : ok();
+      if (!vouched) {
+        // A failed authentication is recorded too: it is how tampering shows in the log.
+        refuse(name, "integrity", std::move(vouched).err());
+        continue;
+      }
+      if (!row) {
         unanswered = true;
         revealed.push_back(name + ":absent");
         out.emplace_back(make_error(errc::not_found, "the customer has no value for field '" + name + "'"));
@@ -162,17 +181,14 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
       }
       const FieldSpec& spec = *v.policy.field(field);
       // Past retention the value is refused before it is decrypted, even if not yet purged.
-      if (spec.retention && spec.retention->after(stored->collected_at) <= now) {
+      if (spec.retention && spec.retention->after(row->collected_at) <= now) {
         deny(name, deny_reason::retention_expired);
         continue;
       }
-      if (!key) key = v.data_key(customer_);
-      result<SecretBytes> plain =
-          !*key   ? result<SecretBytes>(key->err())
-          : **key ? open_field(***key, customer_, field, stored->sealed)
-                  : make_error(errc::integrity, "field '" + name + "' is stored without a data key");
+      // A row vouched for has a data key: without one, vouching_manifest refused it.
+      result<SecretBytes> plain = open_field(**key, customer_, field, row->sealed, row->format,
+                                             FieldMetadata{row->source, row->collected_at});
       if (!plain) {
-        // A failed authentication is recorded too: it is how tampering shows in the log.
         refuse(name, "integrity", std::move(plain).err());
         continue;
       }

@@ -26,4 +26,20 @@ inline std::string wrapped_key(const std::filesystem::path& file, const std::str
   return out;
 }
 
+/// execute_sql runs `sql` on the vault file with the raw SQLite C API, as an administrator with
+/// SQL access would, and returns the number of rows the last statement changed.
+inline int execute_sql(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+  const std::string why = message ? message : "";
+  sqlite3_free(message);
+  const int changed = sqlite3_changes(db);
+  sqlite3_close(db);
+  REQUIRE_MESSAGE(rc == SQLITE_OK, why);
+  return changed;
+}
+
 }  // namespace consentry::test
