@@ -349,7 +349,8 @@ class Vault {
   /// first. errc::integrity when a stored entry cannot be decoded.
   result<std::vector<AuditEntry>> audit_entries(std::optional<std::string_view> customer = std::nullopt,
                                                 std::optional<timestamp> since = std::nullopt) const;
-  /// flush_audit commits entries held back by AuditMode::batched.
+  /// flush_audit commits entries held back by AuditMode::batched; when that fails (errc::io) they
+  /// stay held back for the next flush, write or close.
   result<void> flush_audit() const;
   /// checkpoint_audit commits held-back entries and signs a checkpoint of the chain head (the
   /// last one again when nothing was appended since). errc::not_found for an empty log.
