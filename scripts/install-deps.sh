@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libsodium-dev libssl-dev libsqlite3-dev nlohmann-json3-dev
+  # sqlite3.pc lists -lz in Libs.private, so `pkg-config --static --libs consentry` (the
+  # install.pkg_config test) links zlib; libsqlite3-dev does not depend on its headers package.
+  zlib1g-dev
   libcli11-dev doctest-dev
   python3 python3-jsonschema
   # Renders the HTML export in a test (tests/export_html_render_test.py).

@@ -1,5 +1,6 @@
 // purge.cpp: deleting the values past their field's retention, in batches, each one audited.
 #include <map>
+#include <optional>
 
 #include "consentry/vault.hpp"
 #include "vault/vault_impl.hpp"
@@ -44,6 +45,15 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
           report.complete = false;
           break;
         }
+        // The batch is chosen and deleted in one write transaction: a value written again, or an
+        // inference made under a consent to profiling granted again, by another process since
+        // cannot be deleted on the strength of an older row.
+        std::optional<Transaction> txn;
+        if (!options.dry_run) {
+          auto begun = Transaction::start(store);
+          if (!begun) return std::move(begun).err();
+          txn.emplace(std::move(*begun));
+        }
         auto rows = store.fields_collected_before(spec.name, cutoff, after, options.batch);
         if (!rows) return std::move(rows).err();
         if (rows->empty()) break;
@@ -60,9 +70,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
           }
         }
         if (expired.empty()) continue;
-        if (!options.dry_run) {
-          auto txn = Transaction::start(store);
-          if (!txn) return std::move(txn).err();
+        if (txn) {
           std::vector<AuditEntry> entries;
           for (const auto& [row, reason] : expired) {
             CONSENTRY_TRY(store.delete_field(row->customer, spec.name));
