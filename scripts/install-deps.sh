@@ -17,6 +17,15 @@ packages=(
   libpq-dev pybind11-dev libbenchmark-dev libsqlcipher-dev
 )
 
+# ---- CI only: `install-deps.sh --ci` (what .ci/run calls) ----
+# clang for the sanitizer builds and the fuzz targets. libclang-rt-14-dev holds clang 14's
+# libFuzzer and its ASan, UBSan and TSan runtimes; Debian only recommends it, and this script
+# installs without recommends. llvm provides llvm-symbolizer, which turns the addresses of a
+# sanitizer's report into source lines.
+if [ "${1:-}" = "--ci" ]; then
+  packages+=(clang libclang-rt-14-dev llvm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -217,6 +217,8 @@ result<std::string> slurp(const std::filesystem::path& file, std::uint64_t limit
 bool needs_quotes(std::string_view cell, char delimiter) {
   if (cell.empty()) return false;
   if (cell.front() == ' ' || cell.back() == ' ') return true;
+  // Reading drops a byte order mark at the start of the text, but not inside quotes.
+  if (cell.starts_with("\xEF\xBB\xBF")) return true;
   for (char c : cell) {
     if (c == delimiter || c == '"' || c == '\n' || c == '\r') return true;
   }

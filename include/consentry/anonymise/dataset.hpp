@@ -54,7 +54,8 @@ result<Dataset> parse_dataset(std::string_view text, char delimiter, std::string
 result<Dataset> read_dataset(const std::filesystem::path& file, std::optional<char> delimiter = std::nullopt);
 
 /// format_dataset renders the header and rows as delimited text with LF line ends, quoting (RFC
-/// 4180) every cell that holds the delimiter, a quote, CR or LF, or starts or ends with a space.
+/// 4180) every cell that holds the delimiter, a quote, CR or LF, starts or ends with a space, or
+/// starts with a UTF-8 byte order mark.
 std::string format_dataset(const Dataset& data, char delimiter);
 
 /// write_dataset writes format_dataset(data) to `file` through `file`.partial (mode 0600), synced
