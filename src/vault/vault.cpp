@@ -190,9 +190,12 @@ void Vault::close() noexcept {
   // Closing commits what is queued and signs the head, so the tail is covered by a checkpoint.
   // Failures cannot be reported from a destructor; verify_audit shows what they left.
   (void)impl_->flush();
-  std::lock_guard lock(impl_->store_mu);
-  if (auto txn = Transaction::start(*impl_->store)) {
-    if (impl_->checkpoint_in_transaction(false)) (void)txn->commit();
+  {
+    // Released before the Impl (and the mutex with it) is destroyed.
+    std::lock_guard lock(impl_->store_mu);
+    if (auto txn = Transaction::start(*impl_->store)) {
+      if (impl_->checkpoint_in_transaction(false)) (void)txn->commit();
+    }
   }
   impl_.reset();
 }
