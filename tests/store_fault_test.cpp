@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +23,8 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include "consentry/report.hpp"
@@ -294,9 +297,8 @@ struct Expected {
   std::int64_t operations = 0, writes = 0, syncs = 0;
 };
 
-// run_case runs `path` once in a fresh copy of its template under `plan` (nullptr: no faults)
-// and checks everything that does not need the fault-free run's results; `expected` is null for
-// the fault-free run itself. Returns the outcome and the states before and after.
+// Ran is how one run went: the outcome, the states before and after the operation, and the
+// state once the vault was closed and reopened.
 struct Ran {
   Outcome outcome;
   Snapshot before, after, settled;
@@ -307,6 +309,9 @@ struct Ran {
 // or while the disk is still full.
 enum class Then { close, write_and_close, write_and_close_under_fault };
 
+// run_case runs `path` once in a fresh copy of its template under `plan` (nullptr: no faults),
+// then does what `then` says, reopens the vault and checks it against `expected`, the fault-free
+// run's findings (null for that run itself, which only records them).
 Ran run_case(const WritePath& path, const fs::path& dir, FaultPlan* plan, const Expected* expected,
              Then then = Then::close) {
   fs::remove_all(dir);
