@@ -1,6 +1,5 @@
 // purge.cpp: deleting the values past their field's retention, in batches, each one audited.
 #include <map>
-
 #include <optional>
 
 #include "consentry/vault.hpp"
