@@ -43,6 +43,7 @@ result<void> Vault::erase(std::string_view customer) {
   {
     auto txn = Transaction::start(store);
     if (!txn) return std::move(txn).err();
+    // The customer's manifest is a row among their values (kManifestField): it goes with them.
     CONSENTRY_TRY(store.erase_customer(customer, tag, impl.now()));
     if (impl.options.audit != AuditMode::off) {
       std::vector<AuditEntry> entries{impl.entry(AuditAction::erasure, customer, impl.options.actor, "")};
