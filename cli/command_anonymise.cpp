@@ -17,6 +17,10 @@ namespace consentry::cli {
 
 namespace {
 
+/// kDelimiterWindowBytes is how much of an input's start is read again to tell which delimiter
+/// its header uses.
+constexpr std::size_t kDelimiterWindowBytes = 1 << 20;
+
 struct AnonymiseOptions {
   std::string input;
   std::string delimiter;
@@ -188,10 +192,13 @@ int run_anonymise(const GlobalOptions& global, const AnonymiseOptions& options) 
     if (given) {
       delimiter = *given;
     } else {
+      // The delimiter read_dataset detected, from the header at the start of the file (which
+      // read_dataset found to be a regular file): a bounded read, however long the first line.
       std::ifstream in(options.input, std::ios::binary);
-      std::string first;
-      std::getline(in, first);
-      delimiter = detect_delimiter(first);
+      std::string start(kDelimiterWindowBytes, '\0');
+      in.read(start.data(), static_cast<std::streamsize>(start.size()));
+      start.resize(static_cast<std::size_t>(in.gcount()));
+      delimiter = detect_delimiter(start);
     }
     const std::filesystem::path input(options.input);
     prefix = input.stem().string();

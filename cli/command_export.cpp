@@ -1,15 +1,9 @@
 // command_export.cpp: `consentry export`, the customer's "show my data" in JSON, HTML or CSV.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <utility>
 
+#include "../src/store/staged_file.hpp"
 #include "options.hpp"
 #include "verbose.hpp"
 
@@ -23,53 +17,16 @@ struct ExportOptions {
   std::string output;  ///< empty = stdout
 };
 
-/// PrivateFile is an export on its way to `file`, readable by its owner only (mode 0600): it
-/// is the customer's data in clear. It is written to `file`.partial, which exists before the
-/// export is gathered (so an unwritable place fails before anything is read or audited), and
-/// renamed over `file` once complete; a failure removes it and leaves any earlier file as it was.
-class PrivateFile {
- public:
-  explicit PrivateFile(std::filesystem::path file)
-      : file_(std::move(file)), partial_(file_.string() + ".partial") {
-    fd_ = ::open(partial_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd_ < 0) fail(errc::io, "cannot create " + partial_.string() + ": " + std::strerror(errno));
-  }
-  PrivateFile(const PrivateFile&) = delete;
-  PrivateFile& operator=(const PrivateFile&) = delete;
-  ~PrivateFile() {
-    if (fd_ >= 0) ::close(fd_);
-    std::error_code ec;
-    if (!done_) std::filesystem::remove(partial_, ec);
-  }
-
-  /// finish writes `text`, syncs it and renames it into place; a failure ends the command.
-  void finish(const std::string& text) {
-    std::size_t written = 0;
-    while (written < text.size()) {
-      const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      written += static_cast<std::size_t>(n);
-    }
-    const bool synced = written == text.size() && ::fsync(fd_) == 0;
-    const bool closed = ::close(fd_) == 0;
-    fd_ = -1;
-    std::error_code ec;
-    if (!synced || !closed) fail(errc::io, "cannot write " + file_.string());
-    std::filesystem::rename(partial_, file_, ec);
-    if (ec) fail(errc::io, "cannot write " + file_.string());
-    done_ = true;
-  }
-
- private:
-  std::filesystem::path file_, partial_;
-  int fd_ = -1;
-  bool done_ = false;
-};
-
 int run_export(const GlobalOptions& global, const ExportOptions& options) {
-  std::optional<PrivateFile> file;
-  if (!options.output.empty()) file.emplace(options.output);
+  // The export is written to a unique temporary beside the file (mode 0600: it is the customer's
+  // data in clear), made before anything is read or audited so that an unwritable place fails
+  // first, and renamed over the file once complete; any failure removes it. Temporaries that
+  // killed runs left for this file are removed first.
+  std::optional<detail::StagedFile> file;
+  if (!options.output.empty()) {
+    detail::remove_stale_staged_files(options.output);
+    file.emplace(unwrap(detail::StagedFile::create(options.output)));
+  }
   Vault vault = open_vault(global);
   verbose("gathering the export of " + options.customer + " as " + options.format);
   Stopwatch clock;
@@ -85,11 +42,10 @@ int run_export(const GlobalOptions& global, const ExportOptions& options) {
       clock.elapsed());
   verbose_audit(vault, options.customer);
   if (options.output.empty()) {
-    std::cout << text;
-    std::cout.flush();
-    if (!std::cout) fail(errc::io, "cannot write the export to stdout");
+    std::cout << text;  // main() fails the command if it does not all reach stdout
   } else {
-    file->finish(text);
+    unwrap(file->write(text));
+    unwrap(file->commit(/*replace=*/true));
     std::cerr << "wrote the export of " << options.customer << " to " << options.output << "\n";
   }
   return kExitOk;

@@ -1,9 +1,12 @@
 // command_ff1.cpp: `consentry ff1 encrypt|decrypt`, FF1 format-preserving encryption of one value
 // per line of stdin. Needs no vault.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,14 +67,47 @@ std::string_view trim_space(std::string_view s) {
   return s;
 }
 
+/// kMaxKeyFileBytes bounds a key file: 64 hex digits and white space need far less.
+constexpr std::size_t kMaxKeyFileBytes = 4096;
+
+/// read_key_file returns the text of `file`, a regular file of at most kMaxKeyFileBytes; anything
+/// else (a directory, a device, a pipe, a larger file) is bad input naming the file.
+std::string read_key_file(const std::string& file) {
+  // O_NONBLOCK: opening a pipe with no writer must not hang before it can be refused.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) fail(errc::io, "cannot read the key file " + file);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(errc::io, "cannot read the key file " + file);
+  if (!S_ISREG(st.st_mode)) fail(errc::bad_input, "the key file " + file + " is not a regular file");
+  std::string text;
+  text.reserve(kMaxKeyFileBytes + 1);  // one buffer: no stray copy of the key is left by a reallocation
+  char buf[512];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || text.size() + static_cast<std::size_t>(n) > kMaxKeyFileBytes) {
+      volatile char* p = buf;
+      for (std::size_t i = 0; i < sizeof buf; ++i) p[i] = 0;
+      if (n == 0) break;
+      wipe(text);
+      if (n < 0) fail(errc::io, "cannot read the key file " + file);
+      fail(errc::bad_input, "the key file " + file + " is larger than 4 KiB: it should hold one key as hex");
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
 SecretBytes read_key(Ff1Options& options) {
   std::string hex;
   std::string what = "--key";
   if (!options.key_file.empty()) {
     what = "--key-file " + options.key_file;
-    std::ifstream in(options.key_file, std::ios::binary);
-    if (!in) fail(errc::io, "cannot read the key file " + options.key_file);
-    hex.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    hex = read_key_file(options.key_file);
   } else {
     hex = std::move(options.key_hex);
   }
@@ -121,6 +157,31 @@ std::string format_numerals(const std::vector<std::uint32_t>& digits) {
   return out;
 }
 
+/// kMaxValueLineBytes bounds a line of stdin: a value has at most 4096 numerals, which as decimal
+/// numerals of radix 65536 take under 24 KiB and as UTF-8 characters under 16 KiB.
+constexpr std::size_t kMaxValueLineBytes = 64 * 1024;
+
+enum class LineRead { line, end, too_long };
+
+/// read_value_line reads one line of `in` into `line` (without its '\n'), holding no more than
+/// kMaxValueLineBytes: a longer line is reported as too_long once that many bytes are read, so an
+/// endless line (/dev/zero) costs no more memory than the bound.
+LineRead read_value_line(std::istream& in, std::string& line) {
+  line.clear();
+  std::streambuf* buf = in.rdbuf();
+  if (buf == nullptr || !in.good()) return LineRead::end;
+  for (;;) {
+    const int c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return line.empty() ? LineRead::end : LineRead::line;
+    }
+    if (c == '\n') return LineRead::line;
+    if (line.size() == kMaxValueLineBytes) return LineRead::too_long;
+    line.push_back(static_cast<char>(c));
+  }
+}
+
 int run_ff1(Ff1Options& options, bool decrypt) {
   const bool by_radix = options.radix_option->count() > 0;
   if (by_radix == (options.alphabet_option->count() > 0))
@@ -153,9 +214,18 @@ int run_ff1(Ff1Options& options, bool decrypt) {
   Stopwatch clock;
   std::size_t line_no = 0, rejected = 0;
   std::string line;
+  line.reserve(kMaxValueLineBytes + 1);  // one buffer: no stray copy of a value is left behind
   std::string out;
-  while (std::getline(std::cin, line)) {
+  for (;;) {
+    const LineRead got = read_value_line(std::cin, line);
+    if (got == LineRead::end) break;
     ++line_no;
+    if (got == LineRead::too_long) {
+      wipe(line);
+      std::cout.flush();
+      fail(errc::bad_input, "stdin line " + std::to_string(line_no) +
+                                " is longer than 64 KiB: a value has at most 4096 numerals");
+    }
     if (!line.empty() && line.back() == '\r') line.pop_back();
     auto done = alphabet ? alphabet->digits(line) : parse_numerals(line);
     if (done) done = decrypt ? ff1.decrypt(*done, tweak) : ff1.encrypt(*done, tweak);
@@ -191,7 +261,7 @@ void add_ff1_subcommand(CLI::App& parent, Commands& commands, bool decrypt) {
                   "AES key as hex: 32, 48 or 64 hex digits (AES-128/192/256). A key on the command line is "
                   "visible to other users in the process list: prefer --key-file");
   app->add_option("--key-file", options->key_file,
-                  "A file holding the AES key as hex (white space around it is ignored)");
+                  "A regular file holding the AES key as hex (white space around it is ignored)");
   app->add_option("--tweak", options->tweak_hex,
                   "The tweak as hex, 0 to 256 bytes (default: empty). Use the same tweak to decrypt");
   options->radix_option = app->add_option(
@@ -205,7 +275,8 @@ void add_ff1_subcommand(CLI::App& parent, Commands& commands, bool decrypt) {
   app->footer(
       "Each line of stdin is one value; each line of stdout is its result, or 'error: line N: <reason>' "
       "when the value is refused (the reason never quotes the value). Processing goes on after a refused "
-      "value; the exit code is then 2. A value needs radix^length >= 1000000 and at most 4096 numerals. "
+      "value; the exit code is then 2. A value needs radix^length >= 1000000 and at most 4096 numerals; "
+      "a line longer than 64 KiB ends the run with exit code 2. "
       "FF1 keeps the format but gives no integrity: a changed token decrypts to another value. "
       "No vault is used.");
   commands.push_back({app, [options, decrypt] { return run_ff1(*options, decrypt); }});

@@ -1,11 +1,10 @@
 // command_log.cpp: `consentry log verify|checkpoint|show`: the tamper-evident audit log.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -33,20 +32,58 @@ struct ShowOptions {
   bool json = false;
 };
 
-/// read_text returns the whole of `file`; bad input naming the file when it cannot be read.
-std::string read_text(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(errc::bad_input, file + ": cannot read the file");
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) fail(errc::bad_input, file + ": cannot read the file");
+/// kMaxCheckpointBytes bounds an external checkpoint file; one is about 300 bytes.
+constexpr std::size_t kMaxCheckpointBytes = 64 * 1024;
+
+/// file_kind names what a non-regular file is, for a message.
+std::string file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a pipe";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+/// read_checkpoint_file returns the text of the checkpoint `file`: a regular file of at most
+/// kMaxCheckpointBytes. Anything else (a directory, a device, a pipe, a larger file) is bad input
+/// naming the file, refused before a byte of it is read.
+std::string read_checkpoint_file(const std::string& file) {
+  // O_NONBLOCK: opening a pipe with no writer must not hang before it can be refused.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) fail(errc::bad_input, file + ": no such file");
+    fail(errc::bad_input, file + ": cannot read the file");
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(errc::bad_input, file + ": cannot read the file");
+  if (!S_ISREG(st.st_mode))
+    fail(errc::bad_input, file + ": " + file_kind(st.st_mode) + ", not a checkpoint file");
+  if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > kMaxCheckpointBytes)
+    fail(errc::bad_input, file + ": larger than 64 KiB, not a checkpoint file");
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(errc::bad_input, file + ": cannot read the file");
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    // The file may grow while it is read.
+    if (text.size() > kMaxCheckpointBytes)
+      fail(errc::bad_input, file + ": larger than 64 KiB, not a checkpoint file");
+  }
   return text;
 }
 
-/// load_checkpoint reads an external checkpoint and makes sure this vault's key signed it: a
-/// checkpoint of another vault says nothing about this log, however well it verifies.
-AuditCheckpoint load_checkpoint(const std::string& file, const Vault& vault) {
+/// check_checkpoint parses an external checkpoint's text and makes sure this vault's key signed
+/// it: a checkpoint of another vault says nothing about this log, however well it verifies.
+AuditCheckpoint check_checkpoint(const std::string& file, const std::string& text, const Vault& vault) {
   bytes public_key;
-  result<AuditCheckpoint> cp = checkpoint_from_json(read_text(file), public_key);
+  result<AuditCheckpoint> cp = checkpoint_from_json(text, public_key);
   if (!cp) fail(cp.err().code, file + ": " + cp.err().message);
   if (public_key != vault.audit_public_key())
     fail(errc::integrity, file + ": checkpoint signed by another key");
@@ -54,10 +91,13 @@ AuditCheckpoint load_checkpoint(const std::string& file, const Vault& vault) {
 }
 
 int run_verify(const GlobalOptions& global, const VerifyOptions& options) {
+  // The checkpoint file is read before the vault is opened: a bad file costs no passphrase.
+  std::string against_text;
+  if (!options.against.empty()) against_text = read_checkpoint_file(options.against);
   Vault vault = open_vault(global);
   std::optional<AuditCheckpoint> against;
   if (!options.against.empty()) {
-    against = load_checkpoint(options.against, vault);
+    against = check_checkpoint(options.against, against_text, vault);
     verbose("external checkpoint " + options.against + ": seq " + std::to_string(against->seq) +
             ", signed by this vault's key");
   }
@@ -235,7 +275,8 @@ void add_log_commands(CLI::App& root, const GlobalOptions& global, Commands& com
   auto verify = std::make_shared<VerifyOptions>();
   CLI::App* verify_app = log->add_subcommand("verify", "Check the hash chain and every signed checkpoint");
   verify_app->add_option("--against", verify->against,
-                         "Also check a checkpoint kept outside the vault (from 'log checkpoint')");
+                         "Also check a checkpoint kept outside the vault (from 'log checkpoint'): a regular "
+                         "file of at most 64 KiB");
   verify_app->add_flag("--json", verify->json, "Print JSON");
   commands.push_back({verify_app, [&global, verify] { return run_verify(global, *verify); }});
 

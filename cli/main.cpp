@@ -1,7 +1,14 @@
 // main.cpp: the consentry command: parses the command line and runs one subcommand.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
+#include <streambuf>
 #include <string>
 
 #include "options.hpp"
@@ -33,10 +40,89 @@ int run_command(const consentry::cli::Command& command) {
   }
 }
 
+/// StdoutBuffer is std::cout's buffer while the command runs: it writes to file descriptor 1 and
+/// keeps the first error a write met (an errno), so that output which did not arrive fails the
+/// command with the reason. After an error it drops what it holds and std::cout stops writing.
+class StdoutBuffer final : public std::streambuf {
+ public:
+  StdoutBuffer() { setp(buffer_.data(), buffer_.data() + buffer_.size()); }
+  StdoutBuffer(const StdoutBuffer&) = delete;
+  StdoutBuffer& operator=(const StdoutBuffer&) = delete;
+
+  /// error is the errno of the first failed write, 0 while none failed.
+  int error() const noexcept { return error_; }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (!drain()) return traits_type::eof();
+    if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
+    *pptr() = traits_type::to_char_type(ch);
+    pbump(1);
+    return ch;
+  }
+  int sync() override { return drain() ? 0 : -1; }
+
+ private:
+  bool drain() {
+    const char* next = pbase();
+    bool written = error_ == 0;
+    while (written && next < pptr()) {
+      const ssize_t n = ::write(STDOUT_FILENO, next, static_cast<std::size_t>(pptr() - next));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        error_ = n < 0 ? errno : EIO;
+        written = false;
+      } else {
+        next += n;
+      }
+    }
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return written;
+  }
+
+  std::array<char, 64 * 1024> buffer_{};
+  int error_ = 0;
+};
+
+/// CoutThroughBuffer makes `buffer` std::cout's buffer for its lifetime (flushing after every
+/// output when stdout is a terminal, so interactive output appears at once), and puts the
+/// original back when it ends.
+class CoutThroughBuffer {
+ public:
+  explicit CoutThroughBuffer(StdoutBuffer& buffer) : original_(std::cout.rdbuf(&buffer)) {
+    if (::isatty(STDOUT_FILENO)) std::cout.setf(std::ios::unitbuf);
+  }
+  ~CoutThroughBuffer() {
+    std::cout.flush();
+    std::cout.rdbuf(original_);
+  }
+  CoutThroughBuffer(const CoutThroughBuffer&) = delete;
+  CoutThroughBuffer& operator=(const CoutThroughBuffer&) = delete;
+
+ private:
+  std::streambuf* original_;
+};
+
+/// checked_stdout returns `code` once everything the command wrote to stdout has gone out. When
+/// some of it could not be written (a full disk, a closed pipe) it says so on stderr, with the
+/// reason, and returns the exit code of errc::io in place of a success (0, or 3 for a partly
+/// denied read); a failure that the command reported itself keeps its code.
+int checked_stdout(int code, const StdoutBuffer& buffer) {
+  using namespace consentry;
+  std::cout.flush();
+  const bool stdio_ok = std::fflush(stdout) == 0 && !std::ferror(stdout);  // anything printed through C stdio
+  if (buffer.error() == 0 && !std::cout.bad() && stdio_ok) return code;
+  cli::print_error(std::string("cannot write to stdout") +
+                   (buffer.error() != 0 ? std::string(": ") + std::strerror(buffer.error()) : std::string()));
+  return code == cli::kExitOk || code == cli::kExitDenied ? exit_code(errc::io) : code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace consentry::cli;
+  StdoutBuffer out;
+  CoutThroughBuffer through(out);
 
   CLI::App app{"Consent-gated, encrypted customer data for CRM backends.", "consentry"};
   app.require_subcommand(1);
@@ -74,7 +160,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    if (e.get_exit_code() == 0) return checked_stdout(app.exit(e), out);  // --help
     print_error(e.what());
     std::cerr << "run 'consentry --help' for usage\n";
     return kExitUsage;
@@ -86,7 +172,9 @@ int main(int argc, char** argv) {
     const std::string name = command_path(*command.app);
     verbose("running '" + name + "'");
     Stopwatch clock;
-    const int code = run_command(command);
+    // Output that did not reach stdout fails the command: a caller must not take a cut-off
+    // listing or export for the whole of it.
+    const int code = checked_stdout(run_command(command), out);
     verbose("'" + name + "' finished in " + clock.elapsed() + " with exit code " + std::to_string(code));
     return code;
   }

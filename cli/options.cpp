@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <system_error>
 
+#include "../src/report/text_table.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -184,23 +186,45 @@ void verbose_audit(const Vault& vault, std::string_view customer) {
 }
 
 void Table::print(std::ostream& out) const {
+  using report_detail::display_width;
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(rows_.size());
   std::vector<std::size_t> widths;
   for (const auto& row : rows_) {
-    if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    std::vector<std::string>& safe = rows.emplace_back();
+    for (const std::string& cell : row) safe.push_back(report_detail::terminal_safe(cell));
+    if (widths.size() < safe.size()) widths.resize(safe.size(), 0);
+    for (std::size_t i = 0; i < safe.size(); ++i) widths[i] = std::max(widths[i], display_width(safe[i]));
   }
-  for (const auto& row : rows_) {
+  for (const auto& row : rows) {
     std::string line = indent_;
     for (std::size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size()) line.append(widths[i] - display_width(row[i]) + 2, ' ');
     }
     out << line << '\n';
   }
 }
 
 void print_json(const nlohmann::ordered_json& j) {
-  std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  const std::string text = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  // The dump is valid UTF-8 with the C0 controls escaped; DEL and the C1 controls (U+0080 to
+  // U+009F, which some terminals obey) are escaped too. They occur only inside strings, whose
+  // values stay exactly what they were.
+  std::string out;
+  out.reserve(text.size() + 1);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool c1 = c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (c == 0x7f || c1) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c1 ? static_cast<unsigned char>(text[++i]) : c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  std::cout << out << '\n';
 }
 
 std::string counts_of(const Policy& policy) {

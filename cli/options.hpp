@@ -121,6 +121,8 @@ Vault open_vault(const GlobalOptions& global);
 void verbose_audit(const Vault& vault, std::string_view customer);
 
 /// Table prints rows with each column padded to its widest cell; the last column is not padded.
+/// Control characters in cells (ESC, CR, LF, DEL, C1 controls, bytes that are not UTF-8) are
+/// printed as visible \xNN escapes, so a stored value cannot drive the terminal or fake a row.
 class Table {
  public:
   explicit Table(std::string indent = "") : indent_(std::move(indent)) {}
@@ -134,7 +136,8 @@ class Table {
 };
 
 /// print_json writes `j` compactly on one line. Invalid UTF-8 is replaced, not thrown on, so a
-/// malformed stored value cannot turn into an exception whose text quotes it.
+/// malformed stored value cannot turn into an exception whose text quotes it. Control characters,
+/// DEL and C1 controls are \u escapes, so a value cannot drive the terminal.
 void print_json(const nlohmann::ordered_json& j);
 
 /// counts_of describes a policy's size as "N purposes, M accessors, K fields".

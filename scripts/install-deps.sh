@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libsodium-dev libssl-dev libsqlite3-dev nlohmann-json3-dev
+  # sqlite3.pc lists -lz in Libs.private, so `pkg-config --static --libs consentry` (the
+  # install.pkg_config test) links zlib; libsqlite3-dev does not depend on its headers package.
+  zlib1g-dev
   libcli11-dev doctest-dev
   python3 python3-jsonschema
   # Renders the HTML export in a test (tests/export_html_render_test.py).
@@ -13,6 +16,15 @@ packages=(
   # The PostgreSQL store, the Python module and the benchmarks.
   libpq-dev pybind11-dev libbenchmark-dev libsqlcipher-dev
 )
+
+# ---- CI only: `install-deps.sh --ci` (what .ci/run calls) ----
+# clang for the sanitizer builds and the fuzz targets. libclang-rt-14-dev holds clang 14's
+# libFuzzer and its ASan, UBSan and TSan runtimes; Debian only recommends it, and this script
+# installs without recommends. llvm provides llvm-symbolizer, which turns the addresses of a
+# sanitizer's report into source lines.
+if [ "${1:-}" = "--ci" ]; then
+  packages+=(clang libclang-rt-14-dev llvm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -525,6 +525,28 @@ TEST_CASE("malformed checkpoint JSON is refused with the JSON path of the proble
     check_json_error(json_with("41", quoted(kHead), bad_at, quoted(kSig), quoted(kKey)), "$.at");
 }
 
+TEST_CASE("checkpoint JSON with a NUL byte, deep nesting or a nested duplicate key is refused") {
+  Signed s;
+  const std::string text = checkpoint_to_json(s.cp, s.signer.public_key());
+  REQUIRE(from_json(text).ok());
+  auto nul = from_json(text + std::string("\0garbage{{{", 11));
+  REQUIRE_FALSE(nul.ok());
+  CHECK(nul.err().code == errc::bad_input);
+  CHECK(nul.err().message ==
+        "$: line 1, column " + std::to_string(text.size() + 1) + ": invalid JSON: a NUL byte");
+
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto nested = from_json("{\"x\":" + deep + "," + text.substr(1));
+  REQUIRE_FALSE(nested.ok());
+  CHECK(nested.err().code == errc::bad_input);
+  CHECK(nested.err().message == "$: line 1, column 69: JSON nested deeper than 64 levels");
+
+  // A duplicate below the top level is refused before the unknown key that holds it.
+  auto twice = from_json("{\"x\":{\"a\":1,\"a\":2}," + text.substr(1));
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.err().message == "$.x.a: duplicate key 'a' (line 1)");
+}
+
 TEST_CASE("checkpoint JSON errors name the path but not the text that was refused") {
   const std::string secretish = std::string(63, 'a') + "Z";
   auto r = from_json(

@@ -545,7 +545,7 @@ TEST_CASE("sqlite: open refuses junk, an empty file and a plain SQLite database 
     CAPTURE(f.string());
     auto r = open_sqlite_store(f, StoreMode::open);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.err().code == errc::bad_input);
+    CHECK(r.err().code == errc::integrity);
     CHECK(r.err().message.find("not a consentry vault") != std::string::npos);
   }
   std::ifstream in(junk);

@@ -172,6 +172,17 @@ TEST_CASE("malformed or impossible timestamps are refused") {
   }
 }
 
+TEST_CASE("an offset that moves a time out of years 0000 to 9999 is refused, so every time read writes back") {
+  for (const std::string bad : {"0000-01-01T00:00:00+01:00", "0000-01-01T00:59:59+01:00",
+                                "9999-12-31T23:59:59-14:00", "9999-12-31T23:00:00-01:00"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_timestamp(bad).has_value());
+  }
+  CHECK(format_timestamp(at("0000-01-01T01:00:00+01:00")) == "0000-01-01T00:00:00Z");
+  CHECK(format_timestamp(at("9999-12-31T22:59:59-01:00")) == "9999-12-31T23:59:59Z");
+  CHECK(format_timestamp(at("0000-01-01")) == "0000-01-01T00:00:00Z");
+}
+
 TEST_CASE("format_timestamp writes what parse_timestamp reads") {
   for (const char* text : {"2025-05-01T10:00:00Z", "1999-12-31T23:59:59Z", "2024-02-29T00:00:01Z",
                            "1970-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"}) {

@@ -659,6 +659,52 @@ TEST_CASE("staff_audit_text neutralises terminal control characters from stored 
   for (const auto& line : lines_of(text)) CHECK_FALSE(line.starts_with("FAKE ROW"));
 }
 
+TEST_CASE("staff_audit_text escapes C1 controls, DEL and bytes that are not UTF-8, and keeps other scripts") {
+  SubjectReport r = sample_report();
+  r.fields[0].source =
+      "a\xc2\x9b"
+      "2Jb\xc2\x85"
+      "c\x7f"
+      "d\x9b"
+      "e\xff Zo\u00eb \u5c71\u7530 \u00a0x";
+  const std::string text = staff_audit_text(r);
+  CHECK(contains(text, "a\\xc2\\x9b2Jb\\xc2\\x85c\\x7fd\\x9be\\xff Zo\u00eb \u5c71\u7530 \u00a0x"));
+  CHECK_FALSE(contains(text, "\xc2\x9b"));
+  CHECK_FALSE(contains(text, "\x7f"));
+}
+
+TEST_CASE("export_csv quotes a cell that starts like a formula behind a single quote, as OWASP recommends") {
+  SubjectReport r = sample_report();
+  const std::vector<std::string> formulas = {"=HYPERLINK(\"http://evil.example\",\"x\")",
+                                             "+cmd|' /C calc'!A0",
+                                             "-2+3",
+                                             "@SUM(A1:A9)",
+                                             "\t=1+1",
+                                             "\r=1+1",
+                                             "=",
+                                             "-"};
+  for (const std::string& formula : formulas) {
+    CAPTURE(formula);
+    r.fields[0].value = formula;
+    r.fields[0].source = formula;
+    const std::string csv = export_csv(r);
+    const auto rows = parse_csv(csv);
+    REQUIRE(rows.size() == r.fields.size() + 1);
+    // A reader of the file gets the value behind one quote; a spreadsheet shows it as text.
+    CHECK(rows[1][1] == "'" + formula);
+    CHECK(rows[1][4] == "'" + formula);
+    std::string quoted;
+    for (char c : formula) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    CHECK(contains(csv, ",\"'" + quoted + "\","));
+  }
+  // Cells that only hold such a character later, or that start otherwise, are as they were.
+  r.fields[0].value = "a=1+1";
+  r.fields[0].source = " =1";
+  const auto rows = parse_csv(export_csv(r));
+  CHECK(rows[1][1] == "a=1+1");
+  CHECK(rows[1][4] == " =1");
+}
+
 TEST_CASE("inventory_text lists each field's processing and the unused fields") {
   const Inventory inv = sample_inventory();
   const std::string text = inventory_text(inv);

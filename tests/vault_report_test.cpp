@@ -300,7 +300,7 @@ TEST_CASE("a malformed export is refused naming the JSON path, never a value") {
     std::string text, path;
   };
   const std::vector<Bad> cases = {
-      {"not json", "ann.json: $: not valid JSON"},
+      {"not json", "ann.json: line 1, column 2: invalid JSON"},
       {"[]", "ann.json: $: must be an object"},
       {R"({"customer": "C-1", "fields": []})", "$.consentry_export"},
       {R"({"consentry_export": 2, "customer": "C-1", "fields": []})", "$.consentry_export"},

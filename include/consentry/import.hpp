@@ -28,6 +28,9 @@ std::optional<ImportFormat> parse_import_format(std::string_view text);
 /// and errors name the JSON path ("export.json: $.fields[2].value: must be a string").
 /// `default_source` fills records that name none. Returns errc::bad_input naming `origin` and
 /// the line ("customers.csv:7: ...") on the first malformed line; the message never quotes a value.
+/// A JSON Lines line or CSV row longer than 1 MiB, or an export larger than 64 MiB, is refused
+/// without reading much more of it; so is JSON that gives a key twice in one object (at any
+/// depth), holds a NUL byte, or nests arrays and objects more than 64 levels deep.
 result<std::vector<Record>> parse_records(std::istream& in, ImportFormat format, std::string_view origin,
                                           std::string_view default_source = "");
 

@@ -94,7 +94,9 @@ std::string export_json(const SubjectReport& report);
 /// export_html renders it as one self-contained, accessible HTML page: no script, no external
 /// resource, every value escaped.
 std::string export_html(const SubjectReport& report);
-/// export_csv renders one row per field (RFC 4180, header first).
+/// export_csv renders one row per field (RFC 4180, header first). A cell that a spreadsheet would
+/// run as a formula (it starts with =, +, -, @, a tab or CR) gets a leading single quote and is
+/// quoted, as OWASP recommends against CSV injection.
 std::string export_csv(const SubjectReport& report);
 
 /// staff_audit_text renders the staff view of one customer as readable tables: metadata,

@@ -42,7 +42,8 @@ struct IsoDuration {
 std::optional<IsoDuration> parse_iso_duration(std::string_view text);
 
 /// parse_timestamp reads "2025-05-01T10:00:00Z", "2025-05-01T10:00:00+02:00" or "2025-05-01"
-/// (midnight UTC). Returns nullopt on anything else or an impossible date.
+/// (midnight UTC). Returns nullopt on anything else, an impossible date, or an offset that moves
+/// the instant out of years 0000-9999 (format_timestamp could not write it back).
 std::optional<timestamp> parse_timestamp(std::string_view text);
 
 /// format_timestamp writes "2025-05-01T10:00:00Z".

@@ -185,6 +185,10 @@ class Vault {
   result<void> derive(std::string_view customer, std::string_view field, std::string_view value);
   /// write validates every record, then writes all of them in one transaction, or none.
   /// Messages name `origin` and the record's line ("customers.jsonl:12: field 'email': ...").
+  /// Erasure and consent to profiling are checked inside that transaction, against the ledger as
+  /// committed. New data keys are wrapped under the master key version current as it commits;
+  /// errc::io when another process rotated and re-sealed the master key so that this vault's key
+  /// provider cannot open it (open the vault again and retry).
   result<void> write(const std::vector<Record>& records, std::string_view origin = "");
 
   /// record_consent appends a grant, withdraw or object event. Grants get an expiry from the
@@ -320,9 +324,10 @@ class Vault {
   /// in batches, one transaction each, recording its progress in the vault; then records the
   /// rotation in the audit log. If a rotation was interrupted (killed, or stopped by
   /// max_batches), it resumes that one instead of starting another. At every moment each data
-  /// key opens under exactly the one live version its row names. Other processes that have the
-  /// vault open must reopen it once a rotation has started. errc::integrity when a data key
-  /// fails authentication (the rotation stays resumable); errc::invalid_argument for batch 0.
+  /// key opens under exactly the one live version its row names. Other vaults open on the same
+  /// store follow the new version at their next write or read of a re-wrapped key (or fail with
+  /// errc::io if their provider cannot open it). errc::integrity when a data key fails
+  /// authentication (the rotation stays resumable); errc::invalid_argument for batch 0.
   result<RotationReport> rotate_master_key(const RotationOptions& options = {});
   /// retire_master_keys destroys every master key version but the current one after a complete
   /// rotation: their sealed copies leave the vault and the provider's retire() destroys what
@@ -344,7 +349,8 @@ class Vault {
   /// first. errc::integrity when a stored entry cannot be decoded.
   result<std::vector<AuditEntry>> audit_entries(std::optional<std::string_view> customer = std::nullopt,
                                                 std::optional<timestamp> since = std::nullopt) const;
-  /// flush_audit commits entries held back by AuditMode::batched.
+  /// flush_audit commits entries held back by AuditMode::batched; when that fails (errc::io) they
+  /// stay held back for the next flush, write or close.
   result<void> flush_audit() const;
   /// checkpoint_audit commits held-back entries and signs a checkpoint of the chain head (the
   /// last one again when nothing was appended since). errc::not_found for an empty log.

@@ -7,9 +7,8 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <system_error>
 
@@ -171,20 +170,55 @@ result<Dataset> parse_dataset(std::string_view text, char delimiter, std::string
 
 namespace {
 
-result<std::string> slurp(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec))
-    return make_error(errc::bad_input, file.string() + ": no such file");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return make_error(errc::io, file.string() + ": cannot be read");
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) return make_error(errc::io, file.string() + ": cannot be read");
+// A dataset is read whole and held in memory several times over while it is anonymised; a
+// hierarchy is a small table of labels. Larger files are refused before they are read.
+constexpr std::uint64_t kMaxDatasetBytes = std::uint64_t{1} << 30;
+constexpr std::uint64_t kMaxHierarchyBytes = std::uint64_t{64} << 20;
+
+// slurp returns the whole of `file`, a regular file of at most `limit` bytes (`limit_text` in
+// words). A directory, device or pipe is bad input naming the file, refused before it is read.
+result<std::string> slurp(const std::filesystem::path& file, std::uint64_t limit,
+                          std::string_view limit_text) {
+  const std::string name = file.string();
+  // O_NONBLOCK: opening a pipe with no writer must not hang before it can be refused.
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) return make_error(errc::bad_input, name + ": no such file");
+    return make_error(errc::io, name + ": cannot be read: " + std::strerror(errno));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return make_error(errc::io, name + ": cannot be read: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return make_error(errc::bad_input, name + ": is a directory, not a file");
+  if (!S_ISREG(st.st_mode))
+    return make_error(errc::bad_input,
+                      name + ": not a regular file (a device or a pipe cannot be read twice)");
+  const auto too_large = [&] {
+    return make_error(errc::bad_input, name + ": larger than " + std::string(limit_text));
+  };
+  if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > limit) return too_large();
+  std::string text;
+  text.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(errc::io, name + ": cannot be read: " + std::strerror(errno));
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > limit) return too_large();  // the file grew while it was read
+  }
   return text;
 }
 
 bool needs_quotes(std::string_view cell, char delimiter) {
   if (cell.empty()) return false;
   if (cell.front() == ' ' || cell.back() == ' ') return true;
+  // Reading drops a byte order mark at the start of the text, but not inside quotes.
+  if (cell.starts_with("\xEF\xBB\xBF")) return true;
   for (char c : cell) {
     if (c == delimiter || c == '"' || c == '\n' || c == '\r') return true;
   }
@@ -217,7 +251,7 @@ void append_record(std::string& out, const std::vector<std::string>& cells, char
 }  // namespace
 
 result<Dataset> read_dataset(const std::filesystem::path& file, std::optional<char> delimiter) {
-  auto text = slurp(file);
+  auto text = slurp(file, kMaxDatasetBytes, "1 GiB");
   if (!text) return std::move(text).err();
   return parse_dataset(*text, delimiter ? *delimiter : detect_delimiter(*text), file.string());
 }
@@ -263,7 +297,7 @@ result<void> write_dataset(const Dataset& data, const std::filesystem::path& fil
 }
 
 result<Hierarchy> read_hierarchy(const std::filesystem::path& file, char delimiter) {
-  auto text = slurp(file);
+  auto text = slurp(file, kMaxHierarchyBytes, "64 MiB");
   if (!text) return std::move(text).err();
   return parse_hierarchy(*text, delimiter, file.string());
 }

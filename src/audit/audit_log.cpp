@@ -8,7 +8,6 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -16,6 +15,7 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/store.hpp"
+#include "json/json_reader.hpp"
 
 namespace consentry {
 
@@ -28,7 +28,7 @@ static_assert(kAuditSignatureBytes == crypto_sign_ed25519_BYTES);
 
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;
 
 // kEntryVersion is the first byte of every encoded entry; a new layout gets a new number, so
 // old entries keep verifying under the layout they were hashed with.
@@ -563,28 +563,13 @@ std::string checkpoint_to_json(const AuditCheckpoint& cp, byte_view public_key) 
 
 result<AuditCheckpoint> checkpoint_from_json(std::string_view text, bytes& public_key_out) {
   static constexpr std::string_view kKeys[] = {"seq", "head", "at", "signature", "public_key"};
-  // nlohmann keeps the last of two equal keys; a checkpoint that says two things is refused.
-  std::set<std::string, std::less<>> seen;
-  std::string duplicate;
+  // A checkpoint that says two things (a key given twice) is refused like any malformed one.
   Json root;
-  try {
-    root = Json::parse(
-        text.begin(), text.end(),
-        [&](int depth, Json::parse_event_t event, Json& parsed) {
-          if (event == Json::parse_event_t::key && depth == 1 && duplicate.empty()) {
-            auto key = parsed.get<std::string>();
-            if (!seen.insert(key).second) duplicate = std::move(key);
-          }
-          return true;
-        },
-        /*allow_exceptions=*/false);
-  } catch (const Json::exception&) {
-    // The exception's text may quote the input; say only where the problem is.
-    return json_error("$", "not valid JSON");
+  if (auto problem = read_json(text, root)) {
+    if (!problem->path.empty()) return make_error(errc::bad_input, problem->message());
+    return json_error("$", problem->message());
   }
-  if (root.is_discarded()) return json_error("$", "not valid JSON");
   if (!root.is_object()) return json_error("$", "must be an object");
-  if (!duplicate.empty()) return json_error(member_path(duplicate), "duplicate key");
   for (const auto& [key, value] : root.items())
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
       return json_error(member_path(key), "unknown key (expected seq, head, at, signature, public_key)");

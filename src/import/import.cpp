@@ -3,10 +3,12 @@
 #include "consentry/import.hpp"
 
 #include <algorithm>
+#include <ios>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "consentry/report.hpp"
+#include "json/json_reader.hpp"
 
 namespace consentry {
 namespace {
@@ -15,6 +17,33 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr std::size_t kMaxLineBytes = 1 << 20;
+
+enum class LineRead { line, end, too_long, failed };
+
+// read_line reads one line of `in` into `text`, without its '\n', holding no more than `limit`
+// bytes of it: a longer line is reported as too_long once its first limit + 1 bytes are read,
+// so a file of one endless line (/dev/zero) costs no more memory than the limit.
+LineRead read_line(std::istream& in, std::string& text, std::size_t limit) {
+  text.clear();
+  std::streambuf* buf = in.rdbuf();
+  if (buf == nullptr || !in.good()) return LineRead::end;
+  try {
+    for (;;) {
+      const int c = buf->sbumpc();
+      if (c == std::char_traits<char>::eof()) {
+        in.setstate(std::ios::eofbit);
+        return text.empty() ? LineRead::end : LineRead::line;
+      }
+      if (c == '\n') return LineRead::line;
+      if (text.size() == limit) return LineRead::too_long;
+      text.push_back(static_cast<char>(c));
+    }
+  } catch (const std::ios_base::failure&) {
+    // A file stream throws from its buffer when the read fails (a directory, an I/O error).
+    in.setstate(std::ios::badbit);
+    return LineRead::failed;
+  }
+}
 
 error bad(std::string_view origin, std::size_t line, const std::string& what) {
   return make_error(errc::bad_input, std::string(origin) + ":" + std::to_string(line) + ": " + what);
@@ -40,8 +69,11 @@ result<std::optional<std::string>> value_text(std::string_view origin, std::size
       return std::optional<std::string>{std::to_string(v.get<std::uint64_t>())};
     case json::value_t::number_float:
       return bad(origin, line,
-                 "$.fields." + field + ": a fractional number fits no field type; quote it as a string");
-    default: return bad(origin, line, "$.fields." + field + ": must be a string, number, boolean or null");
+                 json_key_path("$.fields", field) +
+                     ": a fractional number fits no field type; quote it as a string");
+    default:
+      return bad(origin, line,
+                 json_key_path("$.fields", field) + ": must be a string, number, boolean or null");
   }
 }
 
@@ -50,13 +82,22 @@ result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origi
   std::vector<Record> out;
   std::string text;
   std::size_t line = 0;
-  while (std::getline(in, text)) {
+  for (;;) {
+    // One byte more than the limit, for a '\r' before the '\n'.
+    const LineRead got = read_line(in, text, kMaxLineBytes + 1);
+    if (got == LineRead::end) break;
+    if (got == LineRead::failed) break;
     ++line;
+    if (got == LineRead::too_long) return bad(origin, line, "line longer than 1 MiB");
     if (!text.empty() && text.back() == '\r') text.pop_back();
-    if (text.find_first_not_of(" \t") == std::string::npos) continue;
     if (text.size() > kMaxLineBytes) return bad(origin, line, "line longer than 1 MiB");
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return bad(origin, line, "not valid JSON");
+    if (text.find_first_not_of(" \t") == std::string::npos) continue;
+    json j;
+    if (auto problem = read_json(text, j)) {
+      // A line is one line of JSON text: the file's line number says where, the column where in it.
+      if (!problem->path.empty()) return bad(origin, line, problem->path + ": " + problem->what);
+      return bad(origin, line, "column " + std::to_string(problem->column) + ": " + problem->what);
+    }
     if (!j.is_object()) return bad(origin, line, "$: must be an object");
     Record r;
     r.line = line;
@@ -85,7 +126,8 @@ result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origi
           if (*value) r.fields.emplace_back(f.key(), std::move(**value));
         }
       } else {
-        return bad(origin, line, "$." + key + ": unknown key (expected id, source, collected_at, fields)");
+        return bad(origin, line,
+                   json_key_path("$", key) + ": unknown key (expected id, source, collected_at, fields)");
       }
     }
     if (r.customer.empty()) return bad(origin, line, "$.id: missing or empty");
@@ -218,8 +260,9 @@ result<std::vector<Record>> parse_export(std::istream& in, std::string_view orig
     if (text.size() > kMaxExportBytes) return bad_path(origin, "$", "export larger than 64 MiB");
   }
   if (in.bad()) return make_error(errc::io, std::string(origin) + ": read failed");
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return bad_path(origin, "$", "not valid JSON");
+  json j;
+  if (auto problem = read_json(text, j))
+    return make_error(errc::bad_input, std::string(origin) + ": " + problem->message());
   if (!j.is_object()) return bad_path(origin, "$", "must be an object");
   auto version = j.find("consentry_export");
   if (version == j.end() || !version->is_number_integer() ||
@@ -245,7 +288,7 @@ result<std::vector<Record>> parse_export(std::istream& in, std::string_view orig
     auto name = member("name");
     if (!name) return std::move(name).err();
     if (!seen.insert(*name).second)
-      return bad_path(origin, at + ".name", "field '" + *name + "' appears twice");
+      return bad_path(origin, at + ".name", "field " + quote_json_text(*name) + " appears twice");
     auto value = member("value");
     if (!value) return std::move(value).err();
     auto source = member("source");

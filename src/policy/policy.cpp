@@ -12,6 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <system_error>
+
+#include "json/json_reader.hpp"
 
 namespace consentry {
 namespace {
@@ -22,47 +25,17 @@ using Json = nlohmann::ordered_json;
 // A policy is a small hand-written file; anything this large is a mistake or an attack.
 constexpr std::size_t kMaxPolicyBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxIdLength = 64;
-constexpr std::size_t kMaxQuoted = 80;
 constexpr std::string_view kInferred = "inferred";
 
 // quote renders policy text for a message: quoted, control bytes escaped, long text cut, so a
 // hostile policy cannot forge extra lines in a log.
 std::string quote(std::string_view s) {
-  std::string out = "'";
-  std::size_t n = 0;
-  for (char ch : s) {
-    if (++n > kMaxQuoted) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F || c == '\'' || c == '\\') {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    } else {
-      out += ch;
-    }
-  }
-  out += '\'';
-  return out;
-}
-
-bool plain_key(std::string_view k) {
-  if (k.empty()) return false;
-  const auto first = static_cast<unsigned char>(k.front());
-  if (!(std::isalpha(first) || k.front() == '_')) return false;
-  return std::all_of(k.begin(), k.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x80 && (std::isalnum(u) || c == '_' || c == '-');
-  });
+  return quote_json_text(s);
 }
 
 // key_path appends an object member to a JSON path: $.fields or $.access['marketing.email'].
 std::string key_path(const std::string& parent, std::string_view key) {
-  if (plain_key(key)) return parent + "." + std::string(key);
-  return parent + "[" + quote(key) + "]";
+  return json_key_path(parent, key);
 }
 
 std::string index_path(const std::string& parent, std::size_t i) {
@@ -184,71 +157,6 @@ class Checker {
  private:
   std::string origin_;
 };
-
-// DuplicateKeys notices an object key given twice, which nlohmann would silently collapse into
-// the last one, hiding a conflicting setting from review.
-class DuplicateKeys {
- public:
-  bool on_event(Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start: stack_.push_back(Frame{false, 0, {}, {}}); break;
-      case Json::parse_event_t::array_start: stack_.push_back(Frame{true, 0, {}, {}}); break;
-      case Json::parse_event_t::key: {
-        if (stack_.empty()) break;
-        Frame& top = stack_.back();
-        top.key = parsed.get<std::string>();
-        if (!top.keys.insert(top.key).second && !found_) {
-          found_ = true;
-          key_ = top.key;
-          path_ = current_path();
-        }
-        break;
-      }
-      case Json::parse_event_t::value: advance(); break;
-      case Json::parse_event_t::object_end:
-      case Json::parse_event_t::array_end:
-        if (!stack_.empty()) stack_.pop_back();
-        advance();
-        break;
-    }
-    return true;
-  }
-  bool found() const noexcept { return found_; }
-  const std::string& path() const noexcept { return path_; }
-  const std::string& key() const noexcept { return key_; }
-
- private:
-  struct Frame {
-    bool array;
-    std::size_t index;
-    std::string key;
-    std::set<std::string, std::less<>> keys;
-  };
-  void advance() {
-    if (!stack_.empty() && stack_.back().array) ++stack_.back().index;
-  }
-  std::string current_path() const {
-    std::string p = "$";
-    for (const auto& f : stack_) p = f.array ? index_path(p, f.index) : key_path(p, f.key);
-    return p;
-  }
-  std::vector<Frame> stack_;
-  bool found_ = false;
-  std::string key_, path_;
-};
-
-// line_column turns nlohmann's 1-based byte position into a line and a column (in bytes).
-std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t byte) {
-  const std::size_t idx = std::min(byte == 0 ? 0 : byte - 1, text.size());
-  std::size_t line = 1, line_start = 0;
-  for (std::size_t i = 0; i < idx; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return {line, idx - line_start + 1};
-}
 
 bool form_fits(const Form& form, FieldType type) {
   switch (form.kind) {
@@ -545,21 +453,9 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
   if (json_text.size() > kMaxPolicyBytes)
     return make_error(errc::bad_input, prefix + "policy larger than 4 MiB");
 
-  DuplicateKeys dups;
   Json root;
-  try {
-    root = Json::parse(
-        json_text.begin(), json_text.end(),
-        [&dups](int, Json::parse_event_t event, Json& parsed) { return dups.on_event(event, parsed); });
-  } catch (const Json::parse_error& e) {
-    const auto [line, column] = line_column(json_text, e.byte);
-    return make_error(errc::bad_input, prefix + "line " + std::to_string(line) + ", column " +
-                                           std::to_string(column) + ": invalid JSON");
-  } catch (const Json::exception&) {
-    // Other parser failures (a number out of range) carry no position; their text may quote input.
-    return make_error(errc::bad_input, prefix + "invalid JSON (a number is out of range)");
-  }
-  if (dups.found()) return c.fail(dups.path(), "duplicate key " + quote(dups.key()));
+  if (auto problem = read_json(json_text, root))
+    return make_error(errc::bad_input, prefix + problem->message());
 
   CONSENTRY_TRY(c.expect(root, "$", Json::value_t::object, "an object"));
   CONSENTRY_TRY(c.only_keys(root, "$", "the policy",
@@ -587,6 +483,9 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
 
 result<Policy> Policy::load(const std::filesystem::path& file) {
   const std::string origin = file.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    return make_error(errc::bad_input, origin + ": is a directory, not a policy file");
   std::ifstream in(file, std::ios::binary);
   if (!in) return make_error(errc::io, origin + ": cannot read the policy file");
   std::string text;

@@ -188,7 +188,13 @@ std::optional<timestamp> parse_timestamp(std::string_view text) {
   if (oh > 23 || om > 59) return std::nullopt;
   const auto offset = std::chrono::hours{oh} + std::chrono::minutes{om};
   // Local time = UTC + offset, so UTC = local - offset.
-  return zone[0] == '+' ? t - offset : t + offset;
+  const timestamp utc = zone[0] == '+' ? t - offset : t + offset;
+  // An offset can carry the instant out of years 0000-9999, which format_timestamp cannot write
+  // back in a form this function reads: an exported or checkpointed time would not read again.
+  constexpr std::chrono::sys_days kFirst{year{0} / 1 / 1};
+  constexpr std::chrono::sys_days kEnd{year{10000} / 1 / 1};
+  if (utc < kFirst || utc >= kEnd) return std::nullopt;
+  return utc;
 }
 
 std::string format_timestamp(timestamp t) {

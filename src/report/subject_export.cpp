@@ -443,10 +443,17 @@ void html_rights(std::string& out, const SubjectReport& r) {
 
 // ---- CSV ----
 
-// csv_cell quotes a cell that holds a comma, a quote, CR or LF (RFC 4180), doubling its quotes.
+// kFormulaStarts are the first characters that make a spreadsheet read a cell as a formula
+// (OWASP, "CSV Injection"): =, +, -, @, tab and carriage return.
+constexpr std::string_view kFormulaStarts = "=+-@\t\r";
+
+// csv_cell quotes a cell that holds a comma, a quote, CR or LF (RFC 4180), doubling its quotes. A
+// cell that starts as a formula would (=HYPERLINK(...), +cmd, @SUM, -1+1) is neutralised as OWASP
+// recommends: a single quote goes in front, so spreadsheets show it as text, and it is quoted.
 std::string csv_cell(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
+  const bool formula = !text.empty() && kFormulaStarts.find(text.front()) != std::string_view::npos;
+  if (!formula && text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string out = formula ? "\"'" : "\"";
   for (char c : text) {
     if (c == '"') out += '"';
     out += c;

@@ -9,18 +9,60 @@
 
 namespace consentry::report_detail {
 
-/// terminal_safe replaces control characters (ESC, CR, LF, DEL, ...) with a visible \xNN escape,
-/// so that text from a store or an import cannot move the cursor or fake a line of the report.
+/// utf8_length is the length of the well-formed UTF-8 sequence at the start of `text` (1 to 4),
+/// or 0 when it does not start with one (a stray continuation byte, an overlong form, a
+/// surrogate, a code point past U+10FFFF, or a sequence cut short).
+inline std::size_t utf8_length(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(text[i])); };
+  const unsigned lead = byte(0);
+  if (lead < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3;
+    if (lead == 0xE0) lo = 0xA0;  // no overlong forms
+    if (lead == 0xED) hi = 0x9F;  // no surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4;
+    if (lead == 0xF0) lo = 0x90;
+    if (lead == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (text.size() < n || byte(1) < lo || byte(1) > hi) return 0;
+  for (std::size_t i = 2; i < n; ++i)
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+/// terminal_safe replaces control characters with a visible \xNN escape of each byte: the C0
+/// controls (ESC, CR, LF, BEL, ...), DEL, the C1 controls U+0080 to U+009F (CSI, NEL, ...) and
+/// bytes that are not well-formed UTF-8 (which some terminals take for C1 controls). Text from a
+/// store or an import thus cannot move the cursor, retitle the window or fake a line of the
+/// report; other text, in any script, is left as it is.
 inline std::string terminal_safe(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
+  auto escape = [&out](unsigned char c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    out += buf;
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = utf8_length(text.substr(i));
+    const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (n == 0) {
+      escape(c);
+      ++i;
+    } else if (c < 0x20 || c == 0x7f || c1) {
+      for (std::size_t k = 0; k < n; ++k) escape(static_cast<unsigned char>(text[i + k]));
+      i += n;
     } else {
-      out += static_cast<char>(c);
+      out.append(text, i, n);
+      i += n;
     }
   }
   return out;

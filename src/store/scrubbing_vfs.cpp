@@ -5,6 +5,7 @@
 // database file goes out with that gap zeroed. In WAL mode main-file pages are written only by
 // checkpoints, so once a checkpoint has run, no page of the file holds a cell it no longer has.
 // The WAL itself is left as it is (its frames are checksummed); erasure truncates it.
+// Tests can make it fail chosen file operations (store/fault_injection.hpp).
 #include "store/scrubbing_vfs.hpp"
 
 #include <sqlite3.h>
@@ -14,8 +15,20 @@
 #include <mutex>
 #include <vector>
 
+#include "store/fault_injection.hpp"
+
 namespace consentry::detail {
 namespace {
+
+// fault_plan is the installed FaultPlan; nullptr (injection off) unless a test installs one.
+std::atomic<FaultPlan*> fault_plan{nullptr};
+
+// injected is 0 unless a test installed a FaultPlan that fails this operation (see
+// fault_injection.hpp); with none installed it costs one load.
+int injected(FileOp op) noexcept {
+  FaultPlan* plan = fault_plan.load(std::memory_order_acquire);
+  return plan == nullptr ? SQLITE_OK : plan->on(op);
+}
 
 std::size_t be16(const std::uint8_t* p) noexcept {
   return (std::size_t{p[0]} << 8) | p[1];
@@ -58,9 +71,11 @@ int x_close(sqlite3_file* f) {
   return real->pMethods ? real->pMethods->xClose(real) : SQLITE_OK;
 }
 int x_read(sqlite3_file* f, void* buf, int amount, sqlite3_int64 offset) {
+  if (const int rc = injected(file_read)) return rc;
   return real_of(f)->pMethods->xRead(real_of(f), buf, amount, offset);
 }
 int x_write(sqlite3_file* f, const void* buf, int amount, sqlite3_int64 offset) {
+  if (const int rc = injected(file_write)) return rc;
   ScrubFile* file = as_scrub(f);
   sqlite3_file* real = file->real;
   if (!file->scrub || !is_page_write(amount, offset))
@@ -79,9 +94,11 @@ int x_write(sqlite3_file* f, const void* buf, int amount, sqlite3_int64 offset) 
   return real->pMethods->xWrite(real, copy.data(), amount, offset);
 }
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  if (const int rc = injected(file_truncate)) return rc;
   return real_of(f)->pMethods->xTruncate(real_of(f), size);
 }
 int x_sync(sqlite3_file* f, int flags) {
+  if (const int rc = injected(file_sync)) return rc;
   return real_of(f)->pMethods->xSync(real_of(f), flags);
 }
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
@@ -255,6 +272,25 @@ std::size_t scrub_btree_page(std::uint8_t* page, std::size_t size, bool first) n
   }
   std::memset(page + pointers_end, 0, content - pointers_end);
   return content - pointers_end;
+}
+
+int FaultPlan::on(FileOp op) noexcept {
+  if ((ops & op) == 0) return SQLITE_OK;
+  const std::int64_t n = seen.fetch_add(1) + 1;
+  if (fail_at == 0 || n < fail_at || (n > fail_at && !persistent)) return SQLITE_OK;
+  failed.fetch_add(1);
+  if (code != 0) return code;
+  switch (op) {
+    case file_read: return SQLITE_IOERR_READ;
+    case file_write: return SQLITE_IOERR_WRITE;
+    case file_sync: return SQLITE_IOERR_FSYNC;
+    case file_truncate: return SQLITE_IOERR_TRUNCATE;
+    default: return SQLITE_IOERR;
+  }
+}
+
+FaultPlan* install_fault_plan(FaultPlan* plan) noexcept {
+  return fault_plan.exchange(plan, std::memory_order_acq_rel);
 }
 
 bool register_scrubbing_vfs() noexcept {

@@ -17,6 +17,7 @@
 
 #include "consentry/store.hpp"
 #include "store/scrubbing_vfs.hpp"
+#include "store/staged_file.hpp"
 
 namespace consentry {
 namespace {
@@ -301,8 +302,42 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "ROLLBACK TO erase_customer",
 };
 
+// is_damage tells whether an SQLite result code says the file is damaged: "database disk image is
+// malformed" (SQLITE_CORRUPT) or "file is not a database" (SQLITE_NOTADB).
+bool is_damage(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+}
+
+// sqlite_error describes a failed SQLite call by its result code and message. A damaged vault
+// file is errc::integrity, as any other corrupt data (exit 4); everything else, such as a full
+// disk, a permission or a lock, is errc::io.
+error sqlite_error(int rc, std::string_view operation, std::string_view message) {
+  if (is_damage(rc))
+    return make_error(errc::integrity,
+                      std::string(operation) + ": the vault file is damaged (" + std::string(message) + ")");
+  return make_error(errc::io, std::string(operation) + ": " + std::string(message));
+}
+
+// db_error describes the last failure of `db` (see sqlite_error).
 error db_error(sqlite3* db, std::string_view operation) {
-  return make_error(errc::io, std::string(operation) + ": " + sqlite3_errmsg(db));
+  return sqlite_error(sqlite3_extended_errcode(db), operation, sqlite3_errmsg(db));
+}
+
+// is_not_a_vault_code tells "this file is not ours, or is damaged" (not SQLite, SQLite without our
+// tables, or a malformed file) apart from failures of the disk or the lock.
+bool is_not_a_vault_code(int rc) {
+  return is_damage(rc) || (rc & 0xff) == SQLITE_ERROR;
+}
+
+// schema_error describes a statement that does not prepare on an opened vault: a table or column
+// it names is missing (SQLITE_ERROR), so the file is damaged or not of this schema (errc::integrity).
+error schema_error(sqlite3* db, std::string_view operation) {
+  if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_ERROR)
+    return make_error(
+        errc::integrity,
+        std::string(operation) + ": the vault's tables do not match its schema (" + sqlite3_errmsg(db) + ")");
+  return db_error(db, operation);
 }
 
 // Bound statement: resets the statement and clears its bindings when the call is done, so the
@@ -458,7 +493,7 @@ class SqliteStore final : public Store {
     for (std::size_t i = 0; i < statements_.size(); ++i) {
       if (sqlite3_prepare_v3(db_, kStatements[i], -1, SQLITE_PREPARE_PERSISTENT, &statements_[i], nullptr) !=
           SQLITE_OK)
-        return db_error(db_, "preparing statements");
+        return schema_error(db_, "preparing statements");
     }
     return ok();
   }
@@ -1045,22 +1080,21 @@ class SqliteStore final : public Store {
     const std::string name = file.string();
     // Inside a transaction the copy would take this connection's uncommitted writes.
     if (in_transaction()) return make_error(errc::internal, "backup: a transaction is open");
-    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST)
-        return make_error(errc::already_exists, "backup file '" + name + "' already exists");
-      return make_error(errc::io, "cannot create backup file '" + name + "': " + std::strerror(errno));
-    }
-    ::close(fd);
-    auto copied = copy_into(name);
-    if (!copied) {
-      std::error_code ignored;
-      std::filesystem::remove(file, ignored);
-      std::filesystem::remove(name + "-wal", ignored);
-      std::filesystem::remove(name + "-shm", ignored);
-      std::filesystem::remove(name + "-journal", ignored);
-    }
-    return copied;
+    // Refused early here; the rename into place refuses an existing file again, atomically.
+    std::error_code ec;
+    if (std::filesystem::symlink_status(file, ec).type() != std::filesystem::file_type::not_found && !ec)
+      return make_error(errc::already_exists, "backup file '" + name + "' already exists");
+    // The copy is made in a unique temporary beside the file (mode 0600, locked while it is
+    // written) and renamed into place once complete, so a run killed half-way leaves no file
+    // under the name; the next run removes what a killed one left.
+    detail::remove_stale_staged_files(file);
+    auto staged = detail::StagedFile::create(file);
+    if (!staged) return std::move(staged).err();
+    CONSENTRY_TRY(copy_into(staged->path().string(), name));
+    auto committed = staged->commit(/*replace=*/false);
+    if (!committed && committed.err().code == errc::already_exists)
+      return make_error(errc::already_exists, "backup file '" + name + "' already exists");
+    return committed;
   }
 
  private:
@@ -1113,12 +1147,12 @@ class SqliteStore final : public Store {
     return ok();
   }
 
-  // copy_into copies this database into the empty file `name` with the online backup API (one
+  // copy_into copies this database into the empty file `file` with the online backup API (one
   // read snapshot, so the copy is consistent while others keep writing), then turns the copy
-  // into a vault of its own: WAL mode, schema checked.
-  result<void> copy_into(const std::string& name) {
+  // into a vault of its own: WAL mode, schema checked. Errors name the backup `name`.
+  result<void> copy_into(const std::string& file, const std::string& name) {
     sqlite3* dest = nullptr;
-    int rc = sqlite3_open_v2(name.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+    int rc = sqlite3_open_v2(file.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              scrub_vfs_ ? detail::kScrubbingVfsName : nullptr);
     // The handle must be closed on every path, even when opening failed.
     struct Closer {
@@ -1134,9 +1168,7 @@ class SqliteStore final : public Store {
     if (backup == nullptr) return db_error(dest, "backup to " + name);
     rc = sqlite3_backup_step(backup, -1);
     const int finished = sqlite3_backup_finish(backup);
-    if (rc != SQLITE_DONE) {
-      return make_error(errc::io, "backup to " + name + ": " + sqlite3_errstr(rc));
-    }
+    if (rc != SQLITE_DONE) return sqlite_error(rc, "backup to " + name, sqlite3_errstr(rc));
     if (finished != SQLITE_OK) return db_error(dest, "backup to " + name);
     CONSENTRY_TRY(check_schema(dest, name));
     CONSENTRY_TRY(enable_wal(dest, name));
@@ -1229,13 +1261,6 @@ result<void> add_field_format(sqlite3* db, const std::string& name) {
   return out;
 }
 
-// is_not_a_vault_code tells "this file is not ours" (not SQLite, or SQLite without our tables)
-// apart from failures of the disk or the lock.
-bool is_not_a_vault_code(int rc) {
-  const int primary = rc & 0xff;
-  return primary == SQLITE_NOTADB || primary == SQLITE_ERROR || primary == SQLITE_CORRUPT;
-}
-
 // index_audit_log gives the audit log the audit_by_block index (see kCreateAuditIndex) when it
 // lacks it or still has the earlier one. A vault that has it is not written to.
 result<void> index_audit_log(sqlite3* db, const std::string& name) {
@@ -1257,13 +1282,13 @@ result<void> index_audit_log(sqlite3* db, const std::string& name) {
 }
 
 result<void> check_schema(sqlite3* db, const std::string& name) {
-  const std::string not_a_vault = "'" + name + "' is not a consentry vault";
+  const std::string not_a_vault = "'" + name + "' is not a consentry vault, or it is damaged";
   sqlite3_stmt* s = nullptr;
   const std::string sql = "SELECT value FROM meta WHERE key = '" + std::string(kSchemaVersionKey) + "'";
   int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(s);
-    return is_not_a_vault_code(rc) ? make_error(errc::bad_input, not_a_vault) : db_error(db, "open " + name);
+    return is_not_a_vault_code(rc) ? make_error(errc::integrity, not_a_vault) : db_error(db, "open " + name);
   }
   rc = sqlite3_step(s);
   bool matches = false;
@@ -1274,9 +1299,11 @@ result<void> check_schema(sqlite3* db, const std::string& name) {
   }
   result<void> out = ok();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    out = is_not_a_vault_code(rc) ? make_error(errc::bad_input, not_a_vault) : db_error(db, "open " + name);
+    out = is_not_a_vault_code(rc) ? make_error(errc::integrity, not_a_vault) : db_error(db, "open " + name);
   else if (!matches)
-    out = make_error(errc::bad_input, not_a_vault + " (or has an unsupported schema_version)");
+    out = make_error(errc::integrity, "'" + name + "' is not a consentry vault: no schema_version " +
+                                          std::string(kSchemaVersion) +
+                                          " (damaged, or made by another version)");
   sqlite3_finalize(s);
   return out;
 }

@@ -1,5 +1,7 @@
 // audit_trail.cpp: how the vault appends to its audit log: entries chained inside the caller's
 // transaction, group commit for reads, batching, and signed checkpoints.
+#include <iterator>
+
 #include "consentry/anonymise/transform.hpp"
 #include "vault/vault_impl.hpp"
 
@@ -61,13 +63,13 @@ result<std::optional<AuditCheckpoint>> Vault::Impl::checkpoint_in_transaction(bo
   auto head = store->audit_head();
   if (!head) return std::move(head).err();
   if (!*head) return std::optional<AuditCheckpoint>{};
-  if ((*head)->seq == last_checkpoint_seq && !force) return std::optional<AuditCheckpoint>{};
   if ((*head)->seq == last_checkpoint_seq) {
-    // Nothing was appended since the last checkpoint: hand that one out again.
+    // Nothing was appended since the last checkpoint: hand that one out again. Only if it is
+    // stored: the transaction that signed it may have failed after last_checkpoint_seq moved.
     auto all = store->checkpoints();
     if (!all) return std::move(all).err();
     if (!all->empty() && all->back().seq == last_checkpoint_seq)
-      return std::optional<AuditCheckpoint>{all->back()};
+      return force ? std::optional<AuditCheckpoint>{all->back()} : std::optional<AuditCheckpoint>{};
   }
   AuditCheckpoint cp = signer.sign((*head)->seq, (*head)->hash, now());
   CONSENTRY_TRY(store->put_checkpoint(cp));
@@ -93,10 +95,18 @@ result<void> Vault::Impl::lead_flush(std::unique_lock<std::mutex>& lk, bool sync
   // Others keep queueing while this batch commits; the next leader takes what they queued.
   result<void> r = batch.empty() ? ok() : commit_entries(batch, synced);
   lk.lock();
-  audit_processed = last;
-  if (!r) {
-    audit_failures.push_back({first, last, r.err()});
-    if (audit_failures.size() > kRememberedFailures) audit_failures.pop_front();
+  if (!r && options.audit == AuditMode::batched) {
+    // Held-back entries record reads already served: they stay queued, ahead of those queued
+    // since, for the next flush, write or close to commit.
+    batch.insert(batch.end(), std::make_move_iterator(audit_pending.begin()),
+                 std::make_move_iterator(audit_pending.end()));
+    audit_pending.swap(batch);
+  } else {
+    audit_processed = last;
+    if (!r) {
+      audit_failures.push_back({first, last, r.err()});
+      if (audit_failures.size() > kRememberedFailures) audit_failures.pop_front();
+    }
   }
   audit_flushing = false;
   audit_cv.notify_all();

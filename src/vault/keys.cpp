@@ -2,6 +2,8 @@
 // new passphrase or provider, rotated (data keys re-wrapped in resumable batches) and retired.
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -91,7 +93,54 @@ std::string shown_kind(std::string_view kind) {
   return "a '" + std::string(kind) + "'";
 }
 
+// reload_keyring replaces `keyring` with the versions the store names, opened by `provider`.
+// A secret that no longer opens them (re-sealed elsewhere under a new passphrase or key file)
+// gives master_key_changed_error(); another derivation root is another vault's keys.
+result<void> reload_keyring(Store& store, KeyProvider& provider, Keyring& keyring) {
+  auto loaded = load_keyring(store, provider);
+  if (!loaded) {
+    if (loaded.err().code == errc::integrity) return master_key_changed_error();
+    return std::move(loaded).err();
+  }
+  constexpr std::string_view kRootCheck = "consentry/root-check";
+  if (!loaded->derive_key(kRootCheck).equals(keyring.derive_key(kRootCheck)))
+    return make_error(errc::integrity, "the vault's key derivation root changed while the vault was open");
+  keyring = std::move(*loaded);
+  return ok();
+}
+
 }  // namespace
+
+error master_key_changed_error() {
+  return make_error(errc::io,
+                    "the vault's master key changed while this command ran (another process rotated it, or "
+                    "sealed it under a new passphrase or key file), and the secret the vault was opened with "
+                    "does not open the new version; nothing was changed: run the command again");
+}
+
+result<void> Vault::Impl::follow_current_version() const {
+  auto current = required_version(*store, kMetaCurrent);
+  if (!current) return std::move(current).err();
+  // The current version is always among the live ones, so it is still live.
+  if (*current == keyring.version()) return ok();
+  return reload_keyring(*store, *provider, keyring);
+}
+
+result<void> Vault::Impl::follow_master_keys() const {
+  auto current = required_version(*store, kMetaCurrent);
+  if (!current) return std::move(current).err();
+  auto live = stored_versions(*store);
+  if (!live) return std::move(live).err();
+  if (std::find(live->begin(), live->end(), *current) == live->end())
+    return make_error(errc::integrity, "vault metadata 'master.current' is damaged");
+  const bool all_held = std::all_of(live->begin(), live->end(),
+                                    [&](std::uint32_t v) { return keyring.master_key(v) != nullptr; });
+  if (*current != keyring.version() || !all_held) return reload_keyring(*store, *provider, keyring);
+  // Only older versions were retired meanwhile: they leave this process's memory too.
+  for (std::uint32_t v : keyring.versions())
+    if (std::find(live->begin(), live->end(), v) == live->end()) (void)keyring.drop_version(v);
+  return ok();
+}
 
 result<void> store_keyring(Store& store, KeyProvider& provider, const Keyring& keyring) {
   for (std::uint32_t v : keyring.versions()) {
@@ -144,10 +193,18 @@ result<Keyring> load_keyring(Store& store, KeyProvider& provider) {
 result<MasterKeyStatus> Vault::master_key_status() const {
   const Impl& impl = *impl_;
   std::lock_guard lock(impl.store_mu);
+  // The versions as committed, read in one snapshot with the counts: another process may have
+  // rotated or retired since this vault opened.
+  auto snapshot = ReadSnapshot::open(*impl.store);
+  if (!snapshot) return std::move(snapshot).err();
   MasterKeyStatus status;
   status.provider = impl.provider->kind();
-  status.current = impl.keyring.version();
-  status.versions = impl.keyring.versions();
+  auto current = required_version(*impl.store, kMetaCurrent);
+  if (!current) return std::move(current).err();
+  status.current = *current;
+  auto versions = stored_versions(*impl.store);
+  if (!versions) return std::move(versions).err();
+  status.versions = std::move(*versions);
   auto counts = impl.store->data_key_versions();
   if (!counts) return std::move(counts).err();
   status.data_keys = std::move(*counts);
@@ -167,16 +224,29 @@ result<void> Vault::reseal_master_keys(std::shared_ptr<KeyProvider> provider) {
   if (!provider) return make_error(errc::invalid_argument, "no key provider");
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
   std::lock_guard lock(impl.store_mu);
-  // Sealing first: a provider that fails (a key file that cannot be written) changes nothing.
-  std::vector<std::pair<std::uint32_t, bytes>> sealed;
-  for (std::uint32_t v : impl.keyring.versions()) {
-    auto s = provider->seal(v, *impl.keyring.master_key(v));
-    if (!s) return std::move(s).err();
-    sealed.emplace_back(v, std::move(*s));
-  }
+  // Sealing first: a provider that fails (a key file that cannot be written) changes nothing,
+  // and a new passphrase's Argon2id runs before the transaction holds the database.
+  std::map<std::uint32_t, bytes> sealed;
+  auto seal_held = [&]() -> result<void> {
+    for (std::uint32_t v : impl.keyring.versions()) {
+      if (sealed.count(v) != 0) continue;
+      auto s = provider->seal(v, *impl.keyring.master_key(v));
+      if (!s) return std::move(s).err();
+      sealed.emplace(v, std::move(*s));
+    }
+    return ok();
+  };
+  CONSENTRY_TRY(seal_held());
   auto txn = Transaction::start(*impl.store);
   if (!txn) return std::move(txn).err();
-  for (const auto& [v, s] : sealed) CONSENTRY_TRY(impl.store->put_meta(sealed_key(v), s));
+  // Exactly the versions live as this transaction commits are re-sealed: another process may have
+  // rotated since this vault opened (leaving a version sealed only under the old secret would
+  // lock everyone out) or retired (a retired version must not come back). A version added
+  // meanwhile is sealed here, cheaply: the provider reuses the key it derived above.
+  CONSENTRY_TRY(impl.follow_master_keys());
+  CONSENTRY_TRY(seal_held());
+  for (std::uint32_t v : impl.keyring.versions())
+    CONSENTRY_TRY(impl.store->put_meta(sealed_key(v), sealed.at(v)));
   CONSENTRY_TRY(impl.store->put_meta(kMetaProvider, text_bytes(provider->kind())));
   if (impl.options.audit != AuditMode::off) {
     std::vector<AuditEntry> entries{impl.entry(AuditAction::key_rotation, "", impl.options.actor, "")};
@@ -196,6 +266,12 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
   RotationReport report;
   {
     std::lock_guard lock(impl.store_mu);
+    // Decided inside a write transaction, against the vault as committed: another process may
+    // have started, finished or retired a rotation since this vault opened. Two processes
+    // cannot both start one, and the new version is numbered above every live one.
+    auto txn = Transaction::start(*impl.store);
+    if (!txn) return std::move(txn).err();
+    CONSENTRY_TRY(impl.follow_master_keys());
     auto cursor = impl.store->get_meta(kMetaRotationCursor);
     if (!cursor) return std::move(cursor).err();
     report.resumed = cursor->has_value();
@@ -208,8 +284,6 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
         if (!sealed) return std::move(sealed).err();
         auto root = impl.keyring.seal_root(next);
         if (!root) return std::move(root).err();
-        auto txn = Transaction::start(*impl.store);
-        if (!txn) return std::move(txn).err();
         CONSENTRY_TRY(impl.store->put_meta(sealed_key(next), *sealed));
         CONSENTRY_TRY(impl.store->put_meta(kMetaVersions, text_bytes(version_list(impl.keyring.versions()))));
         CONSENTRY_TRY(impl.store->put_meta(kMetaCurrent, text_bytes(std::to_string(next))));
@@ -224,8 +298,8 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
       }
       CONSENTRY_TRY(impl.keyring.make_current(next));
     }
+    report.version = impl.keyring.version();
   }
-  report.version = impl.keyring.version();
 
   std::size_t batches = 0;
   for (;;) {
@@ -235,9 +309,13 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
       // The lock is taken per batch, so reads and writes go on between batches.
       std::lock_guard lock(impl.store_mu);
       Store& store = *impl.store;
-      const std::uint32_t current = impl.keyring.version();
       auto txn = Transaction::start(store);
       if (!txn) return std::move(txn).err();
+      // Another process may have finished this rotation and started the next one meanwhile:
+      // keys are re-wrapped under the version current now, never back under an older one.
+      CONSENTRY_TRY(impl.follow_current_version());
+      const std::uint32_t current = impl.keyring.version();
+      report.version = current;
       auto cursor = store.get_meta(kMetaRotationCursor);
       if (!cursor) return std::move(cursor).err();
       if (!*cursor) {
@@ -295,42 +373,54 @@ result<std::vector<std::uint32_t>> Vault::retire_master_keys(std::shared_ptr<Key
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
   std::lock_guard lock(impl.store_mu);
   Store& store = *impl.store;
-  const std::uint32_t current = impl.keyring.version();
   std::shared_ptr<KeyProvider> previous = impl.provider;
   if (!previous->retire_destroys_key() && !successor)
     return make_error(errc::invalid_argument,
                       "a '" + previous->kind() +
                           "' key provider cannot destroy old master key versions: retiring them needs a new "
                           "passphrase (or another provider) to seal the current version");
-  auto cursor = store.get_meta(kMetaRotationCursor);
-  if (!cursor) return std::move(cursor).err();
-  if (*cursor)
-    return make_error(errc::invalid_argument,
-                      "a key rotation is unfinished: rotate again to finish it first");
-  auto counts = store.data_key_versions();
-  if (!counts) return std::move(counts).err();
-  for (const auto& [version, count] : *counts) {
-    if (version != current && count > 0)
-      return make_error(errc::invalid_argument, std::to_string(count) +
-                                                    " data keys are still wrapped under master key version " +
-                                                    std::to_string(version) + ": rotate first");
-  }
-  std::vector<std::uint32_t> retired = impl.keyring.versions();
-  retired.erase(std::remove(retired.begin(), retired.end(), current), retired.end());
-
-  std::optional<bytes> resealed;
-  if (successor) {
-    auto s = successor->seal(current, *impl.keyring.master_key(current));
+  // The successor seals before the transaction holds the database (a new passphrase's Argon2id
+  // runs here), and again inside it should another process have rotated meanwhile.
+  std::optional<std::pair<std::uint32_t, bytes>> resealed;
+  auto seal_current = [&]() -> result<void> {
+    const std::uint32_t v = impl.keyring.version();
+    if (!successor || (resealed && resealed->first == v)) return ok();
+    auto s = successor->seal(v, *impl.keyring.master_key(v));
     if (!s) return std::move(s).err();
-    resealed = std::move(*s);
-  }
+    resealed.emplace(v, std::move(*s));
+    return ok();
+  };
+  CONSENTRY_TRY(seal_current());
+  std::uint32_t current = 0;
+  std::vector<std::uint32_t> retired;
   {
+    // Everything is decided inside the write transaction, against the vault as committed: no
+    // writer can wrap a data key between the count below and the commit, and every writer wraps
+    // inside its own transaction under the version current then (follow_current_version).
     auto txn = Transaction::start(store);
     if (!txn) return std::move(txn).err();
+    CONSENTRY_TRY(impl.follow_master_keys());
+    current = impl.keyring.version();
+    auto cursor = store.get_meta(kMetaRotationCursor);
+    if (!cursor) return std::move(cursor).err();
+    if (*cursor)
+      return make_error(errc::invalid_argument,
+                        "a key rotation is unfinished: rotate again to finish it first");
+    auto counts = store.data_key_versions();
+    if (!counts) return std::move(counts).err();
+    for (const auto& [version, count] : *counts) {
+      if (version != current && count > 0)
+        return make_error(errc::invalid_argument,
+                          std::to_string(count) + " data keys are still wrapped under master key version " +
+                              std::to_string(version) + ": rotate first");
+    }
+    retired = impl.keyring.versions();
+    retired.erase(std::remove(retired.begin(), retired.end(), current), retired.end());
+    CONSENTRY_TRY(seal_current());
     for (std::uint32_t v : retired) CONSENTRY_TRY(store.delete_meta(sealed_key(v)));
     CONSENTRY_TRY(store.put_meta(kMetaVersions, text_bytes(std::to_string(current))));
     if (resealed) {
-      CONSENTRY_TRY(store.put_meta(sealed_key(current), *resealed));
+      CONSENTRY_TRY(store.put_meta(sealed_key(current), resealed->second));
       CONSENTRY_TRY(store.put_meta(kMetaProvider, text_bytes(successor->kind())));
     }
     if (impl.options.audit != AuditMode::off && (!retired.empty() || resealed)) {

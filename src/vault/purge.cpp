@@ -71,6 +71,15 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
           report.complete = false;
           break;
         }
+        // The batch is chosen and deleted in one write transaction: a value written again, or an
+        // inference made under a consent to profiling granted again, by another process since
+        // cannot be deleted on the strength of an older row.
+        std::optional<Transaction> txn;
+        if (!options.dry_run) {
+          auto started = Transaction::start(store);
+          if (!started) return std::move(started).err();
+          txn.emplace(std::move(*started));
+        }
         auto rows = store.fields_collected_before(spec.name, cutoff, after, options.batch);
         if (!rows) return std::move(rows).err();
         if (rows->empty()) break;
@@ -87,12 +96,6 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
           }
         }
         if (expired.empty()) continue;
-        std::optional<Transaction> txn;
-        if (!options.dry_run) {
-          auto started = Transaction::start(store);
-          if (!started) return std::move(started).err();
-          txn.emplace(std::move(*started));
-        }
         std::vector<AuditEntry> entries;
         std::size_t kept = 0;
         for (std::size_t i = 0; i < expired.size(); ++i) {

@@ -108,6 +108,11 @@ result<const SecretBytes*> Vault::Impl::data_key(const std::string& customer) co
   if (!row) return std::move(row).err();
   if (!*row) return static_cast<const SecretBytes*>(nullptr);
   auto key = keyring.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
+  if (!key && keyring.master_key((*row)->version) == nullptr) {
+    // Wrapped under a version this vault has not loaded: another process rotated since it opened.
+    CONSENTRY_TRY(follow_master_keys());
+    key = keyring.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
+  }
   if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
   return &cache_data_key(customer, std::move(*key));
 }
@@ -255,6 +260,10 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
   if (!store) return make_error(errc::invalid_argument, "no store");
   if (!provider) return make_error(errc::invalid_argument, "no key provider");
   // Nothing is written until the master key has opened: a wrong secret leaves the file as it was.
+  // One read snapshot: a rotation, retirement or passphrase change committed by another process
+  // meanwhile cannot leave this reading part of the old key metadata and part of the new.
+  auto snapshot = ReadSnapshot::open(*store);
+  if (!snapshot) return std::move(snapshot).err();
   auto keyring = load_keyring(*store, *provider);
   if (!keyring) return std::move(keyring).err();
 
@@ -279,6 +288,7 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
 
   auto checkpoints = store->checkpoints();
   if (!checkpoints) return std::move(checkpoints).err();
+  { ReadSnapshot ended = std::move(*snapshot); }  // the snapshot ends here
   auto impl = std::make_unique<Impl>(std::move(store), std::move(*policy), std::move(*keyring),
                                      std::move(options), std::move(*signer));
   impl->provider = std::move(provider);
@@ -368,6 +378,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
   struct Pending {
     const Record* record;
     std::vector<std::pair<const FieldSpec*, std::string>> values;  // normalised
+    bool needs_profiling = false;                                  // an inferred field is among them
   };
   std::vector<Pending> pending;
   pending.reserve(records.size());
@@ -375,17 +386,12 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     const std::string at = located(origin, r.line);
     if (auto c = check_identifier("customer id", r.customer, kMaxCustomerIdBytes); !c)
       return make_error(errc::bad_input, at + c.err().message);
-    // An erased customer stays erased: new data would bring back what they asked to be rid of.
-    auto gone = impl.is_erased(pseudonym(impl.audit_customer_key, r.customer));
-    if (!gone) return std::move(gone).err();
-    if (*gone) return erased_error(at);
     const std::string_view source = r.source.empty() ? kDefaultSource : std::string_view(r.source);
     if (auto c = check_identifier("source", source, kMaxDetailBytes); !c)
       return make_error(errc::bad_input, at + c.err().message);
     if (r.collected_at && *r.collected_at > now + std::chrono::days(1))
       return make_error(errc::bad_input, at + "collected_at is in the future");
     Pending p{&r, {}};
-    bool needs_profiling = false;
     for (const auto& [name, value] : r.fields) {
       const FieldSpec* f = impl.policy.field(name);
       if (!f) return make_error(errc::bad_input, at + "field '" + name + "' is not declared in the policy");
@@ -396,15 +402,8 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
             errc::denied,
             at + "field '" + name + "' does not accept values from source '" + std::string(source) + "'",
             deny_reason::source_not_permitted);
-      needs_profiling = needs_profiling || f->is_inferred();
+      p.needs_profiling = p.needs_profiling || f->is_inferred();
       p.values.emplace_back(f, std::move(*v));
-    }
-    if (needs_profiling) {
-      auto state = impl.consent_state(r.customer);
-      if (!state) return std::move(state).err();
-      if (state->status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
-        return make_error(errc::denied, at + "inferred fields need the customer's consent to profiling",
-                          deny_reason::inference_needs_profiling);
     }
     pending.push_back(std::move(p));
   }
@@ -412,6 +411,26 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
   Store& store = *impl.store;
   auto txn = Transaction::start(store);
   if (!txn) return std::move(txn).err();
+  // What the ledger decides is decided inside the write transaction, against the ledger as
+  // committed: an erasure or a withdrawal of consent to profiling committed by another process
+  // is either seen here, or commits after this write and takes what it wrote with it.
+  for (const Pending& p : pending) {
+    const Record& r = *p.record;
+    // An erased customer stays erased: new data would bring back what they asked to be rid of.
+    auto gone = impl.is_erased(pseudonym(impl.audit_customer_key, r.customer));
+    if (!gone) return std::move(gone).err();
+    if (*gone) return erased_error(located(origin, r.line));
+    if (p.needs_profiling) {
+      auto state = impl.consent_state(r.customer);
+      if (!state) return std::move(state).err();
+      if (state->status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
+        return make_error(
+            errc::denied,
+            located(origin, r.line) + "inferred fields need the customer's consent to profiling",
+            deny_reason::inference_needs_profiling);
+    }
+  }
+  bool version_checked = false;  // follow_current_version() once, at the first new data key
   // Data keys made in this transaction are cached only after it commits.
   std::unordered_map<std::string, SecretBytes> new_keys;
   std::vector<AuditEntry> entries;
@@ -427,6 +446,10 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       if (!existing) return std::move(existing).err();
       dek = *existing;
       if (!dek) {
+        // Under the version current as this transaction commits: another process may have
+        // rotated, and retired the version this vault opened with, since it opened.
+        if (!version_checked) CONSENTRY_TRY(impl.follow_current_version());
+        version_checked = true;
         SecretBytes key = Keyring::new_data_key();
         auto wrapped = impl.keyring.wrap_data_key(r.customer, key);
         if (!wrapped) return std::move(wrapped).err();
@@ -489,9 +512,6 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
   const std::string tag = pseudonym(impl.audit_customer_key, customer);
   std::lock_guard lock(impl.store_mu);
-  auto gone = impl.is_erased(tag);
-  if (!gone) return std::move(gone).err();
-  if (*gone) return erased_error("");
   ConsentEvent e;
   e.customer = std::string(customer);
   e.purpose = p->id;
@@ -503,6 +523,10 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
     e.expires_at = p->consent_valid_for->after(e.at);
   auto txn = Transaction::start(*impl.store);
   if (!txn) return std::move(txn).err();
+  // Inside the transaction: an erasure committed by another process meanwhile is seen here.
+  auto gone = impl.is_erased(tag);
+  if (!gone) return std::move(gone).err();
+  if (*gone) return erased_error("");
   auto stored = impl.store->append_consent(e);
   if (!stored) return std::move(stored).err();
   std::vector<AuditEntry> entries{

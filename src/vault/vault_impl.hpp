@@ -36,6 +36,11 @@ result<void> store_keyring(Store& store, KeyProvider& provider, const Keyring& k
 /// version first, so a wrong secret is refused after one try. Writes nothing. errc::integrity
 /// for a wrong secret, another kind of provider, or damaged metadata (keys.cpp).
 result<Keyring> load_keyring(Store& store, KeyProvider& provider);
+/// master_key_changed_error is errc::io: another process rotated the vault's master key, or sealed
+/// it under a new passphrase or key file, since this vault opened, and the provider it opened
+/// with cannot open the version now current. The call changed nothing; opening the vault again
+/// (running the command again) with the vault's present secret succeeds (keys.cpp).
+error master_key_changed_error();
 
 /// Vault::Impl owns the store, policy, keyring and audit state. `store_mu` serialises every use
 /// of the store and of the key caches; `audit_mu` guards the queue of entries waiting to be
@@ -44,7 +49,9 @@ result<Keyring> load_keyring(Store& store, KeyProvider& provider);
 struct Vault::Impl {
   std::unique_ptr<Store> store;
   Policy policy;
-  Keyring keyring;
+  /// The master key versions as this vault last saw them; follow_master_keys() catches up with
+  /// a rotation or retirement committed by another vault on the store (store_mu held).
+  mutable Keyring keyring;
   std::shared_ptr<KeyProvider> provider;  ///< seals master key versions (keys.cpp); store_mu held
   VaultOptions options;
   AuditSigner signer;
@@ -78,6 +85,17 @@ struct Vault::Impl {
 
   // ---- keys (store_mu held) ----
   const SecretBytes& cache_data_key(const std::string& customer, SecretBytes key) const;
+  /// follow_current_version makes the keyring's current version the store's, with one metadata
+  /// read; when another vault on the store rotated since, the keyring is loaded again through
+  /// `provider`. Called inside the write transaction that wraps a data key, it guarantees that
+  /// the key is wrapped under a version still live when the transaction commits (a retirement
+  /// commits before or after the whole transaction). Fails with master_key_changed_error() when
+  /// the provider cannot open the new versions (keys.cpp).
+  result<void> follow_current_version() const;
+  /// follow_master_keys makes the keyring hold exactly the store's live versions: versions
+  /// retired elsewhere are dropped, new ones loaded through `provider`. Call it inside a
+  /// transaction or read snapshot. Fails like follow_current_version (keys.cpp).
+  result<void> follow_master_keys() const;
   result<const SecretBytes*> data_key(const std::string& customer) const;
   const SecretBytes& purpose_key(const std::string& purpose) const;
   /// derived_key derives (once) and caches the key for `label` (store_mu held).

@@ -49,11 +49,13 @@ result<std::vector<std::vector<std::string>>> parse_records(std::string_view tex
 result<Dataset> parse_dataset(std::string_view text, char delimiter, std::string source);
 
 /// read_dataset reads `file` with parse_dataset, with `delimiter` or, when none is given, the one
-/// detect_delimiter finds. errc::io when the file cannot be read; the source is the path as given.
+/// detect_delimiter finds. errc::bad_input naming the file when it is not a regular file or is
+/// larger than 1 GiB, errc::io when it cannot be read; the source is the path as given.
 result<Dataset> read_dataset(const std::filesystem::path& file, std::optional<char> delimiter = std::nullopt);
 
 /// format_dataset renders the header and rows as delimited text with LF line ends, quoting (RFC
-/// 4180) every cell that holds the delimiter, a quote, CR or LF, or starts or ends with a space.
+/// 4180) every cell that holds the delimiter, a quote, CR or LF, starts or ends with a space, or
+/// starts with a UTF-8 byte order mark.
 std::string format_dataset(const Dataset& data, char delimiter);
 
 /// write_dataset writes format_dataset(data) to `file` through `file`.partial (mode 0600), synced
@@ -79,7 +81,7 @@ struct Hierarchy {
 result<Hierarchy> parse_hierarchy(std::string_view text, char delimiter, std::string source);
 
 /// read_hierarchy reads `file` with parse_hierarchy. errc::bad_input naming the file when it does
-/// not exist, errc::io when it cannot be read.
+/// not exist, is not a regular file or is larger than 64 MiB, errc::io when it cannot be read.
 result<Hierarchy> read_hierarchy(const std::filesystem::path& file, char delimiter);
 
 /// hierarchy_file is where the hierarchy of `column` is looked for:
