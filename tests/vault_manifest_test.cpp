@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <map>
-#include <string_view>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -116,7 +116,8 @@ std::map<std::string, bytes> make_legacy(Tamperable& t, const CapturingProvider&
     wrapped["C-1"] = plant_legacy(s, keys.master(1), "C-1",
                                   {{"email", "ann@example.com", "web-signup", now - kYear},
                                    {"phone", "+442079460958", "store", now - 2 * kYear}});
-    wrapped["C-2"] = plant_legacy(s, keys.master(1), "C-2", {{"email", "bob@example.com", "web-signup", now}});
+    wrapped["C-2"] =
+        plant_legacy(s, keys.master(1), "C-2", {{"email", "bob@example.com", "web-signup", now}});
     must(s.delete_meta(kValuesListed));
   });
   if (t.on_sqlite()) test::execute_sql(t.file(), "ALTER TABLE fields DROP COLUMN format");
@@ -125,7 +126,8 @@ std::map<std::string, bytes> make_legacy(Tamperable& t, const CapturingProvider&
 
 }  // namespace
 
-TEST_CASE("a manifest changed, deleted or swapped in the store fails the customer's reads, exports and writes") {
+TEST_CASE(
+    "a manifest changed, deleted or swapped in the store fails the customer's reads, exports and writes") {
   const char* const kChanges[] = {"a byte of it changed", "its tag changed", "deleted",
                                   "another customer's put in its place", "an older one put back"};
   for (StoreKind kind : kStoreKinds) {
@@ -194,7 +196,9 @@ TEST_CASE("a value relabelled as the older sealing format fails authentication")
   }
 }
 
-TEST_CASE("withdrawing profiling from a customer whose manifest was changed deletes the inferences and vouches for nothing") {
+TEST_CASE(
+    "withdrawing profiling from a customer whose manifest was changed deletes the inferences and vouches for "
+    "nothing") {
   for (StoreKind kind : kStoreKinds) {
     INFO("on " << std::string(test::store_name(kind)));
     Tamperable t(kind, test::retail_policy());
@@ -243,7 +247,8 @@ TEST_CASE("a purge deletes a value only beside the manifest that lists it, and t
   }
 }
 
-TEST_CASE("a vault written before values' metadata was bound reads after opening, and is protected from then on") {
+TEST_CASE(
+    "a vault written before values' metadata was bound reads after opening, and is protected from then on") {
   for (StoreKind kind : kStoreKinds) {
     INFO("on " << std::string(test::store_name(kind)));
     auto keys = std::make_shared<CapturingProvider>();

@@ -47,7 +47,8 @@ void fails_authentication(const result<T>& r) {
 
 }  // namespace
 
-TEST_CASE("a collection time moved earlier in the store fails reads, exports and purges, which delete nothing") {
+TEST_CASE(
+    "a collection time moved earlier in the store fails reads, exports and purges, which delete nothing") {
   for (StoreKind kind : kStoreKinds) {
     INFO("on " << std::string(test::store_name(kind)));
     Tamperable t(kind, test::retail_policy());
@@ -113,7 +114,8 @@ TEST_CASE("a value whose source was changed in the store fails reads and exports
   }
 }
 
-TEST_CASE("a value row deleted from the store fails reads, exports and aggregates instead of reading as absent") {
+TEST_CASE(
+    "a value row deleted from the store fails reads, exports and aggregates instead of reading as absent") {
   for (StoreKind kind : kStoreKinds) {
     INFO("on " << std::string(test::store_name(kind)));
     Tamperable t(kind, test::retail_policy());
@@ -137,8 +139,8 @@ TEST_CASE("a value row deleted from the store fails reads, exports and aggregate
 }
 
 TEST_CASE("a row from another customer or field, or an older value of the same field, fails authentication") {
-  const char* const kMoves[] = {"another customer's row", "two customers' rows swapped", "another field's row",
-                                "an older value of the field put back"};
+  const char* const kMoves[] = {"another customer's row", "two customers' rows swapped",
+                                "another field's row", "an older value of the field put back"};
   for (StoreKind kind : kStoreKinds) {
     for (std::string_view move : kMoves) {
       INFO("on " << std::string(test::store_name(kind)) << ": " << move);

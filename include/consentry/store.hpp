@@ -156,8 +156,9 @@ class Store {
   virtual result<void> delete_field(std::string_view customer, std::string_view field) = 0;
 
   /// field_counts returns, for every field name with at least one stored value, how many
-  /// customers hold a value for it, by field name; manifests (kManifestField) are not values. The default implementation reads every
-  /// customer's fields; the SQLite store counts in one query.
+  /// customers hold a value for it, by field name; manifests (kManifestField) are not values.
+  /// The default implementation reads every customer's fields; the SQLite store counts in one
+  /// query.
   virtual result<std::vector<std::pair<std::string, std::int64_t>>> field_counts();
 
   /// data_keys_after returns up to `limit` wrapped data keys of customers sorted after `after`

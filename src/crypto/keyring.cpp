@@ -135,7 +135,8 @@ SecretBytes Keyring::new_data_key() {
 
 result<bytes> Keyring::wrap_data_key(std::string_view customer, const SecretBytes& dek) const {
   if (dek.size() != kDataKeyBytes) return make_error(errc::invalid_argument, "data key has the wrong size");
-  return aead::seal(masters_.at(current_), dek.reveal(), data_key_ad(customer, current_, DataKeyFormat::listed));
+  return aead::seal(masters_.at(current_), dek.reveal(),
+                    data_key_ad(customer, current_, DataKeyFormat::listed));
 }
 
 result<SecretBytes> Keyring::unwrap_data_key(std::string_view customer, std::uint32_t version,
@@ -165,10 +166,12 @@ result<bytes> Keyring::rewrap_data_key(std::string_view customer, std::uint32_t 
   return aead::seal(masters_.at(current_), dek->key.reveal(), data_key_ad(customer, current_, dek->format));
 }
 
-result<bytes> Keyring::list_data_key(std::string_view customer, std::uint32_t version, byte_view wrapped) const {
+result<bytes> Keyring::list_data_key(std::string_view customer, std::uint32_t version,
+                                     byte_view wrapped) const {
   auto dek = open_data_key(customer, version, wrapped);
   if (!dek) return std::move(dek).err();
-  return aead::seal(masters_.at(version), dek->key.reveal(), data_key_ad(customer, version, DataKeyFormat::listed));
+  return aead::seal(masters_.at(version), dek->key.reveal(),
+                    data_key_ad(customer, version, DataKeyFormat::listed));
 }
 
 SecretBytes Keyring::derive_key(std::string_view label) const {

@@ -163,7 +163,8 @@ BEGIN SELECT RAISE(ABORT, 'privacy_spends is append-only'); END;
 // read as format 1 (the DEFAULT, which SQLite supplies without rewriting them), as they were
 // sealed; the vault re-seals them in format 2 when it opens (src/vault/manifest.cpp). The schema
 // stays version 1, like the additions above.
-constexpr const char* kHasFieldFormat = "SELECT count(*) FROM pragma_table_info('fields') WHERE name = 'format'";
+constexpr const char* kHasFieldFormat =
+    "SELECT count(*) FROM pragma_table_info('fields') WHERE name = 'format'";
 constexpr const char* kAddFieldFormat = "ALTER TABLE fields ADD COLUMN format INTEGER NOT NULL DEFAULT 1";
 
 // Erasure is the one delete the ledger allows. The trigger that forbids it is dropped and created
@@ -247,9 +248,10 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "SET version = excluded.version, wrapped = excluded.wrapped",
     "SELECT sealed, source, collected_at, format FROM fields WHERE customer = ?1 AND field = ?2",
     "SELECT field, sealed, source, collected_at, format FROM fields WHERE customer = ?1 ORDER BY field",
-    "INSERT INTO fields(customer, field, sealed, source, collected_at, format) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
-    "ON CONFLICT(customer, field) DO UPDATE SET sealed = excluded.sealed, source = excluded.source, "
-    "collected_at = excluded.collected_at, format = excluded.format",
+    "INSERT INTO fields(customer, field, sealed, source, collected_at, format) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(customer, field) DO UPDATE "
+    "SET sealed = excluded.sealed, source = excluded.source, collected_at = excluded.collected_at, "
+    "format = excluded.format",
     "INSERT INTO consent_events(customer, purpose, action, at, channel, notice, expires_at) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "SELECT seq, purpose, action, at, channel, notice, expires_at FROM consent_events WHERE customer = ?1 "

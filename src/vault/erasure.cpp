@@ -42,6 +42,7 @@ result<void> Vault::erase(std::string_view customer) {
       // The cached key goes first (SecretBytes wipes it): from here on nothing in this process
       // can decrypt the customer's values, even if the deletion below fails.
       impl.data_keys.erase(std::string(customer));
+      // The customer's manifest is a row among their values (kManifestField): it goes with them.
       CONSENTRY_TRY(store.erase_customer(customer, tag, impl.now()));
       if (impl.options.audit != AuditMode::off) {
         std::vector<AuditEntry> entries{impl.entry(AuditAction::erasure, customer, impl.options.actor, "")};

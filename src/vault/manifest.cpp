@@ -34,7 +34,8 @@ error value_failed(std::string_view field, std::string_view why) {
 }  // namespace
 
 error manifest_failed() {
-  return make_error(errc::integrity, "the customer's list of stored values is missing or failed authentication");
+  return make_error(errc::integrity,
+                    "the customer's list of stored values is missing or failed authentication");
 }
 
 result<Manifest> Manifest::open(const SecretBytes& dek, std::string_view customer,
@@ -154,7 +155,8 @@ result<std::optional<Manifest>> vouching_manifest(const SecretBytes* key, std::s
     if (!opened) return std::move(opened).err();
     return std::optional<Manifest>(std::move(*opened));
   }
-  if (row || holds_values) return make_error(errc::integrity, "the customer's values are stored without a data key");
+  if (row || holds_values)
+    return make_error(errc::integrity, "the customer's values are stored without a data key");
   return std::optional<Manifest>();
 }
 
@@ -203,7 +205,8 @@ result<void> list_customer(Store& store, const Keyring& keyring, const StoredKey
   auto rows = store.get_fields(key.customer);
   if (!rows) return std::move(rows).err();
   if (take_manifest(*rows)) return ok();
-  if (std::any_of(rows->begin(), rows->end(), [](const StoredField& f) { return f.format != kFieldSealVersion; }))
+  if (std::any_of(rows->begin(), rows->end(),
+                  [](const StoredField& f) { return f.format != kFieldSealVersion; }))
     return ok();
   Manifest manifest;
   for (StoredField& row : *rows) {

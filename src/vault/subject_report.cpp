@@ -82,7 +82,8 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
     }
     if (with_values) {
       // A row vouched for has a data key: without one, vouching_manifest refused it.
-      auto plain = open_field(**key, name, s.field, s.sealed, s.format, FieldMetadata{held.source, s.collected_at});
+      auto plain =
+          open_field(**key, name, s.field, s.sealed, s.format, FieldMetadata{held.source, s.collected_at});
       if (!plain) return make_error(errc::integrity, "field '" + s.field + "' failed authentication");
       held.value = plain->reveal_string();
     }

@@ -469,7 +469,8 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     auto listed = manifests.open(r.customer, *dek, new_keys.count(r.customer) != 0);
     if (!listed) return std::move(listed).err();
     for (const auto& [spec, value] : p.values) {
-      auto sealed = seal_field(*dek, r.customer, spec->name, value, FieldMetadata{sf.source, sf.collected_at});
+      auto sealed =
+          seal_field(*dek, r.customer, spec->name, value, FieldMetadata{sf.source, sf.collected_at});
       if (!sealed) return std::move(sealed).err();
       sf.field = spec->name;
       sf.sealed = std::move(*sealed);

@@ -150,7 +150,8 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
       held = std::move(*got);
       std::optional<StoredField> manifest = take_manifest(held);
       key = v.data_key(customer_);
-      listed = key ? vouching_manifest(*key, customer_, manifest, !held.empty()) : result<std::optional<Manifest>>(key.err());
+      listed = key ? vouching_manifest(*key, customer_, manifest, !held.empty())
+                   : result<std::optional<Manifest>>(key.err());
     }
     for (std::size_t i = 0; i < fields.size(); ++i) {
       const std::string_view field = fields[i];
@@ -167,8 +168,13 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
       const StoredField* row = stored == held.end() ? nullptr : &*stored;
       // The row, or its absence, is checked against the manifest before anything is decided on
       // its metadata: a deleted, added or older row, or a changed collected_at, fails here.
-      result<void> vouched = !listed ? result<void>(listed.err()) : *listed ? (*listed)->check(field, row) : ok();
+      result<void> vouched = !listed   ? result<void>(listed.err())
+                             : *listed ? (*listed)->check(field, row)
+                                       : ok();
       if (!vouched) {
+        // Erasure takes the manifest with the values, so a data key cached before another
+        // process erased the customer finds none: the erased check below tells that apart.
+        unanswered = true;
         // A failed authentication is recorded too: it is how tampering shows in the log.
         refuse(name, "integrity", std::move(vouched).err());
         continue;

@@ -72,7 +72,9 @@ class SharedStore final : public Store {
                                                          std::string_view after, std::size_t limit) override {
     return s_->fields_collected_before(field, before, after, limit);
   }
-  result<void> delete_field(std::string_view c, std::string_view f) override { return s_->delete_field(c, f); }
+  result<void> delete_field(std::string_view c, std::string_view f) override {
+    return s_->delete_field(c, f);
+  }
   result<std::vector<std::pair<std::string, std::int64_t>>> field_counts() override {
     return s_->field_counts();
   }
