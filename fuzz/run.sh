@@ -45,7 +45,8 @@ for target in "${targets[@]}"; do
     echo "run.sh: $binary is missing: build the clang-asan preset first" >&2
     exit 1
   fi
-  if ! "$binary" -help=1 2>&1 | grep -q 'libFuzzer'; then
+  help="$("$binary" -help=1 2>&1 || true)"
+  if [[ "$help" != *libFuzzer* ]]; then
     echo "run.sh: $binary replays but does not fuzz: configure with -DCONSENTRY_LIBFUZZER=ON (clang)" >&2
     exit 1
   fi

@@ -122,8 +122,9 @@ void check_keys_live(const Bench& b, const std::string& passphrase) {
   const auto status = nlohmann::json::parse(o.out);
   std::vector<std::string> live;
   for (const auto& v : status["versions"]) live.push_back(std::to_string(v.get<int>()));
-  for (const auto& [version, count] : status["data_keys"].items()) {
-    INFO(count << " data keys under version " << version << "; live: " << o.out);
+  for (const auto& entry : status["data_keys"].items()) {
+    const std::string& version = entry.key();
+    INFO(entry.value() << " data keys under version " << version << "; live: " << o.out);
     CHECK(std::find(live.begin(), live.end(), version) != live.end());
   }
 }
@@ -231,7 +232,8 @@ TEST_CASE("cli: derive racing consent withdraw profiling never leaves an inferen
     for (auto& [derive, withdraw] : pairs) {
       CliOutput d = test::finish(derive);
       CliOutput w = test::finish(withdraw);
-      INFO(describe(derive, d) << "; " << describe(withdraw, w));
+      const std::string outcome = describe(derive, d) + "; " + describe(withdraw, w);
+      INFO(outcome);
       CHECK(w.code == 0);
       CHECK((d.code == 0 || (d.code == 3 && d.err.find("consent to profiling") != std::string::npos)));
       ++derive_codes[d.code];

@@ -376,7 +376,8 @@ TEST_CASE("a malformed key file is refused without quoting it") {
        "line 3 is malformed"},
   };
   int n = 0;
-  for (const auto& [text, message] : cases) {
+  for (const auto& [contents, message] : cases) {
+    const std::string& text = contents;  // INFO and CAPTURE cannot name a structured binding in clang 14
     const fs::path file = dir.path() / ("k" + std::to_string(n++));
     {
       std::ofstream out(file);

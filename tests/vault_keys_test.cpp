@@ -141,7 +141,8 @@ void check_consistent(const Vault& v, int n, std::int64_t total_keys) {
   auto status = v.master_key_status();
   REQUIRE(status.ok());
   std::int64_t total = 0;
-  for (const auto& [version, count] : status->data_keys) {
+  for (const auto& [held_version, count] : status->data_keys) {
+    const auto version = held_version;  // CAPTURE cannot name a structured binding in clang 14
     CAPTURE(version);
     CHECK(std::find(status->versions.begin(), status->versions.end(), version) != status->versions.end());
     total += count;
@@ -233,7 +234,8 @@ TEST_CASE("a tampered sealed master key, root or key metadata is refused at open
       {"versions list", "UPDATE meta SET value = CAST('2,1' AS BLOB) WHERE key = 'master.versions'"},
       {"provider kind", "UPDATE meta SET value = CAST('key-file' AS BLOB) WHERE key = 'keys.provider'"},
   };
-  for (const auto& [what, sql] : tamperings) {
+  for (const auto& [tampering, sql] : tamperings) {
+    const auto& what = tampering;  // CAPTURE cannot name a structured binding in clang 14
     CAPTURE(what);
     fs::remove(file);
     fs::copy_file(pristine, file);
@@ -381,7 +383,9 @@ TEST_CASE("a rotation killed with SIGKILL at any moment leaves every key readabl
   const std::pair<int, int> kill_points[] = {{0, 0}, {1, 0}, {3, 300}, {30, 0}, {0, 3000}};
   int completed_rotations = 0;
   std::int64_t rewrapped_by_kills = 0;
-  for (const auto& [kill_after, delay_us] : kill_points) {
+  for (const auto& [batches, delay] : kill_points) {
+    const int kill_after = batches;  // CAPTURE cannot name a structured binding in clang 14
+    const int delay_us = delay;
     CAPTURE(kill_after);
     CAPTURE(delay_us);
     int pipe_fds[2];

@@ -177,7 +177,9 @@ TEST_CASE("a purge killed with SIGKILL leaves a consistent vault, and running it
   // kill_after: batches the child reports before the parent kills it; the delay lets the kill
   // land inside a later batch's transaction rather than between two.
   const std::pair<int, int> kill_points[] = {{0, 0}, {2, 0}, {5, 400}, {12, 0}};
-  for (const auto& [kill_after, delay_us] : kill_points) {
+  for (const auto& [batches, delay] : kill_points) {
+    const int kill_after = batches;  // CAPTURE cannot name a structured binding in clang 14
+    const int delay_us = delay;
     CAPTURE(kill_after);
     int pipe_fds[2];
     REQUIRE(::pipe(pipe_fds) == 0);
