@@ -32,7 +32,7 @@ constexpr const char* kMasterKeyChanged = "master key changed while this command
 
 using test::CliEnv;
 using test::CliOutput;
-using test::CliProcess;
+using test::StartedCli;
 
 std::string email_of(const std::string& customer) {
   return customer + "@example.com";
@@ -72,8 +72,8 @@ class Bench {
   CliOutput run(const std::vector<std::string>& args, const CliEnv& env) const {
     return test::run_consentry(dir_.path(), args, env);
   }
-  CliProcess start(const std::vector<std::string>& args, const CliEnv& env) const {
-    return test::start_consentry(dir_.path(), args, env);
+  StartedCli start(const std::vector<std::string>& args, const CliEnv& env) const {
+    return test::start_cli(dir_.path(), args, env);
   }
 
   // must_run runs a command that has to succeed.
@@ -144,7 +144,7 @@ bool opens_with(const Bench& b, const std::string& passphrase) {
   return o.code == 0;
 }
 
-std::string describe(const CliProcess& p, const CliOutput& o) {
+std::string describe(const StartedCli& p, const CliOutput& o) {
   return test::command_line(p) + " exited " + std::to_string(o.code) + ": " + o.err;
 }
 
@@ -162,11 +162,11 @@ TEST_CASE("cli: imports racing keys rotate --retire land under a live version or
     // the rotation and to write after the retirement.
     const std::vector<std::pair<std::string, int>> files{{"A-", 100}, {"B-", 600}, {"C-", 2000}};
     for (const auto& [prefix, n] : files) test::write_file(b.path(prefix + ".jsonl"), jsonl(prefix, n));
-    std::vector<CliProcess> importers;
+    std::vector<StartedCli> importers;
     for (const auto& [prefix, n] : files)
       importers.push_back(b.start({"import", b.path(prefix + ".jsonl").string()}, b.env("old passphrase")));
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 30)(rng)));
-    CliProcess rotate = b.start({"keys", "rotate", "--retire", "--kdf", "minimum"},
+    StartedCli rotate = b.start({"keys", "rotate", "--retire", "--kdf", "minimum"},
                                 b.env("old passphrase", "new passphrase"));
 
     std::vector<std::string> written = ids("P-", 20);
@@ -222,11 +222,11 @@ TEST_CASE("cli: derive racing consent withdraw profiling never leaves an inferen
   }
   std::map<int, int> derive_codes;
   for (int round = 0; round < kRounds; ++round) {
-    std::vector<std::pair<CliProcess, CliProcess>> pairs;
+    std::vector<std::pair<StartedCli, StartedCli>> pairs;
     for (int i = 0; i < kPerRound; ++i) {
       const std::string c = "D-" + std::to_string(round * kPerRound + i);
-      CliProcess derive = b.start({"derive", c, "expecting_child", "true"}, b.env("pass"));
-      CliProcess withdraw = b.start({"consent", "withdraw", c, "profiling"}, b.env("pass"));
+      StartedCli derive = b.start({"derive", c, "expecting_child", "true"}, b.env("pass"));
+      StartedCli withdraw = b.start({"consent", "withdraw", c, "profiling"}, b.env("pass"));
       pairs.emplace_back(std::move(derive), std::move(withdraw));
     }
     for (auto& [derive, withdraw] : pairs) {
@@ -271,7 +271,7 @@ TEST_CASE(
   for (int round = 0; round < kKills; ++round) {
     CAPTURE(round);
     const std::size_t next = (current + 1) % passphrases.size();
-    CliProcess p =
+    StartedCli p =
         b.start({"keys", "passphrase", "--kdf", "minimum"}, b.env(passphrases[current], passphrases[next]));
     const auto delay = std::uniform_int_distribution<long>(0, full.count() * 5 / 4)(rng);
     std::this_thread::sleep_for(std::chrono::microseconds(delay));
@@ -306,7 +306,7 @@ TEST_CASE(
     const std::vector<std::string> erased{"M-3", "M-17", "M-29"};
     const auto env = b.env("pass");
 
-    std::vector<CliProcess> load;
+    std::vector<StartedCli> load;
     for (int i = 0; i < 2; ++i) {
       const std::string file = b.path("new-" + std::to_string(i) + ".jsonl").string();
       test::write_file(file, jsonl("N" + std::to_string(i) + "-", 300));
@@ -321,11 +321,11 @@ TEST_CASE(
       const std::string c = "M-" + std::to_string(std::uniform_int_distribution<int>(0, kBase - 1)(rng));
       load.push_back(b.start({"consent", i % 2 == 0 ? "grant" : "withdraw", c, "marketing.email"}, env));
     }
-    std::vector<CliProcess> erasers;
+    std::vector<StartedCli> erasers;
     for (const std::string& c : erased) erasers.push_back(b.start({"erase", c}, env));
-    CliProcess rotate = b.start({"keys", "rotate", "--batch", "7"}, env);
+    StartedCli rotate = b.start({"keys", "rotate", "--batch", "7"}, env);
 
-    for (CliProcess& p : load) {
+    for (StartedCli& p : load) {
       CliOutput o = test::finish(p);
       INFO(describe(p, o));
       // A read or consent event about a customer erased meanwhile answers erased or unknown (5).

@@ -39,6 +39,9 @@ struct CliRun {
   std::optional<std::filesystem::path> stdout_path;
 };
 
+/// kKilledBySignal is CliOutput::code for a process that a signal ended.
+inline constexpr int kKilledBySignal = -1;
+
 /// CliProcess is a running consentry binary started by start_consentry. It is reaped by wait()
 /// or kill_and_wait(), or else killed and reaped when it is destroyed.
 class CliProcess {
@@ -74,6 +77,21 @@ class CliProcess {
     const int status = reap();
     REQUIRE(WIFEXITED(status));
     CliOutput o{WEXITSTATUS(status), file_bytes(out_file_), file_bytes(err_file_)};
+    remove_files();
+    return o;
+  }
+
+  /// signal sends `sig` to the process if it has not been reaped yet; wait_any() still collects it.
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
+  /// wait_any waits for the process and returns what it did; CliOutput::code is kKilledBySignal
+  /// when a signal ended it.
+  CliOutput wait_any() {
+    const int status = reap();
+    CliOutput o{WIFEXITED(status) ? WEXITSTATUS(status) : kKilledBySignal, file_bytes(out_file_),
+                file_bytes(err_file_)};
     remove_files();
     return o;
   }
