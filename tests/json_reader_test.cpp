@@ -138,7 +138,7 @@ TEST_CASE("a lone surrogate escape is refused, a surrogate pair is read as one c
   CHECK(problem_of("{\"a\": \"\xff\xfe\"}").what == "invalid JSON");
 }
 
-TEST_CASE("numbers beyond a double are refused; big integers become doubles") {
+TEST_CASE("numbers beyond a double are refused, and big integers become doubles") {
   CHECK(problem_of("[1e400]").what == "invalid JSON: a number is out of range");
   CHECK(problem_of("{\"a\": -1e99999}").what == "invalid JSON: a number is out of range");
   const Json j = accepted("[123456789012345678901234567890, -9223372036854775809, 1e-400]");
