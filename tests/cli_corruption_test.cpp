@@ -196,7 +196,9 @@ TEST_CASE("a flipped byte anywhere in a vault gives exit 0, 3, 4 or 5, and never
         ++damaged_messages;
       // Whatever a command shows of a value is the value: damage hides values, it never changes one.
       const std::map<std::string, std::string>& expected = args[0] == "read" ? read_values : export_values;
-      for (const auto& [field, value] : values_of(o.out)) {
+      for (const auto& entry : values_of(o.out)) {
+        const std::string& field = entry.first;
+        const std::string& value = entry.second;
         CAPTURE(field);
         CHECK(expected.count(field) == 1);
         if (expected.count(field) == 1) CHECK(value == expected.at(field));
