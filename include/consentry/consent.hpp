@@ -38,6 +38,13 @@ enum class ConsentStatus { none, granted, withdrawn, expired, objected };
 /// to_string gives the spelling of a ConsentStatus.
 std::string_view to_string(ConsentStatus s) noexcept;
 
+/// consent_status is the one rule that turns a purpose's deciding event into its status at
+/// `now`: none without an event (`action` empty); a grant whose expiry has come (at the expiry
+/// second itself) is expired, else granted; a withdrawal is withdrawn, an objection objected.
+/// ConsentState::status and the vault's scans of the ledger both use it. Cannot fail.
+ConsentStatus consent_status(std::optional<ConsentAction> action, const std::optional<timestamp>& expires_at,
+                             timestamp now) noexcept;
+
 /// ConsentState is a customer's current position per purpose, derived from their ledger: the
 /// last event of each purpose wins; a grant past its expiry counts as expired.
 class ConsentState {
@@ -111,16 +118,22 @@ inline const ConsentEvent* ConsentState::last(std::string_view purpose) const {
   return nullptr;
 }
 
-inline ConsentStatus ConsentState::status(std::string_view purpose, timestamp now) const {
-  const ConsentEvent* e = last(purpose);
-  if (!e) return ConsentStatus::none;
-  switch (e->action) {
+inline ConsentStatus consent_status(std::optional<ConsentAction> action,
+                                    const std::optional<timestamp>& expires_at, timestamp now) noexcept {
+  if (!action) return ConsentStatus::none;
+  switch (*action) {
     case ConsentAction::grant:
-      return (e->expires_at && *e->expires_at <= now) ? ConsentStatus::expired : ConsentStatus::granted;
+      return (expires_at && *expires_at <= now) ? ConsentStatus::expired : ConsentStatus::granted;
     case ConsentAction::withdraw: return ConsentStatus::withdrawn;
     case ConsentAction::object: return ConsentStatus::objected;
   }
   return ConsentStatus::none;
+}
+
+inline ConsentStatus ConsentState::status(std::string_view purpose, timestamp now) const {
+  const ConsentEvent* e = last(purpose);
+  if (!e) return ConsentStatus::none;
+  return consent_status(e->action, e->expires_at, now);
 }
 
 }  // namespace consentry

@@ -1,7 +1,9 @@
-// decision.hpp: decide(), the pure function that allows a field in a form or denies it, and
-// contact_refusal(), which allows a contact with a customer or refuses it.
+// decision.hpp: decide(), the pure function that allows a field in a form or denies it,
+// decide_write(), which allows a value to be written or denies it, and contact_refusal(), which
+// allows a contact with a customer or refuses it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
@@ -87,6 +89,24 @@ inline Decision decide(const Policy& policy, const ConsentState& state, std::str
   if (!policy.accessor_permits(policy.accessor_index(accessor), p))
     return Decision::deny(deny_reason::accessor_not_registered);
   return detail::decide_declared(policy, p, state, purpose, field, now);
+}
+
+/// decide_write says whether a value of `field` from `source` may be written for a customer
+/// whose consent to Policy::kProfilingPurpose stands at `profiling` at the time of the write.
+/// Pure: it reads nothing but its arguments. Denies in this order: a field the policy does not
+/// declare (unknown_field), a source the field's `sources` does not list when it lists any
+/// (source_not_permitted), an inferred field without a granted profiling consent
+/// (inference_needs_profiling). An allow carries no form.
+inline Decision decide_write(const Policy& policy, std::string_view field, std::string_view source,
+                             ConsentStatus profiling) {
+  const FieldSpec* spec = policy.field(field);
+  if (!spec) return Decision::deny(deny_reason::unknown_field);
+  if (!spec->sources.empty() &&
+      std::find(spec->sources.begin(), spec->sources.end(), source) == spec->sources.end())
+    return Decision::deny(deny_reason::source_not_permitted);
+  if (spec->is_inferred() && profiling != ConsentStatus::granted)
+    return Decision::deny(deny_reason::inference_needs_profiling);
+  return Decision::allow(Form{});
 }
 
 /// contact_refusal decides whether a contact on `channel` for `purpose` may be made at `now`:

@@ -93,7 +93,7 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
     e.action = AuditAction::access_denied;
     e.allowed = false;
     e.reason = std::string(to_string(reason));
-    CONSENTRY_TRY(impl.record({std::move(e)}));
+    CONSENTRY_TRY(impl.audit().record({std::move(e)}));
     return err;
   };
   if (refused) return deny(*refused, make_error(errc::denied, "aggregate refused: " + why, *refused));
@@ -159,7 +159,7 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
   auto answer = consentry::private_aggregate(query, values, rng);
   if (!answer) return answer;
 
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
   auto txn = Transaction::start(*impl.store);
   if (!txn) return std::move(txn).err();
@@ -171,13 +171,13 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
     entries.back().action = AuditAction::access_denied;
     entries.back().allowed = false;
     entries.back().reason = std::string(to_string(deny_reason::privacy_budget_spent));
-    if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
+    if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
     CONSENTRY_TRY(txn->commit());
     return budget_spent(*p, *spent, query.epsilon);
   }
   auto charged = impl.store->append_privacy_spend(PrivacySpend{0, p->id, what, charge, impl.now()});
   if (!charged) return std::move(charged).err();
-  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
+  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
   CONSENTRY_TRY(txn->commit());
   return answer;
 }

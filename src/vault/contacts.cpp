@@ -15,7 +15,7 @@ constexpr std::size_t kMaxChannelBytes = 64;
 
 /// known_customer refuses an erased or unknown customer (store_mu held).
 result<void> Vault::Impl::known_customer(std::string_view customer) const {
-  auto gone = is_erased(pseudonym(audit_customer_key, customer));
+  auto gone = is_erased(audit_tag(customer));
   if (!gone) return std::move(gone).err();
   if (*gone) return erased_error("");
   auto known = store->knows(customer);
@@ -33,7 +33,7 @@ result<ContactEvent> Vault::record_contact(std::string_view customer, std::strin
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
   Store& store = *impl.store;
   // The count and the new contact share one write transaction: two processes contacting the
@@ -56,7 +56,7 @@ result<ContactEvent> Vault::record_contact(std::string_view customer, std::strin
   if (refused) {
     entries.back().allowed = false;
     entries.back().reason = std::string(to_string(*refused));
-    if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
+    if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
     CONSENTRY_TRY(txn->commit());
     return make_error(errc::denied,
                       "contact by " + std::string(channel) + " for purpose '" + p->id +
@@ -66,7 +66,7 @@ result<ContactEvent> Vault::record_contact(std::string_view customer, std::strin
   auto stored =
       store.append_contact(ContactEvent{0, std::string(customer), std::string(channel), p->id, now});
   if (!stored) return std::move(stored).err();
-  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
+  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
   CONSENTRY_TRY(txn->commit());
   return stored;
 }
@@ -74,7 +74,7 @@ result<ContactEvent> Vault::record_contact(std::string_view customer, std::strin
 result<ContactPreference> Vault::Impl::add_contact_preference(ContactPreference p) {
   if (auto c = check_identifier("customer id", p.customer, kMaxCustomerIdBytes); !c)
     return std::move(c).err();
-  if (options.audit == AuditMode::batched) CONSENTRY_TRY(flush());
+  if (options.audit == AuditMode::batched) CONSENTRY_TRY(audit_.flush());
   std::lock_guard lock(store_mu);
   auto txn = Transaction::start(*store);
   if (!txn) return std::move(txn).err();
@@ -85,7 +85,7 @@ result<ContactPreference> Vault::Impl::add_contact_preference(ContactPreference 
   std::vector<AuditEntry> entries{entry(AuditAction::consent_recorded, p.customer, options.actor, p.purpose)};
   entries.back().reason = std::string(to_string(p.kind));
   if (!p.channel.empty()) entries.back().fields = {p.channel};
-  if (options.audit != AuditMode::off) CONSENTRY_TRY(append_in_transaction(entries));
+  if (options.audit != AuditMode::off) CONSENTRY_TRY(audit_.append_in_transaction(entries));
   CONSENTRY_TRY(txn->commit());
   return stored;
 }

@@ -19,7 +19,7 @@ result<void> Vault::erase(std::string_view customer) {
   Impl& impl = *impl_;
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   // Entries held back from reads go first, so the erasure entry is the customer's last.
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
   Store& store = *impl.store;
   // The erased table names customers by their audit pseudonym: keeping the id would keep
@@ -41,12 +41,12 @@ result<void> Vault::erase(std::string_view customer) {
       if (!*known) return make_error(errc::not_found, "unknown customer " + std::string(customer));
       // The cached key goes first (SecretBytes wipes it): from here on nothing in this process
       // can decrypt the customer's values, even if the deletion below fails.
-      impl.data_keys.erase(std::string(customer));
+      impl.keys().forget_data_key(std::string(customer));
       // The customer's manifest is a row among their values (kManifestField): it goes with them.
       CONSENTRY_TRY(store.erase_customer(customer, tag, impl.now()));
       if (impl.options.audit != AuditMode::off) {
         std::vector<AuditEntry> entries{impl.entry(AuditAction::erasure, customer, impl.options.actor, "")};
-        CONSENTRY_TRY(impl.append_in_transaction(entries));
+        CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
       }
       // The deletion and its audit entry commit together or not at all.
       CONSENTRY_TRY(txn->commit());
@@ -76,7 +76,7 @@ result<std::optional<timestamp>> Vault::erased_at(std::string_view customer) con
 
 result<void> Vault::backup(const std::filesystem::path& file) const {
   // Held-back entries are committed first, so the copy's log covers every access made so far.
-  CONSENTRY_TRY(impl_->flush());
+  CONSENTRY_TRY(impl_->audit().flush());
   std::lock_guard lock(impl_->store_mu);
   return impl_->store->backup_to(file);
 }

@@ -122,8 +122,8 @@ result<void> Vault::Impl::follow_current_version() const {
   auto current = required_version(*store, kMetaCurrent);
   if (!current) return std::move(current).err();
   // The current version is always among the live ones, so it is still live.
-  if (*current == keyring.version()) return ok();
-  return reload_keyring(*store, *provider, keyring);
+  if (*current == keyring_.version()) return ok();
+  return reload_keyring(*store, *provider_, keyring_);
 }
 
 result<void> Vault::Impl::follow_master_keys() const {
@@ -134,11 +134,11 @@ result<void> Vault::Impl::follow_master_keys() const {
   if (std::find(live->begin(), live->end(), *current) == live->end())
     return make_error(errc::integrity, "vault metadata 'master.current' is damaged");
   const bool all_held = std::all_of(live->begin(), live->end(),
-                                    [&](std::uint32_t v) { return keyring.master_key(v) != nullptr; });
-  if (*current != keyring.version() || !all_held) return reload_keyring(*store, *provider, keyring);
+                                    [&](std::uint32_t v) { return keyring_.master_key(v) != nullptr; });
+  if (*current != keyring_.version() || !all_held) return reload_keyring(*store, *provider_, keyring_);
   // Only older versions were retired meanwhile: they leave this process's memory too.
-  for (std::uint32_t v : keyring.versions())
-    if (std::find(live->begin(), live->end(), v) == live->end()) (void)keyring.drop_version(v);
+  for (std::uint32_t v : keyring_.versions())
+    if (std::find(live->begin(), live->end(), v) == live->end()) (void)keyring_.drop_version(v);
   return ok();
 }
 
@@ -198,7 +198,7 @@ result<MasterKeyStatus> Vault::master_key_status() const {
   auto snapshot = ReadSnapshot::open(*impl.store);
   if (!snapshot) return std::move(snapshot).err();
   MasterKeyStatus status;
-  status.provider = impl.provider->kind();
+  status.provider = impl.provider()->kind();
   auto current = required_version(*impl.store, kMetaCurrent);
   if (!current) return std::move(current).err();
   status.current = *current;
@@ -222,15 +222,15 @@ result<void> Vault::change_passphrase(std::string_view new_passphrase) {
 result<void> Vault::reseal_master_keys(std::shared_ptr<KeyProvider> provider) {
   Impl& impl = *impl_;
   if (!provider) return make_error(errc::invalid_argument, "no key provider");
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
   // Sealing first: a provider that fails (a key file that cannot be written) changes nothing,
   // and a new passphrase's Argon2id runs before the transaction holds the database.
   std::map<std::uint32_t, bytes> sealed;
   auto seal_held = [&]() -> result<void> {
-    for (std::uint32_t v : impl.keyring.versions()) {
+    for (std::uint32_t v : impl.keyring().versions()) {
       if (sealed.count(v) != 0) continue;
-      auto s = provider->seal(v, *impl.keyring.master_key(v));
+      auto s = provider->seal(v, *impl.keyring().master_key(v));
       if (!s) return std::move(s).err();
       sealed.emplace(v, std::move(*s));
     }
@@ -245,16 +245,16 @@ result<void> Vault::reseal_master_keys(std::shared_ptr<KeyProvider> provider) {
   // meanwhile is sealed here, cheaply: the provider reuses the key it derived above.
   CONSENTRY_TRY(impl.follow_master_keys());
   CONSENTRY_TRY(seal_held());
-  for (std::uint32_t v : impl.keyring.versions())
+  for (std::uint32_t v : impl.keyring().versions())
     CONSENTRY_TRY(impl.store->put_meta(sealed_key(v), sealed.at(v)));
   CONSENTRY_TRY(impl.store->put_meta(kMetaProvider, text_bytes(provider->kind())));
   if (impl.options.audit != AuditMode::off) {
     std::vector<AuditEntry> entries{impl.entry(AuditAction::key_rotation, "", impl.options.actor, "")};
     entries.back().reason = "master key versions re-sealed by a '" + provider->kind() + "' key provider";
-    CONSENTRY_TRY(impl.append_in_transaction(entries));
+    CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
   }
   CONSENTRY_TRY(txn->commit());
-  impl.provider = std::move(provider);
+  impl.use_provider(std::move(provider));
   // The superseded sealed copies leave the WAL too, not only the main file.
   return impl.store->compact();
 }
@@ -262,7 +262,7 @@ result<void> Vault::reseal_master_keys(std::shared_ptr<KeyProvider> provider) {
 result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) {
   Impl& impl = *impl_;
   if (options.batch == 0) return make_error(errc::invalid_argument, "the rotation batch size is 0");
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   RotationReport report;
   {
     std::lock_guard lock(impl.store_mu);
@@ -278,14 +278,15 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
     if (!report.resumed) {
       // The new version is sealed (a key file saves its key material) before the vault refers
       // to it, and it becomes current in the same transaction that marks the rotation started.
-      const std::uint32_t next = impl.keyring.add_version();
+      const std::uint32_t next = impl.keyring().add_version();
       auto started = [&]() -> result<void> {
-        auto sealed = impl.provider->seal(next, *impl.keyring.master_key(next));
+        auto sealed = impl.provider()->seal(next, *impl.keyring().master_key(next));
         if (!sealed) return std::move(sealed).err();
-        auto root = impl.keyring.seal_root(next);
+        auto root = impl.keyring().seal_root(next);
         if (!root) return std::move(root).err();
         CONSENTRY_TRY(impl.store->put_meta(sealed_key(next), *sealed));
-        CONSENTRY_TRY(impl.store->put_meta(kMetaVersions, text_bytes(version_list(impl.keyring.versions()))));
+        CONSENTRY_TRY(
+            impl.store->put_meta(kMetaVersions, text_bytes(version_list(impl.keyring().versions()))));
         CONSENTRY_TRY(impl.store->put_meta(kMetaCurrent, text_bytes(std::to_string(next))));
         CONSENTRY_TRY(impl.store->put_meta(kMetaRootVersion, text_bytes(std::to_string(next))));
         CONSENTRY_TRY(impl.store->put_meta(kMetaRootSealed, *root));
@@ -293,12 +294,12 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
         return txn->commit();
       }();
       if (!started) {
-        (void)impl.keyring.drop_version(next);
+        (void)impl.keyring().drop_version(next);
         return std::move(started).err();
       }
-      CONSENTRY_TRY(impl.keyring.make_current(next));
+      CONSENTRY_TRY(impl.keyring().make_current(next));
     }
-    report.version = impl.keyring.version();
+    report.version = impl.keyring().version();
   }
 
   std::size_t batches = 0;
@@ -314,7 +315,7 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
       // Another process may have finished this rotation and started the next one meanwhile:
       // keys are re-wrapped under the version current now, never back under an older one.
       CONSENTRY_TRY(impl.follow_current_version());
-      const std::uint32_t current = impl.keyring.version();
+      const std::uint32_t current = impl.keyring().version();
       report.version = current;
       auto cursor = store.get_meta(kMetaRotationCursor);
       if (!cursor) return std::move(cursor).err();
@@ -343,7 +344,7 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
         if (impl.options.audit != AuditMode::off) {
           std::vector<AuditEntry> entries{impl.entry(AuditAction::key_rotation, "", impl.options.actor, "")};
           entries.back().reason = "data keys re-wrapped under master key version " + std::to_string(current);
-          CONSENTRY_TRY(impl.append_in_transaction(entries));
+          CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
         }
         CONSENTRY_TRY(txn->commit());
         report.complete = true;
@@ -351,10 +352,10 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
       }
       for (const StoredKey& k : *keys) {
         if (k.version == current) continue;
-        auto rewrapped = impl.keyring.rewrap_data_key(k.customer, k.version, k.wrapped);
+        auto rewrapped = impl.keyring().rewrap_data_key(k.customer, k.version, k.wrapped);
         if (!rewrapped)
           return make_error(errc::integrity, "the data key of the customer with audit pseudonym " +
-                                                 pseudonym(impl.audit_customer_key, k.customer) +
+                                                 impl.audit_tag(k.customer) +
                                                  " failed authentication; the rotation stopped there");
         CONSENTRY_TRY(store.put_key(StoredKey{k.customer, current, std::move(*rewrapped)}));
         ++done;
@@ -370,10 +371,10 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
 
 result<std::vector<std::uint32_t>> Vault::retire_master_keys(std::shared_ptr<KeyProvider> successor) {
   Impl& impl = *impl_;
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
   Store& store = *impl.store;
-  std::shared_ptr<KeyProvider> previous = impl.provider;
+  std::shared_ptr<KeyProvider> previous = impl.provider();
   if (!previous->retire_destroys_key() && !successor)
     return make_error(errc::invalid_argument,
                       "a '" + previous->kind() +
@@ -383,9 +384,9 @@ result<std::vector<std::uint32_t>> Vault::retire_master_keys(std::shared_ptr<Key
   // runs here), and again inside it should another process have rotated meanwhile.
   std::optional<std::pair<std::uint32_t, bytes>> resealed;
   auto seal_current = [&]() -> result<void> {
-    const std::uint32_t v = impl.keyring.version();
+    const std::uint32_t v = impl.keyring().version();
     if (!successor || (resealed && resealed->first == v)) return ok();
-    auto s = successor->seal(v, *impl.keyring.master_key(v));
+    auto s = successor->seal(v, *impl.keyring().master_key(v));
     if (!s) return std::move(s).err();
     resealed.emplace(v, std::move(*s));
     return ok();
@@ -400,7 +401,7 @@ result<std::vector<std::uint32_t>> Vault::retire_master_keys(std::shared_ptr<Key
     auto txn = Transaction::start(store);
     if (!txn) return std::move(txn).err();
     CONSENTRY_TRY(impl.follow_master_keys());
-    current = impl.keyring.version();
+    current = impl.keyring().version();
     auto cursor = store.get_meta(kMetaRotationCursor);
     if (!cursor) return std::move(cursor).err();
     if (*cursor)
@@ -414,7 +415,7 @@ result<std::vector<std::uint32_t>> Vault::retire_master_keys(std::shared_ptr<Key
                           std::to_string(count) + " data keys are still wrapped under master key version " +
                               std::to_string(version) + ": rotate first");
     }
-    retired = impl.keyring.versions();
+    retired = impl.keyring().versions();
     retired.erase(std::remove(retired.begin(), retired.end(), current), retired.end());
     CONSENTRY_TRY(seal_current());
     for (std::uint32_t v : retired) CONSENTRY_TRY(store.delete_meta(sealed_key(v)));
@@ -427,12 +428,12 @@ result<std::vector<std::uint32_t>> Vault::retire_master_keys(std::shared_ptr<Key
       std::vector<AuditEntry> entries{impl.entry(AuditAction::key_rotation, "", impl.options.actor, "")};
       entries.back().reason =
           retired.empty() ? "master key re-sealed" : "master key versions retired: " + version_list(retired);
-      CONSENTRY_TRY(impl.append_in_transaction(entries));
+      CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
     }
     CONSENTRY_TRY(txn->commit());
   }
-  for (std::uint32_t v : retired) (void)impl.keyring.drop_version(v);
-  if (successor) impl.provider = std::move(successor);
+  for (std::uint32_t v : retired) (void)impl.keyring().drop_version(v);
+  if (successor) impl.use_provider(std::move(successor));
   // Every version below the current one, not only those just dropped from the vault: a run
   // killed after its commit left the provider holding versions the vault no longer names.
   for (std::uint32_t v = 1; v < current; ++v) CONSENTRY_TRY(previous->retire(v));

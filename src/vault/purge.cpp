@@ -25,7 +25,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
   Impl& impl = *impl_;
   if (options.batch == 0) return make_error(errc::invalid_argument, "purge: the batch size is 0");
   // Entries held back from reads go first, so the log stays in the order things happened.
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   PurgeReport report;
   std::map<std::string, std::int64_t, std::less<>> per_field;
   std::map<std::string, bool, std::less<>> customers;
@@ -117,7 +117,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
         expired.resize(kept);
         if (txn) {
           // The deletions and their entries commit together or not at all.
-          CONSENTRY_TRY(impl.append_in_transaction(entries));
+          CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
           CONSENTRY_TRY(txn->commit());
           deleted_any = deleted_any || !expired.empty();
         }

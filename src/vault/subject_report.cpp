@@ -48,7 +48,7 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
   auto snapshot = ReadSnapshot::open(*store);
   if (!snapshot) return std::move(snapshot).err();
   CONSENTRY_TRY(known_customer(customer));
-  const std::string tag = pseudonym(audit_customer_key, customer);
+  const std::string tag = audit_tag(customer);
 
   auto stored = store->get_fields(customer);
   if (!stored) return std::move(stored).err();
@@ -126,7 +126,7 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
 result<SubjectReport> Vault::export_subject(std::string_view customer) const {
   const Impl& impl = *impl_;
   // Entries held back from reads are committed first, so the export lists every access so far.
-  CONSENTRY_TRY(impl.flush());
+  CONSENTRY_TRY(impl.audit().flush());
   auto report = impl.gather_subject(customer, true);
   if (!report) {
     // A refused export of an erased customer is recorded beside their erasure.
@@ -135,26 +135,26 @@ result<SubjectReport> Vault::export_subject(std::string_view customer) const {
       e.allowed = false;
       e.reason = std::string(to_string(deny_reason::erased));
       e.fields = {"export"};
-      CONSENTRY_TRY(impl.record({std::move(e)}));
+      CONSENTRY_TRY(impl.audit().record({std::move(e)}));
     }
     return report;
   }
   AuditEntry e = impl.entry(AuditAction::export_made, customer, impl.options.actor, "");
   for (const HeldField& f : report->fields) e.fields.push_back(f.field);
   // The export leaves the library only once its entry is committed.
-  CONSENTRY_TRY(impl.record({std::move(e)}));
+  CONSENTRY_TRY(impl.audit().record({std::move(e)}));
   return report;
 }
 
 result<SubjectReport> Vault::describe_subject(std::string_view customer) const {
-  CONSENTRY_TRY(impl_->flush());
+  CONSENTRY_TRY(impl_->audit().flush());
   return impl_->gather_subject(customer, false);
 }
 
 result<Inventory> Vault::inventory(const IsoDuration& window,
                                    std::optional<IsoDuration> unused_window) const {
   const Impl& impl = *impl_;
-  CONSENTRY_TRY(impl.flush());
+  CONSENTRY_TRY(impl.audit().flush());
   Inventory out;
   out.generated_at = impl.now();
   out.controller = impl.policy.controller();

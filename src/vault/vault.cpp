@@ -1,5 +1,7 @@
-// vault.cpp: opening and creating vaults, writes, the consent ledger, eligibility, and the
-// vault's audit-log methods. Reads live in view.cpp, the audit queue in audit_trail.cpp.
+// vault.cpp: opening and creating vaults, the vault's state (vault_impl.hpp), reading the consent
+// ledger, eligibility, and the vault's audit-log methods. Writes live in write.cpp, consent
+// events in record_consent.cpp, reads in view.cpp, cached keys in key_cache.cpp, the audit queue
+// in src/audit/audit_trail.cpp.
 #include "consentry/vault.hpp"
 
 #include <algorithm>
@@ -25,13 +27,6 @@ constexpr std::string_view kMetaAuditSecretKey = "audit.secret_key.sealed";
 constexpr std::string_view kPolicyKeyLabel = "policy";
 constexpr std::string_view kAuditSigningKeyLabel = "audit/signing";
 constexpr std::string_view kAuditCustomerKeyLabel = "audit/customer";
-constexpr std::string_view kPseudonymKeyPrefix = "pseudonym/";
-constexpr std::string_view kHmacPseudonymKeyPrefix = "pseudonym/hmac-sha256/";
-constexpr std::string_view kTokenKeyLabel = "token/ff1";
-constexpr std::string_view kTokenTweakPrefix = "consentry/token/";
-
-constexpr std::size_t kMaxDetailBytes = 256;
-constexpr std::string_view kDefaultSource = "import";
 
 result<bytes> required_meta(Store& store, std::string_view key) {
   auto v = store.get_meta(key);
@@ -40,36 +35,9 @@ result<bytes> required_meta(Store& store, std::string_view key) {
   return std::move(**v);
 }
 
-result<void> check_detail(std::string_view what, std::string_view text) {
-  if (text.empty()) return ok();
-  return check_identifier(what, text, kMaxDetailBytes);
-}
-
-std::string located(std::string_view origin, std::size_t line) {
-  std::string s;
-  if (!origin.empty()) s.append(origin).append(":");
-  if (line > 0) s.append(std::to_string(line)).append(":");
-  if (!s.empty()) s.append(" ");
-  return s;
-}
-
 bytes signing_key_ad(const bytes& public_key) {
   const std::string pk(public_key.begin(), public_key.end());
   return aead::associated_data({kMetaAuditSecretKey, pk});
-}
-
-// status_of gives the status a customer's last event on a purpose leaves at `now`, by the rules
-// of ConsentState::status: a grant past its expiry (at the expiry second itself) has expired.
-ConsentStatus status_of(const Store::PurposePosition& position, timestamp now) {
-  if (!position.action) return ConsentStatus::none;
-  switch (*position.action) {
-    case ConsentAction::grant:
-      return (position.expires_at && *position.expires_at <= now) ? ConsentStatus::expired
-                                                                  : ConsentStatus::granted;
-    case ConsentAction::withdraw: return ConsentStatus::withdrawn;
-    case ConsentAction::object: return ConsentStatus::objected;
-  }
-  return ConsentStatus::none;
 }
 
 }  // namespace
@@ -87,80 +55,66 @@ result<void> check_identifier(std::string_view what, std::string_view text, std:
   return ok();
 }
 
-Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, Keyring k, VaultOptions o, AuditSigner sg)
+namespace {
+
+AuditTrailOptions audit_trail_options(const VaultOptions& o, std::int64_t last_checkpoint_seq) {
+  AuditTrailOptions t;
+  t.commit = o.audit == AuditMode::off       ? AuditCommit::off
+             : o.audit == AuditMode::batched ? AuditCommit::batched
+                                             : AuditCommit::durable;
+  t.batch = kAuditBatch;
+  t.checkpoint_interval = kCheckpointInterval;
+  t.clock = o.clock;
+  t.last_checkpoint_seq = last_checkpoint_seq;
+  return t;
+}
+
+}  // namespace
+
+Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, Keyring k, std::shared_ptr<KeyProvider> pr,
+                  VaultOptions o, AuditSigner sg, std::int64_t last_checkpoint_seq)
     : store(std::move(s)),
       policy(std::move(p)),
-      keyring(std::move(k)),
       options(std::move(o)),
-      signer(std::move(sg)),
-      audit_customer_key(keyring.derive_key(kAuditCustomerKeyLabel)) {}
+      keyring_(std::move(k)),
+      provider_(std::move(pr)),
+      audit_customer_key_(keyring_.derive_key(kAuditCustomerKeyLabel)),
+      keys_(keyring_, options.key_cache_size),
+      audit_(*store, store_mu, std::move(sg), audit_trail_options(options, last_checkpoint_seq)) {}
 
-const SecretBytes& Vault::Impl::cache_data_key(const std::string& customer, SecretBytes key) const {
-  // When full, every cached key is dropped (and so wiped); the reference stays valid until the
-  // next call that caches a key.
-  if (data_keys.size() >= std::max<std::size_t>(options.key_cache_size, 1)) data_keys.clear();
-  return data_keys.insert_or_assign(customer, std::move(key)).first->second;
+std::string Vault::Impl::audit_tag(std::string_view customer) const {
+  return pseudonym(audit_customer_key_, customer);
+}
+
+AuditEntry Vault::Impl::entry(AuditAction action, std::string_view customer, std::string_view accessor,
+                              std::string_view purpose) const {
+  return entry_for_tag(action, customer.empty() ? std::string() : audit_tag(customer), accessor, purpose);
+}
+
+AuditEntry Vault::Impl::entry_for_tag(AuditAction action, std::string tag, std::string_view accessor,
+                                      std::string_view purpose) const {
+  AuditEntry e;
+  e.at = now();
+  e.customer = std::move(tag);
+  e.accessor = std::string(accessor);
+  e.purpose = std::string(purpose);
+  e.action = action;
+  return e;
 }
 
 result<const SecretBytes*> Vault::Impl::data_key(const std::string& customer) const {
-  if (auto it = data_keys.find(customer); it != data_keys.end()) return &it->second;
+  if (const SecretBytes* cached = keys_.find_data_key(customer)) return cached;
   auto row = store->get_key(customer);
   if (!row) return std::move(row).err();
   if (!*row) return static_cast<const SecretBytes*>(nullptr);
-  auto key = keyring.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
-  if (!key && keyring.master_key((*row)->version) == nullptr) {
+  auto key = keyring_.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
+  if (!key && keyring_.master_key((*row)->version) == nullptr) {
     // Wrapped under a version this vault has not loaded: another process rotated since it opened.
     CONSENTRY_TRY(follow_master_keys());
-    key = keyring.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
+    key = keyring_.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
   }
   if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
-  return &cache_data_key(customer, std::move(*key));
-}
-
-const SecretBytes& Vault::Impl::derived_key(const std::string& label) const {
-  auto it = purpose_keys.find(label);
-  if (it == purpose_keys.end()) it = purpose_keys.emplace(label, keyring.derive_key(label)).first;
-  return it->second;
-}
-
-const SecretBytes& Vault::Impl::purpose_key(const std::string& purpose) const {
-  return derived_key(std::string(kPseudonymKeyPrefix) + purpose);
-}
-
-std::string Vault::Impl::token_tweak(std::string_view field) {
-  return std::string(kTokenTweakPrefix) + std::string(field);
-}
-
-result<const Tokeniser*> Vault::Impl::token_cipher() const {
-  if (!tokeniser) {
-    // A 32-byte derived key: AES-256. One key for the vault; the tweak separates the fields.
-    auto made = Tokeniser::create(derived_key(std::string(kTokenKeyLabel)));
-    if (!made) return std::move(made).err();
-    tokeniser = std::make_unique<Tokeniser>(std::move(*made));
-  }
-  return tokeniser.get();
-}
-
-result<FormKeys> Vault::Impl::form_keys(const Form& form, const std::string& purpose, std::string_view field,
-                                        std::string& tweak) const {
-  FormKeys keys;
-  switch (form.kind) {
-    case FormKind::pseudonym: keys.purpose_key = &purpose_key(purpose); break;
-    // A key of its own: the two kinds of pseudonym of one value cannot be told to be the same.
-    case FormKind::pseudonym_hmac:
-      keys.purpose_key = &derived_key(std::string(kHmacPseudonymKeyPrefix) + purpose);
-      break;
-    case FormKind::token: {
-      auto cipher = token_cipher();
-      if (!cipher) return std::move(cipher).err();
-      keys.token_cipher = *cipher;
-      tweak = token_tweak(field);
-      keys.token_tweak = {reinterpret_cast<const std::uint8_t*>(tweak.data()), tweak.size()};
-      break;
-    }
-    default: break;
-  }
-  return keys;
+  return &keys_.keep_data_key(customer, std::move(*key));
 }
 
 result<ConsentState> Vault::Impl::consent_state(std::string_view customer) const {
@@ -189,12 +143,12 @@ void Vault::close() noexcept {
   }
   // Closing commits what is queued and signs the head, so the tail is covered by a checkpoint.
   // Failures cannot be reported from a destructor; verify_audit shows what they left.
-  (void)impl_->flush();
+  (void)impl_->audit().flush();
   {
     // Released before the Impl (and the mutex with it) is destroyed.
     std::lock_guard lock(impl_->store_mu);
     if (auto txn = Transaction::start(*impl_->store)) {
-      if (impl_->checkpoint_in_transaction(false)) (void)txn->commit();
+      if (impl_->audit().checkpoint_in_transaction(false)) (void)txn->commit();
     }
   }
   impl_.reset();
@@ -207,11 +161,11 @@ timestamp Vault::now() const {
   return impl_->now();
 }
 const bytes& Vault::audit_public_key() const {
-  return impl_->signer.public_key();
+  return impl_->audit().public_key();
 }
 
 std::string Vault::audit_pseudonym(std::string_view customer) const {
-  return pseudonym(impl_->audit_customer_key, customer);
+  return impl_->audit_tag(customer);
 }
 
 result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& policy,
@@ -245,9 +199,8 @@ result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& polic
   // A new vault writes every value in format 2 and lists it: there is nothing older to re-seal.
   CONSENTRY_TRY(mark_values_listed(*store));
   CONSENTRY_TRY(txn->commit());
-  auto impl = std::make_unique<Impl>(std::move(store), policy, std::move(keyring), std::move(options),
-                                     std::move(signer));
-  impl->provider = std::move(provider);
+  auto impl = std::make_unique<Impl>(std::move(store), policy, std::move(keyring), std::move(provider),
+                                     std::move(options), std::move(signer), 0);
   return Vault(std::move(impl));
 }
 
@@ -293,12 +246,11 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
   if (!checkpoints) return std::move(checkpoints).err();
   { ReadSnapshot ended = std::move(*snapshot); }  // the snapshot ends here
   auto impl = std::make_unique<Impl>(std::move(store), std::move(*policy), std::move(*keyring),
-                                     std::move(options), std::move(*signer));
-  impl->provider = std::move(provider);
-  impl->last_checkpoint_seq = checkpoints->empty() ? 0 : checkpoints->back().seq;
+                                     std::move(provider), std::move(options), std::move(*signer),
+                                     checkpoints->empty() ? 0 : checkpoints->back().seq);
   // A vault written before values' source and collection time were bound is brought up to date
   // once, before anything reads it (manifest.hpp).
-  CONSENTRY_TRY(list_values(*impl->store, impl->keyring));
+  CONSENTRY_TRY(list_values(*impl->store, impl->keyring()));
   return Vault(std::move(impl));
 }
 
@@ -371,194 +323,6 @@ result<void> Vault::derive(std::string_view customer, std::string_view field, st
   return put(customer, field, value, kDerivedSource);
 }
 
-result<void> Vault::write(const std::vector<Record>& records, std::string_view origin) {
-  Impl& impl = *impl_;
-  // Entries held back from reads go first, so they keep their place before this write's.
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
-  std::lock_guard lock(impl.store_mu);
-  const timestamp now = impl.now();
-  // Validate everything before writing anything, so a bad record changes nothing.
-  struct Pending {
-    const Record* record;
-    std::vector<std::pair<const FieldSpec*, std::string>> values;  // normalised
-    bool needs_profiling = false;                                  // an inferred field is among them
-  };
-  std::vector<Pending> pending;
-  pending.reserve(records.size());
-  for (const Record& r : records) {
-    const std::string at = located(origin, r.line);
-    if (auto c = check_identifier("customer id", r.customer, kMaxCustomerIdBytes); !c)
-      return make_error(errc::bad_input, at + c.err().message);
-    const std::string_view source = r.source.empty() ? kDefaultSource : std::string_view(r.source);
-    if (auto c = check_identifier("source", source, kMaxDetailBytes); !c)
-      return make_error(errc::bad_input, at + c.err().message);
-    if (r.collected_at && *r.collected_at > now + std::chrono::days(1))
-      return make_error(errc::bad_input, at + "collected_at is in the future");
-    Pending p{&r, {}};
-    for (const auto& [name, value] : r.fields) {
-      const FieldSpec* f = impl.policy.field(name);
-      if (!f) return make_error(errc::bad_input, at + "field '" + name + "' is not declared in the policy");
-      auto v = normalise_value(f->type, name, value);
-      if (!v) return make_error(errc::bad_input, at + v.err().message);
-      if (!f->sources.empty() && std::find(f->sources.begin(), f->sources.end(), source) == f->sources.end())
-        return make_error(
-            errc::denied,
-            at + "field '" + name + "' does not accept values from source '" + std::string(source) + "'",
-            deny_reason::source_not_permitted);
-      p.needs_profiling = p.needs_profiling || f->is_inferred();
-      p.values.emplace_back(f, std::move(*v));
-    }
-    pending.push_back(std::move(p));
-  }
-
-  Store& store = *impl.store;
-  auto txn = Transaction::start(store);
-  if (!txn) return std::move(txn).err();
-  // What the ledger decides is decided inside the write transaction, against the ledger as
-  // committed: an erasure or a withdrawal of consent to profiling committed by another process
-  // is either seen here, or commits after this write and takes what it wrote with it.
-  for (const Pending& p : pending) {
-    const Record& r = *p.record;
-    // An erased customer stays erased: new data would bring back what they asked to be rid of.
-    auto gone = impl.is_erased(pseudonym(impl.audit_customer_key, r.customer));
-    if (!gone) return std::move(gone).err();
-    if (*gone) return erased_error(located(origin, r.line));
-    if (p.needs_profiling) {
-      auto state = impl.consent_state(r.customer);
-      if (!state) return std::move(state).err();
-      if (state->status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
-        return make_error(
-            errc::denied,
-            located(origin, r.line) + "inferred fields need the customer's consent to profiling",
-            deny_reason::inference_needs_profiling);
-    }
-  }
-  bool version_checked = false;  // follow_current_version() once, at the first new data key
-  // Data keys made in this transaction are cached only after it commits.
-  std::unordered_map<std::string, SecretBytes> new_keys;
-  std::vector<AuditEntry> entries;
-  if (impl.options.audit != AuditMode::off) entries.reserve(pending.size());
-  ManifestEdits manifests(store);
-  for (const Pending& p : pending) {
-    const Record& r = *p.record;
-    const SecretBytes* dek = nullptr;
-    if (auto it = new_keys.find(r.customer); it != new_keys.end()) {
-      dek = &it->second;
-    } else {
-      auto existing = impl.data_key(r.customer);
-      if (!existing) return std::move(existing).err();
-      dek = *existing;
-      if (!dek) {
-        // Under the version current as this transaction commits: another process may have
-        // rotated, and retired the version this vault opened with, since it opened.
-        if (!version_checked) CONSENTRY_TRY(impl.follow_current_version());
-        version_checked = true;
-        SecretBytes key = Keyring::new_data_key();
-        auto wrapped = impl.keyring.wrap_data_key(r.customer, key);
-        if (!wrapped) return std::move(wrapped).err();
-        CONSENTRY_TRY(store.put_key(StoredKey{r.customer, impl.keyring.version(), std::move(*wrapped)}));
-        dek = &new_keys.emplace(r.customer, std::move(key)).first->second;
-      }
-    }
-    StoredField sf;
-    sf.customer = r.customer;
-    sf.source = r.source.empty() ? std::string(kDefaultSource) : r.source;
-    sf.collected_at = r.collected_at.value_or(now);
-    // Format 2 binds the source and collection time; the manifest lists the new rows.
-    sf.format = kFieldSealMetadataVersion;
-    auto listed = manifests.open(r.customer, *dek, new_keys.count(r.customer) != 0);
-    if (!listed) return std::move(listed).err();
-    for (const auto& [spec, value] : p.values) {
-      auto sealed =
-          seal_field(*dek, r.customer, spec->name, value, FieldMetadata{sf.source, sf.collected_at});
-      if (!sealed) return std::move(sealed).err();
-      sf.field = spec->name;
-      sf.sealed = std::move(*sealed);
-      CONSENTRY_TRY(store.put_field(sf));
-      (*listed)->note(sf);
-    }
-    CONSENTRY_TRY(manifests.store(r.customer, *dek));
-    if (impl.options.audit != AuditMode::off) {
-      AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
-      for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);
-      e.reason = sf.source;
-      entries.push_back(std::move(e));
-    }
-  }
-  // The values and their audit entries commit together or not at all.
-  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
-  CONSENTRY_TRY(txn->commit());
-  for (auto& [customer, key] : new_keys) impl.cache_data_key(customer, std::move(key));
-  return ok();
-}
-
-result<ConsentEvent> Vault::record_consent(std::string_view customer, std::string_view purpose,
-                                           ConsentAction action, const ConsentDetails& details) {
-  Impl& impl = *impl_;
-  if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
-  if (auto c = check_detail("channel", details.channel); !c) return std::move(c).err();
-  if (auto c = check_detail("notice", details.notice); !c) return std::move(c).err();
-  const Purpose* p = impl.policy.purpose(purpose);
-  if (!p)
-    return make_error(errc::bad_input,
-                      "purpose '" + std::string(purpose) + "' is not declared in the policy");
-  const std::string basis(to_string(p->basis));
-  if (action != ConsentAction::object && p->basis != Basis::consent)
-    return make_error(errc::bad_input, "purpose '" + p->id + "' rests on " + basis +
-                                           ", not consent: there is no consent to " +
-                                           (action == ConsentAction::grant ? "grant" : "withdraw"));
-  if (action == ConsentAction::object && p->basis != Basis::legitimate_interest &&
-      p->basis != Basis::public_task)
-    return make_error(errc::bad_input, "purpose '" + p->id + "' rests on " + basis +
-                                           ": only legitimate interest and public task can be objected to" +
-                                           (p->basis == Basis::consent ? " (withdraw consent instead)" : ""));
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.flush());
-  const std::string tag = pseudonym(impl.audit_customer_key, customer);
-  std::lock_guard lock(impl.store_mu);
-  ConsentEvent e;
-  e.customer = std::string(customer);
-  e.purpose = p->id;
-  e.action = action;
-  e.at = details.at.value_or(impl.now());
-  e.channel = details.channel;
-  e.notice = details.notice;
-  if (action == ConsentAction::grant && p->consent_valid_for)
-    e.expires_at = p->consent_valid_for->after(e.at);
-  auto txn = Transaction::start(*impl.store);
-  if (!txn) return std::move(txn).err();
-  // Inside the transaction: an erasure committed by another process meanwhile is seen here.
-  auto gone = impl.is_erased(tag);
-  if (!gone) return std::move(gone).err();
-  if (*gone) return erased_error("");
-  auto stored = impl.store->append_consent(e);
-  if (!stored) return std::move(stored).err();
-  std::vector<AuditEntry> entries{
-      impl.entry(AuditAction::consent_recorded, customer, impl.options.actor, p->id)};
-  entries.back().reason = std::string(to_string(action));
-  // Withdrawing consent to profiling takes the inferences with it, in the same transaction.
-  if (p->id == Policy::kProfilingPurpose && action == ConsentAction::withdraw) {
-    AuditEntry dropped = impl.entry(AuditAction::purge, customer, impl.options.actor, p->id);
-    dropped.reason = "profiling_withdrawn";
-    for (const FieldSpec& spec : impl.policy.fields()) {
-      if (!spec.is_inferred()) continue;
-      auto held = impl.store->get_field(customer, spec.name);
-      if (!held) return std::move(held).err();
-      if (!*held) continue;
-      CONSENTRY_TRY(impl.store->delete_field(customer, spec.name));
-      dropped.fields.push_back(spec.name);
-    }
-    if (!dropped.fields.empty()) {
-      const std::string name(customer);
-      CONSENTRY_TRY(unlist_values(*impl.store, impl.data_key(name), name, dropped.fields));
-      entries.push_back(std::move(dropped));
-    }
-  }
-  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.append_in_transaction(entries));
-  // Committed, the event takes effect for the very next read.
-  CONSENTRY_TRY(txn->commit());
-  return stored;
-}
-
 result<std::vector<ConsentEvent>> Vault::consent_history(std::string_view customer) const {
   const std::string tag = audit_pseudonym(customer);
   std::lock_guard lock(impl_->store_mu);
@@ -604,7 +368,8 @@ result<std::vector<std::string>> Vault::eligible_customers(std::string_view purp
   const timestamp now = impl.now();
   std::vector<std::string> out;
   auto keep = [&](const Store::PurposePosition& position) {
-    if (allows(status_of(position, now))) out.emplace_back(position.customer);
+    if (allows(consent_status(position.action, position.expires_at, now)))
+      out.emplace_back(position.customer);
     return true;
   };
   CONSENTRY_TRY(impl.store->scan_purpose_positions(purpose, only_with_events, keep));
@@ -614,7 +379,7 @@ result<std::vector<std::string>> Vault::eligible_customers(std::string_view purp
 result<std::vector<AuditEntry>> Vault::audit_entries(std::optional<std::string_view> customer,
                                                      std::optional<timestamp> since) const {
   const Impl& impl = *impl_;
-  CONSENTRY_TRY(impl.flush());
+  CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
   std::vector<AuditEntry> out;
   auto keep = [&](const StoredAuditEntry& s) -> result<void> {
@@ -640,16 +405,16 @@ result<std::vector<AuditEntry>> Vault::audit_entries(std::optional<std::string_v
 }
 
 result<void> Vault::flush_audit() const {
-  return impl_->flush();
+  return impl_->audit().flush();
 }
 
 result<AuditCheckpoint> Vault::checkpoint_audit() {
   Impl& impl = *impl_;
-  CONSENTRY_TRY(impl.flush());
+  CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
   auto txn = Transaction::start(*impl.store);
   if (!txn) return std::move(txn).err();
-  auto cp = impl.checkpoint_in_transaction(true);
+  auto cp = impl.audit().checkpoint_in_transaction(true);
   if (!cp) return std::move(cp).err();
   if (!*cp) return make_error(errc::not_found, "the audit log is empty");
   CONSENTRY_TRY(txn->commit());
@@ -657,9 +422,9 @@ result<AuditCheckpoint> Vault::checkpoint_audit() {
 }
 
 result<AuditVerification> Vault::verify_audit(const std::optional<AuditCheckpoint>& against) const {
-  CONSENTRY_TRY(impl_->flush());
+  CONSENTRY_TRY(impl_->audit().flush());
   std::lock_guard lock(impl_->store_mu);
-  return verify_audit_log(*impl_->store, impl_->signer.public_key(), against);
+  return verify_audit_log(*impl_->store, impl_->audit().public_key(), against);
 }
 
 }  // namespace consentry

@@ -1,25 +1,25 @@
 // vault_impl.hpp: the state behind Vault, shared by the vault's source files (private).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "consentry/anonymise/token.hpp"
-#include "consentry/anonymise/transform.hpp"
+#include "audit/audit_trail.hpp"
 #include "consentry/audit.hpp"
 #include "consentry/key_provider.hpp"
 #include "consentry/vault.hpp"
+#include "vault/key_cache.hpp"
 
 namespace consentry {
 
 /// kMaxCustomerIdBytes bounds a customer id.
 inline constexpr std::size_t kMaxCustomerIdBytes = 128;
+
+/// kMaxDetailBytes bounds a source, a channel or a notice reference.
+inline constexpr std::size_t kMaxDetailBytes = 256;
 
 /// check_identifier refuses an empty, over-long, non-UTF-8 or control-character identifier;
 /// the message names `what`, never the text.
@@ -42,49 +42,41 @@ result<Keyring> load_keyring(Store& store, KeyProvider& provider);
 /// (running the command again) with the vault's present secret succeeds (keys.cpp).
 error master_key_changed_error();
 
-/// Vault::Impl owns the store, policy, keyring and audit state. `store_mu` serialises every use
-/// of the store and of the key caches; `audit_mu` guards the queue of entries waiting to be
-/// committed. Never wait for `audit_mu` while holding `store_mu` except in commit paths that
-/// take it only briefly (see audit_trail.cpp).
+/// Vault::Impl is the state behind a Vault: the store, the policy and the options it was opened
+/// with, its master keys, a KeyCache and an AuditTrail. `store_mu` serialises every use of the
+/// store, the keyring and the key cache; the audit trail's own mutex guards only its queue. Never
+/// wait on the audit trail (record(), flush()) while holding `store_mu`; its *_in_transaction
+/// calls are made with `store_mu` held (HACKING.md).
 struct Vault::Impl {
-  std::unique_ptr<Store> store;
-  Policy policy;
-  /// The master key versions as this vault last saw them; follow_master_keys() catches up with
-  /// a rotation or retirement committed by another vault on the store (store_mu held).
-  mutable Keyring keyring;
-  std::shared_ptr<KeyProvider> provider;  ///< seals master key versions (keys.cpp); store_mu held
-  VaultOptions options;
-  AuditSigner signer;
-  SecretBytes audit_customer_key;  ///< keys the pseudonyms the log names customers by
-  SecretBytes no_key;
-
+  const std::unique_ptr<Store> store;
+  const Policy policy;
+  const VaultOptions options;
   mutable std::mutex store_mu;
-  // Unwrapped data keys; bounded, and wiped (SecretBytes) when dropped.
-  mutable std::unordered_map<std::string, SecretBytes> data_keys;
-  mutable std::unordered_map<std::string, SecretBytes> purpose_keys;  ///< derived keys, by label
-  mutable std::unique_ptr<Tokeniser> tokeniser;                       ///< made at the first token
-  mutable std::int64_t last_checkpoint_seq = 0;
 
-  // Group commit: callers enqueue entries and take tickets; one of them (the leader) commits
-  // everything queued in one transaction while the others wait for their ticket.
-  struct BatchFailure {
-    std::uint64_t first, last;
-    error err;
-  };
-  mutable std::mutex audit_mu;
-  mutable std::condition_variable audit_cv;
-  mutable std::vector<AuditEntry> audit_pending;
-  mutable std::uint64_t audit_enqueued = 0;
-  mutable std::uint64_t audit_processed = 0;
-  mutable bool audit_flushing = false;
-  mutable std::deque<BatchFailure> audit_failures;
-
-  Impl(std::unique_ptr<Store> s, Policy p, Keyring k, VaultOptions o, AuditSigner signer);
+  /// Impl takes over `s` and the rest; `last_checkpoint_seq` is the seq of the last checkpoint
+  /// stored (0 for none).
+  Impl(std::unique_ptr<Store> s, Policy p, Keyring k, std::shared_ptr<KeyProvider> provider, VaultOptions o,
+       AuditSigner signer, std::int64_t last_checkpoint_seq);
 
   timestamp now() const { return options.clock ? options.clock() : consentry::now(); }
 
+  /// keys gives the vault's cached keys (store_mu held).
+  KeyCache& keys() const { return keys_; }
+  /// audit gives the vault's audit trail (see the locking rule above).
+  AuditTrail& audit() const { return audit_; }
+  /// keyring gives the master key versions as this vault last saw them; follow_master_keys()
+  /// catches up with a rotation or retirement committed by another vault on the store
+  /// (store_mu held).
+  Keyring& keyring() const { return keyring_; }
+  /// provider seals master key versions (keys.cpp); store_mu held.
+  const std::shared_ptr<KeyProvider>& provider() const { return provider_; }
+  /// use_provider makes `p` the provider that seals master key versions from now on (store_mu
+  /// held).
+  void use_provider(std::shared_ptr<KeyProvider> p) { provider_ = std::move(p); }
+  /// audit_tag gives the keyed pseudonym the audit log names `customer` by.
+  std::string audit_tag(std::string_view customer) const;
+
   // ---- keys (store_mu held) ----
-  const SecretBytes& cache_data_key(const std::string& customer, SecretBytes key) const;
   /// follow_current_version makes the keyring's current version the store's, with one metadata
   /// read; when another vault on the store rotated since, the keyring is loaded again through
   /// `provider`. Called inside the write transaction that wraps a data key, it guarantees that
@@ -96,18 +88,9 @@ struct Vault::Impl {
   /// retired elsewhere are dropped, new ones loaded through `provider`. Call it inside a
   /// transaction or read snapshot. Fails like follow_current_version (keys.cpp).
   result<void> follow_master_keys() const;
+  /// data_key gives `customer`'s data key, unwrapped (and cached) at first use; nullptr when the
+  /// customer has none; errc::integrity when it fails to unwrap.
   result<const SecretBytes*> data_key(const std::string& customer) const;
-  const SecretBytes& purpose_key(const std::string& purpose) const;
-  /// derived_key derives (once) and caches the key for `label` (store_mu held).
-  const SecretBytes& derived_key(const std::string& label) const;
-  /// token_tweak is the FF1 tweak of `field`: one value gives different tokens in two fields.
-  static std::string token_tweak(std::string_view field);
-  /// token_cipher gives the vault's Tokeniser, keyed at first use (store_mu held).
-  result<const Tokeniser*> token_cipher() const;
-  /// form_keys gives what `form` needs for `field` under `purpose`; `tweak` holds the tweak the
-  /// keys point into and must outlive them (store_mu held).
-  result<FormKeys> form_keys(const Form& form, const std::string& purpose, std::string_view field,
-                             std::string& tweak) const;
   result<ConsentState> consent_state(std::string_view customer) const;
   /// gather_subject collects what is held about `customer` in one read snapshot, values in clear
   /// only `with_values`; errc::erased, errc::not_found, errc::integrity for a value or log entry
@@ -122,28 +105,20 @@ struct Vault::Impl {
   /// is_erased is true when the customer with audit pseudonym `tag` was erased (erasure.cpp).
   result<bool> is_erased(std::string_view tag) const;
 
-  // ---- audit (audit_trail.cpp) ----
+  // ---- audit entries ----
   /// entry starts an entry at now() for `customer` (pseudonymised here).
   AuditEntry entry(AuditAction action, std::string_view customer, std::string_view accessor,
                    std::string_view purpose) const;
   /// entry_for_tag is entry() for a customer whose audit pseudonym `tag` is already known.
   AuditEntry entry_for_tag(AuditAction action, std::string tag, std::string_view accessor,
                            std::string_view purpose) const;
-  /// append_in_transaction chains `entries` onto the log inside the caller's transaction, and
-  /// signs a checkpoint when kCheckpointInterval entries have passed. store_mu held.
-  result<void> append_in_transaction(std::vector<AuditEntry>& entries) const;
-  /// record commits `entries` per options.audit: durable (group commit; returns once
-  /// committed), batched (queued), off. store_mu NOT held.
-  result<void> record(std::vector<AuditEntry> entries) const;
-  /// flush commits whatever is queued. store_mu NOT held.
-  result<void> flush() const;
-  /// checkpoint_in_transaction signs the head (store_mu held, inside a transaction).
-  result<std::optional<AuditCheckpoint>> checkpoint_in_transaction(bool force) const;
 
  private:
-  // synced = false commits through Store::begin_unsynced (full batches in batched mode).
-  result<void> lead_flush(std::unique_lock<std::mutex>& lk, bool synced) const;
-  result<void> commit_entries(std::vector<AuditEntry>& entries, bool synced) const;
+  mutable Keyring keyring_;
+  std::shared_ptr<KeyProvider> provider_;
+  SecretBytes audit_customer_key_;  // keys the pseudonyms the log names customers by
+  mutable KeyCache keys_;
+  mutable AuditTrail audit_;
 };
 
 }  // namespace consentry

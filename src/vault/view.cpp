@@ -38,7 +38,7 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
     e.reason = std::string(to_string(refused->reason));
   }
   std::string tag = e.customer;
-  CONSENTRY_TRY(v.record({std::move(e)}));
+  CONSENTRY_TRY(v.audit().record({std::move(e)}));
   if (refused) return std::move(*refused);
   return View(vault_, id_, std::string(customer), std::string(purpose), std::move(tag));
 }
@@ -61,7 +61,7 @@ result<std::string> Accessor::detokenise(std::string_view purpose, std::string_v
   if (refused) {
     e.allowed = false;
     e.reason = std::string(to_string(*refused));
-    CONSENTRY_TRY(v.record({std::move(e)}));
+    CONSENTRY_TRY(v.audit().record({std::move(e)}));
     return make_error(errc::denied,
                       "detokenising field '" + std::string(field) +
                           "' needs a purpose that sees it in clear; '" + std::string(purpose) +
@@ -71,15 +71,15 @@ result<std::string> Accessor::detokenise(std::string_view purpose, std::string_v
   result<std::string> value = make_error(errc::internal, "detokenise: not run");
   {
     std::lock_guard lock(v.store_mu);
-    auto cipher = v.token_cipher();
+    auto cipher = v.keys().token_cipher();
     if (!cipher) return std::move(cipher).err();
-    const std::string tweak = Vault::Impl::token_tweak(field);
+    const std::string tweak = KeyCache::token_tweak(field);
     value = (*cipher)->detokenise(
         spec->type, token, std::span(reinterpret_cast<const std::uint8_t*>(tweak.data()), tweak.size()));
   }
   if (!value) return value;
   // Committed (or queued, in batched mode) before the value leaves the library.
-  CONSENTRY_TRY(v.record({std::move(e)}));
+  CONSENTRY_TRY(v.audit().record({std::move(e)}));
   return value;
 }
 
@@ -199,7 +199,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
         continue;
       }
       std::string tweak;
-      auto keys = v.form_keys(d.form, purpose_, field, tweak);
+      auto keys = v.keys().form_keys(d.form, purpose_, field, tweak);
       if (!keys) return std::move(keys).err();
       auto shown = apply_form(d.form, spec.type, plain->reveal_string(), *keys);
       if (!shown) {
@@ -225,7 +225,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     }
   }
   if (!e.allowed) {
-    CONSENTRY_TRY(v.record({std::move(e)}));
+    CONSENTRY_TRY(v.audit().record({std::move(e)}));
     return erased_error("");
   }
   std::vector<AuditEntry> entries;
@@ -243,7 +243,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     entries.push_back(std::move(e));
   }
   // The entries are committed (or queued, in batched mode) before any value leaves the library.
-  CONSENTRY_TRY(v.record(std::move(entries)));
+  CONSENTRY_TRY(v.audit().record(std::move(entries)));
   return out;
 }
 

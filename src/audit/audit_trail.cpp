@@ -1,0 +1,145 @@
+// audit_trail.cpp: how entries reach the audit log: chained inside the caller's transaction,
+// group commit for reads, batching, and signed checkpoints.
+#include "audit/audit_trail.hpp"
+
+#include <iterator>
+
+namespace consentry {
+namespace {
+
+// How many failed batches are remembered for callers still waiting on their tickets.
+constexpr std::size_t kRememberedFailures = 64;
+
+}  // namespace
+
+AuditTrail::AuditTrail(Store& store, std::mutex& store_mu, AuditSigner signer, AuditTrailOptions options)
+    : store_(store),
+      store_mu_(store_mu),
+      signer_(std::move(signer)),
+      options_(std::move(options)),
+      last_checkpoint_seq_(options_.last_checkpoint_seq) {}
+
+result<void> AuditTrail::append_in_transaction(std::vector<AuditEntry>& entries) {
+  if (entries.empty()) return ok();
+  // The head is read inside the transaction, so another process appending to the same vault
+  // file is serialised by SQLite's write lock and the chain stays linear.
+  auto head = store_.audit_head();
+  if (!head) return std::move(head).err();
+  std::int64_t seq = *head ? (*head)->seq : 0;
+  bytes previous = *head ? std::move((*head)->hash) : bytes(kAuditHashBytes, 0);
+  std::vector<StoredAuditEntry> rows;
+  rows.reserve(entries.size());
+  for (AuditEntry& e : entries) {
+    e.seq = ++seq;
+    StoredAuditEntry row;
+    row.seq = e.seq;
+    row.at = e.at;
+    row.customer = e.customer;
+    row.encoded = encode_audit_entry(e);
+    row.hash = audit_chain_hash(previous, row.encoded);
+    previous = row.hash;
+    rows.push_back(std::move(row));
+  }
+  CONSENTRY_TRY(store_.append_audit(rows));
+  if (seq - last_checkpoint_seq_ >= options_.checkpoint_interval) {
+    auto cp = checkpoint_in_transaction(false);
+    if (!cp) return std::move(cp).err();
+  }
+  return ok();
+}
+
+result<std::optional<AuditCheckpoint>> AuditTrail::checkpoint_in_transaction(bool force) {
+  auto head = store_.audit_head();
+  if (!head) return std::move(head).err();
+  if (!*head) return std::optional<AuditCheckpoint>{};
+  if ((*head)->seq == last_checkpoint_seq_) {
+    // Nothing was appended since the last checkpoint: hand that one out again. Only if it is
+    // stored: the transaction that signed it may have failed after last_checkpoint_seq_ moved.
+    auto all = store_.checkpoints();
+    if (!all) return std::move(all).err();
+    if (!all->empty() && all->back().seq == last_checkpoint_seq_)
+      return force ? std::optional<AuditCheckpoint>{all->back()} : std::optional<AuditCheckpoint>{};
+  }
+  AuditCheckpoint cp = signer_.sign((*head)->seq, (*head)->hash, now());
+  CONSENTRY_TRY(store_.put_checkpoint(cp));
+  last_checkpoint_seq_ = cp.seq;
+  return std::optional<AuditCheckpoint>{std::move(cp)};
+}
+
+result<void> AuditTrail::commit_entries(std::vector<AuditEntry>& entries, bool synced) {
+  std::lock_guard lock(store_mu_);
+  auto txn = synced ? Transaction::start(store_) : Transaction::start_unsynced(store_);
+  if (!txn) return std::move(txn).err();
+  CONSENTRY_TRY(append_in_transaction(entries));
+  return txn->commit();
+}
+
+result<void> AuditTrail::lead_flush(std::unique_lock<std::mutex>& lk, bool synced) {
+  flushing_ = true;
+  std::vector<AuditEntry> batch;
+  batch.swap(pending_);
+  const std::uint64_t last = enqueued_;
+  const std::uint64_t first = last - batch.size() + 1;
+  lk.unlock();
+  // Others keep queueing while this batch commits; the next leader takes what they queued.
+  result<void> r = batch.empty() ? ok() : commit_entries(batch, synced);
+  lk.lock();
+  if (!r && options_.commit == AuditCommit::batched) {
+    // Held-back entries record reads already served: they stay queued, ahead of those queued
+    // since, for the next flush, write or close to commit.
+    batch.insert(batch.end(), std::make_move_iterator(pending_.begin()),
+                 std::make_move_iterator(pending_.end()));
+    pending_.swap(batch);
+  } else {
+    processed_ = last;
+    if (!r) {
+      failures_.push_back({first, last, r.err()});
+      if (failures_.size() > kRememberedFailures) failures_.pop_front();
+    }
+  }
+  flushing_ = false;
+  cv_.notify_all();
+  return r;
+}
+
+result<void> AuditTrail::record(std::vector<AuditEntry> entries) {
+  if (options_.commit == AuditCommit::off || entries.empty()) return ok();
+  std::unique_lock lk(mu_);
+  for (AuditEntry& e : entries) pending_.push_back(std::move(e));
+  enqueued_ += entries.size();
+  const std::uint64_t ticket = enqueued_;
+  if (options_.commit == AuditCommit::batched) {
+    if (pending_.size() < options_.batch || flushing_) return ok();
+    // A full batch is committed without waiting for the disk; the next write, flush or close
+    // syncs it (see AuditCommit::batched).
+    return lead_flush(lk, false);
+  }
+  while (processed_ < ticket) {
+    if (!flushing_) {
+      (void)lead_flush(lk, true);
+    } else {
+      cv_.wait(lk);
+    }
+  }
+  for (const BatchFailure& f : failures_)
+    if (ticket >= f.first && ticket <= f.last) return f.err;
+  return ok();
+}
+
+result<void> AuditTrail::flush() {
+  if (options_.commit == AuditCommit::off) return ok();
+  std::unique_lock lk(mu_);
+  const std::uint64_t target = enqueued_;
+  result<void> r;
+  while (processed_ < target) {
+    if (!flushing_) {
+      r = lead_flush(lk, true);
+      if (!r) return r;
+    } else {
+      cv_.wait(lk);
+    }
+  }
+  return r;
+}
+
+}  // namespace consentry

@@ -1,0 +1,102 @@
+// audit_trail.hpp: AuditTrail, how entries reach the audit log of a store: chained inside the
+// caller's transaction, committed for many threads at once (group commit), held back in batches,
+// and covered by signed checkpoints (private).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "consentry/audit.hpp"
+#include "consentry/result.hpp"
+#include "consentry/store.hpp"
+#include "consentry/time.hpp"
+
+namespace consentry {
+
+/// AuditCommit says when an AuditTrail makes entries durable: `durable`, each record() call
+/// returns once its entries are committed; `batched`, entries are held back and committed in
+/// batches without waiting for the disk; `off`, nothing is recorded.
+enum class AuditCommit { durable, batched, off };
+
+/// AuditTrailOptions configures an AuditTrail.
+struct AuditTrailOptions {
+  AuditCommit commit = AuditCommit::durable;
+  std::size_t batch = 256;                  ///< held-back entries that `batched` commits at once
+  std::int64_t checkpoint_interval = 1024;  ///< entries after which a checkpoint is signed
+  std::function<timestamp()> clock;         ///< empty = the system clock
+  std::int64_t last_checkpoint_seq = 0;     ///< the seq of the last checkpoint stored, 0 for none
+};
+
+/// AuditTrail appends entries to `store`'s hash-chained audit log and signs checkpoints over its
+/// head. It shares the store with its owner, who serialises every use of the store with
+/// `store_mu`; the trail's own mutex guards only the queue of entries waiting to be committed.
+/// Locking rule: the trail never waits on its own mutex while holding `store_mu`, and its callers
+/// must not either: record() and flush() are called without `store_mu` held; the *_in_transaction
+/// calls with it held, inside a transaction the caller started.
+class AuditTrail {
+ public:
+  /// AuditTrail appends to `store` under `store_mu`; both must outlive it.
+  AuditTrail(Store& store, std::mutex& store_mu, AuditSigner signer, AuditTrailOptions options);
+  AuditTrail(const AuditTrail&) = delete;
+  AuditTrail& operator=(const AuditTrail&) = delete;
+
+  /// enabled is false for AuditCommit::off.
+  bool enabled() const noexcept { return options_.commit != AuditCommit::off; }
+  /// public_key verifies the trail's checkpoints.
+  const bytes& public_key() const noexcept { return signer_.public_key(); }
+
+  /// append_in_transaction gives `entries` their seq, chains them onto the log inside the
+  /// caller's transaction, and signs a checkpoint when checkpoint_interval entries have passed
+  /// since the last. The store's error when a read or write fails (the caller's transaction then
+  /// must not commit). `store_mu` held.
+  result<void> append_in_transaction(std::vector<AuditEntry>& entries);
+  /// checkpoint_in_transaction signs the head inside the caller's transaction. With nothing
+  /// appended since the last checkpoint it gives that one again when `force`, else nullopt;
+  /// nullopt for an empty log; the store's error when a read or write fails. `store_mu` held.
+  result<std::optional<AuditCheckpoint>> checkpoint_in_transaction(bool force);
+  /// record commits `entries` per the trail's AuditCommit: durable (group commit: returns once
+  /// committed, with the error of the batch that held them if it failed), batched (queued; a full
+  /// batch is committed unsynced; an error is that commit's, the entries staying queued), off
+  /// (nothing). `store_mu` NOT held.
+  result<void> record(std::vector<AuditEntry> entries);
+  /// flush commits whatever is queued, synced; the first failed commit's error, the entries of a
+  /// batched trail staying queued. `store_mu` NOT held.
+  result<void> flush();
+
+ private:
+  // A batch whose commit failed: callers holding tickets first..last get its error.
+  struct BatchFailure {
+    std::uint64_t first, last;
+    error err;
+  };
+
+  timestamp now() const { return options_.clock ? options_.clock() : consentry::now(); }
+  // Commits the whole queue as leader; `lk` holds mu_ on entry and exit but not meanwhile.
+  // synced = false commits through Store::begin_unsynced (full batches in batched mode).
+  result<void> lead_flush(std::unique_lock<std::mutex>& lk, bool synced);
+  result<void> commit_entries(std::vector<AuditEntry>& entries, bool synced);
+
+  Store& store_;
+  std::mutex& store_mu_;
+  const AuditSigner signer_;
+  const AuditTrailOptions options_;
+  std::int64_t last_checkpoint_seq_;  // store_mu_ held
+
+  // Group commit: callers enqueue entries and take tickets; one of them (the leader) commits
+  // everything queued in one transaction while the others wait for their ticket.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<AuditEntry> pending_;
+  std::uint64_t enqueued_ = 0;
+  std::uint64_t processed_ = 0;
+  bool flushing_ = false;
+  std::deque<BatchFailure> failures_;
+};
+
+}  // namespace consentry
