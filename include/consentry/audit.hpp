@@ -40,6 +40,58 @@ std::string_view to_string(AuditAction a) noexcept;
 /// parse_audit_action reads that spelling back; nullopt for anything else.
 std::optional<AuditAction> parse_audit_action(std::string_view text);
 
+// The vocabulary of an entry's `reason` and `fields`. Each spelling below is part of the bytes
+// the chain hashes: a spelling, once written, never changes. By action, `reason` holds:
+//   access_denied, and any entry with allowed == false: a deny_reason's spelling (result.hpp),
+//     or kIntegrityReason for a stored value that failed authentication;
+//   consent_recorded: a ConsentAction's spelling (consent.hpp) or, for a contact preference, a
+//     ContactPreferenceKind's spelling (contact.hpp);
+//   purge: a PurgeReason's spelling;
+//   value_written: the source the values came from ("" for none);
+//   aggregate_made: epsilon_reason(the epsilon spent);
+//   key_rotation: a sentence for staff saying what changed (no key byte);
+//   every other action: "".
+// `fields` holds field names; a field_read entry's fields are read fields (format_read_field).
+
+/// kIntegrityReason is the reason of a refusal to reveal a stored value that failed
+/// authentication (tampered, swapped or missing from its customer's manifest).
+inline constexpr std::string_view kIntegrityReason = "integrity";
+
+/// PurgeReason is why a purge entry deleted values.
+enum class PurgeReason {
+  retention_expired,    ///< the values were past their field's retention (deny_reason's spelling)
+  profiling_withdrawn,  ///< inferred values, deleted as the customer withdrew consent to profiling
+  profiling_lapsed,     ///< inferred values, deleted by a purge: consent to profiling is not live
+};
+
+/// to_string gives the spelling of a PurgeReason ("profiling_withdrawn").
+std::string_view to_string(PurgeReason r) noexcept;
+/// parse_purge_reason reads that spelling back; nullopt for anything else.
+std::optional<PurgeReason> parse_purge_reason(std::string_view text);
+
+/// kAbsentForm is the form a read field names when the read found no value to reveal.
+inline constexpr std::string_view kAbsentForm = "absent";
+
+/// ReadField is one member of a field_read entry's fields, parsed: the field and the spelling of
+/// the form it was revealed in, or kAbsentForm. Both views point into the parsed text.
+struct ReadField {
+  std::string_view field;
+  std::string_view form;
+  /// absent is true when the read found no value and revealed nothing.
+  bool absent() const noexcept { return form == kAbsentForm; }
+};
+
+/// format_read_field gives the spelling "field:form" of a field revealed in the form spelt
+/// `form` (Form::to_string), or "field:absent" when `form` is kAbsentForm.
+std::string format_read_field(std::string_view field, std::string_view form);
+/// parse_read_field splits a read field at its first ':' (field names hold none, forms may);
+/// nullopt when there is no ':' (entries of other actions name bare fields).
+std::optional<ReadField> parse_read_field(std::string_view text) noexcept;
+
+/// epsilon_reason gives the reason of an aggregate_made entry: "epsilon=" and the epsilon spent,
+/// as `epsilon_text` spells it.
+std::string epsilon_reason(std::string_view epsilon_text);
+
 /// kAuditHashBytes is the size of a chain hash (BLAKE2b-256).
 inline constexpr std::size_t kAuditHashBytes = 32;
 /// kAuditPublicKeyBytes and kAuditSignatureBytes are Ed25519 sizes.
@@ -57,8 +109,8 @@ struct AuditEntry {
   std::string purpose;   ///< "" when the action has none
   AuditAction action = AuditAction::field_read;
   bool allowed = true;              ///< the decision
-  std::string reason;               ///< deny reason, or the consent action
-  std::vector<std::string> fields;  ///< field names ("email:clear" for reads)
+  std::string reason;               ///< by action, as the vocabulary above says
+  std::vector<std::string> fields;  ///< field names; read fields ("email:clear") for reads
 };
 
 /// encode_audit_entry gives the canonical bytes of `e` that the chain hashes: a version byte,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -64,6 +65,13 @@ constexpr std::string_view to_string(deny_reason r) noexcept {
     case deny_reason::privacy_budget_spent: return "privacy_budget_spent";
   }
   return "none";
+}
+
+/// parse_deny_reason reads a deny_reason's spelling back; nullopt for anything else.
+constexpr std::optional<deny_reason> parse_deny_reason(std::string_view text) noexcept {
+  for (int i = static_cast<int>(deny_reason::none); i <= static_cast<int>(deny_reason::privacy_budget_spent); ++i)
+    if (to_string(static_cast<deny_reason>(i)) == text) return static_cast<deny_reason>(i);
+  return std::nullopt;
 }
 
 /// to_string names an errc ("integrity", ...).

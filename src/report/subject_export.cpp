@@ -178,10 +178,13 @@ std::string plain_audit_action(const AccessRecord& a) {
     case AuditAction::key_rotation: return "Renewed the encryption keys";
     case AuditAction::policy_change: return "Changed the data policy";
     case AuditAction::purge:
-      if (a.reason == "profiling_withdrawn")
-        return "Deleted our guesses about you: you withdrew consent to profiling";
-      if (a.reason == "profiling_lapsed")
-        return "Deleted our guesses about you: your consent to profiling ended";
+      switch (parse_purge_reason(a.reason).value_or(PurgeReason::retention_expired)) {
+        case PurgeReason::profiling_withdrawn:
+          return "Deleted our guesses about you: you withdrew consent to profiling";
+        case PurgeReason::profiling_lapsed:
+          return "Deleted our guesses about you: your consent to profiling ended";
+        case PurgeReason::retention_expired: return "Deleted data past its retention period";
+      }
       return "Deleted data past its retention period";
     case AuditAction::contact_made: return "Contacted you";
     case AuditAction::aggregate_made: return "Counted you in a statistic with added noise";
@@ -192,13 +195,12 @@ std::string plain_audit_action(const AccessRecord& a) {
 
 // plain_access_field turns an audit log field "email:mask:last4" into "email (partly hidden: ...)".
 std::string plain_access_field(std::string_view entry) {
-  const auto colon = entry.find(':');
-  if (colon == std::string_view::npos) return escape(entry);
-  // A read that found no value names the field "field:absent".
-  if (entry.substr(colon + 1) == "absent") return escape(entry.substr(0, colon)) + " (we held none)";
-  const auto form = parse_form(entry.substr(colon + 1));
+  const auto read = parse_read_field(entry);
+  if (!read) return escape(entry);
+  if (read->absent()) return escape(read->field) + " (we held none)";
+  const auto form = parse_form(read->form);
   if (!form) return escape(entry);
-  return escape(entry.substr(0, colon)) + " (" + plain_form(*form) + ")";
+  return escape(read->field) + " (" + plain_form(*form) + ")";
 }
 
 // mailto_safe is true for a plain e-mail address, the only contact that becomes a link.
