@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "consentry/audit.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/vault.hpp"
 #include "vault/manifest.hpp"
@@ -88,7 +89,7 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
   const std::int64_t charge = micro_epsilon(query.epsilon);
   AuditEntry e = impl.entry(AuditAction::aggregate_made, "", impl.options.actor, p->id);
   e.fields = {what};
-  e.reason = "epsilon=" + epsilon_text(query.epsilon);
+  e.reason = epsilon_reason(epsilon_text(query.epsilon));
   auto deny = [&](deny_reason reason, error err) -> result<PrivateAnswer> {
     e.action = AuditAction::access_denied;
     e.allowed = false;

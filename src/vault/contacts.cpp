@@ -15,7 +15,7 @@ constexpr std::size_t kMaxChannelBytes = 64;
 
 /// known_customer refuses an erased or unknown customer (store_mu held).
 result<void> Vault::Impl::known_customer(std::string_view customer) const {
-  auto gone = is_erased(audit_tag(customer));
+  auto gone = is_erased(audit_pseudonym(customer));
   if (!gone) return std::move(gone).err();
   if (*gone) return erased_error("");
   auto known = store->knows(customer);

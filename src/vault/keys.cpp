@@ -355,7 +355,7 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
         auto rewrapped = impl.keyring().rewrap_data_key(k.customer, k.version, k.wrapped);
         if (!rewrapped)
           return make_error(errc::integrity, "the data key of the customer with audit pseudonym " +
-                                                 impl.audit_tag(k.customer) +
+                                                 impl.audit_pseudonym(k.customer) +
                                                  " failed authentication; the rotation stopped there");
         CONSENTRY_TRY(store.put_key(StoredKey{k.customer, current, std::move(*rewrapped)}));
         ++done;

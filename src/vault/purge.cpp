@@ -2,6 +2,7 @@
 #include <map>
 #include <optional>
 
+#include "consentry/audit.hpp"
 #include "consentry/vault.hpp"
 #include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
@@ -14,10 +15,6 @@ namespace {
 /// is tested exactly per row, and near a month's end that can hold for values collected up to a
 /// few days after retention.before(now).
 constexpr auto kMonthSlack = std::chrono::days(4);
-
-/// kProfilingLapsed is the reason an inferred value is purged once consent to profiling is no
-/// longer live (expired, withdrawn before the inference was deleted, or never given).
-constexpr std::string_view kProfilingLapsed = "profiling_lapsed";
 
 }  // namespace
 
@@ -84,15 +81,17 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
         if (!rows) return std::move(rows).err();
         if (rows->empty()) break;
         after = rows->back().customer;
-        std::vector<std::pair<const Store::FieldTime*, std::string_view>> expired;  // row, reason
+        std::vector<std::pair<const Store::FieldTime*, PurgeReason>> expired;  // row, reason
         for (const Store::FieldTime& row : *rows) {
           if (spec.retention && spec.retention->after(row.collected_at) <= now) {
-            expired.emplace_back(&row, to_string(deny_reason::retention_expired));
+            expired.emplace_back(&row, PurgeReason::retention_expired);
           } else if (spec.is_inferred()) {
             auto state = impl.consent_state(row.customer);
             if (!state) return std::move(state).err();
+            // Consent to profiling is no longer live: expired, withdrawn before the inference
+            // was deleted, or never given.
             if (state->status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
-              expired.emplace_back(&row, kProfilingLapsed);
+              expired.emplace_back(&row, PurgeReason::profiling_lapsed);
           }
         }
         if (expired.empty()) continue;
@@ -100,7 +99,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
         std::size_t kept = 0;
         for (std::size_t i = 0; i < expired.size(); ++i) {
           const auto [row, reason] = expired[i];
-          auto taken = take(row->customer, spec, reason != kProfilingLapsed);
+          auto taken = take(row->customer, spec, reason != PurgeReason::profiling_lapsed);
           if (!taken) {
             error e = std::move(taken).err();
             if (e.code == errc::integrity) e.message = "customer " + row->customer + ": " + e.message;
@@ -110,7 +109,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
           expired[kept++] = expired[i];
           if (options.dry_run || impl.options.audit == AuditMode::off) continue;
           AuditEntry e = impl.entry(AuditAction::purge, row->customer, impl.options.actor, "");
-          e.reason = std::string(reason);
+          e.reason = std::string(to_string(reason));
           e.fields = {spec.name};
           entries.push_back(std::move(e));
         }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "consentry/anonymise/transform.hpp"
+#include "consentry/audit.hpp"
 #include "consentry/vault.hpp"
 #include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
@@ -41,7 +42,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
                                            ": only legitimate interest and public task can be objected to" +
                                            (p->basis == Basis::consent ? " (withdraw consent instead)" : ""));
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
-  const std::string tag = impl.audit_tag(customer);
+  const std::string tag = impl.audit_pseudonym(customer);
   std::lock_guard lock(impl.store_mu);
   ConsentEvent e;
   e.customer = std::string(customer);
@@ -66,7 +67,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   // Withdrawing consent to profiling takes the inferences with it, in the same transaction.
   if (p->id == Policy::kProfilingPurpose && action == ConsentAction::withdraw) {
     AuditEntry dropped = impl.entry(AuditAction::purge, customer, impl.options.actor, p->id);
-    dropped.reason = "profiling_withdrawn";
+    dropped.reason = std::string(to_string(PurgeReason::profiling_withdrawn));
     for (const FieldSpec& spec : impl.policy.fields()) {
       if (!spec.is_inferred()) continue;
       auto held = impl.store->get_field(customer, spec.name);

@@ -6,6 +6,7 @@
 
 #include "consentry/aead.hpp"
 #include "consentry/anonymise/transform.hpp"
+#include "consentry/audit.hpp"
 #include "consentry/report.hpp"
 #include "consentry/vault.hpp"
 #include "vault/manifest.hpp"
@@ -48,7 +49,7 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
   auto snapshot = ReadSnapshot::open(*store);
   if (!snapshot) return std::move(snapshot).err();
   CONSENTRY_TRY(known_customer(customer));
-  const std::string tag = audit_tag(customer);
+  const std::string tag = audit_pseudonym(customer);
 
   auto stored = store->get_fields(customer);
   if (!stored) return std::move(stored).err();
@@ -185,9 +186,9 @@ result<Inventory> Vault::inventory(const IsoDuration& window,
       if (e->action != AuditAction::field_read || !e->allowed) return true;
       for (const std::string& revealed : e->fields) {
         // Reads name "field:form"; "field:absent" found no value and read nothing.
-        const auto colon = revealed.find(':');
-        const std::string_view field = std::string_view(revealed).substr(0, colon);
-        if (colon != std::string::npos && std::string_view(revealed).substr(colon + 1) == "absent") continue;
+        const auto read = parse_read_field(revealed);
+        if (read && read->absent()) continue;
+        const std::string_view field = read ? read->field : std::string_view(revealed);
         auto [it, fresh] = last_read.emplace(std::string(field), e->at);
         if (!fresh && it->second < e->at) it->second = e->at;
         if (e->at > reads_since) ++reads[std::string(field)][e->purpose];

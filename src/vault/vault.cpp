@@ -82,17 +82,18 @@ Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, Keyring k, std::shared_ptr
       keys_(keyring_, options.key_cache_size),
       audit_(*store, store_mu, std::move(sg), audit_trail_options(options, last_checkpoint_seq)) {}
 
-std::string Vault::Impl::audit_tag(std::string_view customer) const {
+std::string Vault::Impl::audit_pseudonym(std::string_view customer) const {
   return pseudonym(audit_customer_key_, customer);
 }
 
 AuditEntry Vault::Impl::entry(AuditAction action, std::string_view customer, std::string_view accessor,
                               std::string_view purpose) const {
-  return entry_for_tag(action, customer.empty() ? std::string() : audit_tag(customer), accessor, purpose);
+  return entry_for_pseudonym(action, customer.empty() ? std::string() : audit_pseudonym(customer), accessor,
+                             purpose);
 }
 
-AuditEntry Vault::Impl::entry_for_tag(AuditAction action, std::string tag, std::string_view accessor,
-                                      std::string_view purpose) const {
+AuditEntry Vault::Impl::entry_for_pseudonym(AuditAction action, std::string tag, std::string_view accessor,
+                                            std::string_view purpose) const {
   AuditEntry e;
   e.at = now();
   e.customer = std::move(tag);
@@ -165,7 +166,7 @@ const bytes& Vault::audit_public_key() const {
 }
 
 std::string Vault::audit_pseudonym(std::string_view customer) const {
-  return impl_->audit_tag(customer);
+  return impl_->audit_pseudonym(customer);
 }
 
 result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& policy,

@@ -74,7 +74,7 @@ struct Vault::Impl {
   /// held).
   void use_provider(std::shared_ptr<KeyProvider> p) { provider_ = std::move(p); }
   /// audit_tag gives the keyed pseudonym the audit log names `customer` by.
-  std::string audit_tag(std::string_view customer) const;
+  std::string audit_pseudonym(std::string_view customer) const;
 
   // ---- keys (store_mu held) ----
   /// follow_current_version makes the keyring's current version the store's, with one metadata
@@ -109,9 +109,9 @@ struct Vault::Impl {
   /// entry starts an entry at now() for `customer` (pseudonymised here).
   AuditEntry entry(AuditAction action, std::string_view customer, std::string_view accessor,
                    std::string_view purpose) const;
-  /// entry_for_tag is entry() for a customer whose audit pseudonym `tag` is already known.
-  AuditEntry entry_for_tag(AuditAction action, std::string tag, std::string_view accessor,
-                           std::string_view purpose) const;
+  /// entry_for_pseudonym is entry() for a customer whose audit pseudonym `tag` is already known.
+  AuditEntry entry_for_pseudonym(AuditAction action, std::string tag, std::string_view accessor,
+                                 std::string_view purpose) const;
 
  private:
   mutable Keyring keyring_;

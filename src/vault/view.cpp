@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "consentry/anonymise/transform.hpp"
+#include "consentry/audit.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/vault.hpp"
 #include "vault/manifest.hpp"
@@ -117,7 +118,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
                       reason));
   };
   bool unanswered = false;  // some field was refused or absent: the customer may have been erased
-  AuditEntry e = v.entry_for_tag(AuditAction::field_read, tag_, accessor_, purpose_);
+  AuditEntry e = v.entry_for_pseudonym(AuditAction::field_read, tag_, accessor_, purpose_);
   {
     std::lock_guard lock(v.store_mu);
     // One snapshot for the ledger and the values: every field is decided against the ledger as
@@ -176,12 +177,12 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
         // process erased the customer finds none: the erased check below tells that apart.
         unanswered = true;
         // A failed authentication is recorded too: it is how tampering shows in the log.
-        refuse(name, "integrity", std::move(vouched).err());
+        refuse(name, kIntegrityReason, std::move(vouched).err());
         continue;
       }
       if (!row) {
         unanswered = true;
-        revealed.push_back(name + ":absent");
+        revealed.push_back(format_read_field(name, kAbsentForm));
         out.emplace_back(make_error(errc::not_found, "the customer has no value for field '" + name + "'"));
         continue;
       }
@@ -195,7 +196,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
       result<SecretBytes> plain = open_field(**key, customer_, field, row->sealed, row->format,
                                              FieldMetadata{row->source, row->collected_at});
       if (!plain) {
-        refuse(name, "integrity", std::move(plain).err());
+        refuse(name, kIntegrityReason, std::move(plain).err());
         continue;
       }
       std::string tweak;
@@ -207,7 +208,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
              shown.err().reason == deny_reason::none ? deny_reason::form_unavailable : shown.err().reason);
         continue;
       }
-      revealed.push_back(name + ":" + d.form.to_string());
+      revealed.push_back(format_read_field(name, d.form.to_string()));
       out.emplace_back(FieldValue{name, std::move(*shown), d.form});
     }
     // Erasure deletes every value and consent event, so a read of an erased customer is refused

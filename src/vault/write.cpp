@@ -94,7 +94,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
   for (const Pending& p : pending) {
     const Record& r = *p.record;
     // An erased customer stays erased: new data would bring back what they asked to be rid of.
-    auto gone = impl.is_erased(impl.audit_tag(r.customer));
+    auto gone = impl.is_erased(impl.audit_pseudonym(r.customer));
     if (!gone) return std::move(gone).err();
     if (*gone) return erased_error(located(origin, r.line));
     if (p.needs_profiling) {
