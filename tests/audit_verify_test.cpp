@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -384,6 +385,48 @@ TEST_CASE_TEMPLATE("an external checkpoint past the end of the log reports a rol
   auto none = must(verify_audit_log(*empty.store, chain.signer.public_key(), at_12));
   CHECK_FALSE(none.ok);
   CHECK(none.first_bad_seq == 1);
+}
+
+// VectorLog is an audit log that is not a store: entries and checkpoints held in vectors, read
+// through AuditLogReader alone, as verify_audit_log takes it.
+class VectorLog final : public AuditLogReader {
+ public:
+  std::vector<StoredAuditEntry> entries;
+  std::vector<AuditCheckpoint> stored_checkpoints;
+  bool fail_scan = false;
+
+  result<void> scan_audit_views(std::int64_t from,
+                                const std::function<bool(const StoredAuditView&)>& visit) override {
+    if (fail_scan) return make_error(errc::io, "scan_audit: the disk went away");
+    for (const StoredAuditEntry& e : entries)
+      if (e.seq >= from && !visit(StoredAuditView{e.seq, e.at, e.customer, e.encoded, e.hash})) break;
+    return ok();
+  }
+  result<std::vector<AuditCheckpoint>> checkpoints() override { return stored_checkpoints; }
+};
+
+TEST_CASE("verify_audit_log reads any AuditLogReader, not only a store, and passes on its errors") {
+  Chain chain;
+  chain.append(*make_memory_store(), 30);  // builds the entries; the store is not kept
+  VectorLog log;
+  log.entries = chain.entries;
+  log.stored_checkpoints = {chain.sign(10), chain.sign(30)};
+  auto report = must(verify_audit_log(log, chain.signer.public_key()));
+  CHECK(report.ok);
+  CHECK(report.entries == 30);
+  CHECK(report.checkpoints == 2);
+
+  // The same damage a store's log would show: a lost entry in the middle.
+  log.entries.erase(log.entries.begin() + 14);
+  auto damaged = must(verify_audit_log(log, chain.signer.public_key()));
+  CHECK_FALSE(damaged.ok);
+  CHECK(damaged.first_bad_seq == 15);
+
+  // A reader that cannot read is an error, not a report.
+  log.fail_scan = true;
+  auto failed = verify_audit_log(log, chain.signer.public_key());
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.err().code == errc::io);
 }
 
 // ---- tampering with the SQLite file ----

@@ -1,5 +1,6 @@
 // audit.hpp: the tamper-evident audit log: entries in a BLAKE2b hash chain, Ed25519-signed
-// checkpoints over the chain head, and verification of both.
+// checkpoints over the chain head, and verification of both. The log as stored (StoredAuditEntry,
+// AuditCheckpoint, AuditLogReader) is in records.hpp, below this header and the store.
 #pragma once
 
 #include <cstddef>
@@ -10,13 +11,12 @@
 #include <vector>
 
 #include "consentry/bytes.hpp"
+#include "consentry/records.hpp"
 #include "consentry/result.hpp"
 #include "consentry/secret_bytes.hpp"
 #include "consentry/time.hpp"
 
 namespace consentry {
-
-class Store;
 
 /// AuditAction is what an entry records.
 enum class AuditAction {
@@ -137,34 +137,6 @@ result<AuditEntryLookup> check_audit_entry(byte_view encoded);
 /// kAuditHashBytes zero bytes.
 bytes audit_chain_hash(byte_view previous, byte_view encoded);
 
-/// StoredAuditEntry is an entry as the store keeps it: its canonical bytes, the chain hash,
-/// and copies of seq, time and customer for lookups (verify checks they match the bytes).
-struct StoredAuditEntry {
-  std::int64_t seq = 0;
-  timestamp at{};
-  std::string customer;
-  bytes encoded;
-  bytes hash;
-};
-
-/// StoredAuditView is a StoredAuditEntry seen where the store keeps it (Store::scan_audit_views):
-/// the same members, borrowed rather than copied.
-struct StoredAuditView {
-  std::int64_t seq = 0;
-  timestamp at{};
-  std::string_view customer;
-  byte_view encoded;
-  byte_view hash;
-};
-
-/// AuditCheckpoint is a signed statement "the chain had head `head` at entry `seq`".
-struct AuditCheckpoint {
-  std::int64_t seq = 0;
-  bytes head;  ///< the chain hash of entry seq
-  timestamp at{};
-  bytes signature;  ///< Ed25519 over checkpoint_message(seq, head, at)
-};
-
 /// checkpoint_message gives the bytes a checkpoint signs.
 bytes checkpoint_message(std::int64_t seq, byte_view head, timestamp at);
 
@@ -201,13 +173,15 @@ struct AuditVerification {
   std::string problem;             ///< what is wrong there, without any value
 };
 
-/// verify_audit_log checks the whole log in `store`: sequence numbers run 1, 2, 3 without gap;
-/// every stored hash equals the recomputed chain; every entry's lookup copies match its bytes;
-/// every checkpoint is signed by `public_key` and matches the chain at its seq; the log reaches
-/// the last checkpoint (no truncated tail); and, when given, the external checkpoint `against`
-/// verifies too (no rollback). Returns errc::io when the store cannot be read; a damaged log is
-/// not an error but a report with ok == false.
-result<AuditVerification> verify_audit_log(Store& store, byte_view public_key,
+/// verify_audit_log checks the whole log that `log` reads (a Store, or any other AuditLogReader,
+/// records.hpp): sequence numbers run 1, 2, 3 without gap; every stored hash equals the
+/// recomputed chain; every entry's lookup copies match its bytes; every checkpoint is signed by
+/// `public_key` and matches the chain at its seq; the log reaches the last checkpoint (no
+/// truncated tail); and, when given, the external checkpoint `against` verifies too (no
+/// rollback). It reads the checkpoints once, then scans the entries once from seq 1. Returns
+/// the reader's error (errc::io) when the log cannot be read; a damaged log is not an error but
+/// a report with ok == false.
+result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public_key,
                                            const std::optional<AuditCheckpoint>& against = std::nullopt);
 
 /// checkpoint_to_json and checkpoint_from_json carry a checkpoint outside the vault, as

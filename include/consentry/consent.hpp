@@ -1,4 +1,5 @@
-// consent.hpp: the consent ledger's events and the state derived from them.
+// consent.hpp: the state a customer's consent ledger gives each purpose. The ledger's events
+// (ConsentEvent, ConsentAction) are records a store keeps, defined in records.hpp.
 #pragma once
 
 #include <cstdint>
@@ -8,29 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "consentry/records.hpp"
 #include "consentry/time.hpp"
 
 namespace consentry {
-
-/// ConsentAction is what a ledger event records.
-enum class ConsentAction { grant, withdraw, object };
-
-/// parse_consent_action reads "grant", "withdraw" or "object".
-std::optional<ConsentAction> parse_consent_action(std::string_view text);
-/// to_string gives the spelling of a ConsentAction.
-std::string_view to_string(ConsentAction a) noexcept;
-
-/// ConsentEvent is one append-only ledger entry for a (customer, purpose).
-struct ConsentEvent {
-  std::int64_t seq = 0;  ///< ledger order, assigned by the store
-  std::string customer;
-  std::string purpose;
-  ConsentAction action = ConsentAction::grant;
-  timestamp at{};
-  std::string channel;                  ///< "web", "phone", "store", ...
-  std::string notice;                   ///< reference of the notice shown, e.g. "privacy-2025-03"
-  std::optional<timestamp> expires_at;  ///< grants only: from the purpose's consent_valid_for
-};
 
 /// ConsentStatus is the state of one purpose at one instant.
 enum class ConsentStatus { none, granted, withdrawn, expired, objected };
@@ -68,22 +50,6 @@ class ConsentState {
 };
 
 // ---- inline definitions (header-only: pure logic) ----
-
-inline std::optional<ConsentAction> parse_consent_action(std::string_view text) {
-  if (text == "grant") return ConsentAction::grant;
-  if (text == "withdraw") return ConsentAction::withdraw;
-  if (text == "object") return ConsentAction::object;
-  return std::nullopt;
-}
-
-inline std::string_view to_string(ConsentAction a) noexcept {
-  switch (a) {
-    case ConsentAction::grant: return "grant";
-    case ConsentAction::withdraw: return "withdraw";
-    case ConsentAction::object: return "object";
-  }
-  return "grant";
-}
 
 inline std::string_view to_string(ConsentStatus s) noexcept {
   switch (s) {

@@ -17,6 +17,7 @@
 #include "consentry/key_provider.hpp"
 #include "consentry/keyring.hpp"
 #include "consentry/policy.hpp"
+#include "consentry/records.hpp"
 #include "consentry/report.hpp"
 #include "consentry/result.hpp"
 #include "consentry/secret_bytes.hpp"

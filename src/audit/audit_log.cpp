@@ -14,7 +14,7 @@
 #include <utility>
 
 #include "consentry/audit.hpp"
-#include "consentry/store.hpp"
+#include "consentry/records.hpp"
 #include "json/json_reader.hpp"
 
 namespace consentry {
@@ -449,13 +449,13 @@ bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key) {
                                              public_key.data()) == 0;
 }
 
-result<AuditVerification> verify_audit_log(Store& store, byte_view public_key,
+result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public_key,
                                            const std::optional<AuditCheckpoint>& against) {
   AuditVerification report;
   Finding finding;
 
   // Checkpoints first: they are few, and the scan below compares each head as it passes its seq.
-  auto loaded = store.checkpoints();
+  auto loaded = log.checkpoints();
   if (!loaded) return std::move(loaded).err();
   const std::vector<AuditCheckpoint>& stored = *loaded;
   std::vector<Expected> expected;
@@ -484,7 +484,7 @@ result<AuditVerification> verify_audit_log(Store& store, byte_view public_key,
   std::int64_t next = 1;
   std::size_t pending = 0;
   bool stopped = false;
-  auto scanned = store.scan_audit_views(1, [&](const StoredAuditView& e) {
+  auto scanned = log.scan_audit_views(1, [&](const StoredAuditView& e) {
     // Anything found from here on lies after a problem already found.
     if (next > finding.seq()) {
       stopped = true;

@@ -1,4 +1,5 @@
-// memory_store.cpp: a Store held in maps, with the SQLite store's semantics, for tests.
+// memory_store.cpp: a Store held in maps, with the SQLite store's semantics, for tests. Its calls
+// come in the order of the roles (store/*.hpp).
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -16,6 +17,8 @@ namespace {
 
 class MemoryStore final : public Store {
  public:
+  // ---- StoreTransactions ----
+
   result<void> begin() override {
     if (snapshot_) return make_error(errc::internal, "begin: a transaction is already open");
     // A full copy is the simplest exact rollback; test data sets are small.
@@ -47,6 +50,8 @@ class MemoryStore final : public Store {
   }
   void end_read() noexcept override {}
 
+  // ---- KeyFieldStore ----
+
   result<std::optional<bytes>> get_meta(std::string_view key) override {
     auto it = state_.meta.find(key);
     if (it == state_.meta.end()) return std::optional<bytes>();
@@ -55,6 +60,11 @@ class MemoryStore final : public Store {
 
   result<void> put_meta(std::string_view key, byte_view value) override {
     state_.meta.insert_or_assign(std::string(key), bytes(value.begin(), value.end()));
+    return ok();
+  }
+
+  result<void> delete_meta(std::string_view key) override {
+    if (auto it = state_.meta.find(key); it != state_.meta.end()) state_.meta.erase(it);
     return ok();
   }
 
@@ -77,67 +87,6 @@ class MemoryStore final : public Store {
     return std::optional<StoredField>(f->second);
   }
 
-  result<ContactEvent> append_contact(const ContactEvent& e) override {
-    ContactEvent stored = e;
-    stored.seq = ++state_.last_contact_seq;
-    state_.contacts.push_back(stored);
-    return stored;
-  }
-
-  result<std::vector<ContactEvent>> contacts(std::string_view customer) override {
-    std::vector<ContactEvent> out;
-    for (const ContactEvent& e : state_.contacts)
-      if (e.customer == customer) out.push_back(e);
-    return out;
-  }
-
-  result<ContactPreference> append_contact_preference(const ContactPreference& p) override {
-    ContactPreference stored = p;
-    stored.seq = ++state_.last_preference_seq;
-    state_.preferences.push_back(stored);
-    return stored;
-  }
-
-  result<std::vector<ContactPreference>> contact_preferences(std::string_view customer) override {
-    std::vector<ContactPreference> out;
-    for (const ContactPreference& p : state_.preferences)
-      if (p.customer == customer) out.push_back(p);
-    return out;
-  }
-
-  result<PrivacySpend> append_privacy_spend(const PrivacySpend& s) override {
-    PrivacySpend stored = s;
-    stored.seq = static_cast<std::int64_t>(state_.privacy_spends.size()) + 1;
-    state_.privacy_spends.push_back(stored);
-    return stored;
-  }
-
-  result<std::int64_t> privacy_spent(std::string_view purpose) override {
-    std::int64_t sum = 0;
-    for (const PrivacySpend& s : state_.privacy_spends)
-      if (s.purpose == purpose) sum += s.micro_epsilon;
-    return sum;
-  }
-
-  result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
-                                                         std::string_view after, std::size_t limit) override {
-    std::vector<FieldTime> out;
-    for (auto c = state_.fields.upper_bound(after); c != state_.fields.end() && out.size() < limit; ++c) {
-      auto f = c->second.find(field);
-      if (f != c->second.end() && f->second.collected_at <= before)
-        out.push_back({c->first, f->second.collected_at});
-    }
-    return out;
-  }
-
-  result<void> delete_field(std::string_view customer, std::string_view field) override {
-    auto c = state_.fields.find(customer);
-    if (c == state_.fields.end()) return ok();
-    if (auto f = c->second.find(field); f != c->second.end()) c->second.erase(f);
-    if (c->second.empty()) state_.fields.erase(c);
-    return ok();
-  }
-
   result<std::vector<StoredField>> get_fields(std::string_view customer) override {
     std::vector<StoredField> out;
     auto c = state_.fields.find(customer);
@@ -151,6 +100,22 @@ class MemoryStore final : public Store {
     state_.fields[f.customer].insert_or_assign(f.field, f);
     return ok();
   }
+
+  result<std::vector<std::string>> customers() override {
+    std::vector<std::string> out;
+    out.reserve(state_.keys.size());
+    for (const auto& [customer, key] : state_.keys) out.push_back(customer);
+    return out;
+  }
+
+  result<bool> knows(std::string_view customer) override {
+    if (state_.keys.find(customer) != state_.keys.end()) return true;
+    for (const auto& e : state_.events)
+      if (e.customer == customer) return true;
+    return false;
+  }
+
+  // ---- LedgerStore ----
 
   result<ConsentEvent> append_consent(const ConsentEvent& e) override {
     ConsentEvent stored = e;
@@ -195,19 +160,49 @@ class MemoryStore final : public Store {
     return ok();
   }
 
-  result<std::vector<std::string>> customers() override {
-    std::vector<std::string> out;
-    out.reserve(state_.keys.size());
-    for (const auto& [customer, key] : state_.keys) out.push_back(customer);
+  result<ContactEvent> append_contact(const ContactEvent& e) override {
+    ContactEvent stored = e;
+    stored.seq = ++state_.last_contact_seq;
+    state_.contacts.push_back(stored);
+    return stored;
+  }
+
+  result<std::vector<ContactEvent>> contacts(std::string_view customer) override {
+    std::vector<ContactEvent> out;
+    for (const ContactEvent& e : state_.contacts)
+      if (e.customer == customer) out.push_back(e);
     return out;
   }
 
-  result<bool> knows(std::string_view customer) override {
-    if (state_.keys.find(customer) != state_.keys.end()) return true;
-    for (const auto& e : state_.events)
-      if (e.customer == customer) return true;
-    return false;
+  result<ContactPreference> append_contact_preference(const ContactPreference& p) override {
+    ContactPreference stored = p;
+    stored.seq = ++state_.last_preference_seq;
+    state_.preferences.push_back(stored);
+    return stored;
   }
+
+  result<std::vector<ContactPreference>> contact_preferences(std::string_view customer) override {
+    std::vector<ContactPreference> out;
+    for (const ContactPreference& p : state_.preferences)
+      if (p.customer == customer) out.push_back(p);
+    return out;
+  }
+
+  result<PrivacySpend> append_privacy_spend(const PrivacySpend& s) override {
+    PrivacySpend stored = s;
+    stored.seq = static_cast<std::int64_t>(state_.privacy_spends.size()) + 1;
+    state_.privacy_spends.push_back(stored);
+    return stored;
+  }
+
+  result<std::int64_t> privacy_spent(std::string_view purpose) override {
+    std::int64_t sum = 0;
+    for (const PrivacySpend& s : state_.privacy_spends)
+      if (s.purpose == purpose) sum += s.micro_epsilon;
+    return sum;
+  }
+
+  // ---- AuditLogStore ----
 
   result<std::optional<AuditHead>> audit_head() override {
     if (state_.audit.empty()) return std::optional<AuditHead>();
@@ -259,23 +254,7 @@ class MemoryStore final : public Store {
     return out;
   }
 
-  result<std::vector<StoredKey>> data_keys_after(std::string_view after, std::size_t limit) override {
-    std::vector<StoredKey> out;
-    for (auto it = state_.keys.upper_bound(after); it != state_.keys.end() && out.size() < limit; ++it)
-      out.push_back(it->second);
-    return out;
-  }
-
-  result<std::vector<std::pair<std::uint32_t, std::int64_t>>> data_key_versions() override {
-    std::map<std::uint32_t, std::int64_t> counts;
-    for (const auto& [customer, key] : state_.keys) ++counts[key.version];
-    return std::vector<std::pair<std::uint32_t, std::int64_t>>(counts.begin(), counts.end());
-  }
-
-  result<void> delete_meta(std::string_view key) override {
-    if (auto it = state_.meta.find(key); it != state_.meta.end()) state_.meta.erase(it);
-    return ok();
-  }
+  // ---- MaintenanceStore ----
 
   result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) override {
     if (auto it = state_.keys.find(customer); it != state_.keys.end()) state_.keys.erase(it);
@@ -292,6 +271,38 @@ class MemoryStore final : public Store {
     auto it = state_.erased.find(tag);
     if (it == state_.erased.end()) return std::optional<timestamp>();
     return std::optional<timestamp>(it->second);
+  }
+
+  result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
+                                                         std::string_view after, std::size_t limit) override {
+    std::vector<FieldTime> out;
+    for (auto c = state_.fields.upper_bound(after); c != state_.fields.end() && out.size() < limit; ++c) {
+      auto f = c->second.find(field);
+      if (f != c->second.end() && f->second.collected_at <= before)
+        out.push_back({c->first, f->second.collected_at});
+    }
+    return out;
+  }
+
+  result<void> delete_field(std::string_view customer, std::string_view field) override {
+    auto c = state_.fields.find(customer);
+    if (c == state_.fields.end()) return ok();
+    if (auto f = c->second.find(field); f != c->second.end()) c->second.erase(f);
+    if (c->second.empty()) state_.fields.erase(c);
+    return ok();
+  }
+
+  result<std::vector<StoredKey>> data_keys_after(std::string_view after, std::size_t limit) override {
+    std::vector<StoredKey> out;
+    for (auto it = state_.keys.upper_bound(after); it != state_.keys.end() && out.size() < limit; ++it)
+      out.push_back(it->second);
+    return out;
+  }
+
+  result<std::vector<std::pair<std::uint32_t, std::int64_t>>> data_key_versions() override {
+    std::map<std::uint32_t, std::int64_t> counts;
+    for (const auto& [customer, key] : state_.keys) ++counts[key.version];
+    return std::vector<std::pair<std::uint32_t, std::int64_t>>(counts.begin(), counts.end());
   }
 
   result<void> compact() override {

@@ -1,4 +1,5 @@
-// store.cpp: the default implementations of Store's optional methods, built on its required ones.
+// store.cpp: the default implementations of the roles' optional methods: those a role builds on
+// its own calls (KeyFieldStore::get_named_fields), and those Store builds on another role's.
 #include "consentry/store.hpp"
 
 #include <algorithm>
@@ -32,8 +33,8 @@ result<void> Store::scan_purpose_positions(std::string_view purpose, bool only_w
   return ok();
 }
 
-result<std::vector<StoredField>> Store::get_named_fields(std::string_view customer,
-                                                         std::span<const std::string_view> fields) {
+result<std::vector<StoredField>> KeyFieldStore::get_named_fields(std::string_view customer,
+                                                                 std::span<const std::string_view> fields) {
   std::vector<StoredField> out;
   for (std::string_view field : fields) {
     if (std::any_of(out.begin(), out.end(), [&](const StoredField& f) { return f.field == field; })) continue;

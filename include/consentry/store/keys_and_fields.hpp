@@ -1,0 +1,53 @@
+// store/keys_and_fields.hpp: the keys-and-fields role of a store: the vault's metadata,
+// customers' wrapped data keys and their sealed values.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consentry/bytes.hpp"
+#include "consentry/records.hpp"
+#include "consentry/result.hpp"
+
+namespace consentry {
+
+/// KeyFieldStore keeps metadata, wrapped data keys and sealed values; it never sees a key or a
+/// plaintext value. Every call returns errc::io when the backend fails, and errc::integrity for
+/// a stored row it cannot read back (a damaged file).
+class KeyFieldStore {
+ public:
+  virtual ~KeyFieldStore() = default;
+
+  /// get_meta returns a metadata value, nullopt when absent; put_meta inserts or replaces it.
+  virtual result<std::optional<bytes>> get_meta(std::string_view key) = 0;
+  virtual result<void> put_meta(std::string_view key, byte_view value) = 0;
+  /// delete_meta removes a metadata row (nothing when absent).
+  virtual result<void> delete_meta(std::string_view key) = 0;
+
+  /// get_key returns a customer's wrapped data key, nullopt when they have none.
+  virtual result<std::optional<StoredKey>> get_key(std::string_view customer) = 0;
+  /// put_key inserts or replaces a customer's wrapped data key.
+  virtual result<void> put_key(const StoredKey& key) = 0;
+
+  /// get_field returns one sealed value, nullopt when absent.
+  virtual result<std::optional<StoredField>> get_field(std::string_view customer, std::string_view field) = 0;
+  /// get_fields returns all sealed values of a customer, ordered by field name.
+  virtual result<std::vector<StoredField>> get_fields(std::string_view customer) = 0;
+  /// get_named_fields returns the sealed values of `customer` among `fields`, in no particular
+  /// order; a field without a value is left out. The default asks get_field for each name.
+  virtual result<std::vector<StoredField>> get_named_fields(std::string_view customer,
+                                                            std::span<const std::string_view> fields);
+  /// put_field inserts or replaces one sealed value.
+  virtual result<void> put_field(const StoredField& f) = 0;
+
+  /// customers lists, sorted, every customer with a data key.
+  virtual result<std::vector<std::string>> customers() = 0;
+  /// knows is true when the customer has a data key or any consent event (a backend that
+  /// implements this role apart from the ledger must look there too).
+  virtual result<bool> knows(std::string_view customer) = 0;
+};
+
+}  // namespace consentry
