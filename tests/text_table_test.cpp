@@ -38,7 +38,7 @@ TEST_CASE("a table escapes control characters, C1 controls and bytes that are no
   CHECK(out == "a\\x1b[2Jb   line\\x0abreak\nc\\xc2\\x9bd  e\\xff\n");
 }
 
-TEST_CASE("a table without headings keeps a line's trailing spaces; one with headings trims them") {
+TEST_CASE("a table without headings keeps a line's trailing spaces and one with headings trims them") {
   detail::TextTable bare;
   bare.add({"x", "value "});
   bare.add({"longer", ""});
