@@ -9,8 +9,11 @@
 #include <set>
 #include <sstream>
 
+#include "commands.hpp"
 #include "consentry/anonymise/k_anonymity.hpp"
-#include "options.hpp"
+#include "exit.hpp"
+#include "json_output.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -48,44 +51,17 @@ char delimiter_of(const std::string& text) {
   return text[0];
 }
 
-/// vault_dataset reads `fields` of every customer eligible for the purpose, as the accessor: the
-/// values arrive in the purpose's form. A denied field ends the command (exit 3) before anything
-/// is written; a field the customer lacks is an empty cell.
+/// vault_dataset reads `fields` of every customer eligible for the purpose, as the accessor
+/// (Vault::purpose_dataset): the values arrive in the purpose's form. A denied field ends the
+/// command (exit 3) before anything is written; a field the customer lacks is an empty cell.
 Dataset vault_dataset(const GlobalOptions& global, const AnonymiseOptions& options) {
   if (options.purpose.empty() || options.accessor.empty() || options.fields.empty())
     usage_failure("--from-vault needs --purpose, --as and --fields");
   Vault vault = open_vault(global);
-  Accessor accessor = unwrap(vault.accessor(options.accessor));
-  const std::vector<std::string> customers = unwrap(vault.eligible_customers(options.purpose));
-  verbose(counted(static_cast<std::int64_t>(customers.size()), "customer", "customers") +
-          " eligible for purpose " + options.purpose);
-  Dataset data;
-  data.source = "vault (purpose " + options.purpose + ")";
-  data.columns = options.fields;
-  std::vector<std::string_view> names(options.fields.begin(), options.fields.end());
   Stopwatch clock;
-  for (const std::string& customer : customers) {
-    View view = unwrap(accessor.view(customer, options.purpose));
-    std::vector<result<FieldValue>> values = unwrap(view.read(names));
-    std::vector<std::string> row(names.size());
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (values[i]) {
-        row[i] = std::move(values[i]).value().value;
-        continue;
-      }
-      const error& e = values[i].err();
-      if (e.code == errc::not_found) continue;
-      if (e.code == errc::denied) {
-        fail(make_error(errc::denied,
-                        "field " + options.fields[i] + " is denied for purpose " + options.purpose + " (" +
-                            std::string(to_string(e.reason)) + "); nothing was released",
-                        e.reason));
-      }
-      fail(e);
-    }
-    data.rows.push_back(std::move(row));
-    data.lines.push_back(data.rows.size());
-  }
+  Dataset data = unwrap(vault.purpose_dataset(options.accessor, options.purpose, options.fields));
+  verbose(counted(static_cast<std::int64_t>(data.rows.size()), "customer", "customers") +
+          " eligible for purpose " + options.purpose);
   verbose("read " + counted(static_cast<std::int64_t>(data.rows.size()), "row", "rows") + " in " +
           clock.elapsed());
   return data;

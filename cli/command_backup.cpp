@@ -2,7 +2,9 @@
 #include <iostream>
 #include <memory>
 
-#include "options.hpp"
+#include "commands.hpp"
+#include "exit.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {

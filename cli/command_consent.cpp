@@ -2,8 +2,12 @@
 #include <iostream>
 #include <memory>
 
+#include "../src/text/text_table.hpp"
+#include "commands.hpp"
 #include "consentry/consent.hpp"
-#include "options.hpp"
+#include "exit.hpp"
+#include "json_output.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -88,27 +92,27 @@ void print_json_state(const Vault& vault, const std::string& customer, const Con
 void print_human_state(const Vault& vault, const std::string& customer, const ConsentState& state,
                        const std::vector<ConsentEvent>& history) {
   std::cout << "consent of " << customer << ":\n";
-  Table current("  ");
+  detail::TextTable current;
   current.add({"PURPOSE", "BASIS", "STATUS", "EXPIRES"});
   for (const Purpose& p : vault.policy().purposes()) {
     std::string expiry = expiry_of(state, p.id);
     current.add({p.id, std::string(to_string(p.basis)),
                  std::string(to_string(state.status(p.id, vault.now()))), expiry.empty() ? "-" : expiry});
   }
-  current.print(std::cout);
+  std::cout << current.render("  ");
 
   std::cout << "\nhistory:\n";
   if (history.empty()) {
     std::cout << "  (no consent events)\n";
     return;
   }
-  Table events("  ");
+  detail::TextTable events;
   events.add({"SEQ", "TIME", "ACTION", "PURPOSE", "CHANNEL", "NOTICE"});
   for (const ConsentEvent& e : history) {
     events.add({std::to_string(e.seq), format_timestamp(e.at), std::string(to_string(e.action)), e.purpose,
                 e.channel.empty() ? "-" : e.channel, e.notice.empty() ? "-" : e.notice});
   }
-  events.print(std::cout);
+  std::cout << events.render("  ");
 }
 
 int run_show(const GlobalOptions& global, const ShowOptions& options) {

@@ -3,8 +3,10 @@
 #include <memory>
 #include <optional>
 
-#include "../src/store/staged_file.hpp"
-#include "options.hpp"
+#include "../src/io/staged_file.hpp"
+#include "commands.hpp"
+#include "exit.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {

@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "../src/text/hex.hpp"
+#include "commands.hpp"
 #include "consentry/anonymise/ff1.hpp"
-#include "options.hpp"
+#include "exit.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -35,28 +37,6 @@ void wipe(std::string& s) {
   volatile char* p = s.data();
   for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
   s.clear();
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/// decode_hex fills `out` (hex.size() / 2 bytes) from `hex`; an error names `what` and the position
-/// of the first character that is not a hex digit, never the character.
-result<void> decode_hex(std::string_view hex, std::string_view what, std::span<std::uint8_t> out) {
-  if (hex.size() % 2 != 0)
-    return make_error(errc::bad_input, std::string(what) + " has an odd number of hex digits");
-  for (std::size_t i = 0; i < hex.size(); ++i) {
-    if (hex_value(hex[i]) < 0)
-      return make_error(errc::bad_input,
-                        std::string(what) + " is not hexadecimal at character " + std::to_string(i + 1));
-  }
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<std::uint8_t>(hex_value(hex[2 * i]) * 16 + hex_value(hex[2 * i + 1]));
-  return ok();
 }
 
 /// trim_space drops leading and trailing white space (a key file usually ends in a newline).
@@ -113,7 +93,7 @@ SecretBytes read_key(Ff1Options& options) {
   }
   const std::string_view trimmed = trim_space(hex);
   SecretBytes key(trimmed.size() / 2);
-  auto decoded = decode_hex(trimmed, what, key.reveal());
+  auto decoded = detail::hex_decode(trimmed, key.reveal(), what);
   wipe(hex);
   wipe(options.key_hex);
   if (!decoded) fail(decoded.err());
@@ -192,7 +172,7 @@ int run_ff1(Ff1Options& options, bool decrypt) {
   const SecretBytes key = read_key(options);
   const std::string_view tweak_hex = options.tweak_hex;
   std::vector<std::uint8_t> tweak(tweak_hex.size() / 2);
-  unwrap(decode_hex(tweak_hex, "--tweak", tweak));
+  unwrap(detail::hex_decode(tweak_hex, tweak, "--tweak"));
   if (tweak.size() > kFf1MaxTweakBytes)
     fail(errc::bad_input, "--tweak is " + std::to_string(tweak.size()) + " bytes; at most " +
                               std::to_string(kFf1MaxTweakBytes) + " are accepted");

@@ -7,8 +7,10 @@
 #include <memory>
 #include <system_error>
 
+#include "commands.hpp"
 #include "consentry/import.hpp"
-#include "options.hpp"
+#include "exit.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {

@@ -4,8 +4,10 @@
 #include <memory>
 #include <system_error>
 
+#include "commands.hpp"
 #include "consentry/policy.hpp"
-#include "options.hpp"
+#include "exit.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {

@@ -3,7 +3,9 @@
 #include <memory>
 #include <optional>
 
-#include "options.hpp"
+#include "commands.hpp"
+#include "exit.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {

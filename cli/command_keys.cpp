@@ -4,7 +4,11 @@
 #include <memory>
 #include <string>
 
-#include "options.hpp"
+#include "commands.hpp"
+#include "exit.hpp"
+#include "json_output.hpp"
+#include "open_vault.hpp"
+#include "passphrase.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {

@@ -9,8 +9,13 @@
 #include <optional>
 #include <system_error>
 
+#include "../src/io/staged_file.hpp"
+#include "../src/text/text_table.hpp"
+#include "commands.hpp"
 #include "consentry/audit.hpp"
-#include "options.hpp"
+#include "exit.hpp"
+#include "json_output.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -130,26 +135,20 @@ int run_verify(const GlobalOptions& global, const VerifyOptions& options) {
 }
 
 /// write_new_file creates `file` with `text`, refusing to replace a file that is already there:
-/// an auditor's earlier checkpoint is the evidence this command exists to keep.
+/// an auditor's earlier checkpoint is the evidence this command exists to keep. The file is
+/// written whole under a temporary name and renamed into place (detail::StagedFile). Its mode is
+/// 0644 less the umask, not 0600: a checkpoint holds only a seq, a hash, a signature and a public
+/// key, and is made to be handed to an auditor.
 void write_new_file(const std::string& file, const std::string& text) {
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    if (errno == EEXIST) fail(errc::already_exists, file + " already exists");
-    fail(errc::io, file + ": cannot create the file");
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    written += static_cast<std::size_t>(n);
-  }
-  bool ok = written == text.size() && ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok) {
-    ::unlink(file.c_str());
-    fail(errc::io, file + ": cannot write the file");
-  }
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  auto staged = detail::StagedFile::create(file, 0644 & ~mask);
+  if (!staged) fail(errc::io, file + ": cannot create the file");
+  auto written = staged->write(text);
+  if (written) written = staged->commit(/*replace=*/false);
+  if (written) return;
+  if (written.err().code == errc::already_exists) fail(errc::already_exists, file + " already exists");
+  fail(errc::io, file + ": cannot write the file");
 }
 
 int run_checkpoint(const GlobalOptions& global, const CheckpointOptions& options) {
@@ -219,7 +218,7 @@ void print_human_entries(const std::vector<AuditEntry>& entries, bool one_custom
     return;
   }
   auto dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
-  Table table;
+  detail::TextTable table;
   std::vector<std::string> header = {"SEQ", "TIME", "ACTION", "ACCESSOR", "PURPOSE", "DECISION", "FIELDS"};
   if (!one_customer) header.insert(header.begin() + 2, "CUSTOMER");
   table.add(header);
@@ -231,7 +230,7 @@ void print_human_entries(const std::vector<AuditEntry>& entries, bool one_custom
     if (!one_customer) row.insert(row.begin() + 2, dash(e.customer));
     table.add(std::move(row));
   }
-  table.print(std::cout);
+  std::cout << table.render("");
 }
 
 int run_show(const GlobalOptions& global, const ShowOptions& options) {

@@ -2,8 +2,11 @@
 #include <iostream>
 #include <memory>
 
+#include "../src/text/text_table.hpp"
+#include "commands.hpp"
 #include "consentry/policy.hpp"
-#include "options.hpp"
+#include "exit.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -55,19 +58,19 @@ void print_policy(const Policy& policy) {
   std::cout << "controller: " << c.name;
   if (!c.contact.empty()) std::cout << " <" << c.contact << ">";
   std::cout << "\n\npurposes (" << policy.purposes().size() << "):\n";
-  Table purposes("  ");
+  detail::TextTable purposes;
   for (const Purpose& p : policy.purposes()) {
     purposes.add({p.id, std::string(to_string(p.basis)), describe_purpose(p)});
   }
-  purposes.print(std::cout);
+  std::cout << purposes.render("  ");
 
   std::cout << "\naccessors (" << policy.accessors().size() << "):\n";
-  Table accessors("  ");
+  detail::TextTable accessors;
   for (const AccessorSpec& a : policy.accessors()) accessors.add({a.id, join(a.purposes, ", ")});
-  accessors.print(std::cout);
+  std::cout << accessors.render("  ");
 
   std::cout << "\nfields (" << policy.fields().size() << "):\n";
-  Table fields("  ");
+  detail::TextTable fields;
   for (const FieldSpec& f : policy.fields()) {
     std::vector<std::string> access;
     for (const auto& [purpose, form] : f.access) access.push_back(purpose + ": " + form.to_string());
@@ -78,7 +81,7 @@ void print_policy(const Policy& policy) {
     fields.add({f.name, std::string(to_string(f.type)), f.category, join(notes, "; "),
                 access.empty() ? "no purpose" : join(access, ", ")});
   }
-  fields.print(std::cout);
+  std::cout << fields.render("  ");
 }
 
 int run_show(const GlobalOptions& global, const ShowOptions& options) {

@@ -2,7 +2,11 @@
 #include <iostream>
 #include <memory>
 
-#include "options.hpp"
+#include "../src/text/text_table.hpp"
+#include "commands.hpp"
+#include "exit.hpp"
+#include "json_output.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -38,10 +42,10 @@ int run_purge(const GlobalOptions& global, const PurgeCliOptions& options) {
   std::cout << (options.dry_run ? "would purge " : "purged ") << counted(report.values, "value", "values")
             << " past retention, of " << counted(report.customers, "customer", "customers") << "\n";
   if (!report.fields.empty()) {
-    Table table("  ");
+    detail::TextTable table;
     table.add({"FIELD", "VALUES"});
     for (const auto& [field, count] : report.fields) table.add({field, std::to_string(count)});
-    table.print(std::cout);
+    std::cout << table.render("  ");
   }
   return kExitOk;
 }

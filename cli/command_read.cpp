@@ -4,7 +4,11 @@
 #include <optional>
 #include <set>
 
-#include "options.hpp"
+#include "../src/text/text_table.hpp"
+#include "commands.hpp"
+#include "exit.hpp"
+#include "json_output.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -65,7 +69,7 @@ void print_json_outcomes(const ReadOptions& options, const std::vector<Outcome>&
 }
 
 void print_human_outcomes(const std::vector<Outcome>& outcomes) {
-  Table table;
+  detail::TextTable table;
   table.add({"FIELD", "FORM", "VALUE"});
   for (const Outcome& o : outcomes) {
     if (o.value) {
@@ -76,7 +80,7 @@ void print_human_outcomes(const std::vector<Outcome>& outcomes) {
       table.add({o.field, "-", "(absent)"});
     }
   }
-  table.print(std::cout);
+  std::cout << table.render("");
 }
 
 int run_read(const GlobalOptions& global, const ReadOptions& options) {

@@ -6,7 +6,11 @@
 #include <memory>
 #include <sstream>
 
-#include "options.hpp"
+#include "../src/text/text_table.hpp"
+#include "commands.hpp"
+#include "exit.hpp"
+#include "json_output.hpp"
+#include "open_vault.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -117,11 +121,11 @@ int run_stats(const GlobalOptions& global, const StatsOptions& options) {
       break;
     case AggregateKind::histogram: {
       std::cout << "histogram of " << subject << ":\n";
-      Table table("  ");
+      detail::TextTable table;
       table.add({"FROM", "TO", "COUNT"});
       for (const HistogramBin& b : answer.bins)
         table.add({std::to_string(b.lo), std::to_string(b.hi), std::to_string(b.count)});
-      table.print(std::cout);
+      std::cout << table.render("  ");
       break;
     }
   }

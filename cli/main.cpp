@@ -11,7 +11,8 @@
 #include <streambuf>
 #include <string>
 
-#include "options.hpp"
+#include "commands.hpp"
+#include "exit.hpp"
 #include "verbose.hpp"
 
 namespace {

@@ -74,9 +74,14 @@ TEST_CASE("format_dataset quotes what needs it and reads back to the same table"
 
 TEST_CASE("a first column whose name starts with a byte order mark keeps it when written and read back") {
   // The text's own mark is dropped on reading; a second one belongs to the name.
-  auto d = parse_dataset("\xEF\xBB\xBF\xEF\xBB\xBF" "age,zip\n21,47677\n", ',', "bom.csv");
+  auto d = parse_dataset(
+      "\xEF\xBB\xBF\xEF\xBB\xBF"
+      "age,zip\n21,47677\n",
+      ',', "bom.csv");
   REQUIRE(d.ok());
-  REQUIRE(d->columns == std::vector<std::string>{"\xEF\xBB\xBF" "age", "zip"});
+  REQUIRE(d->columns == std::vector<std::string>{"\xEF\xBB\xBF"
+                                                 "age",
+                                                 "zip"});
   auto back = parse_dataset(format_dataset(*d, ','), ',', "bom.csv");
   REQUIRE(back.ok());
   CHECK(back->columns == d->columns);
@@ -134,7 +139,7 @@ TEST_CASE("write_dataset writes mode 0600 through a partial file and leaves noth
   struct stat st {};
   REQUIRE(::stat(out.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK_FALSE(fs::exists(dir.path() / "out.csv.partial"));
+  CHECK_FALSE(consentry::test::has_staged_temporary(out));
 
   const fs::path nowhere = dir.path() / "missing-dir" / "out.csv";
   auto failed = write_dataset(d, nowhere, ',');

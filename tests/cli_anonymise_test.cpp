@@ -43,7 +43,7 @@ class Scratch {
         {{"CONSENTRY_VAULT", (dir_.path() / "crm.vault").string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}});
   }
   /// no_output is true when neither the release nor its partial file exists.
-  bool no_output() const { return !fs::exists(out()) && !fs::exists(out().string() + ".partial"); }
+  bool no_output() const { return !fs::exists(out()) && !consentry::test::has_staged_temporary(out()); }
 
  private:
   consentry::test::TempDir dir_{"anonymise-cli"};
@@ -82,7 +82,7 @@ TEST_CASE("anonymise releases Adult 5-anonymous to a 0600 file with a JSON repor
   struct stat st {};
   REQUIRE(::stat(s.out().c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK_FALSE(fs::exists(s.out().string() + ".partial"));
+  CHECK_FALSE(consentry::test::has_staged_temporary(s.out()));
   auto released = consentry::read_dataset(s.out());
   REQUIRE(released.ok());
   CHECK(released->rows.size() + report.at("suppressed").get<std::size_t>() == 30162);

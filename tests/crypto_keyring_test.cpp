@@ -337,7 +337,7 @@ TEST_CASE("retiring a version deletes its key material from the key file") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code == errc::integrity);
   CHECK((*reread)->open(v2, *s2).ok());
-  CHECK_FALSE(fs::exists(file.string() + ".new"));
+  CHECK_FALSE(consentry::test::has_staged_temporary(file));
 }
 
 TEST_CASE("a key file readable or writable by group or others, or not a regular file, is refused") {

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "consentry/anonymise/dataset.hpp"
 #include "consentry/anonymise/private_aggregate.hpp"
 #include "consentry/audit.hpp"
 #include "consentry/consent.hpp"
@@ -360,6 +361,18 @@ class Vault {
   result<AuditVerification> verify_audit(const std::optional<AuditCheckpoint>& against = std::nullopt) const;
   /// audit_public_key is the Ed25519 key that verifies this vault's checkpoints.
   const bytes& audit_public_key() const;
+
+  /// purpose_dataset is the table `purpose` may see: one row per customer eligible for it
+  /// (eligible_customers, in that order), one column per name in `fields`, each cell read as
+  /// `accessor` through a View, so in the form the policy gives the purpose, decided and audited
+  /// like any read. A field the customer has no value for is an empty cell. Nothing is returned
+  /// unless every cell could be given: errc::denied, with the reason, naming the first field
+  /// denied for a customer ("field F is denied for purpose P (reason); nothing was released");
+  /// errc::not_found for an unknown accessor; errc::bad_input for an undeclared purpose or an
+  /// empty `fields`; the error of a view or a read otherwise (errc::erased, errc::integrity,
+  /// errc::io). The dataset's source is "vault (purpose P)" and each row's line its 1-based index.
+  result<Dataset> purpose_dataset(std::string_view accessor, std::string_view purpose,
+                                  std::span<const std::string> fields) const;
 
  private:
   friend class Accessor;

@@ -12,6 +12,8 @@
 #include <set>
 #include <system_error>
 
+#include "io/staged_file.hpp"
+
 namespace consentry {
 
 std::optional<std::size_t> Dataset::column_index(std::string_view name) const {
@@ -264,36 +266,9 @@ std::string format_dataset(const Dataset& data, char delimiter) {
 }
 
 result<void> write_dataset(const Dataset& data, const std::filesystem::path& file, char delimiter) {
-  const std::string text = format_dataset(data, delimiter);
-  const std::string partial = file.string() + ".partial";
-  auto failed = [&](std::string_view what) {
-    const int saved = errno;
-    ::unlink(partial.c_str());
-    return make_error(errc::io, file.string() + ": " + std::string(what) + ": " + std::strerror(saved));
-  };
-  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error(errc::io, partial + ": cannot be created: " + std::strerror(errno));
-  if (::fchmod(fd, 0600) != 0) {
-    ::close(fd);
-    return failed("cannot set mode 0600");
-  }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return failed("cannot be written");
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return failed("cannot be synced");
-  }
-  if (::close(fd) != 0) return failed("cannot be closed");
-  if (::rename(partial.c_str(), file.c_str()) != 0) return failed("cannot be renamed into place");
-  return ok();
+  // Temporaries of runs killed while writing this file hold customer data: they go first.
+  detail::remove_stale_staged_files(file);
+  return detail::write_file_atomically(file, format_dataset(data, delimiter), /*replace=*/true);
 }
 
 result<Hierarchy> read_hierarchy(const std::filesystem::path& file, char delimiter) {

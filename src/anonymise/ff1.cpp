@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "anonymise/ff1_numeral.hpp"
+#include "text/utf8.hpp"
 
 namespace consentry {
 namespace {
@@ -333,60 +334,6 @@ result<std::vector<std::uint32_t>> run_ff1(const Ff1State* st, std::span<const s
   return run_big(lease.get(), *st, digits, tweak, decrypt);
 }
 
-// ---- UTF-8 ----
-
-/// decode_utf8 reads the code point at s[i]: its value and byte length, or length 0 when the bytes
-/// there are not valid UTF-8 (overlong forms, surrogates and values above U+10FFFF included).
-std::pair<char32_t, std::size_t> decode_utf8(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return {c, 1};
-  std::size_t len = 0;
-  char32_t cp = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    cp = c & 0x0F;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    cp = c & 0x07;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return {0, 0};
-  }
-  if (i + len > s.size()) return {0, 0};
-  for (std::size_t k = 1; k < len; ++k) {
-    const unsigned char cc = byte(i + k);
-    if (cc < (k == 1 ? lo : 0x80) || cc > (k == 1 ? hi : 0xBF)) return {0, 0};
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  return {cp, len};
-}
-
-void encode_utf8(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 }  // namespace
 
 // ---- Ff1 ----
@@ -466,7 +413,7 @@ result<Ff1Alphabet> Ff1Alphabet::parse(std::string_view characters) {
   Ff1Alphabet alphabet;
   alphabet.ascii_.assign(128, -1);
   for (std::size_t i = 0; i < characters.size();) {
-    const auto [cp, len] = decode_utf8(characters, i);
+    const auto [cp, len] = detail::utf8_decode(characters, i);
     if (len == 0)
       return make_error(errc::invalid_argument,
                         "FF1 alphabet is not valid UTF-8 at byte " + std::to_string(i + 1));
@@ -526,7 +473,7 @@ result<std::vector<std::uint32_t>> Ff1Alphabet::digits(std::string_view text) co
       digit = ascii_[c];
       ++i;
     } else {
-      const auto [cp, len] = decode_utf8(text, i);
+      const auto [cp, len] = detail::utf8_decode(text, i);
       if (len == 0)
         return make_error(errc::bad_input, "text is not valid UTF-8 at byte " + std::to_string(i + 1));
       const std::uint64_t key = static_cast<std::uint64_t>(cp) << 32;
@@ -545,7 +492,8 @@ result<std::vector<std::uint32_t>> Ff1Alphabet::digits(std::string_view text) co
 std::string Ff1Alphabet::text(std::span<const std::uint32_t> digits) const {
   std::string out;
   out.reserve(digits.size());
-  for (std::uint32_t d : digits) encode_utf8(d < code_points_.size() ? code_points_[d] : U'\uFFFD', out);
+  for (std::uint32_t d : digits)
+    detail::utf8_encode(d < code_points_.size() ? code_points_[d] : U'\uFFFD', out);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "consentry/anonymise/token.hpp"
+#include "text/hex.hpp"
 
 namespace consentry {
 namespace {
@@ -79,10 +80,9 @@ std::string pseudonym(const SecretBytes& key, std::string_view value) {
   const auto k = key.reveal();
   crypto_generichash(hash.data(), hash.size(), reinterpret_cast<const unsigned char*>(value.data()),
                      value.size(), k.data(), k.size());
-  std::array<char, kPseudonymBytes * 2 + 1> hex{};
-  sodium_bin2hex(hex.data(), hex.size(), hash.data(), hash.size());
+  std::string hex = detail::hex_encode(hash);
   sodium_memzero(hash.data(), hash.size());
-  return std::string(hex.data(), kPseudonymBytes * 2);
+  return hex;
 }
 
 std::string hmac_pseudonym(const SecretBytes& key, std::string_view value) {
@@ -96,10 +96,9 @@ std::string hmac_pseudonym(const SecretBytes& key, std::string_view value) {
            &length) == nullptr ||
       length != mac.size())
     throw std::runtime_error("HMAC-SHA256 failed");
-  std::array<char, kHmacPseudonymBytes * 2 + 1> hex{};
-  sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
+  std::string hex = detail::hex_encode(mac);
   sodium_memzero(mac.data(), mac.size());
-  return std::string(hex.data(), kHmacPseudonymBytes * 2);
+  return hex;
 }
 
 result<std::string> apply_form(const Form& form, FieldType type, std::string_view value,

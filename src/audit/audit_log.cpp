@@ -15,7 +15,9 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/records.hpp"
+#include "encoding/framing.hpp"
 #include "json/json_reader.hpp"
+#include "text/hex.hpp"
 
 namespace consentry {
 
@@ -65,42 +67,22 @@ class Writer {
   explicit Writer(bytes& out) noexcept : out_(out) {}
 
   void u8(std::uint8_t v) { out_.push_back(v); }
-  void u32(std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(v >> shift));
-  }
-  void u64(std::uint64_t v) {
-    for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(v >> shift));
-  }
+  void u32(std::uint32_t v) { detail::put_be32(out_, v); }
+  void u64(std::uint64_t v) { detail::put_be64(out_, v); }
   void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
-  void count(std::size_t n) { u32(checked_length(n)); }
-  void str(std::string_view s) {
-    count(s.size());
-    out_.insert(out_.end(), s.begin(), s.end());
-  }
-  void blob(byte_view b) {
-    count(b.size());
-    out_.insert(out_.end(), b.begin(), b.end());
-  }
+  // A length that does not fit the 4-byte prefix has no encoding; truncating it would let two
+  // different entries encode alike, so these refuse it like an allocation that cannot be made.
+  void count(std::size_t n) { u32(detail::frame_length(n, kTooLong)); }
+  void str(std::string_view s) { detail::put_framed(out_, as_bytes(s), kTooLong); }
+  void blob(byte_view b) { detail::put_framed(out_, b, kTooLong); }
 
  private:
-  // A length that does not fit the 4-byte prefix has no encoding; truncating it would let two
-  // different entries encode alike, so refuse like an allocation that cannot be made.
-  static std::uint32_t checked_length(std::size_t n) {
-    if (n > std::numeric_limits<std::uint32_t>::max())
-      throw std::length_error("audit entry member longer than 4 GiB");
-    return static_cast<std::uint32_t>(n);
-  }
+  static constexpr const char* kTooLong = "audit entry member longer than 4 GiB";
   bytes& out_;
 };
 
-// load_u32 and load_u64 read a big-endian integer at `p`.
-std::uint32_t load_u32(const std::uint8_t* p) noexcept {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
-std::uint64_t load_u64(const std::uint8_t* p) noexcept {
-  return (std::uint64_t{load_u32(p)} << 32) | load_u32(p + 4);
-}
+using detail::load_be32;
+using detail::load_be64;
 
 // Reader takes big-endian integers and length-prefixed strings off the front of a byte range,
 // viewing strings in place. Every read returns false when too few bytes remain; a reader that
@@ -116,19 +98,19 @@ class Reader {
   }
   bool u32(std::uint32_t& v) noexcept {
     if (remaining() < 4) return false;
-    v = load_u32(p_);
+    v = load_be32(p_);
     p_ += 4;
     return true;
   }
   bool i64(std::int64_t& v) noexcept {
     if (remaining() < 8) return false;
-    v = static_cast<std::int64_t>(load_u64(p_));
+    v = static_cast<std::int64_t>(load_be64(p_));
     p_ += 8;
     return true;
   }
   bool str(std::string_view& out) noexcept {
     if (remaining() < 4) return false;
-    const std::uint32_t n = load_u32(p_);
+    const std::uint32_t n = load_be32(p_);
     if (remaining() - 4 < n) return false;
     out = std::string_view(reinterpret_cast<const char*>(p_ + 4), n);
     p_ += 4 + std::size_t{n};
@@ -268,13 +250,6 @@ std::string checkpoint_name(bool external, std::int64_t seq) {
 
 // ---- JSON ----
 
-std::string to_hex(byte_view b) {
-  std::string hex(b.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), b.data(), b.size());
-  hex.pop_back();
-  return hex;
-}
-
 error json_error(std::string_view path, std::string_view what) {
   return make_error(errc::bad_input, std::string(path) + ": " + std::string(what));
 }
@@ -297,11 +272,7 @@ result<bytes> hex_member(const Json& root, std::string_view key, std::size_t siz
   if (!v.is_string()) return json_error(path, want);
   const auto& hex = v.get_ref<const std::string&>();
   bytes out(size);
-  std::size_t len = 0;
-  if (hex.size() != size * 2 ||
-      sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 ||
-      len != size)
-    return json_error(path, want);
+  if (!detail::hex_decode(hex, out, path)) return json_error(path, want);
   return out;
 }
 
@@ -554,10 +525,10 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
 std::string checkpoint_to_json(const AuditCheckpoint& cp, byte_view public_key) {
   nlohmann::ordered_json j;
   j["seq"] = cp.seq;
-  j["head"] = to_hex(cp.head);
+  j["head"] = detail::hex_encode(cp.head);
   j["at"] = format_timestamp(cp.at);
-  j["signature"] = to_hex(cp.signature);
-  j["public_key"] = to_hex(public_key);
+  j["signature"] = detail::hex_encode(cp.signature);
+  j["public_key"] = detail::hex_encode(public_key);
   return j.dump();
 }
 

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "encoding/framing.hpp"
+
 namespace consentry::aead {
 
 static_assert(kKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
@@ -71,19 +73,11 @@ bytes associated_data(std::initializer_list<std::string_view> parts) {
   std::size_t total = kDomainLabel.size();
   for (std::string_view part : parts) total += 4 + part.size();
   bytes out(total);
-  std::size_t at = 0;
-  auto put = [&](std::string_view text) {
-    std::copy(text.begin(), text.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
-    at += text.size();
-  };
-  put(kDomainLabel);
-  for (std::string_view part : parts) {
-    // A length that does not fit the 4-byte prefix would make the encoding ambiguous.
-    if (part.size() > UINT32_MAX) throw std::length_error("associated data part exceeds 4 GiB");
-    const auto n = static_cast<std::uint32_t>(part.size());
-    for (int shift = 24; shift >= 0; shift -= 8) out[at++] = static_cast<std::uint8_t>(n >> shift);
-    put(part);
-  }
+  std::copy(kDomainLabel.begin(), kDomainLabel.end(), out.begin());
+  out.resize(kDomainLabel.size());  // keeps the capacity for the parts
+  // A length that does not fit the 4-byte prefix would make the encoding ambiguous.
+  for (std::string_view part : parts)
+    detail::put_framed(out, as_bytes(part), "associated data part exceeds 4 GiB");
   return out;
 }
 

@@ -14,6 +14,9 @@
 #include <utility>
 
 #include "consentry/aead.hpp"
+#include "encoding/framing.hpp"
+#include "io/staged_file.hpp"
+#include "text/hex.hpp"
 
 namespace consentry {
 namespace {
@@ -56,16 +59,6 @@ bool kdf_params_valid(std::uint64_t opslimit, std::uint64_t memlimit, byte_view 
 constexpr std::size_t kSaltBytes = crypto_pwhash_argon2id_SALTBYTES;
 constexpr std::size_t kHeaderBytes = 1 + 8 + 8 + kSaltBytes;
 
-void put_u64(bytes& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
-}
-
-std::uint64_t get_u64(byte_view in) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | in[i];
-  return v;
-}
-
 bytes master_ad(std::string_view kind, std::uint32_t version) {
   const std::string v = std::to_string(version);
   return aead::associated_data({"master", kind, v});
@@ -94,16 +87,6 @@ struct FileDescriptor {
 void wipe(std::string& s) {
   sodium_memzero(s.data(), s.size());
   s.clear();
-}
-
-result<void> write_all(int fd, std::string_view text, const std::string& name) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return make_error(errc::io, "cannot write key file '" + name + "': " + errno_text());
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return ok();
 }
 
 // parse_key_file reads the text of a key file into keys; messages name lines, never contents.
@@ -135,11 +118,7 @@ result<std::map<std::uint32_t, SecretBytes>> parse_key_file(std::string_view tex
     const std::string_view hex = line.substr(space + 1);
     if (version == 0 || version > UINT32_MAX || hex.size() != 2 * kKeyBytes) return bad();
     SecretBytes key(kKeyBytes);
-    std::size_t decoded = 0;
-    if (sodium_hex2bin(key.reveal().data(), key.size(), hex.data(), hex.size(), nullptr, &decoded, nullptr) !=
-            0 ||
-        decoded != kKeyBytes)
-      return bad();
+    if (!detail::hex_decode(hex, key.reveal(), "key")) return bad();
     if (!keys.emplace(static_cast<std::uint32_t>(version), std::move(key)).second) return bad();
   }
   if (line_no == 0) return make_error(errc::bad_input, "'" + name + "' is not a consentry key file");
@@ -185,8 +164,8 @@ result<bytes> PassphraseKeyProvider::seal(std::uint32_t version, const SecretByt
   bytes out;
   out.reserve(kHeaderBytes + box->size());
   out.push_back(kPassphraseSealFormat);
-  put_u64(out, opslimit_);
-  put_u64(out, memlimit_);
+  detail::put_be64(out, opslimit_);
+  detail::put_be64(out, memlimit_);
   out.insert(out.end(), salt_.begin(), salt_.end());
   out.insert(out.end(), box->begin(), box->end());
   return out;
@@ -196,8 +175,8 @@ result<SecretBytes> PassphraseKeyProvider::open(std::uint32_t version, byte_view
   if (passphrase_.empty()) return make_error(errc::invalid_argument, "the passphrase is empty");
   if (sealed.size() < kHeaderBytes || sealed[0] != kPassphraseSealFormat)
     return make_error(errc::integrity, "the sealed master key is damaged");
-  const std::uint64_t opslimit = get_u64(sealed.subspan(1));
-  const std::uint64_t memlimit = get_u64(sealed.subspan(9));
+  const std::uint64_t opslimit = detail::load_be64(sealed.subspan(1).data());
+  const std::uint64_t memlimit = detail::load_be64(sealed.subspan(9).data());
   const byte_view salt = sealed.subspan(17, kSaltBytes);
   if (!kdf_params_valid(opslimit, memlimit, salt))
     return make_error(errc::integrity, "master key KDF parameters are out of range (damaged vault?)");
@@ -211,15 +190,14 @@ result<SecretBytes> PassphraseKeyProvider::open(std::uint32_t version, byte_view
 
 result<std::shared_ptr<KeyFileKeyProvider>> KeyFileKeyProvider::create(const std::filesystem::path& file) {
   const std::string name = file.string();
-  // O_EXCL makes "refuse an existing file" atomic; 0600 before a single byte is written.
-  const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return make_error(errc::already_exists, "key file '" + name + "' already exists");
-    return make_error(errc::io, "cannot create key file '" + name + "': " + errno_text());
+  // Written whole (mode 0600) and renamed into place only where no file is: "refuse an existing
+  // file" is decided atomically by the rename.
+  auto written = detail::write_file_atomically(file, std::string(kKeyFileHeader) + "\n", /*replace=*/false);
+  if (!written) {
+    if (written.err().code == errc::already_exists)
+      return make_error(errc::already_exists, "key file '" + name + "' already exists");
+    return std::move(written).err();
   }
-  FileDescriptor guard(fd);
-  CONSENTRY_TRY(write_all(fd, std::string(kKeyFileHeader) + "\n", name));
-  if (::fsync(fd) != 0) return make_error(errc::io, "cannot write key file '" + name + "': " + errno_text());
   return std::make_shared<KeyFileKeyProvider>(file, std::map<std::uint32_t, SecretBytes>{});
 }
 
@@ -273,45 +251,30 @@ std::vector<std::uint32_t> KeyFileKeyProvider::versions() const {
 
 result<void> KeyFileKeyProvider::save() const {
   const std::string name = file_.string();
-  const std::string temp = name + ".new";
   std::string text = std::string(kKeyFileHeader) + "\n";
   for (const auto& [version, key] : keys_) {
-    char hex[2 * kKeyBytes + 1];
-    sodium_bin2hex(hex, sizeof hex, key.reveal().data(), key.size());
+    char hex[2 * kKeyBytes];
+    detail::hex_encode(key.reveal(), hex);
     text.append(std::to_string(version)).append(" ").append(hex, 2 * kKeyBytes).append("\n");
     sodium_memzero(hex, sizeof hex);
   }
-  result<void> written = ok();
-  {
-    ::unlink(temp.c_str());  // a leftover of an interrupted save holds nothing the file lacks
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      wipe(text);
-      return make_error(errc::io, "cannot write key file '" + temp + "': " + errno_text());
-    }
-    FileDescriptor guard(fd);
-    written = write_all(fd, text, temp);
-    if (written && ::fsync(fd) != 0)
-      written = make_error(errc::io, "cannot write key file '" + temp + "': " + errno_text());
+  // The new file is a unique temporary beside the old one (mode 0600), removed on failure; those
+  // that killed saves left behind hold keys and go first.
+  detail::remove_stale_staged_files(file_);
+  auto staged = detail::StagedFile::create(file_);
+  if (!staged) {
+    wipe(text);
+    return std::move(staged).err();
   }
+  result<void> written = staged->write(text);
   wipe(text);
-  if (!written) {
-    ::unlink(temp.c_str());
-    return written;
-  }
+  if (!written) return written;
   // The old file stays open across the rename, so its contents can be overwritten once the new
   // file has taken its place: a crash at any point leaves one complete key file under the name.
   const int old_fd = ::open(name.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   FileDescriptor old_guard(old_fd);
-  if (::rename(temp.c_str(), name.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return make_error(errc::io, "cannot replace key file '" + name + "': " + errno_text());
-  }
-  const std::string dir = file_.has_parent_path() ? file_.parent_path().string() : ".";
-  if (const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
-    (void)::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  // commit syncs the new file, renames it over the old one and syncs the directory.
+  if (auto committed = staged->commit(/*replace=*/true); !committed) return committed;
   if (old_fd >= 0) {
     // Best effort: a copy-on-write or journalling file system may keep the old blocks anyway
     // (docs/keys.md says where to keep a key file for retirement to mean erasure).

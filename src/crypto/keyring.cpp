@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "consentry/aead.hpp"
+#include "encoding/framing.hpp"
 
 namespace consentry {
 
@@ -51,9 +52,8 @@ error field_failed(std::string_view field) {
 // put_part feeds `part` to a BLAKE2b state after its 4-byte big-endian length, as
 // aead::associated_data frames its parts.
 void put_part(crypto_generichash_state& state, byte_view part) {
-  const auto n = static_cast<std::uint32_t>(part.size());
-  const std::uint8_t length[4] = {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-                                  static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+  std::uint8_t length[4];
+  detail::store_be32(length, static_cast<std::uint32_t>(part.size()));
   crypto_generichash_update(&state, length, sizeof length);
   crypto_generichash_update(&state, part.data(), part.size());
 }

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "text/utf8.hpp"
+
 namespace consentry {
 namespace {
 
@@ -14,39 +16,7 @@ constexpr std::size_t kMaxPhoneDigits = 15;
 
 // Strict UTF-8 (RFC 3629): no overlong encodings, no surrogates, nothing above U+10FFFF.
 bool valid_utf8(std::string_view s) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // bounds of the first continuation byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;  // overlong
-      if (c == 0xED) hi = 0x9F;  // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;  // overlong
-      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      const auto ck = static_cast<unsigned char>(s[i + k]);
-      if (ck < 0x80 || ck > 0xBF) return false;
-    }
-    i += len;
-  }
-  return true;
+  return detail::utf8_valid(s);
 }
 
 bool is_digit(char c) noexcept {

@@ -6,12 +6,12 @@
 
 #include "consentry/report.hpp"
 #include "report/report_json.hpp"
-#include "report/text_table.hpp"
+#include "text/text_table.hpp"
 
 namespace consentry {
 namespace {
 
-using report_detail::TextTable;
+using detail::TextTable;
 using report_json::Json;
 
 std::string joined(const std::vector<std::string>& items, std::string_view separator) {
@@ -47,7 +47,7 @@ std::string unused_hint(const Inventory& inv) {
 }  // namespace
 
 std::string inventory_text(const Inventory& inv) {
-  using report_detail::terminal_safe;
+  using detail::terminal_safe;
   const std::string window = inv.window.to_string();
   std::string out = "Record of processing (GDPR Art. 30) at " + format_timestamp(inv.generated_at) + "\n";
   out += "Controller: " + terminal_safe(inv.controller.name.empty() ? "-" : inv.controller.name);

@@ -8,12 +8,12 @@
 
 #include "consentry/report.hpp"
 #include "report/report_json.hpp"
-#include "report/text_table.hpp"
+#include "text/text_table.hpp"
 
 namespace consentry {
 namespace {
 
-using report_detail::TextTable;
+using detail::TextTable;
 using report_json::Json;
 
 std::string optional_text(const std::optional<timestamp>& t) {
@@ -60,10 +60,10 @@ std::size_t first_shown(const SubjectReport& r, std::size_t n) {
 }  // namespace
 
 std::string staff_audit_text(const SubjectReport& r, std::size_t last_accesses) {
-  std::string out = report_detail::terminal_safe("Staff audit of customer " + r.customer) + "\n";
+  std::string out = detail::terminal_safe("Staff audit of customer " + r.customer) + "\n";
   out += "Generated " + format_timestamp(r.generated_at) + "; controller " +
-         report_detail::terminal_safe(r.controller.name.empty() ? "-" : r.controller.name);
-  if (!r.controller.contact.empty()) out += " <" + report_detail::terminal_safe(r.controller.contact) + ">";
+         detail::terminal_safe(r.controller.name.empty() ? "-" : r.controller.name);
+  if (!r.controller.contact.empty()) out += " <" + detail::terminal_safe(r.controller.contact) + ">";
   out += "\nMetadata only: this report never shows a stored value.\n";
 
   out += "\nFields (" + std::to_string(r.fields.size()) + ")\n";

@@ -17,7 +17,7 @@
 #include "store/sqlite_schema.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/sqlite_store.hpp"
-#include "store/staged_file.hpp"
+#include "io/staged_file.hpp"
 
 namespace consentry::detail {
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "encoding/framing.hpp"
+
 namespace consentry {
 namespace {
 
@@ -18,14 +20,6 @@ constexpr std::size_t kHeaderBytes = 1 + 4;
 // that other processes wait for the write lock briefly, long enough that the commits' syncs are
 // not the cost.
 constexpr std::size_t kListBatch = 256;
-
-std::uint32_t read_u32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
-
-void put_u32(bytes& out, std::uint32_t n) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(n >> shift));
-}
 
 error value_failed(std::string_view field, std::string_view why) {
   return make_error(errc::integrity, "field '" + std::string(field) + "' " + std::string(why));
@@ -46,12 +40,12 @@ result<Manifest> Manifest::open(const SecretBytes& dek, std::string_view custome
   if (!manifest_tag_matches(dek, customer, body, all.last(kManifestTagBytes))) return manifest_failed();
   // Authentic from here on; the checks below catch a body this code did not write.
   if (body[0] != kFormat) return manifest_failed();
-  const std::uint32_t count = read_u32(body.data() + 1);
+  const std::uint32_t count = detail::load_be32(body.data() + 1);
   Manifest out;
   std::size_t at = kHeaderBytes;
   for (std::uint32_t i = 0; i < count; ++i) {
     if (body.size() - at < 2) return manifest_failed();
-    const std::size_t length = (std::size_t{body[at]} << 8) | body[at + 1];
+    const std::size_t length = detail::load_be16(body.data() + at);
     at += 2;
     if (body.size() - at < length + kValueDigestBytes) return manifest_failed();
     Entry e;
@@ -73,12 +67,11 @@ StoredField Manifest::seal(const SecretBytes& dek, const std::string& customer) 
   bytes& out = row.sealed;
   out.reserve(kHeaderBytes + entries_.size() * (2 + 16 + kValueDigestBytes) + kManifestTagBytes);
   out.push_back(kFormat);
-  put_u32(out, static_cast<std::uint32_t>(entries_.size()));
+  detail::put_be32(out, static_cast<std::uint32_t>(entries_.size()));
   for (const Entry& e : entries_) {
     // Field names are policy ids (at most 64 bytes), far below the 2-byte length's limit.
     const auto length = static_cast<std::uint16_t>(std::min<std::size_t>(e.field.size(), 0xffff));
-    out.push_back(static_cast<std::uint8_t>(length >> 8));
-    out.push_back(static_cast<std::uint8_t>(length));
+    detail::put_be16(out, length);
     out.insert(out.end(), e.field.begin(), e.field.begin() + length);
     out.insert(out.end(), e.digest.begin(), e.digest.end());
   }

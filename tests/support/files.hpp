@@ -8,8 +8,24 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace consentry::test {
+
+/// has_staged_temporary is true when the directory of `target` holds a temporary of it (a file
+/// named ".<name>.partial-" and a random part, as io/staged_file.hpp names them), or a file
+/// named "<name>.partial" or "<name>.new" (how such temporaries were named before).
+inline bool has_staged_temporary(const std::filesystem::path& target) {
+  const std::string name = target.filename().string();
+  const std::string prefix = "." + name + ".partial-";
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(target.parent_path(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string entry = it->path().filename().string();
+    if (entry.rfind(prefix, 0) == 0 || entry == name + ".partial" || entry == name + ".new") return true;
+  }
+  return false;
+}
 
 /// file_bytes returns the whole content of `file` ("" when it cannot be read).
 inline std::string file_bytes(const std::filesystem::path& file) {

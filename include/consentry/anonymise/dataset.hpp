@@ -58,8 +58,10 @@ result<Dataset> read_dataset(const std::filesystem::path& file, std::optional<ch
 /// starts with a UTF-8 byte order mark.
 std::string format_dataset(const Dataset& data, char delimiter);
 
-/// write_dataset writes format_dataset(data) to `file` through `file`.partial (mode 0600), synced
-/// and renamed over `file`, so that a failed write leaves no file behind. errc::io on failure.
+/// write_dataset writes format_dataset(data) to `file` through a unique temporary beside it
+/// (".<name>.partial-XXXXXX", mode 0600), synced and renamed over `file`, so that a failed write
+/// leaves no file behind; temporaries that killed runs left for `file` are removed first.
+/// errc::io on failure.
 result<void> write_dataset(const Dataset& data, const std::filesystem::path& file, char delimiter);
 
 /// Hierarchy is the generalisation hierarchy of one column: one row per value the column may

@@ -1,6 +1,8 @@
-// staged_file.hpp: a new private file written under a unique temporary name beside its target and
-// renamed into place only once complete, and the safe removal of temporaries that killed runs
-// left behind. Used for backups and for file exports, which hold customer data.
+// staged_file.hpp: the one way a file is written atomically: a new file (private, mode 0600,
+// unless asked otherwise) written under a unique temporary name beside its target and renamed
+// into place only once complete and synced, and the safe removal of temporaries that killed runs
+// left behind. Used for backups, file exports, released datasets, key files and checkpoints. It
+// sits in src/io/, below every layer, so that crypto, anonymise, store and the CLI may all use it.
 #pragma once
 
 #include <fcntl.h>
@@ -116,16 +118,18 @@ inline void remove_stale_staged_files(const std::filesystem::path& target) {
   }
 }
 
-/// StagedFile is a new file on its way to `target`, readable by its owner only (mode 0600). It is
+/// StagedFile is a new file on its way to `target`, readable by its owner only (mode 0600) unless
+/// created with another mode. It is
 /// a unique temporary in the target's directory (see staged_prefix), created with O_EXCL and
 /// locked (flock) for as long as it is open, so remove_stale_staged_files leaves it alone. commit
 /// renames it into place; until then the target is untouched, and a StagedFile destroyed
 /// without a commit removes its temporary and any SQLite side files.
 class StagedFile {
  public:
-  /// create makes and locks the temporary; errc::io naming the target and the reason when the
-  /// directory does not allow it.
-  static result<StagedFile> create(const std::filesystem::path& target) {
+  /// create makes and locks the temporary, with `mode` (0600 unless given: only a file meant for
+  /// others, such as a signed checkpoint, is given another); errc::io naming the target and the
+  /// reason when the directory does not allow it.
+  static result<StagedFile> create(const std::filesystem::path& target, mode_t mode = 0600) {
     const std::filesystem::path dir = staged_directory(target);
     for (int attempt = 0; attempt < 16; ++attempt) {
       std::string name = (dir / (staged_prefix(target) + std::string(kStagedRandomChars, 'X'))).string();
@@ -141,6 +145,13 @@ class StagedFile {
         ::close(fd);
         return make_error(errc::io, "cannot write " + target.string() + ": cannot lock " + name + ": " +
                                         std::strerror(saved));
+      }
+      if (mode != 0600 && ::fchmod(fd, mode) != 0) {
+        const int saved = errno;
+        ::unlink(name.c_str());
+        ::close(fd);
+        return make_error(errc::io, "cannot write " + target.string() + ": cannot set the mode of " + name +
+                                        ": " + std::strerror(saved));
       }
       // Between creating and locking, a run cleaning stale temporaries may have removed it.
       if (same_file(fd, name)) return StagedFile(target, std::move(name), fd);
@@ -230,5 +241,18 @@ class StagedFile {
   int fd_ = -1;
   bool committed_ = false;
 };
+
+/// write_file_atomically writes `text` to `target` through a StagedFile created with `mode`:
+/// synced and renamed into place only once complete, over an existing file when `replace`, else
+/// only when there is none (errc::already_exists otherwise, decided atomically). A failure
+/// (errc::io naming the target) leaves no temporary and the target as it was.
+inline result<void> write_file_atomically(const std::filesystem::path& target, std::string_view text,
+                                          bool replace, mode_t mode = 0600) {
+  auto file = StagedFile::create(target, mode);
+  if (!file) return std::move(file).err();
+  auto written = file->write(text);
+  if (!written) return written;
+  return file->commit(replace);
+}
 
 }  // namespace consentry::detail

@@ -1,0 +1,101 @@
+// open_vault.cpp: the vault's path, what seals its master key, and opening it.
+#include "open_vault.hpp"
+
+#include <system_error>
+
+#include "exit.hpp"
+#include "passphrase.hpp"
+#include "verbose.hpp"
+
+namespace consentry::cli {
+
+std::filesystem::path vault_path(const GlobalOptions& global) {
+  if (global.vault.empty()) usage_failure("no vault: pass --vault PATH or set CONSENTRY_VAULT");
+  return global.vault;
+}
+
+VaultOptions cli_vault_options() {
+  VaultOptions options;
+  options.actor = "cli";
+  return options;
+}
+
+std::string kdf_name(KdfStrength strength) {
+  for (const auto& [name, s] : kdf_strengths()) {
+    if (s == strength) return name;
+  }
+  return "unknown";
+}
+
+const std::map<std::string, KdfStrength>& kdf_strengths() {
+  static const std::map<std::string, KdfStrength> strengths = {
+      {"minimum", KdfStrength::minimum},
+      {"interactive", KdfStrength::interactive},
+      {"moderate", KdfStrength::moderate},
+      {"sensitive", KdfStrength::sensitive},
+  };
+  return strengths;
+}
+
+std::shared_ptr<KeyProvider> key_provider(const GlobalOptions& global, bool create, KdfStrength strength) {
+  if (!global.key_file.empty()) {
+    verbose((create ? "creating key file " : "reading key file ") + global.key_file);
+    auto provider = unwrap(create ? KeyFileKeyProvider::create(global.key_file)
+                                  : KeyFileKeyProvider::open(global.key_file));
+    verbose(
+        (create ? "the master key will be sealed by key file " : "the master key is sealed by key file ") +
+        global.key_file);
+    return provider;
+  }
+  const std::string path = vault_path(global).string();
+  if (create) {
+    verbose("the master key will be sealed by a passphrase: Argon2id, strength '" + kdf_name(strength) + "'");
+  } else {
+    verbose("the master key is sealed by a passphrase: Argon2id, with the limits stored in the vault");
+  }
+  SecretBytes passphrase = create ? read_passphrase("New passphrase for " + path + ": ", true)
+                                  : read_passphrase("Passphrase for " + path + ": ", false);
+  return std::make_shared<PassphraseKeyProvider>(passphrase.reveal_string(), strength);
+}
+
+Vault open_vault(const GlobalOptions& global) {
+  std::filesystem::path path = vault_path(global);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail(errc::not_found, "no vault at " + path.string());
+  if (verbose_enabled()) {
+    const auto size = std::filesystem::file_size(path, ec);
+    verbose("opening vault " + path.string() +
+            (ec ? std::string() : " (" + std::to_string(size) + " bytes)"));
+  }
+  auto provider = key_provider(global, false);
+  verbose("unlocking the master key");
+  Stopwatch clock;
+  Vault vault = unwrap(Vault::open(path, std::move(provider), cli_vault_options()));
+  verbose("unlocked and opened in " + clock.elapsed() + "; policy format " +
+          std::to_string(Policy::kFormatVersion) + ": " + counts_of(vault.policy()));
+  return vault;
+}
+
+void verbose_audit(const Vault& vault, std::string_view customer) {
+  if (!verbose_enabled()) return;
+  result<std::vector<AuditEntry>> entries = vault.audit_entries(customer);
+  if (!entries) {
+    verbose("audit log: entries about " + std::string(customer) +
+            " cannot be read: " + entries.err().message);
+    return;
+  }
+  if (entries->empty()) {
+    verbose("audit log: no entries about " + std::string(customer));
+    return;
+  }
+  verbose("audit log: " + counted(static_cast<std::int64_t>(entries->size()), "entry", "entries") +
+          " about " + std::string(customer) + ", the last at seq " + std::to_string(entries->back().seq));
+}
+
+std::string counts_of(const Policy& policy) {
+  return std::to_string(policy.purposes().size()) + " purposes, " +
+         std::to_string(policy.accessors().size()) + " accessors, " + std::to_string(policy.fields().size()) +
+         " fields";
+}
+
+}  // namespace consentry::cli
