@@ -12,6 +12,7 @@
 #include "consentry/anonymise/dataset.hpp"
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
+#include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -23,7 +24,6 @@ using consentry::test::file_bytes;
 const fs::path kAdult = fs::path(CONSENTRY_TEST_DATA) / "adult";
 const fs::path kFixtures = fs::path(CONSENTRY_TEST_DATA) / "anonymise";
 const fs::path kCliData = fs::path(CONSENTRY_TEST_DATA) / "cli";
-constexpr const char* kPassphrase = "anonymise test passphrase";
 constexpr const char* kAdultQuasi =
     "sex,age,race,marital-status,education,native-country,workclass,occupation";
 
@@ -38,9 +38,9 @@ class Scratch {
   }
   /// vault runs any subcommand against the vault of this directory.
   CliOutput vault(const std::vector<std::string>& args) const {
-    return consentry::test::run_consentry(
-        dir_.path(), args,
-        {{"CONSENTRY_VAULT", (dir_.path() / "crm.vault").string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}});
+    return consentry::test::run_consentry(dir_.path(), args,
+                                          {{"CONSENTRY_VAULT", (dir_.path() / "crm.vault").string()},
+                                           {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
   }
   /// no_output is true when neither the release nor its partial file exists.
   bool no_output() const { return !fs::exists(out()) && !consentry::test::has_staged_temporary(out()); }

@@ -43,6 +43,7 @@ using namespace consentry;
 /// Neither hex nor base64 nor a temporary path contains a '.', so it cannot turn up by chance.
 constexpr std::string_view kMarker = "qx.41";
 
+// Canary passphrases, not the shared test one: each must be recognisable in any output it leaks to.
 constexpr const char* kPassphrase = "Qx.41 passphrase canary horse";
 constexpr const char* kNewPassphrase = "Qx.41 new passphrase canary";
 constexpr const char* kRetirePassphrase = "Qx.41 passphrase after retiring";

@@ -14,6 +14,7 @@
 
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
+#include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -24,7 +25,6 @@ using consentry::test::file_bytes;
 using consentry::test::write_file;
 
 const fs::path kData = fs::path(CONSENTRY_TEST_DATA) / "cli";
-constexpr const char* kPassphrase = "correct horse battery staple";
 
 /// Damaged is a directory with a vault made by the command (customers, a consent, reads), whose
 /// file can be replaced by a damaged copy of itself.
@@ -53,7 +53,8 @@ class Damaged {
 
   CliOutput run(const std::vector<std::string>& args) const {
     return consentry::test::run_consentry(
-        dir_.path(), args, {{"CONSENTRY_VAULT", vault().string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}});
+        dir_.path(), args,
+        {{"CONSENTRY_VAULT", vault().string()}, {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
   }
 
  private:
@@ -115,7 +116,8 @@ TEST_CASE("a file that is not a vault exits 4 saying so, and is left as it was")
                                                  {"read", "C-1", "--purpose", "service", "--as", "desk"},
                                                  {"log", "verify"}}) {
       const CliOutput o = consentry::test::run_consentry(
-          dir.path(), args, {{"CONSENTRY_VAULT", file.string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}});
+          dir.path(), args,
+          {{"CONSENTRY_VAULT", file.string()}, {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
       CHECK(o.code == 4);
       CHECK(o.err ==
             "consentry: error: '" + file.string() + "' is not a consentry vault, or it is damaged\n");

@@ -19,6 +19,7 @@
 
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
+#include "support/passphrase.hpp"
 #include "support/raw_sql.hpp"
 
 namespace {
@@ -26,7 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kData = fs::path(CONSENTRY_TEST_DATA) / "cli";
-constexpr const char* kPassphrase = "correct horse battery staple";
 
 using consentry::test::file_bytes;
 
@@ -54,7 +54,7 @@ class Scratch {
     return consentry::test::run_consentry(
         dir_, args,
         {{"CONSENTRY_VAULT", (vault_file.empty() ? vault() : vault_file).string()},
-         {"CONSENTRY_PASSPHRASE", kPassphrase}});
+         {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
   }
 
   void init_and_import() {

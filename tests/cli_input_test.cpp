@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "support/files.hpp"
+#include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"
 
 extern char** environ;
@@ -34,7 +35,6 @@ using consentry::test::TempDir;
 using consentry::test::write_file;
 
 const fs::path kData = fs::path(CONSENTRY_TEST_DATA);
-constexpr const char* kPassphrase = "input test passphrase";
 constexpr const char* kKey = "2B7E151628AED2A6ABF7158809CF4F3C";
 
 /// kMemoryAllowanceKiB is how much more memory than `consentry --help` a run may take: more than
@@ -167,9 +167,9 @@ class VaultDir {
   }
   const fs::path& path() const { return dir_.path(); }
   Watched run(const std::vector<std::string>& args) const {
-    return run_watched(
-        dir_.path(), args,
-        {{"CONSENTRY_VAULT", (dir_.path() / "crm.vault").string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}});
+    return run_watched(dir_.path(), args,
+                       {{"CONSENTRY_VAULT", (dir_.path() / "crm.vault").string()},
+                        {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
   }
 
  private:
@@ -233,7 +233,7 @@ TEST_CASE("policy check and init refuse a policy nested 100,000 deep or followed
           deep.string() + ": line 1, column 69: JSON nested deeper than 64 levels");
   refused(run_watched(dir.path(), {"init", "--policy", deep.string(), "--kdf", "minimum"},
                       {{"CONSENTRY_VAULT", (dir.path() / "crm.vault").string()},
-                       {"CONSENTRY_PASSPHRASE", kPassphrase}}),
+                       {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}}),
           "JSON nested deeper than 64 levels");
   CHECK_FALSE(fs::exists(dir.path() / "crm.vault"));
 

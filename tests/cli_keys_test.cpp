@@ -19,13 +19,15 @@
 
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
+#include "support/passphrase.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 const fs::path kData = fs::path(CONSENTRY_TEST_DATA) / "cli";
-constexpr const char* kOld = "correct horse battery staple";
+// kOld and kNew: the passphrases before and after a change.
+constexpr const char* kOld = consentry::test::kTestPassphrase;
 constexpr const char* kNew = "tr0ub4dor and then some";
 constexpr const char* kAnnEmail = "ann@example.com";
 

@@ -29,6 +29,7 @@
 #include "consentry/audit.hpp"
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
+#include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -37,7 +38,6 @@ namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
 
 const fs::path kData = fs::path(CONSENTRY_TEST_DATA) / "cli";
-constexpr const char* kPassphrase = "correct horse battery staple";
 /// kMinScanLength keeps short values out of substring scans, where they could match hex digits.
 constexpr std::size_t kMinScanLength = 6;
 
@@ -80,7 +80,8 @@ using consentry::test::TempDir;
 /// never print one.
 Output run_cli(const fs::path& scratch, const fs::path& vault, const std::vector<std::string>& args) {
   Output o = consentry::test::run_consentry(
-      scratch, args, {{"CONSENTRY_VAULT", vault.string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}});
+      scratch, args,
+      {{"CONSENTRY_VAULT", vault.string()}, {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
   if (!args.empty() && args[0] == "log") {
     INFO("stderr: " << o.err);
     CHECK_MESSAGE(leaked_value(o.out + o.err).empty(), "a log command printed an imported value");

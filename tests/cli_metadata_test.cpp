@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support/cli_runner.hpp"
+#include "support/passphrase.hpp"
 #include "support/raw_sql.hpp"
 #include "support/temp_dir.hpp"
 
@@ -27,7 +28,7 @@ struct Cli {
   CliOutput run(const std::vector<std::string>& args) {
     return consentry::test::run_consentry(
         dir.path(), args,
-        {{"CONSENTRY_VAULT", vault().string()}, {"CONSENTRY_PASSPHRASE", "correct horse battery staple"}});
+        {{"CONSENTRY_VAULT", vault().string()}, {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
   }
   CliOutput read_service(const std::string& customer) {
     return run({"read", customer, "--purpose", "service", "--as", "support-desk", "--json"});

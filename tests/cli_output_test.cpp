@@ -21,6 +21,7 @@
 
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
+#include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -32,7 +33,6 @@ using consentry::test::file_bytes;
 using consentry::test::write_file;
 
 const fs::path kData = fs::path(CONSENTRY_TEST_DATA) / "cli";
-constexpr const char* kPassphrase = "correct horse battery staple";
 constexpr const char* kFf1Key = "2B7E151628AED2A6ABF7158809CF4F3C";
 
 /// kHostile is a stored value full of what a terminal obeys: an ESC colour sequence, a CR that
@@ -78,7 +78,8 @@ class Vault {
 
  private:
   consentry::test::CliEnv env() const {
-    return {{"CONSENTRY_VAULT", vault().string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}};
+    return {{"CONSENTRY_VAULT", vault().string()},
+            {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}};
   }
   static void REQUIRE_OK(const CliOutput& o) {
     INFO("stderr: " << o.err);
@@ -361,7 +362,7 @@ TEST_CASE("a backup killed at random moments leaves no file under its name and n
       // A backup under the name is a complete vault.
       const CliOutput verified = consentry::test::run_consentry(
           v.dir(), {"keys", "status"},
-          {{"CONSENTRY_VAULT", target.string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}});
+          {{"CONSENTRY_VAULT", target.string()}, {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
       INFO("stderr: " << verified.err);
       CHECK(verified.code == 0);
       fs::remove(target);
@@ -379,7 +380,7 @@ TEST_CASE("a backup killed at random moments leaves no file under its name and n
         (fs::perms::owner_read | fs::perms::owner_write));
   const CliOutput verified = consentry::test::run_consentry(
       v.dir(), {"log", "verify"},
-      {{"CONSENTRY_VAULT", target.string()}, {"CONSENTRY_PASSPHRASE", kPassphrase}});
+      {{"CONSENTRY_VAULT", target.string()}, {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
   CHECK(verified.code == 0);
   // The name is taken now: the next backup to it is refused, and leaves no temporary either.
   const CliOutput again = v.run(args);

@@ -23,6 +23,7 @@
 
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
+#include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -31,7 +32,6 @@ namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
 
 const fs::path kData = fs::path(CONSENTRY_TEST_DATA) / "cli";
-constexpr const char* kPassphrase = "correct horse battery staple";
 /// kMinScanLength keeps short values (a 3-digit score) out of substring scans, where they could
 /// match unrelated digits in a temporary path.
 constexpr std::size_t kMinScanLength = 6;
@@ -144,7 +144,8 @@ class Cli {
   const fs::path& dir() const { return dir_.path(); }
 
   /// run passes the vault in CONSENTRY_VAULT and the passphrase in CONSENTRY_PASSPHRASE.
-  Output run(const std::vector<std::string>& args, std::string passphrase = kPassphrase) const {
+  Output run(const std::vector<std::string>& args,
+             std::string passphrase = consentry::test::kTestPassphrase) const {
     return run_cli(dir_.path(), args,
                    {{"CONSENTRY_VAULT", vault_.string()}, {"CONSENTRY_PASSPHRASE", passphrase}});
   }
@@ -630,7 +631,7 @@ TEST_CASE("after import neither the vault file nor its WAL holds an imported val
 TEST_CASE("a missing vault option is a usage error and a missing vault file is not found") {
   Cli cli;
   Output o = cli.run_env({"read", "C-1001", "--purpose", "service", "--as", "support-desk"},
-                         {{"CONSENTRY_PASSPHRASE", kPassphrase}});
+                         {{"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}});
   CHECK(o.code == 1);
   CHECK(o.err.find("--vault") != std::string::npos);
   Output missing = cli.run({"read", "C-1001", "--purpose", "service", "--as", "support-desk"});
@@ -646,7 +647,7 @@ TEST_CASE("a missing vault option is a usage error and a missing vault file is n
     } else {
       args.insert(args.end(), {"--vault", cli.vault().string()});
     }
-    CHECK(cli.run_env(args, {{"CONSENTRY_PASSPHRASE", kPassphrase}}).code == 0);
+    CHECK(cli.run_env(args, {{"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}}).code == 0);
   }
 }
 

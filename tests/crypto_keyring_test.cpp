@@ -15,6 +15,7 @@
 #include "consentry/key_provider.hpp"
 #include "consentry/keyring.hpp"
 #include "support/files.hpp"
+#include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace consentry;
@@ -22,14 +23,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kPassphrase = "correct horse battery staple";
 // Header of a passphrase-sealed version: format byte, opslimit, memlimit, salt.
 constexpr std::size_t kOpsOffset = 1;
 constexpr std::size_t kMemOffset = 9;
 constexpr std::size_t kSaltOffset = 17;
 constexpr std::size_t kBoxOffset = kSaltOffset + crypto_pwhash_argon2id_SALTBYTES;
 
-PassphraseKeyProvider fast_provider(std::string_view passphrase = kPassphrase) {
+PassphraseKeyProvider fast_provider(std::string_view passphrase = test::kTestPassphrase) {
   return PassphraseKeyProvider(passphrase, KdfStrength::minimum);
 }
 
@@ -42,7 +42,7 @@ bytes sealed_v1(const Keyring& k, KeyProvider& p) {
 void check_refused(const result<SecretBytes>& r, errc code) {
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code == code);
-  CHECK(r.err().message.find(kPassphrase) == std::string::npos);
+  CHECK(r.err().message.find(test::kTestPassphrase) == std::string::npos);
 }
 
 using consentry::test::TempDir;

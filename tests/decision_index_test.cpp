@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "anonymise_policy.hpp"
 #include "consentry/decision.hpp"
 #include "retail_policy.hpp"
+#include "support/anonymise_policy.hpp"
 #include "support/consent_event.hpp"
 
 using namespace consentry;

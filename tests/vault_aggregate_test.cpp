@@ -8,24 +8,21 @@
 #include <memory>
 #include <string>
 
-#include "anonymise_policy.hpp"
 #include "consentry/vault.hpp"
+#include "support/anonymise_policy.hpp"
 #include "support/audit_count.hpp"
 #include "support/each_store.hpp"
 #include "support/seeded_random.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 using consentry::test::count_action;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
-
 VaultOptions options() {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.actor = "analyst";
+  VaultOptions o = test::test_vault_options(AuditMode::durable, "analyst");
   o.random = std::make_shared<test::SeededRandom>(std::uint64_t{7});
   return o;
 }
@@ -54,7 +51,7 @@ AggregateQuery small(AggregateKind kind, double epsilon) {
 
 TEST_CASE("an aggregate counts the customers the purpose may use and clamps their values") {
   test::TempDir dir;
-  Vault v = test::on_each_store(dir, test::anonymise_policy(), kPass, options());
+  Vault v = test::on_each_store(dir, test::anonymise_policy(), test::kTestPassphrase, options());
   // research rests on legitimate interest: everyone counts but a customer who objected.
   REQUIRE(v.put("C-1", "income", "100").ok());
   REQUIRE(v.put("C-2", "income", "250").ok());
@@ -107,7 +104,7 @@ TEST_CASE("an aggregate counts the customers the purpose may use and clamps thei
 
 TEST_CASE("the privacy budget is spent query by query and refuses once it cannot pay") {
   test::TempDir dir;
-  Vault v = test::on_each_store(dir, test::anonymise_policy(), kPass, options());
+  Vault v = test::on_each_store(dir, test::anonymise_policy(), test::kTestPassphrase, options());
   REQUIRE(v.put("C-1", "income", "100").ok());
   // analytics has a budget of 1.0.
   CHECK(v.privacy_budget("analytics")->spent == 0);
@@ -144,7 +141,7 @@ TEST_CASE("the privacy budget is spent query by query and refuses once it cannot
 
 TEST_CASE("a refused or failed aggregate charges nothing and decrypts nothing it need not") {
   test::TempDir dir;
-  Vault v = test::on_each_store(dir, test::anonymise_policy(), kPass, options());
+  Vault v = test::on_each_store(dir, test::anonymise_policy(), test::kTestPassphrase, options());
   REQUIRE(v.put("C-1", "income", "100").ok());
   REQUIRE(v.put("C-1", "city", "Leeds").ok());
   auto spent = [&] { return v.privacy_budget("analytics")->spent; };
@@ -181,7 +178,8 @@ TEST_CASE("a refused or failed aggregate charges nothing and decrypts nothing it
 
 TEST_CASE("a value moved to another customer's row fails the aggregate, which releases and charges nothing") {
   test::TempDir dir;
-  auto created = Vault::create(dir.path() / "crm.vault", test::anonymise_policy(), kPass, options());
+  auto created =
+      Vault::create(dir.path() / "crm.vault", test::anonymise_policy(), test::kTestPassphrase, options());
   REQUIRE(created.ok());
   Vault& v = *created;
   REQUIRE(v.put("C-1", "income", "100").ok());
@@ -211,13 +209,13 @@ TEST_CASE("the spent budget is kept in the vault across openings") {
   test::TempDir dir;
   const auto file = dir.path() / "crm.vault";
   {
-    auto created = Vault::create(file, test::anonymise_policy(), kPass, options());
+    auto created = Vault::create(file, test::anonymise_policy(), test::kTestPassphrase, options());
     REQUIRE(created.ok());
     Vault& v = *created;
     REQUIRE(v.put("C-1", "income", "100").ok());
     REQUIRE(v.private_aggregate("analytics", "income", small(AggregateKind::sum, 0.75)).ok());
   }
-  auto v = Vault::open(file, kPass, options());
+  auto v = Vault::open(file, test::kTestPassphrase, options());
   REQUIRE(v.ok());
   CHECK(v->privacy_budget("analytics")->spent == doctest::Approx(0.75));
   CHECK(v->private_aggregate("analytics", "income", small(AggregateKind::sum, 0.5)).err().reason ==

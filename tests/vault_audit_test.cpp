@@ -15,23 +15,16 @@
 #include "retail_policy.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kPass = "audit test passphrase";
+constexpr std::string_view kActor = "test-suite";  // the audit log names it; tests check
 
 using consentry::test::TempDir;
-
-VaultOptions fast(AuditMode mode = AuditMode::durable) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.audit = mode;
-  o.actor = "test-suite";
-  return o;
-}
 
 // FailingStore passes everything to a memory store but can refuse audit appends, to show that a
 // data operation does not survive the loss of its entry.
@@ -124,7 +117,8 @@ std::vector<AuditAction> actions(const std::vector<AuditEntry>& entries) {
 }  // namespace
 
 TEST_CASE("every write, consent event, view, read and denial leaves one entry, in order") {
-  auto v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast());
+  auto v = Vault::create_in(make_memory_store(), test::retail_policy(), test::kTestPassphrase,
+                            test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   REQUIRE(v->put("C-1", "email", "ann@example.com", "web").ok());
   REQUIRE(v->record_consent("C-1", "marketing.email", ConsentAction::grant).ok());
@@ -162,7 +156,8 @@ TEST_CASE("the log names customers by pseudonym only and holds no value") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, fast());
+    auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                           test::test_vault_options(AuditMode::durable, kActor));
     REQUIRE(v.ok());
     REQUIRE(v->put("CUST-CANARY-77", "email", "canary-audit@example.org").ok());
     auto view = v->accessor("support-desk")->view("CUST-CANARY-77", "service");
@@ -178,14 +173,15 @@ TEST_CASE("the log names customers by pseudonym only and holds no value") {
     }
   }
   // The audit table may hold the customer id nowhere: only the fields table keys by it.
-  auto v = Vault::open(file, kPass, fast());
+  auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   CHECK(v->audit_entries(std::string_view("CUST-OTHER"))->empty());
 }
 
 TEST_CASE("a write whose audit entry cannot be stored does not happen") {
   auto fail = std::make_shared<std::atomic<bool>>(false);
-  auto v = Vault::create_in(std::make_unique<FailingStore>(fail), test::retail_policy(), kPass, fast());
+  auto v = Vault::create_in(std::make_unique<FailingStore>(fail), test::retail_policy(),
+                            test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
   *fail = true;
@@ -207,7 +203,8 @@ TEST_CASE("a write whose audit entry cannot be stored does not happen") {
 
 TEST_CASE("a value is not returned when its read cannot be recorded") {
   auto fail = std::make_shared<std::atomic<bool>>(false);
-  auto v = Vault::create_in(std::make_unique<FailingStore>(fail), test::retail_policy(), kPass, fast());
+  auto v = Vault::create_in(std::make_unique<FailingStore>(fail), test::retail_policy(),
+                            test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
   auto view = v->accessor("support-desk")->view("C-1", "service");
@@ -221,7 +218,8 @@ TEST_CASE("a value is not returned when its read cannot be recorded") {
 
 TEST_CASE("eight threads reading through one vault lose no entry and the chain verifies") {
   TempDir dir;
-  auto v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, fast());
+  auto v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), test::kTestPassphrase,
+                         test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   for (int c = 0; c < 8; ++c)
     REQUIRE(v->put("C-" + std::to_string(c), "email", "t" + std::to_string(c) + "@example.com").ok());
@@ -261,7 +259,8 @@ TEST_CASE("eight vaults on one file appending at once keep one linear chain") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, fast());
+    auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                           test::test_vault_options(AuditMode::durable, kActor));
     REQUIRE(v.ok());
   }
   constexpr int kWrites = 15;
@@ -269,7 +268,7 @@ TEST_CASE("eight vaults on one file appending at once keep one linear chain") {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
-      auto v = Vault::open(file, kPass, fast());
+      auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
       if (!v) {
         ++failures;
         return;
@@ -280,7 +279,7 @@ TEST_CASE("eight vaults on one file appending at once keep one linear chain") {
   }
   for (auto& t : threads) t.join();
   CHECK(failures == 0);
-  auto v = Vault::open(file, kPass, fast());
+  auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   auto report = v->verify_audit();
   REQUIRE(report.ok());
@@ -292,25 +291,26 @@ TEST_CASE("batched entries are committed at the batch size, on flush and on clos
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, fast(AuditMode::batched));
+    auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                           test::test_vault_options(AuditMode::batched, kActor));
     REQUIRE(v.ok());
     REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
     auto view = v->accessor("support-desk")->view("C-1", "service");
     for (std::size_t i = 0; i < kAuditBatch + 10; ++i) REQUIRE(view->get("email").ok());
     {
       // A second connection sees what is committed: the write and at least one full batch.
-      auto other = Vault::open(file, kPass, fast(AuditMode::off));
+      auto other = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::off, kActor));
       REQUIRE(other.ok());
       const auto seen = other->audit_entries()->size();
       CHECK(seen >= kAuditBatch);
       CHECK(seen < kAuditBatch + 12);
     }
     REQUIRE(v->flush_audit().ok());
-    auto other = Vault::open(file, kPass, fast(AuditMode::off));
+    auto other = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::off, kActor));
     CHECK(other->audit_entries()->size() == 1 + 1 + kAuditBatch + 10);
     REQUIRE(view->get("email").ok());
   }
-  auto v = Vault::open(file, kPass, fast());
+  auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   CHECK(v->audit_entries()->size() == 1 + 1 + kAuditBatch + 11);
   auto report = v->verify_audit();
@@ -322,7 +322,8 @@ TEST_CASE("closing a vault signs a checkpoint of the head, checkpoints follow th
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, fast(AuditMode::batched));
+    auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                           test::test_vault_options(AuditMode::batched, kActor));
     REQUIRE(v.ok());
     // The first write reaches the interval and is checkpointed; the next five are covered at close.
     std::vector<Record> records;
@@ -333,7 +334,7 @@ TEST_CASE("closing a vault signs a checkpoint of the head, checkpoints follow th
     REQUIRE(v->write(std::vector<Record>(records.begin(), split)).ok());
     REQUIRE(v->write(std::vector<Record>(split, records.end())).ok());
   }
-  auto v = Vault::open(file, kPass, fast());
+  auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   auto report = v->verify_audit();
   REQUIRE(report.ok());
@@ -350,7 +351,8 @@ TEST_CASE("a process killed during a batch of reads leaves a chain that verifies
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, fast());
+    auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                           test::test_vault_options(AuditMode::durable, kActor));
     REQUIRE(v.ok());
     for (int c = 0; c < 20; ++c) REQUIRE(v->put("C-" + std::to_string(c), "email", "k@example.com").ok());
   }
@@ -359,7 +361,7 @@ TEST_CASE("a process killed during a batch of reads leaves a chain that verifies
     REQUIRE(child >= 0);
     if (child == 0) {
       // The child reads until it is killed; it never returns into the test runner.
-      auto v = Vault::open(file, kPass, fast(mode));
+      auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(mode, kActor));
       if (!v) _exit(3);
       for (int i = 0;; ++i) {
         auto view = v->accessor("support-desk")->view("C-" + std::to_string(i % 20), "service");
@@ -370,14 +372,14 @@ TEST_CASE("a process killed during a batch of reads leaves a chain that verifies
     std::int64_t seen = 0;
     for (int tries = 0; tries < 500 && seen < 200; ++tries) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      auto probe = Vault::open(file, kPass, fast(AuditMode::off));
+      auto probe = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::off, kActor));
       if (probe) seen = static_cast<std::int64_t>(probe->audit_entries()->size());
     }
     REQUIRE(kill(child, SIGKILL) == 0);
     int status = 0;
     REQUIRE(waitpid(child, &status, 0) == child);
     CHECK(WIFSIGNALED(status));
-    auto v = Vault::open(file, kPass, fast());
+    auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
     REQUIRE(v.ok());
     auto report = v->verify_audit();
     REQUIRE(report.ok());

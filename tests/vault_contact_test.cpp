@@ -14,24 +14,21 @@
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
 constexpr auto kDay = std::chrono::seconds(24 * 3600);
 
 using consentry::test::FakeClock;
 using consentry::test::TempDir;
 
 Vault each_store_vault(const FakeClock& clock, const TempDir& dir) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.clock = clock.fn();
-  o.actor = "campaign-runner";
-  return test::on_each_store(dir, test::retail_policy(), kPass, o);
+  return test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase,
+                             test::test_vault_options(clock, AuditMode::durable, "campaign-runner"));
 }
 
 // refusal gives "" for a recorded contact, else the reason it was refused for.
@@ -193,12 +190,10 @@ TEST_CASE("the export shows contacts and preferences, and erasure deletes them")
 TEST_CASE("erasure leaves no contact or preference row of the customer in the vault file") {
   TempDir dir;
   FakeClock clock;
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.clock = clock.fn();
+  const VaultOptions o = test::test_vault_options(clock);
   const auto file = dir.path() / "crm.vault";
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, o);
+    auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase, o);
     REQUIRE(v.ok());
     customer_with_consent(*v, "C-1");
     customer_with_consent(*v, "C-2");

@@ -15,13 +15,12 @@
 #include "retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::string_view kPass = "eligible test passphrase";
 
 using consentry::test::TempDir;
 
@@ -33,9 +32,7 @@ timestamp at(std::int64_t unix_seconds) {
 struct Clock {
   std::shared_ptr<timestamp> t = std::make_shared<timestamp>(at(1'750'000'000));
   VaultOptions options() const {
-    VaultOptions o;
-    o.kdf = KdfStrength::minimum;
-    o.audit = AuditMode::off;
+    VaultOptions o = test::test_vault_options(AuditMode::off);
     o.clock = [t = t] { return *t; };
     return o;
   }
@@ -43,7 +40,7 @@ struct Clock {
 
 // each_store_vault runs the calling test once on each store (doctest subcases).
 Vault each_store_vault(const TempDir& dir, const Clock& clock) {
-  return test::on_each_store(dir, test::retail_policy(), kPass, clock.options());
+  return test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase, clock.options());
 }
 
 void put_data(Vault& v, const std::string& customer) {

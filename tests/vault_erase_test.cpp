@@ -17,27 +17,21 @@
 #include "support/files.hpp"
 #include "support/raw_sql.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
+constexpr std::string_view kActor = "privacy-team";  // the audit log names it; tests check
 
 using consentry::test::TempDir;
 
-VaultOptions fast(AuditMode audit = AuditMode::durable) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.audit = audit;
-  o.actor = "privacy-team";
-  return o;
-}
-
 // each_store_vault runs the calling test once on each store (doctest subcases).
 Vault each_store_vault(const TempDir& dir, AuditMode audit = AuditMode::durable) {
-  return test::on_each_store(dir, test::retail_policy(), kPass, fast(audit));
+  return test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase,
+                             test::test_vault_options(audit, kActor));
 }
 
 void put_customer(Vault& v, const std::string& customer, const std::string& tag) {
@@ -216,7 +210,8 @@ TEST_CASE("erasure leaves none of the customer's values or wrapped key bytes in 
   const std::string victim_email = canary(123) + "@example.com";
   std::string victim_key;
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, fast());
+    auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                           test::test_vault_options(AuditMode::durable, kActor));
     REQUIRE(v.ok());
     REQUIRE(v->write(records, "canaries.jsonl").ok());
     REQUIRE(
@@ -229,7 +224,7 @@ TEST_CASE("erasure leaves none of the customer's values or wrapped key bytes in 
   REQUIRE(vault_files(file).find(victim_key) != std::string::npos);
   REQUIRE(vault_files(file).find("canary-notice-77") != std::string::npos);
   {
-    auto v = Vault::open(file, kPass, fast());
+    auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
     REQUIRE(v.ok());
     REQUIRE(v->accessor("support-desk")->view(victim, "service")->get("email")->value == victim_email);
     REQUIRE(v->erase(victim).ok());
@@ -253,7 +248,7 @@ TEST_CASE("erasure leaves none of the customer's values or wrapped key bytes in 
   const std::string files = vault_files(file);
   CHECK(files.find(victim_key) == std::string::npos);
   CHECK(files.find("canary-notice-77") == std::string::npos);
-  auto v = Vault::open(file, kPass, fast());
+  auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   CHECK(code_of(v->accessor("support-desk")->view(victim, "service")) == errc::erased);
   CHECK(v->accessor("support-desk")->view(records[0].customer, "service")->get("email")->value ==
@@ -263,10 +258,11 @@ TEST_CASE("erasure leaves none of the customer's values or wrapped key bytes in 
 TEST_CASE("a second vault on the same file, with the key cached, answers erased after another erases") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
-  auto a = Vault::create(file, test::retail_policy(), kPass, fast());
+  auto a = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                         test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(a.ok());
   put_customer(*a, "C-1001", "ann");
-  auto b = Vault::open(file, kPass, fast());
+  auto b = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(b.ok());
   auto view = b->accessor("support-desk")->view("C-1001", "service");
   REQUIRE(view.ok());
@@ -282,7 +278,8 @@ TEST_CASE("a backup opens with the passphrase and reads the same values, it refu
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   const fs::path copy = dir.path() / "backup.vault";
-  auto v = Vault::create(file, test::retail_policy(), kPass, fast(AuditMode::batched));
+  auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                         test::test_vault_options(AuditMode::batched, kActor));
   REQUIRE(v.ok());
   put_customer(*v, "C-1001", "ann");
   put_customer(*v, "C-1002", "bob");
@@ -295,7 +292,7 @@ TEST_CASE("a backup opens with the passphrase and reads the same values, it refu
   // The original goes on after the backup, and erases.
   REQUIRE(v->erase("C-1001").ok());
 
-  auto b = Vault::open(copy, kPass, fast());
+  auto b = Vault::open(copy, test::kTestPassphrase, test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE_MESSAGE(b.ok(), b.err().message);
   CHECK(b->accessor("support-desk")->view("C-1002", "service")->get("email")->value == "bob@example.com");
   CHECK(b->consent_history("C-1002")->size() == 1);
@@ -308,12 +305,14 @@ TEST_CASE("a backup opens with the passphrase and reads the same values, it refu
   CHECK(b->verify_audit()->ok);
   // The erasure window: the backup predates the erasure, so it still holds the customer.
   CHECK(b->accessor("support-desk")->view("C-1001", "service")->get("email")->value == "ann@example.com");
-  CHECK(code_of(Vault::open(copy, "wrong passphrase", fast())) == errc::integrity);
+  CHECK(code_of(Vault::open(copy, "wrong passphrase",
+                            test::test_vault_options(AuditMode::durable, kActor))) == errc::integrity);
 }
 
 TEST_CASE("a vault on the memory store cannot be backed up") {
   TempDir dir;
-  auto v = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast());
+  auto v = Vault::create_in(make_memory_store(), test::retail_policy(), test::kTestPassphrase,
+                            test::test_vault_options(AuditMode::durable, kActor));
   REQUIRE(v.ok());
   CHECK(code_of(v->backup(dir.path() / "copy.vault")) == errc::invalid_argument);
   CHECK_FALSE(fs::exists(dir.path() / "copy.vault"));

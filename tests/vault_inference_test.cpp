@@ -11,12 +11,11 @@
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 
 namespace {
-
-constexpr std::string_view kPass = "correct horse battery staple";
 
 using consentry::test::FakeClock;
 using consentry::test::TempDir;
@@ -35,11 +34,8 @@ Policy expiring_profiling() {
 
 Vault each_store_vault(const FakeClock& clock, const TempDir& dir,
                        const Policy& policy = test::retail_policy()) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.clock = clock.fn();
-  o.actor = "model-v2";
-  return test::on_each_store(dir, policy, kPass, o);
+  return test::on_each_store(dir, policy, test::kTestPassphrase,
+                             test::test_vault_options(clock, AuditMode::durable, "model-v2"));
 }
 
 // read_guess reads expecting_child for profiling, as the propensity model.

@@ -13,13 +13,13 @@
 #include "consentry/vault.hpp"
 #include "retail_policy.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
 constexpr int kCustomers = 10;
 
 using consentry::test::TempDir;
@@ -29,9 +29,7 @@ std::string customer(int i) {
 }
 
 VaultOptions options_with_cache(std::size_t key_cache_size) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.audit = AuditMode::off;
+  VaultOptions o = test::test_vault_options(AuditMode::off);
   o.key_cache_size = key_cache_size;
   return o;
 }
@@ -39,7 +37,7 @@ VaultOptions options_with_cache(std::size_t key_cache_size) {
 /// make_vault_file writes kCustomers customers, each with an email, to a new SQLite vault.
 fs::path make_vault_file(const TempDir& dir, const std::string& name = "crm.vault") {
   const fs::path file = dir.path() / name;
-  auto vault = Vault::create(file, test::retail_policy(), kPass, options_with_cache(4096));
+  auto vault = Vault::create(file, test::retail_policy(), test::kTestPassphrase, options_with_cache(4096));
   REQUIRE_MESSAGE(vault.ok(), vault.err().message);
   std::vector<Record> records;
   for (int i = 0; i < kCustomers; ++i) {
@@ -75,7 +73,7 @@ struct Passes {
 /// read_twice opens the vault with `key_cache_size`, reads every customer's email in order,
 /// destroys the wrapped keys, and reads every customer again in the same order.
 Passes read_twice(const fs::path& file, std::size_t key_cache_size) {
-  auto vault = Vault::open(file, kPass, options_with_cache(key_cache_size));
+  auto vault = Vault::open(file, test::kTestPassphrase, options_with_cache(key_cache_size));
   REQUIRE_MESSAGE(vault.ok(), vault.err().message);
   auto desk = vault->accessor("support-desk");
   REQUIRE(desk.ok());

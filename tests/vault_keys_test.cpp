@@ -20,25 +20,18 @@
 #include "retail_policy.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
-constexpr std::string_view kNewPass = "a new passphrase nobody wrote down";
+constexpr std::string_view kNewPass = "a new passphrase nobody wrote down";  // a second one, for changes
 
 using consentry::test::TempDir;
 
-VaultOptions fast(AuditMode audit = AuditMode::durable) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.audit = audit;
-  return o;
-}
-
-std::shared_ptr<KeyProvider> passphrase(std::string_view p = kPass) {
+std::shared_ptr<KeyProvider> passphrase(std::string_view p = test::kTestPassphrase) {
   return std::make_shared<PassphraseKeyProvider>(p, KdfStrength::minimum);
 }
 
@@ -157,7 +150,8 @@ TEST_CASE("a wrong passphrase is refused with integrity and the vault file is le
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
+    Vault v =
+        must(Vault::create(file, test::retail_policy(), test::kTestPassphrase, test::test_vault_options()));
     put_customers(v, 3);
     // Three live versions: a wrong passphrase must still be refused at the first.
     REQUIRE(v.rotate_master_key().ok());
@@ -166,19 +160,19 @@ TEST_CASE("a wrong passphrase is refused with integrity and the vault file is le
   const std::string main_before = file_bytes(file);
   const std::string wal_before = file_bytes(file.string() + "-wal");
   const auto started = std::chrono::steady_clock::now();
-  auto r = Vault::open(file, "correct horse battery stapler", fast());
+  auto r = Vault::open(file, "correct horse battery stapler", test::test_vault_options());
   const auto took = std::chrono::steady_clock::now() - started;
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code == errc::integrity);
   CHECK(r.err().message == "wrong passphrase or damaged master key");
-  CHECK(r.err().message.find(kPass) == std::string::npos);
+  CHECK(r.err().message.find(test::kTestPassphrase) == std::string::npos);
   // One Argon2id run at minimum strength, not one per version: far below a second.
   CHECK(took < std::chrono::seconds(1));
   CHECK(file_bytes(file) == main_before);
   CHECK(file_bytes(file.string() + "-wal") == wal_before);
-  CHECK(Vault::open(file, "", fast()).err().code == errc::invalid_argument);
+  CHECK(Vault::open(file, "", test::test_vault_options()).err().code == errc::invalid_argument);
 
-  Vault v = must(Vault::open(file, kPass, fast()));
+  Vault v = must(Vault::open(file, test::kTestPassphrase, test::test_vault_options()));
   check_all_readable(v, 3);
   // The refused open left no audit entry and no checkpoint: the log is what the writes made.
   CHECK(key_rotation_entries(v) == 2);
@@ -188,14 +182,15 @@ TEST_CASE("changing the passphrase re-seals the master key and leaves every data
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
+    Vault v =
+        must(Vault::create(file, test::retail_policy(), test::kTestPassphrase, test::test_vault_options()));
     put_customers(v, 20);
   }
   const auto keys_before = data_key_rows(file);
   const auto sealed_before = query(file, "SELECT hex(value) FROM meta WHERE key = 'master.sealed.1'");
   REQUIRE(keys_before.size() == 20);
   {
-    Vault v = must(Vault::open(file, kPass, fast()));
+    Vault v = must(Vault::open(file, test::kTestPassphrase, test::test_vault_options()));
     CHECK(v.change_passphrase("").err().code == errc::invalid_argument);
     REQUIRE(v.change_passphrase(kNewPass).ok());
     check_all_readable(v, 20);
@@ -203,10 +198,10 @@ TEST_CASE("changing the passphrase re-seals the master key and leaves every data
   }
   CHECK(data_key_rows(file) == keys_before);
   CHECK(query(file, "SELECT hex(value) FROM meta WHERE key = 'master.sealed.1'") != sealed_before);
-  auto old = Vault::open(file, kPass, fast());
+  auto old = Vault::open(file, test::kTestPassphrase, test::test_vault_options());
   REQUIRE_FALSE(old.ok());
   CHECK(old.err().code == errc::integrity);
-  Vault v = must(Vault::open(file, kNewPass, fast()));
+  Vault v = must(Vault::open(file, kNewPass, test::test_vault_options()));
   check_all_readable(v, 20);
 }
 
@@ -214,7 +209,8 @@ TEST_CASE("a tampered sealed master key, root or key metadata is refused at open
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
+    Vault v =
+        must(Vault::create(file, test::retail_policy(), test::kTestPassphrase, test::test_vault_options()));
     put_customers(v, 2);
     REQUIRE(v.rotate_master_key().ok());
   }
@@ -240,7 +236,7 @@ TEST_CASE("a tampered sealed master key, root or key metadata is refused at open
     fs::remove(file);
     fs::copy_file(pristine, file);
     query(file, sql);
-    auto r = Vault::open(file, kPass, fast());
+    auto r = Vault::open(file, test::kTestPassphrase, test::test_vault_options());
     REQUIRE_FALSE(r.ok());
     CHECK(r.err().code == errc::integrity);
   }
@@ -251,13 +247,13 @@ TEST_CASE("a key-file vault opens only with its own key file, which must be 0600
   const fs::path file = dir.path() / "crm.vault";
   const fs::path key = dir.path() / "crm.key";
   {
-    Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), fast()));
+    Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), test::test_vault_options()));
     put_customers(v, 3);
   }
   // The vault file alone holds nothing that opens it.
   CHECK(file_bytes(file).find(file_bytes(key).substr(23, 64)) == std::string::npos);
   {
-    Vault v = must(Vault::open(file, key_file(key), fast()));
+    Vault v = must(Vault::open(file, key_file(key), test::test_vault_options()));
     check_all_readable(v, 3);
     auto status = v.master_key_status();
     REQUIRE(status.ok());
@@ -265,14 +261,14 @@ TEST_CASE("a key-file vault opens only with its own key file, which must be 0600
   }
   const fs::path other_key = dir.path() / "other.key";
   {
-    Vault other = must(
-        Vault::create(dir.path() / "other.vault", test::retail_policy(), new_key_file(other_key), fast()));
+    Vault other = must(Vault::create(dir.path() / "other.vault", test::retail_policy(),
+                                     new_key_file(other_key), test::test_vault_options()));
   }
-  auto wrong = Vault::open(file, key_file(other_key), fast());
+  auto wrong = Vault::open(file, key_file(other_key), test::test_vault_options());
   REQUIRE_FALSE(wrong.ok());
   CHECK(wrong.err().code == errc::integrity);
 
-  auto with_passphrase = Vault::open(file, kPass, fast());
+  auto with_passphrase = Vault::open(file, test::kTestPassphrase, test::test_vault_options());
   REQUIRE_FALSE(with_passphrase.ok());
   CHECK(with_passphrase.err().code == errc::integrity);
   CHECK(with_passphrase.err().message.find("'key-file'") != std::string::npos);
@@ -286,7 +282,8 @@ TEST_CASE("a key-file vault opens only with its own key file, which must be 0600
 TEST_CASE("rotation re-wraps every data key under a new version and is audited") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
-  Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
+  Vault v =
+      must(Vault::create(file, test::retail_policy(), test::kTestPassphrase, test::test_vault_options()));
   put_customers(v, 50);
   const auto keys_before = data_key_rows(file);
   RotationOptions options;
@@ -333,7 +330,7 @@ TEST_CASE("a rotation stopped part-way keeps every key readable and resumes wher
   const fs::path file = dir.path() / "crm.vault";
   const fs::path key = dir.path() / "crm.key";
   {
-    Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), fast()));
+    Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), test::test_vault_options()));
     put_customers(v, 40);
     RotationOptions options;
     options.batch = 10;
@@ -351,7 +348,7 @@ TEST_CASE("a rotation stopped part-way keeps every key readable and resumes wher
     REQUIRE(v.put("C-00000a", "email", "mid@example.com").ok());
     CHECK(v.retire_master_keys().err().code == errc::invalid_argument);
   }
-  Vault v = must(Vault::open(file, key_file(key), fast()));
+  Vault v = must(Vault::open(file, key_file(key), test::test_vault_options()));
   check_consistent(v, 40, 41);
   CHECK(read_email(v, "C-00000a") == "mid@example.com");
   auto report = v.rotate_master_key();
@@ -374,7 +371,7 @@ TEST_CASE("a rotation killed with SIGKILL at any moment leaves every key readabl
   constexpr int kCustomers = 2000;
   constexpr std::size_t kBatch = 25;
   {
-    Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), fast()));
+    Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), test::test_vault_options()));
     put_customers(v, kCustomers);
   }
   // kill_after: how many batches the child reports before the parent kills it; the extra delay
@@ -398,7 +395,7 @@ TEST_CASE("a rotation killed with SIGKILL at any moment leaves every key readabl
       {
         auto provider = KeyFileKeyProvider::open(key);
         if (!provider) ::_exit(10);
-        auto v = Vault::open(file, std::move(*provider), fast());
+        auto v = Vault::open(file, std::move(*provider), test::test_vault_options());
         if (!v) ::_exit(11);
         RotationOptions options;
         options.batch = kBatch;
@@ -420,7 +417,7 @@ TEST_CASE("a rotation killed with SIGKILL at any moment leaves every key readabl
     // Either the kill landed, or the child had already finished cleanly.
     CHECK((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
 
-    Vault v = must(Vault::open(file, key_file(key), fast(AuditMode::off)));
+    Vault v = must(Vault::open(file, key_file(key), test::test_vault_options(AuditMode::off)));
     check_consistent(v, kCustomers, kCustomers);
     auto before = v.master_key_status();
     REQUIRE(before.ok());
@@ -451,7 +448,7 @@ TEST_CASE("a rotation killed with SIGKILL at any moment leaves every key readabl
   CHECK(rewrapped_by_kills > 0);
 
   // After all that, retiring leaves one version, and the key file holds only its material.
-  Vault v = must(Vault::open(file, key_file(key), fast()));
+  Vault v = must(Vault::open(file, key_file(key), test::test_vault_options()));
   auto retired = v.retire_master_keys();
   REQUIRE_MESSAGE(retired.ok(), retired.err().message);
   auto status = v.master_key_status();
@@ -468,7 +465,7 @@ TEST_CASE("after erase and rotate --retire, a backup taken before the erasure op
   const fs::path file = dir.path() / "crm.vault";
   const fs::path key = dir.path() / "crm.key";
   const fs::path backup = dir.path() / "before-erasure.vault";
-  Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), fast()));
+  Vault v = must(Vault::create(file, test::retail_policy(), new_key_file(key), test::test_vault_options()));
   put_customers(v, 5);
   const std::string erased = customer_id(1);
   const std::string kept = customer_id(2);
@@ -480,7 +477,7 @@ TEST_CASE("after erase and rotate --retire, a backup taken before the erasure op
   const fs::path window = dir.path() / "window.vault";
   fs::copy_file(backup, window);
   {
-    Vault restored = must(Vault::open(window, key_file(key), fast()));
+    Vault restored = must(Vault::open(window, key_file(key), test::test_vault_options()));
     CHECK(read_email(restored, erased) == email_of(erased));
   }
 
@@ -496,7 +493,7 @@ TEST_CASE("after erase and rotate --retire, a backup taken before the erasure op
   // Restoring the backup: it opens for nobody, the erased customer and everyone else alike.
   const fs::path restored_file = dir.path() / "restored.vault";
   fs::copy_file(backup, restored_file);
-  auto restored = Vault::open(restored_file, key_file(key), fast());
+  auto restored = Vault::open(restored_file, key_file(key), test::test_vault_options());
   REQUIRE_FALSE(restored.ok());
   CHECK(restored.err().code == errc::integrity);
   // The key file holds no material for version 1 any more, which is what the backup needs.
@@ -509,7 +506,8 @@ TEST_CASE("retiring under a passphrase needs a new one, the old one still opens 
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   const fs::path backup = dir.path() / "backup.vault";
-  Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
+  Vault v =
+      must(Vault::create(file, test::retail_policy(), test::kTestPassphrase, test::test_vault_options()));
   put_customers(v, 3);
   REQUIRE(v.backup(backup).ok());
   REQUIRE(v.rotate_master_key().ok());
@@ -530,10 +528,10 @@ TEST_CASE("retiring under a passphrase needs a new one, the old one still opens 
   // is why docs/keys.md says the old passphrase must be forgotten.
   const fs::path copy = dir.path() / "copy.vault";
   REQUIRE(v.backup(copy).ok());
-  CHECK(Vault::open(copy, kPass, fast()).err().code == errc::integrity);
-  CHECK(Vault::open(copy, kNewPass, fast()).ok());
-  CHECK(Vault::open(backup, kNewPass, fast()).err().code == errc::integrity);
-  CHECK(Vault::open(backup, kPass, fast()).ok());
+  CHECK(Vault::open(copy, test::kTestPassphrase, test::test_vault_options()).err().code == errc::integrity);
+  CHECK(Vault::open(copy, kNewPass, test::test_vault_options()).ok());
+  CHECK(Vault::open(backup, kNewPass, test::test_vault_options()).err().code == errc::integrity);
+  CHECK(Vault::open(backup, test::kTestPassphrase, test::test_vault_options()).ok());
 }
 
 TEST_CASE("a vault moves from a passphrase to a key file without touching its data keys") {
@@ -541,30 +539,32 @@ TEST_CASE("a vault moves from a passphrase to a key file without touching its da
   const fs::path file = dir.path() / "crm.vault";
   const fs::path key = dir.path() / "crm.key";
   {
-    Vault v = must(Vault::create(file, test::retail_policy(), kPass, fast()));
+    Vault v =
+        must(Vault::create(file, test::retail_policy(), test::kTestPassphrase, test::test_vault_options()));
     put_customers(v, 4);
   }
   const auto keys_before = data_key_rows(file);
   {
-    Vault v = must(Vault::open(file, kPass, fast()));
+    Vault v = must(Vault::open(file, test::kTestPassphrase, test::test_vault_options()));
     REQUIRE(v.reseal_master_keys(new_key_file(key)).ok());
   }
   CHECK(data_key_rows(file) == keys_before);
-  CHECK(Vault::open(file, kPass, fast()).err().code == errc::integrity);
+  CHECK(Vault::open(file, test::kTestPassphrase, test::test_vault_options()).err().code == errc::integrity);
   {
-    Vault v = must(Vault::open(file, key_file(key), fast()));
+    Vault v = must(Vault::open(file, key_file(key), test::test_vault_options()));
     check_all_readable(v, 4);
     // The vault keeps its provider: a rotation seals the new version into the key file.
     REQUIRE(v.rotate_master_key().ok());
   }
-  Vault v = must(Vault::open(file, key_file(key), fast()));
+  Vault v = must(Vault::open(file, key_file(key), test::test_vault_options()));
   check_all_readable(v, 4);
   CHECK(std::static_pointer_cast<KeyFileKeyProvider>(key_file(key))->versions() ==
         std::vector<std::uint32_t>{1, 2});
 }
 
 TEST_CASE("vaults on the memory store take providers too") {
-  auto v = Vault::create_in(make_memory_store(), test::retail_policy(), passphrase(), fast());
+  auto v =
+      Vault::create_in(make_memory_store(), test::retail_policy(), passphrase(), test::test_vault_options());
   REQUIRE(v.ok());
   put_customers(*v, 5);
   RotationOptions options;
@@ -573,7 +573,8 @@ TEST_CASE("vaults on the memory store take providers too") {
   REQUIRE(report.ok());
   CHECK(report->rewrapped == 5);
   check_all_readable(*v, 5);
-  CHECK(Vault::create_in(make_memory_store(), test::retail_policy(), std::shared_ptr<KeyProvider>(), fast())
+  CHECK(Vault::create_in(make_memory_store(), test::retail_policy(), std::shared_ptr<KeyProvider>(),
+                         test::test_vault_options())
             .err()
             .code == errc::invalid_argument);
 }

@@ -15,6 +15,7 @@
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 using namespace std::chrono_literals;
@@ -22,22 +23,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
+constexpr std::string_view kActor = "retention-job";  // the audit log names it; tests check
 
 using consentry::test::FakeClock;
 using consentry::test::TempDir;
 
-VaultOptions fast(const FakeClock& clock, AuditMode audit = AuditMode::durable) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.clock = clock.fn();
-  o.audit = audit;
-  o.actor = "retention-job";
-  return o;
-}
-
 Vault each_store_vault(const FakeClock& clock, const TempDir& dir) {
-  return test::on_each_store(dir, test::retail_policy(), kPass, fast(clock));
+  return test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase,
+                             test::test_vault_options(clock, AuditMode::durable, kActor));
 }
 
 // retention is the retail policy's retention of email.
@@ -161,7 +154,8 @@ TEST_CASE("a purge killed with SIGKILL leaves a consistent vault, and running it
   constexpr int kFresh = 40;
   auto name = [](int i) { return "C-" + std::to_string(1000 + i); };
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock, AuditMode::off));
+    auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                           test::test_vault_options(clock, AuditMode::off, kActor));
     REQUIRE(v.ok());
     std::vector<Record> records;
     for (int i = 0; i < kExpired + kFresh; ++i) {
@@ -189,7 +183,8 @@ TEST_CASE("a purge killed with SIGKILL leaves a consistent vault, and running it
       ::close(pipe_fds[0]);
       int code = 0;
       {
-        auto v = Vault::open(file, kPass, fast(clock));
+        auto v = Vault::open(file, test::kTestPassphrase,
+                             test::test_vault_options(clock, AuditMode::durable, kActor));
         if (!v) ::_exit(10);
         PurgeOptions options;
         options.batch = 7;
@@ -211,7 +206,8 @@ TEST_CASE("a purge killed with SIGKILL leaves a consistent vault, and running it
 
     // Consistent: the log verifies, and every value is either still held or purged with an
     // entry, never both, never neither.
-    auto v = Vault::open(file, kPass, fast(clock));
+    auto v =
+        Vault::open(file, test::kTestPassphrase, test::test_vault_options(clock, AuditMode::durable, kActor));
     REQUIRE(v.ok());
     auto verified = v->verify_audit();
     REQUIRE(verified.ok());
@@ -221,7 +217,8 @@ TEST_CASE("a purge killed with SIGKILL leaves a consistent vault, and running it
       CHECK(holds_email(*v, name(i)) != (purge_entries(*v, name(i)).size() == 1));
     }
   }
-  auto v = Vault::open(file, kPass, fast(clock));
+  auto v =
+      Vault::open(file, test::kTestPassphrase, test::test_vault_options(clock, AuditMode::durable, kActor));
   REQUIRE(v.ok());
   auto last = v->purge({.batch = 50});
   REQUIRE(last.ok());

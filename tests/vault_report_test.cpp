@@ -18,28 +18,22 @@
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
+constexpr std::string_view kActor = "privacy-team";  // the audit log names it; tests check
 
 using consentry::test::TempDir;
 
 using consentry::test::FakeClock;
 
-VaultOptions fast(const FakeClock& clock) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.clock = clock.fn();
-  o.actor = "privacy-team";
-  return o;
-}
-
 Vault each_store_vault(const FakeClock& clock, const TempDir& dir) {
-  return test::on_each_store(dir, test::retail_policy(), kPass, fast(clock));
+  return test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase,
+                             test::test_vault_options(clock, AuditMode::durable, kActor));
 }
 
 const HeldField* held(const SubjectReport& r, std::string_view field) {
@@ -235,7 +229,8 @@ TEST_CASE("erased and unknown customers get no export, and an erased one's refus
 TEST_CASE("a value moved to another customer's row fails the export, which then shows nothing") {
   TempDir dir;
   FakeClock clock;
-  auto made = Vault::create(dir.path() / "crm.vault", test::retail_policy(), kPass, fast(clock));
+  auto made = Vault::create(dir.path() / "crm.vault", test::retail_policy(), test::kTestPassphrase,
+                            test::test_vault_options(clock, AuditMode::durable, kActor));
   REQUIRE(made.ok());
   Vault v = std::move(*made);
   REQUIRE(v.put("C-1", "email", "ann@example.com").ok());
@@ -270,7 +265,8 @@ TEST_CASE("a JSON export imports into a fresh vault with the same values, source
   REQUIRE_MESSAGE(records.ok(), records.err().message);
   CHECK(records->size() == 4);  // web-signup, store, credit-bureau and model-v2 at their times
 
-  auto other = Vault::create_in(make_memory_store(), test::retail_policy(), kPass, fast(clock));
+  auto other = Vault::create_in(make_memory_store(), test::retail_policy(), test::kTestPassphrase,
+                                test::test_vault_options(clock, AuditMode::durable, kActor));
   REQUIRE(other.ok());
   // The inferred value needs profiling consent in the new vault too.
   REQUIRE(other->record_consent("C-1", "profiling", ConsentAction::grant).ok());

@@ -18,6 +18,7 @@
 #include "support/fake_clock.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 using namespace std::chrono_literals;
@@ -25,22 +26,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
-
 using consentry::test::TempDir;
 
 using consentry::test::FakeClock;
 
-VaultOptions fast(const FakeClock& clock) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.clock = clock.fn();
-  return o;
-}
-
 // each_store_vault runs the calling test once on each store (doctest subcases).
 Vault each_store_vault(const FakeClock& clock, const TempDir& dir) {
-  return test::on_each_store(dir, test::retail_policy(), kPass, fast(clock));
+  return test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase,
+                             test::test_vault_options(clock));
 }
 
 void put_ann(Vault& v) {
@@ -269,21 +262,22 @@ TEST_CASE("SQLite vault: reopen, wrong passphrase, and tampering are all caught"
   const fs::path file = dir.path() / "crm.vault";
   FakeClock clock;
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock));
+    auto v =
+        Vault::create(file, test::retail_policy(), test::kTestPassphrase, test::test_vault_options(clock));
     REQUIRE_MESSAGE(v.ok(), v.err().message);
     put_ann(*v);
     REQUIRE(v->put("C-1002", "email", "bob@example.com").ok());
     REQUIRE(v->put("C-1002", "phone", "+44 7700 900456").ok());
   }
   SUBCASE("reopening with the passphrase reads the values back") {
-    auto v = Vault::open(file, kPass, fast(clock));
+    auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(clock));
     REQUIRE(v.ok());
     CHECK(read_or_reason(*v, "support-desk", "C-1002", "service", "email") == "bob@example.com");
     CHECK(v->customers()->size() == 2);
   }
   SUBCASE("a wrong passphrase opens nothing and changes nothing") {
     const std::string before = file_bytes(file);
-    auto v = Vault::open(file, "wrong horse", fast(clock));
+    auto v = Vault::open(file, "wrong horse", test::test_vault_options(clock));
     REQUIRE_FALSE(v.ok());
     CHECK(v.err().code == errc::integrity);
     CHECK(file_bytes(file) == before);
@@ -292,7 +286,7 @@ TEST_CASE("SQLite vault: reopen, wrong passphrase, and tampering are all caught"
     Sql(file).exec(
         "UPDATE fields SET sealed = (SELECT sealed FROM fields WHERE customer='C-1001' AND field='phone') "
         "WHERE customer='C-1001' AND field='email'");
-    auto v = Vault::open(file, kPass, fast(clock));
+    auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(clock));
     REQUIRE(v.ok());
     auto r = v->accessor("support-desk")->view("C-1001", "service")->get("email");
     REQUIRE_FALSE(r.ok());
@@ -303,7 +297,7 @@ TEST_CASE("SQLite vault: reopen, wrong passphrase, and tampering are all caught"
     Sql(file).exec(
         "UPDATE fields SET sealed = (SELECT sealed FROM fields WHERE customer='C-1002' AND field='email') "
         "WHERE customer='C-1001' AND field='email'");
-    auto v = Vault::open(file, kPass, fast(clock));
+    auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(clock));
     REQUIRE(v.ok());
     auto r = v->accessor("support-desk")->view("C-1001", "service")->get("email");
     REQUIRE_FALSE(r.ok());
@@ -314,7 +308,7 @@ TEST_CASE("SQLite vault: reopen, wrong passphrase, and tampering are all caught"
     Sql(file).exec(
         "UPDATE data_keys SET wrapped = (SELECT wrapped FROM data_keys WHERE customer='C-1002') "
         "WHERE customer='C-1001'");
-    auto v = Vault::open(file, kPass, fast(clock));
+    auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(clock));
     REQUIRE(v.ok());
     auto r = v->accessor("support-desk")->view("C-1001", "service")->get("email");
     REQUIRE_FALSE(r.ok());
@@ -322,14 +316,14 @@ TEST_CASE("SQLite vault: reopen, wrong passphrase, and tampering are all caught"
   }
   SUBCASE("a denied field is not decrypted, so its tampering shows as a denial") {
     Sql(file).exec("UPDATE fields SET sealed = zeroblob(60) WHERE customer='C-1001' AND field='email'");
-    auto v = Vault::open(file, kPass, fast(clock));
+    auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(clock));
     REQUIRE(v.ok());
     CHECK(read_or_reason(*v, "email-campaigns", "C-1001", "marketing.email", "email") == "denied:no_consent");
     CHECK(read_or_reason(*v, "support-desk", "C-1001", "service", "email") == "integrity:none");
   }
   SUBCASE("a policy edited in the file fails authentication at open") {
     Sql(file).exec("UPDATE meta SET value = CAST('{}' AS BLOB) WHERE key = 'policy.sealed'");
-    auto v = Vault::open(file, kPass, fast(clock));
+    auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(clock));
     REQUIRE_FALSE(v.ok());
     CHECK(v.err().code == errc::integrity);
   }
@@ -339,7 +333,7 @@ TEST_CASE("after an import the vault files hold none of the imported values in c
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   FakeClock clock;
-  auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock));
+  auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase, test::test_vault_options(clock));
   REQUIRE(v.ok());
   std::ostringstream jsonl;
   std::vector<std::string> planted;
@@ -495,13 +489,14 @@ TEST_CASE("SQLite vault: a tampered field fails alone in a read, a refused tampe
   const fs::path file = dir.path() / "crm.vault";
   FakeClock clock;
   {
-    auto v = Vault::create(file, test::retail_policy(), kPass, fast(clock));
+    auto v =
+        Vault::create(file, test::retail_policy(), test::kTestPassphrase, test::test_vault_options(clock));
     REQUIRE_MESSAGE(v.ok(), v.err().message);
     put_ann(*v);
   }
   Sql(file).exec(
       "UPDATE fields SET sealed = zeroblob(60) WHERE customer='C-1001' AND field IN ('email', 'phone')");
-  auto v = Vault::open(file, kPass, fast(clock));
+  auto v = Vault::open(file, test::kTestPassphrase, test::test_vault_options(clock));
   REQUIRE(v.ok());
   const std::size_t before = v->audit_entries()->size();
   SUBCASE("allowed: the tampered field answers integrity, the others their values") {

@@ -6,24 +6,21 @@
 #include <algorithm>
 #include <string>
 
-#include "anonymise_policy.hpp"
 #include "consentry/vault.hpp"
+#include "support/anonymise_policy.hpp"
 #include "support/audit_count.hpp"
 #include "support/each_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 using consentry::test::count_action;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
-
 Vault make_vault(const test::TempDir& dir) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.actor = "tester";
-  return test::on_each_store(dir, test::anonymise_policy(), kPass, o);
+  return test::on_each_store(dir, test::anonymise_policy(), test::kTestPassphrase,
+                             test::test_vault_options(AuditMode::durable, "tester"));
 }
 
 std::string read_one(Vault& v, std::string_view accessor, std::string_view customer, std::string_view purpose,

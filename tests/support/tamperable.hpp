@@ -17,6 +17,7 @@
 #include "support/must.hpp"
 #include "support/shared_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 namespace consentry::test {
 
@@ -115,13 +116,7 @@ class Tamperable {
   FakeClock clock;
 
  private:
-  VaultOptions options() const {
-    VaultOptions o;
-    o.kdf = KdfStrength::minimum;
-    o.clock = clock.fn();
-    o.actor = "tamper-test";
-    return o;
-  }
+  VaultOptions options() const { return test_vault_options(clock, AuditMode::durable, "tamper-test"); }
 
   TempDir dir_;
   std::filesystem::path file_;

@@ -1,4 +1,4 @@
-// secret_memory_test.cpp: where secrets live. The kernel's own account of this process
+// crypto_secret_memory_test.cpp: where secrets live. The kernel's own account of this process
 // (/proc/self/smaps) shows that the memory behind SecretBytes, and behind the keys a Keyring and
 // the field decryption hand out, is excluded from core dumps and locked.
 #include <doctest/doctest.h>

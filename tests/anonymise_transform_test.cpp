@@ -1,4 +1,4 @@
-// policy_transform_test.cpp: stored values produced in the form a purpose may see.
+// anonymise_transform_test.cpp: stored values produced in the form a purpose may see.
 #include <doctest/doctest.h>
 #include <sodium.h>
 
