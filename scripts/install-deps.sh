@@ -11,7 +11,7 @@ packages=(
   zlib1g-dev
   libcli11-dev doctest-dev
   python3 python3-jsonschema
-  # Renders the HTML export in a test (tests/export_html_render_test.py).
+  # Renders the HTML export in a test (tests/python/export_html_render_test.py).
   chromium
   # The PostgreSQL store, the Python module and the benchmarks.
   libpq-dev pybind11-dev libbenchmark-dev libsqlcipher-dev

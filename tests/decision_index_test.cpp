@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "consentry/decision.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/anonymise_policy.hpp"
 #include "support/consent_event.hpp"
 

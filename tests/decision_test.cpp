@@ -6,7 +6,7 @@
 #include <array>
 #include <string>
 
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/consent_event.hpp"
 
 using namespace consentry;

@@ -12,7 +12,7 @@
 
 #include "anonymise_policy.hpp"
 #include "consentry/decision.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/consent_event.hpp"
 
 using namespace consentry;

@@ -29,7 +29,8 @@
 
 #include "consentry/report.hpp"
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
+#include "support/vault_options.hpp"
 #include "support/fake_clock.hpp"
 #include "support/injected_faults.hpp"
 #include "support/must.hpp"
@@ -43,7 +44,7 @@ using consentry::test::must;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
+constexpr std::string_view kPass = test::kTestPassphrase;
 constexpr std::string_view kNewPass = "tr0ub4dor&3 but longer";
 constexpr std::string_view kActor = "privacy-team";
 // Every customer a case can touch: C-5 exists once the write case has written it, C-8 once a
@@ -87,10 +88,7 @@ std::shared_ptr<timestamp> fixed_time() {
 }
 
 VaultOptions options(AuditMode audit) {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  o.audit = audit;
-  o.actor = std::string(kActor);
+  VaultOptions o = test::test_vault_options(audit, kActor);
   o.clock = [t = fixed_time()] { return *t; };
   o.random = std::make_shared<test::SeededRandom>(std::uint64_t{14});
   return o;

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"

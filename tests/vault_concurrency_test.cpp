@@ -15,7 +15,8 @@
 #include <vector>
 
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
+#include "support/vault_options.hpp"
 #include "support/hooked_store.hpp"
 #include "support/must.hpp"
 #include "support/temp_dir.hpp"
@@ -25,7 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kPass = "correct horse battery staple";
+constexpr std::string_view kPass = test::kTestPassphrase;
 constexpr std::string_view kNewPass = "a passphrase set by the retirement";
 constexpr std::string_view kThirdPass = "the passphrase after that";
 
@@ -33,11 +34,7 @@ using test::HookedStore;
 using test::must;
 using test::TempDir;
 
-VaultOptions fast() {
-  VaultOptions o;
-  o.kdf = KdfStrength::minimum;
-  return o;
-}
+VaultOptions fast() { return test::test_vault_options(); }
 
 std::shared_ptr<KeyProvider> passphrase(std::string_view p) {
   return std::make_shared<PassphraseKeyProvider>(p, KdfStrength::minimum);

@@ -12,7 +12,7 @@
 
 #include "consentry/decision.hpp"
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"

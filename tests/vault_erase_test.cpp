@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/files.hpp"
 #include "support/raw_sql.hpp"

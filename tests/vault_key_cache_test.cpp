@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
 

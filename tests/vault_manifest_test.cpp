@@ -16,7 +16,7 @@
 #include "consentry/keyring.hpp"
 #include "consentry/store.hpp"
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/must.hpp"
 #include "support/raw_sql.hpp"
 #include "support/tamperable.hpp"

@@ -10,7 +10,7 @@
 
 #include "consentry/store.hpp"
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/must.hpp"
 #include "support/tamperable.hpp"
 

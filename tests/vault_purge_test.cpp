@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 
 using namespace consentry;
 

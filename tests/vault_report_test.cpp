@@ -14,7 +14,7 @@
 #include "consentry/import.hpp"
 #include "consentry/report.hpp"
 #include "consentry/vault.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"

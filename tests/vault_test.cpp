@@ -13,7 +13,7 @@
 
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/import.hpp"
-#include "retail_policy.hpp"
+#include "support/retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/files.hpp"

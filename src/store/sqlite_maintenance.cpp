@@ -136,7 +136,7 @@ result<void> SqliteStore::compact() {
   // The checkpoint moves every committed page into the main file, where secure_delete has
   // zeroed the deleted cells and freed pages, and the scrubbing VFS has zeroed the unallocated
   // gap of every b-tree page it wrote, where a page rebuilt by a split or merge keeps stale
-  // copies of the cells it gave away (crypto_store_test finds such copies in files written
+  // copies of the cells it gave away (store_test finds such copies in files written
   // without it). Then the WAL is truncated. That suffices for a file whose every page was
   // written through the VFS, which meta pages_scrubbed marks (set when this store creates a
   // vault, or rewrites one below), while it stays under the VFS's size limit. Any other file is

@@ -1,4 +1,4 @@
-// crypto_store_test.cpp: one behavioural suite for every Store, plus the SQLite file's own rules.
+// store_test.cpp: one behavioural suite for every Store, plus the SQLite file's own rules.
 #include <doctest/doctest.h>
 #include <sodium.h>
 #include <sqlite3.h>
