@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "anonymise_policy.hpp"
+#include "support/anonymise_policy.hpp"
 #include "consentry/decision.hpp"
 #include "support/retail_policy.hpp"
 #include "support/consent_event.hpp"
