@@ -4,7 +4,9 @@
 // settles the lattice with binary searches along upward paths, tagging by monotonicity (the
 // generalisations of an anonymous node are anonymous, the specialisations of one that is not are
 // not), then finds the node of least discernibility with a lower bound that prunes
-// generalisations of nodes already too costly.
+// generalisations of nodes already too costly. One file over ~600 lines on purpose: the encoding,
+// the node check and the search share the encoded rows and their invariants, and read best
+// together.
 #include <algorithm>
 #include <bit>
 #include <chrono>
