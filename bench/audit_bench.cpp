@@ -28,6 +28,7 @@
 
 #include "bench_vaults.hpp"
 #include "suite.hpp"
+#include "consentry/store.hpp"
 
 namespace consentry::bench {
 namespace {

@@ -13,6 +13,7 @@
 #include "bench_vaults.hpp"
 #include "hand_store.hpp"
 #include "suite.hpp"
+#include "consentry/store.hpp"
 
 namespace consentry::bench {
 namespace {

@@ -23,6 +23,7 @@ layer_of() {
     cli/* | examples/* | bindings/* | bench/* | fuzz/*) echo 7 ;;
     src/vault/* | src/import/*) echo 6 ;;
     include/consentry/vault.hpp | include/consentry/import.hpp | include/consentry/consentry.hpp) echo 6 ;;
+    include/consentry/customer_record.hpp) echo 6 ;;
     src/policy/* | src/anonymise/* | src/report/* | src/audit/*) echo 5 ;;
     include/consentry/anonymise/*) echo 5 ;;
     include/consentry/policy.hpp | include/consentry/consent.hpp | include/consentry/contact.hpp) echo 5 ;;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "consentry/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/retail_policy.hpp"
 #include "support/each_store.hpp"

@@ -10,6 +10,7 @@
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/bytes.hpp"
 #include "consentry/consent.hpp"
+#include "consentry/customer_record.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/field_type.hpp"
 #include "consentry/form.hpp"

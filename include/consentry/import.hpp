@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "consentry/result.hpp"
-#include "consentry/vault.hpp"
+#include "consentry/customer_record.hpp"
 
 namespace consentry {
 

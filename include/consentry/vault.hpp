@@ -18,16 +18,19 @@
 #include "consentry/anonymise/private_aggregate.hpp"
 #include "consentry/audit.hpp"
 #include "consentry/consent.hpp"
+#include "consentry/customer_record.hpp"
 #include "consentry/form.hpp"
 #include "consentry/key_provider.hpp"
-#include "consentry/keyring.hpp"
 #include "consentry/policy.hpp"
 #include "consentry/report.hpp"
 #include "consentry/result.hpp"
-#include "consentry/store.hpp"
 #include "consentry/time.hpp"
 
 namespace consentry {
+
+/// Store keeps a vault's sealed data (store.hpp, the extension tier): only a caller that makes
+/// its own store, for create_in and open_in, needs its definition.
+class Store;
 
 /// AuditMode says when audit entries become durable.
 enum class AuditMode {
@@ -80,15 +83,6 @@ struct FieldValue {
   std::string field;
   std::string value;  ///< already transformed (masked, generalised, ...); "" for redact
   Form form;
-};
-
-/// Record is one customer's values to write, as read from an import line.
-struct Record {
-  std::string customer;
-  std::string source;                                       ///< empty = "import"
-  std::optional<timestamp> collected_at;                    ///< empty = now
-  std::vector<std::pair<std::string, std::string>> fields;  ///< field name -> value text
-  std::size_t line = 0;  ///< 1-based line in its file, 0 when not from a file
 };
 
 /// ConsentDetails describe how a consent event was given.
