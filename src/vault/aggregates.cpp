@@ -172,13 +172,13 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
     entries.back().action = AuditAction::access_denied;
     entries.back().allowed = false;
     entries.back().reason = std::string(to_string(deny_reason::privacy_budget_spent));
-    if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
+    if (impl.audit().enabled()) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
     CONSENTRY_TRY(txn->commit());
     return budget_spent(*p, *spent, query.epsilon);
   }
   auto charged = impl.store->append_privacy_spend(PrivacySpend{0, p->id, what, charge, impl.now()});
   if (!charged) return std::move(charged).err();
-  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
+  if (impl.audit().enabled()) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
   CONSENTRY_TRY(txn->commit());
   return answer;
 }

@@ -56,7 +56,7 @@ result<ContactEvent> Vault::record_contact(std::string_view customer, std::strin
   if (refused) {
     entries.back().allowed = false;
     entries.back().reason = std::string(to_string(*refused));
-    if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
+    if (impl.audit().enabled()) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
     CONSENTRY_TRY(txn->commit());
     return make_error(errc::denied,
                       "contact by " + std::string(channel) + " for purpose '" + p->id +
@@ -66,7 +66,7 @@ result<ContactEvent> Vault::record_contact(std::string_view customer, std::strin
   auto stored =
       store.append_contact(ContactEvent{0, std::string(customer), std::string(channel), p->id, now});
   if (!stored) return std::move(stored).err();
-  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
+  if (impl.audit().enabled()) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
   CONSENTRY_TRY(txn->commit());
   return stored;
 }
@@ -85,7 +85,7 @@ result<ContactPreference> Vault::Impl::add_contact_preference(ContactPreference 
   std::vector<AuditEntry> entries{entry(AuditAction::consent_recorded, p.customer, options.actor, p.purpose)};
   entries.back().reason = std::string(to_string(p.kind));
   if (!p.channel.empty()) entries.back().fields = {p.channel};
-  if (options.audit != AuditMode::off) CONSENTRY_TRY(audit_.append_in_transaction(entries));
+  if (audit_.enabled()) CONSENTRY_TRY(audit_.append_in_transaction(entries));
   CONSENTRY_TRY(txn->commit());
   return stored;
 }

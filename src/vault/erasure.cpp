@@ -44,7 +44,7 @@ result<void> Vault::erase(std::string_view customer) {
       impl.keys().forget_data_key(std::string(customer));
       // The customer's manifest is a row among their values (kManifestField): it goes with them.
       CONSENTRY_TRY(store.erase_customer(customer, tag, impl.now()));
-      if (impl.options.audit != AuditMode::off) {
+      if (impl.audit().enabled()) {
         std::vector<AuditEntry> entries{impl.entry(AuditAction::erasure, customer, impl.options.actor, "")};
         CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
       }

@@ -248,7 +248,7 @@ result<void> Vault::reseal_master_keys(std::shared_ptr<KeyProvider> provider) {
   for (std::uint32_t v : impl.keyring().versions())
     CONSENTRY_TRY(impl.store->put_meta(sealed_key(v), sealed.at(v)));
   CONSENTRY_TRY(impl.store->put_meta(kMetaProvider, text_bytes(provider->kind())));
-  if (impl.options.audit != AuditMode::off) {
+  if (impl.audit().enabled()) {
     std::vector<AuditEntry> entries{impl.entry(AuditAction::key_rotation, "", impl.options.actor, "")};
     entries.back().reason = "master key versions re-sealed by a '" + provider->kind() + "' key provider";
     CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
@@ -341,7 +341,7 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
           continue;
         }
         CONSENTRY_TRY(store.delete_meta(kMetaRotationCursor));
-        if (impl.options.audit != AuditMode::off) {
+        if (impl.audit().enabled()) {
           std::vector<AuditEntry> entries{impl.entry(AuditAction::key_rotation, "", impl.options.actor, "")};
           entries.back().reason = "data keys re-wrapped under master key version " + std::to_string(current);
           CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
@@ -424,7 +424,7 @@ result<std::vector<std::uint32_t>> Vault::retire_master_keys(std::shared_ptr<Key
       CONSENTRY_TRY(store.put_meta(sealed_key(current), resealed->second));
       CONSENTRY_TRY(store.put_meta(kMetaProvider, text_bytes(successor->kind())));
     }
-    if (impl.options.audit != AuditMode::off && (!retired.empty() || resealed)) {
+    if (impl.audit().enabled() && (!retired.empty() || resealed)) {
       std::vector<AuditEntry> entries{impl.entry(AuditAction::key_rotation, "", impl.options.actor, "")};
       entries.back().reason =
           retired.empty() ? "master key re-sealed" : "master key versions retired: " + version_list(retired);

@@ -107,7 +107,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
           }
           if (!*taken) continue;
           expired[kept++] = expired[i];
-          if (options.dry_run || impl.options.audit == AuditMode::off) continue;
+          if (options.dry_run || !impl.audit().enabled()) continue;
           AuditEntry e = impl.entry(AuditAction::purge, row->customer, impl.options.actor, "");
           e.reason = std::string(to_string(reason));
           e.fields = {spec.name};

@@ -82,7 +82,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
       entries.push_back(std::move(dropped));
     }
   }
-  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
+  if (impl.audit().enabled()) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
   // Committed, the event takes effect for the very next read.
   CONSENTRY_TRY(txn->commit());
   return stored;

@@ -138,7 +138,7 @@ Vault::~Vault() {
 }
 
 void Vault::close() noexcept {
-  if (!impl_ || impl_->options.audit == AuditMode::off) {
+  if (!impl_ || !impl_->audit().enabled()) {
     impl_.reset();
     return;
   }

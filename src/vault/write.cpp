@@ -110,7 +110,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
   // Data keys made in this transaction are cached only after it commits.
   std::unordered_map<std::string, SecretBytes> new_keys;
   std::vector<AuditEntry> entries;
-  if (impl.options.audit != AuditMode::off) entries.reserve(pending.size());
+  if (impl.audit().enabled()) entries.reserve(pending.size());
   ManifestEdits manifests(store);
   for (const Pending& p : pending) {
     const Record& r = *p.record;
@@ -151,7 +151,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       (*listed)->note(sf);
     }
     CONSENTRY_TRY(manifests.store(r.customer, *dek));
-    if (impl.options.audit != AuditMode::off) {
+    if (impl.audit().enabled()) {
       AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
       for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);
       e.reason = sf.source;
@@ -159,7 +159,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     }
   }
   // The values and their audit entries commit together or not at all.
-  if (impl.options.audit != AuditMode::off) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
+  if (impl.audit().enabled()) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
   CONSENTRY_TRY(txn->commit());
   for (auto& [customer, key] : new_keys) impl.keys().keep_data_key(customer, std::move(key));
   return ok();
