@@ -55,8 +55,9 @@ std::string describe_purpose(const Purpose& p) {
 
 void print_policy(const Policy& policy) {
   const Controller& c = policy.controller();
-  std::cout << "controller: " << c.name;
-  if (!c.contact.empty()) std::cout << " <" << c.contact << ">";
+  // The policy is a file from outside: its text reaches the terminal only as visible escapes.
+  std::cout << "controller: " << detail::terminal_safe(c.name);
+  if (!c.contact.empty()) std::cout << " <" << detail::terminal_safe(c.contact) << ">";
   std::cout << "\n\npurposes (" << policy.purposes().size() << "):\n";
   detail::TextTable purposes;
   for (const Purpose& p : policy.purposes()) {

@@ -250,6 +250,24 @@ TEST_CASE("read prints stored control characters as visible escapes and keeps ot
                  "\\xc2\\x9b2J\\xc2\\x85\\x1b]0;title\\x07 end"));
 }
 
+TEST_CASE("policy show prints the controller's name and contact as visible escapes") {
+  Vault v;
+  nlohmann::json policy = nlohmann::json::parse(file_bytes(v.path("policy.json")));
+  policy["controller"] = {{"name", kHostile}, {"contact", "privacy@example.com\x1b[2J"}};
+  write_file(v.path("hostile.json"), policy.dump(2));
+  const std::string second = v.path("second.vault").string();
+  const CliOutput init =
+      v.run({"--vault", second, "init", "--policy", v.path("hostile.json").string(), "--kdf", "minimum"});
+  INFO("init stderr: " << init.err);
+  REQUIRE(init.code == 0);
+  const CliOutput o = v.run({"--vault", second, "policy", "show"});
+  INFO("stdout: " << o.out);
+  REQUIRE(o.code == 0);
+  CHECK(terminal_controls(o.out, /*allow_newline=*/true).empty());
+  CHECK(contains(o.out, "controller: Zo\u00eb \u5c71\u7530 \\x1b[31mred\\x1b[0m\\x0dOVER\\x0anote"));
+  CHECK(contains(o.out, "<privacy@example.com\\x1b[2J>"));
+}
+
 TEST_CASE("read --json keeps a value with control characters exact in valid JSON") {
   Vault v;
   const CliOutput o = v.run({"read", "C-1", "--purpose", "service", "--as", "support-desk", "--json"});
