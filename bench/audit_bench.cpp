@@ -27,8 +27,8 @@
 #include <stdexcept>
 
 #include "bench_vaults.hpp"
-#include "suite.hpp"
 #include "consentry/store.hpp"
+#include "suite.hpp"
 
 namespace consentry::bench {
 namespace {

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "bench_vaults.hpp"
+#include "consentry/store.hpp"
 #include "hand_store.hpp"
 #include "suite.hpp"
-#include "consentry/store.hpp"
 
 namespace consentry::bench {
 namespace {

@@ -1,6 +1,7 @@
 // read_bench.cpp: W3 and W7, a consented read of three fields (email, first_name, city) of one
 // customer, from a warm SQLite vault: open a view as email-campaigns for marketing.email, then
-// read() the three fields in one call. Reads visit the customers who consented, in a fixed pseudo-random order.
+// read() the three fields in one call. Reads visit the customers who consented, in a fixed pseudo-random
+// order.
 //
 //   W3_read/<n>/audit:<mode>  consentry, VaultOptions::audit = durable, batched or off
 //   W3_read/<n>/baseline      the same sealed rows in a hand-written SQLite file: one prepared
@@ -16,9 +17,9 @@
 #include <string>
 
 #include "bench_vaults.hpp"
+#include "consentry/store.hpp"
 #include "hand_store.hpp"
 #include "suite.hpp"
-#include "consentry/store.hpp"
 
 namespace consentry::bench {
 namespace {

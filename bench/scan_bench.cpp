@@ -11,9 +11,9 @@
 #include <string>
 
 #include "bench_vaults.hpp"
+#include "consentry/store.hpp"
 #include "hand_store.hpp"
 #include "suite.hpp"
-#include "consentry/store.hpp"
 
 namespace consentry::bench {
 namespace {

@@ -6,8 +6,8 @@
 #include <array>
 #include <string>
 
-#include "support/retail_policy.hpp"
 #include "support/consent_event.hpp"
+#include "support/retail_policy.hpp"
 
 using namespace consentry;
 using namespace std::chrono_literals;

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "support/anonymise_policy.hpp"
 #include "consentry/decision.hpp"
-#include "support/retail_policy.hpp"
+#include "support/anonymise_policy.hpp"
 #include "support/consent_event.hpp"
+#include "support/retail_policy.hpp"
 
 using namespace consentry;
 using namespace std::chrono_literals;

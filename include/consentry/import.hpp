@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "consentry/result.hpp"
 #include "consentry/customer_record.hpp"
+#include "consentry/result.hpp"
 
 namespace consentry {
 

@@ -69,7 +69,8 @@ constexpr std::string_view to_string(deny_reason r) noexcept {
 
 /// parse_deny_reason reads a deny_reason's spelling back; nullopt for anything else.
 constexpr std::optional<deny_reason> parse_deny_reason(std::string_view text) noexcept {
-  for (int i = static_cast<int>(deny_reason::none); i <= static_cast<int>(deny_reason::privacy_budget_spent); ++i)
+  for (int i = static_cast<int>(deny_reason::none); i <= static_cast<int>(deny_reason::privacy_budget_spent);
+       ++i)
     if (to_string(static_cast<deny_reason>(i)) == text) return static_cast<deny_reason>(i);
   return std::nullopt;
 }

@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "io/staged_file.hpp"
 #include "store/scrubbing_vfs.hpp"
 #include "store/sqlite_schema.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/sqlite_store.hpp"
-#include "io/staged_file.hpp"
 
 namespace consentry::detail {
 
