@@ -27,7 +27,7 @@
 #include <stdexcept>
 
 #include "bench_vaults.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "suite.hpp"
 
 namespace consentry::bench {

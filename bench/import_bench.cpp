@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "bench_vaults.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "hand_store.hpp"
 #include "suite.hpp"
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "bench_vaults.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "hand_store.hpp"
 #include "suite.hpp"
 

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "consentry/aead.hpp"
+#include "../src/crypto/aead.hpp"
 #include "consentry/key_provider.hpp"
-#include "consentry/keyring.hpp"
+#include "../src/crypto/keyring.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

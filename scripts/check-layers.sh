@@ -7,9 +7,12 @@
 #   5 policy, anonymise, report, audit (peers)
 #                  src/policy/ src/anonymise/ src/report/ src/audit/, their headers
 #   4 crypto, store (peers)
-#                  src/crypto/ src/store/, their headers
+#                  src/crypto/ src/store/, secret_bytes.hpp key_provider.hpp, extension/
 #   3 base         result, bytes, time, records (the stored record types); src/json/, src/text/,
 #                  src/io/, src/encoding/ (plumbing below every layer)
+#
+# Headers under include/ are installed (the user tier, consentry.hpp, and the extension tier,
+# consentry/extension/): none of them may include a header from src/, which is not.
 #
 # A file the table below does not place is an error too: a new folder or public header takes a
 # row here. Usage: bash scripts/check-layers.sh [ROOT]; exit 1 with one line per upward include.
@@ -30,11 +33,11 @@ layer_of() {
     include/consentry/decision.hpp | include/consentry/form.hpp | include/consentry/field_type.hpp) echo 5 ;;
     include/consentry/report.hpp | include/consentry/audit.hpp) echo 5 ;;
     src/crypto/* | src/store/*) echo 4 ;;
-    include/consentry/secret_bytes.hpp | include/consentry/aead.hpp | include/consentry/keyring.hpp) echo 4 ;;
-    include/consentry/key_provider.hpp | include/consentry/store.hpp | include/consentry/store/*) echo 4 ;;
+    include/consentry/secret_bytes.hpp | include/consentry/key_provider.hpp) echo 4 ;;
+    include/consentry/extension.hpp | include/consentry/extension/*) echo 4 ;;
     src/json/* | src/text/* | src/io/* | src/encoding/*) echo 3 ;;
     include/consentry/result.hpp | include/consentry/bytes.hpp | include/consentry/time.hpp) echo 3 ;;
-    include/consentry/records.hpp | include/consentry/detail/*) echo 3 ;;
+    include/consentry/records.hpp) echo 3 ;;
   esac
 }
 
@@ -65,6 +68,9 @@ while IFS= read -r file; do
     to="$(layer_of "$target")"
     if [ -z "$to" ]; then
       echo "check-layers: $target (included by $file) is in no layer; place it in scripts/check-layers.sh" >&2
+      failures=$((failures + 1))
+    elif [[ "$file" == include/* && "$target" != include/* ]]; then
+      echo "check-layers: $file is installed but includes $target, which is not" >&2
       failures=$((failures + 1))
     elif [ "$to" -gt "$from" ]; then
       echo "check-layers: $file (layer $from) includes $target (layer $to), a layer above it" >&2

@@ -13,7 +13,7 @@
 #include "consentry/consent.hpp"
 #include "consentry/contact.hpp"
 #include "consentry/form.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/must.hpp"
 #include "support/temp_dir.hpp"

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "consentry/audit.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "support/must.hpp"
 #include "support/temp_dir.hpp"
 

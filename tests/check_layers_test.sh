@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check_layers_test.sh ROOT: scripts/check-layers.sh passes on the tree at ROOT, and fails on a
-# copy of a part of it where a store header includes the vault's (an upward include) and where a
-# file sits in no layer.
+# copy of a part of it where a store header includes the vault's (an upward include), where an
+# installed header includes one from src/ (which is not installed), and where a file sits in no
+# layer.
 set -euo pipefail
 root="$1"
 script="$root/scripts/check-layers.sh"
@@ -20,6 +21,16 @@ fi
 grep -q 'src/store/up.cpp (layer 4) includes include/consentry/vault.hpp (layer 6)' <<<"$out" ||
   { echo "check_layers_test: the upward include was not named: $out" >&2; exit 1; }
 rm "$scratch/src/store/up.cpp"
+mkdir -p "$scratch/src/crypto"
+printf '\n' >"$scratch/src/crypto/aead.hpp"
+printf '#include "crypto/aead.hpp"\n' >"$scratch/include/consentry/form.hpp"
+if out="$(bash "$script" "$scratch" 2>&1)"; then
+  echo "check_layers_test: an installed header including one from src/ passed" >&2
+  exit 1
+fi
+grep -q 'include/consentry/form.hpp is installed but includes src/crypto/aead.hpp' <<<"$out" ||
+  { echo "check_layers_test: the installed header was not named: $out" >&2; exit 1; }
+rm "$scratch/include/consentry/form.hpp"
 mkdir -p "$scratch/src/newfolder"
 printf '\n' >"$scratch/src/newfolder/thing.cpp"
 if out="$(bash "$script" "$scratch" 2>&1)"; then

@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "consentry/key_provider.hpp"
-#include "consentry/keyring.hpp"
-#include "consentry/store.hpp"
+#include "../src/crypto/keyring.hpp"
+#include "consentry/extension/store.hpp"
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
 

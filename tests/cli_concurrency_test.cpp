@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/cli_process.hpp"
 #include "support/cli_runner.hpp"

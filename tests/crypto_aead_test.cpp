@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "consentry/aead.hpp"
+#include "../src/crypto/aead.hpp"
 
 using namespace consentry;
 

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "consentry/aead.hpp"
-#include "consentry/keyring.hpp"
+#include "../src/crypto/aead.hpp"
+#include "../src/crypto/keyring.hpp"
 #include "support/must.hpp"
 
 using namespace consentry;

@@ -11,9 +11,9 @@
 #include <iterator>
 #include <string>
 
-#include "consentry/aead.hpp"
+#include "../src/crypto/aead.hpp"
 #include "consentry/key_provider.hpp"
-#include "consentry/keyring.hpp"
+#include "../src/crypto/keyring.hpp"
 #include "support/files.hpp"
 #include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"

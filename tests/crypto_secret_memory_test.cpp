@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/keyring.hpp"
+#include "../src/crypto/keyring.hpp"
 #include "consentry/secret_bytes.hpp"
 
 using namespace consentry;

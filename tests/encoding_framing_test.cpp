@@ -7,7 +7,7 @@
 #include <string>
 
 #include "../src/encoding/framing.hpp"
-#include "consentry/aead.hpp"
+#include "../src/crypto/aead.hpp"
 
 using namespace consentry;
 

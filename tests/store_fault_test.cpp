@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "consentry/report.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/retail_policy.hpp"
 #include "support/vault_options.hpp"

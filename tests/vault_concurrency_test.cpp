@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/retail_policy.hpp"
 #include "support/vault_options.hpp"

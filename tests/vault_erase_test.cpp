@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/retail_policy.hpp"
 #include "support/each_store.hpp"

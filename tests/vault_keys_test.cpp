@@ -16,7 +16,7 @@
 #include <map>
 #include <string>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/retail_policy.hpp"
 #include "support/files.hpp"

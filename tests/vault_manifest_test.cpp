@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/aead.hpp"
-#include "consentry/keyring.hpp"
-#include "consentry/store.hpp"
+#include "../src/crypto/aead.hpp"
+#include "../src/crypto/keyring.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/retail_policy.hpp"
 #include "support/must.hpp"

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/retail_policy.hpp"
 #include "support/must.hpp"

@@ -13,7 +13,7 @@
 
 #include "consentry/import.hpp"
 #include "consentry/report.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/retail_policy.hpp"
 #include "support/each_store.hpp"

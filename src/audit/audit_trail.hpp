@@ -14,7 +14,7 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/result.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/time.hpp"
 
 namespace consentry {

@@ -1,5 +1,5 @@
 // aead.cpp: XChaCha20-Poly1305 (IETF) sealing in the layout nonce | ciphertext | tag.
-#include "consentry/aead.hpp"
+#include "crypto/aead.hpp"
 
 #include <sodium.h>
 

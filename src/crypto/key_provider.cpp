@@ -13,7 +13,7 @@
 #include <string>
 #include <utility>
 
-#include "consentry/aead.hpp"
+#include "crypto/aead.hpp"
 #include "encoding/framing.hpp"
 #include "io/staged_file.hpp"
 #include "text/hex.hpp"

@@ -1,5 +1,5 @@
 // keyring.cpp: master key versions, wrapped data keys, derived keys and field sealing.
-#include "consentry/keyring.hpp"
+#include "crypto/keyring.hpp"
 
 #include <sodium.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "consentry/aead.hpp"
+#include "crypto/aead.hpp"
 #include "encoding/framing.hpp"
 
 namespace consentry {

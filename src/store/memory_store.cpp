@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 
 namespace consentry {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "consentry/result.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 
 namespace consentry::detail {
 

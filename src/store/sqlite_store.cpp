@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "store/scrubbing_vfs.hpp"
 #include "store/sqlite_schema.hpp"
 #include "store/sqlite_statement.hpp"

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "store/sqlite_statement.hpp"
 
 namespace consentry::detail {

@@ -1,6 +1,6 @@
 // store.cpp: the default implementations of the roles' optional methods: those a role builds on
 // its own calls (KeyFieldStore::get_named_fields), and those Store builds on another role's.
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 
 #include <algorithm>
 #include <map>

@@ -12,7 +12,7 @@
 #include "consentry/anonymise/token.hpp"
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/form.hpp"
-#include "consentry/keyring.hpp"
+#include "crypto/keyring.hpp"
 #include "consentry/result.hpp"
 #include "consentry/secret_bytes.hpp"
 

@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/keyring.hpp"
-#include "consentry/store.hpp"
+#include "crypto/keyring.hpp"
+#include "consentry/extension/store.hpp"
 
 namespace consentry {
 

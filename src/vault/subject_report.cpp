@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "consentry/aead.hpp"
+#include "crypto/aead.hpp"
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/audit.hpp"
 #include "consentry/report.hpp"

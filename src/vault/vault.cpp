@@ -8,7 +8,7 @@
 #include <charconv>
 #include <unordered_map>
 
-#include "consentry/aead.hpp"
+#include "crypto/aead.hpp"
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/field_type.hpp"

@@ -73,7 +73,7 @@ struct Vault::Impl {
   /// use_provider makes `p` the provider that seals master key versions from now on (store_mu
   /// held).
   void use_provider(std::shared_ptr<KeyProvider> p) { provider_ = std::move(p); }
-  /// audit_tag gives the keyed pseudonym the audit log names `customer` by.
+  /// audit_pseudonym gives the keyed pseudonym the audit log names `customer` by.
   std::string audit_pseudonym(std::string_view customer) const;
 
   // ---- keys (store_mu held) ----

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/aead.hpp"
+#include "crypto/aead.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/field_type.hpp"
 #include "consentry/vault.hpp"

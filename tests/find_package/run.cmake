@@ -4,6 +4,8 @@
 #   STEP=install      cmake --install the build tree into WORK_DIR/prefix
 #   STEP=find_package configure, build and run tests/find_package with CMAKE_PREFIX_PATH=prefix
 #   STEP=pkg_config   compile and run the same program with `pkg-config --cflags --libs consentry`
+#   STEP=headers      compile every installed header on its own against the prefix: each tier's
+#                     headers stand alone, and none needs a header that is not installed
 #
 # Inputs (-D): STEP, CONSENTRY_BINARY_DIR, CONSUMER_SOURCE_DIR, WORK_DIR, GENERATOR, CXX_COMPILER,
 # and optionally BUILD_TYPE and SANITIZE (ON when the library was built with the sanitizers, so
@@ -36,9 +38,17 @@ if(STEP STREQUAL "install")
   file(REMOVE_RECURSE "${WORK_DIR}")
   file(MAKE_DIRECTORY "${WORK_DIR}")
   run_step("cmake --install" out COMMAND "${CMAKE_COMMAND}" --install "${CONSENTRY_BINARY_DIR}" --prefix "${prefix}")
-  foreach(required include/consentry/vault.hpp include/consentry/consentry.hpp)
+  foreach(required include/consentry/vault.hpp include/consentry/consentry.hpp
+                   include/consentry/extension.hpp include/consentry/extension/store.hpp
+                   include/consentry/extension/key_provider.hpp)
     if(NOT EXISTS "${prefix}/${required}")
       message(FATAL_ERROR "the install has no ${required}")
+    endif()
+  endforeach()
+  # Plumbing stays in src/: sealing and the keyring are not part of the API.
+  foreach(internal include/consentry/aead.hpp include/consentry/keyring.hpp include/crypto)
+    if(EXISTS "${prefix}/${internal}")
+      message(FATAL_ERROR "the install has ${internal}, which is internal")
     endif()
   endforeach()
   file(GLOB_RECURSE configs "${prefix}/*/consentryConfig.cmake")
@@ -103,6 +113,20 @@ elseif(STEP STREQUAL "pkg_config")
   set(ENV{LD_LIBRARY_PATH} "${libdir}:$ENV{LD_LIBRARY_PATH}")
   run_step("running the pkg-config program" out COMMAND "${program}")
   message(STATUS "pkg-config: ${out}")
+
+elseif(STEP STREQUAL "headers")
+  file(GLOB_RECURSE headers RELATIVE "${prefix}/include" "${prefix}/include/consentry/*.hpp")
+  if(NOT headers)
+    message(FATAL_ERROR "no headers under ${prefix}/include/consentry; run the install step first")
+  endif()
+  list(LENGTH headers count)
+  set(unit "${WORK_DIR}/one_header.cpp")
+  foreach(header IN LISTS headers)
+    file(WRITE "${unit}" "#include <${header}>\n")
+    run_step("compiling ${header} on its own" out
+             COMMAND "${CXX_COMPILER}" -std=c++20 -fsyntax-only -Wall -Werror -I "${prefix}/include" "${unit}")
+  endforeach()
+  message(STATUS "${count} installed headers compile on their own")
 
 else()
   message(FATAL_ERROR "run.cmake: unknown STEP '${STEP}'")

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <utility>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/temp_dir.hpp"
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <utility>
 
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 
 namespace consentry::test {
 

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "consentry/key_provider.hpp"
-#include "consentry/store.hpp"
+#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/fake_clock.hpp"
 #include "support/must.hpp"

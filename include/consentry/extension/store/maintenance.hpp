@@ -1,4 +1,4 @@
-// store/maintenance.hpp: the maintenance role of a store: erasure, retention purges, master key
+// extension/store/maintenance.hpp: the maintenance role of a store: erasure, retention purges, master key
 // rotation's walk over the data keys, the inventory's counts, compaction and backups.
 #pragma once
 

@@ -1,4 +1,4 @@
-// store/transactions.hpp: the transactions role of a store (write transactions, unsynced ones,
+// extension/store/transactions.hpp: the transactions role of a store (write transactions, unsynced ones,
 // read snapshots), and the Transaction and ReadSnapshot guards over it.
 #pragma once
 

@@ -1,6 +1,7 @@
-// store.hpp: the Store interface, the union of a store's roles (store/*.hpp: transactions, keys
-// and fields, the ledger, the audit log, maintenance), and its implementations: SQLite (the
-// embedded default) and memory (tests). The records the roles pass are in records.hpp.
+// extension/store.hpp: the Store interface, the union of a store's roles (extension/store/*.hpp:
+// transactions, keys and fields, the ledger, the audit log, maintenance), and its
+// implementations: SQLite (the embedded default) and memory (tests). The records the roles pass
+// are in records.hpp.
 #pragma once
 
 #include <cstdint>
@@ -15,11 +16,11 @@
 
 #include "consentry/records.hpp"
 #include "consentry/result.hpp"
-#include "consentry/store/audit_log.hpp"
-#include "consentry/store/keys_and_fields.hpp"
-#include "consentry/store/ledger.hpp"
-#include "consentry/store/maintenance.hpp"
-#include "consentry/store/transactions.hpp"
+#include "consentry/extension/store/audit_log.hpp"
+#include "consentry/extension/store/keys_and_fields.hpp"
+#include "consentry/extension/store/ledger.hpp"
+#include "consentry/extension/store/maintenance.hpp"
+#include "consentry/extension/store/transactions.hpp"
 
 namespace consentry {
 

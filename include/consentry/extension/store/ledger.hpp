@@ -1,4 +1,4 @@
-// store/ledger.hpp: the ledger role of a store: the consent ledger, the contact log, contact
+// extension/store/ledger.hpp: the ledger role of a store: the consent ledger, the contact log, contact
 // preferences and the privacy budget's charges, all append-only.
 #pragma once
 

@@ -1,4 +1,4 @@
-// store/audit_log.hpp: the audit log role of a store: the hash-chained entries as stored, their
+// extension/store/audit_log.hpp: the audit log role of a store: the hash-chained entries as stored, their
 // head, and the signed checkpoints. What the entries mean and how the chain is checked is the
 // audit layer's (audit.hpp); to the store they are rows.
 #pragma once

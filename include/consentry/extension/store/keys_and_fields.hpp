@@ -1,4 +1,4 @@
-// store/keys_and_fields.hpp: the keys-and-fields role of a store: the vault's metadata,
+// extension/store/keys_and_fields.hpp: the keys-and-fields role of a store: the vault's metadata,
 // customers' wrapped data keys and their sealed values.
 #pragma once
 
