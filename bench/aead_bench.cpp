@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "../src/crypto/aead.hpp"
+#include "../src/crypto/keyring.hpp"
 #include "bench_vaults.hpp"
 #include "suite.hpp"
 
