@@ -26,8 +26,6 @@ using ff1_detail::u128;
 
 constexpr std::size_t kBlock = 16;
 constexpr std::size_t kRounds = 10;
-/// kFastBytes bounds b on the fast path: b <= 12 gives d <= 16 (one PRF block) and radix^v <= 2^96.
-constexpr std::size_t kFastBytes = 12;
 /// kMaxIdleContexts is how many spare cipher contexts an Ff1 keeps for concurrent callers.
 constexpr std::size_t kMaxIdleContexts = 8;
 
