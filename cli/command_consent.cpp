@@ -120,8 +120,9 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
   if (unwrap(vault.erased_at(options.customer))) fail(errc::erased, "customer was erased");
   if (!unwrap(vault.contains(options.customer)))
     fail(errc::not_found, "unknown customer " + options.customer);
-  std::vector<ConsentEvent> history = unwrap(vault.consent_history(options.customer));
-  ConsentState state = unwrap(vault.consent_state(options.customer));
+  // A staff read: the look is audited (metadata only) before anything is shown.
+  std::vector<ConsentEvent> history = unwrap(vault.review_consent(options.customer));
+  const ConsentState state = ConsentState::from_history(history);
   verbose(counted(static_cast<std::int64_t>(history.size()), "consent event", "consent events") + " of " +
           options.customer + ", " +
           counted(static_cast<std::int64_t>(vault.policy().purposes().size()), "purpose", "purposes"));

@@ -28,7 +28,7 @@ int run_init(const GlobalOptions& global, const InitOptions& options) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) fail(errc::already_exists, path.string() + " already exists");
 
-  VaultOptions vault_options = cli_vault_options();
+  VaultOptions vault_options = cli_vault_options(global);
   vault_options.kdf = kdf_strengths().at(options.kdf);
   auto provider = key_provider(global, true, vault_options.kdf);
   verbose("creating vault " + path.string() + " with master key version 1");

@@ -34,8 +34,35 @@ struct CheckpointOptions {
 struct ShowOptions {
   std::string customer;  ///< empty = every entry
   std::string since;     ///< empty = from the first entry
+  std::string until;     ///< empty = to the last entry; else only entries before this time
+  std::string action;    ///< empty = every action; else an AuditAction's spelling
+  std::string by;        ///< empty = every accessor; else only entries of this accessor or actor
+  std::string purpose;   ///< empty = every purpose; else only entries naming this purpose
   bool json = false;
 };
+
+/// action_spellings lists every AuditAction's spelling, for a message.
+std::string action_spellings() {
+  std::string out;
+  for (int i = 0;; ++i) {
+    const auto action = static_cast<AuditAction>(i);
+    const std::string_view spelling = to_string(action);
+    if (parse_audit_action(spelling) != action) break;
+    out += (out.empty() ? "" : ", ") + std::string(spelling);
+  }
+  return out;
+}
+
+/// parse_time reads the ISO 8601 time or date of `option`; bad input naming the option otherwise.
+std::optional<timestamp> parse_time(const char* option, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::optional<timestamp> at = parse_timestamp(text);
+  if (!at) {
+    fail(errc::bad_input, std::string(option) + ": '" + text +
+                              "' is not an ISO 8601 time or date (2025-05-01T10:00:00Z, 2025-05-01)");
+  }
+  return at;
+}
 
 /// kMaxCheckpointBytes bounds an external checkpoint file; one is about 300 bytes.
 constexpr std::size_t kMaxCheckpointBytes = 64 * 1024;
@@ -234,12 +261,17 @@ void print_human_entries(const std::vector<AuditEntry>& entries, bool one_custom
 }
 
 int run_show(const GlobalOptions& global, const ShowOptions& options) {
-  std::optional<timestamp> since;
-  if (!options.since.empty()) {
-    since = parse_timestamp(options.since);
-    if (!since) {
-      fail(errc::bad_input, "--since: '" + options.since +
-                                "' is not an ISO 8601 time or date (2025-05-01T10:00:00Z, 2025-05-01)");
+  // Every filter is checked before the passphrase is asked for.
+  const std::optional<timestamp> since = parse_time("--since", options.since);
+  const std::optional<timestamp> until = parse_time("--until", options.until);
+  if (since && until && *until <= *since)
+    fail(errc::bad_input, "--until " + options.until + " is not after --since " + options.since);
+  std::optional<AuditAction> action;
+  if (!options.action.empty()) {
+    action = parse_audit_action(options.action);
+    if (!action) {
+      fail(errc::bad_input, "--action: '" + detail::terminal_safe(options.action) +
+                                "' is not an audit action; one of " + action_spellings());
     }
   }
 
@@ -253,9 +285,16 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
   }
   Stopwatch clock;
   std::vector<AuditEntry> entries = unwrap(vault.audit_entries(customer, since));
-  verbose(counted(static_cast<std::int64_t>(entries.size()), "entry", "entries") +
+  const std::size_t read = entries.size();
+  std::erase_if(entries, [&](const AuditEntry& e) {
+    return (until && e.at >= *until) || (action && e.action != *action) ||
+           (!options.by.empty() && e.accessor != options.by) ||
+           (!options.purpose.empty() && e.purpose != options.purpose);
+  });
+  verbose(counted(static_cast<std::int64_t>(read), "entry", "entries") +
           (customer ? " about " + options.customer : "") +
-          (since ? " since " + format_timestamp(*since) : "") + ", read in " + clock.elapsed());
+          (since ? " since " + format_timestamp(*since) : "") + ", read in " + clock.elapsed() + "; " +
+          counted(static_cast<std::int64_t>(entries.size()), "entry", "entries") + " shown");
   if (options.json) {
     print_json_entries(entries);
   } else {
@@ -289,6 +328,15 @@ void add_log_commands(CLI::App& root, const GlobalOptions& global, Commands& com
   CLI::App* show_app = log->add_subcommand("show", "List audit entries, oldest first");
   show_app->add_option("--customer", show->customer, "Only the entries about this customer");
   show_app->add_option("--since", show->since, "Only entries from this ISO 8601 time or date on");
+  show_app->add_option("--until", show->until,
+                       "Only entries before this ISO 8601 time or date (a date means its midnight UTC)");
+  show_app->add_option("--action", show->action,
+                       "Only entries of this action (view_opened, field_read, access_denied, erasure, "
+                       "staff_read, ...)");
+  show_app->add_option("--by,--accessor", show->by,
+                       "Only entries of this accessor, or of this actor for staff actions (the ACCESSOR "
+                       "column)");
+  show_app->add_option("--purpose", show->purpose, "Only entries naming this purpose");
   show_app->add_flag("--json", show->json, "Print JSON");
   commands.push_back({show_app, [&global, show] { return run_show(global, *show); }});
 }

@@ -134,6 +134,10 @@ int main(int argc, char** argv) {
       ->envname("CONSENTRY_VAULT");
   app.add_option("--key-file", global.key_file, "Seal the master key with this key file, not a passphrase")
       ->envname("CONSENTRY_KEY_FILE");
+  app.add_option("--actor", global.actor,
+                 "The person or system the audit log names for this command (or set CONSENTRY_ACTOR; "
+                 "default \"cli\")")
+      ->envname("CONSENTRY_ACTOR");
   bool verbose_flag = false;
   app.add_flag("--verbose", verbose_flag,
                "Report what the command does on stderr (never a value, a passphrase or a key)");

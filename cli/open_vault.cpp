@@ -3,6 +3,7 @@
 
 #include <system_error>
 
+#include "../src/text/utf8.hpp"
 #include "exit.hpp"
 #include "passphrase.hpp"
 #include "verbose.hpp"
@@ -14,9 +15,30 @@ std::filesystem::path vault_path(const GlobalOptions& global) {
   return global.vault;
 }
 
-VaultOptions cli_vault_options() {
+void check_plain_text(const std::string& what, std::string_view text, std::size_t max_bytes) {
+  if (text.size() > max_bytes)
+    fail(errc::bad_input, what + " is longer than " + std::to_string(max_bytes) + " bytes");
+  if (!detail::utf8_valid(text)) fail(errc::bad_input, what + " is not valid UTF-8");
+  for (std::size_t i = 0; i < text.size();) {
+    const auto decoded = detail::utf8_decode(text, i);
+    const char32_t cp = decoded.first;
+    // C0, DEL and C1 controls: a name must not move a terminal's cursor or split a log line.
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+      fail(errc::bad_input, what + " contains a control character");
+    i += decoded.second == 0 ? 1 : decoded.second;
+  }
+}
+
+std::string checked_actor(const GlobalOptions& global) {
+  const std::string what = "--actor (or CONSENTRY_ACTOR)";
+  if (global.actor.empty()) fail(errc::bad_input, what + " is empty: name the person or system acting");
+  check_plain_text(what, global.actor, GlobalOptions::kMaxActorBytes);
+  return global.actor;
+}
+
+VaultOptions cli_vault_options(const GlobalOptions& global) {
   VaultOptions options;
-  options.actor = "cli";
+  options.actor = checked_actor(global);
   return options;
 }
 
@@ -60,6 +82,8 @@ std::shared_ptr<KeyProvider> key_provider(const GlobalOptions& global, bool crea
 
 Vault open_vault(const GlobalOptions& global) {
   std::filesystem::path path = vault_path(global);
+  // Checked before the passphrase is asked for: a bad name costs no typing.
+  VaultOptions options = cli_vault_options(global);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail(errc::not_found, "no vault at " + path.string());
   if (verbose_enabled()) {
@@ -70,8 +94,8 @@ Vault open_vault(const GlobalOptions& global) {
   auto provider = key_provider(global, false);
   verbose("unlocking the master key");
   Stopwatch clock;
-  Vault vault = unwrap(Vault::open(path, std::move(provider), cli_vault_options()));
-  verbose("unlocked and opened in " + clock.elapsed() + "; policy format " +
+  Vault vault = unwrap(Vault::open(path, std::move(provider), std::move(options)));
+  verbose("unlocked and opened in " + clock.elapsed() + " as actor " + global.actor + "; policy format " +
           std::to_string(Policy::kFormatVersion) + ": " + counts_of(vault.policy()));
   return vault;
 }

@@ -27,9 +27,19 @@ std::string kdf_name(KdfStrength strength);
 std::shared_ptr<KeyProvider> key_provider(const GlobalOptions& global, bool create,
                                           KdfStrength strength = KdfStrength::interactive);
 
+/// check_plain_text fails the command with bad input (exit 2), naming `what`, when `text` is longer
+/// than `max_bytes`, is not valid UTF-8 or holds a control character (C0, DEL or C1).
+void check_plain_text(const std::string& what, std::string_view text, std::size_t max_bytes);
+
+/// checked_actor returns --actor (or CONSENTRY_ACTOR, or "cli"), after checking it: not empty, at
+/// most GlobalOptions::kMaxActorBytes of UTF-8, no control character. Otherwise it fails the
+/// command with bad input (exit 2) saying what is wrong.
+std::string checked_actor(const GlobalOptions& global);
+
 /// cli_vault_options are the options every vault the command opens or creates is given: the audit
-/// log names the command line ("cli") as the actor of staff actions such as imports and consent.
-VaultOptions cli_vault_options();
+/// log names checked_actor(global) as the actor of staff actions such as imports, consent,
+/// erasure and staff reads.
+VaultOptions cli_vault_options(const GlobalOptions& global);
 
 /// open_vault opens the vault named by the global options with the user's passphrase, or with
 /// the key file of --key-file.

@@ -33,6 +33,7 @@ enum class AuditAction {
   contact_made,      ///< the customer was contacted (fields name the channel)
   aggregate_made,    ///< a differentially private aggregate was released (no customer)
   detokenised,       ///< an FF1 token was turned back into its value (no customer: a token names none)
+  staff_read,        ///< staff looked at metadata about the customer (reason says which view)
 };
 
 /// to_string gives the spelling of an AuditAction ("field_read").
@@ -50,8 +51,11 @@ std::optional<AuditAction> parse_audit_action(std::string_view text);
 //   value_written: the source the values came from ("" for none);
 //   aggregate_made: epsilon_reason(the epsilon spent);
 //   key_rotation: a sentence for staff saying what changed (no key byte);
+//   erasure: the reason staff gave (ErasureRequest::reason), "" in entries written without one;
+//   staff_read: a StaffView's spelling;
 //   every other action: "".
-// `fields` holds field names; a field_read entry's fields are read fields (format_read_field).
+// `fields` holds field names; a field_read entry's fields are read fields (format_read_field); an
+// erasure entry's fields are erasure details (format_erasure_details), none in older entries.
 
 /// kIntegrityReason is the reason of a refusal to reveal a stored value that failed
 /// authentication (tampered, swapped or missing from its customer's manifest).
@@ -91,6 +95,34 @@ std::optional<ReadField> parse_read_field(std::string_view text) noexcept;
 /// epsilon_reason gives the reason of an aggregate_made entry: "epsilon=" and the epsilon spent,
 /// as `epsilon_text` spells it.
 std::string epsilon_reason(std::string_view epsilon_text);
+
+/// StaffView is what a staff_read entry says staff looked at: metadata only, never a value.
+enum class StaffView {
+  subject_audit,  ///< the staff audit of the customer (Vault::describe_subject); fields name the fields shown
+  consent,        ///< the customer's consent and its history (Vault::review_consent)
+};
+
+/// to_string gives the spelling of a StaffView ("subject_audit").
+std::string_view to_string(StaffView v) noexcept;
+/// parse_staff_view reads that spelling back; nullopt for anything else.
+std::optional<StaffView> parse_staff_view(std::string_view text);
+
+/// ErasureDetails are what an erasure entry's fields record besides its reason: how much was
+/// erased (never a value) and the reference of the customer's request. Entries written before
+/// erasures carried details have none: every member is empty.
+struct ErasureDetails {
+  std::optional<std::int64_t> values;          ///< stored values erased
+  std::optional<std::int64_t> fields;          ///< distinct fields they belonged to
+  std::optional<std::int64_t> consent_events;  ///< consent events erased
+  std::string request;                         ///< the request's reference; "" for none
+};
+
+/// format_erasure_details gives an erasure entry's fields: "values=N", "fields=N",
+/// "consent_events=N" and, when there is a reference, "request=REF".
+std::vector<std::string> format_erasure_details(const ErasureDetails& details);
+/// parse_erasure_details reads an erasure entry's fields back; an entry without fields gives
+/// empty details. nullopt when a member is not one of those spellings (or a count is malformed).
+std::optional<ErasureDetails> parse_erasure_details(const std::vector<std::string>& fields);
 
 /// kAuditHashBytes is the size of a chain hash (BLAKE2b-256).
 inline constexpr std::size_t kAuditHashBytes = 32;

@@ -123,6 +123,30 @@ struct PurgeReport {
   bool complete = true;  ///< false when max_batches stopped it before the end
 };
 
+/// kMaxErasureReasonBytes bounds ErasureRequest::reason; kMaxErasureRequestBytes its request.
+inline constexpr std::size_t kMaxErasureReasonBytes = 500;
+inline constexpr std::size_t kMaxErasureRequestBytes = 128;
+
+/// ErasureRequest says why a customer is erased, for the erasure's audit entry. Neither text may
+/// hold a customer's personal data: the log keeps it after the erasure.
+struct ErasureRequest {
+  /// reason is why ("the customer asked by e-mail"): at most kMaxErasureReasonBytes of UTF-8, no
+  /// control character; "" records none.
+  std::string reason;
+  /// request is the reference of the customer's request (a ticket number): at most
+  /// kMaxErasureRequestBytes, no control character; "" for none.
+  std::string request;
+  bool dry_run = false;  ///< count what would be erased; change nothing, record nothing
+};
+
+/// ErasureReport says what Vault::erase erased (or, in a dry run, would erase); never a value.
+struct ErasureReport {
+  std::int64_t values = 0;          ///< stored values
+  std::vector<std::string> fields;  ///< the fields they belong to, sorted
+  std::int64_t consent_events = 0;  ///< consent events in the customer's ledger
+  bool dry_run = false;             ///< nothing was changed
+};
+
 /// MasterKeyStatus describes a vault's master key versions (never their bytes).
 struct MasterKeyStatus {
   std::string provider;                 ///< KeyProvider::kind() of what seals them
@@ -199,6 +223,10 @@ class Vault {
   /// consent_state derives the customer's current position from the ledger; errc::erased after
   /// erase().
   result<ConsentState> consent_state(std::string_view customer) const;
+  /// review_consent returns the customer's ledger, oldest first, for staff to look at, and
+  /// records the look in the audit log as a staff_read entry (StaffView::consent) naming no
+  /// value. errc::not_found for an unknown customer, errc::erased for an erased one.
+  result<std::vector<ConsentEvent>> review_consent(std::string_view customer) const;
 
   /// contains is true when the vault holds data or consent events for the customer.
   result<bool> contains(std::string_view customer) const;
@@ -237,7 +265,8 @@ class Vault {
   /// unknown one, errc::integrity when a value fails to authenticate.
   result<SubjectReport> export_subject(std::string_view customer) const;
   /// describe_subject gathers the same as metadata for staff: no value is decrypted or returned.
-  /// Fails as export_subject.
+  /// The look is audited as a staff_read entry (StaffView::subject_audit) naming the fields
+  /// described. Fails as export_subject.
   result<SubjectReport> describe_subject(std::string_view customer) const;
   /// inventory gathers the record of processing: per field its declaration, how many customers
   /// hold it, and the reads per purpose within `window` before now; with `unused_window`, also
@@ -282,6 +311,12 @@ class Vault {
   /// writes for the customer answer errc::erased. errc::not_found for an unknown customer,
   /// errc::erased when already erased.
   result<void> erase(std::string_view customer);
+  /// erase with a request: erases as erase(customer) does, and the erasure's audit entry records
+  /// `request.reason` and `request.request` with the numbers of values, fields and consent events
+  /// erased (ErasureDetails, audit.hpp). With `request.dry_run` it only counts what would go,
+  /// changing and recording nothing. errc::invalid_argument for a malformed reason or reference;
+  /// otherwise fails as erase(customer).
+  result<ErasureReport> erase(std::string_view customer, const ErasureRequest& request);
   /// erased_at says when the customer was erased; nullopt when they were not.
   result<std::optional<timestamp>> erased_at(std::string_view customer) const;
   /// backup writes a consistent copy of the vault, taken while it stays open, to a new file

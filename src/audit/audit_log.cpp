@@ -55,6 +55,7 @@ constexpr std::pair<std::string_view, AuditAction> kActionSpellings[] = {
     {"contact_made", AuditAction::contact_made},
     {"aggregate_made", AuditAction::aggregate_made},
     {"detokenised", AuditAction::detokenised},
+    {"staff_read", AuditAction::staff_read},
 };
 
 using Hash = std::array<std::uint8_t, kAuditHashBytes>;
@@ -293,6 +294,7 @@ std::string_view to_string(AuditAction a) noexcept {
     case AuditAction::contact_made: return "contact_made";
     case AuditAction::aggregate_made: return "aggregate_made";
     case AuditAction::detokenised: return "detokenised";
+    case AuditAction::staff_read: return "staff_read";
   }
   return "field_read";
 }

@@ -189,6 +189,7 @@ std::string plain_audit_action(const AccessRecord& a) {
     case AuditAction::contact_made: return "Contacted you";
     case AuditAction::aggregate_made: return "Counted you in a statistic with added noise";
     case AuditAction::detokenised: return "Turned a stand-in value back into your data";
+    case AuditAction::staff_read: return "Looked at what we hold about you (no values shown)";
   }
   return escape(to_string(a.action));
 }

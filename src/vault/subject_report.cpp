@@ -148,8 +148,16 @@ result<SubjectReport> Vault::export_subject(std::string_view customer) const {
 }
 
 result<SubjectReport> Vault::describe_subject(std::string_view customer) const {
-  CONSENTRY_TRY(impl_->audit().flush());
-  return impl_->gather_subject(customer, false);
+  const Impl& impl = *impl_;
+  CONSENTRY_TRY(impl.audit().flush());
+  auto report = impl.gather_subject(customer, false);
+  if (!report) return report;
+  // A staff read of metadata: the entry names the fields described, never a value.
+  AuditEntry e = impl.entry(AuditAction::staff_read, customer, impl.options.actor, "");
+  e.reason = std::string(to_string(StaffView::subject_audit));
+  for (const HeldField& f : report->fields) e.fields.push_back(f.field);
+  CONSENTRY_TRY(impl.audit().record({std::move(e)}));
+  return report;
 }
 
 result<Inventory> Vault::inventory(const IsoDuration& window,
