@@ -93,8 +93,10 @@ int run_import(const GlobalOptions& global, const ImportOptions& options) {
   Stopwatch parsing;
   std::vector<Record> records = unwrap(parse_records(in, format, origin, options.source));
   if (in.bad()) fail(errc::bad_input, "cannot read " + origin);
-  verbose("parsed " + counted(static_cast<std::int64_t>(records.size()), "record", "records") + " in " +
-          parsing.elapsed());
+  std::size_t parsed_values = 0;
+  for (const Record& r : records) parsed_values += r.fields.size();
+  verbose("parsed " + counted(static_cast<std::int64_t>(records.size()), "record", "records") + " (" +
+          counted(static_cast<std::int64_t>(parsed_values), "value", "values") + ") in " + parsing.elapsed());
 
   Vault vault = open_vault(global);
   // An export may hold inferences that this vault may not keep: those are left out, not the export.

@@ -92,9 +92,9 @@ TEST_CASE("consent grant, withdraw and object for an unknown customer exit 5 unl
   VaultDir v;
   v.init();
   v.import();
-  for (const std::vector<std::string>& event : {std::vector<std::string>{"grant", "marketing.email"},
-                                                {"withdraw", "marketing.email"},
-                                                {"object", "analytics"}}) {
+  const std::vector<std::vector<std::string>> events = {
+      {"grant", "marketing.email"}, {"withdraw", "marketing.email"}, {"object", "analytics"}};
+  for (const std::vector<std::string>& event : events) {
     CAPTURE(event[0]);
     const CliOutput refused = v.run({"consent", event[0], "C-4O4-TYPO", event[1]});
     CHECK(refused.code == 5);
@@ -201,7 +201,7 @@ TEST_CASE("a JSON Lines file that is neither records nor an export is still refu
 
 // ---- FF1 with plain digit strings ----
 
-TEST_CASE("ff1 --radix up to 36 takes a plain string and answers in kind; numerals still work") {
+TEST_CASE("ff1 --radix up to 36 takes a plain string and answers in kind, and numerals still work") {
   VaultDir v;
   const std::vector<std::string> enc{"ff1",     "encrypt", "--key", "2B7E151628AED2A6ABF7158809CF4F3C",
                                      "--radix", "10"};
