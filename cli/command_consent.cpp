@@ -19,6 +19,7 @@ struct EventOptions {
   std::string purpose;
   std::string channel = "cli";
   std::string notice;
+  bool create = false;
 };
 
 struct ShowOptions {
@@ -45,7 +46,14 @@ int run_event(const GlobalOptions& global, ConsentAction action, const EventOpti
   verbose("recording " + std::string(to_string(action)) + " of " + options.purpose + " for " +
           options.customer +
           (options.notice.empty() ? " (no notice reference)" : " (with a notice reference)"));
-  ConsentEvent event = unwrap(vault.record_consent(options.customer, options.purpose, action, details));
+  // A mistyped customer id must not start a new customer's ledger: only --create does that.
+  details.require_known = !options.create;
+  auto recorded = vault.record_consent(options.customer, options.purpose, action, details);
+  if (!recorded && recorded.err().code == errc::not_found)
+    fail(errc::not_found,
+         "unknown customer: the vault holds no data or consent for them (pass --create to record consent for "
+         "a new customer)");
+  ConsentEvent event = unwrap(std::move(recorded));
   verbose("ledger event seq " + std::to_string(event.seq));
   verbose_audit(vault, options.customer);
   std::cout << past_tense(action) << ' ' << event.purpose << " for " << event.customer;
@@ -143,6 +151,9 @@ void add_event_command(CLI::App& consent, const GlobalOptions& global, Commands&
   app->add_option("--channel", options->channel, "How the customer told you (web, phone, store, ...)")
       ->capture_default_str();
   app->add_option("--notice", options->notice, "Reference of the privacy notice shown");
+  app->add_flag("--create", options->create,
+                "Record the event also for a customer the vault does not hold yet (without it, an unknown "
+                "customer is refused with exit code 5)");
   commands.push_back({app, [&global, action, options] { return run_event(global, action, *options); }});
 }
 

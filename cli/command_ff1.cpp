@@ -103,6 +103,11 @@ SecretBytes read_key(Ff1Options& options) {
   return key;
 }
 
+/// kPlainDigits are the characters of a plain value, numeral 0 first; radix R uses the first R.
+constexpr std::string_view kPlainDigits = "0123456789abcdefghijklmnopqrstuvwxyz";
+/// kMaxPlainRadix is the largest radix whose values may be written plainly.
+constexpr std::uint32_t kMaxPlainRadix = 36;
+
 /// parse_numerals reads "3 0 17" (decimal numerals separated by single spaces) into digits.
 result<std::vector<std::uint32_t>> parse_numerals(std::string_view line) {
   std::vector<std::uint32_t> digits;
@@ -184,6 +189,14 @@ int run_ff1(Ff1Options& options, bool decrypt) {
     alphabet = std::move(parsed).value();
   }
   const std::uint32_t radix = alphabet ? alphabet->radix() : options.radix;
+  // Up to radix 36 a value may also be written plainly, one character per numeral: digits, then
+  // lower-case letters ("4111111111111111" for radix 10). Such a value needs at least two
+  // characters (radix^length >= 1000000), so it is never a single numeral.
+  std::optional<Ff1Alphabet> plain;
+  if (!alphabet && radix >= 2 && radix <= kMaxPlainRadix) {
+    auto parsed = Ff1Alphabet::parse(std::string_view(kPlainDigits).substr(0, radix));
+    if (parsed) plain = std::move(parsed).value();
+  }
   auto created = Ff1::create(key, radix);
   if (!created) fail(errc::bad_input, created.err().message);
   const Ff1 ff1 = std::move(created).value();
@@ -207,10 +220,12 @@ int run_ff1(Ff1Options& options, bool decrypt) {
                                 " is longer than 64 KiB: a value has at most 4096 numerals");
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    auto done = alphabet ? alphabet->digits(line) : parse_numerals(line);
+    const Ff1Alphabet* letters = alphabet ? &*alphabet : nullptr;
+    if (!letters && plain && line.size() > 1 && line.find(' ') == std::string::npos) letters = &*plain;
+    auto done = letters ? letters->digits(line) : parse_numerals(line);
     if (done) done = decrypt ? ff1.decrypt(*done, tweak) : ff1.encrypt(*done, tweak);
     if (done) {
-      out = alphabet ? alphabet->text(*done) : format_numerals(*done);
+      out = letters ? letters->text(*done) : format_numerals(*done);
     } else {
       ++rejected;
       out = "error: line " + std::to_string(line_no) + ": " + done.err().message;
@@ -247,7 +262,9 @@ void add_ff1_subcommand(CLI::App& parent, Commands& commands, bool decrypt) {
   options->radix_option = app->add_option(
       "--radix", options->radix,
       "Values are numerals of this radix (2..65536), written as decimal numbers separated by single "
-      "spaces: '0 1 2 3 4 5'");
+      "spaces: '0 1 2 3 4 5'. Up to radix 36 a value may also be written plainly, one character per "
+      "numeral, digits then lower-case letters: '4111111111111111' (radix 10), '3f9a' (radix 16); the "
+      "result is written the way the value was");
   options->alphabet_option = app->add_option(
       "--alphabet", options->alphabet,
       "Values are text over these characters (UTF-8, 2..65536 distinct); the radix is their count. "

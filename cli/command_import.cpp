@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "consentry/import.hpp"
+#include "consentry/vault.hpp"
 #include "exit.hpp"
 #include "open_vault.hpp"
 #include "verbose.hpp"
@@ -23,52 +24,103 @@ struct ImportOptions {
   std::string source;
 };
 
+/// kStdin is the FILE that names standard input.
+constexpr std::string_view kStdin = "-";
+
 ImportFormat format_of(const ImportOptions& options) {
   if (!options.format.empty()) {
     if (auto format = parse_import_format(options.format)) return *format;
     usage_failure("unknown format '" + options.format + "': use jsonl, csv or export");
   }
+  // Standard input has no name to tell by: JSON Lines (or an export, which is recognised).
+  if (options.file == kStdin) return ImportFormat::jsonl;
   std::string extension = std::filesystem::path(options.file).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (extension == ".jsonl" || extension == ".json") return ImportFormat::jsonl;
   if (extension == ".csv") return ImportFormat::csv;
-  usage_failure("cannot tell the format of " + options.file + " from its name: pass --format jsonl|csv");
+  usage_failure("cannot tell the format of " + options.file +
+                " from its name: pass --format jsonl|csv|export");
+}
+
+/// skip_inferred_without_profiling drops from `records` the values of inferred fields of customers
+/// who do not consent to profiling now, and returns the names of the fields it dropped. A
+/// customer's export carries their inferences, which the vault writes only with that consent; the
+/// rest of the export is imported. The write checks the consent again in its transaction.
+std::vector<std::string> skip_inferred_without_profiling(const Vault& vault, std::vector<Record>& records) {
+  std::vector<std::string> skipped;
+  for (Record& r : records) {
+    const bool has_inferred = std::any_of(r.fields.begin(), r.fields.end(), [&](const auto& f) {
+      const FieldSpec* spec = vault.policy().field(f.first);
+      return spec && spec->is_inferred();
+    });
+    if (!has_inferred) continue;
+    const ConsentState state = unwrap(vault.consent_state(r.customer));
+    if (state.status(Policy::kProfilingPurpose, vault.now()) == ConsentStatus::granted) continue;
+    std::erase_if(r.fields, [&](const auto& f) {
+      const FieldSpec* spec = vault.policy().field(f.first);
+      if (!spec || !spec->is_inferred()) return false;
+      if (std::find(skipped.begin(), skipped.end(), f.first) == skipped.end()) skipped.push_back(f.first);
+      return true;
+    });
+  }
+  std::erase_if(records, [](const Record& r) { return r.fields.empty(); });
+  return skipped;
 }
 
 int run_import(const GlobalOptions& global, const ImportOptions& options) {
   ImportFormat format = format_of(options);
-  std::error_code ec;
-  if (std::filesystem::is_directory(options.file, ec)) {
-    fail(errc::bad_input, "cannot read " + options.file + ": it is a directory");
+  const bool from_stdin = options.file == kStdin;
+  const std::string origin = from_stdin ? "stdin" : options.file;
+  std::ifstream file;
+  if (!from_stdin) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(options.file, ec)) {
+      fail(errc::bad_input, "cannot read " + options.file + ": it is a directory");
+    }
+    file.open(options.file, std::ios::binary);
+    if (!file) fail(errc::bad_input, "cannot read " + options.file);
   }
-  std::ifstream in(options.file, std::ios::binary);
-  if (!in) fail(errc::bad_input, "cannot read " + options.file);
+  std::istream& in = from_stdin ? std::cin : file;
 
   // The whole file is parsed before the vault is opened: a malformed file costs no passphrase.
   const char* format_name = format == ImportFormat::csv           ? "CSV"
                             : format == ImportFormat::export_json ? "a customer's JSON export"
                                                                   : "JSON Lines";
-  verbose("parsing " + options.file + " as " + format_name +
-          (options.format.empty() ? " (from its extension)" : ""));
+  verbose(
+      "parsing " + origin + " as " + format_name +
+      (options.format.empty() ? (from_stdin ? " (the default for stdin)" : " (from its extension)") : ""));
   Stopwatch parsing;
-  std::vector<Record> records = unwrap(parse_records(in, format, options.file, options.source));
-  if (in.bad()) fail(errc::bad_input, "cannot read " + options.file);
-  std::size_t values = 0;
-  for (const Record& r : records) values += r.fields.size();
+  std::vector<Record> records = unwrap(parse_records(in, format, origin, options.source));
+  if (in.bad()) fail(errc::bad_input, "cannot read " + origin);
+  std::size_t parsed_values = 0;
+  for (const Record& r : records) parsed_values += r.fields.size();
   verbose("parsed " + counted(static_cast<std::int64_t>(records.size()), "record", "records") + " (" +
-          counted(static_cast<std::int64_t>(values), "value", "values") + ") in " + parsing.elapsed());
+          counted(static_cast<std::int64_t>(parsed_values), "value", "values") + ") in " + parsing.elapsed());
 
   Vault vault = open_vault(global);
+  // An export may hold inferences that this vault may not keep: those are left out, not the export.
+  // Records read from an export have line 0 (the export is one document), also when the export was
+  // recognised in a .json file; JSON Lines and CSV stay all or nothing.
+  const bool from_export = !records.empty() && records.front().line == 0;
+  const std::vector<std::string> skipped =
+      from_export ? skip_inferred_without_profiling(vault, records) : std::vector<std::string>{};
+  std::size_t values = 0;
+  for (const Record& r : records) values += r.fields.size();
   verbose("validating and writing " +
-          counted(static_cast<std::int64_t>(records.size()), "record", "records") + " in one transaction");
+          counted(static_cast<std::int64_t>(records.size()), "record", "records") + " (" +
+          counted(static_cast<std::int64_t>(values), "value", "values") + ") in one transaction");
   Stopwatch writing;
-  unwrap(vault.write(records, options.file));
+  unwrap(vault.write(records, origin));
   verbose("written in " + writing.elapsed());
   if (!records.empty()) verbose_audit(vault, records.back().customer);
 
-  std::cout << "imported " << records.size() << " records (" << values << " values) from " << options.file
-            << '\n';
+  std::cout << "imported " << records.size() << " records (" << values << " values) from " << origin << '\n';
+  for (const std::string& field : skipped) {
+    std::cout << "skipped inferred field " << field
+              << ": inferred data is kept only with the customer's consent to profiling, which they have "
+                 "not given in this vault\n";
+  }
   return kExitOk;
 }
 
@@ -78,10 +130,12 @@ void add_import_command(CLI::App& root, const GlobalOptions& global, Commands& c
   auto options = std::make_shared<ImportOptions>();
   CLI::App* app = root.add_subcommand(
       "import", "Add or update customers from a JSON Lines or CSV file, or from a customer's JSON export");
-  app->add_option("FILE", options->file, "The file to import")->required();
+  app->add_option("FILE", options->file, "The file to import, or - for standard input")->required();
   app->add_option("--format", options->format,
                   "jsonl, csv, or export (a file written by 'consentry export --format json'); default: "
-                  "from the file's extension, .jsonl/.json or .csv")
+                  "from the file's extension, .jsonl/.json or .csv, and jsonl for standard input. A .json "
+                  "or .jsonl file (or stdin) that holds an export is read as one. An export's inferred "
+                  "fields are skipped, and named, for a customer without consent to profiling")
       ->check(CLI::IsMember({"jsonl", "csv", "export"}));
   app->add_option("--source", options->source, "Where the data came from, for records that name none");
   commands.push_back({app, [&global, options] { return run_import(global, *options); }});

@@ -92,6 +92,20 @@ int run_passphrase(const GlobalOptions& global, const PassphraseOptions& options
   return kExitOk;
 }
 
+/// retired_backups says what a retirement means for backups taken before it, for the kind of key
+/// that sealed the master key (docs/keys.md): a key file's old versions are destroyed, but a
+/// passphrase cannot be: the old one still opens those backups until it is forgotten.
+std::string retired_backups(std::string_view provider) {
+  if (provider == KeyFileKeyProvider::kKind)
+    return "their key material is gone from the key file, so backups taken before now can no longer be "
+           "decrypted, for any customer";
+  if (provider == PassphraseKeyProvider::kKind)
+    return "the vault is now sealed by the new passphrase only; backups taken before now still open with the "
+           "old passphrase, so they are unreadable only once every copy of it is forgotten";
+  return "the key provider was asked to destroy them; backups taken before now can no longer be decrypted "
+         "once it has";
+}
+
 int run_rotate(const GlobalOptions& global, const RotateOptions& options) {
   if (options.batch == 0) usage_failure("--batch must be at least 1");
   Vault vault = open_vault(global);
@@ -113,6 +127,7 @@ int run_rotate(const GlobalOptions& global, const RotateOptions& options) {
   RotationReport report = unwrap(vault.rotate_master_key(rotation));
   verbose("master key version " + std::to_string(report.version) + " is current; rotation took " +
           clock.elapsed());
+  const std::string provider = unwrap(vault.master_key_status()).provider;
   std::vector<std::uint32_t> retired;
   if (options.retire) {
     verbose(successor ? "retiring the older versions and re-sealing the current one under the new passphrase"
@@ -137,7 +152,7 @@ int run_rotate(const GlobalOptions& global, const RotateOptions& options) {
       std::cout << "no older master key version was left to retire\n";
     } else {
       std::cout << "retired master key version" << (retired.size() > 1 ? "s " : " ") << joined(retired)
-                << ": backups taken before now can no longer be decrypted, for any customer\n";
+                << ": " << retired_backups(provider) << '\n';
     }
     if (successor) std::cout << "the master key is now sealed by the new passphrase; forget the old one\n";
   }
@@ -171,8 +186,9 @@ void add_keys_commands(CLI::App& root, const GlobalOptions& global, Commands& co
   CLI::App* rotate_app = keys->add_subcommand(
       "rotate", "Add a master key version and re-wrap every data key under it; resumes an interrupted run");
   rotate_app->add_flag("--retire", rotate->retire,
-                       "Then destroy the older versions, so that earlier backups cannot be decrypted (with a "
-                       "passphrase: needs a new one)");
+                       "Then destroy the older versions. With a key file, earlier backups can no longer be "
+                       "decrypted; with a passphrase (a new one is needed), earlier backups still open with "
+                       "the old passphrase until it is forgotten");
   rotate_app->add_option("--batch", rotate->batch, "Data keys re-wrapped per transaction")
       ->capture_default_str();
   rotate_app->add_option("--kdf", rotate->kdf, "Argon2id strength for the new passphrase key (--retire)")

@@ -1,10 +1,13 @@
 // command_stats.cpp: `consentry stats`, a differentially private count, sum, mean or histogram
 // over the customers a purpose may use, paid for from the purpose's privacy budget.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "../src/text/text_table.hpp"
 #include "commands.hpp"
@@ -50,6 +53,25 @@ std::string describe(const NoiseDraw& n) {
                   (n.kind == NoiseKind::gaussian ? "sigma " : "scale ") + number(n.scale) +
                   ", standard deviation " + number(n.stddev);
   return s;
+}
+
+/// noise_note says in words that the answer is noisy, with the standard deviation of the noise
+/// of each statistic (once per statistic: every bin of a histogram gets the same noise).
+std::string noise_note(const std::vector<NoiseDraw>& noise) {
+  std::vector<std::string> parts;
+  std::vector<std::string> seen;
+  for (const NoiseDraw& n : noise) {
+    if (std::find(seen.begin(), seen.end(), n.statistic) != seen.end()) continue;
+    seen.push_back(n.statistic);
+    parts.push_back(number(n.stddev) +
+                    (n.statistic == "bin" ? std::string(" for each bin") : " for the " + n.statistic));
+  }
+  if (parts.empty()) return "";
+  std::string s = "noisy on purpose: random noise was added, with standard deviation ";
+  for (std::size_t i = 0; i < parts.size(); ++i) s += (i == 0 ? "" : ", ") + parts[i];
+  return s +
+         "; an answer is often off by up to two standard deviations, and a small true count can come out as "
+         "zero or negative\n";
 }
 
 int run_stats(const GlobalOptions& global, const StatsOptions& options) {
@@ -129,6 +151,7 @@ int run_stats(const GlobalOptions& global, const StatsOptions& options) {
       break;
     }
   }
+  std::cout << noise_note(answer.noise);
   std::cout << "with noise for epsilon " << number(answer.epsilon_spent);
   if (answer.clamp) std::cout << ", values clamped to " << answer.clamp->lo << ".." << answer.clamp->hi;
   std::cout << "; privacy budget of " << budget.purpose << ": " << number(budget.spent) << " of "

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +11,8 @@
 #include <iostream>
 #include <streambuf>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "commands.hpp"
 #include "exit.hpp"
@@ -26,6 +29,117 @@ std::string command_path(const CLI::App& app) {
   }
   return path;
 }
+
+/// edit_distance is the Levenshtein distance between `a` and `b` (both short: names of commands
+/// and options).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// closest returns the name among `names` nearest to `typed`, when it is near enough to be what
+/// was meant (at most a third of its letters wrong, at least one), or "" when none is.
+std::string closest(std::string_view typed, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(1, typed.size() / 3) + 1;
+  for (const std::string& name : names) {
+    const std::size_t d = edit_distance(typed, name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = name;
+    }
+  }
+  return best;
+}
+
+/// subcommand_names lists the names of `app`'s subcommands.
+std::vector<std::string> subcommand_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    names.push_back(sub->get_name());
+  return names;
+}
+
+/// find_option returns the named option of `app` or of a parent (global options fall through),
+/// or nullptr.
+const CLI::Option* find_option(const CLI::App& app, std::string_view name) {
+  for (const CLI::App* a = &app; a; a = a->get_parent()) {
+    for (const CLI::Option* opt : a->get_options()) {
+      for (const std::string& l : opt->get_lnames())
+        if (name == "--" + l) return opt;
+      for (const std::string& s : opt->get_snames())
+        if (name == "-" + s) return opt;
+    }
+  }
+  return nullptr;
+}
+
+/// mistyped finds the first word of the command line that names no subcommand or option where one
+/// was expected, and returns what to say about it ("'exprot' is not a consentry command; did you
+/// mean 'export'?"), or "" when every word is known (the parse failed for another reason).
+std::string mistyped(const CLI::App& root, const std::vector<std::string>& args) {
+  const CLI::App* at = &root;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word == "--") return "";
+    if (word.size() > 1 && word[0] == '-') {
+      const std::string name = word.substr(0, word.find('='));
+      if (const CLI::Option* opt = find_option(*at, name)) {
+        if (opt->get_items_expected_max() > 0 && name.size() == word.size()) ++i;  // its value
+        continue;
+      }
+      if (name.rfind("--", 0) != 0) continue;  // a short option or a negative number
+      std::vector<std::string> known;
+      for (const CLI::App* a = at; a; a = a->get_parent())
+        for (const CLI::Option* opt : a->get_options())
+          for (const std::string& l : opt->get_lnames()) known.push_back("--" + l);
+      const std::string guess = closest(name, known);
+      const std::string where = at == &root ? "consentry" : "'" + at->get_name() + "'";
+      return "unknown option '" + name + "' of " + where +
+             (guess.empty() ? "" : "; did you mean '" + guess + "'?");
+    }
+    const std::vector<std::string> names = subcommand_names(*at);
+    if (names.empty()) continue;  // an argument of a leaf command
+    if (std::find(names.begin(), names.end(), word) != names.end()) {
+      at = at->get_subcommand(word);
+      continue;
+    }
+    const std::string guess = closest(word, names);
+    const std::string what = at == &root ? "a consentry command" : "a subcommand of '" + at->get_name() + "'";
+    return "'" + word + "' is not " + what +
+           (guess.empty() ? std::string("") : "; did you mean '" + guess + "'?");
+  }
+  return "";
+}
+
+/// kFooter ends the top-level --help: the environment and the exit codes (README.md).
+constexpr const char* kFooter =
+    "Run 'consentry help COMMAND' (or 'consentry COMMAND --help') for a command's options.\n"
+    "\n"
+    "Environment:\n"
+    "  CONSENTRY_VAULT           the vault file, when --vault is not given\n"
+    "  CONSENTRY_KEY_FILE        the key file that seals the master key, when --key-file is not given\n"
+    "  CONSENTRY_PASSPHRASE      the vault's passphrase (otherwise asked on a terminal)\n"
+    "  CONSENTRY_NEW_PASSPHRASE  the new passphrase for 'keys passphrase' and 'keys rotate --retire'\n"
+    "  CONSENTRY_ACTOR           who the audit log names for what a command does, when --actor is not given\n"
+    "\n"
+    "Exit codes:\n"
+    "  0  done\n"
+    "  1  usage error\n"
+    "  2  bad input (file, policy or value), or a file or stdout that cannot be written\n"
+    "  3  denied by policy or consent\n"
+    "  4  integrity failure: tampering, wrong passphrase or key, corrupt data\n"
+    "  5  not found, or the customer was erased";
 
 /// run_command runs `command` and returns its exit code, also when it ends by an ExitRequest.
 int run_command(const consentry::cli::Command& command) {
@@ -127,6 +241,8 @@ int main(int argc, char** argv) {
 
   CLI::App app{"Consent-gated, encrypted customer data for CRM backends.", "consentry"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("consentry ") + CONSENTRY_VERSION);
+  app.footer(kFooter);
   // Global options may follow the subcommand too: `consentry read C-1 --vault crm.vault`.
   app.fallthrough();
   GlobalOptions global;
@@ -162,11 +278,25 @@ int main(int argc, char** argv) {
   add_anonymise_command(app, global, commands);
   add_stats_command(app, global, commands);
 
+  // `consentry help [COMMAND...]` is `consentry [COMMAND...] --help`.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args.front() == "help") {
+    args.erase(args.begin());
+    // `help exprot` would print the top-level help: say that there is no such command instead.
+    if (const std::string unknown = mistyped(app, args); !unknown.empty()) {
+      print_error(unknown);
+      std::cerr << "run 'consentry --help' for usage\n";
+      return kExitUsage;
+    }
+    args.emplace_back("--help");
+  }
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+    app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return checked_stdout(app.exit(e), out);  // --help
-    print_error(e.what());
+    if (e.get_exit_code() == 0) return checked_stdout(app.exit(e), out);  // --help, --version
+    const std::string unknown = mistyped(app, args);
+    print_error(unknown.empty() ? std::string(e.what()) : unknown);
     std::cerr << "run 'consentry --help' for usage\n";
     return kExitUsage;
   }

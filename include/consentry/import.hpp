@@ -26,6 +26,9 @@ std::optional<ImportFormat> parse_import_format(std::string_view text);
 /// Export: one document as export_json writes it; its fields' name, value, source and
 /// collected_at become records, one per source and collection time (other members are not read),
 /// and errors name the JSON path ("export.json: $.fields[2].value: must be a string").
+/// A JSON Lines input that is in fact one export (its first line "{" of a pretty-printed export,
+/// or one line holding "consentry_export") is read as an export. Records read from an export have
+/// line 0.
 /// `default_source` fills records that name none. Returns errc::bad_input naming `origin` and
 /// the line ("customers.csv:7: ...") on the first malformed line; the message never quotes a value.
 /// A JSON Lines line or CSV row longer than 1 MiB, or an export larger than 64 MiB, is refused

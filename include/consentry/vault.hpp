@@ -90,6 +90,10 @@ struct ConsentDetails {
   std::string channel;          ///< "web", "phone", "store", "cli", ...
   std::string notice;           ///< the privacy notice shown
   std::optional<timestamp> at;  ///< empty = now
+  /// require_known makes Vault::record_consent refuse, with errc::not_found, a customer the vault
+  /// holds neither data nor consent events for (checked inside the write transaction); false
+  /// records the event and so makes the customer known.
+  bool require_known = false;
 };
 
 /// RotationOptions tune Vault::rotate_master_key.
@@ -215,7 +219,8 @@ class Vault {
   /// inferred values in the same transaction (audited as a purge, reason profiling_withdrawn).
   /// errc::bad_input for an unknown purpose, for grant or withdraw on a purpose that does not rest on
   /// consent, and for object on one that cannot be objected to (only legitimate interest and public task
-  /// can); errc::erased for an erased customer.
+  /// can); errc::erased for an erased customer; errc::not_found for a customer the vault does not
+  /// hold when `details.require_known` is set.
   result<ConsentEvent> record_consent(std::string_view customer, std::string_view purpose,
                                       ConsentAction action, const ConsentDetails& details = {});
   /// consent_history returns the customer's ledger, oldest first; errc::erased after erase().

@@ -77,6 +77,31 @@ result<std::optional<std::string>> value_text(std::string_view origin, std::size
   }
 }
 
+constexpr std::size_t kMaxExportBytes = std::size_t{64} << 20;
+
+result<std::vector<Record>> parse_export_text(const std::string& text, std::string_view origin,
+                                              std::string_view default_source);
+
+// looks_like_export is true when `first` (the first line of a JSON Lines input that did not read
+// as a record) together with the rest of `in` is a whole JSON object with a "consentry_export"
+// member: a customer's export (pretty-printed over many lines, or on one), given as JSON Lines.
+// It reads at most kMaxExportBytes of `in` into `text`.
+bool looks_like_export(std::istream& in, const std::string& first, std::string& text) {
+  const std::size_t start = first.find_first_not_of(" \t\r");
+  if (start == std::string::npos || first[start] != '{') return false;
+  text = first;
+  text.push_back('\n');
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxExportBytes) return false;
+  }
+  if (in.bad()) return false;
+  json j;
+  if (read_json(text, j)) return false;
+  return j.is_object() && j.contains("consentry_export");
+}
+
 result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origin,
                                         std::string_view default_source) {
   std::vector<Record> out;
@@ -93,7 +118,14 @@ result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origi
     if (text.size() > kMaxLineBytes) return bad(origin, line, "line longer than 1 MiB");
     if (text.find_first_not_of(" \t") == std::string::npos) continue;
     json j;
-    if (auto problem = read_json(text, j)) {
+    auto problem = read_json(text, j);
+    // A customer's export given as JSON Lines (`import export.json` without --format export) is
+    // read as the export it is: its first line is "{" alone, or one line holding "consentry_export".
+    if (out.empty() && (problem || (j.is_object() && j.contains("consentry_export")))) {
+      std::string whole;
+      if (looks_like_export(in, text, whole)) return parse_export_text(whole, origin, default_source);
+    }
+    if (problem) {
       // A line is one line of JSON text: the file's line number says where, the column where in it.
       if (!problem->path.empty()) return bad(origin, line, problem->path + ": " + problem->what);
       return bad(origin, line, "column " + std::to_string(problem->column) + ": " + problem->what);
@@ -240,8 +272,6 @@ result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin,
   return out;
 }
 
-constexpr std::size_t kMaxExportBytes = std::size_t{64} << 20;
-
 // bad_path is errc::bad_input naming the file and a JSON path of a whole-document format.
 error bad_path(std::string_view origin, const std::string& path, const std::string& what) {
   return make_error(errc::bad_input, std::string(origin) + ": " + path + ": " + what);
@@ -260,6 +290,12 @@ result<std::vector<Record>> parse_export(std::istream& in, std::string_view orig
     if (text.size() > kMaxExportBytes) return bad_path(origin, "$", "export larger than 64 MiB");
   }
   if (in.bad()) return make_error(errc::io, std::string(origin) + ": read failed");
+  return parse_export_text(text, origin, default_source);
+}
+
+// parse_export_text reads an export already held in memory (at most kMaxExportBytes).
+result<std::vector<Record>> parse_export_text(const std::string& text, std::string_view origin,
+                                              std::string_view default_source) {
   json j;
   if (auto problem = read_json(text, j))
     return make_error(errc::bad_input, std::string(origin) + ": " + problem->message());

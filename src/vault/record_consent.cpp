@@ -59,6 +59,12 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   auto gone = impl.is_erased(tag);
   if (!gone) return std::move(gone).err();
   if (*gone) return erased_error("");
+  if (details.require_known) {
+    auto known = impl.store->knows(customer);
+    if (!known) return std::move(known).err();
+    if (!*known)
+      return make_error(errc::not_found, "unknown customer: the vault holds no data or consent for them");
+  }
   auto stored = impl.store->append_consent(e);
   if (!stored) return std::move(stored).err();
   std::vector<AuditEntry> entries{
