@@ -184,6 +184,7 @@ std::string plain_audit_action(const AccessRecord& a) {
         case PurgeReason::profiling_lapsed:
           return "Deleted our guesses about you: your consent to profiling ended";
         case PurgeReason::retention_expired: return "Deleted data past its retention period";
+        case PurgeReason::policy_field_removed: return "Deleted data our policy no longer keeps";
       }
       return "Deleted data past its retention period";
     case AuditAction::contact_made: return "Contacted you";

@@ -27,7 +27,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   if (auto c = check_detail("channel", details.channel); !c) return std::move(c).err();
   if (auto c = check_detail("notice", details.notice); !c) return std::move(c).err();
-  const Purpose* p = impl.policy.purpose(purpose);
+  const Purpose* p = impl.policy().purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
@@ -68,7 +68,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   if (p->id == Policy::kProfilingPurpose && action == ConsentAction::withdraw) {
     AuditEntry dropped = impl.entry(AuditAction::purge, customer, impl.options.actor, p->id);
     dropped.reason = std::string(to_string(PurgeReason::profiling_withdrawn));
-    for (const FieldSpec& spec : impl.policy.fields()) {
+    for (const FieldSpec& spec : impl.policy().fields()) {
       if (!spec.is_inferred()) continue;
       auto held = impl.store->get_field(customer, spec.name);
       if (!held) return std::move(held).err();
