@@ -107,7 +107,8 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
   if (options.version) older = unwrap(vault.policy_at(*options.version));
   const Policy& policy = older ? *older : vault.policy();
   verbose(std::string("printing the vault's policy, version ") +
-          std::to_string(options.version.value_or(vault.policy_version())) + (options.json ? ", as JSON" : ""));
+          std::to_string(options.version.value_or(vault.policy_version())) +
+          (options.json ? ", as JSON" : ""));
   if (options.json) {
     std::string text = policy.to_json();
     if (text.empty() || text.back() != '\n') text += '\n';
@@ -184,16 +185,16 @@ int run_update(const GlobalOptions& global, const UpdateOptions& options) {
     return kExitOk;
   }
   std::cout << "policy updated to " << version_line(u.version) << "\n";
-  if (u.values_purged > 0) std::cout << "purged " << u.values_purged << " values of removed or retyped fields\n";
+  if (u.values_purged > 0)
+    std::cout << "purged " << u.values_purged << " values of removed or retyped fields\n";
   print_diff(u.diff);
   return kExitOk;
 }
 
 /// side reads one side of a diff: a version number of the vault's policy, or a policy file.
 Policy side(Vault& vault, const std::string& text) {
-  if (!text.empty() && text.size() < 19 && std::all_of(text.begin(), text.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      }))
+  if (!text.empty() && text.size() < 19 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return unwrap(vault.policy_at(std::stoll(text)));
   return unwrap(Policy::load(text));
 }
@@ -202,7 +203,8 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
   Vault vault = open_vault(global);
   const std::int64_t current = vault.policy_version();
   // No side: the version before the current one against it; one side: it against the current one.
-  const std::string a = !options.sides.empty() ? options.sides[0] : std::to_string(std::max<std::int64_t>(1, current - 1));
+  const std::string a =
+      !options.sides.empty() ? options.sides[0] : std::to_string(std::max<std::int64_t>(1, current - 1));
   const std::string b = options.sides.size() > 1 ? options.sides[1] : std::to_string(current);
   verbose("comparing " + a + " with " + b);
   const PolicyDiff d = diff_policies(side(vault, a), side(vault, b));

@@ -28,9 +28,9 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/key_provider.hpp"
 #include "../src/crypto/keyring.hpp"
 #include "consentry/extension/store.hpp"
+#include "consentry/key_provider.hpp"
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
 

@@ -108,7 +108,8 @@ TEST_CASE("policy update adds a field as version 2, and show, diff and versions 
   CHECK(s.run({"log", "verify"}).code == 0);
 }
 
-TEST_CASE("policy update refuses a removed field that holds values with exit 2, and --purge-removed applies it") {
+TEST_CASE(
+    "policy update refuses a removed field that holds values with exit 2, and --purge-removed applies it") {
   Session s;
   const std::string narrower = s.policy("narrower.json", kPhoneLine, "");
   Output refused = s.run({"policy", "update", narrower});
@@ -141,6 +142,40 @@ TEST_CASE("policy diff compares a version with a file before updating, and names
   CHECK(diff.out.find("form_added for purpose 'marketing.email'") != std::string::npos);
   CHECK(diff.out.find("must be renewed for: marketing.email") != std::string::npos);
   CHECK(s.run({"policy", "diff", "1", wider}).out.find("no changes") != std::string::npos);
-  CHECK(s.run({"policy", "diff", "1", (fs::path(CONSENTRY_TEST_DATA) / "cli" / "bad_form_policy.json").string()})
+  CHECK(s.run({"policy", "diff", "1",
+               (fs::path(CONSENTRY_TEST_DATA) / "cli" / "bad_form_policy.json").string()})
             .code == 2);
+}
+
+TEST_CASE("a widened consent purpose refuses reads with consent_outdated until consent is granted again") {
+  Session s;
+  REQUIRE(s.run({"consent", "grant", "C-1001", "marketing.email", "--channel", "web"}).code == 0);
+  auto read = [&] {
+    return s.run({"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns", "--fields",
+                  "email", "--json"});
+  };
+  REQUIRE(read().code == 0);
+  const std::string phone_for_marketing =
+      s.policy("phone.json", R"("access": {"service": "mask:last4"})",
+               R"("access": {"service": "mask:last4", "marketing.email": "clear"})");
+  Output update = s.run({"policy", "update", phone_for_marketing});
+  REQUIRE_MESSAGE(update.code == 0, update.err);
+  CHECK(update.out.find("must be renewed for: marketing.email") != std::string::npos);
+
+  Output refused = read();
+  CHECK(refused.code == 3);
+  CHECK((refused.out + refused.err).find("consent_outdated") != std::string::npos);
+
+  Output show = s.run({"consent", "show", "C-1001", "--json"});
+  REQUIRE(show.code == 0);
+  CHECK(nlohmann::json::parse(show.out)["history"][0]["policy_version"] == 1);
+
+  REQUIRE(s.run({"consent", "grant", "C-1001", "marketing.email", "--channel", "web"}).code == 0);
+  CHECK(read().code == 0);
+  show = s.run({"consent", "show", "C-1001"});
+  CHECK(show.out.find("POLICY") != std::string::npos);
+  CHECK(show.out.find("v2") != std::string::npos);
+  Output exported = s.run({"export", "C-1001", "--format", "json"});
+  REQUIRE_MESSAGE(exported.code == 0, exported.err);
+  CHECK(exported.out.find("\"policy_version\":2") != std::string::npos);
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "consentry/decision.hpp"
 #include "consentry/vault.hpp"
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
@@ -291,4 +292,109 @@ TEST_CASE("a vault written before policy versions opens as version 1 and can be 
   CHECK(versions[1].at.has_value());
   CHECK(must(v.policy_at(1)).to_json() == original);
   CHECK(must(v.verify_audit()).ok);
+}
+
+TEST_CASE("decide calls a grant under an older version outdated only for the purposes renewal names") {
+  const Policy policy = retail_policy();
+  ConsentEvent grant;
+  grant.purpose = "marketing.email";
+  grant.policy_version = 1;
+  const ConsentState state = ConsentState::from_history({grant});
+  ConsentRenewal renewal;
+  renewal.add("marketing.email", 2);
+  const timestamp now = consentry::now();
+  CHECK(decide(policy, state, "email-campaigns", "marketing.email", "email", now).allowed);
+  CHECK(decide(policy, state, "email-campaigns", "marketing.email", "email", now, &renewal).reason ==
+        deny_reason::consent_outdated);
+  ConsentEvent again = grant;
+  again.policy_version = 2;
+  CHECK(decide(policy, ConsentState::from_history({grant, again}), "email-campaigns", "marketing.email",
+               "email", now, &renewal)
+            .allowed);
+  // A purpose on another basis is never outdated.
+  CHECK(decide(policy, state, "bi-dashboard", "analytics", "email", now, &renewal).allowed);
+  CHECK(parse_deny_reason("consent_outdated") == deny_reason::consent_outdated);
+}
+
+TEST_CASE("widening a consent-based purpose outdates earlier grants until the customer grants again") {
+  TempDir dir;
+  Vault v = test::on_each_store(dir, retail_policy(), test::kTestPassphrase, test::test_vault_options());
+  must(v.put("c1", "email", "ada@example.com"));
+  must(v.put("c1", "phone", "+442079460958"));
+  must(v.put("c2", "email", "bob@example.com"));
+  must(v.record_consent("c1", "marketing.email", ConsentAction::grant));
+  must(v.record_consent("c2", "marketing.email", ConsentAction::grant));
+  CHECK(must(v.consent_history("c1")).back().policy_version == 1);
+  auto campaigns = must(v.accessor("email-campaigns"));
+  auto view = must(campaigns.view("c1", "marketing.email"));
+  CHECK(must(view.get("email")).value == "ada@example.com");
+
+  // marketing.email now also sees the phone (a new use), and analytics the phone (another basis).
+  const Policy wider = edited(R"("access": {"service": "mask:last4"})",
+                              R"("access": {"service": "mask:last4", "marketing.email": "mask:last4",
+                 "analytics": "pseudonym"})");
+  const PolicyUpdate u = must(v.update_policy(wider));
+  CHECK(u.diff.consent_to_renew() == std::vector<std::string>{"marketing.email"});
+
+  // The view opened before the change: the grant no longer covers what the purpose uses.
+  auto email = view.get("email");
+  REQUIRE_FALSE(email.ok());
+  CHECK(email.err().reason == deny_reason::consent_outdated);
+  CHECK(must(v.eligible_customers("marketing.email")).empty());
+  // Another basis applies at once.
+  auto bi = must(v.accessor("bi-dashboard"));
+  CHECK(must(bi.view("c1", "analytics")).get("phone").ok());
+
+  // Granting again, under version 2, renews it for c1 only.
+  const ConsentEvent renewed = must(v.record_consent("c1", "marketing.email", ConsentAction::grant));
+  CHECK(renewed.policy_version == 2);
+  CHECK(must(view.get("email")).value == "ada@example.com");
+  CHECK(must(view.get("phone")).value == "*********0958");
+  CHECK(must(v.eligible_customers("marketing.email")) == std::vector<std::string>{"c1"});
+  auto c2 = must(campaigns.view("c2", "marketing.email")).get("email");
+  REQUIRE_FALSE(c2.ok());
+  CHECK(c2.err().reason == deny_reason::consent_outdated);
+
+  // A tightening later keeps the requirement: c2 still needs to grant again.
+  must(v.update_policy(retail_policy()));
+  CHECK(must(campaigns.view("c2", "marketing.email")).get("email").err().reason ==
+        deny_reason::consent_outdated);
+}
+
+TEST_CASE("consents outdated by a widening stay outdated when the vault is opened again") {
+  TempDir dir;
+  const auto file = dir.path() / "crm.vault";
+  {
+    Vault v = must(Vault::create(file, retail_policy(), test::kTestPassphrase, test::test_vault_options()));
+    must(v.put("c1", "email", "ada@example.com"));
+    must(v.record_consent("c1", "marketing.email", ConsentAction::grant));
+    must(v.update_policy(edited(R"("retention": "P3Y")", R"("retention": "P5Y")")));
+  }
+  Vault v = must(Vault::open(file, test::kTestPassphrase, test::test_vault_options()));
+  auto campaigns = must(v.accessor("email-campaigns"));
+  CHECK(must(campaigns.view("c1", "marketing.email")).get("email").err().reason ==
+        deny_reason::consent_outdated);
+  CHECK(must(v.consent_history("c1")).back().policy_version == 1);
+  must(v.record_consent("c1", "marketing.email", ConsentAction::grant));
+  CHECK(must(v.consent_history("c1")).back().policy_version == 2);
+  CHECK(must(campaigns.view("c1", "marketing.email")).get("email").ok());
+}
+
+TEST_CASE("consent events of a vault written before policy versions read as recorded under none") {
+  TempDir dir;
+  const auto file = dir.path() / "v1.vault";
+  std::filesystem::copy_file(std::filesystem::path(CONSENTRY_TEST_DATA) / "legacy" / "v1.vault", file);
+  VaultOptions options;
+  options.kdf = KdfStrength::minimum;
+  Vault v = must(Vault::open(file, "legacy-vault-passphrase", options));
+  bool any = false;
+  for (const std::string& c : must(v.customers())) {
+    auto history = v.consent_history(c);
+    if (!history) continue;
+    for (const ConsentEvent& e : *history) {
+      CHECK(e.policy_version == 0);
+      any = true;
+    }
+  }
+  CHECK(any);
 }

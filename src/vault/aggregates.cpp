@@ -122,7 +122,9 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
     for (const std::string& customer : *eligible) {
       auto state = impl.consent_state(customer);
       if (!state) return std::move(state).err();
-      if (!decide_for_purpose(impl.policy(), *state, p->id, spec->name, now).allowed) continue;
+      if (!decide_for_purpose(impl.policy(), *state, p->id, spec->name, now, &impl.in_force().renewal)
+               .allowed)
+        continue;
       // The value and the customer's manifest in one range scan; the value, or its absence, is
       // checked against the manifest even for a count, which a deleted row would change.
       const std::string_view wanted[] = {spec->name, kManifestField};

@@ -1,6 +1,7 @@
 // policy_versions.cpp: the versions of a vault's policy and Vault::update_policy. Each version
 // is a metadata row "policy.v<N>.sealed", sealed under the policy key with the row's name as
 // associated data, holding the version's number, time, actor and canonical JSON;
+// and the consents its widenings (and those before it) outdated (ConsentRenewal);
 // "policy.version" names the one in force, whose text is also in kMetaPolicy (what open reads).
 // A vault written before versions were kept has neither row: its policy is version 1, and the
 // first update records it as such.
@@ -26,10 +27,12 @@ std::string version_row(std::int64_t number) {
   return "policy.v" + std::to_string(number) + ".sealed";
 }
 
-// VersionRecord is a version as stored: its description and its policy's canonical JSON.
+// VersionRecord is a version as stored: its description, its policy's canonical JSON, and the
+// consents outdated when it took effect.
 struct VersionRecord {
   PolicyVersion version;
   std::string text;
+  ConsentRenewal renewal;
 };
 
 std::string policy_hash(std::string_view text) {
@@ -40,7 +43,7 @@ std::string policy_hash(std::string_view text) {
 }
 
 bytes encode_record(std::int64_t number, std::optional<timestamp> at, std::string_view actor,
-                    std::string_view text) {
+                    std::string_view text, const ConsentRenewal& renewal) {
   bytes out;
   out.push_back(kRecordFormat);
   detail::put_be64(out, static_cast<std::uint64_t>(number));
@@ -48,6 +51,11 @@ bytes encode_record(std::int64_t number, std::optional<timestamp> at, std::strin
   detail::put_be64(out, static_cast<std::uint64_t>(at ? at->time_since_epoch().count() : 0));
   detail::put_framed(out, as_bytes(actor), "policy version actor");
   detail::put_framed(out, as_bytes(text), "policy text");
+  detail::put_be32(out, detail::frame_length(renewal.since.size(), "consent renewals"));
+  for (const auto& [purpose, since] : renewal.since) {
+    detail::put_framed(out, as_bytes(purpose), "consent renewal purpose");
+    detail::put_be64(out, static_cast<std::uint64_t>(since));
+  }
   return out;
 }
 
@@ -78,15 +86,26 @@ result<VersionRecord> decode_record(byte_view in, std::int64_t number) {
   if (r.version.number != number || head[9] > 1) return damaged(number);
   if (head[9] == 1)
     r.version.at = timestamp(std::chrono::seconds(static_cast<std::int64_t>(detail::load_be64(head + 10))));
-  if (!framed(r.version.actor) || !framed(r.text) || at != in.size()) return damaged(number);
+  if (!framed(r.version.actor) || !framed(r.text)) return damaged(number);
+  const std::uint8_t* count = take(4);
+  if (!count) return damaged(number);
+  for (std::uint32_t i = 0, n = detail::load_be32(count); i < n; ++i) {
+    std::string purpose;
+    if (!framed(purpose)) return damaged(number);
+    const std::uint8_t* since = take(8);
+    if (!since) return damaged(number);
+    r.renewal.add(purpose, static_cast<std::int64_t>(detail::load_be64(since)));
+  }
+  if (at != in.size()) return damaged(number);
   r.version.hash = policy_hash(r.text);
   return r;
 }
 
 result<void> put_version(Store& store, const Keyring& keyring, std::int64_t number,
-                         std::optional<timestamp> at, std::string_view actor, std::string_view text) {
+                         std::optional<timestamp> at, std::string_view actor, std::string_view text,
+                         const ConsentRenewal& renewal = {}) {
   const std::string row = version_row(number);
-  const bytes plain = encode_record(number, at, actor, text);
+  const bytes plain = encode_record(number, at, actor, text, renewal);
   auto sealed = aead::seal(keyring.derive_key(kPolicyKeyLabel), plain, aead::associated_data({row}));
   if (!sealed) return std::move(sealed).err();
   return store.put_meta(row, *sealed);
@@ -142,6 +161,13 @@ result<std::vector<std::pair<std::string, std::int64_t>>> held_fields(
 
 }  // namespace
 
+result<ConsentRenewal> stored_consent_renewal(Store& store, const Keyring& keyring, std::int64_t version) {
+  if (version <= 1) return ConsentRenewal{};
+  auto r = get_version(store, keyring, version);
+  if (!r) return std::move(r).err();
+  return std::move(r->renewal);
+}
+
 result<std::int64_t> stored_policy_version(Store& store) {
   auto row = store.get_meta(kMetaPolicyVersion);
   if (!row) return std::move(row).err();
@@ -161,11 +187,11 @@ result<void> write_first_policy_version(Store& store, const Keyring& keyring, co
   return store.put_meta(kMetaPolicyVersion, as_bytes("1"));
 }
 
-void Vault::Impl::install_policy(Policy p, std::int64_t version) {
+void Vault::Impl::install_policy(Policy p, std::int64_t version, ConsentRenewal renewal) {
   std::lock_guard lock(policies_mu_);
-  policies_.push_back(std::make_unique<const Policy>(std::move(p)));
-  policy_.store(policies_.back().get(), std::memory_order_release);
-  policy_version_.store(version, std::memory_order_release);
+  policies_.push_back(
+      std::make_unique<const PolicyInForce>(PolicyInForce{std::move(p), version, std::move(renewal)}));
+  in_force_.store(policies_.back().get(), std::memory_order_release);
 }
 
 std::int64_t Vault::policy_version() const {
@@ -264,6 +290,7 @@ result<PolicyUpdate> Vault::update_policy(const Policy& to, PolicyUpdateOptions 
 
   const std::string text = to.to_json();
   std::int64_t number = 0;
+  ConsentRenewal renewal;
   {
     std::lock_guard lock(impl.store_mu);
     auto txn = Transaction::start(*impl.store);
@@ -293,7 +320,10 @@ result<PolicyUpdate> Vault::update_policy(const Policy& to, PolicyUpdateOptions 
     }
     number = *current + 1;
     const timestamp at = impl.now();
-    CONSENTRY_TRY(put_version(*impl.store, keyring, number, at, impl.options.actor, text));
+    // Grants made before this version no longer count for the purposes it widens.
+    renewal = impl.in_force().renewal;
+    for (const std::string& purpose : out.diff.consent_to_renew()) renewal.add(purpose, number);
+    CONSENTRY_TRY(put_version(*impl.store, keyring, number, at, impl.options.actor, text, renewal));
     auto sealed =
         aead::seal(keyring.derive_key(kPolicyKeyLabel), as_bytes(text), aead::associated_data({kMetaPolicy}));
     if (!sealed) return std::move(sealed).err();
@@ -310,7 +340,7 @@ result<PolicyUpdate> Vault::update_policy(const Policy& to, PolicyUpdateOptions 
     CONSENTRY_TRY(txn->commit());
     // Installed before store_mu is released: no read or write of this vault that takes the store
     // after the commit sees the older policy.
-    impl.install_policy(to, number);
+    impl.install_policy(to, number, renewal);
     out.version.number = number;
     out.version.hash = policy_hash(text);
     out.version.at = at;

@@ -51,6 +51,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   e.at = details.at.value_or(impl.now());
   e.channel = details.channel;
   e.notice = details.notice;
+  e.policy_version = impl.policy_version();
   if (action == ConsentAction::grant && p->consent_valid_for)
     e.expires_at = p->consent_valid_for->after(e.at);
   auto txn = Transaction::start(*impl.store);

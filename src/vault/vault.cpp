@@ -69,8 +69,8 @@ AuditTrailOptions audit_trail_options(const VaultOptions& o, std::int64_t last_c
 
 }  // namespace
 
-Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, std::int64_t policy_version, Keyring k,
-                  std::shared_ptr<KeyProvider> pr, VaultOptions o, AuditSigner sg,
+Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, std::int64_t policy_version, ConsentRenewal renewal,
+                  Keyring k, std::shared_ptr<KeyProvider> pr, VaultOptions o, AuditSigner sg,
                   std::int64_t last_checkpoint_seq)
     : store(std::move(s)),
       options(std::move(o)),
@@ -79,7 +79,7 @@ Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, std::int64_t policy_versio
       audit_customer_key_(keyring_.derive_key(kAuditCustomerKeyLabel)),
       keys_(keyring_, options.key_cache_size),
       audit_(*store, store_mu, std::move(sg), audit_trail_options(options, last_checkpoint_seq)) {
-  install_policy(std::move(p), policy_version);
+  install_policy(std::move(p), policy_version, std::move(renewal));
 }
 
 std::string Vault::Impl::audit_pseudonym(std::string_view customer) const {
@@ -202,8 +202,8 @@ result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& polic
   // A new vault writes every value in format 2 and lists it: there is nothing older to re-seal.
   CONSENTRY_TRY(mark_values_listed(*store));
   CONSENTRY_TRY(txn->commit());
-  auto impl = std::make_unique<Impl>(std::move(store), policy, 1, std::move(keyring), std::move(provider),
-                                     std::move(options), std::move(signer), 0);
+  auto impl = std::make_unique<Impl>(std::move(store), policy, 1, ConsentRenewal{}, std::move(keyring),
+                                     std::move(provider), std::move(options), std::move(signer), 0);
   return Vault(std::move(impl));
 }
 
@@ -235,6 +235,8 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
   if (!policy) return make_error(errc::integrity, policy.err().message);
   auto policy_version = stored_policy_version(*store);
   if (!policy_version) return std::move(policy_version).err();
+  auto renewal = stored_consent_renewal(*store, *keyring, *policy_version);
+  if (!renewal) return std::move(renewal).err();
 
   auto public_key = required_meta(*store, kMetaAuditPublicKey);
   if (!public_key) return std::move(public_key).err();
@@ -250,9 +252,10 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
   auto checkpoints = store->checkpoints();
   if (!checkpoints) return std::move(checkpoints).err();
   { ReadSnapshot ended = std::move(*snapshot); }  // the snapshot ends here
-  auto impl = std::make_unique<Impl>(std::move(store), std::move(*policy), *policy_version,
-                                     std::move(*keyring), std::move(provider), std::move(options),
-                                     std::move(*signer), checkpoints->empty() ? 0 : checkpoints->back().seq);
+  auto impl =
+      std::make_unique<Impl>(std::move(store), std::move(*policy), *policy_version, std::move(*renewal),
+                             std::move(*keyring), std::move(provider), std::move(options), std::move(*signer),
+                             checkpoints->empty() ? 0 : checkpoints->back().seq);
   // A vault written before values' source and collection time were bound is brought up to date
   // once, before anything reads it (manifest.hpp).
   CONSENTRY_TRY(list_values(*impl->store, impl->keyring()));
@@ -372,9 +375,14 @@ result<std::vector<std::string>> Vault::eligible_customers(std::string_view purp
   const bool only_with_events = !allows(ConsentStatus::none);
   const timestamp now = impl.now();
   std::vector<std::string> out;
+  // A grant under a version that since widened the purpose is not eligible until renewed.
+  const ConsentRenewal& renewal = impl.in_force().renewal;
   auto keep = [&](const Store::PurposePosition& position) {
-    if (allows(consent_status(position.action, position.expires_at, now)))
-      out.emplace_back(position.customer);
+    const ConsentStatus status = consent_status(position.action, position.expires_at, now);
+    if (p->basis == Basis::consent && status == ConsentStatus::granted &&
+        renewal.outdated_position(purpose, position.policy_version))
+      return true;
+    if (allows(status)) out.emplace_back(position.customer);
     return true;
   };
   CONSENTRY_TRY(impl.store->scan_purpose_positions(purpose, only_with_events, keep));

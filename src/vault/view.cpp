@@ -128,7 +128,8 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     const timestamp now = v.now();
     // The policy in force now, for every field of this read: a change made since the view opened
     // applies to it (a form made less revealing, a purpose removed).
-    const Policy& policy = v.policy();
+    const Vault::Impl::PolicyInForce& in_force = v.in_force();
+    const Policy& policy = in_force.policy;
     auto state = v.consent_state(customer_);
     if (!state) return std::move(state).err();
     // Every field is decided first; only the allowed ones are read, in one request to the store
@@ -138,7 +139,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     std::vector<std::string_view> allowed;
     allowed.reserve(fields.size() + 1);
     for (std::string_view field : fields) {
-      decisions.push_back(decide(policy, *state, accessor_, purpose_, field, now));
+      decisions.push_back(decide(policy, *state, accessor_, purpose_, field, now, &in_force.renewal));
       if (decisions.back().allowed) allowed.push_back(field);
     }
     std::vector<StoredField> held;
