@@ -177,5 +177,8 @@ TEST_CASE("a widened consent purpose refuses reads with consent_outdated until c
   CHECK(show.out.find("v2") != std::string::npos);
   Output exported = s.run({"export", "C-1001", "--format", "json"});
   REQUIRE_MESSAGE(exported.code == 0, exported.err);
-  CHECK(exported.out.find("\"policy_version\":2") != std::string::npos);
+  const auto history = nlohmann::json::parse(exported.out)["consent_history"];
+  REQUIRE(history.size() == 2);
+  CHECK(history[0]["policy_version"] == 1);
+  CHECK(history[1]["policy_version"] == 2);
 }

@@ -137,9 +137,11 @@ constexpr const char* kHasFieldFormat =
 constexpr const char* kAddFieldFormat = "ALTER TABLE fields ADD COLUMN format INTEGER NOT NULL DEFAULT 1";
 
 // Vaults created before policy versions lack consent_events.policy_version; opening adds it the
-// same way. Their events read as 0: recorded before versions were kept, under version 1.
+// same way. Their events read as 0: recorded before versions were kept, under version 1. A vault
+// missing the table is left for the schema check to refuse (it counts as having the column).
 constexpr const char* kHasConsentPolicyVersion =
-    "SELECT count(*) FROM pragma_table_info('consent_events') WHERE name = 'policy_version'";
+    "SELECT (SELECT count(*) FROM pragma_table_info('consent_events') WHERE name = 'policy_version') + "
+    "(SELECT count(*) = 0 FROM pragma_table_info('consent_events'))";
 constexpr const char* kAddConsentPolicyVersion =
     "ALTER TABLE consent_events ADD COLUMN policy_version INTEGER NOT NULL DEFAULT 0";
 
