@@ -1,4 +1,5 @@
 // command_consent.cpp: `consentry consent grant|withdraw|object|show`: the consent ledger.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -87,6 +88,8 @@ void print_json_state(const Vault& vault, const std::string& customer, const Con
     entry["purpose"] = e.purpose;
     entry["channel"] = e.channel;
     entry["notice"] = e.notice;
+    // The policy version the event was recorded under (an event older than versions: 1).
+    entry["policy_version"] = std::max<std::int64_t>(e.policy_version, 1);
     if (e.expires_at) entry["expires_at"] = format_timestamp(*e.expires_at);
     events.push_back(std::move(entry));
   }
@@ -115,10 +118,11 @@ void print_human_state(const Vault& vault, const std::string& customer, const Co
     return;
   }
   detail::TextTable events;
-  events.add({"SEQ", "TIME", "ACTION", "PURPOSE", "CHANNEL", "NOTICE"});
+  events.add({"SEQ", "TIME", "ACTION", "PURPOSE", "CHANNEL", "NOTICE", "POLICY"});
   for (const ConsentEvent& e : history) {
     events.add({std::to_string(e.seq), format_timestamp(e.at), std::string(to_string(e.action)), e.purpose,
-                e.channel.empty() ? "-" : e.channel, e.notice.empty() ? "-" : e.notice});
+                e.channel.empty() ? "-" : e.channel, e.notice.empty() ? "-" : e.notice,
+                "v" + std::to_string(std::max<std::int64_t>(e.policy_version, 1))});
   }
   std::cout << events.render("  ");
 }

@@ -1,11 +1,15 @@
-// command_policy.cpp: `consentry policy check` and `consentry policy show`.
+// command_policy.cpp: `consentry policy check`, `show`, `update` and `diff`.
+#include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "../src/text/text_table.hpp"
 #include "commands.hpp"
 #include "consentry/policy.hpp"
+#include "consentry/policy_diff.hpp"
 #include "exit.hpp"
+#include "json_output.hpp"
 #include "open_vault.hpp"
 #include "verbose.hpp"
 
@@ -18,6 +22,18 @@ struct CheckOptions {
 };
 
 struct ShowOptions {
+  bool json = false;
+  std::optional<std::int64_t> version;
+};
+
+struct UpdateOptions {
+  std::string file;
+  bool purge_removed = false;
+  bool json = false;
+};
+
+struct DiffOptions {
+  std::vector<std::string> sides;  // up to two: a version number or a policy file
   bool json = false;
 };
 
@@ -87,21 +103,136 @@ void print_policy(const Policy& policy) {
 
 int run_show(const GlobalOptions& global, const ShowOptions& options) {
   Vault vault = open_vault(global);
-  verbose(std::string("printing the vault's policy") + (options.json ? " as JSON" : ""));
+  std::optional<Policy> older;
+  if (options.version) older = unwrap(vault.policy_at(*options.version));
+  const Policy& policy = older ? *older : vault.policy();
+  verbose(std::string("printing the vault's policy, version ") +
+          std::to_string(options.version.value_or(vault.policy_version())) +
+          (options.json ? ", as JSON" : ""));
   if (options.json) {
-    std::string text = vault.policy().to_json();
+    std::string text = policy.to_json();
     if (text.empty() || text.back() != '\n') text += '\n';
     std::cout << text;
   } else {
-    print_policy(vault.policy());
+    print_policy(policy);
   }
+  return kExitOk;
+}
+
+nlohmann::ordered_json change_json(const PolicyChange& c) {
+  nlohmann::ordered_json j;
+  j["kind"] = std::string(to_string(c.kind));
+  j["effect"] = std::string(to_string(c.effect));
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"field", &c.field},
+                                   {"purpose", &c.purpose},
+                                   {"accessor", &c.accessor},
+                                   {"source", &c.source},
+                                   {"from", &c.from},
+                                   {"to", &c.to}})
+    if (!value->empty()) j[key] = *value;
+  if (!c.renew_consent.empty()) j["renew_consent"] = c.renew_consent;
+  return j;
+}
+
+nlohmann::ordered_json diff_json(const PolicyDiff& d) {
+  nlohmann::ordered_json changes = nlohmann::ordered_json::array();
+  for (const PolicyChange& c : d.changes) changes.push_back(change_json(c));
+  return changes;
+}
+
+/// print_diff lists the changes, one a line, and the consents they outdate. Ids come from policy
+/// files: they reach the terminal only as visible escapes.
+void print_diff(const PolicyDiff& d) {
+  if (d.empty()) {
+    std::cout << "no changes\n";
+    return;
+  }
+  for (const PolicyChange& c : d.changes) std::cout << "  " << detail::terminal_safe(c.describe()) << "\n";
+  if (const auto renew = d.consent_to_renew(); !renew.empty())
+    std::cout << "consents given before this version must be renewed for: "
+              << detail::terminal_safe(join(renew, ", ")) << "\n";
+}
+
+std::string version_line(const PolicyVersion& v) {
+  std::string out = "version " + std::to_string(v.number) + " (" + v.hash.substr(0, 16) + ")";
+  if (v.at) out += ", " + format_timestamp(*v.at);
+  if (!v.actor.empty()) out += ", by " + detail::terminal_safe(v.actor);
+  return out;
+}
+
+int run_update(const GlobalOptions& global, const UpdateOptions& options) {
+  verbose("loading policy " + options.file);
+  Policy to = unwrap(Policy::load(options.file));
+  Vault vault = open_vault(global);
+  PolicyUpdateOptions o;
+  o.purge_removed = options.purge_removed;
+  verbose("comparing with the vault's policy, version " + std::to_string(vault.policy_version()) +
+          (options.purge_removed ? "; values of removed or retyped fields will be purged" : ""));
+  const PolicyUpdate u = unwrap(vault.update_policy(to, o));
+  if (options.json) {
+    nlohmann::ordered_json j;
+    j["changed"] = u.changed;
+    j["version"] = u.version.number;
+    j["hash"] = u.version.hash;
+    j["values_purged"] = u.values_purged;
+    j["changes"] = diff_json(u.diff);
+    j["renew_consent"] = u.diff.consent_to_renew();
+    print_json(j);
+    return kExitOk;
+  }
+  if (!u.changed) {
+    std::cout << "policy unchanged: " << version_line(u.version) << "\n";
+    return kExitOk;
+  }
+  std::cout << "policy updated to " << version_line(u.version) << "\n";
+  if (u.values_purged > 0)
+    std::cout << "purged " << u.values_purged << " values of removed or retyped fields\n";
+  print_diff(u.diff);
+  return kExitOk;
+}
+
+/// side reads one side of a diff: a version number of the vault's policy, or a policy file.
+Policy side(Vault& vault, const std::string& text) {
+  if (!text.empty() && text.size() < 19 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return unwrap(vault.policy_at(std::stoll(text)));
+  return unwrap(Policy::load(text));
+}
+
+int run_diff(const GlobalOptions& global, const DiffOptions& options) {
+  Vault vault = open_vault(global);
+  const std::int64_t current = vault.policy_version();
+  // No side: the version before the current one against it; one side: it against the current one.
+  const std::string a =
+      !options.sides.empty() ? options.sides[0] : std::to_string(std::max<std::int64_t>(1, current - 1));
+  const std::string b = options.sides.size() > 1 ? options.sides[1] : std::to_string(current);
+  verbose("comparing " + a + " with " + b);
+  const PolicyDiff d = diff_policies(side(vault, a), side(vault, b));
+  if (options.json) {
+    nlohmann::ordered_json j;
+    j["from"] = a;
+    j["to"] = b;
+    j["changes"] = diff_json(d);
+    j["renew_consent"] = d.consent_to_renew();
+    print_json(j);
+    return kExitOk;
+  }
+  std::cout << "from " << detail::terminal_safe(a) << " to " << detail::terminal_safe(b) << ":\n";
+  print_diff(d);
+  return kExitOk;
+}
+
+int run_versions(const GlobalOptions& global) {
+  Vault vault = open_vault(global);
+  for (const PolicyVersion& v : unwrap(vault.policy_versions()))
+    std::cout << version_line(v) << (v.number == vault.policy_version() ? " (in force)" : "") << "\n";
   return kExitOk;
 }
 
 }  // namespace
 
 void add_policy_commands(CLI::App& root, const GlobalOptions& global, Commands& commands) {
-  CLI::App* policy = root.add_subcommand("policy", "Validate or print a policy");
+  CLI::App* policy = root.add_subcommand("policy", "Validate, print, update or compare a policy");
   policy->require_subcommand(1);
   policy->fallthrough();
 
@@ -113,7 +244,36 @@ void add_policy_commands(CLI::App& root, const GlobalOptions& global, Commands& 
   auto show = std::make_shared<ShowOptions>();
   CLI::App* show_app = policy->add_subcommand("show", "Print the vault's policy");
   show_app->add_flag("--json", show->json, "Print the policy as JSON");
+  show_app->add_option("--version", show->version,
+                       "Print version N of the policy (1 is the one the vault was created with; "
+                       "`policy versions` lists them); exit 5 for a version the vault does not have");
   commands.push_back({show_app, [&global, show] { return run_show(global, *show); }});
+
+  auto update = std::make_shared<UpdateOptions>();
+  CLI::App* update_app = policy->add_subcommand(
+      "update",
+      "Make FILE the vault's policy, as a new version (audited). Added fields, purposes and accessors "
+      "and tightenings apply at once, to views already open too. Removing a field, or changing its "
+      "type, while values of it are stored is refused (exit 2) unless --purge-removed");
+  update_app->add_option("FILE", update->file, "The new policy file (JSON)")->required();
+  update_app->add_flag("--purge-removed", update->purge_removed,
+                       "Delete the stored values of fields the new policy removes or retypes, in "
+                       "audited batches, and then apply it");
+  update_app->add_flag("--json", update->json, "Print the version and the changes as JSON");
+  commands.push_back({update_app, [&global, update] { return run_update(global, *update); }});
+
+  auto diff = std::make_shared<DiffOptions>();
+  CLI::App* diff_app = policy->add_subcommand(
+      "diff",
+      "Compare two policies: A and B are version numbers of the vault's policy or policy files; "
+      "without B, A is compared with the version in force; without either, the version before it "
+      "with the version in force. Each change is classified (tightening, widening, destructive)");
+  diff_app->add_option("A B", diff->sides, "Version numbers or policy files")->expected(0, 2);
+  diff_app->add_flag("--json", diff->json, "Print the changes as JSON");
+  commands.push_back({diff_app, [&global, diff] { return run_diff(global, *diff); }});
+
+  CLI::App* versions_app = policy->add_subcommand("versions", "List the versions of the vault's policy");
+  commands.push_back({versions_app, [&global] { return run_versions(global); }});
 }
 
 }  // namespace consentry::cli

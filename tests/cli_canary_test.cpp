@@ -28,9 +28,9 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/key_provider.hpp"
 #include "../src/crypto/keyring.hpp"
 #include "consentry/extension/store.hpp"
+#include "consentry/key_provider.hpp"
 #include "support/cli_runner.hpp"
 #include "support/files.hpp"
 
@@ -369,6 +369,9 @@ const std::set<std::string> kCovered = {
     "init",
     "policy check",
     "policy show",
+    "policy update",
+    "policy diff",
+    "policy versions",
     "import",
     "consent grant",
     "consent withdraw",
@@ -507,6 +510,17 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("policy show", {"--json"}, ok, 0);
   s.run("policy show", {}, wrong, 4);
   s.run("policy show", {"--bogus"}, ok, 1);
+  s.run("policy show", {"--version", "1"}, ok, 0);
+  s.run("policy show", {"--version", "9"}, ok, 5);
+
+  // ---- policy update, diff, versions ----
+  s.run("policy update", {policy}, ok, 0);  // the same policy: unchanged
+  s.run("policy update", {policy}, wrong, 4);
+  s.run("policy diff", {}, ok, 0);
+  s.run("policy diff", {"1", policy}, ok, 0);
+  s.run("policy diff", {"9"}, ok, 5);
+  s.run("policy versions", {}, ok, 0);
+  s.run("policy versions", {}, wrong, 4);
 
   // ---- import ----
   s.run("import", {customers}, wrong, 4);

@@ -167,6 +167,7 @@ TEST_CASE("export_json round-trips every member the importer and the customer ne
                                            {"at", "2025-09-01T00:00:00Z"},
                                            {"channel", "store"},
                                            {"notice", "privacy-2025-03"},
+                                           {"policy_version", 1},
                                            {"expires_at", nullptr}});
   REQUIRE(j.at("accesses").size() == 5);
   CHECK(j.at("accesses")[4] == Json{{"seq", 15},

@@ -53,6 +53,8 @@ std::optional<AuditAction> parse_audit_action(std::string_view text);
 //   key_rotation: a sentence for staff saying what changed (no key byte);
 //   erasure: the reason staff gave (ErasureRequest::reason), "" in entries written without one;
 //   staff_read: a StaffView's spelling;
+//   policy_change: policy_version_reason(the version put in force), and `fields` the changes
+//     (PolicyChange::describe, policy_diff.hpp: ids and policy spellings, never a value);
 //   every other action: "".
 // `fields` holds field names; a field_read entry's fields are read fields (format_read_field); an
 // erasure entry's fields are erasure details (format_erasure_details), none in older entries.
@@ -63,15 +65,22 @@ inline constexpr std::string_view kIntegrityReason = "integrity";
 
 /// PurgeReason is why a purge entry deleted values.
 enum class PurgeReason {
-  retention_expired,    ///< the values were past their field's retention (deny_reason's spelling)
-  profiling_withdrawn,  ///< inferred values, deleted as the customer withdrew consent to profiling
-  profiling_lapsed,     ///< inferred values, deleted by a purge: consent to profiling is not live
+  retention_expired,     ///< the values were past their field's retention (deny_reason's spelling)
+  profiling_withdrawn,   ///< inferred values, deleted as the customer withdrew consent to profiling
+  profiling_lapsed,      ///< inferred values, deleted by a purge: consent to profiling is not live
+  policy_field_removed,  ///< values whose field a policy update removed or retyped (purge_removed)
 };
 
 /// to_string gives the spelling of a PurgeReason ("profiling_withdrawn").
 std::string_view to_string(PurgeReason r) noexcept;
 /// parse_purge_reason reads that spelling back; nullopt for anything else.
 std::optional<PurgeReason> parse_purge_reason(std::string_view text);
+
+/// policy_version_reason gives the reason of a policy_change entry: "version=" and the number
+/// of the version it put in force.
+inline std::string policy_version_reason(std::int64_t version) {
+  return "version=" + std::to_string(version);
+}
 
 /// kAbsentForm is the form a read field names when the read found no value to reveal.
 inline constexpr std::string_view kAbsentForm = "absent";

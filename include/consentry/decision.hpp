@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "consentry/consent.hpp"
 #include "consentry/contact.hpp"
@@ -51,11 +55,50 @@ inline Decision basis_allows(Basis basis, ConsentStatus status, Form form) noexc
   return Decision::deny(deny_reason::no_consent);
 }
 
+/// ConsentRenewal says, for each purpose resting on consent whose use a policy version widened
+/// (a new field, a more revealing form, a longer retention), the version from which grants
+/// count: a grant recorded under an earlier version was given for less than the purpose now
+/// uses, and reads as consent_outdated until the customer grants again. Empty when no version
+/// widened a consent-based purpose.
+struct ConsentRenewal {
+  /// since holds (purpose, version) pairs, sorted by purpose, one per purpose.
+  std::vector<std::pair<std::string, std::int64_t>> since;
+
+  /// required gives the version from which grants of `purpose` count; 0 for no requirement.
+  std::int64_t required(std::string_view purpose) const noexcept {
+    auto it = std::lower_bound(since.begin(), since.end(), purpose, [](const auto& e, std::string_view p) {
+      return std::string_view(e.first) < p;
+    });
+    return it != since.end() && it->first == purpose ? it->second : 0;
+  }
+  /// outdated is true when `grant`, the deciding event of its purpose, was recorded under a
+  /// version older than required() (an event recorded before versions were kept counts as 1).
+  bool outdated(const ConsentEvent& grant) const noexcept {
+    return grant.action == ConsentAction::grant &&
+           std::max<std::int64_t>(grant.policy_version, 1) < required(grant.purpose);
+  }
+  /// outdated_position is outdated() for a grant known only by its purpose and version.
+  bool outdated_position(std::string_view purpose, std::int64_t policy_version) const noexcept {
+    return std::max<std::int64_t>(policy_version, 1) < required(purpose);
+  }
+  /// add records that `version` widened `purpose`: grants before it no longer count.
+  void add(std::string_view purpose, std::int64_t version) {
+    auto it = std::lower_bound(since.begin(), since.end(), purpose, [](const auto& e, std::string_view p) {
+      return std::string_view(e.first) < p;
+    });
+    if (it != since.end() && it->first == purpose)
+      it->second = std::max(it->second, version);
+    else
+      since.insert(it, {std::string(purpose), version});
+  }
+};
+
 namespace detail {
 /// decide_declared is what decide() and decide_for_purpose() share, once `purpose` is known to be
 /// declared at position `p` of policy.purposes(): field, form, profiling, basis.
 inline Decision decide_declared(const Policy& policy, std::size_t p, const ConsentState& state,
-                                std::string_view purpose, std::string_view field, timestamp now) {
+                                std::string_view purpose, std::string_view field, timestamp now,
+                                const ConsentRenewal* renewal) {
   const std::size_t f = policy.field_index(field);
   if (f == Policy::kNoIndex) return Decision::deny(deny_reason::unknown_field);
   const Form* form = policy.form_at(f, p);
@@ -63,32 +106,42 @@ inline Decision decide_declared(const Policy& policy, std::size_t p, const Conse
   if (policy.fields()[f].is_inferred() &&
       state.status(Policy::kProfilingPurpose, now) != ConsentStatus::granted)
     return Decision::deny(deny_reason::inference_needs_profiling);
-  return basis_allows(policy.purposes()[p].basis, state.status(purpose, now), *form);
+  const Basis basis = policy.purposes()[p].basis;
+  const ConsentStatus status = state.status(purpose, now);
+  if (renewal && basis == Basis::consent && status == ConsentStatus::granted) {
+    const ConsentEvent* grant = state.last(purpose);
+    if (grant && renewal->outdated(*grant)) return Decision::deny(deny_reason::consent_outdated);
+  }
+  return basis_allows(basis, status, *form);
 }
 }  // namespace detail
 
 /// decide_for_purpose is decide() without an accessor: whether `purpose` may use `field` of the
 /// customer whose consent position is `state`, at `now`, and in which form. For work the vault
-/// does for a purpose as a whole (private aggregates), where no accessor sees a value.
+/// does for a purpose as a whole (private aggregates), where no accessor sees a value. With
+/// `renewal`, a grant it calls outdated denies with consent_outdated.
 inline Decision decide_for_purpose(const Policy& policy, const ConsentState& state, std::string_view purpose,
-                                   std::string_view field, timestamp now) {
+                                   std::string_view field, timestamp now,
+                                   const ConsentRenewal* renewal = nullptr) {
   const std::size_t p = policy.purpose_index(purpose);
   if (p == Policy::kNoIndex) return Decision::deny(deny_reason::unknown_purpose);
-  return detail::decide_declared(policy, p, state, purpose, field, now);
+  return detail::decide_declared(policy, p, state, purpose, field, now, renewal);
 }
 
 /// decide says whether `accessor`, acting for `purpose`, may read `field` of the customer whose
 /// consent position is `state`, at `now`, and in which form. Purposes match exactly. Pure: it
 /// reads nothing but its arguments. Denies by default, in this order: unknown purpose, accessor
 /// not registered for it, unknown field, no form for the purpose, inferred field without a live
-/// profiling consent, then the purpose's basis.
+/// profiling consent, a live grant that `renewal` (when given) calls outdated (consent_outdated),
+/// then the purpose's basis.
 inline Decision decide(const Policy& policy, const ConsentState& state, std::string_view accessor,
-                       std::string_view purpose, std::string_view field, timestamp now) {
+                       std::string_view purpose, std::string_view field, timestamp now,
+                       const ConsentRenewal* renewal = nullptr) {
   const std::size_t p = policy.purpose_index(purpose);
   if (p == Policy::kNoIndex) return Decision::deny(deny_reason::unknown_purpose);
   if (!policy.accessor_permits(policy.accessor_index(accessor), p))
     return Decision::deny(deny_reason::accessor_not_registered);
-  return detail::decide_declared(policy, p, state, purpose, field, now);
+  return detail::decide_declared(policy, p, state, purpose, field, now, renewal);
 }
 
 /// decide_write says whether a value of `field` from `source` may be written for a customer

@@ -80,6 +80,9 @@ struct ConsentEvent {
   std::string channel;                  ///< "web", "phone", "store", ...
   std::string notice;                   ///< reference of the notice shown, e.g. "privacy-2025-03"
   std::optional<timestamp> expires_at;  ///< grants only: from the purpose's consent_valid_for
+  /// policy_version is the version of the vault's policy in force when the event was recorded
+  /// (Vault::policy_versions); 0 for an event recorded before versions were kept, read as 1.
+  std::int64_t policy_version = 0;
 };
 
 // ---- contacts and contact preferences ----

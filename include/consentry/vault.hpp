@@ -22,6 +22,7 @@
 #include "consentry/form.hpp"
 #include "consentry/key_provider.hpp"
 #include "consentry/policy.hpp"
+#include "consentry/policy_diff.hpp"
 #include "consentry/report.hpp"
 #include "consentry/result.hpp"
 #include "consentry/time.hpp"
@@ -161,6 +162,31 @@ struct MasterKeyStatus {
   std::vector<std::pair<std::uint32_t, std::int64_t>> data_keys;
 };
 
+/// PolicyVersion is one version of a vault's policy (never its text: see Vault::policy_at).
+struct PolicyVersion {
+  std::int64_t number = 1;      ///< 1 for the policy the vault was created with, then 2, 3, ...
+  std::string hash;             ///< BLAKE2b-256 of the policy's canonical JSON (to_json), in hex
+  std::optional<timestamp> at;  ///< when it took effect; none for version 1 of an older vault
+  std::string actor;            ///< who made it (VaultOptions::actor); "" when not recorded
+};
+
+/// PolicyUpdateOptions tune Vault::update_policy.
+struct PolicyUpdateOptions {
+  /// purge_removed allows a change that stored values no longer fit (a field removed, or its type
+  /// changed): those values are deleted first, in audited batches. Without it such a change is
+  /// refused while any value remains.
+  bool purge_removed = false;
+  std::size_t batch = 500;  ///< values deleted per transaction when purging
+};
+
+/// PolicyUpdate says what Vault::update_policy did.
+struct PolicyUpdate {
+  PolicyVersion version;           ///< the version in force after the call
+  PolicyDiff diff;                 ///< what changed from the version before
+  bool changed = false;            ///< false when the policy was the same: nothing was written
+  std::int64_t values_purged = 0;  ///< values deleted because their field went or changed type
+};
+
 class Accessor;
 class View;
 
@@ -188,8 +214,27 @@ class Vault {
   Vault& operator=(Vault&&) noexcept;
   ~Vault();
 
-  /// policy is the policy the vault was created with.
+  /// policy is the policy in force: the one the vault was created with, or the last that
+  /// update_policy installed. The reference stays valid as long as the vault.
   const Policy& policy() const;
+
+  /// update_policy makes `to` the vault's policy, as a new version recorded with its hash, the
+  /// time and VaultOptions::actor, and audited as a policy_change entry. It applies at once, to
+  /// views already open too. A field removed, or whose type changed, while values of it are
+  /// stored is refused with errc::invalid_argument naming the field, unless
+  /// `options.purge_removed`: then those values are deleted first in audited batches (purge
+  /// entries, reason PurgeReason::policy_field_removed). A policy equal to the one in force
+  /// writes nothing (changed == false). Widening what a consent-based purpose uses is allowed;
+  /// the diff names the purposes whose earlier consents it outdates. Fails with the store's
+  /// error; what committed before (purged batches) stays.
+  result<PolicyUpdate> update_policy(const Policy& to, PolicyUpdateOptions options = {});
+  /// policy_version is the number of the policy in force (1 for a vault never updated).
+  std::int64_t policy_version() const;
+  /// policy_versions lists every version, oldest first; errc::integrity for a damaged record.
+  result<std::vector<PolicyVersion>> policy_versions() const;
+  /// policy_at gives version `number` of the policy; errc::not_found for a version the vault does
+  /// not have, errc::integrity for one that fails authentication.
+  result<Policy> policy_at(std::int64_t number) const;
 
   /// accessor returns the accessor `id` declared in the policy; errc::not_found otherwise.
   result<Accessor> accessor(std::string_view id) const;

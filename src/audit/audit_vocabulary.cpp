@@ -13,10 +13,11 @@ namespace consentry {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, PurgeReason>, 3> kPurgeReasonSpellings{{
+constexpr std::array<std::pair<std::string_view, PurgeReason>, 4> kPurgeReasonSpellings{{
     {"retention_expired", PurgeReason::retention_expired},
     {"profiling_withdrawn", PurgeReason::profiling_withdrawn},
     {"profiling_lapsed", PurgeReason::profiling_lapsed},
+    {"policy_field_removed", PurgeReason::policy_field_removed},
 }};
 
 constexpr std::array<std::pair<std::string_view, StaffView>, 2> kStaffViewSpellings{{

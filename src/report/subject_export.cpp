@@ -1,4 +1,5 @@
 // subject_export.cpp: the customer's own export ("show my data") as JSON, HTML and CSV.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -184,6 +185,7 @@ std::string plain_audit_action(const AccessRecord& a) {
         case PurgeReason::profiling_lapsed:
           return "Deleted our guesses about you: your consent to profiling ended";
         case PurgeReason::retention_expired: return "Deleted data past its retention period";
+        case PurgeReason::policy_field_removed: return "Deleted data our policy no longer keeps";
       }
       return "Deleted data past its retention period";
     case AuditAction::contact_made: return "Contacted you";
@@ -358,7 +360,9 @@ void html_consents(std::string& out, const SubjectReport& r) {
   for (const auto& e : r.consent_history) {
     out += "<tr><td>" + readable_time(e.at) + "</td><td>" + escape(e.purpose) + "</td><td>" +
            plain_consent_action(e.action) + "</td><td>" + escape(e.channel) + "</td><td>" + escape(e.notice) +
-           "</td><td>" + (e.expires_at ? readable_time(*e.expires_at) : std::string("-")) + "</td></tr>\n";
+           (e.notice.empty() ? "" : ", ") + "policy version " +
+           std::to_string(std::max<std::int64_t>(e.policy_version, 1)) + "</td><td>" +
+           (e.expires_at ? readable_time(*e.expires_at) : std::string("-")) + "</td></tr>\n";
   }
   out += "</tbody>\n</table>\n</section>\n";
 }
@@ -510,6 +514,7 @@ std::string export_json(const SubjectReport& r) {
                        {"at", format_timestamp(e.at)},
                        {"channel", e.channel},
                        {"notice", e.notice},
+                       {"policy_version", std::max<std::int64_t>(e.policy_version, 1)},
                        {"expires_at", report_json::time_or_null(e.expires_at)}});
   j["consent_history"] = std::move(history);
   Json accesses = Json::array();

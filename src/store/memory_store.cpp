@@ -148,10 +148,11 @@ class MemoryStore final : public Store {
     for (const auto& e : state_.events)
       if (e.purpose == purpose) last.insert_or_assign(e.customer, &e);
     for (const auto& [customer, key] : state_.keys) {
-      PurposePosition position{customer, std::nullopt, std::nullopt};
+      PurposePosition position{customer, std::nullopt, std::nullopt, 0};
       if (auto it = last.find(customer); it != last.end()) {
         position.action = it->second->action;
         position.expires_at = it->second->expires_at;
+        position.policy_version = it->second->policy_version;
       } else if (only_with_events) {
         continue;
       }

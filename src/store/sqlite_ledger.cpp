@@ -17,7 +17,7 @@ namespace consentry::detail {
 namespace {
 
 // read_event_tail reads the columns that consent_history and purpose_history share: action, at,
-// channel, notice and expires_at, in columns 2 to 6.
+// channel, notice, expires_at and policy_version, in columns 2 to 7.
 result<void> read_event_tail(const Bound& q, ConsentEvent& e, std::string_view operation) {
   auto action = parse_consent_action(q.column_text(2));
   if (!action)
@@ -27,6 +27,7 @@ result<void> read_event_tail(const Bound& q, ConsentEvent& e, std::string_view o
   e.channel = q.column_text(4);
   e.notice = q.column_text(5);
   if (!q.column_is_null(6)) e.expires_at = from_unix(q.column_int(6));
+  e.policy_version = q.column_int(7);
   return ok();
 }
 
@@ -46,6 +47,7 @@ result<ConsentEvent> SqliteStore::append_consent(const ConsentEvent& e) {
     q.integer(7, to_unix(*e.expires_at));
   else
     q.null(7);
+  q.integer(8, e.policy_version);
   CONSENTRY_TRY(q.exec("append_consent"));
   ConsentEvent stored = e;
   // seq is the INTEGER PRIMARY KEY, so it is the rowid of the row just inserted.
@@ -110,7 +112,7 @@ result<void> SqliteStore::scan_purpose_positions(std::string_view purpose, bool 
     if ((key_rc = keys.step()) != SQLITE_ROW) break;
     // Only customers with a data key are visited: when the events run out, so do the visits.
     if (only_with_events && event_rc != SQLITE_ROW) break;
-    PurposePosition position{keys.column_text_view(0), std::nullopt, std::nullopt};
+    PurposePosition position{keys.column_text_view(0), std::nullopt, std::nullopt, 0};
     // Events of customers without a data key sort in between and are passed over.
     while (event_rc == SQLITE_ROW && event_customer < position.customer) event_rc = next_event();
     // The customer's events come in ledger order: the last one read decides.
@@ -122,6 +124,7 @@ result<void> SqliteStore::scan_purpose_positions(std::string_view purpose, bool 
       position.action = *action;
       position.expires_at =
           events.column_is_null(2) ? std::nullopt : std::optional<timestamp>(from_unix(events.column_int(2)));
+      position.policy_version = events.column_int(3);
       event_rc = next_event();
     }
     if (only_with_events && !position.action) continue;

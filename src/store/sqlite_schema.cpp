@@ -44,7 +44,8 @@ CREATE TABLE consent_events(
   at INTEGER NOT NULL,
   channel TEXT NOT NULL,
   notice TEXT NOT NULL,
-  expires_at INTEGER
+  expires_at INTEGER,
+  policy_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX consent_events_by_customer ON consent_events(customer, seq);
 CREATE INDEX consent_events_by_purpose ON consent_events(purpose, customer, seq);
@@ -135,6 +136,15 @@ constexpr const char* kHasFieldFormat =
     "SELECT count(*) FROM pragma_table_info('fields') WHERE name = 'format'";
 constexpr const char* kAddFieldFormat = "ALTER TABLE fields ADD COLUMN format INTEGER NOT NULL DEFAULT 1";
 
+// Vaults created before policy versions lack consent_events.policy_version; opening adds it the
+// same way. Their events read as 0: recorded before versions were kept, under version 1. A vault
+// missing the table is left for the schema check to refuse (it counts as having the column).
+constexpr const char* kHasConsentPolicyVersion =
+    "SELECT (SELECT count(*) FROM pragma_table_info('consent_events') WHERE name = 'policy_version') + "
+    "(SELECT count(*) = 0 FROM pragma_table_info('consent_events'))";
+constexpr const char* kAddConsentPolicyVersion =
+    "ALTER TABLE consent_events ADD COLUMN policy_version INTEGER NOT NULL DEFAULT 0";
+
 // Erasure is the one delete the ledger allows. The trigger that forbids it is dropped and created
 // again inside erase_customer's own savepoint: SQLite DDL is transactional, so no other
 // connection ever sees the ledger without it, and a failed erasure restores it with the rows.
@@ -155,12 +165,14 @@ constexpr const char* kPragmas =
     "PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
     "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192;";
 
-// add_field_format gives the fields table its format column when it lacks it (see
-// kAddFieldFormat). A vault that has it is not written to.
-result<void> add_field_format(sqlite3* db, const std::string& name) {
+// add_column adds a column with `add_sql` when `has_sql` counts none (see kAddFieldFormat), in a
+// transaction that looks again first; `what` names the change in errors. A vault that has the
+// column is not written to.
+result<void> add_column(sqlite3* db, const std::string& name, const char* has_sql, const char* add_sql,
+                        const std::string& what) {
   auto has_column = [&]() -> result<bool> {
     sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db, kHasFieldFormat, -1, &s, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, has_sql, -1, &s, nullptr) != SQLITE_OK) {
       sqlite3_finalize(s);
       return db_error(db, "open " + name + ": reading the schema");
     }
@@ -174,16 +186,16 @@ result<void> add_field_format(sqlite3* db, const std::string& name) {
   if (!has) return std::move(has).err();
   if (*has) return ok();
   if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
-    return db_error(db, "open " + name + ": adding the values' format");
+    return db_error(db, "open " + name + ": " + what);
   // Another process may have added it while this one waited for the lock.
   has = has_column();
   result<void> out = ok();
   if (!has)
     out = std::move(has).err();
-  else if (!*has && sqlite3_exec(db, kAddFieldFormat, nullptr, nullptr, nullptr) != SQLITE_OK)
-    out = db_error(db, "open " + name + ": adding the values' format");
+  else if (!*has && sqlite3_exec(db, add_sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+    out = db_error(db, "open " + name + ": " + what);
   if (out && sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
-    out = db_error(db, "open " + name + ": adding the values' format");
+    out = db_error(db, "open " + name + ": " + what);
   if (!out) (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
   return out;
 }
@@ -269,7 +281,11 @@ result<void> set_up_vault(sqlite3* db, const std::string& name, StoreMode mode) 
   if (sqlite3_exec(db, kCreateContacts, nullptr, nullptr, nullptr) != SQLITE_OK)
     return db_error(db, "open " + name);
   CONSENTRY_TRY(index_audit_log(db, name));
-  if (mode == StoreMode::open) CONSENTRY_TRY(add_field_format(db, name));
+  if (mode == StoreMode::open) {
+    CONSENTRY_TRY(add_column(db, name, kHasFieldFormat, kAddFieldFormat, "adding the values' format"));
+    CONSENTRY_TRY(add_column(db, name, kHasConsentPolicyVersion, kAddConsentPolicyVersion,
+                             "adding the consent events' policy version"));
+  }
   return ok();
 }
 

@@ -22,10 +22,11 @@ result<void> Store::scan_purpose_positions(std::string_view purpose, bool only_w
   auto e = events->begin();
   for (const std::string& customer : *customers_with_keys) {
     while (e != events->end() && std::string_view(e->customer) < customer) ++e;
-    PurposePosition position{customer, std::nullopt, std::nullopt};
+    PurposePosition position{customer, std::nullopt, std::nullopt, 0};
     for (; e != events->end() && e->customer == customer; ++e) {
       position.action = e->action;
       position.expires_at = e->expires_at;
+      position.policy_version = e->policy_version;
     }
     if (only_with_events && !position.action) continue;
     if (!visit(position)) break;

@@ -48,7 +48,7 @@ error budget_spent(const Purpose& p, std::int64_t spent, double epsilon) {
 
 result<PrivacyBudget> Vault::privacy_budget(std::string_view purpose) const {
   const Impl& impl = *impl_;
-  const Purpose* p = impl.policy.purpose(purpose);
+  const Purpose* p = impl.policy().purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
@@ -61,11 +61,11 @@ result<PrivacyBudget> Vault::privacy_budget(std::string_view purpose) const {
 result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::string_view field,
                                                const AggregateQuery& query) {
   Impl& impl = *impl_;
-  const Purpose* p = impl.policy.purpose(purpose);
+  const Purpose* p = impl.policy().purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
-  const FieldSpec* spec = impl.policy.field(field);
+  const FieldSpec* spec = impl.policy().field(field);
   if (!spec)
     return make_error(errc::bad_input, "field '" + std::string(field) + "' is not declared in the policy");
   const std::string what = std::string(to_string(query.kind)) + " " + spec->name;
@@ -122,7 +122,9 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
     for (const std::string& customer : *eligible) {
       auto state = impl.consent_state(customer);
       if (!state) return std::move(state).err();
-      if (!decide_for_purpose(impl.policy, *state, p->id, spec->name, now).allowed) continue;
+      if (!decide_for_purpose(impl.policy(), *state, p->id, spec->name, now, &impl.in_force().renewal)
+               .allowed)
+        continue;
       // The value and the customer's manifest in one range scan; the value, or its absence, is
       // checked against the manifest even for a count, which a deleted row would change.
       const std::string_view wanted[] = {spec->name, kManifestField};

@@ -29,7 +29,7 @@ result<ContactEvent> Vault::record_contact(std::string_view customer, std::strin
   Impl& impl = *impl_;
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   if (auto c = check_identifier("channel", channel, kMaxChannelBytes); !c) return std::move(c).err();
-  const Purpose* p = impl.policy.purpose(purpose);
+  const Purpose* p = impl.policy().purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
@@ -92,7 +92,7 @@ result<ContactPreference> Vault::Impl::add_contact_preference(ContactPreference 
 
 result<ContactPreference> Vault::limit_contacts(std::string_view customer, std::string_view purpose, int max,
                                                 const IsoDuration& per) {
-  const Purpose* p = impl_->policy.purpose(purpose);
+  const Purpose* p = impl_->policy().purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");

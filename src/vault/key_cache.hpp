@@ -12,9 +12,9 @@
 #include "consentry/anonymise/token.hpp"
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/form.hpp"
-#include "crypto/keyring.hpp"
 #include "consentry/result.hpp"
 #include "consentry/secret_bytes.hpp"
+#include "crypto/keyring.hpp"
 
 namespace consentry {
 

@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "crypto/keyring.hpp"
 #include "consentry/extension/store.hpp"
+#include "crypto/keyring.hpp"
 
 namespace consentry {
 

@@ -57,7 +57,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
       CONSENTRY_TRY(store.put_field((*listed)->seal(**key, customer)));
       return true;
     };
-    for (const FieldSpec& spec : impl.policy.fields()) {
+    for (const FieldSpec& spec : impl.policy().fields()) {
       // Inferred values go once consent to profiling has lapsed, whatever their age.
       if (!spec.retention && !spec.is_inferred()) continue;
       const timestamp cutoff =
@@ -129,7 +129,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
       if (!report.complete) break;
     }
     report.customers = static_cast<std::int64_t>(customers.size());
-    for (const FieldSpec& spec : impl.policy.fields())
+    for (const FieldSpec& spec : impl.policy().fields())
       if (auto it = per_field.find(spec.name); it != per_field.end())
         report.fields.emplace_back(spec.name, it->second);
     // secure_delete zeroed the rows in their pages; compaction takes older copies out of the WAL.

@@ -27,7 +27,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   if (auto c = check_detail("channel", details.channel); !c) return std::move(c).err();
   if (auto c = check_detail("notice", details.notice); !c) return std::move(c).err();
-  const Purpose* p = impl.policy.purpose(purpose);
+  const Purpose* p = impl.policy().purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
@@ -51,6 +51,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   e.at = details.at.value_or(impl.now());
   e.channel = details.channel;
   e.notice = details.notice;
+  e.policy_version = impl.policy_version();
   if (action == ConsentAction::grant && p->consent_valid_for)
     e.expires_at = p->consent_valid_for->after(e.at);
   auto txn = Transaction::start(*impl.store);
@@ -74,7 +75,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   if (p->id == Policy::kProfilingPurpose && action == ConsentAction::withdraw) {
     AuditEntry dropped = impl.entry(AuditAction::purge, customer, impl.options.actor, p->id);
     dropped.reason = std::string(to_string(PurgeReason::profiling_withdrawn));
-    for (const FieldSpec& spec : impl.policy.fields()) {
+    for (const FieldSpec& spec : impl.policy().fields()) {
       if (!spec.is_inferred()) continue;
       auto held = impl.store->get_field(customer, spec.name);
       if (!held) return std::move(held).err();

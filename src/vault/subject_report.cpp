@@ -4,11 +4,11 @@
 #include <map>
 #include <set>
 
-#include "crypto/aead.hpp"
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/audit.hpp"
 #include "consentry/report.hpp"
 #include "consentry/vault.hpp"
+#include "crypto/aead.hpp"
 #include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
 
@@ -41,7 +41,8 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
   report.customer = std::string(customer);
   report.generated_at = now();
   report.with_values = with_values;
-  report.controller = policy.controller();
+  const Policy& in_force = policy();  // one version for the whole report
+  report.controller = in_force.controller();
   const std::string name(customer);
 
   std::lock_guard lock(store_mu);
@@ -68,7 +69,7 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
     held.collected_at = s.collected_at;
     // A value whose field a later policy dropped is still held, and still shown: with no
     // category, no retention and no purpose that may use it.
-    if (const FieldSpec* spec = policy.field(s.field)) {
+    if (const FieldSpec* spec = in_force.field(s.field)) {
       held.type = spec->type;
       held.category = spec->category;
       held.retention = spec->retention;
@@ -79,7 +80,7 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
       held.inferred = spec->is_inferred();
       held.derived_from = spec->derived_from;
       held.third_party = !spec->sources.empty();
-      held.uses = uses_of(policy, *spec);
+      held.uses = uses_of(in_force, *spec);
     }
     if (with_values) {
       // A row vouched for has a data key: without one, vouching_manifest refused it.
@@ -94,7 +95,7 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
   auto history = store->consent_history(customer);
   if (!history) return std::move(history).err();
   const ConsentState state = ConsentState::from_history(*history);
-  for (const Purpose& p : policy.purposes()) {
+  for (const Purpose& p : in_force.purposes()) {
     PurposeStanding standing{
         p.id,         p.description, p.basis, p.automated_decision, state.status(p.id, report.generated_at),
         std::nullopt, std::nullopt};
@@ -166,7 +167,7 @@ result<Inventory> Vault::inventory(const IsoDuration& window,
   CONSENTRY_TRY(impl.audit().flush());
   Inventory out;
   out.generated_at = impl.now();
-  out.controller = impl.policy.controller();
+  out.controller = impl.policy().controller();
   out.window = window;
   out.unused_window = unused_window;
   const timestamp reads_since = window.before(out.generated_at);
@@ -207,7 +208,7 @@ result<Inventory> Vault::inventory(const IsoDuration& window,
     CONSENTRY_TRY(failed);
   }
 
-  for (const FieldSpec& spec : impl.policy.fields()) {
+  for (const FieldSpec& spec : impl.policy().fields()) {
     InventoryField f;
     f.field = spec.name;
     f.type = spec.type;
@@ -215,7 +216,7 @@ result<Inventory> Vault::inventory(const IsoDuration& window,
     f.retention = spec.retention;
     f.sources = spec.sources;
     f.derived_from = spec.derived_from;
-    f.uses = uses_of(impl.policy, spec);
+    f.uses = uses_of(impl.policy(), spec);
     if (auto it = holders.find(spec.name); it != holders.end()) f.customers = it->second;
     if (auto it = reads.find(spec.name); it != reads.end()) f.reads = std::move(it->second);
     if (auto it = last_read.find(spec.name); it != last_read.end()) f.last_read = it->second;

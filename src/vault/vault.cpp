@@ -8,10 +8,10 @@
 #include <charconv>
 #include <unordered_map>
 
-#include "crypto/aead.hpp"
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/field_type.hpp"
+#include "crypto/aead.hpp"
 #include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
 
@@ -21,10 +21,8 @@ namespace {
 // Metadata rows of a vault (those of the master key versions are in keys.cpp). The policy and the
 // audit signing key are sealed under keys derived from the keyring's root, so a policy edited in
 // the file (to grant an accessor more) or a swapped signing key fails authentication at open.
-constexpr std::string_view kMetaPolicy = "policy.sealed";
 constexpr std::string_view kMetaAuditPublicKey = "audit.public_key";
 constexpr std::string_view kMetaAuditSecretKey = "audit.secret_key.sealed";
-constexpr std::string_view kPolicyKeyLabel = "policy";
 constexpr std::string_view kAuditSigningKeyLabel = "audit/signing";
 constexpr std::string_view kAuditCustomerKeyLabel = "audit/customer";
 
@@ -71,16 +69,18 @@ AuditTrailOptions audit_trail_options(const VaultOptions& o, std::int64_t last_c
 
 }  // namespace
 
-Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, Keyring k, std::shared_ptr<KeyProvider> pr,
-                  VaultOptions o, AuditSigner sg, std::int64_t last_checkpoint_seq)
+Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, std::int64_t policy_version, ConsentRenewal renewal,
+                  Keyring k, std::shared_ptr<KeyProvider> pr, VaultOptions o, AuditSigner sg,
+                  std::int64_t last_checkpoint_seq)
     : store(std::move(s)),
-      policy(std::move(p)),
       options(std::move(o)),
       keyring_(std::move(k)),
       provider_(std::move(pr)),
       audit_customer_key_(keyring_.derive_key(kAuditCustomerKeyLabel)),
       keys_(keyring_, options.key_cache_size),
-      audit_(*store, store_mu, std::move(sg), audit_trail_options(options, last_checkpoint_seq)) {}
+      audit_(*store, store_mu, std::move(sg), audit_trail_options(options, last_checkpoint_seq)) {
+  install_policy(std::move(p), policy_version, std::move(renewal));
+}
 
 std::string Vault::Impl::audit_pseudonym(std::string_view customer) const {
   return pseudonym(audit_customer_key_, customer);
@@ -156,7 +156,7 @@ void Vault::close() noexcept {
 }
 
 const Policy& Vault::policy() const {
-  return impl_->policy;
+  return impl_->policy();
 }
 timestamp Vault::now() const {
   return impl_->now();
@@ -195,13 +195,15 @@ result<Vault> Vault::create_in(std::unique_ptr<Store> store, const Policy& polic
   if (!txn) return std::move(txn).err();
   CONSENTRY_TRY(store_keyring(*store, *provider, keyring));
   CONSENTRY_TRY(store->put_meta(kMetaPolicy, *sealed_policy));
+  CONSENTRY_TRY(write_first_policy_version(
+      *store, keyring, policy, options.clock ? options.clock() : consentry::now(), options.actor));
   CONSENTRY_TRY(store->put_meta(kMetaAuditPublicKey, signer.public_key()));
   CONSENTRY_TRY(store->put_meta(kMetaAuditSecretKey, *sealed_signer));
   // A new vault writes every value in format 2 and lists it: there is nothing older to re-seal.
   CONSENTRY_TRY(mark_values_listed(*store));
   CONSENTRY_TRY(txn->commit());
-  auto impl = std::make_unique<Impl>(std::move(store), policy, std::move(keyring), std::move(provider),
-                                     std::move(options), std::move(signer), 0);
+  auto impl = std::make_unique<Impl>(std::move(store), policy, 1, ConsentRenewal{}, std::move(keyring),
+                                     std::move(provider), std::move(options), std::move(signer), 0);
   return Vault(std::move(impl));
 }
 
@@ -231,6 +233,10 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
   if (!policy_text) return make_error(errc::integrity, "the vault's policy failed authentication");
   auto policy = Policy::parse(policy_text->reveal_string(), "vault policy");
   if (!policy) return make_error(errc::integrity, policy.err().message);
+  auto policy_version = stored_policy_version(*store);
+  if (!policy_version) return std::move(policy_version).err();
+  auto renewal = stored_consent_renewal(*store, *keyring, *policy_version);
+  if (!renewal) return std::move(renewal).err();
 
   auto public_key = required_meta(*store, kMetaAuditPublicKey);
   if (!public_key) return std::move(public_key).err();
@@ -246,9 +252,10 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
   auto checkpoints = store->checkpoints();
   if (!checkpoints) return std::move(checkpoints).err();
   { ReadSnapshot ended = std::move(*snapshot); }  // the snapshot ends here
-  auto impl = std::make_unique<Impl>(std::move(store), std::move(*policy), std::move(*keyring),
-                                     std::move(provider), std::move(options), std::move(*signer),
-                                     checkpoints->empty() ? 0 : checkpoints->back().seq);
+  auto impl =
+      std::make_unique<Impl>(std::move(store), std::move(*policy), *policy_version, std::move(*renewal),
+                             std::move(*keyring), std::move(provider), std::move(options), std::move(*signer),
+                             checkpoints->empty() ? 0 : checkpoints->back().seq);
   // A vault written before values' source and collection time were bound is brought up to date
   // once, before anything reads it (manifest.hpp).
   CONSENTRY_TRY(list_values(*impl->store, impl->keyring()));
@@ -293,7 +300,7 @@ result<Vault> Vault::open(const std::filesystem::path& file, std::shared_ptr<Key
 }
 
 result<Accessor> Vault::accessor(std::string_view id) const {
-  if (!impl_->policy.accessor(id))
+  if (!impl_->policy().accessor(id))
     return make_error(errc::not_found, "accessor '" + std::string(id) + "' is not declared in the policy");
   return Accessor(impl_.get(), std::string(id));
 }
@@ -309,7 +316,7 @@ result<void> Vault::put(std::string_view customer, std::string_view field, std::
 }
 
 result<void> Vault::derive(std::string_view customer, std::string_view field, std::string_view value) {
-  const FieldSpec* spec = impl_->policy.field(field);
+  const FieldSpec* spec = impl_->policy().field(field);
   if (!spec)
     return make_error(errc::bad_input, "field '" + std::string(field) + "' is not declared in the policy");
   if (!spec->is_inferred())
@@ -354,7 +361,7 @@ result<std::vector<std::string>> Vault::customers() const {
 
 result<std::vector<std::string>> Vault::eligible_customers(std::string_view purpose) const {
   const Impl& impl = *impl_;
-  const Purpose* p = impl.policy.purpose(purpose);
+  const Purpose* p = impl.policy().purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
@@ -368,9 +375,14 @@ result<std::vector<std::string>> Vault::eligible_customers(std::string_view purp
   const bool only_with_events = !allows(ConsentStatus::none);
   const timestamp now = impl.now();
   std::vector<std::string> out;
+  // A grant under a version that since widened the purpose is not eligible until renewed.
+  const ConsentRenewal& renewal = impl.in_force().renewal;
   auto keep = [&](const Store::PurposePosition& position) {
-    if (allows(consent_status(position.action, position.expires_at, now)))
-      out.emplace_back(position.customer);
+    const ConsentStatus status = consent_status(position.action, position.expires_at, now);
+    if (p->basis == Basis::consent && status == ConsentStatus::granted &&
+        renewal.outdated_position(purpose, position.policy_version))
+      return true;
+    if (allows(status)) out.emplace_back(position.customer);
     return true;
   };
   CONSENTRY_TRY(impl.store->scan_purpose_positions(purpose, only_with_events, keep));

@@ -1,6 +1,7 @@
 // vault_impl.hpp: the state behind Vault, shared by the vault's source files (private).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -9,6 +10,7 @@
 
 #include "audit/audit_trail.hpp"
 #include "consentry/audit.hpp"
+#include "consentry/decision.hpp"
 #include "consentry/key_provider.hpp"
 #include "consentry/vault.hpp"
 #include "vault/key_cache.hpp"
@@ -42,6 +44,23 @@ result<Keyring> load_keyring(Store& store, KeyProvider& provider);
 /// (running the command again) with the vault's present secret succeeds (keys.cpp).
 error master_key_changed_error();
 
+/// kMetaPolicy is the metadata row of the policy in force, sealed under kPolicyKeyLabel with the
+/// row's name as associated data; policy_versions.cpp keeps every version beside it.
+inline constexpr std::string_view kMetaPolicy = "policy.sealed";
+/// kPolicyKeyLabel is the label of the key, derived from the keyring's root, that seals policies.
+inline constexpr std::string_view kPolicyKeyLabel = "policy";
+
+/// write_first_policy_version records `policy` as version 1, made at `at` by `actor`, inside the
+/// caller's transaction (a new vault's creation); fails with the store's error (policy_versions.cpp).
+result<void> write_first_policy_version(Store& store, const Keyring& keyring, const Policy& policy,
+                                        timestamp at, std::string_view actor);
+/// stored_consent_renewal reads the ConsentRenewal recorded with policy version `version` (none
+/// for version 1); errc::integrity for a damaged record (policy_versions.cpp).
+result<ConsentRenewal> stored_consent_renewal(Store& store, const Keyring& keyring, std::int64_t version);
+/// stored_policy_version reads the number of the policy in force: 1 for a vault written before
+/// versions were kept; errc::integrity for a damaged row (policy_versions.cpp).
+result<std::int64_t> stored_policy_version(Store& store);
+
 /// Vault::Impl is the state behind a Vault: the store, the policy and the options it was opened
 /// with, its master keys, a KeyCache and an AuditTrail. `store_mu` serialises every use of the
 /// store, the keyring and the key cache; the audit trail's own mutex guards only its queue. Never
@@ -49,14 +68,34 @@ error master_key_changed_error();
 /// calls are made with `store_mu` held (HACKING.md).
 struct Vault::Impl {
   const std::unique_ptr<Store> store;
-  const Policy policy;
   const VaultOptions options;
   mutable std::mutex store_mu;
 
-  /// Impl takes over `s` and the rest; `last_checkpoint_seq` is the seq of the last checkpoint
-  /// stored (0 for none).
-  Impl(std::unique_ptr<Store> s, Policy p, Keyring k, std::shared_ptr<KeyProvider> provider, VaultOptions o,
-       AuditSigner signer, std::int64_t last_checkpoint_seq);
+  /// Impl takes over `s` and the rest; `p` is the policy in force, numbered `policy_version`,
+  /// whose widenings outdated the consents `renewal` names;
+  /// `last_checkpoint_seq` is the seq of the last checkpoint stored (0 for none).
+  Impl(std::unique_ptr<Store> s, Policy p, std::int64_t policy_version, ConsentRenewal renewal, Keyring k,
+       std::shared_ptr<KeyProvider> provider, VaultOptions o, AuditSigner signer,
+       std::int64_t last_checkpoint_seq);
+
+  /// PolicyInForce is one installed version of the policy: its number, and the consents its
+  /// widenings outdated.
+  struct PolicyInForce {
+    Policy policy;
+    std::int64_t version = 1;
+    ConsentRenewal renewal;
+  };
+  /// in_force gives the version in force. Every version a vault installs is kept as long as the
+  /// vault, so the reference stays valid after update_policy; a caller that decides several
+  /// things together takes it once.
+  const PolicyInForce& in_force() const noexcept { return *in_force_.load(std::memory_order_acquire); }
+  /// policy gives the policy in force (in_force().policy).
+  const Policy& policy() const noexcept { return in_force().policy; }
+  /// policy_version gives the number of the policy in force.
+  std::int64_t policy_version() const noexcept { return in_force().version; }
+  /// install_policy makes `p`, numbered `version`, the policy in force for every read and write
+  /// that starts after it, views already open included (policy_versions.cpp).
+  void install_policy(Policy p, std::int64_t version, ConsentRenewal renewal);
 
   timestamp now() const { return options.clock ? options.clock() : consentry::now(); }
 
@@ -119,6 +158,9 @@ struct Vault::Impl {
   SecretBytes audit_customer_key_;  // keys the pseudonyms the log names customers by
   mutable KeyCache keys_;
   mutable AuditTrail audit_;
+  std::mutex policies_mu_;                                      // guards policies_
+  std::vector<std::unique_ptr<const PolicyInForce>> policies_;  // every version installed, kept alive
+  std::atomic<const PolicyInForce*> in_force_{nullptr};
 };
 
 }  // namespace consentry

@@ -16,10 +16,10 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
   const Vault::Impl& v = *vault_;
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   std::optional<error> refused;
-  if (!v.policy.purpose(purpose))
+  if (!v.policy().purpose(purpose))
     refused = make_error(errc::denied, "purpose '" + std::string(purpose) + "' is not declared in the policy",
                          deny_reason::unknown_purpose);
-  else if (!v.policy.accessor_may_use(id_, purpose))
+  else if (!v.policy().accessor_may_use(id_, purpose))
     refused = make_error(
         errc::denied, "accessor '" + id_ + "' is not registered for purpose '" + std::string(purpose) + "'",
         deny_reason::accessor_not_registered);
@@ -47,11 +47,11 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
 result<std::string> Accessor::detokenise(std::string_view purpose, std::string_view field,
                                          std::string_view token) const {
   const Vault::Impl& v = *vault_;
-  const FieldSpec* spec = v.policy.field(field);
+  const FieldSpec* spec = v.policy().field(field);
   std::optional<deny_reason> refused;
-  if (!v.policy.purpose(purpose))
+  if (!v.policy().purpose(purpose))
     refused = deny_reason::unknown_purpose;
-  else if (!v.policy.accessor_may_use(id_, purpose))
+  else if (!v.policy().accessor_may_use(id_, purpose))
     refused = deny_reason::accessor_not_registered;
   else if (!spec)
     refused = deny_reason::unknown_field;
@@ -126,6 +126,10 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     auto snapshot = ReadSnapshot::open(*v.store);
     if (!snapshot) return std::move(snapshot).err();
     const timestamp now = v.now();
+    // The policy in force now, for every field of this read: a change made since the view opened
+    // applies to it (a form made less revealing, a purpose removed).
+    const Vault::Impl::PolicyInForce& in_force = v.in_force();
+    const Policy& policy = in_force.policy;
     auto state = v.consent_state(customer_);
     if (!state) return std::move(state).err();
     // Every field is decided first; only the allowed ones are read, in one request to the store
@@ -135,7 +139,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     std::vector<std::string_view> allowed;
     allowed.reserve(fields.size() + 1);
     for (std::string_view field : fields) {
-      decisions.push_back(decide(v.policy, *state, accessor_, purpose_, field, now));
+      decisions.push_back(decide(policy, *state, accessor_, purpose_, field, now, &in_force.renewal));
       if (decisions.back().allowed) allowed.push_back(field);
     }
     std::vector<StoredField> held;
@@ -186,7 +190,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
         out.emplace_back(make_error(errc::not_found, "the customer has no value for field '" + name + "'"));
         continue;
       }
-      const FieldSpec& spec = *v.policy.field(field);
+      const FieldSpec& spec = *policy.field(field);
       // Past retention the value is refused before it is decrypted, even if not yet purged.
       if (spec.retention && spec.retention->after(row->collected_at) <= now) {
         deny(name, deny_reason::retention_expired);

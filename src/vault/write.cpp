@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "crypto/aead.hpp"
 #include "consentry/decision.hpp"
 #include "consentry/field_type.hpp"
 #include "consentry/vault.hpp"
+#include "crypto/aead.hpp"
 #include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
 
@@ -71,13 +71,13 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       return make_error(errc::bad_input, at + "collected_at is in the future");
     Pending p{&r, source, {}};
     for (const auto& [name, value] : r.fields) {
-      const FieldSpec* f = impl.policy.field(name);
+      const FieldSpec* f = impl.policy().field(name);
       if (!f) return make_error(errc::bad_input, at + "field '" + name + "' is not declared in the policy");
       auto v = normalise_value(f->type, name, value);
       if (!v) return make_error(errc::bad_input, at + v.err().message);
       // The source is decided here, before anything is read; consent to profiling only inside
       // the transaction below. Granted stands in for it here, so only the source can refuse.
-      if (auto d = decide_write(impl.policy, name, source, ConsentStatus::granted); !d.allowed)
+      if (auto d = decide_write(impl.policy(), name, source, ConsentStatus::granted); !d.allowed)
         return write_refusal(d, at, name, source);
       p.needs_profiling = p.needs_profiling || f->is_inferred();
       p.values.emplace_back(f, std::move(*v));
@@ -102,7 +102,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       if (!state) return std::move(state).err();
       const ConsentStatus profiling = state->status(Policy::kProfilingPurpose, now);
       for (const auto& [spec, value] : p.values)
-        if (auto d = decide_write(impl.policy, spec->name, p.source, profiling); !d.allowed)
+        if (auto d = decide_write(impl.policy(), spec->name, p.source, profiling); !d.allowed)
           return write_refusal(d, located(origin, r.line), spec->name, p.source);
     }
   }

@@ -37,6 +37,7 @@ class LedgerStore {
     std::string_view customer;  ///< valid only during the visit
     std::optional<ConsentAction> action;
     std::optional<timestamp> expires_at;
+    std::int64_t policy_version = 0;  ///< that event's ConsentEvent::policy_version
   };
   /// scan_purpose_positions calls `visit`, in customer order, with the position on `purpose` of
   /// every customer with a data key, until `visit` returns false; customers without a data key

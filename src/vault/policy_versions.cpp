@@ -1,0 +1,362 @@
+// policy_versions.cpp: the versions of a vault's policy and Vault::update_policy. Each version
+// is a metadata row "policy.v<N>.sealed", sealed under the policy key with the row's name as
+// associated data, holding the version's number, time, actor and canonical JSON;
+// and the consents its widenings (and those before it) outdated (ConsentRenewal);
+// "policy.version" names the one in force, whose text is also in kMetaPolicy (what open reads).
+// A vault written before versions were kept has neither row: its policy is version 1, and the
+// first update records it as such.
+#include <sodium.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "consentry/decision.hpp"
+#include "crypto/aead.hpp"
+#include "encoding/framing.hpp"
+#include "text/hex.hpp"
+#include "vault/manifest.hpp"
+#include "vault/vault_impl.hpp"
+
+namespace consentry {
+namespace {
+
+constexpr std::string_view kMetaPolicyVersion = "policy.version";
+constexpr std::uint8_t kRecordFormat = 1;
+
+std::string version_row(std::int64_t number) {
+  return "policy.v" + std::to_string(number) + ".sealed";
+}
+
+// VersionRecord is a version as stored: its description, its policy's canonical JSON, and the
+// consents outdated when it took effect.
+struct VersionRecord {
+  PolicyVersion version;
+  std::string text;
+  ConsentRenewal renewal;
+};
+
+std::string policy_hash(std::string_view text) {
+  bytes digest(crypto_generichash_BYTES);
+  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size(), nullptr, 0);
+  return detail::hex_encode(digest);
+}
+
+bytes encode_record(std::int64_t number, std::optional<timestamp> at, std::string_view actor,
+                    std::string_view text, const ConsentRenewal& renewal) {
+  bytes out;
+  out.push_back(kRecordFormat);
+  detail::put_be64(out, static_cast<std::uint64_t>(number));
+  out.push_back(at ? 1 : 0);
+  detail::put_be64(out, static_cast<std::uint64_t>(at ? at->time_since_epoch().count() : 0));
+  detail::put_framed(out, as_bytes(actor), "policy version actor");
+  detail::put_framed(out, as_bytes(text), "policy text");
+  detail::put_be32(out, detail::frame_length(renewal.since.size(), "consent renewals"));
+  for (const auto& [purpose, since] : renewal.since) {
+    detail::put_framed(out, as_bytes(purpose), "consent renewal purpose");
+    detail::put_be64(out, static_cast<std::uint64_t>(since));
+  }
+  return out;
+}
+
+error damaged(std::int64_t number) {
+  return make_error(errc::integrity, "policy version " + std::to_string(number) + " is damaged");
+}
+
+result<VersionRecord> decode_record(byte_view in, std::int64_t number) {
+  std::size_t at = 0;
+  auto take = [&](std::size_t n) -> const std::uint8_t* {
+    if (in.size() - at < n) return nullptr;
+    const std::uint8_t* p = in.data() + at;
+    at += n;
+    return p;
+  };
+  auto framed = [&](std::string& out) {
+    const std::uint8_t* len = take(4);
+    if (!len) return false;
+    const std::uint8_t* p = take(detail::load_be32(len));
+    if (!p) return false;
+    out.assign(reinterpret_cast<const char*>(p), detail::load_be32(len));
+    return true;
+  };
+  VersionRecord r;
+  const std::uint8_t* head = take(1 + 8 + 1 + 8);
+  if (!head || head[0] != kRecordFormat) return damaged(number);
+  r.version.number = static_cast<std::int64_t>(detail::load_be64(head + 1));
+  if (r.version.number != number || head[9] > 1) return damaged(number);
+  if (head[9] == 1)
+    r.version.at = timestamp(std::chrono::seconds(static_cast<std::int64_t>(detail::load_be64(head + 10))));
+  if (!framed(r.version.actor) || !framed(r.text)) return damaged(number);
+  const std::uint8_t* count = take(4);
+  if (!count) return damaged(number);
+  for (std::uint32_t i = 0, n = detail::load_be32(count); i < n; ++i) {
+    std::string purpose;
+    if (!framed(purpose)) return damaged(number);
+    const std::uint8_t* since = take(8);
+    if (!since) return damaged(number);
+    r.renewal.add(purpose, static_cast<std::int64_t>(detail::load_be64(since)));
+  }
+  if (at != in.size()) return damaged(number);
+  r.version.hash = policy_hash(r.text);
+  return r;
+}
+
+result<void> put_version(Store& store, const Keyring& keyring, std::int64_t number,
+                         std::optional<timestamp> at, std::string_view actor, std::string_view text,
+                         const ConsentRenewal& renewal = {}) {
+  const std::string row = version_row(number);
+  const bytes plain = encode_record(number, at, actor, text, renewal);
+  auto sealed = aead::seal(keyring.derive_key(kPolicyKeyLabel), plain, aead::associated_data({row}));
+  if (!sealed) return std::move(sealed).err();
+  return store.put_meta(row, *sealed);
+}
+
+// current_text reads the policy in force from kMetaPolicy.
+result<std::string> current_text(Store& store, const Keyring& keyring) {
+  auto sealed = store.get_meta(kMetaPolicy);
+  if (!sealed) return std::move(sealed).err();
+  if (!*sealed)
+    return make_error(errc::integrity, "vault metadata '" + std::string(kMetaPolicy) + "' is missing");
+  auto text = aead::open(keyring.derive_key(kPolicyKeyLabel), **sealed, aead::associated_data({kMetaPolicy}));
+  if (!text) return make_error(errc::integrity, "the vault's policy failed authentication");
+  return text->reveal_string();
+}
+
+// get_version reads version `number`; version 1 of a vault written before versions were kept is
+// its policy in force, with no time or actor. errc::not_found beyond the current version.
+result<VersionRecord> get_version(Store& store, const Keyring& keyring, std::int64_t number) {
+  auto current = stored_policy_version(store);
+  if (!current) return std::move(current).err();
+  if (number < 1 || number > *current)
+    return make_error(errc::not_found, "the vault has no policy version " + std::to_string(number) +
+                                           " (the current version is " + std::to_string(*current) + ")");
+  const std::string row = version_row(number);
+  auto sealed = store.get_meta(row);
+  if (!sealed) return std::move(sealed).err();
+  if (!*sealed) {
+    if (number != 1 || *current != 1) return damaged(number);
+    auto text = current_text(store, keyring);
+    if (!text) return std::move(text).err();
+    VersionRecord r;
+    r.version.hash = policy_hash(*text);
+    r.text = std::move(*text);
+    return r;
+  }
+  auto plain = aead::open(keyring.derive_key(kPolicyKeyLabel), **sealed, aead::associated_data({row}));
+  if (!plain)
+    return make_error(errc::integrity, "policy version " + std::to_string(number) + " failed authentication");
+  return decode_record(plain->reveal(), number);
+}
+
+// held_fields gives those of `fields` that hold a value for some customer, with their counts.
+result<std::vector<std::pair<std::string, std::int64_t>>> held_fields(
+    Store& store, const std::vector<std::string>& fields) {
+  auto counts = store.field_counts();
+  if (!counts) return std::move(counts).err();
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (auto& [field, n] : *counts)
+    if (n > 0 && std::find(fields.begin(), fields.end(), field) != fields.end()) out.emplace_back(field, n);
+  return out;
+}
+
+}  // namespace
+
+result<ConsentRenewal> stored_consent_renewal(Store& store, const Keyring& keyring, std::int64_t version) {
+  if (version <= 1) return ConsentRenewal{};
+  auto r = get_version(store, keyring, version);
+  if (!r) return std::move(r).err();
+  return std::move(r->renewal);
+}
+
+result<std::int64_t> stored_policy_version(Store& store) {
+  auto row = store.get_meta(kMetaPolicyVersion);
+  if (!row) return std::move(row).err();
+  if (!*row) return std::int64_t{1};
+  const char* first = reinterpret_cast<const char*>((*row)->data());
+  const char* last = first + (*row)->size();
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(first, last, n);
+  if (ec != std::errc() || end != last || n < 1)
+    return make_error(errc::integrity, "vault metadata '" + std::string(kMetaPolicyVersion) + "' is damaged");
+  return n;
+}
+
+result<void> write_first_policy_version(Store& store, const Keyring& keyring, const Policy& policy,
+                                        timestamp at, std::string_view actor) {
+  CONSENTRY_TRY(put_version(store, keyring, 1, at, actor, policy.to_json()));
+  return store.put_meta(kMetaPolicyVersion, as_bytes("1"));
+}
+
+void Vault::Impl::install_policy(Policy p, std::int64_t version, ConsentRenewal renewal) {
+  std::lock_guard lock(policies_mu_);
+  policies_.push_back(
+      std::make_unique<const PolicyInForce>(PolicyInForce{std::move(p), version, std::move(renewal)}));
+  in_force_.store(policies_.back().get(), std::memory_order_release);
+}
+
+std::int64_t Vault::policy_version() const {
+  return impl_->policy_version();
+}
+
+result<std::vector<PolicyVersion>> Vault::policy_versions() const {
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.store_mu);
+  auto snapshot = ReadSnapshot::open(*impl.store);
+  if (!snapshot) return std::move(snapshot).err();
+  auto current = stored_policy_version(*impl.store);
+  if (!current) return std::move(current).err();
+  std::vector<PolicyVersion> out;
+  for (std::int64_t n = 1; n <= *current; ++n) {
+    auto r = get_version(*impl.store, impl.keyring(), n);
+    if (!r) return std::move(r).err();
+    out.push_back(std::move(r->version));
+  }
+  return out;
+}
+
+result<Policy> Vault::policy_at(std::int64_t number) const {
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.store_mu);
+  auto snapshot = ReadSnapshot::open(*impl.store);
+  if (!snapshot) return std::move(snapshot).err();
+  auto r = get_version(*impl.store, impl.keyring(), number);
+  if (!r) return std::move(r).err();
+  auto policy = Policy::parse(r->text, "policy version " + std::to_string(number));
+  if (!policy) return make_error(errc::integrity, policy.err().message);
+  return std::move(*policy);
+}
+
+result<PolicyUpdate> Vault::update_policy(const Policy& to, PolicyUpdateOptions options) {
+  Impl& impl = *impl_;
+  if (options.batch == 0) return make_error(errc::invalid_argument, "update_policy: batch is 0");
+  const Policy& from = impl.policy();
+  PolicyUpdate out;
+  out.diff = diff_policies(from, to);
+  if (out.diff.empty()) {
+    auto versions = policy_versions();
+    if (!versions) return std::move(versions).err();
+    out.version = versions->back();
+    return out;
+  }
+  // Fields whose stored values the new policy no longer fits: removed, or of another type.
+  std::vector<std::string> unfit;
+  for (const PolicyChange& c : out.diff.changes)
+    if (c.kind == PolicyChangeKind::field_removed || c.kind == PolicyChangeKind::field_type_changed)
+      unfit.push_back(c.field);
+  auto refuse_held = [&](const std::vector<std::pair<std::string, std::int64_t>>& held) -> error {
+    std::string names;
+    for (const auto& [field, n] : held)
+      names += (names.empty() ? "" : ", ") + ("'" + field + "' (" + std::to_string(n) + " customers)");
+    return make_error(errc::invalid_argument,
+                      "the new policy removes or retypes fields that still hold values: " + names +
+                          "; ask for purge_removed (--purge-removed) to delete those values with the change");
+  };
+  if (!unfit.empty()) {
+    std::vector<std::pair<std::string, std::int64_t>> held;
+    {
+      std::lock_guard lock(impl.store_mu);
+      auto h = held_fields(*impl.store, unfit);
+      if (!h) return std::move(h).err();
+      held = std::move(*h);
+    }
+    if (!held.empty() && !options.purge_removed) return refuse_held(held);
+    for (const auto& [field, count] : held) {
+      std::string after;
+      for (;;) {
+        std::lock_guard lock(impl.store_mu);
+        auto txn = Transaction::start(*impl.store);
+        if (!txn) return std::move(txn).err();
+        auto rows = impl.store->fields_collected_before(field, timestamp::max(), after, options.batch);
+        if (!rows) return std::move(rows).err();
+        if (rows->empty()) break;
+        after = rows->back().customer;
+        std::vector<AuditEntry> entries;
+        for (const Store::FieldTime& row : *rows) {
+          CONSENTRY_TRY(impl.store->delete_field(row.customer, field));
+          CONSENTRY_TRY(unlist_values(*impl.store, impl.data_key(row.customer), row.customer, {field}));
+          if (!impl.audit().enabled()) continue;
+          AuditEntry e = impl.entry(AuditAction::purge, row.customer, impl.options.actor, "");
+          e.reason = std::string(to_string(PurgeReason::policy_field_removed));
+          e.fields = {field};
+          entries.push_back(std::move(e));
+        }
+        // The deletions and their entries commit together or not at all.
+        CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
+        CONSENTRY_TRY(txn->commit());
+        out.values_purged += static_cast<std::int64_t>(rows->size());
+      }
+    }
+  }
+
+  const std::string text = to.to_json();
+  std::int64_t number = 0;
+  ConsentRenewal renewal;
+  {
+    std::lock_guard lock(impl.store_mu);
+    auto txn = Transaction::start(*impl.store);
+    if (!txn) return std::move(txn).err();
+    auto current = stored_policy_version(*impl.store);
+    if (!current) return std::move(current).err();
+    if (*current != impl.policy_version())
+      return make_error(errc::io,
+                        "the vault's policy was changed elsewhere (now version " + std::to_string(*current) +
+                            ") since this vault opened; open it again and compare with that version");
+    // A value of a field the change removes, written since the purge, would be orphaned.
+    if (!unfit.empty()) {
+      auto held = held_fields(*impl.store, unfit);
+      if (!held) return std::move(held).err();
+      if (!held->empty()) return refuse_held(*held);
+    }
+    const Keyring& keyring = impl.keyring();
+    if (*current == 1) {
+      // A vault written before versions were kept: its first policy becomes version 1.
+      auto first = impl.store->get_meta(version_row(1));
+      if (!first) return std::move(first).err();
+      if (!*first) {
+        auto old_text = current_text(*impl.store, keyring);
+        if (!old_text) return std::move(old_text).err();
+        CONSENTRY_TRY(put_version(*impl.store, keyring, 1, std::nullopt, "", *old_text));
+      }
+    }
+    number = *current + 1;
+    const timestamp at = impl.now();
+    // Grants made before this version no longer count for the purposes it widens.
+    renewal = impl.in_force().renewal;
+    for (const std::string& purpose : out.diff.consent_to_renew()) renewal.add(purpose, number);
+    CONSENTRY_TRY(put_version(*impl.store, keyring, number, at, impl.options.actor, text, renewal));
+    auto sealed =
+        aead::seal(keyring.derive_key(kPolicyKeyLabel), as_bytes(text), aead::associated_data({kMetaPolicy}));
+    if (!sealed) return std::move(sealed).err();
+    CONSENTRY_TRY(impl.store->put_meta(kMetaPolicy, *sealed));
+    CONSENTRY_TRY(impl.store->put_meta(kMetaPolicyVersion, as_bytes(std::to_string(number))));
+    std::vector<AuditEntry> entries;
+    if (impl.audit().enabled()) {
+      AuditEntry e = impl.entry(AuditAction::policy_change, "", impl.options.actor, "");
+      e.reason = policy_version_reason(number);
+      for (const PolicyChange& c : out.diff.changes) e.fields.push_back(c.describe());
+      entries.push_back(std::move(e));
+    }
+    CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
+    CONSENTRY_TRY(txn->commit());
+    // Installed before store_mu is released: no read or write of this vault that takes the store
+    // after the commit sees the older policy.
+    impl.install_policy(to, number, renewal);
+    out.version.number = number;
+    out.version.hash = policy_hash(text);
+    out.version.at = at;
+    out.version.actor = impl.options.actor;
+  }
+  out.changed = true;
+  // Deleted bytes leave the files, as after a purge.
+  if (out.values_purged > 0) {
+    std::lock_guard lock(impl.store_mu);
+    if (auto compacted = impl.store->compact(); !compacted)
+      return make_error(errc::io,
+                        "the policy update is committed, but the vault files may still hold the deleted "
+                        "bytes (" +
+                            compacted.err().message + ") until the next erasure or purge compacts them");
+  }
+  return out;
+}
+
+}  // namespace consentry
