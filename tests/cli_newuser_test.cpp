@@ -352,8 +352,8 @@ TEST_CASE("consentry --help names the environment variables and the exit codes")
   const CliOutput o = v.run_env({"--help"}, {});
   CHECK(o.code == 0);
   for (const char* text :
-       {"CONSENTRY_VAULT", "CONSENTRY_KEY_FILE", "CONSENTRY_PASSPHRASE", "CONSENTRY_NEW_PASSPHRASE", "CONSENTRY_ACTOR",
-        "Exit codes", "5  not found", "consentry help COMMAND"}) {
+       {"CONSENTRY_VAULT", "CONSENTRY_KEY_FILE", "CONSENTRY_PASSPHRASE", "CONSENTRY_NEW_PASSPHRASE",
+        "CONSENTRY_ACTOR", "Exit codes", "5  not found", "consentry help COMMAND"}) {
     CAPTURE(text);
     CHECK(o.out.find(text) != std::string::npos);
   }

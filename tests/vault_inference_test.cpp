@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "consentry/vault.hpp"
-#include "support/retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
+#include "support/retail_policy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
 

@@ -27,7 +27,6 @@ using Json = nlohmann::ordered_json;
 // A policy is a small hand-written file; anything this large is a mistake or an attack.
 constexpr std::size_t kMaxPolicyBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxIdLength = 64;
-constexpr std::string_view kInferred = "inferred";
 
 // quote renders policy text for a message: quoted, control bytes escaped, long text cut, so a
 // hostile policy cannot forge extra lines in a log.
