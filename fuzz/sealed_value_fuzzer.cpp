@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "../src/crypto/aead.hpp"
-#include "consentry/key_provider.hpp"
 #include "../src/crypto/keyring.hpp"
+#include "consentry/key_provider.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "../src/crypto/aead.hpp"
-#include "consentry/key_provider.hpp"
 #include "../src/crypto/keyring.hpp"
+#include "consentry/key_provider.hpp"
 #include "support/files.hpp"
 #include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"

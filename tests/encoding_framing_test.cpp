@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "../src/encoding/framing.hpp"
 #include "../src/crypto/aead.hpp"
+#include "../src/encoding/framing.hpp"
 
 using namespace consentry;
 

@@ -27,15 +27,15 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/report.hpp"
 #include "consentry/extension/store.hpp"
+#include "consentry/report.hpp"
 #include "consentry/vault.hpp"
-#include "support/retail_policy.hpp"
-#include "support/vault_options.hpp"
 #include "support/fake_clock.hpp"
 #include "support/injected_faults.hpp"
 #include "support/must.hpp"
+#include "support/retail_policy.hpp"
 #include "support/seeded_random.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;

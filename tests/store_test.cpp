@@ -1,4 +1,6 @@
 // store_test.cpp: one behavioural suite for every Store, plus the SQLite file's own rules.
+#include "consentry/extension/store.hpp"
+
 #include <doctest/doctest.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -14,7 +16,6 @@
 #include <vector>
 
 #include "consentry/secret_bytes.hpp"
-#include "consentry/extension/store.hpp"
 #include "support/files.hpp"
 #include "support/must.hpp"
 #include "support/temp_dir.hpp"

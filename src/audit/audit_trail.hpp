@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "consentry/audit.hpp"
-#include "consentry/result.hpp"
 #include "consentry/extension/store.hpp"
+#include "consentry/result.hpp"
 #include "consentry/time.hpp"
 
 namespace consentry {

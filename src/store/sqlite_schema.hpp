@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "consentry/result.hpp"
 #include "consentry/extension/store.hpp"
+#include "consentry/result.hpp"
 
 namespace consentry::detail {
 

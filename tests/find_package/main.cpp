@@ -5,6 +5,7 @@
 #include <consentry/consentry.hpp>
 #include <iostream>
 #include <string_view>
+
 #include "consentry/extension/store.hpp"
 
 namespace {

@@ -14,13 +14,13 @@
 #include <utility>
 #include <vector>
 
-#include "consentry/records.hpp"
-#include "consentry/result.hpp"
 #include "consentry/extension/store/audit_log.hpp"
 #include "consentry/extension/store/keys_and_fields.hpp"
 #include "consentry/extension/store/ledger.hpp"
 #include "consentry/extension/store/maintenance.hpp"
 #include "consentry/extension/store/transactions.hpp"
+#include "consentry/records.hpp"
+#include "consentry/result.hpp"
 
 namespace consentry {
 
