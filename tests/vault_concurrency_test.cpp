@@ -16,11 +16,11 @@
 
 #include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
-#include "support/retail_policy.hpp"
-#include "support/vault_options.hpp"
 #include "support/hooked_store.hpp"
 #include "support/must.hpp"
+#include "support/retail_policy.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vault_options.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
@@ -35,7 +35,9 @@ using test::HookedStore;
 using test::must;
 using test::TempDir;
 
-VaultOptions fast() { return test::test_vault_options(); }
+VaultOptions fast() {
+  return test::test_vault_options();
+}
 
 std::shared_ptr<KeyProvider> passphrase(std::string_view p) {
   return std::make_shared<PassphraseKeyProvider>(p, KdfStrength::minimum);

@@ -13,10 +13,10 @@
 
 #include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
-#include "support/retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/files.hpp"
 #include "support/raw_sql.hpp"
+#include "support/retail_policy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
 

@@ -18,8 +18,8 @@
 
 #include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
-#include "support/retail_policy.hpp"
 #include "support/files.hpp"
+#include "support/retail_policy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
 

@@ -16,9 +16,9 @@
 #include "../src/crypto/keyring.hpp"
 #include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
-#include "support/retail_policy.hpp"
 #include "support/must.hpp"
 #include "support/raw_sql.hpp"
+#include "support/retail_policy.hpp"
 #include "support/tamperable.hpp"
 
 using namespace consentry;

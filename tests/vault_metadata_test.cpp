@@ -10,8 +10,8 @@
 
 #include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
-#include "support/retail_policy.hpp"
 #include "support/must.hpp"
+#include "support/retail_policy.hpp"
 #include "support/tamperable.hpp"
 
 using namespace consentry;

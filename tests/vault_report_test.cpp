@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "consentry/extension/store.hpp"
 #include "consentry/import.hpp"
 #include "consentry/report.hpp"
-#include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
-#include "support/retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
+#include "support/retail_policy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
 

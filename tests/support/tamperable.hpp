@@ -10,8 +10,8 @@
 #include <string_view>
 #include <utility>
 
-#include "consentry/key_provider.hpp"
 #include "consentry/extension/store.hpp"
+#include "consentry/key_provider.hpp"
 #include "consentry/vault.hpp"
 #include "support/fake_clock.hpp"
 #include "support/must.hpp"
