@@ -64,7 +64,7 @@ std::string describe_purpose(const Purpose& p) {
                     p.contact_limit->per.to_string());
   }
   if (p.automated_decision) notes.push_back("automated decisions");
-  std::string text = p.description;
+  std::string text(p.description.in(""));
   if (!notes.empty()) text += (text.empty() ? "(" : " (") + join(notes, ", ") + ")";
   return text;
 }

@@ -17,6 +17,7 @@
 #include "consentry/form.hpp"
 #include "consentry/result.hpp"
 #include "consentry/time.hpp"
+#include "consentry/wording.hpp"
 
 namespace consentry {
 
@@ -38,7 +39,8 @@ struct ContactLimit {
 struct Purpose {
   std::string id;
   Basis basis = Basis::consent;
-  std::string description;
+  Wording label;                                 ///< a short name a customer understands ("Offers by email")
+  Wording description;                           ///< what the purpose is for, in a sentence or two
   std::optional<IsoDuration> consent_valid_for;  ///< a grant lapses after this
   std::optional<ContactLimit> contact_limit;
   bool automated_decision = false;
@@ -49,7 +51,8 @@ struct Purpose {
 struct AccessorSpec {
   std::string id;
   std::vector<std::string> purposes;
-  std::string description;
+  Wording label;  ///< how a customer would name the feature ("the newsletter tool")
+  Wording description;
 };
 
 /// FieldSpec is one attribute of a profile.
@@ -61,12 +64,21 @@ struct FieldSpec {
   std::vector<std::string> sources;                 ///< empty = any source
   std::vector<std::string> derived_from;            ///< for category "inferred"
   std::map<std::string, Form, std::less<>> access;  ///< purpose id -> form; absent = denied
-  std::string description;
+  Wording label;                                    ///< a customer's name for it ("Date of birth")
+  Wording description;
 
   /// is_inferred is true for category "inferred".
   bool is_inferred() const noexcept { return category == "inferred"; }
   /// form_for returns the form for `purpose`, or nullptr when the purpose is denied.
   const Form* form_for(std::string_view purpose) const;
+};
+
+/// SourceSpec is a source a field's value may come from, as the policy's top-level "sources"
+/// list names it: `{"id": "credit-bureau", "label": "Credit reference agency"}`.
+struct SourceSpec {
+  std::string id;
+  Wording label;
+  Wording description;
 };
 
 /// Controller is who is responsible for the data, and how to reach them.
@@ -97,6 +109,14 @@ class Policy {
   const std::vector<Purpose>& purposes() const noexcept { return purposes_; }
   const std::vector<AccessorSpec>& accessors() const noexcept { return accessors_; }
   const std::vector<FieldSpec>& fields() const noexcept { return fields_; }
+  /// sources is the top-level "sources" list; empty when the policy declares none (a field's
+  /// sources are then free ids).
+  const std::vector<SourceSpec>& sources() const noexcept { return sources_; }
+  /// source looks up a declared source by id; nullptr when the policy declares none by that id.
+  const SourceSpec* source(std::string_view id) const;
+  /// default_language is the language wording falls back to ("default_language"; "en" when the
+  /// policy does not say).
+  const std::string& default_language() const noexcept { return default_language_; }
 
   /// purpose, accessor and field look up by id; nullptr when the policy has none.
   const Purpose* purpose(std::string_view id) const;
@@ -223,6 +243,8 @@ class Policy {
   std::vector<Purpose> purposes_;
   std::vector<AccessorSpec> accessors_;
   std::vector<FieldSpec> fields_;
+  std::vector<SourceSpec> sources_;
+  std::string default_language_ = "en";
   IdTable purpose_ids_, accessor_ids_, field_ids_;
   std::vector<Span> accessor_spans_;  // per accessor: its purposes' positions, sorted
   std::vector<std::size_t> accessor_purposes_;

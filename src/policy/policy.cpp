@@ -248,7 +248,7 @@ result<void> read_purposes(const Checker& c, const Json& root, Parsed& out) {
     if (j.contains("description")) {
       auto d = c.string_of(j["description"], path + ".description");
       if (!d) return std::move(d).err();
-      p.description = std::move(*d);
+      p.description.text = std::move(*d);
     }
     if (j.contains("consent_valid_for")) {
       auto d = c.duration_of(j["consent_valid_for"], path + ".consent_valid_for");
@@ -318,7 +318,7 @@ result<void> read_accessors(const Checker& c, const Json& root, Parsed& out) {
     if (j.contains("description")) {
       auto d = c.string_of(j["description"], path + ".description");
       if (!d) return std::move(d).err();
-      a.description = std::move(*d);
+      a.description.text = std::move(*d);
     }
     out.accessors.push_back(std::move(a));
   }
@@ -378,7 +378,7 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
     if (j.contains("description")) {
       auto d = c.string_of(j["description"], path + ".description");
       if (!d) return std::move(d).err();
-      f.description = std::move(*d);
+      f.description.text = std::move(*d);
     }
     if (j.contains("retention")) {
       auto d = c.duration_of(j["retention"], path + ".retention");
@@ -514,7 +514,7 @@ std::string Policy::to_json() const {
     Json j = Json::object();
     j["id"] = p.id;
     j["basis"] = std::string(to_string(p.basis));
-    if (!p.description.empty()) j["description"] = p.description;
+    if (!p.description.empty()) j["description"] = p.description.text;
     if (p.consent_valid_for) j["consent_valid_for"] = p.consent_valid_for->to_string();
     if (p.contact_limit)
       j["contact_limit"] = Json{{"max", p.contact_limit->max}, {"per", p.contact_limit->per.to_string()}};
@@ -528,7 +528,7 @@ std::string Policy::to_json() const {
     Json j = Json::object();
     j["id"] = a.id;
     j["purposes"] = a.purposes;
-    if (!a.description.empty()) j["description"] = a.description;
+    if (!a.description.empty()) j["description"] = a.description.text;
     accessors.push_back(std::move(j));
   }
   root["accessors"] = std::move(accessors);
@@ -538,7 +538,7 @@ std::string Policy::to_json() const {
     j["name"] = f.name;
     j["type"] = std::string(to_string(f.type));
     j["category"] = f.category;
-    if (!f.description.empty()) j["description"] = f.description;
+    if (!f.description.empty()) j["description"] = f.description.text;
     if (f.retention) j["retention"] = f.retention->to_string();
     if (!f.sources.empty()) j["sources"] = f.sources;
     if (!f.derived_from.empty()) j["derived_from"] = f.derived_from;
@@ -594,6 +594,12 @@ const AccessorSpec* Policy::accessor(std::string_view id) const {
 const FieldSpec* Policy::field(std::string_view name) const {
   const std::size_t i = field_index(name);
   return i == kNoIndex ? nullptr : &fields_[i];
+}
+
+const SourceSpec* Policy::source(std::string_view id) const {
+  for (const SourceSpec& s : sources_)
+    if (s.id == id) return &s;
+  return nullptr;
 }
 
 bool Policy::accessor_may_use(std::string_view accessor_id, std::string_view purpose_id) const {

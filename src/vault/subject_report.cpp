@@ -96,9 +96,13 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
   if (!history) return std::move(history).err();
   const ConsentState state = ConsentState::from_history(*history);
   for (const Purpose& p : in_force.purposes()) {
-    PurposeStanding standing{
-        p.id,         p.description, p.basis, p.automated_decision, state.status(p.id, report.generated_at),
-        std::nullopt, std::nullopt};
+    PurposeStanding standing{p.id,
+                             std::string(p.description.in(in_force.default_language())),
+                             p.basis,
+                             p.automated_decision,
+                             state.status(p.id, report.generated_at),
+                             std::nullopt,
+                             std::nullopt};
     if (const ConsentEvent* last = state.last(p.id)) {
       standing.since = last->at;
       if (last->action == ConsentAction::grant) standing.expires_at = last->expires_at;
