@@ -5,3 +5,6 @@ find_package(SQLite3 REQUIRED)
 # OpenSSL's libcrypto: AES for FF1 tokens and HMAC-SHA256 pseudonyms.
 find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)
 find_package(nlohmann_json 3.10 REQUIRED)
+# kainjow's Mustache (header only, Debian libkainjow-mustache-dev) renders the HTML export from a
+# template; it is private to the library.
+find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)

@@ -7,6 +7,9 @@ install(TARGETS consentry EXPORT consentryTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/consentry DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The HTML export's built-in template, the starting point of a controller's own wording.
+install(FILES ${PROJECT_SOURCE_DIR}/templates/export.html.mustache
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/consentry/templates)
 
 set(CONSENTRY_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/consentry)
 install(EXPORT consentryTargets NAMESPACE consentry:: DESTINATION ${CONSENTRY_CMAKE_DIR})

@@ -17,7 +17,9 @@
 #include "consentry/field_type.hpp"
 #include "consentry/form.hpp"
 #include "consentry/policy.hpp"
+#include "consentry/result.hpp"
 #include "consentry/time.hpp"
+#include "consentry/wording.hpp"
 
 namespace consentry {
 
@@ -73,6 +75,25 @@ struct AccessRecord {
   std::vector<std::string> fields;
 };
 
+/// Term is how the policy names one id to a person: a label and a longer description.
+struct Term {
+  Wording label;
+  Wording description;
+};
+
+/// Glossary is the policy's wording for every id a report can name (fields, purposes,
+/// accessors, sources), so that a renderer can speak to a person in their language.
+struct Glossary {
+  std::string default_language = "en";
+  std::map<std::string, Term, std::less<>> fields;
+  std::map<std::string, Term, std::less<>> purposes;
+  std::map<std::string, Term, std::less<>> accessors;
+  std::map<std::string, Term, std::less<>> sources;
+};
+
+/// glossary_of collects the labels and descriptions `policy` gives.
+Glossary glossary_of(const Policy& policy);
+
 /// SubjectReport is everything held about one customer: the data behind an export (with
 /// values) and behind a staff audit (without).
 struct SubjectReport {
@@ -86,18 +107,47 @@ struct SubjectReport {
   std::vector<AccessRecord> accesses;                  ///< in log order
   std::vector<ContactEvent> contacts;                  ///< contacts made with the customer, in log order
   std::vector<ContactPreference> contact_preferences;  ///< their own limits and opt-outs, in log order
+  Glossary glossary;                                   ///< the policy's wording for the ids above
+};
+
+/// ExportTemplate is a checked Mustache template for the HTML export (docs/export.md lists the
+/// names it can use). Values are HTML-escaped by the template engine unless the template asks
+/// for them raw with triple braces, which a template for customers should never do.
+class ExportTemplate {
+ public:
+  /// parse checks the template's syntax. errc::bad_input naming `origin` and the engine's
+  /// message when it is malformed (an unclosed section, a bad delimiter).
+  static result<ExportTemplate> parse(std::string_view text, std::string_view origin = "template");
+  /// builtin is the template the library ships (templates/export.html.mustache): English words,
+  /// the policy's labels in the language asked for.
+  static const ExportTemplate& builtin();
+  /// text is the template's source.
+  const std::string& text() const noexcept { return text_; }
+
+ private:
+  explicit ExportTemplate(std::string text) : text_(std::move(text)) {}
+  std::string text_;
+};
+
+/// ExportOptions says how an export speaks: in which language, with which template.
+struct ExportOptions {
+  std::string language;                    ///< a language tag; "" = the policy's default language
+  const ExportTemplate* html = nullptr;    ///< the HTML template; nullptr = ExportTemplate::builtin()
 };
 
 /// export_json renders the customer's export as JSON text (docs/export.schema.json), which
-/// `consentry import --format export` reads back.
-std::string export_json(const SubjectReport& report);
+/// `consentry import --format export` reads back. Ids stay as they are; each gains a "label" in
+/// `options.language` (falling back to the policy's default language, then to the id).
+std::string export_json(const SubjectReport& report, const ExportOptions& options = {});
 /// export_html renders it as one self-contained, accessible HTML page: no script, no external
-/// resource, every value escaped.
-std::string export_html(const SubjectReport& report);
+/// resource, every value escaped, rendered from `options.html` (the built-in template when null).
+/// It names everything by its label, tells refusals in plain words, shows one row per access
+/// and every date in one readable style.
+std::string export_html(const SubjectReport& report, const ExportOptions& options = {});
 /// export_csv renders one row per field (RFC 4180, header first). A cell that a spreadsheet would
 /// run as a formula (it starts with =, +, -, @, a tab or CR) gets a leading single quote and is
-/// quoted, as OWASP recommends against CSV injection.
-std::string export_csv(const SubjectReport& report);
+/// quoted, as OWASP recommends against CSV injection. The last column is the field's label.
+std::string export_csv(const SubjectReport& report, const ExportOptions& options = {});
 
 /// staff_audit_text renders the staff view of one customer as readable tables: metadata,
 /// consents, last accesses and flags, never a value. `last_accesses` bounds the accesses shown.

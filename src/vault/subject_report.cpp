@@ -43,6 +43,7 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
   report.with_values = with_values;
   const Policy& in_force = policy();  // one version for the whole report
   report.controller = in_force.controller();
+  report.glossary = glossary_of(in_force);
   const std::string name(customer);
 
   std::lock_guard lock(store_mu);
