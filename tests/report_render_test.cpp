@@ -135,7 +135,8 @@ TEST_CASE("export_json round-trips every member the importer and the customer ne
   CHECK(email.at("uses")[2] == Json{{"purpose", "analytics"},
                                     {"form", "pseudonym"},
                                     {"basis", "legitimate_interest"},
-                                    {"automated_decision", false}});
+                                    {"automated_decision", false},
+                                    {"purpose_label", "analytics"}});  // no label: the id
   const Json& name = field_named(j.at("fields"), "full_name");
   CHECK(name.at("retention").is_null());
   CHECK(name.at("retained_until").is_null());
@@ -155,7 +156,8 @@ TEST_CASE("export_json round-trips every member the importer and the customer ne
                                     {"automated_decision", false},
                                     {"status", "granted"},
                                     {"since", "2025-05-01T10:05:00Z"},
-                                    {"expires_at", "2027-05-01T10:05:00Z"}});
+                                    {"expires_at", "2027-05-01T10:05:00Z"},
+                                    {"label", "marketing.email"}});
   CHECK(j.at("purposes")[0].at("since").is_null());
   CHECK(j.at("purposes")[3].at("status") == "withdrawn");
   CHECK(j.at("automated_decisions") == Json::array({"profiling"}));
@@ -163,6 +165,7 @@ TEST_CASE("export_json round-trips every member the importer and the customer ne
   REQUIRE(j.at("consent_history").size() == 3);
   CHECK(j.at("consent_history")[2] == Json{{"seq", 3},
                                            {"purpose", "profiling"},
+                                           {"purpose_label", "profiling"},
                                            {"action", "withdraw"},
                                            {"at", "2025-09-01T00:00:00Z"},
                                            {"channel", "store"},
@@ -177,7 +180,10 @@ TEST_CASE("export_json round-trips every member the importer and the customer ne
                                     {"action", "access_denied"},
                                     {"allowed", false},
                                     {"reason", "no_consent"},
-                                    {"fields", {"expecting_child"}}});
+                                    {"fields", {"expecting_child"}},
+                                    {"accessor_label", "email-campaigns"},
+                                    {"purpose_label", "profiling"},
+                                    {"refusal", "you had not agreed to this use"}});
   CHECK(j.at("accesses")[3].at("fields") == Json::array({"email:clear", "note:mask:last4"}));
 }
 
@@ -326,7 +332,7 @@ TEST_CASE("export_html speaks plainly: headings, tables, readable dates, inferre
   CHECK(contains(html, "<th scope=\"row\">email</th>"));
   CHECK(contains(html, "ann@example.com"));
 
-  CHECK(contains(html, "inferred (we guessed this from: birth_date)"));
+  CHECK(contains(html, "inferred (we guessed this from: birth date)"));
   CHECK(contains(html, "from a third party: credit-bureau"));
   CHECK(contains(html, "past its retention period"));
   CHECK(contains(html, "until you ask us to erase it"));
@@ -339,7 +345,8 @@ TEST_CASE("export_html speaks plainly: headings, tables, readable dates, inferre
   CHECK(contains(html, "our legitimate interests"));
   CHECK(contains(html, "makes automated decisions about you"));
   CHECK(contains(html, "You withdrew your consent"));
-  CHECK(contains(html, "Was refused access (no_consent)"));
+  CHECK(contains(html, "Refused, because you had not agreed to this use."));
+  CHECK_FALSE(contains(html, "no_consent"));  // never a reason code
   CHECK(contains(html, "Recorded your choice: You agreed"));
   CHECK(contains(html, "Withdraw a consent."));
   CHECK(contains(html, "Object."));
@@ -370,7 +377,7 @@ TEST_CASE("export_html says in words why data was deleted and what a contact pre
   CHECK(contains(html, "Contacted you"));
 }
 
-TEST_CASE("export_html says in words that a read found no value") {
+TEST_CASE("export_html says in words that a read found no value, apart from the data it read") {
   SubjectReport r = sample_report();
   r.accesses.push_back(AccessRecord{99,
                                     at("2026-01-02T00:00:00Z"),
@@ -381,8 +388,8 @@ TEST_CASE("export_html says in words that a read found no value") {
                                     "",
                                     {"credit_score:absent", "email:clear"}});
   const std::string html = export_html(r);
-  CHECK(contains(html, "credit_score (we held none)"));
-  CHECK(contains(html, "email (as it is)"));
+  // The score is asked for but not held: said so, and not listed among the data that was read.
+  CHECK(contains(html, "<td>email (as it is)<span class=\"note\">Also asked for credit score, which we do not hold about you.</span></td>"));
   CHECK_FALSE(contains(html, "credit_score:absent"));
 }
 
@@ -483,7 +490,7 @@ TEST_CASE("export_csv has a header and one RFC 4180 row per field, quoting comma
   const std::vector<std::string> header = {
       "field",     "value",          "type",           "category", "source",       "collected_at",
       "retention", "retained_until", "past_retention", "inferred", "derived_from", "third_party",
-      "uses"};
+      "uses",      "label"};
   CHECK(rows[0] == header);
   for (std::size_t i = 0; i < r.fields.size(); ++i) {
     CAPTURE(r.fields[i].field);
@@ -497,7 +504,7 @@ TEST_CASE("export_csv has a header and one RFC 4180 row per field, quoting comma
   CHECK(contains(csv, "\"1 Main St, Apt \"\"B\"\"\r\nSpringfield\""));
   CHECK(contains(csv,
                  "\r\nbirth_date,1990-04-02,date,identity,web-signup,2025-05-01T10:00:00Z,,,false,false,,"
-                 "false,service=clear(contract);analytics=generalise:year(legitimate_interest)\r\n"));
+                 "false,service=clear(contract);analytics=generalise:year(legitimate_interest),birth date\r\n"));
   const auto& score = rows[4];
   CHECK(score[0] == "credit_score");
   CHECK(score[6] == "P1Y");

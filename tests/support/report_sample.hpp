@@ -2,7 +2,9 @@
 // shared by the render tests and the consentry_report_sample tool.
 #pragma once
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "consentry/report.hpp"
 
@@ -226,6 +228,48 @@ inline SubjectReport sample_report() {
        .channel = "sms",
        .at = at("2025-12-20T16:45:00Z")},
   };
+  return r;
+}
+
+/// wording builds a Wording from an untranslated text, or from (tag, text) pairs.
+inline Wording wording(std::initializer_list<std::pair<const char*, const char*>> translations) {
+  Wording w;
+  for (const auto& [tag, text] : translations) w.translations.emplace(tag, text);
+  return w;
+}
+
+inline Wording wording(const char* text) {
+  Wording w;
+  w.text = text;
+  return w;
+}
+
+/// labelled_report is sample_report with the policy's labels and descriptions, some in English
+/// and German, one label hostile: what a vault gathers under a policy that names things for people.
+inline SubjectReport labelled_report() {
+  SubjectReport r = sample_report();
+  Glossary& g = r.glossary;
+  g.default_language = "en";
+  g.fields["email"] = {wording({{"en", "Email address"}, {"de", "E-Mail-Adresse"}}),
+                       wording("Where we send your receipts")};
+  g.fields["birth_date"] = {wording({{"en", "Date of birth"}, {"de", "Geburtsdatum"}}), {}};
+  g.fields["credit_score"] = {wording("Credit score"), {}};
+  g.fields["expecting_child"] = {wording("Whether you are expecting a child"), {}};
+  g.fields["full_name"] = {wording("Your name"), {}};
+  g.fields["comment"] = {wording("Comment <b>from you</b>"), {}};
+  g.fields["note"] = {};
+  g.fields["address"] = {};
+  g.purposes["service"] = {wording("Running your account"), wording("So that your account works")};
+  g.purposes["marketing.email"] = {wording({{"en", "Offers by email"}, {"de", "Angebote per E-Mail"}}), {}};
+  g.purposes["analytics"] = {wording("Statistics"), {}};
+  g.purposes["profiling"] = {wording("Predictions about you"), {}};
+  g.accessors["support-desk"] = {wording("Our support team"), {}};
+  g.accessors["email-campaigns"] = {wording({{"en", "The newsletter tool"}, {"de", "Das Newsletter-Werkzeug"}}),
+                                    {}};
+  g.accessors["crm-import"] = {wording("Our data import"), {}};
+  g.accessors["web-signup"] = {wording("The sign-up form"), {}};
+  g.sources["web-signup"] = {wording("The sign-up form"), {}};
+  g.sources["credit-bureau"] = {wording("A credit reference agency"), {}};
   return r;
 }
 
