@@ -48,6 +48,12 @@ def main() -> int:
     accepted("sample export", full)
     accepted("empty export", sample(tool, "json-empty"))
     accepted("export without values", sample(tool, "json-novalues"))
+    labelled = sample(tool, "json-labelled")
+    accepted("export with labels", labelled)
+    if not any(a["action"] == "staff_read" for a in labelled["accesses"]):
+        failures.append("labelled export: needs a staff_read access")
+    if not any("refusal" in a for a in labelled["accesses"]):
+        failures.append("labelled export: needs a refused access")
 
     # The sample exercises both branches of every nullable member, or the schema's null
     # alternatives would go untested.

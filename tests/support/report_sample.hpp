@@ -270,6 +270,17 @@ inline SubjectReport labelled_report() {
   g.accessors["web-signup"] = {wording("The sign-up form"), {}};
   g.sources["web-signup"] = {wording("The sign-up form"), {}};
   g.sources["credit-bureau"] = {wording("A credit reference agency"), {}};
+  // A value with no place to break a line must wrap inside its cell all the same.
+  HeldField token;
+  token.field = "referral_code";
+  token.value = "REF-" + std::string(300, 'x');
+  token.category = "service";
+  token.source = "web-signup";
+  token.collected_at = at("2025-05-01T10:00:00Z");
+  r.fields.push_back(token);
+  g.fields["referral_code"] = {wording("Referral code"), {}};
+  // Staff looked at the customer's metadata.
+  r.accesses.push_back({16, at("2025-12-01T09:00:00Z"), "cli", "", AuditAction::staff_read, true, "subject_audit", {}});
   return r;
 }
 

@@ -1,6 +1,6 @@
 // report_sample.cpp: prints a render of the sample report for the Python tests and for a look by
 // eye: consentry_report_sample
-// [json|html|csv|json-empty|json-novalues|staff-text|staff-json|inventory-text]
+// [json|html|json-labelled|html-labelled|csv|json-empty|json-novalues|staff-text|staff-json|inventory-text]
 // (json when no argument).
 #include "support/report_sample.hpp"
 
@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
     std::cout << consentry::export_json(report);
   } else if (what == "html") {
     std::cout << consentry::export_html(report);
+  } else if (what == "json-labelled") {
+    std::cout << consentry::export_json(consentry::test::labelled_report());
+  } else if (what == "html-labelled") {
+    std::cout << consentry::export_html(consentry::test::labelled_report());
   } else if (what == "csv") {
     std::cout << consentry::export_csv(report);
   } else if (what == "json-empty") {
@@ -37,7 +41,7 @@ int main(int argc, char** argv) {
     std::cout << consentry::inventory_text(consentry::test::sample_inventory());
   } else {
     std::cerr << "usage: consentry_report_sample "
-                 "[json|html|csv|json-empty|json-novalues|staff-text|staff-json|inventory-text]\n";
+                 "[json|html|json-labelled|html-labelled|csv|json-empty|json-novalues|staff-text|staff-json|inventory-text]\n";
     return 2;
   }
   return std::cout.good() ? 0 : 1;
