@@ -42,7 +42,8 @@ std::string read_small_file(const std::string& file, std::size_t limit, std::str
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) fail(errc::bad_input, file + ": cannot read the file");
-  if (!S_ISREG(st.st_mode)) fail(errc::bad_input, file + ": " + file_kind(st.st_mode) + ", not " + std::string(what));
+  if (!S_ISREG(st.st_mode))
+    fail(errc::bad_input, file + ": " + file_kind(st.st_mode) + ", not " + std::string(what));
   if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > limit) fail(errc::bad_input, too_large);
   std::string text;
   char buf[4096];

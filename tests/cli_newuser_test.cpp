@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/cli_runner.hpp"
+#include "support/cli_vault_dir.hpp"
 #include "support/files.hpp"
 #include "support/passphrase.hpp"
 #include "support/temp_dir.hpp"
@@ -22,55 +23,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using consentry::test::CliOutput;
+using consentry::test::Env;
 using consentry::test::file_bytes;
+using consentry::test::VaultDir;
 
-const fs::path kData = fs::path(CONSENTRY_TEST_DATA) / "cli";
+const fs::path kData = consentry::test::kCliData;
 constexpr const char* kNewPassphrase = "a new passphrase for the retirement";
-
-/// Env lists CONSENTRY_ variables to set for a run.
-using Env = std::map<std::string, std::string>;
-
-/// VaultDir runs consentry against one vault (crm.vault, or another name) in a fresh directory.
-class VaultDir {
- public:
-  fs::path path(const std::string& name) const { return dir_.path() / name; }
-
-  /// env is the vault and the test passphrase, or the key file when `key_file` is set.
-  Env env(const std::string& vault = "crm.vault") const {
-    if (key_file_)
-      return {{"CONSENTRY_VAULT", path(vault).string()}, {"CONSENTRY_KEY_FILE", path("crm.key").string()}};
-    return {{"CONSENTRY_VAULT", path(vault).string()},
-            {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}};
-  }
-  void use_key_file() { key_file_ = true; }
-
-  CliOutput run(const std::vector<std::string>& args, const std::optional<std::string>& input = std::nullopt,
-                const std::string& vault = "crm.vault") const {
-    return run_env(args, env(vault), input);
-  }
-  CliOutput run_env(const std::vector<std::string>& args, const Env& env,
-                    const std::optional<std::string>& input = std::nullopt) const {
-    return consentry::test::run_consentry(dir_.path(), args, consentry::test::CliEnv(env.begin(), env.end()),
-                                          input);
-  }
-  /// init creates the vault under the fixture policy; import loads the fixture customers.
-  void init(const std::string& vault = "crm.vault") const {
-    must({"init", "--policy", (kData / "policy.json").string(), "--kdf", "minimum"}, vault);
-  }
-  void import(const std::string& vault = "crm.vault") const {
-    must({"import", (kData / "customers.jsonl").string()}, vault);
-  }
-  CliOutput must(const std::vector<std::string>& args, const std::string& vault = "crm.vault") const {
-    CliOutput o = run(args, std::nullopt, vault);
-    INFO("stderr: " << o.err);
-    REQUIRE(o.code == 0);
-    return o;
-  }
-
- private:
-  consentry::test::TempDir dir_{"cli-newuser"};
-  bool key_file_ = false;
-};
 
 /// field_names lists the names of the fields of a JSON export.
 std::vector<std::string> field_names(const std::string& export_text) {

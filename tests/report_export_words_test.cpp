@@ -33,7 +33,9 @@ std::string section(const std::string& html, std::string_view id) {
 /// count counts the occurrences of `needle`.
 std::size_t count(const std::string& haystack, std::string_view needle) {
   std::size_t n = 0;
-  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + needle.size())) ++n;
+  for (auto at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size()))
+    ++n;
   return n;
 }
 
@@ -49,9 +51,10 @@ std::string text_of(const std::string& html) {
   return out;
 }
 
-AccessRecord entry(std::int64_t seq, const char* accessor, const char* purpose, AuditAction action, bool allowed,
-                   const char* reason, std::vector<std::string> fields) {
-  return AccessRecord{seq, at("2026-01-02T00:00:00Z"), accessor, purpose, action, allowed, reason, std::move(fields)};
+AccessRecord entry(std::int64_t seq, const char* accessor, const char* purpose, AuditAction action,
+                   bool allowed, const char* reason, std::vector<std::string> fields) {
+  return AccessRecord{seq,    at("2026-01-02T00:00:00Z"), accessor, purpose, action, allowed,
+                      reason, std::move(fields)};
 }
 
 }  // namespace
@@ -59,16 +62,16 @@ AccessRecord entry(std::int64_t seq, const char* accessor, const char* purpose, 
 TEST_CASE("the HTML export names fields, purposes, accessors and sources by their labels, never by id") {
   const std::string html = export_html(labelled_report());
   const std::string text = text_of(html);
-  for (const char* label : {"Email address", "Date of birth", "Running your account", "Offers by email",
-                            "Our support team", "The newsletter tool", "A credit reference agency",
-                            "The sign-up form", "Predictions about you"})
+  for (const char* label :
+       {"Email address", "Date of birth", "Running your account", "Offers by email", "Our support team",
+        "The newsletter tool", "A credit reference agency", "The sign-up form", "Predictions about you"})
     CHECK_MESSAGE(contains(text, label), label);
   for (const char* id : {"birth_date", "marketing.email", "email-campaigns", "support-desk", "credit-bureau",
                          "web-signup", "expecting_child", "full_name", "credit_score"})
     CHECK_MESSAGE(!contains(html, id), id);
   // Descriptions go beside the label they describe.
   CHECK(contains(html, "Email address<span class=\"note\">Where we send your receipts</span>"));
-  CHECK(contains(html, "<td>So that your account works</td>"));
+  CHECK(contains(html, "<td data-label=\"What it is for\">So that your account works</td>"));
   // A field without a label reads as its id with spaces, never with underscores.
   CHECK(contains(html, "<th scope=\"row\">note</th>"));
   // A label is text from the policy: escaped like any value.
@@ -76,7 +79,9 @@ TEST_CASE("the HTML export names fields, purposes, accessors and sources by thei
   CHECK_FALSE(contains(html, "<b>from you</b>"));
 }
 
-TEST_CASE("--lang picks the labels' language, falling back to the policy's default, then to the untranslated text") {
+TEST_CASE(
+    "--lang picks the labels' language, falling back to the policy's default, then to the untranslated "
+    "text") {
   ExportOptions german;
   german.language = "de";
   const std::string html = export_html(labelled_report(), german);
@@ -100,7 +105,8 @@ TEST_CASE("--lang picks the labels' language, falling back to the policy's defau
 }
 
 TEST_CASE("a refusal is told in plain words for every reason, never as a reason code") {
-  for (int r = static_cast<int>(deny_reason::no_consent); r <= static_cast<int>(deny_reason::consent_outdated); ++r) {
+  for (int r = static_cast<int>(deny_reason::no_consent);
+       r <= static_cast<int>(deny_reason::consent_outdated); ++r) {
     const auto reason = static_cast<deny_reason>(r);
     const std::string code(to_string(reason));
     CAPTURE(code);
@@ -117,8 +123,8 @@ TEST_CASE("a refusal is told in plain words for every reason, never as a reason 
     CHECK(contains(accesses, "Offers by email"));
   }
   SubjectReport report = labelled_report();
-  report.accesses = {entry(1, "email-campaigns", "marketing.email", AuditAction::access_denied, false, "no_consent",
-                           {"email"})};
+  report.accesses = {entry(1, "email-campaigns", "marketing.email", AuditAction::access_denied, false,
+                           "no_consent", {"email"})};
   CHECK(contains(export_html(report), "Refused, because you had not agreed to this use."));
   report.accesses[0].reason = "consent_outdated";
   CHECK(contains(export_html(report), "now covers more than when you agreed"));
@@ -152,10 +158,11 @@ TEST_CASE("a view opened and then read is one row; a view opened and never read 
       entry(3, "support-desk", "service", AuditAction::field_read, true, "", {"email:clear"}),
       entry(4, "support-desk", "service", AuditAction::view_opened, true, "", {}),
       entry(5, "email-campaigns", "marketing.email", AuditAction::view_opened, true, "", {}),
-      entry(6, "email-campaigns", "marketing.email", AuditAction::access_denied, false, "withdrawn", {"email"}),
+      entry(6, "email-campaigns", "marketing.email", AuditAction::access_denied, false, "withdrawn",
+            {"email"}),
   };
   const std::string accesses = section(export_html(report), "accesses");
-  CHECK(count(accesses, "<tr><td>") == 4);  // 6 entries: two opened-then-used views merged
+  CHECK(count(accesses, "<tr><td data-label=\"When\">") == 4);  // 6 entries: two opened-then-used views merged
   CHECK(count(accesses, "Read your data") == 1);
   CHECK(count(accesses, "Opened your record but read nothing") == 1);
   CHECK(contains(accesses, "Refused, because you had withdrawn your consent to this use."));
@@ -165,17 +172,19 @@ TEST_CASE("a view opened and then read is one row; a view opened and never read 
 TEST_CASE("every date reads in one style: dates of birth and instants in words, booleans as yes or no") {
   const std::string html = export_html(labelled_report());
   const std::string text = text_of(html);
-  CHECK(contains(html, "<td class=\"value\">2 April 1990</td>"));
+  CHECK(contains(html, "<td class=\"value\" data-label=\"What we hold\">2 April 1990</td>"));
   CHECK_FALSE(contains(text, "1990-04-02"));
-  CHECK(contains(html, "<td class=\"value\">yes</td>"));  // expecting_child: "true"
+  CHECK(contains(html, "<td class=\"value\" data-label=\"What we hold\">yes</td>"));  // expecting_child: "true"
   // No machine-readable time is shown as text; each sits in a <time> element's attribute.
-  for (const char* iso : {"2025-05-01", "2026-01-01", "T10:00", "Z<"}) CHECK_MESSAGE(!contains(text, iso), iso);
+  for (const char* iso : {"2025-05-01", "2026-01-01", "T10:00", "Z<"})
+    CHECK_MESSAGE(!contains(text, iso), iso);
   CHECK(contains(html, "<time datetime=\"2025-05-01T10:00:00Z\">1 May 2025, 10:00 UTC</time>"));
 }
 
 TEST_CASE("a controller's template renders the same view, its values escaped by the engine") {
   const auto tmpl = ExportTemplate::parse(
-      "<p lang=\"{{language}}\">{{#fields}}[{{label}}={{value}}]{{/fields}}</p>{{#accesses}}({{who}}: {{what}}){{/accesses}}",
+      "<p lang=\"{{language}}\">{{#fields}}[{{label}}={{value}}]{{/fields}}</p>{{#accesses}}({{who}}: "
+      "{{what}}){{/accesses}}",
       "mine.mustache");
   REQUIRE(tmpl);
   ExportOptions options;
@@ -231,5 +240,6 @@ TEST_CASE("the CSV export ends each row with the field's label") {
   german.language = "de";
   const std::string csv = export_csv(labelled_report(), german);
   CHECK(contains(csv, ",uses,label\r\n"));
-  CHECK(contains(csv, "service=clear(contract);analytics=generalise:year(legitimate_interest),Geburtsdatum\r\n"));
+  CHECK(contains(csv,
+                 "service=clear(contract);analytics=generalise:year(legitimate_interest),Geburtsdatum\r\n"));
 }

@@ -131,8 +131,8 @@ class ExportTemplate {
 
 /// ExportOptions says how an export speaks: in which language, with which template.
 struct ExportOptions {
-  std::string language;                    ///< a language tag; "" = the policy's default language
-  const ExportTemplate* html = nullptr;    ///< the HTML template; nullptr = ExportTemplate::builtin()
+  std::string language;                  ///< a language tag; "" = the policy's default language
+  const ExportTemplate* html = nullptr;  ///< the HTML template; nullptr = ExportTemplate::builtin()
 };
 
 /// export_json renders the customer's export as JSON text (docs/export.schema.json), which

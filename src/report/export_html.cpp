@@ -59,7 +59,8 @@ mustache::data to_data(const Json& j) {
 result<ExportTemplate> ExportTemplate::parse(std::string_view text, std::string_view origin) {
   mustache::mustache compiled{std::string(text)};
   if (!compiled.is_valid())
-    return make_error(errc::bad_input, std::string(origin) + ": not a valid template: " + compiled.error_message());
+    return make_error(errc::bad_input,
+                      std::string(origin) + ": not a valid template: " + compiled.error_message());
   return ExportTemplate(std::string(text));
 }
 

@@ -105,8 +105,9 @@ std::string plain_preference(const ContactPreference& p, const Labels& labels) {
   switch (p.kind) {
     case ContactPreferenceKind::limit:
       if (p.max <= 0) return "You asked us not to contact you at all about " + labels.purpose(p.purpose);
-      return "You asked us to contact you at most " + std::to_string(p.max) + (p.max == 1 ? " time" : " times") +
-             " per " + per_text(p.per) + " about " + labels.purpose(p.purpose);
+      return "You asked us to contact you at most " + std::to_string(p.max) +
+             (p.max == 1 ? " time" : " times") + " per " + per_text(p.per) + " about " +
+             labels.purpose(p.purpose);
     case ContactPreferenceKind::opt_out: return "You asked us not to contact you by " + p.channel;
     case ContactPreferenceKind::opt_in: return "You allowed contact by " + p.channel + " again";
   }
@@ -262,8 +263,8 @@ Json purpose_rows(const SubjectReport& r, const Labels& labels, bool& any_automa
   std::vector<PurposeStanding> purposes = r.purposes;
   for (const auto& f : r.fields)
     for (const auto& u : f.uses) {
-      const bool known =
-          std::any_of(purposes.begin(), purposes.end(), [&](const PurposeStanding& p) { return p.purpose == u.purpose; });
+      const bool known = std::any_of(purposes.begin(), purposes.end(),
+                                     [&](const PurposeStanding& p) { return p.purpose == u.purpose; });
       if (!known) purposes.push_back({u.purpose, "", u.basis, u.automated_decision, {}, {}, {}});
     }
   Json rows = Json::array();
@@ -271,7 +272,8 @@ Json purpose_rows(const SubjectReport& r, const Labels& labels, bool& any_automa
     Json uses = Json::array();
     for (const HeldField& f : r.fields)
       for (const FieldUse& u : f.uses)
-        if (u.purpose == p.purpose) uses.push_back({{"field", labels.field(f.field)}, {"form", plain_form(u.form)}});
+        if (u.purpose == p.purpose)
+          uses.push_back({{"field", labels.field(f.field)}, {"form", plain_form(u.form)}});
     any_automated = any_automated || p.automated_decision;
     std::string description = labels.purpose_description(p.purpose);
     if (description.empty()) description = p.description;
@@ -386,7 +388,8 @@ std::string plain_form(const Form& f) {
 }
 
 std::string refusal_words(std::string_view reason) {
-  if (reason == kIntegrityReason) return "the stored data failed our check against tampering, so nothing was shown";
+  if (reason == kIntegrityReason)
+    return "the stored data failed our check against tampering, so nothing was shown";
   const auto r = parse_deny_reason(reason);
   if (!r) return "our policy did not allow it";
   switch (*r) {
@@ -396,7 +399,8 @@ std::string refusal_words(std::string_view reason) {
     case deny_reason::expired: return "your consent to this use had expired";
     case deny_reason::objected: return "you had objected to this use";
     case deny_reason::purpose_not_allowed_for_field: return "our policy does not let this use see that data";
-    case deny_reason::accessor_not_registered: return "our policy does not let this part of our system do that";
+    case deny_reason::accessor_not_registered:
+      return "our policy does not let this part of our system do that";
     case deny_reason::unknown_purpose: return "our policy has no such use";
     case deny_reason::unknown_field: return "we do not keep such data";
     case deny_reason::retention_expired: return "we had kept that data for as long as our policy allows";

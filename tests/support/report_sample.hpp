@@ -264,8 +264,8 @@ inline SubjectReport labelled_report() {
   g.purposes["analytics"] = {wording("Statistics"), {}};
   g.purposes["profiling"] = {wording("Predictions about you"), {}};
   g.accessors["support-desk"] = {wording("Our support team"), {}};
-  g.accessors["email-campaigns"] = {wording({{"en", "The newsletter tool"}, {"de", "Das Newsletter-Werkzeug"}}),
-                                    {}};
+  g.accessors["email-campaigns"] = {
+      wording({{"en", "The newsletter tool"}, {"de", "Das Newsletter-Werkzeug"}}), {}};
   g.accessors["crm-import"] = {wording("Our data import"), {}};
   g.accessors["web-signup"] = {wording("The sign-up form"), {}};
   g.sources["web-signup"] = {wording("The sign-up form"), {}};
@@ -280,7 +280,8 @@ inline SubjectReport labelled_report() {
   r.fields.push_back(token);
   g.fields["referral_code"] = {wording("Referral code"), {}};
   // Staff looked at the customer's metadata.
-  r.accesses.push_back({16, at("2025-12-01T09:00:00Z"), "cli", "", AuditAction::staff_read, true, "subject_audit", {}});
+  r.accesses.push_back(
+      {16, at("2025-12-01T09:00:00Z"), "cli", "", AuditAction::staff_read, true, "subject_audit", {}});
   return r;
 }
 

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
     std::cout << consentry::inventory_text(consentry::test::sample_inventory());
   } else {
     std::cerr << "usage: consentry_report_sample "
-                 "[json|html|json-labelled|html-labelled|csv|json-empty|json-novalues|staff-text|staff-json|inventory-text]\n";
+                 "[json|html|json-labelled|html-labelled|csv|json-empty|json-novalues|staff-text|staff-json|"
+                 "inventory-text]\n";
     return 2;
   }
   return std::cout.good() ? 0 : 1;
