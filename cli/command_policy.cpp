@@ -61,6 +61,13 @@ std::string in_default(const Policy& policy, const Wording& w) {
   return std::string(w.in(policy.default_language()));
 }
 
+/// one_line gives a description on one line of a table: its newlines become spaces (a policy's
+/// wording holds no other control character).
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
 /// languages_of lists the languages the policy's wording covers: the default language first, then
 /// every other language a label or description is translated into, in order.
 std::vector<std::string> languages_of(const Policy& policy) {
@@ -105,7 +112,7 @@ std::string describe_purpose(const Policy& policy, const Purpose& p) {
                     p.contact_limit->per.to_string());
   }
   if (p.automated_decision) notes.push_back("automated decisions");
-  std::string text = in_default(policy, p.description);
+  std::string text = one_line(in_default(policy, p.description));
   if (!notes.empty()) text += (text.empty() ? "(" : " (") + join(notes, ", ") + ")";
   return text;
 }
@@ -124,8 +131,8 @@ void print_policy(const Policy& policy) {
   const bool purpose_labels = std::any_of(policy.purposes().begin(), policy.purposes().end(),
                                           [](const Purpose& p) { return !p.label.empty(); });
   for (const Purpose& p : policy.purposes()) {
-    purposes.add(with_label({p.id, std::string(to_string(p.basis)), describe_purpose(policy, p)}, purpose_labels,
-                            in_default(policy, p.label)));
+    purposes.add(with_label({p.id, std::string(to_string(p.basis)), describe_purpose(policy, p)},
+                            purpose_labels, in_default(policy, p.label)));
   }
   std::cout << purposes.render("  ");
 
@@ -140,8 +147,11 @@ void print_policy(const Policy& policy) {
   if (!policy.sources().empty()) {
     std::cout << "\nsources (" << policy.sources().size() << "):\n";
     detail::TextTable sources;
-    for (const SourceSpec& src : policy.sources())
-      sources.add({src.id, in_default(policy, src.label), in_default(policy, src.description)});
+    for (const SourceSpec& src : policy.sources()) {
+      std::vector<std::string> row{src.id, in_default(policy, src.label)};
+      if (!src.description.empty()) row.push_back(one_line(in_default(policy, src.description)));
+      sources.add(std::move(row));
+    }
     std::cout << sources.render("  ");
   }
 

@@ -387,15 +387,18 @@ TEST_CASE("labels and descriptions changed anywhere are neutral changes that nam
        "purpose 'marketing.email': purpose_changed (description) [neutral]"},
       {R"({"id": "support-desk", "purposes": ["service"]})",
        R"({"id": "support-desk", "purposes": ["service"], "label": "our support team"})",
-       PolicyChangeKind::accessor_changed, "label", "accessor 'support-desk': accessor_changed (label) [neutral]"},
+       PolicyChangeKind::accessor_changed, "label",
+       "accessor 'support-desk': accessor_changed (label) [neutral]"},
       {R"({"id": "email-campaigns", "purposes": ["marketing.email"]})",
        R"({"id": "email-campaigns", "purposes": ["marketing.email"], "description": "Sends newsletters"})",
        PolicyChangeKind::accessor_changed, "description",
        "accessor 'email-campaigns': accessor_changed (description) [neutral]"},
-      {R"("category": "identity",)", R"("category": "identity", "label": {"en": "Date of birth", "de": "Geburtsdatum"},)",
+      {R"("category": "identity",)",
+       R"("category": "identity", "label": {"en": "Date of birth", "de": "Geburtsdatum"},)",
        PolicyChangeKind::field_changed, "label", "field 'birth_date': field_changed (label) [neutral]"},
       {R"("category": "financial",)", R"("category": "financial", "description": "A score from 0 to 999",)",
-       PolicyChangeKind::field_changed, "description", "field 'credit_score': field_changed (description) [neutral]"},
+       PolicyChangeKind::field_changed, "description",
+       "field 'credit_score': field_changed (description) [neutral]"},
   };
   for (const Wordy& row : rows) {
     INFO(row.with);
@@ -413,9 +416,11 @@ TEST_CASE("labels and descriptions changed anywhere are neutral changes that nam
 }
 
 TEST_CASE("a translation added to a label is a change of that label") {
-  const Policy labelled = edited(R"("category": "identity",)", R"("category": "identity", "label": "Date of birth",)");
+  const Policy labelled =
+      edited(R"("category": "identity",)", R"("category": "identity", "label": "Date of birth",)");
   const Policy translated =
-      edited(R"("category": "identity",)", R"("category": "identity", "label": {"en": "Date of birth", "de": "Geburtsdatum"},)");
+      edited(R"("category": "identity",)",
+             R"("category": "identity", "label": {"en": "Date of birth", "de": "Geburtsdatum"},)");
   const PolicyDiff d = diff_policies(labelled, translated);
   REQUIRE(d.changes.size() == 1);
   CHECK(d.changes[0].kind == PolicyChangeKind::field_changed);
@@ -425,7 +430,8 @@ TEST_CASE("a translation added to a label is a change of that label") {
 }
 
 TEST_CASE("declaring, dropping and relabelling a source are neutral changes") {
-  const Policy declared = edited(R"("fields": [)", R"("sources": [{"id": "credit-bureau", "label": "Credit agency"},
+  const Policy declared =
+      edited(R"("fields": [)", R"("sources": [{"id": "credit-bureau", "label": "Credit agency"},
                 {"id": "web-signup", "label": "Our website"}],
   "fields": [)");
   PolicyDiff d = diff_policies(retail_policy(), declared);
@@ -446,7 +452,8 @@ TEST_CASE("declaring, dropping and relabelling a source are neutral changes") {
   CHECK(d.changes[0].effect == ChangeEffect::neutral);
   CHECK(d.changes[0].describe() == "source 'credit-bureau': declared_source_removed [neutral]");
 
-  const Policy relabelled = edited(R"("fields": [)", R"("sources": [{"id": "credit-bureau", "label": "Credit reference agency",
+  const Policy relabelled =
+      edited(R"("fields": [)", R"("sources": [{"id": "credit-bureau", "label": "Credit reference agency",
                  "description": "Tells us how likely a loan is repaid"},
                 {"id": "web-signup", "label": "Our website"}],
   "fields": [)");
@@ -463,7 +470,8 @@ TEST_CASE("declaring, dropping and relabelling a source are neutral changes") {
 }
 
 TEST_CASE("a field's own sources still widen and tighten when sources are declared") {
-  const Policy declared = edited(R"("fields": [)", R"("sources": [{"id": "credit-bureau", "label": "Credit agency"},
+  const Policy declared =
+      edited(R"("fields": [)", R"("sources": [{"id": "credit-bureau", "label": "Credit agency"},
                 {"id": "web-signup", "label": "Our website"}],
   "fields": [)");
   std::string text = declared.to_json();
@@ -481,7 +489,8 @@ TEST_CASE("a field's own sources still widen and tighten when sources are declar
 }
 
 TEST_CASE("a new default language is a neutral change of the policy") {
-  const Policy german = edited(R"("consentry_policy": 1,)", R"("consentry_policy": 1, "default_language": "de",)");
+  const Policy german =
+      edited(R"("consentry_policy": 1,)", R"("consentry_policy": 1, "default_language": "de",)");
   const PolicyDiff d = diff_policies(retail_policy(), german);
   REQUIRE(d.changes.size() == 1);
   CHECK(d.changes[0].kind == PolicyChangeKind::default_language_changed);

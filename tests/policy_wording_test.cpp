@@ -205,22 +205,45 @@ TEST_CASE("malformed labels, descriptions, languages and sources are refused nam
        "$.accessors[0].description: must not be an empty string"},
       {"empty translations", [](Json& j) { j["fields"][0]["label"] = Json::object(); },
        "$.fields[0].label: must hold at least one translation"},
-      {"empty translation", [](Json& j) { j["fields"][0]["label"] = translations({{"en", "Email"}, {"de", ""}}); },
+      {"empty translation",
+       [](Json& j) {
+         j["fields"][0]["label"] = translations({{"en", "Email"}, {"de", ""}});
+       },
        "$.fields[0].label.de: must not be an empty string"},
-      {"translation a number", [](Json& j) { j["fields"][0]["description"] = Json{{"en", 1}}; },
+      {"translation a number",
+       [](Json& j) {
+         j["fields"][0]["description"] = Json{{"en", 1}};
+       },
        "$.fields[0].description.en: must be a string, not an integer"},
-      {"tag with a space", [](Json& j) { j["fields"][1]["label"] = translations({{"en", "Score"}, {"e n", "x"}}); },
+      {"tag with a space",
+       [](Json& j) {
+         j["fields"][1]["label"] = translations({{"en", "Score"}, {"e n", "x"}});
+       },
        "$.fields[1].label['e n']: 'e n' is not a language tag"},
-      {"tag a word", [](Json& j) { j["purposes"][0]["description"] = translations({{"english", "x"}}); },
+      {"tag a word",
+       [](Json& j) {
+         j["purposes"][0]["description"] = translations({{"english", "x"}});
+       },
        "$.purposes[0].description.english: 'english' is not a language tag"},
-      {"tag of one letter", [](Json& j) { j["purposes"][0]["label"] = translations({{"en", "x"}, {"e", "y"}}); },
+      {"tag of one letter",
+       [](Json& j) {
+         j["purposes"][0]["label"] = translations({{"en", "x"}, {"e", "y"}});
+       },
        "$.purposes[0].label.e: 'e' is not a language tag"},
       {"tag given twice in two cases",
-       [](Json& j) { j["purposes"][0]["label"] = translations({{"en", "x"}, {"EN", "y"}}); },
+       [](Json& j) {
+         j["purposes"][0]["label"] = translations({{"en", "x"}, {"EN", "y"}});
+       },
        "$.purposes[0].label.EN: language 'EN' is given twice"},
-      {"no default language", [](Json& j) { j["purposes"][0]["label"] = translations({{"de", "Konto"}}); },
+      {"no default language",
+       [](Json& j) {
+         j["purposes"][0]["label"] = translations({{"de", "Konto"}});
+       },
        "$.purposes[0].label: no text in 'en', the policy's default_language"},
-      {"only a regional English", [](Json& j) { j["fields"][0]["label"] = translations({{"en-GB", "Email"}}); },
+      {"only a regional English",
+       [](Json& j) {
+         j["fields"][0]["label"] = translations({{"en-GB", "Email"}});
+       },
        "$.fields[0].label: no text in 'en', the policy's default_language"},
       {"no text in a declared default language",
        [](Json& j) {
@@ -230,7 +253,10 @@ TEST_CASE("malformed labels, descriptions, languages and sources are refused nam
        "$.accessors[0].description: no text in 'de', the policy's default_language"},
       {"tab in a label", [](Json& j) { j["fields"][0]["label"] = "Email\taddress"; },
        "$.fields[0].label: holds the control character U+0009; a label may hold none"},
-      {"newline in a label", [](Json& j) { j["fields"][0]["label"] = translations({{"en", "Email\naddress"}}); },
+      {"newline in a label",
+       [](Json& j) {
+         j["fields"][0]["label"] = translations({{"en", "Email\naddress"}});
+       },
        "$.fields[0].label.en: holds the control character U+000A; a label may hold none"},
       {"escape in a label", [](Json& j) { j["purposes"][0]["label"] = "\x1b[31mred"; },
        "$.purposes[0].label: holds the control character U+001B"},
@@ -239,14 +265,17 @@ TEST_CASE("malformed labels, descriptions, languages and sources are refused nam
       {"C1 control in a label", [](Json& j) { j["purposes"][0]["label"] = "next\u0085line"; },
        "$.purposes[0].label: holds the control character U+0085"},
       {"tab in a description", [](Json& j) { j["fields"][1]["description"] = "one\ttwo"; },
-       "$.fields[1].description: holds the control character U+0009; a description may hold none but newlines"},
+       "$.fields[1].description: holds the control character U+0009; a description may hold none but "
+       "newlines"},
       {"carriage return in a description", [](Json& j) { j["fields"][1]["description"] = "one\r\ntwo"; },
        "$.fields[1].description: holds the control character U+000D"},
       {"label too long", [&long_label](Json& j) { j["accessors"][0]["label"] = long_label; },
        "$.accessors[0].label: is 201 bytes long; a label may be at most 200 bytes"},
       {"description too long",
-       [&long_description](Json& j) { j["purposes"][1]["description"] = translations({{"en", "Offers"}}); 
-                                       j["purposes"][1]["description"]["de"] = long_description; },
+       [&long_description](Json& j) {
+         j["purposes"][1]["description"] = translations({{"en", "Offers"}});
+         j["purposes"][1]["description"]["de"] = long_description;
+       },
        "$.purposes[1].description.de: is 4001 bytes long; a description may be at most 4000 bytes"},
       {"default_language not a tag", [](Json& j) { j["default_language"] = "english"; },
        "$.default_language: 'english' is not a language tag"},
@@ -267,10 +296,13 @@ TEST_CASE("malformed labels, descriptions, languages and sources are refused nam
       {"source id not an id",
        [](Json& j) { j["sources"] = Json::parse(R"([{"id": "Credit Bureau", "label": "x"}])"); },
        "$.sources[0].id: 'Credit Bureau' does not match"},
-      {"source label empty", [](Json& j) { j["sources"] = Json::parse(R"([{"id": "credit-bureau", "label": ""}])"); },
+      {"source label empty",
+       [](Json& j) { j["sources"] = Json::parse(R"([{"id": "credit-bureau", "label": ""}])"); },
        "$.sources[0].label: must not be an empty string"},
       {"source label without the default language",
-       [](Json& j) { j["sources"] = Json::parse(R"([{"id": "credit-bureau", "label": {"de": "Auskunftei"}}])"); },
+       [](Json& j) {
+         j["sources"] = Json::parse(R"([{"id": "credit-bureau", "label": {"de": "Auskunftei"}}])");
+       },
        "$.sources[0].label: no text in 'en', the policy's default_language"},
       {"duplicate source id",
        [](Json& j) {
@@ -284,8 +316,7 @@ TEST_CASE("malformed labels, descriptions, languages and sources are refused nam
          j["fields"][0]["sources"] = Json::array({"web-signup"});
        },
        "$.fields[1].sources[0]: unknown source 'credit-bureau' (not declared in $.sources)"},
-      {"undeclared source when none is declared",
-       [](Json& j) { j["sources"] = Json::array(); },
+      {"undeclared source when none is declared", [](Json& j) { j["sources"] = Json::array(); },
        "$.fields[1].sources[0]: unknown source 'credit-bureau'"},
   };
   for (const Case& k : cases) {
@@ -310,11 +341,12 @@ TEST_CASE("labels and descriptions are accepted as strings or translations, with
   j["purposes"][0]["label"] = "Your account";
   j["purposes"][0]["description"] = "Runs the account\nyou opened";  // a newline is fine here
   j["purposes"][1]["label"] = translations({{"en", "Offers by email"}, {"de", "Angebote per E-Mail"}});
-  j["accessors"][0]["label"] = std::string(200, 'x');               // exactly the limit
-  j["accessors"][0]["description"] = std::string(4000, 'y');        // likewise
+  j["accessors"][0]["label"] = std::string(200, 'x');         // exactly the limit
+  j["accessors"][0]["description"] = std::string(4000, 'y');  // likewise
   std::string umlauts;
   for (int i = 0; i < 100; ++i) umlauts += "\u00e4";  // 200 bytes, 100 characters
-  j["fields"][0]["label"] = translations({{"en", "Email"}, {"de-AT", umlauts.c_str()}, {"zh-Hant", "\u96fb\u90f5"}});
+  j["fields"][0]["label"] =
+      translations({{"en", "Email"}, {"de-AT", umlauts.c_str()}, {"zh-Hant", "\u96fb\u90f5"}});
   j["fields"][1]["description"] = "Zo\u00eb's \u5c71\u7530 score";
   const Policy p = must(Policy::parse(j.dump(), "test.json"));
   CHECK(p.default_language() == "en");
@@ -365,23 +397,23 @@ TEST_CASE("Wording::in chooses the exact tag, then the primary language, then th
   CHECK(w.in("de") == "E-Mail-Adresse");
   CHECK(w.in("pt-BR") == "Endere\u00e7o de e-mail");
   CHECK(w.in("de-AT") == "E-Mail-Adresse");          // primary subtag
-  CHECK(w.in("fr", "en") == "Email address");         // the fallback language
-  CHECK(w.in("fr-CA", "en-GB") == "Email address");   // the fallback's primary subtag
-  CHECK(w.in("pt", "de") == "E-Mail-Adresse");        // "pt" does not find "pt-BR"
-  CHECK(w.in("fr").empty());                          // no text, no fallback
+  CHECK(w.in("fr", "en") == "Email address");        // the fallback language
+  CHECK(w.in("fr-CA", "en-GB") == "Email address");  // the fallback's primary subtag
+  CHECK(w.in("pt", "de") == "E-Mail-Adresse");       // "pt" does not find "pt-BR"
+  CHECK(w.in("fr").empty());                         // no text, no fallback
   CHECK(w.in("").empty());
   CHECK(w.translated_in("pt-BR"));
   CHECK_FALSE(w.translated_in("pt"));
 
   Wording untranslated;
   untranslated.text = "Email address";
-  CHECK(untranslated.in("de") == "Email address");    // untranslated text in any language
+  CHECK(untranslated.in("de") == "Email address");  // untranslated text in any language
   CHECK(untranslated.in("de", "en") == "Email address");
   CHECK_FALSE(untranslated.translated_in("en"));
 
   Wording both = w;
   both.text = "untranslated";
-  CHECK(both.in("fr") == "untranslated");             // after every translation failed
+  CHECK(both.in("fr") == "untranslated");  // after every translation failed
   CHECK(both.in("de") == "E-Mail-Adresse");
 
   const Wording nothing;
@@ -390,12 +422,13 @@ TEST_CASE("Wording::in chooses the exact tag, then the primary language, then th
 }
 
 TEST_CASE("valid_language_tag takes the simple BCP 47 tags policies use") {
-  for (const char* good : {"en", "de", "deu", "pt-BR", "zh-Hant", "zh-Hant-TW", "es-419", "de-AT-1996", "EN"}) {
+  for (const char* good :
+       {"en", "de", "deu", "pt-BR", "zh-Hant", "zh-Hant-TW", "es-419", "de-AT-1996", "EN"}) {
     INFO(good);
     CHECK(consentry::valid_language_tag(good));
   }
-  for (const char* bad : {"", "e", "english", "e n", "en-", "-en", "en--GB", "en_GB", "1en", "en-G", "en-abcdefghi",
-                          "d\u00e9"}) {
+  for (const char* bad : {"", "e", "english", "e n", "en-", "-en", "en--GB", "en_GB", "1en", "en-G",
+                          "en-abcdefghi", "d\u00e9"}) {
     INFO(bad);
     CHECK_FALSE(consentry::valid_language_tag(bad));
   }

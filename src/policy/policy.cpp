@@ -194,11 +194,13 @@ std::optional<char32_t> control_character(std::string_view text, WordingKind kin
 
 // check_text applies the rules of `kind` to one text of a wording: not empty, valid UTF-8, no
 // control characters, not too long. The message never quotes the text.
-result<void> check_text(const Checker& c, const std::string& text, const std::string& path, WordingKind kind) {
+result<void> check_text(const Checker& c, const std::string& text, const std::string& path,
+                        WordingKind kind) {
   if (text.empty()) return c.fail(path, "must not be an empty string");
   if (!detail::utf8_valid(text)) return c.fail(path, "is not valid UTF-8");
   if (const auto cp = control_character(text, kind))
-    return c.fail(path, "holds the control character " + hex_code_point(*cp) + "; " + std::string(kind_name(kind)) +
+    return c.fail(path, "holds the control character " + hex_code_point(*cp) + "; " +
+                            std::string(kind_name(kind)) +
                             (kind == WordingKind::label ? " may hold none" : " may hold none but newlines"));
   const std::size_t cap = kind == WordingKind::label ? kMaxLabelBytes : kMaxDescriptionBytes;
   if (text.size() > cap)
@@ -228,7 +230,8 @@ result<Wording> read_wording(const Checker& c, const Json& j, const std::string&
     return c.fail(path, "must be a string or an object of translations by language tag, not " +
                             std::string(json_type_name(j)));
   if (j.empty())
-    return c.fail(path, "must hold at least one translation (an object of language tag -> text), or be a string");
+    return c.fail(path,
+                  "must hold at least one translation (an object of language tag -> text), or be a string");
   for (const auto& [tag, value] : j.items()) {
     const std::string tpath = key_path(path, tag);
     if (!valid_language_tag(tag))
@@ -258,7 +261,8 @@ result<void> read_wordings(const Checker& c, const Json& j, const std::string& p
     label = std::move(*w);
   }
   if (j.contains("description")) {
-    auto w = read_wording(c, j["description"], path + ".description", WordingKind::description, default_language);
+    auto w =
+        read_wording(c, j["description"], path + ".description", WordingKind::description, default_language);
     if (!w) return std::move(w).err();
     description = std::move(*w);
   }
@@ -492,10 +496,9 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
     const Json& j = list[i];
     const std::string path = index_path("$.fields", i);
     CONSENTRY_TRY(c.expect(j, path, Json::value_t::object, "an object"));
-    CONSENTRY_TRY(c.only_keys(
-        j, path, "a field",
-        {"name", "type", "category", "label", "description", "retention", "sources", "derived_from",
-         "access"}));
+    CONSENTRY_TRY(c.only_keys(j, path, "a field",
+                              {"name", "type", "category", "label", "description", "retention", "sources",
+                               "derived_from", "access"}));
     CONSENTRY_TRY(c.required(j, path, "a field", {"name", "type", "category", "access"}));
     FieldSpec f;
     auto name = c.id_of(j["name"], path + ".name", false);
@@ -530,7 +533,8 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
       if (out.sources_declared)
         for (std::size_t k = 0; k < s->size(); ++k) {
           const std::string& id = (*s)[k];
-          if (std::none_of(out.sources.begin(), out.sources.end(), [&id](const SourceSpec& d) { return d.id == id; }))
+          if (std::none_of(out.sources.begin(), out.sources.end(),
+                           [&id](const SourceSpec& d) { return d.id == id; }))
             return c.fail(index_path(path + ".sources", k),
                           "unknown source " + quote(id) + " (not declared in $.sources)");
         }
@@ -605,9 +609,9 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
     return make_error(errc::bad_input, prefix + problem->message());
 
   CONSENTRY_TRY(c.expect(root, "$", Json::value_t::object, "an object"));
-  CONSENTRY_TRY(c.only_keys(root, "$", "the policy",
-                            {"consentry_policy", "default_language", "controller", "purposes", "accessors",
-                             "sources", "fields"}));
+  CONSENTRY_TRY(c.only_keys(
+      root, "$", "the policy",
+      {"consentry_policy", "default_language", "controller", "purposes", "accessors", "sources", "fields"}));
   CONSENTRY_TRY(c.required(root, "$", "the policy", {"consentry_policy", "purposes", "accessors", "fields"}));
   const Json& version = root["consentry_policy"];
   if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion)
@@ -616,7 +620,8 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
 
   Parsed parsed;
   // The default language comes first: every wording is checked against it.
-  if (root.contains("default_language")) CONSENTRY_TRY(read_default_language(c, root["default_language"], parsed));
+  if (root.contains("default_language"))
+    CONSENTRY_TRY(read_default_language(c, root["default_language"], parsed));
   if (root.contains("controller")) CONSENTRY_TRY(read_controller(c, root["controller"], parsed.controller));
   CONSENTRY_TRY(read_purposes(c, root, parsed));
   CONSENTRY_TRY(read_accessors(c, root, parsed));

@@ -120,7 +120,8 @@ struct Differ {
       purpose_attribute(p, "privacy_budget", budget_text(old->privacy_budget), budget_text(p.privacy_budget),
                         ChangeEffect::neutral);
       wording(PolicyChangeKind::purpose_changed, old->label, p.label, "label").purpose = p.id;
-      wording(PolicyChangeKind::purpose_changed, old->description, p.description, "description").purpose = p.id;
+      wording(PolicyChangeKind::purpose_changed, old->description, p.description, "description").purpose =
+          p.id;
     }
     for (const Purpose& p : from.purposes())
       if (!to.purpose(p.id)) add(PolicyChangeKind::purpose_removed, ChangeEffect::tightening).purpose = p.id;
@@ -148,7 +149,8 @@ struct Differ {
           c.purpose = p;
         }
       wording(PolicyChangeKind::accessor_changed, old->label, a.label, "label").accessor = a.id;
-      wording(PolicyChangeKind::accessor_changed, old->description, a.description, "description").accessor = a.id;
+      wording(PolicyChangeKind::accessor_changed, old->description, a.description, "description").accessor =
+          a.id;
     }
     for (const AccessorSpec& a : from.accessors())
       if (!to.accessor(a.id))
@@ -278,11 +280,12 @@ struct Differ {
         continue;
       }
       wording(PolicyChangeKind::declared_source_changed, old->label, s.label, "label").source = s.id;
-      wording(PolicyChangeKind::declared_source_changed, old->description, s.description, "description").source =
-          s.id;
+      wording(PolicyChangeKind::declared_source_changed, old->description, s.description, "description")
+          .source = s.id;
     }
     for (const SourceSpec& s : from.sources())
-      if (!to.source(s.id)) add(PolicyChangeKind::declared_source_removed, ChangeEffect::neutral).source = s.id;
+      if (!to.source(s.id))
+        add(PolicyChangeKind::declared_source_removed, ChangeEffect::neutral).source = s.id;
   }
 
   void default_language() {
