@@ -1,4 +1,4 @@
-// policy.cpp: parsing, complete validation and canonical output of policy files. Near 600 lines
+// policy.cpp: parsing, complete validation and canonical output of policy files. Near 800 lines
 // on purpose: every rule a policy must satisfy is checked here, in the order of the format in
 // docs/policy.md, so that one file answers "what makes a policy invalid".
 #include "consentry/policy.hpp"
