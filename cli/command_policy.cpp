@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "../src/text/text_table.hpp"
 #include "commands.hpp"
@@ -55,8 +56,55 @@ int run_check(const CheckOptions& options) {
   return kExitOk;
 }
 
+/// in_default gives wording in the policy's default language (else its untranslated text, else "").
+std::string in_default(const Policy& policy, const Wording& w) {
+  return std::string(w.in(policy.default_language()));
+}
+
+/// one_line gives a description on one line of a table: its newlines become spaces (a policy's
+/// wording holds no other control character).
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
+/// languages_of lists the languages the policy's wording covers: the default language first, then
+/// every other language a label or description is translated into, in order.
+std::vector<std::string> languages_of(const Policy& policy) {
+  std::set<std::string> tags;
+  auto add = [&tags](const Wording& w) {
+    for (const auto& [tag, text] : w.translations) tags.insert(tag);
+  };
+  for (const Purpose& p : policy.purposes()) {
+    add(p.label);
+    add(p.description);
+  }
+  for (const AccessorSpec& a : policy.accessors()) {
+    add(a.label);
+    add(a.description);
+  }
+  for (const SourceSpec& s : policy.sources()) {
+    add(s.label);
+    add(s.description);
+  }
+  for (const FieldSpec& f : policy.fields()) {
+    add(f.label);
+    add(f.description);
+  }
+  std::vector<std::string> out{policy.default_language()};
+  for (const std::string& tag : tags)
+    if (tag != policy.default_language()) out.push_back(tag);
+  return out;
+}
+
+/// with_label puts a label cell after the id cell of a row when the table shows labels.
+std::vector<std::string> with_label(std::vector<std::string> row, bool labels, std::string label) {
+  if (labels) row.insert(row.begin() + 1, label.empty() ? "-" : std::move(label));
+  return row;
+}
+
 /// describe_purpose lists the limits a purpose carries beyond its basis.
-std::string describe_purpose(const Purpose& p) {
+std::string describe_purpose(const Policy& policy, const Purpose& p) {
   std::vector<std::string> notes;
   if (p.consent_valid_for) notes.push_back("consent valid for " + p.consent_valid_for->to_string());
   if (p.contact_limit) {
@@ -64,7 +112,7 @@ std::string describe_purpose(const Purpose& p) {
                     p.contact_limit->per.to_string());
   }
   if (p.automated_decision) notes.push_back("automated decisions");
-  std::string text(p.description.in(""));
+  std::string text = one_line(in_default(policy, p.description));
   if (!notes.empty()) text += (text.empty() ? "(" : " (") + join(notes, ", ") + ")";
   return text;
 }
@@ -74,20 +122,43 @@ void print_policy(const Policy& policy) {
   // The policy is a file from outside: its text reaches the terminal only as visible escapes.
   std::cout << "controller: " << detail::terminal_safe(c.name);
   if (!c.contact.empty()) std::cout << " <" << detail::terminal_safe(c.contact) << ">";
+  // Labels and descriptions are shown in the default language; the other languages are listed.
+  const std::vector<std::string> languages = languages_of(policy);
+  std::cout << "\nlanguages: " << detail::terminal_safe(languages.front()) << " (default)";
+  for (std::size_t i = 1; i < languages.size(); ++i) std::cout << ", " << detail::terminal_safe(languages[i]);
   std::cout << "\n\npurposes (" << policy.purposes().size() << "):\n";
   detail::TextTable purposes;
+  const bool purpose_labels = std::any_of(policy.purposes().begin(), policy.purposes().end(),
+                                          [](const Purpose& p) { return !p.label.empty(); });
   for (const Purpose& p : policy.purposes()) {
-    purposes.add({p.id, std::string(to_string(p.basis)), describe_purpose(p)});
+    purposes.add(with_label({p.id, std::string(to_string(p.basis)), describe_purpose(policy, p)},
+                            purpose_labels, in_default(policy, p.label)));
   }
   std::cout << purposes.render("  ");
 
   std::cout << "\naccessors (" << policy.accessors().size() << "):\n";
   detail::TextTable accessors;
-  for (const AccessorSpec& a : policy.accessors()) accessors.add({a.id, join(a.purposes, ", ")});
+  const bool accessor_labels = std::any_of(policy.accessors().begin(), policy.accessors().end(),
+                                           [](const AccessorSpec& a) { return !a.label.empty(); });
+  for (const AccessorSpec& a : policy.accessors())
+    accessors.add(with_label({a.id, join(a.purposes, ", ")}, accessor_labels, in_default(policy, a.label)));
   std::cout << accessors.render("  ");
+
+  if (!policy.sources().empty()) {
+    std::cout << "\nsources (" << policy.sources().size() << "):\n";
+    detail::TextTable sources;
+    for (const SourceSpec& src : policy.sources()) {
+      std::vector<std::string> row{src.id, in_default(policy, src.label)};
+      if (!src.description.empty()) row.push_back(one_line(in_default(policy, src.description)));
+      sources.add(std::move(row));
+    }
+    std::cout << sources.render("  ");
+  }
 
   std::cout << "\nfields (" << policy.fields().size() << "):\n";
   detail::TextTable fields;
+  const bool field_labels = std::any_of(policy.fields().begin(), policy.fields().end(),
+                                        [](const FieldSpec& f) { return !f.label.empty(); });
   for (const FieldSpec& f : policy.fields()) {
     std::vector<std::string> access;
     for (const auto& [purpose, form] : f.access) access.push_back(purpose + ": " + form.to_string());
@@ -95,8 +166,9 @@ void print_policy(const Policy& policy) {
     notes.push_back(f.retention ? "kept " + f.retention->to_string() : "kept indefinitely");
     if (!f.sources.empty()) notes.push_back("from " + join(f.sources, ", "));
     if (!f.derived_from.empty()) notes.push_back("derived from " + join(f.derived_from, ", "));
-    fields.add({f.name, std::string(to_string(f.type)), f.category, join(notes, "; "),
-                access.empty() ? "no purpose" : join(access, ", ")});
+    fields.add(with_label({f.name, std::string(to_string(f.type)), f.category, join(notes, "; "),
+                           access.empty() ? "no purpose" : join(access, ", ")},
+                          field_labels, in_default(policy, f.label)));
   }
   std::cout << fields.render("  ");
 }

@@ -369,3 +369,135 @@ TEST_CASE("an incomparable form change counts as widening") {
   REQUIRE(d.changes.size() == 1);
   CHECK(d.changes[0].kind == PolicyChangeKind::form_widened);
 }
+
+TEST_CASE("labels and descriptions changed anywhere are neutral changes that name what changed") {
+  struct Wordy {
+    const char* what;
+    const char* with;
+    PolicyChangeKind kind;
+    const char* changed;  // "label" or "description"
+    const char* describe;
+  };
+  const std::vector<Wordy> rows = {
+      {R"("basis": "contract", "description": "Run the account you opened")",
+       R"("basis": "contract", "label": "Your account", "description": "Run the account you opened")",
+       PolicyChangeKind::purpose_changed, "label", "purpose 'service': purpose_changed (label) [neutral]"},
+      {R"("description": "Offers by email")", R"("description": {"en": "Offers by email", "de": "Angebote"})",
+       PolicyChangeKind::purpose_changed, "description",
+       "purpose 'marketing.email': purpose_changed (description) [neutral]"},
+      {R"({"id": "support-desk", "purposes": ["service"]})",
+       R"({"id": "support-desk", "purposes": ["service"], "label": "our support team"})",
+       PolicyChangeKind::accessor_changed, "label",
+       "accessor 'support-desk': accessor_changed (label) [neutral]"},
+      {R"({"id": "email-campaigns", "purposes": ["marketing.email"]})",
+       R"({"id": "email-campaigns", "purposes": ["marketing.email"], "description": "Sends newsletters"})",
+       PolicyChangeKind::accessor_changed, "description",
+       "accessor 'email-campaigns': accessor_changed (description) [neutral]"},
+      {R"("category": "identity",)",
+       R"("category": "identity", "label": {"en": "Date of birth", "de": "Geburtsdatum"},)",
+       PolicyChangeKind::field_changed, "label", "field 'birth_date': field_changed (label) [neutral]"},
+      {R"("category": "financial",)", R"("category": "financial", "description": "A score from 0 to 999",)",
+       PolicyChangeKind::field_changed, "description",
+       "field 'credit_score': field_changed (description) [neutral]"},
+  };
+  for (const Wordy& row : rows) {
+    INFO(row.with);
+    const PolicyDiff d = diff_policies(retail_policy(), edited(row.what, row.with));
+    REQUIRE(d.changes.size() == 1);
+    const PolicyChange& c = d.changes[0];
+    CHECK(c.kind == row.kind);
+    CHECK(c.effect == ChangeEffect::neutral);
+    CHECK(c.from == row.changed);
+    CHECK(c.to == row.changed);
+    CHECK(c.renew_consent.empty());
+    CHECK(c.describe() == row.describe);
+    CHECK(d.consent_to_renew().empty());
+  }
+}
+
+TEST_CASE("a translation added to a label is a change of that label") {
+  const Policy labelled =
+      edited(R"("category": "identity",)", R"("category": "identity", "label": "Date of birth",)");
+  const Policy translated =
+      edited(R"("category": "identity",)",
+             R"("category": "identity", "label": {"en": "Date of birth", "de": "Geburtsdatum"},)");
+  const PolicyDiff d = diff_policies(labelled, translated);
+  REQUIRE(d.changes.size() == 1);
+  CHECK(d.changes[0].kind == PolicyChangeKind::field_changed);
+  CHECK(d.changes[0].field == "birth_date");
+  CHECK(d.changes[0].from == "label");
+  CHECK(diff_policies(translated, translated).empty());
+}
+
+TEST_CASE("declaring, dropping and relabelling a source are neutral changes") {
+  const Policy declared =
+      edited(R"("fields": [)", R"("sources": [{"id": "credit-bureau", "label": "Credit agency"},
+                {"id": "web-signup", "label": "Our website"}],
+  "fields": [)");
+  PolicyDiff d = diff_policies(retail_policy(), declared);
+  REQUIRE(d.changes.size() == 2);
+  for (const PolicyChange& c : d.changes) {
+    CHECK(c.kind == PolicyChangeKind::declared_source_added);
+    CHECK(c.effect == ChangeEffect::neutral);
+    CHECK(c.field.empty());
+  }
+  CHECK(d.changes[0].source == "credit-bureau");
+  CHECK(d.changes[1].source == "web-signup");
+  CHECK(d.changes[0].describe() == "source 'credit-bureau': declared_source_added [neutral]");
+  CHECK(to_string(PolicyChangeKind::declared_source_added) == "declared_source_added");
+
+  d = diff_policies(declared, retail_policy());
+  REQUIRE(d.changes.size() == 2);
+  CHECK(d.changes[0].kind == PolicyChangeKind::declared_source_removed);
+  CHECK(d.changes[0].effect == ChangeEffect::neutral);
+  CHECK(d.changes[0].describe() == "source 'credit-bureau': declared_source_removed [neutral]");
+
+  const Policy relabelled =
+      edited(R"("fields": [)", R"("sources": [{"id": "credit-bureau", "label": "Credit reference agency",
+                 "description": "Tells us how likely a loan is repaid"},
+                {"id": "web-signup", "label": "Our website"}],
+  "fields": [)");
+  d = diff_policies(declared, relabelled);
+  REQUIRE(d.changes.size() == 2);
+  CHECK(d.changes[0].kind == PolicyChangeKind::declared_source_changed);
+  CHECK(d.changes[0].source == "credit-bureau");
+  CHECK(d.changes[0].from == "label");
+  CHECK(d.changes[1].kind == PolicyChangeKind::declared_source_changed);
+  CHECK(d.changes[1].from == "description");
+  CHECK(d.changes[1].describe() == "source 'credit-bureau': declared_source_changed (description) [neutral]");
+  CHECK(d.of_effect(ChangeEffect::neutral).size() == 2);
+  CHECK(d.consent_to_renew().empty());
+}
+
+TEST_CASE("a field's own sources still widen and tighten when sources are declared") {
+  const Policy declared =
+      edited(R"("fields": [)", R"("sources": [{"id": "credit-bureau", "label": "Credit agency"},
+                {"id": "web-signup", "label": "Our website"}],
+  "fields": [)");
+  std::string text = declared.to_json();
+  const std::string what = R"("credit-bureau"
+      ],)";
+  const auto at = text.find(what);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, what.size(), R"("credit-bureau", "web-signup"],)");
+  const PolicyDiff d = diff_policies(declared, must(Policy::parse(text, "edited")));
+  REQUIRE(d.changes.size() == 1);
+  CHECK(d.changes[0].kind == PolicyChangeKind::source_added);
+  CHECK(d.changes[0].effect == ChangeEffect::widening);
+  CHECK(d.changes[0].field == "credit_score");
+  CHECK(d.changes[0].describe() == "field 'credit_score': source_added 'web-signup' [widening]");
+}
+
+TEST_CASE("a new default language is a neutral change of the policy") {
+  const Policy german =
+      edited(R"("consentry_policy": 1,)", R"("consentry_policy": 1, "default_language": "de",)");
+  const PolicyDiff d = diff_policies(retail_policy(), german);
+  REQUIRE(d.changes.size() == 1);
+  CHECK(d.changes[0].kind == PolicyChangeKind::default_language_changed);
+  CHECK(d.changes[0].effect == ChangeEffect::neutral);
+  CHECK(d.changes[0].from == "en");
+  CHECK(d.changes[0].to == "de");
+  CHECK(d.changes[0].describe() == "policy: default_language_changed (en -> de) [neutral]");
+  CHECK(to_string(PolicyChangeKind::default_language_changed) == "default_language_changed");
+  CHECK(diff_policies(german, german).empty());
+}

@@ -30,16 +30,16 @@ enum class PolicyChangeKind {
   controller_changed,        ///< the controller's name or contact
   purpose_added,             ///< a new purpose
   purpose_removed,           ///< a purpose is gone (its uses go with it)
-  purpose_changed,           ///< basis, description, consent validity, contact limit, ...
+  purpose_changed,           ///< basis, label, description, consent validity, contact limit, ...
   accessor_added,            ///< a new accessor
   accessor_removed,          ///< an accessor is gone
   accessor_purpose_added,    ///< an accessor may act for one more purpose
   accessor_purpose_removed,  ///< an accessor may no longer act for a purpose
-  accessor_changed,          ///< an accessor's description
+  accessor_changed,          ///< an accessor's label or description
   field_added,               ///< a new field
   field_removed,             ///< a field is gone (values it holds must be purged)
   field_type_changed,        ///< a field's type (values it holds must be purged)
-  field_changed,             ///< category, description or derived_from
+  field_changed,             ///< category, label, description or derived_from
   retention_shortened,       ///< a field's retention is shorter, or set where there was none
   retention_lengthened,      ///< a field's retention is longer, or removed
   form_added,                ///< a purpose gains a form of a field it could not use
@@ -48,6 +48,10 @@ enum class PolicyChangeKind {
   form_widened,              ///< a purpose sees a field in a more revealing (or different) form
   source_added,              ///< a field accepts values from one more source ("*": any source)
   source_removed,            ///< a field no longer accepts values from a source
+  declared_source_added,     ///< the top-level "sources" list declares one more source
+  declared_source_removed,   ///< the top-level "sources" list no longer declares a source
+  declared_source_changed,   ///< a declared source's label or description
+  default_language_changed,  ///< the policy's default_language
 };
 
 /// to_string spells a PolicyChangeKind as the CLI and JSON show it ("form_widened").
@@ -72,7 +76,8 @@ struct PolicyChange {
   std::string purpose;
   std::string accessor;
   std::string source;
-  std::string from;  ///< the old value where one is shown (a form, a type, a duration), else ""
+  std::string from;  ///< the old value where one is shown (a form, a type, a duration), else "";
+                     ///< for a change of wording, what changed ("label", "description")
   std::string to;    ///< the new value likewise
   /// renew_consent names the consent-based purposes (of the new policy) whose earlier grants
   /// this change outdates: the purpose now uses a new field, a more revealing form, or keeps a
@@ -85,7 +90,9 @@ struct PolicyChange {
 };
 
 /// PolicyDiff is every change from one policy to another, purposes first, then accessors, then
-/// fields (in the new policy's order, removed ones after), then the controller.
+/// the declared sources, then fields (in the new policy's order, removed ones after), then the
+/// controller, then the default language. A change of wording (a label, a description, a declared
+/// source, the default language) is neutral: it never outdates a consent.
 struct PolicyDiff {
   std::vector<PolicyChange> changes;
 

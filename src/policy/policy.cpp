@@ -1,4 +1,4 @@
-// policy.cpp: parsing, complete validation and canonical output of policy files. Near 600 lines
+// policy.cpp: parsing, complete validation and canonical output of policy files. Near 800 lines
 // on purpose: every rule a policy must satisfy is checked here, in the order of the format in
 // docs/policy.md, so that one file answers "what makes a policy invalid".
 #include "consentry/policy.hpp"
@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "json/json_reader.hpp"
+#include "text/utf8.hpp"
 
 namespace consentry {
 namespace {
@@ -27,6 +28,9 @@ using Json = nlohmann::ordered_json;
 // A policy is a small hand-written file; anything this large is a mistake or an attack.
 constexpr std::size_t kMaxPolicyBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxIdLength = 64;
+// Wording is read by people: a label names a thing in a few words, a description says more.
+constexpr std::size_t kMaxLabelBytes = 200;
+constexpr std::size_t kMaxDescriptionBytes = 4000;
 
 // quote renders policy text for a message: quoted, control bytes escaped, long text cut, so a
 // hostile policy cannot forge extra lines in a log.
@@ -159,6 +163,121 @@ class Checker {
   std::string origin_;
 };
 
+// WordingKind says which rules a piece of wording follows: a label is one line of at most
+// kMaxLabelBytes, a description may hold newlines and run to kMaxDescriptionBytes.
+enum class WordingKind { label, description };
+
+std::string_view kind_name(WordingKind kind) {
+  return kind == WordingKind::label ? "a label" : "a description";
+}
+
+// hex_code_point spells a code point as U+0009.
+std::string hex_code_point(char32_t cp) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out = "U+";
+  for (int shift = 12; shift >= 0; shift -= 4) out += kDigits[(cp >> shift) & 0xF];
+  return out;
+}
+
+// control_character gives the first control character of `text` that `kind` does not allow (C0
+// controls, DEL, C1 controls; a description may hold newlines), or nullopt when there is none.
+std::optional<char32_t> control_character(std::string_view text, WordingKind kind) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto [cp, n] = detail::utf8_decode(text, i);
+    if (n == 0) return static_cast<char32_t>(static_cast<unsigned char>(text[i]));
+    const bool control = cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F);
+    if (control && !(kind == WordingKind::description && cp == '\n')) return cp;
+    i += n;
+  }
+  return std::nullopt;
+}
+
+// check_text applies the rules of `kind` to one text of a wording: not empty, valid UTF-8, no
+// control characters, not too long. The message never quotes the text.
+result<void> check_text(const Checker& c, const std::string& text, const std::string& path,
+                        WordingKind kind) {
+  if (text.empty()) return c.fail(path, "must not be an empty string");
+  if (!detail::utf8_valid(text)) return c.fail(path, "is not valid UTF-8");
+  if (const auto cp = control_character(text, kind))
+    return c.fail(path, "holds the control character " + hex_code_point(*cp) + "; " +
+                            std::string(kind_name(kind)) +
+                            (kind == WordingKind::label ? " may hold none" : " may hold none but newlines"));
+  const std::size_t cap = kind == WordingKind::label ? kMaxLabelBytes : kMaxDescriptionBytes;
+  if (text.size() > cap)
+    return c.fail(path, "is " + std::to_string(text.size()) + " bytes long; " + std::string(kind_name(kind)) +
+                            " may be at most " + std::to_string(cap) + " bytes");
+  return {};
+}
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// read_wording reads a label or description: a non-empty string (untranslated text), or a
+// non-empty object of language tag -> non-empty string that has a text in the policy's default
+// language (exactly or by its primary subtag, as Wording::in finds it).
+result<Wording> read_wording(const Checker& c, const Json& j, const std::string& path, WordingKind kind,
+                             const std::string& default_language) {
+  Wording w;
+  if (j.is_string()) {
+    w.text = j.get<std::string>();
+    CONSENTRY_TRY(check_text(c, w.text, path, kind));
+    return w;
+  }
+  if (!j.is_object())
+    return c.fail(path, "must be a string or an object of translations by language tag, not " +
+                            std::string(json_type_name(j)));
+  if (j.empty())
+    return c.fail(path,
+                  "must hold at least one translation (an object of language tag -> text), or be a string");
+  for (const auto& [tag, value] : j.items()) {
+    const std::string tpath = key_path(path, tag);
+    if (!valid_language_tag(tag))
+      return c.fail(tpath, quote(tag) + " is not a language tag such as en, de or pt-BR");
+    for (const auto& [other, text] : w.translations)
+      if (same_ignoring_case(other, tag))
+        return c.fail(tpath, "language " + quote(tag) + " is given twice (" + quote(other) +
+                                 "); language tags ignore case");
+    auto text = c.string_of(value, tpath);
+    if (!text) return std::move(text).err();
+    CONSENTRY_TRY(check_text(c, *text, tpath, kind));
+    w.translations.emplace(tag, std::move(*text));
+  }
+  const std::string_view primary = std::string_view(default_language).substr(0, default_language.find('-'));
+  if (!w.translated_in(default_language) && !w.translated_in(primary))
+    return c.fail(path, "no text in " + quote(default_language) + ", the policy's default_language");
+  return w;
+}
+
+// read_wordings reads the optional "label" and "description" of an object into `label` and
+// `description`.
+result<void> read_wordings(const Checker& c, const Json& j, const std::string& path,
+                           const std::string& default_language, Wording& label, Wording& description) {
+  if (j.contains("label")) {
+    auto w = read_wording(c, j["label"], path + ".label", WordingKind::label, default_language);
+    if (!w) return std::move(w).err();
+    label = std::move(*w);
+  }
+  if (j.contains("description")) {
+    auto w =
+        read_wording(c, j["description"], path + ".description", WordingKind::description, default_language);
+    if (!w) return std::move(w).err();
+    description = std::move(*w);
+  }
+  return {};
+}
+
+// wording_json writes a wording as parse reads it: untranslated text as a string, translations as
+// an object.
+Json wording_json(const Wording& w) {
+  if (w.translations.empty()) return w.text;
+  Json out = Json::object();
+  for (const auto& [tag, text] : w.translations) out[tag] = text;
+  return out;
+}
+
 bool form_fits(const Form& form, FieldType type) {
   switch (form.kind) {
     case FormKind::generalise_year:
@@ -174,8 +293,11 @@ bool form_fits(const Form& form, FieldType type) {
 
 struct Parsed {
   Controller controller;
+  std::string default_language = "en";
   std::vector<Purpose> purposes;
   std::vector<AccessorSpec> accessors;
+  std::vector<SourceSpec> sources;
+  bool sources_declared = false;  // the policy has a top-level "sources" list (maybe empty)
   std::vector<FieldSpec> fields;
 };
 
@@ -227,7 +349,7 @@ result<void> read_purposes(const Checker& c, const Json& root, Parsed& out) {
     const std::string path = index_path("$.purposes", i);
     CONSENTRY_TRY(c.expect(j, path, Json::value_t::object, "an object"));
     CONSENTRY_TRY(c.only_keys(j, path, "a purpose",
-                              {"id", "basis", "description", "consent_valid_for", "contact_limit",
+                              {"id", "basis", "label", "description", "consent_valid_for", "contact_limit",
                                "automated_decision", "privacy_budget"}));
     CONSENTRY_TRY(c.required(j, path, "a purpose", {"id", "basis"}));
     Purpose p;
@@ -245,11 +367,7 @@ result<void> read_purposes(const Checker& c, const Json& root, Parsed& out) {
                                          "legitimate_interest, vital_interest or public_task)");
     p.basis = *basis;
 
-    if (j.contains("description")) {
-      auto d = c.string_of(j["description"], path + ".description");
-      if (!d) return std::move(d).err();
-      p.description.text = std::move(*d);
-    }
+    CONSENTRY_TRY(read_wordings(c, j, path, out.default_language, p.label, p.description));
     if (j.contains("consent_valid_for")) {
       auto d = c.duration_of(j["consent_valid_for"], path + ".consent_valid_for");
       if (!d) return std::move(d).err();
@@ -294,7 +412,7 @@ result<void> read_accessors(const Checker& c, const Json& root, Parsed& out) {
     const Json& j = list[i];
     const std::string path = index_path("$.accessors", i);
     CONSENTRY_TRY(c.expect(j, path, Json::value_t::object, "an object"));
-    CONSENTRY_TRY(c.only_keys(j, path, "an accessor", {"id", "purposes", "description"}));
+    CONSENTRY_TRY(c.only_keys(j, path, "an accessor", {"id", "purposes", "label", "description"}));
     CONSENTRY_TRY(c.required(j, path, "an accessor", {"id", "purposes"}));
     AccessorSpec a;
     auto id = c.id_of(j["id"], path + ".id", true);
@@ -315,12 +433,39 @@ result<void> read_accessors(const Checker& c, const Json& root, Parsed& out) {
         return c.fail(epath, "duplicate purpose " + quote(*pid));
       a.purposes.push_back(std::move(*pid));
     }
-    if (j.contains("description")) {
-      auto d = c.string_of(j["description"], path + ".description");
-      if (!d) return std::move(d).err();
-      a.description.text = std::move(*d);
-    }
+    CONSENTRY_TRY(read_wordings(c, j, path, out.default_language, a.label, a.description));
     out.accessors.push_back(std::move(a));
+  }
+  return {};
+}
+
+result<void> read_default_language(const Checker& c, const Json& j, Parsed& out) {
+  auto tag = c.string_of(j, "$.default_language");
+  if (!tag) return std::move(tag).err();
+  if (!valid_language_tag(*tag))
+    return c.fail("$.default_language", quote(*tag) + " is not a language tag such as en, de or pt-BR");
+  out.default_language = std::move(*tag);
+  return {};
+}
+
+// read_sources reads the top-level "sources": the sources fields may name, each with a label.
+result<void> read_sources(const Checker& c, const Json& list, Parsed& out) {
+  CONSENTRY_TRY(c.expect(list, "$.sources", Json::value_t::array, "an array"));
+  out.sources_declared = true;
+  std::set<std::string, std::less<>> seen;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const Json& j = list[i];
+    const std::string path = index_path("$.sources", i);
+    CONSENTRY_TRY(c.expect(j, path, Json::value_t::object, "an object"));
+    CONSENTRY_TRY(c.only_keys(j, path, "a source", {"id", "label", "description"}));
+    CONSENTRY_TRY(c.required(j, path, "a source", {"id", "label"}));
+    SourceSpec s;
+    auto id = c.id_of(j["id"], path + ".id", true);
+    if (!id) return std::move(id).err();
+    if (!seen.insert(*id).second) return c.fail(path + ".id", "duplicate source id " + quote(*id));
+    s.id = std::move(*id);
+    CONSENTRY_TRY(read_wordings(c, j, path, out.default_language, s.label, s.description));
+    out.sources.push_back(std::move(s));
   }
   return {};
 }
@@ -351,9 +496,9 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
     const Json& j = list[i];
     const std::string path = index_path("$.fields", i);
     CONSENTRY_TRY(c.expect(j, path, Json::value_t::object, "an object"));
-    CONSENTRY_TRY(c.only_keys(
-        j, path, "a field",
-        {"name", "type", "category", "description", "retention", "sources", "derived_from", "access"}));
+    CONSENTRY_TRY(c.only_keys(j, path, "a field",
+                              {"name", "type", "category", "label", "description", "retention", "sources",
+                               "derived_from", "access"}));
     CONSENTRY_TRY(c.required(j, path, "a field", {"name", "type", "category", "access"}));
     FieldSpec f;
     auto name = c.id_of(j["name"], path + ".name", false);
@@ -375,11 +520,7 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
     if (f.is_inferred() && !declared(out.purposes, Policy::kProfilingPurpose))
       return c.fail(path + ".category", "an inferred field needs a declared purpose 'profiling'");
 
-    if (j.contains("description")) {
-      auto d = c.string_of(j["description"], path + ".description");
-      if (!d) return std::move(d).err();
-      f.description.text = std::move(*d);
-    }
+    CONSENTRY_TRY(read_wordings(c, j, path, out.default_language, f.label, f.description));
     if (j.contains("retention")) {
       auto d = c.duration_of(j["retention"], path + ".retention");
       if (!d) return std::move(d).err();
@@ -388,6 +529,15 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
     if (j.contains("sources")) {
       auto s = c.string_list(j["sources"], path + ".sources");
       if (!s) return std::move(s).err();
+      // With a top-level "sources" list, a field names only sources declared in it.
+      if (out.sources_declared)
+        for (std::size_t k = 0; k < s->size(); ++k) {
+          const std::string& id = (*s)[k];
+          if (std::none_of(out.sources.begin(), out.sources.end(),
+                           [&id](const SourceSpec& d) { return d.id == id; }))
+            return c.fail(index_path(path + ".sources", k),
+                          "unknown source " + quote(id) + " (not declared in $.sources)");
+        }
       f.sources = std::move(*s);
     }
     if (j.contains("derived_from")) {
@@ -459,8 +609,9 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
     return make_error(errc::bad_input, prefix + problem->message());
 
   CONSENTRY_TRY(c.expect(root, "$", Json::value_t::object, "an object"));
-  CONSENTRY_TRY(c.only_keys(root, "$", "the policy",
-                            {"consentry_policy", "controller", "purposes", "accessors", "fields"}));
+  CONSENTRY_TRY(c.only_keys(
+      root, "$", "the policy",
+      {"consentry_policy", "default_language", "controller", "purposes", "accessors", "sources", "fields"}));
   CONSENTRY_TRY(c.required(root, "$", "the policy", {"consentry_policy", "purposes", "accessors", "fields"}));
   const Json& version = root["consentry_policy"];
   if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion)
@@ -468,9 +619,14 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
                                             ", the policy format version this library reads");
 
   Parsed parsed;
+  // The default language comes first: every wording is checked against it.
+  if (root.contains("default_language"))
+    CONSENTRY_TRY(read_default_language(c, root["default_language"], parsed));
   if (root.contains("controller")) CONSENTRY_TRY(read_controller(c, root["controller"], parsed.controller));
   CONSENTRY_TRY(read_purposes(c, root, parsed));
   CONSENTRY_TRY(read_accessors(c, root, parsed));
+  // Sources come before fields, which may name only declared ones.
+  if (root.contains("sources")) CONSENTRY_TRY(read_sources(c, root["sources"], parsed));
   CONSENTRY_TRY(read_fields(c, root, parsed));
 
   Policy policy;
@@ -478,6 +634,8 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
   policy.purposes_ = std::move(parsed.purposes);
   policy.accessors_ = std::move(parsed.accessors);
   policy.fields_ = std::move(parsed.fields);
+  policy.sources_ = std::move(parsed.sources);
+  policy.default_language_ = std::move(parsed.default_language);
   policy.index();
   return policy;
 }
@@ -503,6 +661,9 @@ result<Policy> Policy::load(const std::filesystem::path& file) {
 std::string Policy::to_json() const {
   Json root = Json::object();
   root["consentry_policy"] = kFormatVersion;
+  // Keys a policy leaves out are left out here too, so that a policy without them keeps the
+  // canonical text (and hash) it had before they existed.
+  if (default_language_ != "en") root["default_language"] = default_language_;
   if (!controller_.name.empty()) {
     Json c = Json::object();
     c["name"] = controller_.name;
@@ -514,7 +675,8 @@ std::string Policy::to_json() const {
     Json j = Json::object();
     j["id"] = p.id;
     j["basis"] = std::string(to_string(p.basis));
-    if (!p.description.empty()) j["description"] = p.description.text;
+    if (!p.label.empty()) j["label"] = wording_json(p.label);
+    if (!p.description.empty()) j["description"] = wording_json(p.description);
     if (p.consent_valid_for) j["consent_valid_for"] = p.consent_valid_for->to_string();
     if (p.contact_limit)
       j["contact_limit"] = Json{{"max", p.contact_limit->max}, {"per", p.contact_limit->per.to_string()}};
@@ -528,17 +690,30 @@ std::string Policy::to_json() const {
     Json j = Json::object();
     j["id"] = a.id;
     j["purposes"] = a.purposes;
-    if (!a.description.empty()) j["description"] = a.description.text;
+    if (!a.label.empty()) j["label"] = wording_json(a.label);
+    if (!a.description.empty()) j["description"] = wording_json(a.description);
     accessors.push_back(std::move(j));
   }
   root["accessors"] = std::move(accessors);
+  if (!sources_.empty()) {
+    Json sources = Json::array();
+    for (const auto& s : sources_) {
+      Json j = Json::object();
+      j["id"] = s.id;
+      if (!s.label.empty()) j["label"] = wording_json(s.label);
+      if (!s.description.empty()) j["description"] = wording_json(s.description);
+      sources.push_back(std::move(j));
+    }
+    root["sources"] = std::move(sources);
+  }
   Json fields = Json::array();
   for (const auto& f : fields_) {
     Json j = Json::object();
     j["name"] = f.name;
     j["type"] = std::string(to_string(f.type));
     j["category"] = f.category;
-    if (!f.description.empty()) j["description"] = f.description.text;
+    if (!f.label.empty()) j["label"] = wording_json(f.label);
+    if (!f.description.empty()) j["description"] = wording_json(f.description);
     if (f.retention) j["retention"] = f.retention->to_string();
     if (!f.sources.empty()) j["sources"] = f.sources;
     if (!f.derived_from.empty()) j["derived_from"] = f.derived_from;

@@ -50,6 +50,7 @@ struct Differ {
   const Policy& from;
   const Policy& to;
   PolicyDiff out;
+  PolicyChange scratch;  // what wording() gives when nothing changed
 
   PolicyChange& add(PolicyChangeKind kind, ChangeEffect effect) {
     PolicyChange c;
@@ -57,6 +58,19 @@ struct Differ {
     c.effect = effect;
     out.changes.push_back(std::move(c));
     return out.changes.back();
+  }
+
+  // wording records a neutral change of `kind` naming `what` ("label", "description") when the
+  // wording differs in any language, and gives it for its ids to be set; when it does not differ
+  // it gives a scratch change that is not recorded. Wording never changes what data is used.
+  PolicyChange& wording(PolicyChangeKind kind, const Wording& a, const Wording& b, std::string_view what) {
+    if (a == b) {
+      scratch = PolicyChange{};
+      return scratch;
+    }
+    PolicyChange& c = add(kind, ChangeEffect::neutral);
+    c.from = c.to = std::string(what);
+    return c;
   }
 
   // renewing gives `purpose` as the one purpose whose consents a widening outdates, when it rests
@@ -105,11 +119,9 @@ struct Differ {
       };
       purpose_attribute(p, "privacy_budget", budget_text(old->privacy_budget), budget_text(p.privacy_budget),
                         ChangeEffect::neutral);
-      if (old->description != p.description) {
-        PolicyChange& c = add(PolicyChangeKind::purpose_changed, ChangeEffect::neutral);
-        c.purpose = p.id;
-        c.from = c.to = "description";
-      }
+      wording(PolicyChangeKind::purpose_changed, old->label, p.label, "label").purpose = p.id;
+      wording(PolicyChangeKind::purpose_changed, old->description, p.description, "description").purpose =
+          p.id;
     }
     for (const Purpose& p : from.purposes())
       if (!to.purpose(p.id)) add(PolicyChangeKind::purpose_removed, ChangeEffect::tightening).purpose = p.id;
@@ -136,8 +148,9 @@ struct Differ {
           c.accessor = a.id;
           c.purpose = p;
         }
-      if (old->description != a.description)
-        add(PolicyChangeKind::accessor_changed, ChangeEffect::neutral).accessor = a.id;
+      wording(PolicyChangeKind::accessor_changed, old->label, a.label, "label").accessor = a.id;
+      wording(PolicyChangeKind::accessor_changed, old->description, a.description, "description").accessor =
+          a.id;
     }
     for (const AccessorSpec& a : from.accessors())
       if (!to.accessor(a.id))
@@ -195,11 +208,8 @@ struct Differ {
     };
     attribute("category", old.category, f.category);
     attribute("derived_from", join(old.derived_from), join(f.derived_from));
-    if (old.description != f.description) {
-      PolicyChange& c = add(PolicyChangeKind::field_changed, ChangeEffect::neutral);
-      c.field = f.name;
-      c.from = c.to = "description";
-    }
+    wording(PolicyChangeKind::field_changed, old.label, f.label, "label").field = f.name;
+    wording(PolicyChangeKind::field_changed, old.description, f.description, "description").field = f.name;
     if (const FormOrder r = retention_order(old.retention, f.retention); r != FormOrder::same) {
       const bool longer = r == FormOrder::less;
       PolicyChange& c =
@@ -259,6 +269,31 @@ struct Differ {
         from.controller().contact != to.controller().contact)
       add(PolicyChangeKind::controller_changed, ChangeEffect::neutral);
   }
+
+  // declared_sources compares the top-level "sources" lists: declaring, dropping or rewording a
+  // source changes how it is named, not what a field accepts (the fields' own lists say that).
+  void declared_sources() {
+    for (const SourceSpec& s : to.sources()) {
+      const SourceSpec* old = from.source(s.id);
+      if (!old) {
+        add(PolicyChangeKind::declared_source_added, ChangeEffect::neutral).source = s.id;
+        continue;
+      }
+      wording(PolicyChangeKind::declared_source_changed, old->label, s.label, "label").source = s.id;
+      wording(PolicyChangeKind::declared_source_changed, old->description, s.description, "description")
+          .source = s.id;
+    }
+    for (const SourceSpec& s : from.sources())
+      if (!to.source(s.id))
+        add(PolicyChangeKind::declared_source_removed, ChangeEffect::neutral).source = s.id;
+  }
+
+  void default_language() {
+    if (from.default_language() == to.default_language()) return;
+    PolicyChange& c = add(PolicyChangeKind::default_language_changed, ChangeEffect::neutral);
+    c.from = from.default_language();
+    c.to = to.default_language();
+  }
 };
 
 }  // namespace
@@ -305,6 +340,10 @@ std::string_view to_string(PolicyChangeKind k) noexcept {
     case PolicyChangeKind::form_widened: return "form_widened";
     case PolicyChangeKind::source_added: return "source_added";
     case PolicyChangeKind::source_removed: return "source_removed";
+    case PolicyChangeKind::declared_source_added: return "declared_source_added";
+    case PolicyChangeKind::declared_source_removed: return "declared_source_removed";
+    case PolicyChangeKind::declared_source_changed: return "declared_source_changed";
+    case PolicyChangeKind::default_language_changed: return "default_language_changed";
   }
   return "field_changed";
 }
@@ -330,15 +369,21 @@ std::string PolicyChange::describe() const {
     out = quoted("accessor", accessor);
   else if (!purpose.empty())
     out = quoted("purpose", purpose);
+  else if (!source.empty())
+    out = quoted("source", source);
+  else if (kind == PolicyChangeKind::default_language_changed)
+    out = "policy";
   else
     out = "controller";
   out += ": ";
   out += to_string(kind);
   if (!field.empty() && !purpose.empty()) out += " for purpose '" + purpose + "'";
   if (!accessor.empty() && !purpose.empty()) out += " '" + purpose + "'";
-  if (!source.empty()) out += " '" + source + "'";
+  if (!field.empty() && !source.empty()) out += " '" + source + "'";
   if (!from.empty() && !to.empty() && from != to)
     out += " (" + from + " -> " + to + ")";
+  else if (!from.empty() && from == to)
+    out += " (" + from + ")";  // what changed, e.g. "label"
   else if (!to.empty() && from.empty())
     out += " (" + to + ")";
   else if (!from.empty() && to.empty())
@@ -364,11 +409,13 @@ std::vector<const PolicyChange*> PolicyDiff::of_effect(ChangeEffect e) const {
 }
 
 PolicyDiff diff_policies(const Policy& from, const Policy& to) {
-  Differ d{from, to, {}};
+  Differ d{from, to, {}, {}};
   d.purposes();
   d.accessors();
+  d.declared_sources();
   d.fields();
   d.controller();
+  d.default_language();
   return std::move(d.out);
 }
 

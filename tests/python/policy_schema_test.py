@@ -91,6 +91,33 @@ def main() -> int:
     refused("format version 2", variant(lambda p: p.__setitem__("consentry_policy", 2)))
     refused("root not an object", [])
 
+    # Labels, descriptions, translations, the default language and declared sources.
+    def set_key(where, key, value):
+        def change(p):
+            target = p if where is None else p[where[0]][where[1]]
+            target[key] = value
+        return change
+
+    accepted("label as a string", variant(set_key(("fields", 0), "label", "Email address")))
+    accepted("label as translations",
+             variant(set_key(("purposes", 0), "label", {"en": "Your account", "de": "Ihr Konto", "pt-BR": "Conta"})))
+    accepted("description with a newline", variant(set_key(("accessors", 0), "description", "One\ntwo")))
+    accepted("default_language", variant(set_key(None, "default_language", "de-AT")))
+    accepted("declared sources", variant(set_key(None, "sources", [
+        {"id": "credit-bureau", "label": {"en": "Credit agency", "de": "Auskunftei"}, "description": "Asked once"}])))
+    refused("empty label", variant(set_key(("fields", 0), "label", "")))
+    refused("empty translations", variant(set_key(("fields", 0), "label", {})))
+    refused("label a number", variant(set_key(("fields", 0), "label", 3)))
+    refused("bad language tag", variant(set_key(("fields", 0), "label", {"e n": "x"})))
+    refused("newline in a label", variant(set_key(("fields", 0), "label", "a\nb")))
+    refused("tab in a description", variant(set_key(("fields", 0), "description", "a\tb")))
+    refused("label too long", variant(set_key(("purposes", 0), "label", "x" * 201)))
+    refused("description too long", variant(set_key(("purposes", 0), "description", "x" * 4001)))
+    refused("bad default_language", variant(set_key(None, "default_language", "english")))
+    refused("source without label", variant(set_key(None, "sources", [{"id": "credit-bureau"}])))
+    refused("source id with a space", variant(set_key(None, "sources", [{"id": "credit bureau", "label": "x"}])))
+    refused("source unknown key", variant(set_key(None, "sources", [{"id": "web", "label": "x", "url": "y"}])))
+
     for failure in failures:
         print("FAIL", failure, file=sys.stderr)
     if failures:
