@@ -67,7 +67,8 @@ TEST_CASE("export refuses a bad --lang or --template with exit 2, before anythin
   CHECK(exports_logged(v) == before);
 }
 
-TEST_CASE("export --template renders the controller's template, values escaped; --lang reaches the JSON") {
+TEST_CASE(
+    "export --template renders the controller's template with values escaped, and --lang reaches the JSON") {
   VaultDir v;
   v.init();
   v.import();
@@ -89,4 +90,30 @@ TEST_CASE("export --template renders the controller's template, values escaped; 
   const CliOutput page = v.must({"export", "C-1001", "--format", "html"});
   CHECK(page.out.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
   CHECK(contains(page.out, "2 April 1990"));
+}
+
+TEST_CASE("export of a vault under a labelled policy speaks the customer's language, in words") {
+  VaultDir v;
+  const std::filesystem::path retail =
+      std::filesystem::path(CONSENTRY_SOURCE_DIR) / "examples/policies/retail.json";
+  v.must({"init", "--policy", retail.string(), "--kdf", "minimum"});
+  v.must({"import", consentry::test::kCliData.string() + "/customers.jsonl"});
+  v.must({"read", "C-1001", "--purpose", "service", "--as", "support-desk", "--fields", "email,birth_date"});
+  const CliOutput refused =
+      v.run({"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns"});
+  CHECK(refused.code == 3);
+
+  const CliOutput de = v.must({"export", "C-1001", "--format", "html", "--lang", "de"});
+  for (const char* label :
+       {"Geburtsdatum", "E-Mail-Adresse", "Das Newsletter-Werkzeug", "Unser Kundenservice",
+        "Angebote per E-Mail", "Das Anmeldeformular auf unserer Website"})
+    CHECK_MESSAGE(contains(de.out, label), label);
+  CHECK(contains(de.out, "Refused, because you had not agreed to this use."));
+  CHECK(contains(de.out, "2 April 1990"));
+  for (const char* id : {"birth_date", "marketing.email", "email-campaigns", "support-desk", "no_consent"})
+    CHECK_MESSAGE(!contains(de.out, id), id);
+
+  const CliOutput en = v.must({"export", "C-1001", "--format", "html"});
+  CHECK(contains(en.out, "Date of birth"));
+  CHECK(contains(en.out, "The newsletter tool"));
 }

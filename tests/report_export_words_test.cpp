@@ -150,7 +150,7 @@ TEST_CASE("data the customer does not have is never listed as theirs") {
   CHECK_FALSE(contains(accesses, "Read your data"));
 }
 
-TEST_CASE("a view opened and then read is one row; a view opened and never read says so") {
+TEST_CASE("a view opened and then read is one row, and a view opened and never read says so") {
   SubjectReport report = labelled_report();
   report.accesses = {
       entry(1, "support-desk", "service", AuditAction::view_opened, true, "", {}),
@@ -162,11 +162,18 @@ TEST_CASE("a view opened and then read is one row; a view opened and never read 
             {"email"}),
   };
   const std::string accesses = section(export_html(report), "accesses");
-  CHECK(count(accesses, "<tr><td data-label=\"When\">") == 4);  // 6 entries: two opened-then-used views merged
+  CHECK(count(accesses, "<tr><td data-label=\"When\">") ==
+        4);  // 6 entries: two opened-then-used views merged
   CHECK(count(accesses, "Read your data") == 1);
   CHECK(count(accesses, "Opened your record but read nothing") == 1);
   CHECK(contains(accesses, "Refused, because you had withdrawn your consent to this use."));
   CHECK(contains(accesses, "Email address (as it is)"));
+  // Someone who is not one of the policy's accessors (staff at the command line) acts for the
+  // controller: the customer is not shown a login name.
+  report.accesses = {entry(1, "jane.doe", "", AuditAction::staff_read, true, "consent", {})};
+  const std::string staff = section(export_html(report), "accesses");
+  CHECK(contains(staff, "<td data-label=\"Who\">Acme Retail &amp; Söhne Ltd</td>"));
+  CHECK_FALSE(contains(staff, "jane.doe"));
 }
 
 TEST_CASE("every date reads in one style: dates of birth and instants in words, booleans as yes or no") {
@@ -174,7 +181,8 @@ TEST_CASE("every date reads in one style: dates of birth and instants in words, 
   const std::string text = text_of(html);
   CHECK(contains(html, "<td class=\"value\" data-label=\"What we hold\">2 April 1990</td>"));
   CHECK_FALSE(contains(text, "1990-04-02"));
-  CHECK(contains(html, "<td class=\"value\" data-label=\"What we hold\">yes</td>"));  // expecting_child: "true"
+  CHECK(
+      contains(html, "<td class=\"value\" data-label=\"What we hold\">yes</td>"));  // expecting_child: "true"
   // No machine-readable time is shown as text; each sits in a <time> element's attribute.
   for (const char* iso : {"2025-05-01", "2026-01-01", "T10:00", "Z<"})
     CHECK_MESSAGE(!contains(text, iso), iso);

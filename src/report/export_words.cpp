@@ -206,6 +206,14 @@ bool opened_then_read(const std::vector<AccessRecord>& all, std::size_t i) {
 }
 
 Json access_rows(const SubjectReport& r, const Labels& labels) {
+  // who_acted names a policy accessor by its label; anyone else (staff, the tools they run) acts
+  // for the controller, and the customer is told so rather than shown a login name. A report
+  // without the policy's accessors (built by hand) names everyone by id.
+  const bool know_accessors = !r.glossary.accessors.empty();
+  const auto who_acted = [&](const AccessRecord& a) {
+    if (know_accessors && !r.glossary.accessors.count(a.accessor)) return who(r.controller);
+    return a.accessor.empty() ? std::string("-") : labels.accessor(a.accessor);
+  };
   Json rows = Json::array();
   for (std::size_t i = 0; i < r.accesses.size(); ++i) {
     const AccessRecord& a = r.accesses[i];
@@ -225,7 +233,7 @@ Json access_rows(const SubjectReport& r, const Labels& labels) {
     if (fields.unknown)
       also += std::string(also.empty() ? "" : " ") + "Asked for information we do not keep about anyone.";
     rows.push_back({{"when", when(a.at)},
-                    {"who", a.accessor.empty() ? std::string("-") : labels.accessor(a.accessor)},
+                    {"who", who_acted(a)},
                     {"why", a.purpose.empty() ? std::string() : labels.purpose(a.purpose)},
                     {"what", what},
                     {"refused", !a.allowed},
