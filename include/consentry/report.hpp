@@ -71,6 +71,7 @@ struct AccessRecord {
   bool allowed = true;
   std::string reason;
   std::vector<std::string> fields;
+  std::string actor;  ///< who acted through the accessor (AuditEntry::actor); "" when not recorded
 };
 
 /// SubjectReport is everything held about one customer: the data behind an export (with

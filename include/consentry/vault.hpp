@@ -57,6 +57,10 @@ inline constexpr std::size_t kAuditBatch = 256;
 /// vault signs a new one (it also signs one when it closes).
 inline constexpr std::int64_t kCheckpointInterval = 1024;
 
+/// kLibraryActor is VaultOptions::actor when a library user names none. It is the accessor's
+/// own doing then: reads do not record it as an actor.
+inline constexpr std::string_view kLibraryActor = "library";
+
 /// VaultOptions tune a vault. `kdf` matters only when creating and when changing the passphrase;
 /// `clock` lets tests move time.
 struct VaultOptions {
@@ -64,7 +68,10 @@ struct VaultOptions {
   std::function<timestamp()> clock;   ///< empty = the system clock
   std::size_t key_cache_size = 4096;  ///< unwrapped data keys kept, wiped when evicted
   AuditMode audit = AuditMode::durable;
-  std::string actor = "library";  ///< who the audit log names for staff actions (writes, consent)
+  /// actor is who the audit log names for staff actions (writes, consent), and records beside
+  /// the accessor on view opens and reads (AuditEntry::actor) unless it is the accessor itself
+  /// or kLibraryActor.
+  std::string actor = std::string(kLibraryActor);
   /// random draws the noise of private aggregates; empty = system_random() (libsodium).
   std::shared_ptr<RandomSource> random;
 };
