@@ -31,6 +31,7 @@ layer_of() {
     include/consentry/anonymise/*) echo 5 ;;
     include/consentry/policy.hpp | include/consentry/consent.hpp | include/consentry/contact.hpp) echo 5 ;;
     include/consentry/policy_diff.hpp) echo 5 ;;
+    include/consentry/wording.hpp) echo 5 ;;
     include/consentry/decision.hpp | include/consentry/form.hpp | include/consentry/field_type.hpp) echo 5 ;;
     include/consentry/report.hpp | include/consentry/audit.hpp) echo 5 ;;
     src/crypto/* | src/store/*) echo 4 ;;
