@@ -36,8 +36,8 @@ struct ShowOptions {
   std::string since;     ///< empty = from the first entry
   std::string until;     ///< empty = to the last entry; else only entries before this time
   std::string action;    ///< empty = every action; else an AuditAction's spelling
-  std::string by;        ///< empty = every accessor; else only entries of this accessor or actor
-  std::string purpose;   ///< empty = every purpose; else only entries naming this purpose
+  std::string by;  ///< empty = every accessor; else only entries of this accessor or actor (either member)
+  std::string purpose;  ///< empty = every purpose; else only entries naming this purpose
   bool json = false;
 };
 
@@ -232,9 +232,19 @@ void print_json_entries(const std::vector<AuditEntry>& entries) {
     entry["decision"] = e.allowed ? "allow" : "deny";
     entry["reason"] = e.reason;
     entry["fields"] = e.fields;
+    // Only reads name an actor beside their accessor; other entries have no member.
+    if (!e.actor.empty()) entry["actor"] = e.actor;
     out.push_back(std::move(entry));
   }
   print_json(out);
+}
+
+/// by_whom is the ACCESSOR column: the accessor, and the actor behind it when the entry names one
+/// ("crm-web (by alice)").
+std::string by_whom(const AuditEntry& e) {
+  if (e.accessor.empty() && e.actor.empty()) return "-";
+  if (e.actor.empty()) return e.accessor;
+  return e.accessor + " (by " + e.actor + ")";
 }
 
 /// print_human_entries prints a table; the customer column is left out when every row names the
@@ -250,10 +260,13 @@ void print_human_entries(const std::vector<AuditEntry>& entries, bool one_custom
   if (!one_customer) header.insert(header.begin() + 2, "CUSTOMER");
   table.add(header);
   for (const AuditEntry& e : entries) {
-    std::vector<std::string> row = {
-        std::to_string(e.seq), format_timestamp(e.at), std::string(to_string(e.action)),
-        dash(e.accessor),      dash(e.purpose),        decision_of(e),
-        dash(joined(e.fields))};
+    std::vector<std::string> row = {std::to_string(e.seq),
+                                    format_timestamp(e.at),
+                                    std::string(to_string(e.action)),
+                                    by_whom(e),
+                                    dash(e.purpose),
+                                    decision_of(e),
+                                    dash(joined(e.fields))};
     if (!one_customer) row.insert(row.begin() + 2, dash(e.customer));
     table.add(std::move(row));
   }
@@ -288,7 +301,7 @@ int run_show(const GlobalOptions& global, const ShowOptions& options) {
   const std::size_t read = entries.size();
   std::erase_if(entries, [&](const AuditEntry& e) {
     return (until && e.at >= *until) || (action && e.action != *action) ||
-           (!options.by.empty() && e.accessor != options.by) ||
+           (!options.by.empty() && e.accessor != options.by && e.actor != options.by) ||
            (!options.purpose.empty() && e.purpose != options.purpose);
   });
   verbose(counted(static_cast<std::int64_t>(read), "entry", "entries") +
@@ -334,7 +347,8 @@ void add_log_commands(CLI::App& root, const GlobalOptions& global, Commands& com
                        "Only entries of this action (view_opened, field_read, access_denied, erasure, "
                        "staff_read, ...)");
   show_app->add_option("--by,--accessor", show->by,
-                       "Only entries of this accessor, or of this actor for staff actions (the ACCESSOR "
+                       "Only entries of this accessor, or of this actor (staff actions name the actor as "
+                       "accessor; reads name it after the accessor, \"crm-web (by alice)\"; the ACCESSOR "
                        "column)");
   show_app->add_option("--purpose", show->purpose, "Only entries naming this purpose");
   show_app->add_flag("--json", show->json, "Print JSON");

@@ -145,7 +145,10 @@ void add_read_command(CLI::App& root, const GlobalOptions& global, Commands& com
   CLI::App* app = root.add_subcommand("read", "Read a customer's fields for a purpose, as an accessor");
   app->add_option("CUSTOMER", options->customer, "The customer id")->required();
   app->add_option("--purpose", options->purpose, "Why the data is read")->required();
-  app->add_option("--as", options->accessor, "The accessor (CRM feature) reading")->required();
+  app->add_option("--as", options->accessor,
+                  "The accessor (CRM feature) reading; the audit log names --actor (or CONSENTRY_ACTOR) "
+                  "beside it")
+      ->required();
   app->add_option("--fields", options->fields,
                   "Fields to read, comma-separated (default: all the purpose may see)")
       ->delimiter(',');

@@ -152,13 +152,20 @@ struct AuditEntry {
   bool allowed = true;              ///< the decision
   std::string reason;               ///< by action, as the vocabulary above says
   std::vector<std::string> fields;  ///< field names; read fields ("email:clear") for reads
+  /// actor is the person or system acting through `accessor` (VaultOptions::actor), recorded on
+  /// view opens, reads and refused reads when it differs from the accessor; "" when not
+  /// recorded (every entry of other actions, whose accessor already names the actor, and every
+  /// entry written before actors were recorded).
+  std::string actor;
 };
 
 /// encode_audit_entry gives the canonical bytes of `e` that the chain hashes: a version byte,
-/// then every member in a fixed order, each length-prefixed. Two entries encode alike only if
-/// they are equal.
+/// then every member in a fixed order, each length-prefixed. An entry without an actor is
+/// version 1, byte for byte as entries were before actors were recorded; one with an actor is
+/// version 2: the same members, then the actor. Two entries encode alike only if they are equal.
 bytes encode_audit_entry(const AuditEntry& e);
-/// decode_audit_entry reverses encode_audit_entry; errc::integrity for malformed bytes.
+/// decode_audit_entry reverses encode_audit_entry; errc::integrity for malformed bytes (among
+/// them a version 2 entry whose actor is empty, which would be a second spelling of version 1).
 result<AuditEntry> decode_audit_entry(byte_view encoded);
 
 /// AuditEntryLookup holds the members of an encoded entry that a stored entry copies into its

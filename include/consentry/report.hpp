@@ -73,6 +73,7 @@ struct AccessRecord {
   bool allowed = true;
   std::string reason;
   std::vector<std::string> fields;
+  std::string actor;  ///< who acted through the accessor (AuditEntry::actor); "" when not recorded
 };
 
 /// Term is how the policy names one id to a person: a label and a longer description.

@@ -57,6 +57,10 @@ inline constexpr std::size_t kAuditBatch = 256;
 /// vault signs a new one (it also signs one when it closes).
 inline constexpr std::int64_t kCheckpointInterval = 1024;
 
+/// kLibraryActor is VaultOptions::actor when a library user names none. It is the accessor's
+/// own doing then: reads do not record it as an actor.
+inline constexpr std::string_view kLibraryActor = "library";
+
 /// VaultOptions tune a vault. `kdf` matters only when creating and when changing the passphrase;
 /// `clock` lets tests move time.
 struct VaultOptions {
@@ -64,7 +68,10 @@ struct VaultOptions {
   std::function<timestamp()> clock;   ///< empty = the system clock
   std::size_t key_cache_size = 4096;  ///< unwrapped data keys kept, wiped when evicted
   AuditMode audit = AuditMode::durable;
-  std::string actor = "library";  ///< who the audit log names for staff actions (writes, consent)
+  /// actor is who the audit log names for staff actions (writes, consent), and records beside
+  /// the accessor on view opens and reads (AuditEntry::actor) unless it is the accessor itself
+  /// or kLibraryActor.
+  std::string actor = std::string(kLibraryActor);
   /// random draws the noise of private aggregates; empty = system_random() (libsodium).
   std::shared_ptr<RandomSource> random;
 };
@@ -215,12 +222,16 @@ class Vault {
   ~Vault();
 
   /// policy is the policy in force: the one the vault was created with, or the last that
-  /// update_policy installed. The reference stays valid as long as the vault.
+  /// update_policy installed, by this vault or another on the same store (another process).
+  /// Should the store fail, the version this vault last saw. The reference stays valid as long
+  /// as the vault.
   const Policy& policy() const;
 
   /// update_policy makes `to` the vault's policy, as a new version recorded with its hash, the
   /// time and VaultOptions::actor, and audited as a policy_change entry. It applies at once, to
-  /// views already open too. A field removed, or whose type changed, while values of it are
+  /// views already open too, in this vault and in every other vault open on the same store:
+  /// each decision takes the version committed last. errc::io when another vault changed the
+  /// policy since this one last looked (the diff would compare with an older version). A field removed, or whose type changed, while values of it are
   /// stored is refused with errc::invalid_argument naming the field, unless
   /// `options.purge_removed`: then those values are deleted first in audited batches (purge
   /// entries, reason PurgeReason::policy_field_removed). A policy equal to the one in force
@@ -228,7 +239,8 @@ class Vault {
   /// the diff names the purposes whose earlier consents it outdates. Fails with the store's
   /// error; what committed before (purged batches) stays.
   result<PolicyUpdate> update_policy(const Policy& to, PolicyUpdateOptions options = {});
-  /// policy_version is the number of the policy in force (1 for a vault never updated).
+  /// policy_version is the number of the policy in force (1 for a vault never updated),
+  /// following a version another vault on the store put in force, as policy() does.
   std::int64_t policy_version() const;
   /// policy_versions lists every version, oldest first; errc::integrity for a damaged record.
   result<std::vector<PolicyVersion>> policy_versions() const;

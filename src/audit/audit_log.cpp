@@ -35,6 +35,10 @@ using Json = nlohmann::ordered_json;
 // kEntryVersion is the first byte of every encoded entry; a new layout gets a new number, so
 // old entries keep verifying under the layout they were hashed with.
 constexpr std::uint8_t kEntryVersion = 1;
+// kEntryWithActorVersion is the first byte of an entry that names an actor: version 1's members,
+// then the actor. Entries without one stay version 1, so the bytes of every entry written before
+// actors were recorded are what they always were.
+constexpr std::uint8_t kEntryWithActorVersion = 2;
 // kCheckpointDomain separates checkpoint signatures from anything else the key could sign.
 constexpr std::string_view kCheckpointDomain = "consentry/v1/audit-checkpoint";
 // kLengthBytes is the size of every length and count prefix (big-endian).
@@ -132,6 +136,7 @@ std::size_t encoded_size(const AuditEntry& e) {
                              std::string_view(e.purpose), to_string(e.action), std::string_view(e.reason)})
     n += kLengthBytes + s.size();
   for (const auto& f : e.fields) n += kLengthBytes + f.size();
+  if (!e.actor.empty()) n += kLengthBytes + e.actor.size();
   return n;
 }
 
@@ -152,10 +157,11 @@ struct EntryParts {
   std::string_view reason;
   std::uint32_t field_count = 0;
   byte_view fields;
+  std::string_view actor;  // "" in a version 1 entry
 };
 
 // Malformation is the first rule of the encoding that an entry breaks.
-enum class Malformation { none, empty, version, truncated, action, decision, trailing };
+enum class Malformation { none, empty, version, truncated, action, decision, trailing, empty_actor };
 
 // parse_entry checks every rule of the encoding and views the members of `encoded` without
 // copying any. decode_audit_entry and check_audit_entry both go through it, so they refuse
@@ -164,7 +170,7 @@ Malformation parse_entry(byte_view encoded, EntryParts& out) noexcept {
   Reader r(encoded);
   std::uint8_t version = 0;
   if (!r.u8(version)) return Malformation::empty;
-  if (version != kEntryVersion) return Malformation::version;
+  if (version != kEntryVersion && version != kEntryWithActorVersion) return Malformation::version;
   std::string_view action;
   if (!r.i64(out.seq) || !r.i64(out.at) || !r.str(out.customer) || !r.str(out.accessor) ||
       !r.str(out.purpose) || !r.str(action))
@@ -184,6 +190,11 @@ Malformation parse_entry(byte_view encoded, EntryParts& out) noexcept {
   std::string_view field;
   for (std::uint32_t i = 0; i < out.field_count; ++i)
     if (!r.str(field)) return Malformation::truncated;
+  if (version == kEntryWithActorVersion) {
+    if (!r.str(out.actor)) return Malformation::truncated;
+    // Without an actor the entry is version 1: one entry, one spelling.
+    if (out.actor.empty()) return Malformation::empty_actor;
+  }
   if (r.remaining() != 0) return Malformation::trailing;
   return Malformation::none;
 }
@@ -196,6 +207,7 @@ error malformed_entry(Malformation m, byte_view encoded) {
     case Malformation::action: return malformed("unknown action");
     case Malformation::decision: return malformed("the decision byte is neither 0 nor 1");
     case Malformation::trailing: return malformed("bytes follow its end");
+    case Malformation::empty_actor: return malformed("a version 2 entry names no actor");
     case Malformation::truncated:
     case Malformation::none: break;
   }
@@ -309,7 +321,7 @@ bytes encode_audit_entry(const AuditEntry& e) {
   bytes out;
   out.reserve(encoded_size(e));
   Writer w(out);
-  w.u8(kEntryVersion);
+  w.u8(e.actor.empty() ? kEntryVersion : kEntryWithActorVersion);
   w.i64(e.seq);
   w.i64(e.at.time_since_epoch().count());
   w.str(e.customer);
@@ -320,6 +332,7 @@ bytes encode_audit_entry(const AuditEntry& e) {
   w.str(e.reason);
   w.count(e.fields.size());
   for (const auto& f : e.fields) w.str(f);
+  if (!e.actor.empty()) w.str(e.actor);
   return out;
 }
 
@@ -344,6 +357,7 @@ result<AuditEntry> decode_audit_entry(byte_view encoded) {
     (void)fields.str(field);
     f = field;
   }
+  e.actor = parts.actor;
   return e;
 }
 

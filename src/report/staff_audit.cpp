@@ -99,10 +99,11 @@ std::string staff_audit_text(const SubjectReport& r, std::size_t last_accesses) 
     const auto& a = r.accesses[i];
     std::string names;
     for (const auto& f : a.fields) names += (names.empty() ? "" : ", ") + f;
-    accesses.add({std::to_string(a.seq), format_timestamp(a.at), a.accessor,
-                  a.purpose.empty() ? "-" : a.purpose, std::string(to_string(a.action)),
-                  a.allowed ? "allowed" : "denied", a.reason.empty() ? "-" : a.reason,
-                  names.empty() ? "-" : names});
+    // The person or system behind an accessor's read, when the log names one.
+    const std::string by = a.actor.empty() ? a.accessor : a.accessor + " (by " + a.actor + ")";
+    accesses.add({std::to_string(a.seq), format_timestamp(a.at), by, a.purpose.empty() ? "-" : a.purpose,
+                  std::string(to_string(a.action)), a.allowed ? "allowed" : "denied",
+                  a.reason.empty() ? "-" : a.reason, names.empty() ? "-" : names});
   }
   out += accesses.empty() ? "  (none)\n" : accesses.render();
 
@@ -158,7 +159,9 @@ std::string staff_audit_json(const SubjectReport& r, std::size_t last_accesses) 
   Json accesses = Json::array();
   for (std::size_t i = first; i < r.accesses.size(); ++i) {
     const auto& a = r.accesses[i];
-    accesses.push_back(report_json::access(a));
+    Json access = report_json::access(a);
+    if (!a.actor.empty()) access["actor"] = a.actor;
+    accesses.push_back(std::move(access));
   }
   j["accesses"] = std::move(accesses);
   j["contacts"] = report_json::contacts(r.contacts);

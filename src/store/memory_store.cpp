@@ -29,6 +29,7 @@ class MemoryStore final : public Store {
   result<void> commit() override {
     if (!snapshot_) return make_error(errc::internal, "commit: no transaction is open");
     snapshot_.reset();
+    ++commits_;
     return ok();
   }
 
@@ -49,6 +50,11 @@ class MemoryStore final : public Store {
     return ok();
   }
   void end_read() noexcept override {}
+  // Every commit counts, and every change made outside a transaction: the store cannot tell
+  // which of the objects sharing it made them.
+  result<std::optional<std::uint64_t>> data_version() override {
+    return std::optional<std::uint64_t>(commits_);
+  }
 
   // ---- KeyFieldStore ----
 
@@ -59,11 +65,13 @@ class MemoryStore final : public Store {
   }
 
   result<void> put_meta(std::string_view key, byte_view value) override {
+    changed_outside_transaction();
     state_.meta.insert_or_assign(std::string(key), bytes(value.begin(), value.end()));
     return ok();
   }
 
   result<void> delete_meta(std::string_view key) override {
+    changed_outside_transaction();
     if (auto it = state_.meta.find(key); it != state_.meta.end()) state_.meta.erase(it);
     return ok();
   }
@@ -75,6 +83,7 @@ class MemoryStore final : public Store {
   }
 
   result<void> put_key(const StoredKey& key) override {
+    changed_outside_transaction();
     state_.keys.insert_or_assign(key.customer, key);
     return ok();
   }
@@ -97,6 +106,7 @@ class MemoryStore final : public Store {
   }
 
   result<void> put_field(const StoredField& f) override {
+    changed_outside_transaction();
     state_.fields[f.customer].insert_or_assign(f.field, f);
     return ok();
   }
@@ -118,6 +128,7 @@ class MemoryStore final : public Store {
   // ---- LedgerStore ----
 
   result<ConsentEvent> append_consent(const ConsentEvent& e) override {
+    changed_outside_transaction();
     ConsentEvent stored = e;
     stored.seq = state_.next_seq++;
     state_.events.push_back(stored);
@@ -162,6 +173,7 @@ class MemoryStore final : public Store {
   }
 
   result<ContactEvent> append_contact(const ContactEvent& e) override {
+    changed_outside_transaction();
     ContactEvent stored = e;
     stored.seq = ++state_.last_contact_seq;
     state_.contacts.push_back(stored);
@@ -176,6 +188,7 @@ class MemoryStore final : public Store {
   }
 
   result<ContactPreference> append_contact_preference(const ContactPreference& p) override {
+    changed_outside_transaction();
     ContactPreference stored = p;
     stored.seq = ++state_.last_preference_seq;
     state_.preferences.push_back(stored);
@@ -190,6 +203,7 @@ class MemoryStore final : public Store {
   }
 
   result<PrivacySpend> append_privacy_spend(const PrivacySpend& s) override {
+    changed_outside_transaction();
     PrivacySpend stored = s;
     stored.seq = static_cast<std::int64_t>(state_.privacy_spends.size()) + 1;
     state_.privacy_spends.push_back(stored);
@@ -212,6 +226,7 @@ class MemoryStore final : public Store {
   }
 
   result<void> append_audit(const std::vector<StoredAuditEntry>& entries) override {
+    changed_outside_transaction();
     // Check the whole batch first, so that a refused batch leaves the log as it was.
     std::int64_t expected = state_.audit.empty() ? 1 : state_.audit.back().seq + 1;
     for (const auto& e : entries) {
@@ -244,6 +259,7 @@ class MemoryStore final : public Store {
   }
 
   result<void> put_checkpoint(const AuditCheckpoint& cp) override {
+    changed_outside_transaction();
     state_.checkpoints.try_emplace(cp.seq, cp);
     return ok();
   }
@@ -258,6 +274,7 @@ class MemoryStore final : public Store {
   // ---- MaintenanceStore ----
 
   result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) override {
+    changed_outside_transaction();
     if (auto it = state_.keys.find(customer); it != state_.keys.end()) state_.keys.erase(it);
     if (auto it = state_.fields.find(customer); it != state_.fields.end()) state_.fields.erase(it);
     std::erase_if(state_.events, [&](const ConsentEvent& e) { return e.customer == customer; });
@@ -286,6 +303,7 @@ class MemoryStore final : public Store {
   }
 
   result<void> delete_field(std::string_view customer, std::string_view field) override {
+    changed_outside_transaction();
     auto c = state_.fields.find(customer);
     if (c == state_.fields.end()) return ok();
     if (auto f = c->second.find(field); f != c->second.end()) c->second.erase(f);
@@ -332,8 +350,14 @@ class MemoryStore final : public Store {
     std::vector<PrivacySpend> privacy_spends;  // in charge order
     std::int64_t last_preference_seq = 0;
   };
+  // changed_outside_transaction counts a change made outside a transaction as a commit.
+  void changed_outside_transaction() noexcept {
+    if (!snapshot_) ++commits_;
+  }
+
   State state_;
   std::optional<State> snapshot_;
+  std::uint64_t commits_ = 0;  // data_version: commits and changes outside a transaction
 };
 
 }  // namespace

@@ -114,6 +114,7 @@ SqliteStore::~SqliteStore() {
   }
   sqlite3_finalize(read_begin_);
   sqlite3_finalize(read_end_);
+  sqlite3_finalize(data_version_);
   sqlite3_close(db_);
 }
 
@@ -189,6 +190,18 @@ void SqliteStore::end_read() noexcept {
   Bound q(read_end_);
   // A transaction that only read commits without writing; should it fail, end it anyway.
   if (q.step() != SQLITE_DONE && in_transaction()) (void)run(Sql::rollback, "rollback");
+}
+
+result<std::optional<std::uint64_t>> SqliteStore::data_version() {
+  // Inside a read snapshot that has read nothing yet, this is its first read: it takes the WAL
+  // read lock, so the number describes the state the rest of the snapshot sees.
+  if (data_version_ == nullptr &&
+      sqlite3_prepare_v3(db_, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT, &data_version_,
+                         nullptr) != SQLITE_OK)
+    return db_error(db_, "data_version");
+  Bound q(data_version_);
+  CONSENTRY_TRY(q.expect_row("data_version"));
+  return std::optional<std::uint64_t>(static_cast<std::uint64_t>(q.column_int(0)));
 }
 
 // ---- keys and fields ----

@@ -98,6 +98,8 @@ class SqliteStore final : public Store {
   result<void> begin_unsynced() override;
   result<void> begin_read() override;
   void end_read() noexcept override;
+  /// data_version is PRAGMA data_version: it changes when another connection commits.
+  result<std::optional<std::uint64_t>> data_version() override;
 
   // KeyFieldStore (sqlite_store.cpp)
   result<std::optional<bytes>> get_meta(std::string_view key) override;
@@ -175,10 +177,11 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::array<sqlite3_stmt*, static_cast<std::size_t>(Sql::count)> statements_{};
-  bool unsynced_ = false;               ///< synchronous is NORMAL for a begin_unsynced transaction
-  bool scrub_vfs_ = false;              ///< writes go through the scrubbing VFS
-  sqlite3_stmt* read_begin_ = nullptr;  ///< begin_read's BEGIN DEFERRED, prepared on first use
-  sqlite3_stmt* read_end_ = nullptr;    ///< end_read's COMMIT
+  bool unsynced_ = false;                 ///< synchronous is NORMAL for a begin_unsynced transaction
+  bool scrub_vfs_ = false;                ///< writes go through the scrubbing VFS
+  sqlite3_stmt* read_begin_ = nullptr;    ///< begin_read's BEGIN DEFERRED, prepared on first use
+  sqlite3_stmt* read_end_ = nullptr;      ///< end_read's COMMIT
+  sqlite3_stmt* data_version_ = nullptr;  ///< PRAGMA data_version, prepared on first use
 };
 
 }  // namespace consentry::detail

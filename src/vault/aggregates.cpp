@@ -48,7 +48,9 @@ error budget_spent(const Purpose& p, std::int64_t spent, double epsilon) {
 
 result<PrivacyBudget> Vault::privacy_budget(std::string_view purpose) const {
   const Impl& impl = *impl_;
-  const Purpose* p = impl.policy().purpose(purpose);
+  auto in_force = impl.latest_policy();
+  if (!in_force) return std::move(in_force).err();
+  const Purpose* p = (*in_force)->policy.purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
@@ -61,11 +63,13 @@ result<PrivacyBudget> Vault::privacy_budget(std::string_view purpose) const {
 result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::string_view field,
                                                const AggregateQuery& query) {
   Impl& impl = *impl_;
-  const Purpose* p = impl.policy().purpose(purpose);
+  auto in_force = impl.latest_policy();
+  if (!in_force) return std::move(in_force).err();
+  const Purpose* p = (*in_force)->policy.purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
-  const FieldSpec* spec = impl.policy().field(field);
+  const FieldSpec* spec = (*in_force)->policy.field(field);
   if (!spec)
     return make_error(errc::bad_input, "field '" + std::string(field) + "' is not declared in the policy");
   const std::string what = std::string(to_string(query.kind)) + " " + spec->name;
@@ -119,11 +123,15 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
     auto snapshot = ReadSnapshot::open(*impl.store);
     if (!snapshot) return std::move(snapshot).err();
     const timestamp now = impl.now();
+    // Each customer is decided under the policy in force now; a version another process put in
+    // force since the checks above applies.
+    auto latest = impl.follow_policy();
+    if (!latest) return std::move(latest).err();
+    const Impl::PolicyInForce& deciding = **latest;
     for (const std::string& customer : *eligible) {
       auto state = impl.consent_state(customer);
       if (!state) return std::move(state).err();
-      if (!decide_for_purpose(impl.policy(), *state, p->id, spec->name, now, &impl.in_force().renewal)
-               .allowed)
+      if (!decide_for_purpose(deciding.policy, *state, p->id, spec->name, now, &deciding.renewal).allowed)
         continue;
       // The value and the customer's manifest in one range scan; the value, or its absence, is
       // checked against the manifest even for a count, which a deleted row would change.

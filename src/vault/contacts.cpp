@@ -29,10 +29,6 @@ result<ContactEvent> Vault::record_contact(std::string_view customer, std::strin
   Impl& impl = *impl_;
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   if (auto c = check_identifier("channel", channel, kMaxChannelBytes); !c) return std::move(c).err();
-  const Purpose* p = impl.policy().purpose(purpose);
-  if (!p)
-    return make_error(errc::bad_input,
-                      "purpose '" + std::string(purpose) + "' is not declared in the policy");
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
   Store& store = *impl.store;
@@ -40,6 +36,13 @@ result<ContactEvent> Vault::record_contact(std::string_view customer, std::strin
   // same customer at once cannot both pass a limit that has room for one.
   auto txn = Transaction::start(store);
   if (!txn) return std::move(txn).err();
+  // Decided under the policy in force as this transaction sees it.
+  auto in_force = impl.follow_policy();
+  if (!in_force) return std::move(in_force).err();
+  const Purpose* p = (*in_force)->policy.purpose(purpose);
+  if (!p)
+    return make_error(errc::bad_input,
+                      "purpose '" + std::string(purpose) + "' is not declared in the policy");
   CONSENTRY_TRY(impl.known_customer(customer));
   auto state = impl.consent_state(customer);
   if (!state) return std::move(state).err();
@@ -92,7 +95,9 @@ result<ContactPreference> Vault::Impl::add_contact_preference(ContactPreference 
 
 result<ContactPreference> Vault::limit_contacts(std::string_view customer, std::string_view purpose, int max,
                                                 const IsoDuration& per) {
-  const Purpose* p = impl_->policy().purpose(purpose);
+  auto in_force = impl_->latest_policy();
+  if (!in_force) return std::move(in_force).err();
+  const Purpose* p = (*in_force)->policy.purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");

@@ -187,15 +187,47 @@ result<void> write_first_policy_version(Store& store, const Keyring& keyring, co
   return store.put_meta(kMetaPolicyVersion, as_bytes("1"));
 }
 
-void Vault::Impl::install_policy(Policy p, std::int64_t version, ConsentRenewal renewal) {
+void Vault::Impl::install_policy(Policy p, std::int64_t version, ConsentRenewal renewal) const {
   std::lock_guard lock(policies_mu_);
   policies_.push_back(
       std::make_unique<const PolicyInForce>(PolicyInForce{std::move(p), version, std::move(renewal)}));
   in_force_.store(policies_.back().get(), std::memory_order_release);
 }
 
+result<const Vault::Impl::PolicyInForce*> Vault::Impl::follow_policy() const {
+  auto data_version = store->data_version();
+  if (!data_version) return std::move(data_version).err();
+  // Nothing committed elsewhere since the last look: the version row cannot have changed, and
+  // this vault's own updates install themselves.
+  if (*data_version && seen_data_version_ == *data_version) return &in_force();
+  auto current = stored_policy_version(*store);
+  if (!current) return std::move(current).err();
+  if (*current != policy_version()) {
+    // Read as open reads it: the text in force, authenticated and parsed, and its renewals.
+    auto text = current_text(*store, keyring());
+    if (!text) return std::move(text).err();
+    auto policy = Policy::parse(*text, "vault policy");
+    if (!policy) return make_error(errc::integrity, policy.err().message);
+    auto renewal = stored_consent_renewal(*store, keyring(), *current);
+    if (!renewal) return std::move(renewal).err();
+    install_policy(std::move(*policy), *current, std::move(*renewal));
+  }
+  seen_data_version_ = *data_version;
+  return &in_force();
+}
+
+result<const Vault::Impl::PolicyInForce*> Vault::Impl::latest_policy() const {
+  std::lock_guard lock(store_mu);
+  auto snapshot = ReadSnapshot::open(*store);
+  if (!snapshot) return std::move(snapshot).err();
+  return follow_policy();
+}
+
 std::int64_t Vault::policy_version() const {
-  return impl_->policy_version();
+  // A version another process put in force since is followed; should the store fail, the
+  // version this vault last saw is the answer.
+  auto latest = impl_->latest_policy();
+  return latest ? (*latest)->version : impl_->policy_version();
 }
 
 result<std::vector<PolicyVersion>> Vault::policy_versions() const {

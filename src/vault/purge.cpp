@@ -32,6 +32,15 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
     std::lock_guard lock(impl.store_mu);
     Store& store = *impl.store;
     const timestamp now = impl.now();
+    // The retentions of the policy in force now, a version another process put in force included.
+    const Policy* policy = nullptr;
+    {
+      auto snapshot = ReadSnapshot::open(store);
+      if (!snapshot) return std::move(snapshot).err();
+      auto latest = impl.follow_policy();
+      if (!latest) return std::move(latest).err();
+      policy = &(*latest)->policy;
+    }
     // take checks the value of `spec` that `customer` holds against their manifest before it is
     // counted or deleted, and (unless dry_run) deletes it and takes it off the manifest, inside
     // the caller's transaction. A collected_at moved back to force a purge fails here
@@ -57,7 +66,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
       CONSENTRY_TRY(store.put_field((*listed)->seal(**key, customer)));
       return true;
     };
-    for (const FieldSpec& spec : impl.policy().fields()) {
+    for (const FieldSpec& spec : policy->fields()) {
       // Inferred values go once consent to profiling has lapsed, whatever their age.
       if (!spec.retention && !spec.is_inferred()) continue;
       const timestamp cutoff =
@@ -129,7 +138,7 @@ result<PurgeReport> Vault::purge(const PurgeOptions& options) {
       if (!report.complete) break;
     }
     report.customers = static_cast<std::int64_t>(customers.size());
-    for (const FieldSpec& spec : impl.policy().fields())
+    for (const FieldSpec& spec : policy->fields())
       if (auto it = per_field.find(spec.name); it != per_field.end())
         report.fields.emplace_back(spec.name, it->second);
     // secure_delete zeroed the rows in their pages; compaction takes older copies out of the WAL.

@@ -27,7 +27,16 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   if (auto c = check_detail("channel", details.channel); !c) return std::move(c).err();
   if (auto c = check_detail("notice", details.notice); !c) return std::move(c).err();
-  const Purpose* p = impl.policy().purpose(purpose);
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
+  const std::string tag = impl.audit_pseudonym(customer);
+  std::lock_guard lock(impl.store_mu);
+  auto txn = Transaction::start(*impl.store);
+  if (!txn) return std::move(txn).err();
+  // The event is checked against, and records, the policy version in force as this transaction
+  // sees it: a version another process put in force is followed.
+  auto in_force = impl.follow_policy();
+  if (!in_force) return std::move(in_force).err();
+  const Purpose* p = (*in_force)->policy.purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
@@ -41,9 +50,6 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
     return make_error(errc::bad_input, "purpose '" + p->id + "' rests on " + basis +
                                            ": only legitimate interest and public task can be objected to" +
                                            (p->basis == Basis::consent ? " (withdraw consent instead)" : ""));
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
-  const std::string tag = impl.audit_pseudonym(customer);
-  std::lock_guard lock(impl.store_mu);
   ConsentEvent e;
   e.customer = std::string(customer);
   e.purpose = p->id;
@@ -51,11 +57,9 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   e.at = details.at.value_or(impl.now());
   e.channel = details.channel;
   e.notice = details.notice;
-  e.policy_version = impl.policy_version();
+  e.policy_version = (*in_force)->version;
   if (action == ConsentAction::grant && p->consent_valid_for)
     e.expires_at = p->consent_valid_for->after(e.at);
-  auto txn = Transaction::start(*impl.store);
-  if (!txn) return std::move(txn).err();
   // Inside the transaction: an erasure committed by another process meanwhile is seen here.
   auto gone = impl.is_erased(tag);
   if (!gone) return std::move(gone).err();
@@ -75,7 +79,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
   if (p->id == Policy::kProfilingPurpose && action == ConsentAction::withdraw) {
     AuditEntry dropped = impl.entry(AuditAction::purge, customer, impl.options.actor, p->id);
     dropped.reason = std::string(to_string(PurgeReason::profiling_withdrawn));
-    for (const FieldSpec& spec : impl.policy().fields()) {
+    for (const FieldSpec& spec : (*in_force)->policy.fields()) {
       if (!spec.is_inferred()) continue;
       auto held = impl.store->get_field(customer, spec.name);
       if (!held) return std::move(held).err();

@@ -29,8 +29,15 @@ std::vector<FieldUse> uses_of(const Policy& policy, const FieldSpec& spec) {
 /// access_record turns a decoded log entry into what the customer is shown: the same entry
 /// without the pseudonym the log names them by.
 AccessRecord access_record(AuditEntry e) {
-  return AccessRecord{e.seq,    e.at,      std::move(e.accessor), std::move(e.purpose),
-                      e.action, e.allowed, std::move(e.reason),   std::move(e.fields)};
+  return AccessRecord{e.seq,
+                      e.at,
+                      std::move(e.accessor),
+                      std::move(e.purpose),
+                      e.action,
+                      e.allowed,
+                      std::move(e.reason),
+                      std::move(e.fields),
+                      std::move(e.actor)};
 }
 
 }  // namespace
@@ -41,15 +48,17 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
   report.customer = std::string(customer);
   report.generated_at = now();
   report.with_values = with_values;
-  const Policy& in_force = policy();  // one version for the whole report
-  report.controller = in_force.controller();
-  report.glossary = glossary_of(in_force);
   const std::string name(customer);
 
   std::lock_guard lock(store_mu);
-  // One snapshot: the values, the ledger and the log as committed at one instant.
+  // One snapshot: the policy, the values, the ledger and the log as committed at one instant.
   auto snapshot = ReadSnapshot::open(*store);
   if (!snapshot) return std::move(snapshot).err();
+  auto latest = follow_policy();
+  if (!latest) return std::move(latest).err();
+  const Policy& in_force = (*latest)->policy;  // one version for the whole report
+  report.controller = in_force.controller();
+  report.glossary = glossary_of(in_force);
   CONSENTRY_TRY(known_customer(customer));
   const std::string tag = audit_pseudonym(customer);
 
@@ -172,7 +181,10 @@ result<Inventory> Vault::inventory(const IsoDuration& window,
   CONSENTRY_TRY(impl.audit().flush());
   Inventory out;
   out.generated_at = impl.now();
-  out.controller = impl.policy().controller();
+  auto latest = impl.latest_policy();
+  if (!latest) return std::move(latest).err();
+  const Policy& policy = (*latest)->policy;  // one version for the whole inventory
+  out.controller = policy.controller();
   out.window = window;
   out.unused_window = unused_window;
   const timestamp reads_since = window.before(out.generated_at);
@@ -213,7 +225,7 @@ result<Inventory> Vault::inventory(const IsoDuration& window,
     CONSENTRY_TRY(failed);
   }
 
-  for (const FieldSpec& spec : impl.policy().fields()) {
+  for (const FieldSpec& spec : policy.fields()) {
     InventoryField f;
     f.field = spec.name;
     f.type = spec.type;
@@ -221,7 +233,7 @@ result<Inventory> Vault::inventory(const IsoDuration& window,
     f.retention = spec.retention;
     f.sources = spec.sources;
     f.derived_from = spec.derived_from;
-    f.uses = uses_of(impl.policy(), spec);
+    f.uses = uses_of(policy, spec);
     if (auto it = holders.find(spec.name); it != holders.end()) f.customers = it->second;
     if (auto it = reads.find(spec.name); it != reads.end()) f.reads = std::move(it->second);
     if (auto it = last_read.find(spec.name); it != last_read.end()) f.last_read = it->second;

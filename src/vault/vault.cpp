@@ -156,7 +156,10 @@ void Vault::close() noexcept {
 }
 
 const Policy& Vault::policy() const {
-  return impl_->policy();
+  // A version another process put in force since is followed; should the store fail, the
+  // policy this vault last saw is the answer.
+  auto latest = impl_->latest_policy();
+  return latest ? (*latest)->policy : impl_->policy();
 }
 timestamp Vault::now() const {
   return impl_->now();
@@ -300,7 +303,10 @@ result<Vault> Vault::open(const std::filesystem::path& file, std::shared_ptr<Key
 }
 
 result<Accessor> Vault::accessor(std::string_view id) const {
-  if (!impl_->policy().accessor(id))
+  // An accessor another process's policy update declared is found too.
+  auto in_force = impl_->latest_policy();
+  if (!in_force) return std::move(in_force).err();
+  if (!(*in_force)->policy.accessor(id))
     return make_error(errc::not_found, "accessor '" + std::string(id) + "' is not declared in the policy");
   return Accessor(impl_.get(), std::string(id));
 }
@@ -316,7 +322,9 @@ result<void> Vault::put(std::string_view customer, std::string_view field, std::
 }
 
 result<void> Vault::derive(std::string_view customer, std::string_view field, std::string_view value) {
-  const FieldSpec* spec = impl_->policy().field(field);
+  auto in_force = impl_->latest_policy();
+  if (!in_force) return std::move(in_force).err();
+  const FieldSpec* spec = (*in_force)->policy.field(field);
   if (!spec)
     return make_error(errc::bad_input, "field '" + std::string(field) + "' is not declared in the policy");
   if (!spec->is_inferred())
@@ -361,13 +369,19 @@ result<std::vector<std::string>> Vault::customers() const {
 
 result<std::vector<std::string>> Vault::eligible_customers(std::string_view purpose) const {
   const Impl& impl = *impl_;
-  const Purpose* p = impl.policy().purpose(purpose);
+  std::lock_guard lock(impl.store_mu);
+  // One snapshot: the policy in force (a version another process put in force is followed) and
+  // the ledger as committed at one instant.
+  auto snapshot = ReadSnapshot::open(*impl.store);
+  if (!snapshot) return std::move(snapshot).err();
+  auto in_force = impl.follow_policy();
+  if (!in_force) return std::move(in_force).err();
+  const Purpose* p = (*in_force)->policy.purpose(purpose);
   if (!p)
     return make_error(errc::bad_input,
                       "purpose '" + std::string(purpose) + "' is not declared in the policy");
   const Form any_form{};
   auto allows = [&](ConsentStatus status) { return basis_allows(p->basis, status, any_form).allowed; };
-  std::lock_guard lock(impl.store_mu);
   // Contract, legal obligation, vital interest: the ledger cannot change the answer.
   if (allows(ConsentStatus::none) && allows(ConsentStatus::objected)) return impl.store->customers();
   // A customer without an event on the purpose stands at `none`. When the basis refuses that
@@ -376,7 +390,7 @@ result<std::vector<std::string>> Vault::eligible_customers(std::string_view purp
   const timestamp now = impl.now();
   std::vector<std::string> out;
   // A grant under a version that since widened the purpose is not eligible until renewed.
-  const ConsentRenewal& renewal = impl.in_force().renewal;
+  const ConsentRenewal& renewal = (*in_force)->renewal;
   auto keep = [&](const Store::PurposePosition& position) {
     const ConsentStatus status = consent_status(position.action, position.expires_at, now);
     if (p->basis == Basis::consent && status == ConsentStatus::granted &&

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,9 +96,27 @@ struct Vault::Impl {
   std::int64_t policy_version() const noexcept { return in_force().version; }
   /// install_policy makes `p`, numbered `version`, the policy in force for every read and write
   /// that starts after it, views already open included (policy_versions.cpp).
-  void install_policy(Policy p, std::int64_t version, ConsentRenewal renewal);
+  void install_policy(Policy p, std::int64_t version, ConsentRenewal renewal) const;
+  /// follow_policy makes the policy in force the latest version committed to the store and gives
+  /// it: when another vault on the store (another process) updated the policy since this vault
+  /// last looked, that version is read, authenticated and parsed as open reads it, and installed
+  /// for this call and every later one. The version row is read only when the store's
+  /// data_version says another connection committed since the last call. Call it inside a
+  /// transaction or read snapshot (the one the caller decides in), store_mu held. errc::integrity
+  /// for a version that fails authentication or does not parse; the store's error (policy_versions.cpp).
+  result<const PolicyInForce*> follow_policy() const;
+  /// latest_policy is follow_policy in a read snapshot of its own, for a caller that checks the
+  /// policy before it takes the store; store_mu NOT held (policy_versions.cpp).
+  result<const PolicyInForce*> latest_policy() const;
 
   timestamp now() const { return options.clock ? options.clock() : consentry::now(); }
+  /// read_actor gives the actor a view open or read records beside `accessor` (AuditEntry::actor):
+  /// VaultOptions::actor, or "" when that is the accessor itself or kLibraryActor (a library
+  /// user who named no actor: the accessor is all there is to say).
+  std::string_view read_actor(std::string_view accessor) const noexcept {
+    if (options.actor == accessor || options.actor == kLibraryActor) return {};
+    return options.actor;
+  }
 
   /// keys gives the vault's cached keys (store_mu held).
   KeyCache& keys() const { return keys_; }
@@ -158,9 +177,12 @@ struct Vault::Impl {
   SecretBytes audit_customer_key_;  // keys the pseudonyms the log names customers by
   mutable KeyCache keys_;
   mutable AuditTrail audit_;
-  std::mutex policies_mu_;                                      // guards policies_
-  std::vector<std::unique_ptr<const PolicyInForce>> policies_;  // every version installed, kept alive
-  std::atomic<const PolicyInForce*> in_force_{nullptr};
+  mutable std::mutex policies_mu_;                                      // guards policies_
+  mutable std::vector<std::unique_ptr<const PolicyInForce>> policies_;  // every version installed, kept alive
+  mutable std::atomic<const PolicyInForce*> in_force_{nullptr};
+  // The store's data_version when follow_policy last read the version row (store_mu held);
+  // nullopt before the first look, or when the store cannot tell.
+  mutable std::optional<std::uint64_t> seen_data_version_;
 };
 
 }  // namespace consentry

@@ -16,22 +16,31 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
   const Vault::Impl& v = *vault_;
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   std::optional<error> refused;
-  if (!v.policy().purpose(purpose))
-    refused = make_error(errc::denied, "purpose '" + std::string(purpose) + "' is not declared in the policy",
-                         deny_reason::unknown_purpose);
-  else if (!v.policy().accessor_may_use(id_, purpose))
-    refused = make_error(
-        errc::denied, "accessor '" + id_ + "' is not registered for purpose '" + std::string(purpose) + "'",
-        deny_reason::accessor_not_registered);
-  AuditEntry e =
-      v.entry(refused ? AuditAction::access_denied : AuditAction::view_opened, customer, id_, purpose);
-  // Erasure is checked only for a registered accessor and purpose, so that no one else learns
-  // from the answer whether the customer existed. e.customer is the pseudonym erased rows keep.
-  if (!refused) {
+  AuditEntry e = v.entry(AuditAction::view_opened, customer, id_, purpose);
+  e.actor = v.read_actor(id_);
+  {
     std::lock_guard lock(v.store_mu);
-    auto gone = v.is_erased(e.customer);
-    if (!gone) return std::move(gone).err();
-    if (*gone) refused = erased_error("");
+    // Decided under the policy in force now, a version another process put in force included.
+    auto snapshot = ReadSnapshot::open(*v.store);
+    if (!snapshot) return std::move(snapshot).err();
+    auto in_force = v.follow_policy();
+    if (!in_force) return std::move(in_force).err();
+    const Policy& policy = (*in_force)->policy;
+    if (!policy.purpose(purpose))
+      refused =
+          make_error(errc::denied, "purpose '" + std::string(purpose) + "' is not declared in the policy",
+                     deny_reason::unknown_purpose);
+    else if (!policy.accessor_may_use(id_, purpose))
+      refused = make_error(
+          errc::denied, "accessor '" + id_ + "' is not registered for purpose '" + std::string(purpose) + "'",
+          deny_reason::accessor_not_registered);
+    // Erasure is checked only for a registered accessor and purpose, so that no one else learns
+    // from the answer whether the customer existed. e.customer is the pseudonym erased rows keep.
+    if (!refused) {
+      auto gone = v.is_erased(e.customer);
+      if (!gone) return std::move(gone).err();
+      if (*gone) refused = erased_error("");
+    }
   }
   if (refused) {
     e.action = AuditAction::access_denied;
@@ -47,11 +56,14 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
 result<std::string> Accessor::detokenise(std::string_view purpose, std::string_view field,
                                          std::string_view token) const {
   const Vault::Impl& v = *vault_;
-  const FieldSpec* spec = v.policy().field(field);
+  auto in_force = v.latest_policy();
+  if (!in_force) return std::move(in_force).err();
+  const Policy& policy = (*in_force)->policy;
+  const FieldSpec* spec = policy.field(field);
   std::optional<deny_reason> refused;
-  if (!v.policy().purpose(purpose))
+  if (!policy.purpose(purpose))
     refused = deny_reason::unknown_purpose;
-  else if (!v.policy().accessor_may_use(id_, purpose))
+  else if (!policy.accessor_may_use(id_, purpose))
     refused = deny_reason::accessor_not_registered;
   else if (!spec)
     refused = deny_reason::unknown_field;
@@ -59,6 +71,7 @@ result<std::string> Accessor::detokenise(std::string_view purpose, std::string_v
     refused = deny_reason::purpose_not_allowed_for_field;
   AuditEntry e = v.entry(refused ? AuditAction::access_denied : AuditAction::detokenised, "", id_, purpose);
   e.fields = {std::string(field)};
+  e.actor = v.read_actor(id_);
   if (refused) {
     e.allowed = false;
     e.reason = std::string(to_string(*refused));
@@ -119,6 +132,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
   };
   bool unanswered = false;  // some field was refused or absent: the customer may have been erased
   AuditEntry e = v.entry_for_pseudonym(AuditAction::field_read, tag_, accessor_, purpose_);
+  e.actor = v.read_actor(accessor_);
   {
     std::lock_guard lock(v.store_mu);
     // One snapshot for the ledger and the values: every field is decided against the ledger as
@@ -127,8 +141,11 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     if (!snapshot) return std::move(snapshot).err();
     const timestamp now = v.now();
     // The policy in force now, for every field of this read: a change made since the view opened
-    // applies to it (a form made less revealing, a purpose removed).
-    const Vault::Impl::PolicyInForce& in_force = v.in_force();
+    // applies to it (a form made less revealing, a purpose removed), made by this vault or
+    // committed by another process.
+    auto latest = v.follow_policy();
+    if (!latest) return std::move(latest).err();
+    const Vault::Impl::PolicyInForce& in_force = **latest;
     const Policy& policy = in_force.policy;
     auto state = v.consent_state(customer_);
     if (!state) return std::move(state).err();

@@ -51,6 +51,14 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
   const timestamp now = impl.now();
+  Store& store = *impl.store;
+  auto txn = Transaction::start(store);
+  if (!txn) return std::move(txn).err();
+  // Checked against the policy in force as this transaction sees it: a version another process
+  // put in force is followed.
+  auto in_force = impl.follow_policy();
+  if (!in_force) return std::move(in_force).err();
+  const Policy& policy = (*in_force)->policy;
   // Validate everything before writing anything, so a bad record changes nothing.
   struct Pending {
     const Record* record;
@@ -71,13 +79,13 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       return make_error(errc::bad_input, at + "collected_at is in the future");
     Pending p{&r, source, {}};
     for (const auto& [name, value] : r.fields) {
-      const FieldSpec* f = impl.policy().field(name);
+      const FieldSpec* f = policy.field(name);
       if (!f) return make_error(errc::bad_input, at + "field '" + name + "' is not declared in the policy");
       auto v = normalise_value(f->type, name, value);
       if (!v) return make_error(errc::bad_input, at + v.err().message);
       // The source is decided here, before anything is read; consent to profiling only inside
       // the transaction below. Granted stands in for it here, so only the source can refuse.
-      if (auto d = decide_write(impl.policy(), name, source, ConsentStatus::granted); !d.allowed)
+      if (auto d = decide_write(policy, name, source, ConsentStatus::granted); !d.allowed)
         return write_refusal(d, at, name, source);
       p.needs_profiling = p.needs_profiling || f->is_inferred();
       p.values.emplace_back(f, std::move(*v));
@@ -85,9 +93,6 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     pending.push_back(std::move(p));
   }
 
-  Store& store = *impl.store;
-  auto txn = Transaction::start(store);
-  if (!txn) return std::move(txn).err();
   // What the ledger decides is decided inside the write transaction, against the ledger as
   // committed: an erasure or a withdrawal of consent to profiling committed by another process
   // is either seen here, or commits after this write and takes what it wrote with it.
@@ -102,7 +107,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       if (!state) return std::move(state).err();
       const ConsentStatus profiling = state->status(Policy::kProfilingPurpose, now);
       for (const auto& [spec, value] : p.values)
-        if (auto d = decide_write(impl.policy(), spec->name, p.source, profiling); !d.allowed)
+        if (auto d = decide_write(policy, spec->name, p.source, profiling); !d.allowed)
           return write_refusal(d, located(origin, r.line), spec->name, p.source);
     }
   }

@@ -2,6 +2,9 @@
 // read snapshots), and the Transaction and ReadSnapshot guards over it.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+
 #include "consentry/result.hpp"
 
 namespace consentry {
@@ -29,6 +32,13 @@ class StoreTransactions {
   /// one); errc::io when the backend fails. end_read closes it, and does nothing without one.
   virtual result<void> begin_read() = 0;
   virtual void end_read() noexcept = 0;
+  /// data_version gives a number that differs from the one the previous call gave whenever
+  /// another connection to the same data (another Store object, another process) committed
+  /// between the two calls; it may differ for other reasons too (a store that cannot tell its own
+  /// commits from others' may count every commit). Called inside a read snapshot or transaction,
+  /// it describes the state that snapshot sees. nullopt when the store cannot tell (the default):
+  /// callers then assume that anything may have changed. errc::io when the backend fails.
+  virtual result<std::optional<std::uint64_t>> data_version() { return std::optional<std::uint64_t>(); }
 };
 
 /// Transaction begins on Transaction::start and rolls back on destruction unless committed.
