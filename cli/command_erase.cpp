@@ -35,7 +35,9 @@ int run_erase(const GlobalOptions& global, const EraseOptions& options) {
   request.reason = options.reason;
   request.request = options.request;
   request.dry_run = options.dry_run;
-  // A malformed reason or reference is refused before the passphrase is asked for.
+  // A missing or malformed reason or reference is refused before the passphrase is asked for.
+  if (!options.dry_run && options.reason.empty())
+    fail(errc::bad_input, "erase needs --reason TEXT: why the customer is erased, for the audit log");
   check_plain_text("--reason", options.reason, kMaxErasureReasonBytes);
   check_plain_text("--request", options.request, kMaxErasureRequestBytes);
   Vault vault = open_vault(global);
@@ -78,8 +80,9 @@ void add_erase_command(CLI::App& root, const GlobalOptions& global, Commands& co
       "Erase a customer: destroy their data key, delete their values and consent, keep the audit log");
   app->add_option("CUSTOMER", options->customer, "The customer id")->required();
   app->add_option("--reason", options->reason,
-                  "Why the customer is erased, recorded in the audit log with the numbers of values, fields "
-                  "and consent events erased (never a value; at most 500 bytes, no control character)");
+                  "Why the customer is erased (required, except with --dry-run), recorded in the audit log with "
+                  "the numbers of values, fields and consent events erased (never a value; at most 500 "
+                  "bytes, no control character)");
   app->add_option("--request", options->request,
                   "The reference of the customer's request (a ticket number), recorded with the reason (at "
                   "most 128 bytes)");

@@ -167,8 +167,8 @@ TEST_CASE("cli: a malformed erase reason or request exits 2 and erases nothing")
   cli.setup();
   CHECK(cli.run({"erase", "C-1001", "--reason", "two\nlines"}).code == 2);
   CHECK(cli.run({"erase", "C-1001", "--reason", std::string(501, 'r')}).code == 2);
-  CHECK(cli.run({"erase", "C-1001", "--request", std::string(129, 'q')}).code == 2);
-  const Output o = cli.run({"erase", "C-1001", "--request", "\x1b[2J"});
+  CHECK(cli.run({"erase", "C-1001", "--reason", "test", "--request", std::string(129, 'q')}).code == 2);
+  const Output o = cli.run({"erase", "C-1001", "--reason", "test", "--request", "\x1b[2J"});
   CHECK(o.code == 2);
   CHECK(o.err.find("--request") != std::string::npos);
   CHECK(of_action(cli.entries(), "erasure").empty());

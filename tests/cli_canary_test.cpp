@@ -754,10 +754,11 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("ff1 decrypt", {"--key", ff1_key}, {}, 1);
 
   // ---- erase ----
-  s.run("erase", {kXavier.id}, wrong, 4);
-  s.run("erase", {kXavier.id}, ok, 0);
-  s.run("erase", {kXavier.id}, ok, 5);
-  s.run("erase", {"C-9999"}, ok, 5);
+  s.run("erase", {kXavier.id, "--reason", "customer request"}, wrong, 4);
+  s.run("erase", {kXavier.id}, ok, 2);  // no --reason
+  s.run("erase", {kXavier.id, "--reason", "customer request"}, ok, 0);
+  s.run("erase", {kXavier.id, "--reason", "customer request"}, ok, 5);
+  s.run("erase", {"C-9999", "--reason", "customer request"}, ok, 5);
   s.run("erase", {}, ok, 1);
   s.run("read", {kXavier.id, "--purpose", "service", "--as", "support-desk"}, ok, 5);
   s.run("consent show", {kXavier.id}, ok, 5);

@@ -323,7 +323,7 @@ TEST_CASE(
       load.push_back(b.start({"consent", i % 2 == 0 ? "grant" : "withdraw", c, "marketing.email"}, env));
     }
     std::vector<StartedCli> erasers;
-    for (const std::string& c : erased) erasers.push_back(b.start({"erase", c}, env));
+    for (const std::string& c : erased) erasers.push_back(b.start({"erase", c, "--reason", "test"}, env));
     StartedCli rotate = b.start({"keys", "rotate", "--batch", "7"}, env);
 
     for (StartedCli& p : load) {
@@ -341,7 +341,7 @@ TEST_CASE(
       if (o.code == 2) {
         // Committed, but a reader held the WAL: erasing again completes the compaction.
         CHECK(o.err.find("erase the customer again") != std::string::npos);
-        CliOutput again = b.run({"erase", erased[i]}, env);
+        CliOutput again = b.run({"erase", erased[i], "--reason", "test"}, env);
         CHECK(again.code == 5);
       } else {
         CHECK(o.code == 0);

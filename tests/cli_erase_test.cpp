@@ -89,7 +89,7 @@ TEST_CASE("cli: erase removes the customer's key from the files, reads, consent 
   const Output bob_before = s.read_service("C-1002");
   REQUIRE(bob_before.code == 0);
 
-  Output erased = s.run({"erase", "C-1001"});
+  Output erased = s.run({"erase", "C-1001", "--reason", "customer request"});
   INFO("stderr: " << erased.err);
   REQUIRE(erased.code == 0);
   CHECK(erased.out == "erased C-1001\n");
@@ -107,10 +107,10 @@ TEST_CASE("cli: erase removes the customer's key from the files, reads, consent 
   CHECK(consent.err.find("erased") != std::string::npos);
   Output grant = s.run({"consent", "grant", "C-1001", "marketing.email"});
   CHECK(grant.code == 5);
-  Output again = s.run({"erase", "C-1001"});
+  Output again = s.run({"erase", "C-1001", "--reason", "customer request"});
   CHECK(again.code == 5);
   CHECK(again.err.find("erased") != std::string::npos);
-  Output unknown = s.run({"erase", "C-404"});
+  Output unknown = s.run({"erase", "C-404", "--reason", "customer request"});
   CHECK(unknown.code == 5);
   CHECK(unknown.err.find("unknown customer") != std::string::npos);
 
@@ -152,7 +152,7 @@ TEST_CASE(
   CHECK(file_bytes(copy) == before);
 
   // The erasure window: erasing from the vault does not reach a backup taken before.
-  REQUIRE(s.run({"erase", "C-1001"}).code == 0);
+  REQUIRE(s.run({"erase", "C-1001", "--reason", "customer request"}).code == 0);
   CHECK(s.read_service("C-1001").code == 5);
   CHECK(s.read_service("C-1001", copy).code == 0);
 }

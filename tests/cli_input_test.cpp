@@ -220,7 +220,7 @@ TEST_CASE("an import with a duplicate key, a NUL byte or deep nesting exits 2 na
   refused(vault.run({"import", export_deep.string(), "--format", "export"}),
           export_deep.string() + ": line 1, column 69: JSON nested deeper than 64 levels");
   // Nothing was imported, not even the good line before the bad one.
-  const Watched erase = vault.run({"erase", "Q-1"});
+  const Watched erase = vault.run({"erase", "Q-1", "--reason", "test"});
   CHECK(erase.code == 5);
   CHECK(erase.err.find("unknown customer") != std::string::npos);
 }

@@ -195,7 +195,7 @@ TEST_CASE("every command that prints exits 2 naming stdout when its output canno
       {{"ff1", "decrypt", "--key", kFf1Key, "--alphabet", "0123456789"}, 0, "0123456789\n"},
       {{"backup", v.path("backup.vault").string()}},
       {{"keys", "rotate"}},
-      {{"erase", "C-1002"}},
+      {{"erase", "C-1002", "--reason", "test"}},
   };
   for (const Printing& p : commands) {
     std::string shown;

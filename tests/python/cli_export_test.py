@@ -139,7 +139,7 @@ def main() -> int:
         check("email" not in inventory["unused"], "inventory: email was read")
 
         # Erased: no export.
-        cli("erase", "C-1002")
+        cli("erase", "C-1002", "--reason", "customer request")
         cli("export", "C-1002", expect=5)
         cli("audit", "C-1002", expect=5)
 
