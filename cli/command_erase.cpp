@@ -79,10 +79,11 @@ void add_erase_command(CLI::App& root, const GlobalOptions& global, Commands& co
       "erase",
       "Erase a customer: destroy their data key, delete their values and consent, keep the audit log");
   app->add_option("CUSTOMER", options->customer, "The customer id")->required();
-  app->add_option("--reason", options->reason,
-                  "Why the customer is erased (required, except with --dry-run), recorded in the audit log with "
-                  "the numbers of values, fields and consent events erased (never a value; at most 500 "
-                  "bytes, no control character)");
+  app->add_option(
+      "--reason", options->reason,
+      "Why the customer is erased (required, except with --dry-run), recorded in the audit log with "
+      "the numbers of values, fields and consent events erased (never a value; at most 500 "
+      "bytes, no control character)");
   app->add_option("--request", options->request,
                   "The reference of the customer's request (a ticket number), recorded with the reason (at "
                   "most 128 bytes)");

@@ -391,9 +391,10 @@ TEST_CASE("export_html says in words that a read found no value, apart from the 
                                     {"credit_score:absent", "email:clear"}});
   const std::string html = export_html(r);
   // The score is asked for but not held: said so, and not listed among the data that was read.
-  CHECK(contains(html,
-                 "<td data-label=\"Which data\">email (as it is)<span class=\"note\">Also asked for credit score, "
-                 "which we do not hold about you.</span></td>"));
+  CHECK(contains(
+      html,
+      "<td data-label=\"Which data\">email (as it is)<span class=\"note\">Also asked for credit score, "
+      "which we do not hold about you.</span></td>"));
   CHECK_FALSE(contains(html, "credit_score:absent"));
 }
 
@@ -410,10 +411,12 @@ TEST_CASE("export_html says how we contacted the customer and what they asked, b
 
   const std::string section = html.substr(contacts, rights - contacts);
   CHECK(contains(section, "<th scope=\"col\">When</th><th scope=\"col\">How</th><th scope=\"col\">Why</th>"));
+  CHECK(contains(
+      section,
+      "<tr><td data-label=\"When\"><time datetime=\"2025-11-03T09:00:00Z\">3 November 2025, 09:00 "
+      "UTC</time></td><td data-label=\"How\">email</td><td data-label=\"Why\">marketing.email</td></tr>"));
   CHECK(contains(section,
-                 "<tr><td data-label=\"When\"><time datetime=\"2025-11-03T09:00:00Z\">3 November 2025, 09:00 "
-                 "UTC</time></td><td data-label=\"How\">email</td><td data-label=\"Why\">marketing.email</td></tr>"));
-  CHECK(contains(section, "<td data-label=\"How\">&lt;b&gt;sms&lt;/b&gt;</td><td data-label=\"Why\">service</td>"));
+                 "<td data-label=\"How\">&lt;b&gt;sms&lt;/b&gt;</td><td data-label=\"Why\">service</td>"));
   CHECK_FALSE(contains(section, "We have not contacted you."));
 
   CHECK(contains(section, "You asked us to contact you at most 1 time per 7 days about marketing.email"));
@@ -491,10 +494,10 @@ TEST_CASE("export_csv has a header and one RFC 4180 row per field, quoting comma
   const std::string csv = export_csv(r);
   const auto rows = parse_csv(csv);
   REQUIRE(rows.size() == r.fields.size() + 1);
-  const std::vector<std::string> header = {
-      "field",     "value",          "type",           "category", "source",       "collected_at",
-      "retention", "retained_until", "past_retention", "inferred", "derived_from", "third_party",
-      "uses",      "label"};
+  const std::vector<std::string> header = {"field",          "value",        "type",         "category",
+                                           "source",         "collected_at", "retention",    "retained_until",
+                                           "past_retention", "inferred",     "derived_from", "third_party",
+                                           "uses",           "label"};
   CHECK(rows[0] == header);
   for (std::size_t i = 0; i < r.fields.size(); ++i) {
     CAPTURE(r.fields[i].field);
@@ -506,9 +509,10 @@ TEST_CASE("export_csv has a header and one RFC 4180 row per field, quoting comma
   }
   // The address holds a comma, quotes and CRLF: quoted once, its quotes doubled.
   CHECK(contains(csv, "\"1 Main St, Apt \"\"B\"\"\r\nSpringfield\""));
-  CHECK(contains(csv,
-                 "\r\nbirth_date,1990-04-02,date,identity,web-signup,2025-05-01T10:00:00Z,,,false,false,,"
-                 "false,service=clear(contract);analytics=generalise:year(legitimate_interest),birth date\r\n"));
+  CHECK(contains(
+      csv,
+      "\r\nbirth_date,1990-04-02,date,identity,web-signup,2025-05-01T10:00:00Z,,,false,false,,"
+      "false,service=clear(contract);analytics=generalise:year(legitimate_interest),birth date\r\n"));
   const auto& score = rows[4];
   CHECK(score[0] == "credit_score");
   CHECK(score[6] == "P1Y");

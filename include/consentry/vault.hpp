@@ -231,9 +231,9 @@ class Vault {
   /// time and VaultOptions::actor, and audited as a policy_change entry. It applies at once, to
   /// views already open too, in this vault and in every other vault open on the same store:
   /// each decision takes the version committed last. errc::io when another vault changed the
-  /// policy since this one last looked (the diff would compare with an older version). A field removed, or whose type changed, while values of it are
-  /// stored is refused with errc::invalid_argument naming the field, unless
-  /// `options.purge_removed`: then those values are deleted first in audited batches (purge
+  /// policy since this one last looked (the diff would compare with an older version). A field removed, or
+  /// whose type changed, while values of it are stored is refused with errc::invalid_argument naming the
+  /// field, unless `options.purge_removed`: then those values are deleted first in audited batches (purge
   /// entries, reason PurgeReason::policy_field_removed). A policy equal to the one in force
   /// writes nothing (changed == false). Widening what a consent-based purpose uses is allowed;
   /// the diff names the purposes whose earlier consents it outdates. Fails with the store's
