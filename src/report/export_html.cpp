@@ -65,7 +65,7 @@ result<ExportTemplate> ExportTemplate::parse(std::string_view text, std::string_
 }
 
 const ExportTemplate& ExportTemplate::builtin() {
-  static const ExportTemplate tmpl(std::string(export_words::kBuiltinHtmlTemplate));
+  static const ExportTemplate tmpl{std::string(export_words::kBuiltinHtmlTemplate)};
   return tmpl;
 }
 
