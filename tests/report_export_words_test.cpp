@@ -150,6 +150,21 @@ TEST_CASE("data the customer does not have is never listed as theirs") {
   CHECK_FALSE(contains(accesses, "Read your data"));
 }
 
+TEST_CASE("entries that name a channel or erasure counts rather than fields list no data") {
+  SubjectReport report = labelled_report();
+  report.accesses = {
+      entry(1, "email-campaigns", "marketing.email", AuditAction::contact_made, true, "", {"sms"}),
+      entry(2, "jane.doe", "", AuditAction::erasure, true, "", {"values=3", "fields=3"}),
+      entry(3, "email-campaigns", "marketing.email", AuditAction::access_denied, false, "contact_limit",
+            {"sms"})};
+  const std::string accesses = section(export_html(report), "accesses");
+  CHECK(contains(accesses, "Contacted you"));
+  CHECK(contains(accesses, "Refused, because it would have contacted you more often than allowed."));
+  CHECK_FALSE(contains(accesses, "Asked for information"));
+  CHECK_FALSE(contains(accesses, "values=3"));
+  CHECK_FALSE(contains(accesses, "Also asked for"));
+}
+
 TEST_CASE("a view opened and then read is one row, and a view opened and never read says so") {
   SubjectReport report = labelled_report();
   report.accesses = {

@@ -166,8 +166,25 @@ struct AccessFields {
   bool unknown = false;
 };
 
+// names_fields is true for the actions whose entries name fields (audit.hpp's vocabulary): others
+// name a channel (contact_made), erasure counts, policy changes, or nothing.
+bool names_fields(AuditAction action) {
+  switch (action) {
+    case AuditAction::view_opened:
+    case AuditAction::field_read:
+    case AuditAction::access_denied:
+    case AuditAction::value_written:
+    case AuditAction::purge:
+    case AuditAction::staff_read: return true;
+    default: return false;
+  }
+}
+
 AccessFields sort_fields(const AccessRecord& a, const SubjectReport& r, const Labels& labels) {
   AccessFields out;
+  if (!names_fields(a.action)) return out;
+  // A contact refused for its limit names the channel, not a field.
+  if (a.reason == to_string(deny_reason::contact_limit)) return out;
   std::set<std::string_view> have;
   for (const HeldField& f : r.fields) have.insert(f.field);
   for (const std::string& entry : a.fields) {
