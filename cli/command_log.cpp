@@ -1,9 +1,5 @@
 // command_log.cpp: `consentry log verify|checkpoint|show`: the tamper-evident audit log.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -16,6 +12,7 @@
 #include "exit.hpp"
 #include "json_output.hpp"
 #include "open_vault.hpp"
+#include "small_file.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -67,50 +64,6 @@ std::optional<timestamp> parse_time(const char* option, const std::string& text)
 /// kMaxCheckpointBytes bounds an external checkpoint file; one is about 300 bytes.
 constexpr std::size_t kMaxCheckpointBytes = 64 * 1024;
 
-/// file_kind names what a non-regular file is, for a message.
-std::string file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a pipe";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
-/// read_checkpoint_file returns the text of the checkpoint `file`: a regular file of at most
-/// kMaxCheckpointBytes. Anything else (a directory, a device, a pipe, a larger file) is bad input
-/// naming the file, refused before a byte of it is read.
-std::string read_checkpoint_file(const std::string& file) {
-  // O_NONBLOCK: opening a pipe with no writer must not hang before it can be refused.
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    if (errno == ENOENT) fail(errc::bad_input, file + ": no such file");
-    fail(errc::bad_input, file + ": cannot read the file");
-  }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) fail(errc::bad_input, file + ": cannot read the file");
-  if (!S_ISREG(st.st_mode))
-    fail(errc::bad_input, file + ": " + file_kind(st.st_mode) + ", not a checkpoint file");
-  if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > kMaxCheckpointBytes)
-    fail(errc::bad_input, file + ": larger than 64 KiB, not a checkpoint file");
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(errc::bad_input, file + ": cannot read the file");
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    // The file may grow while it is read.
-    if (text.size() > kMaxCheckpointBytes)
-      fail(errc::bad_input, file + ": larger than 64 KiB, not a checkpoint file");
-  }
-  return text;
-}
-
 /// check_checkpoint parses an external checkpoint's text and makes sure this vault's key signed
 /// it: a checkpoint of another vault says nothing about this log, however well it verifies.
 AuditCheckpoint check_checkpoint(const std::string& file, const std::string& text, const Vault& vault) {
@@ -125,7 +78,8 @@ AuditCheckpoint check_checkpoint(const std::string& file, const std::string& tex
 int run_verify(const GlobalOptions& global, const VerifyOptions& options) {
   // The checkpoint file is read before the vault is opened: a bad file costs no passphrase.
   std::string against_text;
-  if (!options.against.empty()) against_text = read_checkpoint_file(options.against);
+  if (!options.against.empty())
+    against_text = read_small_file(options.against, kMaxCheckpointBytes, "a checkpoint file");
   Vault vault = open_vault(global);
   std::optional<AuditCheckpoint> against;
   if (!options.against.empty()) {
