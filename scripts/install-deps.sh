@@ -15,8 +15,11 @@ packages=(
   python3 python3-jsonschema
   # Renders the HTML export in a test (tests/python/export_html_render_test.py).
   chromium
-  # The PostgreSQL store, the Python module and the benchmarks.
-  libpq-dev pybind11-dev libbenchmark-dev libsqlcipher-dev
+  # The PostgreSQL store and the benchmarks.
+  libpq-dev libbenchmark-dev libsqlcipher-dev
+  # The Python module (bindings/python): pybind11, Python's headers, pytest for its tests, mypy's
+  # stubtest for its type stubs, and pip, venv and setuptools for `pip install ./bindings/python`.
+  pybind11-dev python3-pybind11 python3-dev python3-pytest mypy python3-pip python3-venv python3-setuptools
 )
 
 # ---- CI only: `install-deps.sh --ci` (what .ci/run calls) ----
