@@ -3,12 +3,13 @@
 #
 #   STEP=install      cmake --install the build tree into WORK_DIR/prefix
 #   STEP=find_package configure, build and run tests/find_package with CMAKE_PREFIX_PATH=prefix
-#   STEP=pkg_config   compile and run the same program with `pkg-config --cflags --libs consentry`
+#   STEP=pkg_config   compile and run the same program with the flags of the README's pkg-config
+#                     command (`pkg-config --static --cflags --libs consentry`)
 #   STEP=headers      compile every installed header on its own against the prefix: each tier's
 #                     headers stand alone, and none needs a header that is not installed
 #
 # Inputs (-D): STEP, CONSENTRY_BINARY_DIR, CONSUMER_SOURCE_DIR, WORK_DIR, GENERATOR, CXX_COMPILER,
-# and optionally BUILD_TYPE and SANITIZE (ON when the library was built with the sanitizers, so
+# README (for STEP=pkg_config), and optionally BUILD_TYPE and SANITIZE (ON when the library was built with the sanitizers, so
 # that the consumer links their run-time libraries too).
 cmake_minimum_required(VERSION 3.25)
 
@@ -98,10 +99,21 @@ elseif(STEP STREQUAL "pkg_config")
     message(FATAL_ERROR "consentry.pc gives includedir '${includedir}', expected '${expected_includedir}'")
   endif()
 
-  run_step("pkg-config --cflags --libs consentry" flags
-           COMMAND "${PKG_CONFIG_EXECUTABLE}" --cflags --libs --static consentry
+  # The command is the README's own line, so the README cannot show one that does not link.
+  if("${README}" STREQUAL "")
+    message(FATAL_ERROR "run.cmake: -DREADME=... is required for STEP=pkg_config")
+  endif()
+  file(STRINGS "${README}" readme_lines REGEX "^PKG_CONFIG_PATH=[^ ]+ pkg-config .* consentry$")
+  list(LENGTH readme_lines readme_count)
+  if(NOT readme_count EQUAL 1)
+    message(FATAL_ERROR "README.md should hold exactly one 'PKG_CONFIG_PATH=... pkg-config ... consentry' line, found ${readme_count}")
+  endif()
+  string(REGEX REPLACE "^PKG_CONFIG_PATH=[^ ]+ pkg-config " "" readme_args "${readme_lines}")
+  separate_arguments(readme_args UNIX_COMMAND "${readme_args}")
+  run_step("pkg-config ${readme_args} (README.md)" flags
+           COMMAND "${PKG_CONFIG_EXECUTABLE}" ${readme_args}
            OUTPUT_STRIP_TRAILING_WHITESPACE)
-  message(STATUS "pkg-config --cflags --libs consentry: ${flags}")
+  message(STATUS "pkg-config ${readme_args}: ${flags}")
   separate_arguments(flags UNIX_COMMAND "${flags}")
   set(program "${WORK_DIR}/pkg_config_consumer")
   run_step("compiling with the pkg-config flags" out
