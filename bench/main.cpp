@@ -1,5 +1,6 @@
-// main.cpp: consentry_bench, workloads W1-W7 and the anonymisation workloads (F1, P1, K1, DP1), each beside
-// its baseline where it has one (W8 is consentry_bench_sqlcipher). Google Benchmark flags apply
+// main.cpp: consentry_bench, workloads W1-W7, the anonymisation workloads (F1, P1, K1, DP1) and,
+// with the C API built, B1 (W3 through consentry.h), each beside its baseline where it has one
+// (W8 is consentry_bench_sqlcipher; B1's Python side is bench/bindings_read.py). Google Benchmark flags apply
 // (--benchmark_filter, --benchmark_out,
 // ...); CONSENTRY_BENCH_SCALE=tiny shrinks every dataset and CONSENTRY_BENCH_DATA says where
 // built datasets are cached (default ./bench-data).
@@ -16,6 +17,9 @@ int main(int argc, char** argv) {
   register_aead_benchmarks(s);
   register_decision_benchmarks(s);
   register_read_benchmarks(s);
+#if defined(CONSENTRY_BENCH_C_API)
+  register_bindings_benchmarks(s);
+#endif
   register_import_benchmarks(s);
   register_scan_benchmarks(s);
   register_erase_benchmarks(s);
@@ -27,6 +31,9 @@ int main(int argc, char** argv) {
   register_dp_benchmarks(s);
   benchmark::RunSpecifiedBenchmarks();
   release_read_vaults();
+#if defined(CONSENTRY_BENCH_C_API)
+  release_bindings_vaults();
+#endif
   remove_working_copies();
   benchmark::Shutdown();
   return 0;

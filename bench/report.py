@@ -4,7 +4,7 @@ into the workload table of issue 4: each workload beside its baseline, the ratio
 
     report.py RESULTS_DIR
 
-reads RESULTS_DIR/consentry.json and RESULTS_DIR/sqlcipher.json, prints the table (Markdown) and
+reads RESULTS_DIR/consentry.json, RESULTS_DIR/sqlcipher.json and RESULTS_DIR/python.json, prints the table (Markdown) and
 writes RESULTS_DIR/summary.json. Ratios are baseline time / consentry time, so 0.5x means half as
 fast as the baseline, except W7 (time at the large size / time at the small size; goal <= 1.5)
 and W2, R1, F1 and K1 (absolute times). It reports goals and never fails because one is missed; it exits 2
@@ -115,7 +115,8 @@ def main():
     results_dir = sys.argv[1]
     ours, context = load(os.path.join(results_dir, "consentry.json"))
     cipher, cipher_context = load(os.path.join(results_dir, "sqlcipher.json"))
-    runs = {**ours, **cipher}
+    python, _ = load(os.path.join(results_dir, "python.json"))
+    runs = {**ours, **cipher, **python}
     rows = []
 
     def find(pattern):
@@ -165,6 +166,15 @@ def main():
         w3[mode] = name
         size = name.split("/")[1] if name else "?"
         add("W3", f"read 3 fields, {size} customers, audit {mode}", name, w3_base, 0.5)
+    # B1: the same read through the bindings; the C++ side is W3 with a batched audit.
+    b1_c = find(r"B1_read/\d+/c")
+    if b1_c:
+        add("B1", "W3's read through the C API vs through C++ (audit batched)", b1_c, w3["batched"], 1 / 1.1,
+            note="same process")
+    b1_py = find(r"B1_read/\d+/python")
+    if b1_py:
+        add("B1", "W3's read from Python vs from C++ (audit batched)", b1_py, w3["batched"], 0.5,
+            note="cross-process: Python from python.json")
     w4 = find(r"W4_import/\d+/consentry")
     add("W4", f"import {w4.split('/')[1] if w4 else '?'} customers × 10 fields", w4,
         find(r"W4_import/\d+/baseline"), 0.5)

@@ -39,6 +39,10 @@ mkdir -p "$out" "$data"
 if [ "$do_build" -eq 1 ]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCONSENTRY_BUILD_BENCHMARKS=ON >/dev/null
   targets=(--target consentry_bench)
+  # B1's Python side reads through the module (bindings/python), when it is built.
+  if grep -q '^CONSENTRY_BUILD_PYTHON:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+    targets+=(--target consentry_python_package)
+  fi
   if grep -q '^sqlcipher_FOUND:INTERNAL=1' "$build/CMakeCache.txt" 2>/dev/null; then
     targets+=(--target consentry_bench_sqlcipher)
   fi
@@ -52,8 +56,17 @@ if [ "$scale" = tiny ]; then
 fi
 
 bin="$build/bench"
-rm -f "$out/consentry.json" "$out/sqlcipher.json"
+rm -f "$out/consentry.json" "$out/sqlcipher.json" "$out/python.json"
 "$bin/consentry_bench" "${args[@]}" --benchmark_out="$out/consentry.json" "${extra[@]}"
+# B1 from Python, on the read vault consentry_bench cached (skipped when a filter left out W3).
+package="$build/bindings/python/package"
+if [ -d "$package/consentry" ] && [ -x /usr/bin/python3 ]; then
+  if grep -q '"W3_read/' "$out/consentry.json" 2>/dev/null; then
+    PYTHONPATH="$package" /usr/bin/python3 "$root/bench/bindings_read.py" --data "$data" --out "$out/python.json"
+  fi
+else
+  echo "run.sh: the Python module was not built: B1's Python side is left out" >&2
+fi
 if [ -x "$bin/consentry_bench_sqlcipher" ]; then
   "$bin/consentry_bench_sqlcipher" "${args[@]}" --benchmark_out="$out/sqlcipher.json" "${extra[@]}"
 else

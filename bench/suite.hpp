@@ -24,6 +24,11 @@ void register_ff1_benchmarks(const Sizes& sizes);        // F1: an FF1 token
 void register_pseudonym_benchmarks(const Sizes& sizes);  // P1: pseudonyms
 void register_anonymise_benchmarks(const Sizes& sizes);  // K1: k-anonymity on Adult
 void register_dp_benchmarks(const Sizes& sizes);         // DP1: a private sum
+#if defined(CONSENTRY_BENCH_C_API)
+void register_bindings_benchmarks(const Sizes& sizes);  // B1: W3's read through the C API
+/// release_bindings_vaults closes the vault B1 keeps open between runs.
+void release_bindings_vaults();
+#endif
 
 /// release_read_vaults closes the vaults the read workloads keep open between runs.
 void release_read_vaults();
