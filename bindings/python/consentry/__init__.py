@@ -1,0 +1,70 @@
+"""consentry: consent-gated, encrypted customer data for CRM backends.
+
+Open a vault, get an accessor for a CRM feature, open a view of a customer for a purpose and
+read fields: every read is decided against the policy and the customer's consent and audited.
+A refusal raises ``Denied`` with its ``reason``. See docs/python.md.
+
+    import consentry
+
+    policy = consentry.Policy.from_file("policy.json")
+    with consentry.Vault.open("crm.vault", passphrase) as vault:
+        view = vault.accessor("newsletter").view("C-1", "marketing")
+        try:
+            email = view.get("email")
+        except consentry.Denied as denied:
+            print("not sent:", denied.reason)
+"""
+
+from ._errors import (
+    AlreadyExists,
+    Denied,
+    Erased,
+    Error,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+    StoreError,
+    VaultClosed,
+)
+from ._consentry import (
+    Accessor,
+    AuditEntry,
+    ConsentEvent,
+    Ff1,
+    FieldValue,
+    Policy,
+    Tokeniser,
+    Vault,
+    View,
+    anonymise,
+    apply_form,
+    hmac_pseudonym,
+    pseudonym,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Accessor",
+    "AlreadyExists",
+    "AuditEntry",
+    "ConsentEvent",
+    "Denied",
+    "Erased",
+    "Error",
+    "Ff1",
+    "FieldValue",
+    "IntegrityError",
+    "InvalidInput",
+    "NotFound",
+    "Policy",
+    "StoreError",
+    "Tokeniser",
+    "Vault",
+    "VaultClosed",
+    "View",
+    "anonymise",
+    "apply_form",
+    "hmac_pseudonym",
+    "pseudonym",
+]
