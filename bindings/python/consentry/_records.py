@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, Iterable, Mapping
+import typing
 
 
-def _default(value: Any) -> Any:
+def _default(value: typing.Any) -> typing.Any:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
@@ -17,11 +17,11 @@ def _default(value: Any) -> Any:
     raise TypeError(f"a record cannot hold a {type(value).__name__}")
 
 
-def to_jsonl(records: Iterable[Mapping[str, Any]]) -> str:
+def to_jsonl(records: typing.Iterable[typing.Mapping[str, typing.Any]]) -> str:
     """One JSON object per line, as `consentry import` reads them."""
     lines = []
     for record in records:
-        if not isinstance(record, Mapping):
+        if not isinstance(record, typing.Mapping):
             raise TypeError("each record must be a dict")
         lines.append(json.dumps(dict(record), ensure_ascii=False, default=_default))
     return "\n".join(lines) + "\n"
