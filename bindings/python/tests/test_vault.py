@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gc
 import pathlib
+from typing import Callable
 
 import pytest
 
@@ -102,9 +103,11 @@ def test_use_after_close_raises_and_never_crashes(vault: consentry.Vault) -> Non
     view = accessor.view("C-1", "service")
     vault.close()
     vault.close()  # twice is fine
-    for call in (lambda: view.get("email"), lambda: view.read(["email"]), lambda: accessor.view("C-1", "service"),
-                 lambda: vault.put("C-1", "age", "1"), lambda: vault.customers(), lambda: vault.export("C-1"),
-                 lambda: vault.accessor("support-desk")):
+    calls: list[Callable[[], object]] = [
+        lambda: view.get("email"), lambda: view.read(["email"]), lambda: accessor.view("C-1", "service"),
+        lambda: vault.put("C-1", "age", "1"), lambda: vault.customers(), lambda: vault.export("C-1"),
+        lambda: vault.accessor("support-desk"), lambda: vault.policy, lambda: vault.audit_entries("C-1")]
+    for call in calls:
         with pytest.raises(consentry.VaultClosed) as info:
             call()
         assert isinstance(info.value, consentry.Error)
