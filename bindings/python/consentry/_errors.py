@@ -86,3 +86,8 @@ def _from_code(errc: str, message: str, reason: Optional[str]) -> Error:
     """Build the exception for a library error (used by the compiled module)."""
     cls = _BY_CODE.get(errc, Error)
     return cls(message, errc, reason)
+
+# Show the classes as consentry.Denied, ... in tracebacks, as they are imported.
+for _cls in (Error, Denied, NotFound, Erased, IntegrityError, InvalidInput, AlreadyExists, StoreError, VaultClosed):
+    _cls.__module__ = "consentry"
+del _cls

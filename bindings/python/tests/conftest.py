@@ -33,7 +33,9 @@ POLICY = r"""
     {"name": "phone", "type": "phone", "category": "contact",
      "access": {"service": "mask:last4"}},
     {"name": "age", "type": "integer", "category": "identity",
-     "access": {"service": "clear", "analytics": "clear"}}
+     "access": {"service": "clear", "analytics": "clear"}},
+    {"name": "account", "type": "string", "category": "financial",
+     "access": {"service": "clear", "analytics": "token"}}
   ]
 }
 """

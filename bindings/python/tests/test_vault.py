@@ -152,3 +152,25 @@ def test_audit_verifies_and_names_who_read(vault: consentry.Vault) -> None:
     assert isinstance(reads[-1].at, datetime.datetime)
     result = vault.verify_audit()
     assert result["ok"] is True and result["entries"] >= len(entries)
+
+
+def test_write_takes_naive_and_aware_times_and_refuses_surrogates(vault: consentry.Vault) -> None:
+    vault.write([{"id": "C-2", "collected_at": datetime.datetime(2025, 5, 1, 10, 0), "fields": {"age": 40}},
+                 {"id": "C-3", "collected_at": "2025-05-01T12:00:00+02:00", "fields": {"age": "41"}}])
+    export = vault.export("C-2")
+    assert export["fields"][0]["collected_at"] == "2025-05-01T10:00:00Z"
+    with pytest.raises(consentry.InvalidInput):
+        vault.write([{"id": "C-4", "fields": {"name": "\ud800"}}])
+    with pytest.raises(consentry.InvalidInput):
+        vault.put("C-4", "age", "1", collected_at="yesterday")
+    assert not vault.contains("C-4")
+
+
+def test_a_token_is_read_then_detokenised(vault: consentry.Vault) -> None:
+    vault.put("C-9", "account", "ACCT-123456")
+    token = vault.accessor("bi-dashboard").view("C-9", "analytics").get("account")
+    assert token != "ACCT-123456" and len(token) == len("ACCT-123456")
+    assert vault.accessor("support-desk").detokenise("service", "account", token) == "ACCT-123456"
+    with pytest.raises(consentry.Denied) as info:
+        vault.accessor("bi-dashboard").detokenise("analytics", "account", token)
+    assert info.value.reason == "purpose_not_allowed_for_field"
