@@ -15,6 +15,8 @@ A refusal raises ``Denied`` with its ``reason``. See docs/python.md.
             print("not sent:", denied.reason)
 """
 
+import atexit
+
 from ._errors import (
     AlreadyExists,
     Denied,
@@ -26,6 +28,7 @@ from ._errors import (
     StoreError,
     VaultClosed,
 )
+from ._consentry import _close_all
 from ._consentry import (
     Accessor,
     AuditEntry,
@@ -43,6 +46,10 @@ from ._consentry import (
 )
 
 __version__ = "0.1.0"
+
+# A vault left open when the interpreter exits is closed then: its held-back audit entries are
+# committed and a checkpoint signed.
+atexit.register(_close_all)
 
 __all__ = [
     "Accessor",

@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -72,11 +73,39 @@ VaultOptions options_of(const std::string& kdf, const std::string& audit, const 
   return options;
 }
 
+// Every vault opened, so that close_all can close those still open when the interpreter exits.
+std::mutex registry_mu;
+std::vector<std::weak_ptr<VaultBox>>& registry() {
+  static auto* boxes = new std::vector<std::weak_ptr<VaultBox>>();
+  return *boxes;
+}
+
 PyVault wrap(result<Vault>&& r, const std::filesystem::path& file) {
   auto box = std::make_shared<VaultBox>();
   box->vault.emplace(take(std::move(r)));
   box->path = file.string();
+  std::lock_guard lock(registry_mu);
+  auto& boxes = registry();
+  std::erase_if(boxes, [](const std::weak_ptr<VaultBox>& b) { return b.expired(); });
+  boxes.push_back(box);
   return PyVault{std::move(box)};
+}
+
+/// close_all closes every vault still open: at exit, held-back audit entries are committed and
+/// a checkpoint signed even for a vault the program never closed.
+void close_all() {
+  std::vector<std::shared_ptr<VaultBox>> open;
+  {
+    std::lock_guard lock(registry_mu);
+    for (const auto& b : registry())
+      if (auto box = b.lock()) open.push_back(std::move(box));
+    registry().clear();
+  }
+  py::gil_scoped_release release;
+  for (const auto& box : open) {
+    std::unique_lock lock(box->mu);
+    box->vault.reset();
+  }
 }
 
 py::dict erasure_dict(const ErasureReport& r) {
@@ -171,6 +200,8 @@ void bind_policy(py::module_& m) {
 }
 
 void bind_vault(py::module_& m) {
+  m.def("_close_all", &close_all,
+        "Close every vault still open (registered with atexit by the consentry package).");
   py::class_<FieldValue>(
       m, "FieldValue",
       "A field as revealed to a purpose: `value` in the form the policy gives it. Its repr "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import gc
 import pathlib
+import subprocess
+import sys
 from typing import Callable
 
 import pytest
@@ -174,3 +176,30 @@ def test_a_token_is_read_then_detokenised(vault: consentry.Vault) -> None:
     with pytest.raises(consentry.Denied) as info:
         vault.accessor("bi-dashboard").detokenise("analytics", "account", token)
     assert info.value.reason == "purpose_not_allowed_for_field"
+
+
+def test_a_vault_left_open_is_closed_at_exit(vault: consentry.Vault, vault_path: pathlib.Path) -> None:
+    # A daemon thread keeps the vault referenced, so interpreter finalization never frees it:
+    # only the package's atexit handler commits the batched reads and signs a checkpoint.
+    vault.close()
+    script = f"""
+import threading
+import consentry
+
+def worker(ready):
+    v = consentry.Vault.open({str(vault_path)!r}, {PASSPHRASE!r}, audit="batched")
+    view = v.accessor("support-desk").view("C-1", "service")
+    for _ in range(5):
+        view.get("age")
+    ready.set()
+    threading.Event().wait()
+
+ready = threading.Event()
+threading.Thread(target=worker, args=(ready,), daemon=True).start()
+ready.wait()
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    with consentry.Vault.open(vault_path, PASSPHRASE) as again:
+        reads = [e for e in again.audit_entries("C-1") if e.action == "field_read"]
+        assert len(reads) == 5
+        assert again.verify_audit()["ok"]
