@@ -146,6 +146,28 @@ std::string utf8_of(const py::handle& text, const char* what) {
   return std::string(data, static_cast<std::size_t>(size));
 }
 
+py::dict contact_dict(const ContactEvent& c) {
+  return py::dict("seq"_a = c.seq, "customer"_a = c.customer, "channel"_a = c.channel,
+                  "purpose"_a = c.purpose, "at"_a = to_datetime(c.at));
+}
+
+py::dict preference_dict(const ContactPreference& p) {
+  return py::dict("seq"_a = p.seq, "customer"_a = p.customer, "kind"_a = std::string(to_string(p.kind)),
+                  "purpose"_a = p.purpose, "channel"_a = p.channel, "max"_a = p.max,
+                  "per"_a = p.per.to_string(), "at"_a = to_datetime(p.at));
+}
+
+py::dict version_dict(const PolicyVersion& v) {
+  return py::dict("number"_a = v.number, "hash"_a = v.hash, "at"_a = to_datetime_or_none(v.at),
+                  "actor"_a = v.actor);
+}
+
+IsoDuration duration_of(const std::string& text, const char* what) {
+  auto d = parse_iso_duration(text);
+  if (!d) invalid(std::string(what) + ": not an ISO 8601 duration (P7D, P1M, PT12H)");
+  return *d;
+}
+
 }  // namespace
 
 void bind_policy(py::module_& m) {
@@ -634,6 +656,160 @@ void bind_vault(py::module_& m) {
           },
           "Check the audit log's hash chain and signed checkpoints. Returns {'ok', 'entries', 'checkpoints', "
           "'first_bad_seq', 'problem'}; a damaged log is ok=False, not an exception.")
+      .def(
+          "checkpoint_audit",
+          [](const PyVault& v) {
+            return take(run(*v.box, [](Vault& x) -> result<std::string> {
+              auto cp = x.checkpoint_audit();
+              if (!cp) return cp.err();
+              return checkpoint_to_json(*cp, x.audit_public_key());
+            }));
+          },
+          "Commit held-back entries and sign a checkpoint of the log's head; returns it as JSON text to "
+          "keep outside the vault (verify_audit(against=...) then detects a rollback). Raises NotFound "
+          "for an empty log.")
+      .def(
+          "verify_audit_against",
+          [](const PyVault& v, const Text& checkpoint) {
+            auto r = take(run(*v.box, [&](Vault& x) -> result<AuditVerification> {
+              bytes key;
+              auto cp = checkpoint_from_json(checkpoint.s, key);
+              if (!cp) return cp.err();
+              if (key != x.audit_public_key())
+                return make_error(errc::integrity, "the checkpoint was signed by another vault's key");
+              return x.verify_audit(*cp);
+            }));
+            return py::dict("ok"_a = r.ok, "entries"_a = r.entries, "checkpoints"_a = r.checkpoints,
+                            "first_bad_seq"_a = r.first_bad_seq, "problem"_a = r.problem);
+          },
+          "checkpoint"_a,
+          "As verify_audit(), and also against a checkpoint checkpoint_audit() gave earlier (JSON text): "
+          "ok=False when the log was cut back before it. Raises InvalidInput for malformed JSON, "
+          "IntegrityError for another vault's checkpoint.")
+      .def(
+          "derive",
+          [](const PyVault& v, const Text& customer, const Text& field, const Text& value) {
+            take(run(*v.box, [&](Vault& x) { return x.derive(customer.s, field.s, value.s); }));
+          },
+          "customer"_a, "field"_a, "value"_a,
+          "Write an inferred value (a field of category 'inferred'), only while the customer consents to "
+          "profiling. Raises Denied (inference_needs_profiling), InvalidInput, NotFound, Erased.")
+      .def(
+          "review_consent",
+          [](const PyVault& v, const Text& customer) {
+            return take(run(*v.box, [&](Vault& x) { return x.review_consent(customer.s); }));
+          },
+          "customer"_a,
+          "The customer's consent ledger for staff to look at, audited as a staff_read. Raises NotFound, "
+          "Erased.")
+      .def(
+          "staff_audit",
+          [](const PyVault& v, const Text& customer, std::size_t last_accesses) {
+            auto text = take(run(*v.box, [&](Vault& x) -> result<std::string> {
+              auto report = x.describe_subject(customer.s);
+              if (!report) return report.err();
+              return staff_audit_json(*report, last_accesses);
+            }));
+            return py::module_::import("json").attr("loads")(py::str(text));
+          },
+          "customer"_a, "last_accesses"_a = 20,
+          "What staff may see about the customer: metadata, consents and the last accesses, never a value, "
+          "as a dict. Audited as a staff_read. Raises NotFound, Erased.")
+      .def(
+          "record_contact",
+          [](const PyVault& v, const Text& customer, const Text& channel, const Text& purpose) {
+            return contact_dict(take(
+                run(*v.box, [&](Vault& x) { return x.record_contact(customer.s, channel.s, purpose.s); })));
+          },
+          "customer"_a, "channel"_a, "purpose"_a,
+          "Record a contact with the customer on `channel` for `purpose`, or raise Denied (no_consent, "
+          "contact_limit) when it is not allowed; either is audited. Returns {'seq', 'customer', 'channel', "
+          "'purpose', 'at'}.")
+      .def(
+          "limit_contacts",
+          [](const PyVault& v, const Text& customer, const Text& purpose, int max, const std::string& per) {
+            const IsoDuration period = duration_of(per, "per");
+            return preference_dict(take(
+                run(*v.box, [&](Vault& x) { return x.limit_contacts(customer.s, purpose.s, max, period); })));
+          },
+          "customer"_a, "purpose"_a, "max"_a, "per"_a,
+          "Record the customer's own limit: at most `max` contacts for `purpose` per `per` (an ISO 8601 "
+          "duration, 'P7D'). Returns the preference as a dict.")
+      .def(
+          "opt_out_of_channel",
+          [](const PyVault& v, const Text& customer, const Text& channel, bool opted_out) {
+            return preference_dict(take(run(
+                *v.box, [&](Vault& x) { return x.opt_out_of_channel(customer.s, channel.s, opted_out); })));
+          },
+          "customer"_a, "channel"_a, "opted_out"_a = true,
+          "Record that the customer wants no contact on `channel` (or, opted_out=False, allows it again).")
+      .def(
+          "purge",
+          [](const PyVault& v, bool dry_run) {
+            PurgeOptions options;
+            options.dry_run = dry_run;
+            auto r = take(run(*v.box, [&](Vault& x) { return x.purge(options); }));
+            py::dict fields;
+            for (const auto& [field, count] : r.fields) fields[py::str(field)] = count;
+            return py::dict("values"_a = r.values, "customers"_a = r.customers, "fields"_a = fields,
+                            "complete"_a = r.complete);
+          },
+          py::kw_only(), "dry_run"_a = false,
+          "Delete every value past its field's retention, and inferred values without a live consent to "
+          "profiling, audited. Returns {'values', 'customers', 'fields', 'complete'}.")
+      .def(
+          "backup",
+          [](const PyVault& v, const std::filesystem::path& path) {
+            take(run(*v.box, [&](Vault& x) { return x.backup(path); }));
+          },
+          "path"_a,
+          "Write a consistent copy of the vault to a new file (it opens with the same passphrase). Raises "
+          "AlreadyExists.")
+      .def(
+          "update_policy",
+          [](const PyVault& v, const Policy& to, bool purge_removed) {
+            PolicyUpdateOptions options;
+            options.purge_removed = purge_removed;
+            auto r = take(run(*v.box, [&](Vault& x) { return x.update_policy(to, options); }));
+            std::vector<std::string> changes;
+            for (const auto& c : r.diff.changes) changes.push_back(c.describe());
+            return py::dict("version"_a = version_dict(r.version), "changed"_a = r.changed,
+                            "changes"_a = changes, "consent_to_renew"_a = r.diff.consent_to_renew(),
+                            "values_purged"_a = r.values_purged);
+          },
+          "policy"_a, py::kw_only(), "purge_removed"_a = false,
+          "Put `policy` in force as a new version, audited; it applies at once to open views. Returns "
+          "{'version', 'changed', 'changes', 'consent_to_renew', 'values_purged'}. Raises InvalidInput for a "
+          "removed or retyped field that still has values (unless purge_removed=True).")
+      .def(
+          "policy_versions",
+          [](const PyVault& v) {
+            auto versions = take(run(*v.box, [](Vault& x) { return x.policy_versions(); }));
+            py::list out;
+            for (const auto& ver : versions) out.append(version_dict(ver));
+            return out;
+          },
+          "Every version of the policy, oldest first: [{'number', 'hash', 'at', 'actor'}].")
+      .def(
+          "purpose_dataset",
+          [](const PyVault& v, const Text& accessor, const Text& purpose, const std::vector<Text>& fields) {
+            auto d = take(run(*v.box, [&](Vault& x) {
+              std::vector<std::string> names;
+              for (const auto& f : fields) names.push_back(f.s);
+              return x.purpose_dataset(accessor.s, purpose.s, names);
+            }));
+            py::list rows;
+            for (const auto& row : d.rows) {
+              py::dict r;
+              for (std::size_t i = 0; i < d.columns.size(); ++i) r[py::str(d.columns[i])] = py::str(row[i]);
+              rows.append(r);
+            }
+            return rows;
+          },
+          "accessor"_a, "purpose"_a, "fields"_a,
+          "The table `purpose` may see: one dict per eligible customer, each cell read as `accessor` in the "
+          "purpose's form and audited; ready for anonymise(). Raises Denied naming the first field refused "
+          "(nothing is returned then), NotFound, InvalidInput.")
       .def(
           "flush_audit",
           [](const PyVault& v) { take(run(*v.box, [](Vault& x) { return x.flush_audit(); })); },
