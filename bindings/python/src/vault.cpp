@@ -387,6 +387,39 @@ void bind_vault(py::module_& m) {
           "path"_a, "passphrase"_a, py::kw_only(), "kdf"_a = "interactive", "audit"_a = "durable",
           "actor"_a = py::none(), "key_cache_size"_a = 4096,
           "Open an existing vault. Raises NotFound without the file, IntegrityError for a wrong passphrase.")
+      .def_static(
+          "create_with_key_file",
+          [](const std::filesystem::path& path, const Policy& policy, const std::filesystem::path& key_file,
+             const std::string& audit, const std::optional<Text>& actor, std::size_t key_cache_size) {
+            VaultOptions options = options_of("interactive", audit, actor, key_cache_size);
+            auto r = nogil([&]() -> result<Vault> {
+              auto provider = KeyFileKeyProvider::create(key_file);
+              if (!provider) return provider.err();
+              return Vault::create(path, policy, std::shared_ptr<KeyProvider>(*provider), std::move(options));
+            });
+            return wrap(std::move(r), path);
+          },
+          "path"_a, "policy"_a, "key_file"_a, py::kw_only(), "audit"_a = "durable", "actor"_a = py::none(),
+          "key_cache_size"_a = 4096,
+          "Create a new vault whose master keys are sealed under a new key file (mode 0600), kept outside "
+          "the vault: a backup of the vault alone opens nothing, and retired versions cannot be read by "
+          "anyone. Raises AlreadyExists when either file exists.")
+      .def_static(
+          "open_with_key_file",
+          [](const std::filesystem::path& path, const std::filesystem::path& key_file,
+             const std::string& audit, const std::optional<Text>& actor, std::size_t key_cache_size) {
+            VaultOptions options = options_of("interactive", audit, actor, key_cache_size);
+            auto r = nogil([&]() -> result<Vault> {
+              auto provider = KeyFileKeyProvider::open(key_file);
+              if (!provider) return provider.err();
+              return Vault::open(path, std::shared_ptr<KeyProvider>(*provider), std::move(options));
+            });
+            return wrap(std::move(r), path);
+          },
+          "path"_a, "key_file"_a, py::kw_only(), "audit"_a = "durable", "actor"_a = py::none(),
+          "key_cache_size"_a = 4096,
+          "Open a vault sealed under a key file. Raises NotFound, InvalidInput (a key file others may "
+          "read), IntegrityError (another vault's key file, or a vault sealed under a passphrase).")
       .def(
           "close",
           [](PyVault& v) {
@@ -810,6 +843,46 @@ void bind_vault(py::module_& m) {
           "The table `purpose` may see: one dict per eligible customer, each cell read as `accessor` in the "
           "purpose's form and audited; ready for anonymise(). Raises Denied naming the first field refused "
           "(nothing is returned then), NotFound, InvalidInput.")
+      .def(
+          "master_key_status",
+          [](const PyVault& v) {
+            auto st = take(run(*v.box, [](Vault& x) { return x.master_key_status(); }));
+            py::dict keys;
+            for (const auto& [version, count] : st.data_keys) keys[py::int_(version)] = count;
+            return py::dict("provider"_a = st.provider, "current"_a = st.current, "versions"_a = st.versions,
+                            "rotating"_a = st.rotating, "data_keys"_a = keys);
+          },
+          "The live master key versions (never their bytes): {'provider', 'current', 'versions', "
+          "'rotating', 'data_keys' (version -> count)}.")
+      .def(
+          "rotate_master_key",
+          [](const PyVault& v) {
+            auto r = take(run(*v.box, [](Vault& x) { return x.rotate_master_key(); }));
+            return py::dict("version"_a = r.version, "rewrapped"_a = r.rewrapped, "resumed"_a = r.resumed,
+                            "complete"_a = r.complete);
+          },
+          "Add master key version current+1 and re-wrap every data key under it (resuming an interrupted "
+          "rotation). Returns {'version', 'rewrapped', 'resumed', 'complete'}.")
+      .def(
+          "retire_master_keys",
+          [](const PyVault& v, const std::optional<Text>& new_passphrase, const std::string& kdf) {
+            std::shared_ptr<KeyProvider> successor;
+            if (new_passphrase)
+              successor = std::make_shared<PassphraseKeyProvider>(new_passphrase->s, parse_kdf(kdf));
+            return take(run(*v.box, [&](Vault& x) { return x.retire_master_keys(successor); }));
+          },
+          "new_passphrase"_a = py::none(), "kdf"_a = "interactive",
+          "Destroy every master key version but the current one after a complete rotation; returns the "
+          "versions retired. A vault sealed under a passphrase needs `new_passphrase`, which seals what "
+          "remains. Raises InvalidInput while a rotation is unfinished or without a needed passphrase.")
+      .def(
+          "change_passphrase",
+          [](const PyVault& v, const Text& new_passphrase) {
+            take(run(*v.box, [&](Vault& x) { return x.change_passphrase(new_passphrase.s); }));
+          },
+          "new_passphrase"_a,
+          "Re-seal every live master key version under `new_passphrase` (Argon2id at the vault's kdf). "
+          "Raises InvalidInput for an empty passphrase.")
       .def(
           "flush_audit",
           [](const PyVault& v) { take(run(*v.box, [](Vault& x) { return x.flush_audit(); })); },

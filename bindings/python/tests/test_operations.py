@@ -99,3 +99,41 @@ def test_a_purpose_dataset_then_anonymised(vault: consentry.Vault) -> None:
     assert out["report"]["min_class_size"] >= 3
     with pytest.raises(consentry.Denied):
         vault.purpose_dataset("bi-dashboard", "analytics", ["age", "phone"])
+
+
+def test_key_file_vaults_rotate_and_retire(tmp_path: pathlib.Path, policy: consentry.Policy) -> None:
+    path, key_file = tmp_path / "kf.vault", tmp_path / "vault.key"
+    with consentry.Vault.create_with_key_file(path, policy, key_file) as v:
+        v.put("C-1", "email", EMAIL)
+        assert v.master_key_status()["provider"] == "key-file"
+        rotation = v.rotate_master_key()
+        assert rotation["version"] == 2 and rotation["complete"] and rotation["rewrapped"] == 1
+        assert v.retire_master_keys() == [1]
+        assert v.master_key_status()["versions"] == [2]
+    with consentry.Vault.open_with_key_file(path, key_file) as v:
+        assert v.accessor("support-desk").view("C-1", "service").get("email") == EMAIL
+    with pytest.raises(consentry.IntegrityError):
+        consentry.Vault.open(path, PASSPHRASE)
+    other_key = tmp_path / "other.key"
+    consentry.Vault.create_with_key_file(tmp_path / "other.vault", policy, other_key).close()
+    with pytest.raises(consentry.IntegrityError):
+        consentry.Vault.open_with_key_file(path, other_key)
+    with pytest.raises(consentry.AlreadyExists):
+        consentry.Vault.create_with_key_file(tmp_path / "third.vault", policy, key_file)
+
+
+def test_change_passphrase(vault: consentry.Vault, vault_path: pathlib.Path) -> None:
+    vault.change_passphrase("a new passphrase")
+    with pytest.raises(consentry.InvalidInput):
+        vault.change_passphrase("")
+    vault.close()
+    with pytest.raises(consentry.IntegrityError):
+        consentry.Vault.open(vault_path, PASSPHRASE)
+    with consentry.Vault.open(vault_path, "a new passphrase") as v:
+        assert v.customers() == ["C-1"]
+        assert v.rotate_master_key()["complete"]
+        with pytest.raises(consentry.InvalidInput):
+            v.retire_master_keys()
+        assert v.retire_master_keys("third passphrase", kdf="minimum") == [1]
+    with consentry.Vault.open(vault_path, "third passphrase") as v:
+        assert v.customers() == ["C-1"]
