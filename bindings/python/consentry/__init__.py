@@ -45,6 +45,19 @@ from ._consentry import (
     pseudonym,
 )
 
+from . import _consentry
+from ._scrub import scrub_module as _scrub_module
+
+_scrub_module(
+    _consentry,
+    [Accessor, AuditEntry, ConsentEvent, Ff1, FieldValue, Policy, Tokeniser, Vault, View],
+    ["anonymise", "apply_form", "hmac_pseudonym", "pseudonym"],
+)
+anonymise = _consentry.anonymise
+apply_form = _consentry.apply_form
+hmac_pseudonym = _consentry.hmac_pseudonym
+pseudonym = _consentry.pseudonym
+
 __version__ = "0.1.0"
 
 # A vault left open when the interpreter exits is closed then: its held-back audit entries are

@@ -203,3 +203,20 @@ ready.wait()
         reads = [e for e in again.audit_entries("C-1") if e.action == "field_read"]
         assert len(reads) == 5
         assert again.verify_audit()["ok"]
+
+
+def test_a_wrongly_typed_call_names_no_argument(vault: consentry.Vault, vault_path: pathlib.Path,
+                                                policy: consentry.Policy) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: vault.put("C-1", "email", b"leaked@example.com"),  # type: ignore[arg-type]
+        lambda: consentry.Vault.create(vault_path, policy, "leaked passphrase", kdf=1),  # type: ignore[arg-type]
+        lambda: consentry.Ff1(b"leakedleakedleak", 5),  # type: ignore[arg-type]
+        lambda: consentry.pseudonym("leaked key", "x"),  # type: ignore[arg-type]
+        lambda: vault.accessor("support-desk").view("C-1", "service").read("leaked"),
+        lambda: vault.record_consent("C-1", "marketing", "grant", channel=b"leaked"),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(TypeError) as info:
+            call()
+        assert "leaked" not in str(info.value), str(info.value)
+        assert "incompatible" in str(info.value)
