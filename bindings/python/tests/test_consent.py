@@ -1,0 +1,127 @@
+"""Denials, withdrawals, erasure and tampering behave as in C++, as exceptions."""
+
+from __future__ import annotations
+
+import pathlib
+import sqlite3
+
+import pytest
+
+import consentry
+from conftest import EMAIL, PASSPHRASE
+
+
+def test_no_consent_is_denied_with_its_reason(vault: consentry.Vault) -> None:
+    view = vault.accessor("newsletter").view("C-1", "marketing")
+    with pytest.raises(consentry.Denied) as info:
+        view.get("email")
+    assert info.value.reason == "no_consent"
+    assert info.value.errc == "denied"
+    assert EMAIL not in str(info.value)
+
+
+def test_an_unregistered_accessor_is_denied(vault: consentry.Vault) -> None:
+    with pytest.raises(consentry.Denied) as info:
+        vault.accessor("newsletter").view("C-1", "service")
+    assert info.value.reason == "accessor_not_registered"
+
+
+def test_a_field_the_purpose_may_not_see_is_denied(vault: consentry.Vault) -> None:
+    vault.record_consent("C-1", "marketing", "grant", channel="web")
+    view = vault.accessor("newsletter").view("C-1", "marketing")
+    with pytest.raises(consentry.Denied) as info:
+        view.get("phone")
+    assert info.value.reason == "purpose_not_allowed_for_field"
+    # read: strict by default; strict=False gives the exception objects in the dict.
+    with pytest.raises(consentry.Denied):
+        view.read(["email", "phone"])
+    out = view.read(["email", "phone", "name"], strict=False)
+    assert out["email"] == EMAIL
+    assert out["name"] == "A"
+    assert isinstance(out["phone"], consentry.Denied)
+    assert out["phone"].reason == "purpose_not_allowed_for_field"
+
+
+def test_a_withdrawal_between_two_reads_denies_the_second(vault: consentry.Vault) -> None:
+    event = vault.record_consent("C-1", "marketing", "grant", channel="web", notice="privacy-2025")
+    assert event.action == "grant" and event.expires_at is not None
+    view = vault.accessor("newsletter").view("C-1", "marketing")
+    assert view.get("email") == EMAIL
+    vault.record_consent("C-1", "marketing", "withdraw", channel="phone")
+    with pytest.raises(consentry.Denied) as info:
+        view.get("email")
+    assert info.value.reason == "withdrawn"
+    assert vault.consent_state("C-1") == {"service": "none", "marketing": "withdrawn", "analytics": "none"}
+    history = vault.consent_history("C-1")
+    assert [(e.purpose, e.action, e.channel) for e in history] == [("marketing", "grant", "web"),
+                                                                    ("marketing", "withdraw", "phone")]
+
+
+def test_an_objection_to_legitimate_interest(vault: consentry.Vault) -> None:
+    assert list(vault.eligible_customers("analytics")) == ["C-1"]
+    vault.record_consent("C-1", "analytics", "object")
+    with pytest.raises(consentry.Denied) as info:
+        vault.accessor("bi-dashboard").view("C-1", "analytics").get("age")
+    assert info.value.reason == "objected"
+    assert list(vault.eligible_customers("analytics")) == []
+
+
+def test_eligible_customers_is_an_iterator(vault: consentry.Vault) -> None:
+    vault.put("C-2", "email", "b@example.com")
+    vault.record_consent("C-2", "marketing", "grant")
+    it = vault.eligible_customers("marketing")
+    assert iter(it) is it
+    assert next(it) == "C-2"
+    with pytest.raises(StopIteration):
+        next(it)
+    assert list(vault.eligible_customers("service")) == ["C-1", "C-2"]
+    with pytest.raises(consentry.InvalidInput):
+        vault.eligible_customers("nope")
+
+
+def test_an_erased_customer_raises_erased(vault: consentry.Vault) -> None:
+    view = vault.accessor("support-desk").view("C-1", "service")
+    report = vault.erase("C-1", reason="the customer asked by e-mail", request="T-100")
+    assert report["values"] == 4 and report["dry_run"] is False
+    assert sorted(report["fields"]) == ["age", "email", "name", "phone"]
+    with pytest.raises(consentry.Erased) as info:
+        view.get("email")
+    assert isinstance(info.value, consentry.NotFound)
+    assert info.value.errc == "erased"
+    with pytest.raises(consentry.Erased):
+        vault.accessor("support-desk").view("C-1", "service")
+    with pytest.raises(consentry.Erased):
+        vault.put("C-1", "email", EMAIL)
+    with pytest.raises(consentry.Erased):
+        vault.export("C-1")
+    assert vault.erased_at("C-1") is not None
+    assert vault.erased_at("C-2") is None
+    with pytest.raises(consentry.NotFound):
+        vault.erase("C-2")
+
+
+def test_a_tampered_value_is_an_integrity_error(vault: consentry.Vault, vault_path: pathlib.Path) -> None:
+    vault.close()
+    db = sqlite3.connect(vault_path)
+    try:
+        (sealed,) = db.execute("SELECT sealed FROM fields WHERE customer = 'C-1' AND field = 'email'").fetchone()
+        flipped = bytearray(sealed)
+        flipped[len(flipped) // 2] ^= 0x01
+        db.execute("UPDATE fields SET sealed = ? WHERE customer = 'C-1' AND field = 'email'", (bytes(flipped),))
+        db.commit()
+    finally:
+        db.close()
+    with consentry.Vault.open(vault_path, PASSPHRASE) as v:
+        view = v.accessor("support-desk").view("C-1", "service")
+        with pytest.raises(consentry.IntegrityError) as info:
+            view.get("email")
+        assert info.value.errc == "integrity"
+        assert view.get("age") == "36"
+        out = view.read(["email", "age"], strict=False)
+        assert isinstance(out["email"], consentry.IntegrityError) and out["age"] == "36"
+
+
+def test_a_missing_value_is_not_found(vault: consentry.Vault) -> None:
+    vault.put("C-2", "email", "b@example.com")
+    with pytest.raises(consentry.NotFound):
+        vault.accessor("support-desk").view("C-2", "service").get("age")
