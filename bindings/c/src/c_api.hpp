@@ -3,6 +3,7 @@
 // arguments and turn C++ errors into a status and a consentry_error.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -19,9 +20,12 @@
 namespace consentry_c {
 
 /// VaultBox holds an open vault for its handle and for every accessor and view made from it.
-/// Calls take `mu` shared; closing takes it exclusively and empties `vault`, so a call on an
-/// accessor or view after the close finds it empty instead of a dangling vault.
+/// Calls take `mu` shared; closing sets `closing`, so that no new call starts (a reader-preferring
+/// lock would otherwise let a steady stream of reads starve the close), then takes `mu`
+/// exclusively, after the calls running, and empties `vault`: a call on an accessor or view after
+/// the close finds it empty instead of a dangling vault.
 struct VaultBox {
+  std::atomic<bool> closing{false};
   std::shared_mutex mu;
   std::optional<consentry::Vault> vault;
 };
@@ -162,6 +166,7 @@ int closed(consentry_error** err);
 /// of a "vault is closed" error when it was closed.
 template <class F>
 int with_vault(const std::shared_ptr<VaultBox>& box, consentry_error** err, F&& body) {
+  if (box->closing.load(std::memory_order_acquire)) return closed(err);
   std::shared_lock lock(box->mu);
   if (!box->vault) return closed(err);
   return body(*box->vault);

@@ -107,6 +107,7 @@ extern "C" int consentry_free(void* p) {
       // Close the vault now, after the calls running on it, its accessors and views: they hold
       // the box's lock shared. Those that come later find it closed.
       auto handle = std::static_pointer_cast<consentry_vault>(object);
+      handle->box->closing.store(true, std::memory_order_release);
       std::unique_lock lock(handle->box->mu);
       handle->box->vault.reset();
     }

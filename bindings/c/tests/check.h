@@ -3,9 +3,7 @@
 #ifndef CONSENTRY_C_TEST_CHECK_H
 #define CONSENTRY_C_TEST_CHECK_H
 
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
-#endif
+/* The build defines _POSIX_C_SOURCE=200809L, for mkdtemp. */
 
 #include <stdio.h>
 #include <stdlib.h>
