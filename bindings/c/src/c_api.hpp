@@ -5,12 +5,14 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,17 @@ struct VaultBox {
   std::shared_mutex mu;
   std::optional<consentry::Vault> vault;
 };
+
+/// raw reads an enum argument that came from C as the int it is. A C caller may pass any int
+/// (C enums are ints); in C++ loading such a value as the enum type is undefined, so the bits are
+/// copied instead, and the number is checked before it is turned back into the enum.
+template <class E>
+int raw(const E& e) noexcept {
+  static_assert(std::is_enum_v<E> && sizeof(E) == sizeof(int), "a C enum of consentry.h");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
 
 /// kOk is CONSENTRY_OK as an int, for the lambdas of entry points (whose other returns are ints).
 inline constexpr int kOk = CONSENTRY_OK;

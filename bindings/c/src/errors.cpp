@@ -107,7 +107,7 @@ const char* consentry_error_message(const consentry_error* e) {
 }
 
 const char* consentry_errc_name(consentry_errc code) {
-  switch (code) {
+  switch (raw(code)) {
     case CONSENTRY_ERRC_NONE: return "none";
     case CONSENTRY_ERRC_INVALID_ARGUMENT: return "invalid_argument";
     case CONSENTRY_ERRC_BAD_INPUT: return "bad_input";
@@ -118,12 +118,12 @@ const char* consentry_errc_name(consentry_errc code) {
     case CONSENTRY_ERRC_ALREADY_EXISTS: return "already_exists";
     case CONSENTRY_ERRC_IO: return "io";
     case CONSENTRY_ERRC_INTERNAL: return "internal";
+    default: return "internal";
   }
-  return "internal";
 }
 
 const char* consentry_deny_reason_name(consentry_deny_reason reason) {
-  int r = static_cast<int>(reason);
+  int r = raw(reason);
   if (r < CONSENTRY_DENY_NONE || r > CONSENTRY_DENY_CONSENT_OUTDATED) return "none";
   // to_string's spellings are string literals, so their data is NUL-terminated and static.
   return consentry::to_string(static_cast<consentry::deny_reason>(r)).data();

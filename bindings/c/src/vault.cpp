@@ -15,14 +15,14 @@ int vault_options(const consentry_vault_options* in, consentry::VaultOptions& ou
   if (in->size < offsetof(consentry_vault_options, actor) + sizeof(in->actor))
     return fail_with(err, consentry::errc::invalid_argument,
                      "options.size is too small (initialise the options with consentry_vault_options_init)");
-  switch (in->kdf) {
+  switch (raw(in->kdf)) {
     case CONSENTRY_KDF_INTERACTIVE: out.kdf = consentry::KdfStrength::interactive; break;
     case CONSENTRY_KDF_MINIMUM: out.kdf = consentry::KdfStrength::minimum; break;
     case CONSENTRY_KDF_MODERATE: out.kdf = consentry::KdfStrength::moderate; break;
     case CONSENTRY_KDF_SENSITIVE: out.kdf = consentry::KdfStrength::sensitive; break;
     default: return fail_with(err, consentry::errc::invalid_argument, "options.kdf is not a consentry_kdf");
   }
-  switch (in->audit) {
+  switch (raw(in->audit)) {
     case CONSENTRY_AUDIT_DURABLE: out.audit = consentry::AuditMode::durable; break;
     case CONSENTRY_AUDIT_BATCHED: out.audit = consentry::AuditMode::batched; break;
     case CONSENTRY_AUDIT_OFF: out.audit = consentry::AuditMode::off; break;
@@ -165,7 +165,7 @@ int consentry_vault_record_consent(consentry_vault* vault, const char* customer,
     if (int st = optional_text(channel, "channel", ch, err)) return st;
     if (int st = optional_text(notice, "notice", n, err)) return st;
     consentry::ConsentAction a;
-    switch (action) {
+    switch (raw(action)) {
       case CONSENTRY_CONSENT_GRANT: a = consentry::ConsentAction::grant; break;
       case CONSENTRY_CONSENT_WITHDRAW: a = consentry::ConsentAction::withdraw; break;
       case CONSENTRY_CONSENT_OBJECT: a = consentry::ConsentAction::object; break;

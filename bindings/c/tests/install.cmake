@@ -5,7 +5,7 @@
 # and runs it against the installed library.
 #
 # Inputs (-D): BINARY_DIR, SOURCE_DIR, WORK_DIR, C_COMPILER, and SANITIZE (ON when the library was
-# built with the sanitizers, so that the program links their run-time too).
+# built with the sanitizers, so that the program links their run-time too) and C_COMPILER_ID.
 cmake_minimum_required(VERSION 3.25)
 foreach(var BINARY_DIR SOURCE_DIR WORK_DIR C_COMPILER)
   if("${${var}}" STREQUAL "")
@@ -43,6 +43,10 @@ separate_arguments(flags UNIX_COMMAND "${flags}")
 set(sanitize_flags "")
 if(SANITIZE)
   set(sanitize_flags -fsanitize=address,undefined -fno-omit-frame-pointer)
+  if(C_COMPILER_ID STREQUAL "Clang")
+    # clang puts the sanitizers' C++ run-time, which the library's C++ needs, only in C++ programs.
+    list(APPEND sanitize_flags -fsanitize-link-c++-runtime -lstdc++)
+  endif()
 endif()
 set(program "${WORK_DIR}/crm_job")
 run_step("compiling crm_job.c with the pkg-config flags" out
