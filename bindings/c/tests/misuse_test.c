@@ -320,6 +320,19 @@ static void test_use_after_close(const char* dir) {
   char* value = NULL;
   const char* fields[] = {"email"};
 
+  /* An empty passphrase is refused, for a new vault and an existing one. */
+  {
+    consentry_policy* policy = NULL;
+    consentry_vault* other = NULL;
+    char empty_path[4096];
+    join_path(empty_path, sizeof empty_path, dir, "empty.vault");
+    OK(consentry_policy_parse(kTestPolicy, &policy, &err));
+    EXPECT_INVALID(consentry_vault_create(empty_path, policy, "", NULL, &other, &err));
+    EXPECT_INVALID(consentry_vault_open(path, "", NULL, &other, &err));
+    CHECK(other == NULL);
+    CHECK(access(empty_path, F_OK) != 0);
+    consentry_free(policy);
+  }
   OK(consentry_vault_put(vault, "C-1", "email", "a@b.example", NULL, &err));
   OK(consentry_vault_accessor(vault, "support", &accessor, &err));
   OK(consentry_accessor_view(accessor, "C-1", "service", &view, &err));
