@@ -115,10 +115,9 @@ void release_bindings_vaults() {
 void register_bindings_benchmarks(const Sizes& sizes) {
   const int repetitions = scale() == Scale::tiny ? 1 : 3;
   const std::size_t small = sizes.read_small;
-  benchmark::RegisterBenchmark(("B1_read/" + std::to_string(small) + "/c").c_str(),
-                               [small](benchmark::State& st) {
-                                 guarded(st, [&](benchmark::State& s) { read_c(s, small); });
-                               })
+  benchmark::RegisterBenchmark(
+      ("B1_read/" + std::to_string(small) + "/c").c_str(),
+      [small](benchmark::State& st) { guarded(st, [&](benchmark::State& s) { read_c(s, small); }); })
       ->UseRealTime()
       ->Repetitions(repetitions);
 }

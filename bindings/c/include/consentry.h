@@ -239,8 +239,8 @@ int consentry_vault_contains(consentry_vault* vault, const char* customer, int* 
  * `purpose` lets its basis use their data now (a live grant for consent). CONSENTRY_BAD_INPUT
  * for an undeclared purpose. Thread-safe. */
 int consentry_vault_customers(consentry_vault* vault, char*** out, size_t* count, consentry_error** err);
-int consentry_vault_eligible_customers(consentry_vault* vault, const char* purpose, char*** out, size_t* count,
-                                       consentry_error** err);
+int consentry_vault_eligible_customers(consentry_vault* vault, const char* purpose, char*** out,
+                                       size_t* count, consentry_error** err);
 
 /* consentry_vault_erase carries out the customer's right to erasure: their data key is
  * destroyed, their values and consent events deleted, the files compacted, and the erasure
@@ -249,8 +249,8 @@ int consentry_vault_eligible_customers(consentry_vault* vault, const char* purpo
  * CONSENTRY_NOT_FOUND (errc erased). CONSENTRY_NOT_FOUND for an unknown customer or one already
  * erased; CONSENTRY_BAD_INPUT for a reason over 500 bytes or with control characters.
  * Thread-safe. */
-int consentry_vault_erase(consentry_vault* vault, const char* customer, const char* reason, const char* request,
-                          consentry_error** err);
+int consentry_vault_erase(consentry_vault* vault, const char* customer, const char* reason,
+                          const char* request, consentry_error** err);
 
 /* consentry_vault_export gathers everything held about `customer`, for the customer (Art. 15):
  * values in clear, their standing on every purpose, consent history and every access, rendered
