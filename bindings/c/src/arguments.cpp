@@ -1,6 +1,6 @@
 // arguments.cpp: the checks every entry point makes of its arguments.
-#include "../../../src/text/utf8.hpp"
 #include "c_api.hpp"
+#include "text/utf8.hpp"
 
 namespace consentry_c {
 
