@@ -25,15 +25,7 @@ if(SANITIZE)
   set(sanitize_flags -fsanitize=address,undefined -fno-omit-frame-pointer)
 endif()
 
-# run_step(<description> <output-var> COMMAND ...) runs a command and stops the test, showing
-# its output, when the command fails.
-function(run_step description output_var)
-  execute_process(${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${description} failed (${rc}):\n${out}\n${err}")
-  endif()
-  set(${output_var} "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_step.cmake)
 
 if(STEP STREQUAL "install")
   file(REMOVE_RECURSE "${WORK_DIR}")

@@ -1,30 +1,23 @@
-# install.cmake (ctest c_api.install, run as `cmake -P`): installs the build tree into a scratch
-# prefix, checks that the C API is there (libconsentry_c.so with its SONAME link, consentry.h,
+# install.cmake (ctest c_api.install, run as `cmake -P`): in the scratch prefix the install.prefix
+# test installed the build tree into (fixture consentry_install), checks that the C API is there (libconsentry_c.so with its SONAME link, consentry.h,
 # consentry_c.pc), then compiles examples/c/crm_job.c with exactly
 #   cc crm_job.c $(pkg-config --cflags --libs consentry_c)
 # and runs it against the installed library.
 #
-# Inputs (-D): BINARY_DIR, SOURCE_DIR, WORK_DIR, C_COMPILER, and SANITIZE (ON when the library was
+# Inputs (-D): PREFIX (the installed prefix), SOURCE_DIR, WORK_DIR, C_COMPILER, and SANITIZE (ON when the library was
 # built with the sanitizers, so that the program links their run-time too) and C_COMPILER_ID.
 cmake_minimum_required(VERSION 3.25)
-foreach(var BINARY_DIR SOURCE_DIR WORK_DIR C_COMPILER)
+foreach(var PREFIX SOURCE_DIR WORK_DIR C_COMPILER)
   if("${${var}}" STREQUAL "")
     message(FATAL_ERROR "install.cmake: -D${var}=... is required")
   endif()
 endforeach()
 
-function(run_step description output_var)
-  execute_process(${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${description} failed (${rc}):\n${out}\n${err}")
-  endif()
-  set(${output_var} "${out}" PARENT_SCOPE)
-endfunction()
+include(${SOURCE_DIR}/tests/find_package/run_step.cmake)
 
-set(prefix "${WORK_DIR}/prefix")
+set(prefix "${PREFIX}")
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
-run_step("cmake --install" out COMMAND "${CMAKE_COMMAND}" --install "${BINARY_DIR}" --prefix "${prefix}")
 
 file(GLOB_RECURSE pc_files "${prefix}/*/consentry_c.pc")
 file(GLOB_RECURSE sonames "${prefix}/*/libconsentry_c.so.0")
