@@ -197,3 +197,37 @@ TEST_CASE("a second PostgreSQL writer waits for the first and then sees its comm
   CHECK(std::string(PQgetvalue(rows.get(), 0, 0)) == "1");
   must(second->commit());
 }
+
+TEST_CASE("a PostgreSQL unsynced transaction commits without waiting for the disk, and only it") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto setting = [&]() {
+    const auto r = must(store->exec_sql("SHOW synchronous_commit", "test"));
+    return std::string(PQgetvalue(r.get(), 0, 0));
+  };
+  must(store->begin_unsynced());
+  CHECK(setting() == "off");
+  put_meta_row(*store, "u");
+  must(store->commit());
+  CHECK(setting() == "on");  // SET LOCAL ends with the transaction
+  CHECK(committed_meta_rows(schema.url, schema.name) == 1);
+}
+
+TEST_CASE("a PostgreSQL store reconnects at begin after losing its connection") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto killer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  const auto pid = must(store->exec_sql("SELECT pg_backend_pid()", "test"));
+  const std::string backend = PQgetvalue(pid.get(), 0, 0);
+  must(killer->exec_sql("SELECT pg_terminate_backend(" + backend + ")", "test"));
+  // The next statement finds the connection gone: errc::io.
+  auto lost = store->exec_sql("SELECT 1", "test");
+  REQUIRE_FALSE(lost);
+  CHECK(lost.err().code == errc::io);
+  // Outside one, begin opens the connection again (nothing was in flight).
+  must(store->begin());
+  put_meta_row(*store, "r");
+  must(store->commit());
+  CHECK(committed_meta_rows(schema.url, schema.name) == 1);
+  CHECK(must(store->data_version()).has_value());
+}
