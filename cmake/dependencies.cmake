@@ -8,3 +8,6 @@ find_package(nlohmann_json 3.10 REQUIRED)
 # kainjow's Mustache (header only, Debian libkainjow-mustache-dev) renders the HTML export from a
 # template; it is private to the library.
 find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)
+# libpq (Debian libpq-dev) for the PostgreSQL store; optional: CONSENTRY_BUILD_POSTGRESQL
+# defaults to whether it is found.
+pkg_check_modules(libpq QUIET IMPORTED_TARGET libpq)

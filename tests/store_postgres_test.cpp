@@ -1,0 +1,233 @@
+// store_postgres_test.cpp: the PostgreSQL store's first step (docs/postgresql.md): connecting by
+// URL, creating and checking the schema, and the transactions role. Runs on the cluster of the
+// ctest fixture `postgres` (scripts/pg-cluster.sh): its URL is in the file CONSENTRY_PG_URL_FILE
+// names, or in CONSENTRY_PG_URL. Each test case makes a schema of its own and drops it.
+#include <doctest/doctest.h>
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "consentry/extension/store.hpp"
+#include "store/postgres_store.hpp"
+#include "support/must.hpp"
+
+using namespace consentry;
+using consentry::detail::PostgresStore;
+using consentry::test::must;
+
+namespace {
+
+/// cluster_url returns the test cluster's URL; fails the test when there is none.
+std::string cluster_url() {
+  if (const char* url = std::getenv("CONSENTRY_PG_URL"); url != nullptr && *url != '\0') return url;
+  const char* file = std::getenv("CONSENTRY_PG_URL_FILE");
+  REQUIRE_MESSAGE(file != nullptr,
+                  "neither CONSENTRY_PG_URL nor CONSENTRY_PG_URL_FILE is set (run through ctest)");
+  std::ifstream in(file);
+  std::string url;
+  std::getline(in, url);
+  REQUIRE_MESSAGE(!url.empty(), "no URL in CONSENTRY_PG_URL_FILE: did postgres.cluster_start run?");
+  return url;
+}
+
+/// ScratchSchema is a schema name no other test uses, dropped (with its tables) at the end.
+struct ScratchSchema {
+  std::string url = cluster_url();
+  std::string name = "consentry_test_" + std::to_string(std::random_device{}()) + "_" +
+                     std::to_string(std::random_device{}());
+  ~ScratchSchema() {
+    PGconn* c = PQconnectdb(url.c_str());
+    if (PQstatus(c) == CONNECTION_OK)
+      PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS \"" + name + "\" CASCADE").c_str()));
+    PQfinish(c);
+  }
+};
+
+/// committed_rows counts the rows of table `t` in `schema` as a new connection sees them.
+long committed_meta_rows(const std::string& url, const std::string& schema) {
+  PGconn* c = PQconnectdb(url.c_str());
+  REQUIRE(PQstatus(c) == CONNECTION_OK);
+  PGresult* r = PQexec(c, ("SELECT count(*) FROM \"" + schema + "\".meta").c_str());
+  REQUIRE(PQresultStatus(r) == PGRES_TUPLES_OK);
+  const long n = std::strtol(PQgetvalue(r, 0, 0), nullptr, 10);
+  PQclear(r);
+  PQfinish(c);
+  return n;
+}
+
+void put_meta_row(PostgresStore& s, const char* key) {
+  must(s.exec_sql(std::string("INSERT INTO @S.meta(key, value) VALUES ('") + key + "', '\\x00')", "test"));
+}
+
+}  // namespace
+
+TEST_CASE("a PostgreSQL vault is created once, then opened, in its own schema") {
+  ScratchSchema schema;
+  auto created = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  CHECK(created->schema() == schema.name);
+  auto again = PostgresStore::connect(schema.url, StoreMode::create, schema.name);
+  REQUIRE_FALSE(again);
+  CHECK(again.err().code == errc::already_exists);
+  CHECK(must(PostgresStore::connect(schema.url, StoreMode::open, schema.name)) != nullptr);
+  auto missing = PostgresStore::connect(schema.url, StoreMode::open, schema.name + "_none");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.err().code == errc::not_found);
+}
+
+TEST_CASE("a PostgreSQL connection failure is errc::io and does not quote the URL") {
+  auto failed = PostgresStore::connect("postgresql:///nodb?host=/nonexistent-dir&password=planted-secret",
+                                       StoreMode::open);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.err().code == errc::io);
+  CHECK(failed.err().message.find("planted-secret") == std::string::npos);
+}
+
+TEST_CASE("a PostgreSQL transaction commits all of its writes or, rolled back, none") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+
+  {
+    auto tx = must(Transaction::start(*store));
+    put_meta_row(*store, "a");
+    put_meta_row(*store, "b");
+    CHECK(committed_meta_rows(schema.url, schema.name) == 0);  // not yet visible to others
+    must(tx.commit());
+  }
+  CHECK(committed_meta_rows(schema.url, schema.name) == 2);
+
+  {
+    auto tx = must(Transaction::start(*store));
+    put_meta_row(*store, "c");
+  }  // destroyed uncommitted: rolled back
+  CHECK(committed_meta_rows(schema.url, schema.name) == 2);
+  CHECK_FALSE(store->in_transaction());
+}
+
+TEST_CASE("PostgreSQL transactions do not nest, and commit outside one is errc::internal") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  CHECK(store->commit().err().code == errc::internal);
+  CHECK(store->rollback().err().code == errc::internal);
+  must(store->begin());
+  CHECK(store->begin().err().code == errc::internal);
+  CHECK(store->begin_read().err().code == errc::internal);
+  must(store->rollback());
+  store->end_read();  // nothing open: does nothing
+}
+
+TEST_CASE("a PostgreSQL commit after a failed statement reports the rollback") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  must(store->begin());
+  put_meta_row(*store, "a");
+  auto duplicate = store->exec_sql("INSERT INTO @S.meta(key, value) VALUES ('a', '\\x01')", "test");
+  REQUIRE_FALSE(duplicate);
+  CHECK(duplicate.err().code == errc::io);
+  CHECK(duplicate.err().message.find("23505") != std::string::npos);  // the SQLSTATE, not the row
+  auto committed = store->commit();
+  REQUIRE_FALSE(committed);
+  CHECK(committed.err().code == errc::io);
+  CHECK_FALSE(store->in_transaction());
+  CHECK(committed_meta_rows(schema.url, schema.name) == 0);
+}
+
+TEST_CASE("PostgreSQL data_version changes when another connection commits") {
+  ScratchSchema schema;
+  auto mine = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto other = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  const auto before = must(mine->data_version());
+  REQUIRE(before.has_value());
+  CHECK(must(mine->data_version()) == before);  // nothing committed in between
+
+  must(other->begin());
+  put_meta_row(*other, "x");
+  CHECK(must(mine->data_version()) == before);  // not committed yet
+  must(other->commit());
+  CHECK(must(mine->data_version()) != before);
+
+  // A rolled-back transaction changes nothing.
+  const auto after = must(mine->data_version());
+  must(other->begin_unsynced());
+  must(other->rollback());
+  CHECK(must(mine->data_version()) == after);
+}
+
+TEST_CASE("a PostgreSQL read snapshot sees one committed state") {
+  ScratchSchema schema;
+  auto reader = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto writer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  {
+    auto snapshot = must(ReadSnapshot::open(*reader));
+    const auto seen = must(reader->data_version());
+    const auto rows = must(reader->exec_sql("SELECT count(*) FROM @S.meta", "test"));
+    CHECK(std::string(PQgetvalue(rows.get(), 0, 0)) == "0");
+    auto tx = must(Transaction::start(*writer));
+    put_meta_row(*writer, "y");
+    must(tx.commit());
+    // Still the snapshot's state: neither the row nor the version moved.
+    CHECK(must(reader->data_version()) == seen);
+    const auto again = must(reader->exec_sql("SELECT count(*) FROM @S.meta", "test"));
+    CHECK(std::string(PQgetvalue(again.get(), 0, 0)) == "0");
+  }
+  CHECK_FALSE(reader->in_transaction());
+  CHECK(committed_meta_rows(schema.url, schema.name) == 1);
+}
+
+TEST_CASE("a second PostgreSQL writer waits for the first and then sees its commit") {
+  ScratchSchema schema;
+  auto first = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto second = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  must(first->begin());
+  put_meta_row(*first, "k");
+  // The second writer's begin blocks on the write lock; give up after a short lock_timeout
+  // instead of waiting for a commit this thread would only make later.
+  must(second->exec_sql("SET lock_timeout = '200ms'", "test"));
+  auto blocked = second->begin();
+  REQUIRE_FALSE(blocked);
+  CHECK(blocked.err().message.find("55P03") != std::string::npos);  // lock_not_available
+  CHECK_FALSE(second->in_transaction());
+  must(first->commit());
+  must(second->begin());
+  const auto rows = must(second->exec_sql("SELECT count(*) FROM @S.meta WHERE key = 'k'", "test"));
+  CHECK(std::string(PQgetvalue(rows.get(), 0, 0)) == "1");
+  must(second->commit());
+}
+
+TEST_CASE("a PostgreSQL unsynced transaction commits without waiting for the disk, and only it") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto setting = [&]() {
+    const auto r = must(store->exec_sql("SHOW synchronous_commit", "test"));
+    return std::string(PQgetvalue(r.get(), 0, 0));
+  };
+  must(store->begin_unsynced());
+  CHECK(setting() == "off");
+  put_meta_row(*store, "u");
+  must(store->commit());
+  CHECK(setting() == "on");  // SET LOCAL ends with the transaction
+  CHECK(committed_meta_rows(schema.url, schema.name) == 1);
+}
+
+TEST_CASE("a PostgreSQL store reconnects at begin after losing its connection") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto killer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  const auto pid = must(store->exec_sql("SELECT pg_backend_pid()", "test"));
+  const std::string backend = PQgetvalue(pid.get(), 0, 0);
+  must(killer->exec_sql("SELECT pg_terminate_backend(" + backend + ")", "test"));
+  // The next statement finds the connection gone: errc::io.
+  auto lost = store->exec_sql("SELECT 1", "test");
+  REQUIRE_FALSE(lost);
+  CHECK(lost.err().code == errc::io);
+  // Outside one, begin opens the connection again (nothing was in flight).
+  must(store->begin());
+  put_meta_row(*store, "r");
+  must(store->commit());
+  CHECK(committed_meta_rows(schema.url, schema.name) == 1);
+  CHECK(must(store->data_version()).has_value());
+}
