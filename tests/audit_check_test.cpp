@@ -15,6 +15,7 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/extension/store.hpp"
+#include "support/store_backends.hpp"
 #include "support/must.hpp"
 #include "support/temp_dir.hpp"
 
@@ -79,16 +80,6 @@ void check_agrees(byte_view encoded) {
 
 using consentry::test::TempDir;
 
-struct MemoryBackend {
-  std::unique_ptr<Store> store = make_memory_store();
-};
-
-struct SqliteBackend {
-  TempDir dir;
-  std::unique_ptr<Store> store = must(open_sqlite_store(dir.path() / "audit.vault", StoreMode::create));
-};
-
-#define STORE_BACKENDS MemoryBackend, SqliteBackend
 
 constexpr std::int64_t kBaseTime = 1767225600;
 constexpr std::int64_t kEntries = 50;
@@ -272,7 +263,7 @@ TEST_CASE_TEMPLATE("scan_audit_views passes the entries scan_audit passes, and s
 }
 
 TEST_CASE("sqlite: a scan of the audit log inside another is refused, in either form") {
-  SqliteBackend backend;
+  consentry::test::SqliteBackend backend;
   Store& s = *backend.store;
   const Log log(s, 0, [](const AuditEntry&, bytes&) {});
   result<void> inner = ok();

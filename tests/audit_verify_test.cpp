@@ -16,6 +16,7 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/extension/store.hpp"
+#include "support/store_backends.hpp"
 #include "support/must.hpp"
 #include "support/temp_dir.hpp"
 
@@ -112,17 +113,6 @@ std::vector<StoredAuditEntry> scan_all(Store& s, std::int64_t from = 1) {
   return out;
 }
 
-struct MemoryBackend {
-  std::unique_ptr<Store> store = make_memory_store();
-};
-
-struct SqliteBackend {
-  TempDir dir;
-  fs::path file = dir.path() / "audit.vault";
-  std::unique_ptr<Store> store = must(open_sqlite_store(file, StoreMode::create));
-};
-
-#define STORE_BACKENDS MemoryBackend, SqliteBackend
 
 void check_refused_append(Store& s, const std::vector<StoredAuditEntry>& batch) {
   auto r = s.append_audit(batch);

@@ -1,5 +1,5 @@
-// store_postgres_test.cpp: the PostgreSQL store's first step (docs/postgresql.md): connecting by
-// URL, creating and checking the schema, and the transactions role. Runs on the cluster of the
+// store_postgres_test.cpp: what is the PostgreSQL store's own (docs/postgresql.md): connecting by
+// URL, creating and checking the schema, and the transactions role as other connections see it. Runs on the cluster of the
 // ctest fixture `postgres` (scripts/pg-cluster.sh): its URL is in the file CONSENTRY_PG_URL_FILE
 // names, or in CONSENTRY_PG_URL. Each test case makes a schema of its own and drops it.
 #include <doctest/doctest.h>
@@ -15,31 +15,20 @@
 #include "consentry/extension/store.hpp"
 #include "store/postgres_store.hpp"
 #include "support/must.hpp"
+#include "support/postgres_cluster.hpp"
 
 using namespace consentry;
 using consentry::detail::PostgresStore;
+using consentry::test::cluster_url;
+using consentry::test::fresh_schema_name;
 using consentry::test::must;
 
 namespace {
 
-/// cluster_url returns the test cluster's URL; fails the test when there is none.
-std::string cluster_url() {
-  if (const char* url = std::getenv("CONSENTRY_PG_URL"); url != nullptr && *url != '\0') return url;
-  const char* file = std::getenv("CONSENTRY_PG_URL_FILE");
-  REQUIRE_MESSAGE(file != nullptr,
-                  "neither CONSENTRY_PG_URL nor CONSENTRY_PG_URL_FILE is set (run through ctest)");
-  std::ifstream in(file);
-  std::string url;
-  std::getline(in, url);
-  REQUIRE_MESSAGE(!url.empty(), "no URL in CONSENTRY_PG_URL_FILE: did postgres.cluster_start run?");
-  return url;
-}
-
 /// ScratchSchema is a schema name no other test uses, dropped (with its tables) at the end.
 struct ScratchSchema {
   std::string url = cluster_url();
-  std::string name = "consentry_test_" + std::to_string(std::random_device{}()) + "_" +
-                     std::to_string(std::random_device{}());
+  std::string name = fresh_schema_name();
   ~ScratchSchema() {
     PGconn* c = PQconnectdb(url.c_str());
     if (PQstatus(c) == CONNECTION_OK)
@@ -66,7 +55,7 @@ void put_meta_row(PostgresStore& s, const char* key) {
 
 }  // namespace
 
-TEST_CASE("a PostgreSQL vault is created once, then opened, in its own schema") {
+TEST_CASE("postgres: a PostgreSQL vault is created once, then opened, in its own schema") {
   ScratchSchema schema;
   auto created = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   CHECK(created->schema() == schema.name);
@@ -79,7 +68,7 @@ TEST_CASE("a PostgreSQL vault is created once, then opened, in its own schema") 
   CHECK(missing.err().code == errc::not_found);
 }
 
-TEST_CASE("a PostgreSQL connection failure is errc::io and does not quote the URL") {
+TEST_CASE("postgres: a PostgreSQL connection failure is errc::io and does not quote the URL") {
   auto failed = PostgresStore::connect("postgresql:///nodb?host=/nonexistent-dir&password=planted-secret",
                                        StoreMode::open);
   REQUIRE_FALSE(failed);
@@ -87,7 +76,7 @@ TEST_CASE("a PostgreSQL connection failure is errc::io and does not quote the UR
   CHECK(failed.err().message.find("planted-secret") == std::string::npos);
 }
 
-TEST_CASE("a PostgreSQL transaction commits all of its writes or, rolled back, none") {
+TEST_CASE("postgres: a PostgreSQL transaction commits all of its writes or, rolled back, none") {
   ScratchSchema schema;
   auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
 
@@ -108,7 +97,7 @@ TEST_CASE("a PostgreSQL transaction commits all of its writes or, rolled back, n
   CHECK_FALSE(store->in_transaction());
 }
 
-TEST_CASE("PostgreSQL transactions do not nest, and commit outside one is errc::internal") {
+TEST_CASE("postgres: PostgreSQL transactions do not nest, and commit outside one is errc::internal") {
   ScratchSchema schema;
   auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   CHECK(store->commit().err().code == errc::internal);
@@ -120,7 +109,7 @@ TEST_CASE("PostgreSQL transactions do not nest, and commit outside one is errc::
   store->end_read();  // nothing open: does nothing
 }
 
-TEST_CASE("a PostgreSQL commit after a failed statement reports the rollback") {
+TEST_CASE("postgres: a PostgreSQL commit after a failed statement reports the rollback") {
   ScratchSchema schema;
   auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   must(store->begin());
@@ -136,7 +125,7 @@ TEST_CASE("a PostgreSQL commit after a failed statement reports the rollback") {
   CHECK(committed_meta_rows(schema.url, schema.name) == 0);
 }
 
-TEST_CASE("PostgreSQL data_version changes when another connection commits") {
+TEST_CASE("postgres: PostgreSQL data_version changes when another connection commits") {
   ScratchSchema schema;
   auto mine = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   auto other = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
@@ -157,7 +146,7 @@ TEST_CASE("PostgreSQL data_version changes when another connection commits") {
   CHECK(must(mine->data_version()) == after);
 }
 
-TEST_CASE("a PostgreSQL read snapshot sees one committed state") {
+TEST_CASE("postgres: a PostgreSQL read snapshot sees one committed state") {
   ScratchSchema schema;
   auto reader = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   auto writer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
@@ -178,7 +167,7 @@ TEST_CASE("a PostgreSQL read snapshot sees one committed state") {
   CHECK(committed_meta_rows(schema.url, schema.name) == 1);
 }
 
-TEST_CASE("a second PostgreSQL writer waits for the first and then sees its commit") {
+TEST_CASE("postgres: a second PostgreSQL writer waits for the first and then sees its commit") {
   ScratchSchema schema;
   auto first = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   auto second = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
@@ -198,7 +187,7 @@ TEST_CASE("a second PostgreSQL writer waits for the first and then sees its comm
   must(second->commit());
 }
 
-TEST_CASE("a PostgreSQL unsynced transaction commits without waiting for the disk, and only it") {
+TEST_CASE("postgres: a PostgreSQL unsynced transaction commits without waiting for the disk, and only it") {
   ScratchSchema schema;
   auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   auto setting = [&]() {
@@ -213,7 +202,7 @@ TEST_CASE("a PostgreSQL unsynced transaction commits without waiting for the dis
   CHECK(committed_meta_rows(schema.url, schema.name) == 1);
 }
 
-TEST_CASE("a PostgreSQL store reconnects at begin after losing its connection") {
+TEST_CASE("postgres: a PostgreSQL store reconnects at begin after losing its connection") {
   ScratchSchema schema;
   auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   auto killer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));

@@ -18,6 +18,7 @@
 #include "consentry/secret_bytes.hpp"
 #include "support/files.hpp"
 #include "support/must.hpp"
+#include "support/store_backends.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace consentry;
@@ -27,23 +28,9 @@ namespace {
 
 using consentry::test::TempDir;
 
-struct MemoryBackend {
-  static constexpr const char* kName = "memory";
-  std::unique_ptr<Store> store = make_memory_store();
-};
-
-struct SqliteBackend {
-  static constexpr const char* kName = "sqlite";
-  TempDir dir;
-  fs::path file = dir.path() / "test.vault";
-  std::unique_ptr<Store> store = open_or_fail(file);
-
-  static std::unique_ptr<Store> open_or_fail(const fs::path& f) {
-    auto s = open_sqlite_store(f, StoreMode::create);
-    REQUIRE(s.ok());
-    return std::move(s).value();
-  }
-};
+using consentry::test::MemoryBackend;
+using consentry::test::PostgresBackend;
+using consentry::test::SqliteBackend;
 
 bytes b(std::string_view s) {
   return bytes(s.begin(), s.end());
@@ -72,8 +59,6 @@ ConsentEvent event_of(std::string customer, std::string purpose, ConsentAction a
 using consentry::test::must;
 
 }  // namespace
-
-#define STORE_BACKENDS MemoryBackend, SqliteBackend
 
 TEST_CASE_TEMPLATE("meta values are absent until put, then replaced by later puts", B, STORE_BACKENDS) {
   B backend;

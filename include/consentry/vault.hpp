@@ -203,12 +203,15 @@ class View;
 /// held-back audit entries and signs a checkpoint of the log.
 class Vault {
  public:
-  /// create makes a new SQLite vault at `file` with `policy` and a master key sealed under
-  /// `passphrase`. errc::already_exists if the file exists.
+  /// create makes a new vault at `file` with `policy` and a master key sealed under
+  /// `passphrase`: an SQLite file, or, for a `postgresql://` URI, a schema on that PostgreSQL
+  /// server (open_postgres_store in extension/store.hpp). errc::already_exists if the file
+  /// exists or the schema holds a vault; on any failure nothing is left behind.
   static result<Vault> create(const std::filesystem::path& file, const Policy& policy,
                               std::string_view passphrase, VaultOptions options = {});
-  /// open opens an existing SQLite vault. errc::not_found without the file, errc::integrity for a
-  /// wrong passphrase (nothing is written either way).
+  /// open opens an existing vault, an SQLite file or a `postgresql://` URI. errc::not_found
+  /// without the file or the schema, errc::integrity for a wrong passphrase (nothing is written
+  /// either way), errc::io when the PostgreSQL server cannot be reached.
   static result<Vault> open(const std::filesystem::path& file, std::string_view passphrase,
                             VaultOptions options = {});
   /// create_in and open_in do the same on a store the caller made (e.g. make_memory_store()).

@@ -9,112 +9,9 @@
 namespace consentry::detail {
 namespace {
 
-// The schema of docs/postgresql.md, version 1, `@S` standing for the quoted schema name. Created
-// in one transaction (PostgreSQL DDL is transactional), so a schema holds all of it or none.
-// Append-only tables lose UPDATE (and DELETE, but for erasure's tables) for the role that creates
-// them: that stops mistakes, not the owner or a superuser (docs/postgresql.md).
-constexpr std::string_view kCreateSchema = R"sql(
-CREATE SCHEMA @S;
-CREATE TABLE @S.state(
-  id integer PRIMARY KEY CHECK (id = 1),
-  schema_version integer NOT NULL,
-  data_version bigint NOT NULL
-);
-CREATE TABLE @S.meta(key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
-CREATE TABLE @S.data_keys(
-  customer text COLLATE "C" PRIMARY KEY,
-  version integer NOT NULL CHECK (version >= 0),
-  wrapped bytea NOT NULL
-);
-CREATE TABLE @S.fields(
-  customer text COLLATE "C" NOT NULL,
-  field text COLLATE "C" NOT NULL,
-  sealed bytea NOT NULL,
-  source text NOT NULL,
-  collected_at bigint NOT NULL,
-  format integer NOT NULL,
-  PRIMARY KEY (customer, field)
-);
-CREATE INDEX fields_by_field ON @S.fields(field, customer);
-CREATE TABLE @S.consent_events(
-  customer text COLLATE "C" NOT NULL,
-  seq bigint NOT NULL,
-  purpose text COLLATE "C" NOT NULL,
-  action text NOT NULL CHECK (action IN ('grant', 'withdraw', 'object')),
-  at bigint NOT NULL,
-  channel text NOT NULL,
-  notice text NOT NULL,
-  expires_at bigint,
-  policy_version bigint NOT NULL DEFAULT 0,
-  PRIMARY KEY (customer, seq)
-);
-CREATE INDEX consent_events_by_purpose ON @S.consent_events(purpose, customer, seq);
-CREATE TABLE @S.contacts(
-  customer text COLLATE "C" NOT NULL,
-  seq bigint NOT NULL,
-  channel text NOT NULL,
-  purpose text NOT NULL,
-  at bigint NOT NULL,
-  PRIMARY KEY (customer, seq)
-);
-CREATE TABLE @S.contact_preferences(
-  customer text COLLATE "C" NOT NULL,
-  seq bigint NOT NULL,
-  kind text NOT NULL CHECK (kind IN ('limit', 'opt_out', 'opt_in')),
-  purpose text NOT NULL,
-  channel text NOT NULL,
-  max bigint NOT NULL,
-  per text NOT NULL,
-  at bigint NOT NULL,
-  PRIMARY KEY (customer, seq)
-);
-CREATE TABLE @S.privacy_spends(
-  purpose text COLLATE "C" NOT NULL,
-  seq bigint NOT NULL,
-  query text NOT NULL,
-  micro_epsilon bigint NOT NULL CHECK (micro_epsilon > 0),
-  at bigint NOT NULL,
-  PRIMARY KEY (purpose, seq)
-);
-CREATE TABLE @S.erased(tag text COLLATE "C" PRIMARY KEY, at bigint NOT NULL);
-CREATE TABLE @S.audit(
-  seq bigint PRIMARY KEY,
-  at bigint NOT NULL,
-  customer text COLLATE "C" NOT NULL,
-  entry bytea NOT NULL,
-  hash bytea NOT NULL
-);
-CREATE INDEX audit_by_customer ON @S.audit(customer, seq) WHERE customer <> '';
-CREATE TABLE @S.audit_checkpoints(
-  seq bigint PRIMARY KEY,
-  head bytea NOT NULL,
-  at bigint NOT NULL,
-  signature bytea NOT NULL
-);
-REVOKE UPDATE, DELETE, TRUNCATE ON @S.audit, @S.audit_checkpoints, @S.privacy_spends FROM CURRENT_USER;
-REVOKE UPDATE, TRUNCATE ON @S.consent_events, @S.contacts, @S.contact_preferences FROM CURRENT_USER;
-INSERT INTO @S.state(id, schema_version, data_version) VALUES (1, 1, 0);
-)sql";
-
-// The advisory lock of schema creation and migration is (kLockSpace, a hash of the schema name):
-// two processes opening the same vault take the same lock, vaults in other schemas others.
-constexpr std::int32_t kLockSpace = 0x636f6e73;  // "cons"
-
-// fnv1a32 hashes the schema name into the lock's second key.
-std::int32_t fnv1a32(std::string_view s) {
-  std::uint32_t h = 2166136261u;
-  for (const char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619u;
-  }
-  return static_cast<std::int32_t>(h);
-}
-
-constexpr std::array<const char*, static_cast<std::size_t>(PgSql::count)> kPgStatements = {
-    // The write lock and the data version in one statement (docs/postgresql.md).
-    "UPDATE @S.state SET data_version = data_version + 1 WHERE id = 1",
-    "SELECT data_version FROM @S.state WHERE id = 1",
-};
+// The write lock and the data version in one statement (docs/postgresql.md).
+constexpr std::string_view kBumpDataVersion = "UPDATE @S.state SET data_version = data_version + 1 WHERE id = 1";
+constexpr std::string_view kDataVersion = "SELECT data_version FROM @S.state WHERE id = 1";
 
 // ignore_notice keeps the server's notices and warnings off stderr: the library prints nothing.
 void ignore_notice(void*, const char*) {}
@@ -203,52 +100,6 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string&
   return store;
 }
 
-result<void> PostgresStore::set_up_schema(StoreMode mode) {
-  CONSENTRY_TRY(exec_sql("BEGIN ISOLATION LEVEL READ COMMITTED", "opening the vault"));
-  auto run = [&]() -> result<void> {
-    const std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kLockSpace) + ", " +
-                             std::to_string(fnv1a32(schema_)) + ")";
-    CONSENTRY_TRY(exec_sql(lock, "opening the vault: the schema lock"));
-    PgParams p;
-    p.text(schema_);
-    PgResult found(PQexecParams(conn_,
-                                "SELECT count(*) FROM information_schema.tables "
-                                "WHERE table_schema = $1 AND table_name = 'state'",
-                                p.count(), nullptr, p.values(), p.lengths(), p.formats(),
-                                static_cast<int>(PgFormat::binary)));
-    auto checked = check(found.release(), "opening the vault: reading the schema");
-    if (!checked) return std::move(checked).err();
-    auto n = pg_int(checked->get(), 0, 0);
-    if (!n) return std::move(n).err();
-    const bool exists = *n != 0;
-    if (mode == StoreMode::create) {
-      if (exists)
-        return make_error(errc::already_exists, "schema '" + schema_ + "' already holds a consentry vault");
-      CONSENTRY_TRY(exec_sql(kCreateSchema, "creating the vault's schema"));
-      return ok();
-    }
-    if (!exists) return make_error(errc::not_found, "no consentry vault in schema '" + schema_ + "'");
-    auto version = exec_sql("SELECT schema_version FROM @S.state WHERE id = 1", "opening the vault");
-    if (!version) return std::move(version).err();
-    // exec_sql returns text columns.
-    if (PQntuples(version->get()) != 1)
-      return make_error(errc::integrity, "schema '" + schema_ + "' is damaged: no state row");
-    const std::string v = PQgetvalue(version->get(), 0, 0);
-    if (v != std::to_string(kPostgresSchemaVersion))
-      return make_error(errc::integrity, "schema '" + schema_ + "' holds a vault of schema version " + v +
-                                             ", not " + std::to_string(kPostgresSchemaVersion));
-    return ok();
-  };
-  auto done = run();
-  if (!done) {
-    (void)exec_sql("ROLLBACK", "opening the vault");
-    return done;
-  }
-  auto committed = exec_sql("COMMIT", "opening the vault");
-  if (!committed) return std::move(committed).err();
-  return ok();
-}
-
 std::string PostgresStore::with_schema(std::string_view sql) const {
   std::string out;
   out.reserve(sql.size() + 64);
@@ -275,17 +126,17 @@ result<PgResult> PostgresStore::check(PGresult* raw, std::string_view operation)
                     std::string(operation) + ": PostgreSQL refused it (SQLSTATE " + sqlstate(r.get()) + ")");
 }
 
-result<PgResult> PostgresStore::exec(PgSql which, const PgParams& params, std::string_view operation,
+result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& params, std::string_view operation,
                                      PgFormat format) {
   if (params.has_nul())
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
-  const auto i = static_cast<std::size_t>(which);
-  const std::string name = "consentry_" + std::to_string(i);
-  if (!prepared_.test(i)) {
-    CONSENTRY_TRY(
-        check(PQprepare(conn_, name.c_str(), with_schema(kPgStatements[i]).c_str(), 0, nullptr), operation));
-    prepared_.set(i);
+  auto found = prepared_.find(sql);
+  if (found == prepared_.end()) {
+    std::string name = "consentry_" + std::to_string(prepared_.size());
+    CONSENTRY_TRY(check(PQprepare(conn_, name.c_str(), with_schema(sql).c_str(), 0, nullptr), operation));
+    found = prepared_.emplace(sql, std::move(name)).first;
   }
+  const std::string& name = found->second;
   return check(PQexecPrepared(conn_, name.c_str(), params.count(), params.values(), params.lengths(),
                               params.formats(), static_cast<int>(format)),
                operation);
@@ -302,7 +153,7 @@ result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view 
 result<void> PostgresStore::reconnect_if_lost(std::string_view operation) {
   if (PQstatus(conn_) == CONNECTION_OK) return ok();
   PQreset(conn_);
-  prepared_.reset();
+  prepared_.clear();
   if (PQstatus(conn_) != CONNECTION_OK)
     return make_error(errc::io, std::string(operation) + ": cannot reconnect to the PostgreSQL vault");
   PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
@@ -317,7 +168,7 @@ result<void> PostgresStore::start_write(bool synced) {
   auto locked = [&]() -> result<void> {
     if (!synced) CONSENTRY_TRY(exec_sql("SET LOCAL synchronous_commit = off", "begin"));
     // The write lock: a second writer waits here until the first commits, then sees its changes.
-    auto bumped = exec(PgSql::bump_data_version, PgParams{}, "begin");
+    auto bumped = exec(kBumpDataVersion, PgParams{}, "begin");
     if (!bumped) return std::move(bumped).err();
     if (std::strcmp(PQcmdTuples(bumped->get()), "1") != 0)
       return make_error(errc::integrity, "begin: schema '" + schema_ + "' is damaged: no state row");
@@ -385,7 +236,7 @@ void PostgresStore::end_read() noexcept {
 
 result<std::optional<std::uint64_t>> PostgresStore::data_version() {
   if (!in_transaction()) CONSENTRY_TRY(reconnect_if_lost("data_version"));
-  auto r = exec(PgSql::data_version, PgParams{}, "data_version");
+  auto r = exec(kDataVersion, PgParams{}, "data_version");
   if (!r) return std::move(r).err();
   if (PQntuples(r->get()) != 1)
     return make_error(errc::integrity, "data_version: schema '" + schema_ + "' is damaged: no state row");
@@ -394,4 +245,83 @@ result<std::optional<std::uint64_t>> PostgresStore::data_version() {
   return std::optional<std::uint64_t>(static_cast<std::uint64_t>(*v));
 }
 
+
+// ---- opening by URL (extension/store.hpp) ----
+
+namespace {
+
+/// PgLocation is a vault URL split into what libpq reads and the schema the store uses.
+struct PgLocation {
+  std::string conninfo;
+  std::string schema = "consentry";
+};
+
+// valid_schema_name: letters, digits and `_`, not starting with a digit, at most 63 bytes (the
+// longest identifier PostgreSQL keeps whole).
+bool valid_schema_name(std::string_view s) {
+  if (s.empty() || s.size() > 63 || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (const char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// split_location takes the parameter consentry_schema out of the URI's query (libpq refuses
+// parameters it does not know) and checks it.
+result<PgLocation> split_location(std::string_view url) {
+  if (!is_postgres_url(url))
+    return make_error(errc::invalid_argument, "not a PostgreSQL URI (postgresql://...): " + redacted_location(url));
+  PgLocation out;
+  const std::size_t query = url.find('?');
+  if (query == std::string_view::npos) {
+    out.conninfo = std::string(url);
+    return out;
+  }
+  out.conninfo = std::string(url.substr(0, query));
+  std::string kept;
+  for (std::size_t p = query + 1; p <= url.size();) {
+    std::size_t end = url.find('&', p);
+    if (end == std::string_view::npos) end = url.size();
+    const std::string_view param = url.substr(p, end - p);
+    if (param.starts_with("consentry_schema=")) {
+      out.schema = std::string(param.substr(17));
+      if (!valid_schema_name(out.schema))
+        return make_error(errc::invalid_argument,
+                          "consentry_schema in the PostgreSQL URI must be letters, digits and '_', at most 63 "
+                          "bytes, not starting with a digit");
+    } else if (!param.empty()) {
+      kept += kept.empty() ? "?" : "&";
+      kept += param;
+    }
+    p = end + 1;
+  }
+  out.conninfo += kept;
+  return out;
+}
+
+}  // namespace
+
 }  // namespace consentry::detail
+
+namespace consentry {
+
+result<std::unique_ptr<Store>> open_postgres_store(std::string_view url, StoreMode mode) {
+  auto location = detail::split_location(url);
+  if (!location) return std::move(location).err();
+  auto store = detail::PostgresStore::connect(location->conninfo, mode, location->schema);
+  if (!store) return std::move(store).err();
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
+result<void> drop_postgres_vault(std::string_view url) {
+  auto location = detail::split_location(url);
+  if (!location) return std::move(location).err();
+  auto store = detail::PostgresStore::connect(location->conninfo, StoreMode::open, location->schema);
+  if (!store) return std::move(store).err();
+  auto dropped = (*store)->exec_sql("DROP SCHEMA @S CASCADE", "dropping the vault");
+  if (!dropped) return std::move(dropped).err();
+  return ok();
+}
+
+}  // namespace consentry

@@ -1,12 +1,15 @@
-// postgres_store.hpp: the PostgreSQL store over libpq (private to src/store/), a first step of
-// docs/postgresql.md: the connection by URL, the schema's creation and check under an advisory
-// lock, prepared statements with their parameters, and the transactions role. The other roles
-// follow; docs/postgresql.md maps each of their calls to SQL.
+// postgres_store.hpp: the PostgreSQL store over libpq (private to src/store/; docs/postgresql.md):
+// the connection by URL, the schema's creation and check under an advisory lock, prepared
+// statements with their parameters, and every store role. Each role's calls are in a file of
+// their own (postgres_*_role.cpp), as the SQLite store's are.
 #pragma once
 
 #include <libpq-fe.h>
 
-#include <bitset>
+#include <functional>
+#include <span>
+#include <unordered_map>
+#include <utility>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -64,23 +67,14 @@ class PgParams {
 /// errc::integrity for a value of another width.
 result<std::int64_t> pg_int(const PGresult* r, int row, int column);
 
-/// PgSql names the store's prepared statements (their text is kPgStatements in
-/// postgres_store.cpp; `@S` there stands for the quoted schema name).
-enum class PgSql : std::size_t {
-  bump_data_version,
-  data_version,
-  count,
-};
-
 /// kPostgresSchemaVersion is the schema version this library creates and reads.
 inline constexpr std::int64_t kPostgresSchemaVersion = 1;
 
-/// PostgresStore is the PostgreSQL store over one libpq connection. So far it implements the
-/// transactions role only (docs/postgresql.md, "Transactions and data_version"): a write
+/// PostgresStore is the PostgreSQL store over one libpq connection (docs/postgresql.md). A write
 /// transaction is READ COMMITTED and takes the vault's write lock, the one row of `state`, by
 /// bumping its data_version, which is how another connection's commit is seen. Not thread-safe,
 /// like every store.
-class PostgresStore final : public StoreTransactions {
+class PostgresStore final : public Store {
  public:
   /// connect opens a connection to the server `url` names (a libpq connection URI or
   /// key=value string) and then, in one transaction under an advisory lock for `schema`:
@@ -96,7 +90,7 @@ class PostgresStore final : public StoreTransactions {
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
 
-  // ---- the transactions role (extension/store/transactions.hpp) ----
+  // StoreTransactions (postgres_store.cpp)
   result<void> begin() override;
   result<void> commit() override;
   result<void> rollback() override;
@@ -105,16 +99,66 @@ class PostgresStore final : public StoreTransactions {
   void end_read() noexcept override;
   result<std::optional<std::uint64_t>> data_version() override;
 
-  /// in_transaction is true between begin (or begin_read) and the commit or rollback that ends it.
+  // KeyFieldStore (postgres_keys_fields_role.cpp)
+  result<std::optional<bytes>> get_meta(std::string_view key) override;
+  result<void> put_meta(std::string_view key, byte_view value) override;
+  result<void> delete_meta(std::string_view key) override;
+  result<std::optional<StoredKey>> get_key(std::string_view customer) override;
+  result<void> put_key(const StoredKey& key) override;
+  result<std::optional<StoredField>> get_field(std::string_view customer, std::string_view field) override;
+  result<std::vector<StoredField>> get_fields(std::string_view customer) override;
+  result<std::vector<StoredField>> get_named_fields(std::string_view customer,
+                                                    std::span<const std::string_view> fields) override;
+  result<void> put_field(const StoredField& f) override;
+  result<std::vector<std::string>> customers() override;
+  result<bool> knows(std::string_view customer) override;
+
+  // LedgerStore (postgres_ledger_role.cpp)
+  result<ConsentEvent> append_consent(const ConsentEvent& e) override;
+  result<std::vector<ConsentEvent>> consent_history(std::string_view customer) override;
+  result<std::vector<ConsentEvent>> purpose_history(std::string_view purpose) override;
+  result<void> scan_purpose_positions(std::string_view purpose, bool only_with_events,
+                                      const std::function<bool(const PurposePosition&)>& visit) override;
+  result<ContactEvent> append_contact(const ContactEvent& e) override;
+  result<std::vector<ContactEvent>> contacts(std::string_view customer) override;
+  result<ContactPreference> append_contact_preference(const ContactPreference& p) override;
+  result<std::vector<ContactPreference>> contact_preferences(std::string_view customer) override;
+  result<PrivacySpend> append_privacy_spend(const PrivacySpend& s) override;
+  result<std::int64_t> privacy_spent(std::string_view purpose) override;
+
+  // AuditLogStore (postgres_audit_log_role.cpp)
+  result<std::optional<AuditHead>> audit_head() override;
+  result<void> append_audit(const std::vector<StoredAuditEntry>& entries) override;
+  result<void> scan_audit(std::int64_t from,
+                          const std::function<bool(const StoredAuditEntry&)>& visit) override;
+  result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) override;
+  result<void> put_checkpoint(const AuditCheckpoint& cp) override;
+  result<std::vector<AuditCheckpoint>> checkpoints() override;
+
+  // MaintenanceStore (postgres_maintenance_role.cpp)
+  result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) override;
+  result<std::optional<timestamp>> erased_at(std::string_view tag) override;
+  result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
+                                                         std::string_view after, std::size_t limit) override;
+  result<void> delete_field(std::string_view customer, std::string_view field) override;
+  result<std::vector<StoredKey>> data_keys_after(std::string_view after, std::size_t limit) override;
+  result<std::vector<std::pair<std::uint32_t, std::int64_t>>> data_key_versions() override;
+  result<std::vector<std::pair<std::string, std::int64_t>>> field_counts() override;
+  result<void> compact() override;
+  result<void> backup_to(const std::filesystem::path& file) override;
+
+/// in_transaction is true between begin (or begin_read) and the commit or rollback that ends it.
   bool in_transaction() const noexcept { return open_ != Open::none; }
   /// schema is the schema namespace the vault lives in (unquoted).
   const std::string& schema() const noexcept { return schema_; }
 
-  /// exec runs a prepared statement (preparing it on this connection first if needed) and returns
-  /// its result, columns in `format`; errc::io naming `operation` and the SQLSTATE when the
-  /// server refuses it or the connection fails (never the server's message, which may quote a
-  /// value), errc::invalid_argument for a text parameter with a NUL byte.
-  result<PgResult> exec(PgSql which, const PgParams& params, std::string_view operation,
+  /// exec runs `sql` as a prepared statement (prepared on this connection the first time it is
+  /// run; `@S` stands for the quoted schema) and returns its result, columns in `format`.
+  /// errc::io naming `operation` and the SQLSTATE when the server refuses it or the connection
+  /// fails (never the server's message, which may quote a value), errc::invalid_argument for a
+  /// text parameter with a NUL byte. `sql` is a constant of the store: it is the key of the
+  /// prepared statement.
+  result<PgResult> exec(std::string_view sql, const PgParams& params, std::string_view operation,
                         PgFormat format = PgFormat::binary);
   /// exec_sql runs SQL without parameters (several statements allowed), `@S` standing for the
   /// quoted schema; fails as exec.
@@ -134,7 +178,7 @@ class PostgresStore final : public StoreTransactions {
   PGconn* conn_;
   std::string schema_;
   std::string quoted_schema_;
-  std::bitset<static_cast<std::size_t>(PgSql::count)> prepared_;
+  std::unordered_map<std::string_view, std::string> prepared_;  ///< statement text → its name
   Open open_ = Open::none;
 };
 

@@ -275,6 +275,14 @@ result<Vault> Vault::create(const std::filesystem::path& file, const Policy& pol
 result<Vault> Vault::create(const std::filesystem::path& file, const Policy& policy,
                             std::shared_ptr<KeyProvider> provider, VaultOptions options) {
   if (!provider) return make_error(errc::invalid_argument, "no key provider");
+  if (is_postgres_url(file.native())) {
+    auto store = open_postgres_store(file.native(), StoreMode::create);
+    if (!store) return std::move(store).err();
+    auto vault = create_in(std::move(*store), policy, std::move(provider), std::move(options));
+    // Leave nothing half-made behind: the schema did not hold a vault before this call.
+    if (!vault) (void)drop_postgres_vault(file.native());
+    return vault;
+  }
   auto store = open_sqlite_store(file, StoreMode::create);
   if (!store) return std::move(store).err();
   auto vault = create_in(std::move(*store), policy, std::move(provider), std::move(options));
@@ -297,7 +305,8 @@ result<Vault> Vault::open(const std::filesystem::path& file, std::string_view pa
 result<Vault> Vault::open(const std::filesystem::path& file, std::shared_ptr<KeyProvider> provider,
                           VaultOptions options) {
   if (!provider) return make_error(errc::invalid_argument, "no key provider");
-  auto store = open_sqlite_store(file, StoreMode::open);
+  auto store = is_postgres_url(file.native()) ? open_postgres_store(file.native(), StoreMode::open)
+                                              : open_sqlite_store(file, StoreMode::open);
   if (!store) return std::move(store).err();
   return open_in(std::move(*store), std::move(provider), std::move(options));
 }

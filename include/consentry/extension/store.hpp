@@ -1,6 +1,7 @@
 // extension/store.hpp: the Store interface, the union of a store's roles (extension/store/*.hpp:
 // transactions, keys and fields, the ledger, the audit log, maintenance), and its
-// implementations: SQLite (the embedded default) and memory (tests). The records the roles pass
+// implementations: SQLite (the embedded default), PostgreSQL (one vault for many processes on many
+// hosts) and memory (tests). The records the roles pass
 // are in records.hpp.
 #pragma once
 
@@ -53,6 +54,32 @@ enum class StoreMode { create, open };
 /// StoreMode::open refuses a missing one (errc::not_found) and a file that is not a vault
 /// (errc::bad_input).
 result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& file, StoreMode mode);
+
+/// is_postgres_url is true when a vault location is a PostgreSQL connection URI (it starts with
+/// `postgresql://` or `postgres://`): Vault::create and Vault::open then use the PostgreSQL
+/// store, and any other location names an SQLite file.
+bool is_postgres_url(std::string_view location) noexcept;
+
+/// redacted_location returns a vault location fit for a message or a log: a PostgreSQL URI with
+/// its password (in the user information or a `password` parameter) replaced by `***`; a file
+/// path unchanged.
+std::string redacted_location(std::string_view location);
+
+/// open_postgres_store connects to the PostgreSQL vault that `url` names (docs/postgresql.md): a
+/// libpq connection URI, whose optional parameter `consentry_schema` names the schema namespace
+/// the vault lives in (default `consentry`; letters, digits and `_`, at most 63 bytes, not
+/// starting with a digit). StoreMode::create creates the schema and its tables
+/// (errc::already_exists when it holds a vault); StoreMode::open refuses a schema without one
+/// (errc::not_found) and one of another schema version (errc::integrity). errc::io when the
+/// server cannot be reached or fails; errc::invalid_argument for a location that is not a
+/// PostgreSQL URI or a bad schema name, and in a build without the PostgreSQL store
+/// (CONSENTRY_BUILD_POSTGRESQL off). Messages never hold the password.
+result<std::unique_ptr<Store>> open_postgres_store(std::string_view url, StoreMode mode);
+
+/// drop_postgres_vault removes the schema namespace `url` names and everything in it: the whole
+/// vault, at once and for good. Vault::create calls it when a vault it began to create on
+/// PostgreSQL could not be finished. Fails as open_postgres_store.
+result<void> drop_postgres_vault(std::string_view url);
 
 /// make_memory_store makes an empty in-memory store (for tests); transactions roll back for real.
 std::unique_ptr<Store> make_memory_store();

@@ -1,0 +1,159 @@
+// postgres_schema.cpp: the PostgreSQL store's schema (docs/postgresql.md, version 1), and its
+// creation or check when a store connects, under an advisory lock.
+#include <string>
+
+#include "store/postgres_store.hpp"
+
+namespace consentry::detail {
+namespace {
+
+// The schema of docs/postgresql.md, version 1, `@S` standing for the quoted schema name. Created
+// in one transaction (PostgreSQL DDL is transactional), so a schema holds all of it or none.
+// Append-only tables lose UPDATE (and DELETE, but for erasure's tables) for the role that creates
+// them: that stops mistakes, not the owner or a superuser (docs/postgresql.md).
+constexpr std::string_view kCreateSchema = R"sql(
+CREATE SCHEMA @S;
+CREATE TABLE @S.state(
+  id integer PRIMARY KEY CHECK (id = 1),
+  schema_version integer NOT NULL,
+  data_version bigint NOT NULL
+);
+CREATE TABLE @S.meta(key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE @S.data_keys(
+  customer text COLLATE "C" PRIMARY KEY,
+  version integer NOT NULL CHECK (version >= 0),
+  wrapped bytea NOT NULL
+);
+CREATE TABLE @S.fields(
+  customer text COLLATE "C" NOT NULL,
+  field text COLLATE "C" NOT NULL,
+  sealed bytea NOT NULL,
+  source text NOT NULL,
+  collected_at bigint NOT NULL,
+  format integer NOT NULL,
+  PRIMARY KEY (customer, field)
+);
+CREATE INDEX fields_by_field ON @S.fields(field, customer);
+CREATE TABLE @S.consent_events(
+  customer text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  purpose text COLLATE "C" NOT NULL,
+  action text NOT NULL CHECK (action IN ('grant', 'withdraw', 'object')),
+  at bigint NOT NULL,
+  channel text NOT NULL,
+  notice text NOT NULL,
+  expires_at bigint,
+  policy_version bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (customer, seq)
+);
+CREATE INDEX consent_events_by_purpose ON @S.consent_events(purpose, customer, seq);
+CREATE TABLE @S.contacts(
+  customer text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  channel text NOT NULL,
+  purpose text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (customer, seq)
+);
+CREATE TABLE @S.contact_preferences(
+  customer text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('limit', 'opt_out', 'opt_in')),
+  purpose text NOT NULL,
+  channel text NOT NULL,
+  max bigint NOT NULL,
+  per text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (customer, seq)
+);
+CREATE TABLE @S.privacy_spends(
+  purpose text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  query text NOT NULL,
+  micro_epsilon bigint NOT NULL CHECK (micro_epsilon > 0),
+  at bigint NOT NULL,
+  PRIMARY KEY (purpose, seq)
+);
+CREATE TABLE @S.erased(tag text COLLATE "C" PRIMARY KEY, at bigint NOT NULL);
+CREATE TABLE @S.audit(
+  seq bigint PRIMARY KEY,
+  at bigint NOT NULL,
+  customer text COLLATE "C" NOT NULL,
+  entry bytea NOT NULL,
+  hash bytea NOT NULL
+);
+CREATE INDEX audit_by_customer ON @S.audit(customer, seq) WHERE customer <> '';
+CREATE TABLE @S.audit_checkpoints(
+  seq bigint PRIMARY KEY,
+  head bytea NOT NULL,
+  at bigint NOT NULL,
+  signature bytea NOT NULL
+);
+REVOKE UPDATE, DELETE, TRUNCATE ON @S.audit, @S.audit_checkpoints, @S.privacy_spends FROM CURRENT_USER;
+REVOKE UPDATE, TRUNCATE ON @S.consent_events, @S.contacts, @S.contact_preferences FROM CURRENT_USER;
+INSERT INTO @S.state(id, schema_version, data_version) VALUES (1, 1, 0);
+)sql";
+
+// The advisory lock of schema creation and migration is (kLockSpace, a hash of the schema name):
+// two processes opening the same vault take the same lock, vaults in other schemas others.
+constexpr std::int32_t kLockSpace = 0x636f6e73;  // "cons"
+
+// fnv1a32 hashes the schema name into the lock's second key.
+std::int32_t fnv1a32(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return static_cast<std::int32_t>(h);
+}
+
+}  // namespace
+
+result<void> PostgresStore::set_up_schema(StoreMode mode) {
+  CONSENTRY_TRY(exec_sql("BEGIN ISOLATION LEVEL READ COMMITTED", "opening the vault"));
+  auto run = [&]() -> result<void> {
+    const std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kLockSpace) + ", " +
+                             std::to_string(fnv1a32(schema_)) + ")";
+    CONSENTRY_TRY(exec_sql(lock, "opening the vault: the schema lock"));
+    PgParams p;
+    p.text(schema_);
+    PgResult found(PQexecParams(conn_,
+                                "SELECT count(*) FROM information_schema.tables "
+                                "WHERE table_schema = $1 AND table_name = 'state'",
+                                p.count(), nullptr, p.values(), p.lengths(), p.formats(),
+                                static_cast<int>(PgFormat::binary)));
+    auto checked = check(found.release(), "opening the vault: reading the schema");
+    if (!checked) return std::move(checked).err();
+    auto n = pg_int(checked->get(), 0, 0);
+    if (!n) return std::move(n).err();
+    const bool exists = *n != 0;
+    if (mode == StoreMode::create) {
+      if (exists)
+        return make_error(errc::already_exists, "schema '" + schema_ + "' already holds a consentry vault");
+      CONSENTRY_TRY(exec_sql(kCreateSchema, "creating the vault's schema"));
+      return ok();
+    }
+    if (!exists) return make_error(errc::not_found, "no consentry vault in schema '" + schema_ + "'");
+    auto version = exec_sql("SELECT schema_version FROM @S.state WHERE id = 1", "opening the vault");
+    if (!version) return std::move(version).err();
+    // exec_sql returns text columns.
+    if (PQntuples(version->get()) != 1)
+      return make_error(errc::integrity, "schema '" + schema_ + "' is damaged: no state row");
+    const std::string v = PQgetvalue(version->get(), 0, 0);
+    if (v != std::to_string(kPostgresSchemaVersion))
+      return make_error(errc::integrity, "schema '" + schema_ + "' holds a vault of schema version " + v +
+                                             ", not " + std::to_string(kPostgresSchemaVersion));
+    return ok();
+  };
+  auto done = run();
+  if (!done) {
+    (void)exec_sql("ROLLBACK", "opening the vault");
+    return done;
+  }
+  auto committed = exec_sql("COMMIT", "opening the vault");
+  if (!committed) return std::move(committed).err();
+  return ok();
+}
+
+}  // namespace consentry::detail
