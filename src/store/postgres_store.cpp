@@ -216,6 +216,18 @@ result<void> PostgresStore::rollback() {
   return ok();
 }
 
+result<void> PostgresStore::write(std::string_view operation, const std::function<result<void>()>& body) {
+  if (open_ == Open::read)
+    return make_error(errc::internal, std::string(operation) + ": a write inside a read snapshot");
+  if (open_ == Open::write) return body();
+  CONSENTRY_TRY(begin());
+  if (auto done = body(); !done) {
+    (void)rollback();
+    return done;
+  }
+  return commit();
+}
+
 result<void> PostgresStore::begin_read() {
   if (in_transaction()) return make_error(errc::internal, "begin_read: a transaction is open");
   CONSENTRY_TRY(reconnect_if_lost("begin_read"));

@@ -160,6 +160,14 @@ class PostgresStore final : public Store {
   /// prepared statement.
   result<PgResult> exec(std::string_view sql, const PgParams& params, std::string_view operation,
                         PgFormat format = PgFormat::binary);
+  /// write runs `body`, the statements of one role call that writes, inside the caller's write
+  /// transaction, or, outside one, inside a transaction of its own (begin ... commit, rolled back
+  /// when `body` fails). Every write goes through it: only a write transaction takes the write
+  /// lock and bumps data_version, which is how other connections learn of the change.
+  /// errc::internal inside a read snapshot; otherwise fails as `body`, begin and commit.
+  result<void> write(std::string_view operation, const std::function<result<void>()>& body);
+  /// in_write_transaction is true between begin (or begin_unsynced) and its commit or rollback.
+  bool in_write_transaction() const noexcept { return open_ == Open::write; }
   /// exec_sql runs SQL without parameters (several statements allowed), `@S` standing for the
   /// quoted schema; fails as exec.
   result<PgResult> exec_sql(std::string_view sql, std::string_view operation);
