@@ -41,7 +41,7 @@ std::string joined(const std::vector<std::uint32_t>& versions) {
 /// new_passphrase_provider asks for the new passphrase (CONSENTRY_NEW_PASSPHRASE, or twice at
 /// the terminal) and refuses one equal to the passphrase the vault was opened with.
 std::shared_ptr<KeyProvider> new_passphrase_provider(const GlobalOptions& global, const std::string& kdf) {
-  const std::string path = vault_path(global).string();
+  const std::string path = vault_name(global);
   SecretBytes passphrase = read_secret(kNewPassphraseVariable, "New passphrase for " + path + ": ", true);
   if (passphrase.empty()) usage_failure("the new passphrase is empty");
   if (global.key_file.empty()) {
@@ -87,7 +87,7 @@ int run_passphrase(const GlobalOptions& global, const PassphraseOptions& options
   Stopwatch clock;
   unwrap(vault.reseal_master_keys(std::move(provider)));
   verbose("re-sealed in " + clock.elapsed());
-  std::cout << "the master key of " << vault_path(global).string()
+  std::cout << "the master key of " << vault_name(global)
             << " is now sealed by the new passphrase\n";
   return kExitOk;
 }

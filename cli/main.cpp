@@ -127,7 +127,7 @@ constexpr const char* kFooter =
     "Run 'consentry help COMMAND' (or 'consentry COMMAND --help') for a command's options.\n"
     "\n"
     "Environment:\n"
-    "  CONSENTRY_VAULT           the vault file, when --vault is not given\n"
+    "  CONSENTRY_VAULT           the vault (a file or a postgresql:// URI), when --vault is not given\n"
     "  CONSENTRY_KEY_FILE        the key file that seals the master key, when --key-file is not given\n"
     "  CONSENTRY_PASSPHRASE      the vault's passphrase (otherwise asked on a terminal)\n"
     "  CONSENTRY_NEW_PASSPHRASE  the new passphrase for 'keys passphrase' and 'keys rotate --retire'\n"
@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
   // Global options may follow the subcommand too: `consentry read C-1 --vault crm.vault`.
   app.fallthrough();
   GlobalOptions global;
-  app.add_option("--vault", global.vault, "The vault file (or set CONSENTRY_VAULT)")
+  app.add_option("--vault", global.vault, "The vault: a file, or a postgresql:// URI (or set CONSENTRY_VAULT)")
       ->envname("CONSENTRY_VAULT");
   app.add_option("--key-file", global.key_file, "Seal the master key with this key file, not a passphrase")
       ->envname("CONSENTRY_KEY_FILE");

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "../src/text/utf8.hpp"
+#include "consentry/extension/store.hpp"
 #include "exit.hpp"
 #include "passphrase.hpp"
 #include "verbose.hpp"
@@ -13,6 +14,10 @@ namespace consentry::cli {
 std::filesystem::path vault_path(const GlobalOptions& global) {
   if (global.vault.empty()) usage_failure("no vault: pass --vault PATH or set CONSENTRY_VAULT");
   return global.vault;
+}
+
+std::string vault_name(const GlobalOptions& global) {
+  return redacted_location(vault_path(global).string());
 }
 
 void check_plain_text(const std::string& what, std::string_view text, std::size_t max_bytes) {
@@ -69,7 +74,7 @@ std::shared_ptr<KeyProvider> key_provider(const GlobalOptions& global, bool crea
         global.key_file);
     return provider;
   }
-  const std::string path = vault_path(global).string();
+  const std::string path = vault_name(global);
   if (create) {
     verbose("the master key will be sealed by a passphrase: Argon2id, strength '" + kdf_name(strength) + "'");
   } else {
@@ -85,8 +90,11 @@ Vault open_vault(const GlobalOptions& global) {
   // Checked before the passphrase is asked for: a bad name costs no typing.
   VaultOptions options = cli_vault_options(global);
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) fail(errc::not_found, "no vault at " + path.string());
-  if (verbose_enabled()) {
+  if (is_postgres_url(path.native())) {
+    verbose("opening vault " + vault_name(global));
+  } else if (!std::filesystem::exists(path, ec)) {
+    fail(errc::not_found, "no vault at " + path.string());
+  } else if (verbose_enabled()) {
     const auto size = std::filesystem::file_size(path, ec);
     verbose("opening vault " + path.string() +
             (ec ? std::string() : " (" + std::to_string(size) + " bytes)"));

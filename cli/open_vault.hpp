@@ -13,8 +13,11 @@
 
 namespace consentry::cli {
 
-/// vault_path returns --vault (or CONSENTRY_VAULT); a usage failure when neither was given.
+/// vault_path returns --vault (or CONSENTRY_VAULT): a vault file, or a postgresql:// URI; a
+/// usage failure when neither was given.
 std::filesystem::path vault_path(const GlobalOptions& global);
+/// vault_name is the vault's location as messages show it: a URI's password is replaced by ***.
+std::string vault_name(const GlobalOptions& global);
 
 /// kdf_strengths names the Argon2id strengths `--kdf` accepts.
 const std::map<std::string, KdfStrength>& kdf_strengths();

@@ -11,6 +11,14 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/consentry DESTINATION ${CMAKE_IN
 install(FILES ${PROJECT_SOURCE_DIR}/templates/export.html.mustache
         DESTINATION ${CMAKE_INSTALL_DATADIR}/consentry/templates)
 
+# A library built with the PostgreSQL store needs libpq too (a static one links it in).
+if(CONSENTRY_BUILD_POSTGRESQL)
+  set(CONSENTRY_PC_REQUIRES_PG " libpq")
+  set(CONSENTRY_WITH_POSTGRESQL ON)
+else()
+  set(CONSENTRY_PC_REQUIRES_PG "")
+  set(CONSENTRY_WITH_POSTGRESQL OFF)
+endif()
 set(CONSENTRY_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/consentry)
 install(EXPORT consentryTargets NAMESPACE consentry:: DESTINATION ${CONSENTRY_CMAKE_DIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/consentryConfig.cmake.in

@@ -1,4 +1,5 @@
-// vault_concurrency_test.cpp: two vaults open on one SQLite file, as two processes would be: a
+// vault_concurrency_test.cpp: two vaults open on one store (an SQLite file; in the PostgreSQL run,
+// one schema: support/each_store.hpp's shared_location), as two processes would be: a
 // writer never wraps a data key under a master key version that a rotation and retirement
 // elsewhere destroyed, and what the ledger decides (erasure, consent to profiling) is decided
 // against the ledger as committed when the write commits. Each race is run once in an exact
@@ -16,6 +17,7 @@
 
 #include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
+#include "support/each_store.hpp"
 #include "support/hooked_store.hpp"
 #include "support/must.hpp"
 #include "support/retail_policy.hpp"
@@ -65,7 +67,7 @@ void create_with(const fs::path& file, int n) {
 
 // hooked opens `file` through a HookedStore, returned in `hooks`, kept alive by the vault.
 Vault hooked(const fs::path& file, HookedStore*& hooks, std::string_view pass = kPass) {
-  auto store = must(open_sqlite_store(file, StoreMode::open));
+  auto store = must(test::open_store_at(file, StoreMode::open));
   auto wrapper = std::make_unique<HookedStore>(std::move(store));
   hooks = wrapper.get();
   return must(Vault::open_in(std::move(wrapper), passphrase(pass), fast()));
@@ -108,7 +110,7 @@ void check_keys_live(Vault& v, std::string_view next_pass) {
 }
 
 bool holds_inference(const fs::path& file, const std::string& customer) {
-  auto store = must(open_sqlite_store(file, StoreMode::open));
+  auto store = must(test::open_store_at(file, StoreMode::open));
   auto held = must(store->get_field(customer, "expecting_child"));
   return held.has_value();
 }
@@ -119,7 +121,7 @@ TEST_CASE(
     "a write through a vault opened before a rotation and retirement elsewhere wraps under no destroyed "
     "version") {
   TempDir dir;
-  const fs::path file = dir.path() / "crm.vault";
+  const fs::path file = test::shared_location(dir);
   create_with(file, 5);
   Vault writer = must(Vault::open(file, passphrase(kPass), fast()));
   {
@@ -143,7 +145,7 @@ TEST_CASE(
 TEST_CASE(
     "a vault opened before a rotation elsewhere writes under the new version and reads re-wrapped keys") {
   TempDir dir;
-  const fs::path file = dir.path() / "crm.vault";
+  const fs::path file = test::shared_location(dir);
   create_with(file, 5);
   Vault writer = must(Vault::open(file, passphrase(kPass), fast()));
   Vault admin = must(Vault::open(file, passphrase(kPass), fast()));
@@ -165,7 +167,7 @@ TEST_CASE(
 
 TEST_CASE("a write that commits just before a retirement's transaction wraps under the version it keeps") {
   TempDir dir;
-  const fs::path file = dir.path() / "crm.vault";
+  const fs::path file = test::shared_location(dir);
   create_with(file, 5);
   Vault writer = must(Vault::open(file, passphrase(kPass), fast()));  // holds version 1 only
   HookedStore* hooks = nullptr;
@@ -187,7 +189,7 @@ TEST_CASE("a write that commits just before a retirement's transaction wraps und
 
 TEST_CASE("a rotation started from a vault opened before another rotation numbers its version above it") {
   TempDir dir;
-  const fs::path file = dir.path() / "crm.vault";
+  const fs::path file = test::shared_location(dir);
   create_with(file, 5);
   Vault late = must(Vault::open(file, passphrase(kPass), fast()));  // holds version 1 only
   {
@@ -205,7 +207,7 @@ TEST_CASE("a rotation started from a vault opened before another rotation number
 
 TEST_CASE("a passphrase change from a vault opened before a rotation re-seals the version made since") {
   TempDir dir;
-  const fs::path file = dir.path() / "crm.vault";
+  const fs::path file = test::shared_location(dir);
   create_with(file, 3);
   Vault late = must(Vault::open(file, passphrase(kPass), fast()));
   {
@@ -221,7 +223,7 @@ TEST_CASE("a passphrase change from a vault opened before a rotation re-seals th
 
 TEST_CASE("a derive whose transaction begins after a withdrawal of consent to profiling is refused") {
   TempDir dir;
-  const fs::path file = dir.path() / "crm.vault";
+  const fs::path file = test::shared_location(dir);
   create_with(file, 2);
   HookedStore* hooks = nullptr;
   Vault model = hooked(file, hooks);
@@ -242,7 +244,7 @@ TEST_CASE("a derive whose transaction begins after a withdrawal of consent to pr
 
 TEST_CASE("a write whose transaction begins after an erasure answers erased and brings nothing back") {
   TempDir dir;
-  const fs::path file = dir.path() / "crm.vault";
+  const fs::path file = test::shared_location(dir);
   create_with(file, 2);
   HookedStore* hooks = nullptr;
   Vault importer = hooked(file, hooks);
@@ -268,7 +270,7 @@ TEST_CASE("a write whose transaction begins after an erasure answers erased and 
 
 TEST_CASE("erasing one customer from two vaults at once erases once and answers erased once") {
   TempDir dir;
-  const fs::path file = dir.path() / "crm.vault";
+  const fs::path file = test::shared_location(dir);
   create_with(file, 2);
   HookedStore* hooks = nullptr;
   Vault first = hooked(file, hooks);
@@ -292,7 +294,7 @@ TEST_CASE("writers and a rotation with retirement in two vaults on one file lose
   for (int round = 0; round < 3; ++round) {
     CAPTURE(round);
     TempDir dir;
-    const fs::path file = dir.path() / "crm.vault";
+    const fs::path file = test::shared_location(dir);
     create_with(file, 10);
     Vault writer = must(Vault::open(file, passphrase(kPass), fast()));
     Vault admin = must(Vault::open(file, passphrase(kPass), fast()));
@@ -339,7 +341,7 @@ TEST_CASE("writers and a rotation with retirement in two vaults on one file lose
 
 TEST_CASE("derives and withdrawals of consent to profiling from two vaults never leave an inference behind") {
   TempDir dir;
-  const fs::path file = dir.path() / "crm.vault";
+  const fs::path file = test::shared_location(dir);
   constexpr int kCustomers = 30;
   create_with(file, kCustomers);
   Vault model = must(Vault::open(file, passphrase(kPass), fast()));

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -55,6 +57,23 @@ inline Vault on_each_store(const TempDir& dir, const Policy& policy, std::string
   }
   REQUIRE_MESSAGE(v.ok(), v.err().message);
   return std::move(*v);
+}
+
+/// shared_location returns where a test keeps a vault that it opens more than once, as two
+/// processes would: an SQLite file in `dir`, or, in the PostgreSQL run, a schema of its own on the
+/// test server (dropped when the process exits). Vault::create and Vault::open take either.
+inline std::filesystem::path shared_location(const TempDir& dir) {
+  if (!postgres_run()) return dir.path() / "crm.vault";
+  std::string url = with_schema(cluster_url(), fresh_schema_name());
+  drop_at_exit(url);
+  return url;
+}
+
+/// open_store_at opens the store at a location shared_location gave; fails as
+/// open_sqlite_store or open_postgres_store.
+inline result<std::unique_ptr<Store>> open_store_at(const std::filesystem::path& location, StoreMode mode) {
+  if (is_postgres_url(location.native())) return open_postgres_store(location.native(), mode);
+  return open_sqlite_store(location, mode);
 }
 
 }  // namespace consentry::test
