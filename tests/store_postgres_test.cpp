@@ -220,3 +220,53 @@ TEST_CASE("postgres: a PostgreSQL store reconnects at begin after losing its con
   CHECK(committed_meta_rows(schema.url, schema.name) == 1);
   CHECK(must(store->data_version()).has_value());
 }
+
+namespace {
+
+/// terminate ends the server process behind `store`'s connection, as a server restart or an
+/// administrator would, from another connection.
+void terminate(PostgresStore& store, PostgresStore& killer) {
+  const auto pid = must(store.exec_sql("SELECT pg_backend_pid()", "test"));
+  const std::string backend = PQgetvalue(pid.get(), 0, 0);
+  must(killer.exec_sql("SELECT pg_terminate_backend(" + backend + ")", "test"));
+}
+
+bytes bytes_of(std::string_view s) {
+  return bytes(s.begin(), s.end());
+}
+
+}  // namespace
+
+TEST_CASE("postgres: a read outside a transaction runs again on a new connection after losing its own") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto killer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  must(store->put_meta("k", bytes_of("v")));
+  terminate(*store, *killer);
+  const auto got = must(store->get_meta("k"));
+  REQUIRE(got.has_value());
+  CHECK(*got == bytes_of("v"));
+}
+
+TEST_CASE("postgres: a write transaction that loses its connection fails with io and commits nothing") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto killer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  {
+    auto tx = must(Transaction::start(*store));
+    must(store->put_meta("a", bytes_of("1")));
+    terminate(*store, *killer);
+    // Inside a transaction nothing is run again: the rest of the transaction is gone.
+    auto lost = store->put_meta("b", bytes_of("2"));
+    REQUIRE_FALSE(lost);
+    CHECK(lost.err().code == errc::io);
+    auto committed = tx.commit();
+    REQUIRE_FALSE(committed);
+    CHECK(committed.err().code == errc::io);
+  }
+  CHECK_FALSE(store->in_transaction());
+  CHECK(committed_meta_rows(schema.url, schema.name) == 0);
+  // The next transaction runs on a new connection.
+  must(store->put_meta("c", bytes_of("3")));
+  CHECK(committed_meta_rows(schema.url, schema.name) == 1);
+}

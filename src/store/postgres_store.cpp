@@ -130,16 +130,25 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
                                      PgFormat format) {
   if (params.has_nul())
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
-  auto found = prepared_.find(sql);
-  if (found == prepared_.end()) {
-    std::string name = "consentry_" + std::to_string(prepared_.size());
-    CONSENTRY_TRY(check(PQprepare(conn_, name.c_str(), with_schema(sql).c_str(), 0, nullptr), operation));
-    found = prepared_.emplace(sql, std::move(name)).first;
-  }
-  const std::string& name = found->second;
-  return check(PQexecPrepared(conn_, name.c_str(), params.count(), params.values(), params.lengths(),
-                              params.formats(), static_cast<int>(format)),
-               operation);
+  auto run = [&]() -> result<PgResult> {
+    auto found = prepared_.find(sql);
+    if (found == prepared_.end()) {
+      std::string name = "consentry_" + std::to_string(prepared_.size());
+      CONSENTRY_TRY(check(PQprepare(conn_, name.c_str(), with_schema(sql).c_str(), 0, nullptr), operation));
+      found = prepared_.emplace(sql, std::move(name)).first;
+    }
+    return check(PQexecPrepared(conn_, found->second.c_str(), params.count(), params.values(), params.lengths(),
+                                params.formats(), static_cast<int>(format)),
+                 operation);
+  };
+  if (in_transaction()) return run();
+  // Outside a transaction a statement only reads (writes run in one: `write`), so one that met
+  // a lost connection is safe to run again, once, on a new one.
+  CONSENTRY_TRY(reconnect_if_lost(operation));
+  auto r = run();
+  if (r || PQstatus(conn_) != CONNECTION_BAD) return r;
+  CONSENTRY_TRY(reconnect_if_lost(operation));
+  return run();
 }
 
 result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view operation) {
@@ -148,7 +157,8 @@ result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view 
 
 // ---- transactions ----
 
-// reconnect_if_lost opens the connection again when it was lost, outside a transaction only
+// reconnect_if_lost opens the connection again when it was lost (a server restart, a network
+// cut, an administrator's pg_terminate_backend), outside a transaction only
 // (nothing was in flight). Statements are prepared again on first use.
 result<void> PostgresStore::reconnect_if_lost(std::string_view operation) {
   if (PQstatus(conn_) == CONNECTION_OK) return ok();
@@ -157,6 +167,8 @@ result<void> PostgresStore::reconnect_if_lost(std::string_view operation) {
   if (PQstatus(conn_) != CONNECTION_OK)
     return make_error(errc::io, std::string(operation) + ": cannot reconnect to the PostgreSQL vault");
   PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+  if (PQsetClientEncoding(conn_, "UTF8") != 0)
+    return make_error(errc::io, std::string(operation) + ": reconnecting to the PostgreSQL vault: cannot use UTF8");
   return ok();
 }
 
