@@ -4,16 +4,23 @@
 # customers, a mix of consents, and reads that are allowed, denied, masked, generalised and
 # stopped by a withdrawal; then the staff audit, the customer's export, a private count, a
 # k-anonymous release and the inventory. Every command is printed before it runs, with its exit code after.
+#
+# CONSENTRY_DEMO_VAULT puts the vault elsewhere than a fresh file, e.g. on PostgreSQL:
+#   CONSENTRY_DEMO_VAULT='postgresql:///crm?host=/var/run/postgresql&consentry_schema=demo' bash scripts/demo.sh
+# (a schema that holds no vault yet). CONSENTRY_DEMO_BUILD_DIR=DIR skips the set-up and the build
+# and runs the command and examples already built in DIR (the tests run the demo that way).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-bash scripts/install-deps.sh
-# The command and the examples, whatever an earlier configure of build/ left in its cache.
-cmake --preset default -DCONSENTRY_BUILD_CLI=ON -DCONSENTRY_BUILD_EXAMPLES=ON
-cmake --build --preset default -j2
+if [ -z "${CONSENTRY_DEMO_BUILD_DIR:-}" ]; then
+  bash scripts/install-deps.sh
+  # The command and the examples, whatever an earlier configure of build/ left in its cache.
+  cmake --preset default -DCONSENTRY_BUILD_CLI=ON -DCONSENTRY_BUILD_EXAMPLES=ON
+  cmake --build --preset default -j2
+fi
 
-build="$root/build"
+build="${CONSENTRY_DEMO_BUILD_DIR:-$root/build}"
 cli="$build/cli/consentry"
 policy="examples/policies/retail.json"
 work="${TMPDIR:-/tmp}/consentry-demo"
@@ -21,7 +28,7 @@ customer_count=300
 
 rm -rf "$work"
 mkdir -p "$work"
-export CONSENTRY_VAULT="$work/retail.vault"
+export CONSENTRY_VAULT="${CONSENTRY_DEMO_VAULT:-$work/retail.vault}"
 export CONSENTRY_PASSPHRASE="consentry-demo-passphrase"
 
 step() { printf '\n== %s\n' "$*"; }
@@ -46,8 +53,10 @@ run() {
   if [ "$rc" -ne 0 ]; then echo "(exit $rc, as expected)"; fi
 }
 
-step "A fresh vault at $CONSENTRY_VAULT under $policy"
-echo "CONSENTRY_VAULT=$CONSENTRY_VAULT"
+# Shown without a password a PostgreSQL URI may carry.
+shown_vault="$(printf '%s' "$CONSENTRY_VAULT" | sed -E 's#(://[^:/@?]*:)[^@/?]*@#\1***@#; s#([?&]password=)[^&]*#\1***#')"
+step "A fresh vault at $shown_vault under $policy"
+echo "CONSENTRY_VAULT=$shown_vault"
 echo "CONSENTRY_PASSPHRASE=$CONSENTRY_PASSPHRASE   (a fixed passphrase for this demo only)"
 run 0 consentry init --policy "$policy"
 
