@@ -16,8 +16,9 @@ packages=(
   # Renders the HTML export in a test (tests/python/export_html_render_test.py).
   chromium
   # The PostgreSQL store and the benchmarks; the server runs the PostgreSQL tests' throwaway
-  # cluster (scripts/pg-cluster.sh, the ctest fixture `postgres`).
-  libpq-dev postgresql libbenchmark-dev libsqlcipher-dev
+  # cluster (scripts/pg-cluster.sh, the ctest fixture `postgres`), and pg_dirtyread lets the
+  # erasure tests look at dead rows.
+  libpq-dev postgresql postgresql-15-dirtyread libbenchmark-dev libsqlcipher-dev
   # The Python module (bindings/python): pybind11, Python's headers, pytest for its tests, mypy's
   # stubtest for its type stubs, and pip, venv and setuptools for `pip install ./bindings/python`.
   pybind11-dev python3-pybind11 python3-dev python3-pytest mypy python3-pip python3-venv python3-setuptools
