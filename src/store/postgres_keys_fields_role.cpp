@@ -17,7 +17,7 @@ constexpr std::string_view kPutMeta =
 constexpr std::string_view kDeleteMeta = "DELETE FROM @S.meta WHERE key = $1";
 constexpr std::string_view kGetKey = "SELECT version, wrapped FROM @S.data_keys WHERE customer = $1";
 constexpr std::string_view kPutKey =
-    "INSERT INTO @S.data_keys(customer, version, wrapped) VALUES ($1, $2::integer, $3) "
+    "INSERT INTO @S.data_keys(customer, version, wrapped) VALUES ($1, $2::bigint, $3) "
     "ON CONFLICT (customer) DO UPDATE SET version = excluded.version, wrapped = excluded.wrapped";
 constexpr std::string_view kGetField =
     "SELECT sealed, source, collected_at, format FROM @S.fields WHERE customer = $1 AND field = $2";
@@ -30,7 +30,7 @@ constexpr std::string_view kGetNamedFields =
     "WHERE customer = $1 AND field = ANY($2::text[])";
 constexpr std::string_view kPutField =
     "INSERT INTO @S.fields(customer, field, sealed, source, collected_at, format) "
-    "VALUES ($1, $2, $3, $4, $5::bigint, $6::integer) ON CONFLICT (customer, field) DO UPDATE "
+    "VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint) ON CONFLICT (customer, field) DO UPDATE "
     "SET sealed = excluded.sealed, source = excluded.source, collected_at = excluded.collected_at, "
     "format = excluded.format";
 constexpr std::string_view kCustomers = "SELECT customer FROM @S.data_keys ORDER BY customer COLLATE \"C\"";

@@ -37,9 +37,9 @@ constexpr std::string_view kDataKeyVersions =
 constexpr std::string_view kFieldCounts =
     "SELECT field, count(*) FROM @S.fields WHERE field <> $1 GROUP BY field ORDER BY field";
 
-// Compaction. Before the VACUUM: the horizon, every transaction id below which had ended when the
-// compaction began (so every deletion committed before it is below), as an xid; and how many of
-// the vacuumed tables this role may not vacuum (VACUUM skips those with a warning, not an error).
+// Compaction. First the horizon: every transaction id below it had ended when the compaction
+// began, so every deletion committed before it is below; as an xid (its low 32 bits). And how
+// many of the vacuumed tables this role may not vacuum (VACUUM skips those with a warning only).
 constexpr std::string_view kCompactStart =
     "SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296)::text, "
     "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -54,22 +54,25 @@ constexpr std::string_view kCompactStart =
 constexpr std::string_view kVacuum =
     "VACUUM (INDEX_CLEANUP ON) @S.data_keys, @S.fields, @S.consent_events, @S.contacts, "
     "@S.contact_preferences, @S.meta";
-// After the VACUUM: what keeps rows deleted before the horizon as dead tuples that VACUUM may not
-// remove: another session of this database (or a standby's feedback through a walsender) whose
-// snapshot or transaction is older than the horizon, a prepared transaction, a replication slot.
-// Autovacuum workers do not hold VACUUM back. A concurrent VACUUM also counts (it cannot be told
-// apart without reading other roles' queries); it ends soon, as do ordinary transactions.
+// What would keep rows deleted before the horizon as dead tuples that VACUUM may not remove:
+// another session of this database (or a standby's feedback, through a walsender, database NULL)
+// whose snapshot or transaction id is older than the horizon; a prepared transaction; a
+// replication slot. Sessions with no role (usesysid NULL) are autovacuum and the server's own
+// processes, which do not hold VACUUM back; backend_xmin and backend_xid are shown for every
+// role's sessions. Once none is left, none can come: a new snapshot's xmin is at least the
+// oldest running transaction id, and none below the horizon runs any more. A concurrent manual
+// VACUUM counts too (it cannot be told apart without reading other roles' queries).
 constexpr std::string_view kHeldBack =
     "SELECT (SELECT count(*) FROM pg_stat_activity a "
-    "   WHERE a.pid <> pg_backend_pid() AND a.backend_type <> 'autovacuum worker' "
+    "   WHERE a.pid <> pg_backend_pid() AND a.usesysid IS NOT NULL "
     "   AND (a.datid IS NULL OR a.datid = (SELECT oid FROM pg_database WHERE datname = current_database())) "
     "   AND (age(a.backend_xmin) > age($1::xid) OR age(a.backend_xid) > age($1::xid))) "
     " + (SELECT count(*) FROM pg_prepared_xacts p "
     "   WHERE p.database = current_database() AND age(p.transaction) > age($1::xid)) "
     " + (SELECT count(*) FROM pg_replication_slots s WHERE age(s.xmin) > age($1::xid))";
 
-// How long compact waits for the transactions that hold deleted rows back to end, before it
-// vacuums again (short transactions of other processes end well within it).
+// How long compact waits for the sessions that would hold deleted rows back to end before it
+// vacuums (other processes' short transactions end well within it).
 constexpr auto kHeldBackWait = std::chrono::seconds(2);
 constexpr auto kHeldBackPoll = std::chrono::milliseconds(50);
 
@@ -234,21 +237,19 @@ result<void> PostgresStore::compact() {
     if (!r) return std::move(r).err();
     return std::string_view(PQgetvalue(r->get(), 0, 0)) != "0";
   };
-  for (int pass = 0; pass < 2; ++pass) {
-    CONSENTRY_TRY(exec_sql(kVacuum, "compact: vacuum"));
-    auto held = held_back();
+  // Checked before the VACUUM, not after: a session that ends during the VACUUM has held rows
+  // back all the same.
+  auto held = held_back();
+  if (!held) return std::move(held).err();
+  const auto deadline = std::chrono::steady_clock::now() + kHeldBackWait;
+  while (*held && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(kHeldBackPoll);
+    held = held_back();
     if (!held) return std::move(held).err();
-    if (!*held) return ok();
-    if (pass == 1) break;
-    // Wait for what holds the rows back to end, then vacuum once more.
-    const auto deadline = std::chrono::steady_clock::now() + kHeldBackWait;
-    while (*held && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(kHeldBackPoll);
-      held = held_back();
-      if (!held) return std::move(held).err();
-    }
-    if (*held) break;
   }
+  // Held back or not, the VACUUM removes every dead tuple it may.
+  CONSENTRY_TRY(exec_sql(kVacuum, "compact: vacuum"));
+  if (!*held) return ok();
   return make_error(
       errc::io,
       "compact: another PostgreSQL session's transaction or snapshot (or a prepared transaction "
