@@ -447,8 +447,16 @@ TEST_CASE_TEMPLATE("values with empty strings and binary bytes round-trip exactl
   CHECK(back->source.empty());
   CHECK(back->collected_at == at(-1));
   const std::string with_nul("a\0b", 3);
-  must(s.put_key(StoredKey{with_nul, 1, binary}));
-  CHECK(must(s.customers()) == std::vector<std::string>{with_nul});
+  if (std::string_view(B::kName) == "postgres") {
+    // PostgreSQL's text holds no NUL byte: the store refuses such an id rather than cut it.
+    auto refused = s.put_key(StoredKey{with_nul, 1, binary});
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.err().code == errc::invalid_argument);
+    CHECK(must(s.customers()).empty());
+  } else {
+    must(s.put_key(StoredKey{with_nul, 1, binary}));
+    CHECK(must(s.customers()) == std::vector<std::string>{with_nul});
+  }
   CHECK_FALSE(must(s.knows("a")));
 }
 

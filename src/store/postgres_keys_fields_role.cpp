@@ -1,51 +1,215 @@
-// postgres_keys_fields_role.cpp: the keys-and-fields role of the PostgreSQL store: metadata, wrapped data keys and sealed values
-// (docs/postgresql.md).
+// postgres_keys_fields_role.cpp: the keys-and-fields role of the PostgreSQL store: metadata,
+// wrapped data keys and sealed values (docs/postgresql.md). The columns mean what the SQLite
+// store's do (sqlite_store.cpp): times are Unix seconds, `format` is the sealing format.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+
 #include "store/postgres_store.hpp"
 
 namespace consentry::detail {
+namespace {
+
+constexpr std::string_view kGetMeta = "SELECT value FROM @S.meta WHERE key = $1";
+constexpr std::string_view kPutMeta =
+    "INSERT INTO @S.meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+constexpr std::string_view kDeleteMeta = "DELETE FROM @S.meta WHERE key = $1";
+constexpr std::string_view kGetKey = "SELECT version, wrapped FROM @S.data_keys WHERE customer = $1";
+constexpr std::string_view kPutKey =
+    "INSERT INTO @S.data_keys(customer, version, wrapped) VALUES ($1, $2::bigint, $3) "
+    "ON CONFLICT (customer) DO UPDATE SET version = excluded.version, wrapped = excluded.wrapped";
+constexpr std::string_view kGetField =
+    "SELECT sealed, source, collected_at, format FROM @S.fields WHERE customer = $1 AND field = $2";
+constexpr std::string_view kGetFields =
+    "SELECT field, sealed, source, collected_at, format FROM @S.fields WHERE customer = $1 ORDER BY field";
+// One round trip for any number of names; `= ANY` matches a row once however often its name is
+// listed.
+constexpr std::string_view kGetNamedFields =
+    "SELECT field, sealed, source, collected_at, format FROM @S.fields "
+    "WHERE customer = $1 AND field = ANY($2::text[])";
+constexpr std::string_view kPutField =
+    "INSERT INTO @S.fields(customer, field, sealed, source, collected_at, format) "
+    "VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint) ON CONFLICT (customer, field) DO UPDATE "
+    "SET sealed = excluded.sealed, source = excluded.source, collected_at = excluded.collected_at, "
+    "format = excluded.format";
+constexpr std::string_view kCustomers = "SELECT customer FROM @S.data_keys ORDER BY customer COLLATE \"C\"";
+constexpr std::string_view kKnows =
+    "SELECT EXISTS (SELECT 1 FROM @S.data_keys WHERE customer = $1) "
+    "OR EXISTS (SELECT 1 FROM @S.consent_events WHERE customer = $1)";
+
+// text_of reads a text or bytea column of a binary-format result: its raw bytes.
+std::string text_of(const PGresult* r, int row, int column) {
+  return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
+}
+
+bytes bytes_of(const PGresult* r, int row, int column) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, column));
+  return bytes(p, p + PQgetlength(r, row, column));
+}
+
+timestamp time_of(std::int64_t seconds) {
+  return timestamp{std::chrono::seconds{seconds}};
+}
+
+std::int64_t seconds_of(timestamp t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// unsigned_of reads an integer column that must hold an unsigned 32-bit number (a key version or a
+// sealing format); errc::integrity naming `what` for anything else.
+result<std::uint32_t> unsigned_of(const PGresult* r, int row, int column, std::string_view operation,
+                                  std::string_view what) {
+  auto v = pg_int(r, row, column);
+  if (!v) return std::move(v).err();
+  if (PQgetisnull(r, row, column) || *v < 0 || *v > static_cast<std::int64_t>(UINT32_MAX))
+    return make_error(errc::integrity, std::string(operation) + ": " + std::string(what));
+  return static_cast<std::uint32_t>(*v);
+}
+
+// field_of reads a fields row whose columns from `first` on are sealed, source, collected_at,
+// format.
+result<StoredField> field_of(const PGresult* r, int row, int first, std::string customer, std::string field,
+                             std::string_view operation) {
+  auto format = unsigned_of(r, row, first + 3, operation, "fields row has an invalid format");
+  if (!format) return std::move(format).err();
+  auto collected = pg_int(r, row, first + 2);
+  if (!collected) return std::move(collected).err();
+  return StoredField{std::move(customer),        std::move(field),    bytes_of(r, row, first),
+                     text_of(r, row, first + 1), time_of(*collected), *format};
+}
+
+// text_array is the text[] literal of `items` ({"a","b"}): every element double-quoted, with `"`
+// and `\` escaped, so that no name (commas, braces, spaces, "NULL") is read as anything else.
+std::string text_array(std::span<const std::string_view> items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (const char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace
 
 result<std::optional<bytes>> PostgresStore::get_meta(std::string_view key) {
-  return make_error(errc::internal, "get_meta: not implemented yet on PostgreSQL");
+  auto r = exec(kGetMeta, PgParams{}.text(key), "get_meta");
+  if (!r) return std::move(r).err();
+  if (PQntuples(r->get()) == 0) return std::optional<bytes>();
+  return std::optional<bytes>(bytes_of(r->get(), 0, 0));
 }
 
 result<void> PostgresStore::put_meta(std::string_view key, byte_view value) {
-  return make_error(errc::internal, "put_meta: not implemented yet on PostgreSQL");
+  return write("put_meta", [&]() -> result<void> {
+    auto r = exec(kPutMeta, PgParams{}.text(key).binary(value), "put_meta");
+    if (!r) return std::move(r).err();
+    return ok();
+  });
 }
 
 result<void> PostgresStore::delete_meta(std::string_view key) {
-  return make_error(errc::internal, "delete_meta: not implemented yet on PostgreSQL");
+  return write("delete_meta", [&]() -> result<void> {
+    auto r = exec(kDeleteMeta, PgParams{}.text(key), "delete_meta");
+    if (!r) return std::move(r).err();
+    return ok();
+  });
 }
 
 result<std::optional<StoredKey>> PostgresStore::get_key(std::string_view customer) {
-  return make_error(errc::internal, "get_key: not implemented yet on PostgreSQL");
+  auto r = exec(kGetKey, PgParams{}.text(customer), "get_key");
+  if (!r) return std::move(r).err();
+  if (PQntuples(r->get()) == 0) return std::optional<StoredKey>();
+  auto version = unsigned_of(r->get(), 0, 0, "get_key", "data_keys row has an invalid version");
+  if (!version) return std::move(version).err();
+  return std::optional<StoredKey>(StoredKey{std::string(customer), *version, bytes_of(r->get(), 0, 1)});
 }
 
 result<void> PostgresStore::put_key(const StoredKey& key) {
-  return make_error(errc::internal, "put_key: not implemented yet on PostgreSQL");
+  return write("put_key", [&]() -> result<void> {
+    auto r = exec(kPutKey, PgParams{}.text(key.customer).integer(key.version).binary(key.wrapped), "put_key");
+    if (!r) return std::move(r).err();
+    return ok();
+  });
 }
 
-result<std::optional<StoredField>> PostgresStore::get_field(std::string_view customer, std::string_view field) {
-  return make_error(errc::internal, "get_field: not implemented yet on PostgreSQL");
+result<std::optional<StoredField>> PostgresStore::get_field(std::string_view customer,
+                                                            std::string_view field) {
+  auto r = exec(kGetField, PgParams{}.text(customer).text(field), "get_field");
+  if (!r) return std::move(r).err();
+  if (PQntuples(r->get()) == 0) return std::optional<StoredField>();
+  auto f = field_of(r->get(), 0, 0, std::string(customer), std::string(field), "get_field");
+  if (!f) return std::move(f).err();
+  return std::optional<StoredField>(std::move(*f));
 }
 
 result<std::vector<StoredField>> PostgresStore::get_fields(std::string_view customer) {
-  return make_error(errc::internal, "get_fields: not implemented yet on PostgreSQL");
+  auto r = exec(kGetFields, PgParams{}.text(customer), "get_fields");
+  if (!r) return std::move(r).err();
+  std::vector<StoredField> out;
+  const int rows = PQntuples(r->get());
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    auto f = field_of(r->get(), i, 1, std::string(customer), text_of(r->get(), i, 0), "get_fields");
+    if (!f) return std::move(f).err();
+    out.push_back(std::move(*f));
+  }
+  return out;
 }
 
-result<std::vector<StoredField>> PostgresStore::get_named_fields(std::string_view customer, std::span<const std::string_view> fields) {
-  return make_error(errc::internal, "get_named_fields: not implemented yet on PostgreSQL");
+result<std::vector<StoredField>> PostgresStore::get_named_fields(std::string_view customer,
+                                                                 std::span<const std::string_view> fields) {
+  if (fields.empty()) return std::vector<StoredField>{};
+  auto r = exec(kGetNamedFields, PgParams{}.text(customer).text(text_array(fields)), "get_named_fields");
+  if (!r) return std::move(r).err();
+  std::vector<StoredField> out;
+  const int rows = PQntuples(r->get());
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    auto f = field_of(r->get(), i, 1, std::string(customer), text_of(r->get(), i, 0), "get_named_fields");
+    if (!f) return std::move(f).err();
+    out.push_back(std::move(*f));
+  }
+  return out;
 }
 
 result<void> PostgresStore::put_field(const StoredField& f) {
-  return make_error(errc::internal, "put_field: not implemented yet on PostgreSQL");
+  return write("put_field", [&]() -> result<void> {
+    auto r = exec(kPutField,
+                  PgParams{}
+                      .text(f.customer)
+                      .text(f.field)
+                      .binary(f.sealed)
+                      .text(f.source)
+                      .integer(seconds_of(f.collected_at))
+                      .integer(f.format),
+                  "put_field");
+    if (!r) return std::move(r).err();
+    return ok();
+  });
 }
 
 result<std::vector<std::string>> PostgresStore::customers() {
-  return make_error(errc::internal, "customers: not implemented yet on PostgreSQL");
+  auto r = exec(kCustomers, PgParams{}, "customers");
+  if (!r) return std::move(r).err();
+  std::vector<std::string> out;
+  const int rows = PQntuples(r->get());
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) out.push_back(text_of(r->get(), i, 0));
+  return out;
 }
 
 result<bool> PostgresStore::knows(std::string_view customer) {
-  return make_error(errc::internal, "knows: not implemented yet on PostgreSQL");
+  auto r = exec(kKnows, PgParams{}.text(customer), "knows");
+  if (!r) return std::move(r).err();
+  if (PQntuples(r->get()) != 1 || PQgetlength(r->get(), 0, 0) != 1)
+    return make_error(errc::integrity, "knows: an unexpected answer");
+  return PQgetvalue(r->get(), 0, 0)[0] != 0;
 }
 
 }  // namespace consentry::detail

@@ -21,7 +21,7 @@ CREATE TABLE @S.state(
 CREATE TABLE @S.meta(key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
 CREATE TABLE @S.data_keys(
   customer text COLLATE "C" PRIMARY KEY,
-  version integer NOT NULL CHECK (version >= 0),
+  version bigint NOT NULL CHECK (version >= 0 AND version <= 4294967295),
   wrapped bytea NOT NULL
 );
 CREATE TABLE @S.fields(
@@ -30,7 +30,7 @@ CREATE TABLE @S.fields(
   sealed bytea NOT NULL,
   source text NOT NULL,
   collected_at bigint NOT NULL,
-  format integer NOT NULL,
+  format bigint NOT NULL,
   PRIMARY KEY (customer, field)
 );
 CREATE INDEX fields_by_field ON @S.fields(field, customer);
