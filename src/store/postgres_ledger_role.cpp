@@ -36,22 +36,19 @@ constexpr std::string_view kConsentHistory =
 constexpr std::string_view kPurposeHistory =
     "SELECT seq, customer, action, at, channel, notice, expires_at, policy_version FROM @S.consent_events "
     "WHERE purpose = $1 ORDER BY customer, seq";
-// One page of positions: the customers with a data key after $2, each with their last event on
-// the purpose $1 (DISTINCT ON keeps the first row of each customer, the highest seq), if any.
-// Customers with events but no data key never join. The inner form visits only customers with
-// an event. Pages keep memory bounded; inside the caller's read snapshot they see one state.
+// One page of positions: the next customers with a data key after $2 (at most $3 of them), each
+// with their last event on the purpose $1 if any (DISTINCT ON keeps the first row of each
+// customer, the highest seq). The events read are bounded by the page's customers, so a page
+// costs its own rows, not the rest of the ledger. Customers with events but no data key never
+// join. Pages keep memory bounded; inside the caller's read snapshot they all see one state.
 constexpr std::string_view kPositionsPage =
-    "SELECT k.customer, e.action, e.expires_at, e.policy_version FROM @S.data_keys k "
+    "WITH page AS (SELECT customer FROM @S.data_keys WHERE customer > $2 ORDER BY customer LIMIT $3::bigint) "
+    "SELECT p.customer, e.action, e.expires_at, e.policy_version FROM page p "
     "LEFT JOIN (SELECT DISTINCT ON (customer) customer, action, expires_at, policy_version "
-    "FROM @S.consent_events WHERE purpose = $1 AND customer > $2 ORDER BY customer, seq DESC) e "
-    "ON e.customer = k.customer "
-    "WHERE k.customer > $2 ORDER BY k.customer LIMIT $3::bigint";
-constexpr std::string_view kPositionsWithEventsPage =
-    "SELECT k.customer, e.action, e.expires_at, e.policy_version FROM @S.data_keys k "
-    "JOIN (SELECT DISTINCT ON (customer) customer, action, expires_at, policy_version "
-    "FROM @S.consent_events WHERE purpose = $1 AND customer > $2 ORDER BY customer, seq DESC) e "
-    "ON e.customer = k.customer "
-    "WHERE k.customer > $2 ORDER BY k.customer LIMIT $3::bigint";
+    "FROM @S.consent_events WHERE purpose = $1 AND customer > $2 AND customer <= (SELECT max(customer) FROM "
+    "page) "
+    "ORDER BY customer, seq DESC) e ON e.customer = p.customer "
+    "ORDER BY p.customer";
 constexpr std::int64_t kPositionsPerPage = 1000;
 
 constexpr std::string_view kAppendContact =
@@ -188,19 +185,21 @@ result<std::vector<ConsentEvent>> PostgresStore::purpose_history(std::string_vie
 
 result<void> PostgresStore::scan_purpose_positions(std::string_view purpose, bool only_with_events,
                                                    const std::function<bool(const PurposePosition&)>& visit) {
-  const std::string_view sql = only_with_events ? kPositionsWithEventsPage : kPositionsPage;
   // Keyset pages in customer order: each page starts after the last customer of the one before.
+  // A page has as many rows as customers, so a short page is the last one.
   std::string after;
   for (;;) {
-    auto r =
-        exec(sql, PgParams{}.text(purpose).text(after).integer(kPositionsPerPage), "scan_purpose_positions");
+    auto r = exec(kPositionsPage, PgParams{}.text(purpose).text(after).integer(kPositionsPerPage),
+                  "scan_purpose_positions");
     if (!r) return std::move(r).err();
     const PGresult* res = r->get();
     const int rows = PQntuples(res);
     for (int row = 0; row < rows; ++row) {
       // The view borrows the page's memory, valid during the visit.
       PurposePosition position{text_at(res, row, 0), std::nullopt, std::nullopt, 0};
-      if (!PQgetisnull(res, row, 1)) {
+      if (PQgetisnull(res, row, 1)) {
+        if (only_with_events) continue;
+      } else {
         const auto action = parse_consent_action(text_at(res, row, 1));
         if (!action)
           return make_error(errc::integrity,
