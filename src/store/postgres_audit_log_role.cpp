@@ -1,31 +1,239 @@
-// postgres_audit_log_role.cpp: the audit log role of the PostgreSQL store: entries, their head, and signed checkpoints
-// (docs/postgresql.md).
+// postgres_audit_log_role.cpp: the audit log role of the PostgreSQL store: entries, their head,
+// and signed checkpoints (docs/postgresql.md). Version 1: one hash chain, appended under the
+// store's write lock by one writer at a time.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "store/postgres_store.hpp"
+#include "text/utf8.hpp"
 
 namespace consentry::detail {
+namespace {
+
+constexpr std::string_view kAuditHead = "SELECT seq, hash FROM @S.audit ORDER BY seq DESC LIMIT 1";
+// A batch of entries in one statement and one round trip: each column is an array parameter
+// (binary format), unnest turns them back into rows.
+constexpr std::string_view kAppendAudit =
+    "INSERT INTO @S.audit(seq, at, customer, entry, hash) "
+    "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[])";
+// One page of a scan: keyset pagination on the primary key, the next page from the last seq + 1.
+constexpr std::string_view kScanAuditPage =
+    "SELECT seq, at, customer, entry, hash FROM @S.audit WHERE seq >= $1::bigint ORDER BY seq LIMIT "
+    "$2::bigint";
+constexpr std::int64_t kAuditPerPage = 1000;
+// `customer <> ''` lets the planner use the partial index audit_by_customer whatever $1 is.
+constexpr std::string_view kAuditForCustomer =
+    "SELECT seq, at, customer, entry, hash FROM @S.audit WHERE customer = $1 AND customer <> '' ORDER BY seq";
+constexpr std::string_view kPutCheckpoint =
+    "INSERT INTO @S.audit_checkpoints(seq, head, at, signature) VALUES ($1::bigint, $2, $3::bigint, $4) "
+    "ON CONFLICT (seq) DO NOTHING";
+constexpr std::string_view kCheckpoints =
+    "SELECT seq, head, at, signature FROM @S.audit_checkpoints ORDER BY seq";
+
+// The element types of the array parameters (pg_type OIDs, fixed since PostgreSQL's first days).
+constexpr std::uint32_t kByteaOid = 17;
+constexpr std::uint32_t kInt8Oid = 20;
+constexpr std::uint32_t kTextOid = 25;
+
+std::int64_t to_unix(timestamp t) {
+  return t.time_since_epoch().count();
+}
+timestamp from_unix(std::int64_t s) {
+  return timestamp{std::chrono::seconds{s}};
+}
+
+// bytes_at views a text or bytea column of a binary-format result: its raw bytes.
+byte_view bytes_at(const PGresult* r, int row, int column) {
+  return {reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, column)),
+          static_cast<std::size_t>(PQgetlength(r, row, column))};
+}
+std::string_view text_at(const PGresult* r, int row, int column) {
+  return {PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column))};
+}
+
+// BinaryArray builds a one-dimensional array without NULLs in PostgreSQL's binary format
+// (array_send): dimensions, flags, element type, then each element as its length and bytes.
+class BinaryArray {
+ public:
+  BinaryArray(std::uint32_t element_type, std::size_t count) {
+    put32(1);  // dimensions
+    put32(0);  // no NULLs
+    put32(element_type);
+    put32(static_cast<std::uint32_t>(count));
+    put32(1);  // lower bound
+  }
+  void add(const void* data, std::size_t n) {
+    put32(static_cast<std::uint32_t>(n));
+    const auto* p = static_cast<const std::uint8_t*>(data);
+    out_.insert(out_.end(), p, p + n);
+  }
+  void add_int8(std::int64_t v) {
+    put32(8);
+    const auto u = static_cast<std::uint64_t>(v);
+    for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(u >> shift));
+  }
+  byte_view view() const noexcept { return out_; }
+
+ private:
+  void put32(std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(v >> shift));
+  }
+  bytes out_;
+};
+
+// read_entry_view views seq, at, customer, entry and hash (columns 0 to 4) of `row`.
+result<StoredAuditView> read_entry_view(const PGresult* r, int row) {
+  auto seq = pg_int(r, row, 0);
+  if (!seq) return std::move(seq).err();
+  auto at = pg_int(r, row, 1);
+  if (!at) return std::move(at).err();
+  return StoredAuditView{*seq, from_unix(*at), text_at(r, row, 2), bytes_at(r, row, 3), bytes_at(r, row, 4)};
+}
+
+}  // namespace
 
 result<std::optional<AuditHead>> PostgresStore::audit_head() {
-  return make_error(errc::internal, "audit_head: not implemented yet on PostgreSQL");
+  auto r = exec(kAuditHead, PgParams{}, "audit_head");
+  if (!r) return std::move(r).err();
+  if (PQntuples(r->get()) == 0) return std::optional<AuditHead>{};
+  auto seq = pg_int(r->get(), 0, 0);
+  if (!seq) return std::move(seq).err();
+  const byte_view hash = bytes_at(r->get(), 0, 1);
+  return std::optional<AuditHead>(AuditHead{*seq, bytes(hash.begin(), hash.end())});
 }
 
 result<void> PostgresStore::append_audit(const std::vector<StoredAuditEntry>& entries) {
-  return make_error(errc::internal, "append_audit: not implemented yet on PostgreSQL");
+  if (entries.empty()) return ok();
+  // Nothing may fail inside the caller's transaction once a statement is sent (a failed statement
+  // aborts the whole transaction): what the server would refuse is refused here first.
+  for (const auto& e : entries)
+    if (e.customer.find('\0') != std::string::npos || !utf8_valid(e.customer))
+      return make_error(errc::invalid_argument, "append_audit: entry seq " + std::to_string(e.seq) +
+                                                    " names a customer that is not text");
+  // Inside write(), the write lock is held before the head is read: no other writer can append
+  // between the check and the insert, so the insert cannot meet a seq already taken.
+  return write("append_audit", [&]() -> result<void> {
+    auto head = audit_head();
+    if (!head) return std::move(head).err();
+    std::int64_t expected = *head ? (*head)->seq + 1 : 1;
+    for (const auto& e : entries) {
+      if (e.seq != expected)
+        return make_error(errc::internal, "append_audit: entry seq " + std::to_string(e.seq) +
+                                              " does not continue the log (expected " +
+                                              std::to_string(expected) + ")");
+      ++expected;
+    }
+    BinaryArray seqs(kInt8Oid, entries.size());
+    BinaryArray ats(kInt8Oid, entries.size());
+    BinaryArray customers(kTextOid, entries.size());
+    BinaryArray encoded(kByteaOid, entries.size());
+    BinaryArray hashes(kByteaOid, entries.size());
+    for (const auto& e : entries) {
+      seqs.add_int8(e.seq);
+      ats.add_int8(to_unix(e.at));
+      customers.add(e.customer.data(), e.customer.size());
+      encoded.add(e.encoded.data(), e.encoded.size());
+      hashes.add(e.hash.data(), e.hash.size());
+    }
+    auto r = exec(kAppendAudit,
+                  PgParams{}
+                      .binary(seqs.view())
+                      .binary(ats.view())
+                      .binary(customers.view())
+                      .binary(encoded.view())
+                      .binary(hashes.view()),
+                  "append_audit");
+    if (!r) return std::move(r).err();
+    return ok();
+  });
 }
 
-result<void> PostgresStore::scan_audit(std::int64_t from, const std::function<bool(const StoredAuditEntry&)>& visit) {
-  return make_error(errc::internal, "scan_audit: not implemented yet on PostgreSQL");
+result<void> PostgresStore::scan_audit(std::int64_t from,
+                                       const std::function<bool(const StoredAuditEntry&)>& visit) {
+  // One entry object for every row: its buffers keep their capacity, so a long scan copies
+  // each column once and allocates only while the buffers grow.
+  StoredAuditEntry row;
+  return scan_audit_views(from, [&](const StoredAuditView& v) {
+    row.seq = v.seq;
+    row.at = v.at;
+    row.customer.assign(v.customer);
+    row.encoded.assign(v.encoded.begin(), v.encoded.end());
+    row.hash.assign(v.hash.begin(), v.hash.end());
+    return visit(row);
+  });
+}
+
+result<void> PostgresStore::scan_audit_views(std::int64_t from,
+                                             const std::function<bool(const StoredAuditView&)>& visit) {
+  // Pages of kAuditPerPage rows, so a long log is never held in memory at once. Each view
+  // borrows the page's result, which lives until the next page is read. Outside a read snapshot
+  // each page sees the log as it is when it is read: later pages may hold entries appended
+  // during the scan, which continue the earlier ones.
+  for (;;) {
+    auto r = exec(kScanAuditPage, PgParams{}.integer(from).integer(kAuditPerPage), "scan_audit");
+    if (!r) return std::move(r).err();
+    const PGresult* res = r->get();
+    const int rows = PQntuples(res);
+    for (int row = 0; row < rows; ++row) {
+      auto view = read_entry_view(res, row);
+      if (!view) return std::move(view).err();
+      if (!visit(*view)) return ok();
+      from = view->seq + 1;
+    }
+    if (rows < kAuditPerPage) return ok();
+  }
 }
 
 result<std::vector<StoredAuditEntry>> PostgresStore::audit_for_customer(std::string_view pseudonym) {
-  return make_error(errc::internal, "audit_for_customer: not implemented yet on PostgreSQL");
+  std::vector<StoredAuditEntry> out;
+  // Entries that name no customer belong to no one.
+  if (pseudonym.empty()) return out;
+  auto r = exec(kAuditForCustomer, PgParams{}.text(pseudonym), "audit_for_customer");
+  if (!r) return std::move(r).err();
+  const PGresult* res = r->get();
+  out.reserve(static_cast<std::size_t>(PQntuples(res)));
+  for (int row = 0; row < PQntuples(res); ++row) {
+    auto view = read_entry_view(res, row);
+    if (!view) return std::move(view).err();
+    out.push_back(StoredAuditEntry{view->seq, view->at, std::string(view->customer),
+                                   bytes(view->encoded.begin(), view->encoded.end()),
+                                   bytes(view->hash.begin(), view->hash.end())});
+  }
+  return out;
 }
 
 result<void> PostgresStore::put_checkpoint(const AuditCheckpoint& cp) {
-  return make_error(errc::internal, "put_checkpoint: not implemented yet on PostgreSQL");
+  return write("put_checkpoint", [&]() -> result<void> {
+    auto r = exec(kPutCheckpoint,
+                  PgParams{}.integer(cp.seq).binary(cp.head).integer(to_unix(cp.at)).binary(cp.signature),
+                  "put_checkpoint");
+    if (!r) return std::move(r).err();
+    return ok();
+  });
 }
 
 result<std::vector<AuditCheckpoint>> PostgresStore::checkpoints() {
-  return make_error(errc::internal, "checkpoints: not implemented yet on PostgreSQL");
+  auto r = exec(kCheckpoints, PgParams{}, "checkpoints");
+  if (!r) return std::move(r).err();
+  const PGresult* res = r->get();
+  std::vector<AuditCheckpoint> out;
+  out.reserve(static_cast<std::size_t>(PQntuples(res)));
+  for (int row = 0; row < PQntuples(res); ++row) {
+    auto seq = pg_int(res, row, 0);
+    if (!seq) return std::move(seq).err();
+    auto at = pg_int(res, row, 2);
+    if (!at) return std::move(at).err();
+    const byte_view head = bytes_at(res, row, 1);
+    const byte_view signature = bytes_at(res, row, 3);
+    out.push_back(AuditCheckpoint{*seq, bytes(head.begin(), head.end()), from_unix(*at),
+                                  bytes(signature.begin(), signature.end())});
+  }
+  return out;
 }
 
 }  // namespace consentry::detail

@@ -1,47 +1,332 @@
-// postgres_ledger_role.cpp: the ledger role of the PostgreSQL store: consent events, contacts, contact preferences and privacy spends
-// (docs/postgresql.md).
+// postgres_ledger_role.cpp: the ledger role of the PostgreSQL store: consent events, contacts,
+// contact preferences and privacy spends (docs/postgresql.md).
+//
+// Every ledger table's seq is global to the table and never reused, as SQLite's AUTOINCREMENT
+// gives it: the last seq given out is a counter of the one `state` row (consent_seq, contact_seq,
+// preference_seq, spend_seq), taken by the append's own statement inside the write transaction.
+// The write transaction already holds that row (it is the write lock), so two connections never
+// take the same seq, a rolled-back append gives its seq back, and an erasure does not make the
+// next append reuse the seqs of the events it removed.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "store/postgres_store.hpp"
 
 namespace consentry::detail {
+namespace {
+
+// Each append is one statement: take the table's next seq from `state`, insert the row with it,
+// and return it. Parameters are cast: an INSERT ... SELECT does not type them from the columns.
+constexpr std::string_view kAppendConsent =
+    "WITH next AS (UPDATE @S.state SET consent_seq = consent_seq + 1 WHERE id = 1 RETURNING consent_seq) "
+    "INSERT INTO @S.consent_events(customer, seq, purpose, action, at, channel, notice, expires_at, "
+    "policy_version) "
+    "SELECT $1::text, consent_seq, $2::text, $3::text, $4::bigint, $5::text, $6::text, $7::bigint, "
+    "$8::bigint "
+    "FROM next RETURNING seq";
+constexpr std::string_view kConsentHistory =
+    "SELECT seq, purpose, action, at, channel, notice, expires_at, policy_version FROM @S.consent_events "
+    "WHERE customer = $1 ORDER BY seq";
+constexpr std::string_view kPurposeHistory =
+    "SELECT seq, customer, action, at, channel, notice, expires_at, policy_version FROM @S.consent_events "
+    "WHERE purpose = $1 ORDER BY customer, seq";
+// One page of positions: the next customers with a data key after $2 (at most $3 of them), each
+// with their last event on the purpose $1 if any (DISTINCT ON keeps the first row of each
+// customer, the highest seq). The events read are bounded by the page's customers, so a page
+// costs its own rows, not the rest of the ledger. Customers with events but no data key never
+// join. Pages keep memory bounded; inside the caller's read snapshot they all see one state.
+constexpr std::string_view kPositionsPage =
+    "WITH page AS (SELECT customer FROM @S.data_keys WHERE customer > $2 ORDER BY customer LIMIT $3::bigint) "
+    "SELECT p.customer, e.action, e.expires_at, e.policy_version FROM page p "
+    "LEFT JOIN (SELECT DISTINCT ON (customer) customer, action, expires_at, policy_version "
+    "FROM @S.consent_events WHERE purpose = $1 AND customer > $2 AND customer <= (SELECT max(customer) FROM "
+    "page) "
+    "ORDER BY customer, seq DESC) e ON e.customer = p.customer "
+    "ORDER BY p.customer";
+constexpr std::int64_t kPositionsPerPage = 1000;
+
+constexpr std::string_view kAppendContact =
+    "WITH next AS (UPDATE @S.state SET contact_seq = contact_seq + 1 WHERE id = 1 RETURNING contact_seq) "
+    "INSERT INTO @S.contacts(customer, seq, channel, purpose, at) "
+    "SELECT $1::text, contact_seq, $2::text, $3::text, $4::bigint FROM next RETURNING seq";
+constexpr std::string_view kContacts =
+    "SELECT seq, channel, purpose, at FROM @S.contacts WHERE customer = $1 ORDER BY seq";
+constexpr std::string_view kAppendContactPreference =
+    "WITH next AS (UPDATE @S.state SET preference_seq = preference_seq + 1 WHERE id = 1 "
+    "RETURNING preference_seq) "
+    "INSERT INTO @S.contact_preferences(customer, seq, kind, purpose, channel, max, per, at) "
+    "SELECT $1::text, preference_seq, $2::text, $3::text, $4::text, $5::bigint, $6::text, $7::bigint "
+    "FROM next RETURNING seq";
+constexpr std::string_view kContactPreferences =
+    "SELECT seq, kind, purpose, channel, max, per, at FROM @S.contact_preferences WHERE customer = $1 "
+    "ORDER BY seq";
+constexpr std::string_view kAppendPrivacySpend =
+    "WITH next AS (UPDATE @S.state SET spend_seq = spend_seq + 1 WHERE id = 1 RETURNING spend_seq) "
+    "INSERT INTO @S.privacy_spends(purpose, seq, query, micro_epsilon, at) "
+    "SELECT $1::text, spend_seq, $2::text, $3::bigint, $4::bigint FROM next RETURNING seq";
+constexpr std::string_view kPrivacySpent =
+    "SELECT coalesce(sum(micro_epsilon), 0)::bigint FROM @S.privacy_spends WHERE purpose = $1";
+
+std::int64_t to_unix(timestamp t) {
+  return t.time_since_epoch().count();
+}
+timestamp from_unix(std::int64_t s) {
+  return timestamp{std::chrono::seconds{s}};
+}
+
+// text_at views a text column of a binary-format result: its raw bytes.
+std::string_view text_at(const PGresult* r, int row, int column) {
+  return {PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column))};
+}
+
+// appended_seq reads the seq an append's RETURNING gave; errc::integrity when it gave none (no
+// state row: the schema is damaged).
+result<std::int64_t> appended_seq(const PgResult& r, std::string_view operation) {
+  if (PQntuples(r.get()) != 1)
+    return make_error(errc::integrity, std::string(operation) + ": the vault's state row is missing");
+  return pg_int(r.get(), 0, 0);
+}
+
+// read_event_tail reads the columns that consent_history and purpose_history share: action, at,
+// channel, notice, expires_at and policy_version, in columns 2 to 7.
+result<void> read_event_tail(const PGresult* r, int row, ConsentEvent& e, std::string_view operation) {
+  auto action = parse_consent_action(text_at(r, row, 2));
+  if (!action)
+    return make_error(errc::integrity, std::string(operation) + ": consent_events row has an unknown action");
+  e.action = *action;
+  auto at = pg_int(r, row, 3);
+  if (!at) return std::move(at).err();
+  e.at = from_unix(*at);
+  e.channel = std::string(text_at(r, row, 4));
+  e.notice = std::string(text_at(r, row, 5));
+  if (!PQgetisnull(r, row, 6)) {
+    auto expires = pg_int(r, row, 6);
+    if (!expires) return std::move(expires).err();
+    e.expires_at = from_unix(*expires);
+  }
+  auto version = pg_int(r, row, 7);
+  if (!version) return std::move(version).err();
+  e.policy_version = *version;
+  return ok();
+}
+
+}  // namespace
+
+// ---- consent ----
 
 result<ConsentEvent> PostgresStore::append_consent(const ConsentEvent& e) {
-  return make_error(errc::internal, "append_consent: not implemented yet on PostgreSQL");
+  ConsentEvent stored = e;
+  CONSENTRY_TRY(write("append_consent", [&]() -> result<void> {
+    PgParams p;
+    p.text(e.customer)
+        .text(e.purpose)
+        .text(to_string(e.action))
+        .integer(to_unix(e.at))
+        .text(e.channel)
+        .text(e.notice);
+    if (e.expires_at)
+      p.integer(to_unix(*e.expires_at));
+    else
+      p.null();
+    p.integer(e.policy_version);
+    auto r = exec(kAppendConsent, p, "append_consent");
+    if (!r) return std::move(r).err();
+    auto seq = appended_seq(*r, "append_consent");
+    if (!seq) return std::move(seq).err();
+    stored.seq = *seq;
+    return ok();
+  }));
+  return stored;
 }
 
 result<std::vector<ConsentEvent>> PostgresStore::consent_history(std::string_view customer) {
-  return make_error(errc::internal, "consent_history: not implemented yet on PostgreSQL");
+  auto r = exec(kConsentHistory, PgParams{}.text(customer), "consent_history");
+  if (!r) return std::move(r).err();
+  const PGresult* res = r->get();
+  std::vector<ConsentEvent> out;
+  out.reserve(static_cast<std::size_t>(PQntuples(res)));
+  for (int row = 0; row < PQntuples(res); ++row) {
+    ConsentEvent e;
+    auto seq = pg_int(res, row, 0);
+    if (!seq) return std::move(seq).err();
+    e.seq = *seq;
+    e.customer = std::string(customer);
+    e.purpose = std::string(text_at(res, row, 1));
+    CONSENTRY_TRY(read_event_tail(res, row, e, "consent_history"));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 result<std::vector<ConsentEvent>> PostgresStore::purpose_history(std::string_view purpose) {
-  return make_error(errc::internal, "purpose_history: not implemented yet on PostgreSQL");
+  auto r = exec(kPurposeHistory, PgParams{}.text(purpose), "purpose_history");
+  if (!r) return std::move(r).err();
+  const PGresult* res = r->get();
+  std::vector<ConsentEvent> out;
+  out.reserve(static_cast<std::size_t>(PQntuples(res)));
+  for (int row = 0; row < PQntuples(res); ++row) {
+    ConsentEvent e;
+    auto seq = pg_int(res, row, 0);
+    if (!seq) return std::move(seq).err();
+    e.seq = *seq;
+    e.customer = std::string(text_at(res, row, 1));
+    e.purpose = std::string(purpose);
+    CONSENTRY_TRY(read_event_tail(res, row, e, "purpose_history"));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
-result<void> PostgresStore::scan_purpose_positions(std::string_view purpose, bool only_with_events, const std::function<bool(const PurposePosition&)>& visit) {
-  return make_error(errc::internal, "scan_purpose_positions: not implemented yet on PostgreSQL");
+result<void> PostgresStore::scan_purpose_positions(std::string_view purpose, bool only_with_events,
+                                                   const std::function<bool(const PurposePosition&)>& visit) {
+  // Keyset pages in customer order: each page starts after the last customer of the one before.
+  // A page has as many rows as customers, so a short page is the last one.
+  std::string after;
+  for (;;) {
+    auto r = exec(kPositionsPage, PgParams{}.text(purpose).text(after).integer(kPositionsPerPage),
+                  "scan_purpose_positions");
+    if (!r) return std::move(r).err();
+    const PGresult* res = r->get();
+    const int rows = PQntuples(res);
+    for (int row = 0; row < rows; ++row) {
+      // The view borrows the page's memory, valid during the visit.
+      PurposePosition position{text_at(res, row, 0), std::nullopt, std::nullopt, 0};
+      if (PQgetisnull(res, row, 1)) {
+        if (only_with_events) continue;
+      } else {
+        const auto action = parse_consent_action(text_at(res, row, 1));
+        if (!action)
+          return make_error(errc::integrity,
+                            "scan_purpose_positions: consent_events row has an unknown action");
+        position.action = *action;
+        if (!PQgetisnull(res, row, 2)) {
+          auto expires = pg_int(res, row, 2);
+          if (!expires) return std::move(expires).err();
+          position.expires_at = from_unix(*expires);
+        }
+        auto version = pg_int(res, row, 3);
+        if (!version) return std::move(version).err();
+        position.policy_version = *version;
+      }
+      if (!visit(position)) return ok();
+    }
+    if (rows < kPositionsPerPage) return ok();
+    after = std::string(text_at(res, rows - 1, 0));
+  }
 }
+
+// ---- contacts and contact preferences ----
 
 result<ContactEvent> PostgresStore::append_contact(const ContactEvent& e) {
-  return make_error(errc::internal, "append_contact: not implemented yet on PostgreSQL");
+  ContactEvent stored = e;
+  CONSENTRY_TRY(write("append_contact", [&]() -> result<void> {
+    auto r = exec(kAppendContact,
+                  PgParams{}.text(e.customer).text(e.channel).text(e.purpose).integer(to_unix(e.at)),
+                  "append_contact");
+    if (!r) return std::move(r).err();
+    auto seq = appended_seq(*r, "append_contact");
+    if (!seq) return std::move(seq).err();
+    stored.seq = *seq;
+    return ok();
+  }));
+  return stored;
 }
 
 result<std::vector<ContactEvent>> PostgresStore::contacts(std::string_view customer) {
-  return make_error(errc::internal, "contacts: not implemented yet on PostgreSQL");
+  auto r = exec(kContacts, PgParams{}.text(customer), "contacts");
+  if (!r) return std::move(r).err();
+  const PGresult* res = r->get();
+  std::vector<ContactEvent> out;
+  out.reserve(static_cast<std::size_t>(PQntuples(res)));
+  for (int row = 0; row < PQntuples(res); ++row) {
+    auto seq = pg_int(res, row, 0);
+    if (!seq) return std::move(seq).err();
+    auto at = pg_int(res, row, 3);
+    if (!at) return std::move(at).err();
+    out.push_back({*seq, std::string(customer), std::string(text_at(res, row, 1)),
+                   std::string(text_at(res, row, 2)), from_unix(*at)});
+  }
+  return out;
 }
 
 result<ContactPreference> PostgresStore::append_contact_preference(const ContactPreference& p) {
-  return make_error(errc::internal, "append_contact_preference: not implemented yet on PostgreSQL");
+  ContactPreference stored = p;
+  CONSENTRY_TRY(write("append_contact_preference", [&]() -> result<void> {
+    auto r = exec(kAppendContactPreference,
+                  PgParams{}
+                      .text(p.customer)
+                      .text(to_string(p.kind))
+                      .text(p.purpose)
+                      .text(p.channel)
+                      .integer(p.max)
+                      .text(p.per.to_string())
+                      .integer(to_unix(p.at)),
+                  "append_contact_preference");
+    if (!r) return std::move(r).err();
+    auto seq = appended_seq(*r, "append_contact_preference");
+    if (!seq) return std::move(seq).err();
+    stored.seq = *seq;
+    return ok();
+  }));
+  return stored;
 }
 
 result<std::vector<ContactPreference>> PostgresStore::contact_preferences(std::string_view customer) {
-  return make_error(errc::internal, "contact_preferences: not implemented yet on PostgreSQL");
+  auto r = exec(kContactPreferences, PgParams{}.text(customer), "contact_preferences");
+  if (!r) return std::move(r).err();
+  const PGresult* res = r->get();
+  std::vector<ContactPreference> out;
+  out.reserve(static_cast<std::size_t>(PQntuples(res)));
+  for (int row = 0; row < PQntuples(res); ++row) {
+    auto seq = pg_int(res, row, 0);
+    auto max = pg_int(res, row, 4);
+    auto at = pg_int(res, row, 6);
+    const auto kind = parse_contact_preference_kind(text_at(res, row, 1));
+    const auto per = parse_iso_duration(text_at(res, row, 5));
+    if (!seq || !max || !at || !kind || !per || *max < 0 || *max > INT32_MAX)
+      return make_error(errc::integrity, "contact_preferences: a row is malformed");
+    ContactPreference p;
+    p.seq = *seq;
+    p.customer = std::string(customer);
+    p.kind = *kind;
+    p.purpose = std::string(text_at(res, row, 2));
+    p.channel = std::string(text_at(res, row, 3));
+    p.max = static_cast<int>(*max);
+    p.per = *per;
+    p.at = from_unix(*at);
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
+// ---- the privacy budget ----
+
 result<PrivacySpend> PostgresStore::append_privacy_spend(const PrivacySpend& s) {
-  return make_error(errc::internal, "append_privacy_spend: not implemented yet on PostgreSQL");
+  PrivacySpend stored = s;
+  CONSENTRY_TRY(write("append_privacy_spend", [&]() -> result<void> {
+    auto r = exec(kAppendPrivacySpend,
+                  PgParams{}.text(s.purpose).text(s.query).integer(s.micro_epsilon).integer(to_unix(s.at)),
+                  "append_privacy_spend");
+    if (!r) return std::move(r).err();
+    auto seq = appended_seq(*r, "append_privacy_spend");
+    if (!seq) return std::move(seq).err();
+    stored.seq = *seq;
+    return ok();
+  }));
+  return stored;
 }
 
 result<std::int64_t> PostgresStore::privacy_spent(std::string_view purpose) {
-  return make_error(errc::internal, "privacy_spent: not implemented yet on PostgreSQL");
+  auto r = exec(kPrivacySpent, PgParams{}.text(purpose), "privacy_spent");
+  if (!r) return std::move(r).err();
+  if (PQntuples(r->get()) != 1) return make_error(errc::integrity, "privacy_spent: no sum returned");
+  return pg_int(r->get(), 0, 0);
 }
 
 }  // namespace consentry::detail

@@ -9,6 +9,8 @@ namespace {
 
 // The schema of docs/postgresql.md, version 1, `@S` standing for the quoted schema name. Created
 // in one transaction (PostgreSQL DDL is transactional), so a schema holds all of it or none.
+// The ledger tables' seqs are global and never reused, as SQLite's AUTOINCREMENT: the last one
+// given out is a counter of the one `state` row, which the write lock already holds.
 // Append-only tables lose UPDATE (and DELETE, but for erasure's tables) for the role that creates
 // them: that stops mistakes, not the owner or a superuser (docs/postgresql.md).
 constexpr std::string_view kCreateSchema = R"sql(
@@ -16,7 +18,11 @@ CREATE SCHEMA @S;
 CREATE TABLE @S.state(
   id integer PRIMARY KEY CHECK (id = 1),
   schema_version integer NOT NULL,
-  data_version bigint NOT NULL
+  data_version bigint NOT NULL,
+  consent_seq bigint NOT NULL DEFAULT 0,
+  contact_seq bigint NOT NULL DEFAULT 0,
+  preference_seq bigint NOT NULL DEFAULT 0,
+  spend_seq bigint NOT NULL DEFAULT 0
 );
 CREATE TABLE @S.meta(key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
 CREATE TABLE @S.data_keys(

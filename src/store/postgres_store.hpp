@@ -131,6 +131,8 @@ class PostgresStore final : public Store {
   result<void> append_audit(const std::vector<StoredAuditEntry>& entries) override;
   result<void> scan_audit(std::int64_t from,
                           const std::function<bool(const StoredAuditEntry&)>& visit) override;
+  result<void> scan_audit_views(std::int64_t from,
+                                const std::function<bool(const StoredAuditView&)>& visit) override;
   result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) override;
   result<void> put_checkpoint(const AuditCheckpoint& cp) override;
   result<std::vector<AuditCheckpoint>> checkpoints() override;
