@@ -49,9 +49,10 @@ TEST_CASE("postgres: the command line reads, records consent, exports, audits an
   CHECK(read.out.find("ann@example.com") != std::string::npos);
 
   must_run(dir, {"consent", "grant", "C-1001", "marketing.email"}, env);
-  must_run(dir, {"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns"}, env);
+  must_run(dir, {"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns", "--fields", "email"}, env);
   must_run(dir, {"consent", "withdraw", "C-1001", "marketing.email"}, env);
-  CliOutput denied = dir.run_env({"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns"}, env);
+  CliOutput denied =
+      dir.run_env({"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns", "--fields", "email"}, env);
   CHECK(denied.code == 3);
 
   CliOutput exported = must_run(dir, {"export", "C-1001", "--format", "json"}, env);

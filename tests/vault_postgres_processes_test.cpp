@@ -271,10 +271,11 @@ TEST_CASE("postgres: four processes share one vault, one is killed, and nothing 
   CHECK(victim_events > 0);
 
   // No read that started after a withdrawal had committed (returned) was allowed, unless a grant
-  // of the same customer may have committed between the withdrawal and the read's start: one
-  // that ended after the withdrawal began and began before the read started. A call of the
-  // killed process in flight has no line: it began after its thread's last line ended and ended
-  // by the kill, and may have been a grant of any customer.
+  // of the same customer may have committed between the withdrawal and the read's decision,
+  // which falls somewhere in the read's call: a grant that ended after the withdrawal began and
+  // began before the read ended. A call of the killed process in flight has no line: it began
+  // after its thread's last line ended and ended by the kill, and may have been a grant of any
+  // customer.
   std::vector<std::int64_t> victim_last_end(kThreadsPerProcess, 0);
   for (const Line& l : lines)
     if (l.process == kVictim && l.end > victim_last_end[static_cast<std::size_t>(l.thread)])
@@ -291,10 +292,10 @@ TEST_CASE("postgres: four processes share one vault, one is killed, and nothing 
     ++checked_reads;
     bool grant_between = false;
     for (const Line& g : lines)
-      if (g.op == 'G' && g.customer == r.customer && g.end > last_withdrawal->start && g.start < r.start)
+      if (g.op == 'G' && g.customer == r.customer && g.end > last_withdrawal->start && g.start < r.end)
         grant_between = true;
     for (const std::int64_t began : victim_last_end)
-      if (killed_at > last_withdrawal->start && began < r.start) grant_between = true;
+      if (killed_at > last_withdrawal->start && began < r.end) grant_between = true;
     INFO("customer " << r.customer << ": read by process " << r.process << " allowed after a withdrawal");
     CHECK(grant_between);
   }
