@@ -386,7 +386,9 @@ class Vault {
   result<std::optional<timestamp>> erased_at(std::string_view customer) const;
   /// backup writes a consistent copy of the vault, taken while it stays open, to a new file
   /// (errc::already_exists when it exists). The copy is sealed like the vault: it opens with the
-  /// same passphrase, and master key versions retired later cannot be retired in it.
+  /// same passphrase, and master key versions retired later cannot be retired in it. A vault on
+  /// PostgreSQL answers errc::invalid_argument: the database's own tools back it up
+  /// (docs/postgresql.md).
   result<void> backup(const std::filesystem::path& file) const;
 
   // ---- master key versions (docs/keys.md; src/vault/keys.cpp) ----

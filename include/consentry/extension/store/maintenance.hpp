@@ -57,8 +57,11 @@ class MaintenanceStore {
   /// query.
   virtual result<std::vector<std::pair<std::string, std::int64_t>>> field_counts() = 0;
 
-  /// compact moves committed pages into the main file and empties the WAL and the free pages,
-  /// so deleted bytes leave every file of the store. Outside a transaction only (errc::internal).
+  /// compact makes deleted rows unreadable: SQLite moves committed pages into the main file and
+  /// empties the WAL and the free pages, so deleted bytes leave every file of the store;
+  /// PostgreSQL vacuums the customer tables, so deleted rows leave them as dead tuples
+  /// (errc::io when another session's snapshot keeps them; docs/postgresql.md). Outside a
+  /// transaction only (errc::internal).
   virtual result<void> compact() = 0;
   /// backup_to writes a consistent copy of the whole store, taken online, to a new file;
   /// errc::already_exists if it exists. The memory store answers errc::invalid_argument.
