@@ -87,8 +87,7 @@ int run_passphrase(const GlobalOptions& global, const PassphraseOptions& options
   Stopwatch clock;
   unwrap(vault.reseal_master_keys(std::move(provider)));
   verbose("re-sealed in " + clock.elapsed());
-  std::cout << "the master key of " << vault_name(global)
-            << " is now sealed by the new passphrase\n";
+  std::cout << "the master key of " << vault_name(global) << " is now sealed by the new passphrase\n";
   return kExitOk;
 }
 

@@ -246,7 +246,8 @@ int main(int argc, char** argv) {
   // Global options may follow the subcommand too: `consentry read C-1 --vault crm.vault`.
   app.fallthrough();
   GlobalOptions global;
-  app.add_option("--vault", global.vault, "The vault: a file, or a postgresql:// URI (or set CONSENTRY_VAULT)")
+  app.add_option("--vault", global.vault,
+                 "The vault: a file, or a postgresql:// URI (or set CONSENTRY_VAULT)")
       ->envname("CONSENTRY_VAULT");
   app.add_option("--key-file", global.key_file, "Seal the master key with this key file, not a passphrase")
       ->envname("CONSENTRY_KEY_FILE");

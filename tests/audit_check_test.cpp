@@ -15,8 +15,8 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/extension/store.hpp"
-#include "support/store_backends.hpp"
 #include "support/must.hpp"
+#include "support/store_backends.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace consentry;
@@ -79,7 +79,6 @@ void check_agrees(byte_view encoded) {
 }
 
 using consentry::test::TempDir;
-
 
 constexpr std::int64_t kBaseTime = 1767225600;
 constexpr std::int64_t kEntries = 50;

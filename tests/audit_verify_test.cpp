@@ -16,8 +16,8 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/extension/store.hpp"
-#include "support/store_backends.hpp"
 #include "support/must.hpp"
+#include "support/store_backends.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace consentry;
@@ -112,7 +112,6 @@ std::vector<StoredAuditEntry> scan_all(Store& s, std::int64_t from = 1) {
   }));
   return out;
 }
-
 
 void check_refused_append(Store& s, const std::vector<StoredAuditEntry>& batch) {
   auto r = s.append_audit(batch);

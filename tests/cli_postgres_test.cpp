@@ -21,10 +21,12 @@ using consentry::test::VaultDir;
 
 /// PgVault is a vault URI on the test server, in a schema of its own, dropped at exit.
 struct PgVault {
-  std::string url = consentry::test::with_schema(consentry::test::cluster_url(),
-                                                 consentry::test::fresh_schema_name());
+  std::string url =
+      consentry::test::with_schema(consentry::test::cluster_url(), consentry::test::fresh_schema_name());
   PgVault() { consentry::test::drop_at_exit(url); }
-  Env env() const { return {{"CONSENTRY_VAULT", url}, {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}}; }
+  Env env() const {
+    return {{"CONSENTRY_VAULT", url}, {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}};
+  }
 };
 
 CliOutput must_run(const VaultDir& dir, const std::vector<std::string>& args, const Env& env) {
@@ -36,7 +38,8 @@ CliOutput must_run(const VaultDir& dir, const std::vector<std::string>& args, co
 
 }  // namespace
 
-TEST_CASE("postgres: the command line reads, records consent, exports, audits and erases on a PostgreSQL vault") {
+TEST_CASE(
+    "postgres: the command line reads, records consent, exports, audits and erases on a PostgreSQL vault") {
   VaultDir dir;
   PgVault vault;
   const Env env = vault.env();
@@ -45,14 +48,18 @@ TEST_CASE("postgres: the command line reads, records consent, exports, audits an
   CHECK(created.out.find("created postgresql://") != std::string::npos);
   must_run(dir, {"import", (consentry::test::kCliData / "customers.jsonl").string()}, env);
 
-  CliOutput read = must_run(dir, {"read", "C-1001", "--purpose", "service", "--as", "support-desk", "--json"}, env);
+  CliOutput read =
+      must_run(dir, {"read", "C-1001", "--purpose", "service", "--as", "support-desk", "--json"}, env);
   CHECK(read.out.find("ann@example.com") != std::string::npos);
 
   must_run(dir, {"consent", "grant", "C-1001", "marketing.email"}, env);
-  must_run(dir, {"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns", "--fields", "email"}, env);
+  must_run(dir,
+           {"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns", "--fields", "email"},
+           env);
   must_run(dir, {"consent", "withdraw", "C-1001", "marketing.email"}, env);
-  CliOutput denied =
-      dir.run_env({"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns", "--fields", "email"}, env);
+  CliOutput denied = dir.run_env(
+      {"read", "C-1001", "--purpose", "marketing.email", "--as", "email-campaigns", "--fields", "email"},
+      env);
   CHECK(denied.code == 3);
 
   CliOutput exported = must_run(dir, {"export", "C-1001", "--format", "json"}, env);
@@ -73,7 +80,8 @@ TEST_CASE("postgres: init refuses a schema that holds a vault, before asking for
   const auto policy = (consentry::test::kCliData / "policy.json").string();
   must_run(dir, {"init", "--policy", policy, "--kdf", "minimum"}, vault.env());
   // No passphrase given: a prompt would fail differently (no terminal).
-  CliOutput again = dir.run_env({"init", "--policy", policy, "--kdf", "minimum"}, {{"CONSENTRY_VAULT", vault.url}});
+  CliOutput again =
+      dir.run_env({"init", "--policy", policy, "--kdf", "minimum"}, {{"CONSENTRY_VAULT", vault.url}});
   CHECK(again.code == 2);
   CHECK(again.err.find("already holds a vault") != std::string::npos);
 }
@@ -91,14 +99,16 @@ TEST_CASE("postgres: a password in the vault URI appears in no output, whatever 
   const Env env{{"CONSENTRY_VAULT", url}, {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}};
   outputs.push_back(dir.run_env({"--verbose", "init", "--policy", policy, "--kdf", "minimum"}, env));
   CHECK(outputs.back().code == 0);
-  outputs.push_back(dir.run_env({"--verbose", "read", "C-404", "--purpose", "service", "--as", "support-desk"}, env));
+  outputs.push_back(
+      dir.run_env({"--verbose", "read", "C-404", "--purpose", "service", "--as", "support-desk"}, env));
   CHECK(outputs.back().code == 5);
   // A server that cannot be reached, with the password as a parameter too.
-  const Env unreachable{{"CONSENTRY_VAULT", "postgresql://consentry:" + secret +
-                                                "@/consentry?host=/nonexistent-socket-dir&password=" + secret},
-                        {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}};
-  outputs.push_back(dir.run_env({"--verbose", "read", "C-1001", "--purpose", "service", "--as", "support-desk"},
-                                unreachable));
+  const Env unreachable{
+      {"CONSENTRY_VAULT",
+       "postgresql://consentry:" + secret + "@/consentry?host=/nonexistent-socket-dir&password=" + secret},
+      {"CONSENTRY_PASSPHRASE", consentry::test::kTestPassphrase}};
+  outputs.push_back(dir.run_env(
+      {"--verbose", "read", "C-1001", "--purpose", "service", "--as", "support-desk"}, unreachable));
   CHECK(outputs.back().code == 2);
   outputs.push_back(dir.run_env({"init", "--policy", policy}, unreachable));
   CHECK(outputs.back().code == 2);

@@ -1,7 +1,7 @@
 // store_postgres_test.cpp: what is the PostgreSQL store's own (docs/postgresql.md): connecting by
-// URL, creating and checking the schema, and the transactions role as other connections see it. Runs on the cluster of the
-// ctest fixture `postgres` (scripts/pg-cluster.sh): its URL is in the file CONSENTRY_PG_URL_FILE
-// names, or in CONSENTRY_PG_URL. Each test case makes a schema of its own and drops it.
+// URL, creating and checking the schema, and the transactions role as other connections see it. Runs on the
+// cluster of the ctest fixture `postgres` (scripts/pg-cluster.sh): its URL is in the file
+// CONSENTRY_PG_URL_FILE names, or in CONSENTRY_PG_URL. Each test case makes a schema of its own and drops it.
 #include <doctest/doctest.h>
 #include <libpq-fe.h>
 

@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
                arg.starts_with("--source-file=") || arg.starts_with("-sf=");
   }
   if (code == 0 && filtered && selected == 0) {
-    std::fprintf(stderr, "test_main: the --test-case or --source-file filter selected no test case (is a ';' in its "
+    std::fprintf(stderr,
+                 "test_main: the --test-case or --source-file filter selected no test case (is a ';' in its "
                  "name?)\n");
     return 1;
   }

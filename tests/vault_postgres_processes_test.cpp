@@ -49,7 +49,8 @@ constexpr auto kKillAfter = std::chrono::milliseconds(1500);
 constexpr const char* kPurpose = "marketing.email";
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -76,10 +77,10 @@ struct Line {
 
 /// log_line appends one line with one write(2): whole lines survive a SIGKILL.
 void log_line(int fd, const Line& l) {
-  const std::string s = std::string(1, l.op) + " " + std::to_string(l.process) + " " + std::to_string(l.vault) +
-                        " " + std::to_string(l.thread) + " " + std::to_string(l.customer) + " " + std::to_string(l.start) + " " +
-                        std::to_string(l.end) + " " + std::to_string(l.view_ok) + " " +
-                        std::to_string(l.allowed) + "\n";
+  const std::string s =
+      std::string(1, l.op) + " " + std::to_string(l.process) + " " + std::to_string(l.vault) + " " +
+      std::to_string(l.thread) + " " + std::to_string(l.customer) + " " + std::to_string(l.start) + " " +
+      std::to_string(l.end) + " " + std::to_string(l.view_ok) + " " + std::to_string(l.allowed) + "\n";
   (void)!::write(fd, s.data(), s.size());
 }
 
@@ -204,7 +205,8 @@ TEST_CASE("postgres: four processes share one vault, one is killed, and nothing 
   REQUIRE(::kill(children[kVictim], SIGKILL) == 0);
   for (int p = 0; p < kProcesses; ++p) {
     int status = 0;
-    REQUIRE(::waitpid(children[static_cast<std::size_t>(p)], &status, 0) == children[static_cast<std::size_t>(p)]);
+    REQUIRE(::waitpid(children[static_cast<std::size_t>(p)], &status, 0) ==
+            children[static_cast<std::size_t>(p)]);
     INFO("process " << p);
     if (p == kVictim) {
       CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));

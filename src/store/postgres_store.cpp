@@ -10,7 +10,8 @@ namespace consentry::detail {
 namespace {
 
 // The write lock and the data version in one statement (docs/postgresql.md).
-constexpr std::string_view kBumpDataVersion = "UPDATE @S.state SET data_version = data_version + 1 WHERE id = 1";
+constexpr std::string_view kBumpDataVersion =
+    "UPDATE @S.state SET data_version = data_version + 1 WHERE id = 1";
 constexpr std::string_view kDataVersion = "SELECT data_version FROM @S.state WHERE id = 1";
 
 // ignore_notice keeps the server's notices and warnings off stderr: the library prints nothing.
@@ -137,8 +138,8 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
       CONSENTRY_TRY(check(PQprepare(conn_, name.c_str(), with_schema(sql).c_str(), 0, nullptr), operation));
       found = prepared_.emplace(sql, std::move(name)).first;
     }
-    return check(PQexecPrepared(conn_, found->second.c_str(), params.count(), params.values(), params.lengths(),
-                                params.formats(), static_cast<int>(format)),
+    return check(PQexecPrepared(conn_, found->second.c_str(), params.count(), params.values(),
+                                params.lengths(), params.formats(), static_cast<int>(format)),
                  operation);
   };
   if (in_transaction()) return run();
@@ -168,7 +169,8 @@ result<void> PostgresStore::reconnect_if_lost(std::string_view operation) {
     return make_error(errc::io, std::string(operation) + ": cannot reconnect to the PostgreSQL vault");
   PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
   if (PQsetClientEncoding(conn_, "UTF8") != 0)
-    return make_error(errc::io, std::string(operation) + ": reconnecting to the PostgreSQL vault: cannot use UTF8");
+    return make_error(errc::io,
+                      std::string(operation) + ": reconnecting to the PostgreSQL vault: cannot use UTF8");
   return ok();
 }
 
@@ -269,7 +271,6 @@ result<std::optional<std::uint64_t>> PostgresStore::data_version() {
   return std::optional<std::uint64_t>(static_cast<std::uint64_t>(*v));
 }
 
-
 // ---- opening by URL (extension/store.hpp) ----
 
 namespace {
@@ -295,7 +296,8 @@ bool valid_schema_name(std::string_view s) {
 // parameters it does not know) and checks it.
 result<PgLocation> split_location(std::string_view url) {
   if (!is_postgres_url(url))
-    return make_error(errc::invalid_argument, "not a PostgreSQL URI (postgresql://...): " + redacted_location(url));
+    return make_error(errc::invalid_argument,
+                      "not a PostgreSQL URI (postgresql://...): " + redacted_location(url));
   PgLocation out;
   const std::size_t query = url.find('?');
   if (query == std::string_view::npos) {
@@ -311,9 +313,10 @@ result<PgLocation> split_location(std::string_view url) {
     if (param.starts_with("consentry_schema=")) {
       out.schema = std::string(param.substr(17));
       if (!valid_schema_name(out.schema))
-        return make_error(errc::invalid_argument,
-                          "consentry_schema in the PostgreSQL URI must be letters, digits and '_', at most 63 "
-                          "bytes, not starting with a digit");
+        return make_error(
+            errc::invalid_argument,
+            "consentry_schema in the PostgreSQL URI must be letters, digits and '_', at most 63 "
+            "bytes, not starting with a digit");
     } else if (!param.empty()) {
       kept += kept.empty() ? "?" : "&";
       kept += param;

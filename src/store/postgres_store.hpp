@@ -6,17 +6,17 @@
 
 #include <libpq-fe.h>
 
-#include <functional>
-#include <span>
-#include <unordered_map>
-#include <utility>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "consentry/bytes.hpp"
@@ -149,7 +149,7 @@ class PostgresStore final : public Store {
   result<void> compact() override;
   result<void> backup_to(const std::filesystem::path& file) override;
 
-/// in_transaction is true between begin (or begin_read) and the commit or rollback that ends it.
+  /// in_transaction is true between begin (or begin_read) and the commit or rollback that ends it.
   bool in_transaction() const noexcept { return open_ != Open::none; }
   /// schema is the schema namespace the vault lives in (unquoted).
   const std::string& schema() const noexcept { return schema_; }

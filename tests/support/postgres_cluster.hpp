@@ -24,7 +24,8 @@ inline bool postgres_run() {
 inline std::string cluster_url() {
   if (const char* url = std::getenv("CONSENTRY_PG_URL"); url != nullptr && *url != '\0') return url;
   const char* file = std::getenv("CONSENTRY_PG_URL_FILE");
-  REQUIRE_MESSAGE(file != nullptr, "neither CONSENTRY_PG_URL nor CONSENTRY_PG_URL_FILE is set (run through ctest)");
+  REQUIRE_MESSAGE(file != nullptr,
+                  "neither CONSENTRY_PG_URL nor CONSENTRY_PG_URL_FILE is set (run through ctest)");
   std::ifstream in(file);
   std::string url;
   std::getline(in, url);

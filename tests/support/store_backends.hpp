@@ -52,4 +52,5 @@ TYPE_TO_STRING_AS("MemoryBackend", consentry::test::MemoryBackend);
 TYPE_TO_STRING_AS("SqliteBackend", consentry::test::SqliteBackend);
 TYPE_TO_STRING_AS("PostgresBackend", consentry::test::PostgresBackend);
 
-#define STORE_BACKENDS consentry::test::MemoryBackend, consentry::test::SqliteBackend, consentry::test::PostgresBackend
+#define STORE_BACKENDS \
+  consentry::test::MemoryBackend, consentry::test::SqliteBackend, consentry::test::PostgresBackend
