@@ -22,28 +22,16 @@
 #include "store/postgres_store.hpp"
 #include "support/must.hpp"
 #include "support/postgres_cluster.hpp"
+#include "support/postgres_scratch.hpp"
 
 using namespace consentry;
 using consentry::detail::PostgresStore;
 using consentry::test::cluster_url;
 using consentry::test::fresh_schema_name;
 using consentry::test::must;
+using consentry::test::ScratchSchema;
 
 namespace {
-
-/// ScratchSchema is a schema name no other test uses, dropped (with its tables) at the end.
-struct ScratchSchema {
-  std::string url = cluster_url();
-  std::string name = fresh_schema_name();
-  ~ScratchSchema() {
-    PGconn* c = PQconnectdb(url.c_str());
-    PQsetNoticeProcessor(
-        c, [](void*, const char*) {}, nullptr);  // the cascade's list of tables
-    if (PQstatus(c) == CONNECTION_OK)
-      PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS \"" + name + "\" CASCADE").c_str()));
-    PQfinish(c);
-  }
-};
 
 timestamp at(std::int64_t s) {
   return timestamp{std::chrono::seconds{s}};

@@ -22,6 +22,7 @@
 #include "store/postgres_store.hpp"
 #include "support/must.hpp"
 #include "support/postgres_cluster.hpp"
+#include "support/postgres_scratch.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace consentry;
@@ -29,20 +30,9 @@ using consentry::detail::PostgresStore;
 using consentry::test::cluster_url;
 using consentry::test::fresh_schema_name;
 using consentry::test::must;
+using consentry::test::ScratchSchema;
 
 namespace {
-
-/// ScratchSchema is a schema name no other test uses, dropped (with its tables) at the end.
-struct ScratchSchema {
-  std::string url = cluster_url();
-  std::string name = fresh_schema_name();
-  ~ScratchSchema() {
-    PGconn* c = PQconnectdb(url.c_str());
-    if (PQstatus(c) == CONNECTION_OK)
-      PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS \"" + name + "\" CASCADE").c_str()));
-    PQfinish(c);
-  }
-};
 
 /// Session is a plain libpq connection to the test server (another process's session).
 struct Session {

@@ -16,26 +16,16 @@
 #include "store/postgres_store.hpp"
 #include "support/must.hpp"
 #include "support/postgres_cluster.hpp"
+#include "support/postgres_scratch.hpp"
 
 using namespace consentry;
 using consentry::detail::PostgresStore;
 using consentry::test::cluster_url;
 using consentry::test::fresh_schema_name;
 using consentry::test::must;
+using consentry::test::ScratchSchema;
 
 namespace {
-
-/// ScratchSchema is a schema name no other test uses, dropped (with its tables) at the end.
-struct ScratchSchema {
-  std::string url = cluster_url();
-  std::string name = fresh_schema_name();
-  ~ScratchSchema() {
-    PGconn* c = PQconnectdb(url.c_str());
-    if (PQstatus(c) == CONNECTION_OK)
-      PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS \"" + name + "\" CASCADE").c_str()));
-    PQfinish(c);
-  }
-};
 
 /// committed_rows counts the rows of table `t` in `schema` as a new connection sees them.
 long committed_meta_rows(const std::string& url, const std::string& schema) {

@@ -40,22 +40,6 @@ constexpr std::uint32_t kByteaOid = 17;
 constexpr std::uint32_t kInt8Oid = 20;
 constexpr std::uint32_t kTextOid = 25;
 
-std::int64_t to_unix(timestamp t) {
-  return t.time_since_epoch().count();
-}
-timestamp from_unix(std::int64_t s) {
-  return timestamp{std::chrono::seconds{s}};
-}
-
-// bytes_at views a text or bytea column of a binary-format result: its raw bytes.
-byte_view bytes_at(const PGresult* r, int row, int column) {
-  return {reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, column)),
-          static_cast<std::size_t>(PQgetlength(r, row, column))};
-}
-std::string_view text_at(const PGresult* r, int row, int column) {
-  return {PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column))};
-}
-
 // BinaryArray builds a one-dimensional array without NULLs in PostgreSQL's binary format
 // (array_send): dimensions, flags, element type, then each element as its length and bytes.
 class BinaryArray {
@@ -92,7 +76,7 @@ result<StoredAuditView> read_entry_view(const PGresult* r, int row) {
   if (!seq) return std::move(seq).err();
   auto at = pg_int(r, row, 1);
   if (!at) return std::move(at).err();
-  return StoredAuditView{*seq, from_unix(*at), text_at(r, row, 2), bytes_at(r, row, 3), bytes_at(r, row, 4)};
+  return StoredAuditView{*seq, pg_time(*at), pg_text(r, row, 2), pg_bytes(r, row, 3), pg_bytes(r, row, 4)};
 }
 
 }  // namespace
@@ -103,7 +87,7 @@ result<std::optional<AuditHead>> PostgresStore::audit_head() {
   if (PQntuples(r->get()) == 0) return std::optional<AuditHead>{};
   auto seq = pg_int(r->get(), 0, 0);
   if (!seq) return std::move(seq).err();
-  const byte_view hash = bytes_at(r->get(), 0, 1);
+  const byte_view hash = pg_bytes(r->get(), 0, 1);
   return std::optional<AuditHead>(AuditHead{*seq, bytes(hash.begin(), hash.end())});
 }
 
@@ -135,7 +119,7 @@ result<void> PostgresStore::append_audit(const std::vector<StoredAuditEntry>& en
     BinaryArray hashes(kByteaOid, entries.size());
     for (const auto& e : entries) {
       seqs.add_int8(e.seq);
-      ats.add_int8(to_unix(e.at));
+      ats.add_int8(pg_seconds(e.at));
       customers.add(e.customer.data(), e.customer.size());
       encoded.add(e.encoded.data(), e.encoded.size());
       hashes.add(e.hash.data(), e.hash.size());
@@ -155,17 +139,7 @@ result<void> PostgresStore::append_audit(const std::vector<StoredAuditEntry>& en
 
 result<void> PostgresStore::scan_audit(std::int64_t from,
                                        const std::function<bool(const StoredAuditEntry&)>& visit) {
-  // One entry object for every row: its buffers keep their capacity, so a long scan copies
-  // each column once and allocates only while the buffers grow.
-  StoredAuditEntry row;
-  return scan_audit_views(from, [&](const StoredAuditView& v) {
-    row.seq = v.seq;
-    row.at = v.at;
-    row.customer.assign(v.customer);
-    row.encoded.assign(v.encoded.begin(), v.encoded.end());
-    row.hash.assign(v.hash.begin(), v.hash.end());
-    return visit(row);
-  });
+  return scan_audit_copying_views(from, visit);
 }
 
 result<void> PostgresStore::scan_audit_views(std::int64_t from,
@@ -210,7 +184,7 @@ result<std::vector<StoredAuditEntry>> PostgresStore::audit_for_customer(std::str
 result<void> PostgresStore::put_checkpoint(const AuditCheckpoint& cp) {
   return write("put_checkpoint", [&]() -> result<void> {
     auto r = exec(kPutCheckpoint,
-                  PgParams{}.integer(cp.seq).binary(cp.head).integer(to_unix(cp.at)).binary(cp.signature),
+                  PgParams{}.integer(cp.seq).binary(cp.head).integer(pg_seconds(cp.at)).binary(cp.signature),
                   "put_checkpoint");
     if (!r) return std::move(r).err();
     return ok();
@@ -228,9 +202,9 @@ result<std::vector<AuditCheckpoint>> PostgresStore::checkpoints() {
     if (!seq) return std::move(seq).err();
     auto at = pg_int(res, row, 2);
     if (!at) return std::move(at).err();
-    const byte_view head = bytes_at(res, row, 1);
-    const byte_view signature = bytes_at(res, row, 3);
-    out.push_back(AuditCheckpoint{*seq, bytes(head.begin(), head.end()), from_unix(*at),
+    const byte_view head = pg_bytes(res, row, 1);
+    const byte_view signature = pg_bytes(res, row, 3);
+    out.push_back(AuditCheckpoint{*seq, bytes(head.begin(), head.end()), pg_time(*at),
                                   bytes(signature.begin(), signature.end())});
   }
   return out;

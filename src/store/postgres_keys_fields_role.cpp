@@ -38,24 +38,6 @@ constexpr std::string_view kKnows =
     "SELECT EXISTS (SELECT 1 FROM @S.data_keys WHERE customer = $1) "
     "OR EXISTS (SELECT 1 FROM @S.consent_events WHERE customer = $1)";
 
-// text_of reads a text or bytea column of a binary-format result: its raw bytes.
-std::string text_of(const PGresult* r, int row, int column) {
-  return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
-}
-
-bytes bytes_of(const PGresult* r, int row, int column) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, column));
-  return bytes(p, p + PQgetlength(r, row, column));
-}
-
-timestamp time_of(std::int64_t seconds) {
-  return timestamp{std::chrono::seconds{seconds}};
-}
-
-std::int64_t seconds_of(timestamp t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 // unsigned_of reads an integer column that must hold an unsigned 32-bit number (a key version or a
 // sealing format); errc::integrity naming `what` for anything else.
 result<std::uint32_t> unsigned_of(const PGresult* r, int row, int column, std::string_view operation,
@@ -75,8 +57,9 @@ result<StoredField> field_of(const PGresult* r, int row, int first, std::string 
   if (!format) return std::move(format).err();
   auto collected = pg_int(r, row, first + 2);
   if (!collected) return std::move(collected).err();
-  return StoredField{std::move(customer),        std::move(field),    bytes_of(r, row, first),
-                     text_of(r, row, first + 1), time_of(*collected), *format};
+  return StoredField{std::move(customer),          std::move(field),
+                     pg_bytes_copy(r, row, first), std::string(pg_text(r, row, first + 1)),
+                     pg_time(*collected),          *format};
 }
 
 // text_array is the text[] literal of `items` ({"a","b"}): every element double-quoted, with `"`
@@ -102,7 +85,7 @@ result<std::optional<bytes>> PostgresStore::get_meta(std::string_view key) {
   auto r = exec(kGetMeta, PgParams{}.text(key), "get_meta");
   if (!r) return std::move(r).err();
   if (PQntuples(r->get()) == 0) return std::optional<bytes>();
-  return std::optional<bytes>(bytes_of(r->get(), 0, 0));
+  return std::optional<bytes>(pg_bytes_copy(r->get(), 0, 0));
 }
 
 result<void> PostgresStore::put_meta(std::string_view key, byte_view value) {
@@ -127,7 +110,7 @@ result<std::optional<StoredKey>> PostgresStore::get_key(std::string_view custome
   if (PQntuples(r->get()) == 0) return std::optional<StoredKey>();
   auto version = unsigned_of(r->get(), 0, 0, "get_key", "data_keys row has an invalid version");
   if (!version) return std::move(version).err();
-  return std::optional<StoredKey>(StoredKey{std::string(customer), *version, bytes_of(r->get(), 0, 1)});
+  return std::optional<StoredKey>(StoredKey{std::string(customer), *version, pg_bytes_copy(r->get(), 0, 1)});
 }
 
 result<void> PostgresStore::put_key(const StoredKey& key) {
@@ -155,7 +138,8 @@ result<std::vector<StoredField>> PostgresStore::get_fields(std::string_view cust
   const int rows = PQntuples(r->get());
   out.reserve(static_cast<std::size_t>(rows));
   for (int i = 0; i < rows; ++i) {
-    auto f = field_of(r->get(), i, 1, std::string(customer), text_of(r->get(), i, 0), "get_fields");
+    auto f =
+        field_of(r->get(), i, 1, std::string(customer), std::string(pg_text(r->get(), i, 0)), "get_fields");
     if (!f) return std::move(f).err();
     out.push_back(std::move(*f));
   }
@@ -171,7 +155,8 @@ result<std::vector<StoredField>> PostgresStore::get_named_fields(std::string_vie
   const int rows = PQntuples(r->get());
   out.reserve(static_cast<std::size_t>(rows));
   for (int i = 0; i < rows; ++i) {
-    auto f = field_of(r->get(), i, 1, std::string(customer), text_of(r->get(), i, 0), "get_named_fields");
+    auto f = field_of(r->get(), i, 1, std::string(customer), std::string(pg_text(r->get(), i, 0)),
+                      "get_named_fields");
     if (!f) return std::move(f).err();
     out.push_back(std::move(*f));
   }
@@ -186,7 +171,7 @@ result<void> PostgresStore::put_field(const StoredField& f) {
                       .text(f.field)
                       .binary(f.sealed)
                       .text(f.source)
-                      .integer(seconds_of(f.collected_at))
+                      .integer(pg_seconds(f.collected_at))
                       .integer(f.format),
                   "put_field");
     if (!r) return std::move(r).err();
@@ -200,7 +185,7 @@ result<std::vector<std::string>> PostgresStore::customers() {
   std::vector<std::string> out;
   const int rows = PQntuples(r->get());
   out.reserve(static_cast<std::size_t>(rows));
-  for (int i = 0; i < rows; ++i) out.push_back(text_of(r->get(), i, 0));
+  for (int i = 0; i < rows; ++i) out.push_back(std::string(pg_text(r->get(), i, 0)));
   return out;
 }
 

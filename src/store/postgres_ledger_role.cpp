@@ -73,42 +73,41 @@ constexpr std::string_view kAppendPrivacySpend =
 constexpr std::string_view kPrivacySpent =
     "SELECT coalesce(sum(micro_epsilon), 0)::bigint FROM @S.privacy_spends WHERE purpose = $1";
 
-std::int64_t to_unix(timestamp t) {
-  return t.time_since_epoch().count();
-}
-timestamp from_unix(std::int64_t s) {
-  return timestamp{std::chrono::seconds{s}};
-}
-
-// text_at views a text column of a binary-format result: its raw bytes.
-std::string_view text_at(const PGresult* r, int row, int column) {
-  return {PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column))};
-}
-
-// appended_seq reads the seq an append's RETURNING gave; errc::integrity when it gave none (no
-// state row: the schema is damaged).
-result<std::int64_t> appended_seq(const PgResult& r, std::string_view operation) {
-  if (PQntuples(r.get()) != 1)
-    return make_error(errc::integrity, std::string(operation) + ": the vault's state row is missing");
-  return pg_int(r.get(), 0, 0);
+// append runs an append statement (its seq counter's UPDATE and its INSERT, in one) in a write
+// transaction and returns the seq its RETURNING gave; errc::integrity when it gave none (no state
+// row: the schema is damaged).
+result<std::int64_t> append(PostgresStore& store, std::string_view sql, const PgParams& params,
+                            std::string_view operation) {
+  std::int64_t seq = 0;
+  CONSENTRY_TRY(store.write(operation, [&]() -> result<void> {
+    auto r = store.exec(sql, params, operation);
+    if (!r) return std::move(r).err();
+    if (PQntuples(r->get()) != 1)
+      return make_error(errc::integrity, std::string(operation) + ": the vault's state row is missing");
+    auto got = pg_int(r->get(), 0, 0);
+    if (!got) return std::move(got).err();
+    seq = *got;
+    return ok();
+  }));
+  return seq;
 }
 
 // read_event_tail reads the columns that consent_history and purpose_history share: action, at,
 // channel, notice, expires_at and policy_version, in columns 2 to 7.
 result<void> read_event_tail(const PGresult* r, int row, ConsentEvent& e, std::string_view operation) {
-  auto action = parse_consent_action(text_at(r, row, 2));
+  auto action = parse_consent_action(pg_text(r, row, 2));
   if (!action)
     return make_error(errc::integrity, std::string(operation) + ": consent_events row has an unknown action");
   e.action = *action;
   auto at = pg_int(r, row, 3);
   if (!at) return std::move(at).err();
-  e.at = from_unix(*at);
-  e.channel = std::string(text_at(r, row, 4));
-  e.notice = std::string(text_at(r, row, 5));
+  e.at = pg_time(*at);
+  e.channel = std::string(pg_text(r, row, 4));
+  e.notice = std::string(pg_text(r, row, 5));
   if (!PQgetisnull(r, row, 6)) {
     auto expires = pg_int(r, row, 6);
     if (!expires) return std::move(expires).err();
-    e.expires_at = from_unix(*expires);
+    e.expires_at = pg_time(*expires);
   }
   auto version = pg_int(r, row, 7);
   if (!version) return std::move(version).err();
@@ -121,27 +120,22 @@ result<void> read_event_tail(const PGresult* r, int row, ConsentEvent& e, std::s
 // ---- consent ----
 
 result<ConsentEvent> PostgresStore::append_consent(const ConsentEvent& e) {
+  PgParams p;
+  p.text(e.customer)
+      .text(e.purpose)
+      .text(to_string(e.action))
+      .integer(pg_seconds(e.at))
+      .text(e.channel)
+      .text(e.notice);
+  if (e.expires_at)
+    p.integer(pg_seconds(*e.expires_at));
+  else
+    p.null();
+  p.integer(e.policy_version);
+  auto seq = append(*this, kAppendConsent, p, "append_consent");
+  if (!seq) return std::move(seq).err();
   ConsentEvent stored = e;
-  CONSENTRY_TRY(write("append_consent", [&]() -> result<void> {
-    PgParams p;
-    p.text(e.customer)
-        .text(e.purpose)
-        .text(to_string(e.action))
-        .integer(to_unix(e.at))
-        .text(e.channel)
-        .text(e.notice);
-    if (e.expires_at)
-      p.integer(to_unix(*e.expires_at));
-    else
-      p.null();
-    p.integer(e.policy_version);
-    auto r = exec(kAppendConsent, p, "append_consent");
-    if (!r) return std::move(r).err();
-    auto seq = appended_seq(*r, "append_consent");
-    if (!seq) return std::move(seq).err();
-    stored.seq = *seq;
-    return ok();
-  }));
+  stored.seq = *seq;
   return stored;
 }
 
@@ -157,7 +151,7 @@ result<std::vector<ConsentEvent>> PostgresStore::consent_history(std::string_vie
     if (!seq) return std::move(seq).err();
     e.seq = *seq;
     e.customer = std::string(customer);
-    e.purpose = std::string(text_at(res, row, 1));
+    e.purpose = std::string(pg_text(res, row, 1));
     CONSENTRY_TRY(read_event_tail(res, row, e, "consent_history"));
     out.push_back(std::move(e));
   }
@@ -175,7 +169,7 @@ result<std::vector<ConsentEvent>> PostgresStore::purpose_history(std::string_vie
     auto seq = pg_int(res, row, 0);
     if (!seq) return std::move(seq).err();
     e.seq = *seq;
-    e.customer = std::string(text_at(res, row, 1));
+    e.customer = std::string(pg_text(res, row, 1));
     e.purpose = std::string(purpose);
     CONSENTRY_TRY(read_event_tail(res, row, e, "purpose_history"));
     out.push_back(std::move(e));
@@ -196,11 +190,11 @@ result<void> PostgresStore::scan_purpose_positions(std::string_view purpose, boo
     const int rows = PQntuples(res);
     for (int row = 0; row < rows; ++row) {
       // The view borrows the page's memory, valid during the visit.
-      PurposePosition position{text_at(res, row, 0), std::nullopt, std::nullopt, 0};
+      PurposePosition position{pg_text(res, row, 0), std::nullopt, std::nullopt, 0};
       if (PQgetisnull(res, row, 1)) {
         if (only_with_events) continue;
       } else {
-        const auto action = parse_consent_action(text_at(res, row, 1));
+        const auto action = parse_consent_action(pg_text(res, row, 1));
         if (!action)
           return make_error(errc::integrity,
                             "scan_purpose_positions: consent_events row has an unknown action");
@@ -208,7 +202,7 @@ result<void> PostgresStore::scan_purpose_positions(std::string_view purpose, boo
         if (!PQgetisnull(res, row, 2)) {
           auto expires = pg_int(res, row, 2);
           if (!expires) return std::move(expires).err();
-          position.expires_at = from_unix(*expires);
+          position.expires_at = pg_time(*expires);
         }
         auto version = pg_int(res, row, 3);
         if (!version) return std::move(version).err();
@@ -217,24 +211,19 @@ result<void> PostgresStore::scan_purpose_positions(std::string_view purpose, boo
       if (!visit(position)) return ok();
     }
     if (rows < kPositionsPerPage) return ok();
-    after = std::string(text_at(res, rows - 1, 0));
+    after = std::string(pg_text(res, rows - 1, 0));
   }
 }
 
 // ---- contacts and contact preferences ----
 
 result<ContactEvent> PostgresStore::append_contact(const ContactEvent& e) {
+  auto seq = append(*this, kAppendContact,
+                    PgParams{}.text(e.customer).text(e.channel).text(e.purpose).integer(pg_seconds(e.at)),
+                    "append_contact");
+  if (!seq) return std::move(seq).err();
   ContactEvent stored = e;
-  CONSENTRY_TRY(write("append_contact", [&]() -> result<void> {
-    auto r = exec(kAppendContact,
-                  PgParams{}.text(e.customer).text(e.channel).text(e.purpose).integer(to_unix(e.at)),
-                  "append_contact");
-    if (!r) return std::move(r).err();
-    auto seq = appended_seq(*r, "append_contact");
-    if (!seq) return std::move(seq).err();
-    stored.seq = *seq;
-    return ok();
-  }));
+  stored.seq = *seq;
   return stored;
 }
 
@@ -249,31 +238,26 @@ result<std::vector<ContactEvent>> PostgresStore::contacts(std::string_view custo
     if (!seq) return std::move(seq).err();
     auto at = pg_int(res, row, 3);
     if (!at) return std::move(at).err();
-    out.push_back({*seq, std::string(customer), std::string(text_at(res, row, 1)),
-                   std::string(text_at(res, row, 2)), from_unix(*at)});
+    out.push_back({*seq, std::string(customer), std::string(pg_text(res, row, 1)),
+                   std::string(pg_text(res, row, 2)), pg_time(*at)});
   }
   return out;
 }
 
 result<ContactPreference> PostgresStore::append_contact_preference(const ContactPreference& p) {
+  auto seq = append(*this, kAppendContactPreference,
+                    PgParams{}
+                        .text(p.customer)
+                        .text(to_string(p.kind))
+                        .text(p.purpose)
+                        .text(p.channel)
+                        .integer(p.max)
+                        .text(p.per.to_string())
+                        .integer(pg_seconds(p.at)),
+                    "append_contact_preference");
+  if (!seq) return std::move(seq).err();
   ContactPreference stored = p;
-  CONSENTRY_TRY(write("append_contact_preference", [&]() -> result<void> {
-    auto r = exec(kAppendContactPreference,
-                  PgParams{}
-                      .text(p.customer)
-                      .text(to_string(p.kind))
-                      .text(p.purpose)
-                      .text(p.channel)
-                      .integer(p.max)
-                      .text(p.per.to_string())
-                      .integer(to_unix(p.at)),
-                  "append_contact_preference");
-    if (!r) return std::move(r).err();
-    auto seq = appended_seq(*r, "append_contact_preference");
-    if (!seq) return std::move(seq).err();
-    stored.seq = *seq;
-    return ok();
-  }));
+  stored.seq = *seq;
   return stored;
 }
 
@@ -287,19 +271,19 @@ result<std::vector<ContactPreference>> PostgresStore::contact_preferences(std::s
     auto seq = pg_int(res, row, 0);
     auto max = pg_int(res, row, 4);
     auto at = pg_int(res, row, 6);
-    const auto kind = parse_contact_preference_kind(text_at(res, row, 1));
-    const auto per = parse_iso_duration(text_at(res, row, 5));
+    const auto kind = parse_contact_preference_kind(pg_text(res, row, 1));
+    const auto per = parse_iso_duration(pg_text(res, row, 5));
     if (!seq || !max || !at || !kind || !per || *max < 0 || *max > INT32_MAX)
       return make_error(errc::integrity, "contact_preferences: a row is malformed");
     ContactPreference p;
     p.seq = *seq;
     p.customer = std::string(customer);
     p.kind = *kind;
-    p.purpose = std::string(text_at(res, row, 2));
-    p.channel = std::string(text_at(res, row, 3));
+    p.purpose = std::string(pg_text(res, row, 2));
+    p.channel = std::string(pg_text(res, row, 3));
     p.max = static_cast<int>(*max);
     p.per = *per;
-    p.at = from_unix(*at);
+    p.at = pg_time(*at);
     out.push_back(std::move(p));
   }
   return out;
@@ -308,17 +292,13 @@ result<std::vector<ContactPreference>> PostgresStore::contact_preferences(std::s
 // ---- the privacy budget ----
 
 result<PrivacySpend> PostgresStore::append_privacy_spend(const PrivacySpend& s) {
+  auto seq =
+      append(*this, kAppendPrivacySpend,
+             PgParams{}.text(s.purpose).text(s.query).integer(s.micro_epsilon).integer(pg_seconds(s.at)),
+             "append_privacy_spend");
+  if (!seq) return std::move(seq).err();
   PrivacySpend stored = s;
-  CONSENTRY_TRY(write("append_privacy_spend", [&]() -> result<void> {
-    auto r = exec(kAppendPrivacySpend,
-                  PgParams{}.text(s.purpose).text(s.query).integer(s.micro_epsilon).integer(to_unix(s.at)),
-                  "append_privacy_spend");
-    if (!r) return std::move(r).err();
-    auto seq = appended_seq(*r, "append_privacy_spend");
-    if (!seq) return std::move(seq).err();
-    stored.seq = *seq;
-    return ok();
-  }));
+  stored.seq = *seq;
   return stored;
 }
 

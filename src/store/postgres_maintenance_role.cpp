@@ -76,23 +76,6 @@ constexpr std::string_view kHeldBack =
 constexpr auto kHeldBackWait = std::chrono::seconds(2);
 constexpr auto kHeldBackPoll = std::chrono::milliseconds(50);
 
-std::string text_of(const PGresult* r, int row, int column) {
-  return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
-}
-
-bytes bytes_of(const PGresult* r, int row, int column) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, column));
-  return bytes(p, p + PQgetlength(r, row, column));
-}
-
-timestamp time_of(std::int64_t seconds) {
-  return timestamp{std::chrono::seconds{seconds}};
-}
-
-std::int64_t seconds_of(timestamp t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 // capped is a LIMIT: bigint holds at most INT64_MAX, which means "all of them".
 std::int64_t capped(std::size_t limit) {
   return static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
@@ -118,7 +101,7 @@ result<void> PostgresStore::erase_customer(std::string_view customer, std::strin
       auto r = exec(sql, PgParams{}.text(customer), "erase_customer");
       if (!r) return std::move(r).err();
     }
-    auto r = exec(kInsertErased, PgParams{}.text(tag).integer(seconds_of(at)), "erase_customer");
+    auto r = exec(kInsertErased, PgParams{}.text(tag).integer(pg_seconds(at)), "erase_customer");
     if (!r) return std::move(r).err();
     return ok();
   };
@@ -147,7 +130,7 @@ result<std::optional<timestamp>> PostgresStore::erased_at(std::string_view tag) 
   if (PQntuples(r->get()) == 0) return std::optional<timestamp>();
   auto s = pg_int(r->get(), 0, 0);
   if (!s) return std::move(s).err();
-  return std::optional<timestamp>(time_of(*s));
+  return std::optional<timestamp>(pg_time(*s));
 }
 
 // ---- purges, key rotation and the inventory ----
@@ -155,7 +138,7 @@ result<std::optional<timestamp>> PostgresStore::erased_at(std::string_view tag) 
 result<std::vector<MaintenanceStore::FieldTime>> PostgresStore::fields_collected_before(
     std::string_view field, timestamp before, std::string_view after, std::size_t limit) {
   auto r = exec(kFieldsCollectedBefore,
-                PgParams{}.text(field).integer(seconds_of(before)).text(after).integer(capped(limit)),
+                PgParams{}.text(field).integer(pg_seconds(before)).text(after).integer(capped(limit)),
                 "fields_collected_before");
   if (!r) return std::move(r).err();
   std::vector<FieldTime> out;
@@ -164,7 +147,7 @@ result<std::vector<MaintenanceStore::FieldTime>> PostgresStore::fields_collected
   for (int i = 0; i < rows; ++i) {
     auto s = pg_int(r->get(), i, 1);
     if (!s) return std::move(s).err();
-    out.push_back({text_of(r->get(), i, 0), time_of(*s)});
+    out.push_back({std::string(pg_text(r->get(), i, 0)), pg_time(*s)});
   }
   return out;
 }
@@ -186,7 +169,7 @@ result<std::vector<StoredKey>> PostgresStore::data_keys_after(std::string_view a
   for (int i = 0; i < rows; ++i) {
     auto version = version_of(r->get(), i, 1, "data_keys_after");
     if (!version) return std::move(version).err();
-    out.push_back(StoredKey{text_of(r->get(), i, 0), *version, bytes_of(r->get(), i, 2)});
+    out.push_back(StoredKey{std::string(pg_text(r->get(), i, 0)), *version, pg_bytes_copy(r->get(), i, 2)});
   }
   return out;
 }
@@ -214,7 +197,7 @@ result<std::vector<std::pair<std::string, std::int64_t>>> PostgresStore::field_c
   for (int i = 0; i < rows; ++i) {
     auto n = pg_int(r->get(), i, 1);
     if (!n) return std::move(n).err();
-    out.emplace_back(text_of(r->get(), i, 0), *n);
+    out.emplace_back(std::string(pg_text(r->get(), i, 0)), *n);
   }
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -22,6 +23,7 @@
 #include "consentry/bytes.hpp"
 #include "consentry/extension/store.hpp"
 #include "consentry/result.hpp"
+#include "consentry/time.hpp"
 
 namespace consentry::detail {
 
@@ -62,6 +64,27 @@ class PgParams {
   std::vector<int> formats_;
   bool has_nul_ = false;
 };
+
+/// pg_text views a text or bytea column of a binary-format result: its raw bytes, valid as long
+/// as the result; pg_bytes is the same view as bytes.
+inline std::string_view pg_text(const PGresult* r, int row, int column) {
+  return {PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column))};
+}
+inline byte_view pg_bytes(const PGresult* r, int row, int column) {
+  return as_bytes(pg_text(r, row, column));
+}
+/// pg_bytes_copy copies such a column's bytes.
+inline bytes pg_bytes_copy(const PGresult* r, int row, int column) {
+  const byte_view v = pg_bytes(r, row, column);
+  return bytes(v.begin(), v.end());
+}
+/// pg_seconds and pg_time turn a time into the Unix seconds the schema stores, and back.
+inline std::int64_t pg_seconds(timestamp t) {
+  return t.time_since_epoch().count();
+}
+inline timestamp pg_time(std::int64_t seconds) {
+  return timestamp{std::chrono::seconds{seconds}};
+}
 
 /// pg_int reads an integer column (int2, int4 or int8, in binary format) of `row`; 0 for NULL;
 /// errc::integrity for a value of another width.

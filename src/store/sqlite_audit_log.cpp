@@ -84,17 +84,7 @@ result<void> SqliteStore::insert_audit(const std::vector<StoredAuditEntry>& entr
 
 result<void> SqliteStore::scan_audit(std::int64_t from,
                                      const std::function<bool(const StoredAuditEntry&)>& visit) {
-  // One entry object for every row: its buffers keep their capacity, so a long scan copies
-  // each column once and allocates only while the buffers grow.
-  StoredAuditEntry row;
-  return scan_audit_views(from, [&](const StoredAuditView& v) {
-    row.seq = v.seq;
-    row.at = v.at;
-    row.customer.assign(v.customer);
-    row.encoded.assign(v.encoded.begin(), v.encoded.end());
-    row.hash.assign(v.hash.begin(), v.hash.end());
-    return visit(row);
-  });
+  return scan_audit_copying_views(from, visit);
 }
 
 result<void> SqliteStore::scan_audit_views(std::int64_t from,

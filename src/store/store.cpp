@@ -1,5 +1,6 @@
 // store.cpp: the default implementations of the roles' optional methods: those a role builds on
-// its own calls (KeyFieldStore::get_named_fields), and those Store builds on another role's.
+// its own calls (KeyFieldStore::get_named_fields, AuditLogStore::scan_audit_copying_views), and
+// those Store builds on another role's.
 #include "consentry/extension/store.hpp"
 
 #include <algorithm>
@@ -44,6 +45,21 @@ result<std::vector<StoredField>> KeyFieldStore::get_named_fields(std::string_vie
     if (*got) out.push_back(std::move(**got));
   }
   return out;
+}
+
+result<void> AuditLogStore::scan_audit_copying_views(std::int64_t from,
+                                                     const std::function<bool(const StoredAuditEntry&)>& visit) {
+  // One entry object for every row: its buffers keep their capacity, so a long scan copies
+  // each column once and allocates only while the buffers grow.
+  StoredAuditEntry row;
+  return scan_audit_views(from, [&](const StoredAuditView& v) {
+    row.seq = v.seq;
+    row.at = v.at;
+    row.customer.assign(v.customer);
+    row.encoded.assign(v.encoded.begin(), v.encoded.end());
+    row.hash.assign(v.hash.begin(), v.hash.end());
+    return visit(row);
+  });
 }
 
 result<std::vector<std::pair<std::string, std::int64_t>>> Store::field_counts() {

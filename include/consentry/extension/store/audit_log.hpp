@@ -49,6 +49,13 @@ class AuditLogStore : public AuditLogReader {
   virtual result<void> put_checkpoint(const AuditCheckpoint& cp) = 0;
   /// checkpoints returns every stored checkpoint, by seq.
   result<std::vector<AuditCheckpoint>> checkpoints() override = 0;
+
+ protected:
+  /// scan_audit_copying_views is scan_audit for a store that implements scan_audit_views itself:
+  /// it copies each view into one entry whose buffers keep their capacity, so a long scan
+  /// allocates only while they grow. Fails as scan_audit_views.
+  result<void> scan_audit_copying_views(std::int64_t from,
+                                        const std::function<bool(const StoredAuditEntry&)>& visit);
 };
 
 }  // namespace consentry
