@@ -47,8 +47,8 @@ result<std::vector<StoredField>> KeyFieldStore::get_named_fields(std::string_vie
   return out;
 }
 
-result<void> AuditLogStore::scan_audit_copying_views(std::int64_t from,
-                                                     const std::function<bool(const StoredAuditEntry&)>& visit) {
+result<void> AuditLogStore::scan_audit_copying_views(
+    std::int64_t from, const std::function<bool(const StoredAuditEntry&)>& visit) {
   // One entry object for every row: its buffers keep their capacity, so a long scan copies
   // each column once and allocates only while the buffers grow.
   StoredAuditEntry row;
