@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 #include <libpq-fe.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -27,16 +29,39 @@ using consentry::test::ScratchSchema;
 
 namespace {
 
-/// committed_rows counts the rows of table `t` in `schema` as a new connection sees them.
-long committed_meta_rows(const std::string& url, const std::string& schema) {
+/// committed_rows counts the rows of `table` in `schema` as a new connection sees them.
+long committed_rows(const std::string& url, const std::string& schema, const std::string& table) {
   PGconn* c = PQconnectdb(url.c_str());
   REQUIRE(PQstatus(c) == CONNECTION_OK);
-  PGresult* r = PQexec(c, ("SELECT count(*) FROM \"" + schema + "\".meta").c_str());
+  PGresult* r = PQexec(c, ("SELECT count(*) FROM \"" + schema + "\"." + table).c_str());
   REQUIRE(PQresultStatus(r) == PGRES_TUPLES_OK);
   const long n = std::strtol(PQgetvalue(r, 0, 0), nullptr, 10);
   PQclear(r);
   PQfinish(c);
   return n;
+}
+
+/// committed_meta_rows counts the rows of `schema`'s meta table as a new connection sees them.
+long committed_meta_rows(const std::string& url, const std::string& schema) {
+  return committed_rows(url, schema, "meta");
+}
+
+/// run_sql runs `sql` on a connection of its own; false when the server refuses it.
+bool run_sql(const std::string& url, const std::string& sql) {
+  PGconn* c = PQconnectdb(url.c_str());
+  REQUIRE(PQstatus(c) == CONNECTION_OK);
+  PGresult* r = PQexec(c, sql.c_str());
+  const bool done = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+  PQclear(r);
+  PQfinish(c);
+  return done;
+}
+
+/// a_field is a sealed-value row of `customer` with a recognisable payload.
+StoredField a_field(const std::string& customer, const std::string& field, std::uint8_t payload,
+                    std::string source = "crm") {
+  return StoredField{
+      customer, field, bytes(24, payload), std::move(source), timestamp{std::chrono::seconds{1000}}, 2};
 }
 
 void put_meta_row(PostgresStore& s, const char* key) {
@@ -259,4 +284,90 @@ TEST_CASE("postgres: a write transaction that loses its connection fails with io
   // The next transaction runs on a new connection.
   must(store->put_meta("c", bytes_of("3")));
   CHECK(committed_meta_rows(schema.url, schema.name) == 1);
+}
+
+TEST_CASE("postgres: a transaction's data keys and sealed values go in batches, seen by its own reads") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  {
+    auto tx = must(Transaction::start(*store));
+    // More rows than one batch holds, so some are sent before the commit and some at it.
+    for (int c = 0; c < 250; ++c) {
+      const std::string customer = "C-" + std::to_string(c);
+      must(store->put_key(StoredKey{customer, 1, bytes(40, 0x11)}));
+      for (int f = 0; f < 10; ++f) must(store->put_field(a_field(customer, "f" + std::to_string(f), 0x21)));
+    }
+    // A second write of a queued row wins, as it would sent one at a time.
+    must(store->put_field(a_field("C-7", "f3", 0x22)));
+    must(store->put_key(StoredKey{"C-7", 2, bytes(40, 0x12)}));
+    // The transaction's own reads see every call before them.
+    auto read = must(store->get_field("C-249", "f9"));
+    REQUIRE(read);
+    CHECK(read->sealed == bytes(24, 0x21));
+    CHECK(committed_rows(schema.url, schema.name, "fields") == 0);  // not yet visible to others
+    must(store->put_field(a_field("C-1", "gone", 0x23)));
+    must(store->delete_field("C-1", "gone"));  // sees the put queued before it
+    must(tx.commit());
+  }
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 2500);
+  CHECK(committed_rows(schema.url, schema.name, "data_keys") == 250);
+  CHECK(must(store->get_field("C-7", "f3"))->sealed == bytes(24, 0x22));
+  CHECK(must(store->get_key("C-7"))->version == 2);
+  CHECK_FALSE(must(store->get_field("C-1", "gone")));
+}
+
+TEST_CASE("postgres: a rolled-back transaction's queued writes are dropped, not sent with the next") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  must(store->begin());
+  must(store->put_key(StoredKey{"C-1", 1, bytes(40, 0x11)}));
+  must(store->put_field(a_field("C-1", "email", 0x21)));
+  must(store->rollback());
+  must(store->put_field(a_field("C-2", "email", 0x22)));  // a transaction of its own
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
+  CHECK(committed_rows(schema.url, schema.name, "data_keys") == 0);
+  CHECK_FALSE(must(store->get_field("C-1", "email")));
+}
+
+TEST_CASE(
+    "postgres: a value PostgreSQL's text cannot hold is refused at the call, the transaction going on") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto tx = must(Transaction::start(*store));
+  must(store->put_field(a_field("C-1", "email", 0x21)));
+  for (const std::string& bad :
+       {std::string("C-\xff"), std::string("C-\xc3\x28"), std::string("C-\0-1", 5)}) {
+    auto field = store->put_field(a_field(bad, "email", 0x22));
+    REQUIRE_FALSE(field);
+    CHECK(field.err().code == errc::invalid_argument);
+    auto named = store->put_field(a_field("C-1", "e\xffmail", 0x22));
+    REQUIRE_FALSE(named);
+    CHECK(named.err().code == errc::invalid_argument);
+    auto key = store->put_key(StoredKey{bad, 1, bytes(40, 0x11)});
+    REQUIRE_FALSE(key);
+    CHECK(key.err().code == errc::invalid_argument);
+  }
+  must(tx.commit());
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
+}
+
+TEST_CASE("postgres: a queued write the server refuses at commit fails the commit and commits nothing") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  // A rule only the server knows, so the refusal comes when the queue is sent.
+  REQUIRE(run_sql(schema.url, "ALTER TABLE \"" + schema.name + "\".fields ADD CHECK (source <> 'refused')"));
+  must(store->begin());
+  put_meta_row(*store, "a");
+  must(store->put_field(a_field("C-1", "email", 0x21)));
+  must(store->put_field(a_field("C-1", "phone", 0x22, "refused")));
+  auto committed = store->commit();
+  REQUIRE_FALSE(committed);
+  CHECK(committed.err().code == errc::io);
+  CHECK(committed.err().message.find("put_field") != std::string::npos);
+  CHECK(committed.err().message.find("23514") != std::string::npos);  // check_violation
+  CHECK_FALSE(store->in_transaction());
+  CHECK(committed_meta_rows(schema.url, schema.name) == 0);
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 0);
+  must(store->put_field(a_field("C-1", "email", 0x21)));  // the store goes on
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
 }

@@ -35,41 +35,6 @@ constexpr std::string_view kPutCheckpoint =
 constexpr std::string_view kCheckpoints =
     "SELECT seq, head, at, signature FROM @S.audit_checkpoints ORDER BY seq";
 
-// The element types of the array parameters (pg_type OIDs, fixed since PostgreSQL's first days).
-constexpr std::uint32_t kByteaOid = 17;
-constexpr std::uint32_t kInt8Oid = 20;
-constexpr std::uint32_t kTextOid = 25;
-
-// BinaryArray builds a one-dimensional array without NULLs in PostgreSQL's binary format
-// (array_send): dimensions, flags, element type, then each element as its length and bytes.
-class BinaryArray {
- public:
-  BinaryArray(std::uint32_t element_type, std::size_t count) {
-    put32(1);  // dimensions
-    put32(0);  // no NULLs
-    put32(element_type);
-    put32(static_cast<std::uint32_t>(count));
-    put32(1);  // lower bound
-  }
-  void add(const void* data, std::size_t n) {
-    put32(static_cast<std::uint32_t>(n));
-    const auto* p = static_cast<const std::uint8_t*>(data);
-    out_.insert(out_.end(), p, p + n);
-  }
-  void add_int8(std::int64_t v) {
-    put32(8);
-    const auto u = static_cast<std::uint64_t>(v);
-    for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(u >> shift));
-  }
-  byte_view view() const noexcept { return out_; }
-
- private:
-  void put32(std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(v >> shift));
-  }
-  bytes out_;
-};
-
 // read_entry_view views seq, at, customer, entry and hash (columns 0 to 4) of `row`.
 result<StoredAuditView> read_entry_view(const PGresult* r, int row) {
   auto seq = pg_int(r, row, 0);
@@ -112,17 +77,17 @@ result<void> PostgresStore::append_audit(const std::vector<StoredAuditEntry>& en
                                               std::to_string(expected) + ")");
       ++expected;
     }
-    BinaryArray seqs(kInt8Oid, entries.size());
-    BinaryArray ats(kInt8Oid, entries.size());
-    BinaryArray customers(kTextOid, entries.size());
-    BinaryArray encoded(kByteaOid, entries.size());
-    BinaryArray hashes(kByteaOid, entries.size());
+    PgArray seqs(kPgInt8, entries.size());
+    PgArray ats(kPgInt8, entries.size());
+    PgArray customers(kPgText, entries.size());
+    PgArray encoded(kPgBytea, entries.size());
+    PgArray hashes(kPgBytea, entries.size());
     for (const auto& e : entries) {
       seqs.add_int8(e.seq);
       ats.add_int8(pg_seconds(e.at));
-      customers.add(e.customer.data(), e.customer.size());
-      encoded.add(e.encoded.data(), e.encoded.size());
-      hashes.add(e.hash.data(), e.hash.size());
+      customers.add(e.customer);
+      encoded.add(e.encoded);
+      hashes.add(e.hash);
     }
     auto r = exec(kAppendAudit,
                   PgParams{}

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "store/postgres_store.hpp"
+#include "text/utf8.hpp"
 
 namespace consentry::detail {
 namespace {
@@ -16,8 +17,11 @@ constexpr std::string_view kPutMeta =
     "INSERT INTO @S.meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 constexpr std::string_view kDeleteMeta = "DELETE FROM @S.meta WHERE key = $1";
 constexpr std::string_view kGetKey = "SELECT version, wrapped FROM @S.data_keys WHERE customer = $1";
-constexpr std::string_view kPutKey =
-    "INSERT INTO @S.data_keys(customer, version, wrapped) VALUES ($1, $2::bigint, $3) "
+// put_key and put_field are queued inside a write transaction and sent in batches (PendingWrites,
+// postgres_store.hpp): each column is an array parameter, unnest turns them back into rows.
+constexpr std::string_view kPutKeys =
+    "INSERT INTO @S.data_keys(customer, version, wrapped) "
+    "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[]) "
     "ON CONFLICT (customer) DO UPDATE SET version = excluded.version, wrapped = excluded.wrapped";
 constexpr std::string_view kGetField =
     "SELECT sealed, source, collected_at, format FROM @S.fields WHERE customer = $1 AND field = $2";
@@ -28,15 +32,20 @@ constexpr std::string_view kGetFields =
 constexpr std::string_view kGetNamedFields =
     "SELECT field, sealed, source, collected_at, format FROM @S.fields "
     "WHERE customer = $1 AND field = ANY($2::text[])";
-constexpr std::string_view kPutField =
+constexpr std::string_view kPutFields =
     "INSERT INTO @S.fields(customer, field, sealed, source, collected_at, format) "
-    "VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint) ON CONFLICT (customer, field) DO UPDATE "
-    "SET sealed = excluded.sealed, source = excluded.source, collected_at = excluded.collected_at, "
-    "format = excluded.format";
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::bigint[], $6::bigint[]) "
+    "ON CONFLICT (customer, field) DO UPDATE SET sealed = excluded.sealed, source = excluded.source, "
+    "collected_at = excluded.collected_at, format = excluded.format";
 constexpr std::string_view kCustomers = "SELECT customer FROM @S.data_keys ORDER BY customer COLLATE \"C\"";
 constexpr std::string_view kKnows =
     "SELECT EXISTS (SELECT 1 FROM @S.data_keys WHERE customer = $1) "
     "OR EXISTS (SELECT 1 FROM @S.consent_events WHERE customer = $1)";
+
+// is_text is true for a value PostgreSQL's text takes: valid UTF-8 without a NUL byte.
+bool is_text(std::string_view v) {
+  return v.find('\0') == std::string_view::npos && utf8_valid(v);
+}
 
 // unsigned_of reads an integer column that must hold an unsigned 32-bit number (a key version or a
 // sealing format); errc::integrity naming `what` for anything else.
@@ -114,9 +123,15 @@ result<std::optional<StoredKey>> PostgresStore::get_key(std::string_view custome
 }
 
 result<void> PostgresStore::put_key(const StoredKey& key) {
+  // Refused here, before anything is queued: sent, it would abort the caller's transaction.
+  if (!is_text(key.customer))
+    return make_error(errc::invalid_argument, "put_key: the customer id is not text");
   return write("put_key", [&]() -> result<void> {
-    auto r = exec(kPutKey, PgParams{}.text(key.customer).integer(key.version).binary(key.wrapped), "put_key");
-    if (!r) return std::move(r).err();
+    if (pending_.key_customers.count(key.customer) != 0) CONSENTRY_TRY(send_pending());
+    pending_.keys.push_back(key);
+    pending_.key_customers.insert(key.customer);
+    // Outside the caller's transaction, write() commits it (and commit sends the queue) now.
+    if (pending_.size() >= kMaxPendingWrites) return send_pending();
     return ok();
   });
 }
@@ -164,19 +179,59 @@ result<std::vector<StoredField>> PostgresStore::get_named_fields(std::string_vie
 }
 
 result<void> PostgresStore::put_field(const StoredField& f) {
+  if (!is_text(f.customer) || !is_text(f.field) || !is_text(f.source))
+    return make_error(errc::invalid_argument, "put_field: a customer id, field name or source is not text");
   return write("put_field", [&]() -> result<void> {
-    auto r = exec(kPutField,
-                  PgParams{}
-                      .text(f.customer)
-                      .text(f.field)
-                      .binary(f.sealed)
-                      .text(f.source)
-                      .integer(pg_seconds(f.collected_at))
-                      .integer(f.format),
-                  "put_field");
-    if (!r) return std::move(r).err();
+    std::string name = f.customer + '\0' + f.field;
+    if (pending_.field_names.count(name) != 0) CONSENTRY_TRY(send_pending());
+    pending_.fields.push_back(f);
+    pending_.field_names.insert(std::move(name));
+    if (pending_.size() >= kMaxPendingWrites) return send_pending();
     return ok();
   });
+}
+
+result<void> PostgresStore::send_pending() {
+  PendingWrites batch = std::move(pending_);
+  pending_ = PendingWrites{};
+  if (!batch.keys.empty()) {
+    PgArray customers(kPgText, batch.keys.size());
+    PgArray versions(kPgInt8, batch.keys.size());
+    PgArray wrapped(kPgBytea, batch.keys.size());
+    for (const StoredKey& k : batch.keys) {
+      customers.add(k.customer);
+      versions.add_int8(k.version);
+      wrapped.add(k.wrapped);
+    }
+    auto r =
+        exec(kPutKeys, PgParams{}.binary(customers.view()).binary(versions.view()).binary(wrapped.view()),
+             "put_key");
+    if (!r) return std::move(r).err();
+  }
+  if (!batch.fields.empty()) {
+    const std::size_t n = batch.fields.size();
+    PgArray customers(kPgText, n), fields(kPgText, n), sealed(kPgBytea, n), sources(kPgText, n),
+        collected(kPgInt8, n), formats(kPgInt8, n);
+    for (const StoredField& f : batch.fields) {
+      customers.add(f.customer);
+      fields.add(f.field);
+      sealed.add(f.sealed);
+      sources.add(f.source);
+      collected.add_int8(pg_seconds(f.collected_at));
+      formats.add_int8(f.format);
+    }
+    auto r = exec(kPutFields,
+                  PgParams{}
+                      .binary(customers.view())
+                      .binary(fields.view())
+                      .binary(sealed.view())
+                      .binary(sources.view())
+                      .binary(collected.view())
+                      .binary(formats.view()),
+                  "put_field");
+    if (!r) return std::move(r).err();
+  }
+  return ok();
 }
 
 result<std::vector<std::string>> PostgresStore::customers() {

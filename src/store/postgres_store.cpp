@@ -115,6 +115,32 @@ std::string PostgresStore::with_schema(std::string_view sql) const {
   return out;
 }
 
+// ---- array parameters ----
+
+PgArray::PgArray(std::uint32_t element_type, std::size_t count) {
+  put32(1);  // dimensions
+  put32(0);  // no NULLs
+  put32(element_type);
+  put32(static_cast<std::uint32_t>(count));
+  put32(1);  // lower bound
+}
+
+void PgArray::add(std::string_view v) {
+  put32(static_cast<std::uint32_t>(v.size()));
+  const auto* p = reinterpret_cast<const std::uint8_t*>(v.data());
+  out_.insert(out_.end(), p, p + v.size());
+}
+
+void PgArray::add_int8(std::int64_t v) {
+  put32(8);
+  const auto u = static_cast<std::uint64_t>(v);
+  for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(u >> shift));
+}
+
+void PgArray::put32(std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
 // ---- statements ----
 
 result<PgResult> PostgresStore::check(PGresult* raw, std::string_view operation) const {
@@ -131,6 +157,8 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
                                      PgFormat format) {
   if (params.has_nul())
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
+  // Queued writes go first, so this statement sees them.
+  if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   auto run = [&]() -> result<PgResult> {
     auto found = prepared_.find(sql);
     if (found == prepared_.end()) {
@@ -153,6 +181,7 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
 }
 
 result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view operation) {
+  if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   return check(PQexec(conn_, with_schema(sql).c_str()), operation);
 }
 
@@ -202,6 +231,12 @@ result<void> PostgresStore::begin_unsynced() {
 
 result<void> PostgresStore::commit() {
   if (!in_transaction()) return make_error(errc::internal, "commit: no transaction is open");
+  if (!pending_.empty()) {
+    if (auto sent = send_pending(); !sent) {
+      (void)rollback();
+      return sent;
+    }
+  }
   open_ = Open::none;
   PgResult r(PQexec(conn_, "COMMIT"));
   if (PQstatus(conn_) == CONNECTION_BAD)
@@ -223,6 +258,7 @@ result<void> PostgresStore::commit() {
 result<void> PostgresStore::rollback() {
   if (!in_transaction()) return make_error(errc::internal, "rollback: no transaction is open");
   open_ = Open::none;
+  pending_ = PendingWrites{};
   // A lost connection has rolled back already, on the server.
   if (PQstatus(conn_) == CONNECTION_BAD) return ok();
   auto r = exec_sql("ROLLBACK", "rollback");

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -63,6 +64,33 @@ class PgParams {
   std::vector<int> lengths_;
   std::vector<int> formats_;
   bool has_nul_ = false;
+};
+
+/// The element types of array parameters (pg_type OIDs, fixed since PostgreSQL's first days).
+inline constexpr std::uint32_t kPgBytea = 17;
+inline constexpr std::uint32_t kPgInt8 = 20;
+inline constexpr std::uint32_t kPgText = 25;
+
+/// PgArray builds a one-dimensional array parameter without NULLs in PostgreSQL's binary format
+/// (array_send): dimensions, flags, element type, then each element as its length and bytes. A
+/// statement turns such arrays back into rows with unnest, so a batch is one statement and one
+/// round trip. The element count is fixed when the array is made.
+class PgArray {
+ public:
+  /// PgArray starts an array of `count` elements of `element_type` (kPgBytea, kPgInt8, kPgText).
+  PgArray(std::uint32_t element_type, std::size_t count);
+  /// add appends a text or bytea element.
+  void add(std::string_view v);
+  void add(byte_view v) { add(as_text(v)); }
+  /// add_int8 appends a bigint element.
+  void add_int8(std::int64_t v);
+  /// view is the array's encoding, to pass with PgParams::binary.
+  byte_view view() const noexcept { return out_; }
+
+ private:
+  static std::string_view as_text(byte_view v) { return {reinterpret_cast<const char*>(v.data()), v.size()}; }
+  void put32(std::uint32_t v);
+  bytes out_;
 };
 
 /// pg_text views a text or bytea column of a binary-format result: its raw bytes, valid as long
@@ -203,6 +231,9 @@ class PostgresStore final : public Store {
   result<void> set_up_schema(StoreMode mode);
   result<void> reconnect_if_lost(std::string_view operation);
   result<void> start_write(bool synced);
+  /// send_pending sends the queued put_key and put_field calls, keys first, one statement each
+  /// (postgres_keys_fields_role.cpp); fails as exec, the transaction then being aborted.
+  result<void> send_pending();
   /// with_schema replaces every `@S` in `sql` by the quoted schema name.
   std::string with_schema(std::string_view sql) const;
   /// check turns a result that is not `expected` into errc::io naming `operation`.
@@ -213,6 +244,21 @@ class PostgresStore final : public Store {
   std::string quoted_schema_;
   std::unordered_map<std::string_view, std::string> prepared_;  ///< statement text → its name
   Open open_ = Open::none;
+
+  /// PendingWrites are the put_key and put_field calls of the open write transaction not sent
+  /// yet. They are sent in batches of kMaxPendingWrites, before any other statement (so every
+  /// statement sees them, in call order) and before COMMIT; a rollback drops them. A second call
+  /// for a key already queued sends the queue first (one statement may not change a row twice).
+  struct PendingWrites {
+    std::vector<StoredKey> keys;
+    std::vector<StoredField> fields;
+    std::unordered_set<std::string> key_customers;  ///< the customers of `keys`
+    std::unordered_set<std::string> field_names;    ///< customer, NUL, field of each of `fields`
+    bool empty() const noexcept { return keys.empty() && fields.empty(); }
+    std::size_t size() const noexcept { return keys.size() + fields.size(); }
+  };
+  static constexpr std::size_t kMaxPendingWrites = 1000;
+  PendingWrites pending_;
 };
 
 }  // namespace consentry::detail
