@@ -125,8 +125,11 @@ result<void> PostgresStore::set_up_schema(StoreMode mode) {
     PgParams p;
     p.text(schema_);
     PgResult found(PQexecParams(conn_,
-                                "SELECT count(*) FROM information_schema.tables "
-                                "WHERE table_schema = $1 AND table_name = 'state'",
+                                // pg_catalog, not information_schema: the latter hides the
+                                // tables a role holds no privilege on, and a role without its
+                                // grants must hear that it lacks them, not that no vault is there.
+                                "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                                "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'state'",
                                 p.count(), nullptr, p.values(), p.lengths(), p.formats(),
                                 static_cast<int>(PgFormat::binary)));
     auto checked = check(found.release(), "opening the vault: reading the schema");
