@@ -130,9 +130,10 @@ void HandPgStore::prepare_all() {
     if (PQresultStatus(r.r) != PGRES_COMMAND_OK) fail(name);
   };
   prepare("read", "SELECT field, sealed FROM @S.fields WHERE customer = $1 AND field IN ($2, $3, $4)", 4);
-  prepare("scan",
-          "SELECT customer, action, expires_at FROM @S.consent_events WHERE purpose = $1 ORDER BY customer, seq",
-          1);
+  prepare(
+      "scan",
+      "SELECT customer, action, expires_at FROM @S.consent_events WHERE purpose = $1 ORDER BY customer, seq",
+      1);
 }
 
 std::unique_ptr<HandPgStore> HandPgStore::create(const std::string& url, const std::string& schema) {
@@ -153,7 +154,8 @@ std::unique_ptr<HandPgStore> HandPgStore::create(const std::string& url, const s
 
 std::unique_ptr<HandPgStore> HandPgStore::open(const std::string& url, const std::string& schema) {
   std::unique_ptr<HandPgStore> h(new HandPgStore(connect(url), schema));
-  PgResultGuard r{PQexecParams(h->conn_, h->with_schema("SELECT value FROM @S.meta WHERE key = 'hand.master'").c_str(),
+  PgResultGuard r{PQexecParams(h->conn_,
+                               h->with_schema("SELECT value FROM @S.meta WHERE key = 'hand.master'").c_str(),
                                0, nullptr, nullptr, nullptr, nullptr, 1)};
   if (PQresultStatus(r.r) != PGRES_TUPLES_OK || PQntuples(r.r) != 1 ||
       PQgetlength(r.r, 0, 0) != static_cast<int>(kHandKeyBytes))
@@ -177,7 +179,8 @@ void HandPgStore::copy(std::string_view sql, const std::string& rows, const char
     PgResultGuard r{PQexec(conn_, with_schema(sql).c_str())};
     if (PQresultStatus(r.r) != PGRES_COPY_IN) fail(step);
   }
-  if (PQputCopyData(conn_, rows.data(), static_cast<int>(rows.size())) != 1 || PQputCopyEnd(conn_, nullptr) != 1)
+  if (PQputCopyData(conn_, rows.data(), static_cast<int>(rows.size())) != 1 ||
+      PQputCopyEnd(conn_, nullptr) != 1)
     fail(step);
   bool ok = true;
   while (PGresult* r = PQgetResult(conn_)) {
@@ -238,9 +241,11 @@ void HandPgStore::copy_consents(std::size_t customers, const ConsentPlan& plan, 
               std::to_string(at) + "\tweb\tprivacy-bench\t\\N\t0\n";
   }
   exec("BEGIN", "begin");
-  copy("COPY @S.consent_events(customer, seq, purpose, action, at, channel, notice, expires_at, policy_version) "
-       "FROM STDIN",
-       rows, "copying consent events");
+  copy(
+      "COPY @S.consent_events(customer, seq, purpose, action, at, channel, notice, expires_at, "
+      "policy_version) "
+      "FROM STDIN",
+      rows, "copying consent events");
   exec("COMMIT", "commit");
 }
 
@@ -254,10 +259,9 @@ void HandPgStore::load_keys() {
     ad_.assign("consentry/v1data-key").append(customer);
     HandKey& key = keys_[customer];
     if (PQgetlength(r.r, row, 1) != static_cast<int>(kWrapped) ||
-        crypto_aead_xchacha20poly1305_ietf_decrypt(key.data(), nullptr, nullptr, wrapped + kNonce,
-                                                   kHandKeyBytes + kTag,
-                                                   reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(),
-                                                   wrapped, master_.data()) != 0)
+        crypto_aead_xchacha20poly1305_ietf_decrypt(
+            key.data(), nullptr, nullptr, wrapped + kNonce, kHandKeyBytes + kTag,
+            reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(), wrapped, master_.data()) != 0)
       throw std::runtime_error("hand PostgreSQL store: a data key failed to unwrap");
   }
 }
@@ -311,7 +315,8 @@ std::vector<std::string> HandPgStore::eligible(std::string_view purpose, std::in
       settle();
       current = c;
     }
-    const std::string_view action(PQgetvalue(r.r, row, 1), static_cast<std::size_t>(PQgetlength(r.r, row, 1)));
+    const std::string_view action(PQgetvalue(r.r, row, 1),
+                                  static_cast<std::size_t>(PQgetlength(r.r, row, 1)));
     granted = action == "grant" && (PQgetisnull(r.r, row, 2) || be64(PQgetvalue(r.r, row, 2)) > now);
   }
   settle();
@@ -321,7 +326,8 @@ std::vector<std::string> HandPgStore::eligible(std::string_view purpose, std::in
 void drop_pg_schema(const std::string& url, const std::string& schema) {
   PGconn* conn = connect(url);
   // Notices (the cascade's list of dropped objects) are not wanted on stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   PgResultGuard r{PQexec(conn, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str())};
   const bool ok = PQresultStatus(r.r) == PGRES_COMMAND_OK;
   const std::string msg = PQerrorMessage(conn);
@@ -343,7 +349,8 @@ std::string cached_hand_pg_store(const std::string& url, std::string_view name, 
     batch.clear();
     for (std::size_t i = first; i < std::min(customers, first + 1000); ++i) {
       PgRecord r{customer_id(i), {}, std::string(kSource), at};
-      for (std::size_t f = 0; f < kFields.size(); ++f) r.fields.emplace_back(std::string(kFields[f]), field_value(i, f));
+      for (std::size_t f = 0; f < kFields.size(); ++f)
+        r.fields.emplace_back(std::string(kFields[f]), field_value(i, f));
       batch.push_back(std::move(r));
     }
     h->copy_customers(batch);

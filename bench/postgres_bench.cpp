@@ -105,9 +105,9 @@ std::string cached_pg_vault(std::string_view name, std::size_t customers, const 
   marker->exec("ANALYZE; CREATE TABLE " + schema + ".bench_built()", "marking the vault built");
   if (customers >= 50'000)
     std::fprintf(stderr, "built PostgreSQL vault %s in %llds\n", schema.c_str(),
-                 static_cast<long long>(
-                     std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
-                         .count()));
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::steady_clock::now() - start)
+                                            .count()));
   return location;
 }
 
@@ -173,7 +173,8 @@ void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mo
 }
 
 void read_baseline(benchmark::State& state, std::size_t customers) {
-  const std::string schema = cached_hand_pg_store(pg_url(), "read_" + std::to_string(customers), customers, kReadPlan);
+  const std::string schema =
+      cached_hand_pg_store(pg_url(), "read_" + std::to_string(customers), customers, kReadPlan);
   OpenPgHand& slot = hand_slot();
   if (slot.key != schema) {
     slot.hand.reset();
@@ -207,7 +208,8 @@ const std::vector<std::vector<Record>>& import_batches(const Sizes& sizes) {
   if (batches.empty()) {
     const timestamp at = consentry::now();
     for (std::size_t first = 0; first < sizes.import_customers; first += sizes.import_batch)
-      batches.push_back(make_records(first, std::min(sizes.import_customers, first + sizes.import_batch), at));
+      batches.push_back(
+          make_records(first, std::min(sizes.import_customers, first + sizes.import_batch), at));
   }
   return batches;
 }
@@ -221,8 +223,8 @@ void import_consentry(benchmark::State& state, const Sizes& sizes) {
     drop_pg_schema(pg_url(), schema);
     std::unique_ptr<Vault> vault;
     {
-      auto created =
-          Vault::create(vault_location(schema), bench_policy(), kPassphrase, bench_options(AuditMode::durable));
+      auto created = Vault::create(vault_location(schema), bench_policy(), kPassphrase,
+                                   bench_options(AuditMode::durable));
       if (!created) throw std::runtime_error("create: " + created.err().message);
       vault = std::make_unique<Vault>(std::move(*created));
     }
@@ -290,7 +292,8 @@ void scan_consentry(benchmark::State& state, std::size_t customers) {
 
 void scan_baseline(benchmark::State& state, std::size_t customers) {
   release_pg_slots();
-  const std::string schema = cached_hand_pg_store(pg_url(), "scan_" + std::to_string(customers), customers, kScanPlan);
+  const std::string schema =
+      cached_hand_pg_store(pg_url(), "scan_" + std::to_string(customers), customers, kScanPlan);
   auto hand = HandPgStore::open(pg_url(), schema);
   const auto now = static_cast<std::int64_t>(consentry::now().time_since_epoch().count());
   std::size_t found = 0;
@@ -337,7 +340,8 @@ bool read_all(int fd, void* data, std::size_t size) {
 /// run_child is a client process: it makes its worker, says it is ready, waits for the start,
 /// steps for `seconds`, reports its count and leaves with _exit, so that nothing the parent
 /// opened (a libpq connection above all) is closed or flushed from here.
-[[noreturn]] void run_child(const MakeWorker& make, std::size_t index, double seconds, int report_fd, int go_fd) {
+[[noreturn]] void run_child(const MakeWorker& make, std::size_t index, double seconds, int report_fd,
+                            int go_fd) {
   int status = 0;
   try {
     Worker step = make(index);
@@ -403,7 +407,8 @@ std::vector<ProcessCount> fan_out(std::size_t processes, double seconds, const M
     start = std::chrono::steady_clock::now();
     const std::string bytes(processes, 'g');
     write_all(go[1], bytes.data(), bytes.size());
-    for (std::size_t i = 0; i < processes; ++i) failed = failed || !read_all(reports[i], &counts[i], sizeof(ProcessCount));
+    for (std::size_t i = 0; i < processes; ++i)
+      failed = failed || !read_all(reports[i], &counts[i], sizeof(ProcessCount));
     end = std::chrono::steady_clock::now();
     if (!failed) between(false);
   }
@@ -436,7 +441,8 @@ struct ReaderState {
 /// reading from a place in ReadOrder of its own.
 MakeWorker reader(std::string location, std::size_t customers, AuditMode mode) {
   return [location, customers, mode](std::size_t index) -> Worker {
-    auto st = std::make_shared<ReaderState>(ReaderState{open_pg_vault(location, mode), std::nullopt, ReadOrder(customers)});
+    auto st = std::make_shared<ReaderState>(
+        ReaderState{open_pg_vault(location, mode), std::nullopt, ReadOrder(customers)});
     for (std::size_t i = 0; i < index * 7919; ++i) st->order.next();
     auto accessor = st->vault.accessor(kReadAccessor);
     if (!accessor) throw std::runtime_error(accessor.err().message);
@@ -452,10 +458,11 @@ void readers(benchmark::State& state, std::size_t customers, std::size_t process
   const std::string location = read_location(customers);
   double ops_per_s = 0, wall = 0;
   for (auto _ : state) {
-    const auto counts = fan_out(processes, client_seconds(), reader(location, customers, AuditMode::batched),
-                                [](bool) {}, wall);
+    const auto counts = fan_out(
+        processes, client_seconds(), reader(location, customers, AuditMode::batched), [](bool) {}, wall);
     ops_per_s = 0;
-    for (const ProcessCount& c : counts) ops_per_s += static_cast<double>(c.ops) * 1e9 / static_cast<double>(c.ns);
+    for (const ProcessCount& c : counts)
+      ops_per_s += static_cast<double>(c.ops) * 1e9 / static_cast<double>(c.ns);
     state.SetIterationTime(1.0 / ops_per_s);
   }
   state.counters["reads_per_s"] = ops_per_s;
@@ -470,10 +477,12 @@ void appenders(benchmark::State& state, std::size_t customers, std::size_t proce
   for (auto _ : state) {
     long long before = 0, after = 0;
     const auto count_entries = [&](bool started) {
-      const long long n = std::stoll(counter->scalar("SELECT coalesce(max(seq), 0) FROM " + schema + ".audit"));
+      const long long n =
+          std::stoll(counter->scalar("SELECT coalesce(max(seq), 0) FROM " + schema + ".audit"));
       (started ? before : after) = n;
     };
-    fan_out(processes, client_seconds(), reader(location, customers, AuditMode::durable), count_entries, wall);
+    fan_out(processes, client_seconds(), reader(location, customers, AuditMode::durable), count_entries,
+            wall);
     per_s = static_cast<double>(after - before) / wall;
     if (per_s <= 0) throw std::runtime_error("no audit entry was appended");
     state.SetIterationTime(1.0 / per_s);
@@ -489,9 +498,10 @@ void release_postgres_vaults() {
 
 void register_postgres_benchmarks(const Sizes& sizes) {
   if (pg_url().empty()) {
-    std::fprintf(stderr,
-                 "consentry_bench: CONSENTRY_PG_URL is not set: the PostgreSQL workloads (PG3, PG4, PG5, PGR, "
-                 "PGA) are left out\n");
+    std::fprintf(
+        stderr,
+        "consentry_bench: CONSENTRY_PG_URL is not set: the PostgreSQL workloads (PG3, PG4, PG5, PGR, "
+        "PGA) are left out\n");
     return;
   }
   const int repetitions = scale() == Scale::tiny ? 1 : 3;
