@@ -378,12 +378,23 @@ std::vector<ProcessCount> fan_out(std::size_t processes, double seconds, const M
   if (::pipe2(go, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   std::vector<pid_t> pids;
   std::vector<int> reports;
-  for (std::size_t i = 0; i < processes; ++i) {
+  // A pipe or fork that fails stops the forking; the processes already started then see the
+  // start pipe close without a start and leave.
+  bool failed = false;
+  for (std::size_t i = 0; i < processes && !failed; ++i) {
     int report[2];
-    if (::pipe2(report, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+      failed = true;
+      break;
+    }
     std::fflush(nullptr);
     const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid < 0) {
+      ::close(report[0]);
+      ::close(report[1]);
+      failed = true;
+      break;
+    }
     if (pid == 0) {
       ::close(report[0]);
       ::close(go[1]);
@@ -395,22 +406,31 @@ std::vector<ProcessCount> fan_out(std::size_t processes, double seconds, const M
     reports.push_back(report[0]);
   }
   ::close(go[0]);
-  bool failed = false;
   for (int fd : reports) {
     char ready = 0;
     failed = failed || !read_all(fd, &ready, 1);
   }
   std::vector<ProcessCount> counts(processes);
   std::chrono::steady_clock::time_point start{}, end{};
+  // between's failure must not leave the processes waiting for a start: it is kept for after.
+  std::string between_error;
+  auto call_between = [&](bool started) {
+    try {
+      between(started);
+    } catch (const std::exception& e) {
+      between_error = e.what();
+      failed = true;
+    }
+  };
+  if (!failed) call_between(true);
   if (!failed) {
-    between(true);
     start = std::chrono::steady_clock::now();
     const std::string bytes(processes, 'g');
     write_all(go[1], bytes.data(), bytes.size());
     for (std::size_t i = 0; i < processes; ++i)
       failed = failed || !read_all(reports[i], &counts[i], sizeof(ProcessCount));
     end = std::chrono::steady_clock::now();
-    if (!failed) between(false);
+    if (!failed) call_between(false);
   }
   ::close(go[1]);
   for (int fd : reports) ::close(fd);
@@ -419,7 +439,8 @@ std::vector<ProcessCount> fan_out(std::size_t processes, double seconds, const M
     ::waitpid(pid, &status, 0);
     failed = failed || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
   }
-  if (failed) throw std::runtime_error("a client process failed (see its message above)");
+  if (!between_error.empty()) throw std::runtime_error(between_error);
+  if (failed) throw std::runtime_error("a client process failed (see its message above), or could not start");
   wall_seconds = std::chrono::duration<double>(end - start).count();
   return counts;
 }
