@@ -1,5 +1,6 @@
 // main.cpp: consentry_bench, workloads W1-W7, the anonymisation workloads (F1, P1, K1, DP1) and,
-// with the C API built, B1 (W3 through consentry.h), each beside its baseline where it has one
+// with the C API built, B1 (W3 through consentry.h), and with the PostgreSQL store built, PG3-PG5,
+// PGR and PGA (postgres_bench.cpp), each beside its baseline where it has one
 // (W8 is consentry_bench_sqlcipher; B1's Python side is bench/bindings_read.py). Google Benchmark flags apply
 // (--benchmark_filter, --benchmark_out,
 // ...); CONSENTRY_BENCH_SCALE=tiny shrinks every dataset and CONSENTRY_BENCH_DATA says where
@@ -29,10 +30,16 @@ int main(int argc, char** argv) {
   register_pseudonym_benchmarks(s);
   register_anonymise_benchmarks(s);
   register_dp_benchmarks(s);
+#if defined(CONSENTRY_BENCH_POSTGRESQL)
+  register_postgres_benchmarks(s);
+#endif
   benchmark::RunSpecifiedBenchmarks();
   release_read_vaults();
 #if defined(CONSENTRY_BENCH_C_API)
   release_bindings_vaults();
+#endif
+#if defined(CONSENTRY_BENCH_POSTGRESQL)
+  release_postgres_vaults();
 #endif
   remove_working_copies();
   benchmark::Shutdown();

@@ -6,7 +6,8 @@ into the workload table of issue 4: each workload beside its baseline, the ratio
 
 reads RESULTS_DIR/consentry.json, RESULTS_DIR/sqlcipher.json and RESULTS_DIR/python.json, prints the table (Markdown) and
 writes RESULTS_DIR/summary.json. Ratios are baseline time / consentry time, so 0.5x means half as
-fast as the baseline, except W7 (time at the large size / time at the small size; goal <= 1.5)
+fast as the baseline, except W7 (time at the large size / time at the small size; goal <= 1.5),
+PGR and PGA (the operations per second of p processes / those of one process)
 and W2, R1, F1 and K1 (absolute times). It reports goals and never fails because one is missed; it exits 2
 when a benchmark itself failed (an error, or no benchmark ran at all).
 """
@@ -42,7 +43,8 @@ def load(path):
     for b in doc.get("benchmarks", []):
         name = base_name(b.get("run_name", b["name"]))
         entry = {"ns": b.get("real_time", 0.0) * UNIT_NS.get(b.get("time_unit", "ns"), 1.0),
-                 "counters": {k: v for k, v in b.items() if k.endswith("_mib") or k == "eligible"},
+                 "counters": {k: v for k, v in b.items()
+                              if k.endswith("_mib") or k.endswith("_per_s") or k == "eligible"},
                  "error": b.get("error_message") if b.get("error_occurred") else None}
         if b.get("run_type") == "aggregate":
             if b.get("aggregate_name") == "median":
@@ -181,6 +183,38 @@ def main():
     w5 = find(r"W5_scan/\d+/consentry")
     add("W5", f"eligible for a purpose, {w5.split('/')[1] if w5 else '?'} customers", w5,
         find(r"W5_scan/\d+/baseline"), 0.5)
+    # W3, W4 and W5 on PostgreSQL beside raw libpq (postgres_bench.cpp), then the throughput of
+    # several client processes: the ratio of p processes is (time per operation of one process) /
+    # (wall time per operation of all p together), so 2× means twice the operations per second.
+    pg3_base = find(r"PG3_read/\d+/baseline")
+    for mode in ("durable", "batched", "off"):
+        name = find(rf"PG3_read/\d+/audit:{mode}")
+        if name:
+            add("PG3", f"W3 on PostgreSQL: read 3 fields, {name.split('/')[1]} customers, audit {mode}", name,
+                pg3_base, 0.5)
+    pg4 = find(r"PG4_import/\d+/consentry")
+    if pg4:
+        add("PG4", f"W4 on PostgreSQL: import {pg4.split('/')[1]} customers × 10 fields (baseline: COPY)", pg4,
+            pg4.replace("/consentry", "/baseline"), 0.5)
+    pg5 = find(r"PG5_scan/\d+/consentry")
+    if pg5:
+        add("PG5", f"W5 on PostgreSQL: eligible for a purpose, {pg5.split('/')[1]} customers", pg5,
+            pg5.replace("/consentry", "/baseline"), 0.5)
+    for prefix, what, audit, goal8 in (("PGR_readers", "reads", "batched", None),
+                                       ("PGA_appenders", "audit appends", "durable", 4.0)):
+        one = f"{prefix}/1"
+        if one not in runs:
+            continue
+        add(prefix.split("_")[0], f"{what} per second, 1 process (audit {audit})", one, None, kind="absolute")
+        for p in (2, 4, 8):
+            if f"{prefix}/{p}" in runs:
+                add(prefix.split("_")[0], f"{what} per second, {p} processes vs 1 (audit {audit})",
+                    f"{prefix}/{p}", one, goal8 if p == 8 else None)
+    if not any(n.startswith("PG") for n in runs):
+        rows.append({"workload": "PG", "variant": "PostgreSQL", "ours": None, "baseline": None, "ours_ns": None,
+                     "baseline_ns": None, "ratio": None, "kind": "speed", "goal": None, "met": None,
+                     "note": "not run: no PostgreSQL server (CONSENTRY_PG_URL), the store was not built, "
+                             "or a filter left them out", "counters": {}})
     w6 = sorted((n for n in runs if n.startswith("W6_erase/")), key=lambda n: int(n.split("/")[1]))
     if len(w6) == 2:
         add("W6", f"erase one customer at {w6[1].split('/')[1]} vs {w6[0].split('/')[1]} customers", w6[1], w6[0],
@@ -252,13 +286,18 @@ def main():
         mem = [f"{k.replace('_mib', '')} {v:.0f} MiB" for k, v in r["counters"].items() if k.endswith("_mib")]
         if mem:
             variant += " (" + ", ".join(mem) + ")"
+        rates = [f"{v:,.0f} {k.replace('_per_s', '')}/s" for k, v in r["counters"].items()
+                 if k.endswith("_per_s") and k.startswith("ours_")]
+        if rates:
+            variant += " (" + ", ".join(rate.replace("ours_", "") for rate in rates) + ")"
         if r["note"]:
             variant += f" — {r['note']}"
         print(f"| {r['workload']} | {variant} | {fmt_time(r['ours_ns'])} | {fmt_time(r['baseline_ns'])} "
               f"| {ratio} | {goal} | {met} |")
 
     summary = {"machine": machine(results_dir), "context": context, "sqlcipher_context": cipher_context,
-               "ratio": "baseline_ns / ours_ns (W7: large / small; W2, R1, F1, K1: absolute ns)", "rows": rows}
+               "ratio": "baseline_ns / ours_ns (W7: large / small; PGR, PGA: p processes' throughput / one's; "
+                        "W2, R1, F1, K1: absolute ns)", "rows": rows}
     with open(os.path.join(results_dir, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2, ensure_ascii=False)
         f.write("\n")

@@ -10,6 +10,12 @@
 #            --out DIR         results (default BUILD/bench-results)
 #            --data DIR        dataset cache (default BUILD/bench-data; CONSENTRY_BENCH_DATA)
 #            -- ARGS           passed to both benchmark binaries (e.g. --benchmark_filter=W3)
+#
+# The PostgreSQL workloads (PG3-PG5, PGR, PGA; built with CONSENTRY_BUILD_POSTGRESQL) run on the
+# server CONSENTRY_PG_URL names; when it is not set, on a throwaway cluster with fsync on that this
+# script starts in /tmp (scripts/pg-cluster.sh start DIR --durable; PG_BINDIR, default
+# /usr/lib/postgresql/15/bin) and removes when it ends, also on failure. Without a server they are
+# left out, with a message.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -27,7 +33,7 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift ;;
     --data) data="$2"; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
   esac
   shift
@@ -47,6 +53,23 @@ if [ "$do_build" -eq 1 ]; then
     targets+=(--target consentry_bench_sqlcipher)
   fi
   cmake --build "$build" -j2 "${targets[@]}"
+fi
+
+# The cluster's directory is under /tmp: a Unix socket's path is short, and run as root the server
+# runs as the user consentry-pg, who must be able to reach it (as ctest's postgres fixture does).
+if grep -q '^CONSENTRY_BUILD_POSTGRESQL:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null && [ -z "${CONSENTRY_PG_URL:-}" ]; then
+  if [ -x "${PG_BINDIR:-/usr/lib/postgresql/15/bin}/initdb" ]; then
+    pg_dir="/tmp/consentry-bench-pg-$(realpath -m "$build" | sha1sum | cut -c1-12)"
+    trap 'bash "$root/scripts/pg-cluster.sh" stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+    if pg_url=$(bash "$root/scripts/pg-cluster.sh" start "$pg_dir" --durable); then
+      export CONSENTRY_PG_URL="$pg_url"
+    else
+      echo "run.sh: the PostgreSQL cluster did not start: the PostgreSQL workloads are left out" >&2
+    fi
+  else
+    echo "run.sh: no PostgreSQL server in ${PG_BINDIR:-/usr/lib/postgresql/15/bin} (Debian: postgresql):" \
+      "the PostgreSQL workloads are left out" >&2
+  fi
 fi
 
 export CONSENTRY_BENCH_SCALE="$scale" CONSENTRY_BENCH_DATA="$data"

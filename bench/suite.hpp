@@ -30,6 +30,12 @@ void register_bindings_benchmarks(const Sizes& sizes);  // B1: W3's read through
 void release_bindings_vaults();
 #endif
 
+#if defined(CONSENTRY_BENCH_POSTGRESQL)
+void register_postgres_benchmarks(const Sizes& sizes);  // PG3-PG5, PGR, PGA: on PostgreSQL
+/// release_postgres_vaults closes the vault and connection the PostgreSQL reads keep open.
+void release_postgres_vaults();
+#endif
+
 /// release_read_vaults closes the vaults the read workloads keep open between runs.
 void release_read_vaults();
 

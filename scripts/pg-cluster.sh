@@ -3,6 +3,8 @@
 #
 #   scripts/pg-cluster.sh start DIR   initdb in DIR/data, start the server, create the database
 #                                     `consentry`, write the connection URL to DIR/url and print it
+#   scripts/pg-cluster.sh start DIR --durable
+#                                     the same with fsync on, for benchmarks (bench/run.sh)
 #   scripts/pg-cluster.sh env DIR     print shell `export` lines for the running cluster
 #                                     (CONSENTRY_PG_URL, and PGHOST/PGUSER/PGDATABASE for psql)
 #   scripts/pg-cluster.sh stop DIR    stop the server and remove DIR; safe to call twice, on a
@@ -10,8 +12,10 @@
 #
 # The server listens on a Unix socket in DIR/socket only (listen_addresses = ''), never on TCP,
 # and the socket directory is 0700: only the cluster's OS user (and root) can connect. Inside,
-# the bootstrap superuser is `consentry` with `trust` authentication on that socket. fsync is off:
-# the cluster is for tests and is thrown away, a power loss loses nothing worth keeping.
+# the bootstrap superuser is `consentry` with `trust` authentication on that socket. fsync is off
+# (unless --durable): the cluster is for tests and is thrown away, a power loss loses nothing
+# worth keeping. --durable keeps PostgreSQL's default, fsync on, so that commits cost what they
+# cost on a real server.
 #
 # PostgreSQL refuses to run as root. Run as root, the script creates (or reuses) the system user
 # `consentry-pg`, gives it DIR, and runs initdb/pg_ctl through `runuser -u consentry-pg --`; DIR's
@@ -34,7 +38,7 @@ die() {
 }
 
 usage() {
-  echo "usage: $0 start|stop|env DIR" >&2
+  echo "usage: $0 start DIR [--durable] | stop DIR | env DIR" >&2
   exit 2
 }
 
@@ -105,7 +109,8 @@ stop_cluster() {
 }
 
 start_cluster() {
-  local dir=$1
+  local dir=$1 fsync=off
+  [[ ${2:-} == --durable ]] && fsync=on
   if [[ -e $dir/$kMarker ]]; then
     stop_cluster "$dir"
   elif [[ -e $dir ]]; then
@@ -139,7 +144,7 @@ start_cluster() {
 listen_addresses = ''
 unix_socket_directories = '$socket'
 unix_socket_permissions = 0700
-fsync = off
+fsync = $fsync
 max_connections = 100
 EOF
   as_owner "$PG_BINDIR/pg_ctl" start -D "$data" -l "$log" -w -t 60 >/dev/null || {
@@ -162,9 +167,9 @@ env_cluster() {
   printf "export PGHOST='%s' PGUSER='%s' PGDATABASE='%s'\n" "$dir/socket" "$kRole" "$kDatabase"
 }
 
-[[ $# -eq 2 && -n $2 ]] || usage
+[[ ($# -eq 2 || ($# -eq 3 && $1 == start && $3 == --durable)) && -n $2 ]] || usage
 case $1 in
-  start) start_cluster "$2" ;;
+  start) start_cluster "$2" "${3:-}" ;;
   stop) stop_cluster "$2" ;;
   env) env_cluster "$2" ;;
   *) usage ;;
