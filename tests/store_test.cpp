@@ -1169,3 +1169,52 @@ TEST_CASE("sqlite: a read snapshot sees one state until it ends, whatever anothe
   CHECK(must(reader->get_field("C-1", "email"))->sealed == b("after"));
   CHECK(must(reader->get_field("C-2", "email")).has_value());
 }
+
+TEST_CASE_TEMPLATE("scan_purpose_positions stops when visit says so, and the store goes on", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  for (int i = 0; i < 50; ++i) {
+    const std::string c = "C-" + std::to_string(100 + i);
+    must(s.put_key(StoredKey{c, 1, b("w")}));
+    must(s.append_consent(event_of(c, "marketing.email", ConsentAction::grant, 10)));
+  }
+  for (const bool only_with_events : {true, false}) {
+    std::vector<std::string> seen;
+    must(s.scan_purpose_positions("marketing.email", only_with_events, [&](const Store::PurposePosition& p) {
+      seen.emplace_back(p.customer);
+      return seen.size() < 3;
+    }));
+    CHECK(seen == std::vector<std::string>{"C-100", "C-101", "C-102"});
+    CHECK(must(s.customers()).size() == 50);  // the connection is ready for the next request
+  }
+}
+
+TEST_CASE_TEMPLATE("with_data_keys and erased_among answer for many customers at once, each once", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  // Names that an array literal would misread: commas, quotes, braces, spaces, NULL.
+  const std::vector<std::string> ids = {"C-1", "C,2", "C\"3", "{C-4}", "NULL", "C 5", "C\\7"};
+  for (std::size_t i = 0; i < ids.size(); i += 2) must(s.put_key(StoredKey{ids[i], 1, b("w")}));
+  std::vector<std::string_view> asked(ids.begin(), ids.end());
+  asked.push_back("C-1");
+  asked.push_back("nobody");
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const std::vector<std::string> keyed = sorted({ids[0], ids[2], ids[4], ids[6]});
+  CHECK(sorted(must(s.with_data_keys(asked))) == keyed);
+  CHECK(sorted(must(s.KeyFieldStore::with_data_keys(asked))) == keyed);  // Store's own default agrees
+  CHECK(must(s.with_data_keys({})).empty());
+
+  must(s.erase_customer(ids[0], "tag-0", at(1000)));
+  must(s.erase_customer(ids[2], "tag,\"2", at(1000)));
+  const std::vector<std::string_view> tags = {"tag-0", "tag,\"2", "tag-x", "tag-0"};
+  const std::vector<std::string> erased = sorted({"tag-0", "tag,\"2"});
+  CHECK(sorted(must(s.erased_among(tags))) == erased);
+  CHECK(sorted(must(s.MaintenanceStore::erased_among(tags))) == erased);
+  CHECK(must(s.erased_among({})).empty());
+  CHECK(sorted(must(s.with_data_keys(asked))) == sorted({ids[4], ids[6]}));
+}

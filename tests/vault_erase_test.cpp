@@ -318,3 +318,37 @@ TEST_CASE("a vault on the memory store cannot be backed up") {
   CHECK(code_of(v->backup(dir.path() / "copy.vault")) == errc::invalid_argument);
   CHECK_FALSE(fs::exists(dir.path() / "copy.vault"));
 }
+
+TEST_CASE("a batch write refuses it whole when any record's customer was erased, naming that record") {
+  TempDir dir;
+  Vault v = each_store_vault(dir);
+  put_customer(v, "C-1001", "ann");
+  put_customer(v, "C-1002", "bob");
+  REQUIRE(v.erase("C-1002").ok());
+  auto record = [](std::string customer, std::string email, std::size_t line) {
+    Record r;
+    r.customer = std::move(customer);
+    r.fields = {{"email", std::move(email)}};
+    r.line = line;
+    return r;
+  };
+  // A new customer, one with a data key, the erased one, and the new one again.
+  auto written = v.write({record("C-2001", "cy@example.com", 1), record("C-1001", "ann2@example.com", 2),
+                          record("C-1002", "bob2@example.com", 3), record("C-2001", "cy2@example.com", 4)},
+                         "batch.jsonl");
+  REQUIRE_FALSE(written.ok());
+  CHECK(written.err().code == errc::erased);
+  CHECK(written.err().message == "batch.jsonl:3: customer was erased");
+  CHECK_FALSE(v.contains("C-2001").value());
+  CHECK(v.accessor("support-desk")->view("C-1001", "service")->get("email")->value == "ann@example.com");
+
+  // Without the erased record the same batch goes in whole: the existing customer keeps their
+  // data key, and a customer twice in the batch gets one key and their last value.
+  REQUIRE(v.write({record("C-2001", "cy@example.com", 1), record("C-1001", "ann2@example.com", 2),
+                   record("C-2001", "cy2@example.com", 4)},
+                  "batch.jsonl")
+              .ok());
+  CHECK(v.accessor("support-desk")->view("C-1001", "service")->get("email")->value == "ann2@example.com");
+  CHECK(v.accessor("support-desk")->view("C-2001", "service")->get("email")->value == "cy2@example.com");
+  CHECK(v.customers().value() == std::vector<std::string>{"C-1001", "C-2001"});
+}

@@ -60,7 +60,8 @@ void grant_documented(Connection& owner, const std::string& schema, const std::s
   REQUIRE(owner.run("GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA " + s + " TO " + role) == "");
   for (const char* table : {"state", "meta", "data_keys", "fields"})
     REQUIRE(owner.run("GRANT UPDATE ON " + s + "." + table + " TO " + role) == "");
-  for (const char* table : {"meta", "data_keys", "fields", "contacts", "contact_preferences", "consent_events"})
+  for (const char* table :
+       {"meta", "data_keys", "fields", "contacts", "contact_preferences", "consent_events"})
     REQUIRE(owner.run("GRANT DELETE ON " + s + "." + table + " TO " + role) == "");
 }
 
@@ -71,7 +72,9 @@ std::string as_role(const std::string& url, const std::string& role) {
 
 }  // namespace
 
-TEST_CASE("postgres: a CRM role with the documented grants runs the vault; only erasure's compaction needs the owner") {
+TEST_CASE(
+    "postgres: a CRM role with the documented grants runs the vault; only erasure's compaction needs the "
+    "owner") {
   ScratchSchema schema;
   const std::string role = "crm_" + schema.name;
   Connection owner(schema.url);

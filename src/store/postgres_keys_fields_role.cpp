@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "store/postgres_store.hpp"
-#include "text/utf8.hpp"
 
 namespace consentry::detail {
 namespace {
@@ -23,6 +22,9 @@ constexpr std::string_view kPutKeys =
     "INSERT INTO @S.data_keys(customer, version, wrapped) "
     "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[]) "
     "ON CONFLICT (customer) DO UPDATE SET version = excluded.version, wrapped = excluded.wrapped";
+// One round trip for many customers; `= ANY` matches a row once however often it is listed.
+constexpr std::string_view kWithDataKeys =
+    "SELECT customer FROM @S.data_keys WHERE customer = ANY($1::text[])";
 constexpr std::string_view kGetField =
     "SELECT sealed, source, collected_at, format FROM @S.fields WHERE customer = $1 AND field = $2";
 constexpr std::string_view kGetFields =
@@ -41,11 +43,6 @@ constexpr std::string_view kCustomers = "SELECT customer FROM @S.data_keys ORDER
 constexpr std::string_view kKnows =
     "SELECT EXISTS (SELECT 1 FROM @S.data_keys WHERE customer = $1) "
     "OR EXISTS (SELECT 1 FROM @S.consent_events WHERE customer = $1)";
-
-// is_text is true for a value PostgreSQL's text takes: valid UTF-8 without a NUL byte.
-bool is_text(std::string_view v) {
-  return v.find('\0') == std::string_view::npos && utf8_valid(v);
-}
 
 // unsigned_of reads an integer column that must hold an unsigned 32-bit number (a key version or a
 // sealing format); errc::integrity naming `what` for anything else.
@@ -124,7 +121,7 @@ result<std::optional<StoredKey>> PostgresStore::get_key(std::string_view custome
 
 result<void> PostgresStore::put_key(const StoredKey& key) {
   // Refused here, before anything is queued: sent, it would abort the caller's transaction.
-  if (!is_text(key.customer))
+  if (!pg_is_text(key.customer))
     return make_error(errc::invalid_argument, "put_key: the customer id is not text");
   return write("put_key", [&]() -> result<void> {
     if (pending_.key_customers.count(key.customer) != 0) CONSENTRY_TRY(send_pending());
@@ -134,6 +131,19 @@ result<void> PostgresStore::put_key(const StoredKey& key) {
     if (pending_.size() >= kMaxPendingWrites) return send_pending();
     return ok();
   });
+}
+
+result<std::vector<std::string>> PostgresStore::with_data_keys(std::span<const std::string_view> customers) {
+  std::vector<std::string> out;
+  if (customers.empty()) return out;
+  auto wanted = pg_text_array(customers, "with_data_keys");
+  if (!wanted) return std::move(wanted).err();
+  auto r = exec(kWithDataKeys, PgParams{}.binary(wanted->view()), "with_data_keys");
+  if (!r) return std::move(r).err();
+  const int rows = PQntuples(r->get());
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) out.emplace_back(pg_text(r->get(), i, 0));
+  return out;
 }
 
 result<std::optional<StoredField>> PostgresStore::get_field(std::string_view customer,
@@ -179,7 +189,7 @@ result<std::vector<StoredField>> PostgresStore::get_named_fields(std::string_vie
 }
 
 result<void> PostgresStore::put_field(const StoredField& f) {
-  if (!is_text(f.customer) || !is_text(f.field) || !is_text(f.source))
+  if (!pg_is_text(f.customer) || !pg_is_text(f.field) || !pg_is_text(f.source))
     return make_error(errc::invalid_argument, "put_field: a customer id, field name or source is not text");
   return write("put_field", [&]() -> result<void> {
     std::string name = f.customer + '\0' + f.field;

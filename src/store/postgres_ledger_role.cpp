@@ -36,20 +36,19 @@ constexpr std::string_view kConsentHistory =
 constexpr std::string_view kPurposeHistory =
     "SELECT seq, customer, action, at, channel, notice, expires_at, policy_version FROM @S.consent_events "
     "WHERE purpose = $1 ORDER BY customer, seq";
-// One page of positions: the next customers with a data key after $2 (at most $3 of them), each
-// with their last event on the purpose $1 if any (DISTINCT ON keeps the first row of each
-// customer, the highest seq). The events read are bounded by the page's customers, so a page
-// costs its own rows, not the rest of the ledger. Customers with events but no data key never
-// join. Pages keep memory bounded; inside the caller's read snapshot they all see one state.
-constexpr std::string_view kPositionsPage =
-    "WITH page AS (SELECT customer FROM @S.data_keys WHERE customer > $2 ORDER BY customer LIMIT $3::bigint) "
-    "SELECT p.customer, e.action, e.expires_at, e.policy_version FROM page p "
-    "LEFT JOIN (SELECT DISTINCT ON (customer) customer, action, expires_at, policy_version "
-    "FROM @S.consent_events WHERE purpose = $1 AND customer > $2 AND customer <= (SELECT max(customer) FROM "
-    "page) "
-    "ORDER BY customer, seq DESC) e ON e.customer = p.customer "
-    "ORDER BY p.customer";
-constexpr std::int64_t kPositionsPerPage = 1000;
+// scan_purpose_positions is one statement whose rows are read one at a time (exec_each_row):
+// every event on the purpose $1 of a customer with a data key, in customer order and, within a
+// customer, in seq order, so that the last row of a customer is their position. Both orders come
+// from the indexes (data_keys' key, consent_events_by_purpose), so the server merges rather than
+// sorts. The LEFT JOIN form also gives each customer without an event one row of NULLs.
+constexpr std::string_view kPositionsWithEvents =
+    "SELECT e.customer, e.action, e.expires_at, e.policy_version FROM @S.consent_events e "
+    "WHERE e.purpose = $1 AND EXISTS (SELECT 1 FROM @S.data_keys k WHERE k.customer = e.customer) "
+    "ORDER BY e.customer, e.seq";
+constexpr std::string_view kPositionsOfAll =
+    "SELECT k.customer, e.action, e.expires_at, e.policy_version FROM @S.data_keys k "
+    "LEFT JOIN @S.consent_events e ON e.customer = k.customer AND e.purpose = $1 "
+    "ORDER BY k.customer, e.seq";
 
 constexpr std::string_view kAppendContact =
     "WITH next AS (UPDATE @S.state SET contact_seq = contact_seq + 1 WHERE id = 1 RETURNING contact_seq) "
@@ -179,40 +178,48 @@ result<std::vector<ConsentEvent>> PostgresStore::purpose_history(std::string_vie
 
 result<void> PostgresStore::scan_purpose_positions(std::string_view purpose, bool only_with_events,
                                                    const std::function<bool(const PurposePosition&)>& visit) {
-  // Keyset pages in customer order: each page starts after the last customer of the one before.
-  // A page has as many rows as customers, so a short page is the last one.
-  std::string after;
-  for (;;) {
-    auto r = exec(kPositionsPage, PgParams{}.text(purpose).text(after).integer(kPositionsPerPage),
-                  "scan_purpose_positions");
-    if (!r) return std::move(r).err();
-    const PGresult* res = r->get();
-    const int rows = PQntuples(res);
-    for (int row = 0; row < rows; ++row) {
-      // The view borrows the page's memory, valid during the visit.
-      PurposePosition position{pg_text(res, row, 0), std::nullopt, std::nullopt, 0};
-      if (PQgetisnull(res, row, 1)) {
-        if (only_with_events) continue;
-      } else {
-        const auto action = parse_consent_action(pg_text(res, row, 1));
-        if (!action)
-          return make_error(errc::integrity,
-                            "scan_purpose_positions: consent_events row has an unknown action");
-        position.action = *action;
-        if (!PQgetisnull(res, row, 2)) {
-          auto expires = pg_int(res, row, 2);
-          if (!expires) return std::move(expires).err();
-          position.expires_at = pg_time(*expires);
-        }
-        auto version = pg_int(res, row, 3);
-        if (!version) return std::move(version).err();
-        position.policy_version = *version;
-      }
-      if (!visit(position)) return ok();
-    }
-    if (rows < kPositionsPerPage) return ok();
-    after = std::string(pg_text(res, rows - 1, 0));
-  }
+  // Each customer's rows arrive together, the last one being their position: it is kept until
+  // a row of the next customer (or the end) shows it was the last.
+  struct Held {
+    std::string customer;
+    std::optional<ConsentAction> action;
+    std::optional<timestamp> expires_at;
+    std::int64_t policy_version = 0;
+  };
+  std::optional<Held> held;
+  bool stopped = false;
+  auto hand_out = [&]() {
+    if (!held) return;
+    stopped = !visit(PurposePosition{held->customer, held->action, held->expires_at, held->policy_version});
+    held.reset();
+  };
+  auto scanned =
+      exec_each_row(only_with_events ? kPositionsWithEvents : kPositionsOfAll, PgParams{}.text(purpose),
+                    "scan_purpose_positions", [&](const PGresult* res) -> result<bool> {
+                      const std::string_view customer = pg_text(res, 0, 0);
+                      if (held && held->customer != customer) hand_out();
+                      if (stopped) return false;
+                      if (!held) held.emplace().customer = std::string(customer);
+                      if (PQgetisnull(res, 0, 1)) return true;  // a customer without an event on the purpose
+                      const auto action = parse_consent_action(pg_text(res, 0, 1));
+                      if (!action)
+                        return make_error(errc::integrity,
+                                          "scan_purpose_positions: consent_events row has an unknown action");
+                      held->action = *action;
+                      held->expires_at.reset();
+                      if (!PQgetisnull(res, 0, 2)) {
+                        auto expires = pg_int(res, 0, 2);
+                        if (!expires) return std::move(expires).err();
+                        held->expires_at = pg_time(*expires);
+                      }
+                      auto version = pg_int(res, 0, 3);
+                      if (!version) return std::move(version).err();
+                      held->policy_version = *version;
+                      return true;
+                    });
+  if (!scanned) return scanned;
+  if (!stopped) hand_out();
+  return ok();
 }
 
 // ---- contacts and contact preferences ----

@@ -23,6 +23,7 @@ constexpr std::string_view kEraseEvents = "DELETE FROM @S.consent_events WHERE c
 constexpr std::string_view kInsertErased =
     "INSERT INTO @S.erased(tag, at) VALUES ($1, $2::bigint) ON CONFLICT (tag) DO NOTHING";
 constexpr std::string_view kErasedAt = "SELECT at FROM @S.erased WHERE tag = $1";
+constexpr std::string_view kErasedAmong = "SELECT tag FROM @S.erased WHERE tag = ANY($1::text[])";
 
 constexpr std::string_view kFieldsCollectedBefore =
     "SELECT customer, collected_at FROM @S.fields WHERE field = $1 AND collected_at <= $2::bigint "
@@ -122,6 +123,19 @@ result<void> PostgresStore::erase_customer(std::string_view customer, std::strin
     if (!released) return std::move(released).err();
     return ok();
   });
+}
+
+result<std::vector<std::string>> PostgresStore::erased_among(std::span<const std::string_view> tags) {
+  std::vector<std::string> out;
+  if (tags.empty()) return out;
+  auto wanted = pg_text_array(tags, "erased_among");
+  if (!wanted) return std::move(wanted).err();
+  auto r = exec(kErasedAmong, PgParams{}.binary(wanted->view()), "erased_among");
+  if (!r) return std::move(r).err();
+  const int rows = PQntuples(r->get());
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) out.emplace_back(pg_text(r->get(), i, 0));
+  return out;
 }
 
 result<std::optional<timestamp>> PostgresStore::erased_at(std::string_view tag) {

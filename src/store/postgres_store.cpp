@@ -141,6 +141,16 @@ void PgArray::put32(std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(v >> shift));
 }
 
+result<PgArray> pg_text_array(std::span<const std::string_view> items, std::string_view operation) {
+  PgArray out(kPgText, items.size());
+  for (std::string_view item : items) {
+    if (!pg_is_text(item))
+      return make_error(errc::invalid_argument, std::string(operation) + ": a value that is not text");
+    out.add(item);
+  }
+  return out;
+}
+
 // ---- statements ----
 
 result<PgResult> PostgresStore::check(PGresult* raw, std::string_view operation) const {
@@ -160,14 +170,10 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
   // Queued writes go first, so this statement sees them.
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   auto run = [&]() -> result<PgResult> {
-    auto found = prepared_.find(sql);
-    if (found == prepared_.end()) {
-      std::string name = "consentry_" + std::to_string(prepared_.size());
-      CONSENTRY_TRY(check(PQprepare(conn_, name.c_str(), with_schema(sql).c_str(), 0, nullptr), operation));
-      found = prepared_.emplace(sql, std::move(name)).first;
-    }
-    return check(PQexecPrepared(conn_, found->second.c_str(), params.count(), params.values(),
-                                params.lengths(), params.formats(), static_cast<int>(format)),
+    auto name = prepared(sql, operation);
+    if (!name) return std::move(name).err();
+    return check(PQexecPrepared(conn_, (*name)->c_str(), params.count(), params.values(), params.lengths(),
+                                params.formats(), static_cast<int>(format)),
                  operation);
   };
   if (in_transaction()) return run();
@@ -176,6 +182,62 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
   CONSENTRY_TRY(reconnect_if_lost(operation));
   auto r = run();
   if (r || PQstatus(conn_) != CONNECTION_BAD) return r;
+  CONSENTRY_TRY(reconnect_if_lost(operation));
+  return run();
+}
+
+result<const std::string*> PostgresStore::prepared(std::string_view sql, std::string_view operation) {
+  auto found = prepared_.find(sql);
+  if (found == prepared_.end()) {
+    std::string name = "consentry_" + std::to_string(prepared_.size());
+    CONSENTRY_TRY(check(PQprepare(conn_, name.c_str(), with_schema(sql).c_str(), 0, nullptr), operation));
+    found = prepared_.emplace(sql, std::move(name)).first;
+  }
+  return &found->second;
+}
+
+result<void> PostgresStore::exec_each_row(std::string_view sql, const PgParams& params,
+                                          std::string_view operation,
+                                          const std::function<result<bool>(const PGresult*)>& row) {
+  if (params.has_nul())
+    return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
+  if (!pending_.empty()) CONSENTRY_TRY(send_pending());
+  bool delivered = false;  // a row reached `row`: the statement may not run again
+  auto run = [&]() -> result<void> {
+    auto name = prepared(sql, operation);
+    if (!name) return std::move(name).err();
+    if (PQsendQueryPrepared(conn_, (*name)->c_str(), params.count(), params.values(), params.lengths(),
+                            params.formats(), static_cast<int>(PgFormat::binary)) != 1)
+      return make_error(errc::io,
+                        std::string(operation) + ": the connection to the PostgreSQL vault was lost");
+    PQsetSingleRowMode(conn_);
+    result<void> outcome = ok();
+    bool stopped = false;
+    // Every result is read, also after a stop, so that the connection is ready for the next
+    // statement; rows after a stop are dropped as they arrive.
+    while (PGresult* raw = PQgetResult(conn_)) {
+      PgResult r(raw);
+      if (stopped) continue;
+      const ExecStatusType status = PQresultStatus(raw);
+      if (status == PGRES_SINGLE_TUPLE) {
+        delivered = true;
+        auto more = row(raw);
+        if (!more) outcome = std::move(more).err();
+        stopped = !more || !*more;
+      } else if (status != PGRES_TUPLES_OK) {
+        auto failed = check(r.release(), operation);
+        if (!failed) outcome = std::move(failed).err();
+        stopped = true;
+      }
+    }
+    return outcome;
+  };
+  if (in_transaction()) return run();
+  // As exec: outside a transaction a read that met a lost connection runs once more, unless
+  // rows of it were already handed out.
+  CONSENTRY_TRY(reconnect_if_lost(operation));
+  auto r = run();
+  if (r || delivered || PQstatus(conn_) != CONNECTION_BAD) return r;
   CONSENTRY_TRY(reconnect_if_lost(operation));
   return run();
 }

@@ -25,6 +25,7 @@
 #include "consentry/extension/store.hpp"
 #include "consentry/result.hpp"
 #include "consentry/time.hpp"
+#include "text/utf8.hpp"
 
 namespace consentry::detail {
 
@@ -93,6 +94,15 @@ class PgArray {
   bytes out_;
 };
 
+/// pg_is_text is true for a value PostgreSQL's text takes: valid UTF-8 without a NUL byte.
+inline bool pg_is_text(std::string_view v) {
+  return v.find('\0') == std::string_view::npos && utf8_valid(v);
+}
+
+/// pg_text_array is the text[] parameter of `items` (PgArray); errc::invalid_argument naming
+/// `operation` when one of them is not text (pg_is_text).
+result<PgArray> pg_text_array(std::span<const std::string_view> items, std::string_view operation);
+
 /// pg_text views a text or bytea column of a binary-format result: its raw bytes, valid as long
 /// as the result; pg_bytes is the same view as bytes.
 inline std::string_view pg_text(const PGresult* r, int row, int column) {
@@ -156,6 +166,7 @@ class PostgresStore final : public Store {
   result<void> delete_meta(std::string_view key) override;
   result<std::optional<StoredKey>> get_key(std::string_view customer) override;
   result<void> put_key(const StoredKey& key) override;
+  result<std::vector<std::string>> with_data_keys(std::span<const std::string_view> customers) override;
   result<std::optional<StoredField>> get_field(std::string_view customer, std::string_view field) override;
   result<std::vector<StoredField>> get_fields(std::string_view customer) override;
   result<std::vector<StoredField>> get_named_fields(std::string_view customer,
@@ -191,6 +202,7 @@ class PostgresStore final : public Store {
   // MaintenanceStore (postgres_maintenance_role.cpp)
   result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) override;
   result<std::optional<timestamp>> erased_at(std::string_view tag) override;
+  result<std::vector<std::string>> erased_among(std::span<const std::string_view> tags) override;
   result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
                                                          std::string_view after, std::size_t limit) override;
   result<void> delete_field(std::string_view customer, std::string_view field) override;
@@ -213,6 +225,12 @@ class PostgresStore final : public Store {
   /// prepared statement.
   result<PgResult> exec(std::string_view sql, const PgParams& params, std::string_view operation,
                         PgFormat format = PgFormat::binary);
+  /// exec_each_row runs `sql` as exec does, binary columns, and hands each row to `row` as it
+  /// arrives (libpq's single-row mode: memory holds one row, whatever the result's size) until
+  /// `row` returns false or an error, which is then returned. Fails as exec; outside a
+  /// transaction, a connection lost before the first row runs the statement once more.
+  result<void> exec_each_row(std::string_view sql, const PgParams& params, std::string_view operation,
+                             const std::function<result<bool>(const PGresult*)>& row);
   /// write runs `body`, the statements of one role call that writes, inside the caller's write
   /// transaction, or, outside one, inside a transaction of its own (begin ... commit, rolled back
   /// when `body` fails). Every write goes through it: only a write transaction takes the write
@@ -231,6 +249,9 @@ class PostgresStore final : public Store {
   result<void> set_up_schema(StoreMode mode);
   result<void> reconnect_if_lost(std::string_view operation);
   result<void> start_write(bool synced);
+  /// prepared returns the name of `sql`'s prepared statement on this connection, preparing it
+  /// the first time; fails as exec.
+  result<const std::string*> prepared(std::string_view sql, std::string_view operation);
   /// send_pending sends the queued put_key and put_field calls, keys first, one statement each
   /// (postgres_keys_fields_role.cpp); fails as exec, the transaction then being aborted.
   result<void> send_pending();

@@ -1,5 +1,6 @@
 // store.cpp: the default implementations of the roles' optional methods: those a role builds on
-// its own calls (KeyFieldStore::get_named_fields, AuditLogStore::scan_audit_copying_views), and
+// its own calls (KeyFieldStore::get_named_fields and with_data_keys, MaintenanceStore::erased_among,
+// AuditLogStore::scan_audit_copying_views), and
 // those Store builds on another role's.
 #include "consentry/extension/store.hpp"
 
@@ -7,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -43,6 +45,30 @@ result<std::vector<StoredField>> KeyFieldStore::get_named_fields(std::string_vie
     auto got = get_field(customer, field);
     if (!got) return std::move(got).err();
     if (*got) out.push_back(std::move(**got));
+  }
+  return out;
+}
+
+result<std::vector<std::string>> KeyFieldStore::with_data_keys(std::span<const std::string_view> customers) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string_view> asked;
+  for (std::string_view customer : customers) {
+    if (!asked.insert(customer).second) continue;
+    auto key = get_key(customer);
+    if (!key) return std::move(key).err();
+    if (*key) out.emplace_back(customer);
+  }
+  return out;
+}
+
+result<std::vector<std::string>> MaintenanceStore::erased_among(std::span<const std::string_view> tags) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string_view> asked;
+  for (std::string_view tag : tags) {
+    if (!asked.insert(tag).second) continue;
+    auto at = erased_at(tag);
+    if (!at) return std::move(at).err();
+    if (*at) out.emplace_back(tag);
   }
   return out;
 }

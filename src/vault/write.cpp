@@ -2,8 +2,11 @@
 // (decide_write) before anything is written, then sealed under the customer's data key, listed in
 // their manifest and audited, all in one transaction.
 #include <algorithm>
+#include <iterator>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -96,12 +99,34 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
   // What the ledger decides is decided inside the write transaction, against the ledger as
   // committed: an erasure or a withdrawal of consent to profiling committed by another process
   // is either seen here, or commits after this write and takes what it wrote with it.
-  for (const Pending& p : pending) {
+  // The erasure marks and data keys of every record's customer are asked for at once, so a store
+  // that sends writes in batches (PostgreSQL) sends no read between them.
+  std::vector<std::string> tags;
+  tags.reserve(pending.size());
+  for (const Pending& p : pending) tags.push_back(impl.audit_pseudonym(p.record->customer));
+  std::unordered_set<std::string> erased;
+  {
+    const std::vector<std::string_view> asked(tags.begin(), tags.end());
+    auto found = store.erased_among(asked);
+    if (!found) return std::move(found).err();
+    erased.insert(std::make_move_iterator(found->begin()), std::make_move_iterator(found->end()));
+  }
+  std::unordered_set<std::string_view> keyless;  // customers with no data key, before this write
+  {
+    std::vector<std::string_view> asked;
+    for (const Pending& p : pending)
+      if (!impl.keys().find_data_key(p.record->customer)) asked.push_back(p.record->customer);
+    auto keyed = store.with_data_keys(asked);
+    if (!keyed) return std::move(keyed).err();
+    const std::unordered_set<std::string> has_key(keyed->begin(), keyed->end());
+    for (std::string_view customer : asked)
+      if (has_key.count(std::string(customer)) == 0) keyless.insert(customer);
+  }
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const Pending& p = pending[i];
     const Record& r = *p.record;
     // An erased customer stays erased: new data would bring back what they asked to be rid of.
-    auto gone = impl.is_erased(impl.audit_pseudonym(r.customer));
-    if (!gone) return std::move(gone).err();
-    if (*gone) return erased_error(located(origin, r.line));
+    if (erased.count(tags[i]) != 0) return erased_error(located(origin, r.line));
     if (p.needs_profiling) {
       auto state = impl.consent_state(r.customer);
       if (!state) return std::move(state).err();
@@ -123,9 +148,11 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     if (auto it = new_keys.find(r.customer); it != new_keys.end()) {
       dek = &it->second;
     } else {
-      auto existing = impl.data_key(r.customer);
-      if (!existing) return std::move(existing).err();
-      dek = *existing;
+      if (keyless.count(r.customer) == 0) {
+        auto existing = impl.data_key(r.customer);
+        if (!existing) return std::move(existing).err();
+        dek = *existing;
+      }
       if (!dek) {
         // Under the version current as this transaction commits: another process may have
         // rotated, and retired the version this vault opened with, since it opened.

@@ -32,6 +32,11 @@ class KeyFieldStore {
   /// put_key inserts or replaces a customer's wrapped data key.
   virtual result<void> put_key(const StoredKey& key) = 0;
 
+  /// with_data_keys returns those of `customers` that have a data key, in no particular order,
+  /// each once. The default asks get_key for each; a store whose every request is a round trip
+  /// to a server answers in one. Fails as get_key.
+  virtual result<std::vector<std::string>> with_data_keys(std::span<const std::string_view> customers);
+
   /// get_field returns one sealed value, nullopt when absent.
   virtual result<std::optional<StoredField>> get_field(std::string_view customer, std::string_view field) = 0;
   /// get_fields returns all sealed values of a customer, ordered by field name.

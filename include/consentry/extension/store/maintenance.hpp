@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,10 @@ class MaintenanceStore {
   virtual result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) = 0;
   /// erased_at returns when the customer with pseudonym `tag` was erased, nullopt if never.
   virtual result<std::optional<timestamp>> erased_at(std::string_view tag) = 0;
+  /// erased_among returns those of `tags` that were erased, in no particular order, each once.
+  /// The default asks erased_at for each; a store whose every request is a round trip to a
+  /// server answers in one. Fails as erased_at.
+  virtual result<std::vector<std::string>> erased_among(std::span<const std::string_view> tags);
 
   /// FieldTime is one stored value's customer and collection time (no value).
   struct FieldTime {
