@@ -134,16 +134,7 @@ result<void> PostgresStore::put_key(const StoredKey& key) {
 }
 
 result<std::vector<std::string>> PostgresStore::with_data_keys(std::span<const std::string_view> customers) {
-  std::vector<std::string> out;
-  if (customers.empty()) return out;
-  auto wanted = pg_text_array(customers, "with_data_keys");
-  if (!wanted) return std::move(wanted).err();
-  auto r = exec(kWithDataKeys, PgParams{}.binary(wanted->view()), "with_data_keys");
-  if (!r) return std::move(r).err();
-  const int rows = PQntuples(r->get());
-  out.reserve(static_cast<std::size_t>(rows));
-  for (int i = 0; i < rows; ++i) out.emplace_back(pg_text(r->get(), i, 0));
-  return out;
+  return texts_among(kWithDataKeys, customers, "with_data_keys");
 }
 
 result<std::optional<StoredField>> PostgresStore::get_field(std::string_view customer,

@@ -126,16 +126,7 @@ result<void> PostgresStore::erase_customer(std::string_view customer, std::strin
 }
 
 result<std::vector<std::string>> PostgresStore::erased_among(std::span<const std::string_view> tags) {
-  std::vector<std::string> out;
-  if (tags.empty()) return out;
-  auto wanted = pg_text_array(tags, "erased_among");
-  if (!wanted) return std::move(wanted).err();
-  auto r = exec(kErasedAmong, PgParams{}.binary(wanted->view()), "erased_among");
-  if (!r) return std::move(r).err();
-  const int rows = PQntuples(r->get());
-  out.reserve(static_cast<std::size_t>(rows));
-  for (int i = 0; i < rows; ++i) out.emplace_back(pg_text(r->get(), i, 0));
-  return out;
+  return texts_among(kErasedAmong, tags, "erased_among");
 }
 
 result<std::optional<timestamp>> PostgresStore::erased_at(std::string_view tag) {

@@ -242,6 +242,21 @@ result<void> PostgresStore::exec_each_row(std::string_view sql, const PgParams& 
   return run();
 }
 
+result<std::vector<std::string>> PostgresStore::texts_among(std::string_view sql,
+                                                            std::span<const std::string_view> items,
+                                                            std::string_view operation) {
+  std::vector<std::string> out;
+  if (items.empty()) return out;
+  auto wanted = pg_text_array(items, operation);
+  if (!wanted) return std::move(wanted).err();
+  auto r = exec(sql, PgParams{}.binary(wanted->view()), operation);
+  if (!r) return std::move(r).err();
+  const int rows = PQntuples(r->get());
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) out.emplace_back(pg_text(r->get(), i, 0));
+  return out;
+}
+
 result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view operation) {
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   return check(PQexec(conn_, with_schema(sql).c_str()), operation);

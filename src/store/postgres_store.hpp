@@ -231,6 +231,11 @@ class PostgresStore final : public Store {
   /// transaction, a connection lost before the first row runs the statement once more.
   result<void> exec_each_row(std::string_view sql, const PgParams& params, std::string_view operation,
                              const std::function<result<bool>(const PGresult*)>& row);
+  /// texts_among runs `sql`, whose one parameter is a text[] of `items` (pg_text_array) and whose
+  /// first column is text, and returns that column; nothing for no items. Fails as exec, and as
+  /// pg_text_array for an item that is not text.
+  result<std::vector<std::string>> texts_among(std::string_view sql, std::span<const std::string_view> items,
+                                               std::string_view operation);
   /// write runs `body`, the statements of one role call that writes, inside the caller's write
   /// transaction, or, outside one, inside a transaction of its own (begin ... commit, rolled back
   /// when `body` fails). Every write goes through it: only a write transaction takes the write
