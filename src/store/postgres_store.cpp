@@ -3,6 +3,7 @@
 #include "store/postgres_store.hpp"
 
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <utility>
 
@@ -13,6 +14,10 @@ namespace {
 constexpr std::string_view kBumpDataVersion =
     "UPDATE @S.state SET data_version = data_version + 1 WHERE id = 1";
 constexpr std::string_view kDataVersion = "SELECT data_version FROM @S.state WHERE id = 1";
+// A read snapshot starts with its first statement; most snapshots ask for data_version first
+// (to follow the policy in force), so it is read in the round trip that begins the transaction.
+constexpr std::string_view kBeginRead =
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT data_version FROM @S.state WHERE id = 1";
 
 // ignore_notice keeps the server's notices and warnings off stderr: the library prints nothing.
 void ignore_notice(void*, const char*) {}
@@ -167,6 +172,7 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
                                      PgFormat format) {
   if (params.has_nul())
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
+  settle();
   // Queued writes go first, so this statement sees them.
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   auto run = [&]() -> result<PgResult> {
@@ -201,6 +207,7 @@ result<void> PostgresStore::exec_each_row(std::string_view sql, const PgParams& 
                                           const std::function<result<bool>(const PGresult*)>& row) {
   if (params.has_nul())
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
+  settle();
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   bool delivered = false;  // a row reached `row`: the statement may not run again
   auto run = [&]() -> result<void> {
@@ -258,6 +265,7 @@ result<std::vector<std::string>> PostgresStore::texts_among(std::string_view sql
 }
 
 result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view operation) {
+  settle();
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   return check(PQexec(conn_, with_schema(sql).c_str()), operation);
 }
@@ -268,6 +276,7 @@ result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view 
 // cut, an administrator's pg_terminate_backend), outside a transaction only
 // (nothing was in flight). Statements are prepared again on first use.
 result<void> PostgresStore::reconnect_if_lost(std::string_view operation) {
+  settle();
   if (PQstatus(conn_) == CONNECTION_OK) return ok();
   PQreset(conn_);
   prepared_.clear();
@@ -358,22 +367,55 @@ result<void> PostgresStore::write(std::string_view operation, const std::functio
 result<void> PostgresStore::begin_read() {
   if (in_transaction()) return make_error(errc::internal, "begin_read: a transaction is open");
   CONSENTRY_TRY(reconnect_if_lost("begin_read"));
-  // One snapshot, taken at the first statement, for every read until end_read.
-  CONSENTRY_TRY(exec_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin_read"));
+  // One snapshot, taken at its first statement (which reads data_version), for every read until
+  // end_read.
+  auto begun = exec_sql(kBeginRead, "begin_read");
+  if (!begun) {
+    if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE)
+      PQclear(PQexec(conn_, "ROLLBACK"));
+    return std::move(begun).err();
+  }
   open_ = Open::read;
+  // Text format (a simple query); a state row that is missing or odd is left for data_version()
+  // to report.
+  snapshot_data_version_.reset();
+  if (PQntuples(begun->get()) == 1 && !PQgetisnull(begun->get(), 0, 0)) {
+    const std::string text(pg_text(begun->get(), 0, 0));
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec == std::errc{} && end == text.data() + text.size()) snapshot_data_version_ = v;
+  }
   return ok();
 }
 
 void PostgresStore::end_read() noexcept {
   if (open_ != Open::read) return;
   open_ = Open::none;
+  snapshot_data_version_.reset();
   if (PQstatus(conn_) == CONNECTION_BAD) return;
-  // A read-only transaction commits without writing; should that fail, end it anyway.
-  PgResult r(PQexec(conn_, "COMMIT"));
+  // The server ends the snapshot as soon as the COMMIT arrives; only its answer is read later,
+  // by settle() before the connection's next use, so the caller does not wait a round trip for
+  // a transaction that changed nothing.
+  if (PQsendQuery(conn_, "COMMIT") == 1) {
+    commit_in_flight_ = true;
+    return;
+  }
   if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
 }
 
+void PostgresStore::settle() noexcept {
+  if (!commit_in_flight_) return;
+  commit_in_flight_ = false;
+  while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+  // A read-only COMMIT that failed changed nothing; the transaction must still end.
+  if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE)
+    PQclear(PQexec(conn_, "ROLLBACK"));
+}
+
 result<std::optional<std::uint64_t>> PostgresStore::data_version() {
+  // Read with the snapshot's first statement (begin_read), so it is the snapshot's.
+  if (open_ == Open::read && snapshot_data_version_)
+    return std::optional<std::uint64_t>(*snapshot_data_version_);
   if (!in_transaction()) CONSENTRY_TRY(reconnect_if_lost("data_version"));
   auto r = exec(kDataVersion, PgParams{}, "data_version");
   if (!r) return std::move(r).err();

@@ -254,6 +254,10 @@ class PostgresStore final : public Store {
   result<void> set_up_schema(StoreMode mode);
   result<void> reconnect_if_lost(std::string_view operation);
   result<void> start_write(bool synced);
+  /// settle reads the answer to a read snapshot's COMMIT that end_read sent without waiting, so
+  /// that the connection is ready for its next use; every use of the connection settles first.
+  /// A COMMIT that failed is followed by a ROLLBACK (the snapshot only read).
+  void settle() noexcept;
   /// prepared returns the name of `sql`'s prepared statement on this connection, preparing it
   /// the first time; fails as exec.
   result<const std::string*> prepared(std::string_view sql, std::string_view operation);
@@ -270,6 +274,8 @@ class PostgresStore final : public Store {
   std::string quoted_schema_;
   std::unordered_map<std::string_view, std::string> prepared_;  ///< statement text → its name
   Open open_ = Open::none;
+  bool commit_in_flight_ = false;                       ///< end_read's COMMIT, not yet answered
+  std::optional<std::uint64_t> snapshot_data_version_;  ///< read by begin_read, for data_version
 
   /// PendingWrites are the put_key and put_field calls of the open write transaction not sent
   /// yet. They are sent in batches of kMaxPendingWrites, before any other statement (so every
