@@ -371,3 +371,43 @@ TEST_CASE("postgres: a queued write the server refuses at commit fails the commi
   must(store->put_field(a_field("C-1", "email", 0x21)));  // the store goes on
   CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
 }
+
+TEST_CASE("postgres: a read snapshot reads data_version as it begins, and its end leaves nothing open") {
+  ScratchSchema schema;
+  auto reader = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto writer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  const auto pid = must(reader->exec_sql("SELECT pg_backend_pid()", "test"));
+  const std::string activity = "SELECT state || '/' || (backend_xmin IS NULL) || '/' || (backend_xid IS NULL) "
+                               "FROM pg_stat_activity WHERE pid = " +
+                               std::string(PQgetvalue(pid.get(), 0, 0));
+  auto server_side = [&]() {
+    PGconn* c = PQconnectdb(schema.url.c_str());
+    REQUIRE(PQstatus(c) == CONNECTION_OK);
+    PGresult* r = PQexec(c, activity.c_str());
+    REQUIRE(PQresultStatus(r) == PGRES_TUPLES_OK);
+    REQUIRE(PQntuples(r) == 1);
+    std::string state = PQgetvalue(r, 0, 0);
+    PQclear(r);
+    PQfinish(c);
+    return state;
+  };
+  for (int round = 0; round < 3; ++round) {
+    std::optional<std::uint64_t> seen;
+    {
+      auto snapshot = must(ReadSnapshot::open(*reader));
+      seen = must(reader->data_version());
+      REQUIRE(seen);
+      must(writer->put_meta("k" + std::to_string(round), as_bytes("v")));
+      CHECK(must(reader->data_version()) == seen);  // the snapshot's, not the commit's after it
+    }
+    // The snapshot's end is not waited for, but the next call finds it ended and sees the commit.
+    CHECK(*must(reader->data_version()) > *seen);
+    CHECK(server_side() == "idle/true/true");
+  }
+  {
+    auto snapshot = must(ReadSnapshot::open(*reader));
+    (void)must(reader->data_version());
+  }
+  must(reader->put_meta("after", as_bytes("v")));  // a write right after a snapshot's end
+  CHECK(committed_meta_rows(schema.url, schema.name) == 4);
+}
