@@ -377,9 +377,10 @@ TEST_CASE("postgres: a read snapshot reads data_version as it begins, and its en
   auto reader = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   auto writer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
   const auto pid = must(reader->exec_sql("SELECT pg_backend_pid()", "test"));
-  const std::string activity = "SELECT state || '/' || (backend_xmin IS NULL) || '/' || (backend_xid IS NULL) "
-                               "FROM pg_stat_activity WHERE pid = " +
-                               std::string(PQgetvalue(pid.get(), 0, 0));
+  const std::string activity =
+      "SELECT state || '/' || (backend_xmin IS NULL) || '/' || (backend_xid IS NULL) "
+      "FROM pg_stat_activity WHERE pid = " +
+      std::string(PQgetvalue(pid.get(), 0, 0));
   auto server_side = [&]() {
     PGconn* c = PQconnectdb(schema.url.c_str());
     REQUIRE(PQstatus(c) == CONNECTION_OK);
