@@ -92,21 +92,26 @@ void build_vault(const std::filesystem::path& file, std::string_view name, std::
     check(vault->write(make_records(first, std::min(customers, first + kBatch), at)), "write");
     progress.step("customers", first + kBatch);
   }
+  record_planned_consents(*vault, customers, plan, at, [&](std::size_t i) { progress.step("consents", i); });
+}
+
+}  // namespace
+
+void record_planned_consents(Vault& vault, std::size_t customers, const ConsentPlan& plan, timestamp at,
+                             const std::function<void(std::size_t)>& after_each) {
   ConsentDetails details{"web", "privacy-bench", at};
   for (std::size_t i = 0; i < customers; ++i) {
     if (!plan.grants(i)) continue;
     const std::string id = customer_id(i);
-    auto granted = vault->record_consent(id, kReadPurpose, ConsentAction::grant, details);
+    auto granted = vault.record_consent(id, kReadPurpose, ConsentAction::grant, details);
     if (!granted) throw std::runtime_error("grant: " + granted.err().message);
     if (plan.withdraws(i)) {
-      auto withdrawn = vault->record_consent(id, kReadPurpose, ConsentAction::withdraw, details);
+      auto withdrawn = vault.record_consent(id, kReadPurpose, ConsentAction::withdraw, details);
       if (!withdrawn) throw std::runtime_error("withdraw: " + withdrawn.err().message);
     }
-    progress.step("consents", i);
+    if (after_each) after_each(i);
   }
 }
-
-}  // namespace
 
 std::filesystem::path cached_vault(std::string_view name, std::size_t customers, const ConsentPlan& plan) {
   const std::filesystem::path file =

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,12 @@ std::vector<Record> make_records(std::size_t first, std::size_t last, timestamp 
 /// bench_options are the options every bench vault is opened with: KdfStrength::minimum and
 /// the given audit mode.
 VaultOptions bench_options(AuditMode audit);
+
+/// record_planned_consents records, at `at`, the consent events `plan` gives customers
+/// [0, customers) on kReadPurpose, calling `after_each` (when set) after each granted customer.
+/// Throws std::runtime_error when recording fails.
+void record_planned_consents(Vault& vault, std::size_t customers, const ConsentPlan& plan, timestamp at,
+                             const std::function<void(std::size_t)>& after_each = {});
 
 /// cached_vault returns the path of the SQLite vault `name` under data_dir() holding customers
 /// [0, customers) with all ten fields and the consent events of `plan`, building it first when

@@ -89,17 +89,7 @@ std::string cached_pg_vault(std::string_view name, std::size_t customers, const 
     const timestamp at = vault->now();
     for (std::size_t first = 0; first < customers; first += 1000)
       check_ok(vault->write(make_records(first, std::min(customers, first + 1000), at)), "write");
-    ConsentDetails details{"web", "privacy-bench", at};
-    for (std::size_t i = 0; i < customers; ++i) {
-      if (!plan.grants(i)) continue;
-      const std::string id = customer_id(i);
-      auto granted = vault->record_consent(id, kReadPurpose, ConsentAction::grant, details);
-      if (!granted) throw std::runtime_error("grant: " + granted.err().message);
-      if (plan.withdraws(i)) {
-        auto withdrawn = vault->record_consent(id, kReadPurpose, ConsentAction::withdraw, details);
-        if (!withdrawn) throw std::runtime_error("withdraw: " + withdrawn.err().message);
-      }
-    }
+    record_planned_consents(*vault, customers, plan, at);
   }
   auto marker = HandPgStore::open_raw(pg_url());
   marker->exec("ANALYZE; CREATE TABLE " + schema + ".bench_built()", "marking the vault built");
