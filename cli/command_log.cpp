@@ -1,5 +1,6 @@
 // command_log.cpp: `consentry log verify|checkpoint|show`: the tamper-evident audit log.
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -101,12 +102,17 @@ int run_verify(const GlobalOptions& global, const VerifyOptions& options) {
     out["checkpoints"] = report.checkpoints;
     out["first_bad_seq"] =
         report.ok ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(report.first_bad_seq);
+    out["first_bad_chain"] =
+        report.ok ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(report.first_bad_chain);
     out["problem"] = report.ok ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(report.problem);
     print_json(out);
   }
   if (!report.ok) {
-    fail(errc::integrity,
-         "audit log damaged at seq " + std::to_string(report.first_bad_seq) + ": " + report.problem);
+    const std::string where = report.first_bad_chain == 0
+                                  ? "seq " + std::to_string(report.first_bad_seq)
+                                  : "chain " + std::to_string(report.first_bad_chain) + " seq " +
+                                        std::to_string(report.first_bad_seq);
+    fail(errc::integrity, "audit log damaged at " + where + ": " + report.problem);
   }
   if (!options.json) {
     std::cout << "audit log verified: " << report.entries << " entries, " << report.checkpoints
@@ -178,6 +184,8 @@ void print_json_entries(const std::vector<AuditEntry>& entries) {
   for (const AuditEntry& e : entries) {
     nlohmann::ordered_json entry;
     entry["seq"] = e.seq;
+    // A log with a chain per writer numbers entries within each chain (docs/audit.md).
+    if (e.chain != 0) entry["chain"] = e.chain;
     entry["at"] = format_timestamp(e.at);
     entry["customer"] = e.customer;
     entry["action"] = to_string(e.action);
@@ -212,6 +220,9 @@ void print_human_entries(const std::vector<AuditEntry>& entries, bool one_custom
   detail::TextTable table;
   std::vector<std::string> header = {"SEQ", "TIME", "ACTION", "ACCESSOR", "PURPOSE", "DECISION", "FIELDS"};
   if (!one_customer) header.insert(header.begin() + 2, "CUSTOMER");
+  // A log with a chain per writer numbers entries within each chain: the chain comes first.
+  const bool chains = std::any_of(entries.begin(), entries.end(), [](const AuditEntry& e) { return e.chain != 0; });
+  if (chains) header.insert(header.begin(), "CHAIN");
   table.add(header);
   for (const AuditEntry& e : entries) {
     std::vector<std::string> row = {std::to_string(e.seq),
@@ -222,6 +233,7 @@ void print_human_entries(const std::vector<AuditEntry>& entries, bool one_custom
                                     decision_of(e),
                                     dash(joined(e.fields))};
     if (!one_customer) row.insert(row.begin() + 2, dash(e.customer));
+    if (chains) row.insert(row.begin(), std::to_string(e.chain));
     table.add(std::move(row));
   }
   std::cout << table.render("");

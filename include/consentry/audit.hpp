@@ -157,6 +157,10 @@ struct AuditEntry {
   /// recorded (every entry of other actions, whose accessor already names the actor, and every
   /// entry written before actors were recorded).
   std::string actor;
+  /// chain is the hash chain the entry was appended to: 0, the vault's one chain, except in a
+  /// log with a chain per writer (docs/audit.md, "Many writers"), where `seq` counts within it.
+  /// Not part of the encoding: the chain's own hashes bind the entry to it.
+  std::int64_t chain = 0;
 };
 
 /// encode_audit_entry gives the canonical bytes of `e` that the chain hashes: a version byte,
@@ -185,8 +189,20 @@ result<AuditEntryLookup> check_audit_entry(byte_view encoded);
 /// kAuditHashBytes zero bytes.
 bytes audit_chain_hash(byte_view previous, byte_view encoded);
 
-/// checkpoint_message gives the bytes a checkpoint signs.
+/// audit_chain_genesis is the `previous` of the first entry of chain `chain` in the vault whose
+/// checkpoints `public_key` verifies: kAuditHashBytes zero bytes for chain 0 (the vault's one
+/// chain), else BLAKE2b-256("consentry audit chain" || public_key || chain), so that a writer's
+/// chain cannot be renamed or moved into another vault (docs/audit.md, "Many writers").
+bytes audit_chain_genesis(byte_view public_key, std::int64_t chain);
+
+/// checkpoint_message gives the bytes a one-chain checkpoint signs.
 bytes checkpoint_message(std::int64_t seq, byte_view head, timestamp at);
+/// checkpoint_message gives the bytes `cp` signs: those above for a one-chain checkpoint; for one
+/// over many chains' heads, its number, time, previous checkpoint's hash and every head.
+bytes checkpoint_message(const AuditCheckpoint& cp);
+/// checkpoint_hash is BLAKE2b-256(checkpoint_message(cp) || cp.signature): what the next
+/// checkpoint over many chains names as its `previous`.
+bytes checkpoint_hash(const AuditCheckpoint& cp);
 
 /// AuditSigner holds the Ed25519 key that signs checkpoints.
 class AuditSigner {
@@ -198,6 +214,10 @@ class AuditSigner {
 
   /// sign makes the checkpoint of entry `seq` whose chain hash is `head`.
   AuditCheckpoint sign(std::int64_t seq, byte_view head, timestamp at) const;
+  /// sign_heads makes checkpoint number `number` over the chain heads `heads` (sorted by chain
+  /// here), following the checkpoint whose checkpoint_hash is `previous`.
+  AuditCheckpoint sign_heads(std::int64_t number, std::vector<AuditHead> heads, bytes previous,
+                             timestamp at) const;
   /// public_key is the key that verifies this signer's checkpoints.
   const bytes& public_key() const noexcept { return public_key_; }
   /// secret_key is the key to wrap for storage.
@@ -218,6 +238,7 @@ struct AuditVerification {
   std::int64_t entries = 0;        ///< entries read
   std::int64_t checkpoints = 0;    ///< checkpoints checked
   std::int64_t first_bad_seq = 0;  ///< the first sequence number found bad; 0 when ok
+  std::int64_t first_bad_chain = 0;  ///< the chain of first_bad_seq (0 in a one-chain log)
   std::string problem;             ///< what is wrong there, without any value
 };
 

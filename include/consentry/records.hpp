@@ -149,13 +149,16 @@ struct PrivacySpend {
 
 /// StoredAuditEntry is an audit entry as the store keeps it: its canonical bytes
 /// (encode_audit_entry, audit.hpp), the chain hash, and copies of seq, time and customer for
-/// lookups (verify_audit_log checks they match the bytes).
+/// lookups (verify_audit_log checks they match the bytes). `chain` names the hash chain the
+/// entry belongs to: 0, the vault's one chain, except in a log with a chain per writer
+/// (docs/audit.md, "Many writers"), where `seq` counts within the chain.
 struct StoredAuditEntry {
   std::int64_t seq = 0;
   timestamp at{};
   std::string customer;
   bytes encoded;
   bytes hash;
+  std::int64_t chain = 0;
 };
 
 /// StoredAuditView is a StoredAuditEntry seen where the store keeps it
@@ -166,20 +169,30 @@ struct StoredAuditView {
   std::string_view customer;
   byte_view encoded;
   byte_view hash;
+  std::int64_t chain = 0;
 };
 
-/// AuditHead is the last entry of the audit log: its seq and chain hash.
+/// AuditHead is the last entry of an audit chain: its seq and chain hash, and the chain's id
+/// (0 for the vault's one chain).
 struct AuditHead {
   std::int64_t seq = 0;
   bytes hash;
+  std::int64_t chain = 0;
 };
 
-/// AuditCheckpoint is a signed statement "the chain had head `head` at entry `seq`".
+/// AuditCheckpoint is a signed statement about the log. A checkpoint of a log with one chain
+/// says "the chain had head `head` at entry `seq`" and has no `heads`. A checkpoint of a log
+/// with a chain per writer (docs/audit.md, "Many writers") has `heads`: "each chain listed had
+/// that head at that seq"; its `seq` is its own number in the sequence of checkpoints, `head` is
+/// empty, and `previous` is the checkpoint_hash (audit.hpp) of the checkpoint stored before it
+/// (kAuditHashBytes zero bytes for the first).
 struct AuditCheckpoint {
   std::int64_t seq = 0;
-  bytes head;  ///< the chain hash of entry seq
+  bytes head;  ///< the chain hash of entry seq; empty when `heads` is given
   timestamp at{};
-  bytes signature;  ///< Ed25519 over checkpoint_message(seq, head, at) (audit.hpp)
+  bytes signature;  ///< Ed25519 over checkpoint_message(*this) (audit.hpp)
+  std::vector<AuditHead> heads;  ///< by chain, ascending; empty for a one-chain checkpoint
+  bytes previous;                ///< the checkpoint before it, hashed; only with `heads`
 };
 
 /// AuditLogReader is the read side of a stored audit log: what verify_audit_log (audit.hpp)
@@ -190,8 +203,8 @@ class AuditLogReader {
  public:
   virtual ~AuditLogReader() = default;
 
-  /// scan_audit_views calls `visit` for every entry with seq >= `from`, in seq order, until
-  /// `visit` returns false, without copying the entries: each view is valid only until `visit`
+  /// scan_audit_views calls `visit` for every entry with seq >= `from`, in (chain, seq) order,
+  /// until `visit` returns false, without copying the entries: each view is valid only until `visit`
   /// returns, or until `visit` changes the log. errc::io when the backend fails.
   virtual result<void> scan_audit_views(std::int64_t from,
                                         const std::function<bool(const StoredAuditView&)>& visit) = 0;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -41,6 +42,10 @@ constexpr std::uint8_t kEntryVersion = 1;
 constexpr std::uint8_t kEntryWithActorVersion = 2;
 // kCheckpointDomain separates checkpoint signatures from anything else the key could sign.
 constexpr std::string_view kCheckpointDomain = "consentry/v1/audit-checkpoint";
+// kCheckpointHeadsDomain separates checkpoints over many chains' heads from one-chain ones.
+constexpr std::string_view kCheckpointHeadsDomain = "consentry/v2/audit-checkpoint";
+// kChainGenesisDomain starts the hash that binds a writer's chain to its vault and its id.
+constexpr std::string_view kChainGenesisDomain = "consentry audit chain";
 // kLengthBytes is the size of every length and count prefix (big-endian).
 constexpr std::size_t kLengthBytes = 4;
 
@@ -231,27 +236,41 @@ bool same_bytes(byte_view a, byte_view b) noexcept {
 
 // ---- verification ----
 
-// Finding keeps the lowest-seq problem seen so far; the report names the first bad entry.
+// Position is where in the log a problem lies: a chain, then a seq within it.
+struct Position {
+  std::int64_t chain = 0;
+  std::int64_t seq = 0;
+  friend bool operator<(const Position& a, const Position& b) noexcept {
+    return a.chain != b.chain ? a.chain < b.chain : a.seq < b.seq;
+  }
+};
+
+// Finding keeps the first problem seen so far, in (chain, seq) order; the report names it.
 class Finding {
  public:
-  void note(std::int64_t seq, std::string problem) {
-    if (seq < seq_) {
-      seq_ = seq;
+  void note(Position at, std::string problem) {
+    if (!any_ || at < at_) {
+      any_ = true;
+      at_ = at;
       problem_ = std::move(problem);
     }
   }
-  bool any() const noexcept { return seq_ != kNone; }
-  std::int64_t seq() const noexcept { return seq_; }
+  void note(std::int64_t seq, std::string problem) { note(Position{0, seq}, std::move(problem)); }
+  bool any() const noexcept { return any_; }
+  // before is true when `at` lies after the problem found, so nothing there can be first.
+  bool past(Position at) const noexcept { return any_ && at_ < at; }
+  Position at() const noexcept { return at_; }
   std::string& problem() noexcept { return problem_; }
 
  private:
-  static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
-  std::int64_t seq_ = kNone;
+  bool any_ = false;
+  Position at_;
   std::string problem_;
 };
 
 // Expected is a head that a checkpoint with a good signature vouches for.
 struct Expected {
+  std::int64_t chain;
   std::int64_t seq;
   const bytes* head;
   bool external;
@@ -259,6 +278,12 @@ struct Expected {
 
 std::string checkpoint_name(bool external, std::int64_t seq) {
   return std::string(external ? "the external checkpoint" : "checkpoint") + " at seq " + std::to_string(seq);
+}
+
+// chain_name prefixes what is said about an entry of a writer's chain; nothing for chain 0, so
+// a one-chain log's findings read as they always have.
+std::string chain_name(std::int64_t chain) {
+  return chain == 0 ? std::string() : "chain " + std::to_string(chain) + ": ";
 }
 
 // ---- JSON ----
@@ -277,9 +302,8 @@ std::string member_path(std::string_view key) {
   return "$[" + Json(std::string(key)).dump(-1, ' ', true, Json::error_handler_t::replace) + "]";
 }
 
-result<bytes> hex_member(const Json& root, std::string_view key, std::size_t size) {
-  const std::string path = member_path(key);
-  const Json& v = root.at(std::string(key));
+// hex_value reads `size` bytes written as hex at `path`.
+result<bytes> hex_value(const Json& v, const std::string& path, std::size_t size) {
   const std::string want =
       "must be " + std::to_string(size * 2) + " hex digits (" + std::to_string(size) + " bytes)";
   if (!v.is_string()) return json_error(path, want);
@@ -287,6 +311,20 @@ result<bytes> hex_member(const Json& root, std::string_view key, std::size_t siz
   bytes out(size);
   if (!detail::hex_decode(hex, out, path)) return json_error(path, want);
   return out;
+}
+
+result<bytes> hex_member(const Json& root, std::string_view key, std::size_t size) {
+  return hex_value(root.at(std::string(key)), member_path(key), size);
+}
+
+// positive_int64 reads a positive integer that fits std::int64_t; nullopt otherwise.
+std::optional<std::int64_t> positive_int64(const Json& v) {
+  const bool fits =
+      v.is_number_integer() &&
+      (!v.is_number_unsigned() ||
+       v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+  if (!fits || v.get<std::int64_t>() < 1) return std::nullopt;
+  return v.get<std::int64_t>();
 }
 
 }  // namespace
@@ -389,6 +427,46 @@ bytes checkpoint_message(std::int64_t seq, byte_view head, timestamp at) {
   return out;
 }
 
+bytes audit_chain_genesis(byte_view public_key, std::int64_t chain) {
+  if (chain == 0) return bytes(kAuditHashBytes, 0);
+  (void)sodium_ready();
+  bytes id;
+  Writer(id).i64(chain);
+  bytes out(kAuditHashBytes);
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, kAuditHashBytes);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(kChainGenesisDomain.data()),
+                            kChainGenesisDomain.size());
+  crypto_generichash_update(&state, public_key.data(), public_key.size());
+  crypto_generichash_update(&state, id.data(), id.size());
+  crypto_generichash_final(&state, out.data(), kAuditHashBytes);
+  return out;
+}
+
+bytes checkpoint_message(const AuditCheckpoint& cp) {
+  if (cp.heads.empty()) return checkpoint_message(cp.seq, cp.head, cp.at);
+  bytes out(kCheckpointHeadsDomain.begin(), kCheckpointHeadsDomain.end());
+  Writer w(out);
+  w.i64(cp.seq);
+  w.i64(cp.at.time_since_epoch().count());
+  w.blob(cp.previous);
+  w.count(cp.heads.size());
+  for (const AuditHead& h : cp.heads) {
+    w.i64(h.chain);
+    w.i64(h.seq);
+    w.blob(h.hash);
+  }
+  return out;
+}
+
+bytes checkpoint_hash(const AuditCheckpoint& cp) {
+  const bytes message = checkpoint_message(cp);
+  (void)sodium_ready();
+  bytes out(kAuditHashBytes);
+  chain_hash_into(message, cp.signature, out.data());
+  return out;
+}
+
 AuditSigner AuditSigner::generate() {
   // SecretBytes throws std::bad_alloc when libsodium cannot initialise, before any key is made.
   SecretBytes sk(kAuditSecretKeyBytes);
@@ -423,15 +501,31 @@ AuditCheckpoint AuditSigner::sign(std::int64_t seq, byte_view head, timestamp at
   bytes signature(kAuditSignatureBytes);
   crypto_sign_ed25519_detached(signature.data(), nullptr, message.data(), message.size(),
                                secret_key_.reveal().data());
-  return AuditCheckpoint{seq, bytes(head.begin(), head.end()), at, std::move(signature)};
+  return AuditCheckpoint{seq, bytes(head.begin(), head.end()), at, std::move(signature), {}, {}};
+}
+
+AuditCheckpoint AuditSigner::sign_heads(std::int64_t number, std::vector<AuditHead> heads, bytes previous,
+                                        timestamp at) const {
+  if (secret_key_.size() != kAuditSecretKeyBytes) std::abort();
+  std::sort(heads.begin(), heads.end(),
+            [](const AuditHead& a, const AuditHead& b) { return a.chain < b.chain; });
+  AuditCheckpoint cp{number, {}, at, bytes(kAuditSignatureBytes), std::move(heads), std::move(previous)};
+  const bytes message = checkpoint_message(cp);
+  crypto_sign_ed25519_detached(cp.signature.data(), nullptr, message.data(), message.size(),
+                               secret_key_.reveal().data());
+  return cp;
 }
 
 bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key) {
-  if (public_key.size() != kAuditPublicKeyBytes || cp.signature.size() != kAuditSignatureBytes ||
-      cp.head.size() != kAuditHashBytes)
+  if (public_key.size() != kAuditPublicKeyBytes || cp.signature.size() != kAuditSignatureBytes)
     return false;
+  if (cp.heads.empty() ? cp.head.size() != kAuditHashBytes
+                       : !cp.head.empty() || cp.previous.size() != kAuditHashBytes)
+    return false;
+  for (const AuditHead& h : cp.heads)
+    if (h.hash.size() != kAuditHashBytes) return false;
   if (!sodium_ready()) return false;
-  const bytes message = checkpoint_message(cp.seq, cp.head, cp.at);
+  const bytes message = checkpoint_message(cp);
   return crypto_sign_ed25519_verify_detached(cp.signature.data(), message.data(), message.size(),
                                              public_key.data()) == 0;
 }
@@ -449,69 +543,136 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
   expected.reserve(stored.size() + 1);
   const auto vouch = [&](const AuditCheckpoint& cp, bool external) {
     const std::string name = checkpoint_name(external, cp.seq);
+    const Position first = cp.heads.empty() ? Position{0, std::max<std::int64_t>(cp.seq, 1)}
+                                            : Position{cp.heads.front().chain, 1};
     if (!verify_checkpoint(cp, public_key)) {
-      finding.note(std::max<std::int64_t>(cp.seq, 1),
-                   name + (external ? ": its signature does not verify under the given key"
-                                    : ": its signature does not verify (forged or altered)"));
-    } else if (cp.seq < 1) {
-      finding.note(1, name + " names no entry (seqs start at 1)");
+      finding.note(first, name + (external ? ": its signature does not verify under the given key"
+                                           : ": its signature does not verify (forged or altered)"));
+    } else if (cp.heads.empty()) {
+      if (cp.seq < 1)
+        finding.note(1, name + " names no entry (seqs start at 1)");
+      else
+        expected.push_back(Expected{0, cp.seq, &cp.head, external});
     } else {
-      expected.push_back(Expected{cp.seq, &cp.head, external});
+      for (std::size_t i = 0; i < cp.heads.size(); ++i) {
+        const AuditHead& h = cp.heads[i];
+        if (h.seq < 1 || (i > 0 && cp.heads[i - 1].chain >= h.chain)) {
+          finding.note(first, name + " lists a chain head twice or at no entry");
+          return;
+        }
+      }
+      for (const AuditHead& h : cp.heads) expected.push_back(Expected{h.chain, h.seq, &h.hash, external});
     }
   };
-  for (const auto& cp : stored) vouch(cp, false);
+  // Checkpoints over many chains form a chain of their own: each names the one stored before it,
+  // so none can be removed from the middle or reordered.
+  bytes previous_checkpoint(kAuditHashBytes, 0);
+  for (const auto& cp : stored) {
+    if (!cp.heads.empty() && !same_bytes(cp.previous, previous_checkpoint) && verify_checkpoint(cp, public_key))
+      finding.note(Position{cp.heads.front().chain, 1},
+                   checkpoint_name(false, cp.seq) +
+                       " does not follow the checkpoint stored before it (deleted, inserted or reordered checkpoints)");
+    previous_checkpoint = checkpoint_hash(cp);
+    vouch(cp, false);
+  }
   if (against) vouch(*against, true);
-  std::stable_sort(expected.begin(), expected.end(),
-                   [](const Expected& a, const Expected& b) { return a.seq < b.seq; });
+  std::stable_sort(expected.begin(), expected.end(), [](const Expected& a, const Expected& b) {
+    return Position{a.chain, a.seq} < Position{b.chain, b.seq};
+  });
 
-  // One pass over the log, holding only the previous hash and the position in `expected`. The
-  // entries are viewed where the store keeps them, and checked without copying any member.
+  // One pass over the log in (chain, seq) order, holding only the chain's previous hash and the
+  // position in `expected`. The entries are viewed where the store keeps them, and checked
+  // without copying any member.
+  std::int64_t chain = 0;
   Hash previous{};
   Hash hash{};
   std::int64_t next = 1;
   std::size_t pending = 0;
   bool stopped = false;
-  auto scanned = log.scan_audit_views(1, [&](const StoredAuditView& e) {
-    // Anything found from here on lies after a problem already found.
-    if (next > finding.seq()) {
-      stopped = true;
+  bool started = false;
+  // end_chain notes a checkpointed head that the chain just scanned (or one that is absent from
+  // the log altogether) does not reach; false when the scan must stop there.
+  const auto end_chain = [&](std::int64_t up_to_chain) {
+    for (; pending < expected.size() && expected[pending].chain <= up_to_chain; ++pending) {
+      const Expected& beyond = expected[pending];
+      // Chain 0 is the log itself when there is one chain: an empty log "ends at seq 0".
+      const bool scanned_it = started && beyond.chain == chain;
+      const std::int64_t last = scanned_it ? next - 1 : 0;
+      const Position at{beyond.chain, last + 1};
+      std::string problem = scanned_it || beyond.chain == 0
+                                ? chain_name(beyond.chain) + "the log ends at seq " + std::to_string(last)
+                                : "chain " + std::to_string(beyond.chain) + " is missing";
+      problem += std::string(" but ") +
+                 (beyond.external ? "the external checkpoint covers seq " : "a checkpoint covers seq ") +
+                 std::to_string(beyond.seq) + (beyond.external ? " (rolled back)" : " (truncated tail)");
+      finding.note(at, std::move(problem));
       return false;
     }
-    const auto fail = [&](std::int64_t seq, std::string problem) {
-      finding.note(seq, std::move(problem));
+    return true;
+  };
+  auto scanned = log.scan_audit_views(1, [&](const StoredAuditView& e) {
+    const auto fail = [&](Position at, std::string problem) {
+      finding.note(at, std::move(problem));
       stopped = true;
       return false;
     };
+    if (e.chain < 0) return fail(Position{chain, next}, "an entry names chain " + std::to_string(e.chain));
+    if (!started || e.chain != chain) {
+      if (started && e.chain < chain)
+        return fail(Position{chain, next}, chain_name(e.chain) + "entries are out of chain order");
+      if (started && !end_chain(chain)) {
+        stopped = true;
+        return false;
+      }
+      // Heads of chains that the log lacks altogether lie between the two.
+      if (!end_chain(e.chain - 1)) {
+        stopped = true;
+        return false;
+      }
+      started = true;
+      chain = e.chain;
+      next = 1;
+      const bytes genesis = audit_chain_genesis(public_key, chain);
+      std::copy(genesis.begin(), genesis.end(), previous.begin());
+    }
+    const Position here{chain, next};
+    // Anything found from here on lies after a problem already found.
+    if (finding.past(here)) {
+      stopped = true;
+      return false;
+    }
+    const std::string in_chain = chain_name(chain);
     // Built only on failure: this is the hot loop of `log verify`.
-    const auto at_seq = [&] { return "entry " + std::to_string(e.seq); };
+    const auto at_seq = [&] { return in_chain + "entry " + std::to_string(e.seq); };
     if (e.seq > next)
-      return fail(next, "entry " + std::to_string(next) + " is missing: the log goes on at seq " +
+      return fail(here, in_chain + "entry " + std::to_string(next) + " is missing: the log goes on at seq " +
                             std::to_string(e.seq) + " (deleted entries)");
     if (e.seq < next)
-      return fail(next, "seq " + std::to_string(e.seq) + " appears again after seq " +
+      return fail(here, in_chain + "seq " + std::to_string(e.seq) + " appears again after seq " +
                             std::to_string(next - 1) + " (duplicated or reordered entries)");
     // Every rule of the encoding is checked, though only seq, at and customer are read back.
     const auto checked = check_audit_entry(e.encoded);
-    if (!checked) return fail(e.seq, at_seq() + " does not decode (corrupt entry bytes)");
+    if (!checked) return fail(here, at_seq() + " does not decode (corrupt entry bytes)");
     const AuditEntryLookup& decoded = *checked;
     if (decoded.seq > e.seq)
-      return fail(e.seq, "the entry stored at seq " + std::to_string(e.seq) + " is entry " +
-                             std::to_string(decoded.seq) + " (reordered or renumbered entries)");
+      return fail(here, in_chain + "the entry stored at seq " + std::to_string(e.seq) + " is entry " +
+                            std::to_string(decoded.seq) + " (reordered or renumbered entries)");
     if (decoded.seq < e.seq)
-      return fail(e.seq, "the entry stored at seq " + std::to_string(e.seq) + " is entry " +
-                             std::to_string(decoded.seq) + " again (inserted or duplicated entry)");
+      return fail(here, in_chain + "the entry stored at seq " + std::to_string(e.seq) + " is entry " +
+                            std::to_string(decoded.seq) + " again (inserted or duplicated entry)");
     if (decoded.at != e.at)
-      return fail(e.seq, at_seq() + ": its lookup column 'at' does not match the entry");
+      return fail(here, at_seq() + ": its lookup column 'at' does not match the entry");
     if (decoded.customer != e.customer)
-      return fail(e.seq, at_seq() + ": its lookup column 'customer' does not match the entry");
+      return fail(here, at_seq() + ": its lookup column 'customer' does not match the entry");
     chain_hash_into(previous, e.encoded, hash.data());
     if (!same_bytes(hash, e.hash))
-      return fail(e.seq, at_seq() + ": its hash does not match the chain (modified entry)");
+      return fail(here, at_seq() + ": its hash does not match the chain (modified entry)");
     ++report.entries;
-    for (; pending < expected.size() && expected[pending].seq == e.seq; ++pending) {
+    for (; pending < expected.size() && expected[pending].chain == chain && expected[pending].seq == e.seq;
+         ++pending) {
       if (!same_bytes(hash, *expected[pending].head))
-        return fail(e.seq, checkpoint_name(expected[pending].external, e.seq) +
-                               " does not match the chain (the log was rewritten up to it)");
+        return fail(here, in_chain + checkpoint_name(expected[pending].external, e.seq) +
+                              " does not match the chain (the log was rewritten up to it)");
       ++report.checkpoints;
     }
     previous = hash;
@@ -520,19 +681,17 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
   });
   if (!scanned) return std::move(scanned).err();
 
-  // A checkpoint past the last entry vouches for entries that are gone.
-  if (!stopped && pending < expected.size()) {
-    const Expected& beyond = expected[pending];
-    const std::int64_t last = next - 1;
-    finding.note(next,
-                 "the log ends at seq " + std::to_string(last) + " but " +
-                     (beyond.external ? "the external checkpoint covers seq " : "a checkpoint covers seq ") +
-                     std::to_string(beyond.seq) + (beyond.external ? " (rolled back)" : " (truncated tail)"));
+  // A checkpoint past the last entry of a chain, or naming a chain the log lacks, vouches for
+  // entries that are gone.
+  if (!stopped) {
+    if (started) (void)end_chain(chain);
+    (void)end_chain(std::numeric_limits<std::int64_t>::max());
   }
 
   if (finding.any()) {
     report.ok = false;
-    report.first_bad_seq = finding.seq();
+    report.first_bad_seq = finding.at().seq;
+    report.first_bad_chain = finding.at().chain;
     report.problem = std::move(finding.problem());
   }
   return report;
@@ -541,7 +700,15 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
 std::string checkpoint_to_json(const AuditCheckpoint& cp, byte_view public_key) {
   nlohmann::ordered_json j;
   j["seq"] = cp.seq;
-  j["head"] = detail::hex_encode(cp.head);
+  if (cp.heads.empty()) {
+    j["head"] = detail::hex_encode(cp.head);
+  } else {
+    nlohmann::ordered_json heads = nlohmann::ordered_json::array();
+    for (const AuditHead& h : cp.heads)
+      heads.push_back({{"chain", h.chain}, {"seq", h.seq}, {"head", detail::hex_encode(h.hash)}});
+    j["heads"] = std::move(heads);
+    j["previous"] = detail::hex_encode(cp.previous);
+  }
   j["at"] = format_timestamp(cp.at);
   j["signature"] = detail::hex_encode(cp.signature);
   j["public_key"] = detail::hex_encode(public_key);
@@ -549,7 +716,8 @@ std::string checkpoint_to_json(const AuditCheckpoint& cp, byte_view public_key) 
 }
 
 result<AuditCheckpoint> checkpoint_from_json(std::string_view text, bytes& public_key_out) {
-  static constexpr std::string_view kKeys[] = {"seq", "head", "at", "signature", "public_key"};
+  static constexpr std::string_view kOneChain[] = {"seq", "head", "at", "signature", "public_key"};
+  static constexpr std::string_view kManyChains[] = {"seq", "heads", "previous", "at", "signature", "public_key"};
   // A checkpoint that says two things (a key given twice) is refused like any malformed one.
   Json root;
   if (auto problem = read_json(text, root)) {
@@ -557,20 +725,19 @@ result<AuditCheckpoint> checkpoint_from_json(std::string_view text, bytes& publi
     return json_error("$", problem->message());
   }
   if (!root.is_object()) return json_error("$", "must be an object");
+  const bool many = root.contains("heads");
+  const auto keys = many ? std::span<const std::string_view>(kManyChains) : std::span<const std::string_view>(kOneChain);
   for (const auto& [key, value] : root.items())
-    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
-      return json_error(member_path(key), "unknown key (expected seq, head, at, signature, public_key)");
-  for (std::string_view key : kKeys)
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      return json_error(member_path(key), many ? "unknown key (expected seq, heads, previous, at, signature, public_key)"
+                                               : "unknown key (expected seq, head, at, signature, public_key)");
+  for (std::string_view key : keys)
     if (!root.contains(key)) return json_error(member_path(key), "missing");
 
   AuditCheckpoint cp;
-  const Json& seq = root.at("seq");
-  const bool fits =
-      seq.is_number_integer() &&
-      (!seq.is_number_unsigned() ||
-       seq.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
-  if (!fits || seq.get<std::int64_t>() < 1) return json_error("$.seq", "must be a positive integer");
-  cp.seq = seq.get<std::int64_t>();
+  const auto seq = positive_int64(root.at("seq"));
+  if (!seq) return json_error("$.seq", "must be a positive integer");
+  cp.seq = *seq;
 
   const Json& at = root.at("at");
   std::optional<timestamp> when;
@@ -578,9 +745,41 @@ result<AuditCheckpoint> checkpoint_from_json(std::string_view text, bytes& publi
   if (!when) return json_error("$.at", "must be a time like 2026-01-01T00:00:00Z");
   cp.at = *when;
 
-  auto head = hex_member(root, "head", kAuditHashBytes);
-  if (!head) return std::move(head).err();
-  cp.head = std::move(head).value();
+  if (many) {
+    const Json& heads = root.at("heads");
+    if (!heads.is_array() || heads.empty()) return json_error("$.heads", "must be a non-empty array");
+    for (std::size_t i = 0; i < heads.size(); ++i) {
+      const std::string path = "$.heads[" + std::to_string(i) + "]";
+      const Json& h = heads[i];
+      if (!h.is_object() || h.size() != 3 || !h.contains("chain") || !h.contains("seq") || !h.contains("head"))
+        return json_error(path, "must be an object with chain, seq and head");
+      AuditHead head;
+      const Json& chain = h.at("chain");
+      if (chain.is_number_integer() && !chain.is_number_unsigned() && chain.get<std::int64_t>() == 0) {
+        head.chain = 0;
+      } else if (const auto c = positive_int64(chain)) {
+        head.chain = *c;
+      } else {
+        return json_error(path + ".chain", "must be a chain id (an integer, 0 or more)");
+      }
+      if (i > 0 && cp.heads.back().chain >= head.chain)
+        return json_error(path + ".chain", "must be greater than the chain before it");
+      const auto head_seq = positive_int64(h.at("seq"));
+      if (!head_seq) return json_error(path + ".seq", "must be a positive integer");
+      head.seq = *head_seq;
+      auto hash = hex_value(h.at("head"), path + ".head", kAuditHashBytes);
+      if (!hash) return std::move(hash).err();
+      head.hash = std::move(hash).value();
+      cp.heads.push_back(std::move(head));
+    }
+    auto previous = hex_member(root, "previous", kAuditHashBytes);
+    if (!previous) return std::move(previous).err();
+    cp.previous = std::move(previous).value();
+  } else {
+    auto head = hex_member(root, "head", kAuditHashBytes);
+    if (!head) return std::move(head).err();
+    cp.head = std::move(head).value();
+  }
   auto signature = hex_member(root, "signature", kAuditSignatureBytes);
   if (!signature) return std::move(signature).err();
   cp.signature = std::move(signature).value();

@@ -2,6 +2,7 @@
 // group commit for reads, batching, and signed checkpoints.
 #include "audit/audit_trail.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 namespace consentry {
@@ -21,6 +22,10 @@ AuditTrail::AuditTrail(Store& store, std::mutex& store_mu, AuditSigner signer, A
 
 result<void> AuditTrail::append_in_transaction(std::vector<AuditEntry>& entries) {
   if (entries.empty()) return ok();
+  return store_.keeps_writer_chains() ? append_to_own_chain(entries) : append_to_log(entries);
+}
+
+result<void> AuditTrail::append_to_log(std::vector<AuditEntry>& entries) {
   // The head is read inside the transaction, so another process appending to the same vault
   // file is serialised by SQLite's write lock and the chain stays linear.
   auto head = store_.audit_head();
@@ -48,7 +53,95 @@ result<void> AuditTrail::append_in_transaction(std::vector<AuditEntry>& entries)
   return ok();
 }
 
+result<void> AuditTrail::append_to_own_chain(std::vector<AuditEntry>& entries) {
+  if (chain_ < 0) {
+    auto claimed = store_.claim_audit_chain();
+    if (!claimed) return std::move(claimed).err();
+    chain_ = *claimed;
+    head_known_ = false;
+  }
+  // A second writer on the same chain (two processes that claimed it at once) moves the head
+  // under this one: the append then changes nothing, and is made again after the new head.
+  constexpr int kAttempts = 8;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (!head_known_) {
+      auto head = store_.audit_chain_head(chain_);
+      if (!head) return std::move(head).err();
+      chain_head_ = *head ? std::move(**head)
+                          : AuditHead{0, audit_chain_genesis(signer_.public_key(), chain_), chain_};
+      head_known_ = true;
+    }
+    std::int64_t seq = chain_head_.seq;
+    const bytes* previous = &chain_head_.hash;
+    std::vector<StoredAuditEntry> rows;
+    rows.reserve(entries.size());
+    for (AuditEntry& e : entries) {
+      e.seq = ++seq;
+      StoredAuditEntry row;
+      row.seq = e.seq;
+      row.at = e.at;
+      row.customer = e.customer;
+      row.encoded = encode_audit_entry(e);
+      row.hash = audit_chain_hash(*previous, row.encoded);
+      row.chain = chain_;
+      rows.push_back(std::move(row));
+      previous = &rows.back().hash;
+    }
+    auto moved = store_.append_audit_chain(chain_head_, rows);
+    if (!moved) {
+      head_known_ = false;
+      return std::move(moved).err();
+    }
+    if (!*moved) {
+      head_known_ = false;
+      continue;
+    }
+    chain_head_ = AuditHead{seq, rows.back().hash, chain_};
+    since_checkpoint_ += static_cast<std::int64_t>(rows.size());
+    if (since_checkpoint_ >= options_.checkpoint_interval) {
+      auto cp = checkpoint_heads(false);
+      if (!cp) return std::move(cp).err();
+    }
+    return ok();
+  }
+  return make_error(errc::io, "append_audit: the audit chain's head kept moving under another writer");
+}
+
+result<std::optional<AuditCheckpoint>> AuditTrail::checkpoint_heads(bool force) {
+  // Two writers may sign the same number at once; one stores it, the other signs the next.
+  constexpr int kAttempts = 8;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto heads = store_.audit_chain_heads();
+    if (!heads) return std::move(heads).err();
+    if (heads->empty()) return std::optional<AuditCheckpoint>{};
+    auto last = store_.last_checkpoint();
+    if (!last) return std::move(last).err();
+    const auto same_head = [](const AuditHead& a, const AuditHead& b) {
+      return a.chain == b.chain && a.seq == b.seq && a.hash == b.hash;
+    };
+    if (*last && std::equal((*last)->heads.begin(), (*last)->heads.end(), heads->begin(), heads->end(), same_head)) {
+      // Nothing was appended since the last checkpoint: hand that one out again.
+      since_checkpoint_ = 0;
+      return force ? std::move(*last) : std::optional<AuditCheckpoint>{};
+    }
+    AuditCheckpoint cp =
+        signer_.sign_heads(*last ? (*last)->seq + 1 : 1, std::move(*heads),
+                           *last ? checkpoint_hash(**last) : bytes(kAuditHashBytes, 0), now());
+    auto stored = store_.put_chain_checkpoint(cp);
+    if (!stored) return std::move(stored).err();
+    if (*stored) {
+      since_checkpoint_ = 0;
+      return std::optional<AuditCheckpoint>{std::move(cp)};
+    }
+    // Another writer stored this number first: its checkpoint covers what this one would have
+    // unless heads moved since, which the next round signs.
+    if (!force) return std::optional<AuditCheckpoint>{};
+  }
+  return make_error(errc::io, "checkpoint: other writers kept signing checkpoints first");
+}
+
 result<std::optional<AuditCheckpoint>> AuditTrail::checkpoint_in_transaction(bool force) {
+  if (store_.keeps_writer_chains()) return checkpoint_heads(force);
   auto head = store_.audit_head();
   if (!head) return std::move(head).err();
   if (!*head) return std::optional<AuditCheckpoint>{};
@@ -68,7 +161,7 @@ result<std::optional<AuditCheckpoint>> AuditTrail::checkpoint_in_transaction(boo
 
 result<void> AuditTrail::commit_entries(std::vector<AuditEntry>& entries, bool synced) {
   std::lock_guard lock(store_mu_);
-  auto txn = synced ? Transaction::start(store_) : Transaction::start_unsynced(store_);
+  auto txn = Transaction::start_append(store_, synced);
   if (!txn) return std::move(txn).err();
   CONSENTRY_TRY(append_in_transaction(entries));
   return txn->commit();

@@ -81,12 +81,24 @@ class AuditTrail {
   // synced = false commits through Store::begin_unsynced (full batches in batched mode).
   result<void> lead_flush(std::unique_lock<std::mutex>& lk, bool synced);
   result<void> commit_entries(std::vector<AuditEntry>& entries, bool synced);
+  // The two ways entries join the log: after the one chain's head, which the store's write lock
+  // keeps linear; or after this trail's own chain's head (docs/audit.md, "Many writers").
+  result<void> append_to_log(std::vector<AuditEntry>& entries);
+  result<void> append_to_own_chain(std::vector<AuditEntry>& entries);
+  result<std::optional<AuditCheckpoint>> checkpoint_heads(bool force);
 
   Store& store_;
   std::mutex& store_mu_;
   const AuditSigner signer_;
   const AuditTrailOptions options_;
   std::int64_t last_checkpoint_seq_;  // store_mu_ held
+  // A store with a chain per writer: this trail's chain (-1 until claimed), its head as last
+  // appended (trusted only while head_known_: a transaction rolled back after an append leaves
+  // it ahead of the store, which the next append finds), and entries since its last checkpoint.
+  std::int64_t chain_ = -1;            // store_mu_ held
+  AuditHead chain_head_;               // store_mu_ held
+  bool head_known_ = false;            // store_mu_ held
+  std::int64_t since_checkpoint_ = 0;  // store_mu_ held
 
   // Group commit: callers enqueue entries and take tickets; one of them (the leader) commits
   // everything queued in one transaction while the others wait for their ticket.

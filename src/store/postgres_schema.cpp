@@ -1,5 +1,8 @@
-// postgres_schema.cpp: the PostgreSQL store's schema (docs/postgresql.md, version 1), and its
-// creation or check when a store connects, under an advisory lock.
+// postgres_schema.cpp: the PostgreSQL store's schema (docs/postgresql.md): version 1, the
+// migrations that bring it to the current version, and its creation, check or migration when a
+// store connects, under an advisory lock.
+#include <charconv>
+#include <iterator>
 #include <string>
 
 #include "store/postgres_store.hpp"
@@ -100,12 +103,42 @@ REVOKE UPDATE, TRUNCATE ON @S.consent_events, @S.contacts, @S.contact_preference
 INSERT INTO @S.state(id, schema_version, data_version) VALUES (1, 1, 0);
 )sql";
 
+// kMigrations[v - 1] brings a schema of version v to version v + 1, in the transaction that
+// opens the vault, under the advisory lock. A new vault is created at version 1 and brought up
+// the same way, so every vault, old or new, holds the same tables.
+//
+// Version 2, a hash chain per writer (docs/audit.md, "Many writers"): entries are keyed by
+// (chain, seq); the entries of version 1 stay chain 0, which keeps its all-zero genesis, so they
+// verify unchanged. audit_chains holds each chain's head, moved by compare-and-set. Checkpoints
+// over many chains keep their heads and the hash of the checkpoint before them.
+constexpr std::string_view kMigrations[] = {
+    R"sql(
+ALTER TABLE @S.audit ADD COLUMN chain bigint NOT NULL DEFAULT 0 CHECK (chain >= 0);
+ALTER TABLE @S.audit DROP CONSTRAINT audit_pkey;
+ALTER TABLE @S.audit ADD PRIMARY KEY (chain, seq);
+DROP INDEX @S.audit_by_customer;
+CREATE INDEX audit_by_customer ON @S.audit(customer, at, chain, seq) WHERE customer <> '';
+CREATE TABLE @S.audit_chains(
+  chain bigint PRIMARY KEY CHECK (chain >= 0),
+  head_seq bigint NOT NULL CHECK (head_seq >= 1),
+  head_hash bytea NOT NULL
+);
+INSERT INTO @S.audit_chains(chain, head_seq, head_hash)
+  SELECT 0, seq, hash FROM @S.audit ORDER BY seq DESC LIMIT 1;
+ALTER TABLE @S.audit_checkpoints ADD COLUMN heads bytea, ADD COLUMN previous bytea;
+REVOKE DELETE, TRUNCATE ON @S.audit_chains FROM CURRENT_USER;
+UPDATE @S.state SET schema_version = 2 WHERE id = 1;
+)sql",
+};
+static_assert(std::size(kMigrations) + 1 == kPostgresSchemaVersion, "one migration per version after 1");
+
 // The advisory lock of schema creation and migration is (kLockSpace, a hash of the schema name):
 // two processes opening the same vault take the same lock, vaults in other schemas others.
 constexpr std::int32_t kLockSpace = 0x636f6e73;  // "cons"
 
-// fnv1a32 hashes the schema name into the lock's second key.
-std::int32_t fnv1a32(std::string_view s) {
+}  // namespace
+
+std::int32_t pg_name_hash(std::string_view s) {
   std::uint32_t h = 2166136261u;
   for (const char c : s) {
     h ^= static_cast<unsigned char>(c);
@@ -114,13 +147,26 @@ std::int32_t fnv1a32(std::string_view s) {
   return static_cast<std::int32_t>(h);
 }
 
+namespace {
+
+// migrate brings the schema from `version` to kPostgresSchemaVersion; inside set_up_schema's
+// transaction.
+result<void> migrate(PostgresStore& store, std::int64_t version, std::int64_t target) {
+  for (std::int64_t v = version; v < target; ++v) {
+    auto done = store.exec_sql(kMigrations[v - 1], "opening the vault: migrating the schema from version " +
+                                                       std::to_string(v) + " to " + std::to_string(v + 1));
+    if (!done) return std::move(done).err();
+  }
+  return ok();
+}
+
 }  // namespace
 
-result<void> PostgresStore::set_up_schema(StoreMode mode) {
+result<void> PostgresStore::set_up_schema(StoreMode mode, std::int64_t create_version) {
   CONSENTRY_TRY(exec_sql("BEGIN ISOLATION LEVEL READ COMMITTED", "opening the vault"));
   auto run = [&]() -> result<void> {
     const std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kLockSpace) + ", " +
-                             std::to_string(fnv1a32(schema_)) + ")";
+                             std::to_string(pg_name_hash(schema_)) + ")";
     CONSENTRY_TRY(exec_sql(lock, "opening the vault: the schema lock"));
     PgParams p;
     p.text(schema_);
@@ -141,7 +187,7 @@ result<void> PostgresStore::set_up_schema(StoreMode mode) {
       if (exists)
         return make_error(errc::already_exists, "schema '" + schema_ + "' already holds a consentry vault");
       CONSENTRY_TRY(exec_sql(kCreateSchema, "creating the vault's schema"));
-      return ok();
+      return migrate(*this, 1, create_version);
     }
     if (!exists) return make_error(errc::not_found, "no consentry vault in schema '" + schema_ + "'");
     auto version = exec_sql("SELECT schema_version FROM @S.state WHERE id = 1", "opening the vault");
@@ -150,10 +196,14 @@ result<void> PostgresStore::set_up_schema(StoreMode mode) {
     if (PQntuples(version->get()) != 1)
       return make_error(errc::integrity, "schema '" + schema_ + "' is damaged: no state row");
     const std::string v = PQgetvalue(version->get(), 0, 0);
-    if (v != std::to_string(kPostgresSchemaVersion))
+    std::int64_t found_version = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), found_version);
+    if (ec != std::errc{} || end != v.data() + v.size() || found_version < 1 ||
+        found_version > kPostgresSchemaVersion)
       return make_error(errc::integrity, "schema '" + schema_ + "' holds a vault of schema version " + v +
-                                             ", not " + std::to_string(kPostgresSchemaVersion));
-    return ok();
+                                             ", which this library does not know (it knows 1 to " +
+                                             std::to_string(kPostgresSchemaVersion) + ")");
+    return migrate(*this, found_version, kPostgresSchemaVersion);
   };
   auto done = run();
   if (!done) {

@@ -1,5 +1,5 @@
-// postgres_store.cpp: the PostgreSQL store (docs/postgresql.md): connecting, the schema version 1
-// and its check under an advisory lock, prepared statements, and the transactions role.
+// postgres_store.cpp: the PostgreSQL store (docs/postgresql.md): connecting, prepared
+// statements, and the transactions role.
 #include "store/postgres_store.hpp"
 
 #include <array>
@@ -83,7 +83,9 @@ PostgresStore::~PostgresStore() {
 }  // the server rolls back what is open
 
 result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string& url, StoreMode mode,
-                                                              std::string schema) {
+                                                              std::string schema, std::int64_t create_version) {
+  if (create_version < 1 || create_version > kPostgresSchemaVersion)
+    return make_error(errc::invalid_argument, "no PostgreSQL schema version " + std::to_string(create_version));
   if (schema.empty()) return make_error(errc::invalid_argument, "the PostgreSQL schema name is empty");
   // The store owns the connection from here on, even a failed one, so that it is closed.
   std::unique_ptr<PostgresStore> store(new PostgresStore(PQconnectdb(url.c_str()), std::move(schema)));
@@ -102,7 +104,7 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string&
   if (quoted == nullptr) return make_error(errc::invalid_argument, "the PostgreSQL schema name is not valid");
   store->quoted_schema_ = quoted;
   PQfreemem(quoted);
-  CONSENTRY_TRY(store->set_up_schema(mode));
+  CONSENTRY_TRY(store->set_up_schema(mode, create_version));
   return store;
 }
 
@@ -311,6 +313,23 @@ result<void> PostgresStore::begin() {
   return start_write(true);
 }
 
+result<void> PostgresStore::begin_append(bool synced) {
+  if (in_transaction()) return make_error(errc::internal, "begin: a transaction is already open");
+  CONSENTRY_TRY(reconnect_if_lost("begin"));
+  // No write lock: appends to a writer's own chain and checkpoints conflict with no other write
+  // (docs/audit.md, "Many writers"). One round trip.
+  auto begun = exec_sql(synced ? std::string_view("BEGIN ISOLATION LEVEL READ COMMITTED")
+                               : std::string_view("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off"),
+                        "begin");
+  if (!begun) {
+    if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE)
+      PQclear(PQexec(conn_, "ROLLBACK"));
+    return std::move(begun).err();
+  }
+  open_ = Open::append;
+  return ok();
+}
+
 result<void> PostgresStore::begin_unsynced() {
   return start_write(false);
 }
@@ -355,8 +374,22 @@ result<void> PostgresStore::rollback() {
 result<void> PostgresStore::write(std::string_view operation, const std::function<result<void>()>& body) {
   if (open_ == Open::read)
     return make_error(errc::internal, std::string(operation) + ": a write inside a read snapshot");
+  if (open_ == Open::append)
+    return make_error(errc::internal, std::string(operation) + ": a write inside an audit append");
   if (open_ == Open::write) return body();
   CONSENTRY_TRY(begin());
+  if (auto done = body(); !done) {
+    (void)rollback();
+    return done;
+  }
+  return commit();
+}
+
+result<void> PostgresStore::append_write(std::string_view operation, const std::function<result<void>()>& body) {
+  if (open_ == Open::read)
+    return make_error(errc::internal, std::string(operation) + ": a write inside a read snapshot");
+  if (open_ == Open::write || open_ == Open::append) return body();
+  CONSENTRY_TRY(begin_append(true));
   if (auto done = body(); !done) {
     (void)rollback();
     return done;

@@ -128,8 +128,12 @@ inline timestamp pg_time(std::int64_t seconds) {
 /// errc::integrity for a value of another width.
 result<std::int64_t> pg_int(const PGresult* r, int row, int column);
 
-/// kPostgresSchemaVersion is the schema version this library creates and reads.
-inline constexpr std::int64_t kPostgresSchemaVersion = 1;
+/// kPostgresSchemaVersion is the schema version this library creates and reads; a vault of an
+/// earlier version is migrated to it when opened.
+inline constexpr std::int64_t kPostgresSchemaVersion = 2;
+
+/// pg_name_hash hashes a name (FNV-1a, 32 bits) into a key of an advisory lock.
+std::int32_t pg_name_hash(std::string_view s);
 
 /// PostgresStore is the PostgreSQL store over one libpq connection (docs/postgresql.md). A write
 /// transaction is READ COMMITTED and takes the vault's write lock, the one row of `state`, by
@@ -143,9 +147,13 @@ class PostgresStore final : public Store {
   /// when it holds a vault); StoreMode::open checks it holds a vault of this schema version
   /// (errc::not_found when it holds none, errc::integrity for another version). errc::io when the
   /// connection or the server fails; errc::invalid_argument for an empty schema name. Messages
-  /// never hold the URL (it may carry a password).
+  /// never hold the URL (it may carry a password). A vault of an earlier schema version is
+  /// migrated to this one when opened. `create_version` is for tests of that migration: the
+  /// schema version StoreMode::create leaves (errc::invalid_argument for one this library does
+  /// not know).
   static result<std::unique_ptr<PostgresStore>> connect(const std::string& url, StoreMode mode,
-                                                        std::string schema = "consentry");
+                                                        std::string schema = "consentry",
+                                                        std::int64_t create_version = kPostgresSchemaVersion);
 
   ~PostgresStore() override;
   PostgresStore(const PostgresStore&) = delete;
@@ -156,6 +164,9 @@ class PostgresStore final : public Store {
   result<void> commit() override;
   result<void> rollback() override;
   result<void> begin_unsynced() override;
+  /// begin_append starts a transaction that takes no write lock: audit appends to the caller's
+  /// own chain and checkpoints only (append_write); any other write in it is errc::internal.
+  result<void> begin_append(bool synced) override;
   result<void> begin_read() override;
   void end_read() noexcept override;
   result<std::optional<std::uint64_t>> data_version() override;
@@ -198,6 +209,13 @@ class PostgresStore final : public Store {
   result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) override;
   result<void> put_checkpoint(const AuditCheckpoint& cp) override;
   result<std::vector<AuditCheckpoint>> checkpoints() override;
+  bool keeps_writer_chains() const noexcept override { return true; }
+  result<std::int64_t> claim_audit_chain() override;
+  result<std::optional<AuditHead>> audit_chain_head(std::int64_t chain) override;
+  result<bool> append_audit_chain(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries) override;
+  result<std::vector<AuditHead>> audit_chain_heads() override;
+  result<std::optional<AuditCheckpoint>> last_checkpoint() override;
+  result<bool> put_chain_checkpoint(const AuditCheckpoint& cp) override;
 
   // MaintenanceStore (postgres_maintenance_role.cpp)
   result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) override;
@@ -242,6 +260,11 @@ class PostgresStore final : public Store {
   /// lock and bumps data_version, which is how other connections learn of the change.
   /// errc::internal inside a read snapshot; otherwise fails as `body`, begin and commit.
   result<void> write(std::string_view operation, const std::function<result<void>()>& body);
+  /// append_write runs `body`, statements that append to the caller's audit chain or store a
+  /// checkpoint, inside the caller's write or append transaction, or, outside one, inside an
+  /// append transaction of its own. errc::internal inside a read snapshot; otherwise fails as
+  /// `body`, begin_append and commit.
+  result<void> append_write(std::string_view operation, const std::function<result<void>()>& body);
   /// in_write_transaction is true between begin (or begin_unsynced) and its commit or rollback.
   bool in_write_transaction() const noexcept { return open_ == Open::write; }
   /// exec_sql runs SQL without parameters (several statements allowed), `@S` standing for the
@@ -249,9 +272,9 @@ class PostgresStore final : public Store {
   result<PgResult> exec_sql(std::string_view sql, std::string_view operation);
 
  private:
-  enum class Open { none, write, read };
+  enum class Open { none, write, append, read };
   explicit PostgresStore(PGconn* conn, std::string schema);
-  result<void> set_up_schema(StoreMode mode);
+  result<void> set_up_schema(StoreMode mode, std::int64_t create_version);
   result<void> reconnect_if_lost(std::string_view operation);
   result<void> start_write(bool synced);
   /// settle reads the answer to a read snapshot's COMMIT that end_read sent without waiting, so

@@ -84,8 +84,45 @@ result<void> AuditLogStore::scan_audit_copying_views(
     row.customer.assign(v.customer);
     row.encoded.assign(v.encoded.begin(), v.encoded.end());
     row.hash.assign(v.hash.begin(), v.hash.end());
+    row.chain = v.chain;
     return visit(row);
   });
+}
+
+namespace {
+
+// no_writer_chains is what a store with one audit chain answers to the calls of many chains.
+error no_writer_chains(std::string_view call) {
+  return make_error(errc::internal, std::string(call) + ": this store keeps one audit chain");
+}
+
+}  // namespace
+
+result<std::int64_t> AuditLogStore::claim_audit_chain() {
+  return no_writer_chains("claim_audit_chain");
+}
+
+result<std::optional<AuditHead>> AuditLogStore::audit_chain_head(std::int64_t) {
+  return no_writer_chains("audit_chain_head");
+}
+
+result<bool> AuditLogStore::append_audit_chain(const AuditHead&, const std::vector<StoredAuditEntry>&) {
+  return no_writer_chains("append_audit_chain");
+}
+
+result<std::vector<AuditHead>> AuditLogStore::audit_chain_heads() {
+  return no_writer_chains("audit_chain_heads");
+}
+
+result<bool> AuditLogStore::put_chain_checkpoint(const AuditCheckpoint&) {
+  return no_writer_chains("put_chain_checkpoint");
+}
+
+result<std::optional<AuditCheckpoint>> AuditLogStore::last_checkpoint() {
+  auto all = checkpoints();
+  if (!all) return std::move(all).err();
+  if (all->empty()) return std::optional<AuditCheckpoint>{};
+  return std::optional<AuditCheckpoint>{std::move(all->back())};
 }
 
 result<std::vector<std::pair<std::string, std::int64_t>>> Store::field_counts() {

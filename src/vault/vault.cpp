@@ -148,7 +148,7 @@ void Vault::close() noexcept {
   {
     // Released before the Impl (and the mutex with it) is destroyed.
     std::lock_guard lock(impl_->store_mu);
-    if (auto txn = Transaction::start(*impl_->store)) {
+    if (auto txn = Transaction::start_append(*impl_->store, true)) {
       if (impl_->audit().checkpoint_in_transaction(false)) (void)txn->commit();
     }
   }
@@ -422,13 +422,20 @@ result<std::vector<AuditEntry>> Vault::audit_entries(std::optional<std::string_v
     if (since && s.at < *since) return ok();
     auto e = decode_audit_entry(s.encoded);
     if (!e) return make_error(errc::integrity, "audit entry " + std::to_string(s.seq) + " cannot be decoded");
+    e->chain = s.chain;
     out.push_back(std::move(*e));
     return ok();
+  };
+  // A log with a chain per writer is read chain by chain; its entries are listed by time.
+  const auto by_time = [&out] {
+    if (std::all_of(out.begin(), out.end(), [](const AuditEntry& e) { return e.chain == 0; })) return;
+    std::stable_sort(out.begin(), out.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.at < b.at; });
   };
   if (customer) {
     auto rows = impl.store->audit_for_customer(audit_pseudonym(*customer));
     if (!rows) return std::move(rows).err();
     for (const StoredAuditEntry& s : *rows) CONSENTRY_TRY(keep(s));
+    by_time();
     return out;
   }
   result<void> failed;
@@ -437,6 +444,7 @@ result<std::vector<AuditEntry>> Vault::audit_entries(std::optional<std::string_v
     return failed.ok();
   }));
   CONSENTRY_TRY(failed);
+  by_time();
   return out;
 }
 
@@ -448,7 +456,7 @@ result<AuditCheckpoint> Vault::checkpoint_audit() {
   Impl& impl = *impl_;
   CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
-  auto txn = Transaction::start(*impl.store);
+  auto txn = Transaction::start_append(*impl.store, true);
   if (!txn) return std::move(txn).err();
   auto cp = impl.audit().checkpoint_in_transaction(true);
   if (!cp) return std::move(cp).err();

@@ -259,7 +259,9 @@ void bind_vault(py::module_& m) {
 
   py::class_<AuditEntry>(m, "AuditEntry",
                          "One audit log entry. It names the customer only by a keyed pseudonym.")
-      .def_readonly("seq", &AuditEntry::seq, "Position in the log, from 1.")
+      .def_readonly("seq", &AuditEntry::seq, "Position in the log (in its chain), from 1.")
+      .def_readonly("chain", &AuditEntry::chain,
+                    "The writer's hash chain the entry is in; 0 for a log with one chain (docs/audit.md).")
       .def_property_readonly(
           "at", [](const AuditEntry& e) { return to_datetime(e.at); }, "When (UTC).")
       .def_readonly("customer", &AuditEntry::customer, "The customer's pseudonym (hex); \"\" for none.")
@@ -685,10 +687,11 @@ void bind_vault(py::module_& m) {
           [](const PyVault& v) {
             auto r = take(run(*v.box, [](Vault& x) { return x.verify_audit(); }));
             return py::dict("ok"_a = r.ok, "entries"_a = r.entries, "checkpoints"_a = r.checkpoints,
-                            "first_bad_seq"_a = r.first_bad_seq, "problem"_a = r.problem);
+                            "first_bad_seq"_a = r.first_bad_seq, "first_bad_chain"_a = r.first_bad_chain,
+                            "problem"_a = r.problem);
           },
           "Check the audit log's hash chain and signed checkpoints. Returns {'ok', 'entries', 'checkpoints', "
-          "'first_bad_seq', 'problem'}; a damaged log is ok=False, not an exception.")
+          "'first_bad_seq', 'first_bad_chain', 'problem'}; a damaged log is ok=False, not an exception.")
       .def(
           "checkpoint_audit",
           [](const PyVault& v) {
@@ -713,7 +716,8 @@ void bind_vault(py::module_& m) {
               return x.verify_audit(*cp);
             }));
             return py::dict("ok"_a = r.ok, "entries"_a = r.entries, "checkpoints"_a = r.checkpoints,
-                            "first_bad_seq"_a = r.first_bad_seq, "problem"_a = r.problem);
+                            "first_bad_seq"_a = r.first_bad_seq, "first_bad_chain"_a = r.first_bad_chain,
+                            "problem"_a = r.problem);
           },
           "checkpoint"_a,
           "As verify_audit(), and also against a checkpoint checkpoint_audit() gave earlier (JSON text): "

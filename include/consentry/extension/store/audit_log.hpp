@@ -50,6 +50,35 @@ class AuditLogStore : public AuditLogReader {
   /// checkpoints returns every stored checkpoint, by seq.
   result<std::vector<AuditCheckpoint>> checkpoints() override = 0;
 
+  // ---- a chain per writer (docs/audit.md, "Many writers") ----
+  // A store shared by many processes at once can keep one hash chain per writer, so that their
+  // appends need no lock in common. The calls below are used only when keeps_writer_chains() is
+  // true; their defaults return errc::internal.
+
+  /// keeps_writer_chains is true when the audit log keeps a chain per writer; false (the default)
+  /// for one chain appended through audit_head and append_audit under the store's write lock.
+  virtual bool keeps_writer_chains() const noexcept { return false; }
+  /// claim_audit_chain picks the chain this store object appends to: one whose last writer has
+  /// gone, or a new random id (not in the log until its first append). Claiming is a courtesy
+  /// that keeps chains few; appends stay correct when two writers share a chain.
+  virtual result<std::int64_t> claim_audit_chain();
+  /// audit_chain_head returns the head of chain `chain`; nullopt when it has no entry.
+  virtual result<std::optional<AuditHead>> audit_chain_head(std::int64_t chain);
+  /// append_audit_chain adds `entries`, whose chain is previous.chain and whose seqs continue
+  /// previous.seq (0 for a chain without entries), and moves the chain's head from `previous`
+  /// to the last of them; inside the caller's transaction, which begin_append may have started.
+  /// Returns false, changing nothing, when the chain's head is no longer `previous` (another
+  /// writer appended); errc::internal when the entries do not continue `previous`.
+  virtual result<bool> append_audit_chain(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries);
+  /// audit_chain_heads returns every chain's head, read at one moment, by chain.
+  virtual result<std::vector<AuditHead>> audit_chain_heads();
+  /// last_checkpoint returns the checkpoint with the highest seq; nullopt when there is none.
+  /// The default takes the last of checkpoints().
+  virtual result<std::optional<AuditCheckpoint>> last_checkpoint();
+  /// put_chain_checkpoint stores a checkpoint over chain heads; false, storing nothing, when a
+  /// checkpoint with its seq is stored already (another writer signed it first).
+  virtual result<bool> put_chain_checkpoint(const AuditCheckpoint& cp);
+
  protected:
   /// scan_audit_copying_views is scan_audit for a store that implements scan_audit_views itself:
   /// it copies each view into one entry whose buffers keep their capacity, so a long scan

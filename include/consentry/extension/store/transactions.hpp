@@ -27,6 +27,11 @@ class StoreTransactions {
   /// begun with begin() commits (or a checkpoint runs) and makes it durable together with
   /// everything committed before. Fails as begin().
   virtual result<void> begin_unsynced() = 0;
+  /// begin_append starts a write transaction in which only audit entries are appended to the
+  /// caller's own chain (AuditLogStore::append_audit_chain) and checkpoints stored: a store with
+  /// a chain per writer lets it run beside other writers' transactions. The default is begin()
+  /// (synced) or begin_unsynced(). Fails as begin().
+  virtual result<void> begin_append(bool synced) { return synced ? begin() : begin_unsynced(); }
   /// begin_read opens a read snapshot: the calls until end_read see one committed state and
   /// share one lock, instead of one each. Only outside a transaction (errc::internal inside
   /// one); errc::io when the backend fails. end_read closes it, and does nothing without one.
@@ -54,6 +59,12 @@ class Transaction {
   /// (StoreTransactions::begin_unsynced).
   static result<Transaction> start_unsynced(StoreTransactions& store) {
     CONSENTRY_TRY(store.begin_unsynced());
+    return Transaction(store);
+  }
+  /// start_append begins a transaction that only appends audit entries
+  /// (StoreTransactions::begin_append).
+  static result<Transaction> start_append(StoreTransactions& store, bool synced) {
+    CONSENTRY_TRY(store.begin_append(synced));
     return Transaction(store);
   }
   Transaction(Transaction&& o) noexcept : store_(o.store_) { o.store_ = nullptr; }
