@@ -17,6 +17,10 @@
 //                               own vault; time is wall time per read of all processes together
 //   PGA_appenders/<p>           p processes reading with audit durable; time is wall time per audit
 //                               entry appended (counted in the log) by all of them together
+//   PGC_commits/<p>             PGA's physical limit: p processes, each committing one row at a
+//                               time (BEGIN; a compare-and-set of its own head that inserts the
+//                               row, as an audit append does; COMMIT), synchronous_commit on; time
+//                               is wall time per commit of all of them together
 //
 // The datasets are built through the public API (and by hand for the baselines) once per server
 // and kept in their schemas; building commits without waiting for the disk. Reads append to the
@@ -503,6 +507,49 @@ void appenders(benchmark::State& state, std::size_t customers, std::size_t proce
   state.counters["appends_per_s"] = per_s;
 }
 
+/// kCommitsSchema holds PGC's rows: a head per process and the rows appended after it.
+constexpr const char* kCommitsSchema = "bench_commits";
+
+/// committer makes a client process's PGC worker: its own connection, committing one row at a
+/// time after its own head.
+MakeWorker committer() {
+  return [](std::size_t index) -> Worker {
+    std::shared_ptr<HandPgStore> conn = HandPgStore::open_raw(pg_url());
+    const std::string head = std::to_string(index + 1);
+    const std::string append = std::string("WITH moved AS (UPDATE ") + kCommitsSchema +
+                               ".heads SET seq = seq + 1 WHERE writer = " + head +
+                               " RETURNING writer, seq) INSERT INTO " + kCommitsSchema +
+                               ".rows SELECT writer, seq, '\\x" + std::string(160, 'a') + "'::bytea FROM moved";
+    return [conn, append] {
+      conn->exec("BEGIN", "PGC begin");
+      conn->exec(append, "PGC append");
+      conn->exec("COMMIT", "PGC commit");
+    };
+  };
+}
+
+void commits(benchmark::State& state, std::size_t processes) {
+  release_pg_slots();
+  {
+    auto setup = HandPgStore::open_raw(pg_url());
+    setup->exec(std::string("DROP SCHEMA IF EXISTS ") + kCommitsSchema + " CASCADE", "PGC setup");
+    setup->exec(std::string("CREATE SCHEMA ") + kCommitsSchema + "; CREATE TABLE " + kCommitsSchema +
+                    ".heads(writer integer PRIMARY KEY, seq bigint NOT NULL); CREATE TABLE " + kCommitsSchema +
+                    ".rows(writer integer, seq bigint, entry bytea NOT NULL, PRIMARY KEY (writer, seq)); "
+                    "INSERT INTO " + kCommitsSchema + ".heads SELECT g, 0 FROM generate_series(1, 64) g",
+                "PGC setup");
+  }
+  double ops_per_s = 0, wall = 0;
+  for (auto _ : state) {
+    const auto counts = fan_out(processes, client_seconds(), committer(), [](bool) {}, wall);
+    ops_per_s = 0;
+    for (const ProcessCount& c : counts)
+      ops_per_s += static_cast<double>(c.ops) * 1e9 / static_cast<double>(c.ns);
+    state.SetIterationTime(1.0 / ops_per_s);
+  }
+  state.counters["commits_per_s"] = ops_per_s;
+}
+
 }  // namespace
 
 void release_postgres_vaults() {
@@ -576,6 +623,15 @@ void register_postgres_benchmarks(const Sizes& sizes) {
     benchmark::RegisterBenchmark(("PGA_appenders/" + std::to_string(processes)).c_str(),
                                  [small, processes](benchmark::State& st) {
                                    guarded(st, [&](benchmark::State& s) { appenders(s, small, processes); });
+                                 })
+        ->UseManualTime()
+        ->Iterations(1)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (std::size_t processes : {1, 2, 4, 8}) {
+    benchmark::RegisterBenchmark(("PGC_commits/" + std::to_string(processes)).c_str(),
+                                 [processes](benchmark::State& st) {
+                                   guarded(st, [&](benchmark::State& s) { commits(s, processes); });
                                  })
         ->UseManualTime()
         ->Iterations(1)

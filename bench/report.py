@@ -7,7 +7,8 @@ into the workload table of issue 4: each workload beside its baseline, the ratio
 reads RESULTS_DIR/consentry.json, RESULTS_DIR/sqlcipher.json and RESULTS_DIR/python.json, prints the table (Markdown) and
 writes RESULTS_DIR/summary.json. Ratios are baseline time / consentry time, so 0.5x means half as
 fast as the baseline, except W7 (time at the large size / time at the small size; goal <= 1.5),
-PGR and PGA (the operations per second of p processes / those of one process)
+PGR, PGA and PGC (the operations per second of p processes / those of one process; PGA beside PGC
+at the same p: audit appends per second / raw durable commits per second)
 and W2, R1, F1 and K1 (absolute times). It reports goals and never fails because one is missed; it exits 2
 when a benchmark itself failed (an error, or no benchmark ran at all).
 """
@@ -210,6 +211,19 @@ def main():
             if f"{prefix}/{p}" in runs:
                 add(prefix.split("_")[0], f"{what} per second, {p} processes vs 1 (audit {audit})",
                     f"{prefix}/{p}", one, goal8 if p == 8 else None)
+    # PGA's physical limit: raw libpq processes committing one row each, durably (PGC). Where the
+    # machine's own commits scale less than PGA's goal, so can the audit's.
+    if "PGC_commits/1" in runs:
+        add("PGC", "raw libpq durable commits per second, 1 process (PGA's physical limit)", "PGC_commits/1",
+            None, kind="absolute")
+        for p in (2, 4, 8):
+            if f"PGC_commits/{p}" in runs:
+                add("PGC", f"raw libpq durable commits per second, {p} processes vs 1", f"PGC_commits/{p}",
+                    "PGC_commits/1")
+        for p in (1, 2, 4, 8):
+            if f"PGC_commits/{p}" in runs and f"PGA_appenders/{p}" in runs:
+                add("PGA", f"audit appends vs raw durable commits, {p} process{'es' if p > 1 else ''}",
+                    f"PGA_appenders/{p}", f"PGC_commits/{p}")
     if not any(n.startswith("PG") for n in runs):
         rows.append({"workload": "PG", "variant": "PostgreSQL", "ours": None, "baseline": None, "ours_ns": None,
                      "baseline_ns": None, "ratio": None, "kind": "speed", "goal": None, "met": None,

@@ -149,7 +149,9 @@ int run_checkpoint(const GlobalOptions& global, const CheckpointOptions& options
   if (!signed_cp && signed_cp.err().code == errc::not_found)
     fail(errc::not_found, "the audit log is empty: there is nothing to checkpoint");
   AuditCheckpoint cp = unwrap(std::move(signed_cp));
-  verbose("signed the chain head at seq " + std::to_string(cp.seq));
+  verbose(cp.heads.empty() ? "signed the chain head at seq " + std::to_string(cp.seq)
+                           : "signed checkpoint " + std::to_string(cp.seq) + " over " +
+                                 std::to_string(cp.heads.size()) + " chain heads");
 
   std::string text = checkpoint_to_json(cp, vault.audit_public_key());
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();

@@ -252,13 +252,13 @@ result<Vault> Vault::open_in(std::unique_ptr<Store> store, std::shared_ptr<KeyPr
   if (!signer || signer->public_key() != *public_key)
     return make_error(errc::integrity, "the audit signing key does not match its public key");
 
-  auto checkpoints = store->checkpoints();
-  if (!checkpoints) return std::move(checkpoints).err();
+  auto last_checkpoint = store->last_checkpoint();
+  if (!last_checkpoint) return std::move(last_checkpoint).err();
   { ReadSnapshot ended = std::move(*snapshot); }  // the snapshot ends here
   auto impl =
       std::make_unique<Impl>(std::move(store), std::move(*policy), *policy_version, std::move(*renewal),
                              std::move(*keyring), std::move(provider), std::move(options), std::move(*signer),
-                             checkpoints->empty() ? 0 : checkpoints->back().seq);
+                             *last_checkpoint ? (*last_checkpoint)->seq : 0);
   // A vault written before values' source and collection time were bound is brought up to date
   // once, before anything reads it (manifest.hpp).
   CONSENTRY_TRY(list_values(*impl->store, impl->keyring()));
