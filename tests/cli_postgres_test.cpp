@@ -1,9 +1,13 @@
 // cli_postgres_test.cpp: the consentry command on a PostgreSQL vault, run as a separate process
-// with CONSENTRY_VAULT a postgresql:// URI: the everyday commands work unchanged, init refuses a
-// schema that holds a vault before asking for a passphrase, and a password in the URI never
-// reaches the output.
+// with CONSENTRY_VAULT a postgresql:// URI: the everyday commands work unchanged, the audit log's
+// writer chains show in `log show` and `log checkpoint` and a damaged chain is named by `log
+// verify`, init refuses a schema that holds a vault before asking for a passphrase, and a password
+// in the URI never reaches the output.
 #include <doctest/doctest.h>
+#include <libpq-fe.h>
 
+#include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -72,6 +76,65 @@ TEST_CASE(
   CliOutput gone = dir.run_env({"read", "C-1001", "--purpose", "service", "--as", "support-desk"}, env);
   CHECK(gone.code == 5);
   must_run(dir, {"log", "verify"}, env);
+}
+
+TEST_CASE("postgres: log show and log checkpoint name the writers' chains, and log verify names a damaged one") {
+  VaultDir dir;
+  PgVault vault;
+  const Env env = vault.env();
+  const auto policy = (consentry::test::kCliData / "policy.json").string();
+  must_run(dir, {"init", "--policy", policy, "--kdf", "minimum"}, env);
+  must_run(dir, {"import", (consentry::test::kCliData / "customers.jsonl").string()}, env);
+  must_run(dir, {"read", "C-1001", "--purpose", "service", "--as", "support-desk"}, env);
+
+  // One command after another takes up the chain the one before left, after its head (or, when
+  // the server has not yet seen the previous process go, starts one): each chain's seqs run 1, 2,
+  // 3 in the order listed.
+  const auto entries = nlohmann::json::parse(must_run(dir, {"log", "show", "--json"}, env).out);
+  REQUIRE(entries.size() >= 3);
+  std::map<std::int64_t, std::int64_t> heads;
+  for (const auto& e : entries) {
+    REQUIRE(e.contains("chain"));
+    const auto chain = e["chain"].get<std::int64_t>();
+    CHECK(chain > 0);
+    CHECK(e["seq"].get<std::int64_t>() == heads[chain] + 1);
+    heads[chain] = e["seq"].get<std::int64_t>();
+  }
+  CHECK(must_run(dir, {"log", "show"}, env).out.rfind("CHAIN", 0) == 0);
+
+  // A checkpoint lists every chain's head, and verifies against the log.
+  const auto file = dir.path("cp.json").string();
+  must_run(dir, {"log", "checkpoint", "-o", file}, env);
+  must_run(dir, {"log", "verify", "--against", file}, env);
+  const auto cp = nlohmann::json::parse(must_run(dir, {"log", "checkpoint"}, env).out);
+  REQUIRE(cp.contains("heads"));
+  REQUIRE(cp["heads"].size() == heads.size());
+  for (const auto& h : cp["heads"]) CHECK(heads.at(h["chain"].get<std::int64_t>()) == h["seq"]);
+
+  // The longest chain.
+  std::int64_t chain = heads.begin()->first;
+  for (const auto& [c, n] : heads)
+    if (n > heads[chain]) chain = c;
+  REQUIRE(heads[chain] >= 2);
+
+  // Someone with the database deletes an entry from the middle of the chain.
+  PGconn* c = PQconnectdb(consentry::test::cluster_url().c_str());
+  REQUIRE(PQstatus(c) == CONNECTION_OK);
+  const std::string schema = vault.url.substr(vault.url.find("consentry_schema=") + 17);
+  PGresult* r = PQexec(c, ("DELETE FROM \"" + schema + "\".audit WHERE chain = " + std::to_string(chain) +
+                           " AND seq = 2")
+                              .c_str());
+  CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+  CHECK(std::string(PQcmdTuples(r)) == "1");
+  PQclear(r);
+  PQfinish(c);
+  CliOutput damaged = dir.run_env({"log", "verify"}, env);
+  CHECK(damaged.code == 4);
+  INFO(damaged.err);
+  CHECK(damaged.err.find("audit log damaged at chain " + std::to_string(chain) + " seq 2") != std::string::npos);
+  const auto report = nlohmann::json::parse(dir.run_env({"log", "verify", "--json"}, env).out);
+  CHECK(report["first_bad_chain"] == chain);
+  CHECK(report["first_bad_seq"] == 2);
 }
 
 TEST_CASE("postgres: init refuses a schema that holds a vault, before asking for a passphrase") {
