@@ -147,6 +147,42 @@ TEST_CASE("postgres: a chain's head moves only from where the writer left it") {
   CHECK(wrong.err().code == errc::internal);
 }
 
+TEST_CASE("postgres: a durable append is one statement of its own, run once even when the connection is lost") {
+  ScratchSchema schema;
+  const AuditSigner signer = AuditSigner::generate();
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto killer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  const std::int64_t chain = must(store->claim_audit_chain());
+  const AuditHead genesis{0, audit_chain_genesis(signer.public_key(), chain), chain};
+  const auto first = rows_after(genesis, 3);
+  CHECK(must(store->append_audit_chain_durably(genesis, first)));
+  // Committed when it returns: another connection sees it.
+  CHECK(sql_text(schema.url, "SELECT count(*) FROM \"" + schema.name + "\".audit") == "3");
+  // After a head that moved since, it changes nothing.
+  CHECK_FALSE(must(store->append_audit_chain_durably(genesis, first)));
+
+  // Inside a transaction it is a caller's bug.
+  must(store->begin_append(true));
+  auto inside = store->append_audit_chain_durably(head_of(first), rows_after(head_of(first), 1));
+  REQUIRE_FALSE(inside);
+  CHECK(inside.err().code == errc::internal);
+  must(store->rollback());
+
+  // A lost connection: the statement is not sent again on a new one, and the error says the
+  // outcome is unknown (here nothing reached the server).
+  const auto pid = must(store->exec_sql("SELECT pg_backend_pid()", "test"));
+  const std::string backend = PQgetvalue(pid.get(), 0, 0);
+  must(killer->exec_sql("SELECT pg_terminate_backend(" + backend + ")", "test"));
+  auto lost = store->append_audit_chain_durably(head_of(first), rows_after(head_of(first), 2));
+  REQUIRE_FALSE(lost);
+  CHECK(lost.err().code == errc::io);
+  CHECK(lost.err().message.find("unknown") != std::string::npos);
+  CHECK(sql_text(schema.url, "SELECT count(*) FROM \"" + schema.name + "\".audit") == "3");
+  // The next append reconnects, and goes on after the head.
+  CHECK(must(store->append_audit_chain_durably(head_of(first), rows_after(head_of(first), 2))));
+  CHECK(must(verify_audit_log(*store, signer.public_key())).ok);
+}
+
 TEST_CASE("postgres: writers claim chains of their own, and a chain whose writer has gone is claimed again") {
   ScratchSchema schema;
   const AuditSigner signer = AuditSigner::generate();

@@ -22,7 +22,7 @@ AuditTrail::AuditTrail(Store& store, std::mutex& store_mu, AuditSigner signer, A
 
 result<void> AuditTrail::append_in_transaction(std::vector<AuditEntry>& entries) {
   if (entries.empty()) return ok();
-  return store_.keeps_writer_chains() ? append_to_own_chain(entries) : append_to_log(entries);
+  return store_.keeps_writer_chains() ? append_to_own_chain(entries, false) : append_to_log(entries);
 }
 
 result<void> AuditTrail::append_to_log(std::vector<AuditEntry>& entries) {
@@ -53,7 +53,7 @@ result<void> AuditTrail::append_to_log(std::vector<AuditEntry>& entries) {
   return ok();
 }
 
-result<void> AuditTrail::append_to_own_chain(std::vector<AuditEntry>& entries) {
+result<void> AuditTrail::append_to_own_chain(std::vector<AuditEntry>& entries, bool durably) {
   if (chain_ < 0) {
     auto claimed = store_.claim_audit_chain();
     if (!claimed) return std::move(claimed).err();
@@ -87,7 +87,8 @@ result<void> AuditTrail::append_to_own_chain(std::vector<AuditEntry>& entries) {
       rows.push_back(std::move(row));
       previous = &rows.back().hash;
     }
-    auto moved = store_.append_audit_chain(chain_head_, rows);
+    auto moved = durably ? store_.append_audit_chain_durably(chain_head_, rows)
+                         : store_.append_audit_chain(chain_head_, rows);
     if (!moved) {
       head_known_ = false;
       return std::move(moved).err();
@@ -161,6 +162,11 @@ result<std::optional<AuditCheckpoint>> AuditTrail::checkpoint_in_transaction(boo
 
 result<void> AuditTrail::commit_entries(std::vector<AuditEntry>& entries, bool synced) {
   std::lock_guard lock(store_mu_);
+  // On a store with a chain per writer, entries that sign no checkpoint commit on their own,
+  // which the store may do in one round trip.
+  if (synced && store_.keeps_writer_chains() &&
+      since_checkpoint_ + static_cast<std::int64_t>(entries.size()) < options_.checkpoint_interval)
+    return append_to_own_chain(entries, true);
   auto txn = Transaction::start_append(store_, synced);
   if (!txn) return std::move(txn).err();
   CONSENTRY_TRY(append_in_transaction(entries));

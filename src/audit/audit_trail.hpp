@@ -84,7 +84,9 @@ class AuditTrail {
   // The two ways entries join the log: after the one chain's head, which the store's write lock
   // keeps linear; or after this trail's own chain's head (docs/audit.md, "Many writers").
   result<void> append_to_log(std::vector<AuditEntry>& entries);
-  result<void> append_to_own_chain(std::vector<AuditEntry>& entries);
+  // durably: in a transaction of the store's own (Store::append_audit_chain_durably), outside
+  // any; else inside the caller's.
+  result<void> append_to_own_chain(std::vector<AuditEntry>& entries, bool durably);
   result<std::optional<AuditCheckpoint>> checkpoint_heads(bool force);
 
   Store& store_;

@@ -222,7 +222,7 @@ class MemoryStore final : public Store {
   result<std::optional<AuditHead>> audit_head() override {
     if (state_.audit.empty()) return std::optional<AuditHead>();
     const StoredAuditEntry& last = state_.audit.back();
-    return std::optional<AuditHead>(AuditHead{last.seq, last.hash});
+    return std::optional<AuditHead>(AuditHead{last.seq, last.hash, 0});
   }
 
   result<void> append_audit(const std::vector<StoredAuditEntry>& entries) override {

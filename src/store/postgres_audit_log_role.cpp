@@ -237,30 +237,65 @@ result<std::optional<AuditHead>> PostgresStore::audit_chain_head(std::int64_t ch
   return std::optional<AuditHead>(AuditHead{*seq, pg_bytes_copy(r->get(), 0, 1), chain});
 }
 
-result<bool> PostgresStore::append_audit_chain(const AuditHead& previous,
-                                               const std::vector<StoredAuditEntry>& entries) {
-  if (entries.empty()) return true;
+namespace {
+
+// check_chain_rows refuses entries that do not continue `previous` on its chain, and customers
+// that are not text, before anything is sent.
+result<void> check_chain_rows(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries) {
   CONSENTRY_TRY(check_text("append_audit", entries));
   for (std::size_t i = 0; i < entries.size(); ++i)
     if (entries[i].chain != previous.chain || entries[i].seq != previous.seq + 1 + static_cast<std::int64_t>(i))
       return make_error(errc::internal, "append_audit: entry seq " + std::to_string(entries[i].seq) +
                                             " does not continue its chain");
+  return ok();
+}
+
+}  // namespace
+
+result<bool> PostgresStore::send_chain_append(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries,
+                                              bool once) {
+  const EntryColumns columns(entries);
+  PgParams params;
+  if (previous.seq == 0) {
+    params.integer(previous.chain).integer(entries.back().seq).binary(entries.back().hash);
+  } else {
+    params.integer(previous.chain).integer(previous.seq).binary(previous.hash).integer(entries.back().seq).binary(
+        entries.back().hash);
+  }
+  columns.add_to(params);
+  const std::string_view sql = previous.seq == 0 ? kStartChain : kAppendToChain;
+  auto r = once ? exec_once(sql, params, "append_audit") : exec(sql, params, "append_audit");
+  if (!r) return std::move(r).err();
+  return std::string_view(PQcmdTuples(r->get())) == std::to_string(entries.size());
+}
+
+result<bool> PostgresStore::append_audit_chain(const AuditHead& previous,
+                                               const std::vector<StoredAuditEntry>& entries) {
+  if (entries.empty()) return true;
+  CONSENTRY_TRY(check_chain_rows(previous, entries));
   bool moved = false;
   CONSENTRY_TRY(append_write("append_audit", [&]() -> result<void> {
-    const EntryColumns columns(entries);
-    PgParams params;
-    if (previous.seq == 0) {
-      params.integer(previous.chain).integer(entries.back().seq).binary(entries.back().hash);
-    } else {
-      params.integer(previous.chain).integer(previous.seq).binary(previous.hash).integer(entries.back().seq).binary(
-          entries.back().hash);
-    }
-    auto r = exec(previous.seq == 0 ? kStartChain : kAppendToChain, columns.add_to(params), "append_audit");
-    if (!r) return std::move(r).err();
-    moved = std::string_view(PQcmdTuples(r->get())) == std::to_string(entries.size());
+    auto sent = send_chain_append(previous, entries, false);
+    if (!sent) return std::move(sent).err();
+    moved = *sent;
     return ok();
   }));
   return moved;
+}
+
+result<bool> PostgresStore::append_audit_chain_durably(const AuditHead& previous,
+                                                       const std::vector<StoredAuditEntry>& entries) {
+  if (in_transaction())
+    return make_error(errc::internal, "append_audit: a durable append inside a transaction");
+  if (entries.empty()) return true;
+  CONSENTRY_TRY(check_chain_rows(previous, entries));
+  CONSENTRY_TRY(reconnect_if_lost("append_audit"));
+  auto sent = send_chain_append(previous, entries, true);
+  if (!sent && PQstatus(conn_) == CONNECTION_BAD)
+    return make_error(errc::io,
+                      "append_audit: the connection to the PostgreSQL vault was lost; whether the audit "
+                      "entries were committed is unknown");
+  return sent;
 }
 
 result<std::vector<AuditHead>> PostgresStore::audit_chain_heads() {

@@ -174,16 +174,7 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
                                      PgFormat format) {
   if (params.has_nul())
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
-  settle();
-  // Queued writes go first, so this statement sees them.
-  if (!pending_.empty()) CONSENTRY_TRY(send_pending());
-  auto run = [&]() -> result<PgResult> {
-    auto name = prepared(sql, operation);
-    if (!name) return std::move(name).err();
-    return check(PQexecPrepared(conn_, (*name)->c_str(), params.count(), params.values(), params.lengths(),
-                                params.formats(), static_cast<int>(format)),
-                 operation);
-  };
+  auto run = [&]() -> result<PgResult> { return exec_once(sql, params, operation, format); };
   if (in_transaction()) return run();
   // Outside a transaction a statement only reads (writes run in one: `write`), so one that met
   // a lost connection is safe to run again, once, on a new one.
@@ -192,6 +183,20 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
   if (r || PQstatus(conn_) != CONNECTION_BAD) return r;
   CONSENTRY_TRY(reconnect_if_lost(operation));
   return run();
+}
+
+result<PgResult> PostgresStore::exec_once(std::string_view sql, const PgParams& params, std::string_view operation,
+                                          PgFormat format) {
+  if (params.has_nul())
+    return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
+  settle();
+  // Queued writes go first, so this statement sees them.
+  if (!pending_.empty()) CONSENTRY_TRY(send_pending());
+  auto name = prepared(sql, operation);
+  if (!name) return std::move(name).err();
+  return check(PQexecPrepared(conn_, (*name)->c_str(), params.count(), params.values(), params.lengths(),
+                              params.formats(), static_cast<int>(format)),
+               operation);
 }
 
 result<const std::string*> PostgresStore::prepared(std::string_view sql, std::string_view operation) {

@@ -216,6 +216,12 @@ class PostgresStore final : public Store {
   result<std::vector<AuditHead>> audit_chain_heads() override;
   result<std::optional<AuditCheckpoint>> last_checkpoint() override;
   result<bool> put_chain_checkpoint(const AuditCheckpoint& cp) override;
+  /// append_audit_chain_durably sends the append as one statement outside a transaction (its own
+  /// implicit one, committed with the session's synchronous_commit, on): one round trip instead
+  /// of three. It is not run again after a lost connection: errc::io then says that whether the
+  /// entries were committed is unknown.
+  result<bool> append_audit_chain_durably(const AuditHead& previous,
+                                          const std::vector<StoredAuditEntry>& entries) override;
 
   // MaintenanceStore (postgres_maintenance_role.cpp)
   result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) override;
@@ -243,6 +249,11 @@ class PostgresStore final : public Store {
   /// prepared statement.
   result<PgResult> exec(std::string_view sql, const PgParams& params, std::string_view operation,
                         PgFormat format = PgFormat::binary);
+  /// exec_once is exec without running the statement again after a lost connection: for a
+  /// statement outside a transaction that writes (its own implicit transaction), whose first run
+  /// may have committed. Fails as exec.
+  result<PgResult> exec_once(std::string_view sql, const PgParams& params, std::string_view operation,
+                             PgFormat format = PgFormat::binary);
   /// exec_each_row runs `sql` as exec does, binary columns, and hands each row to `row` as it
   /// arrives (libpq's single-row mode: memory holds one row, whatever the result's size) until
   /// `row` returns false or an error, which is then returned. Fails as exec; outside a
@@ -277,6 +288,9 @@ class PostgresStore final : public Store {
   result<void> set_up_schema(StoreMode mode, std::int64_t create_version);
   result<void> reconnect_if_lost(std::string_view operation);
   result<void> start_write(bool synced);
+  /// send_chain_append runs append_audit_chain's one statement (exec_once when `once`) and says
+  /// whether the chain's head moved; fails as exec.
+  result<bool> send_chain_append(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries, bool once);
   /// settle reads the answer to a read snapshot's COMMIT that end_read sent without waiting, so
   /// that the connection is ready for its next use; every use of the connection settles first.
   /// A COMMIT that failed is followed by a ROLLBACK (the snapshot only read).

@@ -30,7 +30,7 @@ result<std::optional<AuditHead>> SqliteStore::audit_head() {
   Bound q(stmt(Sql::audit_head));
   std::optional<AuditHead> out;
   CONSENTRY_TRY(for_each_row(q, "audit_head", [&](const Bound& row) {
-    out = AuditHead{row.column_int(0), row.column_blob(1)};
+    out = AuditHead{row.column_int(0), row.column_blob(1), 0};
     return false;
   }));
   return out;
@@ -128,7 +128,7 @@ result<std::vector<AuditCheckpoint>> SqliteStore::checkpoints() {
   std::vector<AuditCheckpoint> out;
   CONSENTRY_TRY(for_each_row(q, "checkpoints", [&](const Bound& row) {
     out.push_back(AuditCheckpoint{row.column_int(0), row.column_blob(1), from_unix(row.column_int(2)),
-                                  row.column_blob(3)});
+                                  row.column_blob(3), {}, {}});
   }));
   return out;
 }

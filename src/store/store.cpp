@@ -89,6 +89,16 @@ result<void> AuditLogStore::scan_audit_copying_views(
   });
 }
 
+result<bool> Store::append_audit_chain_durably(const AuditHead& previous,
+                                               const std::vector<StoredAuditEntry>& entries) {
+  auto txn = Transaction::start_append(*this, true);
+  if (!txn) return std::move(txn).err();
+  auto moved = append_audit_chain(previous, entries);
+  if (!moved) return moved;
+  CONSENTRY_TRY(txn->commit());
+  return moved;
+}
+
 namespace {
 
 // no_writer_chains is what a store with one audit chain answers to the calls of many chains.

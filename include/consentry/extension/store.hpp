@@ -44,6 +44,12 @@ class Store : public StoreTransactions,
                                       const std::function<bool(const PurposePosition&)>& visit) override;
   /// field_counts (MaintenanceStore): the default reads every customer's fields.
   result<std::vector<std::pair<std::string, std::int64_t>>> field_counts() override;
+  /// append_audit_chain_durably is append_audit_chain (AuditLogStore) in a transaction of its
+  /// own, committed durably before it returns; outside any transaction (errc::internal inside
+  /// one). The default is begin_append(true), append_audit_chain and commit; a store may do it
+  /// in fewer round trips. Fails as those; errc::io when the commit's outcome is unknown.
+  virtual result<bool> append_audit_chain_durably(const AuditHead& previous,
+                                                  const std::vector<StoredAuditEntry>& entries);
 };
 
 /// StoreMode says whether opening a store may create it.
