@@ -1,8 +1,9 @@
 // store_postgres_audit_chains_test.cpp: the PostgreSQL audit log with a hash chain per writer
 // (docs/audit.md, "Many writers"): appends take no lock in common with other writers, a chain's
-// head moves only by compare-and-set, chains are claimed and reused, many vaults on one schema
-// keep one log that verifies, and a schema of version 1 is migrated with its log intact. Runs
-// on the cluster of the ctest fixture `postgres`.
+// head moves only by compare-and-set (also after a rolled-back transaction), a durable append is
+// one statement sent once, chains are claimed and reused, many vaults on one schema keep one log
+// that verifies, and a schema of version 1 is migrated with its log intact. Runs on the cluster
+// of the ctest fixture `postgres`.
 #include <doctest/doctest.h>
 #include <libpq-fe.h>
 
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -17,6 +19,7 @@
 
 #include "consentry/audit.hpp"
 #include "consentry/extension/store.hpp"
+#include "audit/audit_trail.hpp"
 #include "consentry/vault.hpp"
 #include "store/postgres_store.hpp"
 #include "support/must.hpp"
@@ -319,4 +322,33 @@ TEST_CASE("postgres: vaults reading at once on one schema keep one log that veri
   // The customer's own entries (the only customer) are one lookup across every chain.
   const auto named = std::count_if(entries.begin(), entries.end(), [](const AuditEntry& e) { return !e.customer.empty(); });
   CHECK(must(vault.audit_entries("C-1")).size() == static_cast<std::size_t>(named));
+}
+
+TEST_CASE("postgres: an audit trail whose transaction rolled back after its append appends after the real head") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  std::mutex store_mu;
+  AuditTrail trail(*store, store_mu, AuditSigner::generate(), AuditTrailOptions{});
+  must(trail.record({entry_at(0, "cust-1"), entry_at(0, "cust-2")}));
+  {
+    // A write whose transaction rolls back after its entries were appended to the chain: the
+    // trail's idea of its head is now ahead of the log.
+    std::lock_guard lock(store_mu);
+    must(store->begin());
+    std::vector<AuditEntry> rolled_back{entry_at(0, "cust-3"), entry_at(0, "cust-4"), entry_at(0, "cust-5")};
+    must(trail.append_in_transaction(rolled_back));
+    must(store->rollback());
+  }
+  std::vector<AuditEntry> next{entry_at(0, "cust-6")};
+  must(trail.record(next));
+  {
+    std::lock_guard lock(store_mu);
+    const auto heads = must(store->audit_chain_heads());
+    REQUIRE(heads.size() == 1);
+    CHECK(heads[0].seq == 3);
+    std::vector<std::string> customers;
+    must(store->scan_audit(1, [&](const StoredAuditEntry& e) { return customers.push_back(e.customer), true; }));
+    CHECK(customers == std::vector<std::string>{"cust-1", "cust-2", "cust-6"});
+    CHECK(must(verify_audit_log(*store, trail.public_key())).ok);
+  }
 }
