@@ -516,10 +516,10 @@ MakeWorker committer() {
   return [](std::size_t index) -> Worker {
     std::shared_ptr<HandPgStore> conn = HandPgStore::open_raw(pg_url());
     const std::string head = std::to_string(index + 1);
-    const std::string append = std::string("WITH moved AS (UPDATE ") + kCommitsSchema +
-                               ".heads SET seq = seq + 1 WHERE writer = " + head +
-                               " RETURNING writer, seq) INSERT INTO " + kCommitsSchema +
-                               ".rows SELECT writer, seq, '\\x" + std::string(160, 'a') + "'::bytea FROM moved";
+    const std::string append =
+        std::string("WITH moved AS (UPDATE ") + kCommitsSchema +
+        ".heads SET seq = seq + 1 WHERE writer = " + head + " RETURNING writer, seq) INSERT INTO " +
+        kCommitsSchema + ".rows SELECT writer, seq, '\\x" + std::string(160, 'a') + "'::bytea FROM moved";
     return [conn, append] {
       conn->exec("BEGIN", "PGC begin");
       conn->exec(append, "PGC append");
@@ -534,14 +534,17 @@ void commits(benchmark::State& state, std::size_t processes) {
     auto setup = HandPgStore::open_raw(pg_url());
     setup->exec(std::string("DROP SCHEMA IF EXISTS ") + kCommitsSchema + " CASCADE", "PGC setup");
     setup->exec(std::string("CREATE SCHEMA ") + kCommitsSchema + "; CREATE TABLE " + kCommitsSchema +
-                    ".heads(writer integer PRIMARY KEY, seq bigint NOT NULL); CREATE TABLE " + kCommitsSchema +
+                    ".heads(writer integer PRIMARY KEY, seq bigint NOT NULL); CREATE TABLE " +
+                    kCommitsSchema +
                     ".rows(writer integer, seq bigint, entry bytea NOT NULL, PRIMARY KEY (writer, seq)); "
-                    "INSERT INTO " + kCommitsSchema + ".heads SELECT g, 0 FROM generate_series(1, 64) g",
+                    "INSERT INTO " +
+                    kCommitsSchema + ".heads SELECT g, 0 FROM generate_series(1, 64) g",
                 "PGC setup");
   }
   double ops_per_s = 0, wall = 0;
   for (auto _ : state) {
-    const auto counts = fan_out(processes, client_seconds(), committer(), [](bool) {}, wall);
+    const auto counts = fan_out(
+        processes, client_seconds(), committer(), [](bool) {}, wall);
     ops_per_s = 0;
     for (const ProcessCount& c : counts)
       ops_per_s += static_cast<double>(c.ops) * 1e9 / static_cast<double>(c.ns);

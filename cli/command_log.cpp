@@ -223,7 +223,8 @@ void print_human_entries(const std::vector<AuditEntry>& entries, bool one_custom
   std::vector<std::string> header = {"SEQ", "TIME", "ACTION", "ACCESSOR", "PURPOSE", "DECISION", "FIELDS"};
   if (!one_customer) header.insert(header.begin() + 2, "CUSTOMER");
   // A log with a chain per writer numbers entries within each chain: the chain comes first.
-  const bool chains = std::any_of(entries.begin(), entries.end(), [](const AuditEntry& e) { return e.chain != 0; });
+  const bool chains =
+      std::any_of(entries.begin(), entries.end(), [](const AuditEntry& e) { return e.chain != 0; });
   if (chains) header.insert(header.begin(), "CHAIN");
   table.add(header);
   for (const AuditEntry& e : entries) {

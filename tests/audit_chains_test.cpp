@@ -77,8 +77,9 @@ struct Writers {
   // append adds `n` entries to `chain`, hashed from its genesis or its head.
   void append(std::int64_t chain, int n) {
     auto found = heads.find(chain);
-    AuditHead head = found != heads.end() ? found->second
-                                          : AuditHead{0, audit_chain_genesis(signer.public_key(), chain), chain};
+    AuditHead head = found != heads.end()
+                         ? found->second
+                         : AuditHead{0, audit_chain_genesis(signer.public_key(), chain), chain};
     for (int i = 0; i < n; ++i) {
       const AuditEntry e = entry(head.seq + 1, ++clock, chain);
       StoredAuditEntry s;
@@ -99,9 +100,9 @@ struct Writers {
     std::vector<AuditHead> now;
     for (const auto& [chain, head] : heads) now.push_back(head);
     const auto& stored = log.stored_checkpoints;
-    AuditCheckpoint cp = signer.sign_heads(stored.empty() ? 1 : stored.back().seq + 1, now,
-                                           stored.empty() ? bytes(kAuditHashBytes, 0) : checkpoint_hash(stored.back()),
-                                           at(++clock));
+    AuditCheckpoint cp = signer.sign_heads(
+        stored.empty() ? 1 : stored.back().seq + 1, now,
+        stored.empty() ? bytes(kAuditHashBytes, 0) : checkpoint_hash(stored.back()), at(++clock));
     log.stored_checkpoints.push_back(cp);
     return cp;
   }
@@ -130,7 +131,8 @@ Writers three_writers() {
   return w;
 }
 
-void check_bad(const AuditVerification& r, std::int64_t chain, std::int64_t seq, std::string_view problem_part) {
+void check_bad(const AuditVerification& r, std::int64_t chain, std::int64_t seq,
+               std::string_view problem_part) {
   CAPTURE(r.problem);
   CHECK_FALSE(r.ok);
   CHECK(r.first_bad_chain == chain);
@@ -349,6 +351,8 @@ TEST_CASE("chains: a checkpoint over many heads survives JSON, and malformed one
   std::string bad_head = json;
   bad_head.replace(bad_head.find("\"head\":\"") + 8, 2, "zz");
   CHECK(error_of(bad_head).find("$.heads[0].head") != std::string::npos);
-  CHECK(error_of(R"({"seq":1,"heads":[],"previous":"","at":"2026-01-01T00:00:00Z","signature":"","public_key":""})")
-            .find("$.heads") != std::string::npos);
+  CHECK(
+      error_of(
+          R"({"seq":1,"heads":[],"previous":"","at":"2026-01-01T00:00:00Z","signature":"","public_key":""})")
+          .find("$.heads") != std::string::npos);
 }

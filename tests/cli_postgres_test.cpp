@@ -6,8 +6,8 @@
 #include <doctest/doctest.h>
 #include <libpq-fe.h>
 
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -78,7 +78,8 @@ TEST_CASE(
   must_run(dir, {"log", "verify"}, env);
 }
 
-TEST_CASE("postgres: log show and log checkpoint name the writers' chains, and log verify names a damaged one") {
+TEST_CASE(
+    "postgres: log show and log checkpoint name the writers' chains, and log verify names a damaged one") {
   VaultDir dir;
   PgVault vault;
   const Env env = vault.env();
@@ -121,9 +122,9 @@ TEST_CASE("postgres: log show and log checkpoint name the writers' chains, and l
   PGconn* c = PQconnectdb(consentry::test::cluster_url().c_str());
   REQUIRE(PQstatus(c) == CONNECTION_OK);
   const std::string schema = vault.url.substr(vault.url.find("consentry_schema=") + 17);
-  PGresult* r = PQexec(c, ("DELETE FROM \"" + schema + "\".audit WHERE chain = " + std::to_string(chain) +
-                           " AND seq = 2")
-                              .c_str());
+  PGresult* r = PQexec(
+      c, ("DELETE FROM \"" + schema + "\".audit WHERE chain = " + std::to_string(chain) + " AND seq = 2")
+             .c_str());
   CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
   CHECK(std::string(PQcmdTuples(r)) == "1");
   PQclear(r);
@@ -131,7 +132,8 @@ TEST_CASE("postgres: log show and log checkpoint name the writers' chains, and l
   CliOutput damaged = dir.run_env({"log", "verify"}, env);
   CHECK(damaged.code == 4);
   INFO(damaged.err);
-  CHECK(damaged.err.find("audit log damaged at chain " + std::to_string(chain) + " seq 2") != std::string::npos);
+  CHECK(damaged.err.find("audit log damaged at chain " + std::to_string(chain) + " seq 2") !=
+        std::string::npos);
   const auto report = nlohmann::json::parse(dir.run_env({"log", "verify", "--json"}, env).out);
   CHECK(report["first_bad_chain"] == chain);
   CHECK(report["first_bad_seq"] == 2);

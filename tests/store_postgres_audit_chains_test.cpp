@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "audit/audit_trail.hpp"
 #include "consentry/audit.hpp"
 #include "consentry/extension/store.hpp"
-#include "audit/audit_trail.hpp"
 #include "consentry/vault.hpp"
 #include "store/postgres_store.hpp"
 #include "support/must.hpp"
@@ -76,7 +76,8 @@ AuditHead head_of(const std::vector<StoredAuditEntry>& rows) {
 AuditHead append_own(PostgresStore& store, const AuditSigner& signer, int n) {
   const std::int64_t chain = must(store.claim_audit_chain());
   const auto found = must(store.audit_chain_head(chain));
-  const AuditHead head = found ? *found : AuditHead{0, audit_chain_genesis(signer.public_key(), chain), chain};
+  const AuditHead head =
+      found ? *found : AuditHead{0, audit_chain_genesis(signer.public_key(), chain), chain};
   const auto rows = rows_after(head, n);
   must(store.begin_append(true));
   CHECK(must(store.append_audit_chain(head, rows)));
@@ -150,7 +151,8 @@ TEST_CASE("postgres: a chain's head moves only from where the writer left it") {
   CHECK(wrong.err().code == errc::internal);
 }
 
-TEST_CASE("postgres: a durable append is one statement of its own, run once even when the connection is lost") {
+TEST_CASE(
+    "postgres: a durable append is one statement of its own, run once even when the connection is lost") {
   ScratchSchema schema;
   const AuditSigner signer = AuditSigner::generate();
   auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
@@ -238,18 +240,20 @@ TEST_CASE("postgres: a schema of version 1 is migrated when opened, its log veri
     // Version 1's log, written as version 1 wrote it: one chain, no chain column.
     old_rows = rows_after(AuditHead{0, bytes(kAuditHashBytes, 0), 0}, 6);
     for (const auto& e : old_rows) {
-      must(v1->exec("INSERT INTO @S.audit(seq, at, customer, entry, hash) VALUES ($1::bigint, $2::bigint, $3, $4, $5)",
-                    detail::PgParams{}
-                        .integer(e.seq)
-                        .integer(detail::pg_seconds(e.at))
-                        .text(e.customer)
-                        .binary(e.encoded)
-                        .binary(e.hash),
-                    "test"));
+      must(v1->exec(
+          "INSERT INTO @S.audit(seq, at, customer, entry, hash) VALUES ($1::bigint, $2::bigint, $3, $4, $5)",
+          detail::PgParams{}
+              .integer(e.seq)
+              .integer(detail::pg_seconds(e.at))
+              .text(e.customer)
+              .binary(e.encoded)
+              .binary(e.hash),
+          "test"));
     }
     const AuditCheckpoint cp = signer.sign(4, old_rows[3].hash, timestamp{std::chrono::seconds{kBaseTime}});
-    must(v1->exec("INSERT INTO @S.audit_checkpoints(seq, head, at, signature) VALUES ($1::bigint, $2, $3::bigint, $4)",
-                  detail::PgParams{}.integer(cp.seq).binary(cp.head).integer(kBaseTime).binary(cp.signature), "test"));
+    must(v1->exec(
+        "INSERT INTO @S.audit_checkpoints(seq, head, at, signature) VALUES ($1::bigint, $2, $3::bigint, $4)",
+        detail::PgParams{}.integer(cp.seq).binary(cp.head).integer(kBaseTime).binary(cp.signature), "test"));
   }
 
   auto v2 = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
@@ -320,11 +324,13 @@ TEST_CASE("postgres: vaults reading at once on one schema keep one log that veri
   const AuditVerification verified = must(vault.verify_audit(cp));
   CHECK_MESSAGE(verified.ok, verified.problem);
   // The customer's own entries (the only customer) are one lookup across every chain.
-  const auto named = std::count_if(entries.begin(), entries.end(), [](const AuditEntry& e) { return !e.customer.empty(); });
+  const auto named =
+      std::count_if(entries.begin(), entries.end(), [](const AuditEntry& e) { return !e.customer.empty(); });
   CHECK(must(vault.audit_entries("C-1")).size() == static_cast<std::size_t>(named));
 }
 
-TEST_CASE("postgres: an audit trail whose transaction rolled back after its append appends after the real head") {
+TEST_CASE(
+    "postgres: an audit trail whose transaction rolled back after its append appends after the real head") {
   ScratchSchema schema;
   auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
   std::mutex store_mu;
@@ -347,7 +353,8 @@ TEST_CASE("postgres: an audit trail whose transaction rolled back after its appe
     REQUIRE(heads.size() == 1);
     CHECK(heads[0].seq == 3);
     std::vector<std::string> customers;
-    must(store->scan_audit(1, [&](const StoredAuditEntry& e) { return customers.push_back(e.customer), true; }));
+    must(store->scan_audit(1,
+                           [&](const StoredAuditEntry& e) { return customers.push_back(e.customer), true; }));
     CHECK(customers == std::vector<std::string>{"cust-1", "cust-2", "cust-6"});
     CHECK(must(verify_audit_log(*store, trail.public_key())).ok);
   }

@@ -235,11 +235,11 @@ bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key);
 /// AuditVerification is what verify_audit_log found.
 struct AuditVerification {
   bool ok = true;
-  std::int64_t entries = 0;        ///< entries read
-  std::int64_t checkpoints = 0;    ///< checkpoints checked
-  std::int64_t first_bad_seq = 0;  ///< the first sequence number found bad; 0 when ok
+  std::int64_t entries = 0;          ///< entries read
+  std::int64_t checkpoints = 0;      ///< checkpoints checked
+  std::int64_t first_bad_seq = 0;    ///< the first sequence number found bad; 0 when ok
   std::int64_t first_bad_chain = 0;  ///< the chain of first_bad_seq (0 in a one-chain log)
-  std::string problem;             ///< what is wrong there, without any value
+  std::string problem;               ///< what is wrong there, without any value
 };
 
 /// verify_audit_log checks the whole log that `log` reads (a Store, or any other AuditLogReader,

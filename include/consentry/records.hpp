@@ -190,7 +190,7 @@ struct AuditCheckpoint {
   std::int64_t seq = 0;
   bytes head;  ///< the chain hash of entry seq; empty when `heads` is given
   timestamp at{};
-  bytes signature;  ///< Ed25519 over checkpoint_message(*this) (audit.hpp)
+  bytes signature;               ///< Ed25519 over checkpoint_message(*this) (audit.hpp)
   std::vector<AuditHead> heads;  ///< by chain, ascending; empty for a one-chain checkpoint
   bytes previous;                ///< the checkpoint before it, hashed; only with `heads`
 };

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
-#include <span>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -517,8 +517,7 @@ AuditCheckpoint AuditSigner::sign_heads(std::int64_t number, std::vector<AuditHe
 }
 
 bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key) {
-  if (public_key.size() != kAuditPublicKeyBytes || cp.signature.size() != kAuditSignatureBytes)
-    return false;
+  if (public_key.size() != kAuditPublicKeyBytes || cp.signature.size() != kAuditSignatureBytes) return false;
   if (cp.heads.empty() ? cp.head.size() != kAuditHashBytes
                        : !cp.head.empty() || cp.previous.size() != kAuditHashBytes)
     return false;
@@ -568,10 +567,12 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
   // so none can be removed from the middle or reordered.
   bytes previous_checkpoint(kAuditHashBytes, 0);
   for (const auto& cp : stored) {
-    if (!cp.heads.empty() && !same_bytes(cp.previous, previous_checkpoint) && verify_checkpoint(cp, public_key))
+    if (!cp.heads.empty() && !same_bytes(cp.previous, previous_checkpoint) &&
+        verify_checkpoint(cp, public_key))
       finding.note(Position{cp.heads.front().chain, 1},
                    checkpoint_name(false, cp.seq) +
-                       " does not follow the checkpoint stored before it (deleted, inserted or reordered checkpoints)");
+                       " does not follow the checkpoint stored before it (deleted, inserted or reordered "
+                       "checkpoints)");
     previous_checkpoint = checkpoint_hash(cp);
     vouch(cp, false);
   }
@@ -660,8 +661,7 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
     if (decoded.seq < e.seq)
       return fail(here, in_chain + "the entry stored at seq " + std::to_string(e.seq) + " is entry " +
                             std::to_string(decoded.seq) + " again (inserted or duplicated entry)");
-    if (decoded.at != e.at)
-      return fail(here, at_seq() + ": its lookup column 'at' does not match the entry");
+    if (decoded.at != e.at) return fail(here, at_seq() + ": its lookup column 'at' does not match the entry");
     if (decoded.customer != e.customer)
       return fail(here, at_seq() + ": its lookup column 'customer' does not match the entry");
     chain_hash_into(previous, e.encoded, hash.data());
@@ -717,7 +717,8 @@ std::string checkpoint_to_json(const AuditCheckpoint& cp, byte_view public_key) 
 
 result<AuditCheckpoint> checkpoint_from_json(std::string_view text, bytes& public_key_out) {
   static constexpr std::string_view kOneChain[] = {"seq", "head", "at", "signature", "public_key"};
-  static constexpr std::string_view kManyChains[] = {"seq", "heads", "previous", "at", "signature", "public_key"};
+  static constexpr std::string_view kManyChains[] = {"seq", "heads",     "previous",
+                                                     "at",  "signature", "public_key"};
   // A checkpoint that says two things (a key given twice) is refused like any malformed one.
   Json root;
   if (auto problem = read_json(text, root)) {
@@ -726,11 +727,13 @@ result<AuditCheckpoint> checkpoint_from_json(std::string_view text, bytes& publi
   }
   if (!root.is_object()) return json_error("$", "must be an object");
   const bool many = root.contains("heads");
-  const auto keys = many ? std::span<const std::string_view>(kManyChains) : std::span<const std::string_view>(kOneChain);
+  const auto keys =
+      many ? std::span<const std::string_view>(kManyChains) : std::span<const std::string_view>(kOneChain);
   for (const auto& [key, value] : root.items())
     if (std::find(keys.begin(), keys.end(), key) == keys.end())
-      return json_error(member_path(key), many ? "unknown key (expected seq, heads, previous, at, signature, public_key)"
-                                               : "unknown key (expected seq, head, at, signature, public_key)");
+      return json_error(member_path(key),
+                        many ? "unknown key (expected seq, heads, previous, at, signature, public_key)"
+                             : "unknown key (expected seq, head, at, signature, public_key)");
   for (std::string_view key : keys)
     if (!root.contains(key)) return json_error(member_path(key), "missing");
 
@@ -751,7 +754,8 @@ result<AuditCheckpoint> checkpoint_from_json(std::string_view text, bytes& publi
     for (std::size_t i = 0; i < heads.size(); ++i) {
       const std::string path = "$.heads[" + std::to_string(i) + "]";
       const Json& h = heads[i];
-      if (!h.is_object() || h.size() != 3 || !h.contains("chain") || !h.contains("seq") || !h.contains("head"))
+      if (!h.is_object() || h.size() != 3 || !h.contains("chain") || !h.contains("seq") ||
+          !h.contains("head"))
         return json_error(path, "must be an object with chain, seq and head");
       AuditHead head;
       const Json& chain = h.at("chain");

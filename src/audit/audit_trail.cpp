@@ -67,8 +67,8 @@ result<void> AuditTrail::append_to_own_chain(std::vector<AuditEntry>& entries, b
     if (!head_known_) {
       auto head = store_.audit_chain_head(chain_);
       if (!head) return std::move(head).err();
-      chain_head_ = *head ? std::move(**head)
-                          : AuditHead{0, audit_chain_genesis(signer_.public_key(), chain_), chain_};
+      chain_head_ =
+          *head ? std::move(**head) : AuditHead{0, audit_chain_genesis(signer_.public_key(), chain_), chain_};
       head_known_ = true;
     }
     std::int64_t seq = chain_head_.seq;
@@ -120,7 +120,8 @@ result<std::optional<AuditCheckpoint>> AuditTrail::checkpoint_heads(bool force) 
     const auto same_head = [](const AuditHead& a, const AuditHead& b) {
       return a.chain == b.chain && a.seq == b.seq && a.hash == b.hash;
     };
-    if (*last && std::equal((*last)->heads.begin(), (*last)->heads.end(), heads->begin(), heads->end(), same_head)) {
+    if (*last &&
+        std::equal((*last)->heads.begin(), (*last)->heads.end(), heads->begin(), heads->end(), same_head)) {
       // Nothing was appended since the last checkpoint: hand that one out again.
       since_checkpoint_ = 0;
       return force ? std::move(*last) : std::optional<AuditCheckpoint>{};

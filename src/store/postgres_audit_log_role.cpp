@@ -40,12 +40,15 @@ constexpr std::string_view kAppendToChain =
     "INSERT INTO @S.audit(chain, seq, at, customer, entry, hash) SELECT moved.chain, e.* FROM moved, "
     "unnest($6::bigint[], $7::bigint[], $8::text[], $9::bytea[], $10::bytea[]) AS e";
 constexpr std::string_view kStartChain =
-    "WITH moved AS (INSERT INTO @S.audit_chains(chain, head_seq, head_hash) VALUES ($1::bigint, $2::bigint, $3) "
+    "WITH moved AS (INSERT INTO @S.audit_chains(chain, head_seq, head_hash) VALUES ($1::bigint, $2::bigint, "
+    "$3) "
     "ON CONFLICT (chain) DO NOTHING RETURNING chain) "
     "INSERT INTO @S.audit(chain, seq, at, customer, entry, hash) SELECT moved.chain, e.* FROM moved, "
     "unnest($4::bigint[], $5::bigint[], $6::text[], $7::bytea[], $8::bytea[]) AS e";
-constexpr std::string_view kChainHead = "SELECT head_seq, head_hash FROM @S.audit_chains WHERE chain = $1::bigint";
-constexpr std::string_view kChainHeads = "SELECT chain, head_seq, head_hash FROM @S.audit_chains ORDER BY chain";
+constexpr std::string_view kChainHead =
+    "SELECT head_seq, head_hash FROM @S.audit_chains WHERE chain = $1::bigint";
+constexpr std::string_view kChainHeads =
+    "SELECT chain, head_seq, head_hash FROM @S.audit_chains ORDER BY chain";
 constexpr std::string_view kChains = "SELECT chain FROM @S.audit_chains ORDER BY chain";
 // A chain is claimed with a session advisory lock: its writer holds it until its connection
 // ends, so another claims it only after the writer has gone.
@@ -56,7 +59,8 @@ constexpr std::size_t kChainsTried = 64;
 // One page of a scan: keyset pagination on the primary key, the next page after the last row.
 constexpr std::string_view kScanAuditPage =
     "SELECT chain, seq, at, customer, entry, hash FROM @S.audit "
-    "WHERE (chain, seq) > ($1::bigint, $2::bigint) AND seq >= $3::bigint ORDER BY chain, seq LIMIT $4::bigint";
+    "WHERE (chain, seq) > ($1::bigint, $2::bigint) AND seq >= $3::bigint ORDER BY chain, seq LIMIT "
+    "$4::bigint";
 constexpr std::int64_t kAuditPerPage = 1000;
 // `customer <> ''` lets the planner use the partial index audit_by_customer whatever $1 is.
 constexpr std::string_view kAuditForCustomer =
@@ -106,7 +110,8 @@ result<AuditCheckpoint> read_checkpoint(const PGresult* res, int row) {
   if (!PQgetisnull(res, row, 4)) {
     const byte_view heads = pg_bytes(res, row, 4);
     if (heads.empty() || heads.size() % kStoredHeadBytes != 0)
-      return make_error(errc::integrity, "checkpoint " + std::to_string(*seq) + ": its stored heads are malformed");
+      return make_error(errc::integrity,
+                        "checkpoint " + std::to_string(*seq) + ": its stored heads are malformed");
     for (std::size_t i = 0; i < heads.size(); i += kStoredHeadBytes) {
       const std::uint8_t* p = heads.data() + i;
       cp.heads.push_back(AuditHead{read_be64(p + 8), bytes(p + 16, p + kStoredHeadBytes), read_be64(p)});
@@ -124,7 +129,8 @@ result<StoredAuditView> read_entry_view(const PGresult* r, int row) {
   if (!seq) return std::move(seq).err();
   auto at = pg_int(r, row, 2);
   if (!at) return std::move(at).err();
-  return StoredAuditView{*seq, pg_time(*at), pg_text(r, row, 3), pg_bytes(r, row, 4), pg_bytes(r, row, 5), *chain};
+  return StoredAuditView{*seq,  pg_time(*at), pg_text(r, row, 3), pg_bytes(r, row, 4), pg_bytes(r, row, 5),
+                         *chain};
 }
 
 // check_text refuses, before anything is sent, an entry whose customer PostgreSQL's text cannot
@@ -133,7 +139,8 @@ result<StoredAuditView> read_entry_view(const PGresult* r, int row) {
 result<void> check_text(std::string_view operation, const std::vector<StoredAuditEntry>& entries) {
   for (const auto& e : entries)
     if (!pg_is_text(e.customer))
-      return make_error(errc::invalid_argument, std::string(operation) + ": entry seq " + std::to_string(e.seq) +
+      return make_error(errc::invalid_argument, std::string(operation) + ": entry seq " +
+                                                    std::to_string(e.seq) +
                                                     " names a customer that is not text");
   return ok();
 }
@@ -155,7 +162,11 @@ struct EntryColumns {
     }
   }
   PgParams& add_to(PgParams& p) const {
-    return p.binary(seqs.view()).binary(ats.view()).binary(customers.view()).binary(encoded.view()).binary(hashes.view());
+    return p.binary(seqs.view())
+        .binary(ats.view())
+        .binary(customers.view())
+        .binary(encoded.view())
+        .binary(hashes.view());
   }
   PgArray seqs, ats, customers, encoded, hashes;
 };
@@ -244,7 +255,8 @@ namespace {
 result<void> check_chain_rows(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries) {
   CONSENTRY_TRY(check_text("append_audit", entries));
   for (std::size_t i = 0; i < entries.size(); ++i)
-    if (entries[i].chain != previous.chain || entries[i].seq != previous.seq + 1 + static_cast<std::int64_t>(i))
+    if (entries[i].chain != previous.chain ||
+        entries[i].seq != previous.seq + 1 + static_cast<std::int64_t>(i))
       return make_error(errc::internal, "append_audit: entry seq " + std::to_string(entries[i].seq) +
                                             " does not continue its chain");
   return ok();
@@ -252,15 +264,18 @@ result<void> check_chain_rows(const AuditHead& previous, const std::vector<Store
 
 }  // namespace
 
-result<bool> PostgresStore::send_chain_append(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries,
-                                              bool once) {
+result<bool> PostgresStore::send_chain_append(const AuditHead& previous,
+                                              const std::vector<StoredAuditEntry>& entries, bool once) {
   const EntryColumns columns(entries);
   PgParams params;
   if (previous.seq == 0) {
     params.integer(previous.chain).integer(entries.back().seq).binary(entries.back().hash);
   } else {
-    params.integer(previous.chain).integer(previous.seq).binary(previous.hash).integer(entries.back().seq).binary(
-        entries.back().hash);
+    params.integer(previous.chain)
+        .integer(previous.seq)
+        .binary(previous.hash)
+        .integer(entries.back().seq)
+        .binary(entries.back().hash);
   }
   columns.add_to(params);
   const std::string_view sql = previous.seq == 0 ? kStartChain : kAppendToChain;
@@ -328,7 +343,8 @@ result<void> PostgresStore::scan_audit_views(std::int64_t from,
   std::int64_t after_chain = -1;
   std::int64_t after_seq = 0;
   for (;;) {
-    auto r = exec(kScanAuditPage, PgParams{}.integer(after_chain).integer(after_seq).integer(from).integer(kAuditPerPage),
+    auto r = exec(kScanAuditPage,
+                  PgParams{}.integer(after_chain).integer(after_seq).integer(from).integer(kAuditPerPage),
                   "scan_audit");
     if (!r) return std::move(r).err();
     const PGresult* res = r->get();
@@ -375,14 +391,18 @@ result<void> PostgresStore::put_checkpoint(const AuditCheckpoint& cp) {
 result<bool> PostgresStore::put_chain_checkpoint(const AuditCheckpoint& cp) {
   for (const AuditHead& h : cp.heads)
     if (h.hash.size() != kHeadHashBytes || h.chain < 0)
-      return make_error(errc::internal, "put_checkpoint: a head of checkpoint " + std::to_string(cp.seq) +
-                                            " is malformed");
+      return make_error(errc::internal,
+                        "put_checkpoint: a head of checkpoint " + std::to_string(cp.seq) + " is malformed");
   bool stored = false;
   CONSENTRY_TRY(append_write("put_checkpoint", [&]() -> result<void> {
     const bytes heads = encode_heads(cp.heads);
     auto r = exec(kPutChainCheckpoint,
-                  PgParams{}.integer(cp.seq).integer(pg_seconds(cp.at)).binary(cp.signature).binary(heads).binary(
-                      cp.previous),
+                  PgParams{}
+                      .integer(cp.seq)
+                      .integer(pg_seconds(cp.at))
+                      .binary(cp.signature)
+                      .binary(heads)
+                      .binary(cp.previous),
                   "put_checkpoint");
     if (!r) return std::move(r).err();
     stored = std::string_view(PQcmdTuples(r->get())) == "1";

@@ -83,9 +83,11 @@ PostgresStore::~PostgresStore() {
 }  // the server rolls back what is open
 
 result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string& url, StoreMode mode,
-                                                              std::string schema, std::int64_t create_version) {
+                                                              std::string schema,
+                                                              std::int64_t create_version) {
   if (create_version < 1 || create_version > kPostgresSchemaVersion)
-    return make_error(errc::invalid_argument, "no PostgreSQL schema version " + std::to_string(create_version));
+    return make_error(errc::invalid_argument,
+                      "no PostgreSQL schema version " + std::to_string(create_version));
   if (schema.empty()) return make_error(errc::invalid_argument, "the PostgreSQL schema name is empty");
   // The store owns the connection from here on, even a failed one, so that it is closed.
   std::unique_ptr<PostgresStore> store(new PostgresStore(PQconnectdb(url.c_str()), std::move(schema)));
@@ -185,8 +187,8 @@ result<PgResult> PostgresStore::exec(std::string_view sql, const PgParams& param
   return run();
 }
 
-result<PgResult> PostgresStore::exec_once(std::string_view sql, const PgParams& params, std::string_view operation,
-                                          PgFormat format) {
+result<PgResult> PostgresStore::exec_once(std::string_view sql, const PgParams& params,
+                                          std::string_view operation, PgFormat format) {
   if (params.has_nul())
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
   settle();
@@ -323,9 +325,10 @@ result<void> PostgresStore::begin_append(bool synced) {
   CONSENTRY_TRY(reconnect_if_lost("begin"));
   // No write lock: appends to a writer's own chain and checkpoints conflict with no other write
   // (docs/audit.md, "Many writers"). One round trip.
-  auto begun = exec_sql(synced ? std::string_view("BEGIN ISOLATION LEVEL READ COMMITTED")
-                               : std::string_view("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off"),
-                        "begin");
+  auto begun = exec_sql(
+      synced ? std::string_view("BEGIN ISOLATION LEVEL READ COMMITTED")
+             : std::string_view("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off"),
+      "begin");
   if (!begun) {
     if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE)
       PQclear(PQexec(conn_, "ROLLBACK"));
@@ -390,7 +393,8 @@ result<void> PostgresStore::write(std::string_view operation, const std::functio
   return commit();
 }
 
-result<void> PostgresStore::append_write(std::string_view operation, const std::function<result<void>()>& body) {
+result<void> PostgresStore::append_write(std::string_view operation,
+                                         const std::function<result<void>()>& body) {
   if (open_ == Open::read)
     return make_error(errc::internal, std::string(operation) + ": a write inside a read snapshot");
   if (open_ == Open::write || open_ == Open::append) return body();

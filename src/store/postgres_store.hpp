@@ -212,7 +212,8 @@ class PostgresStore final : public Store {
   bool keeps_writer_chains() const noexcept override { return true; }
   result<std::int64_t> claim_audit_chain() override;
   result<std::optional<AuditHead>> audit_chain_head(std::int64_t chain) override;
-  result<bool> append_audit_chain(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries) override;
+  result<bool> append_audit_chain(const AuditHead& previous,
+                                  const std::vector<StoredAuditEntry>& entries) override;
   result<std::vector<AuditHead>> audit_chain_heads() override;
   result<std::optional<AuditCheckpoint>> last_checkpoint() override;
   result<bool> put_chain_checkpoint(const AuditCheckpoint& cp) override;
@@ -290,7 +291,8 @@ class PostgresStore final : public Store {
   result<void> start_write(bool synced);
   /// send_chain_append runs append_audit_chain's one statement (exec_once when `once`) and says
   /// whether the chain's head moved; fails as exec.
-  result<bool> send_chain_append(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries, bool once);
+  result<bool> send_chain_append(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries,
+                                 bool once);
   /// settle reads the answer to a read snapshot's COMMIT that end_read sent without waiting, so
   /// that the connection is ready for its next use; every use of the connection settles first.
   /// A COMMIT that failed is followed by a ROLLBACK (the snapshot only read).

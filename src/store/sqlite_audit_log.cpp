@@ -127,8 +127,8 @@ result<std::vector<AuditCheckpoint>> SqliteStore::checkpoints() {
   Bound q(stmt(Sql::checkpoints));
   std::vector<AuditCheckpoint> out;
   CONSENTRY_TRY(for_each_row(q, "checkpoints", [&](const Bound& row) {
-    out.push_back(AuditCheckpoint{row.column_int(0), row.column_blob(1), from_unix(row.column_int(2)),
-                                  row.column_blob(3), {}, {}});
+    out.push_back(AuditCheckpoint{
+        row.column_int(0), row.column_blob(1), from_unix(row.column_int(2)), row.column_blob(3), {}, {}});
   }));
   return out;
 }

@@ -429,7 +429,8 @@ result<std::vector<AuditEntry>> Vault::audit_entries(std::optional<std::string_v
   // A log with a chain per writer is read chain by chain; its entries are listed by time.
   const auto by_time = [&out] {
     if (std::all_of(out.begin(), out.end(), [](const AuditEntry& e) { return e.chain == 0; })) return;
-    std::stable_sort(out.begin(), out.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.at < b.at; });
+    std::stable_sort(out.begin(), out.end(),
+                     [](const AuditEntry& a, const AuditEntry& b) { return a.at < b.at; });
   };
   if (customer) {
     auto rows = impl.store->audit_for_customer(audit_pseudonym(*customer));

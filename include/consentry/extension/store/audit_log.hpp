@@ -69,7 +69,8 @@ class AuditLogStore : public AuditLogReader {
   /// to the last of them; inside the caller's transaction, which begin_append may have started.
   /// Returns false, changing nothing, when the chain's head is no longer `previous` (another
   /// writer appended); errc::internal when the entries do not continue `previous`.
-  virtual result<bool> append_audit_chain(const AuditHead& previous, const std::vector<StoredAuditEntry>& entries);
+  virtual result<bool> append_audit_chain(const AuditHead& previous,
+                                          const std::vector<StoredAuditEntry>& entries);
   /// audit_chain_heads returns every chain's head, read at one moment, by chain.
   virtual result<std::vector<AuditHead>> audit_chain_heads();
   /// last_checkpoint returns the checkpoint with the highest seq; nullopt when there is none.
