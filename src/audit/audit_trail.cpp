@@ -11,6 +11,28 @@ namespace {
 // How many failed batches are remembered for callers still waiting on their tickets.
 constexpr std::size_t kRememberedFailures = 64;
 
+// chained gives `entries` their seqs after `head` and their rows, hashed one after another from
+// the head's hash, on the head's chain.
+std::vector<StoredAuditEntry> chained(std::vector<AuditEntry>& entries, const AuditHead& head) {
+  std::int64_t seq = head.seq;
+  const bytes* previous = &head.hash;
+  std::vector<StoredAuditEntry> rows;
+  rows.reserve(entries.size());  // `previous` points into the last row
+  for (AuditEntry& e : entries) {
+    e.seq = ++seq;
+    StoredAuditEntry row;
+    row.seq = e.seq;
+    row.at = e.at;
+    row.customer = e.customer;
+    row.encoded = encode_audit_entry(e);
+    row.hash = audit_chain_hash(*previous, row.encoded);
+    row.chain = head.chain;
+    rows.push_back(std::move(row));
+    previous = &rows.back().hash;
+  }
+  return rows;
+}
+
 }  // namespace
 
 AuditTrail::AuditTrail(Store& store, std::mutex& store_mu, AuditSigner signer, AuditTrailOptions options)
@@ -30,23 +52,10 @@ result<void> AuditTrail::append_to_log(std::vector<AuditEntry>& entries) {
   // file is serialised by SQLite's write lock and the chain stays linear.
   auto head = store_.audit_head();
   if (!head) return std::move(head).err();
-  std::int64_t seq = *head ? (*head)->seq : 0;
-  bytes previous = *head ? std::move((*head)->hash) : bytes(kAuditHashBytes, 0);
-  std::vector<StoredAuditEntry> rows;
-  rows.reserve(entries.size());
-  for (AuditEntry& e : entries) {
-    e.seq = ++seq;
-    StoredAuditEntry row;
-    row.seq = e.seq;
-    row.at = e.at;
-    row.customer = e.customer;
-    row.encoded = encode_audit_entry(e);
-    row.hash = audit_chain_hash(previous, row.encoded);
-    previous = row.hash;
-    rows.push_back(std::move(row));
-  }
+  const std::vector<StoredAuditEntry> rows =
+      chained(entries, *head ? **head : AuditHead{0, bytes(kAuditHashBytes, 0), 0});
   CONSENTRY_TRY(store_.append_audit(rows));
-  if (seq - last_checkpoint_seq_ >= options_.checkpoint_interval) {
+  if (rows.back().seq - last_checkpoint_seq_ >= options_.checkpoint_interval) {
     auto cp = checkpoint_in_transaction(false);
     if (!cp) return std::move(cp).err();
   }
@@ -71,22 +80,7 @@ result<void> AuditTrail::append_to_own_chain(std::vector<AuditEntry>& entries, b
           *head ? std::move(**head) : AuditHead{0, audit_chain_genesis(signer_.public_key(), chain_), chain_};
       head_known_ = true;
     }
-    std::int64_t seq = chain_head_.seq;
-    const bytes* previous = &chain_head_.hash;
-    std::vector<StoredAuditEntry> rows;
-    rows.reserve(entries.size());
-    for (AuditEntry& e : entries) {
-      e.seq = ++seq;
-      StoredAuditEntry row;
-      row.seq = e.seq;
-      row.at = e.at;
-      row.customer = e.customer;
-      row.encoded = encode_audit_entry(e);
-      row.hash = audit_chain_hash(*previous, row.encoded);
-      row.chain = chain_;
-      rows.push_back(std::move(row));
-      previous = &rows.back().hash;
-    }
+    const std::vector<StoredAuditEntry> rows = chained(entries, chain_head_);
     auto moved = durably ? store_.append_audit_chain_durably(chain_head_, rows)
                          : store_.append_audit_chain(chain_head_, rows);
     if (!moved) {
@@ -97,7 +91,7 @@ result<void> AuditTrail::append_to_own_chain(std::vector<AuditEntry>& entries, b
       head_known_ = false;
       continue;
     }
-    chain_head_ = AuditHead{seq, rows.back().hash, chain_};
+    chain_head_ = AuditHead{rows.back().seq, rows.back().hash, chain_};
     since_checkpoint_ += static_cast<std::int64_t>(rows.size());
     if (since_checkpoint_ >= options_.checkpoint_interval) {
       auto cp = checkpoint_heads(false);
