@@ -15,12 +15,14 @@
 #include "support/must.hpp"
 #include "support/passphrase.hpp"
 #include "support/retail_policy.hpp"
+#include "support/stored_audit.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
 
 using namespace consentry;
 using consentry::test::must;
 using consentry::test::retail_policy;
+using consentry::test::stored_of;
 using consentry::test::TempDir;
 
 namespace {
@@ -75,16 +77,6 @@ void check_same(const AuditEntry& a, const AuditEntry& b) {
   CHECK(a.reason == b.reason);
   CHECK(a.fields == b.fields);
   CHECK(a.actor == b.actor);
-}
-
-StoredAuditEntry stored_of(const AuditEntry& e, byte_view previous) {
-  StoredAuditEntry s;
-  s.seq = e.seq;
-  s.at = e.at;
-  s.customer = e.customer;
-  s.encoded = encode_audit_entry(e);
-  s.hash = audit_chain_hash(previous, s.encoded);
-  return s;
 }
 
 AuditEntry read_entry(std::int64_t seq, std::string actor) {

@@ -18,6 +18,7 @@
 #include "consentry/extension/store.hpp"
 #include "support/must.hpp"
 #include "support/store_backends.hpp"
+#include "support/stored_audit.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace consentry;
@@ -28,6 +29,7 @@ namespace {
 using consentry::test::TempDir;
 
 using consentry::test::must;
+using consentry::test::stored_of;
 
 constexpr std::int64_t kBaseTime = 1767225600;
 
@@ -55,16 +57,6 @@ AuditEntry entry_for(std::int64_t seq) {
   e.reason = e.allowed ? "" : "withdrawn";
   e.fields = {"email:clear"};
   return e;
-}
-
-StoredAuditEntry stored_of(const AuditEntry& e, byte_view previous) {
-  StoredAuditEntry s;
-  s.seq = e.seq;
-  s.at = e.at;
-  s.customer = e.customer;
-  s.encoded = encode_audit_entry(e);
-  s.hash = audit_chain_hash(previous, s.encoded);
-  return s;
 }
 
 bool same_entry(const StoredAuditEntry& a, const StoredAuditEntry& b) {

@@ -26,6 +26,7 @@
 #include "support/postgres_cluster.hpp"
 #include "support/postgres_scratch.hpp"
 #include "support/retail_policy.hpp"
+#include "support/stored_audit.hpp"
 #include "support/vault_options.hpp"
 
 using namespace consentry;
@@ -53,16 +54,9 @@ std::vector<StoredAuditEntry> rows_after(const AuditHead& head, int n) {
   std::vector<StoredAuditEntry> rows;
   bytes previous = head.hash;
   for (int i = 1; i <= n; ++i) {
-    const AuditEntry e = entry_at(head.seq + i, "cust-" + std::to_string(i % 3));
-    StoredAuditEntry s;
-    s.seq = e.seq;
-    s.at = e.at;
-    s.customer = e.customer;
-    s.encoded = encode_audit_entry(e);
-    s.hash = audit_chain_hash(previous, s.encoded);
-    s.chain = head.chain;
-    previous = s.hash;
-    rows.push_back(std::move(s));
+    rows.push_back(
+        test::stored_of(entry_at(head.seq + i, "cust-" + std::to_string(i % 3)), previous, head.chain));
+    previous = rows.back().hash;
   }
   return rows;
 }
