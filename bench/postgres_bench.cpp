@@ -6,6 +6,7 @@
 //
 //   PG3_read/<n>/audit:<mode>   W3's read (3 fields, view + read) on PostgreSQL, audit durable,
 //                               batched or off
+//   PG3_read/<n>/one_call/audit:<mode>  the same read in one call (Accessor::read)
 //   PG3_read/<n>/baseline       one prepared SELECT of the three sealed values, three AEAD opens,
 //                               data keys unwrapped in memory
 //   PG4_import/<n>/consentry    W4's import, Vault::write() per Sizes::import_batch customers
@@ -122,6 +123,17 @@ void read_three(const Accessor& accessor, const std::string& customer) {
   }
 }
 
+/// read_three_at_once is read_three in one call (Accessor::read): one round trip where view and
+/// read take one each.
+void read_three_at_once(const Accessor& accessor, const std::string& customer) {
+  auto values = accessor.read(customer, kReadPurpose, kReadFields);
+  if (!values) throw std::runtime_error("read: " + values.err().message);
+  for (const auto& value : *values) {
+    if (!value) throw std::runtime_error("read: " + value.err().message);
+    benchmark::DoNotOptimize(value->value.data());
+  }
+}
+
 // The vault and hand store of the workload being measured, kept open between its runs.
 struct OpenPgVault {
   std::string key;
@@ -144,7 +156,8 @@ std::string read_location(std::size_t customers) {
   return cached_pg_vault("read_" + std::to_string(customers), customers, kReadPlan);
 }
 
-void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mode) {
+void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mode, bool one_call) {
+  const auto read = one_call ? read_three_at_once : read_three;
   const std::string location = read_location(customers);
   OpenPgVault& slot = vault_slot();
   const std::string key = location + "#" + std::string(to_string(mode));
@@ -157,12 +170,12 @@ void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mo
     if (!accessor) throw std::runtime_error(accessor.err().message);
     ReadOrder order(customers);
     const std::size_t warm = std::min(kWarmReads, order.ids().size());
-    for (std::size_t i = 0; i < warm; ++i) read_three(*accessor, order.ids()[i]);
+    for (std::size_t i = 0; i < warm; ++i) read(*accessor, order.ids()[i]);
   }
   auto accessor = slot.vault->accessor(kReadAccessor);
   if (!accessor) throw std::runtime_error(accessor.err().message);
   ReadOrder order(customers);
-  for (auto _ : state) read_three(*accessor, order.ids()[order.next()]);
+  for (auto _ : state) read(*accessor, order.ids()[order.next()]);
   state.SetItemsProcessed(state.iterations());
 }
 
@@ -570,13 +583,16 @@ void register_postgres_benchmarks(const Sizes& sizes) {
   const int repetitions = scale() == Scale::tiny ? 1 : 3;
   const std::size_t small = sizes.read_small;
   const std::string pg3 = "PG3_read/" + std::to_string(small) + "/";
-  for (AuditMode mode : {AuditMode::durable, AuditMode::batched, AuditMode::off}) {
-    benchmark::RegisterBenchmark((pg3 + "audit:" + std::string(to_string(mode))).c_str(),
-                                 [small, mode](benchmark::State& st) {
-                                   guarded(st, [&](benchmark::State& s) { read_consentry(s, small, mode); });
-                                 })
-        ->UseRealTime()
-        ->Repetitions(repetitions);
+  for (bool one_call : {false, true}) {
+    for (AuditMode mode : {AuditMode::durable, AuditMode::batched, AuditMode::off}) {
+      benchmark::RegisterBenchmark(
+          (pg3 + (one_call ? "one_call/" : "") + "audit:" + std::string(to_string(mode))).c_str(),
+          [small, mode, one_call](benchmark::State& st) {
+            guarded(st, [&](benchmark::State& s) { read_consentry(s, small, mode, one_call); });
+          })
+          ->UseRealTime()
+          ->Repetitions(repetitions);
+    }
   }
   benchmark::RegisterBenchmark(
       (pg3 + "baseline").c_str(),

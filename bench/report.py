@@ -193,6 +193,11 @@ def main():
         if name:
             add("PG3", f"W3 on PostgreSQL: read 3 fields, {name.split('/')[1]} customers, audit {mode}", name,
                 pg3_base, 0.5)
+    for mode in ("durable", "batched", "off"):
+        name = find(rf"PG3_read/\d+/one_call/audit:{mode}")
+        if name:
+            add("PG3", f"W3 on PostgreSQL in one call (Accessor::read), {name.split('/')[1]} customers, "
+                f"audit {mode}", name, pg3_base, 0.5)
     pg4 = find(r"PG4_import/\d+/consentry")
     if pg4:
         add("PG4", f"W4 on PostgreSQL: import {pg4.split('/')[1]} customers × 10 fields (baseline: COPY)", pg4,

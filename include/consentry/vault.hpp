@@ -489,6 +489,18 @@ class Accessor {
   /// does not register this accessor for the purpose, (unknown_purpose) for an undeclared one;
   /// errc::erased for an erased customer.
   result<View> view(std::string_view customer, std::string_view purpose) const;
+  /// read is view() and View::read in one call, deciding and reading in one committed state of
+  /// the store (one request; one round trip to a PostgreSQL server, where view() and read() take
+  /// one each). Refused whole as view() refuses (errc::denied, errc::erased; logged as one
+  /// access_denied entry naming the fields); otherwise each field as View::read returns it, logged
+  /// as View::read logs, with no view_opened entry. errc::invalid_argument for a bad customer id
+  /// (as view()), errc::bad_input for an empty list; errc::io when the store or the audit log
+  /// fails.
+  result<std::vector<result<FieldValue>>> read(std::string_view customer, std::string_view purpose,
+                                               std::span<const std::string_view> fields) const;
+  /// read of a braced list: accessor.read("C-1", "support", {"email", "city"}).
+  result<std::vector<result<FieldValue>>> read(std::string_view customer, std::string_view purpose,
+                                               std::initializer_list<std::string_view> fields) const;
 
   /// detokenise turns `token`, an FF1 token of `field` (the form token), back into the value.
   /// Only for a purpose this accessor is registered for and that sees the field in clear; a

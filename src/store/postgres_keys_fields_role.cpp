@@ -44,30 +44,6 @@ constexpr std::string_view kKnows =
     "SELECT EXISTS (SELECT 1 FROM @S.data_keys WHERE customer = $1) "
     "OR EXISTS (SELECT 1 FROM @S.consent_events WHERE customer = $1)";
 
-// unsigned_of reads an integer column that must hold an unsigned 32-bit number (a key version or a
-// sealing format); errc::integrity naming `what` for anything else.
-result<std::uint32_t> unsigned_of(const PGresult* r, int row, int column, std::string_view operation,
-                                  std::string_view what) {
-  auto v = pg_int(r, row, column);
-  if (!v) return std::move(v).err();
-  if (PQgetisnull(r, row, column) || *v < 0 || *v > static_cast<std::int64_t>(UINT32_MAX))
-    return make_error(errc::integrity, std::string(operation) + ": " + std::string(what));
-  return static_cast<std::uint32_t>(*v);
-}
-
-// field_of reads a fields row whose columns from `first` on are sealed, source, collected_at,
-// format.
-result<StoredField> field_of(const PGresult* r, int row, int first, std::string customer, std::string field,
-                             std::string_view operation) {
-  auto format = unsigned_of(r, row, first + 3, operation, "fields row has an invalid format");
-  if (!format) return std::move(format).err();
-  auto collected = pg_int(r, row, first + 2);
-  if (!collected) return std::move(collected).err();
-  return StoredField{std::move(customer),          std::move(field),
-                     pg_bytes_copy(r, row, first), std::string(pg_text(r, row, first + 1)),
-                     pg_time(*collected),          *format};
-}
-
 // text_array is the text[] literal of `items` ({"a","b"}): every element double-quoted, with `"`
 // and `\` escaped, so that no name (commas, braces, spaces, "NULL") is read as anything else.
 std::string text_array(std::span<const std::string_view> items) {
@@ -86,6 +62,26 @@ std::string text_array(std::span<const std::string_view> items) {
 }
 
 }  // namespace
+
+result<std::uint32_t> pg_unsigned(const PGresult* r, int row, int column, std::string_view operation,
+                                  std::string_view what) {
+  auto v = pg_int(r, row, column);
+  if (!v) return std::move(v).err();
+  if (PQgetisnull(r, row, column) || *v < 0 || *v > static_cast<std::int64_t>(UINT32_MAX))
+    return make_error(errc::integrity, std::string(operation) + ": " + std::string(what));
+  return static_cast<std::uint32_t>(*v);
+}
+
+result<StoredField> pg_field(const PGresult* r, int row, int first, std::string customer, std::string field,
+                             std::string_view operation) {
+  auto format = pg_unsigned(r, row, first + 3, operation, "fields row has an invalid format");
+  if (!format) return std::move(format).err();
+  auto collected = pg_int(r, row, first + 2);
+  if (!collected) return std::move(collected).err();
+  return StoredField{std::move(customer),          std::move(field),
+                     pg_bytes_copy(r, row, first), std::string(pg_text(r, row, first + 1)),
+                     pg_time(*collected),          *format};
+}
 
 result<std::optional<bytes>> PostgresStore::get_meta(std::string_view key) {
   auto r = exec(kGetMeta, PgParams{}.text(key), "get_meta");
@@ -114,7 +110,7 @@ result<std::optional<StoredKey>> PostgresStore::get_key(std::string_view custome
   auto r = exec(kGetKey, PgParams{}.text(customer), "get_key");
   if (!r) return std::move(r).err();
   if (PQntuples(r->get()) == 0) return std::optional<StoredKey>();
-  auto version = unsigned_of(r->get(), 0, 0, "get_key", "data_keys row has an invalid version");
+  auto version = pg_unsigned(r->get(), 0, 0, "get_key", "data_keys row has an invalid version");
   if (!version) return std::move(version).err();
   return std::optional<StoredKey>(StoredKey{std::string(customer), *version, pg_bytes_copy(r->get(), 0, 1)});
 }
@@ -142,7 +138,7 @@ result<std::optional<StoredField>> PostgresStore::get_field(std::string_view cus
   auto r = exec(kGetField, PgParams{}.text(customer).text(field), "get_field");
   if (!r) return std::move(r).err();
   if (PQntuples(r->get()) == 0) return std::optional<StoredField>();
-  auto f = field_of(r->get(), 0, 0, std::string(customer), std::string(field), "get_field");
+  auto f = pg_field(r->get(), 0, 0, std::string(customer), std::string(field), "get_field");
   if (!f) return std::move(f).err();
   return std::optional<StoredField>(std::move(*f));
 }
@@ -155,7 +151,7 @@ result<std::vector<StoredField>> PostgresStore::get_fields(std::string_view cust
   out.reserve(static_cast<std::size_t>(rows));
   for (int i = 0; i < rows; ++i) {
     auto f =
-        field_of(r->get(), i, 1, std::string(customer), std::string(pg_text(r->get(), i, 0)), "get_fields");
+        pg_field(r->get(), i, 1, std::string(customer), std::string(pg_text(r->get(), i, 0)), "get_fields");
     if (!f) return std::move(f).err();
     out.push_back(std::move(*f));
   }
@@ -171,7 +167,7 @@ result<std::vector<StoredField>> PostgresStore::get_named_fields(std::string_vie
   const int rows = PQntuples(r->get());
   out.reserve(static_cast<std::size_t>(rows));
   for (int i = 0; i < rows; ++i) {
-    auto f = field_of(r->get(), i, 1, std::string(customer), std::string(pg_text(r->get(), i, 0)),
+    auto f = pg_field(r->get(), i, 1, std::string(customer), std::string(pg_text(r->get(), i, 0)),
                       "get_named_fields");
     if (!f) return std::move(f).err();
     out.push_back(std::move(*f));

@@ -91,30 +91,29 @@ result<std::int64_t> append(PostgresStore& store, std::string_view sql, const Pg
   return seq;
 }
 
-// read_event_tail reads the columns that consent_history and purpose_history share: action, at,
-// channel, notice, expires_at and policy_version, in columns 2 to 7.
-result<void> read_event_tail(const PGresult* r, int row, ConsentEvent& e, std::string_view operation) {
-  auto action = parse_consent_action(pg_text(r, row, 2));
+}  // namespace
+
+result<void> pg_event_tail(const PGresult* r, int row, int first, ConsentEvent& e,
+                           std::string_view operation) {
+  auto action = parse_consent_action(pg_text(r, row, first));
   if (!action)
     return make_error(errc::integrity, std::string(operation) + ": consent_events row has an unknown action");
   e.action = *action;
-  auto at = pg_int(r, row, 3);
+  auto at = pg_int(r, row, first + 1);
   if (!at) return std::move(at).err();
   e.at = pg_time(*at);
-  e.channel = std::string(pg_text(r, row, 4));
-  e.notice = std::string(pg_text(r, row, 5));
-  if (!PQgetisnull(r, row, 6)) {
-    auto expires = pg_int(r, row, 6);
+  e.channel = std::string(pg_text(r, row, first + 2));
+  e.notice = std::string(pg_text(r, row, first + 3));
+  if (!PQgetisnull(r, row, first + 4)) {
+    auto expires = pg_int(r, row, first + 4);
     if (!expires) return std::move(expires).err();
     e.expires_at = pg_time(*expires);
   }
-  auto version = pg_int(r, row, 7);
+  auto version = pg_int(r, row, first + 5);
   if (!version) return std::move(version).err();
   e.policy_version = *version;
   return ok();
 }
-
-}  // namespace
 
 // ---- consent ----
 
@@ -151,7 +150,7 @@ result<std::vector<ConsentEvent>> PostgresStore::consent_history(std::string_vie
     e.seq = *seq;
     e.customer = std::string(customer);
     e.purpose = std::string(pg_text(res, row, 1));
-    CONSENTRY_TRY(read_event_tail(res, row, e, "consent_history"));
+    CONSENTRY_TRY(pg_event_tail(res, row, 2, e, "consent_history"));
     out.push_back(std::move(e));
   }
   return out;
@@ -170,7 +169,7 @@ result<std::vector<ConsentEvent>> PostgresStore::purpose_history(std::string_vie
     e.seq = *seq;
     e.customer = std::string(pg_text(res, row, 1));
     e.purpose = std::string(purpose);
-    CONSENTRY_TRY(read_event_tail(res, row, e, "purpose_history"));
+    CONSENTRY_TRY(pg_event_tail(res, row, 2, e, "purpose_history"));
     out.push_back(std::move(e));
   }
   return out;

@@ -196,6 +196,7 @@ result<PgResult> PostgresStore::exec_once(std::string_view sql, const PgParams& 
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   auto name = prepared(sql, operation);
   if (!name) return std::move(name).err();
+  ++round_trips_;
   return check(PQexecPrepared(conn_, (*name)->c_str(), params.count(), params.values(), params.lengths(),
                               params.formats(), static_cast<int>(format)),
                operation);
@@ -205,6 +206,7 @@ result<const std::string*> PostgresStore::prepared(std::string_view sql, std::st
   auto found = prepared_.find(sql);
   if (found == prepared_.end()) {
     std::string name = "consentry_" + std::to_string(prepared_.size());
+    ++round_trips_;
     CONSENTRY_TRY(check(PQprepare(conn_, name.c_str(), with_schema(sql).c_str(), 0, nullptr), operation));
     found = prepared_.emplace(sql, std::move(name)).first;
   }
@@ -226,6 +228,7 @@ result<void> PostgresStore::exec_each_row(std::string_view sql, const PgParams& 
                             params.formats(), static_cast<int>(PgFormat::binary)) != 1)
       return make_error(errc::io,
                         std::string(operation) + ": the connection to the PostgreSQL vault was lost");
+    ++round_trips_;
     PQsetSingleRowMode(conn_);
     result<void> outcome = ok();
     bool stopped = false;
@@ -276,6 +279,7 @@ result<std::vector<std::string>> PostgresStore::texts_among(std::string_view sql
 result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view operation) {
   settle();
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
+  ++round_trips_;
   return check(PQexec(conn_, with_schema(sql).c_str()), operation);
 }
 
@@ -351,6 +355,7 @@ result<void> PostgresStore::commit() {
     }
   }
   open_ = Open::none;
+  ++round_trips_;
   PgResult r(PQexec(conn_, "COMMIT"));
   if (PQstatus(conn_) == CONNECTION_BAD)
     return make_error(errc::io,

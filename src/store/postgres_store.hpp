@@ -128,6 +128,19 @@ inline timestamp pg_time(std::int64_t seconds) {
 /// errc::integrity for a value of another width.
 result<std::int64_t> pg_int(const PGresult* r, int row, int column);
 
+/// pg_unsigned reads an integer column that must hold an unsigned 32-bit number (a key version or
+/// a sealing format); errc::integrity naming `operation` and `what` for anything else.
+result<std::uint32_t> pg_unsigned(const PGresult* r, int row, int column, std::string_view operation,
+                                  std::string_view what);
+/// pg_field reads a fields row whose columns from `first` on are sealed, source, collected_at and
+/// format; errc::integrity for an invalid format.
+result<StoredField> pg_field(const PGresult* r, int row, int first, std::string customer, std::string field,
+                             std::string_view operation);
+/// pg_event_tail reads the consent_events columns from `first` on: action, at, channel, notice,
+/// expires_at and policy_version; errc::integrity for an unknown action.
+result<void> pg_event_tail(const PGresult* r, int row, int first, ConsentEvent& e,
+                           std::string_view operation);
+
 /// kPostgresSchemaVersion is the schema version this library creates and reads; a vault of an
 /// earlier version is migrated to it when opened.
 inline constexpr std::int64_t kPostgresSchemaVersion = 2;
@@ -237,10 +250,18 @@ class PostgresStore final : public Store {
   result<void> compact() override;
   result<void> backup_to(const std::filesystem::path& file) override;
 
+  /// read_customer is one statement (postgres_customer_read.cpp), which PostgreSQL runs in one
+  /// snapshot: one round trip.
+  result<CustomerRead> read_customer(const CustomerReadRequest& request) override;
+
   /// in_transaction is true between begin (or begin_read) and the commit or rollback that ends it.
   bool in_transaction() const noexcept { return open_ != Open::none; }
   /// schema is the schema namespace the vault lives in (unquoted).
   const std::string& schema() const noexcept { return schema_; }
+  /// round_trips counts the requests this store has sent and waited for the server to answer
+  /// (statements, preparations, commits): what a call costs in round trips, for tests and
+  /// diagnostics. A read snapshot's COMMIT, not waited for, is not counted.
+  std::uint64_t round_trips() const noexcept { return round_trips_; }
 
   /// exec runs `sql` as a prepared statement (prepared on this connection the first time it is
   /// run; `@S` stands for the quoted schema) and returns its result, columns in `format`.
@@ -313,6 +334,7 @@ class PostgresStore final : public Store {
   std::string quoted_schema_;
   std::unordered_map<std::string_view, std::string> prepared_;  ///< statement text → its name
   Open open_ = Open::none;
+  std::uint64_t round_trips_ = 0;                       ///< round_trips()
   bool commit_in_flight_ = false;                       ///< end_read's COMMIT, not yet answered
   std::optional<std::uint64_t> snapshot_data_version_;  ///< read by begin_read, for data_version
 

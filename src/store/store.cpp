@@ -1,7 +1,7 @@
 // store.cpp: the default implementations of the roles' optional methods: those a role builds on
 // its own calls (KeyFieldStore::get_named_fields and with_data_keys, MaintenanceStore::erased_among,
 // AuditLogStore::scan_audit_copying_views), and
-// those Store builds on another role's.
+// those Store builds on another role's (Store::read_customer among them).
 #include "consentry/extension/store.hpp"
 
 #include <algorithm>
@@ -35,6 +35,39 @@ result<void> Store::scan_purpose_positions(std::string_view purpose, bool only_w
     if (!visit(position)) break;
   }
   return ok();
+}
+
+result<CustomerRead> Store::read_customer(const CustomerReadRequest& request) {
+  auto snapshot = ReadSnapshot::open(*this);
+  if (!snapshot) return std::move(snapshot).err();
+  return read_customer_parts(request);
+}
+
+result<CustomerRead> Store::read_customer_parts(const CustomerReadRequest& request) {
+  CustomerRead out;
+  // data_version first: in a snapshot that has read nothing yet, it is what takes the snapshot.
+  auto version = data_version();
+  if (!version) return std::move(version).err();
+  out.data_version = *version;
+  auto erased = erased_at(request.tag);
+  if (!erased) return std::move(erased).err();
+  out.erased_at = *erased;
+  if (request.key) {
+    auto key = get_key(request.customer);
+    if (!key) return std::move(key).err();
+    out.key = std::move(*key);
+  }
+  if (request.history) {
+    auto history = consent_history(request.customer);
+    if (!history) return std::move(history).err();
+    out.history = std::move(*history);
+  }
+  if (!request.fields.empty()) {
+    auto fields = get_named_fields(request.customer, request.fields);
+    if (!fields) return std::move(fields).err();
+    out.fields = std::move(*fields);
+  }
+  return out;
 }
 
 result<std::vector<StoredField>> KeyFieldStore::get_named_fields(std::string_view customer,

@@ -216,6 +216,29 @@ result<const Vault::Impl::PolicyInForce*> Vault::Impl::follow_policy() const {
   return &in_force();
 }
 
+result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(const CustomerReadRequest& request) const {
+  auto unloaded_key = [&](const CustomerRead& read) {
+    return read.key && keyring_.master_key(read.key->version) == nullptr;
+  };
+  if (seen_data_version_) {
+    auto read = store->read_customer(request);
+    if (!read) return std::move(read).err();
+    // Nothing committed elsewhere since the policy was last followed: it is still the one in
+    // force in the state this read saw.
+    if (read->data_version == seen_data_version_ && !unloaded_key(*read))
+      return CustomerInForce{&in_force(), std::move(*read)};
+  }
+  auto snapshot = ReadSnapshot::open(*store);
+  if (!snapshot) return std::move(snapshot).err();
+  auto latest = follow_policy();
+  if (!latest) return std::move(latest).err();
+  auto read = store->read_customer_parts(request);
+  if (!read) return std::move(read).err();
+  // A key wrapped under a master key version another process added since this vault loaded its own.
+  if (unloaded_key(*read)) CONSENTRY_TRY(follow_master_keys());
+  return CustomerInForce{*latest, std::move(*read)};
+}
+
 result<const Vault::Impl::PolicyInForce*> Vault::Impl::latest_policy() const {
   std::lock_guard lock(store_mu);
   auto snapshot = ReadSnapshot::open(*store);

@@ -107,13 +107,16 @@ result<const SecretBytes*> Vault::Impl::data_key(const std::string& customer) co
   if (const SecretBytes* cached = keys_.find_data_key(customer)) return cached;
   auto row = store->get_key(customer);
   if (!row) return std::move(row).err();
-  if (!*row) return static_cast<const SecretBytes*>(nullptr);
-  auto key = keyring_.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
-  if (!key && keyring_.master_key((*row)->version) == nullptr) {
-    // Wrapped under a version this vault has not loaded: another process rotated since it opened.
-    CONSENTRY_TRY(follow_master_keys());
-    key = keyring_.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
-  }
+  // Wrapped under a version this vault has not loaded: another process rotated since it opened.
+  if (*row && keyring_.master_key((*row)->version) == nullptr) CONSENTRY_TRY(follow_master_keys());
+  return data_key_of(customer, *row);
+}
+
+result<const SecretBytes*> Vault::Impl::data_key_of(const std::string& customer,
+                                                    const std::optional<StoredKey>& row) const {
+  if (const SecretBytes* cached = keys_.find_data_key(customer)) return cached;
+  if (!row) return static_cast<const SecretBytes*>(nullptr);
+  auto key = keyring_.unwrap_data_key(customer, row->version, row->wrapped);
   if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
   return &keys_.keep_data_key(customer, std::move(*key));
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,28 @@ struct Vault::Impl {
   /// transaction or read snapshot (the one the caller decides in), store_mu held. errc::integrity
   /// for a version that fails authentication or does not parse; the store's error (policy_versions.cpp).
   result<const PolicyInForce*> follow_policy() const;
+  /// CustomerInForce is what one read of a customer decides with: the policy in force and what
+  /// the store holds (read_customer).
+  struct CustomerInForce {
+    const PolicyInForce* policy = nullptr;
+    CustomerRead read;
+  };
+  /// read_customer reads what `request` names together with the policy in force, both from one
+  /// committed state: in one Store::read_customer when nothing was committed elsewhere since
+  /// follow_policy last looked (its data_version unchanged), otherwise in a read snapshot that
+  /// follows the policy first (and the master keys, when the key read is wrapped under a version
+  /// not loaded). Outside any transaction or snapshot, store_mu held. Fails as follow_policy,
+  /// follow_master_keys and the store (policy_versions.cpp).
+  result<CustomerInForce> read_customer(const CustomerReadRequest& request) const;
+  /// read_fields is View::read of `fields` by `accessor` for `purpose` on `customer` (audit
+  /// pseudonym `tag`); `opening` adds view()'s checks first, in the same committed state
+  /// (Accessor::read): a refusal then returns that error, logged as one access_denied entry.
+  /// store_mu NOT held (view.cpp).
+  result<std::vector<result<FieldValue>>> read_fields(const std::string& accessor,
+                                                      const std::string& customer, const std::string& purpose,
+                                                      const std::string& tag,
+                                                      std::span<const std::string_view> fields,
+                                                      bool opening) const;
   /// latest_policy is follow_policy in a read snapshot of its own, for a caller that checks the
   /// policy before it takes the store; store_mu NOT held (policy_versions.cpp).
   result<const PolicyInForce*> latest_policy() const;
@@ -149,6 +172,11 @@ struct Vault::Impl {
   /// data_key gives `customer`'s data key, unwrapped (and cached) at first use; nullptr when the
   /// customer has none; errc::integrity when it fails to unwrap.
   result<const SecretBytes*> data_key(const std::string& customer) const;
+  /// data_key_of is data_key for a key row the caller read itself (`row`, nullopt when the
+  /// customer has none): the cached key when there is one, else `row` unwrapped and cached. The
+  /// caller has followed the master keys when `row`'s version was not loaded (read_customer does).
+  result<const SecretBytes*> data_key_of(const std::string& customer,
+                                         const std::optional<StoredKey>& row) const;
   result<ConsentState> consent_state(std::string_view customer) const;
   /// gather_subject collects what is held about `customer` in one read snapshot, values in clear
   /// only `with_values`; errc::erased, errc::not_found, errc::integrity for a value or log entry

@@ -1,6 +1,7 @@
 // view.cpp: Accessor and View. Every read decides first, decrypts only what is allowed, and
 // leaves an audit entry before the value is returned.
 #include <algorithm>
+#include <mutex>
 #include <optional>
 
 #include "consentry/anonymise/transform.hpp"
@@ -12,6 +13,35 @@
 
 namespace consentry {
 
+namespace {
+
+/// opening_refusal is why `accessor` may not open a customer for `purpose` under `policy`, or
+/// nullopt: the purpose undeclared, the accessor not registered for it, the customer erased.
+/// Erasure counts only for a registered accessor and purpose, so that no one else learns from
+/// the answer whether the customer existed.
+std::optional<error> opening_refusal(const Policy& policy, const std::string& accessor,
+                                     std::string_view purpose, const CustomerRead& read) {
+  if (!policy.purpose(purpose))
+    return make_error(errc::denied, "purpose '" + std::string(purpose) + "' is not declared in the policy",
+                      deny_reason::unknown_purpose);
+  if (!policy.accessor_may_use(accessor, purpose))
+    return make_error(
+        errc::denied,
+        "accessor '" + accessor + "' is not registered for purpose '" + std::string(purpose) + "'",
+        deny_reason::accessor_not_registered);
+  if (read.erased_at) return erased_error("");
+  return std::nullopt;
+}
+
+/// refused_entry turns `e` into the access_denied entry of `refusal`.
+void refuse_entry(AuditEntry& e, const error& refusal) {
+  e.action = AuditAction::access_denied;
+  e.allowed = false;
+  e.reason = std::string(to_string(refusal.reason));
+}
+
+}  // namespace
+
 result<View> Accessor::view(std::string_view customer, std::string_view purpose) const {
   const Vault::Impl& v = *vault_;
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
@@ -20,33 +50,13 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
   e.actor = v.read_actor(id_);
   {
     std::lock_guard lock(v.store_mu);
-    // Decided under the policy in force now, a version another process put in force included.
-    auto snapshot = ReadSnapshot::open(*v.store);
-    if (!snapshot) return std::move(snapshot).err();
-    auto in_force = v.follow_policy();
-    if (!in_force) return std::move(in_force).err();
-    const Policy& policy = (*in_force)->policy;
-    if (!policy.purpose(purpose))
-      refused =
-          make_error(errc::denied, "purpose '" + std::string(purpose) + "' is not declared in the policy",
-                     deny_reason::unknown_purpose);
-    else if (!policy.accessor_may_use(id_, purpose))
-      refused = make_error(
-          errc::denied, "accessor '" + id_ + "' is not registered for purpose '" + std::string(purpose) + "'",
-          deny_reason::accessor_not_registered);
-    // Erasure is checked only for a registered accessor and purpose, so that no one else learns
-    // from the answer whether the customer existed. e.customer is the pseudonym erased rows keep.
-    if (!refused) {
-      auto gone = v.is_erased(e.customer);
-      if (!gone) return std::move(gone).err();
-      if (*gone) refused = erased_error("");
-    }
+    // Decided under the policy in force now, a version another process put in force included,
+    // with the customer's erasure mark read in the same committed state.
+    auto got = v.read_customer(CustomerReadRequest{customer, e.customer, false, false, {}});
+    if (!got) return std::move(got).err();
+    refused = opening_refusal(got->policy->policy, id_, purpose, got->read);
   }
-  if (refused) {
-    e.action = AuditAction::access_denied;
-    e.allowed = false;
-    e.reason = std::string(to_string(refused->reason));
-  }
+  if (refused) refuse_entry(e, *refused);
   std::string tag = e.customer;
   CONSENTRY_TRY(v.audit().record({std::move(e)}));
   if (refused) return std::move(*refused);
@@ -109,7 +119,25 @@ result<std::vector<result<FieldValue>>> View::read(std::initializer_list<std::st
 }
 
 result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_view> fields) const {
-  const Vault::Impl& v = *vault_;
+  return vault_->read_fields(accessor_, customer_, purpose_, tag_, fields, false);
+}
+
+result<std::vector<result<FieldValue>>> Accessor::read(std::string_view customer, std::string_view purpose,
+                                                       std::span<const std::string_view> fields) const {
+  if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
+  return vault_->read_fields(id_, std::string(customer), std::string(purpose),
+                             vault_->audit_pseudonym(customer), fields, true);
+}
+
+result<std::vector<result<FieldValue>>> Accessor::read(std::string_view customer, std::string_view purpose,
+                                                       std::initializer_list<std::string_view> fields) const {
+  return read(customer, purpose, std::span<const std::string_view>(fields.begin(), fields.size()));
+}
+
+result<std::vector<result<FieldValue>>> Vault::Impl::read_fields(
+    const std::string& accessor, const std::string& customer, const std::string& purpose,
+    const std::string& tag, std::span<const std::string_view> fields, bool opening) const {
+  const Vault::Impl& v = *this;
   if (fields.empty()) return make_error(errc::bad_input, "read: no fields named");
   std::vector<result<FieldValue>> out;
   out.reserve(fields.size());
@@ -126,53 +154,55 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
   auto deny = [&](std::string_view name, deny_reason reason) {
     refuse(name, to_string(reason),
            make_error(errc::denied,
-                      "field '" + std::string(name) + "' denied for purpose '" + purpose_ +
+                      "field '" + std::string(name) + "' denied for purpose '" + purpose +
                           "': " + std::string(to_string(reason)),
                       reason));
   };
   bool unanswered = false;  // some field was refused or absent: the customer may have been erased
-  AuditEntry e = v.entry_for_pseudonym(AuditAction::field_read, tag_, accessor_, purpose_);
-  e.actor = v.read_actor(accessor_);
+  AuditEntry e = v.entry_for_pseudonym(AuditAction::field_read, tag, accessor, purpose);
+  e.actor = v.read_actor(accessor);
   {
-    std::lock_guard lock(v.store_mu);
-    // One snapshot for the ledger and the values: every field is decided against the ledger as
-    // committed now (a view opened before a withdrawal sees it), and the reads share one lock.
-    auto snapshot = ReadSnapshot::open(*v.store);
-    if (!snapshot) return std::move(snapshot).err();
+    std::unique_lock lock(store_mu);
     const timestamp now = v.now();
-    // The policy in force now, for every field of this read: a change made since the view opened
-    // applies to it (a form made less revealing, a purpose removed), made by this vault or
-    // committed by another process.
-    auto latest = v.follow_policy();
-    if (!latest) return std::move(latest).err();
-    const Vault::Impl::PolicyInForce& in_force = **latest;
+    // One committed state for the policy, the ledger, the erasure mark and the values (one
+    // request to the store, one round trip to a server): every field is decided against the
+    // ledger as committed now (a view opened before a withdrawal sees it) and under the policy in
+    // force now (a change made since the view opened applies to it, made by this vault or
+    // committed by another process). The sealed values of every named field come with it, and
+    // the customer's manifest; only the allowed ones are opened.
+    std::vector<std::string_view> wanted(fields.begin(), fields.end());
+    wanted.push_back(kManifestField);
+    auto got = v.read_customer(
+        CustomerReadRequest{customer, tag, v.keys().find_data_key(customer) == nullptr, true, wanted});
+    if (!got) return std::move(got).err();
+    const Vault::Impl::PolicyInForce& in_force = *got->policy;
     const Policy& policy = in_force.policy;
-    auto state = v.consent_state(customer_);
-    if (!state) return std::move(state).err();
-    // Every field is decided first; only the allowed ones are read, in one request to the store
-    // that also brings the customer's manifest.
+    // Read without a view (Accessor::read): refused whole, as view() refuses.
+    if (auto refusal = opening ? opening_refusal(policy, accessor, purpose, got->read) : std::nullopt) {
+      lock.unlock();
+      refuse_entry(e, *refusal);
+      e.fields.assign(fields.begin(), fields.end());
+      CONSENTRY_TRY(audit().record({std::move(e)}));
+      return std::move(*refusal);
+    }
+    const ConsentState state = ConsentState::from_history(got->read.history);
+    // Every field is decided first.
     std::vector<Decision> decisions;
     decisions.reserve(fields.size());
-    std::vector<std::string_view> allowed;
-    allowed.reserve(fields.size() + 1);
+    bool any_allowed = false;
     for (std::string_view field : fields) {
-      decisions.push_back(decide(policy, *state, accessor_, purpose_, field, now, &in_force.renewal));
-      if (decisions.back().allowed) allowed.push_back(field);
+      decisions.push_back(decide(policy, state, accessor, purpose, field, now, &in_force.renewal));
+      any_allowed = any_allowed || decisions.back().allowed;
     }
-    std::vector<StoredField> held;
+    std::vector<StoredField>& held = got->read.fields;
     // What vouches for the allowed fields' rows, present or absent: the customer's manifest,
-    // authenticated under their data key (manifest.hpp). Fetched in the same range scan.
+    // authenticated under their data key (manifest.hpp).
     result<const SecretBytes*> key = static_cast<const SecretBytes*>(nullptr);
     result<std::optional<Manifest>> listed = std::optional<Manifest>();
-    if (!allowed.empty()) {
-      allowed.push_back(kManifestField);
-      auto got = v.store->get_named_fields(customer_, allowed);
-      if (!got) return std::move(got).err();
-      allowed.pop_back();
-      held = std::move(*got);
+    if (any_allowed) {
       std::optional<StoredField> manifest = take_manifest(held);
-      key = v.data_key(customer_);
-      listed = key ? vouching_manifest(*key, customer_, manifest, !held.empty())
+      key = v.data_key_of(customer, got->read.key);
+      listed = key ? vouching_manifest(*key, customer, manifest, !held.empty())
                    : result<std::optional<Manifest>>(key.err());
     }
     for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -214,14 +244,14 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
         continue;
       }
       // A row vouched for has a data key: without one, vouching_manifest refused it.
-      result<SecretBytes> plain = open_field(**key, customer_, field, row->sealed, row->format,
+      result<SecretBytes> plain = open_field(**key, customer, field, row->sealed, row->format,
                                              FieldMetadata{row->source, row->collected_at});
       if (!plain) {
         refuse(name, kIntegrityReason, std::move(plain).err());
         continue;
       }
       std::string tweak;
-      auto keys = v.keys().form_keys(d.form, purpose_, field, tweak);
+      auto keys = v.keys().form_keys(d.form, purpose, field, tweak);
       if (!keys) return std::move(keys).err();
       auto shown = apply_form(d.form, spec.type, plain->reveal_string(), *keys);
       if (!shown) {
@@ -235,9 +265,7 @@ result<std::vector<result<FieldValue>>> View::read(std::span<const std::string_v
     // Erasure deletes every value and consent event, so a read of an erased customer is refused
     // or finds nothing; it is checked on those paths only, leaving allowed reads alone.
     if (unanswered) {
-      auto erased = v.is_erased(e.customer);
-      if (!erased) return std::move(erased).err();
-      if (*erased) {
+      if (got->read.erased_at) {
         e.action = AuditAction::access_denied;
         e.allowed = false;
         e.reason = std::string(to_string(deny_reason::erased));

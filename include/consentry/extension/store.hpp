@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +25,24 @@
 #include "consentry/result.hpp"
 
 namespace consentry {
+
+/// CustomerReadRequest names what one read of a customer needs (Store::read_customer).
+struct CustomerReadRequest {
+  std::string_view customer;
+  std::string_view tag;                      ///< the customer's audit pseudonym, whose erasure mark is read
+  bool key = false;                          ///< read the customer's wrapped data key
+  bool history = false;                      ///< read the customer's consent history
+  std::span<const std::string_view> fields;  ///< the sealed values to read, by name
+};
+
+/// CustomerRead is what Store::read_customer read, all of it from one committed state.
+struct CustomerRead {
+  std::optional<std::uint64_t> data_version;  ///< as StoreTransactions::data_version
+  std::optional<timestamp> erased_at;         ///< as MaintenanceStore::erased_at(tag)
+  std::optional<StoredKey> key;               ///< when asked and held
+  std::vector<ConsentEvent> history;          ///< when asked, in ledger order
+  std::vector<StoredField> fields;            ///< those named and held, in no particular order
+};
 
 /// Store keeps sealed data; it never sees a key or a plaintext value. It is every role at once,
 /// which is what a vault needs: a backend implements the roles one by one (each header says what
@@ -50,6 +69,15 @@ class Store : public StoreTransactions,
   /// in fewer round trips. Fails as those; errc::io when the commit's outcome is unknown.
   virtual result<bool> append_audit_chain_durably(const AuditHead& previous,
                                                   const std::vector<StoredAuditEntry>& entries);
+  /// read_customer reads what `request` names in one committed state, outside any transaction
+  /// or read snapshot (errc::internal inside one). The default is begin_read,
+  /// read_customer_parts and end_read; a store whose every request is a round trip to a server
+  /// answers in one. Fails as those calls.
+  virtual result<CustomerRead> read_customer(const CustomerReadRequest& request);
+  /// read_customer_parts reads what `request` names with the roles' own calls (data_version,
+  /// erased_at, get_key, consent_history, get_named_fields), for a caller that holds a read
+  /// snapshot or transaction, which makes them one committed state. Fails as those calls.
+  result<CustomerRead> read_customer_parts(const CustomerReadRequest& request);
 };
 
 /// StoreMode says whether opening a store may create it.

@@ -1,0 +1,114 @@
+// postgres_customer_read.cpp: Store::read_customer on the PostgreSQL store: what one read of a
+// customer needs (data_version, the erasure mark, the data key, the consent history, the named
+// sealed values) in one statement, which PostgreSQL runs in one snapshot, so a read is one round
+// trip instead of a snapshot's BEGIN, one statement per table and COMMIT (docs/postgresql.md).
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "store/postgres_store.hpp"
+
+namespace consentry::detail {
+namespace {
+
+// One row per thing read, told apart by the first column; each kind has columns of its own, so
+// that each is read by the same code as the store's single-table reads. Every table is searched
+// by its key (state's one row, erased's tag, and the customer first for the other three).
+enum Kind : int { kState = 0, kKey = 1, kEvent = 2, kField = 3 };
+// state: data_version, erased_at
+constexpr int kStateColumn = 1;
+// data_keys: version, wrapped
+constexpr int kKeyColumn = 3;
+// consent_events: seq, purpose, then pg_event_tail's columns
+constexpr int kEventColumn = 5;
+// fields: field, then pg_field's columns
+constexpr int kFieldColumn = 13;
+
+// $1 customer, $2 tag, $3 whether to read the data key, $4 whether to read the history, $5 the
+// field names (text[]). Rows come in no promised order (the history is sorted here).
+constexpr std::string_view kReadCustomer =
+    "SELECT 0, s.data_version, (SELECT x.at FROM @S.erased x WHERE x.tag = $2), NULL::bigint, "
+    "NULL::bytea, NULL::bigint, NULL::text, NULL::text, NULL::bigint, NULL::text, NULL::text, "
+    "NULL::bigint, NULL::bigint, NULL::text, NULL::bytea, NULL::text, NULL::bigint, NULL::bigint "
+    "FROM @S.state s WHERE s.id = 1 "
+    "UNION ALL "
+    "SELECT 1, NULL, NULL, k.version, k.wrapped, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+    "NULL, NULL, NULL FROM @S.data_keys k WHERE $3::boolean AND k.customer = $1 "
+    "UNION ALL "
+    "SELECT 2, NULL, NULL, NULL, NULL, c.seq, c.purpose, c.action, c.at, c.channel, c.notice, c.expires_at, "
+    "c.policy_version, NULL, NULL, NULL, NULL, NULL FROM @S.consent_events c "
+    "WHERE $4::boolean AND c.customer = $1 "
+    "UNION ALL "
+    "SELECT 3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.field, f.sealed, "
+    "f.source, f.collected_at, f.format FROM @S.fields f WHERE f.customer = $1 AND f.field = ANY($5::text[])";
+
+}  // namespace
+
+result<CustomerRead> PostgresStore::read_customer(const CustomerReadRequest& request) {
+  constexpr std::string_view op = "read_customer";
+  if (in_transaction()) return make_error(errc::internal, "read_customer: a transaction is open");
+  auto names = pg_text_array(request.fields, op);
+  if (!names) return std::move(names).err();
+  auto r = exec(kReadCustomer,
+                PgParams{}
+                    .text(request.customer)
+                    .text(request.tag)
+                    .text(request.key ? "t" : "f")
+                    .text(request.history ? "t" : "f")
+                    .binary(names->view()),
+                op);
+  if (!r) return std::move(r).err();
+  const PGresult* res = r->get();
+  CustomerRead out;
+  bool stated = false;
+  for (int row = 0; row < PQntuples(res); ++row) {
+    auto kind = pg_int(res, row, 0);
+    if (!kind) return std::move(kind).err();
+    switch (*kind) {
+      case kState: {
+        auto version = pg_int(res, row, kStateColumn);
+        if (!version) return std::move(version).err();
+        out.data_version = static_cast<std::uint64_t>(*version);
+        if (!PQgetisnull(res, row, kStateColumn + 1)) {
+          auto at = pg_int(res, row, kStateColumn + 1);
+          if (!at) return std::move(at).err();
+          out.erased_at = pg_time(*at);
+        }
+        stated = true;
+        break;
+      }
+      case kKey: {
+        auto version = pg_unsigned(res, row, kKeyColumn, op, "data_keys row has an invalid version");
+        if (!version) return std::move(version).err();
+        out.key = StoredKey{std::string(request.customer), *version, pg_bytes_copy(res, row, kKeyColumn + 1)};
+        break;
+      }
+      case kEvent: {
+        ConsentEvent e;
+        auto seq = pg_int(res, row, kEventColumn);
+        if (!seq) return std::move(seq).err();
+        e.seq = *seq;
+        e.customer = std::string(request.customer);
+        e.purpose = std::string(pg_text(res, row, kEventColumn + 1));
+        CONSENTRY_TRY(pg_event_tail(res, row, kEventColumn + 2, e, op));
+        out.history.push_back(std::move(e));
+        break;
+      }
+      case kField: {
+        auto f = pg_field(res, row, kFieldColumn + 1, std::string(request.customer),
+                          std::string(pg_text(res, row, kFieldColumn)), op);
+        if (!f) return std::move(f).err();
+        out.fields.push_back(std::move(*f));
+        break;
+      }
+      default: return make_error(errc::internal, "read_customer: an unexpected row");
+    }
+  }
+  if (!stated)
+    return make_error(errc::integrity, "read_customer: schema '" + schema_ + "' is damaged: no state row");
+  return out;
+}
+
+}  // namespace consentry::detail

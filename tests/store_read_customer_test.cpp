@@ -1,0 +1,174 @@
+// store_read_customer_test.cpp: Store::read_customer, what one read of a customer needs in one
+// request, on every store: it answers as the roles' own calls do, reads only what it is asked
+// for, and runs outside transactions only.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consentry/extension/store.hpp"
+#include "support/must.hpp"
+#include "support/store_backends.hpp"
+
+using namespace consentry;
+using consentry::test::must;
+
+namespace {
+
+bytes b(std::string_view s) {
+  return bytes(s.begin(), s.end());
+}
+
+timestamp at(std::int64_t unix_seconds) {
+  return timestamp{std::chrono::seconds{unix_seconds}};
+}
+
+ConsentEvent event_of(std::string customer, std::string purpose, ConsentAction action, std::int64_t when) {
+  ConsentEvent e;
+  e.customer = std::move(customer);
+  e.purpose = std::move(purpose);
+  e.action = action;
+  e.at = at(when);
+  e.channel = "web";
+  e.notice = "privacy-2025-03";
+  return e;
+}
+
+// by_name sorts fields by name, for comparing sets of rows.
+std::vector<StoredField> by_name(std::vector<StoredField> fields) {
+  std::sort(fields.begin(), fields.end(), [](const auto& x, const auto& y) { return x.field < y.field; });
+  return fields;
+}
+
+void check_same_fields(const std::vector<StoredField>& got, const std::vector<StoredField>& want) {
+  const auto g = by_name(got);
+  const auto w = by_name(want);
+  REQUIRE(g.size() == w.size());
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    CHECK(g[i].customer == w[i].customer);
+    CHECK(g[i].field == w[i].field);
+    CHECK(g[i].sealed == w[i].sealed);
+    CHECK(g[i].source == w[i].source);
+    CHECK(g[i].collected_at == w[i].collected_at);
+    CHECK(g[i].format == w[i].format);
+  }
+}
+
+void check_same_history(const std::vector<ConsentEvent>& got, const std::vector<ConsentEvent>& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].seq == want[i].seq);
+    CHECK(got[i].customer == want[i].customer);
+    CHECK(got[i].purpose == want[i].purpose);
+    CHECK(got[i].action == want[i].action);
+    CHECK(got[i].at == want[i].at);
+    CHECK(got[i].channel == want[i].channel);
+    CHECK(got[i].notice == want[i].notice);
+    CHECK(got[i].expires_at == want[i].expires_at);
+    CHECK(got[i].policy_version == want[i].policy_version);
+  }
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("read_customer answers in one call as the roles' own calls do", B, STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  const std::string ann = "C-1";
+  must(s.put_key(StoredKey{ann, 7, b("wrapped-ann")}));
+  must(s.put_key(StoredKey{"C-2", 1, b("wrapped-other")}));
+  // Names an array literal would misread, and a customer whose events interleave with another's.
+  for (const char* name : {"email", "a,b", "q\"uote", "{br}", "NULL", "sp ace", "#manifest"})
+    must(s.put_field(
+        StoredField{ann, name, b(std::string("sealed-") + name), "web-signup", at(1700000000), 2}));
+  must(s.put_field(StoredField{"C-2", "email", b("sealed-other"), "import", at(1700000001)}));
+  must(s.append_consent(event_of(ann, "offers", ConsentAction::grant, 1000)));
+  must(s.append_consent(event_of("C-2", "offers", ConsentAction::grant, 1001)));
+  auto expiring = event_of(ann, "analytics", ConsentAction::grant, 1002);
+  expiring.expires_at = at(5000);
+  expiring.policy_version = 3;
+  must(s.append_consent(expiring));
+  must(s.append_consent(event_of(ann, "offers", ConsentAction::withdraw, 1003)));
+
+  const std::vector<std::string_view> asked = {"email",  "a,b",       "q\"uote", "{br}", "NULL",
+                                               "sp ace", "#manifest", "missing", "email"};
+  auto read = must(s.read_customer(CustomerReadRequest{ann, "tag-ann", true, true, asked}));
+  CHECK(read.data_version == must(s.data_version()));
+  CHECK_FALSE(read.erased_at.has_value());
+  REQUIRE(read.key.has_value());
+  CHECK(read.key->customer == ann);
+  CHECK(read.key->version == 7);
+  CHECK(read.key->wrapped == b("wrapped-ann"));
+  const auto history = must(s.consent_history(ann));
+  REQUIRE(history.size() == 3);
+  check_same_history(read.history, history);
+  CHECK(std::is_sorted(read.history.begin(), read.history.end(),
+                       [](const auto& x, const auto& y) { return x.seq < y.seq; }));
+  check_same_fields(read.fields, must(s.get_named_fields(ann, asked)));
+  CHECK(read.fields.size() == 7);  // each held name once; the missing one absent
+
+  // The same request by parts, inside a snapshot, agrees.
+  {
+    auto snapshot = must(ReadSnapshot::open(s));
+    auto parts = must(s.read_customer_parts(CustomerReadRequest{ann, "tag-ann", true, true, asked}));
+    CHECK(parts.data_version == read.data_version);
+    check_same_history(parts.history, read.history);
+    check_same_fields(parts.fields, read.fields);
+  }
+}
+
+TEST_CASE_TEMPLATE("read_customer reads only what it is asked for, and an unknown customer as empty", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  must(s.put_key(StoredKey{"C-1", 1, b("w")}));
+  must(s.put_field(StoredField{"C-1", "email", b("sealed"), "web-signup", at(1700000000)}));
+  must(s.append_consent(event_of("C-1", "offers", ConsentAction::grant, 1000)));
+
+  auto bare = must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", false, false, {}}));
+  CHECK(bare.data_version == must(s.data_version()));
+  CHECK_FALSE(bare.key.has_value());
+  CHECK(bare.history.empty());
+  CHECK(bare.fields.empty());
+
+  const std::vector<std::string_view> email = {"email"};
+  auto nobody = must(s.read_customer(CustomerReadRequest{"C-9", "tag-9", true, true, email}));
+  CHECK_FALSE(nobody.key.has_value());
+  CHECK(nobody.history.empty());
+  CHECK(nobody.fields.empty());
+  CHECK_FALSE(nobody.erased_at.has_value());
+}
+
+TEST_CASE_TEMPLATE("read_customer reports the erasure mark of the tag and finds nothing of the erased", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  must(s.put_key(StoredKey{"C-1", 1, b("w")}));
+  must(s.put_field(StoredField{"C-1", "email", b("sealed"), "web-signup", at(1700000000)}));
+  must(s.append_consent(event_of("C-1", "offers", ConsentAction::grant, 1000)));
+  must(s.erase_customer("C-1", "tag-1", at(4242)));
+  const std::vector<std::string_view> email = {"email"};
+  auto read = must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, true, email}));
+  REQUIRE(read.erased_at.has_value());
+  CHECK(*read.erased_at == at(4242));
+  CHECK_FALSE(read.key.has_value());
+  CHECK(read.history.empty());
+  CHECK(read.fields.empty());
+  // Another tag is not erased.
+  CHECK_FALSE(must(s.read_customer(CustomerReadRequest{"C-1", "tag-2", false, false, {}})).erased_at);
+}
+
+TEST_CASE_TEMPLATE("read_customer is refused inside a transaction, which stays usable", B, STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  auto tx = must(Transaction::start(s));
+  must(s.put_key(StoredKey{"C-1", 1, b("w")}));
+  auto refused = s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, false, {}});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.err().code == errc::internal);
+  must(tx.commit());
+  CHECK(must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, false, {}})).key.has_value());
+}

@@ -1,0 +1,90 @@
+// vault_postgres_round_trips_test.cpp: what a read costs in round trips to the PostgreSQL server
+// (detail::PostgresStore::round_trips): once the vault has followed the store, view() is one, a
+// view's read one, and Accessor::read one for both; a commit by another connection costs the
+// next read a snapshot in which the policy is followed, and nothing is missed. Audit off, so that
+// only the read's own requests are counted.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "consentry/extension/store.hpp"
+#include "consentry/vault.hpp"
+#include "store/postgres_store.hpp"
+#include "support/must.hpp"
+#include "support/passphrase.hpp"
+#include "support/postgres_scratch.hpp"
+#include "support/retail_policy.hpp"
+#include "support/vault_options.hpp"
+
+using namespace consentry;
+using consentry::detail::PostgresStore;
+using consentry::test::must;
+using consentry::test::ScratchSchema;
+
+namespace {
+
+// CountedVault is a vault on a PostgreSQL store whose round trips the test reads.
+struct CountedVault {
+  PostgresStore* store = nullptr;
+  Vault vault;
+
+  static CountedVault create(const ScratchSchema& schema) {
+    auto made = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+    PostgresStore* raw = made.get();
+    VaultOptions options = test::test_vault_options();
+    options.audit = AuditMode::off;
+    return CountedVault{
+        raw, must(Vault::create_in(std::move(made), test::retail_policy(), test::kTestPassphrase, options))};
+  }
+  /// cost runs `call` and gives the round trips it took.
+  template <class F>
+  std::uint64_t cost(F&& call) {
+    const std::uint64_t before = store->round_trips();
+    call();
+    return store->round_trips() - before;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("postgres: a read through a view, or in one call, is one round trip per call") {
+  ScratchSchema schema;
+  CountedVault c = CountedVault::create(schema);
+  must(c.vault.put("C-1", "email", "ann@example.com"));
+  must(c.vault.put("C-1", "phone", "+44 7700 900123"));
+  auto desk = must(c.vault.accessor("support-desk"));
+  // The first read follows the store (the policy, the data key, the statements' preparation).
+  must(desk.read("C-1", "service", {"email"}));
+
+  CHECK(c.cost([&] { must(desk.read("C-1", "service", {"email", "phone"})); }) == 1);
+  std::optional<View> view;
+  CHECK(c.cost([&] { view = must(desk.view("C-1", "service")); }) == 1);
+  CHECK(c.cost([&] { must(view->read({"email", "phone"})); }) == 1);
+  CHECK(c.cost([&] { must(view->get("email")); }) == 1);
+  // A refusal costs no more: it is decided from the same request.
+  CHECK(c.cost([&] { CHECK_FALSE(desk.read("C-1", "analytics", {"email"}).ok()); }) == 1);
+}
+
+TEST_CASE("postgres: after another connection commits, the next read follows it in a snapshot") {
+  ScratchSchema schema;
+  CountedVault c = CountedVault::create(schema);
+  must(c.vault.put("C-1", "email", "ann@example.com"));
+  auto campaigns = must(c.vault.accessor("email-campaigns"));
+  auto other = must(Vault::open(test::with_schema(schema.url, schema.name), test::kTestPassphrase,
+                                test::test_vault_options()));
+  must(other.record_consent("C-1", "marketing.email", ConsentAction::grant));
+  must(campaigns.read("C-1", "marketing.email", {"email"}));
+  CHECK(c.cost([&] { must(campaigns.read("C-1", "marketing.email", {"email"})); }) == 1);
+
+  must(other.record_consent("C-1", "marketing.email", ConsentAction::withdraw));
+  std::vector<result<FieldValue>> got;
+  // The one request finds data_version moved: the read is made again in a snapshot that follows
+  // the policy first, and sees the withdrawal.
+  CHECK(c.cost([&] { got = must(campaigns.read("C-1", "marketing.email", {"email"})); }) > 1);
+  REQUIRE(got.size() == 1);
+  REQUIRE_FALSE(got[0].ok());
+  CHECK(got[0].err().reason == deny_reason::withdrawn);
+  CHECK(c.cost([&] { must(campaigns.read("C-1", "marketing.email", {"email"})); }) == 1);
+}
