@@ -515,3 +515,25 @@ TEST_CASE("postgres: PostgreSQL ledger rows that cannot be read back are errc::i
   must(s->exec_sql("UPDATE @S.contact_preferences SET per = 'a week'", "test"));
   CHECK(s->contact_preferences("C-1").err().code == errc::integrity);
 }
+
+TEST_CASE(
+    "postgres: read_customer gives the history in ledger order whatever order the server finds rows in") {
+  ScratchSchema schema;
+  // Without index scans the events come in heap order, which here is the reverse of seq order,
+  // as concurrent writers can leave it.
+  const std::string url = schema.url + (schema.url.find('?') == std::string::npos ? "?" : "&") +
+                          "options=-c%20enable_indexscan%3Doff%20-c%20enable_indexonlyscan%3Doff";
+  auto store = must(PostgresStore::connect(url, StoreMode::create, schema.name));
+  for (int seq = 9; seq >= 1; --seq)
+    must(
+        store->exec_sql("INSERT INTO @S.consent_events(customer, seq, purpose, action, at, channel, notice, "
+                        "expires_at, policy_version) VALUES ('C-1', " +
+                            std::to_string(seq) + ", 'offers', '" + (seq % 2 ? "grant" : "withdraw") + "', " +
+                            std::to_string(1000 + seq) + ", 'web', 'n', NULL, 1)",
+                        "test"));
+  const auto read = must(store->read_customer(CustomerReadRequest{"C-1", "tag-1", false, true, {}}));
+  REQUIRE(read.history.size() == 9);
+  for (std::size_t i = 0; i < read.history.size(); ++i)
+    CHECK(read.history[i].seq == static_cast<std::int64_t>(i + 1));
+  CHECK(read.history.back().action == ConsentAction::grant);
+}

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "consentry/extension/store.hpp"
+#include "support/consent_event.hpp"
 #include "support/must.hpp"
 #include "support/store_backends.hpp"
 
@@ -26,12 +27,10 @@ timestamp at(std::int64_t unix_seconds) {
   return timestamp{std::chrono::seconds{unix_seconds}};
 }
 
+// event_of is test::consent_event for `customer`, with a channel and a notice.
 ConsentEvent event_of(std::string customer, std::string purpose, ConsentAction action, std::int64_t when) {
-  ConsentEvent e;
+  ConsentEvent e = test::consent_event(std::move(purpose), action, at(when));
   e.customer = std::move(customer);
-  e.purpose = std::move(purpose);
-  e.action = action;
-  e.at = at(when);
   e.channel = "web";
   e.notice = "privacy-2025-03";
   return e;

@@ -106,6 +106,10 @@ result<CustomerRead> PostgresStore::read_customer(const CustomerReadRequest& req
       default: return make_error(errc::internal, "read_customer: an unexpected row");
     }
   }
+  // Rows come in the order the server found them: a bitmap scan, for one, follows the heap, where
+  // concurrent writers put a customer's events in no particular order.
+  std::sort(out.history.begin(), out.history.end(),
+            [](const ConsentEvent& a, const ConsentEvent& b) { return a.seq < b.seq; });
   if (!stated)
     return make_error(errc::integrity, "read_customer: schema '" + schema_ + "' is damaged: no state row");
   return out;
