@@ -162,6 +162,23 @@ py::dict version_dict(const PolicyVersion& v) {
                   "actor"_a = v.actor);
 }
 
+/// field_dict is {field: value} of a read of `fields`: with `strict`, the first field refused
+/// raises its exception; otherwise a refused field maps to that exception object.
+py::dict field_dict(const std::vector<Text>& fields, const std::vector<result<FieldValue>>& values,
+                    bool strict) {
+  py::dict out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i]) {
+      out[py::str(fields[i].s)] = py::str(values[i].value().value);
+    } else if (strict) {
+      throw failure_of(values[i].err());
+    } else {
+      out[py::str(fields[i].s)] = exception_for(failure_of(values[i].err()));
+    }
+  }
+  return out;
+}
+
 IsoDuration duration_of(const std::string& text, const char* what) {
   auto d = parse_iso_duration(text);
   if (!d) invalid(std::string(what) + ": not an ISO 8601 duration (P7D, P1M, PT12H)");
@@ -312,18 +329,7 @@ void bind_vault(py::module_& m) {
               std::vector<std::string_view> names(fields.begin(), fields.end());
               return v.view.read(std::span<const std::string_view>(names));
             });
-            auto values = take(std::move(r));
-            py::dict out;
-            for (std::size_t i = 0; i < values.size(); ++i) {
-              if (values[i]) {
-                out[py::str(fields[i].s)] = py::str(values[i].value().value);
-              } else if (strict) {
-                throw failure_of(values[i].err());
-              } else {
-                out[py::str(fields[i].s)] = exception_for(failure_of(values[i].err()));
-              }
-            }
-            return out;
+            return field_dict(fields, take(std::move(r)), strict);
           },
           "fields"_a, py::kw_only(), "strict"_a = true,
           "Read several fields at once, decided against one reading of the ledger and audited together. "
@@ -348,6 +354,20 @@ void bind_vault(py::module_& m) {
           "customer"_a, "purpose"_a,
           "Open `customer` for `purpose`. Raises Denied (accessor_not_registered, unknown_purpose) or "
           "Erased. Consent is checked at each read, not here.")
+      .def(
+          "read",
+          [](const PyAccessor& a, const Text& customer, const Text& purpose, const std::vector<Text>& fields,
+             bool strict) {
+            auto r = run(*a.box, [&](Vault&) {
+              std::vector<std::string_view> names(fields.begin(), fields.end());
+              return a.accessor.read(customer.s, purpose.s, std::span<const std::string_view>(names));
+            });
+            return field_dict(fields, take(std::move(r)), strict);
+          },
+          "customer"_a, "purpose"_a, "fields"_a, py::kw_only(), "strict"_a = true,
+          "view(customer, purpose).read(fields) in one call, decided and read in one committed state of "
+          "the store (one round trip to a PostgreSQL server). Raises as view() does (Denied, Erased) when "
+          "refused as a whole; otherwise returns {field: value} as View.read does.")
       .def(
           "detokenise",
           [](const PyAccessor& a, const Text& purpose, const Text& field, const Text& token) {

@@ -42,6 +42,22 @@ def test_a_field_the_purpose_may_not_see_is_denied(vault: consentry.Vault) -> No
     assert out["phone"].reason == "purpose_not_allowed_for_field"
 
 
+def test_accessor_read_is_a_view_and_a_read_in_one_call(vault: consentry.Vault) -> None:
+    newsletter = vault.accessor("newsletter")
+    with pytest.raises(consentry.Denied) as info:
+        newsletter.read("C-1", "service", ["email"])
+    assert info.value.reason == "accessor_not_registered"
+    vault.record_consent("C-1", "marketing", "grant", channel="web")
+    out = newsletter.read("C-1", "marketing", ["email", "phone"], strict=False)
+    assert out["email"] == EMAIL
+    assert isinstance(out["phone"], consentry.Denied)
+    assert newsletter.read("C-1", "marketing", ["email"]) == {"email": EMAIL}
+    vault.record_consent("C-1", "marketing", "withdraw", channel="web")
+    with pytest.raises(consentry.Denied) as withdrawn:
+        newsletter.read("C-1", "marketing", ["email"])
+    assert withdrawn.value.reason == "withdrawn"
+
+
 def test_a_withdrawal_between_two_reads_denies_the_second(vault: consentry.Vault) -> None:
     event = vault.record_consent("C-1", "marketing", "grant", channel="web", notice="privacy-2025")
     assert event.action == "grant" and event.expires_at is not None
