@@ -306,6 +306,16 @@ int consentry_view_get(consentry_view* view, const char* field, char** value, ch
  * Thread-safe. */
 int consentry_view_read(consentry_view* view, const char* const* fields, size_t count, consentry_read** out,
                         consentry_error** err);
+/* consentry_accessor_read is consentry_accessor_view and consentry_view_read in one call,
+ * deciding and reading in one committed state of the store (one round trip to a PostgreSQL
+ * server, where the two calls take one each), into *out as consentry_view_read does. Refused
+ * whole as consentry_accessor_view is: CONSENTRY_DENIED (accessor_not_registered,
+ * unknown_purpose), CONSENTRY_NOT_FOUND (errc erased); CONSENTRY_BAD_INPUT for count 0 or an
+ * invalid customer, purpose or field name; (errc io) when the store or the audit log fails.
+ * Thread-safe. */
+int consentry_accessor_read(consentry_accessor* accessor, const char* customer, const char* purpose,
+                            const char* const* fields, size_t count, consentry_read** out,
+                            consentry_error** err);
 /* consentry_read_count gives the number of fields in a read result; 0 for NULL or a dead one. */
 size_t consentry_read_count(const consentry_read* r);
 /* consentry_read_field gives the outcome of field `index` (in the order asked): its status as

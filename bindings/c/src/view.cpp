@@ -1,7 +1,47 @@
-// view.cpp: views and reads (consentry_accessor_view, consentry_view_*, consentry_read_*).
+// view.cpp: views and reads (consentry_accessor_view, consentry_accessor_read, consentry_view_*,
+// consentry_read_*).
 #include "c_api.hpp"
 
 using namespace consentry_c;
+
+namespace {
+
+/// field_names checks `count` field names (each valid text, named fields[i] in an error) into
+/// `names`; CONSENTRY_OK or the status set in *err.
+int field_names(const char* const* fields, std::size_t count, std::vector<std::string_view>& names,
+                consentry_error** err) {
+  if (count == 0) return fail_with(err, consentry::errc::bad_input, "no field to read (count is 0)");
+  if (fields == nullptr) return missing(err, "fields");
+  names.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string name = "fields[" + std::to_string(i) + "]";
+    if (int st = text(fields[i], name.c_str(), names[i], err)) return st;
+  }
+  return kOk;
+}
+
+/// publish_read publishes a read's outcome, one item per field, into *out; fails as `got`.
+int publish_read(consentry::result<std::vector<consentry::result<consentry::FieldValue>>> got,
+                 consentry_read** out, consentry_error** err) {
+  if (!got) return fail(err, got.err());
+  auto object = std::make_shared<consentry_read>();
+  object->items.reserve(got.value().size());
+  for (auto& field : got.value()) {
+    ReadItem item;
+    if (field) {
+      item.value = std::move(field.value().value);
+      item.form = field.value().form.to_string();
+    } else {
+      item.error = field.err();
+      item.status = status_of(item.error.code);
+    }
+    object->items.push_back(std::move(item));
+  }
+  *out = publish(std::move(object));
+  return kOk;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -58,35 +98,34 @@ int consentry_view_read(consentry_view* view, const char* const* fields, size_t 
                         consentry_error** err) {
   return guarded(err, [&] {
     if (out != nullptr) *out = nullptr;
-    if (count == 0) return fail_with(err, consentry::errc::bad_input, "no field to read (count is 0)");
-    if (fields == nullptr) return missing(err, "fields");
-    std::vector<std::string_view> names(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      std::string name = "fields[" + std::to_string(i) + "]";
-      if (int st = text(fields[i], name.c_str(), names[i], err)) return st;
-    }
+    std::vector<std::string_view> names;
+    if (int st = field_names(fields, count, names, err)) return st;
     if (out == nullptr) return missing(err, "out");
     if (view == nullptr) return missing(err, "view");
     auto handle = live(view);
     if (!handle) return dead(err, "view");
     return with_vault(handle->box, err, [&](consentry::Vault&) {
-      auto got = handle->view.read(std::span<const std::string_view>(names));
-      if (!got) return fail(err, got.err());
-      auto object = std::make_shared<consentry_read>();
-      object->items.reserve(got.value().size());
-      for (auto& field : got.value()) {
-        ReadItem item;
-        if (field) {
-          item.value = std::move(field.value().value);
-          item.form = field.value().form.to_string();
-        } else {
-          item.error = field.err();
-          item.status = status_of(item.error.code);
-        }
-        object->items.push_back(std::move(item));
-      }
-      *out = publish(std::move(object));
-      return kOk;
+      return publish_read(handle->view.read(std::span<const std::string_view>(names)), out, err);
+    });
+  });
+}
+
+int consentry_accessor_read(consentry_accessor* accessor, const char* customer, const char* purpose,
+                            const char* const* fields, size_t count, consentry_read** out,
+                            consentry_error** err) {
+  return guarded(err, [&] {
+    if (out != nullptr) *out = nullptr;
+    std::string_view c, p;
+    if (int st = text(customer, "customer", c, err)) return st;
+    if (int st = text(purpose, "purpose", p, err)) return st;
+    std::vector<std::string_view> names;
+    if (int st = field_names(fields, count, names, err)) return st;
+    if (out == nullptr) return missing(err, "out");
+    if (accessor == nullptr) return missing(err, "accessor");
+    auto handle = live(accessor);
+    if (!handle) return dead(err, "accessor");
+    return with_vault(handle->box, err, [&](consentry::Vault&) {
+      return publish_read(handle->accessor.read(c, p, std::span<const std::string_view>(names)), out, err);
     });
   });
 }

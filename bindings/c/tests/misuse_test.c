@@ -159,6 +159,16 @@ static void test_null_arguments(consentry_vault* vault) {
   EXPECT_ERROR(consentry_view_read(view, fields, 0, &read, &err), CONSENTRY_BAD_INPUT,
                CONSENTRY_ERRC_BAD_INPUT);
   EXPECT_INVALID(consentry_view_read(view, fields, 1, NULL, &err));
+  EXPECT_INVALID(consentry_accessor_read(NULL, "C-1", "service", fields, 1, &read, &err));
+  EXPECT_INVALID(consentry_accessor_read(accessor, NULL, "service", fields, 1, &read, &err));
+  EXPECT_INVALID(consentry_accessor_read(accessor, "C-1", NULL, fields, 1, &read, &err));
+  EXPECT_INVALID(consentry_accessor_read(accessor, "C-1", "service", NULL, 1, &read, &err));
+  EXPECT_INVALID(consentry_accessor_read(accessor, "C-1", "service", fields, 2, &read, &err));
+  EXPECT_ERROR(consentry_accessor_read(accessor, "C-1", "service", fields, 0, &read, &err),
+               CONSENTRY_BAD_INPUT, CONSENTRY_ERRC_BAD_INPUT);
+  EXPECT_INVALID(consentry_accessor_read(accessor, "C-1", "service", fields, 1, NULL, &err));
+  EXPECT_INVALID(
+      consentry_accessor_read((consentry_accessor*)view, "C-1", "service", fields, 1, &read, &err));
   CHECK(consentry_read_count(NULL) == 0);
   EXPECT_INVALID(consentry_read_field(NULL, 0, &text, NULL, &err));
   CHECK(consentry_export_json(NULL, NULL) == NULL);

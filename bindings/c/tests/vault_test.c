@@ -147,6 +147,28 @@ static void test_crm_flow(const char* dir) {
   CHECK(consentry_free(err) == CONSENTRY_OK);
   err = NULL;
   CHECK(consentry_free(read) == CONSENTRY_OK);
+  /* A view and a read in one call: denied field by field as the view's read is ... */
+  OK(consentry_accessor_read(mailer, "C-1", "marketing", three, 2, &read, &err));
+  CHECK(consentry_read_count(read) == 2);
+  CHECK(consentry_read_field(read, 0, NULL, NULL, &err) == CONSENTRY_DENIED);
+  CHECK(consentry_error_reason(err) == CONSENTRY_DENY_WITHDRAWN);
+  CHECK(consentry_free(err) == CONSENTRY_OK);
+  err = NULL;
+  CHECK(consentry_free(read) == CONSENTRY_OK);
+  /* ... allowed fields read in their forms, and refused whole as the view would be. */
+  {
+    consentry_accessor* desk = NULL;
+    OK(consentry_vault_accessor(vault, "support", &desk, &err));
+    OK(consentry_accessor_read(desk, "C-1", "service", three, 3, &read, &err));
+    OK(consentry_read_field(read, 0, &text, &text_form, &err));
+    CHECK(strcmp(text, "ada@example.com") == 0 && strcmp(text_form, "clear") == 0);
+    CHECK(consentry_free(read) == CONSENTRY_OK);
+    read = NULL;
+    EXPECT_ERROR(consentry_accessor_read(desk, "C-1", "marketing", three, 1, &read, &err), CONSENTRY_DENIED,
+                 CONSENTRY_ERRC_DENIED);
+    CHECK(read == NULL);
+    CHECK(consentry_free(desk) == CONSENTRY_OK);
+  }
 
   /* An objection to a legitimate-interest purpose. */
   OK(consentry_vault_record_consent(vault, "C-1", "analytics", CONSENTRY_CONSENT_OBJECT, "web", NULL, &err));
@@ -207,6 +229,9 @@ static void test_crm_flow(const char* dir) {
   EXPECT_ERROR(consentry_view_get(view, "email", &value, NULL, &err), CONSENTRY_NOT_FOUND,
                CONSENTRY_ERRC_ERASED);
   EXPECT_ERROR(consentry_view_read(view, three, 3, &read, &err), CONSENTRY_NOT_FOUND, CONSENTRY_ERRC_ERASED);
+  CHECK(read == NULL);
+  EXPECT_ERROR(consentry_accessor_read(support, "C-1", "service", three, 3, &read, &err), CONSENTRY_NOT_FOUND,
+               CONSENTRY_ERRC_ERASED);
   CHECK(read == NULL);
   EXPECT_ERROR(consentry_accessor_view(support, "C-1", "service", &view, &err), CONSENTRY_NOT_FOUND,
                CONSENTRY_ERRC_ERASED);
