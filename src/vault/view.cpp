@@ -33,7 +33,7 @@ std::optional<error> opening_refusal(const Policy& policy, const std::string& ac
   return std::nullopt;
 }
 
-/// refused_entry turns `e` into the access_denied entry of `refusal`.
+/// refuse_entry turns `e` into the access_denied entry of `refusal`.
 void refuse_entry(AuditEntry& e, const error& refusal) {
   e.action = AuditAction::access_denied;
   e.allowed = false;
