@@ -296,6 +296,28 @@ std::size_t HandPgStore::read(const std::string& customer, const std::array<std:
   return n;
 }
 
+void HandPgStore::log_read(const std::string& customer, std::size_t entry_bytes) {
+  if (!read_log_ready_) {
+    exec("CREATE TABLE IF NOT EXISTS @S.read_log(customer text COLLATE \"C\" NOT NULL, at bigint NOT NULL, "
+         "entry bytea NOT NULL)",
+         "creating read_log");
+    PgResultGuard r{PQprepare(conn_, "log", with_schema("INSERT INTO @S.read_log VALUES ($1, $2, $3)").c_str(),
+                              3, nullptr)};
+    if (PQresultStatus(r.r) != PGRES_COMMAND_OK) fail("log");
+    read_log_ready_ = true;
+  }
+  entry_.resize(entry_bytes);
+  randombytes_buf(entry_.data(), entry_.size());
+  const auto at = static_cast<std::int64_t>(std::time(nullptr));
+  char at_be[8];
+  for (int i = 0; i < 8; ++i) at_be[i] = static_cast<char>(static_cast<std::uint64_t>(at) >> (56 - 8 * i));
+  const char* values[3] = {customer.c_str(), at_be, reinterpret_cast<const char*>(entry_.data())};
+  const int lengths[3] = {static_cast<int>(customer.size()), 8, static_cast<int>(entry_.size())};
+  const int formats[3] = {1, 1, 1};
+  PgResultGuard r{PQexecPrepared(conn_, "log", 3, values, lengths, formats, 1)};
+  if (PQresultStatus(r.r) != PGRES_COMMAND_OK) fail("log");
+}
+
 std::vector<std::string> HandPgStore::eligible(std::string_view purpose, std::int64_t now) {
   const std::string p(purpose);
   const char* values[1] = {p.c_str()};

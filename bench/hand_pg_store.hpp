@@ -67,6 +67,11 @@ class HandPgStore {
   /// the customer's data key (load_keys first). Returns how many fields were found.
   std::size_t read(const std::string& customer, const std::array<std::string_view, 3>& fields,
                    std::array<std::string, 3>& out);
+  /// log_read commits one row describing a read of `customer` (its name, the time and
+  /// `entry_bytes` random bytes, the size of an audit entry) as one INSERT in a transaction of its
+  /// own, durable as the server's synchronous_commit makes it: what a durable audit adds to a
+  /// read, done by hand. The table read_log is made on first use.
+  void log_read(const std::string& customer, std::size_t entry_bytes);
   /// eligible lists, sorted, the customers whose last event on `purpose` is a grant that has not
   /// expired at `now`: one prepared scan of consent_events, folded per customer.
   std::vector<std::string> eligible(std::string_view purpose, std::int64_t now);
@@ -84,6 +89,8 @@ class HandPgStore {
   std::unordered_map<std::string, HandKey> keys_;
   std::string ad_;
   std::vector<std::uint8_t> buf_;
+  std::vector<std::uint8_t> entry_;
+  bool read_log_ready_ = false;
 };
 
 /// drop_pg_schema drops `schema` and everything in it, if it exists.
