@@ -167,6 +167,7 @@ std::string processes_name(std::size_t customers) {
   return "processes_" + std::to_string(customers);
 }
 
+/// processes_location is the location of that vault, built on first use.
 std::string processes_location(std::size_t customers) {
   return cached_pg_vault(processes_name(customers), customers, kReadPlan);
 }
@@ -194,9 +195,9 @@ void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mo
   state.SetItemsProcessed(state.iterations());
 }
 
-/// kLoggedEntryBytes is the size of the row the durable baseline commits per read: about the size
-/// of the vault's audit entry for a read of W3's three fields (its encoding, the previous hash and
-/// its own), measured on the bench vault.
+/// kLoggedEntryBytes is the size of the row the durable baseline commits per read: a round figure
+/// of the order of the vault's audit entry for a read of W3's three fields (its encoding, the
+/// previous hash and its own).
 constexpr std::size_t kLoggedEntryBytes = 256;
 
 void read_baseline(benchmark::State& state, std::size_t customers, bool durable) {
