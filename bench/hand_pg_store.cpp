@@ -298,11 +298,12 @@ std::size_t HandPgStore::read(const std::string& customer, const std::array<std:
 
 void HandPgStore::log_read(const std::string& customer, std::size_t entry_bytes) {
   if (!read_log_ready_) {
-    exec("CREATE TABLE IF NOT EXISTS @S.read_log(customer text COLLATE \"C\" NOT NULL, at bigint NOT NULL, "
-         "entry bytea NOT NULL)",
-         "creating read_log");
-    PgResultGuard r{PQprepare(conn_, "log", with_schema("INSERT INTO @S.read_log VALUES ($1, $2, $3)").c_str(),
-                              3, nullptr)};
+    exec(
+        "CREATE TABLE IF NOT EXISTS @S.read_log(customer text COLLATE \"C\" NOT NULL, at bigint NOT NULL, "
+        "entry bytea NOT NULL)",
+        "creating read_log");
+    PgResultGuard r{PQprepare(
+        conn_, "log", with_schema("INSERT INTO @S.read_log VALUES ($1, $2, $3)").c_str(), 3, nullptr)};
     if (PQresultStatus(r.r) != PGRES_COMMAND_OK) fail("log");
     read_log_ready_ = true;
   }

@@ -620,7 +620,8 @@ void register_postgres_benchmarks(const Sizes& sizes) {
   for (bool durable : {false, true}) {
     benchmark::RegisterBenchmark((pg3 + (durable ? "baseline_durable" : "baseline")).c_str(),
                                  [small, durable](benchmark::State& st) {
-                                   guarded(st, [&](benchmark::State& s) { read_baseline(s, small, durable); });
+                                   guarded(st,
+                                           [&](benchmark::State& s) { read_baseline(s, small, durable); });
                                  })
         ->UseRealTime()
         ->Repetitions(repetitions);
