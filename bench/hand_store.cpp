@@ -112,8 +112,10 @@ HandStore::HandStore(sqlite3* db, Sealing sealing) : db_(db), sealing_(sealing) 
 }
 
 HandStore::~HandStore() {
-  for (sqlite3_stmt* s : {begin_, commit_, put_key_, put_field_, put_consent_, read_, scan_})
+  for (sqlite3_stmt* s :
+       {begin_, commit_, put_key_, put_field_, put_consent_, read_, scan_, find_, candidate_})
     sqlite3_finalize(s);
+  sodium_memzero(lookup_key_.data(), lookup_key_.size());
   sqlite3_close(db_);
   sodium_memzero(master_.data(), master_.size());
   for (auto& [customer, key] : keys_) sodium_memzero(key.data(), key.size());
@@ -320,6 +322,105 @@ std::size_t HandStore::read(const std::string& customer, const std::array<std::s
   return n;
 }
 
+namespace {
+
+constexpr std::string_view kLookupMeta = "hand.lookup";
+
+// lookup_hash is the first `bits` bits of BLAKE2b keyed with `key` over `text`.
+std::int64_t lookup_hash(const HandKey& key, std::string_view text, int bits) {
+  std::uint8_t digest[8];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const std::uint8_t*>(text.data()), text.size(),
+                     key.data(), key.size());
+  std::uint64_t h = 0;
+  for (const std::uint8_t b : digest) h = (h << 8) | b;
+  return static_cast<std::int64_t>(h >> (64 - bits));
+}
+
+}  // namespace
+
+void HandStore::add_lookups(std::size_t customers, int bits) {
+  exec(
+      "CREATE TABLE lookups(customer TEXT NOT NULL, field TEXT NOT NULL, value INTEGER NOT NULL, "
+      "PRIMARY KEY(customer, field)) WITHOUT ROWID; "
+      "CREATE INDEX lookups_by_value ON lookups(field, value)",
+      "create lookups");
+  HandKey key{};
+  randombytes_buf(key.data(), key.size());
+  begin();
+  // The key and the length, as a process would keep them.
+  sqlite3_stmt* meta = prepare("INSERT INTO meta(key, value) VALUES(?1, ?2)");
+  std::uint8_t stored[kHandKeyBytes + 1];
+  std::copy(key.begin(), key.end(), stored);
+  stored[kHandKeyBytes] = static_cast<std::uint8_t>(bits);
+  bind_text(meta, 1, kLookupMeta);
+  sqlite3_bind_blob(meta, 2, stored, sizeof stored, SQLITE_STATIC);
+  const int meta_rc = sqlite3_step(meta);
+  sqlite3_finalize(meta);
+  if (meta_rc != SQLITE_DONE) fail("insert lookup key");
+  sqlite3_stmt* put = prepare("INSERT INTO lookups(customer, field, value) VALUES(?1, 'email', ?2)");
+  for (std::size_t i = 0; i < customers; ++i) {
+    const std::string id = customer_id(i);
+    bind_text(put, 1, id);
+    sqlite3_bind_int64(put, 2, lookup_hash(key, field_value(i, 0), bits));
+    const int rc = sqlite3_step(put);
+    sqlite3_reset(put);
+    if (rc != SQLITE_DONE) {
+      sqlite3_finalize(put);
+      fail("insert lookup");
+    }
+  }
+  sqlite3_finalize(put);
+  commit();
+  sodium_memzero(key.data(), key.size());
+}
+
+std::vector<std::string> HandStore::find_email(std::string_view email) {
+  if (!find_) {
+    sqlite3_stmt* meta = prepare("SELECT value FROM meta WHERE key = ?1");
+    bind_text(meta, 1, kLookupMeta);
+    const bool found = sqlite3_step(meta) == SQLITE_ROW && sqlite3_column_bytes(meta, 0) == kHandKeyBytes + 1;
+    if (found) {
+      const auto* stored = static_cast<const std::uint8_t*>(sqlite3_column_blob(meta, 0));
+      std::copy(stored, stored + kHandKeyBytes, lookup_key_.begin());
+      lookup_bits_ = stored[kHandKeyBytes];
+    }
+    sqlite3_finalize(meta);
+    if (!found) throw std::runtime_error("hand store: no lookup index (add_lookups first)");
+    find_ = prepare("SELECT customer FROM lookups WHERE field = 'email' AND value = ?1");
+    candidate_ = prepare("SELECT sealed FROM fields WHERE customer = ?1 AND field = 'email'");
+  }
+  std::vector<std::string> candidates;
+  sqlite3_bind_int64(find_, 1, lookup_hash(lookup_key_, email, lookup_bits_));
+  int rc;
+  while ((rc = sqlite3_step(find_)) == SQLITE_ROW)
+    candidates.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(find_, 0)),
+                            static_cast<std::size_t>(sqlite3_column_bytes(find_, 0)));
+  sqlite3_reset(find_);
+  if (rc != SQLITE_DONE) fail("find");
+  std::vector<std::string> out;
+  for (const std::string& customer : candidates) {
+    auto it = keys_.find(customer);
+    if (it == keys_.end()) throw std::runtime_error("hand store: no data key for a candidate");
+    bind_text(candidate_, 1, customer);
+    if (sqlite3_step(candidate_) != SQLITE_ROW) fail("read candidate");
+    const auto* sealed = static_cast<const std::uint8_t*>(sqlite3_column_blob(candidate_, 0));
+    const auto sealed_size = static_cast<std::size_t>(sqlite3_column_bytes(candidate_, 0));
+    const std::size_t plain_size = sealed_size >= kNonce + kTag ? sealed_size - kNonce - kTag : 0;
+    buf_.resize(plain_size + 1);
+    field_ad(customer, "email", ad_);
+    const bool opened =
+        sealed_size >= kNonce + kTag &&
+        crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+            buf_.data(), nullptr, sealed + kNonce, plain_size, sealed + kNonce + plain_size,
+            reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(), sealed, it->second.data()) == 0;
+    sqlite3_reset(candidate_);
+    if (!opened) throw std::runtime_error("hand store: a value failed to open");
+    if (std::string_view(reinterpret_cast<const char*>(buf_.data()), plain_size) == email)
+      out.push_back(customer);
+  }
+  return out;
+}
+
 std::vector<std::string> HandStore::eligible(std::string_view purpose, std::int64_t now) {
   std::vector<std::string> out;
   bind_text(scan_, 1, purpose);
@@ -373,12 +474,13 @@ void HandStore::build(const std::filesystem::path& file, Sealing sealing, std::s
 }
 
 std::filesystem::path cached_hand_store(std::string_view name, Sealing sealing, std::string_view cipher_key,
-                                        std::size_t customers, const ConsentPlan& plan) {
+                                        std::size_t customers, const ConsentPlan& plan, int lookup_bits) {
   const std::filesystem::path file = data_dir() / (std::string(name) + "." + std::string(kDataFormat) + "." +
                                                    std::string(kHandSchema) + ".db");
   if (std::filesystem::exists(file)) return file;
   const std::filesystem::path building = file.string() + ".building";
   HandStore::build(building, sealing, cipher_key, customers, 1000, plan);
+  if (lookup_bits > 0) HandStore::open(building, sealing, cipher_key)->add_lookups(customers, lookup_bits);
   // Closed above, so the WAL is checkpointed into the main file and removed.
   remove_db(file);
   std::filesystem::rename(building, file);

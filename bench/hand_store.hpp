@@ -69,6 +69,15 @@ class HandStore {
   /// that has not expired at `now`: one scan of consent_events, folded per customer.
   std::vector<std::string> eligible(std::string_view purpose, std::int64_t now);
 
+  /// add_lookups gives the file a blind index of every customer's email, in one transaction: a
+  /// table lookups(customer, field, value), indexed on (field, value), whose value is the first
+  /// `bits` bits of BLAKE2b keyed with a random key (kept in meta) over the email's text.
+  void add_lookups(std::size_t customers, int bits);
+  /// find_email returns the customers whose email is `email`: one prepared SELECT of the index
+  /// entry's customers, then each candidate's sealed email read and opened (load_keys first) and
+  /// compared; Sealing::aead only.
+  std::vector<std::string> find_email(std::string_view email);
+
   /// build fills a new file with customers [0, customers), all ten fields, `batch` customers per
   /// transaction, then the consent events of `plan` in one transaction.
   static void build(const std::filesystem::path& file, Sealing sealing, std::string_view cipher_key,
@@ -94,11 +103,16 @@ class HandStore {
   sqlite3_stmt* put_consent_ = nullptr;
   sqlite3_stmt* read_ = nullptr;
   sqlite3_stmt* scan_ = nullptr;
+  sqlite3_stmt* find_ = nullptr;
+  sqlite3_stmt* candidate_ = nullptr;
+  HandKey lookup_key_{};
+  int lookup_bits_ = 0;
 };
 
 /// cached_hand_store returns the path of a built HandStore file `name` under data_dir(),
-/// building it first (into a temporary name, renamed when complete) when it is not there yet.
+/// building it first (into a temporary name, renamed when complete) when it is not there yet;
+/// with `lookup_bits` > 0 the file gets add_lookups(customers, lookup_bits) too.
 std::filesystem::path cached_hand_store(std::string_view name, Sealing sealing, std::string_view cipher_key,
-                                        std::size_t customers, const ConsentPlan& plan);
+                                        std::size_t customers, const ConsentPlan& plan, int lookup_bits = 0);
 
 }  // namespace consentry::bench

@@ -1,4 +1,4 @@
-// main.cpp: consentry_bench, workloads W1-W7, the anonymisation workloads (F1, P1, K1, DP1) and,
+// main.cpp: consentry_bench, workloads W1-W7 and W9, the anonymisation workloads (F1, P1, K1, DP1) and,
 // with the C API built, B1 (W3 through consentry.h), and with the PostgreSQL store built, PG3-PG5,
 // PGR and PGA (postgres_bench.cpp), each beside its baseline where it has one
 // (W8 is consentry_bench_sqlcipher; B1's Python side is bench/bindings_read.py). Google Benchmark flags apply
@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   register_aead_benchmarks(s);
   register_decision_benchmarks(s);
   register_read_benchmarks(s);
+  register_lookup_benchmarks(s);
 #if defined(CONSENTRY_BENCH_C_API)
   register_bindings_benchmarks(s);
 #endif
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
 #endif
   benchmark::RunSpecifiedBenchmarks();
   release_read_vaults();
+  release_lookup_vaults();
 #if defined(CONSENTRY_BENCH_C_API)
   release_bindings_vaults();
 #endif

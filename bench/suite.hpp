@@ -24,6 +24,7 @@ void register_ff1_benchmarks(const Sizes& sizes);        // F1: an FF1 token
 void register_pseudonym_benchmarks(const Sizes& sizes);  // P1: pseudonyms
 void register_anonymise_benchmarks(const Sizes& sizes);  // K1: k-anonymity on Adult
 void register_dp_benchmarks(const Sizes& sizes);         // DP1: a private sum
+void register_lookup_benchmarks(const Sizes& sizes);     // W9: find a customer by email
 #if defined(CONSENTRY_BENCH_C_API)
 void register_bindings_benchmarks(const Sizes& sizes);  // B1: W3's read through the C API
 /// release_bindings_vaults closes the vault B1 keeps open between runs.
@@ -38,6 +39,8 @@ void release_postgres_vaults();
 
 /// release_read_vaults closes the vaults the read workloads keep open between runs.
 void release_read_vaults();
+/// release_lookup_vaults closes the vault and file W9 keeps open between runs.
+void release_lookup_vaults();
 
 /// guarded runs a benchmark body and turns an exception into a skipped benchmark with its
 /// message, so that one failing workload does not stop the rest of the suite.

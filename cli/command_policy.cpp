@@ -247,6 +247,7 @@ int run_update(const GlobalOptions& global, const UpdateOptions& options) {
     j["version"] = u.version.number;
     j["hash"] = u.version.hash;
     j["values_purged"] = u.values_purged;
+    j["customers_reindexed"] = u.customers_reindexed;
     j["changes"] = diff_json(u.diff);
     j["renew_consent"] = u.diff.consent_to_renew();
     print_json(j);
@@ -259,7 +260,27 @@ int run_update(const GlobalOptions& global, const UpdateOptions& options) {
   std::cout << "policy updated to " << version_line(u.version) << "\n";
   if (u.values_purged > 0)
     std::cout << "purged " << u.values_purged << " values of removed or retyped fields\n";
+  if (u.customers_reindexed > 0)
+    std::cout << "indexed " << u.customers_reindexed
+              << " customers for the lookups the change adds or resizes\n";
   print_diff(u.diff);
+  return kExitOk;
+}
+
+int run_reindex(const GlobalOptions& global, bool json) {
+  Vault vault = open_vault(global);
+  Stopwatch clock;
+  const std::int64_t n = unwrap(vault.reindex_lookups());
+  verbose("lookup indexes built in " + clock.elapsed());
+  if (json) {
+    nlohmann::ordered_json j;
+    j["customers_reindexed"] = n;
+    print_json(j);
+  } else {
+    std::cout << (n == 0 ? std::string("no lookup index was left to build")
+                         : "indexed " + counted(n, "customer", "customers"))
+              << "\n";
+  }
   return kExitOk;
 }
 
@@ -343,6 +364,12 @@ void add_policy_commands(CLI::App& root, const GlobalOptions& global, Commands& 
   diff_app->add_option("A B", diff->sides, "Version numbers or policy files")->expected(0, 2);
   diff_app->add_flag("--json", diff->json, "Print the changes as JSON");
   commands.push_back({diff_app, [&global, diff] { return run_diff(global, *diff); }});
+
+  auto reindex_json = std::make_shared<bool>(false);
+  CLI::App* reindex_app = policy->add_subcommand(
+      "reindex", "Finish building the lookup indexes a policy update left unfinished (update builds them)");
+  reindex_app->add_flag("--json", *reindex_json, "Print JSON: {\"customers_reindexed\": N}");
+  commands.push_back({reindex_app, [&global, reindex_json] { return run_reindex(global, *reindex_json); }});
 
   CLI::App* versions_app = policy->add_subcommand("versions", "List the versions of the vault's policy");
   commands.push_back({versions_app, [&global] { return run_versions(global); }});

@@ -23,6 +23,7 @@ void add_policy_commands(CLI::App& root, const GlobalOptions& global, Commands& 
 void add_import_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_consent_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_read_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_find_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_log_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_erase_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_backup_command(CLI::App& root, const GlobalOptions& global, Commands& commands);

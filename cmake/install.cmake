@@ -11,15 +11,17 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/consentry DESTINATION ${CMAKE_IN
 install(FILES ${PROJECT_SOURCE_DIR}/templates/export.html.mustache
         DESTINATION ${CMAKE_INSTALL_DATADIR}/consentry/templates)
 
-# A library built with the PostgreSQL store needs libpq too (a static one links it in). The .pc
-# file names it as -lpq, not as a required package: `pkg-config --static` would expand libpq's
-# own private libraries (libpgcommon, libpgport, ...), which Debian ships only to build the
-# server, while the shared libpq already carries them.
+# libphonenumber ships no .pc file, so a static library names it as -lphonenumber (the shared
+# libphonenumber carries its own protobuf, ICU and abseil dependencies). A library built with the
+# PostgreSQL store needs libpq too (a static one links it in). The .pc file names it as -lpq, not
+# as a required package: `pkg-config --static` would expand libpq's own private libraries
+# (libpgcommon, libpgport, ...), which Debian ships only to build the server, while the shared
+# libpq already carries them.
 if(CONSENTRY_BUILD_POSTGRESQL)
-  set(CONSENTRY_PC_LIBS_PRIVATE "Libs.private: -lpq")
+  set(CONSENTRY_PC_LIBS_PRIVATE "Libs.private: -lphonenumber -lpq")
   set(CONSENTRY_WITH_POSTGRESQL ON)
 else()
-  set(CONSENTRY_PC_LIBS_PRIVATE "")
+  set(CONSENTRY_PC_LIBS_PRIVATE "Libs.private: -lphonenumber")
   set(CONSENTRY_WITH_POSTGRESQL OFF)
 endif()
 set(CONSENTRY_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/consentry)

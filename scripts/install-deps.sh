@@ -10,6 +10,8 @@ packages=(
   # install.pkg_config test) links zlib; libsqlite3-dev does not depend on its headers package.
   zlib1g-dev
   libcli11-dev doctest-dev
+  # Phone numbers read and written in E.164.
+  libphonenumber-dev
   # Mustache templates for the HTML export (header only).
   libkainjow-mustache-dev
   python3 python3-jsonschema

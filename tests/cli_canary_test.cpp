@@ -73,7 +73,7 @@ const Person kWanda{"C-2004",     "Wanda Qx.41 Csv",         "wanda.qx.41@exampl
                     "1966-05-21", "qx.41 imported from CSV", {"493090182077", "901820 77"}};
 
 /// kPolicy gives each form a chance to show or hide a canary: clear, mask, pseudonym,
-/// generalisation, redaction and no form at all.
+/// generalisation, redaction and no form at all; email and phone have blind indexes.
 constexpr std::string_view kPolicy = R"({
   "consentry_policy": 1,
   "controller": {"name": "Canary Retail Ltd", "contact": "privacy@canary.example"},
@@ -92,9 +92,10 @@ constexpr std::string_view kPolicy = R"({
   "fields": [
     {"name": "name", "type": "string", "category": "identity",
      "access": {"service": "clear", "analytics": "pseudonym"}},
-    {"name": "email", "type": "email", "category": "contact",
+    {"name": "email", "type": "email", "category": "contact", "lookup": ["service"],
      "access": {"service": "clear", "marketing.email": "clear", "analytics": "pseudonym"}},
-    {"name": "phone", "type": "phone", "category": "contact", "access": {"service": "mask:last4"}},
+    {"name": "phone", "type": "phone", "category": "contact", "lookup": ["service"],
+     "access": {"service": "mask:last4"}},
     {"name": "birth_date", "type": "date", "category": "identity",
      "access": {"service": "clear", "analytics": "generalise:year"}},
     {"name": "notes", "type": "string", "category": "service", "access": {"service": "redact"}},
@@ -375,39 +376,18 @@ std::vector<std::string> subcommands_in_help(const std::string& help) {
 
 /// kCovered lists every leaf subcommand this test runs; `consentry --help` must list no other.
 const std::set<std::string> kCovered = {
-    "init",
-    "policy check",
-    "policy show",
-    "policy update",
-    "policy diff",
-    "policy versions",
-    "import",
-    "consent grant",
-    "consent withdraw",
-    "consent object",
-    "consent show",
-    "read",
-    "log verify",
-    "log checkpoint",
-    "log show",
-    "erase",
-    "backup",
-    "keys status",
-    "keys passphrase",
-    "keys rotate",
-    "export",
-    "audit",
-    "inventory",
-    "purge",
-    "derive",
-    "contact",
-    "consent limit",
-    "consent opt-out",
-    "consent opt-in",
-    "stats",
-    "anonymise",
-    "ff1 encrypt",
-    "ff1 decrypt",
+    "init",           "policy check",   "policy show",
+    "policy update",  "policy diff",    "policy versions",
+    "import",         "consent grant",  "consent withdraw",
+    "consent object", "consent show",   "read",
+    "find",           "policy reindex", "log verify",
+    "log checkpoint", "log show",       "erase",
+    "backup",         "keys status",    "keys passphrase",
+    "keys rotate",    "export",         "audit",
+    "inventory",      "purge",          "derive",
+    "contact",        "consent limit",  "consent opt-out",
+    "consent opt-in", "stats",          "anonymise",
+    "ff1 encrypt",    "ff1 decrypt",
 };
 
 }  // namespace
@@ -588,6 +568,33 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("read", {kZelda.id, "--purpose", "service", "--as", "nobody"}, ok, 5);
   s.run("read", {kZelda.id, "--purpose", "service", "--as", "support-desk"}, wrong, 4);
   s.run("read", {kZelda.id, "--purpose", "service"}, ok, 1);
+
+  // ---- find, policy reindex ----
+  // A search prints customer ids, never the value searched for, found or not, refused or not.
+  s.run("find", {"--by", "email", kZelda.email, "--purpose", "service", "--as", "support-desk"}, ok, 0);
+  s.run("find", {"--by", "phone", kYorick.phone, "--purpose", "service", "--as", "support-desk", "--json"},
+        ok, 0);
+  s.run("find", {"--by", "email", "nobody.qx.41@example.org", "--purpose", "service", "--as", "support-desk"},
+        ok, 5);
+  s.run("find", {"--by", "email", kZelda.email, "--purpose", "analytics", "--as", "bi-dashboard"}, ok, 3);
+  s.run("find", {"--by", "phone", "qx.41 call me", "--purpose", "service", "--as", "support-desk"}, ok, 2);
+  s.run("find", {"--by", "email", kZelda.email, "--purpose", "service", "--as", "support-desk"}, wrong, 4);
+  s.run("find", {"--by", "email", kZelda.email}, ok, 1);
+  s.run("policy reindex", {}, ok, 0);
+  s.run("policy reindex", {"--json"}, wrong, 4);
+  {
+    // The index holds numbers, never a value.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(s.path("crm.vault").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*), sum(typeof(value) <> 'integer') FROM lookups", -1, &q,
+                               nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(q, 0) >= 6);
+    CHECK(sqlite3_column_int(q, 1) == 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+  }
 
   // ---- log ----
   const std::string checkpoint = s.path("checkpoint.json").string();

@@ -79,18 +79,58 @@ TEST_CASE("dates must be real calendar dates in YYYY-MM-DD") {
   }
 }
 
-TEST_CASE("phone numbers keep only the leading plus and the digits") {
+TEST_CASE("phone numbers are stored in E.164, read by libphonenumber") {
   CHECK(norm(FieldType::phone, "+44 7700 900123") == "+447700900123");
-  CHECK(norm(FieldType::phone, "(020) 7946-0018") == "02079460018");
+  // The national trunk prefix some write after the country code is not part of the number.
+  CHECK(norm(FieldType::phone, "+44 (0)7700 900382") == "+447700900382");
   CHECK(norm(FieldType::phone, "+1 (555) 010.4477") == "+15550104477");
-  CHECK(norm(FieldType::phone, "1234567") == "1234567");
-  CHECK(norm(FieldType::phone, "+123456789012345") == "+123456789012345");
+  CHECK(norm(FieldType::phone, "+49 30 901820") == "+4930901820");
   for (const char* bad :
-       {"", "+", "123456", "+1 234 56", "1234567890123456", "+44 7700 900123 ext 5", "44+7700900123",
-        "++447700900123", "0800-FLOWERS", "(020 7946 0018", "020) 7946 0018", "((020)) 7946 0018",
-        "07700\t900123", "07700/900123", "\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5\xd9\xa6\xd9\xa7"}) {
+       {"", "+", "+1 234 56", "+44 7700 900123 ext 5", "44+7700900123", "++447700900123", "0800-FLOWERS",
+        "(020 7946 0018", "020) 7946 0018", "((020)) 7946 0018", "07700\t900123", "07700/900123",
+        "\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5\xd9\xa6\xd9\xa7", "+123456789012345", "+999 7700 900123",
+        "+44 7700 9001234567", "( )", "- . -"}) {
     refused(FieldType::phone, bad);
   }
+}
+
+TEST_CASE("a phone number without its country code is read in the default region, or refused") {
+  auto in = [](std::string_view region, std::string_view v) {
+    auto r = normalise_value(FieldType::phone, "f", v, region);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.err().message));
+    return *r;
+  };
+  CHECK(in("GB", "07700 900382") == "+447700900382");
+  CHECK(in("GB", "(020) 7946-0018") == "+442079460018");
+  CHECK(in("US", "(202) 555-0143") == "+12025550143");
+  // A country code, or the region's international prefix, wins over the region.
+  CHECK(in("GB", "+1 202 555 0143") == "+12025550143");
+  CHECK(in("GB", "00 1 202 555 0143") == "+12025550143");
+  CHECK(in("DE", "030 901820") == "+4930901820");
+  // Written the same way, a number is one of whichever region the policy names.
+  CHECK(in("FR", "01 23 45 67 89") == "+33123456789");
+  CHECK(in("GB", "01234 567 890") == "+441234567890");
+
+  for (const char* national : {"07700 900382", "(020) 7946-0018", "1234567"}) {
+    CAPTURE(national);
+    auto r = normalise_value(FieldType::phone, "the_field", national);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::bad_input);
+    CHECK(r.err().message.find("default_region") != std::string::npos);
+    CHECK(r.err().message.find(national) == std::string::npos);
+  }
+  // Too short, too long or no number at all for the region: refused, never guessed at.
+  for (const char* bad : {"123", "0770090038212345678", "0"}) {
+    CAPTURE(bad);
+    auto r = normalise_value(FieldType::phone, "the_field", bad, "GB");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::bad_input);
+  }
+  CHECK(consentry::is_phone_region("GB"));
+  CHECK(consentry::is_phone_region("US"));
+  CHECK_FALSE(consentry::is_phone_region("XX"));
+  CHECK_FALSE(consentry::is_phone_region("gb"));
+  CHECK_FALSE(consentry::is_phone_region(""));
 }
 
 TEST_CASE("integers fit int64 and are written without sign clutter") {

@@ -58,10 +58,10 @@ void grant_documented(Connection& owner, const std::string& schema, const std::s
   const std::string s = "\"" + schema + "\"";
   REQUIRE(owner.run("GRANT USAGE ON SCHEMA " + s + " TO " + role) == "");
   REQUIRE(owner.run("GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA " + s + " TO " + role) == "");
-  for (const char* table : {"state", "meta", "data_keys", "fields", "audit_chains"})
+  for (const char* table : {"state", "meta", "data_keys", "fields", "lookups", "audit_chains"})
     REQUIRE(owner.run("GRANT UPDATE ON " + s + "." + table + " TO " + role) == "");
   for (const char* table :
-       {"meta", "data_keys", "fields", "contacts", "contact_preferences", "consent_events"})
+       {"meta", "data_keys", "fields", "lookups", "contacts", "contact_preferences", "consent_events"})
     REQUIRE(owner.run("GRANT DELETE ON " + s + "." + table + " TO " + role) == "");
 }
 

@@ -34,6 +34,7 @@ enum class AuditAction {
   aggregate_made,    ///< a differentially private aggregate was released (no customer)
   detokenised,       ///< an FF1 token was turned back into its value (no customer: a token names none)
   staff_read,        ///< staff looked at metadata about the customer (reason says which view)
+  lookup,            ///< customers were searched for by a field's value (Accessor::find); never the value
 };
 
 /// to_string gives the spelling of an AuditAction ("field_read").
@@ -53,6 +54,8 @@ std::optional<AuditAction> parse_audit_action(std::string_view text);
 //   key_rotation: a sentence for staff saying what changed (no key byte);
 //   erasure: the reason staff gave (ErasureRequest::reason), "" in entries written without one;
 //   staff_read: a StaffView's spelling;
+//   lookup: lookup_reason(candidates, matches), and `fields` the field searched by; an entry per
+//     customer found, or one naming no customer when none was;
 //   policy_change: policy_version_reason(the version put in force), and `fields` the changes
 //     (PolicyChange::describe, policy_diff.hpp: ids and policy spellings, never a value);
 //   every other action: "".
@@ -104,6 +107,10 @@ std::optional<ReadField> parse_read_field(std::string_view text) noexcept;
 /// epsilon_reason gives the reason of an aggregate_made entry: "epsilon=" and the epsilon spent,
 /// as `epsilon_text` spells it.
 std::string epsilon_reason(std::string_view epsilon_text);
+
+/// lookup_reason gives the reason of a lookup entry: "candidates=" and how many customers the
+/// blind index named, then " matches=" and how many of them held the value searched for.
+std::string lookup_reason(std::size_t candidates, std::size_t matches);
 
 /// StaffView is what a staff_read entry says staff looked at: metadata only, never a value.
 enum class StaffView {

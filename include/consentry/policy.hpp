@@ -66,9 +66,26 @@ struct FieldSpec {
   std::map<std::string, Form, std::less<>> access;  ///< purpose id -> form; absent = denied
   Wording label;                                    ///< a customer's name for it ("Date of birth")
   Wording description;
+  /// lookup lists the purposes that may search customers by this field (Accessor::find), each
+  /// one that sees the field in some form; empty: the field has no blind index (docs/lookup.md).
+  std::vector<std::string> lookup;
+  /// lookup_bits is the length of the field's blind index entries, in bits (kMinLookupBits to
+  /// kMaxLookupBits): with N customers about N / 2^lookup_bits share each entry.
+  int lookup_bits = kDefaultLookupBits;
+
+  /// kDefaultLookupBits, kMinLookupBits and kMaxLookupBits bound "lookup_bits".
+  static constexpr int kDefaultLookupBits = 16;
+  static constexpr int kMinLookupBits = 1;
+  static constexpr int kMaxLookupBits = 32;
 
   /// is_inferred is true for category "inferred".
   bool is_inferred() const noexcept { return category == "inferred"; }
+  /// is_indexed is true when the field has a blind index (some purpose may search by it).
+  bool is_indexed() const noexcept { return !lookup.empty(); }
+  /// lookup_allowed is true when `purpose` may search customers by this field.
+  bool lookup_allowed(std::string_view purpose) const {
+    return std::find(lookup.begin(), lookup.end(), purpose) != lookup.end();
+  }
   /// form_for returns the form for `purpose`, or nullptr when the purpose is denied.
   const Form* form_for(std::string_view purpose) const;
 };
@@ -117,6 +134,10 @@ class Policy {
   /// default_language is the language wording falls back to ("default_language"; "en" when the
   /// policy does not say).
   const std::string& default_language() const noexcept { return default_language_; }
+  /// default_region is the ISO 3166 alpha-2 region ("GB") whose numbering plan reads a phone
+  /// number written without its country code ("default_region"); "" when the policy sets none,
+  /// and such numbers are then refused.
+  const std::string& default_region() const noexcept { return default_region_; }
 
   /// purpose, accessor and field look up by id; nullptr when the policy has none.
   const Purpose* purpose(std::string_view id) const;
@@ -245,6 +266,7 @@ class Policy {
   std::vector<FieldSpec> fields_;
   std::vector<SourceSpec> sources_;
   std::string default_language_ = "en";
+  std::string default_region_;
   IdTable purpose_ids_, accessor_ids_, field_ids_;
   std::vector<Span> accessor_spans_;  // per accessor: its purposes' positions, sorted
   std::vector<std::size_t> accessor_purposes_;

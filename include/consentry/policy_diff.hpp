@@ -52,6 +52,7 @@ enum class PolicyChangeKind {
   declared_source_removed,   ///< the top-level "sources" list no longer declares a source
   declared_source_changed,   ///< a declared source's label or description
   default_language_changed,  ///< the policy's default_language
+  default_region_changed,    ///< the policy's default_region (phone numbers written after it)
 };
 
 /// to_string spells a PolicyChangeKind as the CLI and JSON show it ("form_widened").

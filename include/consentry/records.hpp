@@ -47,6 +47,16 @@ struct StoredKey {
   bytes wrapped;
 };
 
+/// StoredLookup is one entry of a blind index (docs/lookup.md): a keyed hash of the normalised
+/// value of `field` for `customer`, truncated to the field's lookup_bits. It holds no value, and
+/// lives exactly as long as the value it was made from: deleting the value deletes it.
+struct StoredLookup {
+  std::string customer;
+  std::string field;              ///< the indexed field
+  std::uint32_t key_version = 1;  ///< the master key version whose derived key made `index`
+  std::int64_t index = 0;         ///< the truncated hash, 0 <= index < 2^lookup_bits
+};
+
 // ---- the consent ledger ----
 
 /// ConsentAction is what a ledger event records.

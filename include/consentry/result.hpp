@@ -43,6 +43,7 @@ enum class deny_reason {
   form_unavailable,               ///< the form cannot be produced for this value
   privacy_budget_spent,           ///< the purpose's privacy budget cannot pay for the aggregate
   consent_outdated,               ///< consent basis, granted under a policy version since widened
+  lookup_not_allowed,             ///< the policy does not let the purpose search by the field
 };
 
 /// to_string names a deny_reason as it appears in JSON output ("no_consent", ...).
@@ -65,13 +66,15 @@ constexpr std::string_view to_string(deny_reason r) noexcept {
     case deny_reason::form_unavailable: return "form_unavailable";
     case deny_reason::privacy_budget_spent: return "privacy_budget_spent";
     case deny_reason::consent_outdated: return "consent_outdated";
+    case deny_reason::lookup_not_allowed: return "lookup_not_allowed";
   }
   return "none";
 }
 
 /// parse_deny_reason reads a deny_reason's spelling back; nullopt for anything else.
 constexpr std::optional<deny_reason> parse_deny_reason(std::string_view text) noexcept {
-  for (int i = static_cast<int>(deny_reason::none); i <= static_cast<int>(deny_reason::consent_outdated); ++i)
+  for (int i = static_cast<int>(deny_reason::none); i <= static_cast<int>(deny_reason::lookup_not_allowed);
+       ++i)
     if (to_string(static_cast<deny_reason>(i)) == text) return static_cast<deny_reason>(i);
   return std::nullopt;
 }

@@ -183,7 +183,7 @@ struct PolicyUpdateOptions {
   /// changed): those values are deleted first, in audited batches. Without it such a change is
   /// refused while any value remains.
   bool purge_removed = false;
-  std::size_t batch = 500;  ///< values deleted per transaction when purging
+  std::size_t batch = 500;  ///< values deleted, or customers indexed, per transaction
 };
 
 /// PolicyUpdate says what Vault::update_policy did.
@@ -192,6 +192,9 @@ struct PolicyUpdate {
   PolicyDiff diff;                 ///< what changed from the version before
   bool changed = false;            ///< false when the policy was the same: nothing was written
   std::int64_t values_purged = 0;  ///< values deleted because their field went or changed type
+  /// customers_reindexed counts the customers whose blind index entries were built again because
+  /// a field gained or lost "lookup" or changed "lookup_bits" (Vault::reindex_lookups).
+  std::int64_t customers_reindexed = 0;
 };
 
 class Accessor;
@@ -242,6 +245,15 @@ class Vault {
   /// the diff names the purposes whose earlier consents it outdates. Fails with the store's
   /// error; what committed before (purged batches) stays.
   result<PolicyUpdate> update_policy(const Policy& to, PolicyUpdateOptions options = {});
+  /// reindex_lookups builds the blind indexes (docs/lookup.md) that a policy change left to
+  /// build: a field given "lookup" or a new "lookup_bits" is indexed, one that lost "lookup" has
+  /// its entries deleted. It walks the field's values `batch` customers per transaction;
+  /// update_policy calls it, and a call after an interrupted one resumes where that stopped.
+  /// Until a field's walk ends, Accessor::find by it fails with errc::io. Returns how many
+  /// customers' entries were written (0 when nothing was left to do). errc::invalid_argument for
+  /// a batch of 0; errc::integrity for a value or data key that fails authentication; the
+  /// store's error. What committed before a failure stays.
+  result<std::int64_t> reindex_lookups(std::size_t batch = 1000);
   /// policy_version is the number of the policy in force (1 for a vault never updated),
   /// following a version another vault on the store put in force, as policy() does.
   std::int64_t policy_version() const;
@@ -501,6 +513,21 @@ class Accessor {
   /// read of a braced list: accessor.read("C-1", "support", {"email", "city"}).
   result<std::vector<result<FieldValue>>> read(std::string_view customer, std::string_view purpose,
                                                std::initializer_list<std::string_view> fields) const;
+
+  /// find returns the customers whose value of `field` equals `value` once both are normalised
+  /// by the field's type (an email's domain case, a phone number's formatting), sorted. The
+  /// field's blind index (docs/lookup.md) names candidates; each is decided like a read of the
+  /// field for `purpose` (consent, retention) and only the allowed ones are decrypted and
+  /// compared, so a customer who does not consent is never found and a false positive is never
+  /// returned. Audited as lookup entries, one per customer found (one naming no customer when
+  /// none is), with the numbers of candidates and matches, never the value. errc::denied
+  /// (unknown_purpose, accessor_not_registered, unknown_field, lookup_not_allowed: the policy's
+  /// "lookup" does not list the purpose) when refused, logged as an access_denied entry;
+  /// errc::bad_input for a value that does not fit the field's type (nothing is logged);
+  /// errc::integrity when a candidate's stored value or key fails authentication; errc::io
+  /// when the store or the audit log fails. An empty list is no error.
+  result<std::vector<std::string>> find(std::string_view purpose, std::string_view field,
+                                        std::string_view value) const;
 
   /// detokenise turns `token`, an FF1 token of `field` (the form token), back into the value.
   /// Only for a purpose this accessor is registered for and that sees the field in clear; a

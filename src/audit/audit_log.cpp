@@ -65,6 +65,7 @@ constexpr std::pair<std::string_view, AuditAction> kActionSpellings[] = {
     {"aggregate_made", AuditAction::aggregate_made},
     {"detokenised", AuditAction::detokenised},
     {"staff_read", AuditAction::staff_read},
+    {"lookup", AuditAction::lookup},
 };
 
 using Hash = std::array<std::uint8_t, kAuditHashBytes>;
@@ -345,6 +346,7 @@ std::string_view to_string(AuditAction a) noexcept {
     case AuditAction::aggregate_made: return "aggregate_made";
     case AuditAction::detokenised: return "detokenised";
     case AuditAction::staff_read: return "staff_read";
+    case AuditAction::lookup: return "lookup";
   }
   return "field_read";
 }

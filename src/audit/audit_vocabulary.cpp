@@ -125,4 +125,8 @@ std::string epsilon_reason(std::string_view epsilon_text) {
   return "epsilon=" + std::string(epsilon_text);
 }
 
+std::string lookup_reason(std::size_t candidates, std::size_t matches) {
+  return "candidates=" + std::to_string(candidates) + " matches=" + std::to_string(matches);
+}
+
 }  // namespace consentry

@@ -194,6 +194,23 @@ SecretBytes Keyring::derive_key(std::string_view label) const {
   return out;
 }
 
+result<SecretBytes> Keyring::derive_version_key(std::uint32_t version, std::string_view label) const {
+  const auto it = masters_.find(version);
+  if (it == masters_.end())
+    return make_error(errc::not_found, "master key version " + std::to_string(version) + " is not held");
+  // As derive_key, keyed with the master key version instead of the root, under a prefix of its
+  // own so that no label gives the same key from both.
+  constexpr std::string_view kPrefix = "consentry/v1/derive-version/";
+  SecretBytes out(crypto_generichash_BYTES);
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, it->second.reveal().data(), it->second.size(), out.size());
+  crypto_generichash_update(&state, as_bytes(kPrefix).data(), kPrefix.size());
+  crypto_generichash_update(&state, as_bytes(label).data(), label.size());
+  crypto_generichash_final(&state, out.reveal().data(), out.size());
+  sodium_memzero(&state, sizeof state);
+  return out;
+}
+
 result<bytes> seal_field(const SecretBytes& dek, std::string_view customer, std::string_view field,
                          std::string_view value) {
   return aead::seal(dek, as_bytes(value), field_ad(customer, field));

@@ -104,6 +104,10 @@ class Keyring {
   /// derive_key derives a 32-byte key for `label` (e.g. "pseudonym/analytics", "audit/customer")
   /// from the derivation root; the same for every master key version.
   SecretBytes derive_key(std::string_view label) const;
+  /// derive_version_key derives a 32-byte key for `label` from master key version `version`, so
+  /// that it changes when the master key is rotated and is gone once that version is retired
+  /// (the keys of blind indexes, "lookup/<field>"). errc::not_found for a version not held.
+  result<SecretBytes> derive_version_key(std::uint32_t version, std::string_view label) const;
 
  private:
   Keyring(std::map<std::uint32_t, SecretBytes> masters, std::uint32_t current, SecretBytes root)

@@ -5,14 +5,13 @@
 #include <chrono>
 #include <cstdint>
 
+#include "policy/phone_number.hpp"
 #include "text/utf8.hpp"
 
 namespace consentry {
 namespace {
 
 constexpr std::size_t kMaxEmailBytes = 254;
-constexpr std::size_t kMinPhoneDigits = 7;
-constexpr std::size_t kMaxPhoneDigits = 15;
 
 // Strict UTF-8 (RFC 3629): no overlong encodings, no surrogates, nothing above U+10FFFF.
 bool valid_utf8(std::string_view s) noexcept {
@@ -78,33 +77,6 @@ result<std::string> normalise_date(std::string_view field, std::string_view v) {
   return std::string(v);
 }
 
-result<std::string> normalise_phone(std::string_view field, std::string_view v) {
-  std::string digits;
-  bool plus = false;
-  int open_parens = 0;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const char c = v[i];
-    if (is_digit(c)) {
-      digits += c;
-      if (digits.size() > kMaxPhoneDigits) return bad(field, "phone number has more than 15 digits");
-    } else if (c == '+') {
-      if (i != 0) return bad(field, "phone number has a '+' that is not at the start");
-      plus = true;
-    } else if (c == '(') {
-      if (open_parens != 0) return bad(field, "phone number has nested parentheses");
-      ++open_parens;
-    } else if (c == ')') {
-      if (open_parens != 1) return bad(field, "phone number has unbalanced parentheses");
-      --open_parens;
-    } else if (c != ' ' && c != '-' && c != '.') {
-      return bad(field, "phone number may contain only digits, '+', spaces, '-', '.', '(' and ')'");
-    }
-  }
-  if (open_parens != 0) return bad(field, "phone number has unbalanced parentheses");
-  if (digits.size() < kMinPhoneDigits) return bad(field, "phone number has fewer than 7 digits");
-  return plus ? "+" + digits : digits;
-}
-
 result<std::string> normalise_integer(std::string_view field, std::string_view v) {
   std::string_view body = v;
   bool negative = false;
@@ -135,6 +107,10 @@ result<std::string> normalise_boolean(std::string_view field, std::string_view v
 
 }  // namespace
 
+bool is_phone_region(std::string_view region) {
+  return detail::phone_region_known(region);
+}
+
 std::optional<FieldType> parse_field_type(std::string_view text) {
   if (text == "string") return FieldType::string;
   if (text == "email") return FieldType::email;
@@ -157,7 +133,8 @@ std::string_view to_string(FieldType t) noexcept {
   return "string";
 }
 
-result<std::string> normalise_value(FieldType type, std::string_view field, std::string_view value) {
+result<std::string> normalise_value(FieldType type, std::string_view field, std::string_view value,
+                                    std::string_view default_region) {
   if (value.size() > kMaxValueBytes) return bad(field, "value longer than the 65536-byte limit");
   if (!valid_utf8(value)) return bad(field, "value is not valid UTF-8");
   if (value.find('\0') != std::string_view::npos) return bad(field, "value contains a NUL character");
@@ -165,7 +142,11 @@ result<std::string> normalise_value(FieldType type, std::string_view field, std:
     case FieldType::string: return std::string(value);
     case FieldType::email: return normalise_email(field, value);
     case FieldType::date: return normalise_date(field, value);
-    case FieldType::phone: return normalise_phone(field, value);
+    case FieldType::phone: {
+      auto e164 = detail::phone_to_e164(value, default_region);
+      if (!e164) return bad(field, e164.err().message);
+      return e164;
+    }
     case FieldType::integer: return normalise_integer(field, value);
     case FieldType::boolean: return normalise_boolean(field, value);
   }

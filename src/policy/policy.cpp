@@ -294,6 +294,7 @@ bool form_fits(const Form& form, FieldType type) {
 struct Parsed {
   Controller controller;
   std::string default_language = "en";
+  std::string default_region;
   std::vector<Purpose> purposes;
   std::vector<AccessorSpec> accessors;
   std::vector<SourceSpec> sources;
@@ -488,6 +489,45 @@ result<void> read_access(const Checker& c, const Json& j, const std::string& pat
   return {};
 }
 
+// read_lookup reads a field's "lookup" (the purposes that may search by it, each one that sees
+// the field in some form) and "lookup_bits", after its access.
+result<void> read_lookup(const Checker& c, const Json& j, const std::string& path, FieldSpec& f) {
+  if (j.contains("lookup")) {
+    auto purposes = c.string_list(j["lookup"], path + ".lookup");
+    if (!purposes) return std::move(purposes).err();
+    if (f.type == FieldType::boolean)
+      return c.fail(path + ".lookup", "a boolean has two values: an index of it would name them");
+    for (std::size_t k = 0; k < purposes->size(); ++k)
+      if (!f.form_for((*purposes)[k]))
+        return c.fail(index_path(path + ".lookup", k),
+                      "purpose " + quote((*purposes)[k]) +
+                          " may search by the field only if it sees it in some form (add it to access)");
+    f.lookup = std::move(*purposes);
+  }
+  if (j.contains("lookup_bits")) {
+    const std::string bpath = path + ".lookup_bits";
+    if (!f.is_indexed()) return c.fail(bpath, "set without lookup");
+    const Json& bits = j["lookup_bits"];
+    if (!bits.is_number_integer() || bits.get<std::int64_t>() < FieldSpec::kMinLookupBits ||
+        bits.get<std::int64_t>() > FieldSpec::kMaxLookupBits)
+      return c.fail(bpath, "must be an integer from " + std::to_string(FieldSpec::kMinLookupBits) + " to " +
+                               std::to_string(FieldSpec::kMaxLookupBits));
+    f.lookup_bits = static_cast<int>(bits.get<std::int64_t>());
+  }
+  return {};
+}
+
+// read_default_region reads the top-level "default_region": an ISO 3166 alpha-2 code whose
+// numbering plan libphonenumber knows.
+result<void> read_default_region(const Checker& c, const Json& j, Parsed& out) {
+  auto region = c.string_of(j, "$.default_region");
+  if (!region) return std::move(region).err();
+  if (!is_phone_region(*region))
+    return c.fail("$.default_region", quote(*region) + " is not a region code such as GB, US or DE");
+  out.default_region = std::move(*region);
+  return {};
+}
+
 result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
   const Json& list = root["fields"];
   CONSENTRY_TRY(c.expect(list, "$.fields", Json::value_t::array, "an array"));
@@ -498,7 +538,7 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
     CONSENTRY_TRY(c.expect(j, path, Json::value_t::object, "an object"));
     CONSENTRY_TRY(c.only_keys(j, path, "a field",
                               {"name", "type", "category", "label", "description", "retention", "sources",
-                               "derived_from", "access"}));
+                               "derived_from", "access", "lookup", "lookup_bits"}));
     CONSENTRY_TRY(c.required(j, path, "a field", {"name", "type", "category", "access"}));
     FieldSpec f;
     auto name = c.id_of(j["name"], path + ".name", false);
@@ -550,6 +590,7 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
       return c.fail(path, "an inferred field must declare derived_from");
     }
     CONSENTRY_TRY(read_access(c, j["access"], path + ".access", out, f));
+    CONSENTRY_TRY(read_lookup(c, j, path, f));
     out.fields.push_back(std::move(f));
   }
 
@@ -609,9 +650,9 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
     return make_error(errc::bad_input, prefix + problem->message());
 
   CONSENTRY_TRY(c.expect(root, "$", Json::value_t::object, "an object"));
-  CONSENTRY_TRY(c.only_keys(
-      root, "$", "the policy",
-      {"consentry_policy", "default_language", "controller", "purposes", "accessors", "sources", "fields"}));
+  CONSENTRY_TRY(c.only_keys(root, "$", "the policy",
+                            {"consentry_policy", "default_language", "default_region", "controller",
+                             "purposes", "accessors", "sources", "fields"}));
   CONSENTRY_TRY(c.required(root, "$", "the policy", {"consentry_policy", "purposes", "accessors", "fields"}));
   const Json& version = root["consentry_policy"];
   if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion)
@@ -622,6 +663,7 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
   // The default language comes first: every wording is checked against it.
   if (root.contains("default_language"))
     CONSENTRY_TRY(read_default_language(c, root["default_language"], parsed));
+  if (root.contains("default_region")) CONSENTRY_TRY(read_default_region(c, root["default_region"], parsed));
   if (root.contains("controller")) CONSENTRY_TRY(read_controller(c, root["controller"], parsed.controller));
   CONSENTRY_TRY(read_purposes(c, root, parsed));
   CONSENTRY_TRY(read_accessors(c, root, parsed));
@@ -636,6 +678,7 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
   policy.fields_ = std::move(parsed.fields);
   policy.sources_ = std::move(parsed.sources);
   policy.default_language_ = std::move(parsed.default_language);
+  policy.default_region_ = std::move(parsed.default_region);
   policy.index();
   return policy;
 }
@@ -664,6 +707,7 @@ std::string Policy::to_json() const {
   // Keys a policy leaves out are left out here too, so that a policy without them keeps the
   // canonical text (and hash) it had before they existed.
   if (default_language_ != "en") root["default_language"] = default_language_;
+  if (!default_region_.empty()) root["default_region"] = default_region_;
   if (!controller_.name.empty()) {
     Json c = Json::object();
     c["name"] = controller_.name;
@@ -720,6 +764,10 @@ std::string Policy::to_json() const {
     Json access = Json::object();
     for (const auto& [purpose, form] : f.access) access[purpose] = form.to_string();
     j["access"] = std::move(access);
+    if (f.is_indexed()) {
+      j["lookup"] = f.lookup;
+      if (f.lookup_bits != FieldSpec::kDefaultLookupBits) j["lookup_bits"] = f.lookup_bits;
+    }
     fields.push_back(std::move(j));
   }
   root["fields"] = std::move(fields);

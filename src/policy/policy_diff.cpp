@@ -208,6 +208,11 @@ struct Differ {
     };
     attribute("category", old.category, f.category);
     attribute("derived_from", join(old.derived_from), join(f.derived_from));
+    // Searching by a field is an access by purposes that already see it in some form.
+    attribute("lookup", old.is_indexed() ? join(old.lookup) : "none",
+              f.is_indexed() ? join(f.lookup) : "none");
+    if (old.is_indexed() && f.is_indexed())
+      attribute("lookup_bits", std::to_string(old.lookup_bits), std::to_string(f.lookup_bits));
     wording(PolicyChangeKind::field_changed, old.label, f.label, "label").field = f.name;
     wording(PolicyChangeKind::field_changed, old.description, f.description, "description").field = f.name;
     if (const FormOrder r = retention_order(old.retention, f.retention); r != FormOrder::same) {
@@ -294,6 +299,14 @@ struct Differ {
     c.from = from.default_language();
     c.to = to.default_language();
   }
+
+  // default_region reads phone numbers written from now on; those stored keep their E.164 form.
+  void default_region() {
+    if (from.default_region() == to.default_region()) return;
+    PolicyChange& c = add(PolicyChangeKind::default_region_changed, ChangeEffect::neutral);
+    c.from = from.default_region().empty() ? std::string("none") : from.default_region();
+    c.to = to.default_region().empty() ? std::string("none") : to.default_region();
+  }
 };
 
 }  // namespace
@@ -344,6 +357,7 @@ std::string_view to_string(PolicyChangeKind k) noexcept {
     case PolicyChangeKind::declared_source_removed: return "declared_source_removed";
     case PolicyChangeKind::declared_source_changed: return "declared_source_changed";
     case PolicyChangeKind::default_language_changed: return "default_language_changed";
+    case PolicyChangeKind::default_region_changed: return "default_region_changed";
   }
   return "field_changed";
 }
@@ -371,7 +385,8 @@ std::string PolicyChange::describe() const {
     out = quoted("purpose", purpose);
   else if (!source.empty())
     out = quoted("source", source);
-  else if (kind == PolicyChangeKind::default_language_changed)
+  else if (kind == PolicyChangeKind::default_language_changed ||
+           kind == PolicyChangeKind::default_region_changed)
     out = "policy";
   else
     out = "controller";
@@ -416,6 +431,7 @@ PolicyDiff diff_policies(const Policy& from, const Policy& to) {
   d.fields();
   d.controller();
   d.default_language();
+  d.default_region();
   return std::move(d.out);
 }
 

@@ -90,6 +90,7 @@ std::string plain_action(const AccessRecord& a) {
     case AuditAction::aggregate_made: return "Counted you in a statistic with added noise";
     case AuditAction::detokenised: return "Turned a stand-in value back into your data";
     case AuditAction::staff_read: return "Looked at what we hold about you (no values shown)";
+    case AuditAction::lookup: return "Found your record by a detail you gave us";
   }
   return "Used your data";
 }
@@ -175,7 +176,8 @@ bool names_fields(AuditAction action) {
     case AuditAction::access_denied:
     case AuditAction::value_written:
     case AuditAction::purge:
-    case AuditAction::staff_read: return true;
+    case AuditAction::staff_read:
+    case AuditAction::lookup: return true;
     default: return false;
   }
 }
@@ -436,6 +438,7 @@ std::string refusal_words(std::string_view reason) {
     case deny_reason::source_not_permitted: return "the data came from a source our policy does not accept";
     case deny_reason::form_unavailable: return "the data could not be shown in the limited form allowed";
     case deny_reason::privacy_budget_spent: return "the limit on statistics about you had been reached";
+    case deny_reason::lookup_not_allowed: return "our policy does not let this use search by that data";
     case deny_reason::consent_outdated:
       return "this use now covers more than when you agreed, and you had not agreed again";
   }

@@ -111,6 +111,41 @@ class MemoryStore final : public Store {
     return ok();
   }
 
+  result<void> put_lookup(const StoredLookup& entry) override {
+    changed_outside_transaction();
+    state_.lookups[entry.customer].insert_or_assign(entry.field, entry);
+    return ok();
+  }
+
+  result<void> delete_lookup(std::string_view customer, std::string_view field) override {
+    changed_outside_transaction();
+    auto c = state_.lookups.find(customer);
+    if (c == state_.lookups.end()) return ok();
+    if (auto f = c->second.find(field); f != c->second.end()) c->second.erase(f);
+    if (c->second.empty()) state_.lookups.erase(c);
+    return ok();
+  }
+
+  // A scan: test data sets are small. Customers come out sorted, as the map holds them.
+  result<std::vector<std::string>> find_lookup(std::string_view field, std::uint32_t key_version,
+                                               std::int64_t index) override {
+    std::vector<std::string> out;
+    for (const auto& [customer, entries] : state_.lookups) {
+      auto f = entries.find(field);
+      if (f != entries.end() && f->second.key_version == key_version && f->second.index == index)
+        out.push_back(customer);
+    }
+    return out;
+  }
+
+  result<std::vector<StoredLookup>> get_lookups(std::string_view customer) override {
+    std::vector<StoredLookup> out;
+    auto c = state_.lookups.find(customer);
+    if (c == state_.lookups.end()) return out;
+    for (const auto& [field, entry] : c->second) out.push_back(entry);
+    return out;
+  }
+
   result<std::vector<std::string>> customers() override {
     std::vector<std::string> out;
     out.reserve(state_.keys.size());
@@ -277,6 +312,7 @@ class MemoryStore final : public Store {
     changed_outside_transaction();
     if (auto it = state_.keys.find(customer); it != state_.keys.end()) state_.keys.erase(it);
     if (auto it = state_.fields.find(customer); it != state_.fields.end()) state_.fields.erase(it);
+    if (auto it = state_.lookups.find(customer); it != state_.lookups.end()) state_.lookups.erase(it);
     std::erase_if(state_.events, [&](const ConsentEvent& e) { return e.customer == customer; });
     std::erase_if(state_.contacts, [&](const ContactEvent& e) { return e.customer == customer; });
     std::erase_if(state_.preferences, [&](const ContactPreference& p) { return p.customer == customer; });
@@ -304,6 +340,7 @@ class MemoryStore final : public Store {
 
   result<void> delete_field(std::string_view customer, std::string_view field) override {
     changed_outside_transaction();
+    CONSENTRY_TRY(delete_lookup(customer, field));
     auto c = state_.fields.find(customer);
     if (c == state_.fields.end()) return ok();
     if (auto f = c->second.find(field); f != c->second.end()) c->second.erase(f);
@@ -339,6 +376,8 @@ class MemoryStore final : public Store {
     std::map<std::string, bytes, std::less<>> meta;
     std::map<std::string, StoredKey, std::less<>> keys;
     std::map<std::string, std::map<std::string, StoredField, std::less<>>, std::less<>> fields;
+    // Blind index entries by customer, then field (the SQLite table's primary key).
+    std::map<std::string, std::map<std::string, StoredLookup, std::less<>>, std::less<>> lookups;
     std::vector<ConsentEvent> events;                      // in ledger order
     std::int64_t next_seq = 1;                             // SQLite's AUTOINCREMENT also starts at 1
     std::vector<StoredAuditEntry> audit;                   // by seq: append_audit keeps it consecutive

@@ -39,6 +39,15 @@ constexpr std::string_view kPutFields =
     "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::bigint[], $6::bigint[]) "
     "ON CONFLICT (customer, field) DO UPDATE SET sealed = excluded.sealed, source = excluded.source, "
     "collected_at = excluded.collected_at, format = excluded.format";
+constexpr std::string_view kPutLookup =
+    "INSERT INTO @S.lookups(customer, field, key_version, value) VALUES ($1, $2, $3::bigint, $4::bigint) "
+    "ON CONFLICT (customer, field) DO UPDATE SET key_version = excluded.key_version, value = excluded.value";
+constexpr std::string_view kDeleteLookup = "DELETE FROM @S.lookups WHERE customer = $1 AND field = $2";
+constexpr std::string_view kFindLookup =
+    "SELECT customer FROM @S.lookups WHERE field = $1 AND value = $2::bigint AND key_version = $3::bigint "
+    "ORDER BY customer";
+constexpr std::string_view kGetLookups =
+    "SELECT field, key_version, value FROM @S.lookups WHERE customer = $1 ORDER BY field";
 constexpr std::string_view kCustomers = "SELECT customer FROM @S.data_keys ORDER BY customer COLLATE \"C\"";
 constexpr std::string_view kKnows =
     "SELECT EXISTS (SELECT 1 FROM @S.data_keys WHERE customer = $1) "
@@ -229,6 +238,54 @@ result<void> PostgresStore::send_pending() {
     if (!r) return std::move(r).err();
   }
   return ok();
+}
+
+result<void> PostgresStore::put_lookup(const StoredLookup& entry) {
+  if (!pg_is_text(entry.customer) || !pg_is_text(entry.field))
+    return make_error(errc::invalid_argument, "put_lookup: a customer id or field name is not text");
+  return write("put_lookup", [&]() -> result<void> {
+    auto r = exec(
+        kPutLookup,
+        PgParams{}.text(entry.customer).text(entry.field).integer(entry.key_version).integer(entry.index),
+        "put_lookup");
+    if (!r) return std::move(r).err();
+    return ok();
+  });
+}
+
+result<void> PostgresStore::delete_lookup(std::string_view customer, std::string_view field) {
+  return write("delete_lookup", [&]() -> result<void> {
+    auto r = exec(kDeleteLookup, PgParams{}.text(customer).text(field), "delete_lookup");
+    if (!r) return std::move(r).err();
+    return ok();
+  });
+}
+
+result<std::vector<std::string>> PostgresStore::find_lookup(std::string_view field, std::uint32_t key_version,
+                                                            std::int64_t index) {
+  auto r = exec(kFindLookup, PgParams{}.text(field).integer(index).integer(key_version), "find_lookup");
+  if (!r) return std::move(r).err();
+  std::vector<std::string> out;
+  const int rows = PQntuples(r->get());
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) out.emplace_back(pg_text(r->get(), i, 0));
+  return out;
+}
+
+result<std::vector<StoredLookup>> PostgresStore::get_lookups(std::string_view customer) {
+  auto r = exec(kGetLookups, PgParams{}.text(customer), "get_lookups");
+  if (!r) return std::move(r).err();
+  std::vector<StoredLookup> out;
+  const int rows = PQntuples(r->get());
+  for (int i = 0; i < rows; ++i) {
+    auto version = pg_unsigned(r->get(), i, 1, "get_lookups", "lookups row has an invalid key version");
+    if (!version) return std::move(version).err();
+    auto index = pg_int(r->get(), i, 2);
+    if (!index) return std::move(index).err();
+    out.push_back(
+        StoredLookup{std::string(customer), std::string(pg_text(r->get(), i, 0)), *version, *index});
+  }
+  return out;
 }
 
 result<std::vector<std::string>> PostgresStore::customers() {

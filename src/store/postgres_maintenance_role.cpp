@@ -17,6 +17,7 @@ namespace {
 // first time: that is when the data went).
 constexpr std::string_view kEraseKey = "DELETE FROM @S.data_keys WHERE customer = $1";
 constexpr std::string_view kEraseFields = "DELETE FROM @S.fields WHERE customer = $1";
+constexpr std::string_view kEraseLookups = "DELETE FROM @S.lookups WHERE customer = $1";
 constexpr std::string_view kEraseContacts = "DELETE FROM @S.contacts WHERE customer = $1";
 constexpr std::string_view kErasePreferences = "DELETE FROM @S.contact_preferences WHERE customer = $1";
 constexpr std::string_view kEraseEvents = "DELETE FROM @S.consent_events WHERE customer = $1";
@@ -29,6 +30,7 @@ constexpr std::string_view kFieldsCollectedBefore =
     "SELECT customer, collected_at FROM @S.fields WHERE field = $1 AND collected_at <= $2::bigint "
     "AND customer > $3 ORDER BY customer LIMIT $4::bigint";
 constexpr std::string_view kDeleteField = "DELETE FROM @S.fields WHERE customer = $1 AND field = $2";
+constexpr std::string_view kDeleteFieldLookup = "DELETE FROM @S.lookups WHERE customer = $1 AND field = $2";
 constexpr std::string_view kDataKeysAfter =
     "SELECT customer, version, wrapped FROM @S.data_keys WHERE customer > $1 ORDER BY customer "
     "LIMIT $2::bigint";
@@ -44,7 +46,7 @@ constexpr std::string_view kFieldCounts =
 constexpr std::string_view kCompactStart =
     "SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296)::text, "
     "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "  WHERE n.nspname = $1 AND c.relname IN ('meta', 'data_keys', 'fields', 'consent_events', "
+    "  WHERE n.nspname = $1 AND c.relname IN ('meta', 'data_keys', 'fields', 'lookups', 'consent_events', "
     "  'contacts', 'contact_preferences') "
     "  AND NOT pg_has_role(c.relowner, 'USAGE') "
     "  AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
@@ -53,7 +55,7 @@ constexpr std::string_view kCompactStart =
 // copies that key rotation replaces). INDEX_CLEANUP ON: the indexes' entries of the deleted rows
 // (which hold customer ids) go too, even when VACUUM would skip the index pass for a few rows.
 constexpr std::string_view kVacuum =
-    "VACUUM (INDEX_CLEANUP ON) @S.data_keys, @S.fields, @S.consent_events, @S.contacts, "
+    "VACUUM (INDEX_CLEANUP ON) @S.data_keys, @S.fields, @S.lookups, @S.consent_events, @S.contacts, "
     "@S.contact_preferences, @S.meta";
 // What would keep rows deleted before the horizon as dead tuples that VACUUM may not remove:
 // another session of this database (or a standby's feedback, through a walsender, database NULL)
@@ -98,7 +100,7 @@ result<std::uint32_t> version_of(const PGresult* r, int row, int column, std::st
 result<void> PostgresStore::erase_customer(std::string_view customer, std::string_view tag, timestamp at) {
   const auto delete_rows = [&]() -> result<void> {
     for (const std::string_view sql :
-         {kEraseKey, kEraseFields, kEraseContacts, kErasePreferences, kEraseEvents}) {
+         {kEraseKey, kEraseFields, kEraseLookups, kEraseContacts, kErasePreferences, kEraseEvents}) {
       auto r = exec(sql, PgParams{}.text(customer), "erase_customer");
       if (!r) return std::move(r).err();
     }
@@ -159,8 +161,11 @@ result<std::vector<MaintenanceStore::FieldTime>> PostgresStore::fields_collected
 
 result<void> PostgresStore::delete_field(std::string_view customer, std::string_view field) {
   return write("delete_field", [&]() -> result<void> {
-    auto r = exec(kDeleteField, PgParams{}.text(customer).text(field), "delete_field");
-    if (!r) return std::move(r).err();
+    // The value's blind index entry goes with it, in the same transaction.
+    for (const std::string_view sql : {kDeleteField, kDeleteFieldLookup}) {
+      auto r = exec(sql, PgParams{}.text(customer).text(field), "delete_field");
+      if (!r) return std::move(r).err();
+    }
     return ok();
   });
 }

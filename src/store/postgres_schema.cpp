@@ -111,6 +111,8 @@ INSERT INTO @S.state(id, schema_version, data_version) VALUES (1, 1, 0);
 // (chain, seq); the entries of version 1 stay chain 0, which keeps its all-zero genesis, so they
 // verify unchanged. audit_chains holds each chain's head, moved by compare-and-set. Checkpoints
 // over many chains keep their heads and the hash of the checkpoint before them.
+//
+// Version 3 adds the blind indexes' table.
 constexpr std::string_view kMigrations[] = {
     R"sql(
 ALTER TABLE @S.audit ADD COLUMN chain bigint NOT NULL DEFAULT 0 CHECK (chain >= 0);
@@ -128,6 +130,19 @@ INSERT INTO @S.audit_chains(chain, head_seq, head_hash)
 ALTER TABLE @S.audit_checkpoints ADD COLUMN heads bytea, ADD COLUMN previous bytea;
 REVOKE DELETE, TRUNCATE ON @S.audit_chains FROM CURRENT_USER;
 UPDATE @S.state SET schema_version = 2 WHERE id = 1;
+)sql",
+    // Version 3, blind indexes (docs/lookup.md): one entry per indexed value, keyed by customer
+    // first like every table that grows with customers; a truncated keyed hash, never a value.
+    R"sql(
+CREATE TABLE @S.lookups(
+  customer text COLLATE "C" NOT NULL,
+  field text COLLATE "C" NOT NULL,
+  key_version bigint NOT NULL CHECK (key_version >= 0 AND key_version <= 4294967295),
+  value bigint NOT NULL,
+  PRIMARY KEY (customer, field)
+);
+CREATE INDEX lookups_by_value ON @S.lookups(field, value, key_version);
+UPDATE @S.state SET schema_version = 3 WHERE id = 1;
 )sql",
 };
 static_assert(std::size(kMigrations) + 1 == kPostgresSchemaVersion, "one migration per version after 1");

@@ -143,7 +143,7 @@ result<void> pg_event_tail(const PGresult* r, int row, int first, ConsentEvent& 
 
 /// kPostgresSchemaVersion is the schema version this library creates and reads; a vault of an
 /// earlier version is migrated to it when opened.
-inline constexpr std::int64_t kPostgresSchemaVersion = 2;
+inline constexpr std::int64_t kPostgresSchemaVersion = 3;
 
 /// pg_name_hash hashes a name (FNV-1a, 32 bits) into a key of an advisory lock.
 std::int32_t pg_name_hash(std::string_view s);
@@ -196,6 +196,11 @@ class PostgresStore final : public Store {
   result<std::vector<StoredField>> get_named_fields(std::string_view customer,
                                                     std::span<const std::string_view> fields) override;
   result<void> put_field(const StoredField& f) override;
+  result<void> put_lookup(const StoredLookup& entry) override;
+  result<void> delete_lookup(std::string_view customer, std::string_view field) override;
+  result<std::vector<std::string>> find_lookup(std::string_view field, std::uint32_t key_version,
+                                               std::int64_t index) override;
+  result<std::vector<StoredLookup>> get_lookups(std::string_view customer) override;
   result<std::vector<std::string>> customers() override;
   result<bool> knows(std::string_view customer) override;
 

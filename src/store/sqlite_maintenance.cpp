@@ -44,6 +44,7 @@ result<void> SqliteStore::erase_customer(std::string_view customer, std::string_
 
 result<void> SqliteStore::delete_customer_rows(std::string_view customer, std::string_view tag,
                                                timestamp at) {
+  // Deleting the values deletes their blind index entries too (the trigger fields_drop_lookup).
   for (Sql which : {Sql::erase_key, Sql::erase_fields, Sql::erase_contacts, Sql::erase_contact_preferences}) {
     Bound q(stmt(which));
     CONSENTRY_TRY(q.text(1, customer).exec("erase_customer"));
@@ -86,6 +87,8 @@ result<std::vector<SqliteStore::FieldTime>> SqliteStore::fields_collected_before
   return out;
 }
 
+// The value's blind index entry goes with it, in the same statement (the trigger
+// fields_drop_lookup).
 result<void> SqliteStore::delete_field(std::string_view customer, std::string_view field) {
   Bound q(stmt(Sql::delete_field));
   return q.text(1, customer).text(2, field).exec("delete_field");

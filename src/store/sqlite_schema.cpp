@@ -127,6 +127,23 @@ CREATE TRIGGER IF NOT EXISTS privacy_spends_no_delete BEFORE DELETE ON privacy_s
 BEGIN SELECT RAISE(ABORT, 'privacy_spends is append-only'); END;
 )sql";
 
+// Blind indexes (docs/lookup.md): one entry per indexed value, a truncated keyed hash and the
+// master key version whose derived key made it; never a value. The trigger deletes a value's
+// entry with the value (delete_field, erasure), in the same statement. Added to vaults created
+// before them the same way as the tables above (the schema stays version 1).
+constexpr const char* kCreateLookups = R"sql(
+CREATE TABLE IF NOT EXISTS lookups(
+  customer TEXT NOT NULL,
+  field TEXT NOT NULL,
+  key_version INTEGER NOT NULL,
+  value INTEGER NOT NULL,
+  PRIMARY KEY(customer, field)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lookups_by_value ON lookups(field, value, key_version);
+CREATE TRIGGER IF NOT EXISTS fields_drop_lookup AFTER DELETE ON fields
+BEGIN DELETE FROM lookups WHERE customer = old.customer AND field = old.field; END;
+)sql";
+
 // Vaults created before values had a sealing format lack fields.format; opening adds it, in a
 // transaction that looks for it first, so two processes opening at once add it once. Their rows
 // read as format 1 (the DEFAULT, which SQLite supplies without rewriting them), as they were
@@ -279,6 +296,8 @@ result<void> set_up_vault(sqlite3* db, const std::string& name, StoreMode mode) 
   if (mode == StoreMode::open && sqlite3_exec(db, kCreateErased, nullptr, nullptr, nullptr) != SQLITE_OK)
     return db_error(db, "open " + name);
   if (sqlite3_exec(db, kCreateContacts, nullptr, nullptr, nullptr) != SQLITE_OK)
+    return db_error(db, "open " + name);
+  if (sqlite3_exec(db, kCreateLookups, nullptr, nullptr, nullptr) != SQLITE_OK)
     return db_error(db, "open " + name);
   CONSENTRY_TRY(index_audit_log(db, name));
   if (mode == StoreMode::open) {

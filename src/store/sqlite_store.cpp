@@ -93,6 +93,11 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "SAVEPOINT erase_customer",
     "RELEASE erase_customer",
     "ROLLBACK TO erase_customer",
+    "INSERT INTO lookups(customer, field, key_version, value) VALUES(?1, ?2, ?3, ?4) "
+    "ON CONFLICT(customer, field) DO UPDATE SET key_version = excluded.key_version, value = excluded.value",
+    "DELETE FROM lookups WHERE customer = ?1 AND field = ?2",
+    "SELECT customer FROM lookups WHERE field = ?1 AND value = ?2 AND key_version = ?3 ORDER BY customer",
+    "SELECT field, key_version, value FROM lookups WHERE customer = ?1 ORDER BY field",
 };
 
 // format_of reads a sealing format from column `i`; errc::integrity for one out of range.
@@ -299,6 +304,43 @@ result<void> SqliteStore::put_field(const StoredField& f) {
       .integer(5, to_unix(f.collected_at))
       .integer(6, f.format)
       .exec("put_field");
+}
+
+result<void> SqliteStore::put_lookup(const StoredLookup& entry) {
+  Bound q(stmt(Sql::put_lookup));
+  return q.text(1, entry.customer)
+      .text(2, entry.field)
+      .integer(3, entry.key_version)
+      .integer(4, entry.index)
+      .exec("put_lookup");
+}
+
+result<void> SqliteStore::delete_lookup(std::string_view customer, std::string_view field) {
+  Bound q(stmt(Sql::delete_lookup));
+  return q.text(1, customer).text(2, field).exec("delete_lookup");
+}
+
+result<std::vector<std::string>> SqliteStore::find_lookup(std::string_view field, std::uint32_t key_version,
+                                                          std::int64_t index) {
+  Bound q(stmt(Sql::find_lookup));
+  std::vector<std::string> out;
+  CONSENTRY_TRY(for_each_row(q.text(1, field).integer(2, index).integer(3, key_version), "find_lookup",
+                             [&](const Bound& row) { out.push_back(row.column_text(0)); }));
+  return out;
+}
+
+result<std::vector<StoredLookup>> SqliteStore::get_lookups(std::string_view customer) {
+  Bound q(stmt(Sql::get_lookups));
+  std::vector<StoredLookup> out;
+  CONSENTRY_TRY(for_each_row(q.text(1, customer), "get_lookups", [&](const Bound& row) -> result<void> {
+    const std::int64_t version = row.column_int(1);
+    if (version < 0 || version > static_cast<std::int64_t>(UINT32_MAX))
+      return make_error(errc::integrity, "get_lookups: lookups row has an invalid key version");
+    out.push_back(StoredLookup{std::string(customer), row.column_text(0), static_cast<std::uint32_t>(version),
+                               row.column_int(2)});
+    return ok();
+  }));
+  return out;
 }
 
 result<std::vector<std::string>> SqliteStore::customers() {

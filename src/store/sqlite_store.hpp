@@ -73,6 +73,10 @@ enum class Sql : std::size_t {
   erase_savepoint,
   erase_release,
   erase_rollback_to,
+  put_lookup,
+  delete_lookup,
+  find_lookup,
+  get_lookups,
   count,
 };
 
@@ -112,6 +116,11 @@ class SqliteStore final : public Store {
   result<std::vector<StoredField>> get_named_fields(std::string_view customer,
                                                     std::span<const std::string_view> fields) override;
   result<void> put_field(const StoredField& f) override;
+  result<void> put_lookup(const StoredLookup& entry) override;
+  result<void> delete_lookup(std::string_view customer, std::string_view field) override;
+  result<std::vector<std::string>> find_lookup(std::string_view field, std::uint32_t key_version,
+                                               std::int64_t index) override;
+  result<std::vector<StoredLookup>> get_lookups(std::string_view customer) override;
   result<std::vector<std::string>> customers() override;
   result<bool> knows(std::string_view customer) override;
 

@@ -350,13 +350,22 @@ result<RotationReport> Vault::rotate_master_key(const RotationOptions& options) 
         report.complete = true;
         return report;
       }
+      // Blind index entries move with the data keys: each customer's are made again under the
+      // new version in the batch that re-wraps their key, so the old version can be retired.
+      auto in_force = impl.follow_policy();
+      if (!in_force) return std::move(in_force).err();
       for (const StoredKey& k : *keys) {
         if (k.version == current) continue;
-        auto rewrapped = impl.keyring().rewrap_data_key(k.customer, k.version, k.wrapped);
-        if (!rewrapped)
+        auto failed = [&] {
           return make_error(errc::integrity, "the data key of the customer with audit pseudonym " +
                                                  impl.audit_pseudonym(k.customer) +
                                                  " failed authentication; the rotation stopped there");
+        };
+        auto rewrapped = impl.keyring().rewrap_data_key(k.customer, k.version, k.wrapped);
+        if (!rewrapped) return failed();
+        auto dek = impl.keyring().unwrap_data_key(k.customer, k.version, k.wrapped);
+        if (!dek) return failed();
+        CONSENTRY_TRY(impl.reindex_customer((*in_force)->policy, k.customer, *dek, current, false));
         CONSENTRY_TRY(store.put_key(StoredKey{k.customer, current, std::move(*rewrapped)}));
         ++done;
       }

@@ -384,6 +384,18 @@ result<PolicyUpdate> Vault::update_policy(const Policy& to, PolicyUpdateOptions 
     if (!sealed) return std::move(sealed).err();
     CONSENTRY_TRY(impl.store->put_meta(kMetaPolicy, *sealed));
     CONSENTRY_TRY(impl.store->put_meta(kMetaPolicyVersion, as_bytes(std::to_string(number))));
+    // Blind indexes the new version adds, resizes or drops are built after this commits; until
+    // then a search by those fields is refused rather than answered from a partial index.
+    std::vector<std::string> reindexed;
+    for (const FieldSpec& f : to.fields()) {
+      const FieldSpec* was = from.field(f.name);
+      const bool indexed = f.is_indexed(), was_indexed = was && was->is_indexed();
+      if (indexed != was_indexed || (indexed && was->lookup_bits != f.lookup_bits))
+        reindexed.push_back(f.name);
+    }
+    for (const FieldSpec& f : from.fields())
+      if (f.is_indexed() && !to.field(f.name)) reindexed.push_back(f.name);
+    CONSENTRY_TRY(ask_lookup_reindex(*impl.store, reindexed));
     std::vector<AuditEntry> entries;
     if (impl.audit().enabled()) {
       AuditEntry e = impl.entry(AuditAction::policy_change, "", impl.options.actor, "");
@@ -402,6 +414,12 @@ result<PolicyUpdate> Vault::update_policy(const Policy& to, PolicyUpdateOptions 
     out.version.actor = impl.options.actor;
   }
   out.changed = true;
+  auto reindexed = reindex_lookups(options.batch);
+  if (!reindexed)
+    return make_error(reindexed.err().code,
+                      "the policy update is committed, but building its lookup indexes failed (" +
+                          reindexed.err().message + "); run `consentry policy reindex` to finish them");
+  out.customers_reindexed = *reindexed;
   // Deleted bytes leave the files, as after a purge.
   if (out.values_purged > 0) {
     std::lock_guard lock(impl.store_mu);

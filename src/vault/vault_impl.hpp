@@ -46,6 +46,17 @@ result<Keyring> load_keyring(Store& store, KeyProvider& provider);
 /// (running the command again) with the vault's present secret succeeds (keys.cpp).
 error master_key_changed_error();
 
+/// kMetaLookupReindex is the metadata row naming the fields whose blind index a policy change
+/// left to build ("email,phone"); kMetaLookupReindexAfter the customer its walk reached
+/// (lookup.cpp). Absent when no index is being built.
+inline constexpr std::string_view kMetaLookupReindex = "lookup.reindex";
+inline constexpr std::string_view kMetaLookupReindexAfter = "lookup.reindex.after";
+/// lookup_reindex_fields reads kMetaLookupReindex: the fields whose index is being built, in the
+/// order they were asked for (lookup.cpp).
+result<std::vector<std::string>> lookup_reindex_fields(Store& store);
+/// ask_lookup_reindex adds `fields` to kMetaLookupReindex, inside the caller's transaction.
+result<void> ask_lookup_reindex(Store& store, const std::vector<std::string>& fields);
+
 /// kMetaPolicy is the metadata row of the policy in force, sealed under kPolicyKeyLabel with the
 /// row's name as associated data; policy_versions.cpp keeps every version beside it.
 inline constexpr std::string_view kMetaPolicy = "policy.sealed";
@@ -188,6 +199,19 @@ struct Vault::Impl {
   /// add_contact_preference records a customer's contact preference at now(), audited as a
   /// consent_recorded entry whose reason is the preference's kind (contacts.cpp). store_mu NOT held.
   result<ContactPreference> add_contact_preference(ContactPreference p);
+  /// lookup_entry makes the blind index entry of `spec`'s value `normalised` for `customer`, under
+  /// master key version `version` (lookup.cpp); store_mu held. errc::not_found for a version
+  /// not held.
+  result<StoredLookup> lookup_entry(const FieldSpec& spec, std::string_view customer,
+                                    std::string_view normalised, std::uint32_t version) const;
+  /// reindex_customer brings `customer`'s blind index entries in line with `policy` under master
+  /// key version `version`: an entry of a field no longer indexed, or without a value, is
+  /// deleted; an indexed value gets a new entry when it has none or one made under another
+  /// version, and with `rebuild` always (a changed lookup_bits). Values are opened with
+  /// `dek`, the customer's data key. Inside the caller's transaction, store_mu held (lookup.cpp).
+  /// errc::integrity for a value that fails authentication.
+  result<void> reindex_customer(const Policy& policy, const std::string& customer, const SecretBytes& dek,
+                                std::uint32_t version, bool rebuild) const;
   /// is_erased is true when the customer with audit pseudonym `tag` was erased (erasure.cpp).
   result<bool> is_erased(std::string_view tag) const;
 

@@ -1,6 +1,6 @@
 // write.cpp: Vault::write, how values enter the vault: every record validated and decided
 // (decide_write) before anything is written, then sealed under the customer's data key, listed in
-// their manifest and audited, all in one transaction.
+// their manifest, indexed when the field has a blind index, and audited, all in one transaction.
 #include <algorithm>
 #include <iterator>
 #include <string>
@@ -84,7 +84,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     for (const auto& [name, value] : r.fields) {
       const FieldSpec* f = policy.field(name);
       if (!f) return make_error(errc::bad_input, at + "field '" + name + "' is not declared in the policy");
-      auto v = normalise_value(f->type, name, value);
+      auto v = normalise_value(f->type, name, value, policy.default_region());
       if (!v) return make_error(errc::bad_input, at + v.err().message);
       // The source is decided here, before anything is read; consent to profiling only inside
       // the transaction below. Granted stands in for it here, so only the source can refuse.
@@ -136,7 +136,8 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
           return write_refusal(d, located(origin, r.line), spec->name, p.source);
     }
   }
-  bool version_checked = false;  // follow_current_version() once, at the first new data key
+  // follow_current_version() once, at the first new data key or blind index entry.
+  bool version_checked = false;
   // Data keys made in this transaction are cached only after it commits.
   std::unordered_map<std::string, SecretBytes> new_keys;
   std::vector<AuditEntry> entries;
@@ -181,6 +182,15 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       sf.sealed = std::move(*sealed);
       CONSENTRY_TRY(store.put_field(sf));
       (*listed)->note(sf);
+      if (spec->is_indexed()) {
+        // The index entry is made under the version current as this transaction commits, like
+        // a new data key, so that a retirement never leaves it under a version that is gone.
+        if (!version_checked) CONSENTRY_TRY(impl.follow_current_version());
+        version_checked = true;
+        auto entry = impl.lookup_entry(*spec, r.customer, value, impl.keyring().version());
+        if (!entry) return std::move(entry).err();
+        CONSENTRY_TRY(store.put_lookup(*entry));
+      }
     }
     CONSENTRY_TRY(manifests.store(r.customer, *dek));
     if (impl.audit().enabled()) {

@@ -55,6 +55,17 @@ class HookedStore final : public Store {
     return inner_->get_named_fields(customer, fields);
   }
   result<void> put_field(const StoredField& f) override { return inner_->put_field(f); }
+  result<void> put_lookup(const StoredLookup& l) override { return inner_->put_lookup(l); }
+  result<void> delete_lookup(std::string_view c, std::string_view f) override {
+    return inner_->delete_lookup(c, f);
+  }
+  result<std::vector<std::string>> find_lookup(std::string_view f, std::uint32_t version,
+                                               std::int64_t index) override {
+    return inner_->find_lookup(f, version, index);
+  }
+  result<std::vector<StoredLookup>> get_lookups(std::string_view c) override {
+    return inner_->get_lookups(c);
+  }
   result<ConsentEvent> append_consent(const ConsentEvent& e) override { return inner_->append_consent(e); }
   result<std::vector<ConsentEvent>> consent_history(std::string_view customer) override {
     return inner_->consent_history(customer);

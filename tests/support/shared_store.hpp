@@ -34,6 +34,15 @@ class SharedStore final : public Store {
     return s_->get_named_fields(c, f);
   }
   result<void> put_field(const StoredField& f) override { return s_->put_field(f); }
+  result<void> put_lookup(const StoredLookup& l) override { return s_->put_lookup(l); }
+  result<void> delete_lookup(std::string_view c, std::string_view f) override {
+    return s_->delete_lookup(c, f);
+  }
+  result<std::vector<std::string>> find_lookup(std::string_view f, std::uint32_t version,
+                                               std::int64_t index) override {
+    return s_->find_lookup(f, version, index);
+  }
+  result<std::vector<StoredLookup>> get_lookups(std::string_view c) override { return s_->get_lookups(c); }
   result<ConsentEvent> append_consent(const ConsentEvent& e) override { return s_->append_consent(e); }
   result<std::vector<ConsentEvent>> consent_history(std::string_view c) override {
     return s_->consent_history(c);

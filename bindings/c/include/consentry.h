@@ -96,7 +96,8 @@ typedef enum consentry_deny_reason {
   CONSENTRY_DENY_SOURCE_NOT_PERMITTED = 13,
   CONSENTRY_DENY_FORM_UNAVAILABLE = 14,
   CONSENTRY_DENY_PRIVACY_BUDGET_SPENT = 15,
-  CONSENTRY_DENY_CONSENT_OUTDATED = 16
+  CONSENTRY_DENY_CONSENT_OUTDATED = 16,
+  CONSENTRY_DENY_LOOKUP_NOT_ALLOWED = 17 /* the policy does not let the purpose search by it */
 } consentry_deny_reason;
 
 /* Opaque handles. */
@@ -316,6 +317,17 @@ int consentry_view_read(consentry_view* view, const char* const* fields, size_t 
 int consentry_accessor_read(consentry_accessor* accessor, const char* customer, const char* purpose,
                             const char* const* fields, size_t count, consentry_read** out,
                             consentry_error** err);
+/* consentry_accessor_find searches customers by the value of `field`, a field whose policy
+ * "lookup" lists `purpose` (docs/lookup.md): *out gets the ids of those whose value equals
+ * `value` once both are normalised by the field's type, sorted, as a NULL-terminated array freed
+ * whole by one consentry_free; *count (may be NULL) its length, 0 when no one is found (no
+ * error). Each candidate is decided like a read for the purpose (consent, retention) before it is
+ * decrypted; the search is audited as lookup entries, never the value. CONSENTRY_DENIED
+ * (unknown_purpose, accessor_not_registered, unknown_field, lookup_not_allowed) when refused;
+ * CONSENTRY_BAD_INPUT for a value that does not fit the field's type or invalid text;
+ * CONSENTRY_INTEGRITY for a stored value that fails authentication. Thread-safe. */
+int consentry_accessor_find(consentry_accessor* accessor, const char* purpose, const char* field,
+                            const char* value, char*** out, size_t* count, consentry_error** err);
 /* consentry_read_count gives the number of fields in a read result; 0 for NULL or a dead one. */
 size_t consentry_read_count(const consentry_read* r);
 /* consentry_read_field gives the outcome of field `index` (in the order asked): its status as

@@ -3,7 +3,8 @@
 
 namespace consentry_c {
 
-static_assert(static_cast<int>(consentry::deny_reason::consent_outdated) == CONSENTRY_DENY_CONSENT_OUTDATED,
+static_assert(static_cast<int>(consentry::deny_reason::lookup_not_allowed) ==
+                  CONSENTRY_DENY_LOOKUP_NOT_ALLOWED,
               "consentry_deny_reason follows consentry::deny_reason");
 static_assert(static_cast<int>(consentry::deny_reason::accessor_not_registered) ==
               CONSENTRY_DENY_ACCESSOR_NOT_REGISTERED);
@@ -30,7 +31,7 @@ consentry_errc to_c(consentry::errc code) noexcept {
 
 consentry_deny_reason to_c(consentry::deny_reason reason) noexcept {
   int r = static_cast<int>(reason);
-  if (r < CONSENTRY_DENY_NONE || r > CONSENTRY_DENY_CONSENT_OUTDATED) return CONSENTRY_DENY_NONE;
+  if (r < CONSENTRY_DENY_NONE || r > CONSENTRY_DENY_LOOKUP_NOT_ALLOWED) return CONSENTRY_DENY_NONE;
   return static_cast<consentry_deny_reason>(r);
 }
 
@@ -124,7 +125,7 @@ const char* consentry_errc_name(consentry_errc code) {
 
 const char* consentry_deny_reason_name(consentry_deny_reason reason) {
   int r = raw(reason);
-  if (r < CONSENTRY_DENY_NONE || r > CONSENTRY_DENY_CONSENT_OUTDATED) return "none";
+  if (r < CONSENTRY_DENY_NONE || r > CONSENTRY_DENY_LOOKUP_NOT_ALLOWED) return "none";
   // to_string's spellings are string literals, so their data is NUL-terminated and static.
   return consentry::to_string(static_cast<consentry::deny_reason>(r)).data();
 }

@@ -1,5 +1,5 @@
-// view.cpp: views and reads (consentry_accessor_view, consentry_accessor_read, consentry_view_*,
-// consentry_read_*).
+// view.cpp: views, reads and searches (consentry_accessor_view, consentry_accessor_read,
+// consentry_accessor_find, consentry_view_*, consentry_read_*).
 #include "c_api.hpp"
 
 using namespace consentry_c;
@@ -106,6 +106,29 @@ int consentry_view_read(consentry_view* view, const char* const* fields, size_t 
     if (!handle) return dead(err, "view");
     return with_vault(handle->box, err, [&](consentry::Vault&) {
       return publish_read(handle->view.read(std::span<const std::string_view>(names)), out, err);
+    });
+  });
+}
+
+int consentry_accessor_find(consentry_accessor* accessor, const char* purpose, const char* field,
+                            const char* value, char*** out, size_t* count, consentry_error** err) {
+  return guarded(err, [&] {
+    if (out != nullptr) *out = nullptr;
+    if (count != nullptr) *count = 0;
+    std::string_view p, f, v;
+    if (int st = text(purpose, "purpose", p, err)) return st;
+    if (int st = text(field, "field", f, err)) return st;
+    if (int st = text(value, "value", v, err)) return st;
+    if (out == nullptr) return missing(err, "out");
+    if (accessor == nullptr) return missing(err, "accessor");
+    auto handle = live(accessor);
+    if (!handle) return dead(err, "accessor");
+    return with_vault(handle->box, err, [&](consentry::Vault&) {
+      auto r = handle->accessor.find(p, f, v);
+      if (!r) return fail(err, r.err());
+      *out = new_string_list(r.value());
+      if (count != nullptr) *count = r.value().size();
+      return kOk;
     });
   });
 }

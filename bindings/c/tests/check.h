@@ -98,7 +98,8 @@ static inline void remove_scratch(const char* dir) {
   rmdir(dir);
 }
 
-/* kTestPolicy: a contract purpose, a consent purpose and an objectable one, three accessors. */
+/* kTestPolicy: a contract purpose, a consent purpose and an objectable one, three accessors; the
+ * contract purpose may search by email. */
 static const char kTestPolicy[] =
     "{\n"
     "  \"consentry_policy\": 1,\n"
@@ -114,7 +115,7 @@ static const char kTestPolicy[] =
     "    {\"id\": \"dashboard\", \"purposes\": [\"analytics\"]}\n"
     "  ],\n"
     "  \"fields\": [\n"
-    "    {\"name\": \"email\", \"type\": \"email\", \"category\": \"contact\",\n"
+    "    {\"name\": \"email\", \"type\": \"email\", \"category\": \"contact\", \"lookup\": [\"service\"],\n"
     "     \"access\": {\"service\": \"clear\", \"marketing\": \"clear\", \"analytics\": \"pseudonym\"}},\n"
     "    {\"name\": \"city\", \"type\": \"string\", \"category\": \"contact\",\n"
     "     \"access\": {\"service\": \"clear\", \"marketing\": \"generalise:prefix:2\"}},\n"

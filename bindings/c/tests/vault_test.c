@@ -170,6 +170,24 @@ static void test_crm_flow(const char* dir) {
     CHECK(consentry_free(desk) == CONSENTRY_OK);
   }
 
+  /* A search by email: the customers found, sorted; none found is no error; a purpose the
+   * field's lookup does not list is refused. */
+  OK(consentry_vault_accessor(vault, "support", &support, &err));
+  OK(consentry_accessor_find(support, "service", "email", "ADA@example.com", &list, &count, &err));
+  CHECK(count == 1 && strcmp(list[0], "C-1") == 0 && list[1] == NULL);
+  CHECK(consentry_free(list) == CONSENTRY_OK);
+  OK(consentry_accessor_find(support, "service", "email", "nobody@example.com", &list, &count, &err));
+  CHECK(count == 0 && list != NULL && list[0] == NULL);
+  CHECK(consentry_free(list) == CONSENTRY_OK);
+  list = NULL;
+  EXPECT_ERROR(consentry_accessor_find(mailer, "marketing", "email", "ada@example.com", &list, &count, &err),
+               CONSENTRY_DENIED, CONSENTRY_ERRC_DENIED);
+  CHECK(list == NULL);
+  EXPECT_ERROR(consentry_accessor_find(support, "service", "email", "not an address", &list, &count, &err),
+               CONSENTRY_BAD_INPUT, CONSENTRY_ERRC_BAD_INPUT);
+  CHECK(consentry_free(support) == CONSENTRY_OK);
+  support = NULL;
+
   /* An objection to a legitimate-interest purpose. */
   OK(consentry_vault_record_consent(vault, "C-1", "analytics", CONSENTRY_CONSENT_OBJECT, "web", NULL, &err));
   CHECK(read_one(vault, "dashboard", "analytics", "email", &value, NULL, &err) == CONSENTRY_DENIED);

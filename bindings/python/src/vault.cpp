@@ -369,6 +369,17 @@ void bind_vault(py::module_& m) {
           "the store (one round trip to a PostgreSQL server). Raises as view() does (Denied, Erased) when "
           "refused as a whole; otherwise returns {field: value} as View.read does.")
       .def(
+          "find",
+          [](const PyAccessor& a, const Text& purpose, const Text& field, const Text& value) {
+            auto r = run(*a.box, [&](Vault&) { return a.accessor.find(purpose.s, field.s, value.s); });
+            return take(std::move(r));
+          },
+          "purpose"_a, "field"_a, "value"_a,
+          "The ids of the customers whose `field` equals `value` once both are normalised by the field's "
+          "type, sorted; [] when no one is. Only for a purpose in the field's policy \"lookup\"; each "
+          "candidate is decided like a read for the purpose before it is decrypted; audited, never the "
+          "value. Raises Denied (lookup_not_allowed, ...) or InvalidInput.")
+      .def(
           "detokenise",
           [](const PyAccessor& a, const Text& purpose, const Text& field, const Text& token) {
             auto r = run(*a.box, [&](Vault&) { return a.accessor.detokenise(purpose.s, field.s, token.s); });

@@ -26,7 +26,7 @@ POLICY = r"""
     {"id": "bi-dashboard", "purposes": ["analytics"]}
   ],
   "fields": [
-    {"name": "email", "type": "email", "category": "contact",
+    {"name": "email", "type": "email", "category": "contact", "lookup": ["service", "marketing"],
      "access": {"service": "clear", "marketing": "clear", "analytics": "pseudonym"}},
     {"name": "name", "type": "string", "category": "identity",
      "access": {"service": "clear", "marketing": "generalise:prefix:1"}},

@@ -58,6 +58,22 @@ def test_accessor_read_is_a_view_and_a_read_in_one_call(vault: consentry.Vault) 
     assert withdrawn.value.reason == "withdrawn"
 
 
+def test_find_searches_by_email_for_a_purpose_the_customer_allows(vault: consentry.Vault) -> None:
+    vault.put("C-2", "email", "grace@example.com")
+    desk = vault.accessor("support-desk")
+    assert desk.find("service", "email", EMAIL.upper()) == ["C-1"]
+    assert desk.find("service", "email", "nobody@example.com") == []
+    newsletter = vault.accessor("newsletter")
+    assert newsletter.find("marketing", "email", EMAIL) == []  # no consent yet
+    vault.record_consent("C-1", "marketing", "grant", channel="web")
+    assert newsletter.find("marketing", "email", EMAIL) == ["C-1"]
+    with pytest.raises(consentry.Denied) as refused:
+        vault.accessor("bi-dashboard").find("analytics", "email", EMAIL)
+    assert refused.value.reason == "lookup_not_allowed"
+    with pytest.raises(consentry.InvalidInput):
+        desk.find("service", "email", "not an address")
+
+
 def test_a_withdrawal_between_two_reads_denies_the_second(vault: consentry.Vault) -> None:
     event = vault.record_consent("C-1", "marketing", "grant", channel="web", notice="privacy-2025")
     assert event.action == "grant" and event.expires_at is not None

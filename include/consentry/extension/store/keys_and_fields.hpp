@@ -48,6 +48,18 @@ class KeyFieldStore {
   /// put_field inserts or replaces one sealed value.
   virtual result<void> put_field(const StoredField& f) = 0;
 
+  /// put_lookup inserts or replaces the blind index entry of (customer, field).
+  virtual result<void> put_lookup(const StoredLookup& entry) = 0;
+  /// delete_lookup removes the blind index entry of (customer, field); nothing when there is none.
+  /// delete_field and erase_customer (maintenance role) remove entries with their values too.
+  virtual result<void> delete_lookup(std::string_view customer, std::string_view field) = 0;
+  /// find_lookup returns, sorted and each once, the customers whose entry for `field` was made
+  /// under master key version `key_version` and holds `index`.
+  virtual result<std::vector<std::string>> find_lookup(std::string_view field, std::uint32_t key_version,
+                                                       std::int64_t index) = 0;
+  /// get_lookups returns every blind index entry of `customer`, ordered by field.
+  virtual result<std::vector<StoredLookup>> get_lookups(std::string_view customer) = 0;
+
   /// customers lists, sorted, every customer with a data key.
   virtual result<std::vector<std::string>> customers() = 0;
   /// knows is true when the customer has a data key or any consent event (a backend that

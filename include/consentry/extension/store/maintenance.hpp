@@ -24,10 +24,10 @@ class MaintenanceStore {
  public:
   virtual ~MaintenanceStore() = default;
 
-  /// erase_customer deletes the customer's data key, every value, every consent event, contact
-  /// and contact preference, and records `tag` (a keyed pseudonym of the id, never the id) as
-  /// erased, all or nothing. The ledger's append-only rule yields here and only here: erasure
-  /// is the customer's right.
+  /// erase_customer deletes the customer's data key, every value and blind index entry, every
+  /// consent event, contact and contact preference, and records `tag` (a keyed pseudonym of the id, never the
+  /// id) as erased, all or nothing. The ledger's append-only rule yields here and only here: erasure is the
+  /// customer's right.
   virtual result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) = 0;
   /// erased_at returns when the customer with pseudonym `tag` was erased, nullopt if never.
   virtual result<std::optional<timestamp>> erased_at(std::string_view tag) = 0;
@@ -47,7 +47,8 @@ class MaintenanceStore {
   virtual result<std::vector<FieldTime>> fields_collected_before(std::string_view field, timestamp before,
                                                                  std::string_view after,
                                                                  std::size_t limit) = 0;
-  /// delete_field removes one stored value; nothing when there is none. Purges use it.
+  /// delete_field removes one stored value and its blind index entry; nothing when there is none.
+  /// Purges use it.
   virtual result<void> delete_field(std::string_view customer, std::string_view field) = 0;
 
   /// data_keys_after returns up to `limit` wrapped data keys of customers sorted after `after`
