@@ -116,7 +116,7 @@ TEST_CASE("cli: find prints the customers found, exits 5 for none and 3 when ref
   CHECK(lookups == 5);
 }
 
-TEST_CASE("cli: policy update adds a lookup and indexes the values held; policy reindex has nothing left") {
+TEST_CASE("cli: policy update adds a lookup and indexes the values held, leaving policy reindex nothing") {
   Cli cli;
   cli.must({"init", "--policy", cli.policy_file(false), "--kdf", "minimum"});
   cli.must({"import", (kData / "customers.jsonl").string()});

@@ -97,7 +97,7 @@ TEST_CASE("find: a customer is found by email or phone however the value is writ
   CHECK(must(v.audit_entries()).size() == before);
 }
 
-TEST_CASE("find: customers sharing an index entry are told apart by their values; no false positive") {
+TEST_CASE("find: customers sharing an index entry are told apart by their values, with no false positive") {
   FakeClock clock;
   TempDir dir;
   // One bit: every value shares its index entry with about half of the others.

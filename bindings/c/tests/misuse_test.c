@@ -21,8 +21,9 @@ static void test_error_getters(void) {
   CHECK(strcmp(consentry_errc_name(CONSENTRY_ERRC_ERASED), "erased") == 0);
   CHECK(strcmp(consentry_errc_name((consentry_errc)99), "internal") == 0);
   CHECK(strcmp(consentry_deny_reason_name(CONSENTRY_DENY_CONSENT_OUTDATED), "consent_outdated") == 0);
+  CHECK(strcmp(consentry_deny_reason_name(CONSENTRY_DENY_LOOKUP_NOT_ALLOWED), "lookup_not_allowed") == 0);
   CHECK(strcmp(consentry_deny_reason_name((consentry_deny_reason)-1), "none") == 0);
-  CHECK(strcmp(consentry_deny_reason_name((consentry_deny_reason)17), "none") == 0);
+  CHECK(strcmp(consentry_deny_reason_name((consentry_deny_reason)18), "none") == 0);
 
   /* An error object, freed, is dead: its getters give the defaults. */
   CHECK(consentry_policy_parse(NULL, NULL, &err) == CONSENTRY_BAD_INPUT);
