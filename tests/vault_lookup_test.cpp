@@ -17,6 +17,7 @@
 #include "support/must.hpp"
 #include "support/passphrase.hpp"
 #include "support/retail_policy.hpp"
+#include "support/shared_store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
 
@@ -303,4 +304,64 @@ TEST_CASE("find: a policy change that adds, resizes or drops a lookup indexes th
   // Indexed again, the values are found again.
   must(v.update_policy(lookup_policy()));
   CHECK(must(desk.find("service", "email", "bob@example.com")) == ids({"C-2"}));
+}
+
+TEST_CASE("find: an index left half built is refused until reindex_lookups finishes it") {
+  FakeClock clock;
+  auto shared = std::shared_ptr<Store>(make_memory_store());
+  Vault v = must(Vault::create_in(std::make_unique<test::SharedStore>(shared), lookup_policy(),
+                                  test::kTestPassphrase, test::test_vault_options(clock)));
+  must(v.put("C-1", "email", "ann@example.com"));
+  must(v.put("C-2", "email", "bob@example.com"));
+  // As a policy update interrupted before its walk: the entries are not there, the walk is due.
+  must(shared->delete_lookup("C-1", "email"));
+  const std::string_view pending = "email";
+  must(shared->put_meta("lookup.reindex",
+                        byte_view(reinterpret_cast<const std::uint8_t*>(pending.data()), pending.size())));
+  const Accessor desk = must(v.accessor("support-desk"));
+  auto refused = desk.find("service", "email", "ann@example.com");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.err().code == errc::io);
+  CHECK(refused.err().message.find("reindex") != std::string::npos);
+  // Other fields are searched as before.
+  must(v.put("C-1", "phone", "07700 900123"));
+  CHECK(must(desk.find("service", "phone", "+447700900123")) == ids({"C-1"}));
+
+  CHECK(must(v.reindex_lookups(1)) == 2);
+  CHECK(must(desk.find("service", "email", "ann@example.com")) == ids({"C-1"}));
+  CHECK(must(v.reindex_lookups()) == 0);
+  CHECK_FALSE(must(shared->get_meta("lookup.reindex")).has_value());
+}
+
+TEST_CASE("find: an index entry moved to another customer finds no one who does not hold the value") {
+  FakeClock clock;
+  auto shared = std::shared_ptr<Store>(make_memory_store());
+  Vault v = must(Vault::create_in(std::make_unique<test::SharedStore>(shared), lookup_policy(),
+                                  test::kTestPassphrase, test::test_vault_options(clock)));
+  must(v.put("C-1", "email", "ann@example.com"));
+  must(v.put("C-2", "email", "bob@example.com"));
+  // Someone with the database gives C-2 the entry of Ann's address, and deletes Ann's.
+  const auto ann = must(shared->get_lookups("C-1"));
+  REQUIRE(ann.size() == 1);
+  StoredLookup moved = ann[0];
+  moved.customer = "C-2";
+  must(shared->put_lookup(moved));
+  must(shared->delete_lookup("C-1", "email"));
+  const Accessor desk = must(v.accessor("support-desk"));
+  // C-2 is a candidate now, but its authenticated value is Bob's: not returned. Ann is hidden.
+  CHECK(must(desk.find("service", "email", "ann@example.com")).empty());
+  const auto logged = must(v.audit_entries());
+  REQUIRE_FALSE(logged.empty());
+  CHECK(logged.back().action == AuditAction::lookup);
+  CHECK(logged.back().reason == "candidates=1 matches=0");
+  // A sealed value moved between customers fails authentication rather than matching.
+  const auto bob_row = must(shared->get_field("C-2", "email"));
+  REQUIRE(bob_row.has_value());
+  StoredField swapped = *bob_row;
+  swapped.customer = "C-1";
+  must(shared->put_field(swapped));
+  must(shared->put_lookup(ann[0]));
+  auto tampered_ann = desk.find("service", "email", "ann@example.com");
+  REQUIRE_FALSE(tampered_ann.ok());
+  CHECK(tampered_ann.err().code == errc::integrity);
 }

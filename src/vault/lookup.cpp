@@ -113,8 +113,9 @@ result<std::int64_t> Vault::reindex_lookups(std::size_t batch) {
     if (pending->empty()) return done;
     auto in_force = impl.follow_policy();
     if (!in_force) return std::move(in_force).err();
-    // Entries are made under the version current as this batch commits, as write() makes them.
-    CONSENTRY_TRY(impl.follow_current_version());
+    // The live master key versions as this batch commits: data keys wrapped under one another
+    // process added open, and entries are made under the current one, as write() makes them.
+    CONSENTRY_TRY(impl.follow_master_keys());
     auto cursor = store.get_meta(kMetaLookupReindexAfter);
     if (!cursor) return std::move(cursor).err();
     const std::string after = *cursor ? std::string((*cursor)->begin(), (*cursor)->end()) : std::string();
