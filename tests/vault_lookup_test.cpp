@@ -63,6 +63,16 @@ std::vector<AuditEntry> searches_after(const Vault& v, std::size_t skip) {
   return out;
 }
 
+// ann_and_bob is a vault under lookup_policy() on `shared`, a memory store the test reaches
+// under it, holding Ann's (C-1) and Bob's (C-2) email addresses.
+Vault ann_and_bob(const std::shared_ptr<Store>& shared, const FakeClock& clock) {
+  Vault v = must(Vault::create_in(std::make_unique<test::SharedStore>(shared), lookup_policy(),
+                                  test::kTestPassphrase, test::test_vault_options(clock)));
+  must(v.put("C-1", "email", "ann@example.com"));
+  must(v.put("C-2", "email", "bob@example.com"));
+  return v;
+}
+
 }  // namespace
 
 TEST_CASE("find: a customer is found by email or phone however the value is written") {
@@ -309,10 +319,7 @@ TEST_CASE("find: a policy change that adds, resizes or drops a lookup indexes th
 TEST_CASE("find: an index left half built is refused until reindex_lookups finishes it") {
   FakeClock clock;
   auto shared = std::shared_ptr<Store>(make_memory_store());
-  Vault v = must(Vault::create_in(std::make_unique<test::SharedStore>(shared), lookup_policy(),
-                                  test::kTestPassphrase, test::test_vault_options(clock)));
-  must(v.put("C-1", "email", "ann@example.com"));
-  must(v.put("C-2", "email", "bob@example.com"));
+  Vault v = ann_and_bob(shared, clock);
   // As a policy update interrupted before its walk: the entries are not there, the walk is due.
   must(shared->delete_lookup("C-1", "email"));
   const std::string_view pending = "email";
@@ -336,10 +343,7 @@ TEST_CASE("find: an index left half built is refused until reindex_lookups finis
 TEST_CASE("find: an index entry moved to another customer finds no one who does not hold the value") {
   FakeClock clock;
   auto shared = std::shared_ptr<Store>(make_memory_store());
-  Vault v = must(Vault::create_in(std::make_unique<test::SharedStore>(shared), lookup_policy(),
-                                  test::kTestPassphrase, test::test_vault_options(clock)));
-  must(v.put("C-1", "email", "ann@example.com"));
-  must(v.put("C-2", "email", "bob@example.com"));
+  Vault v = ann_and_bob(shared, clock);
   // Someone with the database gives C-2 the entry of Ann's address, and deletes Ann's.
   const auto ann = must(shared->get_lookups("C-1"));
   REQUIRE(ann.size() == 1);
