@@ -389,6 +389,21 @@ std::vector<std::string> HandStore::find_email(std::string_view email) {
     find_ = prepare("SELECT customer FROM lookups WHERE field = 'email' AND value = ?1");
     candidate_ = prepare("SELECT sealed FROM fields WHERE customer = ?1 AND field = 'email'");
   }
+  // One read transaction for the whole search, as the vault reads it in one snapshot: one lock
+  // and one look at the WAL, not one per statement.
+  if (!read_begin_) {
+    read_begin_ = prepare("BEGIN");
+    read_end_ = prepare("COMMIT");
+  }
+  if (sqlite3_step(read_begin_) != SQLITE_DONE) fail("begin read");
+  sqlite3_reset(read_begin_);
+  struct EndRead {
+    sqlite3_stmt* end;
+    ~EndRead() {
+      sqlite3_step(end);
+      sqlite3_reset(end);
+    }
+  } end_read{read_end_};
   std::vector<std::string> candidates;
   sqlite3_bind_int64(find_, 1, lookup_hash(lookup_key_, email, lookup_bits_));
   int rc;

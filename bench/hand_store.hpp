@@ -73,9 +73,9 @@ class HandStore {
   /// table lookups(customer, field, value), indexed on (field, value), whose value is the first
   /// `bits` bits of BLAKE2b keyed with a random key (kept in meta) over the email's text.
   void add_lookups(std::size_t customers, int bits);
-  /// find_email returns the customers whose email is `email`: one prepared SELECT of the index
-  /// entry's customers, then each candidate's sealed email read and opened (load_keys first) and
-  /// compared; Sealing::aead only.
+  /// find_email returns the customers whose email is `email`, in one read transaction: one
+  /// prepared SELECT of the index entry's customers, then each candidate's sealed email read and
+  /// opened (load_keys first) and compared; Sealing::aead only.
   std::vector<std::string> find_email(std::string_view email);
 
   /// build fills a new file with customers [0, customers), all ten fields, `batch` customers per
@@ -105,6 +105,8 @@ class HandStore {
   sqlite3_stmt* scan_ = nullptr;
   sqlite3_stmt* find_ = nullptr;
   sqlite3_stmt* candidate_ = nullptr;
+  sqlite3_stmt* read_begin_ = nullptr;  ///< find_email's read transaction
+  sqlite3_stmt* read_end_ = nullptr;
   HandKey lookup_key_{};
   int lookup_bits_ = 0;
 };
