@@ -16,9 +16,9 @@
 #include <cmath>
 #include <map>
 #include <memory>
-#include <vector>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "bench_vaults.hpp"
 #include "hand_store.hpp"
