@@ -203,3 +203,43 @@ TEST_CASE("the last event of a purpose decides, and a grant lapses exactly at it
   REQUIRE(state.last("marketing.email") != nullptr);
   CHECK(state.last("marketing.email")->at == kNow - 10s);
 }
+
+TEST_CASE("decision_reads_ledger is false only where no consent position changes the decision") {
+  const Policy retail = test::retail_policy();
+  const Policy bases = basis_policy();
+  constexpr std::array kStatuses = {ConsentStatus::none, ConsentStatus::granted, ConsentStatus::withdrawn,
+                                    ConsentStatus::expired, ConsentStatus::objected};
+  int skippable = 0;
+  for (const Policy* policy : {&retail, &bases}) {
+    for (const Purpose& purpose : policy->purposes()) {
+      for (const FieldSpec& field : policy->fields()) {
+        CAPTURE(purpose.id);
+        CAPTURE(field.name);
+        if (decision_reads_ledger(*policy, purpose.id, field.name)) continue;
+        ++skippable;
+        // Every position on the purpose itself and on profiling decides as the empty ledger does.
+        const Decision blank = decide_for_purpose(*policy, ConsentState{}, purpose.id, field.name, kNow);
+        for (const std::string& on : {purpose.id, std::string(Policy::kProfilingPurpose)})
+          for (const ConsentStatus status : kStatuses) {
+            const Decision d =
+                decide_for_purpose(*policy, state_for(on, status), purpose.id, field.name, kNow);
+            CHECK(d.allowed == blank.allowed);
+            CHECK(d.reason == blank.reason);
+          }
+      }
+    }
+  }
+  // service (contract) and the basis policy's contract, legal obligation and vital interest
+  // purposes need no ledger for a field that is not inferred...
+  CHECK(skippable > 0);
+  CHECK_FALSE(decision_reads_ledger(retail, "service", "email"));
+  CHECK_FALSE(decision_reads_ledger(bases, "p-vital_interest", "f0"));
+  // ...an inferred field always does (profiling consent), as do consent, objection-bound
+  // purposes and anything undeclared.
+  CHECK(decision_reads_ledger(retail, "service", "expecting_child"));
+  CHECK(decision_reads_ledger(retail, "marketing.email", "email"));
+  CHECK(decision_reads_ledger(retail, "analytics", "email"));
+  CHECK(decision_reads_ledger(bases, "p-public_task", "f0"));
+  CHECK(decision_reads_ledger(retail, "no-such-purpose", "email"));
+  CHECK(decision_reads_ledger(retail, "service", "no-such-field"));
+}

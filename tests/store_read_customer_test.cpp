@@ -156,8 +156,29 @@ TEST_CASE_TEMPLATE("read_customer reports the erasure mark of the tag and finds 
   CHECK_FALSE(read.key.has_value());
   CHECK(read.history.empty());
   CHECK(read.fields.empty());
-  // Another tag is not erased.
+  // Another tag is not erased, and no tag reads no mark.
   CHECK_FALSE(must(s.read_customer(CustomerReadRequest{"C-1", "tag-2", false, false, {}})).erased_at);
+  CHECK_FALSE(must(s.read_customer(CustomerReadRequest{"C-1", "", false, false, {}})).erased_at);
+}
+
+TEST_CASE_TEMPLATE("read_customer with no tag reads no erasure mark and the rest as with one", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  must(s.put_key(StoredKey{"C-1", 1, b("w")}));
+  must(s.put_field(StoredField{"C-1", "email", b("sealed"), "web-signup", at(1700000000)}));
+  must(s.put_field(StoredField{"C-1", "phone", b("sealed-phone"), "web-signup", at(1700000000)}));
+  must(s.append_consent(event_of("C-1", "offers", ConsentAction::grant, 1000)));
+  const std::vector<std::string_view> email = {"email"};
+  auto with_tag = must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, true, email}));
+  auto without = must(s.read_customer(CustomerReadRequest{"C-1", "", true, true, email}));
+  CHECK_FALSE(without.erased_at.has_value());
+  REQUIRE(without.key.has_value());
+  CHECK(without.key->wrapped == with_tag.key->wrapped);
+  check_same_history(without.history, with_tag.history);
+  check_same_fields(without.fields, with_tag.fields);
+  REQUIRE(without.fields.size() == 1);
+  CHECK(without.fields[0].field == "email");
 }
 
 TEST_CASE_TEMPLATE("read_customer is refused inside a transaction, which stays usable", B, STORE_BACKENDS) {

@@ -369,3 +369,42 @@ TEST_CASE("find: an index entry moved to another customer finds no one who does 
   REQUIRE_FALSE(tampered_ann.ok());
   CHECK(tampered_ann.err().code == errc::integrity);
 }
+
+TEST_CASE("find: an older value put back, which matches the search, fails the manifest check") {
+  FakeClock clock;
+  auto shared = std::shared_ptr<Store>(make_memory_store());
+  Vault v = ann_and_bob(shared, clock);
+  const auto old_row = must(shared->get_field("C-1", "email"));
+  const auto old_entries = must(shared->get_lookups("C-1"));
+  REQUIRE(old_row.has_value());
+  REQUIRE(old_entries.size() == 1);
+  must(v.put("C-1", "email", "ann.new@example.com"));
+  const Accessor desk = must(v.accessor("support-desk"));
+  CHECK(must(desk.find("service", "email", "ann@example.com")).empty());
+  // Someone with the database puts back Ann's old address and its entry: it authenticates under
+  // her key and matches, but her manifest vouches for the new one.
+  must(shared->put_field(*old_row));
+  must(shared->put_lookup(old_entries[0]));
+  auto rolled_back = desk.find("service", "email", "ann@example.com");
+  REQUIRE_FALSE(rolled_back.ok());
+  CHECK(rolled_back.err().code == errc::integrity);
+  CHECK(rolled_back.err().message.find("ann") == std::string::npos);
+}
+
+TEST_CASE("find: an erased customer's value and entry put back find no one, and fail no search") {
+  FakeClock clock;
+  auto shared = std::shared_ptr<Store>(make_memory_store());
+  Vault v = ann_and_bob(shared, clock);
+  const auto old_row = must(shared->get_field("C-1", "email"));
+  const auto old_entries = must(shared->get_lookups("C-1"));
+  REQUIRE(old_row.has_value());
+  REQUIRE(old_entries.size() == 1);
+  must(v.erase("C-1"));
+  // The rows come back from a copy taken before the erasure; the data key that opened them does
+  // not, and the erasure mark stays.
+  must(shared->put_field(*old_row));
+  must(shared->put_lookup(old_entries[0]));
+  const Accessor desk = must(v.accessor("support-desk"));
+  CHECK(must(desk.find("service", "email", "ann@example.com")).empty());
+  CHECK(must(desk.find("service", "email", "bob@example.com")) == ids({"C-2"}));
+}

@@ -6,8 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
@@ -30,13 +32,13 @@ struct CountedVault {
   PostgresStore* store = nullptr;
   Vault vault;
 
-  static CountedVault create(const ScratchSchema& schema) {
+  static CountedVault create(const ScratchSchema& schema, Policy policy = test::retail_policy()) {
     auto made = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
     PostgresStore* raw = made.get();
     VaultOptions options = test::test_vault_options();
     options.audit = AuditMode::off;
     return CountedVault{
-        raw, must(Vault::create_in(std::move(made), test::retail_policy(), test::kTestPassphrase, options))};
+        raw, must(Vault::create_in(std::move(made), std::move(policy), test::kTestPassphrase, options))};
   }
   /// cost runs `call` and gives the round trips it took.
   template <class F>
@@ -87,4 +89,27 @@ TEST_CASE("postgres: after another connection commits, the next read follows it 
   REQUIRE_FALSE(got[0].ok());
   CHECK(got[0].err().reason == deny_reason::withdrawn);
   CHECK(c.cost([&] { must(campaigns.read("C-1", "marketing.email", {"email"})); }) == 1);
+}
+
+TEST_CASE("postgres: writing many customers' indexed values costs no round trip per index entry") {
+  ScratchSchema schema;
+  auto j = nlohmann::json::parse(test::kRetailPolicy);
+  j["fields"][0]["lookup"] = nlohmann::json::array({"service"});
+  CountedVault c = CountedVault::create(schema, must(Policy::parse(j.dump(), "lookup")));
+  auto records = [](int first, int count) {
+    std::vector<Record> out;
+    for (int i = first; i < first + count; ++i)
+      out.push_back(
+          Record{"C-" + std::to_string(i), "", {}, {{"email", "c" + std::to_string(i) + "@example.com"}}});
+    return out;
+  };
+  must(c.vault.write(records(0, 5)));
+  // Keys, values and index entries are queued and sent a batch of each per transaction, so that
+  // 120 customers cost what 20 do.
+  const std::uint64_t few = c.cost([&] { must(c.vault.write(records(100, 20))); });
+  const std::uint64_t many = c.cost([&] { must(c.vault.write(records(200, 120))); });
+  CHECK(many <= few + 1);
+  auto desk = must(c.vault.accessor("support-desk"));
+  CHECK(must(desk.find("service", "email", "c250@example.com")) == std::vector<std::string>{"C-250"});
+  CHECK(must(desk.find("service", "email", "c110@example.com")) == std::vector<std::string>{"C-110"});
 }

@@ -128,6 +128,19 @@ inline Decision decide_for_purpose(const Policy& policy, const ConsentState& sta
   return detail::decide_declared(policy, p, state, purpose, field, now, renewal);
 }
 
+/// decision_reads_ledger is false when no consent position can change what decide() says for
+/// `purpose` and `field`: the purpose rests on contract, legal obligation or vital interest, and
+/// the field is not inferred (which needs a live profiling consent). True otherwise, and for a
+/// purpose or field the policy does not declare. A caller may then skip reading the ledger and
+/// decide with an empty ConsentState.
+inline bool decision_reads_ledger(const Policy& policy, std::string_view purpose, std::string_view field) {
+  const Purpose* p = policy.purpose(purpose);
+  const FieldSpec* f = policy.field(field);
+  if (!p || !f || f->is_inferred()) return true;
+  return p->basis == Basis::consent || p->basis == Basis::legitimate_interest ||
+         p->basis == Basis::public_task;
+}
+
 /// decide says whether `accessor`, acting for `purpose`, may read `field` of the customer whose
 /// consent position is `state`, at `now`, and in which form. Purposes match exactly. Pure: it
 /// reads nothing but its arguments. Denies by default, in this order: unknown purpose, accessor

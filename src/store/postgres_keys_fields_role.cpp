@@ -16,7 +16,7 @@ constexpr std::string_view kPutMeta =
     "INSERT INTO @S.meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 constexpr std::string_view kDeleteMeta = "DELETE FROM @S.meta WHERE key = $1";
 constexpr std::string_view kGetKey = "SELECT version, wrapped FROM @S.data_keys WHERE customer = $1";
-// put_key and put_field are queued inside a write transaction and sent in batches (PendingWrites,
+// put_key, put_field and put_lookup are queued inside a write transaction and sent in batches (PendingWrites,
 // postgres_store.hpp): each column is an array parameter, unnest turns them back into rows.
 constexpr std::string_view kPutKeys =
     "INSERT INTO @S.data_keys(customer, version, wrapped) "
@@ -39,8 +39,9 @@ constexpr std::string_view kPutFields =
     "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::bigint[], $6::bigint[]) "
     "ON CONFLICT (customer, field) DO UPDATE SET sealed = excluded.sealed, source = excluded.source, "
     "collected_at = excluded.collected_at, format = excluded.format";
-constexpr std::string_view kPutLookup =
-    "INSERT INTO @S.lookups(customer, field, key_version, value) VALUES ($1, $2, $3::bigint, $4::bigint) "
+constexpr std::string_view kPutLookups =
+    "INSERT INTO @S.lookups(customer, field, key_version, value) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) "
     "ON CONFLICT (customer, field) DO UPDATE SET key_version = excluded.key_version, value = excluded.value";
 constexpr std::string_view kDeleteLookup = "DELETE FROM @S.lookups WHERE customer = $1 AND field = $2";
 constexpr std::string_view kFindLookup =
@@ -237,6 +238,24 @@ result<void> PostgresStore::send_pending() {
                   "put_field");
     if (!r) return std::move(r).err();
   }
+  if (!batch.lookups.empty()) {
+    const std::size_t n = batch.lookups.size();
+    PgArray customers(kPgText, n), fields(kPgText, n), versions(kPgInt8, n), values(kPgInt8, n);
+    for (const StoredLookup& e : batch.lookups) {
+      customers.add(e.customer);
+      fields.add(e.field);
+      versions.add_int8(e.key_version);
+      values.add_int8(e.index);
+    }
+    auto r = exec(kPutLookups,
+                  PgParams{}
+                      .binary(customers.view())
+                      .binary(fields.view())
+                      .binary(versions.view())
+                      .binary(values.view()),
+                  "put_lookup");
+    if (!r) return std::move(r).err();
+  }
   return ok();
 }
 
@@ -244,11 +263,11 @@ result<void> PostgresStore::put_lookup(const StoredLookup& entry) {
   if (!pg_is_text(entry.customer) || !pg_is_text(entry.field))
     return make_error(errc::invalid_argument, "put_lookup: a customer id or field name is not text");
   return write("put_lookup", [&]() -> result<void> {
-    auto r = exec(
-        kPutLookup,
-        PgParams{}.text(entry.customer).text(entry.field).integer(entry.key_version).integer(entry.index),
-        "put_lookup");
-    if (!r) return std::move(r).err();
+    std::string name = entry.customer + '\0' + entry.field;
+    if (pending_.lookup_names.count(name) != 0) CONSENTRY_TRY(send_pending());
+    pending_.lookups.push_back(entry);
+    pending_.lookup_names.insert(std::move(name));
+    if (pending_.size() >= kMaxPendingWrites) return send_pending();
     return ok();
   });
 }

@@ -326,7 +326,7 @@ class PostgresStore final : public Store {
   /// prepared returns the name of `sql`'s prepared statement on this connection, preparing it
   /// the first time; fails as exec.
   result<const std::string*> prepared(std::string_view sql, std::string_view operation);
-  /// send_pending sends the queued put_key and put_field calls, keys first, one statement each
+  /// send_pending sends the queued put_key, put_field and put_lookup calls, in that order, one statement each
   /// (postgres_keys_fields_role.cpp); fails as exec, the transaction then being aborted.
   result<void> send_pending();
   /// with_schema replaces every `@S` in `sql` by the quoted schema name.
@@ -343,7 +343,7 @@ class PostgresStore final : public Store {
   bool commit_in_flight_ = false;                       ///< end_read's COMMIT, not yet answered
   std::optional<std::uint64_t> snapshot_data_version_;  ///< read by begin_read, for data_version
 
-  /// PendingWrites are the put_key and put_field calls of the open write transaction not sent
+  /// PendingWrites are the put_key, put_field and put_lookup calls of the open write transaction not sent
   /// yet. They are sent in batches of kMaxPendingWrites, before any other statement (so every
   /// statement sees them, in call order) and before COMMIT; a rollback drops them. A second call
   /// for a key already queued sends the queue first (one statement may not change a row twice).
@@ -352,8 +352,10 @@ class PostgresStore final : public Store {
     std::vector<StoredField> fields;
     std::unordered_set<std::string> key_customers;  ///< the customers of `keys`
     std::unordered_set<std::string> field_names;    ///< customer, NUL, field of each of `fields`
-    bool empty() const noexcept { return keys.empty() && fields.empty(); }
-    std::size_t size() const noexcept { return keys.size() + fields.size(); }
+    std::vector<StoredLookup> lookups;
+    std::unordered_set<std::string> lookup_names;  ///< customer, NUL, field of each of `lookups`
+    bool empty() const noexcept { return keys.empty() && fields.empty() && lookups.empty(); }
+    std::size_t size() const noexcept { return keys.size() + fields.size() + lookups.size(); }
   };
   static constexpr std::size_t kMaxPendingWrites = 1000;
   PendingWrites pending_;

@@ -49,9 +49,11 @@ result<CustomerRead> Store::read_customer_parts(const CustomerReadRequest& reque
   auto version = data_version();
   if (!version) return std::move(version).err();
   out.data_version = *version;
-  auto erased = erased_at(request.tag);
-  if (!erased) return std::move(erased).err();
-  out.erased_at = *erased;
+  if (!request.tag.empty()) {
+    auto erased = erased_at(request.tag);
+    if (!erased) return std::move(erased).err();
+    out.erased_at = *erased;
+  }
   if (request.key) {
     auto key = get_key(request.customer);
     if (!key) return std::move(key).err();

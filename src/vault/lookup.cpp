@@ -233,31 +233,48 @@ result<std::vector<std::string>> Accessor::find(std::string_view purpose, std::s
       }
       candidates = named.size();
       const timestamp now = v.now();
-      const std::string_view fields[] = {spec.name, kManifestField};
+      const std::string_view value_field[] = {spec.name};
+      // A purpose on contract, legal obligation or vital interest decides a field that is not
+      // inferred without the ledger: it is not read then.
+      const bool ledger = decision_reads_ledger(policy, purpose, spec.name);
+      const std::string_view manifest_field[] = {kManifestField};
       for (const std::string& customer : named) {
-        const std::string tag = v.audit_pseudonym(customer);
-        auto read = v.store->read_customer_parts(
-            CustomerReadRequest{customer, tag, v.keys().find_data_key(customer) == nullptr, true, fields});
+        // Each candidate's ledger (when the decision needs it), key and value in one read. Its
+        // erasure mark and manifest are read only once its value matches: a candidate that does
+        // not match is dropped whatever they say.
+        auto read = v.store->read_customer_parts(CustomerReadRequest{
+            customer, "", v.keys().find_data_key(customer) == nullptr, ledger, value_field});
         if (!read) return std::move(read).err();
         // Decided as a read of the field for the purpose; a refused candidate is not decrypted.
         const ConsentState state = ConsentState::from_history(read->history);
         const Decision d = decide(policy, state, id_, purpose, spec.name, now, &(*in_force)->renewal);
-        if (!d.allowed || read->erased_at) continue;
-        std::optional<StoredField> manifest = take_manifest(read->fields);
+        if (!d.allowed) continue;
         if (read->fields.empty()) continue;  // an index entry whose value is gone names no one
         const StoredField& row = read->fields.front();
         if (spec.retention && spec.retention->after(row.collected_at) <= now) continue;
         auto key = v.data_key_of(customer, read->key);
         if (!key) return std::move(key).err();
+        if (*key) {
+          auto plain = open_field(**key, customer, spec.name, row.sealed, row.format,
+                                  FieldMetadata{row.source, row.collected_at});
+          if (!plain) return std::move(plain).err();
+          if (!same_lookup_form(spec.type, plain->reveal_string(), wanted)) continue;
+        }
+        // A match, or a value with no data key to open it: an erased customer is not found, and
+        // otherwise the value must be the one the customer's manifest vouches for (not an older
+        // value put back), as a read checks it; a value without a data key fails that check.
+        std::string tag = v.audit_pseudonym(customer);
+        auto vouch =
+            v.store->read_customer_parts(CustomerReadRequest{customer, tag, false, false, manifest_field});
+        if (!vouch) return std::move(vouch).err();
+        if (vouch->erased_at) continue;
+        std::optional<StoredField> manifest = take_manifest(vouch->fields);
         auto listed = vouching_manifest(*key, customer, manifest, true);
         if (!listed) return std::move(listed).err();
         if (*listed) CONSENTRY_TRY((*listed)->check(spec.name, &row));
-        auto plain = open_field(**key, customer, spec.name, row.sealed, row.format,
-                                FieldMetadata{row.source, row.collected_at});
-        if (!plain) return std::move(plain).err();
-        if (!same_lookup_form(spec.type, plain->reveal_string(), wanted)) continue;
+        if (!*key) return manifest_failed();
         found.push_back(customer);
-        found_tags.push_back(tag);
+        found_tags.push_back(std::move(tag));
       }
     }
   }

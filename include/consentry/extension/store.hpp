@@ -29,7 +29,7 @@ namespace consentry {
 /// CustomerReadRequest names what one read of a customer needs (Store::read_customer).
 struct CustomerReadRequest {
   std::string_view customer;
-  std::string_view tag;                      ///< the customer's audit pseudonym, whose erasure mark is read
+  std::string_view tag;                      ///< the audit pseudonym whose erasure mark is read; "": none
   bool key = false;                          ///< read the customer's wrapped data key
   bool history = false;                      ///< read the customer's consent history
   std::span<const std::string_view> fields;  ///< the sealed values to read, by name
@@ -38,7 +38,7 @@ struct CustomerReadRequest {
 /// CustomerRead is what Store::read_customer read, all of it from one committed state.
 struct CustomerRead {
   std::optional<std::uint64_t> data_version;  ///< as StoreTransactions::data_version
-  std::optional<timestamp> erased_at;         ///< as MaintenanceStore::erased_at(tag)
+  std::optional<timestamp> erased_at;         ///< as MaintenanceStore::erased_at(tag); nullopt for no tag
   std::optional<StoredKey> key;               ///< when asked and held
   std::vector<ConsentEvent> history;          ///< when asked, in ledger order
   std::vector<StoredField> fields;            ///< those named and held, in no particular order
