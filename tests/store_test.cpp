@@ -486,6 +486,23 @@ std::string sqlite_scalar(const fs::path& file, const char* sql, int* rc_out = n
   return out;
 }
 
+// query_plan gives the detail lines of EXPLAIN QUERY PLAN for `sql` on `file`, joined by '\n'.
+std::string query_plan(const fs::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  const std::string explain = "EXPLAIN QUERY PLAN " + sql;
+  const int rc = sqlite3_prepare_v2(db, explain.c_str(), -1, &st, nullptr);
+  std::string out;
+  while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (const auto* t = sqlite3_column_text(st, 3))
+      out += std::string(reinterpret_cast<const char*>(t)) + "\n";
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("sqlite: create refuses an existing file and leaves it untouched") {
@@ -848,6 +865,42 @@ TEST_CASE("sqlite: erasure survives reopening, and a vault without the erased ta
   auto s = must(open_sqlite_store(file, StoreMode::open));
   CHECK(must(s->erased_at("pseudo-1")) == std::optional<timestamp>(at(1800000000)));
   CHECK_FALSE(must(s->knows("C-1")));
+  CHECK(sqlite_scalar(file, "SELECT value FROM meta WHERE key = 'schema_version'") == "1");
+}
+
+TEST_CASE("sqlite: a vault without the data keys' index gains it on open, and reads its keys through it") {
+  TempDir dir;
+  const fs::path file = dir.path() / "old.vault";
+  {
+    auto s = must(open_sqlite_store(file, StoreMode::create));
+    must(s->put_key(StoredKey{"C-1", 1, b("wrapped-1")}));
+    must(s->put_key(StoredKey{"C-2", 2, b("wrapped-2")}));
+  }
+  CHECK(sqlite_scalar(file,
+                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                      "'data_keys_by_customer'") == "1");
+  // A vault made before the index has only the primary key's.
+  int rc = 0;
+  sqlite_scalar(file, "DROP INDEX data_keys_by_customer", &rc);
+  REQUIRE(rc == SQLITE_OK);
+  auto s = must(open_sqlite_store(file, StoreMode::open));
+  CHECK(sqlite_scalar(file,
+                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                      "'data_keys_by_customer'") == "1");
+  // The index holds each row whole: a key read from it alone, as get_key reads it.
+  CHECK(query_plan(file,
+                   "SELECT version, wrapped FROM data_keys INDEXED BY data_keys_by_customer "
+                   "WHERE customer = 'C-2'")
+            .find("COVERING INDEX data_keys_by_customer") != std::string::npos);
+  const auto key = must(s->get_key("C-2"));
+  REQUIRE(key.has_value());
+  CHECK(key->version == 2);
+  CHECK(key->wrapped == b("wrapped-2"));
+  must(s->put_key(StoredKey{"C-2", 3, b("rewrapped-2")}));
+  CHECK(must(s->get_key("C-2"))->wrapped == b("rewrapped-2"));
+  must(s->erase_customer("C-1", "pseudo-1", at(1800000000)));
+  CHECK_FALSE(must(s->get_key("C-1")).has_value());
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM data_keys INDEXED BY data_keys_by_customer") == "1");
   CHECK(sqlite_scalar(file, "SELECT value FROM meta WHERE key = 'schema_version'") == "1");
 }
 

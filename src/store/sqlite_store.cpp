@@ -35,7 +35,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "ROLLBACK",
     "SELECT value FROM meta WHERE key = ?1",
     "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    "SELECT version, wrapped FROM data_keys WHERE customer = ?1",
+    "SELECT version, wrapped FROM data_keys INDEXED BY data_keys_by_customer WHERE customer = ?1",
     "INSERT INTO data_keys(customer, version, wrapped) VALUES(?1, ?2, ?3) ON CONFLICT(customer) DO UPDATE "
     "SET version = excluded.version, wrapped = excluded.wrapped",
     "SELECT sealed, source, collected_at, format FROM fields WHERE customer = ?1 AND field = ?2",
