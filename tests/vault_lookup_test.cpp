@@ -73,6 +73,21 @@ Vault ann_and_bob(const std::shared_ptr<Store>& shared, const FakeClock& clock) 
   return v;
 }
 
+// HeldEmail is a customer's stored email row and its index entry, as someone with the database
+// would copy them to put back later.
+struct HeldEmail {
+  StoredField row;
+  StoredLookup entry;
+};
+
+HeldEmail held_email(Store& store, const std::string& customer) {
+  const auto row = must(store.get_field(customer, "email"));
+  const auto entries = must(store.get_lookups(customer));
+  REQUIRE(row.has_value());
+  REQUIRE(entries.size() == 1);
+  return HeldEmail{*row, entries[0]};
+}
+
 }  // namespace
 
 TEST_CASE("find: a customer is found by email or phone however the value is written") {
@@ -374,17 +389,14 @@ TEST_CASE("find: an older value put back, which matches the search, fails the ma
   FakeClock clock;
   auto shared = std::shared_ptr<Store>(make_memory_store());
   Vault v = ann_and_bob(shared, clock);
-  const auto old_row = must(shared->get_field("C-1", "email"));
-  const auto old_entries = must(shared->get_lookups("C-1"));
-  REQUIRE(old_row.has_value());
-  REQUIRE(old_entries.size() == 1);
+  const HeldEmail ann = held_email(*shared, "C-1");
   must(v.put("C-1", "email", "ann.new@example.com"));
   const Accessor desk = must(v.accessor("support-desk"));
   CHECK(must(desk.find("service", "email", "ann@example.com")).empty());
   // Someone with the database puts back Ann's old address and its entry: it authenticates under
   // her key and matches, but her manifest vouches for the new one.
-  must(shared->put_field(*old_row));
-  must(shared->put_lookup(old_entries[0]));
+  must(shared->put_field(ann.row));
+  must(shared->put_lookup(ann.entry));
   auto rolled_back = desk.find("service", "email", "ann@example.com");
   REQUIRE_FALSE(rolled_back.ok());
   CHECK(rolled_back.err().code == errc::integrity);
@@ -395,15 +407,12 @@ TEST_CASE("find: an erased customer's value and entry put back find no one, and 
   FakeClock clock;
   auto shared = std::shared_ptr<Store>(make_memory_store());
   Vault v = ann_and_bob(shared, clock);
-  const auto old_row = must(shared->get_field("C-1", "email"));
-  const auto old_entries = must(shared->get_lookups("C-1"));
-  REQUIRE(old_row.has_value());
-  REQUIRE(old_entries.size() == 1);
+  const HeldEmail ann = held_email(*shared, "C-1");
   must(v.erase("C-1"));
   // The rows come back from a copy taken before the erasure; the data key that opened them does
   // not, and the erasure mark stays.
-  must(shared->put_field(*old_row));
-  must(shared->put_lookup(old_entries[0]));
+  must(shared->put_field(ann.row));
+  must(shared->put_lookup(ann.entry));
   const Accessor desk = must(v.accessor("support-desk"));
   CHECK(must(desk.find("service", "email", "ann@example.com")).empty());
   CHECK(must(desk.find("service", "email", "bob@example.com")) == ids({"C-2"}));
