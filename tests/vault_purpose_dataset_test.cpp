@@ -78,3 +78,32 @@ TEST_CASE("purpose_dataset refuses an accessor not registered for the purpose, a
   REQUIRE(!none.ok());
   CHECK(none.err().code == errc::bad_input);
 }
+
+TEST_CASE("purpose_dataset leaves out a customer who objects or is erased while it reads") {
+  Vault v = make_vault();
+  for (const char* id : {"C-1", "C-2", "C-3", "C-4"}) REQUIRE(v.put(id, "birth_date", "1984-05-06").ok());
+  const std::vector<std::string> fields{"birth_date"};
+  BulkReadOptions options;
+  options.batch = 1;
+  // After the first customer is read (eligible_customers listed all four), C-2 objects and C-4
+  // is erased: both are decided at their own read, and their rows are left out.
+  options.on_batch = [&](std::int64_t done) {
+    if (done != 1) return;
+    REQUIRE(v.record_consent("C-2", "analytics", ConsentAction::object).ok());
+    REQUIRE(v.erase("C-4").ok());
+  };
+  auto data = v.purpose_dataset("bi-dashboard", "analytics", fields, options);
+  REQUIRE_MESSAGE(data.ok(), data.err().message);
+  CHECK(data->rows.size() == 2);
+  CHECK(data->lines == std::vector<std::size_t>{1, 2});
+  auto entries = v.audit_entries();
+  REQUIRE(entries.ok());
+  std::size_t reads = 0, refusals = 0;
+  for (const AuditEntry& e : *entries) {
+    reads += e.action == AuditAction::field_read ? 1 : 0;
+    refusals += e.action == AuditAction::access_denied ? 1 : 0;
+    CHECK(e.action != AuditAction::view_opened);  // one entry per customer, no view
+  }
+  CHECK(reads == 2);
+  CHECK(refusals == 2);
+}

@@ -135,6 +135,21 @@ struct PurgeReport {
   bool complete = true;  ///< false when max_batches stopped it before the end
 };
 
+/// kBulkReadBatch is how many customers Accessor::read_each reads before it commits their audit
+/// entries together and hands their answers out.
+inline constexpr std::size_t kBulkReadBatch = 256;
+
+/// BulkReadOptions tune Accessor::read_each.
+struct BulkReadOptions {
+  std::size_t batch = kBulkReadBatch;  ///< customers per batch: read, logged in one commit, handed out
+  /// on_batch is called after each batch is handed out, with the customers handed out so far.
+  std::function<void(std::int64_t done)> on_batch;
+};
+
+/// CustomerAnswer is what Accessor::read (and read_each, per customer) answers: the call's own
+/// failure, or each field as View::read returns it.
+using CustomerAnswer = result<std::vector<result<FieldValue>>>;
+
 /// kMaxErasureReasonBytes bounds ErasureRequest::reason; kMaxErasureRequestBytes its request.
 inline constexpr std::size_t kMaxErasureReasonBytes = 500;
 inline constexpr std::size_t kMaxErasureRequestBytes = 128;
@@ -472,15 +487,18 @@ class Vault {
 
   /// purpose_dataset is the table `purpose` may see: one row per customer eligible for it
   /// (eligible_customers, in that order), one column per name in `fields`, each cell read as
-  /// `accessor` through a View, so in the form the policy gives the purpose, decided and audited
-  /// like any read. A field the customer has no value for is an empty cell. Nothing is returned
-  /// unless every cell could be given: errc::denied, with the reason, naming the first field
-  /// denied for a customer ("field F is denied for purpose P (reason); nothing was released");
-  /// errc::not_found for an unknown accessor; errc::bad_input for an undeclared purpose or an
-  /// empty `fields`; the error of a view or a read otherwise (errc::erased, errc::integrity,
-  /// errc::io). The dataset's source is "vault (purpose P)" and each row's line its 1-based index.
+  /// `accessor` by Accessor::read_each (batches of options.batch, one audit entry per customer),
+  /// so in the form the policy gives the purpose, decided and audited like any read. A field the
+  /// customer has no value for is an empty cell. A customer whose position changed after the
+  /// listing (a withdrawal, objection or expiry, an erasure) is left out. Nothing is returned
+  /// unless every other cell could be given: errc::denied, with the reason, naming the first
+  /// field denied for a customer ("field F is denied for purpose P (reason); nothing was
+  /// released"); errc::not_found for an unknown accessor; errc::bad_input for an undeclared
+  /// purpose or an empty `fields`; the error of a read otherwise (errc::integrity, errc::io).
+  /// The dataset's source is "vault (purpose P)" and each row's line its 1-based index.
   result<Dataset> purpose_dataset(std::string_view accessor, std::string_view purpose,
-                                  std::span<const std::string> fields) const;
+                                  std::span<const std::string> fields,
+                                  const BulkReadOptions& options = {}) const;
 
  private:
   friend class Accessor;
@@ -513,6 +531,24 @@ class Accessor {
   /// read of a braced list: accessor.read("C-1", "support", {"email", "city"}).
   result<std::vector<result<FieldValue>>> read(std::string_view customer, std::string_view purpose,
                                                std::initializer_list<std::string_view> fields) const;
+
+  /// read_each is read() for many customers, for work over many of them (a dataset, an export):
+  /// each customer is decided and read as read() decides and reads them, in a committed state of
+  /// its own, and logged as read() logs them (one field_read entry per customer when every field
+  /// is answered). Customers go in batches of options.batch: a batch's entries are committed
+  /// together, in one commit (with AuditMode::durable, one sync), and only then are its answers
+  /// handed to `each`, one customer at a time, in the order given. A withdrawal or erasure
+  /// committed before a customer is read decides that customer. `each` gets the customer's
+  /// answer as read() would return it (errc::denied, errc::erased and errc::invalid_argument for
+  /// that customer only); an error it returns stops the walk and is returned. Returns how many
+  /// customers were handed out. errc::bad_input for an empty `fields`; errc::invalid_argument for
+  /// a batch of 0; errc::io when the store or the audit log fails, in which case the batch being
+  /// read is neither handed out nor logged, and the batches before it stay handed out and logged.
+  result<std::int64_t> read_each(
+      std::span<const std::string> customers, std::string_view purpose,
+      std::span<const std::string_view> fields,
+      const std::function<result<void>(const std::string& customer, CustomerAnswer& answer)>& each,
+      const BulkReadOptions& options = {}) const;
 
   /// find returns the customers whose value of `field` equals `value` once both are normalised
   /// by the field's type (an email's domain case, a phone number's formatting), sorted. The

@@ -139,6 +139,18 @@ struct Vault::Impl {
                                                       const std::string& tag,
                                                       std::span<const std::string_view> fields,
                                                       bool opening) const;
+  /// DecidedRead is one read decided and done, not yet logged: the answer read_fields returns,
+  /// and the entries the audit log must hold before that answer may be handed out.
+  struct DecidedRead {
+    result<std::vector<result<FieldValue>>> answer;
+    std::vector<AuditEntry> entries;
+  };
+  /// decide_read is read_fields without the logging: it decides, reads and opens in one committed
+  /// state and gives the answer with its entries (none for a failure before any decision: a bad
+  /// request, the store's error). store_mu NOT held (view.cpp).
+  DecidedRead decide_read(const std::string& accessor, const std::string& customer,
+                          const std::string& purpose, const std::string& tag,
+                          std::span<const std::string_view> fields, bool opening) const;
   /// latest_policy is follow_policy in a read snapshot of its own, for a caller that checks the
   /// policy before it takes the store; store_mu NOT held (policy_versions.cpp).
   result<const PolicyInForce*> latest_policy() const;

@@ -137,8 +137,18 @@ result<std::vector<result<FieldValue>>> Accessor::read(std::string_view customer
 result<std::vector<result<FieldValue>>> Vault::Impl::read_fields(
     const std::string& accessor, const std::string& customer, const std::string& purpose,
     const std::string& tag, std::span<const std::string_view> fields, bool opening) const {
+  DecidedRead decided = decide_read(accessor, customer, purpose, tag, fields, opening);
+  // The entries are committed (or queued, in batched mode) before any value leaves the library.
+  if (!decided.entries.empty()) CONSENTRY_TRY(audit().record(std::move(decided.entries)));
+  return std::move(decided.answer);
+}
+
+Vault::Impl::DecidedRead Vault::Impl::decide_read(const std::string& accessor, const std::string& customer,
+                                                  const std::string& purpose, const std::string& tag,
+                                                  std::span<const std::string_view> fields,
+                                                  bool opening) const {
   const Vault::Impl& v = *this;
-  if (fields.empty()) return make_error(errc::bad_input, "read: no fields named");
+  if (fields.empty()) return {make_error(errc::bad_input, "read: no fields named"), {}};
   std::vector<result<FieldValue>> out;
   out.reserve(fields.size());
   // What the audit log is told: the fields revealed (field:form, or field:absent, for the absence
@@ -162,7 +172,7 @@ result<std::vector<result<FieldValue>>> Vault::Impl::read_fields(
   AuditEntry e = v.entry_for_pseudonym(AuditAction::field_read, tag, accessor, purpose);
   e.actor = v.read_actor(accessor);
   {
-    std::unique_lock lock(store_mu);
+    std::lock_guard lock(store_mu);
     const timestamp now = v.now();
     // One committed state for the policy, the ledger, the erasure mark and the values (one
     // request to the store, one round trip to a server): every field is decided against the
@@ -174,16 +184,16 @@ result<std::vector<result<FieldValue>>> Vault::Impl::read_fields(
     wanted.push_back(kManifestField);
     auto got = v.read_customer(
         CustomerReadRequest{customer, tag, v.keys().find_data_key(customer) == nullptr, true, wanted});
-    if (!got) return std::move(got).err();
+    if (!got) return {std::move(got).err(), {}};
     const Vault::Impl::PolicyInForce& in_force = *got->policy;
     const Policy& policy = in_force.policy;
     // Read without a view (Accessor::read): refused whole, as view() refuses.
     if (auto refusal = opening ? opening_refusal(policy, accessor, purpose, got->read) : std::nullopt) {
-      lock.unlock();
       refuse_entry(e, *refusal);
       e.fields.assign(fields.begin(), fields.end());
-      CONSENTRY_TRY(audit().record({std::move(e)}));
-      return std::move(*refusal);
+      std::vector<AuditEntry> entries;
+      entries.push_back(std::move(e));
+      return {std::move(*refusal), std::move(entries)};
     }
     const ConsentState state = ConsentState::from_history(got->read.history);
     // Every field is decided first.
@@ -252,7 +262,7 @@ result<std::vector<result<FieldValue>>> Vault::Impl::read_fields(
       }
       std::string tweak;
       auto keys = v.keys().form_keys(d.form, purpose, field, tweak);
-      if (!keys) return std::move(keys).err();
+      if (!keys) return {std::move(keys).err(), {}};
       auto shown = apply_form(d.form, spec.type, plain->reveal_string(), *keys);
       if (!shown) {
         deny(name,
@@ -274,11 +284,11 @@ result<std::vector<result<FieldValue>>> Vault::Impl::read_fields(
       }
     }
   }
-  if (!e.allowed) {
-    CONSENTRY_TRY(v.audit().record({std::move(e)}));
-    return erased_error("");
-  }
   std::vector<AuditEntry> entries;
+  if (!e.allowed) {
+    entries.push_back(std::move(e));
+    return {erased_error(""), std::move(entries)};
+  }
   entries.reserve(refused.size() + 1);
   for (auto& [reason, names] : refused) {
     AuditEntry d = e;
@@ -292,9 +302,7 @@ result<std::vector<result<FieldValue>>> Vault::Impl::read_fields(
     e.fields = std::move(revealed);
     entries.push_back(std::move(e));
   }
-  // The entries are committed (or queued, in batched mode) before any value leaves the library.
-  CONSENTRY_TRY(v.audit().record(std::move(entries)));
-  return out;
+  return {std::move(out), std::move(entries)};
 }
 
 }  // namespace consentry
