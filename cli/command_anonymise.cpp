@@ -14,6 +14,7 @@
 #include "exit.hpp"
 #include "json_output.hpp"
 #include "open_vault.hpp"
+#include "progress.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -59,7 +60,14 @@ Dataset vault_dataset(const GlobalOptions& global, const AnonymiseOptions& optio
     usage_failure("--from-vault needs --purpose, --as and --fields");
   Vault vault = open_vault(global);
   Stopwatch clock;
-  Dataset data = unwrap(vault.purpose_dataset(options.accessor, options.purpose, options.fields));
+  Progress progress("reading", "customers");
+  BulkReadOptions bulk;
+  bulk.on_batch = [&progress](std::int64_t done, std::int64_t total) {
+    progress.set_total(total);
+    progress.update(done);
+  };
+  Dataset data = unwrap(vault.purpose_dataset(options.accessor, options.purpose, options.fields, bulk));
+  progress.finish();
   verbose(counted(static_cast<std::int64_t>(data.rows.size()), "customer", "customers") +
           " eligible for purpose " + options.purpose);
   verbose("read " + counted(static_cast<std::int64_t>(data.rows.size()), "row", "rows") + " in " +

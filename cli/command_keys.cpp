@@ -9,6 +9,7 @@
 #include "json_output.hpp"
 #include "open_vault.hpp"
 #include "passphrase.hpp"
+#include "progress.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -113,17 +114,24 @@ int run_rotate(const GlobalOptions& global, const RotateOptions& options) {
   if (options.retire && unwrap(vault.master_key_status()).provider == PassphraseKeyProvider::kKind)
     successor = new_passphrase_provider(global, options.kdf);
 
+  // The data keys to re-wrap: all of them for a new rotation; for one resumed, those still
+  // under an older version.
+  const MasterKeyStatus before = unwrap(vault.master_key_status());
+  std::int64_t to_rewrap = 0;
+  for (const auto& [version, keys] : before.data_keys)
+    if (!before.rotating || version != before.current) to_rewrap += keys;
+  Progress progress("re-wrapping", "data keys", to_rewrap);
   RotationOptions rotation;
   rotation.batch = options.batch;
-  if (verbose_enabled()) {
-    rotation.on_batch = [](std::int64_t rewrapped) {
-      verbose("batch committed: " + counted(rewrapped, "data key", "data keys") + " re-wrapped so far");
-    };
-  }
+  rotation.on_batch = [&progress](std::int64_t rewrapped) {
+    progress.update(rewrapped);
+    verbose("batch committed: " + counted(rewrapped, "data key", "data keys") + " re-wrapped so far");
+  };
   verbose("rotating the master key in batches of " +
           counted(static_cast<std::int64_t>(options.batch), "data key", "data keys"));
   Stopwatch clock;
   RotationReport report = unwrap(vault.rotate_master_key(rotation));
+  progress.finish();
   verbose("master key version " + std::to_string(report.version) + " is current; rotation took " +
           clock.elapsed());
   const std::string provider = unwrap(vault.master_key_status()).provider;

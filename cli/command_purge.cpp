@@ -7,6 +7,7 @@
 #include "exit.hpp"
 #include "json_output.hpp"
 #include "open_vault.hpp"
+#include "progress.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -24,11 +25,14 @@ int run_purge(const GlobalOptions& global, const PurgeCliOptions& options) {
   PurgeOptions purge;
   purge.dry_run = options.dry_run;
   purge.batch = options.batch;
-  purge.on_batch = [](std::int64_t done) {
+  Progress progress("purging", "values");
+  purge.on_batch = [&progress](std::int64_t done) {
+    progress.update(done);
     verbose("batch committed; " + counted(done, "value", "values") + " so far");
   };
   Stopwatch clock;
   PurgeReport report = unwrap(vault.purge(purge));
+  progress.finish();
   verbose(std::string(options.dry_run ? "counted" : "purged and compacted") + " in " + clock.elapsed());
   if (options.json) {
     nlohmann::ordered_json fields = nlohmann::ordered_json::object();

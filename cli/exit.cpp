@@ -3,9 +3,12 @@
 
 #include <iostream>
 
+#include "progress.hpp"
+
 namespace consentry::cli {
 
 void print_error(std::string_view message) {
+  erase_progress_line();
   std::cerr << "consentry: error: " << message << '\n' << std::flush;
 }
 

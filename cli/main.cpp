@@ -16,6 +16,7 @@
 
 #include "commands.hpp"
 #include "exit.hpp"
+#include "progress.hpp"
 #include "verbose.hpp"
 
 namespace {
@@ -258,6 +259,9 @@ int main(int argc, char** argv) {
   bool verbose_flag = false;
   app.add_flag("--verbose", verbose_flag,
                "Report what the command does on stderr (never a value, a passphrase or a key)");
+  bool quiet_flag = false;
+  app.add_flag("-q,--quiet", quiet_flag,
+               "Draw no progress bar (one is drawn on stderr for long work when stderr is a terminal)");
 
   Commands commands;
   add_init_command(app, global, commands);
@@ -304,6 +308,7 @@ int main(int argc, char** argv) {
   }
 
   set_verbose(verbose_flag);
+  set_quiet(quiet_flag);
   for (const Command& command : commands) {
     if (!command.app->parsed()) continue;
     const std::string name = command_path(*command.app);

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "progress.hpp"
+
 namespace consentry::cli {
 
 namespace {
@@ -23,6 +25,7 @@ bool verbose_enabled() noexcept {
 
 void verbose(std::string_view message) {
   if (!verbose_enabled()) return;
+  erase_progress_line();
   std::cerr << "consentry: " << message << '\n' << std::flush;
 }
 

@@ -61,7 +61,10 @@ TEST_CASE("read_each answers every customer as read() does, with one entry each 
   BulkReadOptions options;
   options.batch = 3;
   std::vector<std::int64_t> progress;
-  options.on_batch = [&](std::int64_t done) { progress.push_back(done); };
+  options.on_batch = [&](std::int64_t done, std::int64_t total) {
+    CHECK(total == 7);
+    progress.push_back(done);
+  };
   auto done = as->read_each(
       ids, "analytics", kFields,
       [&](const std::string& customer, CustomerAnswer& answer) -> result<void> {

@@ -87,7 +87,7 @@ TEST_CASE("purpose_dataset leaves out a customer who objects or is erased while 
   options.batch = 1;
   // After the first customer is read (eligible_customers listed all four), C-2 objects and C-4
   // is erased: both are decided at their own read, and their rows are left out.
-  options.on_batch = [&](std::int64_t done) {
+  options.on_batch = [&](std::int64_t done, std::int64_t) {
     if (done != 1) return;
     REQUIRE(v.record_consent("C-2", "analytics", ConsentAction::object).ok());
     REQUIRE(v.erase("C-4").ok());

@@ -142,8 +142,9 @@ inline constexpr std::size_t kBulkReadBatch = 256;
 /// BulkReadOptions tune Accessor::read_each.
 struct BulkReadOptions {
   std::size_t batch = kBulkReadBatch;  ///< customers per batch: read, logged in one commit, handed out
-  /// on_batch is called after each batch is handed out, with the customers handed out so far.
-  std::function<void(std::int64_t done)> on_batch;
+  /// on_batch is called after each batch is handed out, with the customers handed out so far
+  /// and the number asked for.
+  std::function<void(std::int64_t done, std::int64_t total)> on_batch;
 };
 
 /// CustomerAnswer is what Accessor::read (and read_each, per customer) answers: the call's own

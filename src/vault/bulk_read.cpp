@@ -47,7 +47,7 @@ result<std::int64_t> Accessor::read_each(
       CONSENTRY_TRY(each(customers[i], answers[i - first]));
       ++done;
     }
-    if (options.on_batch) options.on_batch(done);
+    if (options.on_batch) options.on_batch(done, static_cast<std::int64_t>(customers.size()));
   }
   return done;
 }
