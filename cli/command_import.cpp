@@ -22,6 +22,7 @@ struct ImportOptions {
   std::string file;
   std::string format;  ///< empty = from the file's extension
   std::string source;
+  bool dry_run = false;
 };
 
 /// kStdin is the FILE that names standard input.
@@ -107,12 +108,19 @@ int run_import(const GlobalOptions& global, const ImportOptions& options) {
       from_export ? skip_inferred_without_profiling(vault, records) : std::vector<std::string>{};
   std::size_t values = 0;
   for (const Record& r : records) values += r.fields.size();
-  verbose("validating and writing " +
+  verbose(std::string(options.dry_run ? "checking " : "validating and writing ") +
           counted(static_cast<std::int64_t>(records.size()), "record", "records") + " (" +
           counted(static_cast<std::int64_t>(values), "value", "values") + ") in one transaction");
   Stopwatch writing;
-  unwrap(vault.write(records, origin));
-  verbose("written in " + writing.elapsed());
+  WriteOptions write;
+  write.dry_run = options.dry_run;
+  unwrap(vault.write(records, origin, write));
+  verbose(std::string(options.dry_run ? "checked in " : "written in ") + writing.elapsed());
+  if (options.dry_run) {
+    std::cout << "checked " << records.size() << " records (" << values << " values) from " << origin
+              << ": all would be imported; nothing was written\n";
+    return kExitOk;
+  }
   if (!records.empty()) verbose_audit(vault, records.back().customer);
 
   std::cout << "imported " << records.size() << " records (" << values << " values) from " << origin << '\n';
@@ -138,6 +146,9 @@ void add_import_command(CLI::App& root, const GlobalOptions& global, Commands& c
                   "fields are skipped, and named, for a customer without consent to profiling")
       ->check(CLI::IsMember({"jsonl", "csv", "export"}));
   app->add_option("--source", options->source, "Where the data came from, for records that name none");
+  app->add_flag("--dry-run", options->dry_run,
+                "Check every record as the import would (format, policy, erasure, consent to profiling), "
+                "report every bad line, and write nothing");
   commands.push_back({app, [&global, options] { return run_import(global, *options); }});
 }
 

@@ -223,3 +223,45 @@ TEST_CASE("an export with a duplicate key, a NUL byte or deep nesting is refused
   expect_refused("{\"consentry_export\": 1,\n oops}", ImportFormat::export_json,
                  "in.file: line 2, column 2: invalid JSON");
 }
+
+TEST_CASE("every bad JSON Lines line is reported, a line each, and none of the good ones kept") {
+  const std::string text =
+      "{\"id\": \"C-1\", \"fields\": {\"email\": \"a@example.com\"}}\n"
+      "{\"id\": \"C-2\", \"fields\": {\"email\": \"b@example.com\"}\n"  // no closing brace
+      "{\"id\": \"C-3\", \"fields\": {}}\n"
+      "{\"id\": 4, \"fields\": {}}\n"
+      "{\"id\": \"C-5\", \"collected_at\": \"yesterday\", \"fields\": {}}\n";
+  const std::string message = error_of(text, ImportFormat::jsonl);
+  std::vector<std::string> lines;
+  std::istringstream split(message);
+  for (std::string l; std::getline(split, l);) lines.push_back(l);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].rfind("in.file:2: ", 0) == 0);
+  CHECK(lines[1] == "in.file:4: $.id: must be a string");
+  CHECK(lines[2].rfind("in.file:5: ", 0) == 0);
+  CHECK(message.find("b@example.com") == std::string::npos);
+}
+
+TEST_CASE("every bad CSV row is reported up to the limit, then counted") {
+  std::string text = "id,email,collected_at\n";
+  for (int i = 0; i < 25; ++i) text += ",x" + std::to_string(i) + "@example.com,\n";  // no id
+  text += "C-1,a@example.com,not a time\n";
+  text += "C-2,b@example.com\n";  // a cell short
+  const std::string message = error_of(text, ImportFormat::csv);
+  std::vector<std::string> lines;
+  std::istringstream split(message);
+  for (std::string l; std::getline(split, l);) lines.push_back(l);
+  REQUIRE(lines.size() == kMaxReportedBadLines + 1);
+  CHECK(lines[0] == "in.file:2: the id cell is empty");
+  CHECK(lines[19] == "in.file:21: the id cell is empty");
+  CHECK(lines.back() == "in.file: 27 bad lines in all; the first 20 are shown");
+}
+
+TEST_CASE("a CSV row with broken quoting ends the reading, and the count says at least") {
+  const std::string message = error_of("id,email\n,a@example.com\nC-2,\"b@example.com\n", ImportFormat::csv);
+  CHECK(message ==
+        "in.file:2: the id cell is empty\nin.file:3: unterminated quoted cell\n"
+        "in.file: at least 2 bad lines in all; the first 2 are shown");
+  // One bad line alone is reported as before: its own message.
+  CHECK(error_of("id,email\n,a@example.com\n", ImportFormat::csv) == "in.file:2: the id cell is empty");
+}

@@ -13,10 +13,10 @@
 
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/import.hpp"
-#include "support/retail_policy.hpp"
 #include "support/each_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/files.hpp"
+#include "support/retail_policy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
 
@@ -255,6 +255,67 @@ TEST_CASE("a write with one bad record writes nothing") {
   CHECK_FALSE(*v.contains("C-1"));
   CHECK_FALSE(*v.contains("C-2"));
   CHECK(v.customers()->empty());
+}
+
+TEST_CASE("a write reports every bad record, a line each, with the first one's code") {
+  FakeClock clock;
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
+  REQUIRE(v.put("C-9", "email", "gone@example.com").ok());
+  REQUIRE(v.erase("C-9").ok());
+  std::vector<Record> records(5);
+  records[0] = {"C-1", "", {}, {{"email", "broken"}}, 1};
+  records[1] = {"C-2", "", {}, {{"email", "bob@example.com"}}, 2};
+  records[2] = {"C-3", "", {}, {{"shoe_size", "44"}}, 3};
+  records[3] = {"C-4", "", {}, {{"credit_score", "700"}}, 4};  // only from credit-bureau
+  records[4] = {"C-9", "", {}, {{"email", "back@example.com"}}, 5};
+  auto r = v.write(records, "batch.jsonl");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::bad_input);
+  const std::string& m = r.err().message;
+  CHECK(m.find("batch.jsonl:1:") != std::string::npos);
+  CHECK(m.find("batch.jsonl:2:") == std::string::npos);
+  CHECK(m.find("batch.jsonl:3: field 'shoe_size' is not declared in the policy") != std::string::npos);
+  CHECK(m.find("batch.jsonl:4: field 'credit_score' does not accept values from source 'import'") !=
+        std::string::npos);
+  // The erasure is checked inside the transaction, once the rest is well formed.
+  CHECK(m.find("batch.jsonl:5:") == std::string::npos);
+  CHECK(m.find("broken") == std::string::npos);
+  CHECK(v.customers()->empty());
+
+  records.erase(records.begin(), records.begin() + 1);
+  records.erase(records.begin() + 1, records.begin() + 3);
+  auto erased = v.write(records, "batch.jsonl");
+  REQUIRE_FALSE(erased.ok());
+  CHECK(erased.err().code == errc::erased);
+  CHECK(erased.err().message.rfind("batch.jsonl:5: ", 0) == 0);
+}
+
+TEST_CASE("a dry-run write makes every check and writes and logs nothing") {
+  FakeClock clock;
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
+  REQUIRE(v.put("C-9", "email", "gone@example.com").ok());
+  REQUIRE(v.erase("C-9").ok());
+  const std::size_t logged = v.audit_entries()->size();
+  std::vector<Record> records(2);
+  records[0] = {"C-1", "", {}, {{"email", "ann@example.com"}}, 1};
+  records[1] = {"C-2", "", {}, {{"email", "bob@example.com"}}, 2};
+  WriteOptions dry;
+  dry.dry_run = true;
+  REQUIRE(v.write(records, "batch.jsonl", dry).ok());
+  CHECK(v.customers()->empty());
+  CHECK(v.audit_entries()->size() == logged);
+  // A check made inside the transaction refuses the dry run too.
+  records.push_back({"C-9", "", {}, {{"email", "back@example.com"}}, 3});
+  auto erased = v.write(records, "batch.jsonl", dry);
+  REQUIRE_FALSE(erased.ok());
+  CHECK(erased.err().code == errc::erased);
+  CHECK(v.customers()->empty());
+  // The same records written for real.
+  records.pop_back();
+  REQUIRE(v.write(records, "batch.jsonl").ok());
+  CHECK(*v.customers() == std::vector<std::string>{"C-1", "C-2"});
 }
 
 TEST_CASE("SQLite vault: reopen, wrong passphrase, and tampering are all caught") {

@@ -20,4 +20,8 @@ struct Record {
   std::size_t line = 0;  ///< 1-based line in its file, 0 when not from a file
 };
 
+/// kMaxReportedBadLines is how many bad lines (or records) the error of an import or a write
+/// lists; it counts the rest.
+inline constexpr std::size_t kMaxReportedBadLines = 20;
+
 }  // namespace consentry

@@ -29,8 +29,11 @@ std::optional<ImportFormat> parse_import_format(std::string_view text);
 /// A JSON Lines input that is in fact one export (its first line "{" of a pretty-printed export,
 /// or one line holding "consentry_export") is read as an export. Records read from an export have
 /// line 0.
-/// `default_source` fills records that name none. Returns errc::bad_input naming `origin` and
-/// the line ("customers.csv:7: ...") on the first malformed line; the message never quotes a value.
+/// `default_source` fills records that name none. Returns errc::bad_input for a malformed input:
+/// its message names `origin` and the line of each bad line ("customers.csv:7: ..."), one per
+/// message line, up to kMaxReportedBadLines, then how many there were in all; the message never
+/// quotes a value. A JSON Lines line or CSV row too long, or a CSV row whose quoting is broken,
+/// ends the reading there (the count is then "at least").
 /// A JSON Lines line or CSV row longer than 1 MiB, or an export larger than 64 MiB, is refused
 /// without reading much more of it; so is JSON that gives a key twice in one object (at any
 /// depth), holds a NUL byte, or nests arrays and objects more than 64 levels deep.

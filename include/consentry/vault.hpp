@@ -151,6 +151,11 @@ struct BulkReadOptions {
 /// failure, or each field as View::read returns it.
 using CustomerAnswer = result<std::vector<result<FieldValue>>>;
 
+/// WriteOptions tune Vault::write.
+struct WriteOptions {
+  bool dry_run = false;  ///< check every record as a write would, then write nothing
+};
+
 /// kMaxErasureReasonBytes bounds ErasureRequest::reason; kMaxErasureRequestBytes its request.
 inline constexpr std::size_t kMaxErasureReasonBytes = 500;
 inline constexpr std::size_t kMaxErasureRequestBytes = 128;
@@ -295,12 +300,16 @@ class Vault {
   /// customer; errc::erased for an erased one.
   result<void> derive(std::string_view customer, std::string_view field, std::string_view value);
   /// write validates every record, then writes all of them in one transaction, or none.
-  /// Messages name `origin` and the record's line ("customers.jsonl:12: field 'email': ...").
+  /// Messages name `origin` and the record's line ("customers.jsonl:12: field 'email': ..."):
+  /// every bad record is reported, one per message line, up to kMaxReportedBadLines, then how
+  /// many there were; the error's code and reason are the first's. With options.dry_run every
+  /// check is made, those inside the transaction too, and nothing is written or logged.
   /// Erasure and consent to profiling are checked inside that transaction, against the ledger as
   /// committed. New data keys are wrapped under the master key version current as it commits;
   /// errc::io when another process rotated and re-sealed the master key so that this vault's key
   /// provider cannot open it (open the vault again and retry).
-  result<void> write(const std::vector<Record>& records, std::string_view origin = "");
+  result<void> write(const std::vector<Record>& records, std::string_view origin = "",
+                     const WriteOptions& options = {});
 
   /// record_consent appends a grant, withdraw or object event. Grants get an expiry from the
   /// purpose's consent_valid_for. Withdrawing consent to profiling deletes the customer's

@@ -9,6 +9,7 @@
 
 #include "consentry/report.hpp"
 #include "json/json_reader.hpp"
+#include "text/error_list.hpp"
 
 namespace consentry {
 namespace {
@@ -102,9 +103,50 @@ bool looks_like_export(std::istream& in, const std::string& first, std::string& 
   return j.is_object() && j.contains("consentry_export");
 }
 
+// record_of_line reads the record of JSON Lines line `line`, already parsed into `j`.
+result<Record> record_of_line(const json& j, std::string_view origin, std::size_t line,
+                              std::string_view default_source) {
+  if (!j.is_object()) return bad(origin, line, "$: must be an object");
+  Record r;
+  r.line = line;
+  r.source = std::string(default_source);
+  bool has_fields = false;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    const json& v = it.value();
+    if (key == "id") {
+      if (!v.is_string()) return bad(origin, line, "$.id: must be a string");
+      r.customer = v.get<std::string>();
+    } else if (key == "source") {
+      if (!v.is_string()) return bad(origin, line, "$.source: must be a string");
+      r.source = v.get<std::string>();
+    } else if (key == "collected_at") {
+      if (!v.is_string()) return bad(origin, line, "$.collected_at: must be a string");
+      auto t = read_time(origin, line, v.get<std::string>());
+      if (!t) return std::move(t).err();
+      r.collected_at = *t;
+    } else if (key == "fields") {
+      if (!v.is_object()) return bad(origin, line, "$.fields: must be an object");
+      has_fields = true;
+      for (auto f = v.begin(); f != v.end(); ++f) {
+        auto value = value_text(origin, line, f.key(), f.value());
+        if (!value) return std::move(value).err();
+        if (*value) r.fields.emplace_back(f.key(), std::move(**value));
+      }
+    } else {
+      return bad(origin, line,
+                 json_key_path("$", key) + ": unknown key (expected id, source, collected_at, fields)");
+    }
+  }
+  if (r.customer.empty()) return bad(origin, line, "$.id: missing or empty");
+  if (!has_fields) return bad(origin, line, "$.fields: missing");
+  return r;
+}
+
 result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origin,
                                         std::string_view default_source) {
   std::vector<Record> out;
+  detail::ErrorList errors(kMaxReportedBadLines);
   std::string text;
   std::size_t line = 0;
   for (;;) {
@@ -113,60 +155,47 @@ result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origi
     if (got == LineRead::end) break;
     if (got == LineRead::failed) break;
     ++line;
-    if (got == LineRead::too_long) return bad(origin, line, "line longer than 1 MiB");
+    if (got == LineRead::too_long) {
+      // The rest of the file is not read: where the next line starts is not known.
+      errors.add(bad(origin, line, "line longer than 1 MiB"));
+      return errors.to_error(origin, false);
+    }
     if (!text.empty() && text.back() == '\r') text.pop_back();
-    if (text.size() > kMaxLineBytes) return bad(origin, line, "line longer than 1 MiB");
+    if (text.size() > kMaxLineBytes) {
+      errors.add(bad(origin, line, "line longer than 1 MiB"));
+      continue;
+    }
     if (text.find_first_not_of(" \t") == std::string::npos) continue;
     json j;
     auto problem = read_json(text, j);
     // A customer's export given as JSON Lines (`import export.json` without --format export) is
-    // read as the export it is: its first line is "{" alone, or one line holding "consentry_export".
-    if (out.empty() && (problem || (j.is_object() && j.contains("consentry_export")))) {
+    // read as the export it is: its first line is "{" alone, or names "consentry_export". Any other
+    // first line is read as JSON Lines, so a bad one is reported with the lines after it.
+    const bool opening_brace = text.find_first_not_of(" \t") == text.find('{') &&
+                               text.find_first_not_of(" \t", text.find('{') + 1) == std::string::npos;
+    if (out.empty() && !errors.any() &&
+        ((problem && (opening_brace || text.find("\"consentry_export\"") != std::string::npos)) ||
+         (j.is_object() && j.contains("consentry_export")))) {
       std::string whole;
       if (looks_like_export(in, text, whole)) return parse_export_text(whole, origin, default_source);
     }
     if (problem) {
       // A line is one line of JSON text: the file's line number says where, the column where in it.
-      if (!problem->path.empty()) return bad(origin, line, problem->path + ": " + problem->what);
-      return bad(origin, line, "column " + std::to_string(problem->column) + ": " + problem->what);
+      errors.add(!problem->path.empty()
+                     ? bad(origin, line, problem->path + ": " + problem->what)
+                     : bad(origin, line, "column " + std::to_string(problem->column) + ": " + problem->what));
+      continue;
     }
-    if (!j.is_object()) return bad(origin, line, "$: must be an object");
-    Record r;
-    r.line = line;
-    r.source = std::string(default_source);
-    bool has_fields = false;
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string& key = it.key();
-      const json& v = it.value();
-      if (key == "id") {
-        if (!v.is_string()) return bad(origin, line, "$.id: must be a string");
-        r.customer = v.get<std::string>();
-      } else if (key == "source") {
-        if (!v.is_string()) return bad(origin, line, "$.source: must be a string");
-        r.source = v.get<std::string>();
-      } else if (key == "collected_at") {
-        if (!v.is_string()) return bad(origin, line, "$.collected_at: must be a string");
-        auto t = read_time(origin, line, v.get<std::string>());
-        if (!t) return std::move(t).err();
-        r.collected_at = *t;
-      } else if (key == "fields") {
-        if (!v.is_object()) return bad(origin, line, "$.fields: must be an object");
-        has_fields = true;
-        for (auto f = v.begin(); f != v.end(); ++f) {
-          auto value = value_text(origin, line, f.key(), f.value());
-          if (!value) return std::move(value).err();
-          if (*value) r.fields.emplace_back(f.key(), std::move(**value));
-        }
-      } else {
-        return bad(origin, line,
-                   json_key_path("$", key) + ": unknown key (expected id, source, collected_at, fields)");
-      }
+    auto record = record_of_line(j, origin, line, default_source);
+    if (!record) {
+      errors.add(std::move(record).err());
+      continue;
     }
-    if (r.customer.empty()) return bad(origin, line, "$.id: missing or empty");
-    if (!has_fields) return bad(origin, line, "$.fields: missing");
-    out.push_back(std::move(r));
+    // After a bad line the file is refused: its good records are only checked, not kept.
+    if (!errors.any()) out.push_back(std::move(*record));
   }
   if (in.bad()) return make_error(errc::io, std::string(origin) + ": read failed");
+  if (errors.any()) return errors.to_error(origin);
   return out;
 }
 
@@ -240,26 +269,40 @@ result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin,
     if (name == "collected_at") time_col = static_cast<int>(i);
   }
   if (id_col < 0) return bad(origin, 1, "the header has no 'id' column");
+  detail::ErrorList errors(kMaxReportedBadLines);
   for (;;) {
     got = read_csv_row(in, origin, line, start, cells);
-    if (!got) return std::move(got).err();
+    if (!got) {
+      // A row whose quoting is broken leaves no way to tell where the next one starts.
+      errors.add(std::move(got).err());
+      return errors.to_error(origin, false);
+    }
     if (!*got) break;
     if (cells.size() == 1 && cells[0].empty()) continue;  // blank line
-    if (cells.size() != header.size())
-      return bad(
-          origin, start,
-          "expected " + std::to_string(header.size()) + " cells, found " + std::to_string(cells.size()));
+    if (cells.size() != header.size()) {
+      errors.add(
+          bad(origin, start,
+              "expected " + std::to_string(header.size()) + " cells, found " + std::to_string(cells.size())));
+      continue;
+    }
     Record r;
     r.line = start;
     r.customer = cells[id_col];
-    if (r.customer.empty()) return bad(origin, start, "the id cell is empty");
+    if (r.customer.empty()) {
+      errors.add(bad(origin, start, "the id cell is empty"));
+      continue;
+    }
     r.source =
         source_col >= 0 && !cells[source_col].empty() ? cells[source_col] : std::string(default_source);
     if (time_col >= 0) {
       auto t = read_time(origin, start, cells[time_col]);
-      if (!t) return std::move(t).err();
+      if (!t) {
+        errors.add(std::move(t).err());
+        continue;
+      }
       r.collected_at = *t;
     }
+    if (errors.any()) continue;  // the file is refused: its good rows are only checked
     for (std::size_t i = 0; i < header.size(); ++i) {
       if (static_cast<int>(i) == id_col || static_cast<int>(i) == source_col ||
           static_cast<int>(i) == time_col)
@@ -269,6 +312,7 @@ result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin,
     out.push_back(std::move(r));
   }
   if (in.bad()) return make_error(errc::io, std::string(origin) + ": read failed");
+  if (errors.any()) return errors.to_error(origin);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "consentry/field_type.hpp"
 #include "consentry/vault.hpp"
 #include "crypto/aead.hpp"
+#include "text/error_list.hpp"
 #include "vault/manifest.hpp"
 #include "vault/vault_impl.hpp"
 
@@ -48,7 +49,8 @@ error write_refusal(const Decision& d, const std::string& at, std::string_view f
 
 }  // namespace
 
-result<void> Vault::write(const std::vector<Record>& records, std::string_view origin) {
+result<void> Vault::write(const std::vector<Record>& records, std::string_view origin,
+                          const WriteOptions& options) {
   Impl& impl = *impl_;
   // Entries held back from reads go first, so they keep their place before this write's.
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
@@ -69,9 +71,7 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     std::vector<std::pair<const FieldSpec*, std::string>> values;  // normalised
     bool needs_profiling = false;                                  // an inferred field is among them
   };
-  std::vector<Pending> pending;
-  pending.reserve(records.size());
-  for (const Record& r : records) {
+  auto validate = [&](const Record& r) -> result<Pending> {
     const std::string at = located(origin, r.line);
     if (auto c = check_identifier("customer id", r.customer, kMaxCustomerIdBytes); !c)
       return make_error(errc::bad_input, at + c.err().message);
@@ -93,8 +93,21 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       p.needs_profiling = p.needs_profiling || f->is_inferred();
       p.values.emplace_back(f, std::move(*v));
     }
-    pending.push_back(std::move(p));
+    return p;
+  };
+  // Every record is checked, and every bad one reported (up to kMaxReportedBadLines).
+  std::vector<Pending> pending;
+  pending.reserve(records.size());
+  detail::ErrorList errors(kMaxReportedBadLines);
+  for (const Record& r : records) {
+    auto p = validate(r);
+    if (!p) {
+      errors.add(std::move(p).err());
+    } else if (!errors.any()) {
+      pending.push_back(std::move(*p));
+    }
   }
+  if (errors.any()) return errors.to_error(origin);
 
   // What the ledger decides is decided inside the write transaction, against the ledger as
   // committed: an erasure or a withdrawal of consent to profiling committed by another process
@@ -126,16 +139,25 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
     const Pending& p = pending[i];
     const Record& r = *p.record;
     // An erased customer stays erased: new data would bring back what they asked to be rid of.
-    if (erased.count(tags[i]) != 0) return erased_error(located(origin, r.line));
+    if (erased.count(tags[i]) != 0) {
+      errors.add(erased_error(located(origin, r.line)));
+      continue;
+    }
     if (p.needs_profiling) {
       auto state = impl.consent_state(r.customer);
       if (!state) return std::move(state).err();
       const ConsentStatus profiling = state->status(Policy::kProfilingPurpose, now);
-      for (const auto& [spec, value] : p.values)
-        if (auto d = decide_write(policy, spec->name, p.source, profiling); !d.allowed)
-          return write_refusal(d, located(origin, r.line), spec->name, p.source);
+      for (const auto& [spec, value] : p.values) {
+        if (auto d = decide_write(policy, spec->name, p.source, profiling); !d.allowed) {
+          errors.add(write_refusal(d, located(origin, r.line), spec->name, p.source));
+          break;
+        }
+      }
     }
   }
+  if (errors.any()) return errors.to_error(origin);
+  // A dry run stops here, every check made: the transaction rolls back, having written nothing.
+  if (options.dry_run) return ok();
   // follow_current_version() once, at the first new data key or blind index entry.
   bool version_checked = false;
   // Data keys made in this transaction are cached only after it commits.
