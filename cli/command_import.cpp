@@ -12,6 +12,7 @@
 #include "consentry/vault.hpp"
 #include "exit.hpp"
 #include "open_vault.hpp"
+#include "progress.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -24,6 +25,9 @@ struct ImportOptions {
   std::string source;
   bool dry_run = false;
 };
+
+/// kImportBatch is how many records an import reads, checks and writes at a time.
+constexpr std::size_t kImportBatch = 1000;
 
 /// kStdin is the FILE that names standard input.
 constexpr std::string_view kStdin = "-";
@@ -84,46 +88,99 @@ int run_import(const GlobalOptions& global, const ImportOptions& options) {
   }
   std::istream& in = from_stdin ? std::cin : file;
 
-  // The whole file is parsed before the vault is opened: a malformed file costs no passphrase.
   const char* format_name = format == ImportFormat::csv           ? "CSV"
                             : format == ImportFormat::export_json ? "a customer's JSON export"
                                                                   : "JSON Lines";
   verbose(
-      "parsing " + origin + " as " + format_name +
+      "reading " + origin + " as " + format_name +
       (options.format.empty() ? (from_stdin ? " (the default for stdin)" : " (from its extension)") : ""));
-  Stopwatch parsing;
-  std::vector<Record> records = unwrap(parse_records(in, format, origin, options.source));
-  if (in.bad()) fail(errc::bad_input, "cannot read " + origin);
-  std::size_t parsed_values = 0;
-  for (const Record& r : records) parsed_values += r.fields.size();
-  verbose("parsed " + counted(static_cast<std::int64_t>(records.size()), "record", "records") + " (" +
-          counted(static_cast<std::int64_t>(parsed_values), "value", "values") + ") in " + parsing.elapsed());
+  // A regular file is read through once before the vault is opened, a batch at a time: a
+  // malformed file costs no passphrase, and every bad line is named. Standard input or a pipe
+  // is read once, as it is written.
+  std::error_code ec;
+  const bool rereadable = !from_stdin && std::filesystem::is_regular_file(options.file, ec);
+  const double file_bytes =
+      rereadable ? static_cast<double>(std::filesystem::file_size(options.file, ec)) : 0;
+  if (rereadable) {
+    Stopwatch parsing;
+    RecordReader check(in, format, origin, options.source);
+    std::vector<Record> batch;
+    std::int64_t parsed = 0, parsed_values = 0;
+    for (bool more = true; more;) {
+      batch.clear();
+      more = unwrap(check.next(batch, kImportBatch));
+      parsed += static_cast<std::int64_t>(batch.size());
+      for (const Record& r : batch) parsed_values += static_cast<std::int64_t>(r.fields.size());
+    }
+    verbose("parsed " + counted(parsed, "record", "records") + " (" +
+            counted(parsed_values, "value", "values") + ") in " + parsing.elapsed());
+    in.clear();
+    in.seekg(0);
+    if (!in) fail(errc::bad_input, "cannot read " + origin);
+  }
 
+  // The first batch is read before the vault is opened too: input that is not a file of
+  // records at all (/dev/zero, a binary) is refused without a passphrase.
+  RecordReader reader(in, format, origin, options.source);
+  std::vector<Record> first;
+  const bool more_after_first = unwrap(reader.next(first, kImportBatch));
   Vault vault = open_vault(global);
-  // An export may hold inferences that this vault may not keep: those are left out, not the export.
-  // Records read from an export have line 0 (the export is one document), also when the export was
-  // recognised in a .json file; JSON Lines and CSV stay all or nothing.
-  const bool from_export = !records.empty() && records.front().line == 0;
-  const std::vector<std::string> skipped =
-      from_export ? skip_inferred_without_profiling(vault, records) : std::vector<std::string>{};
-  std::size_t values = 0;
-  for (const Record& r : records) values += r.fields.size();
-  verbose(std::string(options.dry_run ? "checking " : "validating and writing ") +
-          counted(static_cast<std::int64_t>(records.size()), "record", "records") + " (" +
-          counted(static_cast<std::int64_t>(values), "value", "values") + ") in one transaction");
-  Stopwatch writing;
   WriteOptions write;
   write.dry_run = options.dry_run;
-  unwrap(vault.write(records, origin, write));
+  // An export (one document: records of line 0) comes whole. It may hold inferences that this
+  // vault may not keep: those are left out, not the export. JSON Lines and CSV stay all or nothing.
+  const bool from_export = !first.empty() && first.front().line == 0;
+  std::vector<std::string> skipped;
+  WriteReport report;
+  std::string last_customer;
+  Stopwatch writing;
+  if (from_export) {
+    skipped = skip_inferred_without_profiling(vault, first);
+    for (const Record& r : first) {
+      report.records += 1;
+      report.values += static_cast<std::int64_t>(r.fields.size());
+    }
+    verbose(std::string(options.dry_run ? "checking " : "writing ") +
+            counted(report.records, "record", "records") + " in one transaction");
+    unwrap(vault.write(first, origin, write));
+    if (!first.empty()) last_customer = first.back().customer;
+  } else {
+    verbose(std::string(options.dry_run ? "checking" : "writing") + " in one transaction, " +
+            counted(static_cast<std::int64_t>(kImportBatch), "record", "records") + " at a time");
+    Progress progress(options.dry_run ? "checking" : "importing", "records");
+    std::int64_t read = 0;
+    bool first_given = false;
+    // Called with the vault's store held: it reads the input and draws, and calls nothing of the vault.
+    auto next = [&](std::vector<Record>& batch) -> result<bool> {
+      result<bool> more = more_after_first;
+      if (!first_given) {
+        first_given = true;
+        batch = std::move(first);
+      } else {
+        more = reader.next(batch, kImportBatch);
+      }
+      if (!more) return more;
+      read += static_cast<std::int64_t>(batch.size());
+      if (!batch.empty()) last_customer = batch.back().customer;
+      const double share = !*more           ? 1.0
+                           : file_bytes > 0 ? static_cast<double>(in.tellg()) / file_bytes
+                                            : -1.0;
+      progress.update(read, share);
+      return more;
+    };
+    report = unwrap(vault.write_batches(next, origin, write));
+    progress.finish();
+  }
   verbose(std::string(options.dry_run ? "checked in " : "written in ") + writing.elapsed());
   if (options.dry_run) {
-    std::cout << "checked " << records.size() << " records (" << values << " values) from " << origin
+    std::cout << "checked " << report.records << " records (" << report.values << " values) from " << origin
               << ": all would be imported; nothing was written\n";
     return kExitOk;
   }
-  if (!records.empty()) verbose_audit(vault, records.back().customer);
+  if (!last_customer.empty()) verbose_audit(vault, last_customer);
 
-  std::cout << "imported " << records.size() << " records (" << values << " values) from " << origin << '\n';
+  std::cout << "imported " << report.records << " records (" << report.values << " values) from " << origin
+            << '\n';
   for (const std::string& field : skipped) {
     std::cout << "skipped inferred field " << field
               << ": inferred data is kept only with the customer's consent to profiling, which they have "

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -63,10 +64,12 @@ std::string format_duration(std::chrono::seconds left) {
 }
 
 std::string progress_line(std::string_view what, std::string_view unit, std::int64_t done, std::int64_t total,
-                          std::chrono::steady_clock::duration elapsed) {
+                          std::chrono::steady_clock::duration elapsed, double share) {
   std::string line(what);
-  if (total > 0) {
-    const std::int64_t filled = std::min<std::int64_t>(kBarCells, done * kBarCells / total);
+  if (total > 0) share = static_cast<double>(done) / static_cast<double>(total);
+  share = std::min(share, 1.0);
+  if (share >= 0) {
+    const auto filled = static_cast<std::int64_t>(share * kBarCells);
     line += " [" + std::string(static_cast<std::size_t>(filled), '#') +
             std::string(static_cast<std::size_t>(kBarCells - filled), '-') + "]";
   }
@@ -77,9 +80,8 @@ std::string progress_line(std::string_view what, std::string_view unit, std::int
   if (seconds > 0 && done > 0) {
     const double rate = static_cast<double>(done) / seconds;
     line += ", " + format_count(static_cast<std::int64_t>(rate)) + "/s";
-    if (total > done) {
-      const auto left =
-          std::chrono::seconds(static_cast<long long>(static_cast<double>(total - done) / rate));
+    if (share > 0 && share < 1) {
+      const auto left = std::chrono::seconds(static_cast<long long>(seconds * (1 - share) / share));
       line += ", " + format_duration(left) + " left";
     }
   }
@@ -102,14 +104,15 @@ void Progress::finish() noexcept {
   shown_ = false;
 }
 
-void Progress::update(std::int64_t done) {
+void Progress::update(std::int64_t done, double share) {
   if (!shown_) return;
   const auto now = std::chrono::steady_clock::now();
-  const bool finished = total_ > 0 && done >= total_;
+  const bool finished = (total_ > 0 && done >= total_) || share >= 1;
   if (drawn_once_ && now - drawn_ < kRedrawEvery && !finished) return;
   drawn_ = now;
   drawn_once_ = true;
-  std::cerr << "\r" << progress_line(what_, unit_, done, total_, now - start_) << "\x1b[K" << std::flush;
+  std::cerr << "\r" << progress_line(what_, unit_, done, total_, now - start_, share) << "\x1b[K"
+            << std::flush;
   bar_on_screen.store(true);
 }
 

@@ -28,9 +28,11 @@ std::string format_duration(std::chrono::seconds left);
 
 /// progress_line is the text of a bar: what is done ("reading"), a bar of 24 cells when the
 /// total is known, the count ("5,200/10,000 customers"), the rate per second and, with a known
-/// total and a rate, the time left. `elapsed` is the time since the work started.
+/// total and a rate, the time left. `elapsed` is the time since the work started. Without a
+/// total, `share` (the part done, in [0, 1], e.g. of a file's bytes; negative when not known)
+/// fills the bar and gives the time left.
 std::string progress_line(std::string_view what, std::string_view unit, std::int64_t done, std::int64_t total,
-                          std::chrono::steady_clock::duration elapsed);
+                          std::chrono::steady_clock::duration elapsed, double share = -1);
 
 /// Progress draws one bar while long work runs: update() redraws it at most every 100 ms (and
 /// always on reaching the total), and the destructor erases it. Nothing is drawn unless
@@ -45,8 +47,9 @@ class Progress {
 
   /// set_total gives the total once it is known.
   void set_total(std::int64_t total) noexcept { total_ = total; }
-  /// update records that `done` units are done, and redraws when it is time.
-  void update(std::int64_t done);
+  /// update records that `done` units are done, and redraws when it is time; `share` is the
+  /// part of the work done when the total is not known (progress_line).
+  void update(std::int64_t done, double share = -1);
   /// finish erases the bar, before the command prints its result; later updates draw nothing.
   void finish() noexcept;
 

@@ -1,7 +1,9 @@
 // import.hpp: reading customer records from JSON Lines and CSV files.
 #pragma once
 
+#include <cstddef>
 #include <istream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,5 +41,28 @@ std::optional<ImportFormat> parse_import_format(std::string_view text);
 /// depth), holds a NUL byte, or nests arrays and objects more than 64 levels deep.
 result<std::vector<Record>> parse_records(std::istream& in, ImportFormat format, std::string_view origin,
                                           std::string_view default_source = "");
+
+/// RecordReader reads the records of `in` as parse_records does, a batch at a time, for an
+/// input too large to hold at once (Vault::write_batches): memory follows the batch. `in` must
+/// outlive it.
+class RecordReader {
+ public:
+  RecordReader(std::istream& in, ImportFormat format, std::string origin, std::string default_source = "");
+  ~RecordReader();
+  RecordReader(RecordReader&&) noexcept;
+  RecordReader& operator=(RecordReader&&) = delete;
+
+  /// next appends up to `max` records to `batch` (an export, one document, comes whole) and
+  /// returns true while more may follow. Once the input is read through it returns false, or,
+  /// when any line was bad, errc::bad_input listing every bad line as parse_records does (the
+  /// good records were handed out meanwhile: a caller writes nothing until this says false).
+  /// errc::io when reading fails; errc::invalid_argument for a `max` of 0.
+  result<bool> next(std::vector<Record>& batch, std::size_t max);
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace consentry

@@ -151,10 +151,21 @@ struct BulkReadOptions {
 /// failure, or each field as View::read returns it.
 using CustomerAnswer = result<std::vector<result<FieldValue>>>;
 
-/// WriteOptions tune Vault::write.
+/// WriteOptions tune Vault::write and Vault::write_batches.
 struct WriteOptions {
   bool dry_run = false;  ///< check every record as a write would, then write nothing
 };
+
+/// WriteReport says what Vault::write_batches wrote (or, in a dry run, checked).
+struct WriteReport {
+  std::int64_t records = 0;
+  std::int64_t values = 0;
+};
+
+/// RecordBatches gives Vault::write_batches its records: each call appends the next batch to
+/// `batch` (given empty) and returns false once the input is read through (the last batch may
+/// come with it), or an error, which ends the write with nothing written.
+using RecordBatches = std::function<result<bool>(std::vector<Record>& batch)>;
 
 /// kMaxErasureReasonBytes bounds ErasureRequest::reason; kMaxErasureRequestBytes its request.
 inline constexpr std::size_t kMaxErasureReasonBytes = 500;
@@ -310,6 +321,17 @@ class Vault {
   /// provider cannot open it (open the vault again and retry).
   result<void> write(const std::vector<Record>& records, std::string_view origin = "",
                      const WriteOptions& options = {});
+  /// write_batches is write() for an input too large to hold at once (an import): it takes the
+  /// records a batch at a time from `next` and writes them all in one transaction, or none, so
+  /// memory follows the batch, not the input. Each batch is checked and written as write() does;
+  /// after a bad record the rest are only checked, and every bad record is reported (as write()
+  /// reports them) once the input is read through. An error from `next` ends it with nothing
+  /// written; when it is errc::bad_input (the input's own bad lines) its message comes first and
+  /// the bad records found so far follow it. Holds the vault's store for the whole write: other
+  /// threads of this vault wait for it. Returns the records and values written (checked, with
+  /// options.dry_run).
+  result<WriteReport> write_batches(const RecordBatches& next, std::string_view origin = "",
+                                    const WriteOptions& options = {});
 
   /// record_consent appends a grant, withdraw or object event. Grants get an expiry from the
   /// purpose's consent_valid_for. Withdrawing consent to profiling deletes the customer's

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <ios>
+#include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -143,26 +145,51 @@ result<Record> record_of_line(const json& j, std::string_view origin, std::size_
   return r;
 }
 
-result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origin,
-                                        std::string_view default_source) {
-  std::vector<Record> out;
-  detail::ErrorList errors(kMaxReportedBadLines);
+}  // namespace
+
+/// RecordReader::State is where a reader stands in its input.
+struct RecordReader::State {
+  State(std::istream& i, ImportFormat f, std::string o, std::string s)
+      : in(i), format(f), origin(std::move(o)), default_source(std::move(s)) {}
+  std::istream& in;
+  ImportFormat format;
+  std::string origin;
+  std::string default_source;
+  detail::ErrorList errors{kMaxReportedBadLines};
+  std::size_t line = 0;  // lines read so far
+  bool started = false;  // the first record (or the CSV header) was looked at
+  bool done = false;     // the input is read through, or cannot be read further
+  bool exact = true;     // every line was read: the count of bad lines is exact
+  // CSV: the header and where its special columns are.
+  std::vector<std::string> header, cells;
+  int id_col = -1, source_col = -1, time_col = -1;
+};
+
+namespace {
+
+// jsonl_next appends up to `max` records of a JSON Lines input to `out`.
+result<void> jsonl_next(RecordReader::State& st, std::vector<Record>& out, std::size_t max) {
   std::string text;
-  std::size_t line = 0;
-  for (;;) {
+  const std::string_view origin = st.origin;
+  std::size_t added = 0;
+  while (added < max) {
     // One byte more than the limit, for a '\r' before the '\n'.
-    const LineRead got = read_line(in, text, kMaxLineBytes + 1);
-    if (got == LineRead::end) break;
-    if (got == LineRead::failed) break;
-    ++line;
+    const LineRead got = read_line(st.in, text, kMaxLineBytes + 1);
+    if (got == LineRead::end || got == LineRead::failed) {
+      st.done = true;
+      break;
+    }
+    const std::size_t line = ++st.line;
     if (got == LineRead::too_long) {
-      // The rest of the file is not read: where the next line starts is not known.
-      errors.add(bad(origin, line, "line longer than 1 MiB"));
-      return errors.to_error(origin, false);
+      // The rest of the input is not read: where the next line starts is not known.
+      st.errors.add(bad(origin, line, "line longer than 1 MiB"));
+      st.done = true;
+      st.exact = false;
+      break;
     }
     if (!text.empty() && text.back() == '\r') text.pop_back();
     if (text.size() > kMaxLineBytes) {
-      errors.add(bad(origin, line, "line longer than 1 MiB"));
+      st.errors.add(bad(origin, line, "line longer than 1 MiB"));
       continue;
     }
     if (text.find_first_not_of(" \t") == std::string::npos) continue;
@@ -171,32 +198,39 @@ result<std::vector<Record>> parse_jsonl(std::istream& in, std::string_view origi
     // A customer's export given as JSON Lines (`import export.json` without --format export) is
     // read as the export it is: its first line is "{" alone, or names "consentry_export". Any other
     // first line is read as JSON Lines, so a bad one is reported with the lines after it.
-    const bool opening_brace = text.find_first_not_of(" \t") == text.find('{') &&
-                               text.find_first_not_of(" \t", text.find('{') + 1) == std::string::npos;
-    if (out.empty() && !errors.any() &&
-        ((problem && (opening_brace || text.find("\"consentry_export\"") != std::string::npos)) ||
-         (j.is_object() && j.contains("consentry_export")))) {
+    const bool first = !st.started;
+    st.started = true;
+    const std::size_t brace = text.find_first_not_of(" \t");
+    const bool opening_brace =
+        text[brace] == '{' && text.find_first_not_of(" \t", brace + 1) == std::string::npos;
+    if (first && ((problem && (opening_brace || text.find("\"consentry_export\"") != std::string::npos)) ||
+                  (j.is_object() && j.contains("consentry_export")))) {
       std::string whole;
-      if (looks_like_export(in, text, whole)) return parse_export_text(whole, origin, default_source);
+      if (looks_like_export(st.in, text, whole)) {
+        st.done = true;
+        auto records = parse_export_text(whole, origin, st.default_source);
+        if (!records) return std::move(records).err();
+        for (Record& r : *records) out.push_back(std::move(r));
+        return ok();
+      }
     }
     if (problem) {
       // A line is one line of JSON text: the file's line number says where, the column where in it.
-      errors.add(!problem->path.empty()
-                     ? bad(origin, line, problem->path + ": " + problem->what)
-                     : bad(origin, line, "column " + std::to_string(problem->column) + ": " + problem->what));
+      st.errors.add(
+          !problem->path.empty()
+              ? bad(origin, line, problem->path + ": " + problem->what)
+              : bad(origin, line, "column " + std::to_string(problem->column) + ": " + problem->what));
       continue;
     }
-    auto record = record_of_line(j, origin, line, default_source);
+    auto record = record_of_line(j, origin, line, st.default_source);
     if (!record) {
-      errors.add(std::move(record).err());
+      st.errors.add(std::move(record).err());
       continue;
     }
-    // After a bad line the file is refused: its good records are only checked, not kept.
-    if (!errors.any()) out.push_back(std::move(*record));
+    out.push_back(std::move(*record));
+    ++added;
   }
-  if (in.bad()) return make_error(errc::io, std::string(origin) + ": read failed");
-  if (errors.any()) return errors.to_error(origin);
-  return out;
+  return ok();
 }
 
 // read_csv_row reads one RFC 4180 row (quoted cells may hold commas, quotes and newlines).
@@ -248,72 +282,88 @@ result<bool> read_csv_row(std::istream& in, std::string_view origin, std::size_t
   }
 }
 
-result<std::vector<Record>> parse_csv(std::istream& in, std::string_view origin,
-                                      std::string_view default_source) {
-  std::vector<Record> out;
-  std::vector<std::string> header, cells;
-  std::size_t line = 0, start = 0;
-  auto got = read_csv_row(in, origin, line, start, header);
+// csv_header reads and checks a CSV input's header row.
+result<void> csv_header(RecordReader::State& st) {
+  const std::string_view origin = st.origin;
+  std::size_t start = 0;
+  auto got = read_csv_row(st.in, origin, st.line, start, st.header);
   if (!got) return std::move(got).err();
   if (!*got) return bad(origin, 1, "empty file: expected a header row");
+  std::vector<std::string>& header = st.header;
   // Spreadsheet programs often start a UTF-8 CSV with a byte order mark.
   if (header[0].starts_with("\xEF\xBB\xBF")) header[0].erase(0, 3);
-  int id_col = -1, source_col = -1, time_col = -1;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < header.size(); ++i) {
     const std::string& name = header[i];
     if (name.empty()) return bad(origin, 1, "column " + std::to_string(i + 1) + " has no name");
     if (!seen.insert(name).second) return bad(origin, 1, "column '" + name + "' appears twice");
-    if (name == "id") id_col = static_cast<int>(i);
-    if (name == "source") source_col = static_cast<int>(i);
-    if (name == "collected_at") time_col = static_cast<int>(i);
+    if (name == "id") st.id_col = static_cast<int>(i);
+    if (name == "source") st.source_col = static_cast<int>(i);
+    if (name == "collected_at") st.time_col = static_cast<int>(i);
   }
-  if (id_col < 0) return bad(origin, 1, "the header has no 'id' column");
-  detail::ErrorList errors(kMaxReportedBadLines);
-  for (;;) {
-    got = read_csv_row(in, origin, line, start, cells);
+  if (st.id_col < 0) return bad(origin, 1, "the header has no 'id' column");
+  return ok();
+}
+
+// csv_next appends up to `max` records of a CSV input to `out`.
+result<void> csv_next(RecordReader::State& st, std::vector<Record>& out, std::size_t max) {
+  const std::string_view origin = st.origin;
+  if (!st.started) {
+    st.started = true;
+    if (auto header = csv_header(st); !header) {
+      st.done = true;
+      return header;
+    }
+  }
+  const std::vector<std::string>& header = st.header;
+  std::vector<std::string>& cells = st.cells;
+  std::size_t added = 0;
+  while (added < max) {
+    std::size_t start = 0;
+    auto got = read_csv_row(st.in, origin, st.line, start, cells);
     if (!got) {
       // A row whose quoting is broken leaves no way to tell where the next one starts.
-      errors.add(std::move(got).err());
-      return errors.to_error(origin, false);
+      st.errors.add(std::move(got).err());
+      st.done = true;
+      st.exact = false;
+      break;
     }
-    if (!*got) break;
+    if (!*got) {
+      st.done = true;
+      break;
+    }
     if (cells.size() == 1 && cells[0].empty()) continue;  // blank line
     if (cells.size() != header.size()) {
-      errors.add(
+      st.errors.add(
           bad(origin, start,
               "expected " + std::to_string(header.size()) + " cells, found " + std::to_string(cells.size())));
       continue;
     }
     Record r;
     r.line = start;
-    r.customer = cells[id_col];
+    r.customer = cells[st.id_col];
     if (r.customer.empty()) {
-      errors.add(bad(origin, start, "the id cell is empty"));
+      st.errors.add(bad(origin, start, "the id cell is empty"));
       continue;
     }
-    r.source =
-        source_col >= 0 && !cells[source_col].empty() ? cells[source_col] : std::string(default_source);
-    if (time_col >= 0) {
-      auto t = read_time(origin, start, cells[time_col]);
+    r.source = st.source_col >= 0 && !cells[st.source_col].empty() ? cells[st.source_col] : st.default_source;
+    if (st.time_col >= 0) {
+      auto t = read_time(origin, start, cells[st.time_col]);
       if (!t) {
-        errors.add(std::move(t).err());
+        st.errors.add(std::move(t).err());
         continue;
       }
       r.collected_at = *t;
     }
-    if (errors.any()) continue;  // the file is refused: its good rows are only checked
     for (std::size_t i = 0; i < header.size(); ++i) {
-      if (static_cast<int>(i) == id_col || static_cast<int>(i) == source_col ||
-          static_cast<int>(i) == time_col)
-        continue;
+      const int col = static_cast<int>(i);
+      if (col == st.id_col || col == st.source_col || col == st.time_col) continue;
       if (!cells[i].empty()) r.fields.emplace_back(header[i], std::move(cells[i]));
     }
     out.push_back(std::move(r));
+    ++added;
   }
-  if (in.bad()) return make_error(errc::io, std::string(origin) + ": read failed");
-  if (errors.any()) return errors.to_error(origin);
-  return out;
+  return ok();
 }
 
 // bad_path is errc::bad_input naming the file and a JSON path of a whole-document format.
@@ -402,14 +452,44 @@ std::optional<ImportFormat> parse_import_format(std::string_view text) {
   return std::nullopt;
 }
 
+RecordReader::RecordReader(std::istream& in, ImportFormat format, std::string origin,
+                           std::string default_source)
+    : state_(std::make_unique<State>(in, format, std::move(origin), std::move(default_source))) {}
+
+RecordReader::~RecordReader() = default;
+RecordReader::RecordReader(RecordReader&&) noexcept = default;
+
+result<bool> RecordReader::next(std::vector<Record>& batch, std::size_t max) {
+  State& st = *state_;
+  if (max == 0) return make_error(errc::invalid_argument, "RecordReader::next: a batch of 0 records");
+  if (!st.done) {
+    switch (st.format) {
+      case ImportFormat::jsonl: CONSENTRY_TRY(jsonl_next(st, batch, max)); break;
+      case ImportFormat::csv: CONSENTRY_TRY(csv_next(st, batch, max)); break;
+      case ImportFormat::export_json: {
+        st.done = true;
+        auto records = parse_export(st.in, st.origin, st.default_source);
+        if (!records) return std::move(records).err();
+        for (Record& r : *records) batch.push_back(std::move(r));
+        break;
+      }
+    }
+  }
+  if (!st.done) return true;
+  if (st.in.bad()) return make_error(errc::io, st.origin + ": read failed");
+  if (st.errors.any()) return st.errors.to_error(st.origin, st.exact);
+  return false;
+}
+
 result<std::vector<Record>> parse_records(std::istream& in, ImportFormat format, std::string_view origin,
                                           std::string_view default_source) {
-  switch (format) {
-    case ImportFormat::jsonl: return parse_jsonl(in, origin, default_source);
-    case ImportFormat::csv: return parse_csv(in, origin, default_source);
-    case ImportFormat::export_json: return parse_export(in, origin, default_source);
+  RecordReader reader(in, format, std::string(origin), std::string(default_source));
+  std::vector<Record> out;
+  for (;;) {
+    auto more = reader.next(out, std::numeric_limits<std::size_t>::max());
+    if (!more) return std::move(more).err();
+    if (!*more) return out;
   }
-  return make_error(errc::invalid_argument, "unknown import format");
 }
 
 }  // namespace consentry

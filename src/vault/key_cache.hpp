@@ -38,6 +38,8 @@ class KeyCache {
   const SecretBytes& keep_data_key(const std::string& customer, SecretBytes key);
   /// forget_data_key drops (and wipes) `customer`'s data key, if cached.
   void forget_data_key(const std::string& customer);
+  /// forget_all_data_keys drops (and wipes) every cached data key.
+  void forget_all_data_keys() noexcept { data_keys_.clear(); }
 
   /// derived_key derives (once) and caches the keyring's key for `label`; valid while the
   /// KeyCache lives.

@@ -139,6 +139,8 @@ struct Vault::Impl {
                                                       const std::string& tag,
                                                       std::span<const std::string_view> fields,
                                                       bool opening) const;
+  /// BatchWriter is one write transaction fed a batch of records at a time (write.cpp).
+  class BatchWriter;
   /// DecidedRead is one read decided and done, not yet logged: the answer read_fields returns,
   /// and the entries the audit log must hold before that answer may be handed out.
   struct DecidedRead {

@@ -49,21 +49,74 @@ error write_refusal(const Decision& d, const std::string& at, std::string_view f
 
 }  // namespace
 
-result<void> Vault::write(const std::vector<Record>& records, std::string_view origin,
-                          const WriteOptions& options) {
-  Impl& impl = *impl_;
-  // Entries held back from reads go first, so they keep their place before this write's.
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
-  std::lock_guard lock(impl.store_mu);
-  const timestamp now = impl.now();
-  Store& store = *impl.store;
-  auto txn = Transaction::start(store);
-  if (!txn) return std::move(txn).err();
-  // Checked against the policy in force as this transaction sees it: a version another process
-  // put in force is followed.
-  auto in_force = impl.follow_policy();
-  if (!in_force) return std::move(in_force).err();
-  const Policy& policy = (*in_force)->policy;
+/// BatchWriter is one write transaction that takes its records a batch at a time: each batch is
+/// validated, decided and written in the transaction, with its audit entries; once any record
+/// is bad, the batches after it are only checked, so that every bad record is reported, and the
+/// transaction is rolled back. Data keys made in it are cached only as it goes, and every cached
+/// data key is dropped should it not commit, so the cache never holds a key the store lacks.
+class Vault::Impl::BatchWriter {
+ public:
+  BatchWriter(Vault::Impl& impl, std::string_view origin, const WriteOptions& options)
+      : impl_(impl), store_(*impl.store), origin_(origin), options_(options), errors_(kMaxReportedBadLines) {}
+  ~BatchWriter() {
+    if (keys_made_ && !committed_) impl_.keys().forget_all_data_keys();
+  }
+
+  /// begin starts the transaction and follows the policy in force (store_mu held).
+  result<void> begin() {
+    now_ = impl_.now();
+    auto txn = Transaction::start(store_);
+    if (!txn) return std::move(txn).err();
+    txn_.emplace(std::move(*txn));
+    // Checked against the policy in force as this transaction sees it: a version another
+    // process put in force is followed.
+    auto in_force = impl_.follow_policy();
+    if (!in_force) return std::move(in_force).err();
+    policy_ = &(*in_force)->policy;
+    return ok();
+  }
+  /// add validates, decides and writes `records`; a bad record is gathered, not returned. Fails
+  /// with the store's error.
+  result<void> add(std::span<const Record> records);
+  /// fail is `input`, the input's own error; for errc::bad_input with the bad records found so
+  /// far listed after its message.
+  error fail(error input) const {
+    if (input.code != errc::bad_input || !errors_.any()) return input;
+    input.message += "\n" + errors_.to_error(origin_).message;
+    return input;
+  }
+  /// finish commits, or reports every bad record gathered (the transaction rolls back); a dry
+  /// run rolls back after every check.
+  result<WriteReport> finish() {
+    if (errors_.any()) return errors_.to_error(origin_);
+    if (options_.dry_run) return report_;
+    CONSENTRY_TRY(txn_->commit());
+    committed_ = true;
+    return report_;
+  }
+
+ private:
+  Vault::Impl& impl_;
+  Store& store_;
+  std::string_view origin_;
+  const WriteOptions& options_;
+  detail::ErrorList errors_;
+  std::optional<Transaction> txn_;
+  const Policy* policy_ = nullptr;
+  timestamp now_{};
+  bool version_checked_ = false;  // follow_current_version() once, at the first new key or index entry
+  bool keys_made_ = false;
+  bool committed_ = false;
+  WriteReport report_;
+};
+
+result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
+  Vault::Impl& impl = impl_;
+  Store& store = store_;
+  const Policy& policy = *policy_;
+  const timestamp now = now_;
+  const std::string_view origin = origin_;
+  detail::ErrorList& errors = errors_;
   // Validate everything before writing anything, so a bad record changes nothing.
   struct Pending {
     const Record* record;
@@ -98,7 +151,6 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
   // Every record is checked, and every bad one reported (up to kMaxReportedBadLines).
   std::vector<Pending> pending;
   pending.reserve(records.size());
-  detail::ErrorList errors(kMaxReportedBadLines);
   for (const Record& r : records) {
     auto p = validate(r);
     if (!p) {
@@ -107,7 +159,8 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       pending.push_back(std::move(*p));
     }
   }
-  if (errors.any()) return errors.to_error(origin);
+  // After a bad record the rest is only checked for the report.
+  if (errors.any()) return ok();
 
   // What the ledger decides is decided inside the write transaction, against the ledger as
   // committed: an erasure or a withdrawal of consent to profiling committed by another process
@@ -155,12 +208,13 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
       }
     }
   }
-  if (errors.any()) return errors.to_error(origin);
-  // A dry run stops here, every check made: the transaction rolls back, having written nothing.
-  if (options.dry_run) return ok();
-  // follow_current_version() once, at the first new data key or blind index entry.
-  bool version_checked = false;
-  // Data keys made in this transaction are cached only after it commits.
+  if (errors.any()) return ok();
+  for (const Pending& p : pending) report_.values += static_cast<std::int64_t>(p.values.size());
+  report_.records += static_cast<std::int64_t>(pending.size());
+  // A dry run writes nothing: every check is made, and the transaction rolls back.
+  if (options_.dry_run) return ok();
+  bool& version_checked = version_checked_;
+  // Data keys made in this batch, cached at its end (and forgotten if the transaction fails).
   std::unordered_map<std::string, SecretBytes> new_keys;
   std::vector<AuditEntry> entries;
   if (impl.audit().enabled()) entries.reserve(pending.size());
@@ -224,8 +278,40 @@ result<void> Vault::write(const std::vector<Record>& records, std::string_view o
   }
   // The values and their audit entries commit together or not at all.
   if (impl.audit().enabled()) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
-  CONSENTRY_TRY(txn->commit());
+  keys_made_ = keys_made_ || !new_keys.empty();
   for (auto& [customer, key] : new_keys) impl.keys().keep_data_key(customer, std::move(key));
+  return ok();
+}
+
+result<WriteReport> Vault::write_batches(const RecordBatches& next, std::string_view origin,
+                                         const WriteOptions& options) {
+  Impl& impl = *impl_;
+  // Entries held back from reads go first, so they keep their place before this write's.
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
+  std::lock_guard lock(impl.store_mu);
+  Impl::BatchWriter writer(impl, origin, options);
+  CONSENTRY_TRY(writer.begin());
+  std::vector<Record> batch;
+  for (;;) {
+    batch.clear();
+    auto more = next(batch);
+    if (!more) return writer.fail(std::move(more).err());
+    if (!batch.empty()) CONSENTRY_TRY(writer.add(batch));
+    if (!*more) break;
+  }
+  return writer.finish();
+}
+
+result<void> Vault::write(const std::vector<Record>& records, std::string_view origin,
+                          const WriteOptions& options) {
+  Impl& impl = *impl_;
+  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
+  std::lock_guard lock(impl.store_mu);
+  Impl::BatchWriter writer(impl, origin, options);
+  CONSENTRY_TRY(writer.begin());
+  CONSENTRY_TRY(writer.add(records));
+  auto report = writer.finish();
+  if (!report) return std::move(report).err();
   return ok();
 }
 
