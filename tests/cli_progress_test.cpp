@@ -151,3 +151,30 @@ TEST_CASE("anonymise --from-vault draws its reading bar, and an error erases it 
   CHECK(denied.terminal.find("retention_expired") != std::string::npos);
   CHECK(denied.out.empty());
 }
+
+TEST_CASE("import draws a bar by the share of the file read, and --dry-run one of its own") {
+  VaultDir dir;
+  dir.init();
+  std::string lines;
+  for (int i = 0; i < 2500; ++i)
+    lines +=
+        R"({"id": "C-)" + std::to_string(10000 + i) + R"(", "fields": {"birth_date": "1990-04-02"}})" + "\n";
+  write_file(dir.path("many.jsonl"), lines);
+  const TerminalRun dry = run_on_terminal({"import", "--dry-run", dir.path("many.jsonl").string()}, dir.env(),
+                                          dir.path("dry.txt"));
+  INFO("terminal: " << dry.terminal);
+  REQUIRE(dry.code == 0);
+  CHECK(dry.terminal.find("\rchecking [") != std::string::npos);
+  CHECK(dry.terminal.find("checking [########################] 2,500 records, ") != std::string::npos);
+  CHECK(dry.out.rfind("checked 2500 records (2500 values)", 0) == 0);
+
+  const TerminalRun run =
+      run_on_terminal({"import", dir.path("many.jsonl").string()}, dir.env(), dir.path("import.txt"));
+  INFO("terminal: " << run.terminal);
+  REQUIRE(run.code == 0);
+  // Batches of 1,000: the first is drawn at once, with the time left from the share read.
+  CHECK(run.terminal.find("importing [") != std::string::npos);
+  CHECK(run.terminal.find(" 1,000 records, ") != std::string::npos);
+  CHECK(run.terminal.find("importing [########################] 2,500 records, ") != std::string::npos);
+  CHECK(run.out.rfind("imported 2500 records (2500 values)", 0) == 0);
+}
