@@ -13,6 +13,7 @@
 #include "exit.hpp"
 #include "json_output.hpp"
 #include "open_vault.hpp"
+#include "progress.hpp"
 #include "small_file.hpp"
 #include "verbose.hpp"
 
@@ -90,7 +91,13 @@ int run_verify(const GlobalOptions& global, const VerifyOptions& options) {
   }
   verbose("verifying the hash chain and every signed checkpoint");
   Stopwatch clock;
-  AuditVerification report = unwrap(vault.verify_audit(against));
+  Progress progress("verifying", "entries");
+  AuditVerification report =
+      unwrap(vault.verify_audit(against, [&progress](std::int64_t checked, std::int64_t total) {
+        progress.set_total(total);
+        progress.update(checked);
+      }));
+  progress.finish();
   verbose("read " + counted(report.entries, "entry", "entries") + " and " +
           counted(report.checkpoints, "checkpoint", "checkpoints") + " checkpoints in " + clock.elapsed() +
           (report.ok ? ": intact" : ": damaged"));

@@ -398,3 +398,27 @@ TEST_CASE("a process killed during a batch of reads leaves a chain that verifies
     CHECK(report->entries >= 200);
   }
 }
+
+TEST_CASE("verify_audit reports its progress against the number of entries the log holds") {
+  VaultOptions o;
+  o.kdf = KdfStrength::minimum;
+  o.audit = AuditMode::batched;
+  auto made = Vault::create_in(make_memory_store(), test::retail_policy(), "progress passphrase", o);
+  REQUIRE(made.ok());
+  Vault v = std::move(*made);
+  REQUIRE(v.put("C-1", "email", "ann@example.com").ok());
+  auto as = v.accessor("support-desk");
+  REQUIRE(as.ok());
+  for (int i = 0; i < 9000; ++i) REQUIRE(as->read("C-1", "service", {"email"}).ok());
+  REQUIRE(v.flush_audit().ok());
+  const std::int64_t held = static_cast<std::int64_t>(v.audit_entries()->size());
+  std::vector<std::pair<std::int64_t, std::int64_t>> calls;
+  auto report = v.verify_audit(
+      std::nullopt, [&](std::int64_t checked, std::int64_t total) { calls.emplace_back(checked, total); });
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+  CHECK(report->entries == held);
+  REQUIRE(calls.size() == static_cast<std::size_t>(held / kAuditProgressEvery));
+  CHECK(calls.front() == std::pair<std::int64_t, std::int64_t>{kAuditProgressEvery, held});
+  CHECK(calls.back().first == calls.size() * kAuditProgressEvery);
+}

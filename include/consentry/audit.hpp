@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -254,11 +255,17 @@ struct AuditVerification {
 /// recomputed chain; every entry's lookup copies match its bytes; every checkpoint is signed by
 /// `public_key` and matches the chain at its seq; the log reaches the last checkpoint (no
 /// truncated tail); and, when given, the external checkpoint `against` verifies too (no
-/// rollback). It reads the checkpoints once, then scans the entries once from seq 1. Returns
-/// the reader's error (errc::io) when the log cannot be read; a damaged log is not an error but
-/// a report with ok == false.
+/// rollback). It reads the checkpoints once, then scans the entries once from seq 1, calling
+/// `on_progress` (when given) with the entries checked so far every kAuditProgressEvery entries.
+/// Returns the reader's error (errc::io) when the log cannot be read; a damaged log is not an
+/// error but a report with ok == false.
 result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public_key,
-                                           const std::optional<AuditCheckpoint>& against = std::nullopt);
+                                           const std::optional<AuditCheckpoint>& against = std::nullopt,
+                                           const std::function<void(std::int64_t checked)>& on_progress = {});
+
+/// kAuditProgressEvery is how many entries verify_audit_log checks between calls of its progress
+/// callback.
+inline constexpr std::int64_t kAuditProgressEvery = 4096;
 
 /// checkpoint_to_json and checkpoint_from_json carry a checkpoint outside the vault, as
 /// {"seq": 41, "head": "<hex>", "at": "2026-01-01T00:00:00Z", "signature": "<hex>",

@@ -512,8 +512,12 @@ class Vault {
   /// last one again when nothing was appended since). errc::not_found for an empty log.
   result<AuditCheckpoint> checkpoint_audit();
   /// verify_audit checks the log and its checkpoints (verify_audit_log) under the vault's
-  /// checkpoint key, and against an external checkpoint when given one.
-  result<AuditVerification> verify_audit(const std::optional<AuditCheckpoint>& against = std::nullopt) const;
+  /// checkpoint key, and against an external checkpoint when given one. `on_progress`, when
+  /// given, is called every kAuditProgressEvery entries with the entries checked and the number
+  /// the log holds.
+  result<AuditVerification> verify_audit(
+      const std::optional<AuditCheckpoint>& against = std::nullopt,
+      const std::function<void(std::int64_t checked, std::int64_t total)>& on_progress = {}) const;
   /// audit_public_key is the Ed25519 key that verifies this vault's checkpoints.
   const bytes& audit_public_key() const;
 

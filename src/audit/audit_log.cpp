@@ -532,7 +532,8 @@ bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key) {
 }
 
 result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public_key,
-                                           const std::optional<AuditCheckpoint>& against) {
+                                           const std::optional<AuditCheckpoint>& against,
+                                           const std::function<void(std::int64_t checked)>& on_progress) {
   AuditVerification report;
   Finding finding;
 
@@ -679,6 +680,7 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
     }
     previous = hash;
     ++next;
+    if (on_progress && report.entries % kAuditProgressEvery == 0) on_progress(report.entries);
     return true;
   });
   if (!scanned) return std::move(scanned).err();

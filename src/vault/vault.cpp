@@ -469,10 +469,28 @@ result<AuditCheckpoint> Vault::checkpoint_audit() {
   return std::move(**cp);
 }
 
-result<AuditVerification> Vault::verify_audit(const std::optional<AuditCheckpoint>& against) const {
+result<AuditVerification> Vault::verify_audit(
+    const std::optional<AuditCheckpoint>& against,
+    const std::function<void(std::int64_t checked, std::int64_t total)>& on_progress) const {
   CONSENTRY_TRY(impl_->audit().flush());
   std::lock_guard lock(impl_->store_mu);
-  return verify_audit_log(*impl_->store, impl_->audit().public_key(), against);
+  Store& store = *impl_->store;
+  std::function<void(std::int64_t)> checked;
+  if (on_progress) {
+    // The entries the log holds: the head's seq, or the sum of every writer chain's.
+    std::int64_t total = 0;
+    if (store.keeps_writer_chains()) {
+      auto heads = store.audit_chain_heads();
+      if (!heads) return std::move(heads).err();
+      for (const AuditHead& h : *heads) total += h.seq;
+    } else {
+      auto head = store.audit_head();
+      if (!head) return std::move(head).err();
+      total = *head ? (*head)->seq : 0;
+    }
+    checked = [&on_progress, total](std::int64_t n) { on_progress(n, total); };
+  }
+  return verify_audit_log(store, impl_->audit().public_key(), against, checked);
 }
 
 }  // namespace consentry
