@@ -2,7 +2,10 @@
 // (decide_write) before anything is written, then sealed under the customer's data key, listed in
 // their manifest, indexed when the field has a blind index, and audited, all in one transaction.
 #include <algorithm>
+#include <functional>
 #include <iterator>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -61,6 +64,11 @@ class Vault::Impl::BatchWriter {
   ~BatchWriter() {
     if (keys_made_ && !committed_) impl_.keys().forget_all_data_keys();
   }
+
+  /// run makes a BatchWriter on `impl` (its store held throughout), gives it to `feed`, and
+  /// finishes it: the write's report, or the first error of `feed` or of finish().
+  static result<WriteReport> run(Vault::Impl& impl, std::string_view origin, const WriteOptions& options,
+                                 const std::function<result<void>(BatchWriter&)>& feed);
 
   /// begin starts the transaction and follows the policy in force (store_mu held).
   result<void> begin() {
@@ -283,34 +291,36 @@ result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
   return ok();
 }
 
-result<WriteReport> Vault::write_batches(const RecordBatches& next, std::string_view origin,
-                                         const WriteOptions& options) {
-  Impl& impl = *impl_;
+result<WriteReport> Vault::Impl::BatchWriter::run(Vault::Impl& impl, std::string_view origin,
+                                                  const WriteOptions& options,
+                                                  const std::function<result<void>(BatchWriter&)>& feed) {
   // Entries held back from reads go first, so they keep their place before this write's.
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   std::lock_guard lock(impl.store_mu);
-  Impl::BatchWriter writer(impl, origin, options);
+  BatchWriter writer(impl, origin, options);
   CONSENTRY_TRY(writer.begin());
-  std::vector<Record> batch;
-  for (;;) {
-    batch.clear();
-    auto more = next(batch);
-    if (!more) return writer.fail(std::move(more).err());
-    if (!batch.empty()) CONSENTRY_TRY(writer.add(batch));
-    if (!*more) break;
-  }
+  CONSENTRY_TRY(feed(writer));
   return writer.finish();
+}
+
+result<WriteReport> Vault::write_batches(const RecordBatches& next, std::string_view origin,
+                                         const WriteOptions& options) {
+  return Impl::BatchWriter::run(*impl_, origin, options, [&](Impl::BatchWriter& writer) -> result<void> {
+    std::vector<Record> batch;
+    for (;;) {
+      batch.clear();
+      auto more = next(batch);
+      if (!more) return writer.fail(std::move(more).err());
+      if (!batch.empty()) CONSENTRY_TRY(writer.add(batch));
+      if (!*more) return ok();
+    }
+  });
 }
 
 result<void> Vault::write(const std::vector<Record>& records, std::string_view origin,
                           const WriteOptions& options) {
-  Impl& impl = *impl_;
-  if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
-  std::lock_guard lock(impl.store_mu);
-  Impl::BatchWriter writer(impl, origin, options);
-  CONSENTRY_TRY(writer.begin());
-  CONSENTRY_TRY(writer.add(records));
-  auto report = writer.finish();
+  auto report = Impl::BatchWriter::run(*impl_, origin, options,
+                                       [&](Impl::BatchWriter& writer) { return writer.add(records); });
   if (!report) return std::move(report).err();
   return ok();
 }
