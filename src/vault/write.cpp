@@ -1,6 +1,7 @@
-// write.cpp: Vault::write, how values enter the vault: every record validated and decided
-// (decide_write) before anything is written, then sealed under the customer's data key, listed in
-// their manifest, indexed when the field has a blind index, and audited, all in one transaction.
+// write.cpp: Vault::write and Vault::write_batches, how values enter the vault: every record
+// validated and decided (decide_write) before anything is written, then sealed under the
+// customer's data key, listed in their manifest, indexed when the field has a blind index, and
+// audited, all in one transaction.
 #include <algorithm>
 #include <functional>
 #include <iterator>
