@@ -1,6 +1,7 @@
 // bench_vaults.cpp: building and caching the bench vaults through the public API.
 #include "bench_vaults.hpp"
 
+#include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -176,6 +177,26 @@ Vault open_bench_vault(const std::filesystem::path& file, AuditMode audit) {
   auto vault = Vault::open(file, kPassphrase, bench_options(audit));
   if (!vault) throw std::runtime_error("open " + file.string() + ": " + vault.err().message);
   return std::move(*vault);
+}
+
+void read_three(const Accessor& accessor, const std::string& customer) {
+  auto view = accessor.view(customer, kReadPurpose);
+  if (!view) throw std::runtime_error("view: " + view.err().message);
+  auto values = view->read(kReadFields);
+  if (!values) throw std::runtime_error("read: " + values.err().message);
+  for (const auto& value : *values) {
+    if (!value) throw std::runtime_error("read: " + value.err().message);
+    benchmark::DoNotOptimize(value->value.data());
+  }
+}
+
+void read_three_at_once(const Accessor& accessor, const std::string& customer) {
+  auto values = accessor.read(customer, kReadPurpose, kReadFields);
+  if (!values) throw std::runtime_error("read: " + values.err().message);
+  for (const auto& value : *values) {
+    if (!value) throw std::runtime_error("read: " + value.err().message);
+    benchmark::DoNotOptimize(value->value.data());
+  }
 }
 
 }  // namespace consentry::bench

@@ -50,6 +50,14 @@ void copy_vault(const std::filesystem::path& from, const std::filesystem::path& 
 /// open_bench_vault opens a bench vault; throws std::runtime_error when it cannot.
 Vault open_bench_vault(const std::filesystem::path& file, AuditMode audit);
 
+/// read_three is W3's read of kReadFields as kReadPurpose: a view of `customer`, then one read
+/// of the three fields. Throws std::runtime_error when either is refused or a value fails.
+void read_three(const Accessor& accessor, const std::string& customer);
+
+/// read_three_at_once is read_three in one call (Accessor::read): one decision and one
+/// snapshot where a view and its read take one each. Throws as read_three does.
+void read_three_at_once(const Accessor& accessor, const std::string& customer);
+
 /// to_string names an audit mode as the benchmark names spell it.
 std::string_view to_string(AuditMode mode);
 

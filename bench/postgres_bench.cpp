@@ -117,28 +117,6 @@ Vault open_pg_vault(const std::string& location, AuditMode audit) {
   return std::move(*vault);
 }
 
-void read_three(const Accessor& accessor, const std::string& customer) {
-  auto view = accessor.view(customer, kReadPurpose);
-  if (!view) throw std::runtime_error("view: " + view.err().message);
-  auto values = view->read(kReadFields);
-  if (!values) throw std::runtime_error("read: " + values.err().message);
-  for (const auto& value : *values) {
-    if (!value) throw std::runtime_error("read: " + value.err().message);
-    benchmark::DoNotOptimize(value->value.data());
-  }
-}
-
-/// read_three_at_once is read_three in one call (Accessor::read): one round trip where view and
-/// read take one each.
-void read_three_at_once(const Accessor& accessor, const std::string& customer) {
-  auto values = accessor.read(customer, kReadPurpose, kReadFields);
-  if (!values) throw std::runtime_error("read: " + values.err().message);
-  for (const auto& value : *values) {
-    if (!value) throw std::runtime_error("read: " + value.err().message);
-    benchmark::DoNotOptimize(value->value.data());
-  }
-}
-
 // The vault and hand store of the workload being measured, kept open between its runs.
 struct OpenPgVault {
   std::string key;

@@ -4,6 +4,8 @@
 // order.
 //
 //   W3_read/<n>/audit:<mode>  consentry, VaultOptions::audit = durable, batched or off
+//   W3_read/<n>/one_call/audit:<mode>  the same read in one call (Accessor::read): one decision
+//                             and one snapshot where a view and its read take one each
 //   W3_read/<n>/baseline      the same sealed rows in a hand-written SQLite file: one prepared
 //                             SELECT of the three rows, three raw AEAD opens, data keys in memory
 //   W7_read/<n>               consentry with batched audit, at 10k and at 1M customers
@@ -44,17 +46,6 @@ OpenHand& open_hand_slot() {
   return slot;
 }
 
-void read_three(const Accessor& accessor, const std::string& customer) {
-  auto view = accessor.view(customer, kReadPurpose);
-  if (!view) throw std::runtime_error("view: " + view.err().message);
-  auto values = view->read(kReadFields);
-  if (!values) throw std::runtime_error("read: " + values.err().message);
-  for (const auto& value : *values) {
-    if (!value) throw std::runtime_error("read: " + value.err().message);
-    benchmark::DoNotOptimize(value->value.data());
-  }
-}
-
 Vault& warm_vault(const std::filesystem::path& file, AuditMode mode, std::size_t customers) {
   OpenVault& slot = open_vault_slot();
   const std::string key = file.string() + "#" + std::string(to_string(mode));
@@ -82,12 +73,13 @@ std::filesystem::path read_copy(std::size_t customers) {
   return working_copy(read_vault(customers), "work");
 }
 
-void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mode) {
+void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mode, bool one_call = false) {
   Vault& vault = warm_vault(read_copy(customers), mode, customers);
   auto accessor = vault.accessor(kReadAccessor);
   if (!accessor) throw std::runtime_error(accessor.err().message);
   ReadOrder order(customers);
-  for (auto _ : state) read_three(*accessor, order.ids()[order.next()]);
+  const auto read = one_call ? read_three_at_once : read_three;
+  for (auto _ : state) read(*accessor, order.ids()[order.next()]);
   state.SetItemsProcessed(state.iterations());
 }
 
@@ -126,13 +118,16 @@ void register_read_benchmarks(const Sizes& sizes) {
   const int repetitions = scale() == Scale::tiny ? 1 : 3;
   const std::size_t small = sizes.read_small;
   const std::string w3 = "W3_read/" + std::to_string(small) + "/";
-  for (AuditMode mode : {AuditMode::durable, AuditMode::batched, AuditMode::off}) {
-    benchmark::RegisterBenchmark((w3 + "audit:" + std::string(to_string(mode))).c_str(),
-                                 [small, mode](benchmark::State& st) {
-                                   guarded(st, [&](benchmark::State& s) { read_consentry(s, small, mode); });
-                                 })
-        ->UseRealTime()
-        ->Repetitions(repetitions);
+  for (bool one_call : {false, true}) {
+    for (AuditMode mode : {AuditMode::durable, AuditMode::batched, AuditMode::off}) {
+      benchmark::RegisterBenchmark(
+          (w3 + (one_call ? "one_call/" : "") + "audit:" + std::string(to_string(mode))).c_str(),
+          [small, mode, one_call](benchmark::State& st) {
+            guarded(st, [&](benchmark::State& s) { read_consentry(s, small, mode, one_call); });
+          })
+          ->UseRealTime()
+          ->Repetitions(repetitions);
+    }
   }
   benchmark::RegisterBenchmark(
       (w3 + "baseline").c_str(),
