@@ -531,7 +531,7 @@ TEST_CASE(
                             std::to_string(seq) + ", 'offers', '" + (seq % 2 ? "grant" : "withdraw") + "', " +
                             std::to_string(1000 + seq) + ", 'web', 'n', NULL, 1)",
                         "test"));
-  const auto read = must(store->read_customer(CustomerReadRequest{"C-1", "tag-1", false, true, {}}));
+  const auto read = must(store->read_customer(CustomerReadRequest{"C-1", "tag-1", false, true, {}, {}}));
   REQUIRE(read.history.size() == 9);
   for (std::size_t i = 0; i < read.history.size(); ++i)
     CHECK(read.history[i].seq == static_cast<std::int64_t>(i + 1));

@@ -92,10 +92,11 @@ TEST_CASE_TEMPLATE("read_customer answers in one call as the roles' own calls do
   must(s.append_consent(expiring));
   must(s.append_consent(event_of(ann, "offers", ConsentAction::withdraw, 1003)));
 
+  must(s.put_meta("policy.version", b("7")));
   const std::vector<std::string_view> asked = {"email",  "a,b",       "q\"uote", "{br}", "NULL",
                                                "sp ace", "#manifest", "missing", "email"};
-  auto read = must(s.read_customer(CustomerReadRequest{ann, "tag-ann", true, true, asked}));
-  CHECK(read.data_version == must(s.data_version()));
+  auto read = must(s.read_customer(CustomerReadRequest{ann, "tag-ann", true, true, asked, "policy.version"}));
+  CHECK(read.meta == b("7"));
   CHECK_FALSE(read.erased_at.has_value());
   REQUIRE(read.key.has_value());
   CHECK(read.key->customer == ann);
@@ -112,8 +113,10 @@ TEST_CASE_TEMPLATE("read_customer answers in one call as the roles' own calls do
   // The same request by parts, inside a snapshot, agrees.
   {
     auto snapshot = must(ReadSnapshot::open(s));
-    auto parts = must(s.read_customer_parts(CustomerReadRequest{ann, "tag-ann", true, true, asked}));
-    CHECK(parts.data_version == read.data_version);
+    auto parts =
+        must(s.read_customer_parts(CustomerReadRequest{ann, "tag-ann", true, true, asked, "policy.version"}));
+    CHECK(parts.meta == read.meta);
+    CHECK(parts.key->wrapped == read.key->wrapped);
     check_same_history(parts.history, read.history);
     check_same_fields(parts.fields, read.fields);
   }
@@ -127,18 +130,23 @@ TEST_CASE_TEMPLATE("read_customer reads only what it is asked for, and an unknow
   must(s.put_field(StoredField{"C-1", "email", b("sealed"), "web-signup", at(1700000000)}));
   must(s.append_consent(event_of("C-1", "offers", ConsentAction::grant, 1000)));
 
-  auto bare = must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", false, false, {}}));
-  CHECK(bare.data_version == must(s.data_version()));
+  must(s.put_meta("policy.version", b("2")));
+  auto bare = must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", false, false, {}, {}}));
+  CHECK_FALSE(bare.meta.has_value());
   CHECK_FALSE(bare.key.has_value());
   CHECK(bare.history.empty());
   CHECK(bare.fields.empty());
 
   const std::vector<std::string_view> email = {"email"};
-  auto nobody = must(s.read_customer(CustomerReadRequest{"C-9", "tag-9", true, true, email}));
+  auto nobody = must(s.read_customer(CustomerReadRequest{"C-9", "tag-9", true, true, email, {}}));
   CHECK_FALSE(nobody.key.has_value());
   CHECK(nobody.history.empty());
   CHECK(nobody.fields.empty());
   CHECK_FALSE(nobody.erased_at.has_value());
+  // A meta row is read when asked for; one not held reads as none.
+  CHECK(must(s.read_customer(CustomerReadRequest{"C-9", "", false, false, {}, "policy.version"})).meta ==
+        b("2"));
+  CHECK_FALSE(must(s.read_customer(CustomerReadRequest{"C-1", "", false, false, {}, "no.such.row"})).meta);
 }
 
 TEST_CASE_TEMPLATE("read_customer reports the erasure mark of the tag and finds nothing of the erased", B,
@@ -150,15 +158,15 @@ TEST_CASE_TEMPLATE("read_customer reports the erasure mark of the tag and finds 
   must(s.append_consent(event_of("C-1", "offers", ConsentAction::grant, 1000)));
   must(s.erase_customer("C-1", "tag-1", at(4242)));
   const std::vector<std::string_view> email = {"email"};
-  auto read = must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, true, email}));
+  auto read = must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, true, email, {}}));
   REQUIRE(read.erased_at.has_value());
   CHECK(*read.erased_at == at(4242));
   CHECK_FALSE(read.key.has_value());
   CHECK(read.history.empty());
   CHECK(read.fields.empty());
   // Another tag is not erased, and no tag reads no mark.
-  CHECK_FALSE(must(s.read_customer(CustomerReadRequest{"C-1", "tag-2", false, false, {}})).erased_at);
-  CHECK_FALSE(must(s.read_customer(CustomerReadRequest{"C-1", "", false, false, {}})).erased_at);
+  CHECK_FALSE(must(s.read_customer(CustomerReadRequest{"C-1", "tag-2", false, false, {}, {}})).erased_at);
+  CHECK_FALSE(must(s.read_customer(CustomerReadRequest{"C-1", "", false, false, {}, {}})).erased_at);
 }
 
 TEST_CASE_TEMPLATE("read_customer with no tag reads no erasure mark and the rest as with one", B,
@@ -170,8 +178,8 @@ TEST_CASE_TEMPLATE("read_customer with no tag reads no erasure mark and the rest
   must(s.put_field(StoredField{"C-1", "phone", b("sealed-phone"), "web-signup", at(1700000000)}));
   must(s.append_consent(event_of("C-1", "offers", ConsentAction::grant, 1000)));
   const std::vector<std::string_view> email = {"email"};
-  auto with_tag = must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, true, email}));
-  auto without = must(s.read_customer(CustomerReadRequest{"C-1", "", true, true, email}));
+  auto with_tag = must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, true, email, {}}));
+  auto without = must(s.read_customer(CustomerReadRequest{"C-1", "", true, true, email, {}}));
   CHECK_FALSE(without.erased_at.has_value());
   REQUIRE(without.key.has_value());
   CHECK(without.key->wrapped == with_tag.key->wrapped);
@@ -186,9 +194,9 @@ TEST_CASE_TEMPLATE("read_customer is refused inside a transaction, which stays u
   Store& s = *backend.store;
   auto tx = must(Transaction::start(s));
   must(s.put_key(StoredKey{"C-1", 1, b("w")}));
-  auto refused = s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, false, {}});
+  auto refused = s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, false, {}, {}});
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.err().code == errc::internal);
   must(tx.commit());
-  CHECK(must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, false, {}})).key.has_value());
+  CHECK(must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, false, {}, {}})).key.has_value());
 }

@@ -1,5 +1,5 @@
 // postgres_customer_read.cpp: Store::read_customer on the PostgreSQL store: what one read of a
-// customer needs (data_version, the erasure mark, the data key, the consent history, the named
+// customer needs (a meta row, the erasure mark, the data key, the consent history, the named
 // sealed values) in one statement, which PostgreSQL runs in one snapshot, so a read is one round
 // trip instead of a snapshot's BEGIN, one statement per table and COMMIT (docs/postgresql.md).
 #include <algorithm>
@@ -17,8 +17,9 @@ namespace {
 // that each is read by the same code as the store's single-table reads. Every table is searched
 // by its key (state's one row, erased's tag, and the customer first for the other three).
 enum Kind : int { kState = 0, kKey = 1, kEvent = 2, kField = 3 };
-// state: data_version, erased_at
-constexpr int kStateColumn = 1;
+// state: erased_at, then the meta row in the data key's bytea column
+constexpr int kStateColumn = 2;
+constexpr int kMetaColumn = 4;
 // data_keys: version, wrapped
 constexpr int kKeyColumn = 3;
 // consent_events: seq, purpose, then pg_event_tail's columns
@@ -27,10 +28,12 @@ constexpr int kEventColumn = 5;
 constexpr int kFieldColumn = 13;
 
 // $1 customer, $2 tag, $3 whether to read the data key, $4 whether to read the history, $5 the
-// field names (text[]). Rows come in no promised order (the history is sorted here).
+// field names (text[]), $6 the meta row's key. Rows come in no promised order (the history is
+// sorted here). The state row is always there: its absence means a damaged schema.
 constexpr std::string_view kReadCustomer =
-    "SELECT 0, s.data_version, (SELECT x.at FROM @S.erased x WHERE x.tag = $2), NULL::bigint, "
-    "NULL::bytea, NULL::bigint, NULL::text, NULL::text, NULL::bigint, NULL::text, NULL::text, "
+    "SELECT 0, NULL::bigint, (SELECT x.at FROM @S.erased x WHERE x.tag = $2), NULL::bigint, "
+    "(SELECT m.value FROM @S.meta m WHERE m.key = $6), NULL::bigint, NULL::text, NULL::text, NULL::bigint, "
+    "NULL::text, NULL::text, "
     "NULL::bigint, NULL::bigint, NULL::text, NULL::bytea, NULL::text, NULL::bigint, NULL::bigint "
     "FROM @S.state s WHERE s.id = 1 "
     "UNION ALL "
@@ -57,7 +60,8 @@ result<CustomerRead> PostgresStore::read_customer(const CustomerReadRequest& req
                     .text(request.tag)
                     .text(request.key ? "t" : "f")
                     .text(request.history ? "t" : "f")
-                    .binary(names->view()),
+                    .binary(names->view())
+                    .text(request.meta),
                 op);
   if (!r) return std::move(r).err();
   const PGresult* res = r->get();
@@ -68,14 +72,12 @@ result<CustomerRead> PostgresStore::read_customer(const CustomerReadRequest& req
     if (!kind) return std::move(kind).err();
     switch (*kind) {
       case kState: {
-        auto version = pg_int(res, row, kStateColumn);
-        if (!version) return std::move(version).err();
-        out.data_version = static_cast<std::uint64_t>(*version);
-        if (!PQgetisnull(res, row, kStateColumn + 1)) {
-          auto at = pg_int(res, row, kStateColumn + 1);
+        if (!PQgetisnull(res, row, kStateColumn)) {
+          auto at = pg_int(res, row, kStateColumn);
           if (!at) return std::move(at).err();
           out.erased_at = pg_time(*at);
         }
+        if (!PQgetisnull(res, row, kMetaColumn)) out.meta = pg_bytes_copy(res, row, kMetaColumn);
         stated = true;
         break;
       }

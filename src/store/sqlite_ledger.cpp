@@ -14,24 +14,19 @@
 #include "store/sqlite_store.hpp"
 
 namespace consentry::detail {
-namespace {
 
-// read_event_tail reads the columns that consent_history and purpose_history share: action, at,
-// channel, notice, expires_at and policy_version, in columns 2 to 7.
-result<void> read_event_tail(const Bound& q, ConsentEvent& e, std::string_view operation) {
-  auto action = parse_consent_action(q.column_text(2));
+result<void> read_event_tail(const Bound& q, int first, ConsentEvent& e, std::string_view operation) {
+  auto action = parse_consent_action(q.column_text(first));
   if (!action)
     return make_error(errc::integrity, std::string(operation) + ": consent_events row has an unknown action");
   e.action = *action;
-  e.at = from_unix(q.column_int(3));
-  e.channel = q.column_text(4);
-  e.notice = q.column_text(5);
-  if (!q.column_is_null(6)) e.expires_at = from_unix(q.column_int(6));
-  e.policy_version = q.column_int(7);
+  e.at = from_unix(q.column_int(first + 1));
+  e.channel = q.column_text(first + 2);
+  e.notice = q.column_text(first + 3);
+  if (!q.column_is_null(first + 4)) e.expires_at = from_unix(q.column_int(first + 4));
+  e.policy_version = q.column_int(first + 5);
   return ok();
 }
-
-}  // namespace
 
 // ---- consent ----
 
@@ -63,7 +58,7 @@ result<std::vector<ConsentEvent>> SqliteStore::consent_history(std::string_view 
     e.seq = row.column_int(0);
     e.customer = std::string(customer);
     e.purpose = row.column_text(1);
-    auto tail = read_event_tail(row, e, "consent_history");
+    auto tail = read_event_tail(row, 2, e, "consent_history");
     if (tail) out.push_back(std::move(e));
     return tail;
   }));
@@ -78,7 +73,7 @@ result<std::vector<ConsentEvent>> SqliteStore::purpose_history(std::string_view 
     e.seq = row.column_int(0);
     e.customer = row.column_text(1);
     e.purpose = std::string(purpose);
-    auto tail = read_event_tail(row, e, "purpose_history");
+    auto tail = read_event_tail(row, 2, e, "purpose_history");
     if (tail) out.push_back(std::move(e));
     return tail;
   }));

@@ -36,6 +36,21 @@ inline constexpr const char* kAuditForCustomer =
     "WHERE " CONSENTRY_AUDIT_BLOCK " = blocks.b AND a.customer = ?1 AND a.customer <> '' ORDER BY a.seq";
 #undef CONSENTRY_AUDIT_BLOCK
 
+/// kReadCustomer is SqliteStore::read_customer's one statement: ?1 customer, ?2 the meta row's key,
+/// ?3 the erasure tag, ?4 whether to read the data key, ?5 the history, ?6 the fields. The first
+/// column tells the kind of row: 0 the meta value and erasure time (always one row), 1 the data
+/// key, 2 a consent event (seq, purpose, then read_event_tail's columns), 3 a field (field,
+/// sealed, source, collected_at, format). Every table is searched by its key.
+inline constexpr const char* kReadCustomer =
+    "SELECT 0, (SELECT value FROM meta WHERE key = ?2), (SELECT at FROM erased WHERE tag = ?3), "
+    "NULL, NULL, NULL, NULL, NULL, NULL "
+    "UNION ALL SELECT 1, version, wrapped, NULL, NULL, NULL, NULL, NULL, NULL "
+    "FROM data_keys INDEXED BY data_keys_by_customer WHERE ?4 AND customer = ?1 "
+    "UNION ALL SELECT 2, seq, purpose, action, at, channel, notice, expires_at, policy_version "
+    "FROM consent_events WHERE ?5 AND customer = ?1 "
+    "UNION ALL SELECT 3, field, sealed, source, collected_at, format, NULL, NULL, NULL "
+    "FROM fields WHERE ?6 AND customer = ?1";
+
 /// kDropNoDelete drops the trigger that keeps consent_events append-only, and kRestoreNoDelete
 /// creates it again, word for word as the schema does. Erasure runs both inside its own
 /// savepoint (sqlite_maintenance.cpp).

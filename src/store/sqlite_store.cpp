@@ -98,17 +98,17 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "DELETE FROM lookups WHERE customer = ?1 AND field = ?2",
     "SELECT customer FROM lookups WHERE field = ?1 AND value = ?2 AND key_version = ?3 ORDER BY customer",
     "SELECT field, key_version, value FROM lookups WHERE customer = ?1 ORDER BY field",
+    kReadCustomer,
 };
 
-// format_of reads a sealing format from column `i`; errc::integrity for one out of range.
+}  // namespace
+
 result<std::uint32_t> format_of(const Bound& q, int i, std::string_view operation) {
   const std::int64_t format = q.column_int(i);
   if (format < 0 || format > static_cast<std::int64_t>(UINT32_MAX))
     return make_error(errc::integrity, std::string(operation) + ": fields row has an invalid format");
   return static_cast<std::uint32_t>(format);
 }
-
-}  // namespace
 
 SqliteStore::~SqliteStore() {
   // sqlite3_close refuses to close while statements are alive, so finalize them first; closing

@@ -77,8 +77,18 @@ enum class Sql : std::size_t {
   delete_lookup,
   find_lookup,
   get_lookups,
+  read_customer,
   count,
 };
+
+/// format_of reads a sealing format from column `i` of a fields row; errc::integrity, naming
+/// `operation`, for one out of range.
+result<std::uint32_t> format_of(const Bound& q, int i, std::string_view operation);
+
+/// read_event_tail reads the consent event columns after seq and purpose (action, at, channel,
+/// notice, expires_at, policy_version) from column `first` on; errc::integrity, naming
+/// `operation`, for an unknown action.
+result<void> read_event_tail(const Bound& q, int first, ConsentEvent& e, std::string_view operation);
 
 /// SqliteStore is a Store over one SQLite connection, with every statement prepared once.
 class SqliteStore final : public Store {
@@ -102,6 +112,9 @@ class SqliteStore final : public Store {
   result<void> begin_unsynced() override;
   result<void> begin_read() override;
   void end_read() noexcept override;
+  /// read_customer (Store) is one statement, so one implicit read transaction
+  /// (sqlite_customer_read.cpp).
+  result<CustomerRead> read_customer(const CustomerReadRequest& request) override;
   /// data_version is PRAGMA data_version: it changes when another connection commits.
   result<std::optional<std::uint64_t>> data_version() override;
 

@@ -45,10 +45,6 @@ result<CustomerRead> Store::read_customer(const CustomerReadRequest& request) {
 
 result<CustomerRead> Store::read_customer_parts(const CustomerReadRequest& request) {
   CustomerRead out;
-  // data_version first: in a snapshot that has read nothing yet, it is what takes the snapshot.
-  auto version = data_version();
-  if (!version) return std::move(version).err();
-  out.data_version = *version;
   if (!request.tag.empty()) {
     auto erased = erased_at(request.tag);
     if (!erased) return std::move(erased).err();
@@ -63,6 +59,11 @@ result<CustomerRead> Store::read_customer_parts(const CustomerReadRequest& reque
     auto history = consent_history(request.customer);
     if (!history) return std::move(history).err();
     out.history = std::move(*history);
+  }
+  if (!request.meta.empty()) {
+    auto meta = get_meta(request.meta);
+    if (!meta) return std::move(meta).err();
+    out.meta = std::move(*meta);
   }
   if (!request.fields.empty()) {
     auto fields = get_named_fields(request.customer, request.fields);

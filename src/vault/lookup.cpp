@@ -243,7 +243,7 @@ result<std::vector<std::string>> Accessor::find(std::string_view purpose, std::s
         // erasure mark and manifest are read only once its value matches: a candidate that does
         // not match is dropped whatever they say.
         auto read = v.store->read_customer_parts(CustomerReadRequest{
-            customer, "", v.keys().find_data_key(customer) == nullptr, ledger, value_field});
+            customer, "", v.keys().find_data_key(customer) == nullptr, ledger, value_field, {}});
         if (!read) return std::move(read).err();
         // Decided as a read of the field for the purpose; a refused candidate is not decrypted.
         const ConsentState state = ConsentState::from_history(read->history);
@@ -265,8 +265,8 @@ result<std::vector<std::string>> Accessor::find(std::string_view purpose, std::s
         // value put back), as a read checks it; a value without a data key fails that check
         // (vouching_manifest refuses a value read without one).
         std::string tag = v.audit_pseudonym(customer);
-        auto vouch =
-            v.store->read_customer_parts(CustomerReadRequest{customer, tag, false, false, manifest_field});
+        auto vouch = v.store->read_customer_parts(
+            CustomerReadRequest{customer, tag, false, false, manifest_field, {}});
         if (!vouch) return std::move(vouch).err();
         if (vouch->erased_at) continue;
         std::optional<StoredField> manifest = take_manifest(vouch->fields);

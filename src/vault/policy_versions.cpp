@@ -168,17 +168,27 @@ result<ConsentRenewal> stored_consent_renewal(Store& store, const Keyring& keyri
   return std::move(r->renewal);
 }
 
-result<std::int64_t> stored_policy_version(Store& store) {
-  auto row = store.get_meta(kMetaPolicyVersion);
-  if (!row) return std::move(row).err();
-  if (!*row) return std::int64_t{1};
-  const char* first = reinterpret_cast<const char*>((*row)->data());
-  const char* last = first + (*row)->size();
+namespace {
+
+// policy_version_of reads the version number the meta row kMetaPolicyVersion holds (1 for a
+// vault from before policy versions, which has none); errc::integrity for a damaged row.
+result<std::int64_t> policy_version_of(const std::optional<bytes>& row) {
+  if (!row) return std::int64_t{1};
+  const char* first = reinterpret_cast<const char*>(row->data());
+  const char* last = first + row->size();
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(first, last, n);
   if (ec != std::errc() || end != last || n < 1)
     return make_error(errc::integrity, "vault metadata '" + std::string(kMetaPolicyVersion) + "' is damaged");
   return n;
+}
+
+}  // namespace
+
+result<std::int64_t> stored_policy_version(Store& store) {
+  auto row = store.get_meta(kMetaPolicyVersion);
+  if (!row) return std::move(row).err();
+  return policy_version_of(*row);
 }
 
 result<void> write_first_policy_version(Store& store, const Keyring& keyring, const Policy& policy,
@@ -216,18 +226,22 @@ result<const Vault::Impl::PolicyInForce*> Vault::Impl::follow_policy() const {
   return &in_force();
 }
 
-result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(const CustomerReadRequest& request) const {
+result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(CustomerReadRequest request) const {
   auto unloaded_key = [&](const CustomerRead& read) {
     return read.key && keyring_.master_key(read.key->version) == nullptr;
   };
-  if (seen_data_version_) {
+  {
+    request.meta = kMetaPolicyVersion;
     auto read = store->read_customer(request);
     if (!read) return std::move(read).err();
-    // Nothing committed elsewhere since the policy was last followed: it is still the one in
-    // force in the state this read saw.
-    if (read->data_version == seen_data_version_ && !unloaded_key(*read))
-      return CustomerInForce{&in_force(), std::move(*read)};
+    auto stored = policy_version_of(read->meta);
+    if (!stored) return std::move(stored).err();
+    // The version in force in the state this read saw is the one this vault follows (versions
+    // are never rewritten, and other processes' ledger and data writes do not change it).
+    const PolicyInForce& now = in_force();
+    if (*stored == now.version && !unloaded_key(*read)) return CustomerInForce{&now, std::move(*read)};
   }
+  request.meta = {};
   auto snapshot = ReadSnapshot::open(*store);
   if (!snapshot) return std::move(snapshot).err();
   auto latest = follow_policy();

@@ -124,12 +124,12 @@ struct Vault::Impl {
     CustomerRead read;
   };
   /// read_customer reads what `request` names together with the policy in force, both from one
-  /// committed state: in one Store::read_customer when nothing was committed elsewhere since
-  /// follow_policy last looked (its data_version unchanged), otherwise in a read snapshot that
-  /// follows the policy first (and the master keys, when the key read is wrapped under a version
-  /// not loaded). Outside any transaction or snapshot, store_mu held. Fails as follow_policy,
+  /// committed state: in one Store::read_customer, which also reads the stored policy version,
+  /// when that is the version in force here and every key read is wrapped under a loaded master
+  /// key version; otherwise again in a read snapshot that follows the policy first (and the
+  /// master keys, when the key read is wrapped under a version not loaded). Outside any transaction or snapshot, store_mu held. Fails as follow_policy,
   /// follow_master_keys and the store (policy_versions.cpp).
-  result<CustomerInForce> read_customer(const CustomerReadRequest& request) const;
+  result<CustomerInForce> read_customer(CustomerReadRequest request) const;
   /// read_fields is View::read of `fields` by `accessor` for `purpose` on `customer` (audit
   /// pseudonym `tag`); `opening` adds view()'s checks first, in the same committed state
   /// (Accessor::read): a refusal then returns that error, logged as one access_denied entry.

@@ -52,7 +52,7 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
     std::lock_guard lock(v.store_mu);
     // Decided under the policy in force now, a version another process put in force included,
     // with the customer's erasure mark read in the same committed state.
-    auto got = v.read_customer(CustomerReadRequest{customer, e.customer, false, false, {}});
+    auto got = v.read_customer(CustomerReadRequest{customer, e.customer, false, false, {}, {}});
     if (!got) return std::move(got).err();
     refused = opening_refusal(got->policy->policy, id_, purpose, got->read);
   }
@@ -183,7 +183,7 @@ Vault::Impl::DecidedRead Vault::Impl::decide_read(const std::string& accessor, c
     std::vector<std::string_view> wanted(fields.begin(), fields.end());
     wanted.push_back(kManifestField);
     auto got = v.read_customer(
-        CustomerReadRequest{customer, tag, v.keys().find_data_key(customer) == nullptr, true, wanted});
+        CustomerReadRequest{customer, tag, v.keys().find_data_key(customer) == nullptr, true, wanted, {}});
     if (!got) return {std::move(got).err(), {}};
     const Vault::Impl::PolicyInForce& in_force = *got->policy;
     const Policy& policy = in_force.policy;

@@ -33,15 +33,16 @@ struct CustomerReadRequest {
   bool key = false;                          ///< read the customer's wrapped data key
   bool history = false;                      ///< read the customer's consent history
   std::span<const std::string_view> fields;  ///< the sealed values to read, by name
+  std::string_view meta;                     ///< a meta row (KeyFieldStore::get_meta) to read too; "": none
 };
 
 /// CustomerRead is what Store::read_customer read, all of it from one committed state.
 struct CustomerRead {
-  std::optional<std::uint64_t> data_version;  ///< as StoreTransactions::data_version
-  std::optional<timestamp> erased_at;         ///< as MaintenanceStore::erased_at(tag); nullopt for no tag
-  std::optional<StoredKey> key;               ///< when asked and held
-  std::vector<ConsentEvent> history;          ///< when asked, in ledger order
-  std::vector<StoredField> fields;            ///< those named and held, in no particular order
+  std::optional<bytes> meta;           ///< the meta row asked for, when asked and held
+  std::optional<timestamp> erased_at;  ///< as MaintenanceStore::erased_at(tag); nullopt for no tag
+  std::optional<StoredKey> key;        ///< when asked and held
+  std::vector<ConsentEvent> history;   ///< when asked, in ledger order
+  std::vector<StoredField> fields;     ///< those named and held, in no particular order
 };
 
 /// Store keeps sealed data; it never sees a key or a plaintext value. It is every role at once,
@@ -71,11 +72,11 @@ class Store : public StoreTransactions,
                                                   const std::vector<StoredAuditEntry>& entries);
   /// read_customer reads what `request` names in one committed state, outside any transaction
   /// or read snapshot (errc::internal inside one). The default is begin_read,
-  /// read_customer_parts and end_read; a store whose every request is a round trip to a server
-  /// answers in one. Fails as those calls.
+  /// read_customer_parts and end_read; a store may answer in one statement (SQLite: one implicit
+  /// read transaction; PostgreSQL: one round trip). Fails as those calls.
   virtual result<CustomerRead> read_customer(const CustomerReadRequest& request);
-  /// read_customer_parts reads what `request` names with the roles' own calls (data_version,
-  /// erased_at, get_key, consent_history, get_named_fields), for a caller that holds a read
+  /// read_customer_parts reads what `request` names with the roles' own calls (erased_at,
+  /// get_key, consent_history, get_named_fields, get_meta), for a caller that holds a read
   /// snapshot or transaction, which makes them one committed state. Fails as those calls.
   result<CustomerRead> read_customer_parts(const CustomerReadRequest& request);
 };
