@@ -69,6 +69,11 @@ inline constexpr std::string_view kPassphrase = "bench passphrase";
 inline constexpr std::string_view kSource = "bench-import";
 inline constexpr std::string_view kReadPurpose = "marketing.email";
 inline constexpr std::string_view kReadAccessor = "email-campaigns";
+/// kLoggedEntryBytes is the size of the row a durable read baseline (W3, PG3) commits per read: a
+/// round figure of the order of the vault's audit entry for a read of W3's three fields (its
+/// encoding, the previous hash and its own).
+inline constexpr std::size_t kLoggedEntryBytes = 256;
+
 /// kReadFields are the three fields a consented read (W3, W7, W8) reveals.
 inline constexpr std::array<std::string_view, 3> kReadFields = {"email", "first_name", "city"};
 

@@ -112,8 +112,8 @@ HandStore::HandStore(sqlite3* db, Sealing sealing) : db_(db), sealing_(sealing) 
 }
 
 HandStore::~HandStore() {
-  for (sqlite3_stmt* s :
-       {begin_, commit_, put_key_, put_field_, put_consent_, read_, scan_, find_, candidate_})
+  for (sqlite3_stmt* s : {begin_, commit_, put_key_, put_field_, put_consent_, read_, scan_, find_,
+                          candidate_, read_begin_, read_end_, log_})
     sqlite3_finalize(s);
   sodium_memzero(lookup_key_.data(), lookup_key_.size());
   sqlite3_close(db_);
@@ -320,6 +320,24 @@ std::size_t HandStore::read(const std::string& customer, const std::array<std::s
   if (!opened) throw std::runtime_error("hand store: a value failed to open");
   if (n < out.size() && rc != SQLITE_DONE) fail("read");
   return n;
+}
+
+void HandStore::log_read(const std::string& customer, std::size_t entry_bytes) {
+  if (log_ == nullptr) {
+    exec(
+        "CREATE TABLE IF NOT EXISTS read_log(customer TEXT NOT NULL, at INTEGER NOT NULL, entry BLOB NOT "
+        "NULL)",
+        "creating read_log");
+    log_ = prepare("INSERT INTO read_log(customer, at, entry) VALUES(?1, ?2, ?3)");
+  }
+  entry_.resize(entry_bytes);
+  randombytes_buf(entry_.data(), entry_.size());
+  bind_text(log_, 1, customer);
+  sqlite3_bind_int64(log_, 2, static_cast<sqlite3_int64>(std::time(nullptr)));
+  sqlite3_bind_blob64(log_, 3, entry_.data(), entry_.size(), SQLITE_STATIC);
+  const int rc = sqlite3_step(log_);
+  sqlite3_reset(log_);
+  if (rc != SQLITE_DONE) fail("log");
 }
 
 namespace {

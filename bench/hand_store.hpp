@@ -77,6 +77,10 @@ class HandStore {
   /// prepared SELECT of the index entry's customers, then each candidate's sealed email read and
   /// opened (load_keys first) and compared; Sealing::aead only.
   std::vector<std::string> find_email(std::string_view email);
+  /// log_read inserts one row of `entry_bytes` random bytes for `customer` into a table
+  /// read_log (made on first use), committed on its own with synchronous = FULL: the durable
+  /// write a read's audit entry adds, for W3's durable baseline.
+  void log_read(const std::string& customer, std::size_t entry_bytes);
 
   /// build fills a new file with customers [0, customers), all ten fields, `batch` customers per
   /// transaction, then the consent events of `plan` in one transaction.
@@ -107,6 +111,8 @@ class HandStore {
   sqlite3_stmt* candidate_ = nullptr;
   sqlite3_stmt* read_begin_ = nullptr;  ///< find_email's read transaction
   sqlite3_stmt* read_end_ = nullptr;
+  sqlite3_stmt* log_ = nullptr;  ///< log_read's INSERT, prepared on first use
+  std::vector<std::uint8_t> entry_;
   HandKey lookup_key_{};
   int lookup_bits_ = 0;
 };

@@ -173,11 +173,6 @@ void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mo
   state.SetItemsProcessed(state.iterations());
 }
 
-/// kLoggedEntryBytes is the size of the row the durable baseline commits per read: a round figure
-/// of the order of the vault's audit entry for a read of W3's three fields (its encoding, the
-/// previous hash and its own).
-constexpr std::size_t kLoggedEntryBytes = 256;
-
 void read_baseline(benchmark::State& state, std::size_t customers, bool durable) {
   const std::string schema =
       cached_hand_pg_store(pg_url(), "read_" + std::to_string(customers), customers, kReadPlan);

@@ -8,15 +8,23 @@
 //                             and one snapshot where a view and its read take one each
 //   W3_read/<n>/baseline      the same sealed rows in a hand-written SQLite file: one prepared
 //                             SELECT of the three rows, three raw AEAD opens, data keys in memory
+//   W3_read/<n>/baseline_durable  the same, then one INSERT of a row the size of an audit entry
+//                             committed on its own with synchronous = FULL (what a durable audit adds)
 //   W7_read/<n>               consentry with batched audit, at 10k and at 1M customers
+//   W3T_durable/<t>           W3's read in one call, audit durable, from t threads at once through
+//                             one vault (1, 2, 4, 8): the time reported is wall time per read, so
+//                             t threads against one give how far group commit shares the fsync
 //
 // "Warm": the files are read once so the operating system caches them, and each vault serves
 // up to 1000 reads before it is measured, so its data-key cache holds what it can. A vault stays
 // open across the runs Google Benchmark makes of one workload. Reads write audit entries, so
 // they run on a working copy of the cached vault, made once per process.
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "bench_vaults.hpp"
 #include "consentry/extension/store.hpp"
@@ -83,9 +91,11 @@ void read_consentry(benchmark::State& state, std::size_t customers, AuditMode mo
   state.SetItemsProcessed(state.iterations());
 }
 
-void read_baseline(benchmark::State& state, std::size_t customers) {
-  const auto file = cached_hand_store("read-" + std::to_string(customers) + ".hand", Sealing::aead, {},
-                                      customers, kReadPlan);
+void read_baseline(benchmark::State& state, std::size_t customers, bool durable) {
+  const auto pristine = cached_hand_store("read-" + std::to_string(customers) + ".hand", Sealing::aead, {},
+                                          customers, kReadPlan);
+  // The durable baseline writes, so it works on a copy, as the vault's reads do.
+  const auto file = durable ? working_copy(pristine, "logged") : pristine;
   OpenHand& slot = open_hand_slot();
   if (slot.key != file.string()) {
     slot.hand.reset();
@@ -98,11 +108,50 @@ void read_baseline(benchmark::State& state, std::size_t customers) {
   ReadOrder order(customers);
   std::array<std::string, 3> out;
   for (auto _ : state) {
-    if (hand.read(order.ids()[order.next()], kReadFields, out) != kReadFields.size())
+    const std::string& customer = order.ids()[order.next()];
+    if (hand.read(customer, kReadFields, out) != kReadFields.size())
       throw std::runtime_error("baseline read found too few fields");
     benchmark::DoNotOptimize(out.data());
+    if (durable) hand.log_read(customer, kLoggedEntryBytes);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+// thread_reads is how many reads each thread of W3T makes per iteration.
+std::size_t thread_reads() {
+  return scale() == Scale::tiny ? 5 : 200;
+}
+
+void read_from_threads(benchmark::State& state, std::size_t customers, std::size_t threads) {
+  Vault& vault = warm_vault(read_copy(customers), AuditMode::durable, customers);
+  ReadOrder order(customers);
+  const std::size_t reads = thread_reads();
+  std::size_t next = 0;
+  for (auto _ : state) {
+    // Each thread reads its own customers, with its own accessor, as a CRM's request threads do.
+    std::vector<std::vector<std::string>> work(threads);
+    for (auto& ids : work)
+      for (std::size_t i = 0; i < reads; ++i) ids.push_back(order.ids()[(next++) % order.ids().size()]);
+    std::vector<std::string> failures(threads);
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> running;
+    for (std::size_t t = 0; t < threads; ++t)
+      running.emplace_back([&, t] {
+        try {
+          auto accessor = vault.accessor(kReadAccessor);
+          if (!accessor) throw std::runtime_error(accessor.err().message);
+          for (const std::string& customer : work[t]) read_three_at_once(*accessor, customer);
+        } catch (const std::exception& e) {
+          failures[t] = e.what();
+        }
+      });
+    for (auto& thread : running) thread.join();
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    for (const std::string& failure : failures)
+      if (!failure.empty()) throw std::runtime_error(failure);
+    state.SetIterationTime(took.count() / static_cast<double>(threads * reads));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
 }  // namespace
@@ -129,11 +178,26 @@ void register_read_benchmarks(const Sizes& sizes) {
           ->Repetitions(repetitions);
     }
   }
-  benchmark::RegisterBenchmark(
-      (w3 + "baseline").c_str(),
-      [small](benchmark::State& st) { guarded(st, [&](benchmark::State& s) { read_baseline(s, small); }); })
-      ->UseRealTime()
-      ->Repetitions(repetitions);
+  for (bool durable : {false, true}) {
+    benchmark::RegisterBenchmark((w3 + (durable ? "baseline_durable" : "baseline")).c_str(),
+                                 [small, durable](benchmark::State& st) {
+                                   guarded(st,
+                                           [&](benchmark::State& s) { read_baseline(s, small, durable); });
+                                 })
+        ->UseRealTime()
+        ->Repetitions(repetitions);
+  }
+
+  for (std::size_t threads : {1, 2, 4, 8}) {
+    benchmark::RegisterBenchmark(
+        ("W3T_durable/" + std::to_string(threads)).c_str(),
+        [small, threads](benchmark::State& st) {
+          guarded(st, [&](benchmark::State& s) { read_from_threads(s, small, threads); });
+        })
+        ->UseManualTime()
+        ->Iterations(scale() == Scale::tiny ? 1 : 10)
+        ->Repetitions(repetitions);
+  }
 
   // Both W7 vaults are built (or found) before either is measured, so that the two sizes are
   // measured one right after the other, under the same conditions.
