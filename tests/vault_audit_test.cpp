@@ -14,6 +14,7 @@
 #include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
 #include "support/files.hpp"
+#include "support/injected_faults.hpp"
 #include "support/retail_policy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
@@ -224,6 +225,42 @@ TEST_CASE("a value is not returned when its read cannot be recorded") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code == errc::io);
   CHECK(r.err().message.find("ann@") == std::string::npos);
+}
+
+TEST_CASE("a durable read whose entry cannot be synced is refused, and the entry is logged once") {
+  TempDir dir;
+  auto v = Vault::create(dir.path() / "crm.vault", test::retail_policy(), test::kTestPassphrase,
+                         test::test_vault_options(AuditMode::durable, kActor));
+  REQUIRE(v.ok());
+  REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
+  auto desk = v->accessor("support-desk");
+  REQUIRE(desk.ok());
+  const std::size_t before = v->audit_entries()->size();
+  {
+    // Every sync fails: the read's entry is committed (the log may show it) but cannot be made
+    // durable, so the value is not handed out.
+    test::FaultPlan plan;
+    plan.ops = test::FileOp::file_sync;
+    plan.fail_at = 1;
+    plan.persistent = true;
+    test::InjectedFaults failing(plan);
+    auto refused = desk->read("C-1", "service", {"email"});
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.err().code == errc::io);
+    CHECK(refused.err().message.find("ann@") == std::string::npos);
+    CHECK(plan.failed.load() >= 1);
+  }
+  auto read = desk->read("C-1", "service", {"email"});
+  REQUIRE(read.ok());
+  REQUIRE(read->size() == 1);
+  CHECK((*read)[0]->value == "ann@example.com");
+  // The refused read's entry is there at most once, the served one's once, and the chain holds.
+  const std::size_t after = v->audit_entries()->size();
+  CHECK(after >= before + 1);
+  CHECK(after <= before + 2);
+  auto report = v->verify_audit();
+  REQUIRE(report.ok());
+  CHECK(report->ok);
 }
 
 TEST_CASE("eight threads reading through one vault lose no entry and the chain verifies") {

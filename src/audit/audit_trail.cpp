@@ -155,17 +155,33 @@ result<std::optional<AuditCheckpoint>> AuditTrail::checkpoint_in_transaction(boo
   return std::optional<AuditCheckpoint>{std::move(cp)};
 }
 
-result<void> AuditTrail::commit_entries(std::vector<AuditEntry>& entries, bool synced) {
-  std::lock_guard lock(store_mu_);
+result<void> AuditTrail::commit_entries(std::vector<AuditEntry>& entries, bool synced, bool& committed) {
+  committed = false;
   // On a store with a chain per writer, entries that sign no checkpoint commit on their own,
   // which the store may do in one round trip.
-  if (synced && store_.keeps_writer_chains() &&
-      since_checkpoint_ + static_cast<std::int64_t>(entries.size()) < options_.checkpoint_interval)
-    return append_to_own_chain(entries, true);
-  auto txn = Transaction::start_append(store_, synced);
-  if (!txn) return std::move(txn).err();
-  CONSENTRY_TRY(append_in_transaction(entries));
-  return txn->commit();
+  if (synced && store_.keeps_writer_chains()) {
+    std::lock_guard lock(store_mu_);
+    if (since_checkpoint_ + static_cast<std::int64_t>(entries.size()) < options_.checkpoint_interval) {
+      auto r = append_to_own_chain(entries, true);
+      committed = r.ok();
+      return r;
+    }
+  }
+  // A store that syncs apart commits unsynced here and syncs after store_mu is released, so
+  // that readers go on while the disk works, and the entries they queue meanwhile share the
+  // next commit (group commit). The callers still return only once their entries are durable.
+  const bool sync_apart = synced && store_.syncs_apart();
+  {
+    std::lock_guard lock(store_mu_);
+    auto txn = Transaction::start_append(store_, synced && !sync_apart);
+    if (!txn) return std::move(txn).err();
+    CONSENTRY_TRY(append_in_transaction(entries));
+    CONSENTRY_TRY(txn->commit());
+  }
+  // From here the entries are in the log: should the sync fail, they must not be appended again.
+  committed = true;
+  if (sync_apart) return store_.sync_committed();
+  return ok();
 }
 
 result<void> AuditTrail::lead_flush(std::unique_lock<std::mutex>& lk, bool synced) {
@@ -176,9 +192,10 @@ result<void> AuditTrail::lead_flush(std::unique_lock<std::mutex>& lk, bool synce
   const std::uint64_t first = last - batch.size() + 1;
   lk.unlock();
   // Others keep queueing while this batch commits; the next leader takes what they queued.
-  result<void> r = batch.empty() ? ok() : commit_entries(batch, synced);
+  bool committed = false;
+  result<void> r = batch.empty() ? ok() : commit_entries(batch, synced, committed);
   lk.lock();
-  if (!r && options_.commit == AuditCommit::batched) {
+  if (!r && !committed && options_.commit == AuditCommit::batched) {
     // Held-back entries record reads already served: they stay queued, ahead of those queued
     // since, for the next flush, write or close to commit.
     batch.insert(batch.end(), std::make_move_iterator(pending_.begin()),

@@ -80,7 +80,9 @@ class AuditTrail {
   // Commits the whole queue as leader; `lk` holds mu_ on entry and exit but not meanwhile.
   // synced = false commits through Store::begin_unsynced (full batches in batched mode).
   result<void> lead_flush(std::unique_lock<std::mutex>& lk, bool synced);
-  result<void> commit_entries(std::vector<AuditEntry>& entries, bool synced);
+  // Commits `entries` in one transaction; `committed` says whether they reached the log, which
+  // they may have even on failure (a sync made apart from the commit failed).
+  result<void> commit_entries(std::vector<AuditEntry>& entries, bool synced, bool& committed);
   // The two ways entries join the log: after the one chain's head, which the store's write lock
   // keeps linear; or after this trail's own chain's head (docs/audit.md, "Many writers").
   result<void> append_to_log(std::vector<AuditEntry>& entries);

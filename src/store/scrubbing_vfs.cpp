@@ -8,9 +8,12 @@
 // Tests can make it fail chosen file operations (store/fault_injection.hpp).
 #include "store/scrubbing_vfs.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -291,6 +294,15 @@ int FaultPlan::on(FileOp op) noexcept {
 
 FaultPlan* install_fault_plan(FaultPlan* plan) noexcept {
   return fault_plan.exchange(plan, std::memory_order_acq_rel);
+}
+
+int sync_file_data(const char* path) noexcept {
+  if (injected(file_sync) != SQLITE_OK) return EIO;
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int rc = ::fdatasync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  return rc;
 }
 
 bool register_scrubbing_vfs() noexcept {

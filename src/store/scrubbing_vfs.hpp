@@ -20,6 +20,12 @@ inline constexpr std::int64_t kMaxScrubbedPages = std::int64_t{1} << 24;
 /// false when SQLite has no default VFS or refuses the registration.
 bool register_scrubbing_vfs() noexcept;
 
+/// sync_file_data is fdatasync of the file at `path` through a descriptor of its own, counted and
+/// failed by an installed fault plan (fault_injection.hpp) as the VFS's own syncs are: for a sync
+/// made apart from a commit (SqliteStore::sync_committed). Returns 0 or an errno value (EIO for
+/// an injected failure).
+int sync_file_data(const char* path) noexcept;
+
 /// scrub_btree_page zeroes the gap between the cell pointer array and the cell content area of
 /// `page` (`size` bytes; `first` for page 1, whose b-tree header follows the 100-byte file
 /// header), which SQLite leaves holding whatever cells were there before the page was rebuilt.

@@ -177,6 +177,14 @@ result<void> SqliteStore::restore_synchronous() {
   return ok();
 }
 
+result<void> SqliteStore::sync_committed() {
+  // The WAL is there while a connection is open (journal_mode = WAL keeps it), so failing to
+  // open it means the vault's files were changed behind the store.
+  if (const int err = sync_file_data(wal_file_.c_str()); err != 0)
+    return make_error(errc::io, "syncing the vault's write-ahead log: " + std::string(std::strerror(err)));
+  return ok();
+}
+
 result<void> SqliteStore::begin_read() {
   if (in_transaction()) return make_error(errc::internal, "begin_read: a transaction is open");
   // A deferred BEGIN takes no lock; the first read takes the WAL read lock, which the reads
@@ -376,6 +384,7 @@ result<std::unique_ptr<SqliteStore>> open_db(const std::string& name, StoreMode 
   }
   CONSENTRY_TRY(set_up_vault(db, name, mode));
   CONSENTRY_TRY(store->prepare_statements());
+  store->set_file(name);
   return store;
 }
 

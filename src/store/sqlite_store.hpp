@@ -117,6 +117,14 @@ class SqliteStore final : public Store {
   result<CustomerRead> read_customer(const CustomerReadRequest& request) override;
   /// data_version is PRAGMA data_version: it changes when another connection commits.
   result<std::optional<std::uint64_t>> data_version() override;
+  /// syncs_apart: the WAL can be synced apart from a commit (sync_committed).
+  bool syncs_apart() const noexcept override { return !wal_file_.empty(); }
+  /// sync_committed is fdatasync of the WAL file, through a descriptor of its own: a commit
+  /// made with synchronous = NORMAL has written its frames to the WAL, and this makes them
+  /// durable as synchronous = FULL would have at the commit. Touches no connection state.
+  result<void> sync_committed() override;
+  /// set_file records the vault file's path, whose "-wal" sync_committed syncs (set at open).
+  void set_file(std::string file) { wal_file_ = std::move(file) + "-wal"; }
 
   // KeyFieldStore (sqlite_store.cpp)
   result<std::optional<bytes>> get_meta(std::string_view key) override;
@@ -199,6 +207,7 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::array<sqlite3_stmt*, static_cast<std::size_t>(Sql::count)> statements_{};
+  std::string wal_file_;                  ///< the WAL's path (sync_committed); set once at open
   bool unsynced_ = false;                 ///< synchronous is NORMAL for a begin_unsynced transaction
   bool scrub_vfs_ = false;                ///< writes go through the scrubbing VFS
   sqlite3_stmt* read_begin_ = nullptr;    ///< begin_read's BEGIN DEFERRED, prepared on first use

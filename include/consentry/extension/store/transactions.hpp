@@ -44,6 +44,14 @@ class StoreTransactions {
   /// it describes the state that snapshot sees. nullopt when the store cannot tell (the default):
   /// callers then assume that anything may have changed. errc::io when the backend fails.
   virtual result<std::optional<std::uint64_t>> data_version() { return std::optional<std::uint64_t>(); }
+  /// syncs_apart is true when the store can make transactions durable after they committed
+  /// unsynced (sync_committed). False by default.
+  virtual bool syncs_apart() const noexcept { return false; }
+  /// sync_committed makes every transaction committed so far through this store durable, as a
+  /// synced commit would have. Unlike the other calls it may run on any thread while another
+  /// uses the store, so that a commit's wait for the disk need not hold the store's lock.
+  /// errc::io when the disk fails; errc::internal on a store that cannot (syncs_apart false).
+  virtual result<void> sync_committed() { return make_error(errc::internal, "sync_committed: not offered"); }
 };
 
 /// Transaction begins on Transaction::start and rolls back on destruction unless committed.
