@@ -127,8 +127,9 @@ struct Vault::Impl {
   /// committed state: in one Store::read_customer, which also reads the stored policy version,
   /// when that is the version in force here and every key read is wrapped under a loaded master
   /// key version; otherwise again in a read snapshot that follows the policy first (and the
-  /// master keys, when the key read is wrapped under a version not loaded). Outside any transaction or snapshot, store_mu held. Fails as follow_policy,
-  /// follow_master_keys and the store (policy_versions.cpp).
+  /// master keys, when the key read is wrapped under a version not loaded). Outside any
+  /// transaction or snapshot, store_mu held. Fails as follow_policy, follow_master_keys and the
+  /// store (policy_versions.cpp).
   result<CustomerInForce> read_customer(CustomerReadRequest request) const;
   /// read_fields is View::read of `fields` by `accessor` for `purpose` on `customer` (audit
   /// pseudonym `tag`); `opening` adds view()'s checks first, in the same committed state
