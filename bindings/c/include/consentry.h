@@ -317,6 +317,29 @@ int consentry_view_read(consentry_view* view, const char* const* fields, size_t 
 int consentry_accessor_read(consentry_accessor* accessor, const char* customer, const char* purpose,
                             const char* const* fields, size_t count, consentry_read** out,
                             consentry_error** err);
+/* consentry_read_each_fn receives one customer's outcome from consentry_accessor_read_each, in
+ * the order the customers were given. When the customer was read, `read` holds each field's
+ * outcome (consentry_read_count, consentry_read_field) and `error` is NULL; when the read was
+ * refused whole (CONSENTRY_DENIED, CONSENTRY_NOT_FOUND with errc erased, CONSENTRY_BAD_INPUT for
+ * an invalid id), `read` is NULL and `error` says why. Both are borrowed for the call only: do
+ * not free them, nor keep them or the strings taken from them after it returns. Return 0 to go
+ * on, anything else to stop the walk. The callback must not close the vault. */
+typedef int (*consentry_read_each_fn)(void* context, const char* customer, const consentry_read* read,
+                                      const consentry_error* error);
+/* consentry_accessor_read_each is consentry_accessor_read for many customers, for work over many
+ * of them (an export of the customers eligible for a purpose, a dataset): each of the `ncustomers`
+ * customers is decided and read as consentry_accessor_read decides and reads one, and audited as
+ * it audits one. Customers go in batches of `batch` (0: the library's default, 256): a batch's
+ * audit entries are committed together (one sync in durable mode), and only then are its
+ * outcomes handed to `each`, one customer at a time. A withdrawal or erasure committed before a
+ * batch is read decides its customers. *done (may be NULL) gets the number of customers handed
+ * to `each`, fewer than `ncustomers` when it stopped the walk (which is no error).
+ * CONSENTRY_BAD_INPUT for fields count 0, an invalid purpose or field name, a NULL customer id, or
+ * (errc io) when the store or the audit log fails: the batch being read is then neither handed
+ * out nor logged, and those before it stay handed out and logged. Thread-safe. */
+int consentry_accessor_read_each(consentry_accessor* accessor, const char* const* customers, size_t ncustomers,
+                                 const char* purpose, const char* const* fields, size_t count, size_t batch,
+                                 consentry_read_each_fn each, void* context, size_t* done, consentry_error** err);
 /* consentry_accessor_find searches customers by the value of `field`, a field whose policy
  * "lookup" lists `purpose` (docs/lookup.md): *out gets the ids of those whose value equals
  * `value` once both are normalised by the field's type, sorted, as a NULL-terminated array freed

@@ -137,6 +137,8 @@ char** new_string_list(const std::vector<std::string>& items);
 
 // ---- errors (errors.cpp) ----
 
+/// error_object makes the error object for `e`, not yet enrolled. Throws std::bad_alloc.
+std::shared_ptr<consentry_error> error_object(const consentry::error& e);
 /// fail makes *err (when err is not null) an error object for `e` and returns its status.
 int fail(consentry_error** err, const consentry::error& e);
 /// fail_with is fail for an error the binding itself detects.

@@ -35,16 +35,20 @@ consentry_deny_reason to_c(consentry::deny_reason reason) noexcept {
   return static_cast<consentry_deny_reason>(r);
 }
 
+std::shared_ptr<consentry_error> error_object(const consentry::error& e) {
+  auto object = std::make_shared<consentry_error>();
+  object->code = to_c(e.code);
+  object->reason = to_c(e.reason);
+  object->status = status_of(e.code);
+  object->message = e.message;
+  return object;
+}
+
 int fail(consentry_error** err, const consentry::error& e) {
   int status = status_of(e.code);
   if (err == nullptr) return status;
   try {
-    auto object = std::make_shared<consentry_error>();
-    object->code = to_c(e.code);
-    object->reason = to_c(e.reason);
-    object->status = status;
-    object->message = e.message;
-    *err = publish(std::move(object));
+    *err = publish(error_object(e));
   } catch (...) {
     *err = nullptr;  // out of memory: the status still says what happened
   }

@@ -1,5 +1,5 @@
 // view.cpp: views, reads and searches (consentry_accessor_view, consentry_accessor_read,
-// consentry_accessor_find, consentry_view_*, consentry_read_*).
+// consentry_accessor_read_each, consentry_accessor_find, consentry_view_*, consentry_read_*).
 #include "c_api.hpp"
 
 using namespace consentry_c;
@@ -20,13 +20,11 @@ int field_names(const char* const* fields, std::size_t count, std::vector<std::s
   return kOk;
 }
 
-/// publish_read publishes a read's outcome, one item per field, into *out; fails as `got`.
-int publish_read(consentry::result<std::vector<consentry::result<consentry::FieldValue>>> got,
-                 consentry_read** out, consentry_error** err) {
-  if (!got) return fail(err, got.err());
+/// read_object makes the read result of a read's fields, one item per field, not yet enrolled.
+std::shared_ptr<consentry_read> read_object(std::vector<consentry::result<consentry::FieldValue>>& fields) {
   auto object = std::make_shared<consentry_read>();
-  object->items.reserve(got.value().size());
-  for (auto& field : got.value()) {
+  object->items.reserve(fields.size());
+  for (auto& field : fields) {
     ReadItem item;
     if (field) {
       item.value = std::move(field.value().value);
@@ -37,9 +35,31 @@ int publish_read(consentry::result<std::vector<consentry::result<consentry::Fiel
     }
     object->items.push_back(std::move(item));
   }
-  *out = publish(std::move(object));
+  return object;
+}
+
+/// publish_read publishes a read's outcome, one item per field, into *out; fails as `got`.
+int publish_read(consentry::result<std::vector<consentry::result<consentry::FieldValue>>> got,
+                 consentry_read** out, consentry_error** err) {
+  if (!got) return fail(err, got.err());
+  *out = publish(read_object(got.value()));
   return kOk;
 }
+
+/// Lent enrols an object for the length of a callback and withdraws it after, so that the
+/// callback can pass it to the getters but any use of it later is refused as a dead handle.
+template <class T>
+class Lent {
+ public:
+  explicit Lent(std::shared_ptr<T> object) : handle_(publish(std::move(object))) {}
+  ~Lent() { withdraw(handle_); }
+  Lent(const Lent&) = delete;
+  Lent& operator=(const Lent&) = delete;
+  const T* get() const { return handle_; }
+
+ private:
+  T* handle_;
+};
 
 }  // namespace
 
@@ -149,6 +169,61 @@ int consentry_accessor_read(consentry_accessor* accessor, const char* customer, 
     if (!handle) return dead(err, "accessor");
     return with_vault(handle->box, err, [&](consentry::Vault&) {
       return publish_read(handle->accessor.read(c, p, std::span<const std::string_view>(names)), out, err);
+    });
+  });
+}
+
+int consentry_accessor_read_each(consentry_accessor* accessor, const char* const* customers,
+                                 size_t ncustomers, const char* purpose, const char* const* fields,
+                                 size_t count, size_t batch, consentry_read_each_fn each, void* context,
+                                 size_t* done, consentry_error** err) {
+  return guarded(err, [&] {
+    if (done != nullptr) *done = 0;
+    if (customers == nullptr && ncustomers > 0) return missing(err, "customers");
+    std::vector<std::string> ids(ncustomers);
+    for (std::size_t i = 0; i < ncustomers; ++i) {
+      std::string name = "customers[" + std::to_string(i) + "]";
+      std::string_view id;
+      if (int st = text(customers[i], name.c_str(), id, err)) return st;
+      ids[i] = std::string(id);
+    }
+    std::string_view p;
+    if (int st = text(purpose, "purpose", p, err)) return st;
+    std::vector<std::string_view> names;
+    if (int st = field_names(fields, count, names, err)) return st;
+    if (each == nullptr) return missing(err, "each");
+    if (accessor == nullptr) return missing(err, "accessor");
+    auto handle = live(accessor);
+    if (!handle) return dead(err, "accessor");
+    consentry::BulkReadOptions options;
+    if (batch != 0) options.batch = batch;
+    bool stopped = false;
+    auto hand_out = [&](const std::string& customer,
+                        consentry::CustomerAnswer& answer) -> consentry::result<void> {
+      int go_on;
+      if (answer) {
+        Lent<consentry_read> lent(read_object(answer.value()));
+        go_on = each(context, customer.c_str(), lent.get(), nullptr);
+      } else {
+        Lent<consentry_error> lent(error_object(answer.err()));
+        go_on = each(context, customer.c_str(), nullptr, lent.get());
+      }
+      if (go_on == 0) return consentry::ok();
+      stopped = true;
+      return consentry::make_error(consentry::errc::internal, "the callback stopped the walk");
+    };
+    return with_vault(handle->box, err, [&](consentry::Vault&) {
+      std::int64_t handed = 0;
+      auto counted = [&](const std::string& customer, consentry::CustomerAnswer& answer) {
+        auto r = hand_out(customer, answer);
+        ++handed;
+        return r;
+      };
+      auto walked =
+          handle->accessor.read_each(ids, p, std::span<const std::string_view>(names), counted, options);
+      if (done != nullptr) *done = static_cast<size_t>(handed);
+      if (!walked && !stopped) return fail(err, walked.err());
+      return kOk;
     });
   });
 }
