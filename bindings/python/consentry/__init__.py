@@ -36,6 +36,7 @@ from ._consentry import (
     Ff1,
     FieldValue,
     Policy,
+    ReadEach,
     Tokeniser,
     Vault,
     View,
@@ -50,7 +51,7 @@ from ._scrub import scrub_module as _scrub_module
 
 _scrub_module(
     _consentry,
-    [Accessor, AuditEntry, ConsentEvent, Ff1, FieldValue, Policy, Tokeniser, Vault, View],
+    [Accessor, AuditEntry, ConsentEvent, Ff1, FieldValue, Policy, ReadEach, Tokeniser, Vault, View],
     ["anonymise", "apply_form", "hmac_pseudonym", "pseudonym"],
 )
 anonymise = _consentry.anonymise
@@ -78,6 +79,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "Policy",
+    "ReadEach",
     "StoreError",
     "Tokeniser",
     "Vault",

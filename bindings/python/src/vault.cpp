@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -41,6 +42,23 @@ struct PyAccessor {
 struct PyView {
   std::shared_ptr<VaultBox> box;
   View view;
+};
+
+/// PyReadEach is the iterator Accessor.read_each returns: when the customers read so far are all
+/// handed out, the next batch is read through Accessor::read_each (its audit entries committed
+/// before any of its answers is handed out).
+struct PyReadEach {
+  PyReadEach(std::shared_ptr<VaultBox> b, Accessor a) : box(std::move(b)), accessor(std::move(a)) {}
+  std::shared_ptr<VaultBox> box;
+  Accessor accessor;
+  std::vector<std::string> customers;
+  std::string purpose;
+  std::vector<Text> fields;
+  std::size_t batch = kBulkReadBatch;
+  std::size_t next = 0;  // the first customer not yet read
+  std::vector<std::pair<std::string, CustomerAnswer>> ready;
+  std::size_t ready_at = 0;  // the first answer in `ready` not yet handed out
+  bool reading = false;      // a batch is being read, with the GIL released
 };
 
 /// quoted gives Python's repr of a str (for reprs of ids and names).
@@ -342,6 +360,49 @@ void bind_vault(py::module_& m) {
                " customer=" + repr_of(v.view.customer()) + " purpose=" + repr_of(v.view.purpose()) + ">";
       });
 
+  py::class_<PyReadEach>(m, "ReadEach",
+                         "The iterator Accessor.read_each returns: (customer, answer) pairs, read a batch "
+                         "at a time.")
+      .def("__iter__", [](PyReadEach& it) -> PyReadEach& { return it; })
+      .def("__next__", [](PyReadEach& it) {
+        if (it.ready_at == it.ready.size()) {
+          if (it.next == it.customers.size()) throw py::stop_iteration();
+          if (it.reading)
+            throw std::runtime_error("read_each: the iterator is already reading in another thread");
+          it.ready.clear();
+          it.ready_at = 0;
+          const std::size_t n = std::min(it.batch, it.customers.size() - it.next);
+          const std::span<const std::string> part(it.customers.data() + it.next, n);
+          it.reading = true;
+          auto r = [&] {
+            // `reading` is cleared with the GIL held again, whatever the read returns or throws.
+            struct Done {
+              bool& flag;
+              ~Done() { flag = false; }
+            } done{it.reading};
+            return run(*it.box, [&](Vault&) {
+              std::vector<std::string_view> names(it.fields.begin(), it.fields.end());
+              BulkReadOptions options;
+              options.batch = n;
+              return it.accessor.read_each(
+                  part, it.purpose, std::span<const std::string_view>(names),
+                  [&](const std::string& customer, CustomerAnswer& answer) {
+                    it.ready.emplace_back(customer, std::move(answer));
+                    return ok();
+                  },
+                  options);
+            });
+          }();
+          if (!r) it.ready.clear();  // nothing of a batch that failed is handed out
+          take(std::move(r));
+          it.next += n;
+        }
+        auto& [customer, answer] = it.ready[it.ready_at++];
+        py::object value = answer ? py::object(field_dict(it.fields, *answer, false))
+                                  : exception_for(failure_of(answer.err()));
+        return py::make_tuple(py::str(customer), std::move(value));
+      });
+
   py::class_<PyAccessor>(m, "Accessor", "A CRM feature acting under its policy registration.")
       .def_property_readonly(
           "id", [](const PyAccessor& a) { return a.accessor.id(); }, "The accessor's policy id.")
@@ -368,6 +429,32 @@ void bind_vault(py::module_& m) {
           "view(customer, purpose).read(fields) in one call, decided and read in one committed state of "
           "the store (one round trip to a PostgreSQL server). Raises as view() does (Denied, Erased) when "
           "refused as a whole; otherwise returns {field: value} as View.read does.")
+      .def(
+          "read_each",
+          [](const PyAccessor& a, const py::iterable& customers, const Text& purpose,
+             const std::vector<Text>& fields, std::size_t batch) {
+            if (fields.empty()) take(result<void>(make_error(errc::bad_input, "read: no fields named")));
+            if (batch == 0) invalid("batch must be at least 1");
+            PyReadEach it{a.box, a.accessor};
+            it.purpose = purpose.s;
+            it.fields = fields;
+            it.batch = batch;
+            for (py::handle customer : customers) {
+              if (!py::isinstance<py::str>(customer))
+                throw py::type_error("read_each: each customer must be a str");
+              it.customers.push_back(customer.cast<Text>().s);
+            }
+            return it;
+          },
+          "customers"_a, "purpose"_a, "fields"_a, py::kw_only(), "batch"_a = kBulkReadBatch,
+          "read() for many customers, for work over many of them (an export of those eligible for a "
+          "purpose, a dataset): an iterator of (customer, answer) in the order given, where answer is "
+          "{field: value} as read(..., strict=False) returns it, or the exception object (Denied, Erased, "
+          "InvalidInput) when that customer's read is refused whole. Customers are read `batch` at a time: "
+          "a batch's audit entries (one per customer) are committed together before any of its answers "
+          "is handed out, and a withdrawal committed before a batch is read decides it. Raises "
+          "InvalidInput for an empty `fields` or a batch of 0, and StoreError (the batch neither handed "
+          "out nor logged) when the store or the audit log fails.")
       .def(
           "find",
           [](const PyAccessor& a, const Text& purpose, const Text& field, const Text& value) {

@@ -157,3 +157,65 @@ def test_a_missing_value_is_not_found(vault: consentry.Vault) -> None:
     vault.put("C-2", "email", "b@example.com")
     with pytest.raises(consentry.NotFound):
         vault.accessor("support-desk").view("C-2", "service").get("age")
+
+
+def test_read_each_answers_each_customer_as_read_does(vault: consentry.Vault) -> None:
+    vault.put("C-2", "email", "grace@example.com")
+    vault.put("C-3", "email", "alan@example.com")
+    for customer in ("C-1", "C-3"):
+        vault.record_consent(customer, "marketing", "grant", channel="web")
+    vault.erase("C-3", reason="the customer asked")
+    before = vault.verify_audit()["entries"]
+    newsletter = vault.accessor("newsletter")
+    it = newsletter.read_each(["C-1", "C-2", "C-3", ""], "marketing", ["email", "phone"])
+    assert iter(it) is it
+    answers = list(it)
+    assert [customer for customer, _ in answers] == ["C-1", "C-2", "C-3", ""]
+    first = answers[0][1]
+    assert isinstance(first, dict) and first["email"] == EMAIL
+    assert isinstance(first["phone"], consentry.Denied)
+    second = answers[1][1]
+    assert isinstance(second, dict) and isinstance(second["email"], consentry.Denied)
+    assert second["email"].reason == "no_consent"
+    assert isinstance(answers[2][1], consentry.Erased)
+    assert isinstance(answers[3][1], consentry.InvalidInput)
+    # Entries as read() logs them: C-1 a read and a refusal (phone), C-2 a refusal per reason
+    # (no consent, no form), C-3 one refusal (erased); none for the invalid id.
+    assert vault.verify_audit()["entries"] == before + 5
+    assert all(EMAIL not in str(a) for _, a in answers[1:])
+
+
+def test_read_each_reads_a_batch_at_a_time(vault: consentry.Vault) -> None:
+    ids = [f"C-{i}" for i in range(2, 8)]
+    for i, customer in enumerate(ids):
+        vault.put(customer, "email", f"p{i}@example.com")
+        vault.record_consent(customer, "marketing", "grant")
+    it = vault.accessor("newsletter").read_each(ids, "marketing", ["email"], batch=2)
+    assert next(it) == ("C-2", {"email": "p0@example.com"})
+    # Withdrawn after the first batch was read: its second customer is answered as read, the
+    # batches read after it are decided by the withdrawal.
+    vault.record_consent("C-3", "marketing", "withdraw")
+    vault.record_consent("C-5", "marketing", "withdraw")
+    assert next(it) == ("C-3", {"email": "p1@example.com"})
+    rest = dict(it)
+    assert rest["C-4"] == {"email": "p2@example.com"}
+    withdrawn = rest["C-5"]
+    assert isinstance(withdrawn, dict) and isinstance(withdrawn["email"], consentry.Denied)
+    assert withdrawn["email"].reason == "withdrawn"
+    with pytest.raises(StopIteration):
+        next(it)
+
+
+def test_read_each_refuses_bad_arguments_and_a_closed_vault(vault: consentry.Vault) -> None:
+    newsletter = vault.accessor("newsletter")
+    with pytest.raises(consentry.InvalidInput):
+        newsletter.read_each(["C-1"], "marketing", [])
+    with pytest.raises(consentry.InvalidInput):
+        newsletter.read_each(["C-1"], "marketing", ["email"], batch=0)
+    with pytest.raises(TypeError):
+        newsletter.read_each([1], "marketing", ["email"])  # type: ignore[list-item]
+    assert list(newsletter.read_each([], "marketing", ["email"])) == []
+    it = newsletter.read_each(iter(["C-1"]), "marketing", ["email"])
+    vault.close()
+    with pytest.raises(consentry.VaultClosed):
+        next(it)
