@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -194,4 +195,19 @@ TEST_CASE("import draws a bar by the share of the file read, and --dry-run one o
   CHECK(run.terminal.find(" 1,000 records, ") != std::string::npos);
   CHECK(run.terminal.find("importing [########################] 2,500 records, ") != std::string::npos);
   CHECK(run.out.rfind("imported 2500 records (2500 values)", 0) == 0);
+}
+
+TEST_CASE("read --eligible draws its reading bar on stderr, and stdout holds the lines alone") {
+  if (no_terminal_here()) return;
+  VaultDir dir;
+  vault_of_many(dir, 300);
+  const TerminalRun run = run_on_terminal(
+      {"read", "--eligible", "--purpose", "analytics", "--as", "bi-dashboard", "--fields", "birth_date"},
+      dir.env(), dir.path("eligible.jsonl"));
+  INFO("terminal: " << run.terminal);
+  REQUIRE(run.code == 0);
+  CHECK(run.terminal.find(" 256/300 customers") != std::string::npos);
+  CHECK(run.terminal.find("reading [########################] 300/300 customers") != std::string::npos);
+  CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 300);
+  CHECK(run.out.find("reading") == std::string::npos);
 }
