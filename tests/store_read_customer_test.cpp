@@ -1,12 +1,14 @@
 // store_read_customer_test.cpp: Store::read_customer, what one read of a customer needs in one
 // request, on every store: it answers as the roles' own calls do, reads only what it is asked
-// for, and runs outside transactions only.
+// for, and runs outside transactions, or inside the read snapshot its caller holds.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "consentry/extension/store.hpp"
@@ -199,4 +201,68 @@ TEST_CASE_TEMPLATE("read_customer is refused inside a transaction, which stays u
   CHECK(refused.err().code == errc::internal);
   must(tx.commit());
   CHECK(must(s.read_customer(CustomerReadRequest{"C-1", "tag-1", true, false, {}, {}})).key.has_value());
+}
+
+namespace {
+
+// another_store opens a second connection to the backend's store, as another process would.
+std::unique_ptr<Store> another_store(const test::SqliteBackend& b) {
+  return must(open_sqlite_store(b.file, StoreMode::open));
+}
+std::unique_ptr<Store> another_store(const test::PostgresBackend& b) {
+  return must(open_postgres_store(b.url, StoreMode::open));
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE(
+    "read_customer with in_snapshot reads in the caller's snapshot, one committed state for many", B,
+    STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  for (const char* c : {"C-1", "C-2"}) {
+    must(s.put_key(StoredKey{c, 1, b(std::string("wrapped-") + c)}));
+    must(s.put_field(StoredField{c, "email", b(std::string("sealed-") + c), "web", at(1700000000)}));
+    must(s.append_consent(event_of(c, "offers", ConsentAction::grant, 1000)));
+  }
+  const std::vector<std::string_view> email{"email"};
+  auto request = [&](std::string_view customer, bool in_snapshot) {
+    CustomerReadRequest r{customer, "tag", true, true, email, {}};
+    r.in_snapshot = in_snapshot;
+    return r;
+  };
+  const CustomerRead alone = must(s.read_customer(request("C-2", false)));
+  {
+    auto snapshot = must(ReadSnapshot::open(s));
+    const CustomerRead first = must(s.read_customer(request("C-1", true)));
+    CHECK(first.key->wrapped == b("wrapped-C-1"));
+    if constexpr (!std::is_same_v<B, test::MemoryBackend>) {
+      // Another connection withdraws C-2's consent and replaces the value between the two reads:
+      // the second read, in the same snapshot, sees neither.
+      auto other = another_store(backend);
+      must(other->append_consent(event_of("C-2", "offers", ConsentAction::withdraw, 1001)));
+      must(other->put_field(StoredField{"C-2", "email", b("sealed-new"), "web", at(1700000001)}));
+    }
+    const CustomerRead second = must(s.read_customer(request("C-2", true)));
+    check_same_history(second.history, alone.history);
+    check_same_fields(second.fields, alone.fields);
+    if constexpr (!std::is_same_v<B, test::MemoryBackend>) {
+      // Without in_snapshot the read is refused inside the snapshot, which stays usable.
+      auto refused = s.read_customer(request("C-1", false));
+      REQUIRE_FALSE(refused.ok());
+      CHECK(refused.err().code == errc::internal);
+    }
+    CHECK(must(s.read_customer(request("C-1", true))).fields.size() == 1);
+  }
+  if constexpr (!std::is_same_v<B, test::MemoryBackend>) {
+    // After the snapshot the other connection's writes are read; in_snapshot with no snapshot
+    // open is refused.
+    const CustomerRead after = must(s.read_customer(request("C-2", false)));
+    CHECK(after.history.size() == 2);
+    REQUIRE(after.fields.size() == 1);
+    CHECK(after.fields[0].sealed == b("sealed-new"));
+    auto refused = s.read_customer(request("C-2", true));
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.err().code == errc::internal);
+  }
 }

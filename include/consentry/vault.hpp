@@ -569,12 +569,13 @@ class Accessor {
                                                std::initializer_list<std::string_view> fields) const;
 
   /// read_each is read() for many customers, for work over many of them (a dataset, an export):
-  /// each customer is decided and read as read() decides and reads them, in a committed state of
-  /// its own, and logged as read() logs them (one field_read entry per customer when every field
-  /// is answered). Customers go in batches of options.batch: a batch's entries are committed
-  /// together, in one commit (with AuditMode::durable, one sync), and only then are its answers
-  /// handed to `each`, one customer at a time, in the order given. A withdrawal or erasure
-  /// committed before a customer is read decides that customer. `each` gets the customer's
+  /// each customer is decided and read as read() decides and reads them, and logged as read()
+  /// logs them (one field_read entry per customer when every field is answered); a run of up to
+  /// 32 customers is read in one committed state (one read snapshot of the store). Customers go
+  /// in batches of options.batch: a batch's entries are committed together, in one commit (with
+  /// AuditMode::durable, one sync), and only then are its answers handed to `each`, one customer
+  /// at a time, in the order given. A withdrawal or erasure committed before a customer's run is
+  /// read decides that customer. `each` gets the customer's
   /// answer as read() would return it (errc::denied, errc::erased and errc::invalid_argument for
   /// that customer only); an error it returns stops the walk and is returned. Returns how many
   /// customers were handed out. errc::bad_input for an empty `fields`; errc::invalid_argument for

@@ -51,7 +51,9 @@ constexpr std::string_view kReadCustomer =
 
 result<CustomerRead> PostgresStore::read_customer(const CustomerReadRequest& request) {
   constexpr std::string_view op = "read_customer";
-  if (in_transaction()) return make_error(errc::internal, "read_customer: a transaction is open");
+  if (in_transaction() != request.in_snapshot)
+    return make_error(errc::internal, request.in_snapshot ? "read_customer: no read snapshot is open"
+                                                          : "read_customer: a transaction is open");
   auto names = pg_text_array(request.fields, op);
   if (!names) return std::move(names).err();
   auto r = exec(kReadCustomer,

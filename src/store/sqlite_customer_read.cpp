@@ -20,7 +20,9 @@ enum Kind : std::int64_t { kState = 0, kKey = 1, kEvent = 2, kField = 3 };
 
 result<CustomerRead> SqliteStore::read_customer(const CustomerReadRequest& request) {
   constexpr std::string_view op = "read_customer";
-  if (in_transaction()) return make_error(errc::internal, "read_customer: a transaction is open");
+  if (in_transaction() != request.in_snapshot)
+    return make_error(errc::internal, request.in_snapshot ? "read_customer: no read snapshot is open"
+                                                          : "read_customer: a transaction is open");
   Bound q(stmt(Sql::read_customer));
   q.text(1, request.customer)
       .text(2, request.meta)

@@ -38,6 +38,7 @@ result<void> Store::scan_purpose_positions(std::string_view purpose, bool only_w
 }
 
 result<CustomerRead> Store::read_customer(const CustomerReadRequest& request) {
+  if (request.in_snapshot) return read_customer_parts(request);
   auto snapshot = ReadSnapshot::open(*this);
   if (!snapshot) return std::move(snapshot).err();
   return read_customer_parts(request);

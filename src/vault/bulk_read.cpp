@@ -1,6 +1,8 @@
 // bulk_read.cpp: Accessor::read_each, reads of many customers whose audit entries are committed
 // a batch at a time, before the batch's answers are handed out.
+#include <algorithm>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +11,13 @@
 #include "vault/vault_impl.hpp"
 
 namespace consentry {
+
+namespace {
+
+/// kSnapshotCustomers is how many customers read_each reads in one read snapshot.
+constexpr std::size_t kSnapshotCustomers = 32;
+
+}  // namespace
 
 result<std::int64_t> Accessor::read_each(
     std::span<const std::string> customers, std::string_view purpose,
@@ -26,19 +35,26 @@ result<std::int64_t> Accessor::read_each(
     const std::size_t end = std::min(customers.size(), first + options.batch);
     answers.clear();
     entries.clear();
-    for (std::size_t i = first; i < end; ++i) {
-      const std::string& customer = customers[i];
-      if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) {
-        answers.emplace_back(std::move(c).err());
-        continue;
+    // The batch is read kSnapshotCustomers at a time, each run of customers in one read snapshot:
+    // one read lock of the store for them all, and the store's lock held only that long.
+    for (std::size_t run = first; run < end; run += kSnapshotCustomers) {
+      std::lock_guard lock(v.store_mu);
+      auto snapshot = ReadSnapshot::open(*v.store);
+      if (!snapshot) return std::move(snapshot).err();
+      for (std::size_t i = run; i < std::min(end, run + kSnapshotCustomers); ++i) {
+        const std::string& customer = customers[i];
+        if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) {
+          answers.emplace_back(std::move(c).err());
+          continue;
+        }
+        Vault::Impl::DecidedRead decided = v.decide_read_locked(
+            id_, customer, purpose_name, v.audit_pseudonym(customer), fields, true, true);
+        // A read that failed before deciding anything (the store's error) fails the walk; the
+        // batch's reads are dropped unlogged, for none of their values left the library.
+        if (!decided.answer && decided.entries.empty()) return std::move(decided.answer).err();
+        for (AuditEntry& e : decided.entries) entries.push_back(std::move(e));
+        answers.push_back(std::move(decided.answer));
       }
-      Vault::Impl::DecidedRead decided =
-          v.decide_read(id_, customer, purpose_name, v.audit_pseudonym(customer), fields, true);
-      // A read that failed before deciding anything (the store's error) fails the walk; the
-      // batch's reads are dropped unlogged, for none of their values left the library.
-      if (!decided.answer && decided.entries.empty()) return std::move(decided.answer).err();
-      for (AuditEntry& e : decided.entries) entries.push_back(std::move(e));
-      answers.push_back(std::move(decided.answer));
     }
     // The batch's entries are committed (or queued, in batched mode) before any of its values
     // leaves the library.

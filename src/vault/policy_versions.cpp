@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "consentry/decision.hpp"
 #include "crypto/aead.hpp"
@@ -226,12 +227,14 @@ result<const Vault::Impl::PolicyInForce*> Vault::Impl::follow_policy() const {
   return &in_force();
 }
 
-result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(CustomerReadRequest request) const {
+result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(CustomerReadRequest request,
+                                                                bool in_snapshot) const {
   auto unloaded_key = [&](const CustomerRead& read) {
     return read.key && keyring_.master_key(read.key->version) == nullptr;
   };
   {
     request.meta = kMetaPolicyVersion;
+    request.in_snapshot = in_snapshot;
     auto read = store->read_customer(request);
     if (!read) return std::move(read).err();
     auto stored = policy_version_of(read->meta);
@@ -242,8 +245,12 @@ result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(CustomerReadRequ
     if (*stored == now.version && !unloaded_key(*read)) return CustomerInForce{&now, std::move(*read)};
   }
   request.meta = {};
-  auto snapshot = ReadSnapshot::open(*store);
-  if (!snapshot) return std::move(snapshot).err();
+  std::optional<ReadSnapshot> snapshot;
+  if (!in_snapshot) {
+    auto opened = ReadSnapshot::open(*store);
+    if (!opened) return std::move(opened).err();
+    snapshot.emplace(std::move(*opened));
+  }
   auto latest = follow_policy();
   if (!latest) return std::move(latest).err();
   auto read = store->read_customer_parts(request);

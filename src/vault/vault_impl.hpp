@@ -127,10 +127,11 @@ struct Vault::Impl {
   /// committed state: in one Store::read_customer, which also reads the stored policy version,
   /// when that is the version in force here and every key read is wrapped under a loaded master
   /// key version; otherwise again in a read snapshot that follows the policy first (and the
-  /// master keys, when the key read is wrapped under a version not loaded). Outside any
-  /// transaction or snapshot, store_mu held. Fails as follow_policy, follow_master_keys and the
-  /// store (policy_versions.cpp).
-  result<CustomerInForce> read_customer(CustomerReadRequest request) const;
+  /// master keys, when the key read is wrapped under a version not loaded). store_mu held;
+  /// outside any transaction or snapshot, or, with `in_snapshot`, inside the caller's read
+  /// snapshot, which the second read then shares. Fails as follow_policy, follow_master_keys and
+  /// the store (policy_versions.cpp).
+  result<CustomerInForce> read_customer(CustomerReadRequest request, bool in_snapshot = false) const;
   /// read_fields is View::read of `fields` by `accessor` for `purpose` on `customer` (audit
   /// pseudonym `tag`); `opening` adds view()'s checks first, in the same committed state
   /// (Accessor::read): a refusal then returns that error, logged as one access_denied entry.
@@ -154,6 +155,12 @@ struct Vault::Impl {
   DecidedRead decide_read(const std::string& accessor, const std::string& customer,
                           const std::string& purpose, const std::string& tag,
                           std::span<const std::string_view> fields, bool opening) const;
+  /// decide_read_locked is decide_read with store_mu held; with `in_snapshot`, inside the
+  /// caller's read snapshot, so that the reads of many customers share one (Accessor::read_each).
+  DecidedRead decide_read_locked(const std::string& accessor, const std::string& customer,
+                                 const std::string& purpose, const std::string& tag,
+                                 std::span<const std::string_view> fields, bool opening,
+                                 bool in_snapshot) const;
   /// latest_policy is follow_policy in a read snapshot of its own, for a caller that checks the
   /// policy before it takes the store; store_mu NOT held (policy_versions.cpp).
   result<const PolicyInForce*> latest_policy() const;

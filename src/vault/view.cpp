@@ -147,6 +147,15 @@ Vault::Impl::DecidedRead Vault::Impl::decide_read(const std::string& accessor, c
                                                   const std::string& purpose, const std::string& tag,
                                                   std::span<const std::string_view> fields,
                                                   bool opening) const {
+  std::lock_guard lock(store_mu);
+  return decide_read_locked(accessor, customer, purpose, tag, fields, opening, false);
+}
+
+Vault::Impl::DecidedRead Vault::Impl::decide_read_locked(const std::string& accessor,
+                                                         const std::string& customer,
+                                                         const std::string& purpose, const std::string& tag,
+                                                         std::span<const std::string_view> fields,
+                                                         bool opening, bool in_snapshot) const {
   const Vault::Impl& v = *this;
   if (fields.empty()) return {make_error(errc::bad_input, "read: no fields named"), {}};
   std::vector<result<FieldValue>> out;
@@ -172,7 +181,6 @@ Vault::Impl::DecidedRead Vault::Impl::decide_read(const std::string& accessor, c
   AuditEntry e = v.entry_for_pseudonym(AuditAction::field_read, tag, accessor, purpose);
   e.actor = v.read_actor(accessor);
   {
-    std::lock_guard lock(store_mu);
     const timestamp now = v.now();
     // One committed state for the policy, the ledger, the erasure mark and the values (one
     // request to the store, one round trip to a server): every field is decided against the
@@ -183,7 +191,8 @@ Vault::Impl::DecidedRead Vault::Impl::decide_read(const std::string& accessor, c
     std::vector<std::string_view> wanted(fields.begin(), fields.end());
     wanted.push_back(kManifestField);
     auto got = v.read_customer(
-        CustomerReadRequest{customer, tag, v.keys().find_data_key(customer) == nullptr, true, wanted, {}});
+        CustomerReadRequest{customer, tag, v.keys().find_data_key(customer) == nullptr, true, wanted, {}},
+        in_snapshot);
     if (!got) return {std::move(got).err(), {}};
     const Vault::Impl::PolicyInForce& in_force = *got->policy;
     const Policy& policy = in_force.policy;

@@ -34,6 +34,7 @@ struct CustomerReadRequest {
   bool history = false;                      ///< read the customer's consent history
   std::span<const std::string_view> fields;  ///< the sealed values to read, by name
   std::string_view meta;                     ///< a meta row (KeyFieldStore::get_meta) to read too; "": none
+  bool in_snapshot = false;  ///< the caller holds a read snapshot (begin_read), which the read shares
 };
 
 /// CustomerRead is what Store::read_customer read, all of it from one committed state.
@@ -70,10 +71,11 @@ class Store : public StoreTransactions,
   /// in fewer round trips. Fails as those; errc::io when the commit's outcome is unknown.
   virtual result<bool> append_audit_chain_durably(const AuditHead& previous,
                                                   const std::vector<StoredAuditEntry>& entries);
-  /// read_customer reads what `request` names in one committed state, outside any transaction
-  /// or read snapshot (errc::internal inside one). The default is begin_read,
-  /// read_customer_parts and end_read; a store may answer in one statement (SQLite: one implicit
-  /// read transaction; PostgreSQL: one round trip). Fails as those calls.
+  /// read_customer reads what `request` names in one committed state: outside any transaction
+  /// or read snapshot (errc::internal inside one), or, with request.in_snapshot, inside the
+  /// caller's read snapshot. The default is read_customer_parts, in a begin_read snapshot of its
+  /// own unless in_snapshot; a store may answer in one statement (SQLite: one implicit read
+  /// transaction; PostgreSQL: one round trip). Fails as those calls.
   virtual result<CustomerRead> read_customer(const CustomerReadRequest& request);
   /// read_customer_parts reads what `request` names with the roles' own calls (erased_at,
   /// get_key, consent_history, get_named_fields, get_meta), for a caller that holds a read
