@@ -14,6 +14,7 @@
 #include "exit.hpp"
 #include "json_output.hpp"
 #include "open_vault.hpp"
+#include "progress.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -102,7 +103,13 @@ int run_stats(const GlobalOptions& global, const StatsOptions& options) {
   if (query.kind == AggregateKind::histogram) query.bins = options.bins;
 
   Vault vault = open_vault(global);
-  PrivateAnswer answer = unwrap(vault.private_aggregate(options.purpose, options.field, query));
+  Progress progress("deciding", "customers");
+  PrivateAnswer answer = unwrap(vault.private_aggregate(options.purpose, options.field, query,
+                                                        [&progress](std::int64_t done, std::int64_t total) {
+                                                          progress.set_total(total);
+                                                          progress.update(done);
+                                                        }));
+  progress.finish();
   const PrivacyBudget budget = unwrap(vault.privacy_budget(options.purpose));
   for (const NoiseDraw& n : answer.noise) verbose(describe(n));
 

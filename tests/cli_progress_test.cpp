@@ -211,3 +211,17 @@ TEST_CASE("read --eligible draws its reading bar on stderr, and stdout holds the
   CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 300);
   CHECK(run.out.find("reading") == std::string::npos);
 }
+
+TEST_CASE("stats draws a bar over the customers it decides, erased before its answer") {
+  if (no_terminal_here()) return;
+  VaultDir dir;
+  vault_of_many(dir, 300);
+  const TerminalRun run =
+      run_on_terminal({"stats", "count", "birth_date", "--purpose", "analytics", "--epsilon", "0.5"},
+                      dir.env(), dir.path("count.txt"));
+  INFO("terminal: " << run.terminal);
+  REQUIRE(run.code == 0);
+  CHECK(run.terminal.find("deciding [########################] 300/300 customers") != std::string::npos);
+  CHECK(run.out.find("deciding") == std::string::npos);
+  CHECK(run.out.find("count") != std::string::npos);
+}

@@ -228,3 +228,29 @@ TEST_CASE("the spent budget is kept in the vault across openings") {
         SQLITE_OK);
   sqlite3_close(db);
 }
+
+TEST_CASE("an aggregate reports its progress over the eligible customers, and the count it gives") {
+  test::TempDir dir;
+  Vault v = test::on_each_store(dir, test::anonymise_policy(), test::kTestPassphrase, options());
+  // 2,100 customers with an income, and one who objects: 2,100 eligible for research.
+  std::vector<Record> records;
+  for (int i = 0; i < 2101; ++i)
+    records.push_back(Record{"C-" + std::to_string(10000 + i), "", std::nullopt, {{"income", "100"}}, 0});
+  REQUIRE(v.write(records).ok());
+  REQUIRE(v.record_consent("C-10000", "research", ConsentAction::object).ok());
+  std::vector<std::pair<std::int64_t, std::int64_t>> calls;
+  auto count =
+      v.private_aggregate("research", "income", exact(AggregateKind::count),
+                          [&](std::int64_t done, std::int64_t total) { calls.emplace_back(done, total); });
+  REQUIRE_MESSAGE(count.ok(), count.err().message);
+  CHECK(*count->count == 2100);
+  using Call = std::pair<std::int64_t, std::int64_t>;
+  CHECK(calls == std::vector<Call>{{1024, 2100}, {2048, 2100}, {2100, 2100}});
+  // A refusal before any customer is decided reports nothing.
+  calls.clear();
+  auto refused =
+      v.private_aggregate("research", "city", exact(AggregateKind::sum),
+                          [&](std::int64_t done, std::int64_t total) { calls.emplace_back(done, total); });
+  CHECK_FALSE(refused.ok());
+  CHECK(calls.empty());
+}

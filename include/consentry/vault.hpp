@@ -374,8 +374,11 @@ class Vault {
   /// purpose has no form for the field, form_unavailable when the form or type cannot give the
   /// values, privacy_budget_spent when the budget cannot pay (audited, nothing charged);
   /// errc::integrity when a value fails to authenticate (nothing released or charged).
-  result<PrivateAnswer> private_aggregate(std::string_view purpose, std::string_view field,
-                                          const AggregateQuery& query);
+  /// `on_progress`, when given, is called with the customers decided so far and the number
+  /// eligible, every 1,024 customers and once all are decided; it must not call the vault.
+  result<PrivateAnswer> private_aggregate(
+      std::string_view purpose, std::string_view field, const AggregateQuery& query,
+      const std::function<void(std::int64_t done, std::int64_t total)>& on_progress = {});
 
   /// privacy_budget says what `purpose` has spent of its privacy budget. errc::bad_input for an
   /// undeclared purpose.

@@ -15,6 +15,8 @@ namespace consentry {
 namespace {
 
 constexpr double kMicro = 1e6;
+/// kProgressEvery is how many customers private_aggregate decides between progress calls.
+constexpr std::int64_t kProgressEvery = 1024;
 
 // The charge of `epsilon` in millionths, rounded up so that rounding never gives budget away.
 std::int64_t micro_epsilon(double epsilon) {
@@ -60,8 +62,9 @@ result<PrivacyBudget> Vault::privacy_budget(std::string_view purpose) const {
   return PrivacyBudget{p->id, total_budget(*p), static_cast<double>(*spent) / kMicro};
 }
 
-result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::string_view field,
-                                               const AggregateQuery& query) {
+result<PrivateAnswer> Vault::private_aggregate(
+    std::string_view purpose, std::string_view field, const AggregateQuery& query,
+    const std::function<void(std::int64_t done, std::int64_t total)>& on_progress) {
   Impl& impl = *impl_;
   auto in_force = impl.latest_policy();
   if (!in_force) return std::move(in_force).err();
@@ -128,7 +131,11 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
     auto latest = impl.follow_policy();
     if (!latest) return std::move(latest).err();
     const Impl::PolicyInForce& deciding = **latest;
+    const auto total = static_cast<std::int64_t>(eligible->size());
+    std::int64_t decided = 0;
     for (const std::string& customer : *eligible) {
+      if (on_progress && decided % kProgressEvery == 0 && decided > 0) on_progress(decided, total);
+      ++decided;
       auto state = impl.consent_state(customer);
       if (!state) return std::move(state).err();
       if (!decide_for_purpose(deciding.policy, *state, p->id, spec->name, now, &deciding.renewal).allowed)
@@ -162,6 +169,7 @@ result<PrivateAnswer> Vault::private_aggregate(std::string_view purpose, std::st
                           "a stored value of integer field '" + spec->name + "' is not an integer");
       values.push_back(v);
     }
+    if (on_progress) on_progress(decided, total);
   }
 
   // The answer is drawn before it is paid for, and leaves the library only once paid: a failure
