@@ -6,6 +6,9 @@
 //   W4_import/<n>/baseline    a hand-written SQLite file, the same batches in the same
 //                             transaction sizes: per customer a random data key wrapped under a
 //                             master key and inserted, then ten values sealed and inserted
+//   W4_import/<n>/one_transaction/consentry  Vault::write_batches() fed the same batches, all
+//                             in one transaction, as `consentry import` writes a file
+//   W4_import/<n>/one_transaction/baseline   the hand-written file, the same in one transaction
 //
 // One iteration imports everything into a fresh file; the records are built beforehand and are
 // the same for both sides. Counters: peak_rss_mib (the process's peak resident memory during the
@@ -43,7 +46,7 @@ void report_memory(benchmark::State& state, const MemoryWindow& window) {
   if (!window.exact()) state.SetLabel("peak not reset: includes earlier work");
 }
 
-void import_consentry(benchmark::State& state, const Sizes& sizes) {
+void import_consentry(benchmark::State& state, const Sizes& sizes, bool one_transaction) {
   const auto& batches = import_batches(sizes);
   const auto file = data_dir() / "import.consentry.vault";
   for (auto _ : state) {
@@ -57,9 +60,20 @@ void import_consentry(benchmark::State& state, const Sizes& sizes) {
     }
     const MemoryWindow window;
     state.ResumeTiming();
-    for (const auto& batch : batches) {
-      auto written = vault->write(batch, "bench");
-      if (!written) throw std::runtime_error("write: " + written.err().message);
+    if (one_transaction) {
+      std::size_t next = 0;
+      auto written = vault->write_batches(
+          [&](std::vector<Record>& batch) -> result<bool> {
+            batch = batches[next++];
+            return next < batches.size();
+          },
+          "bench");
+      if (!written) throw std::runtime_error("write_batches: " + written.err().message);
+    } else {
+      for (const auto& batch : batches) {
+        auto written = vault->write(batch, "bench");
+        if (!written) throw std::runtime_error("write: " + written.err().message);
+      }
     }
     state.PauseTiming();
     report_memory(state, window);
@@ -70,7 +84,7 @@ void import_consentry(benchmark::State& state, const Sizes& sizes) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * sizes.import_customers));
 }
 
-void import_baseline(benchmark::State& state, const Sizes& sizes) {
+void import_baseline(benchmark::State& state, const Sizes& sizes, bool one_transaction) {
   const auto& batches = import_batches(sizes);
   const auto file = data_dir() / "import.hand.db";
   for (auto _ : state) {
@@ -78,14 +92,16 @@ void import_baseline(benchmark::State& state, const Sizes& sizes) {
     auto hand = HandStore::create(file, Sealing::aead);
     const MemoryWindow window;
     state.ResumeTiming();
+    if (one_transaction) hand->begin();
     for (const auto& batch : batches) {
-      hand->begin();
+      if (!one_transaction) hand->begin();
       for (const Record& r : batch) {
         const auto at = r.collected_at->time_since_epoch().count();
         hand->put_customer(r.customer, r.fields, r.source, at);
       }
-      hand->commit();
+      if (!one_transaction) hand->commit();
     }
+    if (one_transaction) hand->commit();
     state.PauseTiming();
     report_memory(state, window);
     hand.reset();
@@ -100,21 +116,25 @@ void import_baseline(benchmark::State& state, const Sizes& sizes) {
 void register_import_benchmarks(const Sizes& sizes) {
   const std::string prefix = "W4_import/" + std::to_string(sizes.import_customers) + "/";
   const int repetitions = scale() == Scale::tiny ? 1 : 3;
-  benchmark::RegisterBenchmark((prefix + "consentry").c_str(),
-                               [sizes](benchmark::State& st) {
-                                 guarded(st, [&](benchmark::State& s) { import_consentry(s, sizes); });
-                               })
-      ->UseRealTime()
-      ->Iterations(1)
-      ->Repetitions(repetitions)
-      ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark(
-      (prefix + "baseline").c_str(),
-      [sizes](benchmark::State& st) { guarded(st, [&](benchmark::State& s) { import_baseline(s, sizes); }); })
-      ->UseRealTime()
-      ->Iterations(1)
-      ->Repetitions(repetitions)
-      ->Unit(benchmark::kMillisecond);
+  for (bool one : {false, true}) {
+    const std::string rows = prefix + (one ? "one_transaction/" : "");
+    benchmark::RegisterBenchmark((rows + "consentry").c_str(),
+                                 [sizes, one](benchmark::State& st) {
+                                   guarded(st, [&](benchmark::State& s) { import_consentry(s, sizes, one); });
+                                 })
+        ->UseRealTime()
+        ->Iterations(1)
+        ->Repetitions(repetitions)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark((rows + "baseline").c_str(),
+                                 [sizes, one](benchmark::State& st) {
+                                   guarded(st, [&](benchmark::State& s) { import_baseline(s, sizes, one); });
+                                 })
+        ->UseRealTime()
+        ->Iterations(1)
+        ->Repetitions(repetitions)
+        ->Unit(benchmark::kMillisecond);
+  }
 }
 
 }  // namespace consentry::bench

@@ -204,6 +204,10 @@ def main():
     w4 = find(r"W4_import/\d+/consentry")
     add("W4", f"import {w4.split('/')[1] if w4 else '?'} customers × 10 fields", w4,
         find(r"W4_import/\d+/baseline"), 0.5)
+    w4_one = find(r"W4_import/\d+/one_transaction/consentry")
+    if w4_one:
+        add("W4", "the same import in one transaction (write_batches, as `consentry import`)", w4_one,
+            find(r"W4_import/\d+/one_transaction/baseline"), 0.5)
     w5 = find(r"W5_scan/\d+/consentry")
     add("W5", f"eligible for a purpose, {w5.split('/')[1] if w5 else '?'} customers", w5,
         find(r"W5_scan/\d+/baseline"), 0.5)
