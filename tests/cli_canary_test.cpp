@@ -563,6 +563,9 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("read", {kYorick.id, "--purpose", "marketing.email", "--as", "email-campaigns"}, ok, 3);
   s.run("read", {kXavier.id, "--purpose", "marketing.email", "--as", "email-campaigns", "--json"}, ok, 3);
   s.run("read", {kXavier.id, "--purpose", "service", "--as", "email-campaigns"}, ok, 3);
+  s.run("read", {"--eligible", "--purpose", "marketing.email", "--as", "email-campaigns"}, ok, 0,
+        {kZelda.email});
+  s.run("read", {"--eligible", "--purpose", "service", "--as", "email-campaigns"}, ok, 3);
   s.run("read", {kXavier.id, "--purpose", "service", "--as", "support-desk", "--fields", "shoe_size"}, ok, 3);
   s.run("read", {"C-9999", "--purpose", "service", "--as", "support-desk"}, ok, 5);
   s.run("read", {kZelda.id, "--purpose", "service", "--as", "nobody"}, ok, 5);
@@ -767,6 +770,9 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("erase", {kXavier.id, "--reason", "customer request"}, ok, 5);
   s.run("erase", {"C-9999", "--reason", "customer request"}, ok, 5);
   s.run("erase", {}, ok, 1);
+  write_file(s.path("erase-ids.txt"), kXavier.id + "\nC-9999\n");
+  s.run("erase", {"--from", s.path("erase-ids.txt").string(), "--reason", "customer request"}, ok, 5);
+  s.run("erase", {"--from", s.path("erase-ids.txt").string(), "--dry-run", "--json"}, ok, 5);
   s.run("read", {kXavier.id, "--purpose", "service", "--as", "support-desk"}, ok, 5);
   s.run("consent show", {kXavier.id}, ok, 5);
   s.run("export", {kXavier.id, "--format", "html"}, ok, 5);

@@ -156,3 +156,61 @@ TEST_CASE(
   CHECK(s.read_service("C-1001").code == 5);
   CHECK(s.read_service("C-1001", copy).code == 0);
 }
+
+TEST_CASE(
+    "cli: erase --from erases every customer a file lists, skips and reports the unknown, checks the file") {
+  Scratch s;
+  s.init_and_import();
+  const std::string ann_key = wrapped_key(s.vault(), "C-1001");
+  const std::string bob_key = wrapped_key(s.vault(), "C-1002");
+  auto write = [&](const char* name, const std::string& text) {
+    const fs::path file = s.dir() / name;
+    std::ofstream(file, std::ios::binary) << text;
+    return file.string();
+  };
+
+  // A file that is not a list of ids is refused naming its line, and nothing is erased.
+  const std::string twice = write("twice.txt", "C-1001\nC-1001\n");
+  Output refused = s.run({"erase", "--from", twice, "--reason", "batch request"});
+  CHECK(refused.code == 2);
+  CHECK(refused.err.find("twice.txt:2: a customer listed twice") != std::string::npos);
+  const std::string control = write("control.txt", "C-1001\nC-\x01\n");
+  refused = s.run({"erase", "--from", control, "--reason", "batch request"});
+  CHECK(refused.code == 2);
+  CHECK(refused.err.find("control.txt:2") != std::string::npos);
+  CHECK(s.run({"erase", "--from", write("empty.txt", "\n\n"), "--reason", "r"}).code == 2);
+  CHECK(s.run({"erase", "C-1001", "--from", twice, "--reason", "r"}).code == 1);
+  CHECK(s.read_service("C-1001").code == 0);
+
+  // A dry run counts and changes nothing; CRLF line ends and blank lines are read.
+  const std::string list = write("ids.txt", "C-1001\r\n\nC-404\r\nC-1002\n");
+  Output dry = s.run({"erase", "--from", list, "--dry-run", "--json"});
+  CHECK(dry.code == 5);  // C-404 is unknown
+  const auto counted = nlohmann::json::parse(dry.out);
+  CHECK(counted.at("erased") == 2);
+  CHECK(counted.at("values") == 5);
+  CHECK(counted.at("not_found") == nlohmann::json::array({"C-404"}));
+  CHECK(s.read_service("C-1001").code == 0);
+
+  // The erasure: both known customers, each audited; the unknown one reported, exit 5.
+  Output erased = s.run({"erase", "--from", list, "--reason", "batch request", "--request", "T-9"});
+  INFO("stderr: " << erased.err);
+  CHECK(erased.code == 5);
+  CHECK(erased.out.find("erased 2 customers (5 values, 0 consent events)") != std::string::npos);
+  CHECK(erased.out.find("not found: C-404") != std::string::npos);
+  const std::string files = vault_files(s.vault());
+  CHECK(files.find(ann_key) == std::string::npos);
+  CHECK(files.find(bob_key) == std::string::npos);
+  CHECK(s.read_service("C-1001").code == 5);
+  CHECK(s.read_service("C-1002").code == 5);
+  Output entries = s.run({"log", "show", "--action", "erasure", "--json"});
+  REQUIRE(entries.code == 0);
+  CHECK(nlohmann::json::parse(entries.out).size() == 2);
+  CHECK(s.run({"log", "verify"}).code == 0);
+
+  // Again: both already erased, which is no error.
+  Output again =
+      s.run({"erase", "--from", write("again.txt", "C-1001\nC-1002\n"), "--reason", "batch request"});
+  CHECK(again.code == 0);
+  CHECK(again.out.find("2 customers were already erased") != std::string::npos);
+}

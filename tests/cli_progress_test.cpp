@@ -225,3 +225,19 @@ TEST_CASE("stats draws a bar over the customers it decides, erased before its an
   CHECK(run.out.find("deciding") == std::string::npos);
   CHECK(run.out.find("count") != std::string::npos);
 }
+
+TEST_CASE("erase --from draws a bar over the customers it erases") {
+  if (no_terminal_here()) return;
+  VaultDir dir;
+  vault_of_many(dir, 30);
+  std::string ids;
+  for (int i = 0; i < 30; ++i) ids += "C-" + std::to_string(2000 + i) + "\n";
+  write_file(dir.path("ids.txt"), ids);
+  const TerminalRun run =
+      run_on_terminal({"erase", "--from", dir.path("ids.txt").string(), "--reason", "batch request"},
+                      dir.env(), dir.path("erased.txt"));
+  INFO("terminal: " << run.terminal);
+  REQUIRE(run.code == 0);
+  CHECK(run.terminal.find("erasing [########################] 30/30 customers") != std::string::npos);
+  CHECK(run.out.rfind("erased 30 customers", 0) == 0);
+}

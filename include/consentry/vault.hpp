@@ -167,6 +167,10 @@ struct WriteReport {
 /// come with it), or an error, which ends the write with nothing written.
 using RecordBatches = std::function<result<bool>(std::vector<Record>& batch)>;
 
+/// kMaxCustomerIdBytes bounds a customer id: at most this many bytes of UTF-8, not empty, no
+/// control character.
+inline constexpr std::size_t kMaxCustomerIdBytes = 128;
+
 /// kMaxErasureReasonBytes bounds ErasureRequest::reason; kMaxErasureRequestBytes its request.
 inline constexpr std::size_t kMaxErasureReasonBytes = 500;
 inline constexpr std::size_t kMaxErasureRequestBytes = 128;

@@ -19,9 +19,6 @@
 
 namespace consentry {
 
-/// kMaxCustomerIdBytes bounds a customer id.
-inline constexpr std::size_t kMaxCustomerIdBytes = 128;
-
 /// kMaxDetailBytes bounds a source, a channel or a notice reference.
 inline constexpr std::size_t kMaxDetailBytes = 256;
 
