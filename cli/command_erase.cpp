@@ -40,16 +40,22 @@ std::string what_goes(const ErasureReport& report) {
          counted(report.consent_events, "consent event", "consent events");
 }
 
-int run_erase(const GlobalOptions& global, const EraseOptions& options) {
-  ErasureRequest request;
-  request.reason = options.reason;
-  request.request = options.request;
-  request.dry_run = options.dry_run;
-  // A missing or malformed reason or reference is refused before the passphrase is asked for.
+/// checked_request is the erasure request of the options, checked: a missing or malformed reason
+/// or reference is refused before the passphrase is asked for.
+ErasureRequest checked_request(const EraseOptions& options) {
   if (!options.dry_run && options.reason.empty())
     fail(errc::bad_input, "erase needs --reason TEXT: why the customer is erased, for the audit log");
   check_plain_text("--reason", options.reason, kMaxErasureReasonBytes);
   check_plain_text("--request", options.request, kMaxErasureRequestBytes);
+  ErasureRequest request;
+  request.reason = options.reason;
+  request.request = options.request;
+  request.dry_run = options.dry_run;
+  return request;
+}
+
+int run_erase(const GlobalOptions& global, const EraseOptions& options) {
+  const ErasureRequest request = checked_request(options);
   Vault vault = open_vault(global);
   // not_found and erased both exit 5: unknown and already erased.
   if (options.dry_run) {
@@ -114,14 +120,7 @@ std::vector<std::string> ids_of(const std::string& file) {
 /// end); one already erased is counted as such. Any other failure ends the command: those erased
 /// before it stay erased.
 int run_erase_many(const GlobalOptions& global, const EraseOptions& options) {
-  ErasureRequest request;
-  request.reason = options.reason;
-  request.request = options.request;
-  request.dry_run = options.dry_run;
-  if (!options.dry_run && options.reason.empty())
-    fail(errc::bad_input, "erase needs --reason TEXT: why the customers are erased, for the audit log");
-  check_plain_text("--reason", options.reason, kMaxErasureReasonBytes);
-  check_plain_text("--request", options.request, kMaxErasureRequestBytes);
+  const ErasureRequest request = checked_request(options);
   const std::vector<std::string> ids = ids_of(options.from);
   Vault vault = open_vault(global);
   verbose(std::string(options.dry_run ? "dry run: counting what erasing " : "erasing ") +

@@ -3,53 +3,36 @@
 // is refused whole, printing nothing, for an accessor or purpose a view would refuse.
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "support/cli_runner.hpp"
-#include "support/passphrase.hpp"
-#include "support/temp_dir.hpp"
+#include "support/cli_vault_dir.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
-using Output = consentry::test::CliOutput;
-using consentry::test::CliEnv;
+using consentry::test::CliOutput;
 
-const fs::path kData = fs::path(CONSENTRY_TEST_DATA) / "cli";
-
-/// Cli runs commands against one vault, holding the test customers, in a fresh directory.
-class Cli {
+/// Cli is a VaultDir holding the fixture customers, with a run that requires an exit code.
+class Cli : public consentry::test::VaultDir {
  public:
-  Cli() : vault_(dir_.path() / "crm.vault") {
-    must({"init", "--policy", (kData / "policy.json").string(), "--kdf", "minimum"});
-    must({"import", (kData / "customers.jsonl").string()});
+  Cli() {
+    init();
+    import();
   }
-
-  Output run(const std::vector<std::string>& args) const {
-    CliEnv env{{"CONSENTRY_VAULT", vault_.string()},
-               {"CONSENTRY_PASSPHRASE", std::string(consentry::test::kTestPassphrase)}};
-    return consentry::test::run_consentry(dir_.path(), args, env);
-  }
-  Output must(const std::vector<std::string>& args, int code = 0) const {
-    Output o = run(args);
+  CliOutput must(const std::vector<std::string>& args, int code = 0) const {
+    CliOutput o = run(args);
     INFO("command: " << args[0] << (args.size() > 1 ? " " + args[1] : std::string()));
     INFO("stderr: " << o.err);
     REQUIRE(o.code == code);
     return o;
   }
-  /// entries is the audit log's entries with `action`.
+  /// entries is the number of the audit log's entries with `action`.
   std::size_t entries(const std::string& action) const {
     return ojson::parse(must({"log", "show", "--json", "--action", action}).out).size();
   }
-
- private:
-  consentry::test::TempDir dir_;
-  fs::path vault_;
 };
 
 std::vector<ojson> json_lines(const std::string& text) {
@@ -99,7 +82,7 @@ TEST_CASE("cli: read --eligible prints each eligible customer as read --json doe
 TEST_CASE("cli: read --eligible exits 3 for a denied field, and refuses a view's refusals whole") {
   Cli cli;
   // Analytics has no form for the phone: every line says so, and the command exits 3.
-  const Output denied = cli.must(
+  const CliOutput denied = cli.must(
       {"read", "--eligible", "--purpose", "analytics", "--as", "bi-dashboard", "--fields", "email,phone"}, 3);
   const std::vector<ojson> lines = json_lines(denied.out);
   REQUIRE(lines.size() == 2);
@@ -110,11 +93,11 @@ TEST_CASE("cli: read --eligible exits 3 for a denied field, and refuses a view's
   CHECK(denied.out.find("ann@example.com") == std::string::npos);
 
   const std::size_t before = cli.entries("field_read");
-  const Output unregistered =
+  const CliOutput unregistered =
       cli.must({"read", "--eligible", "--purpose", "service", "--as", "bi-dashboard"}, 3);
   CHECK(unregistered.out.empty());
   CHECK(unregistered.err.find("not registered") != std::string::npos);
-  const Output unknown = cli.must({"read", "--eligible", "--purpose", "nope", "--as", "bi-dashboard"}, 3);
+  const CliOutput unknown = cli.must({"read", "--eligible", "--purpose", "nope", "--as", "bi-dashboard"}, 3);
   CHECK(unknown.out.empty());
   CHECK(cli.entries("field_read") == before);
   // A customer and --eligible, or neither, is a usage error.
