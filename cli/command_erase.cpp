@@ -187,7 +187,8 @@ void add_erase_command(CLI::App& root, const GlobalOptions& global, Commands& co
   auto* from =
       app->add_option("--from", options->from,
                       "Erase every customer listed in FILE instead (one id per line), each as its own "
-                      "erasure with the same --reason and --request");
+                      "erasure with the same --reason and --request")
+          ->type_name("FILE");
   customer->excludes(from);
   from->excludes(customer);
   app->add_option(
