@@ -365,10 +365,11 @@ void bind_vault(py::module_& m) {
                          "at a time.")
       .def("__iter__", [](PyReadEach& it) -> PyReadEach& { return it; })
       .def("__next__", [](PyReadEach& it) {
+        // Checked first: while another thread reads a batch (the GIL released), it fills `ready`.
+        if (it.reading)
+          throw std::runtime_error("read_each: the iterator is already reading in another thread");
         if (it.ready_at == it.ready.size()) {
           if (it.next == it.customers.size()) throw py::stop_iteration();
-          if (it.reading)
-            throw std::runtime_error("read_each: the iterator is already reading in another thread");
           it.ready.clear();
           it.ready_at = 0;
           const std::size_t n = std::min(it.batch, it.customers.size() - it.next);
