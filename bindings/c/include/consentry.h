@@ -337,9 +337,10 @@ typedef int (*consentry_read_each_fn)(void* context, const char* customer, const
  * CONSENTRY_BAD_INPUT for fields count 0, an invalid purpose or field name, a NULL customer id, or
  * (errc io) when the store or the audit log fails: the batch being read is then neither handed
  * out nor logged, and those before it stay handed out and logged. Thread-safe. */
-int consentry_accessor_read_each(consentry_accessor* accessor, const char* const* customers, size_t ncustomers,
-                                 const char* purpose, const char* const* fields, size_t count, size_t batch,
-                                 consentry_read_each_fn each, void* context, size_t* done, consentry_error** err);
+int consentry_accessor_read_each(consentry_accessor* accessor, const char* const* customers,
+                                 size_t ncustomers, const char* purpose, const char* const* fields,
+                                 size_t count, size_t batch, consentry_read_each_fn each, void* context,
+                                 size_t* done, consentry_error** err);
 /* consentry_accessor_find searches customers by the value of `field`, a field whose policy
  * "lookup" lists `purpose` (docs/lookup.md): *out gets the ids of those whose value equals
  * `value` once both are normalised by the field's type, sorted, as a NULL-terminated array freed

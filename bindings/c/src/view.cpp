@@ -198,8 +198,10 @@ int consentry_accessor_read_each(consentry_accessor* accessor, const char* const
     consentry::BulkReadOptions options;
     if (batch != 0) options.batch = batch;
     bool stopped = false;
+    std::int64_t handed = 0;  // customers handed to `each`, the one that stopped the walk included
     auto hand_out = [&](const std::string& customer,
                         consentry::CustomerAnswer& answer) -> consentry::result<void> {
+      ++handed;
       int go_on;
       if (answer) {
         Lent<consentry_read> lent(read_object(answer.value()));
@@ -213,14 +215,8 @@ int consentry_accessor_read_each(consentry_accessor* accessor, const char* const
       return consentry::make_error(consentry::errc::internal, "the callback stopped the walk");
     };
     return with_vault(handle->box, err, [&](consentry::Vault&) {
-      std::int64_t handed = 0;
-      auto counted = [&](const std::string& customer, consentry::CustomerAnswer& answer) {
-        auto r = hand_out(customer, answer);
-        ++handed;
-        return r;
-      };
       auto walked =
-          handle->accessor.read_each(ids, p, std::span<const std::string_view>(names), counted, options);
+          handle->accessor.read_each(ids, p, std::span<const std::string_view>(names), hand_out, options);
       if (done != nullptr) *done = static_cast<size_t>(handed);
       if (!walked && !stopped) return fail(err, walked.err());
       return kOk;
