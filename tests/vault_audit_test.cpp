@@ -365,6 +365,51 @@ TEST_CASE("batched entries are committed at the batch size, on flush and on clos
   CHECK(report->checkpoints >= 1);
 }
 
+TEST_CASE("flush_audit syncs a full batch committed unsynced, with nothing left held back") {
+  TempDir dir;
+  const fs::path file = dir.path() / "crm.vault";
+  auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                         test::test_vault_options(AuditMode::batched, kActor));
+  REQUIRE(v.ok());
+  REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
+  auto view = v->accessor("support-desk")->view("C-1", "service");
+  REQUIRE(view.ok());
+  // The view's entry and kAuditBatch - 1 reads fill one batch exactly: it is committed without
+  // waiting for the disk, and nothing stays held back.
+  for (std::size_t i = 0; i + 1 < kAuditBatch; ++i) REQUIRE(view->get("email").ok());
+  {
+    auto other = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::off, kActor));
+    REQUIRE(other.ok());
+    REQUIRE(other->audit_entries()->size() == 1 + kAuditBatch);
+  }
+  {
+    // The batch is not durable until synced: flush_audit must sync it, and say so when it cannot.
+    test::FaultPlan plan;
+    plan.ops = test::FileOp::file_sync;
+    plan.fail_at = 1;
+    plan.persistent = true;
+    test::InjectedFaults failing(plan);
+    auto flushed = v->flush_audit();
+    REQUIRE_FALSE(flushed.ok());
+    CHECK(flushed.err().code == errc::io);
+    CHECK(plan.failed.load() >= 1);
+  }
+  test::FaultPlan counting;
+  counting.ops = test::FileOp::file_sync;
+  {
+    test::InjectedFaults watching(counting);
+    REQUIRE(v->flush_audit().ok());
+    CHECK(counting.seen.load() >= 1);
+    // Once synced, a flush with nothing new to sync does not sync again.
+    const auto seen = counting.seen.load();
+    REQUIRE(v->flush_audit().ok());
+    CHECK(counting.seen.load() == seen);
+  }
+  auto report = v->verify_audit();
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+}
+
 TEST_CASE("closing a vault signs a checkpoint of the head, checkpoints follow the interval") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";

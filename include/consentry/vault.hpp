@@ -512,8 +512,10 @@ class Vault {
   /// first. errc::integrity when a stored entry cannot be decoded.
   result<std::vector<AuditEntry>> audit_entries(std::optional<std::string_view> customer = std::nullopt,
                                                 std::optional<timestamp> since = std::nullopt) const;
-  /// flush_audit commits entries held back by AuditMode::batched; when that fails (errc::io) they
-  /// stay held back for the next flush, write or close.
+  /// flush_audit commits entries held back by AuditMode::batched and syncs the full batches
+  /// committed without waiting for the disk, so that all are durable on return. When the commit
+  /// fails (errc::io) the entries stay held back for the next flush, write or close; when only the
+  /// sync fails (errc::io) they are in the log, and the next flush syncs again.
   result<void> flush_audit() const;
   /// checkpoint_audit commits held-back entries and signs a checkpoint of the chain head (the
   /// last one again when nothing was appended since). errc::not_found for an empty log.

@@ -203,6 +203,8 @@ result<void> AuditTrail::lead_flush(std::unique_lock<std::mutex>& lk, bool synce
     pending_.swap(batch);
   } else {
     processed_ = last;
+    // A synced commit makes every earlier commit durable too.
+    if (r && synced) synced_ = last;
     if (!r) {
       failures_.push_back({first, last, r.err()});
       if (failures_.size() > kRememberedFailures) failures_.pop_front();
@@ -250,6 +252,18 @@ result<void> AuditTrail::flush() {
       cv_.wait(lk);
     }
   }
+  // Everything is committed, but full batches of a batched trail were committed unsynced: sync
+  // them, unless a synced commit since has. Not while a commit runs, which the sync would slow.
+  while (synced_ < target && flushing_) cv_.wait(lk);
+  if (synced_ >= target || !store_.syncs_apart()) return r;
+  flushing_ = true;
+  const std::uint64_t covered = processed_;
+  lk.unlock();
+  r = store_.sync_committed();
+  lk.lock();
+  if (r) synced_ = std::max(synced_, covered);
+  flushing_ = false;
+  cv_.notify_all();
   return r;
 }
 

@@ -65,8 +65,9 @@ class AuditTrail {
   /// batch is committed unsynced; an error is that commit's, the entries staying queued), off
   /// (nothing). `store_mu` NOT held.
   result<void> record(std::vector<AuditEntry> entries);
-  /// flush commits whatever is queued, synced; the first failed commit's error, the entries of a
-  /// batched trail staying queued. `store_mu` NOT held.
+  /// flush commits whatever is queued, synced, and syncs full batches committed unsynced before;
+  /// the first failed commit's or sync's error, the entries of a batched trail staying queued.
+  /// `store_mu` NOT held.
   result<void> flush();
 
  private:
@@ -111,6 +112,7 @@ class AuditTrail {
   std::vector<AuditEntry> pending_;
   std::uint64_t enqueued_ = 0;
   std::uint64_t processed_ = 0;
+  std::uint64_t synced_ = 0;  // tickets up to here are committed and synced
   bool flushing_ = false;
   std::deque<BatchFailure> failures_;
 };

@@ -266,8 +266,9 @@ int consentry_vault_export(consentry_vault* vault, const char* customer, const c
 const char* consentry_export_json(const consentry_export* e, size_t* size);
 const char* consentry_export_html(const consentry_export* e, size_t* size);
 
-/* consentry_vault_flush_audit commits audit entries held back by CONSENTRY_AUDIT_BATCHED.
- * CONSENTRY_BAD_INPUT (errc io) when that fails; they stay held back. Thread-safe. */
+/* consentry_vault_flush_audit commits audit entries held back by CONSENTRY_AUDIT_BATCHED and
+ * syncs the batches committed without waiting for the disk. CONSENTRY_BAD_INPUT (errc io) when
+ * that fails; they stay held back, or in the log unsynced for the next flush. Thread-safe. */
 int consentry_vault_flush_audit(consentry_vault* vault, consentry_error** err);
 /* consentry_vault_verify_audit checks the audit log's hash chain and signed checkpoints.
  * CONSENTRY_OK when it verifies; CONSENTRY_INTEGRITY, with a message saying at which entry and

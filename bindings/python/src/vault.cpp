@@ -1009,7 +1009,8 @@ void bind_vault(py::module_& m) {
       .def(
           "flush_audit",
           [](const PyVault& v) { take(run(*v.box, [](Vault& x) { return x.flush_audit(); })); },
-          "Commit audit entries held back by audit='batched'.");
+          "Commit audit entries held back by audit='batched', and sync the batches committed "
+          "without waiting for the disk.");
 }
 
 }  // namespace consentry::python
