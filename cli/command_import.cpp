@@ -174,15 +174,15 @@ int run_import(const GlobalOptions& global, const ImportOptions& options) {
   verbose(std::string(options.dry_run ? "checked in " : "written in ") + writing.elapsed());
   if (options.dry_run) {
     std::cout << "checked " << report.records << " records (" << report.values << " values) from " << origin
-              << ": all would be imported; nothing was written\n";
-    return kExitOk;
+              << (skipped.empty() ? ": all would be imported" : ": they would be imported")
+              << "; nothing was written\n";
+  } else {
+    if (!last_customer.empty()) verbose_audit(vault, last_customer);
+    std::cout << "imported " << report.records << " records (" << report.values << " values) from " << origin
+              << '\n';
   }
-  if (!last_customer.empty()) verbose_audit(vault, last_customer);
-
-  std::cout << "imported " << report.records << " records (" << report.values << " values) from " << origin
-            << '\n';
   for (const std::string& field : skipped) {
-    std::cout << "skipped inferred field " << field
+    std::cout << (options.dry_run ? "would skip" : "skipped") << " inferred field " << field
               << ": inferred data is kept only with the customer's consent to profiling, which they have "
                  "not given in this vault\n";
   }

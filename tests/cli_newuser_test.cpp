@@ -112,8 +112,15 @@ TEST_CASE(
   REQUIRE(exported.size() >= 2);
 
   // Another vault, where the customer has not consented to profiling: the rest is imported and
-  // the inferred field named as skipped.
+  // the inferred field named as skipped. A dry run names it too, and writes nothing.
   v.init("other.vault");
+  const CliOutput dry =
+      v.run({"import", v.path("ann.json").string(), "--dry-run"}, std::nullopt, "other.vault");
+  INFO("stderr: " << dry.err);
+  REQUIRE(dry.code == 0);
+  CHECK(dry.out.find("would skip inferred field expecting_child") != std::string::npos);
+  CHECK(dry.out.find("nothing was written") != std::string::npos);
+  CHECK(v.run({"export", "C-1001", "--format", "json"}, std::nullopt, "other.vault").code != 0);
   const CliOutput o = v.run({"import", v.path("ann.json").string()}, std::nullopt, "other.vault");
   INFO("stderr: " << o.err);
   REQUIRE(o.code == 0);
