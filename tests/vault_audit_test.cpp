@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <thread>
 
 #include "consentry/extension/store.hpp"
@@ -334,14 +335,20 @@ TEST_CASE("eight vaults on one file appending at once keep one linear chain") {
   CHECK(report->entries == 8 * kWrites);
 }
 
+// batched_vault creates a vault at `file` whose audit is AuditMode::batched, holding C-1's email.
+Vault batched_vault(const fs::path& file) {
+  auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
+                         test::test_vault_options(AuditMode::batched, kActor));
+  REQUIRE(v.ok());
+  REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
+  return std::move(*v);
+}
+
 TEST_CASE("batched entries are committed at the batch size, on flush and on close") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
-                           test::test_vault_options(AuditMode::batched, kActor));
-    REQUIRE(v.ok());
-    REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
+    auto v = std::optional<Vault>(batched_vault(file));
     auto view = v->accessor("support-desk")->view("C-1", "service");
     for (std::size_t i = 0; i < kAuditBatch + 10; ++i) REQUIRE(view->get("email").ok());
     {
@@ -368,10 +375,7 @@ TEST_CASE("batched entries are committed at the batch size, on flush and on clos
 TEST_CASE("flush_audit syncs a full batch committed unsynced, with nothing left held back") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
-  auto v = Vault::create(file, test::retail_policy(), test::kTestPassphrase,
-                         test::test_vault_options(AuditMode::batched, kActor));
-  REQUIRE(v.ok());
-  REQUIRE(v->put("C-1", "email", "ann@example.com").ok());
+  auto v = std::optional<Vault>(batched_vault(file));
   auto view = v->accessor("support-desk")->view("C-1", "service");
   REQUIRE(view.ok());
   // The view's entry and kAuditBatch - 1 reads fill one batch exactly: it is committed without
