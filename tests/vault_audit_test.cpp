@@ -348,8 +348,8 @@ TEST_CASE("batched entries are committed at the batch size, on flush and on clos
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
   {
-    auto v = std::optional<Vault>(batched_vault(file));
-    auto view = v->accessor("support-desk")->view("C-1", "service");
+    Vault v = batched_vault(file);
+    auto view = v.accessor("support-desk")->view("C-1", "service");
     for (std::size_t i = 0; i < kAuditBatch + 10; ++i) REQUIRE(view->get("email").ok());
     {
       // A second connection sees what is committed: the write and at least one full batch.
@@ -359,7 +359,7 @@ TEST_CASE("batched entries are committed at the batch size, on flush and on clos
       CHECK(seen >= kAuditBatch);
       CHECK(seen < kAuditBatch + 12);
     }
-    REQUIRE(v->flush_audit().ok());
+    REQUIRE(v.flush_audit().ok());
     auto other = Vault::open(file, test::kTestPassphrase, test::test_vault_options(AuditMode::off, kActor));
     CHECK(other->audit_entries()->size() == 1 + 1 + kAuditBatch + 10);
     REQUIRE(view->get("email").ok());
@@ -375,8 +375,8 @@ TEST_CASE("batched entries are committed at the batch size, on flush and on clos
 TEST_CASE("flush_audit syncs a full batch committed unsynced, with nothing left held back") {
   TempDir dir;
   const fs::path file = dir.path() / "crm.vault";
-  auto v = std::optional<Vault>(batched_vault(file));
-  auto view = v->accessor("support-desk")->view("C-1", "service");
+  Vault v = batched_vault(file);
+  auto view = v.accessor("support-desk")->view("C-1", "service");
   REQUIRE(view.ok());
   // The view's entry and kAuditBatch - 1 reads fill one batch exactly: it is committed without
   // waiting for the disk, and nothing stays held back.
@@ -393,7 +393,7 @@ TEST_CASE("flush_audit syncs a full batch committed unsynced, with nothing left 
     plan.fail_at = 1;
     plan.persistent = true;
     test::InjectedFaults failing(plan);
-    auto flushed = v->flush_audit();
+    auto flushed = v.flush_audit();
     REQUIRE_FALSE(flushed.ok());
     CHECK(flushed.err().code == errc::io);
     CHECK(plan.failed.load() >= 1);
@@ -402,14 +402,14 @@ TEST_CASE("flush_audit syncs a full batch committed unsynced, with nothing left 
   counting.ops = test::FileOp::file_sync;
   {
     test::InjectedFaults watching(counting);
-    REQUIRE(v->flush_audit().ok());
+    REQUIRE(v.flush_audit().ok());
     CHECK(counting.seen.load() >= 1);
     // Once synced, a flush with nothing new to sync does not sync again.
     const auto seen = counting.seen.load();
-    REQUIRE(v->flush_audit().ok());
+    REQUIRE(v.flush_audit().ok());
     CHECK(counting.seen.load() == seen);
   }
-  auto report = v->verify_audit();
+  auto report = v.verify_audit();
   REQUIRE(report.ok());
   CHECK(report->ok);
 }
