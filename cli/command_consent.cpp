@@ -1,4 +1,4 @@
-// command_consent.cpp: `consentry consent grant|withdraw|object|show`: the consent ledger.
+// command_consent.cpp: `consentry consent grant|withdraw|object|signal|show`: the consent ledger.
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -21,6 +21,17 @@ struct EventOptions {
   std::string channel = "cli";
   std::string notice;
   bool create = false;
+};
+
+struct SignalOptions {
+  std::string customer;
+  std::string tcf;
+  std::string gpp;
+  bool gpc = false;
+  std::string channel = "web";
+  std::string notice;
+  bool create = false;
+  bool json = false;
 };
 
 struct ShowOptions {
@@ -63,6 +74,82 @@ int run_event(const GlobalOptions& global, ConsentAction action, const EventOpti
   return kExitOk;
 }
 
+/// signal_json gives a ledger event's signal as the JSON output shows it.
+nlohmann::ordered_json signal_json(const ConsentSignal& signal) {
+  nlohmann::ordered_json out;
+  out["kind"] = signal.kind;
+  out["cmp_id"] = signal.cmp_id;
+  out["created"] = format_timestamp(signal.created);
+  return out;
+}
+
+/// signal_words names a signal for people: "TC string from CMP 7, made 2026-12-01T00:00:00Z".
+std::string signal_words(const ConsentSignal& signal) {
+  const std::string made = ", made " + format_timestamp(signal.created);
+  if (signal.kind == "gpc") return "Global Privacy Control, seen " + format_timestamp(signal.created);
+  const std::string what = signal.kind == "tcf" ? "TC string" : "GPP string";
+  return signal.cmp_id == 0 ? what + made : what + " from CMP " + std::to_string(signal.cmp_id) + made;
+}
+
+int run_signal(const GlobalOptions& global, const SignalOptions& options) {
+  Vault vault = open_vault(global);
+  ConsentDetails details;
+  details.channel = options.channel;
+  details.notice = options.notice;
+  details.require_known = !options.create;
+  signals::SignalKind kind = signals::SignalKind::gpc;
+  std::string_view text;
+  if (!options.tcf.empty()) {
+    kind = signals::SignalKind::tcf;
+    text = options.tcf;
+  } else if (!options.gpp.empty()) {
+    kind = signals::SignalKind::gpp;
+    text = options.gpp;
+  }
+  // The string itself is the customer's record, so it is not repeated here.
+  verbose("recording a " + std::string(to_string(kind)) + " signal for " + options.customer);
+  auto recorded = vault.record_signal(options.customer, kind, text, details);
+  if (!recorded && recorded.err().code == errc::not_found)
+    fail(errc::not_found,
+         "unknown customer: the vault holds no data or consent for them (pass --create to record a signal for "
+         "a new customer)");
+  SignalReport report = unwrap(std::move(recorded));
+  verbose_audit(vault, options.customer);
+  if (options.json) {
+    nlohmann::ordered_json purposes = nlohmann::ordered_json::array();
+    for (const SignalOutcome& o : report.purposes) {
+      nlohmann::ordered_json entry;
+      entry["purpose"] = o.purpose;
+      entry["verdict"] = to_string(o.verdict);
+      if (o.recorded) {
+        entry["recorded"] = {{"seq", o.recorded->seq}, {"action", to_string(o.recorded->action)}};
+      } else {
+        entry["recorded"] = nullptr;
+        entry["kept"] = o.kept;
+      }
+      purposes.push_back(std::move(entry));
+    }
+    nlohmann::ordered_json out;
+    out["customer"] = options.customer;
+    out["signal"] = signal_json(report.signal);
+    out["purposes"] = std::move(purposes);
+    print_json(out);
+    return kExitOk;
+  }
+  std::cout << signal_words(report.signal) << ", for " << options.customer << ":\n";
+  for (const SignalOutcome& o : report.purposes) {
+    std::cout << "  " << o.purpose << ": " << to_string(o.verdict) << ", ";
+    if (o.recorded)
+      std::cout << past_tense(o.recorded->action) << " (ledger event " << o.recorded->seq << ")";
+    else if (o.kept == "older")
+      std::cout << "nothing recorded: a later event decides it";
+    else
+      std::cout << "nothing recorded: the ledger already says so";
+    std::cout << '\n';
+  }
+  return kExitOk;
+}
+
 std::string expiry_of(const ConsentState& state, std::string_view purpose) {
   const ConsentEvent* last = state.last(purpose);
   if (!last || last->action != ConsentAction::grant || !last->expires_at) return "";
@@ -91,6 +178,7 @@ void print_json_state(const Vault& vault, const std::string& customer, const Con
     // The policy version the event was recorded under (an event older than versions: 1).
     entry["policy_version"] = std::max<std::int64_t>(e.policy_version, 1);
     if (e.expires_at) entry["expires_at"] = format_timestamp(*e.expires_at);
+    if (e.signal) entry["signal"] = signal_json(*e.signal);
     events.push_back(std::move(entry));
   }
   nlohmann::ordered_json out;
@@ -173,6 +261,26 @@ void add_consent_commands(CLI::App& root, const GlobalOptions& global, Commands&
                     "Record that the customer withdraws consent");
   add_event_command(*consent, global, commands, ConsentAction::object,
                     "Record that the customer objects (legitimate interest, public task)");
+
+  auto signal = std::make_shared<SignalOptions>();
+  CLI::App* signal_app = consent->add_subcommand(
+      "signal",
+      "Record what a consent signal from a website or app says (a TCF v2.2 TC string, a GPP string, or "
+      "Global Privacy Control), through the policy's \"signals\" mapping");
+  signal_app->add_option("CUSTOMER", signal->customer, "The customer id")->required();
+  CLI::Option_group* which = signal_app->add_option_group("signal", "The signal, exactly one of");
+  which->add_option("--tcf", signal->tcf, "A TCF v2.2 TC string");
+  which->add_option("--gpp", signal->gpp, "A GPP string (its TCF EU and US national sections are read)");
+  which->add_flag("--gpc", signal->gpc, "Global Privacy Control was set (Sec-GPC: 1)");
+  which->require_option(1);
+  signal_app->add_option("--channel", signal->channel, "Where the signal came from (web, app, ...)")
+      ->capture_default_str();
+  signal_app->add_option("--notice", signal->notice, "Reference of the privacy notice shown");
+  signal_app->add_flag("--create", signal->create,
+                       "Record the signal also for a customer the vault does not hold yet (without it, an "
+                       "unknown customer is refused with exit code 5)");
+  signal_app->add_flag("--json", signal->json, "Print JSON");
+  commands.push_back({signal_app, [&global, signal] { return run_signal(global, *signal); }});
 
   auto show = std::make_shared<ShowOptions>();
   CLI::App* show_app = consent->add_subcommand("show", "Show current consent and its full history");

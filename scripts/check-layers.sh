@@ -4,8 +4,8 @@
 #
 #   7 front ends   cli/ examples/ bindings/ bench/ fuzz/
 #   6 vault        src/vault/ src/import/, vault.hpp import.hpp consentry.hpp
-#   5 policy, anonymise, report, audit (peers)
-#                  src/policy/ src/anonymise/ src/report/ src/audit/, their headers
+#   5 policy, anonymise, report, audit, signals (peers)
+#                  src/policy/ src/anonymise/ src/report/ src/audit/ src/signals/, their headers
 #   4 crypto, store (peers)
 #                  src/crypto/ src/store/, secret_bytes.hpp key_provider.hpp, extension/
 #   3 base         result, bytes, time, records (the stored record types); src/json/, src/text/,
@@ -28,6 +28,7 @@ layer_of() {
     include/consentry/vault.hpp | include/consentry/import.hpp | include/consentry/consentry.hpp) echo 6 ;;
     include/consentry/customer_record.hpp) echo 6 ;;
     src/policy/* | src/anonymise/* | src/report/* | src/audit/*) echo 5 ;;
+    src/signals/* | include/consentry/signals/*) echo 5 ;;
     include/consentry/anonymise/*) echo 5 ;;
     include/consentry/policy.hpp | include/consentry/consent.hpp | include/consentry/contact.hpp) echo 5 ;;
     include/consentry/policy_diff.hpp) echo 5 ;;

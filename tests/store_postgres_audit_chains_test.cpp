@@ -251,7 +251,7 @@ TEST_CASE("postgres: a schema of version 1 is migrated when opened, its log veri
   }
 
   auto v2 = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
-  CHECK(sql_text(schema.url, "SELECT schema_version FROM \"" + schema.name + "\".state") == "3");
+  CHECK(sql_text(schema.url, "SELECT schema_version FROM \"" + schema.name + "\".state") == "4");
   const AuditVerification migrated = must(verify_audit_log(*v2, signer.public_key()));
   CAPTURE(migrated.problem);
   CHECK(migrated.ok);

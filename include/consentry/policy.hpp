@@ -98,6 +98,34 @@ struct SourceSpec {
   Wording description;
 };
 
+/// SignalMapping is the policy's "signals": which of its purposes the consent signals a website
+/// or app sends decide (Vault::record_signal, docs/consent-signals.md). Empty when the policy has
+/// no "signals"; a signal the policy does not map is then refused.
+struct SignalMapping {
+  /// TcfMapping maps TC strings (and a GPP string's TCF EU section): the controller's own vendor
+  /// id, and for each policy purpose the TCF purposes a string must consent to, all of them and
+  /// the vendor, to grant it.
+  struct TcfMapping {
+    int vendor_id = 0;  ///< 1..65535
+    std::vector<std::pair<std::string, std::vector<int>>> purposes;  ///< policy purpose -> TCF purposes 1..24
+  };
+  std::optional<TcfMapping> tcf;
+  /// gpp_usnat maps a GPP string's US national section: for each opt-out it names
+  /// ("sale_opt_out", "sharing_opt_out", "targeted_advertising_opt_out"), the purposes an opt-out
+  /// withdraws (consent) or objects to (legitimate interest, public task).
+  std::vector<std::pair<std::string, std::vector<std::string>>> gpp_usnat;
+  /// gpc lists the purposes that sell or share personal data: Global Privacy Control withdraws or
+  /// objects to them.
+  std::vector<std::string> gpc;
+
+  /// kUsNatOptOuts are the usnat opt-outs gpp_usnat may name.
+  static constexpr std::string_view kUsNatOptOuts[] = {"sale_opt_out", "sharing_opt_out",
+                                                       "targeted_advertising_opt_out"};
+
+  /// empty is true when the policy maps no signal.
+  bool empty() const noexcept { return !tcf && gpp_usnat.empty() && gpc.empty(); }
+};
+
 /// Controller is who is responsible for the data, and how to reach them.
 struct Controller {
   std::string name;
@@ -131,6 +159,8 @@ class Policy {
   const std::vector<SourceSpec>& sources() const noexcept { return sources_; }
   /// source looks up a declared source by id; nullptr when the policy declares none by that id.
   const SourceSpec* source(std::string_view id) const;
+  /// signals is the policy's "signals" mapping; empty when it has none.
+  const SignalMapping& signals() const noexcept { return signals_; }
   /// default_language is the language wording falls back to ("default_language"; "en" when the
   /// policy does not say).
   const std::string& default_language() const noexcept { return default_language_; }
@@ -265,6 +295,7 @@ class Policy {
   std::vector<AccessorSpec> accessors_;
   std::vector<FieldSpec> fields_;
   std::vector<SourceSpec> sources_;
+  SignalMapping signals_;
   std::string default_language_ = "en";
   std::string default_region_;
   IdTable purpose_ids_, accessor_ids_, field_ids_;

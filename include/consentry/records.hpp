@@ -80,6 +80,18 @@ inline std::string_view to_string(ConsentAction a) noexcept {
   return "grant";
 }
 
+/// ConsentSignal names the signal a ledger event was taken from (Vault::record_signal): a TCF TC
+/// string, a GPP string or the Global Privacy Control header.
+struct ConsentSignal {
+  std::string kind;  ///< "tcf", "gpp" or "gpc"
+  int cmp_id = 0;    ///< the consent management platform that made the string; 0 for GPC
+  /// created is when the string was made (its Created field, to the second); for GPC, when the
+  /// signal was seen.
+  timestamp created{};
+
+  friend bool operator==(const ConsentSignal&, const ConsentSignal&) = default;
+};
+
 /// ConsentEvent is one append-only ledger entry for a (customer, purpose).
 struct ConsentEvent {
   std::int64_t seq = 0;  ///< ledger order, assigned by the store
@@ -93,6 +105,9 @@ struct ConsentEvent {
   /// policy_version is the version of the vault's policy in force when the event was recorded
   /// (Vault::policy_versions); 0 for an event recorded before versions were kept, read as 1.
   std::int64_t policy_version = 0;
+  /// signal is the signal the event was taken from; empty for an event recorded directly. The
+  /// ledger's history carries it; a customer read (Store::read_customer) need not.
+  std::optional<ConsentSignal> signal;
 };
 
 // ---- contacts and contact preferences ----

@@ -25,6 +25,7 @@
 #include "consentry/policy_diff.hpp"
 #include "consentry/report.hpp"
 #include "consentry/result.hpp"
+#include "consentry/signals/signal_reading.hpp"
 #include "consentry/time.hpp"
 
 namespace consentry {
@@ -102,6 +103,22 @@ struct ConsentDetails {
   /// holds neither data nor consent events for (checked inside the write transaction); false
   /// records the event and so makes the customer known.
   bool require_known = false;
+};
+
+/// SignalOutcome is what Vault::record_signal did for one purpose the signal decides.
+struct SignalOutcome {
+  std::string purpose;
+  signals::SignalVerdict verdict = signals::SignalVerdict::refused;
+  std::optional<ConsentEvent> recorded;  ///< the event recorded; empty when none was
+  /// kept says why none was: "unchanged" (the ledger already gives the purpose the position the
+  /// signal asks for) or "older" (the purpose's latest event is later than the signal).
+  std::string kept;
+};
+
+/// SignalReport is what Vault::record_signal did: the signal, and each purpose it decides.
+struct SignalReport {
+  ConsentSignal signal;
+  std::vector<SignalOutcome> purposes;
 };
 
 /// RotationOptions tune Vault::rotate_master_key.
@@ -346,6 +363,19 @@ class Vault {
   /// hold when `details.require_known` is set.
   result<ConsentEvent> record_consent(std::string_view customer, std::string_view purpose,
                                       ConsentAction action, const ConsentDetails& details = {});
+  /// record_signal records what a consent signal from a website or app says: a TCF v2.2 TC string,
+  /// a GPP string, or Global Privacy Control (`text` empty or "1"), read through the policy's
+  /// "signals" mapping (docs/consent-signals.md). Each purpose's verdict becomes an ordinary ledger
+  /// event naming the signal (ConsentEvent::signal): a grant where the string grants and the
+  /// purpose is not granted; a withdrawal where it refuses or opts out of a granted consent; an
+  /// objection where it opts out of legitimate interest or public task not yet objected to. A
+  /// signal older than a purpose's latest event (that event's signal time, else its time) leaves
+  /// the purpose alone. All the events are recorded in one transaction, audited like
+  /// record_consent's, or none. errc::bad_input for a malformed string (naming the field that is
+  /// wrong) or one the policy maps no purpose for; errc::erased for an erased customer;
+  /// errc::not_found for an unknown customer with `details.require_known`.
+  result<SignalReport> record_signal(std::string_view customer, signals::SignalKind kind, std::string_view text,
+                                     const ConsentDetails& details = {});
   /// consent_history returns the customer's ledger, oldest first; errc::erased after erase().
   result<std::vector<ConsentEvent>> consent_history(std::string_view customer) const;
   /// consent_state derives the customer's current position from the ledger; errc::erased after

@@ -300,6 +300,7 @@ struct Parsed {
   std::vector<SourceSpec> sources;
   bool sources_declared = false;  // the policy has a top-level "sources" list (maybe empty)
   std::vector<FieldSpec> fields;
+  SignalMapping signals;
 };
 
 result<void> read_controller(const Checker& c, const Json& j, Controller& out) {
@@ -610,6 +611,92 @@ result<void> read_fields(const Checker& c, const Json& root, Parsed& out) {
   return {};
 }
 
+// signal_purposes reads a list of policy purposes a signal withdraws or objects to: declared,
+// unique, and resting on consent, legitimate interest or public task (the bases a signal can
+// take back).
+result<std::vector<std::string>> signal_purposes(const Checker& c, const Json& j, const std::string& path,
+                                                 const Parsed& out) {
+  auto list = c.string_list(j, path);
+  if (!list) return std::move(list).err();
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string& id = (*list)[i];
+    const auto p =
+        std::find_if(out.purposes.begin(), out.purposes.end(), [&](const Purpose& x) { return x.id == id; });
+    if (p == out.purposes.end()) return c.fail(index_path(path, i), "unknown purpose " + quote(id));
+    if (p->basis != Basis::consent && p->basis != Basis::legitimate_interest && p->basis != Basis::public_task)
+      return c.fail(index_path(path, i), "purpose " + quote(id) + " rests on " + std::string(to_string(p->basis)) +
+                                             ": a signal can withdraw only consent and object only to "
+                                             "legitimate interest or public task");
+  }
+  return list;
+}
+
+// read_tcf_mapping reads "signals.tcf": the vendor id and, per consent purpose, its TCF purposes.
+result<void> read_tcf_mapping(const Checker& c, const Json& j, Parsed& out) {
+  const std::string path = "$.signals.tcf";
+  CONSENTRY_TRY(c.expect(j, path, Json::value_t::object, "an object"));
+  CONSENTRY_TRY(c.only_keys(j, path, "the TCF mapping", {"vendor_id", "purposes"}));
+  CONSENTRY_TRY(c.required(j, path, "the TCF mapping", {"vendor_id", "purposes"}));
+  SignalMapping::TcfMapping tcf;
+  const Json& vendor = j["vendor_id"];
+  if (!vendor.is_number_integer() || vendor.get<std::int64_t>() < 1 || vendor.get<std::int64_t>() > 65535)
+    return c.fail(path + ".vendor_id", "must be an integer from 1 to 65535, the controller's TCF vendor id");
+  tcf.vendor_id = vendor.get<int>();
+  const std::string ppath = path + ".purposes";
+  const Json& purposes = j["purposes"];
+  CONSENTRY_TRY(c.expect(purposes, ppath, Json::value_t::object, "an object"));
+  if (purposes.empty()) return c.fail(ppath, "must map at least one purpose");
+  for (const auto& [id, list] : purposes.items()) {
+    const std::string kpath = key_path(ppath, id);
+    const auto p =
+        std::find_if(out.purposes.begin(), out.purposes.end(), [&](const Purpose& x) { return x.id == id; });
+    if (p == out.purposes.end()) return c.fail(kpath, "unknown purpose " + quote(id));
+    if (p->basis != Basis::consent)
+      return c.fail(kpath, "purpose " + quote(id) + " rests on " + std::string(to_string(p->basis)) +
+                               ": a TC string can grant and withdraw only consent");
+    CONSENTRY_TRY(c.expect(list, kpath, Json::value_t::array, "an array"));
+    if (list.empty()) return c.fail(kpath, "must list at least one TCF purpose");
+    std::vector<int> ids;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const Json& n = list[i];
+      if (!n.is_number_integer() || n.get<std::int64_t>() < 1 || n.get<std::int64_t>() > 24)
+        return c.fail(index_path(kpath, i), "must be a TCF purpose id, an integer from 1 to 24");
+      if (std::find(ids.begin(), ids.end(), n.get<int>()) != ids.end())
+        return c.fail(index_path(kpath, i), "duplicate TCF purpose " + std::to_string(n.get<int>()));
+      ids.push_back(n.get<int>());
+    }
+    tcf.purposes.emplace_back(id, std::move(ids));
+  }
+  out.signals.tcf = std::move(tcf);
+  return {};
+}
+
+// read_signals reads the top-level "signals" (docs/consent-signals.md).
+result<void> read_signals(const Checker& c, const Json& j, Parsed& out) {
+  const std::string path = "$.signals";
+  CONSENTRY_TRY(c.expect(j, path, Json::value_t::object, "an object"));
+  CONSENTRY_TRY(c.only_keys(j, path, "the signals", {"tcf", "gpp_usnat", "gpc"}));
+  if (j.contains("tcf")) CONSENTRY_TRY(read_tcf_mapping(c, j["tcf"], out));
+  if (j.contains("gpp_usnat")) {
+    const std::string upath = path + ".gpp_usnat";
+    const Json& usnat = j["gpp_usnat"];
+    CONSENTRY_TRY(c.expect(usnat, upath, Json::value_t::object, "an object"));
+    CONSENTRY_TRY(c.only_keys(usnat, upath, "the usnat mapping",
+                              {"sale_opt_out", "sharing_opt_out", "targeted_advertising_opt_out"}));
+    for (const auto& [key, list] : usnat.items()) {
+      auto purposes = signal_purposes(c, list, key_path(upath, key), out);
+      if (!purposes) return std::move(purposes).err();
+      out.signals.gpp_usnat.emplace_back(key, std::move(*purposes));
+    }
+  }
+  if (j.contains("gpc")) {
+    auto purposes = signal_purposes(c, j["gpc"], path + ".gpc", out);
+    if (!purposes) return std::move(purposes).err();
+    out.signals.gpc = std::move(*purposes);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::optional<Basis> parse_basis(std::string_view text) {
@@ -652,7 +739,7 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
   CONSENTRY_TRY(c.expect(root, "$", Json::value_t::object, "an object"));
   CONSENTRY_TRY(c.only_keys(root, "$", "the policy",
                             {"consentry_policy", "default_language", "default_region", "controller",
-                             "purposes", "accessors", "sources", "fields"}));
+                             "purposes", "accessors", "sources", "fields", "signals"}));
   CONSENTRY_TRY(c.required(root, "$", "the policy", {"consentry_policy", "purposes", "accessors", "fields"}));
   const Json& version = root["consentry_policy"];
   if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion)
@@ -670,6 +757,7 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
   // Sources come before fields, which may name only declared ones.
   if (root.contains("sources")) CONSENTRY_TRY(read_sources(c, root["sources"], parsed));
   CONSENTRY_TRY(read_fields(c, root, parsed));
+  if (root.contains("signals")) CONSENTRY_TRY(read_signals(c, root["signals"], parsed));
 
   Policy policy;
   policy.controller_ = std::move(parsed.controller);
@@ -677,6 +765,7 @@ result<Policy> Policy::parse(std::string_view json_text, std::string_view origin
   policy.accessors_ = std::move(parsed.accessors);
   policy.fields_ = std::move(parsed.fields);
   policy.sources_ = std::move(parsed.sources);
+  policy.signals_ = std::move(parsed.signals);
   policy.default_language_ = std::move(parsed.default_language);
   policy.default_region_ = std::move(parsed.default_region);
   policy.index();
@@ -771,6 +860,21 @@ std::string Policy::to_json() const {
     fields.push_back(std::move(j));
   }
   root["fields"] = std::move(fields);
+  if (!signals_.empty()) {
+    Json signals = Json::object();
+    if (signals_.tcf) {
+      Json mapped = Json::object();
+      for (const auto& [purpose, ids] : signals_.tcf->purposes) mapped[purpose] = ids;
+      signals["tcf"] = Json{{"vendor_id", signals_.tcf->vendor_id}, {"purposes", std::move(mapped)}};
+    }
+    if (!signals_.gpp_usnat.empty()) {
+      Json usnat = Json::object();
+      for (const auto& [opt_out, listed] : signals_.gpp_usnat) usnat[opt_out] = listed;
+      signals["gpp_usnat"] = std::move(usnat);
+    }
+    if (!signals_.gpc.empty()) signals["gpc"] = signals_.gpc;
+    root["signals"] = std::move(signals);
+  }
   return root.dump(2) + "\n";
 }
 

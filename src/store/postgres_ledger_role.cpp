@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "store/postgres_store.hpp"
+#include "store/signal_column.hpp"
 
 namespace consentry::detail {
 namespace {
@@ -26,16 +27,16 @@ namespace {
 constexpr std::string_view kAppendConsent =
     "WITH next AS (UPDATE @S.state SET consent_seq = consent_seq + 1 WHERE id = 1 RETURNING consent_seq) "
     "INSERT INTO @S.consent_events(customer, seq, purpose, action, at, channel, notice, expires_at, "
-    "policy_version) "
+    "policy_version, signal) "
     "SELECT $1::text, consent_seq, $2::text, $3::text, $4::bigint, $5::text, $6::text, $7::bigint, "
-    "$8::bigint "
+    "$8::bigint, $9::text "
     "FROM next RETURNING seq";
 constexpr std::string_view kConsentHistory =
-    "SELECT seq, purpose, action, at, channel, notice, expires_at, policy_version FROM @S.consent_events "
-    "WHERE customer = $1 ORDER BY seq";
+    "SELECT seq, purpose, action, at, channel, notice, expires_at, policy_version, signal "
+    "FROM @S.consent_events WHERE customer = $1 ORDER BY seq";
 constexpr std::string_view kPurposeHistory =
-    "SELECT seq, customer, action, at, channel, notice, expires_at, policy_version FROM @S.consent_events "
-    "WHERE purpose = $1 ORDER BY customer, seq";
+    "SELECT seq, customer, action, at, channel, notice, expires_at, policy_version, signal "
+    "FROM @S.consent_events WHERE purpose = $1 ORDER BY customer, seq";
 // scan_purpose_positions is one statement whose rows are read one at a time (exec_each_row):
 // every event on the purpose $1 of a customer with a data key, in customer order and, within a
 // customer, in seq order, so that the last row of a customer is their position. Both orders come
@@ -91,6 +92,16 @@ result<std::int64_t> append(PostgresStore& store, std::string_view sql, const Pg
   return seq;
 }
 
+// pg_event_signal reads the signal column at `column` of a history row.
+result<void> pg_event_signal(const PGresult* r, int row, int column, ConsentEvent& e,
+                             std::string_view operation) {
+  if (PQgetisnull(r, row, column)) return ok();
+  auto signal = parse_signal_column(pg_text(r, row, column), operation);
+  if (!signal) return std::move(signal).err();
+  e.signal = std::move(*signal);
+  return ok();
+}
+
 }  // namespace
 
 result<void> pg_event_tail(const PGresult* r, int row, int first, ConsentEvent& e,
@@ -130,6 +141,11 @@ result<ConsentEvent> PostgresStore::append_consent(const ConsentEvent& e) {
   else
     p.null();
   p.integer(e.policy_version);
+  const std::string signal = e.signal ? signal_column(*e.signal) : std::string();
+  if (e.signal)
+    p.text(signal);
+  else
+    p.null();
   auto seq = append(*this, kAppendConsent, p, "append_consent");
   if (!seq) return std::move(seq).err();
   ConsentEvent stored = e;
@@ -151,6 +167,7 @@ result<std::vector<ConsentEvent>> PostgresStore::consent_history(std::string_vie
     e.customer = std::string(customer);
     e.purpose = std::string(pg_text(res, row, 1));
     CONSENTRY_TRY(pg_event_tail(res, row, 2, e, "consent_history"));
+    CONSENTRY_TRY(pg_event_signal(res, row, 8, e, "consent_history"));
     out.push_back(std::move(e));
   }
   return out;
@@ -170,6 +187,7 @@ result<std::vector<ConsentEvent>> PostgresStore::purpose_history(std::string_vie
     e.customer = std::string(pg_text(res, row, 1));
     e.purpose = std::string(purpose);
     CONSENTRY_TRY(pg_event_tail(res, row, 2, e, "purpose_history"));
+    CONSENTRY_TRY(pg_event_signal(res, row, 8, e, "purpose_history"));
     out.push_back(std::move(e));
   }
   return out;

@@ -112,7 +112,7 @@ INSERT INTO @S.state(id, schema_version, data_version) VALUES (1, 1, 0);
 // verify unchanged. audit_chains holds each chain's head, moved by compare-and-set. Checkpoints
 // over many chains keep their heads and the hash of the checkpoint before them.
 //
-// Version 3 adds the blind indexes' table.
+// Version 3 adds the blind indexes' table, version 4 the consent events' signal.
 constexpr std::string_view kMigrations[] = {
     R"sql(
 ALTER TABLE @S.audit ADD COLUMN chain bigint NOT NULL DEFAULT 0 CHECK (chain >= 0);
@@ -143,6 +143,12 @@ CREATE TABLE @S.lookups(
 );
 CREATE INDEX lookups_by_value ON @S.lookups(field, value, key_version);
 UPDATE @S.state SET schema_version = 3 WHERE id = 1;
+)sql",
+    // Version 4, consent signals (docs/consent-signals.md): the signal an event was taken from,
+    // NULL for an event recorded directly (src/store/signal_column.hpp).
+    R"sql(
+ALTER TABLE @S.consent_events ADD COLUMN signal text;
+UPDATE @S.state SET schema_version = 4 WHERE id = 1;
 )sql",
 };
 static_assert(std::size(kMigrations) + 1 == kPostgresSchemaVersion, "one migration per version after 1");

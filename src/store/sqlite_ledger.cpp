@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/signal_column.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -28,6 +29,19 @@ result<void> read_event_tail(const Bound& q, int first, ConsentEvent& e, std::st
   return ok();
 }
 
+namespace {
+
+// read_event_signal reads the signal column at `i` of a history row.
+result<void> read_event_signal(const Bound& q, int i, ConsentEvent& e, std::string_view operation) {
+  if (q.column_is_null(i)) return ok();
+  auto signal = parse_signal_column(q.column_text(i), operation);
+  if (!signal) return std::move(signal).err();
+  e.signal = std::move(*signal);
+  return ok();
+}
+
+}  // namespace
+
 // ---- consent ----
 
 result<ConsentEvent> SqliteStore::append_consent(const ConsentEvent& e) {
@@ -43,6 +57,11 @@ result<ConsentEvent> SqliteStore::append_consent(const ConsentEvent& e) {
   else
     q.null(7);
   q.integer(8, e.policy_version);
+  const std::string signal = e.signal ? signal_column(*e.signal) : std::string();
+  if (e.signal)
+    q.text(9, signal);
+  else
+    q.null(9);
   CONSENTRY_TRY(q.exec("append_consent"));
   ConsentEvent stored = e;
   // seq is the INTEGER PRIMARY KEY, so it is the rowid of the row just inserted.
@@ -58,9 +77,10 @@ result<std::vector<ConsentEvent>> SqliteStore::consent_history(std::string_view 
     e.seq = row.column_int(0);
     e.customer = std::string(customer);
     e.purpose = row.column_text(1);
-    auto tail = read_event_tail(row, 2, e, "consent_history");
-    if (tail) out.push_back(std::move(e));
-    return tail;
+    auto read = read_event_tail(row, 2, e, "consent_history");
+    if (read) read = read_event_signal(row, 8, e, "consent_history");
+    if (read) out.push_back(std::move(e));
+    return read;
   }));
   return out;
 }
@@ -73,9 +93,10 @@ result<std::vector<ConsentEvent>> SqliteStore::purpose_history(std::string_view 
     e.seq = row.column_int(0);
     e.customer = row.column_text(1);
     e.purpose = std::string(purpose);
-    auto tail = read_event_tail(row, 2, e, "purpose_history");
-    if (tail) out.push_back(std::move(e));
-    return tail;
+    auto read = read_event_tail(row, 2, e, "purpose_history");
+    if (read) read = read_event_signal(row, 8, e, "purpose_history");
+    if (read) out.push_back(std::move(e));
+    return read;
   }));
   return out;
 }

@@ -45,7 +45,8 @@ CREATE TABLE consent_events(
   channel TEXT NOT NULL,
   notice TEXT NOT NULL,
   expires_at INTEGER,
-  policy_version INTEGER NOT NULL DEFAULT 0
+  policy_version INTEGER NOT NULL DEFAULT 0,
+  signal TEXT
 );
 CREATE INDEX consent_events_by_customer ON consent_events(customer, seq);
 CREATE INDEX consent_events_by_purpose ON consent_events(purpose, customer, seq);
@@ -169,6 +170,13 @@ constexpr const char* kHasConsentPolicyVersion =
     "(SELECT count(*) = 0 FROM pragma_table_info('consent_events'))";
 constexpr const char* kAddConsentPolicyVersion =
     "ALTER TABLE consent_events ADD COLUMN policy_version INTEGER NOT NULL DEFAULT 0";
+
+// Vaults created before consent signals lack consent_events.signal; opening adds it the same way.
+// Their events read as recorded directly (NULL).
+constexpr const char* kHasConsentSignal =
+    "SELECT (SELECT count(*) FROM pragma_table_info('consent_events') WHERE name = 'signal') + "
+    "(SELECT count(*) = 0 FROM pragma_table_info('consent_events'))";
+constexpr const char* kAddConsentSignal = "ALTER TABLE consent_events ADD COLUMN signal TEXT";
 
 // Erasure is the one delete the ledger allows. The trigger that forbids it is dropped and created
 // again inside erase_customer's own savepoint: SQLite DDL is transactional, so no other
@@ -319,6 +327,8 @@ result<void> set_up_vault(sqlite3* db, const std::string& name, StoreMode mode) 
     CONSENTRY_TRY(add_column(db, name, kHasFieldFormat, kAddFieldFormat, "adding the values' format"));
     CONSENTRY_TRY(add_column(db, name, kHasConsentPolicyVersion, kAddConsentPolicyVersion,
                              "adding the consent events' policy version"));
+    CONSENTRY_TRY(
+        add_column(db, name, kHasConsentSignal, kAddConsentSignal, "adding the consent events' signal"));
   }
   return ok();
 }

@@ -234,6 +234,19 @@ struct Vault::Impl {
   /// is_erased is true when the customer with audit pseudonym `tag` was erased (erasure.cpp).
   result<bool> is_erased(std::string_view tag) const;
 
+  /// append_consent_event appends one ledger event for `p` inside the caller's transaction, with
+  /// `signal` when a signal decided it, and adds its audit entries to `entries`; withdrawing
+  /// consent to profiling deletes the customer's inferred values with it. The caller holds
+  /// store_mu and has checked the action against the basis (record_consent.cpp). Fails as the
+  /// store does.
+  result<ConsentEvent> append_consent_event(const PolicyInForce& in_force, std::string_view customer,
+                                            const Purpose& p, ConsentAction action, const ConsentDetails& details,
+                                            const std::optional<ConsentSignal>& signal,
+                                            std::vector<AuditEntry>& entries);
+  /// check_consent_writable refuses, inside the caller's transaction, a customer erased meanwhile
+  /// (errc::erased) and, with `require_known`, one the vault does not hold (errc::not_found).
+  result<void> check_consent_writable(std::string_view customer, const std::string& tag, bool require_known);
+
   // ---- audit entries ----
   /// entry starts an entry at now() for `customer` (pseudonymised here).
   AuditEntry entry(AuditAction action, std::string_view customer, std::string_view accessor,

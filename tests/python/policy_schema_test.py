@@ -118,6 +118,17 @@ def main() -> int:
     refused("source id with a space", variant(set_key(None, "sources", [{"id": "credit bureau", "label": "x"}])))
     refused("source unknown key", variant(set_key(None, "sources", [{"id": "web", "label": "x", "url": "y"}])))
 
+    # The consent signals mapping (docs/consent-signals.md).
+    signals = {"tcf": {"vendor_id": 755, "purposes": {"marketing.email": [1, 4]}},
+               "gpp_usnat": {"sale_opt_out": ["marketing.email"]}, "gpc": ["marketing.email"]}
+    accepted("signals", variant(set_key(None, "signals", signals)))
+    refused("signals unknown key", variant(set_key(None, "signals", {"iab": {}})))
+    refused("tcf without vendor_id", variant(set_key(None, "signals", {"tcf": {"purposes": {"x": [1]}}})))
+    refused("tcf vendor_id 0", variant(set_key(None, "signals", {"tcf": {"vendor_id": 0, "purposes": {"x": [1]}}})))
+    refused("tcf purpose 25", variant(set_key(None, "signals", {"tcf": {"vendor_id": 1, "purposes": {"x": [25]}}})))
+    refused("usnat unknown opt-out", variant(set_key(None, "signals", {"gpp_usnat": {"sale": ["x"]}})))
+    refused("gpc empty", variant(set_key(None, "signals", {"gpc": []})))
+
     for failure in failures:
         print("FAIL", failure, file=sys.stderr)
     if failures:
