@@ -74,6 +74,16 @@ int run_event(const GlobalOptions& global, ConsentAction action, const EventOpti
   return kExitOk;
 }
 
+/// event_noun names an event with its article: "a grant", "a withdrawal", "an objection".
+std::string_view event_noun(ConsentAction action) {
+  switch (action) {
+    case ConsentAction::grant: return "a grant";
+    case ConsentAction::withdraw: return "a withdrawal";
+    case ConsentAction::object: return "an objection";
+  }
+  return "an event";
+}
+
 /// signal_json gives a ledger event's signal as the JSON output shows it.
 nlohmann::ordered_json signal_json(const ConsentSignal& signal) {
   nlohmann::ordered_json out;
@@ -138,9 +148,9 @@ int run_signal(const GlobalOptions& global, const SignalOptions& options) {
   }
   std::cout << signal_words(report.signal) << ", for " << options.customer << ":\n";
   for (const SignalOutcome& o : report.purposes) {
-    std::cout << "  " << o.purpose << ": " << to_string(o.verdict) << ", ";
+    std::cout << "  " << o.purpose << ": " << to_string(o.verdict) << "; ";
     if (o.recorded)
-      std::cout << past_tense(o.recorded->action) << " (ledger event " << o.recorded->seq << ")";
+      std::cout << "recorded " << event_noun(o.recorded->action) << " (ledger event " << o.recorded->seq << ")";
     else if (o.kept == "older")
       std::cout << "nothing recorded: a later event decides it";
     else

@@ -37,6 +37,7 @@ void add_contact_command(CLI::App& root, const GlobalOptions& global, Commands& 
 void add_ff1_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_anonymise_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_stats_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_receipt_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 /// add_contact_preference_commands adds `limit`, `opt-out` and `opt-in` under `consent`.
 void add_contact_preference_commands(CLI::App& consent, const GlobalOptions& global, Commands& commands);
 

@@ -268,6 +268,7 @@ int main(int argc, char** argv) {
   add_policy_commands(app, global, commands);
   add_import_command(app, global, commands);
   add_consent_commands(app, global, commands);
+  add_receipt_commands(app, global, commands);
   add_read_command(app, global, commands);
   add_find_command(app, global, commands);
   add_log_commands(app, global, commands);

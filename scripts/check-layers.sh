@@ -34,7 +34,7 @@ layer_of() {
     include/consentry/policy_diff.hpp) echo 5 ;;
     include/consentry/wording.hpp) echo 5 ;;
     include/consentry/decision.hpp | include/consentry/form.hpp | include/consentry/field_type.hpp) echo 5 ;;
-    include/consentry/report.hpp | include/consentry/audit.hpp) echo 5 ;;
+    include/consentry/report.hpp | include/consentry/audit.hpp | include/consentry/receipt.hpp) echo 5 ;;
     src/crypto/* | src/store/*) echo 4 ;;
     include/consentry/secret_bytes.hpp | include/consentry/key_provider.hpp) echo 4 ;;
     include/consentry/extension.hpp | include/consentry/extension/*) echo 4 ;;

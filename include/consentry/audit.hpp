@@ -226,6 +226,10 @@ class AuditSigner {
   /// here), following the checkpoint whose checkpoint_hash is `previous`.
   AuditCheckpoint sign_heads(std::int64_t number, std::vector<AuditHead> heads, bytes previous,
                              timestamp at) const;
+  /// sign_receipt signs the canonical body of a consent receipt (consentry/receipt.hpp) under a
+  /// domain of its own, so that no receipt signature is ever a valid checkpoint signature, nor the
+  /// reverse. Returns the Ed25519 signature.
+  bytes sign_receipt(std::string_view body) const;
   /// public_key is the key that verifies this signer's checkpoints.
   const bytes& public_key() const noexcept { return public_key_; }
   /// secret_key is the key to wrap for storage.
@@ -236,6 +240,10 @@ class AuditSigner {
   SecretBytes secret_key_;
   bytes public_key_;
 };
+
+/// verify_receipt_signature checks a consent receipt's signature over its canonical `body` under
+/// `public_key`; false for a wrong signature or a key or signature of the wrong size.
+bool verify_receipt_signature(std::string_view body, byte_view signature, byte_view public_key);
 
 /// verify_checkpoint checks a checkpoint's signature under `public_key`.
 bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key);

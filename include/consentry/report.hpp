@@ -105,6 +105,9 @@ struct SubjectReport {
   std::vector<HeldField> fields;          ///< by field name
   std::vector<PurposeStanding> purposes;  ///< every purpose of the policy, in policy order
   std::vector<ConsentEvent> consent_history;
+  /// consent_receipts holds, for the customer's export, the signed receipt (consentry/receipt.hpp)
+  /// of each event of consent_history, in the same order; empty in the staff audit.
+  std::vector<std::string> consent_receipts;
   std::vector<AccessRecord> accesses;                  ///< in log order
   std::vector<ContactEvent> contacts;                  ///< contacts made with the customer, in log order
   std::vector<ContactPreference> contact_preferences;  ///< their own limits and opt-outs, in log order

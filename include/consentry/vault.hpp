@@ -376,6 +376,12 @@ class Vault {
   /// errc::not_found for an unknown customer with `details.require_known`.
   result<SignalReport> record_signal(std::string_view customer, signals::SignalKind kind, std::string_view text,
                                      const ConsentDetails& details = {});
+  /// consent_receipt issues the signed receipt of the customer's ledger event `seq`
+  /// (consentry/receipt.hpp), which anyone holding audit_public_key() can check offline with
+  /// verify_consent_receipt. Recorded in the audit log as a staff_read entry (StaffView::consent).
+  /// errc::not_found for an unknown customer or an event the customer's ledger does not hold;
+  /// errc::erased for an erased customer.
+  result<std::string> consent_receipt(std::string_view customer, std::int64_t seq) const;
   /// consent_history returns the customer's ledger, oldest first; errc::erased after erase().
   result<std::vector<ConsentEvent>> consent_history(std::string_view customer) const;
   /// consent_state derives the customer's current position from the ledger; errc::erased after

@@ -42,6 +42,8 @@ constexpr std::uint8_t kEntryVersion = 1;
 constexpr std::uint8_t kEntryWithActorVersion = 2;
 // kCheckpointDomain separates checkpoint signatures from anything else the key could sign.
 constexpr std::string_view kCheckpointDomain = "consentry/v1/audit-checkpoint";
+// kReceiptDomain separates consent receipts' signatures from checkpoints' (AuditSigner::sign_receipt).
+constexpr std::string_view kReceiptDomain = "consentry/v1/consent-receipt";
 // kCheckpointHeadsDomain separates checkpoints over many chains' heads from one-chain ones.
 constexpr std::string_view kCheckpointHeadsDomain = "consentry/v2/audit-checkpoint";
 // kChainGenesisDomain starts the hash that binds a writer's chain to its vault and its id.
@@ -516,6 +518,35 @@ AuditCheckpoint AuditSigner::sign_heads(std::int64_t number, std::vector<AuditHe
   crypto_sign_ed25519_detached(cp.signature.data(), nullptr, message.data(), message.size(),
                                secret_key_.reveal().data());
   return cp;
+}
+
+namespace {
+
+// receipt_message is what a receipt's signature covers: the domain, a NUL, then the body.
+bytes receipt_message(std::string_view body) {
+  bytes out(kReceiptDomain.begin(), kReceiptDomain.end());
+  out.push_back(0);
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+}  // namespace
+
+bytes AuditSigner::sign_receipt(std::string_view body) const {
+  if (secret_key_.size() != kAuditSecretKeyBytes) std::abort();
+  const bytes message = receipt_message(body);
+  bytes signature(kAuditSignatureBytes);
+  crypto_sign_ed25519_detached(signature.data(), nullptr, message.data(), message.size(),
+                               secret_key_.reveal().data());
+  return signature;
+}
+
+bool verify_receipt_signature(std::string_view body, byte_view signature, byte_view public_key) {
+  if (public_key.size() != kAuditPublicKeyBytes || signature.size() != kAuditSignatureBytes) return false;
+  if (!sodium_ready()) return false;
+  const bytes message = receipt_message(body);
+  return crypto_sign_ed25519_verify_detached(signature.data(), message.data(), message.size(),
+                                             public_key.data()) == 0;
 }
 
 bool verify_checkpoint(const AuditCheckpoint& cp, byte_view public_key) {

@@ -50,6 +50,8 @@ class AuditTrail {
   bool enabled() const noexcept { return options_.commit != AuditCommit::off; }
   /// public_key verifies the trail's checkpoints.
   const bytes& public_key() const noexcept { return signer_.public_key(); }
+  /// signer is the vault's signing key, which also signs consent receipts.
+  const AuditSigner& signer() const noexcept { return signer_; }
 
   /// append_in_transaction gives `entries` their seq, chains them onto the log inside the
   /// caller's transaction, and signs a checkpoint when checkpoint_interval entries have passed

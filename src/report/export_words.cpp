@@ -51,6 +51,12 @@ std::string plain_status(ConsentStatus s, Basis basis) {
   return "Not given";
 }
 
+// signal_words says in plain words where a consent signal came from; "" for none.
+std::string signal_words(const ConsentSignal& signal) {
+  if (signal.kind == "gpc") return "from your browser's Global Privacy Control setting";
+  return "from your choices in a consent banner (" + std::string(signal.kind == "tcf" ? "TCF" : "GPP") + ")";
+}
+
 std::string plain_consent_action(ConsentAction a) {
   switch (a) {
     case ConsentAction::grant: return "You agreed";
@@ -500,6 +506,7 @@ Json view(const SubjectReport& r, const Labels& labels) {
                        {"purpose", labels.purpose(e.purpose)},
                        {"action", plain_consent_action(e.action)},
                        {"channel", e.channel},
+                       {"signal", e.signal ? signal_words(*e.signal) : std::string()},
                        {"notice", e.notice},
                        {"policy_version", std::to_string(std::max<std::int64_t>(e.policy_version, 1))},
                        {"until", when_or_null(e.expires_at)}});

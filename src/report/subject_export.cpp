@@ -100,17 +100,29 @@ std::string export_json(const SubjectReport& r, const ExportOptions& options) {
   j["purposes"] = std::move(purposes);
   j["automated_decisions"] = std::move(automated);
   Json history = Json::array();
-  for (const auto& e : r.consent_history)
-    history.push_back({{"seq", e.seq},
-                       {"purpose", e.purpose},
-                       {"purpose_label", labels.purpose(e.purpose)},
-                       {"action", to_string(e.action)},
-                       {"at", format_timestamp(e.at)},
-                       {"channel", e.channel},
-                       {"notice", e.notice},
-                       {"policy_version", std::max<std::int64_t>(e.policy_version, 1)},
-                       {"expires_at", report_json::time_or_null(e.expires_at)}});
+  for (const auto& e : r.consent_history) {
+    Json event = {{"seq", e.seq},
+                  {"purpose", e.purpose},
+                  {"purpose_label", labels.purpose(e.purpose)},
+                  {"action", to_string(e.action)},
+                  {"at", format_timestamp(e.at)},
+                  {"channel", e.channel},
+                  {"notice", e.notice},
+                  {"policy_version", std::max<std::int64_t>(e.policy_version, 1)},
+                  {"expires_at", report_json::time_or_null(e.expires_at)}};
+    if (e.signal)
+      event["signal"] = {{"kind", e.signal->kind},
+                         {"cmp_id", e.signal->cmp_id},
+                         {"created", format_timestamp(e.signal->created)}};
+    history.push_back(std::move(event));
+  }
   j["consent_history"] = std::move(history);
+  if (!r.consent_receipts.empty()) {
+    Json receipts = Json::array();
+    // Each receipt is kept as it was signed: its members, not re-labelled for the export.
+    for (const std::string& receipt : r.consent_receipts) receipts.push_back(Json::parse(receipt));
+    j["consent_receipts"] = std::move(receipts);
+  }
   Json accesses = Json::array();
   for (const auto& a : r.accesses) {
     Json access = report_json::access(a);

@@ -290,16 +290,20 @@ result<std::vector<PolicyVersion>> Vault::policy_versions() const {
   return out;
 }
 
+result<Policy> Vault::Impl::policy_version(std::int64_t number) const {
+  auto r = get_version(*store, keyring(), number);
+  if (!r) return std::move(r).err();
+  auto policy = Policy::parse(r->text, "policy version " + std::to_string(number));
+  if (!policy) return make_error(errc::integrity, policy.err().message);
+  return std::move(*policy);
+}
+
 result<Policy> Vault::policy_at(std::int64_t number) const {
   Impl& impl = *impl_;
   std::lock_guard lock(impl.store_mu);
   auto snapshot = ReadSnapshot::open(*impl.store);
   if (!snapshot) return std::move(snapshot).err();
-  auto r = get_version(*impl.store, impl.keyring(), number);
-  if (!r) return std::move(r).err();
-  auto policy = Policy::parse(r->text, "policy version " + std::to_string(number));
-  if (!policy) return make_error(errc::integrity, policy.err().message);
-  return std::move(*policy);
+  return impl.policy_version(number);
 }
 
 result<PolicyUpdate> Vault::update_policy(const Policy& to, PolicyUpdateOptions options) {

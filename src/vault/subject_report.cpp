@@ -119,6 +119,12 @@ result<SubjectReport> Vault::Impl::gather_subject(std::string_view customer, boo
     }
     report.purposes.push_back(std::move(standing));
   }
+  // The customer's own export carries a signed receipt of every event; the staff audit does not.
+  if (with_values) {
+    auto receipts = issue_receipts(*history);
+    if (!receipts) return std::move(receipts).err();
+    report.consent_receipts = std::move(*receipts);
+  }
   report.consent_history = std::move(*history);
   auto contacts = store->contacts(customer);
   if (!contacts) return std::move(contacts).err();

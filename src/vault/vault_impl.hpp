@@ -208,6 +208,12 @@ struct Vault::Impl {
   result<const SecretBytes*> data_key_of(const std::string& customer,
                                          const std::optional<StoredKey>& row) const;
   result<ConsentState> consent_state(std::string_view customer) const;
+  /// policy_version reads and parses version `number` of the policy; errc::not_found beyond the
+  /// current version, errc::integrity for a damaged record (policy_versions.cpp). store_mu held.
+  result<Policy> policy_version(std::int64_t number) const;
+  /// issue_receipts signs the receipt of each of `events` under the policy version it names,
+  /// issued now (consent_receipts.cpp). store_mu held. Fails as policy_version does.
+  result<std::vector<std::string>> issue_receipts(const std::vector<ConsentEvent>& events) const;
   /// gather_subject collects what is held about `customer` in one read snapshot, values in clear
   /// only `with_values`; errc::erased, errc::not_found, errc::integrity for a value or log entry
   /// that fails to authenticate or decode (subject_report.cpp). store_mu NOT held.
