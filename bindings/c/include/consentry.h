@@ -229,6 +229,39 @@ int consentry_vault_record_consent(consentry_vault* vault, const char* customer,
                                    consentry_consent_action action, const char* channel, const char* notice,
                                    consentry_error** err);
 
+/* consentry_signal_kind: the kind of consent signal a website or app sent. */
+typedef enum consentry_signal_kind {
+  CONSENTRY_SIGNAL_TCF = 0, /* a TCF v2.2 TC string */
+  CONSENTRY_SIGNAL_GPP = 1, /* a GPP string (its TCF EU and US national sections are read) */
+  CONSENTRY_SIGNAL_GPC = 2  /* Global Privacy Control (Sec-GPC: 1); text NULL, "" or "1" */
+} consentry_signal_kind;
+
+/* consentry_vault_record_signal records what a consent signal says of `customer`, read through
+ * the policy's "signals" mapping (docs/consent-signals.md): a grant, withdrawal or objection for
+ * each purpose whose position it changes, each naming the signal, received on `channel` (NULL =
+ * none). A signal older than a purpose's latest event leaves that purpose alone. *recorded (may
+ * be NULL) gets the number of ledger events recorded. CONSENTRY_BAD_INPUT for a malformed string
+ * (the message names the field) or a signal the policy does not map; CONSENTRY_NOT_FOUND (errc
+ * erased) for an erased customer. Nothing is recorded on failure. Thread-safe. */
+int consentry_vault_record_signal(consentry_vault* vault, const char* customer, consentry_signal_kind kind,
+                                  const char* text, const char* channel, size_t* recorded, consentry_error** err);
+
+/* consentry_vault_consent_receipt sets *out (freed with consentry_free) to the signed receipt,
+ * one line of JSON, of the customer's ledger event `seq`; audited as a staff look at the
+ * customer's consent. CONSENTRY_NOT_FOUND for an unknown customer or event. Thread-safe. */
+int consentry_vault_consent_receipt(consentry_vault* vault, const char* customer, int64_t seq, char** out,
+                                    consentry_error** err);
+
+/* consentry_vault_public_key sets *out (freed with consentry_free) to the vault's public key in
+ * hex: the key that checks its consent receipts and audit checkpoints. Thread-safe. */
+int consentry_vault_public_key(consentry_vault* vault, char** out, consentry_error** err);
+
+/* consentry_verify_consent_receipt checks a receipt offline, with only the vault's public key in
+ * hex (64 digits); no vault is needed. CONSENTRY_OK when its signature holds; CONSENTRY_INTEGRITY
+ * when any member was changed, added or removed or it names another key; CONSENTRY_BAD_INPUT for
+ * text that is not a receipt or a key that is not 64 hex digits. */
+int consentry_verify_consent_receipt(const char* receipt, const char* public_key_hex, consentry_error** err);
+
 /* consentry_vault_contains sets *out to 1 when the vault holds data or consent events for the
  * customer, 0 otherwise. Thread-safe. */
 int consentry_vault_contains(consentry_vault* vault, const char* customer, int* out, consentry_error** err);

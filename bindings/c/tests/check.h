@@ -99,7 +99,7 @@ static inline void remove_scratch(const char* dir) {
 }
 
 /* kTestPolicy: a contract purpose, a consent purpose and an objectable one, three accessors; the
- * contract purpose may search by email. */
+ * contract purpose may search by email; Global Privacy Control takes back the other two. */
 static const char kTestPolicy[] =
     "{\n"
     "  \"consentry_policy\": 1,\n"
@@ -121,7 +121,8 @@ static const char kTestPolicy[] =
     "     \"access\": {\"service\": \"clear\", \"marketing\": \"generalise:prefix:2\"}},\n"
     "    {\"name\": \"phone\", \"type\": \"phone\", \"category\": \"contact\",\n"
     "     \"access\": {\"service\": \"mask:last4\"}}\n"
-    "  ]\n"
+    "  ],\n"
+    "  \"signals\": {\"gpc\": [\"marketing\", \"analytics\"]}\n"
     "}\n";
 
 /* new_vault creates crm.vault in `dir` with kTestPolicy and the fast KDF; `path` gets its path. */

@@ -2,6 +2,7 @@
  * that must match C++: a withdrawal between two reads, a denial with its reason, an erased
  * customer, the export, eligibility, the audit log. */
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "check.h"
 
@@ -313,11 +314,64 @@ static void test_crm_flow(const char* dir) {
   }
 }
 
+/* Consent signals and receipts: GPC withdraws a grant and objects; a receipt verifies with the
+ * vault's public key alone, and a changed one does not. */
+static void test_signals_and_receipts(const char* dir) {
+  consentry_error* err = NULL;
+  char path[4096];
+  char sub[4096];
+  consentry_vault* vault = NULL;
+  char* receipt = NULL;
+  char* key = NULL;
+  char* forged = NULL;
+  char* none = NULL;
+  char* at = NULL;
+  size_t recorded = 99;
+  join_path(sub, sizeof sub, dir, "signals");
+  REQUIRE(mkdir(sub, 0700) == 0);
+  vault = new_vault(sub, path, sizeof path);
+
+  OK(consentry_vault_record_consent(vault, "C-1", "marketing", CONSENTRY_CONSENT_GRANT, "web", NULL, &err));
+  OK(consentry_vault_record_signal(vault, "C-1", CONSENTRY_SIGNAL_GPC, "1", "web", &recorded, &err));
+  CHECK(recorded == 2); /* the grant withdrawn, analytics objected to */
+  OK(consentry_vault_record_signal(vault, "C-1", CONSENTRY_SIGNAL_GPC, NULL, NULL, &recorded, &err));
+  CHECK(recorded == 0); /* nothing left to change */
+  EXPECT_ERROR(consentry_vault_record_signal(vault, "C-1", CONSENTRY_SIGNAL_TCF, "not a tc string", NULL, NULL, &err),
+               CONSENTRY_BAD_INPUT, CONSENTRY_ERRC_BAD_INPUT);
+  EXPECT_ERROR(consentry_vault_record_signal(vault, "C-1", (consentry_signal_kind)7, NULL, NULL, NULL, &err),
+               CONSENTRY_BAD_INPUT, CONSENTRY_ERRC_INVALID_ARGUMENT);
+
+  OK(consentry_vault_consent_receipt(vault, "C-1", 1, &receipt, &err));
+  CHECK(strstr(receipt, "\"action\":\"grant\"") != NULL);
+  OK(consentry_vault_public_key(vault, &key, &err));
+  CHECK(strlen(key) == 64);
+  OK(consentry_verify_consent_receipt(receipt, key, &err));
+  /* The grant changed into a withdrawal: the signature no longer holds. */
+  forged = strdup(receipt);
+  REQUIRE(forged != NULL);
+  at = strstr(forged, "\"action\":\"grant\"");
+  REQUIRE(at != NULL);
+  memcpy(at + 10, "GRANT", 5);
+  EXPECT_ERROR(consentry_verify_consent_receipt(forged, key, &err), CONSENTRY_INTEGRITY, CONSENTRY_ERRC_INTEGRITY);
+  EXPECT_ERROR(consentry_verify_consent_receipt("{", key, &err), CONSENTRY_BAD_INPUT, CONSENTRY_ERRC_BAD_INPUT);
+  EXPECT_ERROR(consentry_verify_consent_receipt(receipt, "abc", &err), CONSENTRY_BAD_INPUT,
+               CONSENTRY_ERRC_INVALID_ARGUMENT);
+  EXPECT_ERROR(consentry_vault_consent_receipt(vault, "C-1", 99, &none, &err), CONSENTRY_NOT_FOUND,
+               CONSENTRY_ERRC_NOT_FOUND);
+  CHECK(none == NULL);
+  free(forged);
+  CHECK(consentry_free(receipt) == CONSENTRY_OK);
+  CHECK(consentry_free(key) == CONSENTRY_OK);
+  CHECK(consentry_free(vault) == CONSENTRY_OK);
+  remove_scratch(sub);
+}
+
 int main(void) {
   char dir[4096];
   scratch_dir(dir, sizeof dir);
   test_version_and_policies(dir);
   test_crm_flow(dir);
+  test_signals_and_receipts(dir);
   remove_scratch(dir);
   return finish("c_api.vault");
 }

@@ -44,6 +44,7 @@ from ._consentry import (
     apply_form,
     hmac_pseudonym,
     pseudonym,
+    verify_consent_receipt,
 )
 
 from . import _consentry
@@ -89,4 +90,5 @@ __all__ = [
     "apply_form",
     "hmac_pseudonym",
     "pseudonym",
+    "verify_consent_receipt",
 ]

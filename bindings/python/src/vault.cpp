@@ -19,11 +19,22 @@
 
 #include "common.hpp"
 #include "consentry/import.hpp"
+#include "consentry/receipt.hpp"
 #include "consentry/report.hpp"
 
 namespace consentry::python {
 
 namespace {
+
+/// signal_dict gives a consent signal as a dict (kind, cmp_id, created), or None.
+py::object signal_dict(const std::optional<ConsentSignal>& signal) {
+  if (!signal) return py::none();
+  py::dict d;
+  d["kind"] = signal->kind;
+  d["cmp_id"] = signal->cmp_id;
+  d["created"] = to_datetime(signal->created);
+  return d;
+}
 
 using namespace pybind11::literals;
 
@@ -257,6 +268,26 @@ void bind_policy(py::module_& m) {
 }
 
 void bind_vault(py::module_& m) {
+  m.def(
+      "verify_consent_receipt",
+      [](const Text& receipt, const py::bytes& public_key) {
+        const std::string raw_key = public_key;
+        const bytes key(raw_key.begin(), raw_key.end());
+        ConsentReceipt r = take(verify_consent_receipt(receipt.s, key));
+        py::dict out;
+        out["receipt_id"] = r.receipt_id;
+        out["controller"] = r.controller;
+        out["subject"] = r.subject;
+        out["purpose"] = r.purpose;
+        out["action"] = r.action;
+        out["consent_time"] = r.consent_time;
+        out["policy_version"] = r.policy_version;
+        out["ledger_seq"] = r.ledger_seq;
+        return out;
+      },
+      "receipt"_a, "public_key"_a,
+      "Check a consent receipt offline with only the vault's public key (Vault.public_key(), 32 bytes). Returns what it records. Raises "
+      "IntegrityError when it was changed or names another key, InvalidInput when it is not a receipt.");
   m.def("_close_all", &close_all,
         "Close every vault still open (registered with atexit by the consentry package).");
   py::class_<FieldValue>(
@@ -287,6 +318,10 @@ void bind_vault(py::module_& m) {
           "expires_at", [](const ConsentEvent& e) { return to_datetime_or_none(e.expires_at); },
           "When a grant lapses; None when it does not.")
       .def_readonly("policy_version", &ConsentEvent::policy_version, "The policy version in force then.")
+      .def_property_readonly(
+          "signal", [](const ConsentEvent& e) { return signal_dict(e.signal); },
+          "The consent signal the event was taken from, as a dict (kind, cmp_id, created); None for an event "
+          "recorded directly.")
       .def("__repr__", [](const ConsentEvent& e) {
         return "<consentry.ConsentEvent seq=" + std::to_string(e.seq) + " purpose=" + repr_of(e.purpose) +
                " action=" + repr_of(std::string(to_string(e.action))) + ">";
@@ -660,6 +695,61 @@ void bind_vault(py::module_& m) {
           "at"_a = py::none(), "require_known"_a = false,
           "Record a 'grant', 'withdraw' or 'object' event; returns it. Raises InvalidInput (unknown purpose, "
           "an action the purpose's basis does not take), Erased, or NotFound with require_known=True.")
+      .def(
+          "record_signal",
+          [](const PyVault& v, const Text& customer, const std::string& kind, const Text& text, const Text& channel,
+             const Text& notice, bool require_known) {
+            signals::SignalKind k;
+            if (kind == "tcf")
+              k = signals::SignalKind::tcf;
+            else if (kind == "gpp")
+              k = signals::SignalKind::gpp;
+            else if (kind == "gpc")
+              k = signals::SignalKind::gpc;
+            else
+              invalid("kind must be 'tcf', 'gpp' or 'gpc'");
+            ConsentDetails details;
+            details.channel = channel.s;
+            details.notice = notice.s;
+            details.require_known = require_known;
+            SignalReport report =
+                take(run(*v.box, [&](Vault& x) { return x.record_signal(customer.s, k, text.s, details); }));
+            py::list purposes;
+            for (SignalOutcome& o : report.purposes) {
+              py::dict d;
+              d["purpose"] = o.purpose;
+              d["verdict"] = std::string(to_string(o.verdict));
+              d["recorded"] = o.recorded ? py::cast(std::move(*o.recorded)) : py::none();
+              d["kept"] = o.kept;
+              purposes.append(std::move(d));
+            }
+            py::dict out;
+            out["signal"] = signal_dict(report.signal);
+            out["purposes"] = std::move(purposes);
+            return out;
+          },
+          "customer"_a, "kind"_a, "text"_a = Text{}, py::kw_only(), "channel"_a = Text{"web"}, "notice"_a = Text{},
+          "require_known"_a = false,
+          "Record what a consent signal says ('tcf' or 'gpp' with the string as text, or 'gpc'), through the "
+          "policy's signals mapping. Returns {'signal': {...}, 'purposes': [{'purpose', 'verdict', 'recorded' "
+          "(a ConsentEvent or None), 'kept'}]}. Raises InvalidInput for a malformed or unmapped signal, Erased, "
+          "or NotFound with require_known=True.")
+      .def(
+          "consent_receipt",
+          [](const PyVault& v, const Text& customer, std::int64_t seq) {
+            return take(run(*v.box, [&](Vault& x) { return x.consent_receipt(customer.s, seq); }));
+          },
+          "customer"_a, "seq"_a,
+          "The signed receipt (JSON text) of the customer's ledger event seq, audited as a staff look at their "
+          "consent. Raises NotFound for an unknown customer or event.")
+      .def(
+          "public_key",
+          [](const PyVault& v) {
+            const bytes key = take(run(*v.box, [](Vault& x) -> result<bytes> { return x.audit_public_key(); }));
+            return py::bytes(reinterpret_cast<const char*>(key.data()), key.size());
+          },
+          "The vault's Ed25519 public key (32 bytes): it checks consent receipts (verify_consent_receipt) and "
+          "audit checkpoints.")
       .def(
           "consent_state",
           [](const PyVault& v, const Text& customer) {

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 import consentry
-from conftest import EMAIL, PASSPHRASE
+from conftest import EMAIL, PASSPHRASE, POLICY
 
 
 def test_no_consent_is_denied_with_its_reason(vault: consentry.Vault) -> None:
@@ -219,3 +219,38 @@ def test_read_each_refuses_bad_arguments_and_a_closed_vault(vault: consentry.Vau
     vault.close()
     with pytest.raises(consentry.VaultClosed):
         next(it)
+
+
+SIGNAL_POLICY = POLICY.rstrip().rstrip("}") + ',\n  "signals": {"gpc": ["marketing", "analytics"]}\n}\n'
+
+
+def test_gpc_withdraws_and_objects_and_a_receipt_verifies_offline(tmp_path: pathlib.Path) -> None:
+    policy = consentry.Policy.from_json(SIGNAL_POLICY, "signal-policy.json")
+    vault = consentry.Vault.create(tmp_path / "s.vault", policy, PASSPHRASE, kdf="minimum")
+    grant = vault.record_consent("C-1", "marketing", "grant", channel="web")
+    report = vault.record_signal("C-1", "gpc")
+    assert report["signal"]["kind"] == "gpc"
+    recorded = {p["purpose"]: p["recorded"].action for p in report["purposes"]}
+    assert recorded == {"marketing": "withdraw", "analytics": "object"}
+    history = vault.consent_history("C-1")
+    assert history[0].signal is None
+    assert history[1].signal["kind"] == "gpc"
+    again = vault.record_signal("C-1", "gpc")
+    assert [p["kept"] for p in again["purposes"]] == ["unchanged", "unchanged"]
+    with pytest.raises(consentry.InvalidInput):
+        vault.record_signal("C-1", "tcf", "not a tc string")
+    with pytest.raises(consentry.InvalidInput):
+        vault.record_signal("C-1", "iab")
+
+    receipt = vault.consent_receipt("C-1", grant.seq)
+    key = vault.public_key()
+    assert len(key) == 32
+    checked = consentry.verify_consent_receipt(receipt, key)
+    assert (checked["subject"], checked["purpose"], checked["action"]) == ("C-1", "marketing", "grant")
+    with pytest.raises(consentry.IntegrityError):
+        consentry.verify_consent_receipt(receipt.replace('"grant"', '"object"'), key)
+    with pytest.raises(consentry.InvalidInput):
+        consentry.verify_consent_receipt("{", key)
+    with pytest.raises(consentry.NotFound):
+        vault.consent_receipt("C-1", 999)
+    vault.close()
