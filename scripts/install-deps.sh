@@ -26,6 +26,14 @@ packages=(
   pybind11-dev python3-pybind11 python3-dev python3-pytest mypy python3-pip python3-venv python3-setuptools
 )
 
+# Node.js and npm for the signals conformance test (tests/conformance/run.sh), which installs the
+# IAB's reference TCF and GPP packages from the npm registry. Debian's nodejs and npm, unless a
+# node and an npm are already there: NodeSource's nodejs bundles npm and conflicts with Debian's
+# npm package, so asking apt for npm beside it would fail.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
 # ---- CI only: `install-deps.sh --ci` (what .ci/run calls) ----
 # clang for the sanitizer builds and the fuzz targets. libclang-rt-14-dev holds clang 14's
 # libFuzzer and its ASan, UBSan and TSan runtimes; Debian only recommends it, and this script
