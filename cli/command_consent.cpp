@@ -278,11 +278,17 @@ void add_consent_commands(CLI::App& root, const GlobalOptions& global, Commands&
       "Record what a consent signal from a website or app says (a TCF v2.2 TC string, a GPP string, or "
       "Global Privacy Control), through the policy's \"signals\" mapping");
   signal_app->add_option("CUSTOMER", signal->customer, "The customer id")->required();
-  CLI::Option_group* which = signal_app->add_option_group("signal", "The signal, exactly one of");
-  which->add_option("--tcf", signal->tcf, "A TCF v2.2 TC string");
-  which->add_option("--gpp", signal->gpp, "A GPP string (its TCF EU and US national sections are read)");
-  which->add_flag("--gpc", signal->gpc, "Global Privacy Control was set (Sec-GPC: 1)");
-  which->require_option(1);
+  // Exactly one of the three: each excludes the others, and none at all is refused once parsed.
+  CLI::Option* tcf = signal_app->add_option("--tcf", signal->tcf, "A TCF v2.2 TC string");
+  CLI::Option* gpp =
+      signal_app->add_option("--gpp", signal->gpp, "A GPP string (its TCF EU and US national sections are read)");
+  CLI::Option* gpc = signal_app->add_flag("--gpc", signal->gpc, "Global Privacy Control was set (Sec-GPC: 1)");
+  tcf->excludes(gpp)->excludes(gpc);
+  gpp->excludes(gpc);
+  signal_app->parse_complete_callback([signal] {
+    if (signal->tcf.empty() && signal->gpp.empty() && !signal->gpc)
+      throw CLI::ValidationError("signal", "give one of --tcf STRING, --gpp STRING or --gpc");
+  });
   signal_app->add_option("--channel", signal->channel, "Where the signal came from (web, app, ...)")
       ->capture_default_str();
   signal_app->add_option("--notice", signal->notice, "Reference of the privacy notice shown");

@@ -88,9 +88,11 @@ TEST_CASE("consent signal refuses bad strings, unmapped signals and unknown cust
   CHECK(bad.err.find("TC string") != std::string::npos);
   CHECK(bad.out.empty());
   const CliOutput both = v.run({"consent", "signal", "C-1001", "--tcf", tc_string({1}, 0), "--gpc"});
-  CHECK(both.code == 2);
+  CHECK(both.code == 1);  // a usage error
+  CHECK(both.err.find("excludes") != std::string::npos);
   const CliOutput none = v.run({"consent", "signal", "C-1001"});
-  CHECK(none.code == 2);
+  CHECK(none.code == 1);
+  CHECK(none.err.find("--tcf STRING, --gpp STRING or --gpc") != std::string::npos);
   const CliOutput unknown = v.run({"consent", "signal", "C-404", "--gpc"});
   CHECK(unknown.code == 5);
   CHECK(unknown.err.find("--create") != std::string::npos);

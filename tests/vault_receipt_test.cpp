@@ -19,6 +19,7 @@
 #include "support/vault_options.hpp"
 
 using namespace consentry;
+using consentry::test::must;
 
 namespace {
 

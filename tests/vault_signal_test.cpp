@@ -20,6 +20,7 @@
 #include "support/vault_options.hpp"
 
 using namespace consentry;
+using consentry::test::must;
 using signals::SignalKind;
 using signals::SignalVerdict;
 
@@ -235,6 +236,7 @@ TEST_CASE("a GPP string's TCF section grants and its usnat opt-outs take back, i
   usnat.targeted_advertising_opt_out = 2;  // did not opt out
   usnat.sensitive_data_processing.assign(12, 0);
   usnat.known_child_sensitive_data_consents.assign(2, 0);
+  usnat.mspa_covered_transaction = 2;  // not a transaction the MSPA covers
   us.us_national = usnat;
   gpp.sections = {eu, us};
   auto r = must(v.record_signal("C-1", SignalKind::gpp, must(signals::encode_gpp_string(gpp))));
@@ -257,14 +259,15 @@ TEST_CASE("a malformed or unmapped signal is refused and changes nothing") {
   const std::size_t audit_before = test::count_action(v, AuditAction::consent_recorded);
   const std::string good = tc_string(clock.fn()(), {1, 3, 4});
   for (const std::string& bad : {std::string("not a tc string!"), good.substr(0, 20), std::string(""),
-                                 std::string("C") + good.substr(1)}) {
+                                 std::string("B") + good.substr(1)}) {
     INFO(bad);
     auto r = v.record_signal("C-1", SignalKind::tcf, bad);
     REQUIRE_FALSE(r.ok());
     CHECK(r.err().code == errc::bad_input);
     CHECK(r.err().message.find("TC string") != std::string::npos);
   }
-  auto gpp = v.record_signal("C-1", SignalKind::gpp, "DBABMA~" + good);
+  // A header naming one section (2), followed by two.
+  auto gpp = v.record_signal("C-1", SignalKind::gpp, "DBABMA~" + good + "~" + good);
   CHECK_FALSE(gpp.ok());
   CHECK(must(v.consent_history("C-1")).empty());
   CHECK(test::count_action(v, AuditAction::consent_recorded) == audit_before);
@@ -319,14 +322,15 @@ TEST_CASE("an SQLite vault from before signals gains the column on open; a malfo
     auto history = must(v.consent_history("C-1"));
     REQUIRE(history.size() == 1);
     CHECK_FALSE(history[0].signal.has_value());
-    must(v.record_signal("C-1", SignalKind::gpc, "1"));
+    must(v.record_signal("C-1", SignalKind::gpc, "1"));  // withdraws marketing, objects to analytics
     history = must(v.consent_history("C-1"));
-    REQUIRE(history.size() == 2);
+    REQUIRE(history.size() == 3);
     CHECK(history[1].signal->kind == "gpc");
+    CHECK(history[2].signal->kind == "gpc");
   }
   // The ledger is append-only; an administrator's change behind the vault is read as damage.
   REQUIRE(test::execute_sql(file, "DROP TRIGGER consent_events_no_update; "
-                                  "UPDATE consent_events SET signal = 'tcf x 1' WHERE seq = 2") == 0);
+                                  "UPDATE consent_events SET signal = 'tcf x 1' WHERE seq = 2") == 1);
   auto v = must(Vault::open(file, test::kTestPassphrase, test::test_vault_options()));
   auto damaged = v.consent_history("C-1");
   REQUIRE_FALSE(damaged.ok());
