@@ -68,7 +68,8 @@ void read_usnat(const SignalMapping& mapping, const UsNat& usnat, SignalReading&
 }
 
 error unmapped(std::string_view what, std::string_view key) {
-  return make_error(errc::bad_input, std::string(what) + ": the policy maps no purpose for it (\"signals\": {\"" +
+  return make_error(errc::bad_input, std::string(what) +
+                                         ": the policy maps no purpose for it (\"signals\": {\"" +
                                          std::string(key) + "\": ...}, docs/consent-signals.md)");
 }
 
@@ -92,7 +93,8 @@ std::string_view to_string(SignalVerdict verdict) noexcept {
   return "refused";
 }
 
-result<SignalReading> read_signal(const Policy& policy, SignalKind kind, std::string_view text, timestamp seen) {
+result<SignalReading> read_signal(const Policy& policy, SignalKind kind, std::string_view text,
+                                  timestamp seen) {
   const SignalMapping& mapping = policy.signals();
   SignalReading reading;
   reading.signal.kind = std::string(to_string(kind));

@@ -21,7 +21,8 @@ inline constexpr int kGppUsNatSection = 7;
 /// UsNat is the US national section (usnat) of a GPP string. Every 2-bit field holds the value
 /// the specification gives it: for notices 0 not applicable, 1 given, 2 not given; for opt-outs
 /// 0 not applicable, 1 opted out, 2 did not opt out; for consents 0 not applicable, 1 no
-/// consent, 2 consent; for the MSPA fields 0 not applicable, 1 yes, 2 no.
+/// consent, 2 consent; for MspaCoveredTransaction 1 yes, 2 no (it has no "not applicable"); for
+/// the other MSPA fields 0 not applicable, 1 yes, 2 no. Every other value is refused.
 struct UsNat {
   int version = 1;  ///< 6 bits: 1 has 12 sensitive-data and 2 child-consent fields, 2 has 16 and 3
   int sharing_notice = 0;
@@ -74,7 +75,9 @@ struct GppString {
 /// Fibonacci-coded range) then one '~'-separated section per id. errc::bad_input for anything
 /// malformed, naming the section, the field and the bit offset where it is wrong (a header type
 /// other than 3, ids not ascending, a count of sections that differs from the header's, a usnat
-/// version other than 1 or 2, a field running past the end).
+/// version other than 1 or 2, a field running past the end). A usnat core segment of 10 or 11
+/// characters is read with 12 and 2 values, any other with 16 and 3, and the lists then cut or
+/// filled with 0 to its version's lengths, as @iabgpp/cmpapi does.
 result<GppString> decode_gpp_string(std::string_view text);
 
 /// encode_gpp_string writes `gpp` as a GPP string. errc::invalid_argument, naming the field, for

@@ -80,14 +80,19 @@ struct TcString {
 /// decode_tc_string reads a TC string: the core segment, then any further segments separated by
 /// '.'. errc::bad_input for anything malformed, naming the segment, the field and the bit offset
 /// where it is wrong (bad base64url, a version other than 2, a field running past the end, a
-/// segment type given twice or unknown, a vendor id 0 or a range whose end precedes its start).
-/// Allowed-vendors segments (type 2, no longer used in v2.2) are refused as unknown.
+/// segment type given twice or unknown, a vendor id 0 or a range whose end precedes its start,
+/// a restriction of type 3, ranges naming more than 2^20 vendor ids in all).
+/// Allowed-vendors segments (type 2, no longer used in v2.2) are refused as unknown. Restrictions
+/// repeating a purpose and type are merged and those naming no vendor dropped, as the reference
+/// decoder (@iabtechlabtcf/core) does.
 result<TcString> decode_tc_string(std::string_view text);
 
 /// encode_tc_string writes `tc` as a TC string (base64url without padding, segments joined by
-/// '.'), choosing for each vendor list the shorter of a bit field and ranges, as the reference
-/// encoder does. errc::invalid_argument, naming the field, for a value that does not fit its
-/// bits (an id out of range, a language not two letters A-Z, a negative time).
+/// '.'), choosing for each vendor list between a bit field and ranges as the reference encoder
+/// (@iabtechlabtcf/core) does: the shorter, but for the few bits its estimate of the ranges
+/// leaves out. errc::invalid_argument, naming the field, for a value that does not fit its
+/// bits (an id out of range, a language not two letters A-Z, a negative time) or a restriction
+/// naming no vendor or repeating another's purpose and type.
 result<std::string> encode_tc_string(const TcString& tc);
 
 }  // namespace consentry::signals
