@@ -120,9 +120,10 @@ int run_signal(const GlobalOptions& global, const SignalOptions& options) {
   verbose("recording a " + std::string(to_string(kind)) + " signal for " + options.customer);
   auto recorded = vault.record_signal(options.customer, kind, text, details);
   if (!recorded && recorded.err().code == errc::not_found)
-    fail(errc::not_found,
-         "unknown customer: the vault holds no data or consent for them (pass --create to record a signal for "
-         "a new customer)");
+    fail(
+        errc::not_found,
+        "unknown customer: the vault holds no data or consent for them (pass --create to record a signal for "
+        "a new customer)");
   SignalReport report = unwrap(std::move(recorded));
   verbose_audit(vault, options.customer);
   if (options.json) {
@@ -150,7 +151,8 @@ int run_signal(const GlobalOptions& global, const SignalOptions& options) {
   for (const SignalOutcome& o : report.purposes) {
     std::cout << "  " << o.purpose << ": " << to_string(o.verdict) << "; ";
     if (o.recorded)
-      std::cout << "recorded " << event_noun(o.recorded->action) << " (ledger event " << o.recorded->seq << ")";
+      std::cout << "recorded " << event_noun(o.recorded->action) << " (ledger event " << o.recorded->seq
+                << ")";
     else if (o.kept == "older")
       std::cout << "nothing recorded: a later event decides it";
     else
@@ -280,9 +282,10 @@ void add_consent_commands(CLI::App& root, const GlobalOptions& global, Commands&
   signal_app->add_option("CUSTOMER", signal->customer, "The customer id")->required();
   // Exactly one of the three: each excludes the others, and none at all is refused once parsed.
   CLI::Option* tcf = signal_app->add_option("--tcf", signal->tcf, "A TCF v2.2 TC string");
-  CLI::Option* gpp =
-      signal_app->add_option("--gpp", signal->gpp, "A GPP string (its TCF EU and US national sections are read)");
-  CLI::Option* gpc = signal_app->add_flag("--gpc", signal->gpc, "Global Privacy Control was set (Sec-GPC: 1)");
+  CLI::Option* gpp = signal_app->add_option("--gpp", signal->gpp,
+                                            "A GPP string (its TCF EU and US national sections are read)");
+  CLI::Option* gpc =
+      signal_app->add_flag("--gpc", signal->gpc, "Global Privacy Control was set (Sec-GPC: 1)");
   tcf->excludes(gpp)->excludes(gpc);
   gpp->excludes(gpc);
   signal_app->parse_complete_callback([signal] {

@@ -46,7 +46,8 @@ int run_issue(const GlobalOptions& global, const IssueOptions& options) {
   if (!staged) fail(errc::io, options.output + ": cannot create the file");
   auto written = staged->write(receipt);
   if (written) written = staged->commit(/*replace=*/false);
-  if (!written && written.err().code == errc::already_exists) fail(errc::already_exists, options.output + " already exists");
+  if (!written && written.err().code == errc::already_exists)
+    fail(errc::already_exists, options.output + " already exists");
   if (!written) fail(errc::io, options.output + ": cannot write the file");
   std::cout << "wrote the receipt of ledger event " << options.seq << " to " << options.output << '\n';
   return kExitOk;
@@ -60,17 +61,18 @@ int run_verify(const VerifyOptions& options) {
                                      std::to_string(2 * kAuditPublicKeyBytes) + " hex digits");
   auto checked = verify_consent_receipt(text, key);
   if (!checked) fail(checked.err().code, options.file + ": " + checked.err().message);
-  std::cout << "valid: receipt " << checked->receipt_id << ", a " << checked->action << " of " << checked->purpose
-            << " by " << checked->subject << " at " << checked->consent_time << " (ledger event "
-            << checked->ledger_seq << ", policy version " << checked->policy_version << "), signed for "
-            << checked->controller << '\n';
+  std::cout << "valid: receipt " << checked->receipt_id << ", a " << checked->action << " of "
+            << checked->purpose << " by " << checked->subject << " at " << checked->consent_time
+            << " (ledger event " << checked->ledger_seq << ", policy version " << checked->policy_version
+            << "), signed for " << checked->controller << '\n';
   return kExitOk;
 }
 
 }  // namespace
 
 void add_receipt_commands(CLI::App& root, const GlobalOptions& global, Commands& commands) {
-  CLI::App* receipt = root.add_subcommand("receipt", "Signed consent receipts: issue one, or check one offline");
+  CLI::App* receipt =
+      root.add_subcommand("receipt", "Signed consent receipts: issue one, or check one offline");
   receipt->require_subcommand(1);
   receipt->fallthrough();
 
@@ -84,10 +86,12 @@ void add_receipt_commands(CLI::App& root, const GlobalOptions& global, Commands&
 
   auto verify = std::make_shared<VerifyOptions>();
   CLI::App* verify_app = receipt->add_subcommand(
-      "verify", "Check a receipt's signature offline, with only the vault's public key (exit 4 when it fails)");
+      "verify",
+      "Check a receipt's signature offline, with only the vault's public key (exit 4 when it fails)");
   verify_app->add_option("FILE", verify->file, "The receipt (JSON)")->required();
-  verify_app->add_option("--public-key", verify->public_key,
-                         "The vault's public key, in hex (receipt public-key prints it)")
+  verify_app
+      ->add_option("--public-key", verify->public_key,
+                   "The vault's public key, in hex (receipt public-key prints it)")
       ->required();
   commands.push_back({verify_app, [verify] { return run_verify(*verify); }});
 

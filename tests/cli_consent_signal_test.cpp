@@ -64,7 +64,8 @@ TEST_CASE("consent signal records a TC string's grant and a later string's withd
 
   // A string made before the withdrawal's string does not override it.
   const CliOutput stale = v.must({"consent", "signal", "C-1001", "--tcf", tc_string({1, 4}, 3)});
-  CHECK(stale.out.find("marketing.email: granted; nothing recorded: a later event decides it") != std::string::npos);
+  CHECK(stale.out.find("marketing.email: granted; nothing recorded: a later event decides it") !=
+        std::string::npos);
 
   const CliOutput gpc = v.must({"consent", "signal", "C-1001", "--gpc", "--channel", "app"});
   CHECK(gpc.out.find("Global Privacy Control") != std::string::npos);
@@ -122,7 +123,8 @@ TEST_CASE("receipt issue writes a receipt that receipt verify checks offline, an
 
   // verify needs no vault: only the file and the key.
   const CliOutput ok = consentry::test::run_consentry(
-      v.path(""), {"receipt", "verify", v.path("r.json").string(), "--public-key", key}, consentry::test::CliEnv{});
+      v.path(""), {"receipt", "verify", v.path("r.json").string(), "--public-key", key},
+      consentry::test::CliEnv{});
   CHECK(ok.code == 0);
   CHECK(ok.out.find("valid: receipt") != std::string::npos);
   CHECK(ok.out.find("a grant of marketing.email by C-1001") != std::string::npos);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "consentry/policy.hpp"
+#include "consentry/policy_diff.hpp"
 #include "support/retail_policy.hpp"
 
 using namespace consentry;
@@ -58,8 +59,10 @@ TEST_CASE("a signals mapping that names the wrong purposes or values is refused 
       {R"([])", "$.signals", "must be an object"},
       {R"({"iab": {}})", "$.signals.iab", "unknown key"},
       {R"({"tcf": {"purposes": {"marketing": [1]}}})", "$.signals.tcf", "vendor_id"},
-      {R"({"tcf": {"vendor_id": 0, "purposes": {"marketing": [1]}}})", "$.signals.tcf.vendor_id", "1 to 65535"},
-      {R"({"tcf": {"vendor_id": 70000, "purposes": {"marketing": [1]}}})", "$.signals.tcf.vendor_id", "1 to 65535"},
+      {R"({"tcf": {"vendor_id": 0, "purposes": {"marketing": [1]}}})", "$.signals.tcf.vendor_id",
+       "1 to 65535"},
+      {R"({"tcf": {"vendor_id": 70000, "purposes": {"marketing": [1]}}})", "$.signals.tcf.vendor_id",
+       "1 to 65535"},
       {R"({"tcf": {"vendor_id": 7, "purposes": {}}})", "$.signals.tcf.purposes", "at least one purpose"},
       {R"({"tcf": {"vendor_id": 7, "purposes": {"newsletter": [1]}}})", "$.signals.tcf.purposes.newsletter",
        "unknown purpose"},
@@ -71,8 +74,8 @@ TEST_CASE("a signals mapping that names the wrong purposes or values is refused 
        "1 to 24"},
       {R"({"tcf": {"vendor_id": 7, "purposes": {"marketing": [1, "2"]}}})",
        "$.signals.tcf.purposes.marketing[1]", "1 to 24"},
-      {R"({"tcf": {"vendor_id": 7, "purposes": {"marketing": [1, 1]}}})", "$.signals.tcf.purposes.marketing[1]",
-       "duplicate TCF purpose 1"},
+      {R"({"tcf": {"vendor_id": 7, "purposes": {"marketing": [1, 1]}}})",
+       "$.signals.tcf.purposes.marketing[1]", "duplicate TCF purpose 1"},
       {R"({"gpp_usnat": {"sale": ["marketing"]}})", "$.signals.gpp_usnat.sale", "unknown key"},
       {R"({"gpp_usnat": {"sale_opt_out": []}})", "$.signals.gpp_usnat.sale_opt_out", "must not be empty"},
       {R"({"gpp_usnat": {"sale_opt_out": ["service"]}})", "$.signals.gpp_usnat.sale_opt_out[0]",
@@ -88,4 +91,21 @@ TEST_CASE("a signals mapping that names the wrong purposes or values is refused 
     CHECK(p.err().message.find(std::string("p.json: ") + c.path + ":") != std::string::npos);
     CHECK(p.err().message.find(c.says) != std::string::npos);
   }
+}
+
+TEST_CASE("a change of the signals mapping alone is a neutral policy change") {
+  auto plain = Policy::parse(test::kRetailPolicy);
+  auto mapped = Policy::parse(with_signals(R"({"gpc": ["marketing"]})"));
+  auto remapped = Policy::parse(with_signals(R"({"gpc": ["marketing", "analytics"]})"));
+  REQUIRE((plain.ok() && mapped.ok() && remapped.ok()));
+  for (const auto& [a, b] :
+       {std::pair{&*plain, &*mapped}, std::pair{&*mapped, &*remapped}, std::pair{&*mapped, &*plain}}) {
+    const PolicyDiff d = diff_policies(*a, *b);
+    REQUIRE(d.changes.size() == 1);
+    CHECK(d.changes[0].kind == PolicyChangeKind::signals_changed);
+    CHECK(d.changes[0].effect == ChangeEffect::neutral);
+    CHECK(d.changes[0].describe().find("policy: signals_changed") == 0);
+    CHECK(d.consent_to_renew().empty());
+  }
+  CHECK(diff_policies(*mapped, *mapped).empty());
 }

@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "../src/text/hex.hpp"
 #include "consentry/receipt.hpp"
 #include "consentry/report.hpp"
 #include "consentry/vault.hpp"
-#include "../src/text/hex.hpp"
 #include "support/audit_count.hpp"
 #include "support/each_store.hpp"
 #include "support/must.hpp"
@@ -37,7 +37,8 @@ std::string changed(const std::string& receipt, F change) {
 
 TEST_CASE("a consent receipt verifies offline with the vault's public key and says what was agreed") {
   test::TempDir dir;
-  Vault v = test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase, test::test_vault_options());
+  Vault v =
+      test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase, test::test_vault_options());
   must(v.put("C-1", "email", "ann@example.com"));
   ConsentDetails web;
   web.channel = "web";
@@ -66,9 +67,10 @@ TEST_CASE("a consent receipt verifies offline with the vault's public key and sa
   CHECK(j.at("fields") == Json::array({"email", "expecting_child"}));
 
   // The same event gives the same receipt id; another event another.
-  CHECK(must(verify_consent_receipt(must(v.consent_receipt("C-1", grant.seq)), v.audit_public_key())).receipt_id ==
-        r.receipt_id);
-  const ConsentReceipt o = must(verify_consent_receipt(must(v.consent_receipt("C-1", object.seq)), v.audit_public_key()));
+  CHECK(must(verify_consent_receipt(must(v.consent_receipt("C-1", grant.seq)), v.audit_public_key()))
+            .receipt_id == r.receipt_id);
+  const ConsentReceipt o =
+      must(verify_consent_receipt(must(v.consent_receipt("C-1", object.seq)), v.audit_public_key()));
   CHECK(o.action == "object");
   CHECK(o.receipt_id != r.receipt_id);
 
@@ -78,10 +80,12 @@ TEST_CASE("a consent receipt verifies offline with the vault's public key and sa
   // The customer's export carries one verifiable receipt per ledger event.
   const SubjectReport report = must(v.export_subject("C-1"));
   REQUIRE(report.consent_receipts.size() == 2);
-  for (const std::string& each : report.consent_receipts) CHECK(verify_consent_receipt(each, v.audit_public_key()).ok());
+  for (const std::string& each : report.consent_receipts)
+    CHECK(verify_consent_receipt(each, v.audit_public_key()).ok());
   const Json exported = Json::parse(export_json(report));
   REQUIRE(exported.at("consent_receipts").size() == 2);
-  CHECK(verify_consent_receipt(exported.at("consent_receipts")[1].dump(), v.audit_public_key())->action == "object");
+  CHECK(verify_consent_receipt(exported.at("consent_receipts")[1].dump(), v.audit_public_key())->action ==
+        "object");
   // The staff audit does not issue receipts.
   CHECK(must(v.describe_subject("C-1")).consent_receipts.empty());
 
@@ -92,7 +96,8 @@ TEST_CASE("a consent receipt verifies offline with the vault's public key and sa
 
 TEST_CASE("a changed, re-keyed or malformed consent receipt is refused") {
   test::TempDir dir;
-  Vault v = test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase, test::test_vault_options());
+  Vault v =
+      test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase, test::test_vault_options());
   const ConsentEvent grant = must(v.record_consent("C-1", "marketing.email", ConsentAction::grant));
   const ConsentEvent withdrawal = must(v.record_consent("C-1", "marketing.email", ConsentAction::withdraw));
   const std::string receipt = must(v.consent_receipt("C-1", grant.seq));
@@ -122,8 +127,8 @@ TEST_CASE("a changed, re-keyed or malformed consent receipt is refused") {
 
   // Another vault's key: the receipt names a key other than the one given.
   test::TempDir other_dir;
-  Vault elsewhere =
-      test::on_each_store(other_dir, test::retail_policy(), test::kTestPassphrase, test::test_vault_options());
+  Vault elsewhere = test::on_each_store(other_dir, test::retail_policy(), test::kTestPassphrase,
+                                        test::test_vault_options());
   CHECK(verify_consent_receipt(receipt, elsewhere.audit_public_key()).err().code == errc::integrity);
   // ... and re-labelled with that key, the signature fails.
   const std::string relabelled =

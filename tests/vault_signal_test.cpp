@@ -167,8 +167,9 @@ TEST_CASE("a publisher restriction against the controller's vendor keeps a purpo
   test::FakeClock clock;
   Vault v = test::on_each_store(dir, signal_policy(), test::kTestPassphrase, test::test_vault_options(clock));
   const timestamp now = clock.fn()();
-  for (auto type : {signals::RestrictionType::not_allowed, signals::RestrictionType::require_legitimate_interest,
-                    signals::RestrictionType::require_consent}) {
+  for (auto type :
+       {signals::RestrictionType::not_allowed, signals::RestrictionType::require_legitimate_interest,
+        signals::RestrictionType::require_consent}) {
     signals::TcString tc;
     tc.created_ds = (now - kDay).time_since_epoch().count() * 10;
     tc.last_updated_ds = tc.created_ds;
@@ -232,7 +233,7 @@ TEST_CASE("a GPP string's TCF section grants and its usnat opt-outs take back, i
   us.id = signals::kGppUsNatSection;
   signals::UsNat usnat;
   usnat.sale_opt_out_notice = 1;
-  usnat.sale_opt_out = 1;  // opted out of sale
+  usnat.sale_opt_out = 1;                  // opted out of sale
   usnat.targeted_advertising_opt_out = 2;  // did not opt out
   usnat.sensitive_data_processing.assign(12, 0);
   usnat.known_child_sensitive_data_consents.assign(2, 0);
@@ -274,8 +275,8 @@ TEST_CASE("a malformed or unmapped signal is refused and changes nothing") {
 
   // Under a policy without "signals", every signal is refused, naming the mapping it lacks.
   test::TempDir other_dir;
-  Vault plain =
-      test::on_each_store(other_dir, test::retail_policy(), test::kTestPassphrase, test::test_vault_options(clock));
+  Vault plain = test::on_each_store(other_dir, test::retail_policy(), test::kTestPassphrase,
+                                    test::test_vault_options(clock));
   auto unmapped = plain.record_signal("C-1", SignalKind::tcf, good);
   REQUIRE_FALSE(unmapped.ok());
   CHECK(unmapped.err().code == errc::bad_input);
@@ -286,7 +287,8 @@ TEST_CASE("a malformed or unmapped signal is refused and changes nothing") {
   CHECK_FALSE(must(plain.contains("C-1")));
 }
 
-TEST_CASE("a signal that withdraws profiling takes the inferred values with it; an erased customer is refused") {
+TEST_CASE(
+    "a signal that withdraws profiling takes the inferred values with it; an erased customer is refused") {
   test::TempDir dir;
   test::FakeClock clock;
   Vault v = test::on_each_store(dir, signal_policy(), test::kTestPassphrase, test::test_vault_options(clock));
@@ -329,10 +331,26 @@ TEST_CASE("an SQLite vault from before signals gains the column on open; a malfo
     CHECK(history[2].signal->kind == "gpc");
   }
   // The ledger is append-only; an administrator's change behind the vault is read as damage.
-  REQUIRE(test::execute_sql(file, "DROP TRIGGER consent_events_no_update; "
-                                  "UPDATE consent_events SET signal = 'tcf x 1' WHERE seq = 2") == 1);
+  REQUIRE(test::execute_sql(file,
+                            "DROP TRIGGER consent_events_no_update; "
+                            "UPDATE consent_events SET signal = 'tcf x 1' WHERE seq = 2") == 1);
   auto v = must(Vault::open(file, test::kTestPassphrase, test::test_vault_options()));
   auto damaged = v.consent_history("C-1");
   REQUIRE_FALSE(damaged.ok());
   CHECK(damaged.err().code == errc::integrity);
+}
+
+TEST_CASE("a policy update that adds the signals mapping applies to the next signal") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  Vault v =
+      test::on_each_store(dir, test::retail_policy(), test::kTestPassphrase, test::test_vault_options(clock));
+  must(v.record_consent("C-1", "marketing", ConsentAction::grant));
+  CHECK(v.record_signal("C-1", SignalKind::gpc, "1").err().code == errc::bad_input);
+  const PolicyUpdate update = must(v.update_policy(signal_policy()));
+  REQUIRE(update.diff.changes.size() == 1);
+  CHECK(update.diff.changes[0].kind == PolicyChangeKind::signals_changed);
+  auto r = must(v.record_signal("C-1", SignalKind::gpc, "1"));
+  CHECK(outcome(r, "marketing").recorded->action == ConsentAction::withdraw);
+  CHECK(outcome(r, "marketing").recorded->policy_version == 2);
 }

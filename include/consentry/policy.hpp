@@ -106,7 +106,7 @@ struct SignalMapping {
   /// id, and for each policy purpose the TCF purposes a string must consent to, all of them and
   /// the vendor, to grant it.
   struct TcfMapping {
-    int vendor_id = 0;  ///< 1..65535
+    int vendor_id = 0;                                               ///< 1..65535
     std::vector<std::pair<std::string, std::vector<int>>> purposes;  ///< policy purpose -> TCF purposes 1..24
   };
   std::optional<TcfMapping> tcf;

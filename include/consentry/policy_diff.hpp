@@ -53,6 +53,7 @@ enum class PolicyChangeKind {
   declared_source_changed,   ///< a declared source's label or description
   default_language_changed,  ///< the policy's default_language
   default_region_changed,    ///< the policy's default_region (phone numbers written after it)
+  signals_changed,           ///< the "signals" mapping (signals recorded after it)
 };
 
 /// to_string spells a PolicyChangeKind as the CLI and JSON show it ("form_widened").

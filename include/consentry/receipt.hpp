@@ -39,8 +39,8 @@ struct ConsentReceipt {
 /// issue_consent_receipt writes the receipt of ledger event `event`, recorded under `policy`
 /// (the version the event names), signed by `signer`, issued at `issued_at`: one line of JSON.
 /// errc::invalid_argument for an event whose purpose the policy does not declare.
-result<std::string> issue_consent_receipt(const ConsentEvent& event, const Policy& policy, const AuditSigner& signer,
-                                          timestamp issued_at);
+result<std::string> issue_consent_receipt(const ConsentEvent& event, const Policy& policy,
+                                          const AuditSigner& signer, timestamp issued_at);
 
 /// verify_consent_receipt checks a receipt offline against the vault's `public_key`. Returns what
 /// it says when the signature holds over every member; errc::bad_input, naming the JSON path, for

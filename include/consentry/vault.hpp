@@ -374,8 +374,8 @@ class Vault {
   /// record_consent's, or none. errc::bad_input for a malformed string (naming the field that is
   /// wrong) or one the policy maps no purpose for; errc::erased for an erased customer;
   /// errc::not_found for an unknown customer with `details.require_known`.
-  result<SignalReport> record_signal(std::string_view customer, signals::SignalKind kind, std::string_view text,
-                                     const ConsentDetails& details = {});
+  result<SignalReport> record_signal(std::string_view customer, signals::SignalKind kind,
+                                     std::string_view text, const ConsentDetails& details = {});
   /// consent_receipt issues the signed receipt of the customer's ledger event `seq`
   /// (consentry/receipt.hpp), which anyone holding audit_public_key() can check offline with
   /// verify_consent_receipt. Recorded in the audit log as a staff_read entry (StaffView::consent).

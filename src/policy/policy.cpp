@@ -623,8 +623,10 @@ result<std::vector<std::string>> signal_purposes(const Checker& c, const Json& j
     const auto p =
         std::find_if(out.purposes.begin(), out.purposes.end(), [&](const Purpose& x) { return x.id == id; });
     if (p == out.purposes.end()) return c.fail(index_path(path, i), "unknown purpose " + quote(id));
-    if (p->basis != Basis::consent && p->basis != Basis::legitimate_interest && p->basis != Basis::public_task)
-      return c.fail(index_path(path, i), "purpose " + quote(id) + " rests on " + std::string(to_string(p->basis)) +
+    if (p->basis != Basis::consent && p->basis != Basis::legitimate_interest &&
+        p->basis != Basis::public_task)
+      return c.fail(index_path(path, i), "purpose " + quote(id) + " rests on " +
+                                             std::string(to_string(p->basis)) +
                                              ": a signal can withdraw only consent and object only to "
                                              "legitimate interest or public task");
   }

@@ -307,6 +307,17 @@ struct Differ {
     c.from = from.default_region().empty() ? std::string("none") : from.default_region();
     c.to = to.default_region().empty() ? std::string("none") : to.default_region();
   }
+
+  // signals maps the consent signals recorded from now on; the events already recorded stand.
+  void signals() {
+    const SignalMapping& a = from.signals();
+    const SignalMapping& b = to.signals();
+    const bool same_tcf =
+        a.tcf.has_value() == b.tcf.has_value() &&
+        (!a.tcf || (a.tcf->vendor_id == b.tcf->vendor_id && a.tcf->purposes == b.tcf->purposes));
+    if (same_tcf && a.gpp_usnat == b.gpp_usnat && a.gpc == b.gpc) return;
+    add(PolicyChangeKind::signals_changed, ChangeEffect::neutral);
+  }
 };
 
 }  // namespace
@@ -358,6 +369,7 @@ std::string_view to_string(PolicyChangeKind k) noexcept {
     case PolicyChangeKind::declared_source_changed: return "declared_source_changed";
     case PolicyChangeKind::default_language_changed: return "default_language_changed";
     case PolicyChangeKind::default_region_changed: return "default_region_changed";
+    case PolicyChangeKind::signals_changed: return "signals_changed";
   }
   return "field_changed";
 }
@@ -386,7 +398,7 @@ std::string PolicyChange::describe() const {
   else if (!source.empty())
     out = quoted("source", source);
   else if (kind == PolicyChangeKind::default_language_changed ||
-           kind == PolicyChangeKind::default_region_changed)
+           kind == PolicyChangeKind::default_region_changed || kind == PolicyChangeKind::signals_changed)
     out = "policy";
   else
     out = "controller";
@@ -432,6 +444,7 @@ PolicyDiff diff_policies(const Policy& from, const Policy& to) {
   d.controller();
   d.default_language();
   d.default_region();
+  d.signals();
   return std::move(d.out);
 }
 

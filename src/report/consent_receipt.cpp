@@ -2,8 +2,6 @@
 // receipt's canonical body: every member but "signature", keys sorted, no whitespace (nlohmann's
 // compact dump of a sorted object), so that a receipt reformatted by a reader still verifies and
 // any change to a member does not.
-#include "consentry/receipt.hpp"
-
 #include <sodium.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "consentry/receipt.hpp"
 #include "json/json_reader.hpp"
 #include "text/hex.hpp"
 
@@ -59,12 +58,12 @@ result<const Json*> member(const Json& root, const char* key, Json::value_t type
 
 }  // namespace
 
-result<std::string> issue_consent_receipt(const ConsentEvent& event, const Policy& policy, const AuditSigner& signer,
-                                          timestamp issued_at) {
+result<std::string> issue_consent_receipt(const ConsentEvent& event, const Policy& policy,
+                                          const AuditSigner& signer, timestamp issued_at) {
   const Purpose* p = policy.purpose(event.purpose);
   if (!p)
-    return make_error(errc::invalid_argument,
-                      "consent receipt: purpose '" + event.purpose + "' is not declared in the event's policy");
+    return make_error(errc::invalid_argument, "consent receipt: purpose '" + event.purpose +
+                                                  "' is not declared in the event's policy");
   std::set<std::string> categories;
   std::set<std::string> fields;
   for (const FieldSpec& f : policy.fields()) {
@@ -73,10 +72,11 @@ result<std::string> issue_consent_receipt(const ConsentEvent& event, const Polic
     fields.insert(f.name);
   }
   const std::string language = policy.default_language();
-  Json purpose = {{"id", p->id},
-                  {"label", std::string(p->label.empty() ? std::string_view(p->id) : p->label.in(language))},
-                  {"basis", std::string(to_string(p->basis))},
-                  {"expires_at", event.expires_at ? Json(format_timestamp(*event.expires_at)) : Json(nullptr)}};
+  Json purpose = {
+      {"id", p->id},
+      {"label", std::string(p->label.empty() ? std::string_view(p->id) : p->label.in(language))},
+      {"basis", std::string(to_string(p->basis))},
+      {"expires_at", event.expires_at ? Json(format_timestamp(*event.expires_at)) : Json(nullptr)}};
   Json body = {{"receipt_version", std::string(kReceiptVersion)},
                {"receipt_id", receipt_id(signer.public_key(), event)},
                {"issued_at", format_timestamp(issued_at)},
@@ -103,7 +103,7 @@ result<std::string> issue_consent_receipt(const ConsentEvent& event, const Polic
 
 result<ConsentReceipt> verify_consent_receipt(std::string_view text, byte_view public_key) {
   nlohmann::ordered_json ordered;
-  if (auto problem = detail::read_json(text, ordered))
+  if (auto problem = read_json(text, ordered))
     return make_error(errc::bad_input, "consent receipt: " + problem->message());
   if (!ordered.is_object()) return not_a_receipt("$", "must be an object");
   Json root = Json::parse(ordered.dump());
@@ -115,7 +115,8 @@ result<ConsentReceipt> verify_consent_receipt(std::string_view text, byte_view p
   if (!signature_hex) return std::move(signature_hex).err();
   bytes signature(kAuditSignatureBytes);
   if (auto d = detail::hex_decode((*signature_hex)->get<std::string>(), signature, "$.signature"); !d)
-    return not_a_receipt("$.signature", "must be " + std::to_string(2 * kAuditSignatureBytes) + " hex digits");
+    return not_a_receipt("$.signature",
+                         "must be " + std::to_string(2 * kAuditSignatureBytes) + " hex digits");
   auto key_hex = member(root, "public_key", Json::value_t::string, "a string");
   if (!key_hex) return std::move(key_hex).err();
   ConsentReceipt out;
@@ -150,7 +151,8 @@ result<ConsentReceipt> verify_consent_receipt(std::string_view text, byte_view p
     return make_error(errc::integrity, "consent receipt: signed by another key than the one given");
   root.erase("signature");
   if (!verify_receipt_signature(root.dump(), signature, public_key))
-    return make_error(errc::integrity, "consent receipt: the signature does not verify (the receipt was changed)");
+    return make_error(errc::integrity,
+                      "consent receipt: the signature does not verify (the receipt was changed)");
   return out;
 }
 

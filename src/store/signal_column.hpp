@@ -18,14 +18,16 @@ namespace consentry::detail {
 
 /// signal_column gives the column text of `signal`.
 inline std::string signal_column(const ConsentSignal& signal) {
-  return signal.kind + " " + std::to_string(signal.cmp_id) + " " + std::to_string(signal.created.time_since_epoch().count());
+  return signal.kind + " " + std::to_string(signal.cmp_id) + " " +
+         std::to_string(signal.created.time_since_epoch().count());
 }
 
 /// parse_signal_column reads a column written by signal_column; errc::integrity, naming
 /// `operation`, for text of any other shape.
 inline result<ConsentSignal> parse_signal_column(std::string_view text, std::string_view operation) {
   const auto bad = [&] {
-    return make_error(errc::integrity, std::string(operation) + ": consent_events row has a malformed signal");
+    return make_error(errc::integrity,
+                      std::string(operation) + ": consent_events row has a malformed signal");
   };
   const std::size_t first = text.find(' ');
   const std::size_t second = first == std::string_view::npos ? first : text.find(' ', first + 1);

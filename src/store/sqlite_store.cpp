@@ -46,9 +46,11 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "format = excluded.format",
     "INSERT INTO consent_events(customer, purpose, action, at, channel, notice, expires_at, policy_version, "
     "signal) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    "SELECT seq, purpose, action, at, channel, notice, expires_at, policy_version, signal FROM consent_events "
+    "SELECT seq, purpose, action, at, channel, notice, expires_at, policy_version, signal FROM "
+    "consent_events "
     "WHERE customer = ?1 ORDER BY seq",
-    "SELECT seq, customer, action, at, channel, notice, expires_at, policy_version, signal FROM consent_events "
+    "SELECT seq, customer, action, at, channel, notice, expires_at, policy_version, signal FROM "
+    "consent_events "
     "WHERE purpose = ?1 ORDER BY customer, seq",
     "SELECT customer FROM data_keys ORDER BY customer",
     "SELECT customer, action, expires_at, policy_version FROM consent_events WHERE purpose = ?1 "

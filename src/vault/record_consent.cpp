@@ -23,7 +23,8 @@ result<void> check_detail(std::string_view what, std::string_view text) {
 
 // signal_action gives the event a verdict asks for on a purpose of `basis` whose status is
 // `status`, or nullopt when the ledger already says so.
-std::optional<ConsentAction> signal_action(signals::SignalVerdict verdict, Basis basis, ConsentStatus status) {
+std::optional<ConsentAction> signal_action(signals::SignalVerdict verdict, Basis basis,
+                                           ConsentStatus status) {
   switch (verdict) {
     case signals::SignalVerdict::granted:
       if (status != ConsentStatus::granted) return ConsentAction::grant;
@@ -49,11 +50,11 @@ timestamp decided_at(const ConsentEvent& e) {
 
 }  // namespace
 
-result<ConsentEvent> Vault::Impl::append_consent_event(const PolicyInForce& in_force, std::string_view customer,
-                                                      const Purpose& p, ConsentAction action,
-                                                      const ConsentDetails& details,
-                                                      const std::optional<ConsentSignal>& signal,
-                                                      std::vector<AuditEntry>& entries) {
+result<ConsentEvent> Vault::Impl::append_consent_event(const PolicyInForce& in_force,
+                                                       std::string_view customer, const Purpose& p,
+                                                       ConsentAction action, const ConsentDetails& details,
+                                                       const std::optional<ConsentSignal>& signal,
+                                                       std::vector<AuditEntry>& entries) {
   Impl& impl = *this;
   ConsentEvent e;
   e.customer = std::string(customer);
@@ -99,7 +100,8 @@ result<void> Vault::Impl::check_consent_writable(std::string_view customer, cons
   if (require_known) {
     auto known = impl.store->knows(customer);
     if (!known) return std::move(known).err();
-    if (!*known) return make_error(errc::not_found, "unknown customer: the vault holds no data or consent for them");
+    if (!*known)
+      return make_error(errc::not_found, "unknown customer: the vault holds no data or consent for them");
   }
   return ok();
 }
@@ -171,7 +173,8 @@ result<SignalReport> Vault::record_signal(std::string_view customer, signals::Si
   for (const signals::PurposeVerdict& v : reading->verdicts) {
     // The mapping was checked against this policy: every purpose it names is declared.
     const Purpose* p = policy.purpose(v.purpose);
-    if (!p) return make_error(errc::internal, "record_signal: the signal mapping names an undeclared purpose");
+    if (!p)
+      return make_error(errc::internal, "record_signal: the signal mapping names an undeclared purpose");
     SignalOutcome outcome{p->id, v.verdict, std::nullopt, ""};
     const ConsentEvent* last = state.last(p->id);
     const auto action = signal_action(v.verdict, p->basis, state.status(p->id, now));
@@ -182,7 +185,8 @@ result<SignalReport> Vault::record_signal(std::string_view customer, signals::Si
     } else {
       ConsentDetails at_now = details;
       at_now.at = now;
-      auto stored = impl.append_consent_event(**in_force, customer, *p, *action, at_now, reading->signal, entries);
+      auto stored =
+          impl.append_consent_event(**in_force, customer, *p, *action, at_now, reading->signal, entries);
       if (!stored) return std::move(stored).err();
       outcome.recorded = std::move(*stored);
     }

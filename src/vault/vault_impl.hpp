@@ -246,7 +246,8 @@ struct Vault::Impl {
   /// store_mu and has checked the action against the basis (record_consent.cpp). Fails as the
   /// store does.
   result<ConsentEvent> append_consent_event(const PolicyInForce& in_force, std::string_view customer,
-                                            const Purpose& p, ConsentAction action, const ConsentDetails& details,
+                                            const Purpose& p, ConsentAction action,
+                                            const ConsentDetails& details,
                                             const std::optional<ConsentSignal>& signal,
                                             std::vector<AuditEntry>& entries);
   /// check_consent_writable refuses, inside the caller's transaction, a customer erased meanwhile

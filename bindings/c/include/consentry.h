@@ -244,7 +244,8 @@ typedef enum consentry_signal_kind {
  * (the message names the field) or a signal the policy does not map; CONSENTRY_NOT_FOUND (errc
  * erased) for an erased customer. Nothing is recorded on failure. Thread-safe. */
 int consentry_vault_record_signal(consentry_vault* vault, const char* customer, consentry_signal_kind kind,
-                                  const char* text, const char* channel, size_t* recorded, consentry_error** err);
+                                  const char* text, const char* channel, size_t* recorded,
+                                  consentry_error** err);
 
 /* consentry_vault_consent_receipt sets *out (freed with consentry_free) to the signed receipt,
  * one line of JSON, of the customer's ledger event `seq`; audited as a staff look at the

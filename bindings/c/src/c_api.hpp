@@ -187,4 +187,13 @@ int with_vault(const std::shared_ptr<VaultBox>& box, consentry_error** err, F&& 
   return body(*box->vault);
 }
 
+/// on_vault runs `body(vault)` for a vault handle: NULL, dead and closed handles fail.
+template <class F>
+int on_vault(consentry_vault* h, consentry_error** err, F&& body) {
+  if (h == nullptr) return missing(err, "vault");
+  auto handle = live(h);
+  if (!handle) return dead(err, "vault");
+  return with_vault(handle->box, err, body);
+}
+
 }  // namespace consentry_c

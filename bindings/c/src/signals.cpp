@@ -3,9 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "text/hex.hpp"
 #include "c_api.hpp"
 #include "consentry/receipt.hpp"
+#include "text/hex.hpp"
 
 using namespace consentry_c;
 
@@ -25,7 +25,8 @@ int consentry_vault_record_signal(consentry_vault* vault, const char* customer, 
       case CONSENTRY_SIGNAL_TCF: k = consentry::signals::SignalKind::tcf; break;
       case CONSENTRY_SIGNAL_GPP: k = consentry::signals::SignalKind::gpp; break;
       case CONSENTRY_SIGNAL_GPC: k = consentry::signals::SignalKind::gpc; break;
-      default: return fail_with(err, consentry::errc::invalid_argument, "kind is not a consentry_signal_kind");
+      default:
+        return fail_with(err, consentry::errc::invalid_argument, "kind is not a consentry_signal_kind");
     }
     consentry::ConsentDetails details;
     details.channel = std::string(ch);

@@ -45,15 +45,6 @@ consentry_vault* publish_vault(consentry::Vault vault) {
   return publish(std::make_shared<consentry_vault>(consentry_vault{std::move(box)}));
 }
 
-// on_vault runs `body(vault)` for a vault handle: NULL, dead and closed handles fail.
-template <class F>
-int on_vault(consentry_vault* h, consentry_error** err, F&& body) {
-  if (h == nullptr) return missing(err, "vault");
-  auto handle = live(h);
-  if (!handle) return dead(err, "vault");
-  return with_vault(handle->box, err, body);
-}
-
 // as_status turns a result<T> into a status, making *err on failure.
 template <class T>
 int as_status(const consentry::result<T>& r, consentry_error** err) {

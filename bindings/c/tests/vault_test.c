@@ -336,8 +336,9 @@ static void test_signals_and_receipts(const char* dir) {
   CHECK(recorded == 2); /* the grant withdrawn, analytics objected to */
   OK(consentry_vault_record_signal(vault, "C-1", CONSENTRY_SIGNAL_GPC, NULL, NULL, &recorded, &err));
   CHECK(recorded == 0); /* nothing left to change */
-  EXPECT_ERROR(consentry_vault_record_signal(vault, "C-1", CONSENTRY_SIGNAL_TCF, "not a tc string", NULL, NULL, &err),
-               CONSENTRY_BAD_INPUT, CONSENTRY_ERRC_BAD_INPUT);
+  EXPECT_ERROR(
+      consentry_vault_record_signal(vault, "C-1", CONSENTRY_SIGNAL_TCF, "not a tc string", NULL, NULL, &err),
+      CONSENTRY_BAD_INPUT, CONSENTRY_ERRC_BAD_INPUT);
   EXPECT_ERROR(consentry_vault_record_signal(vault, "C-1", (consentry_signal_kind)7, NULL, NULL, NULL, &err),
                CONSENTRY_BAD_INPUT, CONSENTRY_ERRC_INVALID_ARGUMENT);
 
@@ -352,8 +353,10 @@ static void test_signals_and_receipts(const char* dir) {
   at = strstr(forged, "\"action\":\"grant\"");
   REQUIRE(at != NULL);
   memcpy(at + 10, "GRANT", 5);
-  EXPECT_ERROR(consentry_verify_consent_receipt(forged, key, &err), CONSENTRY_INTEGRITY, CONSENTRY_ERRC_INTEGRITY);
-  EXPECT_ERROR(consentry_verify_consent_receipt("{", key, &err), CONSENTRY_BAD_INPUT, CONSENTRY_ERRC_BAD_INPUT);
+  EXPECT_ERROR(consentry_verify_consent_receipt(forged, key, &err), CONSENTRY_INTEGRITY,
+               CONSENTRY_ERRC_INTEGRITY);
+  EXPECT_ERROR(consentry_verify_consent_receipt("{", key, &err), CONSENTRY_BAD_INPUT,
+               CONSENTRY_ERRC_BAD_INPUT);
   EXPECT_ERROR(consentry_verify_consent_receipt(receipt, "abc", &err), CONSENTRY_BAD_INPUT,
                CONSENTRY_ERRC_INVALID_ARGUMENT);
   EXPECT_ERROR(consentry_vault_consent_receipt(vault, "C-1", 99, &none, &err), CONSENTRY_NOT_FOUND,

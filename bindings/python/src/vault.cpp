@@ -286,7 +286,8 @@ void bind_vault(py::module_& m) {
         return out;
       },
       "receipt"_a, "public_key"_a,
-      "Check a consent receipt offline with only the vault's public key (Vault.public_key(), 32 bytes). Returns what it records. Raises "
+      "Check a consent receipt offline with only the vault's public key (Vault.public_key(), 32 bytes). "
+      "Returns what it records. Raises "
       "IntegrityError when it was changed or names another key, InvalidInput when it is not a receipt.");
   m.def("_close_all", &close_all,
         "Close every vault still open (registered with atexit by the consentry package).");
@@ -697,8 +698,8 @@ void bind_vault(py::module_& m) {
           "an action the purpose's basis does not take), Erased, or NotFound with require_known=True.")
       .def(
           "record_signal",
-          [](const PyVault& v, const Text& customer, const std::string& kind, const Text& text, const Text& channel,
-             const Text& notice, bool require_known) {
+          [](const PyVault& v, const Text& customer, const std::string& kind, const Text& text,
+             const Text& channel, const Text& notice, bool require_known) {
             signals::SignalKind k;
             if (kind == "tcf")
               k = signals::SignalKind::tcf;
@@ -728,11 +729,13 @@ void bind_vault(py::module_& m) {
             out["purposes"] = std::move(purposes);
             return out;
           },
-          "customer"_a, "kind"_a, "text"_a = Text{}, py::kw_only(), "channel"_a = Text{"web"}, "notice"_a = Text{},
-          "require_known"_a = false,
+          "customer"_a, "kind"_a, "text"_a = Text{}, py::kw_only(), "channel"_a = Text{"web"},
+          "notice"_a = Text{}, "require_known"_a = false,
           "Record what a consent signal says ('tcf' or 'gpp' with the string as text, or 'gpc'), through the "
-          "policy's signals mapping. Returns {'signal': {...}, 'purposes': [{'purpose', 'verdict', 'recorded' "
-          "(a ConsentEvent or None), 'kept'}]}. Raises InvalidInput for a malformed or unmapped signal, Erased, "
+          "policy's signals mapping. Returns {'signal': {...}, 'purposes': [{'purpose', 'verdict', "
+          "'recorded' "
+          "(a ConsentEvent or None), 'kept'}]}. Raises InvalidInput for a malformed or unmapped signal, "
+          "Erased, "
           "or NotFound with require_known=True.")
       .def(
           "consent_receipt",
@@ -740,15 +743,18 @@ void bind_vault(py::module_& m) {
             return take(run(*v.box, [&](Vault& x) { return x.consent_receipt(customer.s, seq); }));
           },
           "customer"_a, "seq"_a,
-          "The signed receipt (JSON text) of the customer's ledger event seq, audited as a staff look at their "
+          "The signed receipt (JSON text) of the customer's ledger event seq, audited as a staff look at "
+          "their "
           "consent. Raises NotFound for an unknown customer or event.")
       .def(
           "public_key",
           [](const PyVault& v) {
-            const bytes key = take(run(*v.box, [](Vault& x) -> result<bytes> { return x.audit_public_key(); }));
+            const bytes key =
+                take(run(*v.box, [](Vault& x) -> result<bytes> { return x.audit_public_key(); }));
             return py::bytes(reinterpret_cast<const char*>(key.data()), key.size());
           },
-          "The vault's Ed25519 public key (32 bytes): it checks consent receipts (verify_consent_receipt) and "
+          "The vault's Ed25519 public key (32 bytes): it checks consent receipts (verify_consent_receipt) "
+          "and "
           "audit checkpoints.")
       .def(
           "consent_state",

@@ -34,7 +34,7 @@ struct UsNat {
   int sale_opt_out = 0;
   int sharing_opt_out = 0;
   int targeted_advertising_opt_out = 0;
-  std::vector<int> sensitive_data_processing;           ///< 12 (version 1) or 16 (version 2) values
+  std::vector<int> sensitive_data_processing;            ///< 12 (version 1) or 16 (version 2) values
   std::vector<int> known_child_sensitive_data_consents;  ///< 2 (version 1) or 3 (version 2) values
   int personal_data_consents = 0;
   int mspa_covered_transaction = 0;
@@ -49,7 +49,7 @@ struct UsNat {
 /// otherwise its text kept as it came.
 struct GppSection {
   int id = 0;
-  std::optional<TcString> tcf_eu;   ///< id 2
+  std::optional<TcString> tcf_eu;    ///< id 2
   std::optional<UsNat> us_national;  ///< id 7
   std::string text;                  ///< any other id: the section's text, unread
 

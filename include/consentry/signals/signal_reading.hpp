@@ -51,6 +51,7 @@ struct SignalReading {
 /// arrived: the time of a GPC signal, and of a GPP string without a TCF section, which carry
 /// none of their own. errc::bad_input for a malformed string (naming the field that is wrong) and
 /// for a signal the policy maps no purpose for.
-result<SignalReading> read_signal(const Policy& policy, SignalKind kind, std::string_view text, timestamp seen);
+result<SignalReading> read_signal(const Policy& policy, SignalKind kind, std::string_view text,
+                                  timestamp seen);
 
 }  // namespace consentry::signals

@@ -35,10 +35,10 @@ struct PublisherRestriction {
 /// PublisherTc is the optional publisher-TC segment (segment type 3): the publisher's own
 /// purposes and its custom purposes.
 struct PublisherTc {
-  std::set<int> purpose_consents;                ///< 1..24
-  std::set<int> purpose_legitimate_interests;    ///< 1..24
-  int custom_purposes = 0;                       ///< how many custom purposes there are (0..63)
-  std::set<int> custom_purpose_consents;         ///< 1..custom_purposes
+  std::set<int> purpose_consents;                     ///< 1..24
+  std::set<int> purpose_legitimate_interests;         ///< 1..24
+  int custom_purposes = 0;                            ///< how many custom purposes there are (0..63)
+  std::set<int> custom_purpose_consents;              ///< 1..custom_purposes
   std::set<int> custom_purpose_legitimate_interests;  ///< 1..custom_purposes
 
   friend bool operator==(const PublisherTc&, const PublisherTc&) = default;
@@ -47,24 +47,24 @@ struct PublisherTc {
 /// TcString is everything a TC string holds, field for field as the TCF v2.2 specification names
 /// it. Times are kept as the string has them, in deciseconds since the Unix epoch.
 struct TcString {
-  int version = 2;                 ///< 6 bits; only 2 is accepted
-  std::int64_t created_ds = 0;     ///< Created, deciseconds since the epoch (36 bits)
-  std::int64_t last_updated_ds = 0;  ///< LastUpdated, deciseconds since the epoch (36 bits)
-  int cmp_id = 0;                  ///< 12 bits
-  int cmp_version = 0;             ///< 12 bits
-  int consent_screen = 0;          ///< 6 bits
+  int version = 2;                      ///< 6 bits; only 2 is accepted
+  std::int64_t created_ds = 0;          ///< Created, deciseconds since the epoch (36 bits)
+  std::int64_t last_updated_ds = 0;     ///< LastUpdated, deciseconds since the epoch (36 bits)
+  int cmp_id = 0;                       ///< 12 bits
+  int cmp_version = 0;                  ///< 12 bits
+  int consent_screen = 0;               ///< 6 bits
   std::string consent_language = "EN";  ///< two letters A-Z
-  int vendor_list_version = 0;     ///< 12 bits
-  int tcf_policy_version = 4;      ///< 6 bits; 4 is TCF v2.2
+  int vendor_list_version = 0;          ///< 12 bits
+  int tcf_policy_version = 4;           ///< 6 bits; 4 is TCF v2.2
   bool is_service_specific = false;
   bool use_non_standard_texts = false;
   std::set<int> special_feature_optins;        ///< 1..12
   std::set<int> purpose_consents;              ///< 1..24
   std::set<int> purpose_legitimate_interests;  ///< 1..24
   bool purpose_one_treatment = false;
-  std::string publisher_cc = "AA";  ///< two letters A-Z
-  std::set<int> vendor_consents;               ///< 1..65535
-  std::set<int> vendor_legitimate_interests;   ///< 1..65535
+  std::string publisher_cc = "AA";            ///< two letters A-Z
+  std::set<int> vendor_consents;              ///< 1..65535
+  std::set<int> vendor_legitimate_interests;  ///< 1..65535
   std::vector<PublisherRestriction> publisher_restrictions;
   std::optional<std::set<int>> disclosed_vendors;  ///< segment type 1, when present
   std::optional<PublisherTc> publisher_tc;         ///< segment type 3, when present
