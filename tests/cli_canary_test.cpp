@@ -101,7 +101,8 @@ constexpr std::string_view kPolicy = R"({
     {"name": "notes", "type": "string", "category": "service", "access": {"service": "redact"}},
     {"name": "segment", "type": "string", "category": "inferred", "derived_from": ["birth_date"],
      "access": {"profiling": "clear"}}
-  ]
+  ],
+  "signals": {"gpc": ["analytics"]}
 }
 )";
 
@@ -387,7 +388,8 @@ const std::set<std::string> kCovered = {
     "inventory",      "purge",          "derive",
     "contact",        "consent limit",  "consent opt-out",
     "consent opt-in", "stats",          "anonymise",
-    "ff1 encrypt",    "ff1 decrypt",
+    "ff1 encrypt",    "ff1 decrypt",    "consent signal",
+    "receipt issue",  "receipt verify", "receipt public-key",
 };
 
 }  // namespace
@@ -542,6 +544,25 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
   s.run("consent show", {kXavier.id}, ok, 0);
   s.run("consent show", {"C-9999"}, ok, 5);
   s.run("consent show", {}, ok, 1);
+
+  // ---- consent signals and receipts ----
+  s.run("consent signal", {"C-2099", "--gpc", "--create", "--notice", kNotice}, ok, 0);
+  s.run("consent signal", {"C-2099", "--gpc", "--json"}, ok, 0);
+  s.run("consent signal", {kZelda.id, "--tcf", "qx.41-not-a-tc-string"}, ok, 2);
+  s.run("consent signal", {kZelda.id, "--gpp", "DBABMA~qx.41"}, ok, 2);
+  s.run("consent signal", {"C-9999", "--gpc"}, ok, 5);
+  s.run("consent signal", {kZelda.id}, ok, 1);
+  // A receipt shows the notice the choice was made with, as the consent history does.
+  s.run("receipt issue", {kZelda.id, "1"}, ok, 0, {kNotice});
+  s.run("receipt issue", {kZelda.id, "1", "-o", s.path("receipt.json").string()}, ok, 0);
+  s.run("receipt issue", {kZelda.id, "9999"}, ok, 5);
+  s.run("receipt issue", {kZelda.id, "1"}, wrong, 4);
+  std::string vault_key = s.run("receipt public-key", {}, ok, 0).out;
+  while (!vault_key.empty() && vault_key.back() == '\n') vault_key.pop_back();
+  s.run("receipt public-key", {}, wrong, 4);
+  s.run("receipt verify", {s.path("receipt.json").string(), "--public-key", vault_key}, ok, 0);
+  s.run("receipt verify", {bad_json, "--public-key", vault_key}, ok, 2);
+  s.run("receipt verify", {s.path("receipt.json").string(), "--public-key", "qx.41"}, ok, 2);
 
   // ---- read ----
   // Consented reads show exactly the values they were allowed: these prove the scan sees values.

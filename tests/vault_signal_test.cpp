@@ -288,7 +288,7 @@ TEST_CASE("a malformed or unmapped signal is refused and changes nothing") {
 }
 
 TEST_CASE(
-    "a signal that withdraws profiling takes the inferred values with it; an erased customer is refused") {
+    "a signal that withdraws profiling takes the inferred values with it, and an erased customer is refused") {
   test::TempDir dir;
   test::FakeClock clock;
   Vault v = test::on_each_store(dir, signal_policy(), test::kTestPassphrase, test::test_vault_options(clock));
@@ -311,7 +311,7 @@ TEST_CASE(
   CHECK(unknown.err().code == errc::not_found);
 }
 
-TEST_CASE("an SQLite vault from before signals gains the column on open; a malformed one is refused") {
+TEST_CASE("an SQLite vault from before signals gains the column on open, and a malformed signal is refused") {
   test::TempDir dir;
   const auto file = dir.path() / "crm.vault";
   {

@@ -234,7 +234,8 @@ def test_gpc_withdraws_and_objects_and_a_receipt_verifies_offline(tmp_path: path
     assert recorded == {"marketing": "withdraw", "analytics": "object"}
     history = vault.consent_history("C-1")
     assert history[0].signal is None
-    assert history[1].signal["kind"] == "gpc"
+    signal = history[1].signal
+    assert signal is not None and signal["kind"] == "gpc"
     again = vault.record_signal("C-1", "gpc")
     assert [p["kept"] for p in again["purposes"]] == ["unchanged", "unchanged"]
     with pytest.raises(consentry.InvalidInput):
