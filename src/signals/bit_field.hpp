@@ -274,10 +274,10 @@ inline result<std::vector<int>> read_fibonacci_range(BitReader& in, std::string_
   return ids;
 }
 
-/// write_fibonacci_range appends `ids` (strictly ascending, each at least 1, in at most 4095
-/// runs of consecutive ids) as a GPP Fibonacci range: each run of two or more consecutive ids
-/// as a range, any other id alone, as @iabgpp/cmpapi's FibonacciIntegerRangeEncoder does.
-inline void write_fibonacci_range(BitWriter& out, const std::vector<int>& ids) {
+/// runs_of splits `ids` (ascending) into runs of consecutive ids, as (first, last) pairs in
+/// ascending order.
+template <class Ids>
+std::vector<std::pair<int, int>> runs_of(const Ids& ids) {
   std::vector<std::pair<int, int>> runs;
   for (int id : ids) {
     if (!runs.empty() && runs.back().second + 1 == id) {
@@ -286,6 +286,14 @@ inline void write_fibonacci_range(BitWriter& out, const std::vector<int>& ids) {
       runs.emplace_back(id, id);
     }
   }
+  return runs;
+}
+
+/// write_fibonacci_range appends `ids` (strictly ascending, each at least 1, in at most 4095
+/// runs of consecutive ids) as a GPP Fibonacci range: each run of two or more consecutive ids
+/// as a range, any other id alone, as @iabgpp/cmpapi's FibonacciIntegerRangeEncoder does.
+inline void write_fibonacci_range(BitWriter& out, const std::vector<int>& ids) {
+  const std::vector<std::pair<int, int>> runs = runs_of(ids);
   out.write(runs.size(), 12);
   int last = 0;
   for (const auto& [first, end] : runs) {
@@ -355,19 +363,6 @@ inline result<std::set<int>> read_range_entries(BitReader& in, std::string_view 
     for (int id = *start; id <= end; ++id) hint = std::next(ids.insert(hint, id));
   }
   return ids;
-}
-
-/// runs_of splits `ids` into runs of consecutive ids, as (first, last) pairs in ascending order.
-inline std::vector<std::pair<int, int>> runs_of(const std::set<int>& ids) {
-  std::vector<std::pair<int, int>> runs;
-  for (int id : ids) {
-    if (!runs.empty() && runs.back().second + 1 == id) {
-      runs.back().second = id;
-    } else {
-      runs.emplace_back(id, id);
-    }
-  }
-  return runs;
 }
 
 /// write_range_entries appends `ids` (each within 1..65535, in at most 4095 runs) as TCF range

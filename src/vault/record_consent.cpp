@@ -21,6 +21,13 @@ result<void> check_detail(std::string_view what, std::string_view text) {
   return check_identifier(what, text, kMaxDetailBytes);
 }
 
+// check_event_input refuses a malformed customer id, channel or notice reference.
+result<void> check_event_input(std::string_view customer, const ConsentDetails& details) {
+  if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
+  if (auto c = check_detail("channel", details.channel); !c) return std::move(c).err();
+  return check_detail("notice", details.notice);
+}
+
 // signal_action gives the event a verdict asks for on a purpose of `basis` whose status is
 // `status`, or nullopt when the ledger already says so.
 std::optional<ConsentAction> signal_action(signals::SignalVerdict verdict, Basis basis,
@@ -109,9 +116,7 @@ result<void> Vault::Impl::check_consent_writable(std::string_view customer, cons
 result<ConsentEvent> Vault::record_consent(std::string_view customer, std::string_view purpose,
                                            ConsentAction action, const ConsentDetails& details) {
   Impl& impl = *impl_;
-  if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
-  if (auto c = check_detail("channel", details.channel); !c) return std::move(c).err();
-  if (auto c = check_detail("notice", details.notice); !c) return std::move(c).err();
+  CONSENTRY_TRY(check_event_input(customer, details));
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   const std::string tag = impl.audit_pseudonym(customer);
   std::lock_guard lock(impl.store_mu);
@@ -149,9 +154,7 @@ result<ConsentEvent> Vault::record_consent(std::string_view customer, std::strin
 result<SignalReport> Vault::record_signal(std::string_view customer, signals::SignalKind kind,
                                           std::string_view text, const ConsentDetails& details) {
   Impl& impl = *impl_;
-  if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
-  if (auto c = check_detail("channel", details.channel); !c) return std::move(c).err();
-  if (auto c = check_detail("notice", details.notice); !c) return std::move(c).err();
+  CONSENTRY_TRY(check_event_input(customer, details));
   if (impl.options.audit == AuditMode::batched) CONSENTRY_TRY(impl.audit().flush());
   const std::string tag = impl.audit_pseudonym(customer);
   const timestamp now = details.at.value_or(impl.now());
