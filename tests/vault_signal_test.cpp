@@ -288,7 +288,8 @@ TEST_CASE("a malformed or unmapped signal is refused and changes nothing") {
 }
 
 TEST_CASE(
-    "a signal that withdraws profiling takes the inferred values with it, and an erased customer is refused") {
+    "a signal that withdraws profiling takes the inferred values with it, and an erased customer is "
+    "refused") {
   test::TempDir dir;
   test::FakeClock clock;
   Vault v = test::on_each_store(dir, signal_policy(), test::kTestPassphrase, test::test_vault_options(clock));
@@ -353,4 +354,20 @@ TEST_CASE("a policy update that adds the signals mapping applies to the next sig
   auto r = must(v.record_signal("C-1", SignalKind::gpc, "1"));
   CHECK(outcome(r, "marketing").recorded->action == ConsentAction::withdraw);
   CHECK(outcome(r, "marketing").recorded->policy_version == 2);
+}
+
+TEST_CASE("a TC string dated after its arrival is taken as made on arrival") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  Vault v = test::on_each_store(dir, signal_policy(), test::kTestPassphrase, test::test_vault_options(clock));
+  const timestamp now = clock.fn()();
+  auto ahead = must(v.record_signal("C-1", SignalKind::tcf, tc_string(now + 30 * kDay, {1, 4})));
+  CHECK(ahead.signal.created == now);
+  REQUIRE(outcome(ahead, "marketing.email").recorded.has_value());
+  CHECK(outcome(ahead, "marketing.email").recorded->signal->created == now);
+  // So a string made a little later still decides.
+  clock.advance(std::chrono::seconds(3600));
+  auto later = must(v.record_signal("C-1", SignalKind::tcf, tc_string(now + std::chrono::seconds(60), {1})));
+  REQUIRE(outcome(later, "marketing.email").recorded.has_value());
+  CHECK(outcome(later, "marketing.email").recorded->action == ConsentAction::withdraw);
 }

@@ -166,6 +166,9 @@ result<SignalReport> Vault::record_signal(std::string_view customer, signals::Si
   const Policy& policy = (*in_force)->policy;
   auto reading = signals::read_signal(policy, kind, text, now);
   if (!reading) return std::move(reading).err();
+  // A string dated after its arrival (a CMP's clock ahead) is taken as made on arrival: else it
+  // would leave every later signal "older" until that time came.
+  if (reading->signal.created > now) reading->signal.created = now;
   CONSENTRY_TRY(impl.check_consent_writable(customer, tag, details.require_known));
   auto history = impl.store->consent_history(customer);
   if (!history) return std::move(history).err();
