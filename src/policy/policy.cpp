@@ -648,7 +648,9 @@ result<void> read_tcf_mapping(const Checker& c, const Json& j, Parsed& out) {
   const Json& purposes = j["purposes"];
   CONSENTRY_TRY(c.expect(purposes, ppath, Json::value_t::object, "an object"));
   if (purposes.empty()) return c.fail(ppath, "must map at least one purpose");
-  for (const auto& [id, list] : purposes.items()) {
+  for (const auto& item : purposes.items()) {
+    const std::string& id = item.key();
+    const Json& list = item.value();
     const std::string kpath = key_path(ppath, id);
     const auto p =
         std::find_if(out.purposes.begin(), out.purposes.end(), [&](const Purpose& x) { return x.id == id; });
