@@ -1,5 +1,5 @@
-// information_loss.cpp: the loss metrics of a release (discernibility, C_avg, NCP) and the
-// class-size summary of its report.
+// information_loss.cpp: the loss metrics of a release (discernibility, C_avg, AECS, NCP) and the
+// class-size and risk summary of its report.
 #include <algorithm>
 
 #include "privacy_model.hpp"
@@ -19,6 +19,12 @@ void summarise(const std::vector<std::size_t>& class_sizes, std::size_t k, Anony
   report.mean_class_size =
       class_sizes.empty() ? 0.0 : static_cast<double>(kept) / static_cast<double>(class_sizes.size());
   report.loss.discernibility = dm;
+  report.highest_risk = smallest == 0 ? 0.0 : 1.0 / static_cast<double>(smallest);
+  report.average_risk = kept == 0 ? 0.0 : static_cast<double>(class_sizes.size()) / static_cast<double>(kept);
+  report.loss.aecs = class_sizes.empty()
+                         ? 0.0
+                         : static_cast<double>(report.rows) /
+                               static_cast<double>(class_sizes.size() + (report.suppressed ? 1 : 0));
   report.loss.average_class_size =
       class_sizes.empty()
           ? 0.0

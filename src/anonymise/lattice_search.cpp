@@ -3,10 +3,11 @@
 // that checking a lattice node is one pass over the distinct rows with integer keys. The search
 // settles the lattice with binary searches along upward paths, tagging by monotonicity (the
 // generalisations of an anonymous node are anonymous, the specialisations of one that is not are
-// not), then finds the node of least discernibility with a lower bound that prunes
-// generalisations of nodes already too costly. One file over ~600 lines on purpose: the encoding,
-// the node check and the search share the encoded rows and their invariants, and read best
-// together.
+// not), then finds the node of least metric (discernibility, loss, NCP, AECS, non-uniform
+// entropy) with lower bounds that prune generalisations of nodes already too costly. Where a
+// model is not monotone every node is checked. One file over ~900 lines on purpose: the encoding,
+// the node check, the metrics and the search share the encoded rows and their invariants, and
+// read best together.
 #include <algorithm>
 #include <bit>
 #include <chrono>
@@ -110,14 +111,76 @@ struct NodeResult {
   std::uint64_t raw_dm = 0;  ///< sum of |E|^2 over all classes, suppressed or not
   std::uint64_t dm = 0;      ///< discernibility with suppressed rows costing N each
   std::size_t suppressed = 0;
+  std::size_t raw_classes = 0;       ///< classes of the table's rows, suppressed or not
+  std::size_t released_classes = 0;  ///< classes that pass
 };
+
+/// ColumnLoss holds one quasi-identifier's per-cell losses by level, and their sums (non-uniform
+/// entropy's too) over the table's rows (the loss of a node without suppression, which bounds every node's
+/// from below).
+struct ColumnLoss {
+  std::vector<std::vector<double>> share;  ///< [level][label] leaves under / leaves (ARX Loss)
+  std::vector<std::vector<double>> ncp;    ///< [level][label] (leaves under - 1) / (leaves - 1)
+  std::vector<double> total_share, total_ncp, total_entropy;  ///< [level] over the rows
+};
+
+/// NodeScores are the metrics of a node other than DM.
+struct NodeScores {
+  double loss = 0, ncp = 0, aecs = 0, entropy = 0;
+
+  /// of gives the value of `m` (not discernibility).
+  double of(Metric m) const {
+    switch (m) {
+      case Metric::loss: return loss;
+      case Metric::ncp: return ncp;
+      case Metric::aecs: return aecs;
+      case Metric::entropy: return entropy;
+      case Metric::discernibility: break;
+    }
+    return 0;
+  }
+};
+
+/// column_loss builds the tables of one column from the rows' leaf codes.
+ColumnLoss column_loss(const LevelColumn& col, const std::vector<std::uint32_t>& leaf) {
+  ColumnLoss out;
+  std::vector<double> freq(col.leaves, 0.0);
+  for (std::uint32_t x : leaf) freq[x] += 1.0;
+  out.share.resize(col.levels);
+  out.ncp.resize(col.levels);
+  out.total_share.assign(col.levels, 0.0);
+  out.total_ncp.assign(col.levels, 0.0);
+  out.total_entropy.assign(col.levels, 0.0);
+  const double domain = static_cast<double>(col.leaves);
+  for (std::size_t j = 0; j < col.levels; ++j) {
+    const std::size_t labels = col.labels[j].size();
+    std::vector<double> label_freq(labels, 0.0);
+    for (std::size_t x = 0; x < col.leaves; ++x) label_freq[col.to_level[j][x]] += freq[x];
+    out.share[j].resize(labels);
+    out.ncp[j].resize(labels);
+    for (std::size_t g = 0; g < labels; ++g) {
+      out.share[j][g] = static_cast<double>(col.leaves_under[j][g]) / domain;
+      out.ncp[j][g] = hierarchy_ncp(col.leaves_under[j][g], col.leaves);
+    }
+    // Non-uniform entropy: each row of leaf x under label g costs log2(f(g) / f(x)) bits.
+    for (std::size_t x = 0; x < col.leaves; ++x) {
+      if (freq[x] == 0) continue;
+      const std::uint32_t g = col.to_level[j][x];
+      out.total_share[j] += freq[x] * out.share[j][g];
+      out.total_ncp[j] += freq[x] * out.ncp[j][g];
+      out.total_entropy[j] += freq[x] * std::log2(label_freq[g] / freq[x]);
+    }
+  }
+  return out;
+}
 
 /// Encoded is the table as the search sees it: distinct rows of leaf codes (column-major), with
 /// their sensitive code and multiplicity, and the row -> distinct row map.
 class Encoded {
  public:
-  Encoded(std::vector<LevelColumn> columns, const AnonymityConfig& config, std::size_t rows)
-      : cols_(std::move(columns)), config_(config), rows_(rows) {
+  Encoded(std::vector<LevelColumn> columns, const AnonymityConfig& config, const ClassModel& model,
+          std::size_t rows)
+      : cols_(std::move(columns)), config_(config), model_(model), rows_(rows) {
     max_suppressed_ =
         static_cast<std::size_t>(std::floor(config.max_suppression * static_cast<double>(rows) + 1e-9));
     // Keys are built as mixed-radix numbers; when the radices' product could overflow 64 bits the
@@ -153,11 +216,51 @@ class Encoded {
       ++count_[id];
       row_tuple_[r] = id;
     }
+    sample_distinct_ = count_.size();
+    pop_count_.assign(count_.size(), 0);
   }
 
-  std::size_t distinct() const noexcept { return count_.size(); }
+  /// add_population appends the population's rows (leaf codes), merged, with no sample count.
+  void add_population(const std::vector<std::vector<std::uint32_t>>& leaf, std::size_t rows) {
+    const std::size_t q = cols_.size();
+    std::vector<std::uint64_t> keys(rows, 0);
+    std::uint64_t bound = 1;
+    for (std::size_t c = 0; c < q; ++c) {
+      const std::uint64_t radix = std::max<std::uint64_t>(1, cols_[c].leaves);
+      if (bound > std::numeric_limits<std::uint64_t>::max() / radix) bound = densify(keys);
+      for (std::size_t r = 0; r < rows; ++r) keys[r] = keys[r] * radix + leaf[c][r];
+      bound *= radix;
+    }
+    KeyTable table;
+    table.reset(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::uint32_t id = table.id(keys[r]);
+      if (id + sample_distinct_ == count_.size()) {
+        for (std::size_t c = 0; c < q; ++c) tuple_[c].push_back(leaf[c][r]);
+        count_.push_back(0);
+        pop_count_.push_back(0);
+      }
+      ++pop_count_[sample_distinct_ + id];
+    }
+    population_ = true;
+  }
+
+  /// sample_exceeds_population returns a row of the table whose quasi-identifier values occur
+  /// more often in the table than in the population, or nothing.
+  std::optional<std::size_t> sample_exceeds_population() {
+    const std::vector<std::uint32_t> bottom(cols_.size(), 0);
+    check(bottom);
+    for (std::size_t r = 0; r < rows_; ++r) {
+      const std::uint32_t e = class_of_[row_tuple_[r]];
+      if (size_[e] > pop_size_[e]) return r;
+    }
+    return std::nullopt;
+  }
+
+  std::size_t distinct() const noexcept { return sample_distinct_; }
   const std::vector<LevelColumn>& columns() const noexcept { return cols_; }
   std::size_t max_suppressed() const noexcept { return max_suppressed_; }
+  std::size_t rows() const noexcept { return rows_; }
 
   /// check computes the classes of `levels` and whether they meet k (and l) within the limit.
   /// `keep`, when given, receives per distinct row whether its class is released, and
@@ -169,29 +272,51 @@ class Encoded {
     classes_.reset(d_count);
     class_of_.resize(d_count);
     size_.clear();
+    pop_size_.clear();
     for (std::size_t d = 0; d < d_count; ++d) {
       const std::uint32_t id = classes_.id(keys_[d]);
-      if (id == size_.size()) size_.push_back(0);
+      if (id == size_.size()) {
+        size_.push_back(0);
+        pop_size_.push_back(0);
+      }
       size_[id] += count_[d];
+      pop_size_[id] += pop_count_[d];
       class_of_[d] = id;
     }
     const std::size_t n_classes = size_.size();
+    const std::size_t min_size = model_.min_size();
     passes_.assign(n_classes, 1);
-    for (std::size_t e = 0; e < n_classes; ++e) passes_[e] = size_[e] >= config_.k ? 1 : 0;
-    if (!sens_.empty() && config_.l > 1) diversity(n_classes);
+    for (std::size_t e = 0; e < n_classes; ++e) passes_[e] = size_[e] >= min_size ? 1 : 0;
+    if (!sens_.empty()) {
+      if (!config_.t && config_.diversity != DiversityMeasure::recursive) {
+        diversity(n_classes);
+      } else {
+        class_models(n_classes);
+      }
+    }
+    if (population_) presence(n_classes);
     NodeResult out;
     std::uint64_t kept_dm = 0;
+    std::size_t kept_rows = 0;
     for (std::size_t e = 0; e < n_classes; ++e) {
       const std::uint64_t s = size_[e];
+      if (s == 0) continue;  // a class of the population alone
+      ++out.raw_classes;
       out.raw_dm += s * s;
       if (passes_[e]) {
         kept_dm += s * s;
+        kept_rows += s;
+        ++out.released_classes;
       } else {
         out.suppressed += s;
       }
     }
     out.dm = kept_dm + static_cast<std::uint64_t>(out.suppressed) * rows_;
     out.anonymous = out.suppressed <= max_suppressed_ && out.suppressed < rows_;
+    if (out.anonymous && config_.max_average_risk) {
+      out.anonymous = static_cast<double>(out.released_classes) <=
+                      *config_.max_average_risk * static_cast<double>(kept_rows) + 1e-9;
+    }
     if (keep) {
       keep->resize(d_count);
       for (std::size_t d = 0; d < d_count; ++d) (*keep)[d] = passes_[class_of_[d]];
@@ -199,10 +324,98 @@ class Encoded {
     if (class_sizes) {
       class_sizes->clear();
       for (std::size_t e = 0; e < n_classes; ++e) {
-        if (passes_[e]) class_sizes->push_back(size_[e]);
+        if (passes_[e] && size_[e] > 0) class_sizes->push_back(size_[e]);
       }
     }
     return out;
+  }
+
+  /// scores computes every metric but DM for the node last checked (its classes are still in the
+  /// scratch), from the column tables: per column the node's loss without suppression plus what
+  /// suppressed rows add, so that a score is never below its bound, rounding included.
+  NodeScores scores(const std::vector<std::uint32_t>& levels, const NodeResult& r,
+                    const std::vector<ColumnLoss>& loss) {
+    const std::size_t q = cols_.size();
+    const double n = static_cast<double>(rows_);
+    NodeScores out;
+    std::vector<double> share(q), ncp(q), entropy(q);
+    for (std::size_t c = 0; c < q; ++c) {
+      share[c] = loss[c].total_share[levels[c]];
+      ncp[c] = loss[c].total_ncp[levels[c]];
+      entropy[c] = loss[c].total_entropy[levels[c]];
+    }
+    if (r.suppressed > 0) {
+      for (std::size_t c = 0; c < q; ++c) {
+        const auto& map = cols_[c].to_level[levels[c]];
+        const auto& sh = loss[c].share[levels[c]];
+        const auto& nc = loss[c].ncp[levels[c]];
+        double add_share = 0, add_ncp = 0;
+        held_.assign(cols_[c].labels[levels[c]].size(), 0);
+        for (std::size_t d = 0; d < sample_distinct_; ++d) {
+          if (passes_[class_of_[d]]) continue;
+          const std::uint32_t label = map[tuple_[c][d]];
+          const double k = count_[d];
+          add_share += k * (1.0 - sh[label]);
+          add_ncp += k * (1.0 - nc[label]);
+          held_[label] += count_[d];
+        }
+        // The suppressed rows, generalised together: the entropy of their labels among them.
+        const double s = static_cast<double>(r.suppressed);
+        double add_entropy = s * std::log2(s);
+        for (std::uint32_t g : held_) {
+          if (g > 0) add_entropy -= static_cast<double>(g) * std::log2(static_cast<double>(g));
+        }
+        share[c] += add_share;
+        ncp[c] += add_ncp;
+        entropy[c] += std::max(0.0, add_entropy);
+      }
+    }
+    out.loss = combine_loss(share);
+    double ncp_sum = 0, entropy_sum = 0;
+    for (std::size_t c = 0; c < q; ++c) {
+      ncp_sum += ncp[c];
+      entropy_sum += entropy[c];
+    }
+    out.ncp = ncp_sum / (n * static_cast<double>(q));
+    out.entropy = entropy_sum;
+    out.aecs = n / static_cast<double>(r.released_classes + (r.suppressed > 0 ? 1 : 0));
+    return out;
+  }
+
+  /// bound_scores is the least each metric can be at `levels` or above it, without checking:
+  /// the node's loss as if nothing were suppressed (0 for AECS, which has none).
+  NodeScores bound_scores(const std::vector<std::uint32_t>& levels,
+                          const std::vector<ColumnLoss>& loss) const {
+    const std::size_t q = cols_.size();
+    std::vector<double> share(q);
+    double ncp = 0, entropy = 0;
+    for (std::size_t c = 0; c < q; ++c) {
+      share[c] = loss[c].total_share[levels[c]];
+      ncp += loss[c].total_ncp[levels[c]];
+      entropy += loss[c].total_entropy[levels[c]];
+    }
+    NodeScores out;
+    out.loss = combine_loss(share);
+    out.ncp = ncp / (static_cast<double>(rows_) * static_cast<double>(q));
+    out.entropy = entropy;
+    out.aecs = 0;
+    return out;
+  }
+
+  /// combine_loss normalises each column's sum of shares by ARX's bounds (N / |domain| when every
+  /// cell is a leaf, N when every cell is the whole domain) and takes their geometric mean.
+  double combine_loss(const std::vector<double>& share) const {
+    const double n = static_cast<double>(rows_);
+    double product = 1.0;
+    const double exponent = 1.0 / static_cast<double>(cols_.size());
+    for (std::size_t c = 0; c < cols_.size(); ++c) {
+      const double domain = static_cast<double>(cols_[c].leaves);
+      const double lo = n / domain;
+      double v = domain > 1 ? (share[c] - lo) / (n - lo) : 0.0;
+      v = std::max(0.0, v);
+      product *= std::pow(1.0 + v, exponent);
+    }
+    return product - 1.0;
   }
 
   std::uint32_t tuple(std::size_t c, std::size_t d) const { return tuple_[c][d]; }
@@ -252,7 +465,7 @@ class Encoded {
 
   /// diversity clears passes_ for the classes that are not l-diverse.
   void diversity(std::size_t n_classes) {
-    const std::size_t d_count = count_.size();
+    const std::size_t d_count = sample_distinct_;
     pairs_.reset(d_count);
     pair_class_.clear();
     pair_count_.clear();
@@ -286,8 +499,58 @@ class Encoded {
     }
   }
 
+  /// pair_counts fills pair_class_, pair_code_ and pair_count_: one entry per class and sensitive
+  /// value present in it.
+  void pair_counts() {
+    pairs_.reset(sample_distinct_);
+    pair_class_.clear();
+    pair_code_.clear();
+    pair_count_.clear();
+    for (std::size_t d = 0; d < sample_distinct_; ++d) {
+      const std::uint64_t key = static_cast<std::uint64_t>(class_of_[d]) * sens_distinct_ + sens_[d];
+      const std::uint32_t id = pairs_.id(key);
+      if (id == pair_count_.size()) {
+        pair_count_.push_back(0);
+        pair_class_.push_back(class_of_[d]);
+        pair_code_.push_back(sens_[d]);
+      }
+      pair_count_[id] += count_[d];
+    }
+  }
+
+  /// class_models clears passes_ for the classes the class model refuses (recursive diversity,
+  /// t-closeness), handing it each class's sensitive counts.
+  void class_models(std::size_t n_classes) {
+    pair_counts();
+    // Counting sort of the pairs by class.
+    offset_.assign(n_classes + 1, 0);
+    for (std::uint32_t e : pair_class_) ++offset_[e + 1];
+    for (std::size_t e = 0; e < n_classes; ++e) offset_[e + 1] += offset_[e];
+    grouped_.resize(pair_class_.size());
+    fill_ = offset_;
+    for (std::size_t p = 0; p < pair_class_.size(); ++p)
+      grouped_[fill_[pair_class_[p]]++] = SensitiveCount{pair_code_[p], pair_count_[p]};
+    for (std::size_t e = 0; e < n_classes; ++e) {
+      if (!passes_[e] || size_[e] == 0) continue;
+      const std::span<const SensitiveCount> counts(grouped_.data() + offset_[e], offset_[e + 1] - offset_[e]);
+      if (!model_.accepts(counts, size_[e])) passes_[e] = 0;
+    }
+  }
+
+  /// presence clears passes_ for the classes whose share of their population lies outside
+  /// [delta_min, delta_max].
+  void presence(std::size_t n_classes) {
+    for (std::size_t e = 0; e < n_classes; ++e) {
+      if (!passes_[e] || size_[e] == 0) continue;
+      const double delta =
+          pop_size_[e] == 0 ? 2.0 : static_cast<double>(size_[e]) / static_cast<double>(pop_size_[e]);
+      if (delta < config_.delta_min - 1e-12 || delta > config_.delta_max + 1e-12) passes_[e] = 0;
+    }
+  }
+
   std::vector<LevelColumn> cols_;
   const AnonymityConfig& config_;
+  const ClassModel& model_;
   std::size_t rows_;
   std::size_t max_suppressed_ = 0;
   std::size_t sens_distinct_ = 0;
@@ -296,13 +559,18 @@ class Encoded {
   std::vector<std::uint32_t> sens_;
   std::vector<std::uint32_t> count_;
   std::vector<std::uint32_t> row_tuple_;
+  std::vector<std::uint32_t> pop_count_;  ///< per distinct row: rows of the population
+  std::size_t sample_distinct_ = 0;       ///< distinct rows of the table; the population's follow
+  bool population_ = false;
   // Scratch of check().
   std::vector<std::uint64_t> keys_;
   KeyTable classes_, pairs_;
   std::vector<std::uint32_t> class_of_;
-  std::vector<std::size_t> size_;
+  std::vector<std::size_t> size_, pop_size_;
   std::vector<char> passes_;
-  std::vector<std::uint32_t> pair_class_, pair_count_, distinct_;
+  std::vector<std::uint32_t> pair_class_, pair_code_, pair_count_, distinct_, held_;
+  std::vector<std::size_t> offset_, fill_;
+  std::vector<SensitiveCount> grouped_;
   std::vector<double> clogc_;
 };
 
@@ -377,13 +645,21 @@ enum class Tag : std::uint8_t { unknown, anonymous, not_anonymous };
 /// Search holds the per-node state of one search.
 class Search {
  public:
-  Search(Encoded& enc, const Lattice& lattice)
+  /// Search for `metric`; `loss` holds the column tables the metrics other than DM need.
+  Search(Encoded& enc, const Lattice& lattice, Metric metric, const std::vector<ColumnLoss>& loss)
       : enc_(enc),
         lattice_(lattice),
+        metric_(metric),
+        loss_(loss),
         tag_(lattice.size(), Tag::unknown),
         evaluated_(lattice.size(), 0),
         raw_(lattice.size(), 0),
-        dm_(lattice.size(), 0) {}
+        dm_(lattice.size(), 0) {
+    if (metric_ != Metric::discernibility) {
+      score_.assign(lattice.size(), 0.0);
+      raw_bound_.assign(lattice.size(), 0.0);
+    }
+  }
 
   /// settle tags every node anonymous or not, checking as few as the monotonicity allows
   /// (every node when `monotone` is false).
@@ -450,6 +726,36 @@ class Search {
     return best;
   }
 
+  /// optimum_by_score returns the anonymous node of least metric (not DM; ties as optimum). A
+  /// node's bound is the largest of its metric without suppression (from the column tables, no
+  /// check needed), for AECS N / its classes once checked, and its specialisations' bounds: every
+  /// metric only grows with generalisation when suppression is left aside, and suppression only
+  /// adds to it. A node whose bound reaches the best score is not checked.
+  std::optional<std::uint64_t> optimum_by_score(const std::vector<std::uint32_t>& order) {
+    std::vector<double> bound(lattice_.size(), 0.0);
+    std::optional<std::uint64_t> best;
+    double best_score = 0;
+    std::vector<std::uint32_t> levels;
+    for (std::uint32_t n : order) {
+      lattice_.levels(n, levels);
+      double lb = enc_.bound_scores(levels, loss_).of(metric_);
+      if (evaluated_[n]) lb = std::max(lb, raw_bound_[n]);
+      lattice_.for_each_down(n, [&](std::uint64_t p) { lb = std::max(lb, bound[p]); });
+      if (tag_[n] == Tag::anonymous) {
+        if (!evaluated_[n] && !(best && lb >= best_score)) {
+          evaluate(n);
+          lb = std::max(lb, raw_bound_[n]);
+        }
+        if (evaluated_[n] && (!best || score_[n] < best_score)) {
+          best = n;
+          best_score = score_[n];
+        }
+      }
+      bound[n] = lb;
+    }
+    return best;
+  }
+
   std::size_t checked() const noexcept { return checked_; }
 
  private:
@@ -459,6 +765,12 @@ class Search {
     evaluated_[n] = 1;
     raw_[n] = r.raw_dm;
     dm_[n] = r.dm;
+    if (metric_ != Metric::discernibility) {
+      score_[n] = enc_.scores(levels_, r, loss_).of(metric_);
+      raw_bound_[n] = metric_ == Metric::aecs && r.raw_classes > 0
+                          ? static_cast<double>(enc_.rows()) / static_cast<double>(r.raw_classes)
+                          : 0.0;
+    }
     ++checked_;
     return r;
   }
@@ -486,6 +798,9 @@ class Search {
 
   Encoded& enc_;
   const Lattice& lattice_;
+  Metric metric_;
+  const std::vector<ColumnLoss>& loss_;
+  std::vector<double> score_, raw_bound_;
   std::vector<Tag> tag_;
   std::vector<char> evaluated_;
   std::vector<std::uint64_t> raw_, dm_;
@@ -526,11 +841,22 @@ result<std::vector<std::vector<std::uint32_t>>> leaf_codes(const Dataset& data,
 }  // namespace
 
 result<Anonymised> lattice_anonymise(const Dataset& data, const Hierarchies& hierarchies,
-                                     const AnonymityConfig& config, const Columns& columns) {
+                                     const AnonymityConfig& config, const Columns& columns,
+                                     const ClassModel& model) {
   std::vector<const Hierarchy*> used;
   auto leaves = leaf_codes(data, hierarchies, config.quasi_identifiers, columns.quasi, used);
   if (!leaves) return std::move(leaves).err();
-  const SensitiveCodes sens = encode_sensitive(data, columns, config);
+  std::optional<std::vector<std::vector<std::uint32_t>>> population_leaves;
+  if (config.population) {
+    std::vector<std::size_t> at;
+    for (const std::string& name : config.quasi_identifiers)
+      at.push_back(*config.population->column_index(name));
+    std::vector<const Hierarchy*> population_used;
+    auto p = leaf_codes(*config.population, hierarchies, config.quasi_identifiers, at, population_used);
+    if (!p) return std::move(p).err();
+    population_leaves = std::move(p).value();
+  }
+  const SensitiveCodes& sens = model.sensitive();
   if (config.l > 1 && sens.distinct < config.l)
     return unreachable(config,
                        "the sensitive column has only " + std::to_string(sens.distinct) + " distinct values");
@@ -544,16 +870,30 @@ result<Anonymised> lattice_anonymise(const Dataset& data, const Hierarchies& hie
                                            " nodes; use fewer quasi-identifiers or shallower hierarchies");
 
   const auto started = std::chrono::steady_clock::now();
-  Encoded enc(std::move(cols), config, data.rows.size());
+  std::vector<ColumnLoss> loss;
+  for (std::size_t c = 0; c < cols.size(); ++c) loss.push_back(column_loss(cols[c], (*leaves)[c]));
+  Encoded enc(std::move(cols), config, model, data.rows.size());
   enc.add_rows(*leaves, sens.code, sens.distinct);
-  Search search(enc, lattice);
+  if (population_leaves) {
+    enc.add_population(*population_leaves, config.population->rows.size());
+    if (auto r = enc.sample_exceeds_population())
+      return make_error(errc::bad_input,
+                        data.where(*r) + ": the row's quasi-identifiers occur more often in " + data.source +
+                            " than in the population " + config.population->source +
+                            " (the table must be a sample of it)");
+  }
+  Search search(enc, lattice, config.metric, loss);
   const std::vector<std::uint32_t> order = lattice.by_height();
-  // k-anonymity and distinct l-diversity are monotone with suppression; entropy l-diversity is
-  // monotone only without it, so with suppression every node is checked.
+  // k-anonymity, the highest risk and distinct l-diversity are monotone with suppression; entropy
+  // and recursive l-diversity, t-closeness and the average risk only without it; δ-presence is
+  // not monotone. Where it does not hold, every node is checked.
+  const bool without_suppression = enc.max_suppressed() == 0;
   const bool monotone =
-      !(config.l > 1 && config.diversity == DiversityMeasure::entropy && enc.max_suppressed() > 0);
+      !config.population &&
+      (without_suppression || (model.monotone_with_suppression() && !config.max_average_risk));
   search.settle(order, monotone);
-  const std::optional<std::uint64_t> best = search.optimum(order);
+  const std::optional<std::uint64_t> best =
+      config.metric == Metric::discernibility ? search.optimum(order) : search.optimum_by_score(order);
   const auto finished = std::chrono::steady_clock::now();
   if (!best) {
     const std::size_t n = data.rows.size();
@@ -571,6 +911,7 @@ result<Anonymised> lattice_anonymise(const Dataset& data, const Hierarchies& hie
   Anonymised out;
   AnonymityReport& rep = out.report;
   rep.method = AnonymityMethod::lattice;
+  rep.metric = config.metric;
   rep.quasi_identifiers = config.quasi_identifiers;
   rep.rows = data.rows.size();
   rep.suppressed = chosen.suppressed;
@@ -584,6 +925,9 @@ result<Anonymised> lattice_anonymise(const Dataset& data, const Hierarchies& hie
     rep.max_levels.push_back(enc_cols[c].levels - 1);
   }
   summarise(class_sizes, config.k, rep);
+  const NodeScores chosen_scores = enc.scores(levels, chosen, loss);
+  rep.loss.loss = chosen_scores.loss;
+  rep.loss.entropy = chosen_scores.entropy;
 
   // The release, and the NCP of its cells (suppressed rows count 1 per cell).
   const std::size_t q = enc_cols.size();

@@ -1,6 +1,6 @@
 // mondrian.cpp: strict multidimensional Mondrian partitioning (LeFevre, DeWitt, Ramakrishnan
-// 2006) of numeric quasi-identifiers, splitting at medians while both halves stay k-anonymous
-// (and l-diverse).
+// 2006) of numeric quasi-identifiers, splitting at medians while both halves pass the per-class
+// models (k, l-diversity, t-closeness, highest risk).
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -10,9 +10,7 @@
 #include "privacy_model.hpp"
 
 namespace consentry::detail {
-namespace {
 
-/// parse_number reads a decimal number; nothing for text, infinities and NaN.
 std::optional<double> parse_number(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -24,25 +22,27 @@ std::optional<double> parse_number(std::string_view s) {
   return v;
 }
 
-/// Splitter holds the table as numbers and the scratch of the diversity counts.
+namespace {
+
+/// Splitter holds the table as numbers and the scratch of the class counts.
 class Splitter {
  public:
-  Splitter(const AnonymityConfig& config, const std::vector<std::vector<double>>& values,
-           const SensitiveCodes& sens)
-      : config_(config), values_(values), sens_(sens), counts_(sens.distinct, 0) {}
+  Splitter(const ClassModel& model, const std::vector<std::vector<double>>& values)
+      : model_(model), values_(values), counts_(model.sensitive().distinct, 0) {}
 
-  /// acceptable is true when the rows form a class of at least k rows that is l-diverse.
+  /// acceptable is true when the rows form a class the per-class models accept.
   bool acceptable(std::span<const std::uint32_t> rows) {
-    if (rows.size() < config_.k) return false;
-    if (config_.l <= 1 || sens_.code.empty()) return true;
+    if (rows.size() < model_.min_size()) return false;
+    if (!model_.reads_sensitive()) return model_.accepts({}, rows.size());
+    const auto& code = model_.sensitive().code;
     touched_.clear();
     for (std::uint32_t r : rows) {
-      const std::uint32_t s = sens_.code[r];
+      const std::uint32_t s = code[r];
       if (counts_[s]++ == 0) touched_.push_back(s);
     }
     held_.clear();
-    for (std::uint32_t s : touched_) held_.push_back(counts_[s]);
-    const bool ok = is_diverse(held_, rows.size(), config_.diversity, config_.l);
+    for (std::uint32_t s : touched_) held_.push_back({s, counts_[s]});
+    const bool ok = model_.accepts(held_, rows.size());
     for (std::uint32_t s : touched_) counts_[s] = 0;
     return ok;
   }
@@ -85,17 +85,17 @@ class Splitter {
   }
 
  private:
-  const AnonymityConfig& config_;
+  const ClassModel& model_;
   const std::vector<std::vector<double>>& values_;
-  const SensitiveCodes& sens_;
-  std::vector<std::uint32_t> counts_, touched_, held_;
+  std::vector<std::uint32_t> counts_, touched_;
+  std::vector<SensitiveCount> held_;
   std::vector<double> sorted_;
 };
 
 }  // namespace
 
 result<Anonymised> mondrian_anonymise(const Dataset& data, const AnonymityConfig& config,
-                                      const Columns& columns) {
+                                      const Columns& columns, const ClassModel& model) {
   const std::size_t n = data.rows.size();
   const std::size_t q = columns.quasi.size();
   std::vector<std::vector<double>> values(q, std::vector<double>(n));
@@ -112,10 +112,9 @@ result<Anonymised> mondrian_anonymise(const Dataset& data, const AnonymityConfig
     max[c] = *std::max_element(values[c].begin(), values[c].end());
     span[c] = max[c] - min[c];
   }
-  const SensitiveCodes sens = encode_sensitive(data, columns, config);
 
   const auto started = std::chrono::steady_clock::now();
-  Splitter splitter(config, values, sens);
+  Splitter splitter(model, values);
   std::vector<std::uint32_t> all(n);
   std::iota(all.begin(), all.end(), 0U);
   if (!splitter.acceptable(all))
@@ -149,6 +148,7 @@ result<Anonymised> mondrian_anonymise(const Dataset& data, const AnonymityConfig
   std::vector<std::size_t> sizes;
   for (const auto& p : parts) sizes.push_back(p.size());
   summarise(sizes, config.k, rep);
+  rep.loss.aecs = static_cast<double>(n) / static_cast<double>(parts.size());
 
   out.data.source = data.source;
   out.data.columns = data.columns;
