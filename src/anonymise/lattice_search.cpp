@@ -884,13 +884,11 @@ result<Anonymised> lattice_anonymise(const Dataset& data, const Hierarchies& hie
   }
   Search search(enc, lattice, config.metric, loss);
   const std::vector<std::uint32_t> order = lattice.by_height();
-  // k-anonymity, the highest risk and distinct l-diversity are monotone with suppression; entropy
-  // and recursive l-diversity, t-closeness and the average risk only without it; δ-presence is
-  // not monotone. Where it does not hold, every node is checked.
+  // Every model is monotone without suppression; with it, only k-anonymity, the highest risk and
+  // distinct l-diversity are. Where it does not hold, every node is checked.
   const bool without_suppression = enc.max_suppressed() == 0;
-  const bool monotone =
-      !config.population &&
-      (without_suppression || (model.monotone_with_suppression() && !config.max_average_risk));
+  const bool monotone = without_suppression || (model.monotone_with_suppression() &&
+                                                !config.max_average_risk && !config.population);
   search.settle(order, monotone);
   const std::optional<std::uint64_t> best =
       config.metric == Metric::discernibility ? search.optimum(order) : search.optimum_by_score(order);
