@@ -13,9 +13,11 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <string_view>
 #include <unordered_map>
 
+#include "local_recoding.hpp"
 #include "privacy_model.hpp"
 
 namespace consentry::detail {
@@ -838,6 +840,102 @@ result<std::vector<std::vector<std::uint32_t>>> leaf_codes(const Dataset& data,
   return out;
 }
 
+/// recode_locally lowers the cells of a release class by class (local_recode, with the class
+/// model deciding each class), rewrites its quasi-identifier cells, and recomputes its classes and
+/// metrics from each cell's own level. Suppressed rows keep the node's levels and cost as before.
+result<void> recode_locally(const std::vector<std::vector<std::uint32_t>>& leaves,
+                            const std::vector<const Hierarchy*>& used, const Encoded& enc,
+                            const std::vector<ColumnLoss>& loss, const ClassModel& model,
+                            const std::vector<std::uint32_t>& levels, const std::vector<char>& released,
+                            const Columns& columns, std::size_t k, Anonymised& out) {
+  const std::size_t q = used.size();
+  const std::size_t n = released.size();
+  std::vector<RecodeColumn> recode(q);
+  for (std::size_t c = 0; c < q; ++c) recode[c] = RecodeColumn{used[c], leaves[c]};
+  const auto& code = model.sensitive().code;
+  std::vector<std::uint32_t> counts(model.sensitive().distinct, 0), touched;
+  std::vector<SensitiveCount> held;
+  const ClassAcceptable acceptable = [&](std::span<const std::uint32_t> rows) {
+    if (rows.size() < model.min_size()) return false;
+    if (!model.reads_sensitive()) return model.accepts({}, rows.size());
+    touched.clear();
+    for (std::uint32_t r : rows) {
+      if (counts[code[r]]++ == 0) touched.push_back(code[r]);
+    }
+    held.clear();
+    for (std::uint32_t v : touched) held.push_back({v, counts[v]});
+    const bool ok = model.accepts(held, rows.size());
+    for (std::uint32_t v : touched) counts[v] = 0;
+    return ok;
+  };
+  auto cells = local_recode(recode, levels, released, acceptable);
+  if (!cells) return std::move(cells).err();
+
+  const auto& cols = enc.columns();
+  AnonymityReport& rep = out.report;
+  const std::size_t suppressed = rep.suppressed;
+  std::vector<double> share(q, 0.0);
+  double ncp = 0, entropy = 0;
+  rep.recoded_cells = 0;
+  for (std::size_t c = 0; c < q; ++c) {
+    const LevelColumn& col = cols[c];
+    // Rows per leaf and per label, over the input, for the non-uniform entropy.
+    std::vector<double> freq(col.leaves, 0.0);
+    for (std::uint32_t x : leaves[c]) freq[x] += 1.0;
+    std::vector<std::vector<double>> under(col.levels);
+    for (std::size_t j = 0; j < col.levels; ++j) {
+      under[j].assign(col.labels[j].size(), 0.0);
+      for (std::size_t x = 0; x < col.leaves; ++x) under[j][col.to_level[j][x]] += freq[x];
+    }
+    std::vector<std::uint32_t> suppressed_labels(col.labels[levels[c]].size(), 0);
+    for (std::size_t r = 0; r < n; ++r) {
+      const std::uint32_t x = leaves[c][r];
+      const std::uint32_t level = (*cells)[c][r];
+      const std::uint32_t label = col.to_level[level][x];
+      entropy += std::log2(under[level][label] / freq[x]);
+      if (!released[r]) {
+        share[c] += 1.0;
+        ncp += 1.0;
+        ++suppressed_labels[label];
+        continue;
+      }
+      share[c] += loss[c].share[level][label];
+      ncp += loss[c].ncp[level][label];
+      if (level < levels[c]) ++rep.recoded_cells;
+    }
+    if (suppressed > 0) {
+      const double s = static_cast<double>(suppressed);
+      double part = s * std::log2(s);
+      for (std::uint32_t g : suppressed_labels) {
+        if (g > 0) part -= static_cast<double>(g) * std::log2(static_cast<double>(g));
+      }
+      entropy += std::max(0.0, part);
+    }
+  }
+  // The release's cells and classes: rows equal in every column's (level, label).
+  std::map<std::vector<std::uint64_t>, std::size_t> class_size;
+  std::size_t at = 0;
+  std::vector<std::uint64_t> key(q);
+  for (std::size_t r = 0; r < n; ++r) {
+    if (!released[r]) continue;
+    std::vector<std::string>& row = out.data.rows[at++];
+    for (std::size_t c = 0; c < q; ++c) {
+      const std::uint32_t level = (*cells)[c][r];
+      const std::uint32_t label = cols[c].to_level[level][leaves[c][r]];
+      row[columns.quasi[c]].assign(cols[c].labels[level][label]);
+      key[c] = (static_cast<std::uint64_t>(level) << 32) | label;
+    }
+    ++class_size[key];
+  }
+  std::vector<std::size_t> sizes;
+  for (const auto& [cell_key, size] : class_size) sizes.push_back(size);
+  summarise(sizes, k, rep);
+  rep.loss.ncp = ncp / (static_cast<double>(n) * static_cast<double>(q));
+  rep.loss.loss = enc.combine_loss(share);
+  rep.loss.entropy = entropy;
+  return {};
+}
+
 }  // namespace
 
 result<Anonymised> lattice_anonymise(const Dataset& data, const Hierarchies& hierarchies,
@@ -887,8 +985,8 @@ result<Anonymised> lattice_anonymise(const Dataset& data, const Hierarchies& hie
   // Every model is monotone without suppression; with it, only k-anonymity, the highest risk and
   // distinct l-diversity are. Where it does not hold, every node is checked.
   const bool without_suppression = enc.max_suppressed() == 0;
-  const bool monotone = without_suppression || (model.monotone_with_suppression() &&
-                                                !config.max_average_risk && !config.population);
+  const bool monotone = without_suppression ||
+                        (model.monotone_with_suppression() && !config.max_average_risk && !config.population);
   search.settle(order, monotone);
   const std::optional<std::uint64_t> best =
       config.metric == Metric::discernibility ? search.optimum(order) : search.optimum_by_score(order);
@@ -962,6 +1060,12 @@ result<Anonymised> lattice_anonymise(const Dataset& data, const Hierarchies& hie
     out.data.lines.push_back(data.line_of(r));
   }
   rep.loss.ncp = ncp_sum / (static_cast<double>(rep.rows) * static_cast<double>(q));
+  if (config.local_recoding) {
+    std::vector<char> released(data.rows.size());
+    for (std::size_t r = 0; r < data.rows.size(); ++r) released[r] = keep[enc.row_tuple(r)];
+    auto recoded = recode_locally(*leaves, used, enc, loss, model, levels, released, columns, config.k, out);
+    if (!recoded) return std::move(recoded).err();
+  }
   return out;
 }
 
