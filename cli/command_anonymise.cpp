@@ -1,5 +1,7 @@
 // command_anonymise.cpp: `consentry anonymise`, a k-anonymous (and l-diverse) release of a
-// delimited file or of what a purpose may see in the vault.
+// delimited file or of what a purpose may see in the vault, with per-column forms applied first
+// (or alone).
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <iomanip>
@@ -9,12 +11,15 @@
 #include <set>
 #include <sstream>
 
+#include "../src/text/hex.hpp"
 #include "commands.hpp"
+#include "consentry/anonymise/column_operators.hpp"
 #include "consentry/anonymise/k_anonymity.hpp"
 #include "exit.hpp"
 #include "json_output.hpp"
 #include "open_vault.hpp"
 #include "progress.hpp"
+#include "small_file.hpp"
 #include "verbose.hpp"
 
 namespace consentry::cli {
@@ -33,6 +38,16 @@ struct AnonymiseOptions {
   std::int64_t l = 1;
   std::string sensitive;
   std::string diversity = "distinct";
+  double c = 0;
+  std::optional<double> t;
+  std::string closeness = "equal";
+  std::optional<double> highest_risk;
+  std::optional<double> average_risk;
+  std::string population;
+  double delta_min = 0.0;
+  double delta_max = 1.0;
+  std::string metric = "discernibility";
+  bool local_recoding = false;
   std::string hierarchies;
   std::string hierarchy_prefix;
   double max_suppression = 0.0;
@@ -43,6 +58,9 @@ struct AnonymiseOptions {
   std::string purpose;
   std::string accessor;
   std::vector<std::string> fields;
+  std::vector<std::string> columns;  ///< --column COL=FORM, in order
+  std::string key_file;              ///< --key-file: the key of --column pseudonym and token
+  CLI::Option* k_option = nullptr;   ///< tells --k absent from --k 0
 };
 
 char delimiter_of(const std::string& text) {
@@ -95,7 +113,22 @@ nlohmann::ordered_json report_json(const AnonymityReport& r, const AnonymityConf
     j["diversity"] = std::string(to_string(config.diversity));
     j["sensitive"] = config.sensitive;
   }
+  if (config.diversity == DiversityMeasure::recursive && config.l > 1) j["c"] = config.c;
+  if (config.t) {
+    j["t"] = *config.t;
+    j["closeness"] = std::string(to_string(config.closeness));
+    if (config.l <= 1) j["sensitive"] = config.sensitive;
+  }
+  if (config.max_highest_risk) j["max_highest_risk"] = *config.max_highest_risk;
+  if (config.max_average_risk) j["max_average_risk"] = *config.max_average_risk;
+  if (config.population) {
+    j["population"] = config.population->source;
+    j["delta_min"] = config.delta_min;
+    j["delta_max"] = config.delta_max;
+  }
   j["max_suppression"] = config.max_suppression;
+  if (r.method == AnonymityMethod::lattice) j["metric"] = std::string(to_string(r.metric));
+  if (config.local_recoding) j["local_recoding"] = {{"cells_recoded", r.recoded_cells}};
   j["quasi_identifiers"] = r.quasi_identifiers;
   if (r.method == AnonymityMethod::lattice) {
     nlohmann::ordered_json levels = nlohmann::ordered_json::object();
@@ -116,7 +149,13 @@ nlohmann::ordered_json report_json(const AnonymityReport& r, const AnonymityConf
   j["mean_class_size"] = r.mean_class_size;
   j["loss"] = {{"discernibility", r.loss.discernibility},
                {"average_class_size", r.loss.average_class_size},
-               {"ncp", r.loss.ncp}};
+               {"ncp", r.loss.ncp},
+               {"aecs", r.loss.aecs}};
+  if (r.method == AnonymityMethod::lattice) {
+    j["loss"]["loss"] = r.loss.loss;
+    j["loss"]["entropy"] = r.loss.entropy;
+  }
+  j["risk"] = {{"highest", r.highest_risk}, {"average", r.average_risk}};
   nlohmann::ordered_json search;
   if (r.method == AnonymityMethod::lattice) {
     search["nodes"] = r.nodes;
@@ -131,8 +170,18 @@ nlohmann::ordered_json report_json(const AnonymityReport& r, const AnonymityConf
 
 void print_report(std::ostream& out, const AnonymityReport& r, const AnonymityConfig& config) {
   out << "anonymised " << r.rows << " rows by " << to_string(r.method) << ": k = " << config.k;
-  if (config.l > 1) out << ", l = " << config.l << " (" << to_string(config.diversity) << ")";
-  out << ", max-suppression " << config.max_suppression << "\n";
+  if (config.l > 1) {
+    out << ", l = " << config.l << " (" << to_string(config.diversity);
+    if (config.diversity == DiversityMeasure::recursive) out << ", c = " << config.c;
+    out << ")";
+  }
+  if (config.t) out << ", t = " << *config.t << " (" << to_string(config.closeness) << ")";
+  if (config.max_highest_risk) out << ", highest risk " << *config.max_highest_risk;
+  if (config.max_average_risk) out << ", average risk " << *config.max_average_risk;
+  if (config.population) out << ", delta in [" << config.delta_min << ", " << config.delta_max << "]";
+  out << ", max-suppression " << config.max_suppression;
+  if (r.method == AnonymityMethod::lattice) out << ", metric " << to_string(r.metric);
+  out << "\n";
   if (r.method == AnonymityMethod::lattice) {
     out << "  levels:";
     for (std::size_t i = 0; i < r.levels.size(); ++i)
@@ -145,17 +194,184 @@ void print_report(std::ostream& out, const AnonymityReport& r, const AnonymityCo
   out << "  classes: " << r.classes << " (min size " << r.min_class_size << ", mean "
       << fixed(r.mean_class_size, 2) << ")\n";
   out << "  loss: discernibility " << r.loss.discernibility << ", C_avg "
-      << fixed(r.loss.average_class_size, 3) << ", NCP " << fixed(r.loss.ncp, 4) << "\n";
+      << fixed(r.loss.average_class_size, 3) << ", NCP " << fixed(r.loss.ncp, 4) << ", AECS "
+      << fixed(r.loss.aecs, 2);
+  if (r.method == AnonymityMethod::lattice)
+    out << ", loss " << fixed(r.loss.loss, 4) << ", entropy " << fixed(r.loss.entropy, 1) << " bits";
+  out << "\n";
+  out << "  risk: highest " << fixed(r.highest_risk, 4) << ", average " << fixed(r.average_risk, 4) << "\n";
+  if (config.local_recoding)
+    out << "  local recoding: " << r.recoded_cells << " cells below the node's level\n";
   out << "  search:";
   if (r.method == AnonymityMethod::lattice)
     out << " " << r.nodes << " nodes, " << r.nodes_checked << " checked, " << r.nodes_pruned << " pruned,";
   out << " " << fixed(milliseconds(r.search_time), 2) << " ms\n";
 }
 
+/// kMaxColumnKeyFileBytes bounds the --key-file of --column: 64 hex digits and a line end need less.
+constexpr std::size_t kMaxColumnKeyFileBytes = 128;
+
+/// wipe_text overwrites the characters of `s` (a key's bytes or hex) before it is released.
+void wipe_text(std::string& s) {
+  volatile char* p = s.data();
+  for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
+  s.clear();
+}
+
+/// read_column_key reads the key of --column pseudonym and token operators from `file`: exactly
+/// 32 bytes are the key itself; otherwise the file must hold 64 hex digits, optionally followed by
+/// a line end. Anything else fails the command as bad input naming the file, never its bytes.
+SecretBytes read_column_key(const std::string& file) {
+  std::string text = read_small_file(file, kMaxColumnKeyFileBytes, "a key file");
+  if (text.size() == 32) {
+    SecretBytes key = SecretBytes::copy_of(std::string_view(text));
+    wipe_text(text);
+    return key;
+  }
+  std::string_view hex = text;
+  if (hex.ends_with('\n')) hex.remove_suffix(1);
+  if (hex.ends_with('\r')) hex.remove_suffix(1);
+  if (hex.size() != 64) {
+    wipe_text(text);
+    fail(errc::bad_input,
+         "--key-file " + file + ": a key file holds 32 raw bytes, or 64 hex digits and an optional newline");
+  }
+  SecretBytes key(32);
+  auto decoded = detail::hex_decode(hex, key.reveal(), "--key-file " + file);
+  wipe_text(text);
+  if (!decoded) fail(decoded.err());
+  return key;
+}
+
+/// ColumnStep is what --column asks for: the operators in order, and the key and tokeniser the
+/// pseudonym and token operators among them need.
+struct ColumnStep {
+  std::vector<ColumnOperator> ops;
+  std::optional<SecretBytes> key;
+  std::optional<Tokeniser> tokens;
+};
+
+/// prepare_columns reads --column and --key-file before any data is read. Bad input (exit 2) for
+/// a spec that cannot be read, a column that is also a quasi-identifier of the k-anonymity step,
+/// or a pseudonym or token operator without --key-file; a --key-file no operator needs is a
+/// usage error (the vault's key file goes before 'anonymise').
+ColumnStep prepare_columns(const AnonymiseOptions& options, bool k_given) {
+  ColumnStep step;
+  auto parsed = parse_column_operators(options.columns);
+  if (!parsed) fail(errc::bad_input, "--column: " + parsed.err().message);
+  step.ops = std::move(*parsed);
+  if (k_given) {
+    const std::vector<std::string>& quasi =
+        options.quasi.empty() && options.from_vault ? options.fields : options.quasi;
+    for (const ColumnOperator& op : step.ops)
+      if (std::find(quasi.begin(), quasi.end(), op.column) != quasi.end())
+        fail(errc::bad_input, "column '" + op.column +
+                                  "' is a quasi-identifier and has a --column operator: the k-anonymity step "
+                                  "generalises quasi-identifiers itself; give the column one or the other");
+  }
+  bool keyed = false;
+  bool tokens = false;
+  for (const ColumnOperator& op : step.ops) {
+    keyed = keyed || op.form.kind == FormKind::pseudonym || op.form.kind == FormKind::pseudonym_hmac ||
+            op.form.kind == FormKind::token;
+    tokens = tokens || op.form.kind == FormKind::token;
+  }
+  if (!options.key_file.empty() && !keyed)
+    usage_failure(
+        "--key-file after 'anonymise' is the key of --column pseudonym and token operators, and none "
+        "is given; the vault's key file goes before the command (consentry --key-file FILE anonymise "
+        "...) or in CONSENTRY_KEY_FILE");
+  if (keyed && options.key_file.empty()) {
+    for (const ColumnOperator& op : step.ops)
+      if (op.form.kind == FormKind::pseudonym || op.form.kind == FormKind::pseudonym_hmac ||
+          op.form.kind == FormKind::token)
+        fail(errc::bad_input, "--column " + op.column + "=" + form_name(op.form) +
+                                  " needs a key: give --key-file FILE (32 raw bytes or 64 hex digits)");
+  }
+  if (keyed) step.key = read_column_key(options.key_file);
+  if (tokens) step.tokens = unwrap(column_tokeniser(*step.key));
+  return step;
+}
+
+/// operators_json lists the operators as [{"column": ..., "form": ...}], a replace form without
+/// its text.
+nlohmann::ordered_json operators_json(const std::vector<ColumnOperator>& ops) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const ColumnOperator& op : ops) list.push_back({{"column", op.column}, {"form", form_name(op.form)}});
+  return list;
+}
+
+/// operators_text lists the operators as "email pseudonym, phone mask:last4".
+std::string operators_text(const std::vector<ColumnOperator>& ops) {
+  std::string out;
+  for (const ColumnOperator& op : ops)
+    out += (out.empty() ? "" : ", ") + op.column + " " + form_name(op.form);
+  return out;
+}
+
+/// with_operators adds the applied operators to a k-anonymity report, when there are any.
+nlohmann::ordered_json with_operators(nlohmann::ordered_json report, const std::vector<ColumnOperator>& ops) {
+  if (!ops.empty()) report["operators"] = operators_json(ops);
+  return report;
+}
+
+/// apply_columns applies the operators to `data` (unchanged when one fails: the command ends).
+void apply_columns(Dataset& data, const ColumnStep& step, const AnonymiseOptions& options) {
+  Stopwatch clock;
+  unwrap(apply_column_operators(data, step.ops, step.key ? &*step.key : nullptr,
+                                step.tokens ? &*step.tokens : nullptr));
+  verbose("applied " +
+          counted(static_cast<std::int64_t>(step.ops.size()), "column operator", "column operators") +
+          " to " + counted(static_cast<std::int64_t>(data.rows.size()), "row", "rows") + " in " +
+          clock.elapsed());
+  if (!options.json && options.k_option && options.k_option->count() > 0)
+    std::cerr << "column operators: " << operators_text(step.ops) << "\n";
+}
+
+/// release_columns writes the table with the operators applied as the release (no k-anonymity
+/// step) and reports the operators, like the k-anonymity report: JSON on stdout with -o, else on
+/// stderr.
+int release_columns(const Dataset& data, const ColumnStep& step, const AnonymiseOptions& options,
+                    char delimiter) {
+  nlohmann::ordered_json report;
+  report["operators"] = operators_json(step.ops);
+  report["rows"] = data.rows.size();
+  if (!options.output.empty()) {
+    unwrap(write_dataset(data, options.output, delimiter));
+    verbose("wrote " + counted(static_cast<std::int64_t>(data.rows.size()), "row", "rows") + " to " +
+            options.output);
+    report["output"] = options.output;
+  } else {
+    std::cout << format_dataset(data, delimiter) << std::flush;
+  }
+  if (options.json) {
+    if (!options.output.empty())
+      print_json(report);
+    else
+      std::cerr << report.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  } else {
+    std::cerr << "applied "
+              << counted(static_cast<std::int64_t>(step.ops.size()), "column operator", "column operators")
+              << " to " << data.rows.size() << " rows, no k-anonymity step: " << operators_text(step.ops)
+              << "\n";
+  }
+  return kExitOk;
+}
+
 int run_anonymise(const GlobalOptions& global, const AnonymiseOptions& options) {
   if (options.from_vault == !options.input.empty())
     usage_failure("give exactly one of --input FILE and --from-vault");
-  if (options.k < 1) fail(errc::bad_input, "--k must be at least 1");
+  // --k is optional with --column: then the operators alone make the release.
+  const bool k_given = options.k_option && options.k_option->count() > 0;
+  if (!k_given && options.columns.empty()) usage_failure("--k is required (or give --column COL=FORM)");
+  if (!k_given && (!options.quasi.empty() || options.l != 1 || !options.sensitive.empty() ||
+                   !options.hierarchies.empty() || !options.hierarchy_prefix.empty() ||
+                   options.max_suppression != 0.0 || !options.method.empty()))
+    usage_failure(
+        "--quasi, --l, --sensitive, --hierarchies, --hierarchy-prefix, --max-suppression and --method "
+        "belong to the k-anonymity step: give --k too");
+  if (k_given && options.k < 1) fail(errc::bad_input, "--k must be at least 1");
+  const ColumnStep columns = prepare_columns(options, k_given);
   if (options.l < 1) fail(errc::bad_input, "--l must be at least 1");
   if (!(options.max_suppression >= 0.0 && options.max_suppression <= 1.0))
     fail(errc::bad_input, "--max-suppression must be a fraction in [0, 1]");
@@ -191,6 +407,11 @@ int run_anonymise(const GlobalOptions& global, const AnonymiseOptions& options) 
             counted(static_cast<std::int64_t>(data.columns.size()), "column", "columns") + " from " +
             options.input + " in " + read_clock.elapsed());
   }
+  // --column operators apply before the k-anonymity step; without --k they make the release.
+  if (!columns.ops.empty()) {
+    apply_columns(data, columns, options);
+    if (!k_given) return release_columns(data, columns, options, delimiter);
+  }
   if (!options.hierarchies.empty()) hierarchy_dir = options.hierarchies;
   if (!options.hierarchy_prefix.empty()) prefix = options.hierarchy_prefix;
 
@@ -200,12 +421,35 @@ int run_anonymise(const GlobalOptions& global, const AnonymiseOptions& options) 
   config.k = static_cast<std::size_t>(options.k);
   config.l = static_cast<std::size_t>(options.l);
   config.sensitive = options.sensitive;
-  config.diversity = options.diversity == "entropy" ? DiversityMeasure::entropy : DiversityMeasure::distinct;
+  config.diversity = options.diversity == "entropy"     ? DiversityMeasure::entropy
+                     : options.diversity == "recursive" ? DiversityMeasure::recursive
+                                                        : DiversityMeasure::distinct;
+  config.c = options.c;
+  config.t = options.t;
+  config.closeness = options.closeness == "ordered"        ? ClosenessDistance::ordered
+                     : options.closeness == "hierarchical" ? ClosenessDistance::hierarchical
+                                                           : ClosenessDistance::equal;
+  config.max_highest_risk = options.highest_risk;
+  config.max_average_risk = options.average_risk;
+  config.delta_min = options.delta_min;
+  config.delta_max = options.delta_max;
+  config.metric = parse_metric(options.metric).value_or(Metric::discernibility);
+  config.local_recoding = options.local_recoding;
+  Dataset population;
+  if (!options.population.empty()) {
+    population = unwrap(read_dataset(options.population, delimiter));
+    config.population = &population;
+  }
   config.max_suppression = options.max_suppression;
 
   Hierarchies hierarchies;
-  if (!hierarchy_dir.empty())
-    hierarchies = unwrap(read_hierarchies(hierarchy_dir, prefix, config.quasi_identifiers, delimiter));
+  if (!hierarchy_dir.empty()) {
+    // The sensitive column's hierarchy serves hierarchical t-closeness.
+    std::vector<std::string> wanted = config.quasi_identifiers;
+    if (config.t && config.closeness == ClosenessDistance::hierarchical && !config.sensitive.empty())
+      wanted.push_back(config.sensitive);
+    hierarchies = unwrap(read_hierarchies(hierarchy_dir, prefix, wanted, delimiter));
+  }
   verbose("hierarchies found for " +
           counted(static_cast<std::int64_t>(hierarchies.size()), "column", "columns") +
           (hierarchy_dir.empty() ? std::string() : " in " + hierarchy_dir.string()));
@@ -233,14 +477,14 @@ int run_anonymise(const GlobalOptions& global, const AnonymiseOptions& options) 
     verbose("wrote " + counted(static_cast<std::int64_t>(released.data.rows.size()), "row", "rows") + " to " +
             options.output);
     if (options.json) {
-      print_json(report_json(released.report, config, options.output));
+      print_json(with_operators(report_json(released.report, config, options.output), columns.ops));
     } else {
       print_report(std::cerr, released.report, config);
     }
   } else {
     std::cout << format_dataset(released.data, delimiter) << std::flush;
     if (options.json) {
-      std::cerr << report_json(released.report, config, "")
+      std::cerr << with_operators(report_json(released.report, config, ""), columns.ops)
                        .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                 << "\n";
     } else {
@@ -256,8 +500,8 @@ void add_anonymise_command(CLI::App& root, const GlobalOptions& global, Commands
   auto options = std::make_shared<AnonymiseOptions>();
   CLI::App* app = root.add_subcommand(
       "anonymise",
-      "Release a k-anonymous (and l-diverse) table: of a delimited file, or of the vault as a purpose "
-      "sees it");
+      "Release a k-anonymous (and l-diverse) table, with per-column forms (--column) applied first or "
+      "alone: of a delimited file, or of the vault as a purpose sees it");
   app->add_option("--input", options->input, "The delimited file to release (first row: column names)");
   app->add_option("--delimiter", options->delimiter,
                   "The delimiter of the input, its hierarchies and the output (default: detected from the "
@@ -266,11 +510,37 @@ void add_anonymise_command(CLI::App& root, const GlobalOptions& global, Commands
                   "Quasi-identifier columns, comma-separated (default with "
                   "--from-vault: all --fields)")
       ->delimiter(',');
-  app->add_option("--k", options->k, "Every released class has at least k rows")->required();
+  options->k_option = app->add_option(
+      "--k", options->k,
+      "Every released class has at least k rows (required unless --column is given; without it there is no "
+      "k-anonymity step)");
   app->add_option("--l", options->l, "l-diversity of the sensitive column (default 1: none)");
   app->add_option("--sensitive", options->sensitive, "The sensitive column (needed with --l above 1)");
-  app->add_option("--diversity", options->diversity, "How l-diversity is measured")
-      ->check(CLI::IsMember({"distinct", "entropy"}));
+  app->add_option("--diversity", options->diversity,
+                  "How l-diversity is measured: distinct (default), entropy or recursive (with --c)")
+      ->check(CLI::IsMember({"distinct", "entropy", "recursive"}));
+  app->add_option("--c", options->c, "The c of recursive (c,l)-diversity (> 0)");
+  app->add_option("--t", options->t,
+                  "t-closeness of the sensitive column: each class's distance from the table <= T");
+  app->add_option("--closeness", options->closeness,
+                  "t-closeness's distance: equal (default), ordered (numeric) or hierarchical (needs the "
+                  "sensitive column's hierarchy)")
+      ->check(CLI::IsMember({"equal", "ordered", "hierarchical"}));
+  app->add_option("--highest-risk", options->highest_risk,
+                  "Largest prosecutor risk 1/|class| of any released row, in (0, 1]");
+  app->add_option("--average-risk", options->average_risk,
+                  "Largest average prosecutor risk (classes / rows released), in (0, 1]; lattice only");
+  app->add_option("--population", options->population,
+                  "δ-presence: the population FILE the input is a sample of (same delimiter; lattice only)");
+  app->add_option("--delta-min", options->delta_min,
+                  "δ-presence: least share of a class's population (default 0)");
+  app->add_option("--delta-max", options->delta_max,
+                  "δ-presence: largest share of a class's population (default 1)");
+  app->add_option("--metric", options->metric,
+                  "What the lattice search minimises: discernibility (default), loss, ncp, aecs or entropy")
+      ->check(CLI::IsMember({"discernibility", "loss", "ncp", "aecs", "entropy"}));
+  app->add_flag("--local-recoding", options->local_recoding,
+                "After the lattice search, lower cells class by class where every class still passes");
   app->add_option("--hierarchies", options->hierarchies,
                   "Folder of <prefix>_hierarchy_<column>.csv files (default: the input's folder)");
   app->add_option("--hierarchy-prefix", options->hierarchy_prefix,
@@ -288,6 +558,15 @@ void add_anonymise_command(CLI::App& root, const GlobalOptions& global, Commands
   app->add_option("--as", options->accessor, "With --from-vault: the accessor reading");
   app->add_option("--fields", options->fields, "With --from-vault: the fields, comma-separated")
       ->delimiter(',');
+  app->add_option(
+      "--column", options->columns,
+      "COL=FORM (repeatable): apply a form of the policy format to every non-empty cell of column "
+      "COL, before any k-anonymity step: pseudonym, pseudonym:hmac-sha256, token, mask:lastN, "
+      "mask:firstN, mask:email, redact, replace:TEXT, generalise:year|month|decade|prefix:N|bucket:N. "
+      "A quasi-identifier cannot have one");
+  app->add_option("--key-file", options->key_file,
+                  "With --column: the key of pseudonym and token operators, a file of 32 raw bytes or 64 hex "
+                  "digits (the vault's key file goes before 'anonymise')");
   commands.push_back({app, [&global, options] { return run_anonymise(global, *options); }});
 }
 

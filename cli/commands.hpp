@@ -36,6 +36,7 @@ void add_derive_command(CLI::App& root, const GlobalOptions& global, Commands& c
 void add_contact_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_ff1_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_anonymise_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
+void add_risk_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_stats_command(CLI::App& root, const GlobalOptions& global, Commands& commands);
 void add_receipt_commands(CLI::App& root, const GlobalOptions& global, Commands& commands);
 /// add_contact_preference_commands adds `limit`, `opt-out` and `opt-in` under `consent`.

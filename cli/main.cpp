@@ -283,6 +283,7 @@ int main(int argc, char** argv) {
   add_contact_command(app, global, commands);
   add_ff1_commands(app, global, commands);
   add_anonymise_command(app, global, commands);
+  add_risk_command(app, global, commands);
   add_stats_command(app, global, commands);
 
   // `consentry help [COMMAND...]` is `consentry [COMMAND...] --help`.

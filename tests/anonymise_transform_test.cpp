@@ -71,6 +71,36 @@ TEST_CASE("mask never shows the whole of a short value") {
   CHECK(apply("mask:last4", FieldType::string, "12345") == "*2345");
 }
 
+TEST_CASE("mask:firstN keeps the first characters, counted in code points") {
+  CHECK(apply("mask:first3", FieldType::string, "SW1A 1AA") == "SW1*****");
+  CHECK(apply("mask:first1", FieldType::phone, "+447700900123") == "+************");
+  CHECK(apply("mask:first2", FieldType::string, "Fran\xc3\xa7ois") == "Fr******");
+  CHECK(apply("mask:first1", FieldType::string, "\xc3\xa9t\xc3\xa9") == "\xc3\xa9**");
+  // Like mask:lastN, a value no longer than N is starred completely.
+  CHECK(apply("mask:first4", FieldType::string, "1234") == "****");
+  CHECK(apply("mask:first4", FieldType::string, "\xc3\xa9") == "*");
+  CHECK(apply("mask:first4", FieldType::string, "").empty());
+}
+
+TEST_CASE("mask:email keeps the domain and stars the local part") {
+  CHECK(apply("mask:email", FieldType::email, "ann@example.com") == "***@example.com");
+  CHECK(apply("mask:email", FieldType::email, "a@b") == "*@b");
+  CHECK(apply("mask:email", FieldType::email, "j\xc3\xb6rg@example.de") == "****@example.de");
+  CHECK(apply("mask:email", FieldType::email, "\"a@b\"@example.com") == "*****@example.com");
+  unavailable("mask:email", FieldType::email, "ann.example.com");
+  unavailable("mask:email", FieldType::email, "@example.com");
+  unavailable("mask:email", FieldType::email, "ann@");
+  unavailable("mask:email", FieldType::email, "");
+  unavailable("mask:email", FieldType::string, "ann@example.com");
+  unavailable("mask:email", FieldType::phone, "+447700900123");
+}
+
+TEST_CASE("replace:TEXT gives its text whatever the value") {
+  CHECK(apply("replace:REDACTED", FieldType::email, "ann@example.com") == "REDACTED");
+  CHECK(apply("replace:n/a", FieldType::date, "1990-04-02") == "n/a");
+  CHECK(apply("replace:n/a", FieldType::integer, "") == "n/a");
+}
+
 TEST_CASE("generalise a date to year, month or decade") {
   CHECK(apply("generalise:year", FieldType::date, "1990-04-02") == "1990");
   CHECK(apply("generalise:month", FieldType::date, "1990-04-02") == "1990-04");

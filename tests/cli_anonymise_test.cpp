@@ -268,3 +268,114 @@ TEST_CASE("anonymise --from-vault releases what the purpose sees and refuses a d
   CHECK(o.code == 3);
   CHECK(s.no_output());
 }
+
+TEST_CASE("anonymise --metric, the privacy models and --local-recoding on Adult") {
+  Scratch s;
+  const std::string adult = (kAdult / "adult.csv").string();
+  auto json_of = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--input", adult, "--quasi",        kAdultQuasi, "--k",
+                                     "5",       "-o",  s.out().string(), "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CliOutput o = s.run(args);
+    INFO("stderr: " << o.err);
+    REQUIRE(o.code == 0);
+    return nlohmann::json::parse(o.out);
+  };
+  const auto loss = json_of({"--metric", "loss"});
+  CHECK(loss.at("metric") == "loss");
+  const std::vector<int> arx = {0, 4, 0, 2, 3, 2, 2, 1};
+  std::vector<int> levels;
+  for (const char* q :
+       {"sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation"})
+    levels.push_back(loss.at("levels").at(q).get<int>());
+  CHECK(levels == arx);
+  CHECK(loss.at("loss").at("loss").get<double>() < json_of({}).at("loss").at("loss").get<double>());
+  CHECK(loss.at("risk").at("highest").get<double>() <= 0.2);
+
+  const auto closeness = json_of({"--sensitive", "salary-class", "--t", "0.2", "--closeness", "hierarchical",
+                                  "--max-suppression", "0.02"});
+  CHECK(closeness.at("t") == 0.2);
+  CHECK(closeness.at("closeness") == "hierarchical");
+  const auto recursive =
+      json_of({"--l", "2", "--sensitive", "salary-class", "--diversity", "recursive", "--c", "4"});
+  CHECK(recursive.at("c") == 4.0);
+  const auto recoded = json_of({"--local-recoding"});
+  CHECK(recoded.at("local_recoding").at("cells_recoded").get<int>() > 0);
+  CHECK(recoded.at("loss").at("ncp").get<double>() < 0.5);
+  const auto risky =
+      json_of({"--highest-risk", "0.05", "--average-risk", "0.01", "--max-suppression", "0.02"});
+  CHECK(risky.at("min_class_size").get<int>() >= 20);
+  CHECK(risky.at("risk").at("average").get<double>() <= 0.01);
+
+  // The text report names the metric and every figure.
+  CliOutput text = s.run(
+      {"--input", adult, "--quasi", kAdultQuasi, "--k", "5", "-o", s.out().string(), "--metric", "entropy"});
+  REQUIRE(text.code == 0);
+  CHECK(text.err.find("metric entropy") != std::string::npos);
+  CHECK(text.err.find("AECS") != std::string::npos);
+  CHECK(text.err.find("risk: highest") != std::string::npos);
+}
+
+TEST_CASE("anonymise δ-presence against a population file, and its refusals") {
+  Scratch s;
+  // The sample: every third row of Adult.
+  auto adult = consentry::read_dataset(kAdult / "adult.csv");
+  REQUIRE(adult.ok());
+  consentry::Dataset sample = *adult;
+  sample.rows.clear();
+  sample.lines.clear();
+  for (std::size_t r = 0; r < adult->rows.size(); r += 3) sample.rows.push_back(adult->rows[r]);
+  REQUIRE(consentry::write_dataset(sample, s.dir() / "sample.csv", ';').ok());
+  const std::vector<std::string> base = {"--input",
+                                         (s.dir() / "sample.csv").string(),
+                                         "--quasi",
+                                         "sex,age,race",
+                                         "--k",
+                                         "2",
+                                         "--hierarchies",
+                                         kAdult.string(),
+                                         "--hierarchy-prefix",
+                                         "adult",
+                                         "--population",
+                                         (kAdult / "adult.csv").string(),
+                                         "-o",
+                                         s.out().string(),
+                                         "--json"};
+  auto args = base;
+  args.insert(args.end(), {"--delta-min", "0.2", "--delta-max", "0.5", "--max-suppression", "0.05"});
+  CliOutput o = s.run(args);
+  INFO("stderr: " << o.err);
+  REQUIRE(o.code == 0);
+  const auto report = nlohmann::json::parse(o.out);
+  CHECK(report.at("delta_max") == 0.5);
+  CHECK(report.at("population").get<std::string>().find("adult.csv") != std::string::npos);
+
+  // A sample row the population lacks; bad bounds; models Mondrian cannot apply.
+  fs::remove(s.out());
+  consentry::test::write_file(
+      s.dir() / "sample.csv",
+      "sex;age;race;marital-status;education;native-country;workclass;occupation;salary-class\n"
+      "Male;39;White;Never-married;Bachelors;United-States;State-gov;Adm-clerical;<=50K\n"
+      "Female;88;Amer-Indian-Eskimo;Never-married;Bachelors;United-States;State-gov;Adm-clerical;<=50K\n"
+      "Female;88;Amer-Indian-Eskimo;Never-married;Bachelors;United-States;State-gov;Adm-clerical;<=50K\n"
+      "Female;88;Amer-Indian-Eskimo;Never-married;Bachelors;United-States;State-gov;Adm-clerical;<=50K\n");
+  o = s.run(base);
+  CHECK(o.code == 2);
+  CHECK(o.err.find("sample.csv:") != std::string::npos);
+  CHECK(o.err.find("more often in") != std::string::npos);
+  CHECK(o.err.find("Female") == std::string::npos);
+  CHECK(s.no_output());
+  args = base;
+  args.insert(args.end(), {"--delta-min", "0.7", "--delta-max", "0.5"});
+  o = s.run(args);
+  CHECK(o.code == 2);
+  CHECK(o.err.find("delta-min <= delta-max") != std::string::npos);
+  const std::string hand = (kFixtures / "hand.csv").string();
+  o = s.run({"--input", hand, "--quasi", "age", "--k", "2", "--method", "mondrian", "--average-risk", "0.5"});
+  CHECK(o.code == 2);
+  o = s.run({"--input", hand, "--quasi", "age,zip", "--k", "2", "--t", "1.5", "--sensitive", "disease"});
+  CHECK(o.code == 2);
+  CHECK(o.err.find("t must be in [0, 1]") != std::string::npos);
+  o = s.run({"--input", hand, "--quasi", "age,zip", "--k", "2", "--metric", "height"});
+  CHECK(o.code == 1);
+}

@@ -390,6 +390,7 @@ const std::set<std::string> kCovered = {
     "consent opt-in", "stats",          "anonymise",
     "ff1 encrypt",    "ff1 decrypt",    "consent signal",
     "receipt issue",  "receipt verify", "receipt public-key",
+    "risk",
 };
 
 }  // namespace
@@ -775,6 +776,14 @@ TEST_CASE("no command prints a canary value, notice, passphrase or key byte, eve
          std::string(CONSENTRY_TEST_DATA) + "/anonymise"},
         ok, 0);
   s.run("anonymise", {"--input", hand, "--quasi", "age,zip", "--k", "9"}, ok, 2);
+  s.run("anonymise",
+        {"--input", hand, "--quasi", "age,zip", "--k", "2", "--hierarchies",
+         std::string(CONSENTRY_TEST_DATA) + "/anonymise", "--metric", "loss", "--local-recoding", "--json"},
+        ok, 0);
+  s.run("anonymise", {"--input", hand, "--column", "note=redact", "--column", "zip=mask:first2"}, ok, 0);
+  s.run("anonymise", {"--input", hand, "--column", "note=pseudonym"}, ok, 2);
+  s.run("risk", {"--input", hand, "--quasi", "age,zip", "--sampling-fraction", "0.05"}, ok, 0);
+  s.run("risk", {"--input", hand, "--quasi", "age,postcode"}, ok, 2);
   s.run("anonymise",
         {"--from-vault", "--purpose", "analytics", "--as", "bi-dashboard", "--fields", "phone", "--k", "2"},
         ok, 3);

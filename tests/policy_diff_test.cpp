@@ -360,6 +360,98 @@ TEST_CASE("forms compare by what they reveal") {
   CHECK(compare_forms(f("token"), f("token")) == FormOrder::same);
 }
 
+TEST_CASE("mask:firstN, mask:email and replace:TEXT compare by what they reveal") {
+  auto f = [](const char* s) { return *parse_form(s); };
+  CHECK(compare_forms(f("mask:first4"), f("mask:first2")) == FormOrder::more);
+  CHECK(compare_forms(f("mask:first2"), f("mask:first4")) == FormOrder::less);
+  CHECK(compare_forms(f("mask:first3"), f("mask:first3")) == FormOrder::same);
+  CHECK(compare_forms(f("mask:first3"), f("mask:last3")) == FormOrder::incomparable);
+  CHECK(compare_forms(f("mask:first3"), f("generalise:prefix:3")) == FormOrder::incomparable);
+  CHECK(compare_forms(f("clear"), f("mask:first3")) == FormOrder::more);
+  CHECK(compare_forms(f("mask:first3"), f("redact")) == FormOrder::more);
+  // mask:email: only clear and the forms that reveal nothing order it.
+  CHECK(compare_forms(f("mask:email"), f("mask:email")) == FormOrder::same);
+  CHECK(compare_forms(f("clear"), f("mask:email")) == FormOrder::more);
+  CHECK(compare_forms(f("mask:email"), f("clear")) == FormOrder::less);
+  CHECK(compare_forms(f("redact"), f("mask:email")) == FormOrder::less);
+  CHECK(compare_forms(f("mask:email"), f("replace:x")) == FormOrder::more);
+  CHECK(compare_forms(f("mask:email"), f("pseudonym")) == FormOrder::incomparable);
+  CHECK(compare_forms(f("mask:email"), f("mask:last4")) == FormOrder::incomparable);
+  CHECK(compare_forms(f("mask:first4"), f("mask:email")) == FormOrder::incomparable);
+  CHECK(compare_forms(f("token"), f("mask:email")) == FormOrder::incomparable);
+  // replace reveals nothing, like redact, whatever its text.
+  CHECK(compare_forms(f("replace:REDACTED"), f("redact")) == FormOrder::same);
+  CHECK(compare_forms(f("redact"), f("replace:REDACTED")) == FormOrder::same);
+  CHECK(compare_forms(f("replace:a"), f("replace:b")) == FormOrder::same);
+  CHECK(compare_forms(f("replace:a"), f("pseudonym")) == FormOrder::less);
+  CHECK(compare_forms(f("generalise:decade"), f("replace:a")) == FormOrder::more);
+  CHECK(compare_forms(f("clear"), f("replace:a")) == FormOrder::more);
+  CHECK(compare_forms(f("replace:a"), f("clear")) == FormOrder::less);
+}
+
+TEST_CASE("the new forms in a policy diff: tightening, widening, and a neutral form_changed") {
+  // pseudonym to replace tightens; to mask:email it is neither more nor less: a widening.
+  PolicyDiff d = diff_policies(retail_policy(), edited(R"("analytics": "pseudonym",
+                "research")",
+                                                       R"("analytics": "replace:HIDDEN",
+                "research")"));
+  REQUIRE(d.changes.size() == 1);
+  CHECK(d.changes[0].kind == PolicyChangeKind::form_tightened);
+  CHECK(d.changes[0].to == "replace:HIDDEN");
+  d = diff_policies(retail_policy(), edited(R"("analytics": "pseudonym",
+                "research")",
+                                            R"("analytics": "mask:email",
+                "research")"));
+  REQUIRE(d.changes.size() == 1);
+  CHECK(d.changes[0].kind == PolicyChangeKind::form_widened);
+  CHECK(d.changes[0].effect == ChangeEffect::widening);
+
+  // One replace text for another: recorded, neutral, no consent to renew.
+  const Policy a = edited(R"("analytics": "pseudonym",
+                "research")",
+                          R"("analytics": "replace:HIDDEN",
+                "research")");
+  const Policy b = edited(R"("analytics": "pseudonym",
+                "research")",
+                          R"("analytics": "replace:WITHHELD",
+                "research")");
+  d = diff_policies(a, b);
+  REQUIRE(d.changes.size() == 1);
+  CHECK(d.changes[0].kind == PolicyChangeKind::form_changed);
+  CHECK(d.changes[0].effect == ChangeEffect::neutral);
+  CHECK(d.changes[0].renew_consent.empty());
+  CHECK(d.changes[0].describe() ==
+        "field 'email': form_changed for purpose 'analytics' (replace:HIDDEN -> replace:WITHHELD) [neutral]");
+  CHECK(diff_policies(a, a).empty());
+
+  // mask:first2 to mask:first5 widens.
+  const Policy first2 = edited(R"("analytics": "pseudonym",
+                "research")",
+                               R"("analytics": "mask:first2",
+                "research")");
+  const Policy first5 = edited(R"("analytics": "pseudonym",
+                "research")",
+                               R"("analytics": "mask:first5",
+                "research")");
+  d = diff_policies(first2, first5);
+  REQUIRE(d.changes.size() == 1);
+  CHECK(d.changes[0].kind == PolicyChangeKind::form_widened);
+  d = diff_policies(first5, first2);
+  REQUIRE(d.changes.size() == 1);
+  CHECK(d.changes[0].kind == PolicyChangeKind::form_tightened);
+}
+
+TEST_CASE("mask:email fits only an email field") {
+  auto refused =
+      Policy::parse(std::string(kRetailPolicy)
+                        .replace(std::string(kRetailPolicy).find(R"("analytics": "generalise:year")"),
+                                 std::string_view(R"("analytics": "generalise:year")").size(),
+                                 R"("analytics": "mask:email")"),
+                    "edited");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.err().message.find("form mask:email does not fit a field of type date") != std::string::npos);
+}
+
 TEST_CASE("an incomparable form change counts as widening") {
   const Policy to = edited(R"("analytics": "pseudonym",
                 "research")",

@@ -8,10 +8,12 @@
 // the keyring, framing, text) is not installed.
 #pragma once
 
+#include "consentry/anonymise/column_operators.hpp"
 #include "consentry/anonymise/dataset.hpp"
 #include "consentry/anonymise/ff1.hpp"
 #include "consentry/anonymise/k_anonymity.hpp"
 #include "consentry/anonymise/private_aggregate.hpp"
+#include "consentry/anonymise/risk.hpp"
 #include "consentry/anonymise/token.hpp"
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/audit.hpp"

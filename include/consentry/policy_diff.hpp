@@ -21,8 +21,10 @@ enum class FormOrder {
 };
 
 /// compare_forms says whether `a` reveals less, the same, or more than `b`: clear reveals the
-/// most, redact the least; a longer mask or prefix reveals more, a wider bucket less; a date's
-/// month more than its year, its year more than its decade. Pure. Other pairs are incomparable.
+/// most, redact and replace:TEXT (whatever the text) the least and as little as each other; a
+/// longer mask:lastN, mask:firstN or prefix reveals more, a wider bucket less; a date's month more
+/// than its year, its year more than its decade. Pure. Other pairs (mask:email and a pseudonym,
+/// mask:firstN and mask:lastM) are incomparable.
 FormOrder compare_forms(const Form& a, const Form& b) noexcept;
 
 /// PolicyChangeKind names one change between two policies.
@@ -46,6 +48,8 @@ enum class PolicyChangeKind {
   form_removed,              ///< a purpose can no longer use a field
   form_tightened,            ///< a purpose sees a field in a less revealing form
   form_widened,              ///< a purpose sees a field in a more revealing (or different) form
+  form_changed,              ///< a purpose sees a field in another form that reveals as much
+                             ///< (redact to replace:TEXT, another replace text): neutral
   source_added,              ///< a field accepts values from one more source ("*": any source)
   source_removed,            ///< a field no longer accepts values from a source
   declared_source_added,     ///< the top-level "sources" list declares one more source

@@ -137,6 +137,22 @@ result<std::string> apply_form(const Form& form, FieldType type, std::string_vie
       const std::size_t hidden = starts.size() - keep;
       return std::string(hidden, '*') + std::string(value.substr(starts[hidden]));
     }
+    case FormKind::mask_first: {
+      if (form.n < 1) return unavailable(form, type);
+      const auto starts = code_point_starts(value);
+      const auto keep = static_cast<std::size_t>(form.n);
+      // Like mask:lastN, a value no longer than n is starred completely.
+      if (starts.size() <= keep) return std::string(starts.size(), '*');
+      return std::string(value.substr(0, starts[keep])) + std::string(starts.size() - keep, '*');
+    }
+    case FormKind::mask_email: {
+      // The local part is what the last '@' ends; both it and the domain must be there.
+      const std::size_t at = value.rfind('@');
+      if (type != FieldType::email || at == std::string_view::npos || at == 0 || at + 1 == value.size())
+        return unavailable(form, type);
+      return std::string(code_point_starts(value.substr(0, at)).size(), '*') + std::string(value.substr(at));
+    }
+    case FormKind::replace: return form.text;
     case FormKind::generalise_prefix: {
       if (form.n < 1) return unavailable(form, type);
       const auto starts = code_point_starts(value);

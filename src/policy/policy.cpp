@@ -287,6 +287,8 @@ bool form_fits(const Form& form, FieldType type) {
     // A token keeps the shape of the value: digits for integers and phone numbers, letters and
     // digits for text. A date or a boolean has too few values to hide one among them.
     case FormKind::token: return type != FieldType::date && type != FieldType::boolean;
+    // Only an email address has a local part to hide and a domain to keep.
+    case FormKind::mask_email: return type == FieldType::email;
     default: return true;
   }
 }

@@ -16,6 +16,11 @@ int date_rank(FormKind k) noexcept {
   }
 }
 
+// reveals_nothing is true for the forms that show nothing of the value: redact and replace.
+bool reveals_nothing(FormKind k) noexcept {
+  return k == FormKind::redact || k == FormKind::replace;
+}
+
 FormOrder order_of(int a, int b) noexcept {
   return a < b ? FormOrder::less : a > b ? FormOrder::more : FormOrder::same;
 }
@@ -235,7 +240,17 @@ struct Differ {
         continue;
       }
       const FormOrder o = compare_forms(form, *was);
-      if (o == FormOrder::same) continue;
+      if (o == FormOrder::same) {
+        // Another spelling that reveals as much (redact to replace:TEXT): what the purpose sees
+        // changes, what it learns does not.
+        if (form == *was) continue;
+        PolicyChange& c = add(PolicyChangeKind::form_changed, ChangeEffect::neutral);
+        c.field = f.name;
+        c.purpose = purpose;
+        c.from = was->to_string();
+        c.to = form.to_string();
+        continue;
+      }
       const bool tighter = o == FormOrder::less;
       PolicyChange& c = add(tighter ? PolicyChangeKind::form_tightened : PolicyChangeKind::form_widened,
                             tighter ? ChangeEffect::tightening : ChangeEffect::widening);
@@ -327,6 +342,7 @@ FormOrder compare_forms(const Form& a, const Form& b) noexcept {
   if (a.kind == b.kind) {
     switch (a.kind) {
       case FormKind::mask_last:
+      case FormKind::mask_first:
       case FormKind::generalise_prefix: return order_of(a.n, b.n);
       case FormKind::generalise_bucket: return order_of(b.n, a.n);  // a wider bucket reveals less
       default: return FormOrder::same;
@@ -334,8 +350,9 @@ FormOrder compare_forms(const Form& a, const Form& b) noexcept {
   }
   if (a.kind == FormKind::clear) return FormOrder::more;
   if (b.kind == FormKind::clear) return FormOrder::less;
-  if (a.kind == FormKind::redact) return FormOrder::less;
-  if (b.kind == FormKind::redact) return FormOrder::more;
+  if (reveals_nothing(a.kind) && reveals_nothing(b.kind)) return FormOrder::same;
+  if (reveals_nothing(a.kind)) return FormOrder::less;
+  if (reveals_nothing(b.kind)) return FormOrder::more;
   const int ra = date_rank(a.kind), rb = date_rank(b.kind);
   if (ra >= 0 && rb >= 0) return order_of(ra, rb);
   return FormOrder::incomparable;
@@ -362,6 +379,7 @@ std::string_view to_string(PolicyChangeKind k) noexcept {
     case PolicyChangeKind::form_removed: return "form_removed";
     case PolicyChangeKind::form_tightened: return "form_tightened";
     case PolicyChangeKind::form_widened: return "form_widened";
+    case PolicyChangeKind::form_changed: return "form_changed";
     case PolicyChangeKind::source_added: return "source_added";
     case PolicyChangeKind::source_removed: return "source_removed";
     case PolicyChangeKind::declared_source_added: return "declared_source_added";

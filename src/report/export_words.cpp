@@ -407,6 +407,9 @@ std::string plain_form(const Form& f) {
   switch (f.kind) {
     case FormKind::clear: return "as it is";
     case FormKind::mask_last: return "partly hidden: only the last " + n + " characters";
+    case FormKind::mask_first: return "partly hidden: only the first " + n + " characters";
+    case FormKind::mask_email: return "partly hidden: only the part after the @";
+    case FormKind::replace: return "hidden: replaced by a fixed text";
     case FormKind::redact: return "hidden: only that it exists";
     case FormKind::generalise_year: return "the year only";
     case FormKind::generalise_month: return "the year and month only";

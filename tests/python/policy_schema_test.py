@@ -62,13 +62,18 @@ def main() -> int:
     def set_form(field, purpose, form):
         return lambda p: p["fields"][field]["access"].__setitem__(purpose, form)
 
-    for good in ["clear", "redact", "pseudonym", "token", "mask:last1", "mask:last1000", "generalise:prefix:3"]:
+    for good in ["clear", "redact", "pseudonym", "token", "mask:last1", "mask:last1000", "generalise:prefix:3",
+                 "mask:first1", "mask:first1000", "mask:email", "replace:REDACTED", "replace:n/a \u00e9",
+                 "replace:" + "x" * 64]:
         accepted(f"form {good}", variant(set_form(0, "service", good)))
     accepted("bucket on an integer", variant(set_form(3, "service", "generalise:bucket:50")))
     accepted("decade on an integer", variant(set_form(3, "service", "generalise:decade")))
     accepted("month on a date", variant(set_form(1, "service", "generalise:month")))
-    for bad in ["blur", "mask:last0", "mask:last1001", "mask:last04", "mask:last", "generalise:week", "Clear"]:
+    for bad in ["blur", "mask:last0", "mask:last1001", "mask:last04", "mask:last", "generalise:week", "Clear",
+                "mask:first0", "mask:first", "mask:emails", "replace:", "replace:" + "x" * 65, "replace:a\tb",
+                "replace:a\u0085b"]:
         refused(f"form {bad!r}", variant(set_form(0, "service", bad)))
+    refused("mask:email of a phone", variant(set_form(2, "service", "mask:email")))
     refused("year of an email", variant(set_form(0, "analytics", "generalise:year")))
     refused("bucket of a date", variant(set_form(1, "analytics", "generalise:bucket:10")))
     refused("decade of a phone", variant(set_form(2, "service", "generalise:decade")))

@@ -274,6 +274,16 @@ def anonymise(
     sensitive: str = ...,
     diversity: str = ...,
     max_suppression: float = ...,
+    metric: str = ...,
+    c: float = ...,
+    t: Optional[float] = ...,
+    closeness: str = ...,
+    highest_risk: Optional[float] = ...,
+    average_risk: Optional[float] = ...,
+    population: Optional[Union[str, Iterable[Mapping[str, object]]]] = ...,
+    delta_min: float = ...,
+    delta_max: float = ...,
+    local_recoding: bool = ...,
 ) -> dict[str, Any]: ...
 def verify_consent_receipt(receipt: str, public_key: bytes) -> dict[str, Any]: ...
 def _close_all() -> None: ...

@@ -204,9 +204,38 @@ void bind_anonymise(py::module_& m) {
       "anonymise",
       [](const py::object& data, const std::vector<Text>& quasi_identifiers, std::size_t k,
          const py::object& hierarchies, const std::string& method, std::size_t l, const Text& sensitive,
-         const std::string& diversity, double max_suppression) {
+         const std::string& diversity, double max_suppression, const std::string& metric, double c,
+         std::optional<double> t, const std::string& closeness, std::optional<double> highest_risk,
+         std::optional<double> average_risk, const py::object& population, double delta_min, double delta_max,
+         bool local_recoding) {
         Dataset d = dataset_of(data, "data");
+        Dataset pop;
         AnonymityConfig config;
+        config.c = c;
+        config.t = t;
+        config.max_highest_risk = highest_risk;
+        config.max_average_risk = average_risk;
+        config.delta_min = delta_min;
+        config.delta_max = delta_max;
+        config.local_recoding = local_recoding;
+        if (!population.is_none()) {
+          pop = dataset_of(population, "population");
+          config.population = &pop;
+        }
+        if (auto m = parse_metric(metric)) {
+          config.metric = *m;
+        } else {
+          invalid("metric must be 'discernibility', 'loss', 'ncp', 'aecs' or 'entropy'");
+        }
+        if (closeness == "equal") {
+          config.closeness = ClosenessDistance::equal;
+        } else if (closeness == "ordered") {
+          config.closeness = ClosenessDistance::ordered;
+        } else if (closeness == "hierarchical") {
+          config.closeness = ClosenessDistance::hierarchical;
+        } else {
+          invalid("closeness must be 'equal', 'ordered' or 'hierarchical'");
+        }
         for (const auto& q : quasi_identifiers) config.quasi_identifiers.push_back(q.s);
         config.k = k;
         config.l = l;
@@ -223,8 +252,10 @@ void bind_anonymise(py::module_& m) {
           config.diversity = DiversityMeasure::distinct;
         } else if (diversity == "entropy") {
           config.diversity = DiversityMeasure::entropy;
+        } else if (diversity == "recursive") {
+          config.diversity = DiversityMeasure::recursive;
         } else {
-          invalid("diversity must be 'distinct' or 'entropy'");
+          invalid("diversity must be 'distinct', 'entropy' or 'recursive'");
         }
         Hierarchies hs;
         if (!hierarchies.is_none()) {
@@ -247,14 +278,22 @@ void bind_anonymise(py::module_& m) {
                         "max_levels"_a = rep.max_levels, "rows"_a = rep.rows, "suppressed"_a = rep.suppressed,
                         "classes"_a = rep.classes, "min_class_size"_a = rep.min_class_size,
                         "mean_class_size"_a = rep.mean_class_size,
-                        "discernibility"_a = rep.loss.discernibility, "ncp"_a = rep.loss.ncp);
+                        "discernibility"_a = rep.loss.discernibility, "ncp"_a = rep.loss.ncp,
+                        "loss"_a = rep.loss.loss, "aecs"_a = rep.loss.aecs, "entropy"_a = rep.loss.entropy,
+                        "metric"_a = std::string(to_string(rep.metric)), "highest_risk"_a = rep.highest_risk,
+                        "average_risk"_a = rep.average_risk, "recoded_cells"_a = rep.recoded_cells);
         return py::dict("columns"_a = out.data.columns, "rows"_a = rows, "report"_a = report);
       },
       "data"_a, py::kw_only(), "quasi_identifiers"_a, "k"_a, "hierarchies"_a = py::none(),
       "method"_a = "lattice", "l"_a = 1, "sensitive"_a = Text{}, "diversity"_a = "distinct",
-      "max_suppression"_a = 0.0,
+      "max_suppression"_a = 0.0, "metric"_a = "discernibility", "c"_a = 0.0, "t"_a = py::none(),
+      "closeness"_a = "equal", "highest_risk"_a = py::none(), "average_risk"_a = py::none(),
+      "population"_a = py::none(), "delta_min"_a = 0.0, "delta_max"_a = 1.0, "local_recoding"_a = false,
       "Release `data` (CSV text with a header, or a list of dicts with the same keys) so that every class "
-      "of rows equal on the quasi-identifiers has at least k rows (and is l-diverse in `sensitive`). "
+      "of rows equal on the quasi-identifiers has at least k rows (and is l-diverse in `sensitive`: "
+      "'distinct', 'entropy' or 'recursive' with c; t-close with `t` and `closeness`; within the risk "
+      "bounds; δ-present in `population` between delta_min and delta_max), minimising `metric` "
+      "('discernibility', 'loss', 'ncp', 'aecs', 'entropy'). "
       "method 'lattice' needs a hierarchy per quasi-identifier: {column: [[value, level1, ..., '*'], ...]} "
       "or its CSV text; 'mondrian' needs numeric quasi-identifiers. Returns {'columns', 'rows' (dicts), "
       "'report'}. Raises InvalidInput naming the row and column, never a cell.");

@@ -94,6 +94,30 @@ def test_k_anonymity_with_a_lattice_from_csv() -> None:
         consentry.anonymise(csv, quasi_identifiers=["zip"], k=7, hierarchies={"zip": hierarchy})
 
 
+def test_metrics_and_models_of_the_lattice() -> None:
+    csv = "zip,disease\n" + "".join(f"{r['zip']},{r['disease']}\n" for r in ROWS)
+    hierarchy = [[z, z[:4] + "*", z[:2] + "***", "*"] for z in ("10115", "10117", "10119", "20095", "20097", "20099")]
+    out = consentry.anonymise(csv, quasi_identifiers=["zip"], k=3, hierarchies={"zip": hierarchy}, metric="loss")
+    report = out["report"]
+    assert report["metric"] == "loss"
+    # Two classes of three out of six ZIP codes: a share of 3/6 per row, (3 - 1) / (6 - 1) = 0.4.
+    assert abs(report["loss"] - 0.4) < 1e-12
+    assert report["aecs"] == 3.0
+    assert report["highest_risk"] == report["average_risk"] == 1 / 3
+    # Each class holds flu twice and one other value: not recursive (2,2)-diverse with c = 1.
+    with pytest.raises(consentry.InvalidInput):
+        consentry.anonymise(
+            csv, quasi_identifiers=["zip"], k=3, hierarchies={"zip": hierarchy},
+            l=2, sensitive="disease", diversity="recursive", c=1.0,
+        )
+    out = consentry.anonymise(
+        csv, quasi_identifiers=["zip"], k=1, hierarchies={"zip": hierarchy}, sensitive="disease", t=0.5
+    )
+    assert out["report"]["suppressed"] == 0
+    with pytest.raises(consentry.InvalidInput):
+        consentry.anonymise(csv, quasi_identifiers=["zip"], k=3, hierarchies={"zip": hierarchy}, metric="height")
+
+
 def test_private_aggregate_charges_the_budget(vault: consentry.Vault) -> None:
     for i in range(2, 12):
         vault.put(f"C-{i}", "age", str(20 + i))

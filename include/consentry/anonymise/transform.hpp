@@ -30,14 +30,18 @@ struct FormKeys {
 };
 
 /// apply_form turns a stored `value` of `type` into `form`: mask:lastN keeps the last N
-/// characters and stars the rest; redact gives ""; generalise:year|month take a date's year or
+/// characters and stars the rest, mask:firstN the first N (either stars a value of N characters
+/// or fewer completely); mask:email stars each character of an email address's local part (before
+/// its last '@') and keeps the '@' and the domain; redact gives ""; replace:TEXT gives TEXT
+/// whatever the value; generalise:year|month take a date's year or
 /// year-month; generalise:decade gives "1990s" for a date or "30-39" for an integer;
 /// generalise:prefix:N keeps the first N characters; generalise:bucket:N gives "30-39" for an
 /// integer; pseudonym gives a keyed BLAKE2b hash (hex) under the purpose key,
 /// pseudonym:hmac-sha256 an HMAC-SHA256 (hex); token gives an FF1 token (see tokenise()).
-/// Characters are UTF-8 code points. Returns errc::denied (form_unavailable) when the form does
-/// not fit the type or the value (a year of a phone number, a token of three digits), naming
-/// the form, never the value.
+/// Characters are UTF-8 code points. Returns errc::bad_input for a value that is not valid UTF-8,
+/// and errc::denied (form_unavailable) when the form does not fit the type or the value (a year
+/// of a phone number, a token of three digits, mask:email of a value of another type than email
+/// or without '@', local part or domain), naming the form, never the value.
 result<std::string> apply_form(const Form& form, FieldType type, std::string_view value,
                                const FormKeys& keys);
 
