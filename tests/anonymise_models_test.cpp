@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "consentry/anonymise/k_anonymity.hpp"
+#include "support/anonymise_tables.hpp"
 
 namespace {
 
@@ -25,13 +26,9 @@ using namespace consentry;
 
 const fs::path kAdult = fs::path(CONSENTRY_TEST_DATA) / "adult";
 
-Hierarchy hierarchy_of(std::vector<std::vector<std::string>> rows, std::string source) {
-  Hierarchy h;
-  h.source = std::move(source);
-  h.rows = std::move(rows);
-  for (std::size_t i = 0; i < h.rows.size(); ++i) h.lines.push_back(i + 1);
-  return h;
-}
+using consentry::test::hand_hierarchies;
+using consentry::test::hand_table;
+using consentry::test::hierarchy_of;
 
 /// Figures are the metrics of one node, computed from the generalised strings.
 struct Figures {
@@ -501,29 +498,6 @@ TEST_CASE("Adult, k = 5: each metric's optimum, and ARX's loss optimum") {
 }  // namespace
 
 namespace {
-
-/// The hand-made table: ages 21-29 (10 leaves, 20-24 / 25-29 / *), ZIP codes (4 leaves).
-Dataset hand_table() {
-  Dataset d;
-  d.source = "hand.csv";
-  d.columns = {"age", "zip"};
-  d.rows = {{"21", "47677"}, {"22", "47678"}, {"23", "47677"}, {"24", "47678"},
-            {"26", "47905"}, {"27", "47906"}, {"28", "47905"}, {"29", "47906"}};
-  return d;
-}
-
-Hierarchies hand_hierarchies() {
-  std::vector<std::vector<std::string>> age;
-  for (int a = 20; a <= 29; ++a) age.push_back({std::to_string(a), a < 25 ? "20-24" : "25-29", "*"});
-  Hierarchies h;
-  h.emplace("age", hierarchy_of(age, "hand_hierarchy_age.csv"));
-  h.emplace("zip", hierarchy_of({{"47677", "4767*", "*"},
-                                 {"47678", "4767*", "*"},
-                                 {"47905", "4790*", "*"},
-                                 {"47906", "4790*", "*"}},
-                                "hand_hierarchy_zip.csv"));
-  return h;
-}
 
 TEST_CASE("the metrics of a hand-worked release, by their published formulas") {
   // k = 2: only age 20-24 / 25-29 with exact ZIP codes (levels 1 0) is 2-anonymous at height 1,
