@@ -175,4 +175,19 @@ bool ClassModel::accepts(std::span<const SensitiveCount> counts, std::size_t siz
   return true;
 }
 
+bool ClassModel::accepts_rows(std::span<const std::uint32_t> rows) const {
+  if (rows.size() < min_size_) return false;
+  if (!reads_sensitive()) return accepts({}, rows.size());
+  row_counts_.resize(sens_.distinct, 0);
+  touched_.clear();
+  for (std::uint32_t r : rows) {
+    if (row_counts_[sens_.code[r]]++ == 0) touched_.push_back(sens_.code[r]);
+  }
+  held_.clear();
+  for (std::uint32_t v : touched_) held_.push_back({v, row_counts_[v]});
+  const bool ok = accepts(held_, rows.size());
+  for (std::uint32_t v : touched_) row_counts_[v] = 0;
+  return ok;
+}
+
 }  // namespace consentry::detail

@@ -852,21 +852,8 @@ result<void> recode_locally(const std::vector<std::vector<std::uint32_t>>& leave
   const std::size_t n = released.size();
   std::vector<RecodeColumn> recode(q);
   for (std::size_t c = 0; c < q; ++c) recode[c] = RecodeColumn{used[c], leaves[c]};
-  const auto& code = model.sensitive().code;
-  std::vector<std::uint32_t> counts(model.sensitive().distinct, 0), touched;
-  std::vector<SensitiveCount> held;
-  const ClassAcceptable acceptable = [&](std::span<const std::uint32_t> rows) {
-    if (rows.size() < model.min_size()) return false;
-    if (!model.reads_sensitive()) return model.accepts({}, rows.size());
-    touched.clear();
-    for (std::uint32_t r : rows) {
-      if (counts[code[r]]++ == 0) touched.push_back(code[r]);
-    }
-    held.clear();
-    for (std::uint32_t v : touched) held.push_back({v, counts[v]});
-    const bool ok = model.accepts(held, rows.size());
-    for (std::uint32_t v : touched) counts[v] = 0;
-    return ok;
+  const ClassAcceptable acceptable = [&model](std::span<const std::uint32_t> rows) {
+    return model.accepts_rows(rows);
   };
   auto cells = local_recode(recode, levels, released, acceptable);
   if (!cells) return std::move(cells).err();

@@ -24,28 +24,14 @@ std::optional<double> parse_number(std::string_view s) {
 
 namespace {
 
-/// Splitter holds the table as numbers and the scratch of the class counts.
+/// Splitter holds the table as numbers and the model that decides its classes.
 class Splitter {
  public:
   Splitter(const ClassModel& model, const std::vector<std::vector<double>>& values)
-      : model_(model), values_(values), counts_(model.sensitive().distinct, 0) {}
+      : model_(model), values_(values) {}
 
   /// acceptable is true when the rows form a class the per-class models accept.
-  bool acceptable(std::span<const std::uint32_t> rows) {
-    if (rows.size() < model_.min_size()) return false;
-    if (!model_.reads_sensitive()) return model_.accepts({}, rows.size());
-    const auto& code = model_.sensitive().code;
-    touched_.clear();
-    for (std::uint32_t r : rows) {
-      const std::uint32_t s = code[r];
-      if (counts_[s]++ == 0) touched_.push_back(s);
-    }
-    held_.clear();
-    for (std::uint32_t s : touched_) held_.push_back({s, counts_[s]});
-    const bool ok = model_.accepts(held_, rows.size());
-    for (std::uint32_t s : touched_) counts_[s] = 0;
-    return ok;
-  }
+  bool acceptable(std::span<const std::uint32_t> rows) const { return model_.accepts_rows(rows); }
 
   /// split tries the dimensions from the widest (normalised) span down, each at its median: rows
   /// <= median go left, then, when that leaves the right empty, rows < median. The first cut whose
@@ -87,8 +73,6 @@ class Splitter {
  private:
   const ClassModel& model_;
   const std::vector<std::vector<double>>& values_;
-  std::vector<std::uint32_t> counts_, touched_;
-  std::vector<SensitiveCount> held_;
   std::vector<double> sorted_;
 };
 

@@ -76,6 +76,9 @@ class ClassModel {
   /// accepts is true when a class of `size` rows whose sensitive values occur as `counts` (each
   /// code at most once, any order; empty when no model reads the sensitive column) passes.
   bool accepts(std::span<const SensitiveCount> counts, std::size_t size) const;
+  /// accepts_rows is accepts for the class made of the table's rows `rows` (their sensitive
+  /// values counted here).
+  bool accepts_rows(std::span<const std::uint32_t> rows) const;
   /// distance is t-closeness's distance of the class from the whole table.
   double distance(std::span<const SensitiveCount> counts, std::size_t size) const;
 
@@ -91,6 +94,8 @@ class ClassModel {
   mutable std::vector<std::uint32_t> dense_;
   mutable std::vector<double> extra_;
   mutable std::vector<double> pos_, neg_;
+  mutable std::vector<std::uint32_t> row_counts_, touched_;  ///< scratch of accepts_rows
+  mutable std::vector<SensitiveCount> held_;
 };
 
 /// unreachable is the refusal naming k, l, the other models and the suppression limit.
