@@ -3,13 +3,17 @@
 #include "audit/audit_trail.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
+#include <utility>
 
 namespace consentry {
 namespace {
 
 // How many failed batches are remembered for callers still waiting on their tickets.
 constexpr std::size_t kRememberedFailures = 64;
+// The longest a group commit's leader waits for announced entries, whatever its last commit took.
+constexpr std::chrono::steady_clock::duration kLongestGather = std::chrono::milliseconds(2);
 
 // chained gives `entries` their seqs after `head` and their rows, hashed one after another from
 // the head's hash, on the head's chain.
@@ -184,17 +188,53 @@ result<void> AuditTrail::commit_entries(std::vector<AuditEntry>& entries, bool s
   return ok();
 }
 
-result<void> AuditTrail::lead_flush(std::unique_lock<std::mutex>& lk, bool synced) {
+AuditTrail::Announcement AuditTrail::announce() {
+  if (options_.commit != AuditCommit::durable) return {};
+  std::lock_guard lk(mu_);
+  ++announced_;
+  return Announcement(this);
+}
+
+void AuditTrail::settle(Announcement& a) {
+  a.trail_ = nullptr;
+  if (--announced_ == 0) gathered_.notify_one();
+}
+
+void AuditTrail::withdraw(Announcement& a) {
+  std::lock_guard lk(mu_);
+  settle(a);
+}
+
+void AuditTrail::gather(std::unique_lock<std::mutex>& lk) {
+  // Callers whose entries shared the last commit are likely to come back with more: wait for
+  // as many callers as it held, and for every announced one. By default not longer than the last
+  // commit took: waiting longer would cost more than the commit it saves.
+  const auto enough = [&] { return announced_ == 0 && pending_records_ >= last_batch_records_; };
+  if (enough()) return;
+  const auto limit = options_.gather_limit.value_or(std::min(last_commit_, kLongestGather));
+  if (limit <= std::chrono::steady_clock::duration::zero()) return;
+  gathered_.wait_until(lk, std::chrono::steady_clock::now() + limit, enough);
+}
+
+result<void> AuditTrail::lead_flush(std::unique_lock<std::mutex>& lk, bool synced, bool gathering) {
   flushing_ = true;
+  if (gathering) gather(lk);
   std::vector<AuditEntry> batch;
   batch.swap(pending_);
+  const std::size_t records = std::exchange(pending_records_, 0);
   const std::uint64_t last = enqueued_;
   const std::uint64_t first = last - batch.size() + 1;
   lk.unlock();
   // Others keep queueing while this batch commits; the next leader takes what they queued.
   bool committed = false;
+  const auto started = std::chrono::steady_clock::now();
   result<void> r = batch.empty() ? ok() : commit_entries(batch, synced, committed);
+  const auto took = std::chrono::steady_clock::now() - started;
   lk.lock();
+  if (synced && !batch.empty()) {
+    last_commit_ = took;
+    last_batch_records_ = records;
+  }
   if (!r && !committed && options_.commit == AuditCommit::batched) {
     // Held-back entries record reads already served: they stay queued, ahead of those queued
     // since, for the next flush, write or close to commit.
@@ -216,20 +256,28 @@ result<void> AuditTrail::lead_flush(std::unique_lock<std::mutex>& lk, bool synce
 }
 
 result<void> AuditTrail::record(std::vector<AuditEntry> entries) {
-  if (options_.commit == AuditCommit::off || entries.empty()) return ok();
+  return record(std::move(entries), {});
+}
+
+result<void> AuditTrail::record(std::vector<AuditEntry> entries, Announcement announced) {
+  if (options_.commit == AuditCommit::off || (entries.empty() && !announced.trail_)) return ok();
   std::unique_lock lk(mu_);
+  if (announced.trail_) settle(announced);
+  if (entries.empty()) return ok();
   for (AuditEntry& e : entries) pending_.push_back(std::move(e));
   enqueued_ += entries.size();
+  ++pending_records_;
   const std::uint64_t ticket = enqueued_;
+  if (flushing_) gathered_.notify_one();
   if (options_.commit == AuditCommit::batched) {
     if (pending_.size() < options_.batch || flushing_) return ok();
     // A full batch is committed without waiting for the disk; the next write, flush or close
     // syncs it (see AuditCommit::batched).
-    return lead_flush(lk, false);
+    return lead_flush(lk, false, false);
   }
   while (processed_ < ticket) {
     if (!flushing_) {
-      (void)lead_flush(lk, true);
+      (void)lead_flush(lk, true, true);
     } else {
       cv_.wait(lk);
     }
@@ -246,7 +294,7 @@ result<void> AuditTrail::flush() {
   result<void> r;
   while (processed_ < target) {
     if (!flushing_) {
-      r = lead_flush(lk, true);
+      r = lead_flush(lk, true, false);
       if (!r) return r;
     } else {
       cv_.wait(lk);

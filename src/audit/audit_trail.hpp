@@ -3,6 +3,7 @@
 // and covered by signed checkpoints (private).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "consentry/audit.hpp"
@@ -31,6 +33,9 @@ struct AuditTrailOptions {
   std::int64_t checkpoint_interval = 1024;  ///< entries after which a checkpoint is signed
   std::function<timestamp()> clock;         ///< empty = the system clock
   std::int64_t last_checkpoint_seq = 0;     ///< the seq of the last checkpoint stored, 0 for none
+  /// The longest a durable group commit's leader waits for announced entries (see announce());
+  /// empty = as long as the last synced commit took, at most 2 ms.
+  std::optional<std::chrono::steady_clock::duration> gather_limit;
 };
 
 /// AuditTrail appends entries to `store`'s hash-chained audit log and signs checkpoints over its
@@ -62,11 +67,36 @@ class AuditTrail {
   /// appended since the last checkpoint it gives that one again when `force`, else nullopt;
   /// nullopt for an empty log; the store's error when a read or write fails. `store_mu` held.
   result<std::optional<AuditCheckpoint>> checkpoint_in_transaction(bool force);
+  /// Announcement is a caller's word that it will soon record entries (see announce()); it is
+  /// kept until record() takes it, or withdrawn when dropped unused.
+  class Announcement {
+   public:
+    Announcement() = default;
+    Announcement(Announcement&& other) noexcept : trail_(std::exchange(other.trail_, nullptr)) {}
+    Announcement& operator=(Announcement&&) = delete;
+    ~Announcement() {
+      if (trail_) trail_->withdraw(*this);
+    }
+
+   private:
+    friend class AuditTrail;
+    explicit Announcement(AuditTrail* trail) : trail_(trail) {}
+    AuditTrail* trail_ = nullptr;
+  };
+  /// announce tells a durable trail that the caller is about to decide something it will record
+  /// (a read). A group commit's leader waits, up to the gather limit, for announced callers and
+  /// for as many callers as its last commit held, so that their entries share one sync instead
+  /// of each waiting for the next. Does nothing for the other AuditCommit modes. `store_mu` NOT
+  /// held.
+  Announcement announce();
   /// record commits `entries` per the trail's AuditCommit: durable (group commit: returns once
   /// committed, with the error of the batch that held them if it failed), batched (queued; a full
   /// batch is committed unsynced; an error is that commit's, the entries staying queued), off
   /// (nothing). `store_mu` NOT held.
   result<void> record(std::vector<AuditEntry> entries);
+  /// record, for a caller that announced these entries: the announcement is settled (also when
+  /// `entries` is empty), then as record(entries).
+  result<void> record(std::vector<AuditEntry> entries, Announcement announced);
   /// flush commits whatever is queued, synced, and syncs full batches committed unsynced before;
   /// the first failed commit's or sync's error, the entries of a batched trail staying queued.
   /// `store_mu` NOT held.
@@ -79,10 +109,17 @@ class AuditTrail {
     error err;
   };
 
+  // Drops an announcement that was never recorded; mu_ NOT held.
+  void withdraw(Announcement& a);
+  // Takes an announcement back with mu_ held, waking a leader that gathers when none is left.
+  void settle(Announcement& a);
+  // A leader's wait for announced callers (mu_ held through `lk`), bounded by the last commit.
+  void gather(std::unique_lock<std::mutex>& lk);
   timestamp now() const { return options_.clock ? options_.clock() : consentry::now(); }
   // Commits the whole queue as leader; `lk` holds mu_ on entry and exit but not meanwhile.
-  // synced = false commits through Store::begin_unsynced (full batches in batched mode).
-  result<void> lead_flush(std::unique_lock<std::mutex>& lk, bool synced);
+  // synced = false commits through Store::begin_unsynced (full batches in batched mode);
+  // gathering waits for announced entries first (a durable record's group commit).
+  result<void> lead_flush(std::unique_lock<std::mutex>& lk, bool synced, bool gathering);
   // Commits `entries` in one transaction; `committed` says whether they reached the log, which
   // they may have even on failure (a sync made apart from the commit failed).
   result<void> commit_entries(std::vector<AuditEntry>& entries, bool synced, bool& committed);
@@ -117,6 +154,14 @@ class AuditTrail {
   std::uint64_t synced_ = 0;  // tickets up to here are committed and synced
   bool flushing_ = false;
   std::deque<BatchFailure> failures_;
+  // Gathering: callers that announced entries not recorded yet, the condition a leader waits on
+  // for them, the record() calls whose entries are queued, and the last synced commit's: how
+  // long it took (the bound of that wait) and how many record() calls it served.
+  std::size_t announced_ = 0;
+  std::condition_variable gathered_;
+  std::size_t pending_records_ = 0;
+  std::chrono::steady_clock::duration last_commit_{};
+  std::size_t last_batch_records_ = 0;
 };
 
 }  // namespace consentry

@@ -46,6 +46,7 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
   const Vault::Impl& v = *vault_;
   if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) return std::move(c).err();
   std::optional<error> refused;
+  AuditTrail::Announcement soon = v.audit().announce();  // see read_fields
   AuditEntry e = v.entry(AuditAction::view_opened, customer, id_, purpose);
   e.actor = v.read_actor(id_);
   {
@@ -58,7 +59,7 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
   }
   if (refused) refuse_entry(e, *refused);
   std::string tag = e.customer;
-  CONSENTRY_TRY(v.audit().record({std::move(e)}));
+  CONSENTRY_TRY(v.audit().record({std::move(e)}, std::move(soon)));
   if (refused) return std::move(*refused);
   return View(vault_, id_, std::string(customer), std::string(purpose), std::move(tag));
 }
@@ -137,9 +138,11 @@ result<std::vector<result<FieldValue>>> Accessor::read(std::string_view customer
 result<std::vector<result<FieldValue>>> Vault::Impl::read_fields(
     const std::string& accessor, const std::string& customer, const std::string& purpose,
     const std::string& tag, std::span<const std::string_view> fields, bool opening) const {
+  // Announced, so that a durable group commit that starts meanwhile waits for this entry.
+  AuditTrail::Announcement soon = audit().announce();
   DecidedRead decided = decide_read(accessor, customer, purpose, tag, fields, opening);
   // The entries are committed (or queued, in batched mode) before any value leaves the library.
-  if (!decided.entries.empty()) CONSENTRY_TRY(audit().record(std::move(decided.entries)));
+  CONSENTRY_TRY(audit().record(std::move(decided.entries), std::move(soon)));
   return std::move(decided.answer);
 }
 
