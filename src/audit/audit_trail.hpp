@@ -40,10 +40,11 @@ struct AuditTrailOptions {
 
 /// AuditTrail appends entries to `store`'s hash-chained audit log and signs checkpoints over its
 /// head. It shares the store with its owner, who serialises every use of the store with
-/// `store_mu`; the trail's own mutex guards only the queue of entries waiting to be committed.
+/// `store_mu`; the trail's own mutex guards only the queue of entries waiting to be committed and
+/// the count of announced ones.
 /// Locking rule: the trail never waits on its own mutex while holding `store_mu`, and its callers
-/// must not either: record() and flush() are called without `store_mu` held; the *_in_transaction
-/// calls with it held, inside a transaction the caller started.
+/// must not either: announce(), record() and flush() are called without `store_mu` held; the
+/// *_in_transaction calls with it held, inside a transaction the caller started.
 class AuditTrail {
  public:
   /// AuditTrail appends to `store` under `store_mu`; both must outlive it.
