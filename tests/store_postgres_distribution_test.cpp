@@ -84,7 +84,8 @@ TEST_CASE("postgres: every table is placed as docs/postgresql.md says, with its 
     CHECK(kPlacement.count(row[0]) == 1);  // a new table must be placed, here and in the docs
     found.insert(row[0]);
   }
-  for (const auto& [table, column] : kPlacement) {
+  for (const auto& placed : kPlacement) {
+    const std::string& table = placed.first;
     INFO("table " << table);
     CHECK(found.count(table) == 1);
   }
@@ -121,7 +122,8 @@ TEST_CASE("postgres: every table is placed as docs/postgresql.md says, with its 
     }
   }
   CHECK(across_found == kAcrossShards);  // the docs' list holds no index that is gone
-  for (const auto& [table, column] : kPlacement) {
+  for (const auto& placed : kPlacement) {
+    const std::string& table = placed.first;
     INFO("table " << table);
     CHECK(with_primary_key.count(table) == 1);
   }
