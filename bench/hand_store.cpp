@@ -113,7 +113,7 @@ HandStore::HandStore(sqlite3* db, Sealing sealing) : db_(db), sealing_(sealing) 
 
 HandStore::~HandStore() {
   for (sqlite3_stmt* s : {begin_, commit_, put_key_, put_field_, put_consent_, read_, scan_, find_,
-                          candidate_, read_begin_, read_end_, log_})
+                          candidate_, read_begin_, read_end_, log_, release_})
     sqlite3_finalize(s);
   sodium_memzero(lookup_key_.data(), lookup_key_.size());
   sqlite3_close(db_);
@@ -268,13 +268,7 @@ void HandStore::load_keys() {
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     const std::string customer(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
                                static_cast<std::size_t>(sqlite3_column_bytes(s, 0)));
-    const auto* wrapped = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 1));
-    if (sqlite3_column_bytes(s, 1) != static_cast<int>(kNonce + kHandKeyBytes + kTag)) break;
-    ad_.assign("consentry/v1data-key").append(customer);
-    HandKey& key = keys_[customer];
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            key.data(), nullptr, nullptr, wrapped + kNonce, kHandKeyBytes + kTag,
-            reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(), wrapped, master_.data()) != 0) {
+    if (!unwrap(customer, s, 1, keys_[customer])) {
       rc = SQLITE_CORRUPT;
       break;
     }
@@ -304,15 +298,8 @@ std::size_t HandStore::read(const std::string& customer, const std::array<std::s
                       static_cast<std::size_t>(sqlite3_column_bytes(read_, 1)));
       continue;
     }
-    const auto* sealed = static_cast<const std::uint8_t*>(sqlite3_column_blob(read_, 1));
-    const auto sealed_size = static_cast<std::size_t>(sqlite3_column_bytes(read_, 1));
-    const std::size_t plain_size = sealed_size >= kNonce + kTag ? sealed_size - kNonce - kTag : 0;
-    buf_.resize(plain_size + 1);
-    field_ad(customer, std::string_view(field, field_size), ad_);
-    opened = sealed_size >= kNonce + kTag &&
-             crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
-                 buf_.data(), nullptr, sealed + kNonce, plain_size, sealed + kNonce + plain_size,
-                 reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(), sealed, dek->data()) == 0;
+    const std::size_t plain_size = open_value(customer, std::string_view(field, field_size), read_, 1, *dek);
+    opened = plain_size != kNotOpened;
     if (!opened) break;
     out[n++].assign(reinterpret_cast<const char*>(buf_.data()), plain_size);
   }
@@ -322,7 +309,98 @@ std::size_t HandStore::read(const std::string& customer, const std::array<std::s
   return n;
 }
 
+bool HandStore::unwrap(std::string_view customer, sqlite3_stmt* row, int column, HandKey& key) {
+  const auto* wrapped = static_cast<const std::uint8_t*>(sqlite3_column_blob(row, column));
+  if (sqlite3_column_bytes(row, column) != static_cast<int>(kNonce + kHandKeyBytes + kTag)) return false;
+  ad_.assign("consentry/v1data-key").append(customer);
+  return crypto_aead_xchacha20poly1305_ietf_decrypt(
+             key.data(), nullptr, nullptr, wrapped + kNonce, kHandKeyBytes + kTag,
+             reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(), wrapped, master_.data()) == 0;
+}
+
+std::size_t HandStore::open_value(std::string_view customer, std::string_view field, sqlite3_stmt* row,
+                                  int column, const HandKey& dek) {
+  const auto* sealed = static_cast<const std::uint8_t*>(sqlite3_column_blob(row, column));
+  const auto sealed_size = static_cast<std::size_t>(sqlite3_column_bytes(row, column));
+  if (sealed_size < kNonce + kTag) return kNotOpened;
+  const std::size_t plain_size = sealed_size - kNonce - kTag;
+  buf_.resize(plain_size + 1);
+  field_ad(customer, field, ad_);
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+          buf_.data(), nullptr, sealed + kNonce, plain_size, sealed + kNonce + plain_size,
+          reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(), sealed, dek.data()) != 0)
+    return kNotOpened;
+  return plain_size;
+}
+
+std::size_t HandStore::release_scan(const std::array<std::string_view, 4>& fields, std::size_t entry_bytes,
+                                    std::size_t batch) {
+  if (sealing_ != Sealing::aead) throw std::runtime_error("hand store: release_scan needs sealed values");
+  if (batch == 0) throw std::runtime_error("hand store: release_scan needs a batch of at least one");
+  if (release_ == nullptr)
+    release_ = prepare(
+        "SELECT k.customer, k.wrapped, f.field, f.sealed FROM "
+        "(SELECT customer, wrapped FROM data_keys WHERE customer > ?1 ORDER BY customer LIMIT ?2) k "
+        "JOIN fields f ON f.customer = k.customer AND f.field IN (?3, ?4, ?5, ?6)");
+  prepare_log();
+  // The log rows' bytes are drawn once: what each row holds costs nothing beyond its write.
+  entry_.resize(entry_bytes);
+  randombytes_buf(entry_.data(), entry_.size());
+  std::string after;  // every id sorts after the empty string
+  std::vector<std::string> page;
+  HandKey dek{};
+  std::size_t opened = 0;
+  for (;;) {
+    page.clear();
+    bind_text(release_, 1, after);
+    sqlite3_bind_int64(release_, 2, static_cast<sqlite3_int64>(batch));
+    for (int i = 0; i < 4; ++i) bind_text(release_, i + 3, fields[static_cast<std::size_t>(i)]);
+    int rc = SQLITE_DONE;
+    const char* failed = nullptr;
+    while (failed == nullptr && (rc = sqlite3_step(release_)) == SQLITE_ROW) {
+      const std::string_view customer(reinterpret_cast<const char*>(sqlite3_column_text(release_, 0)),
+                                      static_cast<std::size_t>(sqlite3_column_bytes(release_, 0)));
+      // The page's keys are the outer loop of the join, in key order, so a customer's rows come
+      // together: their data key is unwrapped once, at the first.
+      if (!page.empty() && customer < page.back()) {
+        failed = "the release scan's rows came out of key order";
+      } else if (page.empty() || page.back() != customer) {
+        page.emplace_back(customer);
+        if (!unwrap(customer, release_, 1, dek)) failed = "a data key failed to unwrap in the release scan";
+      }
+      if (failed) break;
+      const std::string_view field(reinterpret_cast<const char*>(sqlite3_column_text(release_, 2)),
+                                   static_cast<std::size_t>(sqlite3_column_bytes(release_, 2)));
+      if (open_value(page.back(), field, release_, 3, dek) == kNotOpened)
+        failed = "a value failed to open in the release scan";
+      else
+        ++opened;
+    }
+    sqlite3_reset(release_);
+    if (failed) {
+      sodium_memzero(dek.data(), dek.size());
+      throw std::runtime_error(std::string("hand store: ") + failed);
+    }
+    if (rc != SQLITE_DONE) fail("release scan");
+    if (page.empty()) break;
+    // One log row per customer read, the page's rows committed together with synchronous = FULL.
+    begin();
+    for (const std::string& customer : page) append_log(customer);
+    commit();
+    after = page.back();
+  }
+  sodium_memzero(dek.data(), dek.size());
+  return opened;
+}
+
 void HandStore::log_read(const std::string& customer, std::size_t entry_bytes) {
+  prepare_log();
+  entry_.resize(entry_bytes);
+  randombytes_buf(entry_.data(), entry_.size());
+  append_log(customer);
+}
+
+void HandStore::prepare_log() {
   if (log_ == nullptr) {
     exec(
         "CREATE TABLE IF NOT EXISTS read_log(customer TEXT NOT NULL, at INTEGER NOT NULL, entry BLOB NOT "
@@ -330,8 +408,9 @@ void HandStore::log_read(const std::string& customer, std::size_t entry_bytes) {
         "creating read_log");
     log_ = prepare("INSERT INTO read_log(customer, at, entry) VALUES(?1, ?2, ?3)");
   }
-  entry_.resize(entry_bytes);
-  randombytes_buf(entry_.data(), entry_.size());
+}
+
+void HandStore::append_log(const std::string& customer) {
   bind_text(log_, 1, customer);
   sqlite3_bind_int64(log_, 2, static_cast<sqlite3_int64>(std::time(nullptr)));
   sqlite3_bind_blob64(log_, 3, entry_.data(), entry_.size(), SQLITE_STATIC);

@@ -82,6 +82,16 @@ class HandStore {
   /// write a read's audit entry adds, for W3's durable baseline.
   void log_read(const std::string& customer, std::size_t entry_bytes);
 
+  /// release_scan is what releasing `fields` of every customer takes at least, B3's floor: the
+  /// customers are walked in key order, `batch` at a time, each page one prepared SELECT of their
+  /// wrapped data keys joined with those fields; every data key is unwrapped under the master key
+  /// (none is cached, as in a process that starts for the release) and every value opened; then
+  /// one log row of `entry_bytes` per customer of the page (log_read) is committed in one
+  /// transaction with synchronous = FULL. Returns how many values were opened; throws when a
+  /// key or value fails to open.
+  std::size_t release_scan(const std::array<std::string_view, 4>& fields, std::size_t entry_bytes,
+                           std::size_t batch);
+
   /// build fills a new file with customers [0, customers), all ten fields, `batch` customers per
   /// transaction, then the consent events of `plan` in one transaction.
   static void build(const std::filesystem::path& file, Sealing sealing, std::string_view cipher_key,
@@ -89,6 +99,19 @@ class HandStore {
 
  private:
   HandStore(sqlite3* db, Sealing sealing);
+  // prepare_log makes the read_log table and log_read's INSERT, once.
+  void prepare_log();
+  // append_log inserts one read_log row for `customer` holding entry_.
+  void append_log(const std::string& customer);
+  // open_value's answer for a value that fails to open.
+  static constexpr std::size_t kNotOpened = static_cast<std::size_t>(-1);
+  // unwrap opens the wrapped data key of `customer` in `column` of `row` into `key`; false when
+  // it does not open.
+  bool unwrap(std::string_view customer, sqlite3_stmt* row, int column, HandKey& key);
+  // open_value opens the sealed value of `customer`'s `field` in `column` of `row` under `dek`
+  // into buf_ and returns its size, or kNotOpened.
+  std::size_t open_value(std::string_view customer, std::string_view field, sqlite3_stmt* row, int column,
+                         const HandKey& dek);
   void exec(const char* sql, const char* step);
   sqlite3_stmt* prepare(const char* sql);
   void prepare_all();
@@ -111,7 +134,8 @@ class HandStore {
   sqlite3_stmt* candidate_ = nullptr;
   sqlite3_stmt* read_begin_ = nullptr;  ///< find_email's read transaction
   sqlite3_stmt* read_end_ = nullptr;
-  sqlite3_stmt* log_ = nullptr;  ///< log_read's INSERT, prepared on first use
+  sqlite3_stmt* log_ = nullptr;      ///< log_read's INSERT, prepared on first use
+  sqlite3_stmt* release_ = nullptr;  ///< release_scan's page, prepared on first use
   std::vector<std::uint8_t> entry_;
   HandKey lookup_key_{};
   int lookup_bits_ = 0;

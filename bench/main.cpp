@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
 #endif
   register_import_benchmarks(s);
   register_scan_benchmarks(s);
+  register_release_benchmarks(s);
   register_erase_benchmarks(s);
   register_audit_benchmarks(s);
   register_export_benchmarks(s);

@@ -211,6 +211,11 @@ def main():
     w5 = find(r"W5_scan/\d+/consentry")
     add("W5", f"eligible for a purpose, {w5.split('/')[1] if w5 else '?'} customers", w5,
         find(r"W5_scan/\d+/baseline"), 0.5)
+    b3r = find(r"B3R_release/\d+/consentry")
+    if b3r:
+        add("B3R", f"B3's read (purpose_dataset, audit durable) of {b3r.split('/')[1]} customers beside its floor",
+            b3r, b3r.replace("/consentry", "/baseline"),
+            note="no goal: the floor (unwrap, open, log each customer by hand) bounds B3 against its CSV run")
     # W3, W4 and W5 on PostgreSQL beside raw libpq (postgres_bench.cpp), then the throughput of
     # several client processes: the ratio of p processes is (time per operation of one process) /
     # (wall time per operation of all p together), so 2× means twice the operations per second.

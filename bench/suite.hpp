@@ -17,6 +17,7 @@ void register_decision_benchmarks(const Sizes& sizes);   // W2
 void register_read_benchmarks(const Sizes& sizes);       // W3, W7
 void register_import_benchmarks(const Sizes& sizes);     // W4
 void register_scan_benchmarks(const Sizes& sizes);       // W5
+void register_release_benchmarks(const Sizes& sizes);    // B3R: B3's read beside its floor
 void register_erase_benchmarks(const Sizes& sizes);      // W6
 void register_audit_benchmarks(const Sizes& sizes);      // A1: log verify
 void register_export_benchmarks(const Sizes& sizes);     // R1: the customer's export
