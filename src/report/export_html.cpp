@@ -35,13 +35,17 @@ std::string escape(const std::string& text) {
 mustache::data to_data(const Json& j) {
   switch (j.type()) {
     case Json::value_t::object: {
+      // Members are moved in: data::set would copy each, nested objects and lists included.
       mustache::data out{mustache::data::type::object};
-      for (const auto& [key, value] : j.items()) out.set(key, to_data(value));
+      for (const auto& [key, value] : j.items()) out[key] = to_data(value);
       return out;
     }
     case Json::value_t::array: {
+      // data::push_back copies each item; the list `out` owns is not const, so they are moved in.
       mustache::data out{mustache::data::type::list};
-      for (const auto& item : j) out.push_back(to_data(item));
+      auto& items = const_cast<mustache::list&>(out.list_value());
+      items.reserve(j.size());
+      for (const auto& item : j) items.push_back(to_data(item));
       return out;
     }
     case Json::value_t::string: {

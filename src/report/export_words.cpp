@@ -188,13 +188,13 @@ bool names_fields(AuditAction action) {
   }
 }
 
-AccessFields sort_fields(const AccessRecord& a, const SubjectReport& r, const Labels& labels) {
+// sort_fields sorts what `a` names; `have` holds the names of the customer's fields.
+AccessFields sort_fields(const AccessRecord& a, const SubjectReport& r, const Labels& labels,
+                         const std::set<std::string_view>& have) {
   AccessFields out;
   if (!names_fields(a.action)) return out;
   // A contact refused for its limit names the channel, not a field.
   if (a.reason == to_string(deny_reason::contact_limit)) return out;
-  std::set<std::string_view> have;
-  for (const HeldField& f : r.fields) have.insert(f.field);
   for (const std::string& entry : a.fields) {
     std::string_view name = entry;
     std::optional<Form> form;
@@ -239,11 +239,13 @@ Json access_rows(const SubjectReport& r, const Labels& labels) {
     if (know_accessors && !r.glossary.accessors.count(a.accessor)) return who(r.controller);
     return a.accessor.empty() ? std::string("-") : labels.accessor(a.accessor);
   };
+  std::set<std::string_view> have;
+  for (const HeldField& f : r.fields) have.insert(f.field);
   Json rows = Json::array();
   for (std::size_t i = 0; i < r.accesses.size(); ++i) {
     const AccessRecord& a = r.accesses[i];
     if (a.action == AuditAction::view_opened && a.allowed && opened_then_read(r.accesses, i)) continue;
-    const AccessFields fields = sort_fields(a, r, labels);
+    const AccessFields fields = sort_fields(a, r, labels, have);
     std::string what;
     if (!a.allowed) {
       what = "Refused, because " + refusal_words(a.reason) + ".";
@@ -257,13 +259,16 @@ Json access_rows(const SubjectReport& r, const Labels& labels) {
       also = "Also asked for " + joined(fields.not_held) + ", which we do not hold about you.";
     if (fields.unknown)
       also += std::string(also.empty() ? "" : " ") + "Asked for information we do not keep about anyone.";
-    rows.push_back({{"when", when(a.at)},
-                    {"who", who_acted(a)},
-                    {"why", a.purpose.empty() ? std::string() : labels.purpose(a.purpose)},
-                    {"what", what},
-                    {"refused", !a.allowed},
-                    {"data", joined(fields.held)},
-                    {"also", also}});
+    // Members are moved in: an initializer list would copy each of them.
+    Json row = Json::object();
+    row["when"] = when(a.at);
+    row["who"] = who_acted(a);
+    row["why"] = a.purpose.empty() ? std::string() : labels.purpose(a.purpose);
+    row["what"] = std::move(what);
+    row["refused"] = !a.allowed;
+    row["data"] = joined(fields.held);
+    row["also"] = std::move(also);
+    rows.push_back(std::move(row));
   }
   return rows;
 }
