@@ -86,9 +86,9 @@ class HandStore {
   /// customers are walked in key order, `batch` at a time, each page one prepared SELECT of their
   /// wrapped data keys joined with those fields; every data key is unwrapped under the master key
   /// (none is cached, as in a process that starts for the release) and every value opened; then
-  /// one log row of `entry_bytes` per customer of the page (log_read) is committed in one
-  /// transaction with synchronous = FULL. Returns how many values were opened; throws when a
-  /// key or value fails to open.
+  /// one read_log row of `entry_bytes` per customer of the page (as log_read writes, the bytes
+  /// drawn once per call) is committed in one transaction with synchronous = FULL. Returns how
+  /// many values were opened; throws when a key or value fails to open.
   std::size_t release_scan(const std::array<std::string_view, 4>& fields, std::size_t entry_bytes,
                            std::size_t batch);
 
