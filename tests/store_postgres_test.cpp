@@ -372,6 +372,55 @@ TEST_CASE("postgres: a queued write the server refuses at commit fails the commi
   CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
 }
 
+TEST_CASE("postgres: a put_new_ call for a row that exists fails the commit and commits nothing") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  must(store->put_key(StoredKey{"C-1", 1, bytes(40, 0x11)}));
+  must(store->put_field(a_field("C-1", "email", 0x21)));
+  SUBCASE("a value") {
+    must(store->begin());
+    must(store->put_new_key(StoredKey{"C-2", 1, bytes(40, 0x12)}));
+    must(store->put_new_field(a_field("C-2", "email", 0x22)));
+    must(store->put_new_field(a_field("C-1", "email", 0x23)));  // C-1 has this row
+    auto committed = store->commit();
+    REQUIRE_FALSE(committed);
+    CHECK(committed.err().code == errc::io);
+    CHECK(committed.err().message.find("put_field") != std::string::npos);
+    CHECK(committed.err().message.find("23505") != std::string::npos);  // unique_violation
+  }
+  SUBCASE("a data key") {
+    must(store->begin());
+    must(store->put_new_key(StoredKey{"C-2", 1, bytes(40, 0x12)}));
+    must(store->put_new_key(StoredKey{"C-1", 2, bytes(40, 0x13)}));
+    must(store->put_new_field(a_field("C-2", "email", 0x22)));
+    auto read = store->get_field("C-2", "email");  // sends the queue
+    REQUIRE_FALSE(read);
+    CHECK(read.err().message.find("put_key") != std::string::npos);
+    CHECK_FALSE(store->commit());
+  }
+  CHECK_FALSE(store->in_transaction());
+  // Nothing of the transaction stays, and what was there is untouched.
+  CHECK(committed_rows(schema.url, schema.name, "data_keys") == 1);
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
+  CHECK(must(store->get_field("C-1", "email"))->sealed == bytes(24, 0x21));
+  CHECK(must(store->get_key("C-1"))->version == 1);
+}
+
+TEST_CASE("postgres: put_new_key and put_new_field refuse a value PostgreSQL's text cannot hold") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto tx = must(Transaction::start(*store));
+  auto key = store->put_new_key(StoredKey{"C-\xff", 1, bytes(40, 0x11)});
+  REQUIRE_FALSE(key);
+  CHECK(key.err().code == errc::invalid_argument);
+  auto field = store->put_new_field(a_field("C-1", "e\xffmail", 0x22));
+  REQUIRE_FALSE(field);
+  CHECK(field.err().code == errc::invalid_argument);
+  must(store->put_new_field(a_field("C-1", "email", 0x21)));
+  must(tx.commit());
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
+}
+
 TEST_CASE("postgres: a read snapshot reads data_version as it begins, and its end leaves nothing open") {
   ScratchSchema schema;
   auto reader = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));

@@ -110,6 +110,38 @@ TEST_CASE_TEMPLATE("fields are put, replaced and read back with their metadata",
   CHECK_FALSE(must(s.get_field("C-3", "email")).has_value());
 }
 
+TEST_CASE_TEMPLATE("put_new_key and put_new_field write rows that later puts in the transaction replace", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  must(s.put_key(StoredKey{"C-old", 1, b("wrapped-old")}));
+  must(s.begin());
+  // More rows than one batch of a store that sends its writes in batches.
+  for (int i = 0; i < 1200; ++i) {
+    const std::string customer = "C-" + std::to_string(i);
+    must(s.put_new_key(StoredKey{customer, 1, b("wrapped-" + customer)}));
+    must(s.put_new_field(field_of(customer, "email", "first-" + customer)));
+    must(s.put_new_field(field_of(customer, "phone", "phone-" + customer)));
+  }
+  // Put again after the new rows, before anything else is sent: the later put wins.
+  must(s.put_field(field_of("C-7", "email", "second")));
+  must(s.put_key(StoredKey{"C-7", 2, b("wrapped-again")}));
+  must(s.put_key(StoredKey{"C-old", 3, b("wrapped-old-3")}));
+  must(s.commit());
+
+  CHECK(must(s.get_field("C-7", "email"))->sealed == b("second"));
+  CHECK(must(s.get_field("C-7", "phone"))->sealed == b("phone-C-7"));
+  CHECK(must(s.get_key("C-7"))->version == 2);
+  CHECK(must(s.get_key("C-7"))->wrapped == b("wrapped-again"));
+  CHECK(must(s.get_key("C-old"))->wrapped == b("wrapped-old-3"));
+  const auto last = must(s.get_field("C-1199", "email"));
+  REQUIRE(last.has_value());
+  CHECK(last->sealed == b("first-C-1199"));
+  CHECK(last->source == "web-signup");
+  CHECK(last->collected_at == at(1700000000));
+  CHECK(must(s.customers()).size() == 1201);
+}
+
 TEST_CASE_TEMPLATE("get_fields returns one customer's fields ordered by field name", B, STORE_BACKENDS) {
   B backend;
   Store& s = *backend.store;

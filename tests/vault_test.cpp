@@ -257,6 +257,35 @@ TEST_CASE("a write with one bad record writes nothing") {
   CHECK(v.customers()->empty());
 }
 
+TEST_CASE("a new customer written twice in one write keeps each field's last value") {
+  FakeClock clock;
+  TempDir dir;
+  Vault v = each_store_vault(clock, dir);
+  std::vector<Record> records(3);
+  // A name given twice in one record, and the same new customer in a later record.
+  records[0] = {"C-1",
+                "",
+                {},
+                {{"email", "ann@example.com"}, {"phone", "+44 7700 900123"}, {"email", "ann@work.example"}},
+                1};
+  records[1] = {"C-2", "", {}, {{"email", "bob@example.com"}}, 2};
+  records[2] = {"C-1", "", {}, {{"email", "ann@home.example"}, {"notes", "new"}}, 3};
+  REQUIRE(v.write(records, "batch.jsonl").ok());
+  CHECK(read_or_reason(v, "support-desk", "C-1", "service", "email") == "ann@home.example");
+  CHECK(read_or_reason(v, "support-desk", "C-1", "service", "phone") == "*********0123");
+  CHECK(read_or_reason(v, "support-desk", "C-2", "service", "email") == "bob@example.com");
+  // The manifest lists every value: a read of all of them passes its check.
+  auto view = v.accessor("support-desk")->view("C-1", "service");
+  REQUIRE(view.ok());
+  auto all = view->read({"email", "phone", "notes"});
+  REQUIRE_MESSAGE(all.ok(), all.err().message);
+  REQUIRE(all->size() == 3);
+  for (const auto& value : *all) CHECK_MESSAGE(value.ok(), value.err().message);
+  // Written again, no longer new: replaced.
+  REQUIRE(v.write({Record{"C-1", "", {}, {{"email", "ann@later.example"}}, 1}}, "again.jsonl").ok());
+  CHECK(read_or_reason(v, "support-desk", "C-1", "service", "email") == "ann@later.example");
+}
+
 TEST_CASE("a write reports every bad record, a line each, with the first one's code") {
   FakeClock clock;
   TempDir dir;

@@ -18,6 +18,10 @@ constexpr std::string_view kDeleteMeta = "DELETE FROM @S.meta WHERE key = $1";
 constexpr std::string_view kGetKey = "SELECT version, wrapped FROM @S.data_keys WHERE customer = $1";
 // put_key, put_field and put_lookup are queued inside a write transaction and sent in batches (PendingWrites,
 // postgres_store.hpp): each column is an array parameter, unnest turns them back into rows.
+// put_new_key and put_new_field rows go in by the same INSERT without its ON CONFLICT clause.
+constexpr std::string_view kInsertKeys =
+    "INSERT INTO @S.data_keys(customer, version, wrapped) "
+    "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])";
 constexpr std::string_view kPutKeys =
     "INSERT INTO @S.data_keys(customer, version, wrapped) "
     "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[]) "
@@ -34,6 +38,9 @@ constexpr std::string_view kGetFields =
 constexpr std::string_view kGetNamedFields =
     "SELECT field, sealed, source, collected_at, format FROM @S.fields "
     "WHERE customer = $1 AND field = ANY($2::text[])";
+constexpr std::string_view kInsertFields =
+    "INSERT INTO @S.fields(customer, field, sealed, source, collected_at, format) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::bigint[], $6::bigint[])";
 constexpr std::string_view kPutFields =
     "INSERT INTO @S.fields(customer, field, sealed, source, collected_at, format) "
     "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::bigint[], $6::bigint[]) "
@@ -129,10 +136,27 @@ result<void> PostgresStore::put_key(const StoredKey& key) {
   // Refused here, before anything is queued: sent, it would abort the caller's transaction.
   if (!pg_is_text(key.customer))
     return make_error(errc::invalid_argument, "put_key: the customer id is not text");
-  return write("put_key", [&]() -> result<void> {
+  return queue("put_key", [&]() -> result<void> {
     if (pending_.key_customers.count(key.customer) != 0) CONSENTRY_TRY(send_pending());
     pending_.keys.push_back(key);
     pending_.key_customers.insert(key.customer);
+    return ok();
+  });
+}
+
+result<void> PostgresStore::put_new_key(const StoredKey& key) {
+  if (!pg_is_text(key.customer))
+    return make_error(errc::invalid_argument, "put_key: the customer id is not text");
+  // Not looked for among the queued puts: by contract there is none of this customer before it.
+  return queue("put_key", [&]() -> result<void> {
+    pending_.new_keys.push_back(key);
+    return ok();
+  });
+}
+
+result<void> PostgresStore::queue(std::string_view operation, const std::function<result<void>()>& enqueue) {
+  return write(operation, [&]() -> result<void> {
+    CONSENTRY_TRY(enqueue());
     // Outside the caller's transaction, write() commits it (and commit sends the queue) now.
     if (pending_.size() >= kMaxPendingWrites) return send_pending();
     return ok();
@@ -188,56 +212,79 @@ result<std::vector<StoredField>> PostgresStore::get_named_fields(std::string_vie
 result<void> PostgresStore::put_field(const StoredField& f) {
   if (!pg_is_text(f.customer) || !pg_is_text(f.field) || !pg_is_text(f.source))
     return make_error(errc::invalid_argument, "put_field: a customer id, field name or source is not text");
-  return write("put_field", [&]() -> result<void> {
+  return queue("put_field", [&]() -> result<void> {
     std::string name = f.customer + '\0' + f.field;
     if (pending_.field_names.count(name) != 0) CONSENTRY_TRY(send_pending());
     pending_.fields.push_back(f);
     pending_.field_names.insert(std::move(name));
-    if (pending_.size() >= kMaxPendingWrites) return send_pending();
     return ok();
   });
 }
 
+result<void> PostgresStore::put_new_field(const StoredField& f) {
+  if (!pg_is_text(f.customer) || !pg_is_text(f.field) || !pg_is_text(f.source))
+    return make_error(errc::invalid_argument, "put_field: a customer id, field name or source is not text");
+  // Not looked for among the queued puts: by contract there is none of this row before it. A put
+  // of the same row after it is an upsert, which send_pending sends after the INSERT.
+  return queue("put_field", [&]() -> result<void> {
+    pending_.new_fields.push_back(f);
+    return ok();
+  });
+}
+
+namespace {
+
+// send_keys and send_fields send `rows` by `sql` (kInsertKeys or kPutKeys, kInsertFields or
+// kPutFields), as one statement of array parameters; nothing when there are none.
+result<void> send_keys(PostgresStore& store, std::string_view sql, const std::vector<StoredKey>& rows) {
+  if (rows.empty()) return ok();
+  PgArray customers(kPgText, rows.size()), versions(kPgInt8, rows.size()), wrapped(kPgBytea, rows.size());
+  for (const StoredKey& k : rows) {
+    customers.add(k.customer);
+    versions.add_int8(k.version);
+    wrapped.add(k.wrapped);
+  }
+  auto r = store.exec(sql, PgParams{}.binary(customers.view()).binary(versions.view()).binary(wrapped.view()),
+                      "put_key");
+  if (!r) return std::move(r).err();
+  return ok();
+}
+
+result<void> send_fields(PostgresStore& store, std::string_view sql, const std::vector<StoredField>& rows) {
+  if (rows.empty()) return ok();
+  const std::size_t n = rows.size();
+  PgArray customers(kPgText, n), fields(kPgText, n), sealed(kPgBytea, n), sources(kPgText, n),
+      collected(kPgInt8, n), formats(kPgInt8, n);
+  for (const StoredField& f : rows) {
+    customers.add(f.customer);
+    fields.add(f.field);
+    sealed.add(f.sealed);
+    sources.add(f.source);
+    collected.add_int8(pg_seconds(f.collected_at));
+    formats.add_int8(f.format);
+  }
+  auto r = store.exec(sql,
+                      PgParams{}
+                          .binary(customers.view())
+                          .binary(fields.view())
+                          .binary(sealed.view())
+                          .binary(sources.view())
+                          .binary(collected.view())
+                          .binary(formats.view()),
+                      "put_field");
+  if (!r) return std::move(r).err();
+  return ok();
+}
+
+}  // namespace
+
 result<void> PostgresStore::send_pending() {
   PendingWrites batch = std::move(pending_);
   pending_ = PendingWrites{};
-  if (!batch.keys.empty()) {
-    PgArray customers(kPgText, batch.keys.size());
-    PgArray versions(kPgInt8, batch.keys.size());
-    PgArray wrapped(kPgBytea, batch.keys.size());
-    for (const StoredKey& k : batch.keys) {
-      customers.add(k.customer);
-      versions.add_int8(k.version);
-      wrapped.add(k.wrapped);
-    }
-    auto r =
-        exec(kPutKeys, PgParams{}.binary(customers.view()).binary(versions.view()).binary(wrapped.view()),
-             "put_key");
-    if (!r) return std::move(r).err();
-  }
-  if (!batch.fields.empty()) {
-    const std::size_t n = batch.fields.size();
-    PgArray customers(kPgText, n), fields(kPgText, n), sealed(kPgBytea, n), sources(kPgText, n),
-        collected(kPgInt8, n), formats(kPgInt8, n);
-    for (const StoredField& f : batch.fields) {
-      customers.add(f.customer);
-      fields.add(f.field);
-      sealed.add(f.sealed);
-      sources.add(f.source);
-      collected.add_int8(pg_seconds(f.collected_at));
-      formats.add_int8(f.format);
-    }
-    auto r = exec(kPutFields,
-                  PgParams{}
-                      .binary(customers.view())
-                      .binary(fields.view())
-                      .binary(sealed.view())
-                      .binary(sources.view())
-                      .binary(collected.view())
-                      .binary(formats.view()),
-                  "put_field");
-    if (!r) return std::move(r).err();
-  }
+  CONSENTRY_TRY(send_keys(*this, kInsertKeys, batch.new_keys));
+  CONSENTRY_TRY(send_keys(*this, kPutKeys, batch.keys));
+  CONSENTRY_TRY(send_fields(*this, kInsertFields, batch.new_fields));
+  CONSENTRY_TRY(send_fields(*this, kPutFields, batch.fields));
   if (!batch.lookups.empty()) {
     const std::size_t n = batch.lookups.size();
     PgArray customers(kPgText, n), fields(kPgText, n), versions(kPgInt8, n), values(kPgInt8, n);
@@ -262,12 +309,11 @@ result<void> PostgresStore::send_pending() {
 result<void> PostgresStore::put_lookup(const StoredLookup& entry) {
   if (!pg_is_text(entry.customer) || !pg_is_text(entry.field))
     return make_error(errc::invalid_argument, "put_lookup: a customer id or field name is not text");
-  return write("put_lookup", [&]() -> result<void> {
+  return queue("put_lookup", [&]() -> result<void> {
     std::string name = entry.customer + '\0' + entry.field;
     if (pending_.lookup_names.count(name) != 0) CONSENTRY_TRY(send_pending());
     pending_.lookups.push_back(entry);
     pending_.lookup_names.insert(std::move(name));
-    if (pending_.size() >= kMaxPendingWrites) return send_pending();
     return ok();
   });
 }

@@ -166,10 +166,11 @@ result<Manifest*> ManifestEdits::open(const std::string& customer, const SecretB
   return &open_.insert_or_assign(customer, std::move(manifest)).first->second;
 }
 
-result<void> ManifestEdits::store(const std::string& customer, const SecretBytes& dek) {
+result<void> ManifestEdits::store(const std::string& customer, const SecretBytes& dek, bool first_write) {
   auto it = open_.find(customer);
   if (it == open_.end()) return make_error(errc::internal, "manifest stored before it was opened");
-  return store_.put_field(it->second.seal(dek, customer));
+  StoredField row = it->second.seal(dek, customer);
+  return first_write ? store_.put_new_field(row) : store_.put_field(row);
 }
 
 result<void> unlist_values(Store& store, const result<const SecretBytes*>& dek, const std::string& customer,

@@ -91,8 +91,10 @@ class ManifestEdits {
   /// errc::integrity when it is missing or fails authentication: writing over it would vouch for
   /// whatever was done to the rows. The pointer lasts as long as this object.
   result<Manifest*> open(const std::string& customer, const SecretBytes& dek, bool new_key);
-  /// store seals `customer`'s manifest (opened before) under `dek` and writes its row.
-  result<void> store(const std::string& customer, const SecretBytes& dek);
+  /// store seals `customer`'s manifest (opened before) under `dek` and writes its row, by
+  /// put_new_field when `first_write` (the customer's first record in a transaction that gave them
+  /// their data key: the row does not exist), else by put_field. Fails as the store.
+  result<void> store(const std::string& customer, const SecretBytes& dek, bool first_write);
 
  private:
   Store& store_;

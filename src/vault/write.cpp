@@ -231,6 +231,8 @@ result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
   for (const Pending& p : pending) {
     const Record& r = *p.record;
     const SecretBytes* dek = nullptr;
+    // A customer given a first data key here has no rows yet: each value's first put inserts.
+    bool first_write = false;
     if (auto it = new_keys.find(r.customer); it != new_keys.end()) {
       dek = &it->second;
     } else {
@@ -247,8 +249,10 @@ result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
         SecretBytes key = Keyring::new_data_key();
         auto wrapped = impl.keyring().wrap_data_key(r.customer, key);
         if (!wrapped) return std::move(wrapped).err();
-        CONSENTRY_TRY(store.put_key(StoredKey{r.customer, impl.keyring().version(), std::move(*wrapped)}));
+        CONSENTRY_TRY(
+            store.put_new_key(StoredKey{r.customer, impl.keyring().version(), std::move(*wrapped)}));
         dek = &new_keys.emplace(r.customer, std::move(key)).first->second;
+        first_write = true;
       }
     }
     StoredField sf;
@@ -259,13 +263,19 @@ result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
     sf.format = kFieldSealMetadataVersion;
     auto listed = manifests.open(r.customer, *dek, new_keys.count(r.customer) != 0);
     if (!listed) return std::move(listed).err();
+    std::unordered_set<std::string_view> put;  // the names put so far, when first_write
     for (const auto& [spec, value] : p.values) {
       auto sealed =
           seal_field(*dek, r.customer, spec->name, value, FieldMetadata{sf.source, sf.collected_at});
       if (!sealed) return std::move(sealed).err();
       sf.field = spec->name;
       sf.sealed = std::move(*sealed);
-      CONSENTRY_TRY(store.put_field(sf));
+      // A name given twice in one record: its second value replaces the first.
+      if (first_write && put.insert(spec->name).second) {
+        CONSENTRY_TRY(store.put_new_field(sf));
+      } else {
+        CONSENTRY_TRY(store.put_field(sf));
+      }
       (*listed)->note(sf);
       if (spec->is_indexed()) {
         // The index entry is made under the version current as this transaction commits, like
@@ -277,7 +287,7 @@ result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
         CONSENTRY_TRY(store.put_lookup(*entry));
       }
     }
-    CONSENTRY_TRY(manifests.store(r.customer, *dek));
+    CONSENTRY_TRY(manifests.store(r.customer, *dek, first_write));
     if (impl.audit().enabled()) {
       AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
       for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);

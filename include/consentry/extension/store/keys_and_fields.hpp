@@ -31,6 +31,11 @@ class KeyFieldStore {
   virtual result<std::optional<StoredKey>> get_key(std::string_view customer) = 0;
   /// put_key inserts or replaces a customer's wrapped data key.
   virtual result<void> put_key(const StoredKey& key) = 0;
+  /// put_new_key is put_key for a customer the caller knows has no data key: it asked the store
+  /// inside the write transaction it writes in. A store may then insert without looking for a
+  /// row to replace; the default is put_key. Fails as put_key, and with errc::io when the
+  /// customer has a data key after all and the store refuses the duplicate.
+  virtual result<void> put_new_key(const StoredKey& key) { return put_key(key); }
 
   /// with_data_keys returns those of `customers` that have a data key, in no particular order,
   /// each once. The default asks get_key for each; a store whose every request is a round trip
@@ -47,6 +52,11 @@ class KeyFieldStore {
                                                             std::span<const std::string_view> fields);
   /// put_field inserts or replaces one sealed value.
   virtual result<void> put_field(const StoredField& f) = 0;
+  /// put_new_field is put_field for a value the caller knows has no row: its customer got a first
+  /// data key by put_new_key in the same transaction, and no value of that name was put since.
+  /// The default is put_field. Fails as put_field, and with errc::io when the row exists after
+  /// all and the store refuses the duplicate.
+  virtual result<void> put_new_field(const StoredField& f) { return put_field(f); }
 
   /// put_lookup inserts or replaces the blind index entry of (customer, field).
   virtual result<void> put_lookup(const StoredLookup& entry) = 0;
