@@ -421,6 +421,49 @@ TEST_CASE("postgres: put_new_key and put_new_field refuse a value PostgreSQL's t
   CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
 }
 
+TEST_CASE("postgres: a batch refused while the caller went on fails the next call, and commits nothing") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  REQUIRE(run_sql(schema.url, "ALTER TABLE \"" + schema.name + "\".fields ADD CHECK (source <> 'refused')"));
+  must(store->begin());
+  must(store->put_field(a_field("C-0", "email", 0x21, "refused")));
+  // The first full batch is sent without waiting; its answer is read when the next is sent.
+  result<void> put = ok();
+  int calls = 1;
+  while (put && calls < 5000) put = store->put_field(a_field("C-" + std::to_string(calls++), "email", 0x22));
+  REQUIRE_FALSE(put);
+  CHECK(calls > 1000);
+  CHECK(put.err().code == errc::io);
+  CHECK(put.err().message.find("put_field") != std::string::npos);
+  CHECK(put.err().message.find("23514") != std::string::npos);  // check_violation
+  CHECK_FALSE(store->commit());
+  CHECK_FALSE(store->in_transaction());
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 0);
+  // The connection is ready for the next transaction.
+  must(store->put_field(a_field("C-1", "email", 0x21)));
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
+}
+
+TEST_CASE("postgres: a write transaction that loses its connection with a batch in flight commits nothing") {
+  ScratchSchema schema;
+  auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  auto killer = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  const auto pid = must(store->exec_sql("SELECT pg_backend_pid()", "test"));
+  const std::string backend = PQgetvalue(pid.get(), 0, 0);
+  {
+    auto tx = must(Transaction::start(*store));
+    for (int c = 0; c < 1500; ++c) must(store->put_field(a_field("C-" + std::to_string(c), "email", 0x21)));
+    must(killer->exec_sql("SELECT pg_terminate_backend(" + backend + ")", "test"));
+    auto committed = tx.commit();
+    REQUIRE_FALSE(committed);
+    CHECK(committed.err().code == errc::io);
+  }
+  CHECK_FALSE(store->in_transaction());
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 0);
+  must(store->put_field(a_field("C-1", "email", 0x21)));  // on a new connection
+  CHECK(committed_rows(schema.url, schema.name, "fields") == 1);
+}
+
 TEST_CASE("postgres: a read snapshot reads data_version as it begins, and its end leaves nothing open") {
   ScratchSchema schema;
   auto reader = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));

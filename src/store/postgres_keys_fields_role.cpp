@@ -3,6 +3,7 @@
 // store's do (sqlite_store.cpp): times are Unix seconds, `format` is the sealing format.
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <utility>
 
@@ -234,27 +235,29 @@ result<void> PostgresStore::put_new_field(const StoredField& f) {
 
 namespace {
 
-// send_keys and send_fields send `rows` by `sql` (kInsertKeys or kPutKeys, kInsertFields or
-// kPutFields), as one statement of array parameters; nothing when there are none.
-result<void> send_keys(PostgresStore& store, std::string_view sql, const std::vector<StoredKey>& rows) {
-  if (rows.empty()) return ok();
-  PgArray customers(kPgText, rows.size()), versions(kPgInt8, rows.size()), wrapped(kPgBytea, rows.size());
+// key_params and field_params are `rows` as the array parameters of kInsertKeys or kPutKeys,
+// kInsertFields or kPutFields; lookup_params those of kPutLookups. `arrays` holds what the
+// parameters borrow.
+PgParams key_params(const std::vector<StoredKey>& rows, std::deque<PgArray>& arrays) {
+  PgArray& customers = arrays.emplace_back(kPgText, rows.size());
+  PgArray& versions = arrays.emplace_back(kPgInt8, rows.size());
+  PgArray& wrapped = arrays.emplace_back(kPgBytea, rows.size());
   for (const StoredKey& k : rows) {
     customers.add(k.customer);
     versions.add_int8(k.version);
     wrapped.add(k.wrapped);
   }
-  auto r = store.exec(sql, PgParams{}.binary(customers.view()).binary(versions.view()).binary(wrapped.view()),
-                      "put_key");
-  if (!r) return std::move(r).err();
-  return ok();
+  return std::move(PgParams{}.binary(customers.view()).binary(versions.view()).binary(wrapped.view()));
 }
 
-result<void> send_fields(PostgresStore& store, std::string_view sql, const std::vector<StoredField>& rows) {
-  if (rows.empty()) return ok();
+PgParams field_params(const std::vector<StoredField>& rows, std::deque<PgArray>& arrays) {
   const std::size_t n = rows.size();
-  PgArray customers(kPgText, n), fields(kPgText, n), sealed(kPgBytea, n), sources(kPgText, n),
-      collected(kPgInt8, n), formats(kPgInt8, n);
+  PgArray& customers = arrays.emplace_back(kPgText, n);
+  PgArray& fields = arrays.emplace_back(kPgText, n);
+  PgArray& sealed = arrays.emplace_back(kPgBytea, n);
+  PgArray& sources = arrays.emplace_back(kPgText, n);
+  PgArray& collected = arrays.emplace_back(kPgInt8, n);
+  PgArray& formats = arrays.emplace_back(kPgInt8, n);
   for (const StoredField& f : rows) {
     customers.add(f.customer);
     fields.add(f.field);
@@ -263,47 +266,53 @@ result<void> send_fields(PostgresStore& store, std::string_view sql, const std::
     collected.add_int8(pg_seconds(f.collected_at));
     formats.add_int8(f.format);
   }
-  auto r = store.exec(sql,
-                      PgParams{}
-                          .binary(customers.view())
-                          .binary(fields.view())
-                          .binary(sealed.view())
-                          .binary(sources.view())
-                          .binary(collected.view())
-                          .binary(formats.view()),
-                      "put_field");
-  if (!r) return std::move(r).err();
-  return ok();
+  return std::move(PgParams{}
+                       .binary(customers.view())
+                       .binary(fields.view())
+                       .binary(sealed.view())
+                       .binary(sources.view())
+                       .binary(collected.view())
+                       .binary(formats.view()));
+}
+
+PgParams lookup_params(const std::vector<StoredLookup>& rows, std::deque<PgArray>& arrays) {
+  const std::size_t n = rows.size();
+  PgArray& customers = arrays.emplace_back(kPgText, n);
+  PgArray& fields = arrays.emplace_back(kPgText, n);
+  PgArray& versions = arrays.emplace_back(kPgInt8, n);
+  PgArray& values = arrays.emplace_back(kPgInt8, n);
+  for (const StoredLookup& e : rows) {
+    customers.add(e.customer);
+    fields.add(e.field);
+    versions.add_int8(e.key_version);
+    values.add_int8(e.index);
+  }
+  return std::move(PgParams{}
+                       .binary(customers.view())
+                       .binary(fields.view())
+                       .binary(versions.view())
+                       .binary(values.view()));
 }
 
 }  // namespace
 
 result<void> PostgresStore::send_pending() {
+  // One batch in flight at a time: the one before is answered first.
+  CONSENTRY_TRY(await_writes());
   PendingWrites batch = std::move(pending_);
   pending_ = PendingWrites{};
-  CONSENTRY_TRY(send_keys(*this, kInsertKeys, batch.new_keys));
-  CONSENTRY_TRY(send_keys(*this, kPutKeys, batch.keys));
-  CONSENTRY_TRY(send_fields(*this, kInsertFields, batch.new_fields));
-  CONSENTRY_TRY(send_fields(*this, kPutFields, batch.fields));
-  if (!batch.lookups.empty()) {
-    const std::size_t n = batch.lookups.size();
-    PgArray customers(kPgText, n), fields(kPgText, n), versions(kPgInt8, n), values(kPgInt8, n);
-    for (const StoredLookup& e : batch.lookups) {
-      customers.add(e.customer);
-      fields.add(e.field);
-      versions.add_int8(e.key_version);
-      values.add_int8(e.index);
-    }
-    auto r = exec(kPutLookups,
-                  PgParams{}
-                      .binary(customers.view())
-                      .binary(fields.view())
-                      .binary(versions.view())
-                      .binary(values.view()),
-                  "put_lookup");
-    if (!r) return std::move(r).err();
-  }
-  return ok();
+  std::deque<PgArray> arrays;
+  std::vector<PipelinedStatement> statements;
+  if (!batch.new_keys.empty())
+    statements.push_back({kInsertKeys, "put_key", key_params(batch.new_keys, arrays)});
+  if (!batch.keys.empty()) statements.push_back({kPutKeys, "put_key", key_params(batch.keys, arrays)});
+  if (!batch.new_fields.empty())
+    statements.push_back({kInsertFields, "put_field", field_params(batch.new_fields, arrays)});
+  if (!batch.fields.empty())
+    statements.push_back({kPutFields, "put_field", field_params(batch.fields, arrays)});
+  if (!batch.lookups.empty())
+    statements.push_back({kPutLookups, "put_lookup", lookup_params(batch.lookups, arrays)});
+  return send_pipelined(statements);
 }
 
 result<void> PostgresStore::put_lookup(const StoredLookup& entry) {

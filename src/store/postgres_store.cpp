@@ -194,6 +194,7 @@ result<PgResult> PostgresStore::exec_once(std::string_view sql, const PgParams& 
   settle();
   // Queued writes go first, so this statement sees them.
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
+  CONSENTRY_TRY(await_writes());
   auto name = prepared(sql, operation);
   if (!name) return std::move(name).err();
   ++round_trips_;
@@ -220,6 +221,7 @@ result<void> PostgresStore::exec_each_row(std::string_view sql, const PgParams& 
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
   settle();
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
+  CONSENTRY_TRY(await_writes());
   bool delivered = false;  // a row reached `row`: the statement may not run again
   auto run = [&]() -> result<void> {
     auto name = prepared(sql, operation);
@@ -279,8 +281,83 @@ result<std::vector<std::string>> PostgresStore::texts_among(std::string_view sql
 result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view operation) {
   settle();
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
+  CONSENTRY_TRY(await_writes());
   ++round_trips_;
   return check(PQexec(conn_, with_schema(sql).c_str()), operation);
+}
+
+result<void> PostgresStore::send_pipelined(std::vector<PipelinedStatement>& statements) {
+  if (statements.empty()) return ok();
+  if (open_ != Open::write)
+    return make_error(errc::internal,
+                      std::string(statements.front().operation) + ": not in a write transaction");
+  // Prepared before pipeline mode, where a statement cannot be waited for.
+  std::vector<const std::string*> names;
+  for (const PipelinedStatement& st : statements) {
+    if (st.params.has_nul())
+      return make_error(errc::invalid_argument,
+                        std::string(st.operation) + ": a text value holds a NUL byte");
+    auto name = prepared(st.sql, st.operation);
+    if (!name) return std::move(name).err();
+    names.push_back(*name);
+  }
+  const auto lost = [&] {
+    return make_error(errc::io, std::string(statements.front().operation) +
+                                    ": the connection to the PostgreSQL vault was lost");
+  };
+  if (PQenterPipelineMode(conn_) != 1) return lost();
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    const PgParams& p = statements[i].params;
+    if (PQsendQueryPrepared(conn_, names[i]->c_str(), p.count(), p.values(), p.lengths(), p.formats(),
+                            static_cast<int>(PgFormat::text)) != 1)
+      break;
+    writes_in_flight_.push_back(statements[i].operation);
+  }
+  // Sent whole or not at all: a statement that could not be queued is a lost connection, and the
+  // answers of those that were are still read (by await_writes) before the error is returned.
+  const bool all_sent = writes_in_flight_.size() == statements.size();
+  if (PQpipelineSync(conn_) != 1 || !all_sent) {
+    (void)await_writes();
+    return lost();
+  }
+  // One request, answered once for all the statements.
+  ++round_trips_;
+  return ok();
+}
+
+result<void> PostgresStore::await_writes() {
+  if (writes_in_flight_.empty() && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return ok();
+  const std::vector<std::string_view> operations = std::move(writes_in_flight_);
+  writes_in_flight_.clear();
+  result<void> outcome = ok();
+  // Each statement's answer is its results, then a null; after an error the server skips the
+  // rest (PGRES_PIPELINE_ABORTED) up to the sync.
+  for (std::string_view operation : operations) {
+    while (PGresult* raw = PQgetResult(conn_)) {
+      PgResult r(raw);
+      const ExecStatusType status = PQresultStatus(raw);
+      if (!outcome || status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
+          status == PGRES_PIPELINE_ABORTED)
+        continue;
+      auto failed = check(r.release(), operation);
+      if (!failed) outcome = std::move(failed).err();
+    }
+    if (PQstatus(conn_) == CONNECTION_BAD) break;
+  }
+  if (PQstatus(conn_) != CONNECTION_BAD) {
+    while (PGresult* raw = PQgetResult(conn_)) {
+      const bool synced = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
+      PQclear(raw);
+      if (synced) break;
+    }
+  }
+  if (PQexitPipelineMode(conn_) != 1 && outcome)
+    return make_error(errc::io, std::string(operations.empty() ? "write" : operations.front()) +
+                                    ": the connection to the PostgreSQL vault was lost");
+  if (outcome && PQstatus(conn_) == CONNECTION_BAD)
+    return make_error(errc::io, std::string(operations.empty() ? "write" : operations.front()) +
+                                    ": the connection to the PostgreSQL vault was lost");
+  return outcome;
 }
 
 // ---- transactions ----
@@ -354,6 +431,10 @@ result<void> PostgresStore::commit() {
       return sent;
     }
   }
+  if (auto answered = await_writes(); !answered) {
+    (void)rollback();
+    return answered;
+  }
   open_ = Open::none;
   ++round_trips_;
   PgResult r(PQexec(conn_, "COMMIT"));
@@ -377,6 +458,8 @@ result<void> PostgresStore::rollback() {
   if (!in_transaction()) return make_error(errc::internal, "rollback: no transaction is open");
   open_ = Open::none;
   pending_ = PendingWrites{};
+  // What was sent is answered and dropped: the rollback undoes it.
+  (void)await_writes();
   // A lost connection has rolled back already, on the server.
   if (PQstatus(conn_) == CONNECTION_BAD) return ok();
   auto r = exec_sql("ROLLBACK", "rollback");

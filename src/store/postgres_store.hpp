@@ -333,6 +333,23 @@ class PostgresStore final : public Store {
   /// queued after a put of the same row, so its INSERT goes before the upserts. Fails as exec,
   /// the transaction then being aborted.
   result<void> send_pending();
+  /// PipelinedStatement is one statement send_pipelined sends: its text (a constant of the store),
+  /// the operation its errors name, and its parameters.
+  struct PipelinedStatement {
+    std::string_view sql;
+    std::string_view operation;
+    PgParams params;
+  };
+  /// send_pipelined sends `statements` in pipeline mode and returns without waiting for their
+  /// answers (await_writes reads them), so that the caller goes on while the server works. Only
+  /// inside a write transaction: an error aborts it and is reported by await_writes. Fails with
+  /// errc::io when the statements cannot be sent, errc::invalid_argument for a text parameter with
+  /// a NUL byte.
+  result<void> send_pipelined(std::vector<PipelinedStatement>& statements);
+  /// await_writes reads the answers to what send_pipelined sent and leaves pipeline mode; every
+  /// use of the connection awaits first. Returns the first refused statement's error (errc::io
+  /// naming its operation), the transaction then being aborted; ok when nothing is in flight.
+  result<void> await_writes();
   /// queue runs `enqueue` inside the open write transaction (or one of its own), then sends the
   /// queue when it holds kMaxPendingWrites calls; fails as write.
   result<void> queue(std::string_view operation, const std::function<result<void>()>& enqueue);
@@ -348,6 +365,7 @@ class PostgresStore final : public Store {
   Open open_ = Open::none;
   std::uint64_t round_trips_ = 0;                       ///< round_trips()
   bool commit_in_flight_ = false;                       ///< end_read's COMMIT, not yet answered
+  std::vector<std::string_view> writes_in_flight_;      ///< operations send_pipelined sent, unanswered
   std::optional<std::uint64_t> snapshot_data_version_;  ///< read by begin_read, for data_version
 
   /// PendingWrites are the put_key, put_field and put_lookup calls (and their put_new_ forms) of
