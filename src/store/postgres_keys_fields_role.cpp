@@ -303,6 +303,7 @@ result<void> PostgresStore::send_pending() {
   pending_ = PendingWrites{};
   std::deque<PgArray> arrays;
   std::vector<PipelinedStatement> statements;
+  statements.reserve(5);
   if (!batch.new_keys.empty())
     statements.push_back({kInsertKeys, "put_key", key_params(batch.new_keys, arrays)});
   if (!batch.keys.empty()) statements.push_back({kPutKeys, "put_key", key_params(batch.keys, arrays)});

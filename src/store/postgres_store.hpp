@@ -42,6 +42,13 @@ enum class PgFormat : int { text = 0, binary = 1 };
 /// copied; binary values are borrowed and must outlive the call that runs the statement.
 class PgParams {
  public:
+  PgParams() = default;
+  // Not copied: text parameters point into the strings this object owns. Moved, they stay where
+  // they are (a deque's elements do not move with it).
+  PgParams(const PgParams&) = delete;
+  PgParams& operator=(const PgParams&) = delete;
+  PgParams(PgParams&&) = default;
+  PgParams& operator=(PgParams&&) = default;
   /// text adds a text parameter. PostgreSQL's text holds no NUL byte: a value with one makes
   /// the statement fail with errc::invalid_argument before it is sent.
   PgParams& text(std::string_view v);
