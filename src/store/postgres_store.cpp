@@ -313,8 +313,8 @@ result<void> PostgresStore::send_pipelined(std::vector<PipelinedStatement>& stat
       break;
     writes_in_flight_.push_back(statements[i].operation);
   }
-  // Sent whole or not at all: a statement that could not be queued is a lost connection, and the
-  // answers of those that were are still read (by await_writes) before the error is returned.
+  // A statement that could not be queued means a lost connection: the answers of those that were
+  // are read before the error is returned, and the transaction commits none of them.
   const bool all_sent = writes_in_flight_.size() == statements.size();
   if (PQpipelineSync(conn_) != 1 || !all_sent) {
     (void)await_writes();
@@ -351,10 +351,8 @@ result<void> PostgresStore::await_writes() {
       if (synced) break;
     }
   }
-  if (PQexitPipelineMode(conn_) != 1 && outcome)
-    return make_error(errc::io, std::string(operations.empty() ? "write" : operations.front()) +
-                                    ": the connection to the PostgreSQL vault was lost");
-  if (outcome && PQstatus(conn_) == CONNECTION_BAD)
+  const bool left = PQexitPipelineMode(conn_) == 1;
+  if (outcome && (!left || PQstatus(conn_) == CONNECTION_BAD))
     return make_error(errc::io, std::string(operations.empty() ? "write" : operations.front()) +
                                     ": the connection to the PostgreSQL vault was lost");
   return outcome;
