@@ -222,3 +222,26 @@ TEST_CASE("associated_data is the domain label then length-prefixed parts, and i
   expected.insert(expected.end(), part.begin(), part.end());
   CHECK(ad == expected);
 }
+
+TEST_CASE("AdBuffer frames parts as associated_data does, in its inline room and past it") {
+  const std::string label = "consentry/v1";
+  // Total size: the label, then 4 + 1 for "x" and 4 + n for the second part.
+  const std::size_t fits = aead::AdBuffer::kInline - label.size() - 4 - 1 - 4;
+  for (std::size_t n : {std::size_t{0}, fits - 1, fits, fits + 1, std::size_t{5000}}) {
+    INFO("second part of " << n << " bytes");
+    const std::string part(n, static_cast<char>('a' + n % 26));
+    bytes expected(label.begin(), label.end());
+    for (std::uint8_t b : {0, 0, 0, 1}) expected.push_back(b);
+    expected.push_back('x');
+    const auto size = static_cast<std::uint32_t>(n);
+    for (int shift : {24, 16, 8, 0}) expected.push_back(static_cast<std::uint8_t>(size >> shift));
+    expected.insert(expected.end(), part.begin(), part.end());
+
+    const aead::AdBuffer ad({"x", part});
+    CHECK(bytes(ad.view().begin(), ad.view().end()) == expected);
+    CHECK(aead::associated_data({"x", part}) == expected);
+    // A copy views its own bytes, not the original's.
+    const aead::AdBuffer copy = ad;
+    CHECK(bytes(copy.view().begin(), copy.view().end()) == expected);
+  }
+}

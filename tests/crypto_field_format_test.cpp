@@ -105,3 +105,29 @@ TEST_CASE("a manifest tag depends on the data key, the customer and every byte o
   // The parts are framed: moving a byte from the source into the time changes the digest.
   CHECK(value_digest(2, "web1", at(1), sealed) != value_digest(2, "web", at(11), sealed));
 }
+
+TEST_CASE("field values bind the associated data the format defines, for long ids and times before 1970") {
+  const SecretBytes dek = Keyring::new_data_key();
+  const std::string long_id = "C-" + std::string(400, '7');  // past AdBuffer's inline room
+  for (const std::string& customer : {std::string("C-1"), long_id}) {
+    for (std::int64_t seconds : {std::int64_t{1'700'000'000}, std::int64_t{-86'400}, std::int64_t{0}}) {
+      INFO(customer.size() << "-byte id, collected at " << seconds);
+      const FieldMetadata meta{"web", at(seconds)};
+      // What the format defines, built by hand: the parts as decimal text, framed in order.
+      const bytes ad1 = aead::associated_data({"field", customer, "email", "1"});
+      const bytes ad2 =
+          aead::associated_data({"field", customer, "email", "2", "web", std::to_string(seconds)});
+
+      const bytes by_hand1 = must(aead::seal(dek, as_bytes("ann@example.com"), ad1));
+      const bytes by_hand2 = must(aead::seal(dek, as_bytes("ann@example.com"), ad2));
+      CHECK(must(open_field(dek, customer, "email", by_hand1)).reveal_string() == "ann@example.com");
+      CHECK(must(open_field(dek, customer, "email", by_hand2, kFieldSealMetadataVersion, meta))
+                .reveal_string() == "ann@example.com");
+
+      const bytes sealed1 = must(seal_field(dek, customer, "email", "ann@example.com"));
+      const bytes sealed2 = must(seal_field(dek, customer, "email", "ann@example.com", meta));
+      CHECK(must(aead::open(dek, sealed1, ad1)).reveal_string() == "ann@example.com");
+      CHECK(must(aead::open(dek, sealed2, ad2)).reveal_string() == "ann@example.com");
+    }
+  }
+}

@@ -69,16 +69,23 @@ result<SecretBytes> open(const SecretBytes& key, byte_view sealed, byte_view ad)
   return plain;
 }
 
-bytes associated_data(std::initializer_list<std::string_view> parts) {
+AdBuffer::AdBuffer(std::initializer_list<std::string_view> parts) {
+  constexpr const char* kTooLong = "associated data part exceeds 4 GiB";
   std::size_t total = kDomainLabel.size();
-  for (std::string_view part : parts) total += 4 + part.size();
-  bytes out(total);
-  std::copy(kDomainLabel.begin(), kDomainLabel.end(), out.begin());
-  out.resize(kDomainLabel.size());  // keeps the capacity for the parts
-  // A length that does not fit the 4-byte prefix would make the encoding ambiguous.
-  for (std::string_view part : parts)
-    detail::put_framed(out, as_bytes(part), "associated data part exceeds 4 GiB");
-  return out;
+  for (std::string_view part : parts) total += 4 + detail::frame_length(part.size(), kTooLong);
+  if (total > kInline) heap_.resize(total);
+  std::uint8_t* out = heap_.empty() ? inline_.data() : heap_.data();
+  out = std::copy(kDomainLabel.begin(), kDomainLabel.end(), out);
+  for (std::string_view part : parts) {
+    detail::store_be32(out, static_cast<std::uint32_t>(part.size()));
+    out = std::copy(part.begin(), part.end(), out + 4);
+  }
+  size_ = total;
+}
+
+bytes associated_data(std::initializer_list<std::string_view> parts) {
+  const AdBuffer ad(parts);
+  return {ad.view().begin(), ad.view().end()};
 }
 
 }  // namespace consentry::aead

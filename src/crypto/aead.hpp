@@ -1,7 +1,9 @@
 // aead.hpp: XChaCha20-Poly1305 sealing with associated data (libsodium underneath).
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <string_view>
 
@@ -24,8 +26,24 @@ result<bytes> seal(const SecretBytes& key, byte_view plaintext, byte_view ad);
 /// for every cause (wrong key, wrong `ad`, altered or truncated bytes), and no plaintext.
 result<SecretBytes> open(const SecretBytes& key, byte_view sealed, byte_view ad);
 
-/// associated_data joins `parts` unambiguously (each as a 4-byte big-endian length, then its
-/// bytes) after the domain label "consentry/v1".
+/// AdBuffer joins `parts` unambiguously (each as a 4-byte big-endian length, then its bytes)
+/// after the domain label "consentry/v1", in place when the result fits in kInline bytes and on
+/// the heap otherwise: a read builds associated data for every value it opens, and this costs no
+/// allocation. std::length_error for a part of 4 GiB or more.
+class AdBuffer {
+ public:
+  static constexpr std::size_t kInline = 192;
+  explicit AdBuffer(std::initializer_list<std::string_view> parts);
+  /// view is the associated data; valid while this buffer lives and is not moved.
+  byte_view view() const noexcept { return {heap_.empty() ? inline_.data() : heap_.data(), size_}; }
+
+ private:
+  std::array<std::uint8_t, kInline> inline_;
+  bytes heap_;
+  std::size_t size_ = 0;
+};
+
+/// associated_data is what AdBuffer builds from `parts`, as owned bytes.
 bytes associated_data(std::initializer_list<std::string_view> parts);
 
 }  // namespace consentry::aead

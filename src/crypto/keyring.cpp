@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -19,30 +20,38 @@ static_assert(Keyring::kMasterKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEY
 
 namespace {
 
-bytes root_ad(std::uint32_t version) {
-  const std::string v = std::to_string(version);
-  return aead::associated_data({"root", v});
+// Decimal is the decimal text of `n` (as std::to_string writes it), kept on the stack.
+class Decimal {
+ public:
+  explicit Decimal(std::int64_t n) noexcept : end_(std::to_chars(digits_, digits_ + sizeof digits_, n).ptr) {}
+  operator std::string_view() const noexcept { return {digits_, static_cast<std::size_t>(end_ - digits_)}; }
+
+ private:
+  char digits_[20];  // the 19 digits of the largest int64 and a sign
+  const char* end_;
+};
+
+aead::AdBuffer root_ad(std::uint32_t version) {
+  return aead::AdBuffer({"root", Decimal(version)});
 }
 
 // A key wrapped in DataKeyFormat::listed names the format after the version; an unlisted key's
 // associated data is what vaults before manifests wrote, so neither opens as the other.
-bytes data_key_ad(std::string_view customer, std::uint32_t version, DataKeyFormat format) {
-  const std::string v = std::to_string(version);
-  if (format == DataKeyFormat::unlisted) return aead::associated_data({"data-key", customer, v});
-  return aead::associated_data({"data-key", customer, v, "listed"});
+aead::AdBuffer data_key_ad(std::string_view customer, std::uint32_t version, DataKeyFormat format) {
+  const Decimal v(version);
+  if (format == DataKeyFormat::unlisted) return aead::AdBuffer({"data-key", customer, v});
+  return aead::AdBuffer({"data-key", customer, v, "listed"});
 }
 
-bytes field_ad(std::string_view customer, std::string_view field) {
-  const std::string v = std::to_string(kFieldSealVersion);
-  return aead::associated_data({"field", customer, field, v});
+aead::AdBuffer field_ad(std::string_view customer, std::string_view field) {
+  return aead::AdBuffer({"field", customer, field, Decimal(kFieldSealVersion)});
 }
 
 // Format 2 appends the source and the collection time (decimal seconds since the epoch) to the
 // parts of format 1, under its own version number, so a value relabelled as format 1 fails too.
-bytes field_ad(std::string_view customer, std::string_view field, const FieldMetadata& meta) {
-  const std::string v = std::to_string(kFieldSealMetadataVersion);
-  const std::string at = std::to_string(meta.collected_at.time_since_epoch().count());
-  return aead::associated_data({"field", customer, field, v, meta.source, at});
+aead::AdBuffer field_ad(std::string_view customer, std::string_view field, const FieldMetadata& meta) {
+  return aead::AdBuffer({"field", customer, field, Decimal(kFieldSealMetadataVersion), meta.source,
+                         Decimal(meta.collected_at.time_since_epoch().count())});
 }
 
 error field_failed(std::string_view field) {
@@ -83,7 +92,7 @@ result<Keyring> Keyring::assemble(std::vector<MasterKey> masters, std::uint32_t 
   if (root_key == held.end())
     return make_error(errc::integrity,
                       "the key-derivation root is sealed under a version the vault does not hold");
-  auto root = aead::open(root_key->second, sealed_root, root_ad(root_version));
+  auto root = aead::open(root_key->second, sealed_root, root_ad(root_version).view());
   if (!root || root->size() != kMasterKeyBytes)
     return make_error(errc::integrity, "the key-derivation root failed authentication");
   return Keyring(std::move(held), current, std::move(root).value());
@@ -126,7 +135,7 @@ result<bytes> Keyring::seal_root(std::uint32_t version) const {
   const SecretBytes* master = master_key(version);
   if (!master)
     return make_error(errc::not_found, "master key version " + std::to_string(version) + " is not held");
-  return aead::seal(*master, root_.reveal(), root_ad(version));
+  return aead::seal(*master, root_.reveal(), root_ad(version).view());
 }
 
 SecretBytes Keyring::new_data_key() {
@@ -136,7 +145,7 @@ SecretBytes Keyring::new_data_key() {
 result<bytes> Keyring::wrap_data_key(std::string_view customer, const SecretBytes& dek) const {
   if (dek.size() != kDataKeyBytes) return make_error(errc::invalid_argument, "data key has the wrong size");
   return aead::seal(masters_.at(current_), dek.reveal(),
-                    data_key_ad(customer, current_, DataKeyFormat::listed));
+                    data_key_ad(customer, current_, DataKeyFormat::listed).view());
 }
 
 result<SecretBytes> Keyring::unwrap_data_key(std::string_view customer, std::uint32_t version,
@@ -153,7 +162,7 @@ result<UnwrappedDataKey> Keyring::open_data_key(std::string_view customer, std::
   if (master == masters_.end()) return make_error(errc::integrity, std::string(kDataKeyFailed));
   // Listed first: every key this version wraps is, and a failed try costs one Poly1305 tag.
   for (DataKeyFormat format : {DataKeyFormat::listed, DataKeyFormat::unlisted}) {
-    auto dek = aead::open(master->second, wrapped, data_key_ad(customer, version, format));
+    auto dek = aead::open(master->second, wrapped, data_key_ad(customer, version, format).view());
     if (dek && dek->size() == kDataKeyBytes) return UnwrappedDataKey{std::move(*dek), format};
   }
   return make_error(errc::integrity, std::string(kDataKeyFailed));
@@ -163,7 +172,8 @@ result<bytes> Keyring::rewrap_data_key(std::string_view customer, std::uint32_t 
                                        byte_view wrapped) const {
   auto dek = open_data_key(customer, version, wrapped);
   if (!dek) return std::move(dek).err();
-  return aead::seal(masters_.at(current_), dek->key.reveal(), data_key_ad(customer, current_, dek->format));
+  return aead::seal(masters_.at(current_), dek->key.reveal(),
+                    data_key_ad(customer, current_, dek->format).view());
 }
 
 result<bytes> Keyring::list_data_key(std::string_view customer, std::uint32_t version,
@@ -171,7 +181,7 @@ result<bytes> Keyring::list_data_key(std::string_view customer, std::uint32_t ve
   auto dek = open_data_key(customer, version, wrapped);
   if (!dek) return std::move(dek).err();
   return aead::seal(masters_.at(version), dek->key.reveal(),
-                    data_key_ad(customer, version, DataKeyFormat::listed));
+                    data_key_ad(customer, version, DataKeyFormat::listed).view());
 }
 
 SecretBytes Keyring::derive_key(std::string_view label) const {
@@ -213,26 +223,26 @@ result<SecretBytes> Keyring::derive_version_key(std::uint32_t version, std::stri
 
 result<bytes> seal_field(const SecretBytes& dek, std::string_view customer, std::string_view field,
                          std::string_view value) {
-  return aead::seal(dek, as_bytes(value), field_ad(customer, field));
+  return aead::seal(dek, as_bytes(value), field_ad(customer, field).view());
 }
 
 result<SecretBytes> open_field(const SecretBytes& dek, std::string_view customer, std::string_view field,
                                byte_view sealed) {
-  auto value = aead::open(dek, sealed, field_ad(customer, field));
+  auto value = aead::open(dek, sealed, field_ad(customer, field).view());
   if (!value) return field_failed(field);
   return value;
 }
 
 result<bytes> seal_field(const SecretBytes& dek, std::string_view customer, std::string_view field,
                          std::string_view value, const FieldMetadata& meta) {
-  return aead::seal(dek, as_bytes(value), field_ad(customer, field, meta));
+  return aead::seal(dek, as_bytes(value), field_ad(customer, field, meta).view());
 }
 
 result<SecretBytes> open_field(const SecretBytes& dek, std::string_view customer, std::string_view field,
                                byte_view sealed, std::uint32_t format, const FieldMetadata& meta) {
   if (format == kFieldSealVersion) return open_field(dek, customer, field, sealed);
   if (format != kFieldSealMetadataVersion) return field_failed(field);
-  auto value = aead::open(dek, sealed, field_ad(customer, field, meta));
+  auto value = aead::open(dek, sealed, field_ad(customer, field, meta).view());
   if (!value) return field_failed(field);
   return value;
 }
@@ -242,14 +252,12 @@ std::array<std::uint8_t, kValueDigestBytes> value_digest(std::uint32_t format, s
   static_assert(kValueDigestBytes >= crypto_generichash_BYTES_MIN &&
                 kValueDigestBytes <= crypto_generichash_BYTES_MAX);
   constexpr std::string_view kDomain = "consentry/v1/value-digest";
-  const std::string f = std::to_string(format);
-  const std::string at = std::to_string(collected_at.time_since_epoch().count());
   crypto_generichash_state state;
   crypto_generichash_init(&state, nullptr, 0, kValueDigestBytes);
   put_part(state, as_bytes(kDomain));
-  put_part(state, as_bytes(f));
+  put_part(state, as_bytes(Decimal(format)));
   put_part(state, as_bytes(source));
-  put_part(state, as_bytes(at));
+  put_part(state, as_bytes(Decimal(collected_at.time_since_epoch().count())));
   put_part(state, sealed);
   std::array<std::uint8_t, kValueDigestBytes> out{};
   crypto_generichash_final(&state, out.data(), out.size());
