@@ -5,9 +5,11 @@
 // Overflow: parameters are at most 2^64 - 1 (Laplace) or kMaxNoiseParameter = 2^62 (Gaussian),
 // and every intermediate is computed in 128 bits (256 bits for one square) with its bound argued
 // where it is computed.
+#include <pthread.h>
 #include <sodium.h>
 
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -172,18 +174,36 @@ std::int64_t discrete_gaussian(RandomSource& rng, std::uint64_t n, std::uint64_t
   }
 }
 
+// forks counts, in a child process, the forks it came from (pthread_atfork's child handler), so
+// that a buffer filled before a fork is not drawn from again after it.
+std::atomic<std::uint64_t> forks{0};
+
+void note_fork() noexcept {
+  forks.fetch_add(1, std::memory_order_relaxed);
+}
+
 // SystemRandom serves small requests from a per-thread buffer of 256 bytes drawn with
 // randombytes_buf (one system call per refill instead of one per uniform draw); bytes are wiped
-// from the buffer as they are handed out, and large requests go to randombytes_buf directly.
+// from the buffer as they are handed out, and large requests go to randombytes_buf directly. A
+// forked child inherits its parent's buffers: the bytes left in them were drawn before the fork,
+// so the child discards them, or parent and child would draw the same noise. Where the fork
+// cannot be watched (pthread_atfork failed), every request goes to randombytes_buf.
 class SystemRandom final : public RandomSource {
  public:
   void fill(std::span<std::uint8_t> out) override {
     if (!sodium_ready()) throw std::runtime_error("libsodium failed to initialise");
-    if (out.size() > kBuffer) {
+    static const bool forks_watched = ::pthread_atfork(nullptr, nullptr, note_fork) == 0;
+    if (out.size() > kBuffer || !forks_watched) {
       randombytes_buf(out.data(), out.size());
       return;
     }
     thread_local Buffer buf;
+    const std::uint64_t generation = forks.load(std::memory_order_relaxed);
+    if (buf.generation != generation) {
+      sodium_memzero(buf.bytes.data(), buf.bytes.size());
+      buf.left = 0;
+      buf.generation = generation;
+    }
     if (buf.left < out.size()) {
       randombytes_buf(buf.bytes.data(), kBuffer);
       buf.left = kBuffer;
@@ -199,6 +219,7 @@ class SystemRandom final : public RandomSource {
   struct Buffer {
     std::array<std::uint8_t, kBuffer> bytes{};
     std::size_t left = 0;
+    std::uint64_t generation = 0;  ///< forks when the buffer was filled
     ~Buffer() { sodium_memzero(bytes.data(), bytes.size()); }
   };
 };

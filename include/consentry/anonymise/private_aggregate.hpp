@@ -27,7 +27,8 @@ class RandomSource {
 };
 
 /// system_random: the process-wide libsodium (randombytes_buf) source. Thread-safe: small
-/// requests come from a 256-byte per-thread buffer, wiped as it is used. Its fill throws
+/// requests come from a 256-byte per-thread buffer, wiped as it is used, which a forked child
+/// discards rather than draw its parent's bytes again. Its fill throws
 /// std::runtime_error when libsodium cannot initialise (no entropy source).
 RandomSource& system_random();
 
