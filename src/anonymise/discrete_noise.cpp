@@ -5,11 +5,9 @@
 // Overflow: parameters are at most 2^64 - 1 (Laplace) or kMaxNoiseParameter = 2^62 (Gaussian),
 // and every intermediate is computed in 128 bits (256 bits for one square) with its bound argued
 // where it is computed.
-#include <pthread.h>
 #include <sodium.h>
 
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -19,6 +17,7 @@
 
 #include "consentry/anonymise/private_aggregate.hpp"
 #include "consentry/secret_bytes.hpp"
+#include "io/fork_generation.hpp"
 
 namespace consentry {
 namespace {
@@ -174,31 +173,23 @@ std::int64_t discrete_gaussian(RandomSource& rng, std::uint64_t n, std::uint64_t
   }
 }
 
-// forks counts, in a child process, the forks it came from (pthread_atfork's child handler), so
-// that a buffer filled before a fork is not drawn from again after it.
-std::atomic<std::uint64_t> forks{0};
-
-void note_fork() noexcept {
-  forks.fetch_add(1, std::memory_order_relaxed);
-}
-
 // SystemRandom serves small requests from a per-thread buffer of 256 bytes drawn with
 // randombytes_buf (one system call per refill instead of one per uniform draw); bytes are wiped
 // from the buffer as they are handed out, and large requests go to randombytes_buf directly. A
 // forked child inherits its parent's buffers: the bytes left in them were drawn before the fork,
 // so the child discards them, or parent and child would draw the same noise. Where the fork
-// cannot be watched (pthread_atfork failed), every request goes to randombytes_buf.
+// cannot be watched (detail::watch_forks failed), every request goes to randombytes_buf.
 class SystemRandom final : public RandomSource {
  public:
   void fill(std::span<std::uint8_t> out) override {
     if (!sodium_ready()) throw std::runtime_error("libsodium failed to initialise");
-    static const bool forks_watched = ::pthread_atfork(nullptr, nullptr, note_fork) == 0;
+    static const bool forks_watched = detail::watch_forks();
     if (out.size() > kBuffer || !forks_watched) {
       randombytes_buf(out.data(), out.size());
       return;
     }
     thread_local Buffer buf;
-    const std::uint64_t generation = forks.load(std::memory_order_relaxed);
+    const std::uint64_t generation = detail::fork_generation();
     if (buf.generation != generation) {
       sodium_memzero(buf.bytes.data(), buf.bytes.size());
       buf.left = 0;

@@ -2,10 +2,15 @@
 // statements, and the transactions role.
 #include "store/postgres_store.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <array>
 #include <charconv>
 #include <cstring>
 #include <utility>
+
+#include "io/fork_generation.hpp"
 
 namespace consentry::detail {
 namespace {
@@ -76,11 +81,39 @@ result<std::int64_t> pg_int(const PGresult* r, int row, int column) {
 
 // ---- connecting ----
 
-PostgresStore::PostgresStore(PGconn* conn, std::string schema) : conn_(conn), schema_(std::move(schema)) {}
+PostgresStore::PostgresStore(PGconn* conn, std::string schema) : conn_(conn), schema_(std::move(schema)) {
+  (void)watch_forks();
+  connected_in_ = fork_generation();
+}
 
 PostgresStore::~PostgresStore() {
+  // In a forked child, PQfinish's goodbye would end the parent's session: it goes to /dev/null.
+  if (forked()) sever();
   PQfinish(conn_);
 }  // the server rolls back what is open
+
+bool PostgresStore::forked() const noexcept {
+  return fork_generation() != connected_in_;
+}
+
+void PostgresStore::sever() noexcept {
+  if (severed_ || conn_ == nullptr) return;
+  severed_ = true;
+  const int socket = PQsocket(conn_);
+  if (socket < 0) return;
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) return;
+  (void)::dup2(null, socket);
+  ::close(null);
+}
+
+result<void> PostgresStore::owned(std::string_view operation) {
+  if (!forked()) return ok();
+  sever();
+  return make_error(errc::io, std::string(operation) +
+                                  ": the vault was opened in the process this one was forked from; a vault "
+                                  "serves the process that opened it, so open it again in this one");
+}
 
 result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string& url, StoreMode mode,
                                                               std::string schema,
@@ -191,6 +224,7 @@ result<PgResult> PostgresStore::exec_once(std::string_view sql, const PgParams& 
                                           std::string_view operation, PgFormat format) {
   if (params.has_nul())
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
+  CONSENTRY_TRY(owned(operation));
   settle();
   // Queued writes go first, so this statement sees them.
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
@@ -219,6 +253,7 @@ result<void> PostgresStore::exec_each_row(std::string_view sql, const PgParams& 
                                           const std::function<result<bool>(const PGresult*)>& row) {
   if (params.has_nul())
     return make_error(errc::invalid_argument, std::string(operation) + ": a text value holds a NUL byte");
+  CONSENTRY_TRY(owned(operation));
   settle();
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   CONSENTRY_TRY(await_writes());
@@ -279,6 +314,7 @@ result<std::vector<std::string>> PostgresStore::texts_among(std::string_view sql
 }
 
 result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view operation) {
+  CONSENTRY_TRY(owned(operation));
   settle();
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   CONSENTRY_TRY(await_writes());
@@ -291,6 +327,7 @@ result<void> PostgresStore::send_pipelined(std::vector<PipelinedStatement>& stat
   if (open_ != Open::write)
     return make_error(errc::internal,
                       std::string(statements.front().operation) + ": not in a write transaction");
+  CONSENTRY_TRY(owned(statements.front().operation));
   // Prepared before pipeline mode, where a statement cannot be waited for.
   std::vector<const std::string*> names;
   for (const PipelinedStatement& st : statements) {
@@ -327,6 +364,10 @@ result<void> PostgresStore::send_pipelined(std::vector<PipelinedStatement>& stat
 
 result<void> PostgresStore::await_writes() {
   if (writes_in_flight_.empty() && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return ok();
+  if (forked()) {
+    writes_in_flight_.clear();
+    return owned("write");
+  }
   const std::vector<std::string_view> operations = std::move(writes_in_flight_);
   writes_in_flight_.clear();
   result<void> outcome = ok();
@@ -364,6 +405,7 @@ result<void> PostgresStore::await_writes() {
 // cut, an administrator's pg_terminate_backend), outside a transaction only
 // (nothing was in flight). Statements are prepared again on first use.
 result<void> PostgresStore::reconnect_if_lost(std::string_view operation) {
+  CONSENTRY_TRY(owned(operation));
   settle();
   if (PQstatus(conn_) == CONNECTION_OK) return ok();
   PQreset(conn_);
@@ -423,6 +465,12 @@ result<void> PostgresStore::begin_unsynced() {
 
 result<void> PostgresStore::commit() {
   if (!in_transaction()) return make_error(errc::internal, "commit: no transaction is open");
+  if (forked()) {
+    open_ = Open::none;
+    pending_ = PendingWrites{};
+    writes_in_flight_.clear();
+    return owned("commit");
+  }
   if (!pending_.empty()) {
     if (auto sent = send_pending(); !sent) {
       (void)rollback();
@@ -456,6 +504,10 @@ result<void> PostgresStore::rollback() {
   if (!in_transaction()) return make_error(errc::internal, "rollback: no transaction is open");
   open_ = Open::none;
   pending_ = PendingWrites{};
+  if (forked()) {
+    writes_in_flight_.clear();
+    return owned("rollback");
+  }
   // What was sent is answered and dropped: the rollback undoes it.
   (void)await_writes();
   // A lost connection has rolled back already, on the server.
@@ -520,6 +572,10 @@ void PostgresStore::end_read() noexcept {
   if (open_ != Open::read) return;
   open_ = Open::none;
   snapshot_data_version_.reset();
+  if (forked()) {
+    sever();
+    return;
+  }
   if (PQstatus(conn_) == CONNECTION_BAD) return;
   // The server ends the snapshot as soon as the COMMIT arrives; only its answer is read later,
   // by settle() before the connection's next use, so the caller does not wait a round trip for
@@ -534,6 +590,11 @@ void PostgresStore::end_read() noexcept {
 void PostgresStore::settle() noexcept {
   if (!commit_in_flight_) return;
   commit_in_flight_ = false;
+  // The answer belongs to the parent: a child reading it would take it from the parent's stream.
+  if (forked()) {
+    sever();
+    return;
+  }
   while (PGresult* r = PQgetResult(conn_)) PQclear(r);
   // A read-only COMMIT that failed changed nothing; the transaction must still end.
   if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE)

@@ -364,6 +364,16 @@ class PostgresStore final : public Store {
   std::string with_schema(std::string_view sql) const;
   /// check turns a result that is not `expected` into errc::io naming `operation`.
   result<PgResult> check(PGresult* r, std::string_view operation) const;
+  /// owned fails, with errc::io naming `operation` and the fork, in a process forked from the
+  /// one that connected. The child shares its parent's socket, so a statement sent from it
+  /// would land in the parent's session (a COMMIT of the parent's half-written transaction);
+  /// every use of the connection asks first, and the first refusal severs the child's copy.
+  result<void> owned(std::string_view operation);
+  /// forked is true in a process forked from the one that connected.
+  bool forked() const noexcept;
+  /// sever points this process's copy of the connection's socket at /dev/null (once), so that
+  /// nothing sent from here reaches the server and nothing the server sends is read here.
+  void sever() noexcept;
 
   PGconn* conn_;
   std::string schema_;
@@ -372,6 +382,8 @@ class PostgresStore final : public Store {
   Open open_ = Open::none;
   std::uint64_t round_trips_ = 0;                       ///< round_trips()
   bool commit_in_flight_ = false;                       ///< end_read's COMMIT, not yet answered
+  std::uint64_t connected_in_ = 0;                      ///< fork_generation() when connected
+  bool severed_ = false;                                ///< sever() has run
   std::vector<std::string_view> writes_in_flight_;      ///< operations send_pipelined sent, unanswered
   std::optional<std::uint64_t> snapshot_data_version_;  ///< read by begin_read, for data_version
 

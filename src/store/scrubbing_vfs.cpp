@@ -18,6 +18,7 @@
 #include <mutex>
 #include <vector>
 
+#include "io/fork_generation.hpp"
 #include "store/fault_injection.hpp"
 
 namespace consentry::detail {
@@ -46,6 +47,7 @@ struct ScrubFile {
   sqlite3_file* real;
   bool scrub;                // a main database file, neither auto-vacuumed nor too large
   sqlite3_int64 pages_seen;  // the largest page number written or found at open
+  std::uint64_t opened_in;   // fork_generation() when the file was opened
 };
 
 sqlite3_vfs* root_vfs = nullptr;
@@ -57,6 +59,14 @@ ScrubFile* as_scrub(sqlite3_file* f) noexcept {
 }
 sqlite3_file* real_of(sqlite3_file* f) noexcept {
   return as_scrub(f)->real;
+}
+
+// forked is true in a process forked from the one that opened `f`. The child holds none of the
+// POSIX locks its parent holds on the file, so SQLite there would believe in locks it does not
+// have and could write over the parent's commits: such a file is neither locked, written, synced
+// nor truncated (SQLite's "carrying an open database connection across a fork()").
+bool forked(sqlite3_file* f) noexcept {
+  return as_scrub(f)->opened_in != fork_generation();
 }
 
 // auto_vacuumed reads the "largest root b-tree page" field of the file header, which is non-zero
@@ -78,6 +88,7 @@ int x_read(sqlite3_file* f, void* buf, int amount, sqlite3_int64 offset) {
   return real_of(f)->pMethods->xRead(real_of(f), buf, amount, offset);
 }
 int x_write(sqlite3_file* f, const void* buf, int amount, sqlite3_int64 offset) {
+  if (forked(f)) return SQLITE_IOERR_WRITE;
   if (const int rc = injected(file_write)) return rc;
   ScrubFile* file = as_scrub(f);
   sqlite3_file* real = file->real;
@@ -97,10 +108,12 @@ int x_write(sqlite3_file* f, const void* buf, int amount, sqlite3_int64 offset) 
   return real->pMethods->xWrite(real, copy.data(), amount, offset);
 }
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  if (forked(f)) return SQLITE_IOERR_TRUNCATE;
   if (const int rc = injected(file_truncate)) return rc;
   return real_of(f)->pMethods->xTruncate(real_of(f), size);
 }
 int x_sync(sqlite3_file* f, int flags) {
+  if (forked(f)) return SQLITE_IOERR_FSYNC;
   if (const int rc = injected(file_sync)) return rc;
   return real_of(f)->pMethods->xSync(real_of(f), flags);
 }
@@ -108,6 +121,7 @@ int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
   return real_of(f)->pMethods->xFileSize(real_of(f), size);
 }
 int x_lock(sqlite3_file* f, int level) {
+  if (forked(f)) return SQLITE_IOERR_LOCK;
   return real_of(f)->pMethods->xLock(real_of(f), level);
 }
 int x_unlock(sqlite3_file* f, int level) {
@@ -126,16 +140,20 @@ int x_device_characteristics(sqlite3_file* f) {
   return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f));
 }
 int x_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
+  if (forked(f)) return SQLITE_IOERR_SHMMAP;
   return real_of(f)->pMethods->xShmMap(real_of(f), region, size, extend, out);
 }
 int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
+  // Unlocking releases nothing in a forked child, and lets SQLite there end what it began.
+  if ((flags & SQLITE_SHM_LOCK) != 0 && forked(f)) return SQLITE_IOERR_SHMLOCK;
   return real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
 }
 void x_shm_barrier(sqlite3_file* f) {
   real_of(f)->pMethods->xShmBarrier(real_of(f));
 }
 int x_shm_unmap(sqlite3_file* f, int remove) {
-  return real_of(f)->pMethods->xShmUnmap(real_of(f), remove);
+  // A forked child never deletes the shared-memory file its parent still uses.
+  return real_of(f)->pMethods->xShmUnmap(real_of(f), forked(f) ? 0 : remove);
 }
 int x_fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
   return real_of(f)->pMethods->xFetch(real_of(f), offset, amount, out);
@@ -149,6 +167,8 @@ int x_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_
   file->real = reinterpret_cast<sqlite3_file*>(file + 1);
   file->scrub = false;
   file->pages_seen = 0;
+  (void)watch_forks();
+  file->opened_in = fork_generation();
   f->pMethods = nullptr;
   const int rc = root_vfs->xOpen(root_vfs, name, file->real, flags, out_flags);
   if (file->real->pMethods == nullptr) return rc;
@@ -303,6 +323,14 @@ int sync_file_data(const char* path) noexcept {
   const int rc = ::fdatasync(fd) == 0 ? 0 : errno;
   ::close(fd);
   return rc;
+}
+
+bool opened_before_fork(sqlite3* db) noexcept {
+  sqlite3_file* f = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || f == nullptr ||
+      f->pMethods != &scrubbing_methods)
+    return false;
+  return forked(f);
 }
 
 bool register_scrubbing_vfs() noexcept {

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+struct sqlite3;
+
 namespace consentry::detail {
 
 /// kScrubbingVfsName is the name the VFS is registered under (not as the default VFS).
@@ -19,6 +21,11 @@ inline constexpr std::int64_t kMaxScrubbedPages = std::int64_t{1} << 24;
 /// register_scrubbing_vfs registers the VFS once per process, over the default VFS. Returns
 /// false when SQLite has no default VFS or refuses the registration.
 bool register_scrubbing_vfs() noexcept;
+
+/// opened_before_fork is true when `db`'s main file was opened through this VFS by a process
+/// that the running one was forked from. The VFS neither locks, writes, syncs nor truncates such
+/// a file (SQLite would corrupt it), so every statement of the connection fails.
+bool opened_before_fork(sqlite3* db) noexcept;
 
 /// sync_file_data is fdatasync of the file at `path` through a descriptor of its own, counted and
 /// failed by an installed fault plan (fault_injection.hpp) as the VFS's own syncs are: for a sync

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "store/scrubbing_vfs.hpp"
+
 namespace consentry::detail {
 
 bool is_damage(int rc) noexcept {
@@ -18,6 +20,10 @@ error sqlite_error(int rc, std::string_view operation, std::string_view message)
 }
 
 error db_error(sqlite3* db, std::string_view operation) {
+  if (opened_before_fork(db))
+    return make_error(errc::io, std::string(operation) +
+                                    ": the vault was opened in the process this one was forked from; a vault "
+                                    "serves the process that opened it, so open it again in this one");
   return sqlite_error(sqlite3_extended_errcode(db), operation, sqlite3_errmsg(db));
 }
 

@@ -27,7 +27,8 @@ bool is_damage(int rc) noexcept;
 /// disk, a permission or a lock, is errc::io.
 error sqlite_error(int rc, std::string_view operation, std::string_view message);
 
-/// db_error describes the last failure of `db` (see sqlite_error).
+/// db_error describes the last failure of `db` (see sqlite_error); errc::io naming the fork when
+/// the vault was opened in a process this one was forked from (opened_before_fork).
 error db_error(sqlite3* db, std::string_view operation);
 
 /// is_not_a_vault_code tells "this file is not ours, or is damaged" (not SQLite, SQLite without

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 
 import pytest
@@ -137,3 +138,35 @@ def test_change_passphrase(vault: consentry.Vault, vault_path: pathlib.Path) -> 
         assert v.retire_master_keys("third passphrase", kdf="minimum") == [1]
     with consentry.Vault.open(vault_path, "third passphrase") as v:
         assert v.customers() == ["C-1"]
+
+
+def test_a_forked_child_cannot_use_its_parents_vault(vault: consentry.Vault, vault_path: pathlib.Path) -> None:
+    """The child of os.fork() gets StoreError from the vault it inherited, and can open its own."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report on the pipe, then leave without running the parent's cleanup
+        problems: list[str] = []
+        try:
+            vault.put("C-2", "email", "bob@example.com")
+            problems.append("put succeeded")
+        except consentry.StoreError as e:
+            if "forked" not in str(e):
+                problems.append("put failed without naming the fork")
+        except BaseException as e:  # noqa: BLE001 - anything else is reported to the parent
+            problems.append(f"put raised {type(e).__name__}")
+        try:
+            with consentry.Vault.open(vault_path, PASSPHRASE) as own:
+                own.put("C-3", "email", "cy@example.com")
+        except BaseException as e:  # noqa: BLE001
+            problems.append(f"its own vault raised {type(e).__name__}")
+        os.write(write_end, "; ".join(problems).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        report = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert report == ""
+    vault.put("C-4", "email", "dee@example.com")
+    customers = vault.customers()
+    assert "C-3" in customers and "C-4" in customers and "C-2" not in customers

@@ -1,0 +1,28 @@
+// fork_generation.cpp: forks counted by a pthread_atfork child handler.
+#include "io/fork_generation.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+
+namespace consentry::detail {
+namespace {
+
+std::atomic<std::uint64_t> forks{0};
+
+void count_fork() noexcept {
+  forks.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+bool watch_forks() noexcept {
+  static const bool watched = ::pthread_atfork(nullptr, nullptr, count_fork) == 0;
+  return watched;
+}
+
+std::uint64_t fork_generation() noexcept {
+  return forks.load(std::memory_order_relaxed);
+}
+
+}  // namespace consentry::detail
