@@ -257,8 +257,8 @@ class View;
 /// methods, and those of its accessors and views, may be called from many threads at once. It
 /// serves the process that opened it: in a child fork()ed from that process, every call that
 /// reaches the store fails with errc::io naming the fork, and writes nothing (open the vault
-/// again in the child). Accessors and views borrow it and must not outlive it. Closing (destroying) a vault
-/// commits held-back audit entries and signs a checkpoint of the log.
+/// again in the child). Accessors and views borrow it and must not outlive it. Closing
+/// (destroying) a vault commits held-back audit entries and signs a checkpoint of the log.
 class Vault {
  public:
   /// create makes a new vault at `file` with `policy` and a master key sealed under

@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <string>
 
 namespace consentry::detail {
 namespace {
@@ -23,6 +24,12 @@ bool watch_forks() noexcept {
 
 std::uint64_t fork_generation() noexcept {
   return forks.load(std::memory_order_relaxed);
+}
+
+error used_after_fork(std::string_view operation) {
+  return make_error(errc::io, std::string(operation) +
+                                  ": the vault was opened in the process this one was forked from; a vault "
+                                  "serves the process that opened it, so open it again in this one");
 }
 
 }  // namespace consentry::detail

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
+
+#include "consentry/result.hpp"
 
 namespace consentry::detail {
 
@@ -15,5 +18,9 @@ bool watch_forks() noexcept;
 /// child forked after it. Compared with the value kept beside a resource, it tells whether the
 /// resource was made in another process.
 std::uint64_t fork_generation() noexcept;
+
+/// used_after_fork is the error of `operation` on a connection opened in a process the running
+/// one was forked from (errc::io).
+error used_after_fork(std::string_view operation);
 
 }  // namespace consentry::detail

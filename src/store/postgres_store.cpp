@@ -110,9 +110,7 @@ void PostgresStore::sever() noexcept {
 result<void> PostgresStore::owned(std::string_view operation) {
   if (!forked()) return ok();
   sever();
-  return make_error(errc::io, std::string(operation) +
-                                  ": the vault was opened in the process this one was forked from; a vault "
-                                  "serves the process that opened it, so open it again in this one");
+  return used_after_fork(operation);
 }
 
 result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string& url, StoreMode mode,

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "io/fork_generation.hpp"
 #include "store/scrubbing_vfs.hpp"
 
 namespace consentry::detail {
@@ -20,10 +21,7 @@ error sqlite_error(int rc, std::string_view operation, std::string_view message)
 }
 
 error db_error(sqlite3* db, std::string_view operation) {
-  if (opened_before_fork(db))
-    return make_error(errc::io, std::string(operation) +
-                                    ": the vault was opened in the process this one was forked from; a vault "
-                                    "serves the process that opened it, so open it again in this one");
+  if (opened_before_fork(db)) return used_after_fork(operation);
   return sqlite_error(sqlite3_extended_errcode(db), operation, sqlite3_errmsg(db));
 }
 
