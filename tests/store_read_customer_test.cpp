@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -149,6 +150,50 @@ TEST_CASE_TEMPLATE("read_customer reads only what it is asked for, and an unknow
   CHECK(must(s.read_customer(CustomerReadRequest{"C-9", "", false, false, {}, "policy.version"})).meta ==
         b("2"));
   CHECK_FALSE(must(s.read_customer(CustomerReadRequest{"C-1", "", false, false, {}, "no.such.row"})).meta);
+}
+
+TEST_CASE_TEMPLATE("read_customer reads each choice of parts as the roles' own calls do", B, STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  const std::string ann = "C-1";
+  must(s.put_key(StoredKey{ann, 3, b("wrapped-ann")}));
+  must(s.put_field(StoredField{ann, "email", b("sealed-email"), "web-signup", at(1700000000), 2}));
+  must(s.put_field(StoredField{ann, "phone", b("sealed-phone"), "import", at(1700000005), 1}));
+  must(s.append_consent(event_of(ann, "offers", ConsentAction::grant, 1000)));
+  auto expiring = event_of(ann, "analytics", ConsentAction::object, 1002);
+  expiring.expires_at = at(5000);
+  expiring.policy_version = 4;
+  must(s.append_consent(expiring));
+  must(s.put_meta("policy.version", b("4")));
+  must(s.erase_customer("C-9", "tag-9", at(4242)));
+  const auto history = must(s.consent_history(ann));
+  const std::vector<std::string_view> asked = {"phone", "email"};
+  const auto fields = must(s.get_named_fields(ann, asked));
+  // Every one of the eight choices of key, history and fields, with and without a meta row and
+  // an erasure mark: each part read is the whole of it, and nothing else is read.
+  for (int parts = 0; parts < 8; ++parts) {
+    for (const bool erased : {false, true}) {
+      const bool key = parts & 1, with_history = parts & 2, with_fields = parts & 4;
+      CAPTURE(parts);
+      CAPTURE(erased);
+      const std::string_view meta = erased ? "" : "policy.version";
+      const auto read = must(s.read_customer(CustomerReadRequest{
+          ann, erased ? "tag-9" : "tag-1", key, with_history,
+          with_fields ? std::span<const std::string_view>(asked) : std::span<const std::string_view>(),
+          meta}));
+      CHECK(read.erased_at.has_value() == erased);
+      if (erased) CHECK(*read.erased_at == at(4242));
+      CHECK(read.meta.has_value() == !erased);
+      if (!erased) CHECK(*read.meta == b("4"));
+      REQUIRE(read.key.has_value() == key);
+      if (key) {
+        CHECK(read.key->version == 3);
+        CHECK(read.key->wrapped == b("wrapped-ann"));
+      }
+      check_same_history(read.history, with_history ? history : std::vector<ConsentEvent>{});
+      check_same_fields(read.fields, with_fields ? fields : std::vector<StoredField>{});
+    }
+  }
 }
 
 TEST_CASE_TEMPLATE("read_customer reports the erasure mark of the tag and finds nothing of the erased", B,
