@@ -222,8 +222,8 @@ void bind_anonymise(py::module_& m) {
           pop = dataset_of(population, "population");
           config.population = &pop;
         }
-        if (auto m = parse_metric(metric)) {
-          config.metric = *m;
+        if (auto chosen = parse_metric(metric)) {
+          config.metric = *chosen;
         } else {
           invalid("metric must be 'discernibility', 'loss', 'ncp', 'aecs' or 'entropy'");
         }
