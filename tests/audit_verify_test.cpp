@@ -162,6 +162,17 @@ TEST_CASE_TEMPLATE("audit_head, scan_audit and audit_for_customer return what ap
   }
   CHECK(must(s.audit_for_customer("cust-9")).empty());
   CHECK(must(s.audit_for_customer("cust-")).empty());
+
+  // A long batch (SQLite inserts whole runs of 32 in one statement, then the rest one by one)
+  // lands whole and in order.
+  chain.append(s, 110, 70);
+  CHECK(must(s.audit_head())->seq == 110);
+  const auto longer = scan_all(s);
+  REQUIRE(longer.size() == 110);
+  for (std::size_t i = 0; i < longer.size(); ++i) {
+    CAPTURE(i);
+    CHECK(same_entry(longer[i], chain.entries[i]));
+  }
 }
 
 TEST_CASE_TEMPLATE("append_audit refuses entries that do not continue the log and keeps none of the batch", B,

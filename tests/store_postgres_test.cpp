@@ -161,6 +161,26 @@ TEST_CASE("postgres: PostgreSQL data_version changes when another connection com
   CHECK(must(mine->data_version()) == after);
 }
 
+TEST_CASE("postgres: a second connection connects as the first did, to the same vault") {
+  ScratchSchema schema;
+  const std::string url = schema.url + (schema.url.find('?') == std::string::npos ? "?" : "&") +
+                          "application_name=consentry-companion-test";
+  auto mine = must(PostgresStore::connect(url, StoreMode::create, schema.name));
+  auto companion = must(mine->open_companion());
+  REQUIRE(companion != nullptr);
+  auto* pg = dynamic_cast<PostgresStore*>(companion.get());
+  REQUIRE(pg != nullptr);
+  CHECK(pg->schema() == schema.name);
+  // The options the first connection was made with, not only the server's address.
+  auto name = must(pg->exec_sql("SELECT current_setting('application_name')", "test"));
+  CHECK(std::string(PQgetvalue(name.get(), 0, 0)) == "consentry-companion-test");
+  // What one commits, the other sees.
+  must(pg->begin());
+  put_meta_row(*pg, "from-companion");
+  must(pg->commit());
+  CHECK(must(mine->get_meta("from-companion")).has_value());
+}
+
 TEST_CASE("postgres: a PostgreSQL read snapshot sees one committed state") {
   ScratchSchema schema;
   auto reader = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));

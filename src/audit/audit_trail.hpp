@@ -3,14 +3,18 @@
 // and covered by signed checkpoints (private).
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -41,7 +45,9 @@ struct AuditTrailOptions {
 /// AuditTrail appends entries to `store`'s hash-chained audit log and signs checkpoints over its
 /// head. It shares the store with its owner, who serialises every use of the store with
 /// `store_mu`; the trail's own mutex guards only the queue of entries waiting to be committed and
-/// the count of announced ones.
+/// the count of announced ones. A batched trail on a store that offers a second connection
+/// (Store::open_companion) commits its full batches there, on a thread of its own, so that the
+/// readers who filled them go on meanwhile.
 /// Locking rule: the trail never waits on its own mutex while holding `store_mu`, and its callers
 /// must not either: announce(), record() and flush() are called without `store_mu` held; the
 /// *_in_transaction calls with it held, inside a transaction the caller started.
@@ -51,6 +57,9 @@ class AuditTrail {
   AuditTrail(Store& store, std::mutex& store_mu, AuditSigner signer, AuditTrailOptions options);
   AuditTrail(const AuditTrail&) = delete;
   AuditTrail& operator=(const AuditTrail&) = delete;
+  /// ~AuditTrail stops its batch thread, after the commit it is making; entries still queued are
+  /// not committed (the owner flushes first).
+  ~AuditTrail();
 
   /// enabled is false for AuditCommit::off.
   bool enabled() const noexcept { return options_.commit != AuditCommit::off; }
@@ -92,15 +101,17 @@ class AuditTrail {
   Announcement announce();
   /// record commits `entries` per the trail's AuditCommit: durable (group commit: returns once
   /// committed, with the error of the batch that held them if it failed), batched (queued; a full
-  /// batch is committed unsynced; an error is that commit's, the entries staying queued), off
-  /// (nothing). `store_mu` NOT held.
+  /// batch is committed unsynced, on the batch thread when the store offers a second connection,
+  /// else by this call; an error is that of a commit this call made, or of one the batch thread
+  /// made since the last record(), the entries staying queued), off (nothing). `store_mu` NOT
+  /// held.
   result<void> record(std::vector<AuditEntry> entries);
   /// record, for a caller that announced these entries: the announcement is settled (also when
   /// `entries` is empty), then as record(entries).
   result<void> record(std::vector<AuditEntry> entries, Announcement announced);
-  /// flush commits whatever is queued, synced, and syncs full batches committed unsynced before;
-  /// the first failed commit's or sync's error, the entries of a batched trail staying queued.
-  /// `store_mu` NOT held.
+  /// flush commits whatever is queued, synced, and syncs full batches committed unsynced before
+  /// (waiting for a batch the batch thread is committing); the first failed commit's or sync's
+  /// error, the entries of a batched trail staying queued. `store_mu` NOT held.
   result<void> flush();
 
  private:
@@ -110,6 +121,24 @@ class AuditTrail {
     error err;
   };
 
+  // Writer is a connection entries are appended through, with what the trail knows of the log
+  // there; used only by the holder of its `mu`.
+  struct Writer {
+    Writer(Store* s, std::mutex* m, std::int64_t last) : store(s), mu(m), last_checkpoint_seq(last) {}
+    Store* store;
+    std::mutex* mu;
+    std::int64_t last_checkpoint_seq;  // the last checkpoint's seq, as this writer last saw it
+    // A store with a chain per writer: this writer's chain (-1 until claimed), its head as last
+    // appended (trusted only while head_known: a transaction rolled back after an append leaves
+    // it ahead of the store, which the next append finds), and entries since its last checkpoint.
+    std::int64_t chain = -1;
+    AuditHead chain_head;
+    bool head_known = false;
+    std::int64_t since_checkpoint = 0;
+  };
+  // The state of a batched trail's second connection.
+  enum class Companion { untried, opening, running, none };
+
   // Drops an announcement that was never recorded; mu_ NOT held.
   void withdraw(Announcement& a);
   // Takes an announcement back with mu_ held, waking a leader that gathers when none is left.
@@ -117,33 +146,50 @@ class AuditTrail {
   // A leader's wait for announced callers (mu_ held through `lk`), bounded by the last commit.
   void gather(std::unique_lock<std::mutex>& lk);
   timestamp now() const { return options_.clock ? options_.clock() : consentry::now(); }
-  // Commits the whole queue as leader; `lk` holds mu_ on entry and exit but not meanwhile.
-  // synced = false commits through Store::begin_unsynced (full batches in batched mode);
-  // gathering waits for announced entries first (a durable record's group commit).
-  result<void> lead_flush(std::unique_lock<std::mutex>& lk, bool synced, bool gathering);
-  // Commits `entries` in one transaction; `committed` says whether they reached the log, which
-  // they may have even on failure (a sync made apart from the commit failed).
-  result<void> commit_entries(std::vector<AuditEntry>& entries, bool synced, bool& committed);
+  // Commits the whole queue as leader through `w`; `lk` holds mu_ on entry and exit but not
+  // meanwhile. synced = false commits through Store::begin_unsynced (full batches in batched
+  // mode); gathering waits for announced entries first (a durable record's group commit).
+  result<void> lead_flush(std::unique_lock<std::mutex>& lk, Writer& w, bool synced, bool gathering);
+  // Commits `entries` through `w` in one transaction; `committed` says whether they reached the
+  // log, which they may have even on failure (a sync made apart from the commit failed).
+  result<void> commit_entries(Writer& w, std::vector<AuditEntry>& entries, bool synced, bool& committed);
   // The two ways entries join the log: after the one chain's head, which the store's write lock
-  // keeps linear; or after this trail's own chain's head (docs/audit.md, "Many writers").
-  result<void> append_to_log(std::vector<AuditEntry>& entries);
+  // keeps linear; or after the writer's own chain's head (docs/audit.md, "Many writers").
+  result<void> append_to_log(Writer& w, std::vector<AuditEntry>& entries);
   // durably: in a transaction of the store's own (Store::append_audit_chain_durably), outside
   // any; else inside the caller's.
-  result<void> append_to_own_chain(std::vector<AuditEntry>& entries, bool durably);
-  result<std::optional<AuditCheckpoint>> checkpoint_heads(bool force);
+  result<void> append_to_own_chain(Writer& w, std::vector<AuditEntry>& entries, bool durably);
+  result<std::optional<AuditCheckpoint>> checkpoint_heads(Writer& w, bool force);
+  result<std::optional<AuditCheckpoint>> checkpoint(Writer& w, bool force);
+  // The writer a flush commits through: the companion's once it runs (mu_ held).
+  Writer& flush_writer() { return companion_state_ == Companion::running ? companion_ : main_; }
+  // Hands a full batch to the batch thread, opening the second connection and starting the
+  // thread the first time; false when the store offers none, and the caller commits it.
+  // `lk` holds mu_ on entry and exit, not while the connection opens.
+  bool hand_over(std::unique_lock<std::mutex>& lk);
+  // The batch thread: commits full batches through companion_ until the trail is destroyed.
+  void commit_batches();
+  // The error of a batch the batch thread failed to commit, once (mu_ held).
+  result<void> take_batch_error();
 
   Store& store_;
   std::mutex& store_mu_;
   const AuditSigner signer_;
   const AuditTrailOptions options_;
-  std::int64_t last_checkpoint_seq_;  // store_mu_ held
-  // A store with a chain per writer: this trail's chain (-1 until claimed), its head as last
-  // appended (trusted only while head_known_: a transaction rolled back after an append leaves
-  // it ahead of the store, which the next append finds), and entries since its last checkpoint.
-  std::int64_t chain_ = -1;            // store_mu_ held
-  AuditHead chain_head_;               // store_mu_ held
-  bool head_known_ = false;            // store_mu_ held
-  std::int64_t since_checkpoint_ = 0;  // store_mu_ held
+  Writer main_;  // store_ under store_mu_
+
+  // Batched commits on a second connection: the connection and its writer (used by whoever
+  // leads a flush), the batch thread, what wakes it, and the error it last met.
+  Companion companion_state_ = Companion::untried;  // mu_ held
+  std::unique_ptr<Store> companion_store_;          // set once before the thread starts
+  std::mutex companion_mu_;
+  Writer companion_;
+  std::thread batch_thread_;
+  pid_t batch_thread_pid_ = 0;  // the process that started it
+  std::condition_variable batch_ready_;
+  bool stopping_ = false;             // mu_ held
+  std::size_t next_batch_at_ = 0;     // pending entries that wake the thread; mu_ held
+  std::optional<error> batch_error_;  // mu_ held
 
   // Group commit: callers enqueue entries and take tickets; one of them (the leader) commits
   // everything queued in one transaction while the others wait for their ticket.

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "io/fork_generation.hpp"
 
@@ -120,8 +121,36 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string&
     return make_error(errc::invalid_argument,
                       "no PostgreSQL schema version " + std::to_string(create_version));
   if (schema.empty()) return make_error(errc::invalid_argument, "the PostgreSQL schema name is empty");
+  return set_up(PQconnectdb(url.c_str()), mode, std::move(schema), create_version);
+}
+
+result<std::unique_ptr<Store>> PostgresStore::open_companion() {
+  // libpq gives back the options this connection was made with, the password among them, so the
+  // companion connects as this store did without the store keeping its URL.
+  PQconninfoOption* options = PQconninfo(conn_);
+  if (options == nullptr)
+    return make_error(errc::io, "connecting to the PostgreSQL vault again: out of memory");
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0') continue;
+    keywords.push_back(o->keyword);
+    values.push_back(o->val);
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 0);
+  PQconninfoFree(options);
+  auto store = set_up(conn, StoreMode::open, schema_, kPostgresSchemaVersion);
+  if (!store) return std::move(store).err();
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
+result<std::unique_ptr<PostgresStore>> PostgresStore::set_up(PGconn* connection, StoreMode mode,
+                                                             std::string schema,
+                                                             std::int64_t create_version) {
   // The store owns the connection from here on, even a failed one, so that it is closed.
-  std::unique_ptr<PostgresStore> store(new PostgresStore(PQconnectdb(url.c_str()), std::move(schema)));
+  std::unique_ptr<PostgresStore> store(new PostgresStore(connection, std::move(schema)));
   PGconn* conn = store->conn_;
   if (conn == nullptr) return make_error(errc::io, "connecting to the PostgreSQL vault: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {

@@ -177,6 +177,8 @@ class PostgresStore final : public Store {
 
   ~PostgresStore() override;
   PostgresStore(const PostgresStore&) = delete;
+  /// open_companion (Store) connects again with the options this connection was made with.
+  result<std::unique_ptr<Store>> open_companion() override;
   PostgresStore& operator=(const PostgresStore&) = delete;
 
   // StoreTransactions (postgres_store.cpp)
@@ -321,6 +323,10 @@ class PostgresStore final : public Store {
  private:
   enum class Open { none, write, append, read };
   explicit PostgresStore(PGconn* conn, std::string schema);
+  // set_up makes a store of `connection` (owning it even when it failed) and sets up its schema
+  // as connect describes.
+  static result<std::unique_ptr<PostgresStore>> set_up(PGconn* connection, StoreMode mode, std::string schema,
+                                                       std::int64_t create_version);
   result<void> set_up_schema(StoreMode mode, std::int64_t create_version);
   result<void> reconnect_if_lost(std::string_view operation);
   result<void> start_write(bool synced);

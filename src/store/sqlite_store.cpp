@@ -29,6 +29,20 @@ namespace consentry {
 namespace detail {
 namespace {
 
+// Sql::append_audit_rows: kAuditRowsPerInsert rows of five parameters, numbered in order.
+#define CONSENTRY_AUDIT_ROW "(?, ?, ?, ?, ?)"
+#define CONSENTRY_AUDIT_ROWS_4 \
+  CONSENTRY_AUDIT_ROW ", " CONSENTRY_AUDIT_ROW ", " CONSENTRY_AUDIT_ROW ", " CONSENTRY_AUDIT_ROW
+#define CONSENTRY_AUDIT_ROWS_16 \
+  CONSENTRY_AUDIT_ROWS_4 ", " CONSENTRY_AUDIT_ROWS_4 ", " CONSENTRY_AUDIT_ROWS_4 ", " CONSENTRY_AUDIT_ROWS_4
+constexpr const char* kAppendAuditRows =
+    "INSERT INTO audit(seq, at, customer, entry, hash) VALUES " CONSENTRY_AUDIT_ROWS_16
+    ", " CONSENTRY_AUDIT_ROWS_16;
+static_assert(kAuditRowsPerInsert == 32, "kAppendAuditRows holds 32 rows");
+#undef CONSENTRY_AUDIT_ROWS_16
+#undef CONSENTRY_AUDIT_ROWS_4
+#undef CONSENTRY_AUDIT_ROW
+
 constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStatements = {
     "BEGIN IMMEDIATE",
     "COMMIT",
@@ -63,6 +77,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "ROLLBACK TO append_audit",
     "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     "INSERT INTO audit(seq, at, customer, entry, hash) VALUES(?1, ?2, ?3, ?4, ?5)",
+    kAppendAuditRows,
     "SELECT seq, at, customer, entry, hash FROM audit WHERE seq >= ?1 ORDER BY seq",
     kAuditForCustomer,
     "INSERT INTO audit_checkpoints(seq, head, at, signature) VALUES(?1, ?2, ?3, ?4) "
@@ -399,6 +414,13 @@ void remove_vault_files(const std::filesystem::path& file) {
 
 }  // namespace
 }  // namespace detail
+
+result<std::unique_ptr<Store>> detail::SqliteStore::open_companion() {
+  if (file_.empty()) return std::unique_ptr<Store>();
+  auto opened = detail::open_db(file_, StoreMode::open);
+  if (!opened) return std::move(opened).err();
+  return std::unique_ptr<Store>(std::move(opened).value());
+}
 
 result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& file, StoreMode mode) {
   const std::string name = file.string();

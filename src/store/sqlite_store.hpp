@@ -24,6 +24,10 @@
 namespace consentry::detail {
 
 /// Sql names the store's prepared statements (their text is kStatements in sqlite_store.cpp).
+/// kAuditRowsPerInsert is how many audit entries Sql::append_audit_rows inserts in one statement:
+/// a batch goes in a few statements instead of one per entry.
+inline constexpr std::size_t kAuditRowsPerInsert = 32;
+
 enum class Sql : std::size_t {
   begin,
   commit,
@@ -47,6 +51,7 @@ enum class Sql : std::size_t {
   rollback_to,
   audit_head,
   append_audit,
+  append_audit_rows,  // kAuditRowsPerInsert entries in one statement
   scan_audit,
   audit_for_customer,
   put_checkpoint,
@@ -123,8 +128,14 @@ class SqliteStore final : public Store {
   /// made with synchronous = NORMAL has written its frames to the WAL, and this makes them
   /// durable as synchronous = FULL would have at the commit. Touches no connection state.
   result<void> sync_committed() override;
-  /// set_file records the vault file's path, whose "-wal" sync_committed syncs (set at open).
-  void set_file(std::string file) { wal_file_ = std::move(file) + "-wal"; }
+  /// open_companion (Store) opens the vault file again, on a connection of its own.
+  result<std::unique_ptr<Store>> open_companion() override;
+  /// set_file records the vault file's path, which open_companion opens and whose "-wal"
+  /// sync_committed syncs (set at open).
+  void set_file(std::string file) {
+    wal_file_ = file + "-wal";
+    file_ = std::move(file);
+  }
 
   // KeyFieldStore (sqlite_store.cpp)
   result<std::optional<bytes>> get_meta(std::string_view key) override;
@@ -207,6 +218,7 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::array<sqlite3_stmt*, static_cast<std::size_t>(Sql::count)> statements_{};
+  std::string file_;                      ///< the vault file's path (open_companion); set once at open
   std::string wal_file_;                  ///< the WAL's path (sync_committed); set once at open
   bool unsynced_ = false;                 ///< synchronous is NORMAL for a begin_unsynced transaction
   bool scrub_vfs_ = false;                ///< writes go through the scrubbing VFS

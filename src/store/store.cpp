@@ -1,7 +1,8 @@
 // store.cpp: the default implementations of the roles' optional methods: those a role builds on
 // its own calls (KeyFieldStore::get_named_fields and with_data_keys, MaintenanceStore::erased_among,
 // AuditLogStore::scan_audit_copying_views), and
-// those Store builds on another role's (Store::read_customer among them).
+// those Store builds on another role's (Store::read_customer among them), and Store::open_companion's
+// default (no companion).
 #include "consentry/extension/store.hpp"
 
 #include <algorithm>
@@ -35,6 +36,10 @@ result<void> Store::scan_purpose_positions(std::string_view purpose, bool only_w
     if (!visit(position)) break;
   }
   return ok();
+}
+
+result<std::unique_ptr<Store>> Store::open_companion() {
+  return std::unique_ptr<Store>();
 }
 
 result<CustomerRead> Store::read_customer(const CustomerReadRequest& request) {

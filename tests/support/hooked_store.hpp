@@ -1,9 +1,11 @@
 // hooked_store.hpp: a Store that forwards every call to another and can run a step of the test
-// just before its next write transaction begins, to order two vaults' transactions exactly.
+// just before its next write transaction begins, to order two vaults' transactions exactly, or
+// fail that transaction; and that offers the second connection a test hands it.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "consentry/extension/store.hpp"
@@ -22,16 +24,24 @@ class HookedStore final : public Store {
   void before_next_begin(std::function<void()> hook) { hook_ = std::move(hook); }
   /// hook_ran says whether the armed hook has run.
   bool hook_ran() const { return !hook_; }
+  /// fail_next_begin makes the next write transaction fail to begin with `e` (after the hook).
+  void fail_next_begin(error e) { failure_ = std::move(e); }
+  /// offer_companion makes open_companion() call `open` (by default the store offers none).
+  void offer_companion(std::function<result<std::unique_ptr<Store>>()> open) { companion_ = std::move(open); }
 
   result<void> begin() override {
-    run_hook();
+    CONSENTRY_TRY(run_hook());
     return inner_->begin();
   }
   result<void> commit() override { return inner_->commit(); }
   result<void> rollback() override { return inner_->rollback(); }
   result<void> begin_unsynced() override {
-    run_hook();
+    CONSENTRY_TRY(run_hook());
     return inner_->begin_unsynced();
+  }
+  result<std::unique_ptr<Store>> open_companion() override {
+    if (!companion_) return std::unique_ptr<Store>();
+    return companion_();
   }
   result<void> begin_read() override { return inner_->begin_read(); }
   void end_read() noexcept override { inner_->end_read(); }
@@ -137,15 +147,22 @@ class HookedStore final : public Store {
   result<std::vector<AuditCheckpoint>> checkpoints() override { return inner_->checkpoints(); }
 
  private:
-  void run_hook() {
-    if (!hook_) return;
-    auto hook = std::move(hook_);
-    hook_ = nullptr;
-    hook();
+  result<void> run_hook() {
+    if (hook_) {
+      auto hook = std::move(hook_);
+      hook_ = nullptr;
+      hook();
+    }
+    if (!failure_) return ok();
+    error e = std::move(*failure_);
+    failure_.reset();
+    return e;
   }
 
   std::unique_ptr<Store> inner_;
   std::function<void()> hook_;
+  std::optional<error> failure_;
+  std::function<result<std::unique_ptr<Store>>()> companion_;
 };
 
 }  // namespace consentry::test

@@ -81,6 +81,11 @@ class Store : public StoreTransactions,
   /// get_key, consent_history, get_named_fields, get_meta), for a caller that holds a read
   /// snapshot or transaction, which makes them one committed state. Fails as those calls.
   result<CustomerRead> read_customer_parts(const CustomerReadRequest& request);
+  /// open_companion opens a second connection to the same vault, for another thread to use
+  /// beside this store (each of the two still used by one thread at a time): what one commits,
+  /// the other's next transaction sees. nullptr when the store has no second connection to offer
+  /// (the default, and the memory store); otherwise fails as opening the store does.
+  virtual result<std::unique_ptr<Store>> open_companion();
 };
 
 /// StoreMode says whether opening a store may create it.
