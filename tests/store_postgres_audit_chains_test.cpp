@@ -251,7 +251,17 @@ TEST_CASE("postgres: a schema of version 1 is migrated when opened, its log veri
   }
 
   auto v2 = must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
-  CHECK(sql_text(schema.url, "SELECT schema_version FROM \"" + schema.name + "\".state") == "4");
+  CHECK(sql_text(schema.url, "SELECT schema_version FROM \"" + schema.name + "\".state") ==
+        std::to_string(detail::kPostgresSchemaVersion));
+  // "Who accessed my data" is indexed by the customer alone (version 5), and still answers in
+  // time order.
+  CHECK(sql_text(schema.url, "SELECT indexdef FROM pg_indexes WHERE schemaname = '" + schema.name +
+                                 "' AND indexname = 'audit_by_customer'")
+            .find("(customer) WHERE") != std::string::npos);
+  const auto cust1 = must(v2->audit_for_customer("cust-1"));
+  REQUIRE(cust1.size() == 2);
+  CHECK(cust1[0].seq == 1);
+  CHECK(cust1[1].seq == 4);
   const AuditVerification migrated = must(verify_audit_log(*v2, signer.public_key()));
   CAPTURE(migrated.problem);
   CHECK(migrated.ok);

@@ -150,7 +150,7 @@ result<void> pg_event_tail(const PGresult* r, int row, int first, ConsentEvent& 
 
 /// kPostgresSchemaVersion is the schema version this library creates and reads; a vault of an
 /// earlier version is migrated to it when opened.
-inline constexpr std::int64_t kPostgresSchemaVersion = 4;
+inline constexpr std::int64_t kPostgresSchemaVersion = 5;
 
 /// pg_name_hash hashes a name (FNV-1a, 32 bits) into a key of an advisory lock.
 std::int32_t pg_name_hash(std::string_view s);
