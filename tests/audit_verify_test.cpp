@@ -175,6 +175,24 @@ TEST_CASE_TEMPLATE("audit_head, scan_audit and audit_for_customer return what ap
   }
 }
 
+TEST_CASE_TEMPLATE("last_checkpoint gives the checkpoint of the highest seq, none before the first", B,
+                   STORE_BACKENDS) {
+  B backend;
+  Store& s = *backend.store;
+  CHECK_FALSE(must(s.last_checkpoint()).has_value());
+  Chain chain;
+  chain.append(s, 30);
+  chain.checkpoint(s, 10);
+  chain.checkpoint(s, 25);
+  chain.checkpoint(s, 20);  // stored after, but older
+  const auto last = must(s.last_checkpoint());
+  REQUIRE(last.has_value());
+  CHECK(last->seq == 25);
+  CHECK(last->head == chain.head(25));
+  CHECK(last->signature == chain.sign(25).signature);
+  CHECK(last->seq == must(s.checkpoints()).back().seq);
+}
+
 TEST_CASE_TEMPLATE("append_audit refuses entries that do not continue the log and keeps none of the batch", B,
                    STORE_BACKENDS) {
   B backend;

@@ -150,4 +150,14 @@ result<std::vector<AuditCheckpoint>> SqliteStore::checkpoints() {
   return out;
 }
 
+result<std::optional<AuditCheckpoint>> SqliteStore::last_checkpoint() {
+  Bound q(stmt(Sql::last_checkpoint));
+  std::optional<AuditCheckpoint> out;
+  CONSENTRY_TRY(for_each_row(q, "last_checkpoint", [&](const Bound& row) {
+    out = AuditCheckpoint{
+        row.column_int(0), row.column_blob(1), from_unix(row.column_int(2)), row.column_blob(3), {}, {}};
+  }));
+  return out;
+}
+
 }  // namespace consentry::detail

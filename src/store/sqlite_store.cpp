@@ -83,6 +83,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::count)> kStateme
     "INSERT INTO audit_checkpoints(seq, head, at, signature) VALUES(?1, ?2, ?3, ?4) "
     "ON CONFLICT(seq) DO NOTHING",
     "SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq",
+    "SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
     "SELECT customer, version, wrapped FROM data_keys WHERE customer > ?1 ORDER BY customer LIMIT ?2",
     "SELECT version, COUNT(*) FROM data_keys GROUP BY version ORDER BY version",
     // Manifests are rows of fields too, but not values.

@@ -56,6 +56,7 @@ enum class Sql : std::size_t {
   audit_for_customer,
   put_checkpoint,
   checkpoints,
+  last_checkpoint,
   data_keys_after,
   data_key_versions,
   field_counts,
@@ -179,6 +180,8 @@ class SqliteStore final : public Store {
   result<std::vector<StoredAuditEntry>> audit_for_customer(std::string_view pseudonym) override;
   result<void> put_checkpoint(const AuditCheckpoint& cp) override;
   result<std::vector<AuditCheckpoint>> checkpoints() override;
+  /// last_checkpoint (AuditLogStore) reads the one row of the highest seq.
+  result<std::optional<AuditCheckpoint>> last_checkpoint() override;
 
   // MaintenanceStore (sqlite_maintenance.cpp)
   result<void> erase_customer(std::string_view customer, std::string_view tag, timestamp at) override;
