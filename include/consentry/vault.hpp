@@ -40,8 +40,10 @@ enum class AuditMode {
   /// share one commit (group commit). The default.
   durable,
   /// Entries of reads are held back and committed in batches of kAuditBatch entries without
-  /// waiting for the disk; any write, flush_audit() and close commit what is held and sync it. A
-  /// process crash loses at most the entries held back; a power loss can also lose read entries
+  /// waiting for the disk; any write, flush_audit() and close commit what is held and sync it. On
+  /// SQLite and PostgreSQL the full batches are committed by a thread of the vault's own, on a
+  /// second connection to the store, while reads go on (docs/audit.md, "Audit mode"). A process
+  /// crash loses at most the entries held back; a power loss can also lose read entries
   /// committed since the last sync. Never a write's entry, and the chain still verifies.
   batched,
   /// No entries at all. For measuring the cost of auditing only: it breaks the rule that every
