@@ -66,9 +66,12 @@ AuditTrail::~AuditTrail() {
 }
 
 result<void> AuditTrail::append_in_transaction(std::vector<AuditEntry>& entries) {
+  return append(main_, entries);
+}
+
+result<void> AuditTrail::append(Writer& w, std::vector<AuditEntry>& entries) {
   if (entries.empty()) return ok();
-  return store_.keeps_writer_chains() ? append_to_own_chain(main_, entries, false)
-                                      : append_to_log(main_, entries);
+  return w.store->keeps_writer_chains() ? append_to_own_chain(w, entries, false) : append_to_log(w, entries);
 }
 
 result<void> AuditTrail::append_to_log(Writer& w, std::vector<AuditEntry>& entries) {
@@ -212,9 +215,7 @@ result<void> AuditTrail::commit_entries(Writer& w, std::vector<AuditEntry>& entr
     std::lock_guard lock(*w.mu);
     auto txn = Transaction::start_append(store, synced && !sync_apart);
     if (!txn) return std::move(txn).err();
-    if (!entries.empty())
-      CONSENTRY_TRY(store.keeps_writer_chains() ? append_to_own_chain(w, entries, false)
-                                                : append_to_log(w, entries));
+    CONSENTRY_TRY(append(w, entries));
     CONSENTRY_TRY(txn->commit());
   }
   // From here the entries are in the log: should the sync fail, they must not be appended again.

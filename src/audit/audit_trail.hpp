@@ -153,6 +153,8 @@ class AuditTrail {
   // Commits `entries` through `w` in one transaction; `committed` says whether they reached the
   // log, which they may have even on failure (a sync made apart from the commit failed).
   result<void> commit_entries(Writer& w, std::vector<AuditEntry>& entries, bool synced, bool& committed);
+  // Appends `entries` through `w` inside the transaction it holds, the way its store keeps the log.
+  result<void> append(Writer& w, std::vector<AuditEntry>& entries);
   // The two ways entries join the log: after the one chain's head, which the store's write lock
   // keeps linear; or after the writer's own chain's head (docs/audit.md, "Many writers").
   result<void> append_to_log(Writer& w, std::vector<AuditEntry>& entries);
