@@ -12,6 +12,7 @@
 #include <fstream>
 #if defined(__GLIBC__)
 #include <malloc.h>
+#include <sys/resource.h>
 #endif
 #include <string>
 #include <string_view>
@@ -269,6 +270,17 @@ class MemoryWindow {
   bool reset_;
   std::size_t rss_before_kib_;
 };
+
+/// process_cpu_seconds is the CPU time the process has used so far, user and system, on all of
+/// its threads: a stretch of work that runs on several cores takes more of it than of wall time.
+inline double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 /// warm_file reads a file through once so that the operating system caches it ("warm" reads).
 inline void warm_file(const std::filesystem::path& file) {

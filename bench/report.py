@@ -46,7 +46,8 @@ def load(path):
         name = base_name(b.get("run_name", b["name"]))
         entry = {"ns": b.get("real_time", 0.0) * UNIT_NS.get(b.get("time_unit", "ns"), 1.0),
                  "counters": {k: v for k, v in b.items()
-                              if k.endswith("_mib") or k.endswith("_per_s") or k == "eligible"},
+                              if k.endswith("_mib") or k.endswith("_per_s") or k.endswith("_cpu_s")
+                              or k == "eligible"},
                  "error": b.get("error_message") if b.get("error_occurred") else None}
         if b.get("run_type") == "aggregate":
             if b.get("aggregate_name") == "median":
@@ -351,6 +352,11 @@ def main():
         mem = [f"{k.replace('_mib', '')} {v:.0f} MiB" for k, v in r["counters"].items() if k.endswith("_mib")]
         if mem:
             variant += " (" + ", ".join(mem) + ")"
+        # CPU time on all threads, beside the wall time in the columns (a side may use several cores).
+        cpu = [f"{k.replace('_process_cpu_s', '')} {v:.2f} s" for k, v in r["counters"].items()
+               if k.endswith("_process_cpu_s")]
+        if cpu:
+            variant += " (CPU on all threads: " + ", ".join(cpu) + ")"
         rates = [f"{v:,.0f} {k.replace('_per_s', '')}/s" for k, v in r["counters"].items()
                  if k.endswith("_per_s") and k.startswith("ours_")]
         if rates:

@@ -343,7 +343,10 @@ class Vault {
   /// Erasure and consent to profiling are checked inside that transaction, against the ledger as
   /// committed. New data keys are wrapped under the master key version current as it commits;
   /// errc::io when another process rotated and re-sealed the master key so that this vault's key
-  /// provider cannot open it (open the vault again and retry).
+  /// provider cannot open it (open the vault again and retry). A write (or a batch) of 128 records
+  /// or more checks and seals them on up to four of the machine's cores, at least 64 records
+  /// each, on threads it starts for the call and joins before it returns; the store is written
+  /// from the calling thread alone.
   result<void> write(const std::vector<Record>& records, std::string_view origin = "",
                      const WriteOptions& options = {});
   /// write_batches is write() for an input too large to hold at once (an import): it takes the

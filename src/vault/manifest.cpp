@@ -82,13 +82,16 @@ StoredField Manifest::seal(const SecretBytes& dek, const std::string& customer) 
 }
 
 void Manifest::note(const StoredField& value) {
-  const Digest digest = value_digest(value.format, value.source, value.collected_at, value.sealed);
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), value.field,
+  note(value.field, value_digest(value.format, value.source, value.collected_at, value.sealed));
+}
+
+void Manifest::note(const std::string& field, const Digest& digest) {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), field,
                              [](const Entry& e, const std::string& f) { return e.field < f; });
-  if (it != entries_.end() && it->field == value.field)
+  if (it != entries_.end() && it->field == field)
     it->digest = digest;
   else
-    entries_.insert(it, Entry{value.field, digest});
+    entries_.insert(it, Entry{field, digest});
 }
 
 bool Manifest::drop(std::string_view field) {

@@ -41,8 +41,13 @@ class Manifest {
   /// seal encodes and tags the manifest under `dek`: the row to store for `customer`.
   StoredField seal(const SecretBytes& dek, const std::string& customer) const;
 
+  /// Digest is a value's value_digest, as the manifest lists it.
+  using Digest = std::array<std::uint8_t, kValueDigestBytes>;
+
   /// note lists `value` as the current value of its field.
   void note(const StoredField& value);
+  /// note lists the value whose value_digest is `digest` as the current value of `field`.
+  void note(const std::string& field, const Digest& digest);
   /// drop removes `field` from the list; false when it was not listed.
   bool drop(std::string_view field);
   /// check is ok when `value` (nullptr for none) is what the manifest lists for `field`: both
@@ -54,7 +59,6 @@ class Manifest {
   result<void> check_all(const std::vector<StoredField>& values) const;
 
  private:
-  using Digest = std::array<std::uint8_t, kValueDigestBytes>;
   struct Entry {
     std::string field;
     Digest digest;

@@ -112,6 +112,16 @@ result<const SecretBytes*> Vault::Impl::data_key(const std::string& customer) co
   return data_key_of(customer, *row);
 }
 
+result<std::optional<SecretBytes>> Vault::Impl::load_data_key(const std::string& customer) const {
+  auto row = store->get_key(customer);
+  if (!row) return std::move(row).err();
+  if (!*row) return std::optional<SecretBytes>();
+  if (keyring_.master_key((*row)->version) == nullptr) CONSENTRY_TRY(follow_master_keys());
+  auto key = keyring_.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
+  if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
+  return std::optional<SecretBytes>(std::move(*key));
+}
+
 result<const SecretBytes*> Vault::Impl::data_key_of(const std::string& customer,
                                                     const std::optional<StoredKey>& row) const {
   if (const SecretBytes* cached = keys_.find_data_key(customer)) return cached;

@@ -202,6 +202,10 @@ struct Vault::Impl {
   /// data_key gives `customer`'s data key, unwrapped (and cached) at first use; nullptr when the
   /// customer has none; errc::integrity when it fails to unwrap.
   result<const SecretBytes*> data_key(const std::string& customer) const;
+  /// load_data_key reads and unwraps `customer`'s data key from the store without caching it, so
+  /// that pointers the key cache gave out stay valid; nullopt when the customer has none;
+  /// errc::integrity when it fails to unwrap.
+  result<std::optional<SecretBytes>> load_data_key(const std::string& customer) const;
   /// data_key_of is data_key for a key row the caller read itself (`row`, nullopt when the
   /// customer has none): the cached key when there is one, else `row` unwrapped and cached. The
   /// caller has followed the master keys when `row`'s version was not loaded (read_customer does).

@@ -20,6 +20,7 @@
 #include "crypto/aead.hpp"
 #include "text/error_list.hpp"
 #include "vault/manifest.hpp"
+#include "vault/parallel_for.hpp"
 #include "vault/vault_impl.hpp"
 
 namespace consentry {
@@ -27,6 +28,11 @@ namespace {
 
 // The source recorded for a value written without one.
 constexpr std::string_view kDefaultSource = "import";
+
+// A write's records are checked and sealed on up to kMaxThreads cores, each taking at least
+// kRecordsPerThread of them: below that, starting a thread costs more than it saves.
+constexpr std::size_t kMaxThreads = 4;
+constexpr std::size_t kRecordsPerThread = 64;
 
 // located gives "origin:line: " (what is known of it) to put before a message.
 std::string located(std::string_view origin, std::size_t line) {
@@ -157,17 +163,21 @@ result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
     }
     return p;
   };
-  // Every record is checked, and every bad one reported (up to kMaxReportedBadLines).
+  // Every record is checked, and every bad one reported (up to kMaxReportedBadLines), in the
+  // records' order. The checks read only the record and the policy: they run on several cores.
+  std::vector<std::optional<result<Pending>>> checked(records.size());
+  detail::parallel_for(records.size(), kRecordsPerThread, kMaxThreads,
+                       [&](std::size_t i) { checked[i].emplace(validate(records[i])); });
   std::vector<Pending> pending;
   pending.reserve(records.size());
-  for (const Record& r : records) {
-    auto p = validate(r);
-    if (!p) {
-      errors.add(std::move(p).err());
+  for (auto& p : checked) {
+    if (!*p) {
+      errors.add(std::move(*p).err());
     } else if (!errors.any()) {
-      pending.push_back(std::move(*p));
+      pending.push_back(std::move(**p));
     }
   }
+  checked.clear();
   // After a bad record the rest is only checked for the report.
   if (errors.any()) return ok();
 
@@ -227,56 +237,97 @@ result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
   std::unordered_map<std::string, SecretBytes> new_keys;
   std::vector<AuditEntry> entries;
   if (impl.audit().enabled()) entries.reserve(pending.size());
-  ManifestEdits manifests(store);
-  for (const Pending& p : pending) {
-    const Record& r = *p.record;
+  // First every record's data key, made and stored for a customer who has none yet. Keys read
+  // from the store are held here, not cached until the end: caching one may empty the cache,
+  // and the records before it hold pointers into it.
+  std::unordered_map<std::string, SecretBytes> loaded_keys;
+  struct Keyed {
     const SecretBytes* dek = nullptr;
     // A customer given a first data key here has no rows yet: each value's first put inserts.
     bool first_write = false;
+  };
+  std::vector<Keyed> keyed(pending.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const Record& r = *pending[i].record;
+    Keyed& k = keyed[i];
     if (auto it = new_keys.find(r.customer); it != new_keys.end()) {
-      dek = &it->second;
-    } else {
-      if (keyless.count(r.customer) == 0) {
-        auto existing = impl.data_key(r.customer);
-        if (!existing) return std::move(existing).err();
-        dek = *existing;
-      }
-      if (!dek) {
-        // Under the version current as this transaction commits: another process may have
-        // rotated, and retired the version this vault opened with, since it opened.
-        if (!version_checked) CONSENTRY_TRY(impl.follow_current_version());
-        version_checked = true;
-        SecretBytes key = Keyring::new_data_key();
-        auto wrapped = impl.keyring().wrap_data_key(r.customer, key);
-        if (!wrapped) return std::move(wrapped).err();
-        CONSENTRY_TRY(
-            store.put_new_key(StoredKey{r.customer, impl.keyring().version(), std::move(*wrapped)}));
-        dek = &new_keys.emplace(r.customer, std::move(key)).first->second;
-        first_write = true;
+      k.dek = &it->second;
+      continue;
+    }
+    if (auto it = loaded_keys.find(r.customer); it != loaded_keys.end()) {
+      k.dek = &it->second;
+      continue;
+    }
+    if (keyless.count(r.customer) == 0) {
+      k.dek = impl.keys().find_data_key(r.customer);
+      if (!k.dek) {
+        auto stored = impl.load_data_key(r.customer);
+        if (!stored) return std::move(stored).err();
+        if (*stored) k.dek = &loaded_keys.emplace(r.customer, std::move(**stored)).first->second;
       }
     }
+    if (!k.dek) {
+      // Under the version current as this transaction commits: another process may have
+      // rotated, and retired the version this vault opened with, since it opened.
+      if (!version_checked) CONSENTRY_TRY(impl.follow_current_version());
+      version_checked = true;
+      SecretBytes key = Keyring::new_data_key();
+      auto wrapped = impl.keyring().wrap_data_key(r.customer, key);
+      if (!wrapped) return std::move(wrapped).err();
+      CONSENTRY_TRY(store.put_new_key(StoredKey{r.customer, impl.keyring().version(), std::move(*wrapped)}));
+      // The map's nodes stay where they are as it grows, so the pointer holds.
+      k.dek = &new_keys.emplace(r.customer, std::move(key)).first->second;
+      k.first_write = true;
+    }
+  }
+  // Then every value sealed, and its digest for the manifest taken, on several cores: each
+  // record's values under its own key.
+  struct Sealed {
+    result<bytes> sealed;
+    Manifest::Digest digest{};
+  };
+  std::vector<std::vector<Sealed>> sealed(pending.size());
+  detail::parallel_for(pending.size(), kRecordsPerThread, kMaxThreads, [&](std::size_t i) {
+    const Pending& p = pending[i];
+    const Record& r = *p.record;
+    const FieldMetadata metadata{p.source, r.collected_at.value_or(now)};
+    sealed[i].reserve(p.values.size());
+    for (const auto& [spec, value] : p.values) {
+      Sealed& s = sealed[i].emplace_back(
+          Sealed{seal_field(*keyed[i].dek, r.customer, spec->name, value, metadata), {}});
+      if (s.sealed)
+        s.digest = value_digest(kFieldSealMetadataVersion, metadata.source, metadata.collected_at, *s.sealed);
+    }
+  });
+  // Then, in the records' order, the rows, manifests, index entries and audit entries.
+  ManifestEdits manifests(store);
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const Pending& p = pending[i];
+    const Record& r = *p.record;
+    const SecretBytes* dek = keyed[i].dek;
+    const bool first_write = keyed[i].first_write;
     StoredField sf;
     sf.customer = r.customer;
-    sf.source = r.source.empty() ? std::string(kDefaultSource) : r.source;
+    sf.source = std::string(p.source);
     sf.collected_at = r.collected_at.value_or(now);
     // Format 2 binds the source and collection time; the manifest lists the new rows.
     sf.format = kFieldSealMetadataVersion;
     auto listed = manifests.open(r.customer, *dek, new_keys.count(r.customer) != 0);
     if (!listed) return std::move(listed).err();
     std::unordered_set<std::string_view> put;  // the names put so far, when first_write
-    for (const auto& [spec, value] : p.values) {
-      auto sealed =
-          seal_field(*dek, r.customer, spec->name, value, FieldMetadata{sf.source, sf.collected_at});
-      if (!sealed) return std::move(sealed).err();
+    for (std::size_t j = 0; j < p.values.size(); ++j) {
+      const auto& [spec, value] = p.values[j];
+      Sealed& s = sealed[i][j];
+      if (!s.sealed) return std::move(s.sealed).err();
       sf.field = spec->name;
-      sf.sealed = std::move(*sealed);
+      sf.sealed = std::move(*s.sealed);
       // A name given twice in one record: its second value replaces the first.
       if (first_write && put.insert(spec->name).second) {
         CONSENTRY_TRY(store.put_new_field(sf));
       } else {
         CONSENTRY_TRY(store.put_field(sf));
       }
-      (*listed)->note(sf);
+      (*listed)->note(sf.field, s.digest);
       if (spec->is_indexed()) {
         // The index entry is made under the version current as this transaction commits, like
         // a new data key, so that a retirement never leaves it under a version that is gone.
@@ -298,6 +349,8 @@ result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
   // The values and their audit entries commit together or not at all.
   if (impl.audit().enabled()) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
   keys_made_ = keys_made_ || !new_keys.empty();
+  // From here no pointer into the cache is used.
+  for (auto& [customer, key] : loaded_keys) impl.keys().keep_data_key(customer, std::move(key));
   for (auto& [customer, key] : new_keys) impl.keys().keep_data_key(customer, std::move(key));
   return ok();
 }
