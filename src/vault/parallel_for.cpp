@@ -21,9 +21,13 @@ constexpr std::size_t kGrain = 8;
 
 void parallel_for(std::size_t n, std::size_t min_per_thread, std::size_t max_threads,
                   const std::function<void(std::size_t)>& body) {
-  const std::size_t cores = std::max<std::size_t>(1, std::thread::hardware_concurrency());
   const std::size_t by_size = std::max<std::size_t>(1, n / std::max<std::size_t>(1, min_per_thread));
-  const std::size_t threads = std::min({cores, by_size, std::max<std::size_t>(1, max_threads)});
+  std::size_t threads = std::min(by_size, std::max<std::size_t>(1, max_threads));
+  if (threads > 1) {
+    // Asked once: glibc counts the cores by reading /sys, which a short loop should not pay for.
+    static const std::size_t cores = std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    threads = std::min(threads, cores);
+  }
   if (threads <= 1) {
     for (std::size_t i = 0; i < n; ++i) body(i);
     return;
