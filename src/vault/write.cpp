@@ -33,6 +33,10 @@ constexpr std::string_view kDefaultSource = "import";
 // kRecordsPerThread of them: below that, starting a thread costs more than it saves.
 constexpr std::size_t kMaxThreads = 4;
 constexpr std::size_t kRecordsPerThread = 64;
+// Values are sealed and written kSealChunk records at a time, so that a store that sends its
+// writes while the next are sealed (PostgreSQL's pipeline) keeps its server busy meanwhile: sealed
+// all at once, a batch of 1,000 left the server idle while it was sealed (PG4 ten per cent slower).
+constexpr std::size_t kSealChunk = 500;
 
 // located gives "origin:line: " (what is known of it) to put before a message.
 std::string located(std::string_view origin, std::size_t line) {
@@ -280,70 +284,75 @@ result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
       k.first_write = true;
     }
   }
-  // Then every value sealed, and its digest for the manifest taken, on several cores: each
-  // record's values under its own key.
+  // Then, kSealChunk records at a time, every value sealed, and its digest for the manifest
+  // taken, on several cores (each record's values under its own key), and the chunk written.
   struct Sealed {
     result<bytes> sealed;
     Manifest::Digest digest{};
   };
   std::vector<std::vector<Sealed>> sealed(pending.size());
-  detail::parallel_for(pending.size(), kRecordsPerThread, kMaxThreads, [&](std::size_t i) {
-    const Pending& p = pending[i];
-    const Record& r = *p.record;
-    const FieldMetadata metadata{p.source, r.collected_at.value_or(now)};
-    sealed[i].reserve(p.values.size());
-    for (const auto& [spec, value] : p.values) {
-      Sealed& s = sealed[i].emplace_back(
-          Sealed{seal_field(*keyed[i].dek, r.customer, spec->name, value, metadata), {}});
-      if (s.sealed)
-        s.digest = value_digest(kFieldSealMetadataVersion, metadata.source, metadata.collected_at, *s.sealed);
-    }
-  });
-  // Then, in the records' order, the rows, manifests, index entries and audit entries.
   ManifestEdits manifests(store);
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    const Pending& p = pending[i];
-    const Record& r = *p.record;
-    const SecretBytes* dek = keyed[i].dek;
-    const bool first_write = keyed[i].first_write;
-    StoredField sf;
-    sf.customer = r.customer;
-    sf.source = std::string(p.source);
-    sf.collected_at = r.collected_at.value_or(now);
-    // Format 2 binds the source and collection time; the manifest lists the new rows.
-    sf.format = kFieldSealMetadataVersion;
-    auto listed = manifests.open(r.customer, *dek, new_keys.count(r.customer) != 0);
-    if (!listed) return std::move(listed).err();
-    std::unordered_set<std::string_view> put;  // the names put so far, when first_write
-    for (std::size_t j = 0; j < p.values.size(); ++j) {
-      const auto& [spec, value] = p.values[j];
-      Sealed& s = sealed[i][j];
-      if (!s.sealed) return std::move(s.sealed).err();
-      sf.field = spec->name;
-      sf.sealed = std::move(*s.sealed);
-      // A name given twice in one record: its second value replaces the first.
-      if (first_write && put.insert(spec->name).second) {
-        CONSENTRY_TRY(store.put_new_field(sf));
-      } else {
-        CONSENTRY_TRY(store.put_field(sf));
+  for (std::size_t from = 0; from < pending.size(); from += kSealChunk) {
+    const std::size_t to = std::min(pending.size(), from + kSealChunk);
+    detail::parallel_for(to - from, kRecordsPerThread, kMaxThreads, [&](std::size_t k) {
+      const std::size_t i = from + k;
+      const Pending& p = pending[i];
+      const Record& r = *p.record;
+      const FieldMetadata metadata{p.source, r.collected_at.value_or(now)};
+      sealed[i].reserve(p.values.size());
+      for (const auto& [spec, value] : p.values) {
+        Sealed& s = sealed[i].emplace_back(
+            Sealed{seal_field(*keyed[i].dek, r.customer, spec->name, value, metadata), {}});
+        if (s.sealed)
+          s.digest =
+              value_digest(kFieldSealMetadataVersion, metadata.source, metadata.collected_at, *s.sealed);
       }
-      (*listed)->note(sf.field, s.digest);
-      if (spec->is_indexed()) {
-        // The index entry is made under the version current as this transaction commits, like
-        // a new data key, so that a retirement never leaves it under a version that is gone.
-        if (!version_checked) CONSENTRY_TRY(impl.follow_current_version());
-        version_checked = true;
-        auto entry = impl.lookup_entry(*spec, r.customer, value, impl.keyring().version());
-        if (!entry) return std::move(entry).err();
-        CONSENTRY_TRY(store.put_lookup(*entry));
+    });
+    // The chunk's rows, manifests, index entries and audit entries, in the records' order.
+    for (std::size_t i = from; i < to; ++i) {
+      const Pending& p = pending[i];
+      const Record& r = *p.record;
+      const SecretBytes* dek = keyed[i].dek;
+      const bool first_write = keyed[i].first_write;
+      StoredField sf;
+      sf.customer = r.customer;
+      sf.source = std::string(p.source);
+      sf.collected_at = r.collected_at.value_or(now);
+      // Format 2 binds the source and collection time; the manifest lists the new rows.
+      sf.format = kFieldSealMetadataVersion;
+      auto listed = manifests.open(r.customer, *dek, new_keys.count(r.customer) != 0);
+      if (!listed) return std::move(listed).err();
+      std::unordered_set<std::string_view> put;  // the names put so far, when first_write
+      for (std::size_t j = 0; j < p.values.size(); ++j) {
+        const auto& [spec, value] = p.values[j];
+        Sealed& s = sealed[i][j];
+        if (!s.sealed) return std::move(s.sealed).err();
+        sf.field = spec->name;
+        sf.sealed = std::move(*s.sealed);
+        // A name given twice in one record: its second value replaces the first.
+        if (first_write && put.insert(spec->name).second) {
+          CONSENTRY_TRY(store.put_new_field(sf));
+        } else {
+          CONSENTRY_TRY(store.put_field(sf));
+        }
+        (*listed)->note(sf.field, s.digest);
+        if (spec->is_indexed()) {
+          // The index entry is made under the version current as this transaction commits, like
+          // a new data key, so that a retirement never leaves it under a version that is gone.
+          if (!version_checked) CONSENTRY_TRY(impl.follow_current_version());
+          version_checked = true;
+          auto entry = impl.lookup_entry(*spec, r.customer, value, impl.keyring().version());
+          if (!entry) return std::move(entry).err();
+          CONSENTRY_TRY(store.put_lookup(*entry));
+        }
       }
-    }
-    CONSENTRY_TRY(manifests.store(r.customer, *dek, first_write));
-    if (impl.audit().enabled()) {
-      AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
-      for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);
-      e.reason = sf.source;
-      entries.push_back(std::move(e));
+      CONSENTRY_TRY(manifests.store(r.customer, *dek, first_write));
+      if (impl.audit().enabled()) {
+        AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
+        for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);
+        e.reason = sf.source;
+        entries.push_back(std::move(e));
+      }
     }
   }
   // The values and their audit entries commit together or not at all.
