@@ -103,22 +103,35 @@ AuditEntry Vault::Impl::entry_for_pseudonym(AuditAction action, std::string tag,
   return e;
 }
 
+namespace {
+
+// unwrap_stored_key opens the data key `row` holds for `customer` (the customer asked for, which
+// the key is bound to, not the row's own say); errc::integrity, naming no key, when it fails.
+result<SecretBytes> unwrap_stored_key(const Keyring& keyring, const std::string& customer,
+                                      const StoredKey& row) {
+  auto key = keyring.unwrap_data_key(customer, row.version, row.wrapped);
+  if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
+  return key;
+}
+
+}  // namespace
+
 result<const SecretBytes*> Vault::Impl::data_key(const std::string& customer) const {
   if (const SecretBytes* cached = keys_.find_data_key(customer)) return cached;
-  auto row = store->get_key(customer);
-  if (!row) return std::move(row).err();
-  // Wrapped under a version this vault has not loaded: another process rotated since it opened.
-  if (*row && keyring_.master_key((*row)->version) == nullptr) CONSENTRY_TRY(follow_master_keys());
-  return data_key_of(customer, *row);
+  auto key = load_data_key(customer);
+  if (!key) return std::move(key).err();
+  if (!*key) return static_cast<const SecretBytes*>(nullptr);
+  return &keys_.keep_data_key(customer, std::move(**key));
 }
 
 result<std::optional<SecretBytes>> Vault::Impl::load_data_key(const std::string& customer) const {
   auto row = store->get_key(customer);
   if (!row) return std::move(row).err();
   if (!*row) return std::optional<SecretBytes>();
+  // Wrapped under a version this vault has not loaded: another process rotated since it opened.
   if (keyring_.master_key((*row)->version) == nullptr) CONSENTRY_TRY(follow_master_keys());
-  auto key = keyring_.unwrap_data_key(customer, (*row)->version, (*row)->wrapped);
-  if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
+  auto key = unwrap_stored_key(keyring_, customer, **row);
+  if (!key) return std::move(key).err();
   return std::optional<SecretBytes>(std::move(*key));
 }
 
@@ -126,8 +139,8 @@ result<const SecretBytes*> Vault::Impl::data_key_of(const std::string& customer,
                                                     const std::optional<StoredKey>& row) const {
   if (const SecretBytes* cached = keys_.find_data_key(customer)) return cached;
   if (!row) return static_cast<const SecretBytes*>(nullptr);
-  auto key = keyring_.unwrap_data_key(customer, row->version, row->wrapped);
-  if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
+  auto key = unwrap_stored_key(keyring_, customer, *row);
+  if (!key) return std::move(key).err();
   return &keys_.keep_data_key(customer, std::move(*key));
 }
 
