@@ -4,8 +4,10 @@
 // This VFS forwards everything to the default VFS, except that each b-tree page written to a main
 // database file goes out with that gap zeroed. In WAL mode main-file pages are written only by
 // checkpoints, so once a checkpoint has run, no page of the file holds a cell it no longer has.
-// The WAL itself is left as it is (its frames are checksummed); erasure truncates it.
-// Tests can make it fail chosen file operations (store/fault_injection.hpp).
+// The WAL itself is left as it is (its frames are checksummed); erasure truncates it. It also
+// keeps SQLite's memory map of a file while other connections commit, as long as the file's size
+// is unchanged (x_unfetch). Tests can make it fail chosen file operations
+// (store/fault_injection.hpp).
 #include "store/scrubbing_vfs.hpp"
 
 #include <fcntl.h>
@@ -48,6 +50,9 @@ struct ScrubFile {
   bool scrub;                // a main database file, neither auto-vacuumed nor too large
   sqlite3_int64 pages_seen;  // the largest page number written or found at open
   std::uint64_t opened_in;   // fork_generation() when the file was opened
+  // The size of SQLite's memory map of the file, the file's size when SQLite last mapped it; -1
+  // when not known, until the next fetch (x_unfetch).
+  sqlite3_int64 mapped_size;
 };
 
 sqlite3_vfs* root_vfs = nullptr;
@@ -110,6 +115,7 @@ int x_write(sqlite3_file* f, const void* buf, int amount, sqlite3_int64 offset) 
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
   if (forked(f)) return SQLITE_IOERR_TRUNCATE;
   if (const int rc = injected(file_truncate)) return rc;
+  as_scrub(f)->mapped_size = -1;  // SQLite shortens its map with the file (see x_unfetch)
   return real_of(f)->pMethods->xTruncate(real_of(f), size);
 }
 int x_sync(sqlite3_file* f, int flags) {
@@ -131,6 +137,8 @@ int x_check_reserved_lock(sqlite3_file* f, int* out) {
   return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out);
 }
 int x_file_control(sqlite3_file* f, int op, void* arg) {
+  // SQLite maps the file anew when it grows the file itself or is given a new map size.
+  if (op == SQLITE_FCNTL_SIZE_HINT || op == SQLITE_FCNTL_MMAP_SIZE) as_scrub(f)->mapped_size = -1;
   return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
 }
 int x_sector_size(sqlite3_file* f) {
@@ -156,10 +164,33 @@ int x_shm_unmap(sqlite3_file* f, int remove) {
   return real_of(f)->pMethods->xShmUnmap(real_of(f), forked(f) ? 0 : remove);
 }
 int x_fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
-  return real_of(f)->pMethods->xFetch(real_of(f), offset, amount, out);
+  sqlite3_file* real = real_of(f);
+  // The first fetch since SQLite last changed its map finds the map as large as the file (see
+  // x_unfetch).
+  if (ScrubFile* file = as_scrub(f); file->mapped_size < 0) {
+    sqlite3_int64 size = -1;
+    if (real->pMethods->xFileSize(real, &size) == SQLITE_OK) file->mapped_size = size;
+  }
+  return real->pMethods->xFetch(real, offset, amount, out);
 }
 int x_unfetch(sqlite3_file* f, sqlite3_int64 offset, void* page) {
-  return real_of(f)->pMethods->xUnfetch(real_of(f), offset, page);
+  sqlite3_file* real = real_of(f);
+  // SQLite drops its whole map of the file (page == nullptr) whenever a read transaction starts
+  // after another connection committed, in case the file was truncated and grown again meanwhile.
+  // Its next read maps the file again, and every page it then touches costs a page fault: with
+  // the audit committed on a second connection, that was once per batch, for every page of the
+  // reads after it. On Linux a shared map follows the file through truncation and growth, so the
+  // map is kept while the file's size is what it was when SQLite mapped it; a file that grew or
+  // shrank since is mapped again, to its new size (beyond its map, SQLite reads with read():
+  // see unixFetch).
+  ScrubFile* file = as_scrub(f);
+  if (page == nullptr && !forked(f)) {
+    sqlite3_int64 size = -1;
+    if (real->pMethods->xFileSize(real, &size) != SQLITE_OK) size = -1;
+    if (size >= 0 && size == file->mapped_size) return SQLITE_OK;
+    file->mapped_size = -1;
+  }
+  return real->pMethods->xUnfetch(real, offset, page);
 }
 
 int x_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
@@ -167,6 +198,7 @@ int x_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_
   file->real = reinterpret_cast<sqlite3_file*>(file + 1);
   file->scrub = false;
   file->pages_seen = 0;
+  file->mapped_size = -1;
   (void)watch_forks();
   file->opened_in = fork_generation();
   f->pMethods = nullptr;

@@ -1,5 +1,6 @@
 // scrubbing_vfs.hpp: an SQLite VFS over the default one that writes every b-tree page of a main
-// database file with its unallocated space zeroed, so that the file holds no stale copy of a cell.
+// database file with its unallocated space zeroed, so that the file holds no stale copy of a cell,
+// and keeps SQLite's memory map of the file while other connections commit.
 #pragma once
 
 #include <cstddef>
