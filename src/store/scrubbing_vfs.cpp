@@ -163,18 +163,18 @@ int x_shm_unmap(sqlite3_file* f, int remove) {
   // A forked child never deletes the shared-memory file its parent still uses.
   return real_of(f)->pMethods->xShmUnmap(real_of(f), forked(f) ? 0 : remove);
 }
+// The real file's size, or -1 when it cannot be had.
+sqlite3_int64 real_size(sqlite3_file* f) {
+  sqlite3_int64 size = -1;
+  return real_of(f)->pMethods->xFileSize(real_of(f), &size) == SQLITE_OK ? size : -1;
+}
 int x_fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
-  sqlite3_file* real = real_of(f);
   // The first fetch since SQLite last changed its map finds the map as large as the file (see
   // x_unfetch).
-  if (ScrubFile* file = as_scrub(f); file->mapped_size < 0) {
-    sqlite3_int64 size = -1;
-    if (real->pMethods->xFileSize(real, &size) == SQLITE_OK) file->mapped_size = size;
-  }
-  return real->pMethods->xFetch(real, offset, amount, out);
+  if (ScrubFile* file = as_scrub(f); file->mapped_size < 0) file->mapped_size = real_size(f);
+  return real_of(f)->pMethods->xFetch(real_of(f), offset, amount, out);
 }
 int x_unfetch(sqlite3_file* f, sqlite3_int64 offset, void* page) {
-  sqlite3_file* real = real_of(f);
   // SQLite drops its whole map of the file (page == nullptr) whenever a read transaction starts
   // after another connection committed, in case the file was truncated and grown again meanwhile.
   // Its next read maps the file again, and every page it then touches costs a page fault: with
@@ -185,12 +185,10 @@ int x_unfetch(sqlite3_file* f, sqlite3_int64 offset, void* page) {
   // see unixFetch).
   ScrubFile* file = as_scrub(f);
   if (page == nullptr && !forked(f)) {
-    sqlite3_int64 size = -1;
-    if (real->pMethods->xFileSize(real, &size) != SQLITE_OK) size = -1;
-    if (size >= 0 && size == file->mapped_size) return SQLITE_OK;
+    if (const sqlite3_int64 size = real_size(f); size >= 0 && size == file->mapped_size) return SQLITE_OK;
     file->mapped_size = -1;
   }
-  return real->pMethods->xUnfetch(real, offset, page);
+  return real_of(f)->pMethods->xUnfetch(real_of(f), offset, page);
 }
 
 int x_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
