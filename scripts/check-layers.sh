@@ -20,38 +20,61 @@ set -euo pipefail
 root="$(cd "${1:-$(dirname "$0")/..}" && pwd)"
 cd "$root"
 
-# layer_of PATH prints the layer of a file (relative to the root), or nothing when unplaced.
+# layer_of PATH sets `layer` to the layer of a file (relative to the root), or to nothing when
+# unplaced. (It and resolve set variables rather than print, so that no subshell is forked per
+# include.)
 layer_of() {
+  layer=
   case "$1" in
-    cli/* | examples/* | bindings/* | bench/* | fuzz/*) echo 7 ;;
-    src/vault/* | src/import/*) echo 6 ;;
-    include/consentry/vault.hpp | include/consentry/import.hpp | include/consentry/consentry.hpp) echo 6 ;;
-    include/consentry/customer_record.hpp) echo 6 ;;
-    src/policy/* | src/anonymise/* | src/report/* | src/audit/*) echo 5 ;;
-    src/signals/* | include/consentry/signals/*) echo 5 ;;
-    include/consentry/anonymise/*) echo 5 ;;
-    include/consentry/policy.hpp | include/consentry/consent.hpp | include/consentry/contact.hpp) echo 5 ;;
-    include/consentry/policy_diff.hpp) echo 5 ;;
-    include/consentry/wording.hpp) echo 5 ;;
-    include/consentry/decision.hpp | include/consentry/form.hpp | include/consentry/field_type.hpp) echo 5 ;;
-    include/consentry/report.hpp | include/consentry/audit.hpp | include/consentry/receipt.hpp) echo 5 ;;
-    src/crypto/* | src/store/*) echo 4 ;;
-    include/consentry/secret_bytes.hpp | include/consentry/key_provider.hpp) echo 4 ;;
-    include/consentry/extension.hpp | include/consentry/extension/*) echo 4 ;;
-    src/json/* | src/text/* | src/io/* | src/encoding/*) echo 3 ;;
-    include/consentry/result.hpp | include/consentry/bytes.hpp | include/consentry/time.hpp) echo 3 ;;
-    include/consentry/records.hpp) echo 3 ;;
+    cli/* | examples/* | bindings/* | bench/* | fuzz/*) layer=7 ;;
+    src/vault/* | src/import/*) layer=6 ;;
+    include/consentry/vault.hpp | include/consentry/import.hpp | include/consentry/consentry.hpp) layer=6 ;;
+    include/consentry/customer_record.hpp) layer=6 ;;
+    src/policy/* | src/anonymise/* | src/report/* | src/audit/*) layer=5 ;;
+    src/signals/* | include/consentry/signals/*) layer=5 ;;
+    include/consentry/anonymise/*) layer=5 ;;
+    include/consentry/policy.hpp | include/consentry/consent.hpp | include/consentry/contact.hpp) layer=5 ;;
+    include/consentry/policy_diff.hpp) layer=5 ;;
+    include/consentry/wording.hpp) layer=5 ;;
+    include/consentry/decision.hpp | include/consentry/form.hpp | include/consentry/field_type.hpp) layer=5 ;;
+    include/consentry/report.hpp | include/consentry/audit.hpp | include/consentry/receipt.hpp) layer=5 ;;
+    src/crypto/* | src/store/*) layer=4 ;;
+    include/consentry/secret_bytes.hpp | include/consentry/key_provider.hpp) layer=4 ;;
+    include/consentry/extension.hpp | include/consentry/extension/*) layer=4 ;;
+    src/json/* | src/text/* | src/io/* | src/encoding/*) layer=3 ;;
+    include/consentry/result.hpp | include/consentry/bytes.hpp | include/consentry/time.hpp) layer=3 ;;
+    include/consentry/records.hpp) layer=3 ;;
   esac
 }
 
-# resolve FILE INCLUDE prints the project file a quoted include names, or nothing for one outside
-# the project: beside the including file first, then under include/ and src/ (the include path).
+# normalise PATH sets `normal` to PATH without its "." and "dir/.." parts.
+normalise() {
+  local part
+  local -a given parts=()
+  local IFS=/
+  read -ra given <<<"$1"
+  for part in "${given[@]}"; do
+    case "$part" in
+      "" | .) ;;
+      ..) if [ "${#parts[@]}" -gt 0 ] && [ "${parts[-1]}" != .. ]; then unset 'parts[-1]'; else parts+=(..); fi ;;
+      *) parts+=("$part") ;;
+    esac
+  done
+  normal="${parts[*]}"
+}
+
+# resolve FILE INCLUDE sets `target` to the project file a quoted include names, or to nothing for
+# one outside the project: beside the including file first, then under include/ and src/ (the
+# include path).
 resolve() {
   local dir candidate
-  dir="$(dirname "$1")"
+  target=
+  dir="${1%/*}"
+  [ "$dir" != "$1" ] || dir=.
   for candidate in "$dir/$2" "include/$2" "src/$2"; do
     if [ -f "$candidate" ]; then
-      realpath -m --relative-to="$root" "$candidate"
+      normalise "$candidate"
+      target="$normal"
       return
     fi
   done
@@ -59,16 +82,18 @@ resolve() {
 
 failures=0
 while IFS= read -r file; do
-  from="$(layer_of "$file")"
+  layer_of "$file"
+  from="$layer"
   if [ -z "$from" ]; then
     echo "check-layers: $file is in no layer; place it in scripts/check-layers.sh" >&2
     failures=$((failures + 1))
     continue
   fi
   while IFS= read -r included; do
-    target="$(resolve "$file" "$included")"
+    resolve "$file" "$included"
     [ -n "$target" ] || continue
-    to="$(layer_of "$target")"
+    layer_of "$target"
+    to="$layer"
     if [ -z "$to" ]; then
       echo "check-layers: $target (included by $file) is in no layer; place it in scripts/check-layers.sh" >&2
       failures=$((failures + 1))
