@@ -7,13 +7,15 @@ The extension is built by CMake from the repository's root (two levels up: pip 2
 build a local directory in place, so the root is reachable), with only the library and the
 module, for the interpreter running this script. Needs what the library needs (Debian:
 scripts/install-deps.sh) plus pybind11-dev; nothing is downloaded. CONSENTRY_SOURCE_DIR names
-another checkout; CMAKE_BUILD_PARALLEL_LEVEL bounds the build's jobs.
+another checkout; CMAKE_BUILD_PARALLEL_LEVEL bounds the build's jobs; CMAKE_ARGS adds arguments
+to CMake's configure step (split as a shell would, after the defaults, so that they win).
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
+import shlex
 import shutil
 import subprocess
 import sys
@@ -43,6 +45,10 @@ class CMakeBuild(build_ext):
 
     def build_extension(self, ext: Extension) -> None:
         root = source_root()
+        try:
+            extra = shlex.split(os.environ.get("CMAKE_ARGS", ""))
+        except ValueError as e:
+            sys.exit(f"consentry: CMAKE_ARGS does not split into arguments: {e}")
         build_dir = pathlib.Path(self.build_temp).resolve() / "cmake"
         build_dir.mkdir(parents=True, exist_ok=True)
         config = "Debug" if self.debug else "Release"
@@ -53,6 +59,7 @@ class CMakeBuild(build_ext):
             "-DCONSENTRY_BUILD_TESTS=OFF", "-DCONSENTRY_BUILD_CLI=OFF", "-DCONSENTRY_BUILD_EXAMPLES=OFF",
             "-DCONSENTRY_BUILD_FUZZERS=OFF", "-DCONSENTRY_BUILD_BENCHMARKS=OFF", "-DCONSENTRY_BUILD_C_API=OFF",
             "-DCONSENTRY_BUILD_PYTHON=ON",
+            *extra,
         ]
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 1))
         subprocess.run(configure, check=True)
