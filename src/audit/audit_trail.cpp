@@ -233,7 +233,13 @@ AuditTrail::Announcement AuditTrail::announce() {
 
 void AuditTrail::settle(Announcement& a) {
   a.trail_ = nullptr;
-  if (--announced_ == 0) gathered_.notify_one();
+  --announced_;
+  wake_gatherer();
+}
+
+void AuditTrail::wake_gatherer() {
+  // Only a flushing leader gathers (lead_flush sets flushing_ first).
+  if (flushing_ && gathered()) gathered_.notify_one();
 }
 
 void AuditTrail::withdraw(Announcement& a) {
@@ -245,11 +251,10 @@ void AuditTrail::gather(std::unique_lock<std::mutex>& lk) {
   // Callers whose entries shared the last commit are likely to come back with more: wait for
   // as many callers as it held, and for every announced one. By default not longer than the last
   // commit took: waiting longer would cost more than the commit it saves.
-  const auto enough = [&] { return announced_ == 0 && pending_records_ >= last_batch_records_; };
-  if (enough()) return;
+  if (gathered()) return;
   const auto limit = options_.gather_limit.value_or(std::min(last_commit_, kLongestGather));
   if (limit <= std::chrono::steady_clock::duration::zero()) return;
-  gathered_.wait_until(lk, std::chrono::steady_clock::now() + limit, enough);
+  gathered_.wait_until(lk, std::chrono::steady_clock::now() + limit, [&] { return gathered(); });
 }
 
 result<void> AuditTrail::lead_flush(std::unique_lock<std::mutex>& lk, Writer& w, bool synced,
@@ -357,7 +362,7 @@ result<void> AuditTrail::record(std::vector<AuditEntry> entries, Announcement an
   enqueued_ += entries.size();
   ++pending_records_;
   const std::uint64_t ticket = enqueued_;
-  if (flushing_) gathered_.notify_one();
+  wake_gatherer();
   if (options_.commit == AuditCommit::batched) {
     if (pending_.size() < options_.batch || flushing_) return take_batch_error();
     // A full batch is committed without waiting for the disk; the next write, flush or close

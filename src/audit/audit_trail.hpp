@@ -141,8 +141,14 @@ class AuditTrail {
 
   // Drops an announcement that was never recorded; mu_ NOT held.
   void withdraw(Announcement& a);
-  // Takes an announcement back with mu_ held, waking a leader that gathers when none is left.
+  // Takes an announcement back with mu_ held, waking a leader that gathers once it has enough.
   void settle(Announcement& a);
+  // Whether a gathering leader has what it waits for: no caller announced and not recorded, and
+  // as many record() calls queued as the last synced commit served (mu_ held).
+  bool gathered() const noexcept { return announced_ == 0 && pending_records_ >= last_batch_records_; }
+  // Wakes a leader waiting in gather() once gathered(), and not before: each wakeup short of
+  // that would cost it a trip through the scheduler for nothing (mu_ held).
+  void wake_gatherer();
   // A leader's wait for announced callers (mu_ held through `lk`), bounded by the last commit.
   void gather(std::unique_lock<std::mutex>& lk);
   timestamp now() const { return options_.clock ? options_.clock() : consentry::now(); }
