@@ -453,7 +453,7 @@ std::string json_with(std::string_view seq, std::string_view head, std::string_v
          ",\"public_key\":" + std::string(key) + "}";
 }
 
-std::string quoted(std::string_view s) {
+std::string json_quoted(std::string_view s) {
   return "\"" + std::string(s) + "\"";
 }
 
@@ -477,52 +477,56 @@ TEST_CASE("a checkpoint survives JSON with its public key, and still verifies") 
 
 TEST_CASE("well-formed JSON in the documented shape parses, with uppercase hex too") {
   std::string upper_head(64, 'A');
-  auto r = from_json(
-      json_with("1", quoted(upper_head), quoted("2026-01-01T00:00:00Z"), quoted(kSig), quoted(kKey)));
+  auto r = from_json(json_with("1", json_quoted(upper_head), json_quoted("2026-01-01T00:00:00Z"),
+                               json_quoted(kSig), json_quoted(kKey)));
   REQUIRE(r.ok());
   CHECK(r->head == bytes(kAuditHashBytes, 0xaa));
   CHECK(r->signature == bytes(kAuditSignatureBytes, 0xbb));
 }
 
 TEST_CASE("malformed checkpoint JSON is refused with the JSON path of the problem") {
-  const std::string when = quoted("2026-01-01T00:00:00Z");
+  const std::string when = json_quoted("2026-01-01T00:00:00Z");
   check_json_error("", "$");
   check_json_error("{", "$");
   check_json_error("[1]", "$");
   check_json_error("\"text\"", "$");
-  check_json_error(json_with("41", quoted(kHead), when, quoted(kSig), quoted(kKey)) + "x", "$");
+  check_json_error(json_with("41", json_quoted(kHead), when, json_quoted(kSig), json_quoted(kKey)) + "x",
+                   "$");
 
   // Members: unknown, missing, duplicated.
-  std::string extra = json_with("41", quoted(kHead), when, quoted(kSig), quoted(kKey));
+  std::string extra = json_with("41", json_quoted(kHead), when, json_quoted(kSig), json_quoted(kKey));
   extra.insert(1, "\"comment\":\"x\",");
   check_json_error(extra, "$.comment");
-  std::string odd_key = json_with("41", quoted(kHead), when, quoted(kSig), quoted(kKey));
+  std::string odd_key = json_with("41", json_quoted(kHead), when, json_quoted(kSig), json_quoted(kKey));
   odd_key.insert(1, "\"a b\":1,");
   check_json_error(odd_key, "$[\"a b\"]");
-  check_json_error("{\"seq\":41,\"at\":" + when + ",\"signature\":" + quoted(kSig) +
-                       ",\"public_key\":" + quoted(kKey) + "}",
+  check_json_error("{\"seq\":41,\"at\":" + when + ",\"signature\":" + json_quoted(kSig) +
+                       ",\"public_key\":" + json_quoted(kKey) + "}",
                    "$.head");
-  std::string twice = json_with("41", quoted(kHead), when, quoted(kSig), quoted(kKey));
+  std::string twice = json_with("41", json_quoted(kHead), when, json_quoted(kSig), json_quoted(kKey));
   twice.insert(1, "\"seq\":40,");
   check_json_error(twice, "$.seq");
 
   // seq: wrong types, not positive, out of range.
   for (std::string_view seq : {"\"41\"", "41.0", "0", "-1", "true", "null", "18446744073709551615", "[41]"})
-    check_json_error(json_with(seq, quoted(kHead), when, quoted(kSig), quoted(kKey)), "$.seq");
+    check_json_error(json_with(seq, json_quoted(kHead), when, json_quoted(kSig), json_quoted(kKey)), "$.seq");
 
   // head, signature, public_key: not strings, not hex, wrong sizes.
   const std::string bad_hex = std::string(63, 'a') + "g";
-  for (const std::string& head : {std::string("1"), quoted(bad_hex), quoted(std::string(62, 'a')),
-                                  quoted(std::string(66, 'a')), quoted(std::string(63, 'a')), quoted("")})
-    check_json_error(json_with("41", head, when, quoted(kSig), quoted(kKey)), "$.head");
-  for (const std::string& sig : {std::string("null"), quoted(kHead), quoted(kSig + "00"), quoted(" " + kSig)})
-    check_json_error(json_with("41", quoted(kHead), when, sig, quoted(kKey)), "$.signature");
-  for (const std::string& key : {std::string("{}"), quoted(kSig), quoted(kKey.substr(2))})
-    check_json_error(json_with("41", quoted(kHead), when, quoted(kSig), key), "$.public_key");
+  for (const std::string& head :
+       {std::string("1"), json_quoted(bad_hex), json_quoted(std::string(62, 'a')),
+        json_quoted(std::string(66, 'a')), json_quoted(std::string(63, 'a')), json_quoted("")})
+    check_json_error(json_with("41", head, when, json_quoted(kSig), json_quoted(kKey)), "$.head");
+  for (const std::string& sig :
+       {std::string("null"), json_quoted(kHead), json_quoted(kSig + "00"), json_quoted(" " + kSig)})
+    check_json_error(json_with("41", json_quoted(kHead), when, sig, json_quoted(kKey)), "$.signature");
+  for (const std::string& key : {std::string("{}"), json_quoted(kSig), json_quoted(kKey.substr(2))})
+    check_json_error(json_with("41", json_quoted(kHead), when, json_quoted(kSig), key), "$.public_key");
 
   // at: not a string, not a time.
   for (std::string_view bad_at : {"1767225600", "\"yesterday\"", "\"2026-02-30T00:00:00Z\"", "\"\""})
-    check_json_error(json_with("41", quoted(kHead), bad_at, quoted(kSig), quoted(kKey)), "$.at");
+    check_json_error(json_with("41", json_quoted(kHead), bad_at, json_quoted(kSig), json_quoted(kKey)),
+                     "$.at");
 }
 
 TEST_CASE("checkpoint JSON with a NUL byte, deep nesting or a nested duplicate key is refused") {
@@ -549,8 +553,8 @@ TEST_CASE("checkpoint JSON with a NUL byte, deep nesting or a nested duplicate k
 
 TEST_CASE("checkpoint JSON errors name the path but not the text that was refused") {
   const std::string secretish = std::string(63, 'a') + "Z";
-  auto r = from_json(
-      json_with("41", quoted(secretish), quoted("2026-01-01T00:00:00Z"), quoted(kSig), quoted(kKey)));
+  auto r = from_json(json_with("41", json_quoted(secretish), json_quoted("2026-01-01T00:00:00Z"),
+                               json_quoted(kSig), json_quoted(kKey)));
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().message.find(secretish) == std::string::npos);
   auto garbage = from_json("{\"seq\": 41, \"head\": \"zzzz-not-json");
