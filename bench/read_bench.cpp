@@ -14,6 +14,8 @@
 //   W3T_durable/<t>           W3's read in one call, audit durable, from t threads at once through
 //                             one vault (1, 2, 4, 8): the time reported is wall time per read, so
 //                             t threads against one give how far group commit shares the fsync
+//   W3T_batched/<t>           the same with the audit batched (1, 2, 4): how far reads from several
+//                             threads run side by side (each on a reader connection of its own)
 //
 // "Warm": the files are read once so the operating system caches them, and each vault serves
 // up to 1000 reads before it is measured, so its data-key cache holds what it can. A vault stays
@@ -117,15 +119,17 @@ void read_baseline(benchmark::State& state, std::size_t customers, bool durable)
   state.SetItemsProcessed(state.iterations());
 }
 
-// thread_reads is how many reads each thread of W3T makes per iteration.
-std::size_t thread_reads() {
-  return scale() == Scale::tiny ? 5 : 200;
+// thread_reads is how many reads each thread of W3T makes per iteration: enough that starting
+// the threads is a small part of it.
+std::size_t thread_reads(AuditMode mode) {
+  if (scale() == Scale::tiny) return 5;
+  return mode == AuditMode::durable ? 200 : 2000;
 }
 
-void read_from_threads(benchmark::State& state, std::size_t customers, std::size_t threads) {
-  Vault& vault = warm_vault(read_copy(customers), AuditMode::durable, customers);
+void read_from_threads(benchmark::State& state, std::size_t customers, std::size_t threads, AuditMode mode) {
+  Vault& vault = warm_vault(read_copy(customers), mode, customers);
   ReadOrder order(customers);
-  const std::size_t reads = thread_reads();
+  const std::size_t reads = thread_reads(mode);
   std::size_t next = 0;
   for (auto _ : state) {
     // Each thread reads its own customers, with its own accessor, as a CRM's request threads do.
@@ -188,15 +192,19 @@ void register_read_benchmarks(const Sizes& sizes) {
         ->Repetitions(repetitions);
   }
 
-  for (std::size_t threads : {1, 2, 4, 8}) {
-    benchmark::RegisterBenchmark(
-        ("W3T_durable/" + std::to_string(threads)).c_str(),
-        [small, threads](benchmark::State& st) {
-          guarded(st, [&](benchmark::State& s) { read_from_threads(s, small, threads); });
-        })
-        ->UseManualTime()
-        ->Iterations(scale() == Scale::tiny ? 1 : 10)
-        ->Repetitions(repetitions);
+  for (AuditMode mode : {AuditMode::durable, AuditMode::batched}) {
+    const std::vector<std::size_t> counts =
+        mode == AuditMode::durable ? std::vector<std::size_t>{1, 2, 4, 8} : std::vector<std::size_t>{1, 2, 4};
+    for (std::size_t threads : counts) {
+      benchmark::RegisterBenchmark(
+          ("W3T_" + std::string(to_string(mode)) + "/" + std::to_string(threads)).c_str(),
+          [small, threads, mode](benchmark::State& st) {
+            guarded(st, [&](benchmark::State& s) { read_from_threads(s, small, threads, mode); });
+          })
+          ->UseManualTime()
+          ->Iterations(scale() == Scale::tiny ? 1 : 10)
+          ->Repetitions(repetitions);
+    }
   }
 
   // Both W7 vaults are built (or found) before either is measured, so that the two sizes are

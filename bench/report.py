@@ -193,6 +193,13 @@ def main():
             if f"W3T_durable/{n}" in runs:
                 add("W3T", f"durable reads per second, {n} threads vs 1 (one vault, one call each)",
                     f"W3T_durable/{n}", "W3T_durable/1", 4.0 if n == 8 else None)
+    # The same with the audit batched: reads side by side, each on a reader connection; bounded
+    # by the processors (on two, 2×).
+    if "W3T_batched/1" in runs:
+        for n in (2, 4):
+            if f"W3T_batched/{n}" in runs:
+                add("W3T", f"batched reads per second, {n} threads vs 1 (one vault, one call each)",
+                    f"W3T_batched/{n}", "W3T_batched/1", None)
     # B1: the same read through the bindings; the C++ side is W3 with a batched audit.
     b1_c = find(r"B1_read/\d+/c")
     if b1_c:

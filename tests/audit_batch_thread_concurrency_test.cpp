@@ -123,7 +123,7 @@ struct BatchedTrail {
   TempDir dir;
   bytes public_key;
   HookedStore store;
-  std::mutex store_mu;
+  detail::WriterFirstMutex store_mu;
   std::function<void(HookedStore&)> prepare_companion;  // runs on the companion as it opens
   std::atomic<HookedStore*> companion{nullptr};
   std::atomic<int> companions_opened{0};
@@ -207,7 +207,7 @@ TEST_CASE("many readers through a batched trail with a second connection lose no
 
 TEST_CASE("a batched trail whose store offers no second connection commits full batches itself") {
   auto store = make_memory_store();
-  std::mutex store_mu;
+  detail::WriterFirstMutex store_mu;
   AuditTrail trail(*store, store_mu, AuditSigner::generate(), BatchedTrail::options());
   for (int i = 1; i <= static_cast<int>(kBatch); ++i) must(trail.record({read_of(i)}));
   // Committed by the record() that filled the batch, before it returned.

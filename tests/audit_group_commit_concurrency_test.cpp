@@ -63,7 +63,7 @@ struct CountedTrail {
   }
 
   HookedStore store;
-  std::mutex store_mu;
+  detail::WriterFirstMutex store_mu;
   AuditTrail trail;
   std::function<void()> count;
   int begins = 0;  // store_mu held by the trail when it changes
@@ -143,7 +143,7 @@ TEST_CASE("a leader waits no longer than its gather limit for an announced read"
 TEST_CASE("announcing does nothing for a batched trail or one that is off") {
   for (AuditCommit mode : {AuditCommit::batched, AuditCommit::off}) {
     auto store = make_memory_store();
-    std::mutex store_mu;
+    detail::WriterFirstMutex store_mu;
     AuditTrailOptions o;
     o.commit = mode;
     o.gather_limit = std::chrono::hours(1);

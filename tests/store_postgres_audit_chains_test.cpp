@@ -337,7 +337,7 @@ TEST_CASE(
     "postgres: an audit trail whose transaction rolled back after its append appends after the real head") {
   ScratchSchema schema;
   auto store = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
-  std::mutex store_mu;
+  detail::WriterFirstMutex store_mu;
   AuditTrail trail(*store, store_mu, AuditSigner::generate(), AuditTrailOptions{});
   must(trail.record({entry_at(0, "cust-1"), entry_at(0, "cust-2")}));
   {

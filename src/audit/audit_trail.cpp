@@ -41,7 +41,8 @@ std::vector<StoredAuditEntry> chained(std::vector<AuditEntry>& entries, const Au
 
 }  // namespace
 
-AuditTrail::AuditTrail(Store& store, std::mutex& store_mu, AuditSigner signer, AuditTrailOptions options)
+AuditTrail::AuditTrail(Store& store, detail::WriterFirstMutex& store_mu, AuditSigner signer,
+                       AuditTrailOptions options)
     : store_(store),
       store_mu_(store_mu),
       signer_(std::move(signer)),
@@ -248,9 +249,10 @@ void AuditTrail::withdraw(Announcement& a) {
 }
 
 void AuditTrail::gather(std::unique_lock<std::mutex>& lk) {
-  // Callers whose entries shared the last commit are likely to come back with more: wait for
-  // as many callers as it held, and for every announced one. By default not longer than the last
-  // commit took: waiting longer would cost more than the commit it saves.
+  // Callers whose entries shared the last commit, and those that queued while it ran, are
+  // likely to come back with more: wait for as many callers, and for every announced one (else
+  // two halves of the callers take turns, each commit holding half of them). By default not
+  // longer than the last commit took: waiting longer would cost more than the commit it saves.
   if (gathered()) return;
   const auto limit = options_.gather_limit.value_or(std::min(last_commit_, kLongestGather));
   if (limit <= std::chrono::steady_clock::duration::zero()) return;
@@ -275,7 +277,8 @@ result<void> AuditTrail::lead_flush(std::unique_lock<std::mutex>& lk, Writer& w,
   lk.lock();
   if (synced && !batch.empty()) {
     last_commit_ = took;
-    last_batch_records_ = records;
+    // The callers this commit served come back soon, as do those that queued while it ran.
+    last_batch_records_ = records + pending_records_;
   }
   if (!r && !committed && options_.commit == AuditCommit::batched) {
     // Held-back entries record reads already served: they stay queued, ahead of those queued

@@ -22,6 +22,7 @@
 #include "consentry/extension/store.hpp"
 #include "consentry/result.hpp"
 #include "consentry/time.hpp"
+#include "io/writer_first_mutex.hpp"
 
 namespace consentry {
 
@@ -54,7 +55,7 @@ struct AuditTrailOptions {
 class AuditTrail {
  public:
   /// AuditTrail appends to `store` under `store_mu`; both must outlive it.
-  AuditTrail(Store& store, std::mutex& store_mu, AuditSigner signer, AuditTrailOptions options);
+  AuditTrail(Store& store, detail::WriterFirstMutex& store_mu, AuditSigner signer, AuditTrailOptions options);
   AuditTrail(const AuditTrail&) = delete;
   AuditTrail& operator=(const AuditTrail&) = delete;
   /// ~AuditTrail stops its batch thread, after the commit it is making; entries still queued are
@@ -95,9 +96,9 @@ class AuditTrail {
   };
   /// announce tells a durable trail that the caller is about to decide something it will record
   /// (a read). A group commit's leader waits, up to the gather limit, for announced callers and
-  /// for as many callers as its last commit held, so that their entries share one sync instead
-  /// of each waiting for the next. Does nothing for the other AuditCommit modes. `store_mu` NOT
-  /// held.
+  /// for as many callers as its last commit held or saw queue while it ran, so that their
+  /// entries share one sync instead of each waiting for the next. Does nothing for the other
+  /// AuditCommit modes. `store_mu` NOT held.
   Announcement announce();
   /// record commits `entries` per the trail's AuditCommit: durable (group commit: returns once
   /// committed, with the error of the batch that held them if it failed), batched (queued; a full
@@ -124,9 +125,10 @@ class AuditTrail {
   // Writer is a connection entries are appended through, with what the trail knows of the log
   // there; used only by the holder of its `mu`.
   struct Writer {
-    Writer(Store* s, std::mutex* m, std::int64_t last) : store(s), mu(m), last_checkpoint_seq(last) {}
+    Writer(Store* s, detail::WriterFirstMutex* m, std::int64_t last)
+        : store(s), mu(m), last_checkpoint_seq(last) {}
     Store* store;
-    std::mutex* mu;
+    detail::WriterFirstMutex* mu;
     std::int64_t last_checkpoint_seq;  // the last checkpoint's seq, as this writer last saw it
     // A store with a chain per writer: this writer's chain (-1 until claimed), its head as last
     // appended (trusted only while head_known: a transaction rolled back after an append leaves
@@ -144,7 +146,8 @@ class AuditTrail {
   // Takes an announcement back with mu_ held, waking a leader that gathers once it has enough.
   void settle(Announcement& a);
   // Whether a gathering leader has what it waits for: no caller announced and not recorded, and
-  // as many record() calls queued as the last synced commit served (mu_ held).
+  // as many record() calls queued as the last synced commit served, or saw queued while it ran
+  // (mu_ held).
   bool gathered() const noexcept { return announced_ == 0 && pending_records_ >= last_batch_records_; }
   // Wakes a leader waiting in gather() once gathered(), and not before: each wakeup short of
   // that would cost it a trip through the scheduler for nothing (mu_ held).
@@ -181,7 +184,7 @@ class AuditTrail {
   result<void> take_batch_error();
 
   Store& store_;
-  std::mutex& store_mu_;
+  detail::WriterFirstMutex& store_mu_;
   const AuditSigner signer_;
   const AuditTrailOptions options_;
   Writer main_;  // store_ under store_mu_
@@ -190,7 +193,7 @@ class AuditTrail {
   // leads a flush), the batch thread, what wakes it, and the error it last met.
   Companion companion_state_ = Companion::untried;  // mu_ held
   std::unique_ptr<Store> companion_store_;          // set once before the thread starts
-  std::mutex companion_mu_;
+  detail::WriterFirstMutex companion_mu_;
   Writer companion_;
   std::thread batch_thread_;
   pid_t batch_thread_pid_ = 0;  // the process that started it

@@ -257,6 +257,12 @@ int x_current_time_int64(sqlite3_vfs*, sqlite3_int64* out) {
 }
 
 bool install() noexcept {
+  // SQLite's memory statistics take one process-wide mutex in every allocation, which every
+  // connection (the reads of several threads, the audit's batch thread) would contend for. They
+  // are turned off when this is the first use of SQLite in the process; once SQLite is
+  // initialised the call changes nothing (SQLITE_MISUSE), so a program that wants them opens
+  // or initialises SQLite first (README, "Using it from another project").
+  (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   root_vfs = sqlite3_vfs_find(nullptr);
   // Version 2 is the first with xCurrentTimeInt64; the system-call hooks of version 3 are not
   // offered.

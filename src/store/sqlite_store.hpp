@@ -131,6 +131,9 @@ class SqliteStore final : public Store {
   result<void> sync_committed() override;
   /// open_companion (Store) opens the vault file again, on a connection of its own.
   result<std::unique_ptr<Store>> open_companion() override;
+  /// open_reader (Store) opens the vault file again, as open_companion does; it touches only
+  /// the file's path, set once at open.
+  result<std::unique_ptr<Store>> open_reader() override { return open_companion(); }
   /// set_file records the vault file's path, which open_companion opens and whose "-wal"
   /// sync_committed syncs (set at open).
   void set_file(std::string file) {

@@ -1,8 +1,8 @@
 // store.cpp: the default implementations of the roles' optional methods: those a role builds on
 // its own calls (KeyFieldStore::get_named_fields and with_data_keys, MaintenanceStore::erased_among,
 // AuditLogStore::scan_audit_copying_views), and
-// those Store builds on another role's (Store::read_customer among them), and Store::open_companion's
-// default (no companion).
+// those Store builds on another role's (Store::read_customer among them), and the defaults of
+// Store::open_companion and Store::open_reader (none).
 #include "consentry/extension/store.hpp"
 
 #include <algorithm>
@@ -39,6 +39,10 @@ result<void> Store::scan_purpose_positions(std::string_view purpose, bool only_w
 }
 
 result<std::unique_ptr<Store>> Store::open_companion() {
+  return std::unique_ptr<Store>();
+}
+
+result<std::unique_ptr<Store>> Store::open_reader() {
   return std::unique_ptr<Store>();
 }
 

@@ -18,22 +18,51 @@ KeyCache::KeyCache(const Keyring& keyring, std::size_t capacity)
     : keyring_(keyring), capacity_(std::max<std::size_t>(capacity, 1)) {}
 
 const SecretBytes* KeyCache::find_data_key(const std::string& customer) const {
+  std::lock_guard lock(data_mu_);
   auto it = data_keys_.find(customer);
-  return it == data_keys_.end() ? nullptr : &it->second;
+  return it == data_keys_.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<const SecretBytes> KeyCache::share_data_key(const std::string& customer) const {
+  std::lock_guard lock(data_mu_);
+  auto it = data_keys_.find(customer);
+  return it == data_keys_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<SecretBytes>& KeyCache::keep_locked(const std::string& customer, SecretBytes key) {
+  // When full, every cached key is dropped: wiped now unless a reader shares it, then when the
+  // last one lets it go.
+  if (data_keys_.size() >= capacity_) data_keys_.clear();
+  return data_keys_.insert_or_assign(customer, std::make_shared<SecretBytes>(std::move(key))).first->second;
 }
 
 const SecretBytes& KeyCache::keep_data_key(const std::string& customer, SecretBytes key) {
-  // When full, every cached key is dropped (and so wiped); the reference stays valid until the
-  // next call that caches a key.
-  if (data_keys_.size() >= capacity_) data_keys_.clear();
-  return data_keys_.insert_or_assign(customer, std::move(key)).first->second;
+  std::lock_guard lock(data_mu_);
+  return *keep_locked(customer, std::move(key));
+}
+
+std::shared_ptr<const SecretBytes> KeyCache::keep_shared_data_key(const std::string& customer,
+                                                                  SecretBytes key) {
+  std::lock_guard lock(data_mu_);
+  return keep_locked(customer, std::move(key));
 }
 
 void KeyCache::forget_data_key(const std::string& customer) {
+  std::lock_guard lock(data_mu_);
   data_keys_.erase(customer);
 }
 
+void KeyCache::forget_all_data_keys() noexcept {
+  std::lock_guard lock(data_mu_);
+  data_keys_.clear();
+}
+
 const SecretBytes& KeyCache::derived_key(const std::string& label) {
+  std::lock_guard lock(derived_mu_);
+  return derived_key_locked(label);
+}
+
+const SecretBytes& KeyCache::derived_key_locked(const std::string& label) {
   auto it = derived_.find(label);
   if (it == derived_.end()) it = derived_.emplace(label, keyring_.derive_key(label)).first;
   return it->second;
@@ -44,9 +73,10 @@ std::string KeyCache::token_tweak(std::string_view field) {
 }
 
 result<const Tokeniser*> KeyCache::token_cipher() {
+  std::lock_guard lock(derived_mu_);
   if (!tokeniser_) {
     // A 32-byte derived key: AES-256. One key for the vault; the tweak separates the fields.
-    auto made = Tokeniser::create(derived_key(std::string(kTokenKeyLabel)));
+    auto made = Tokeniser::create(derived_key_locked(std::string(kTokenKeyLabel)));
     if (!made) return std::move(made).err();
     tokeniser_ = std::make_unique<Tokeniser>(std::move(*made));
   }

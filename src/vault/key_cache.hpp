@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,9 +19,11 @@
 
 namespace consentry {
 
-/// KeyCache holds a vault's keys in memory, wiped (SecretBytes) when dropped. It is not
-/// thread-safe: the vault uses it with its store mutex held. References it gives stay valid as
-/// documented per call.
+/// KeyCache holds a vault's keys in memory, wiped (SecretBytes) when dropped. Each call is safe
+/// beside any other; the pointers and references it gives stay valid as documented per call,
+/// which for data keys means while no other thread keeps or forgets one: a vault hands those
+/// out only with its store mutex held alone, and its readers that hold it shared take shared
+/// data keys (share_data_key, keep_shared_data_key), which outlive their eviction.
 class KeyCache {
  public:
   /// KeyCache derives keys from `keyring`, which must outlive it (the keyring may be reloaded in
@@ -36,13 +39,19 @@ class KeyCache {
   /// key is dropped (and so wiped) first. The reference is valid until the next call that keeps
   /// or forgets a data key.
   const SecretBytes& keep_data_key(const std::string& customer, SecretBytes key);
-  /// forget_data_key drops (and wipes) `customer`'s data key, if cached.
+  /// share_data_key is find_data_key for a caller beside which other threads may keep or forget
+  /// data keys: the key stays alive (and unwiped) as long as the caller holds it.
+  std::shared_ptr<const SecretBytes> share_data_key(const std::string& customer) const;
+  /// keep_shared_data_key is keep_data_key for such a caller.
+  std::shared_ptr<const SecretBytes> keep_shared_data_key(const std::string& customer, SecretBytes key);
+  /// forget_data_key drops `customer`'s data key, if cached: wiped now, or once the last
+  /// reader sharing it lets it go.
   void forget_data_key(const std::string& customer);
-  /// forget_all_data_keys drops (and wipes) every cached data key.
-  void forget_all_data_keys() noexcept { data_keys_.clear(); }
+  /// forget_all_data_keys drops every cached data key, wiped as forget_data_key says.
+  void forget_all_data_keys() noexcept;
 
   /// derived_key derives (once) and caches the keyring's key for `label`; valid while the
-  /// KeyCache lives.
+  /// KeyCache lives (derived keys are never dropped).
   const SecretBytes& derived_key(const std::string& label);
   /// form_keys gives what `form` needs for `field` under `purpose`: the purpose's pseudonym key,
   /// the HMAC pseudonym key, or the tokeniser and the field's tweak. `tweak` holds the tweak the
@@ -56,11 +65,19 @@ class KeyCache {
   static std::string token_tweak(std::string_view field);
 
  private:
+  // derived_key with derived_mu_ held.
+  const SecretBytes& derived_key_locked(const std::string& label);
+  // keep_data_key's insertion, data_mu_ held.
+  std::shared_ptr<SecretBytes>& keep_locked(const std::string& customer, SecretBytes key);
+
   const Keyring& keyring_;
   std::size_t capacity_;
-  std::unordered_map<std::string, SecretBytes> data_keys_;  // unwrapped, bounded by capacity_
-  std::unordered_map<std::string, SecretBytes> derived_;    // by label
-  std::unique_ptr<Tokeniser> tokeniser_;                    // made at the first token
+  mutable std::mutex data_mu_;  // guards data_keys_
+  std::unordered_map<std::string, std::shared_ptr<SecretBytes>>
+      data_keys_;                                         // unwrapped, bounded by capacity_
+  std::mutex derived_mu_;                                 // guards derived_ and tokeniser_
+  std::unordered_map<std::string, SecretBytes> derived_;  // by label
+  std::unique_ptr<Tokeniser> tokeniser_;                  // made at the first token
 };
 
 }  // namespace consentry

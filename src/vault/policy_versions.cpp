@@ -227,22 +227,31 @@ result<const Vault::Impl::PolicyInForce*> Vault::Impl::follow_policy() const {
   return &in_force();
 }
 
+result<std::optional<Vault::Impl::CustomerInForce>> Vault::Impl::read_customer_on(
+    Store& reader, CustomerReadRequest request) const {
+  request.meta = kMetaPolicyVersion;
+  auto read = reader.read_customer(request);
+  if (!read) return std::move(read).err();
+  auto stored = policy_version_of(read->meta);
+  if (!stored) return std::move(stored).err();
+  // The version in force in the state this read saw is the one this vault follows (versions
+  // are never rewritten, and other processes' ledger and data writes do not change it).
+  const PolicyInForce& now = in_force();
+  if (*stored != now.version || (read->key && keyring_.master_key(read->key->version) == nullptr))
+    return std::optional<CustomerInForce>();
+  return std::optional<CustomerInForce>(CustomerInForce{&now, std::move(*read)});
+}
+
 result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(CustomerReadRequest request,
                                                                 bool in_snapshot) const {
   auto unloaded_key = [&](const CustomerRead& read) {
     return read.key && keyring_.master_key(read.key->version) == nullptr;
   };
   {
-    request.meta = kMetaPolicyVersion;
     request.in_snapshot = in_snapshot;
-    auto read = store->read_customer(request);
-    if (!read) return std::move(read).err();
-    auto stored = policy_version_of(read->meta);
-    if (!stored) return std::move(stored).err();
-    // The version in force in the state this read saw is the one this vault follows (versions
-    // are never rewritten, and other processes' ledger and data writes do not change it).
-    const PolicyInForce& now = in_force();
-    if (*stored == now.version && !unloaded_key(*read)) return CustomerInForce{&now, std::move(*read)};
+    auto got = read_customer_on(*store, request);
+    if (!got) return std::move(got).err();
+    if (*got) return std::move(**got);
   }
   request.meta = {};
   std::optional<ReadSnapshot> snapshot;

@@ -78,7 +78,8 @@ Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, std::int64_t policy_versio
       provider_(std::move(pr)),
       audit_customer_key_(keyring_.derive_key(kAuditCustomerKeyLabel)),
       keys_(keyring_, options.key_cache_size),
-      audit_(*store, store_mu, std::move(sg), audit_trail_options(options, last_checkpoint_seq)) {
+      audit_(*store, store_mu, std::move(sg), audit_trail_options(options, last_checkpoint_seq)),
+      readers_(*store, kMaxReaders) {
   install_policy(std::move(p), policy_version, std::move(renewal));
 }
 
@@ -107,14 +108,14 @@ namespace {
 
 // unwrap_stored_key opens the data key `row` holds for `customer` (the customer asked for, which
 // the key is bound to, not the row's own say); errc::integrity, naming no key, when it fails.
+}  // namespace
+
 result<SecretBytes> unwrap_stored_key(const Keyring& keyring, const std::string& customer,
                                       const StoredKey& row) {
   auto key = keyring.unwrap_data_key(customer, row.version, row.wrapped);
   if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
   return key;
 }
-
-}  // namespace
 
 result<const SecretBytes*> Vault::Impl::data_key(const std::string& customer) const {
   if (const SecretBytes* cached = keys_.find_data_key(customer)) return cached;

@@ -15,16 +15,27 @@
 #include "consentry/decision.hpp"
 #include "consentry/key_provider.hpp"
 #include "consentry/vault.hpp"
+#include "io/writer_first_mutex.hpp"
 #include "vault/key_cache.hpp"
+#include "vault/reader_pool.hpp"
 
 namespace consentry {
 
 /// kMaxDetailBytes bounds a source, a channel or a notice reference.
 inline constexpr std::size_t kMaxDetailBytes = 256;
 
+/// kMaxReaders bounds the reader connections a vault opens (Vault::Impl::decide_read): reads
+/// from more threads than this at once wait for the store as writes do.
+inline constexpr std::size_t kMaxReaders = 8;
+
 /// check_identifier refuses an empty, over-long, non-UTF-8 or control-character identifier;
 /// the message names `what`, never the text.
 result<void> check_identifier(std::string_view what, std::string_view text, std::size_t max_bytes);
+
+/// unwrap_stored_key unwraps `customer`'s data key from its stored row under `keyring`;
+/// errc::integrity when it fails to authenticate (or its master key version is not loaded).
+result<SecretBytes> unwrap_stored_key(const Keyring& keyring, const std::string& customer,
+                                      const StoredKey& row);
 
 /// erased_error is errc::erased, "customer was erased", prefixed with `where` ("file:12: ").
 error erased_error(std::string_view where);
@@ -73,13 +84,15 @@ result<std::int64_t> stored_policy_version(Store& store);
 
 /// Vault::Impl is the state behind a Vault: the store, the policy and the options it was opened
 /// with, its master keys, a KeyCache and an AuditTrail. `store_mu` serialises every use of the
-/// store, the keyring and the key cache; the audit trail's own mutex guards only its queue. Never
-/// wait on the audit trail (record(), flush()) while holding `store_mu`; its *_in_transaction
-/// calls are made with `store_mu` held (HACKING.md).
+/// store, the keyring and the key cache: held alone by every call, except the reads of
+/// decide_read, which hold it shared, each on a reader connection of its own (`readers`), and
+/// change nothing but the key cache's data keys (which they take shared). The audit trail's own
+/// mutex guards only its queue. Never wait on the audit trail (record(), flush()) while holding
+/// `store_mu`; its *_in_transaction calls are made with `store_mu` held (HACKING.md).
 struct Vault::Impl {
   const std::unique_ptr<Store> store;
   const VaultOptions options;
-  mutable std::mutex store_mu;
+  mutable detail::WriterFirstMutex store_mu;
 
   /// Impl takes over `s` and the rest; `p` is the policy in force, numbered `policy_version`,
   /// whose widenings outdated the consents `renewal` names;
@@ -129,6 +142,11 @@ struct Vault::Impl {
   /// snapshot, which the second read then shares. Fails as follow_policy, follow_master_keys and
   /// the store (policy_versions.cpp).
   result<CustomerInForce> read_customer(CustomerReadRequest request, bool in_snapshot = false) const;
+  /// read_customer_on is read_customer's first step on `reader` (this store or a reader of it):
+  /// one Store::read_customer; nullopt when the stored policy version is not the one in force or
+  /// the key read is wrapped under a master key version not loaded, which only read_customer
+  /// follows. store_mu held, shared at least; outside any transaction. Fails as the store.
+  result<std::optional<CustomerInForce>> read_customer_on(Store& reader, CustomerReadRequest request) const;
   /// read_fields is View::read of `fields` by `accessor` for `purpose` on `customer` (audit
   /// pseudonym `tag`); `opening` adds view()'s checks first, in the same committed state
   /// (Accessor::read): a refusal then returns that error, logged as one access_denied entry.
@@ -158,6 +176,14 @@ struct Vault::Impl {
                                  const std::string& purpose, const std::string& tag,
                                  std::span<const std::string_view> fields, bool opening,
                                  bool in_snapshot) const;
+  /// decide_fields decides and opens `fields` from `read` (what the store held when the read
+  /// began; `e` the read's entry, started then, and `now` its time), with the customer's cached
+  /// data key `cached` (nullptr when none was cached: the key row read is unwrapped and cached).
+  /// store_mu held, shared at least (view.cpp).
+  DecidedRead decide_fields(const std::string& accessor, const std::string& customer,
+                            const std::string& purpose, std::span<const std::string_view> fields,
+                            bool opening, AuditEntry e, timestamp now, CustomerInForce read,
+                            std::shared_ptr<const SecretBytes> cached) const;
   /// latest_policy is follow_policy in a read snapshot of its own, for a caller that checks the
   /// policy before it takes the store; store_mu NOT held (policy_versions.cpp).
   result<const PolicyInForce*> latest_policy() const;
@@ -175,6 +201,8 @@ struct Vault::Impl {
   KeyCache& keys() const { return keys_; }
   /// audit gives the vault's audit trail (see the locking rule above).
   AuditTrail& audit() const { return audit_; }
+  /// readers lends the reader connections that reads run on with store_mu held shared.
+  ReaderPool& readers() const { return readers_; }
   /// keyring gives the master key versions as this vault last saw them; follow_master_keys()
   /// catches up with a rotation or retirement committed by another vault on the store
   /// (store_mu held).
@@ -272,7 +300,8 @@ struct Vault::Impl {
   SecretBytes audit_customer_key_;  // keys the pseudonyms the log names customers by
   mutable KeyCache keys_;
   mutable AuditTrail audit_;
-  mutable std::mutex policies_mu_;                                      // guards policies_
+  mutable ReaderPool readers_;      // decide_read's connections; closed before the store
+  mutable std::mutex policies_mu_;  // guards policies_
   mutable std::vector<std::unique_ptr<const PolicyInForce>> policies_;  // every version installed, kept alive
   mutable std::atomic<const PolicyInForce*> in_force_{nullptr};
   // The store's data_version when follow_policy last read the version row (store_mu held);

@@ -1,8 +1,11 @@
 // view.cpp: Accessor and View. Every read decides first, decrypts only what is allowed, and
 // leaves an audit entry before the value is returned.
 #include <algorithm>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <vector>
 
 #include "consentry/anonymise/transform.hpp"
 #include "consentry/audit.hpp"
@@ -49,11 +52,21 @@ result<View> Accessor::view(std::string_view customer, std::string_view purpose)
   AuditTrail::Announcement soon = v.audit().announce();  // see read_fields
   AuditEntry e = v.entry(AuditAction::view_opened, customer, id_, purpose);
   e.actor = v.read_actor(id_);
-  {
+  // Decided under the policy in force now, a version another process put in force included,
+  // with the customer's erasure mark read in the same committed state: on a reader beside other
+  // reads when the vault has one to lend and nothing to follow (as decide_read), else alone.
+  const CustomerReadRequest request{customer, e.customer, false, false, {}, {}};
+  bool decided = false;
+  if (ReaderPool::Lease reader = v.readers().lease()) {
+    std::shared_lock lock(v.store_mu);
+    auto got = v.read_customer_on(*reader.store(), request);
+    if (!got) return std::move(got).err();
+    if (*got) refused = opening_refusal((*got)->policy->policy, id_, purpose, (*got)->read);
+    decided = got->has_value();
+  }
+  if (!decided) {
     std::lock_guard lock(v.store_mu);
-    // Decided under the policy in force now, a version another process put in force included,
-    // with the customer's erasure mark read in the same committed state.
-    auto got = v.read_customer(CustomerReadRequest{customer, e.customer, false, false, {}, {}});
+    auto got = v.read_customer(request);
     if (!got) return std::move(got).err();
     refused = opening_refusal(got->policy->policy, id_, purpose, got->read);
   }
@@ -146,10 +159,43 @@ result<std::vector<result<FieldValue>>> Vault::Impl::read_fields(
   return std::move(decided.answer);
 }
 
+namespace {
+
+/// read_request asks the store for what a read of `fields` needs: the erasure mark (`tag`), the
+/// consent history, the named rows and the manifest, and the data key unless it is cached.
+CustomerReadRequest read_request(const std::string& customer, const std::string& tag,
+                                 std::span<const std::string_view> fields,
+                                 std::vector<std::string_view>& wanted, bool key_cached) {
+  wanted.assign(fields.begin(), fields.end());
+  wanted.push_back(kManifestField);
+  return CustomerReadRequest{customer, tag, !key_cached, true, wanted, {}};
+}
+
+}  // namespace
+
 Vault::Impl::DecidedRead Vault::Impl::decide_read(const std::string& accessor, const std::string& customer,
                                                   const std::string& purpose, const std::string& tag,
                                                   std::span<const std::string_view> fields,
                                                   bool opening) const {
+  if (fields.empty()) return {make_error(errc::bad_input, "read: no fields named"), {}};
+  // On a reader connection of its own, the store held shared: reads from many threads go on side
+  // by side, and beside the sync of a durable audit commit. A read committed by this vault or
+  // another process before this one starts is seen, as on the store's own connection.
+  if (ReaderPool::Lease reader = readers().lease()) {
+    std::shared_lock lock(store_mu);
+    AuditEntry e = entry_for_pseudonym(AuditAction::field_read, tag, accessor, purpose);
+    const timestamp at = now();
+    std::shared_ptr<const SecretBytes> cached = keys_.share_data_key(customer);
+    std::vector<std::string_view> wanted;
+    auto got =
+        read_customer_on(*reader.store(), read_request(customer, tag, fields, wanted, cached != nullptr));
+    if (!got) return {std::move(got).err(), {}};
+    if (*got)
+      return decide_fields(accessor, customer, purpose, fields, opening, std::move(e), at, std::move(**got),
+                           std::move(cached));
+    // A policy version or a master key version this vault has not loaded: following it changes
+    // the vault, which takes the store alone.
+  }
   std::lock_guard lock(store_mu);
   return decide_read_locked(accessor, customer, purpose, tag, fields, opening, false);
 }
@@ -159,8 +205,25 @@ Vault::Impl::DecidedRead Vault::Impl::decide_read_locked(const std::string& acce
                                                          const std::string& purpose, const std::string& tag,
                                                          std::span<const std::string_view> fields,
                                                          bool opening, bool in_snapshot) const {
-  const Vault::Impl& v = *this;
   if (fields.empty()) return {make_error(errc::bad_input, "read: no fields named"), {}};
+  AuditEntry e = entry_for_pseudonym(AuditAction::field_read, tag, accessor, purpose);
+  const timestamp at = now();
+  std::shared_ptr<const SecretBytes> cached = keys_.share_data_key(customer);
+  std::vector<std::string_view> wanted;
+  auto got = read_customer(read_request(customer, tag, fields, wanted, cached != nullptr), in_snapshot);
+  if (!got) return {std::move(got).err(), {}};
+  return decide_fields(accessor, customer, purpose, fields, opening, std::move(e), at, std::move(*got),
+                       std::move(cached));
+}
+
+Vault::Impl::DecidedRead Vault::Impl::decide_fields(const std::string& accessor, const std::string& customer,
+                                                    const std::string& purpose,
+                                                    std::span<const std::string_view> fields, bool opening,
+                                                    AuditEntry e, timestamp now,
+                                                    CustomerInForce customer_read,
+                                                    std::shared_ptr<const SecretBytes> cached) const {
+  const Vault::Impl& v = *this;
+  CustomerInForce* got = &customer_read;
   std::vector<result<FieldValue>> out;
   out.reserve(fields.size());
   // What the audit log is told: the fields revealed (field:form, or field:absent, for the absence
@@ -181,22 +244,14 @@ Vault::Impl::DecidedRead Vault::Impl::decide_read_locked(const std::string& acce
                       reason));
   };
   bool unanswered = false;  // some field was refused or absent: the customer may have been erased
-  AuditEntry e = v.entry_for_pseudonym(AuditAction::field_read, tag, accessor, purpose);
   e.actor = v.read_actor(accessor);
   {
-    const timestamp now = v.now();
     // One committed state for the policy, the ledger, the erasure mark and the values (one
     // request to the store, one round trip to a server): every field is decided against the
     // ledger as committed now (a view opened before a withdrawal sees it) and under the policy in
     // force now (a change made since the view opened applies to it, made by this vault or
     // committed by another process). The sealed values of every named field come with it, and
     // the customer's manifest; only the allowed ones are opened.
-    std::vector<std::string_view> wanted(fields.begin(), fields.end());
-    wanted.push_back(kManifestField);
-    auto got = v.read_customer(
-        CustomerReadRequest{customer, tag, v.keys().find_data_key(customer) == nullptr, true, wanted, {}},
-        in_snapshot);
-    if (!got) return {std::move(got).err(), {}};
     const Vault::Impl::PolicyInForce& in_force = *got->policy;
     const Policy& policy = in_force.policy;
     // Read without a view (Accessor::read): refused whole, as view() refuses.
@@ -219,11 +274,19 @@ Vault::Impl::DecidedRead Vault::Impl::decide_read_locked(const std::string& acce
     std::vector<StoredField>& held = got->read.fields;
     // What vouches for the allowed fields' rows, present or absent: the customer's manifest,
     // authenticated under their data key (manifest.hpp).
+    // The data key is held here (shared) while it is in use, even if the cache drops it meanwhile.
     result<const SecretBytes*> key = static_cast<const SecretBytes*>(nullptr);
     result<std::optional<Manifest>> listed = std::optional<Manifest>();
     if (any_allowed) {
       std::optional<StoredField> manifest = take_manifest(held);
-      key = v.data_key_of(customer, got->read.key);
+      if (!cached && got->read.key) {
+        auto unwrapped = unwrap_stored_key(v.keyring(), customer, *got->read.key);
+        if (unwrapped)
+          cached = v.keys().keep_shared_data_key(customer, std::move(*unwrapped));
+        else
+          key = std::move(unwrapped).err();
+      }
+      if (key) key = cached.get();
       listed = key ? vouching_manifest(*key, customer, manifest, !held.empty())
                    : result<std::optional<Manifest>>(key.err());
     }

@@ -1,6 +1,7 @@
 // hooked_store.hpp: a Store that forwards every call to another and can run a step of the test
 // just before its next write transaction begins, to order two vaults' transactions exactly, or
-// fail that transaction; and that offers the second connection a test hands it.
+// fail that transaction, or before each read of a customer; and that offers the second
+// connection and the readers a test hands it.
 #pragma once
 
 #include <functional>
@@ -28,6 +29,11 @@ class HookedStore final : public Store {
   void fail_next_begin(error e) { failure_ = std::move(e); }
   /// offer_companion makes open_companion() call `open` (by default the store offers none).
   void offer_companion(std::function<result<std::unique_ptr<Store>>()> open) { companion_ = std::move(open); }
+  /// offer_reader makes open_reader() call `open` (by default the store offers none).
+  void offer_reader(std::function<result<std::unique_ptr<Store>>()> open) { reader_ = std::move(open); }
+  /// on_read_customer makes every read_customer() run `hook` first (set before the store is
+  /// shared between threads).
+  void on_read_customer(std::function<void()> hook) { read_hook_ = std::move(hook); }
 
   result<void> begin() override {
     CONSENTRY_TRY(run_hook());
@@ -42,6 +48,14 @@ class HookedStore final : public Store {
   result<std::unique_ptr<Store>> open_companion() override {
     if (!companion_) return std::unique_ptr<Store>();
     return companion_();
+  }
+  result<std::unique_ptr<Store>> open_reader() override {
+    if (!reader_) return std::unique_ptr<Store>();
+    return reader_();
+  }
+  result<CustomerRead> read_customer(const CustomerReadRequest& request) override {
+    if (read_hook_) read_hook_();
+    return inner_->read_customer(request);
   }
   result<void> begin_read() override { return inner_->begin_read(); }
   void end_read() noexcept override { inner_->end_read(); }
@@ -163,6 +177,8 @@ class HookedStore final : public Store {
   std::function<void()> hook_;
   std::optional<error> failure_;
   std::function<result<std::unique_ptr<Store>>()> companion_;
+  std::function<result<std::unique_ptr<Store>>()> reader_;
+  std::function<void()> read_hook_;
 };
 
 }  // namespace consentry::test
