@@ -139,7 +139,7 @@ TEST_CASE("reads from several threads run side by side, each on a reader of its 
   const fs::path file = dir.path() / "parallel.vault";
   create_with(file, kThreads);
 
-  // Each reader holds its first read of a customer until another reader is inside one too, or
+  // Each reader holds a read of a customer until another reader is inside one too, or
   // five seconds have passed: reads that took turns would never meet there.
   std::mutex mu;
   std::condition_variable cv;
@@ -184,7 +184,7 @@ TEST_CASE("reads from several threads run side by side, each on a reader of its 
     REQUIRE_MESSAGE(got[t].ok(), got[t].err().message);
     CHECK(*got[t] == email_of(customer_id(t)));
   }
-  // Both reads are in the audit log, which verifies.
+  // The audit log, with both reads, verifies.
   CHECK(must(v.verify_audit()).ok);
 }
 

@@ -84,9 +84,9 @@ result<std::int64_t> stored_policy_version(Store& store);
 
 /// Vault::Impl is the state behind a Vault: the store, the policy and the options it was opened
 /// with, its master keys, a KeyCache and an AuditTrail. `store_mu` serialises every use of the
-/// store, the keyring and the key cache: held alone by every call, except the reads of
-/// decide_read, which hold it shared, each on a reader connection of its own (`readers`), and
-/// change nothing but the key cache's data keys (which they take shared). The audit trail's own
+/// store, the keyring and the key cache: held alone by every call, except reads (decide_read,
+/// Accessor::view), which hold it shared, each on a reader connection of its own (`readers`),
+/// and change nothing but the key cache's data keys (which they take shared). The audit trail's own
 /// mutex guards only its queue. Never wait on the audit trail (record(), flush()) while holding
 /// `store_mu`; its *_in_transaction calls are made with `store_mu` held (HACKING.md).
 struct Vault::Impl {
@@ -145,7 +145,8 @@ struct Vault::Impl {
   /// read_customer_on is read_customer's first step on `reader` (this store or a reader of it):
   /// one Store::read_customer; nullopt when the stored policy version is not the one in force or
   /// the key read is wrapped under a master key version not loaded, which only read_customer
-  /// follows. store_mu held, shared at least; outside any transaction. Fails as the store.
+  /// follows. store_mu held, shared at least; outside any transaction, or inside the caller's
+  /// read snapshot when `request.in_snapshot` (on this store only). Fails as the store.
   result<std::optional<CustomerInForce>> read_customer_on(Store& reader, CustomerReadRequest request) const;
   /// read_fields is View::read of `fields` by `accessor` for `purpose` on `customer` (audit
   /// pseudonym `tag`); `opening` adds view()'s checks first, in the same committed state
