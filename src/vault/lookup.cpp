@@ -2,6 +2,7 @@
 // Accessor::find, which searches by one. The index only names candidates; each is decided like a
 // read and, when allowed, decrypted and compared, so the answer holds no false positive.
 #include <algorithm>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -242,8 +243,9 @@ result<std::vector<std::string>> Accessor::find(std::string_view purpose, std::s
         // Each candidate's ledger (when the decision needs it), key and value in one read. Its
         // erasure mark and manifest are read only once its value matches: a candidate that does
         // not match is dropped whatever they say.
-        auto read = v.store->read_customer_parts(CustomerReadRequest{
-            customer, "", v.keys().find_data_key(customer) == nullptr, ledger, value_field, {}});
+        std::shared_ptr<const SecretBytes> cached = v.keys().share_data_key(customer);
+        auto read = v.store->read_customer_parts(
+            CustomerReadRequest{customer, "", cached == nullptr, ledger, value_field, {}});
         if (!read) return std::move(read).err();
         // Decided as a read of the field for the purpose; a refused candidate is not decrypted.
         const ConsentState state = ConsentState::from_history(read->history);
@@ -252,7 +254,7 @@ result<std::vector<std::string>> Accessor::find(std::string_view purpose, std::s
         if (read->fields.empty()) continue;  // an index entry whose value is gone names no one
         const StoredField& row = read->fields.front();
         if (spec.retention && spec.retention->after(row.collected_at) <= now) continue;
-        auto key = v.data_key_of(customer, read->key);
+        auto key = v.data_key_of(customer, read->key, std::move(cached));
         if (!key) return std::move(key).err();
         if (*key) {
           auto plain = open_field(**key, customer, spec.name, row.sealed, row.format,
@@ -270,7 +272,7 @@ result<std::vector<std::string>> Accessor::find(std::string_view purpose, std::s
         if (!vouch) return std::move(vouch).err();
         if (vouch->erased_at) continue;
         std::optional<StoredField> manifest = take_manifest(vouch->fields);
-        auto listed = vouching_manifest(*key, customer, manifest, true);
+        auto listed = vouching_manifest(key->get(), customer, manifest, true);
         if (!listed) return std::move(listed).err();
         if (*listed) CONSENTRY_TRY((*listed)->check(spec.name, &row));
         found.push_back(customer);

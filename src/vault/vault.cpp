@@ -108,14 +108,14 @@ namespace {
 
 // unwrap_stored_key opens the data key `row` holds for `customer` (the customer asked for, which
 // the key is bound to, not the row's own say); errc::integrity, naming no key, when it fails.
-}  // namespace
-
 result<SecretBytes> unwrap_stored_key(const Keyring& keyring, const std::string& customer,
                                       const StoredKey& row) {
   auto key = keyring.unwrap_data_key(customer, row.version, row.wrapped);
   if (!key) return make_error(errc::integrity, "the customer's data key failed authentication");
   return key;
 }
+
+}  // namespace
 
 result<const SecretBytes*> Vault::Impl::data_key(const std::string& customer) const {
   if (const SecretBytes* cached = keys_.find_data_key(customer)) return cached;
@@ -136,13 +136,14 @@ result<std::optional<SecretBytes>> Vault::Impl::load_data_key(const std::string&
   return std::optional<SecretBytes>(std::move(*key));
 }
 
-result<const SecretBytes*> Vault::Impl::data_key_of(const std::string& customer,
-                                                    const std::optional<StoredKey>& row) const {
-  if (const SecretBytes* cached = keys_.find_data_key(customer)) return cached;
-  if (!row) return static_cast<const SecretBytes*>(nullptr);
+result<std::shared_ptr<const SecretBytes>> Vault::Impl::data_key_of(
+    const std::string& customer, const std::optional<StoredKey>& row,
+    std::shared_ptr<const SecretBytes> cached) const {
+  if (cached) return cached;
+  if (!row) return std::shared_ptr<const SecretBytes>();
   auto key = unwrap_stored_key(keyring_, customer, *row);
   if (!key) return std::move(key).err();
-  return &keys_.keep_data_key(customer, std::move(*key));
+  return keys_.keep_shared_data_key(customer, std::move(*key));
 }
 
 result<ConsentState> Vault::Impl::consent_state(std::string_view customer) const {

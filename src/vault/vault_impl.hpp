@@ -32,11 +32,6 @@ inline constexpr std::size_t kMaxReaders = 8;
 /// the message names `what`, never the text.
 result<void> check_identifier(std::string_view what, std::string_view text, std::size_t max_bytes);
 
-/// unwrap_stored_key unwraps `customer`'s data key from its stored row under `keyring`;
-/// errc::integrity when it fails to authenticate (or its master key version is not loaded).
-result<SecretBytes> unwrap_stored_key(const Keyring& keyring, const std::string& customer,
-                                      const StoredKey& row);
-
 /// erased_error is errc::erased, "customer was erased", prefixed with `where` ("file:12: ").
 error erased_error(std::string_view where);
 
@@ -235,11 +230,15 @@ struct Vault::Impl {
   /// that pointers the key cache gave out stay valid; nullopt when the customer has none;
   /// errc::integrity when it fails to unwrap.
   result<std::optional<SecretBytes>> load_data_key(const std::string& customer) const;
-  /// data_key_of is data_key for a key row the caller read itself (`row`, nullopt when the
-  /// customer has none): the cached key when there is one, else `row` unwrapped and cached. The
-  /// caller has followed the master keys when `row`'s version was not loaded (read_customer does).
-  result<const SecretBytes*> data_key_of(const std::string& customer,
-                                         const std::optional<StoredKey>& row) const;
+  /// data_key_of is data_key for a caller that took the cached key (`cached`, from
+  /// KeyCache::share_data_key) before it read the key row itself (`row`, nullopt when the
+  /// customer has none or it was not read): `cached` when set, else `row` unwrapped and cached,
+  /// else nullptr. The key stays valid while the caller holds it, whatever the cache drops
+  /// meanwhile. The caller has followed the master keys when `row`'s version was not loaded
+  /// (read_customer does). errc::integrity when `row` fails to unwrap.
+  result<std::shared_ptr<const SecretBytes>> data_key_of(const std::string& customer,
+                                                         const std::optional<StoredKey>& row,
+                                                         std::shared_ptr<const SecretBytes> cached) const;
   result<ConsentState> consent_state(std::string_view customer) const;
   /// policy_version reads and parses version `number` of the policy; errc::not_found beyond the
   /// current version, errc::integrity for a damaged record (policy_versions.cpp). store_mu held.

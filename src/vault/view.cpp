@@ -219,11 +219,9 @@ Vault::Impl::DecidedRead Vault::Impl::decide_read_locked(const std::string& acce
 Vault::Impl::DecidedRead Vault::Impl::decide_fields(const std::string& accessor, const std::string& customer,
                                                     const std::string& purpose,
                                                     std::span<const std::string_view> fields, bool opening,
-                                                    AuditEntry e, timestamp now,
-                                                    CustomerInForce customer_read,
+                                                    AuditEntry e, timestamp now, CustomerInForce got,
                                                     std::shared_ptr<const SecretBytes> cached) const {
   const Vault::Impl& v = *this;
-  CustomerInForce* got = &customer_read;
   std::vector<result<FieldValue>> out;
   out.reserve(fields.size());
   // What the audit log is told: the fields revealed (field:form, or field:absent, for the absence
@@ -252,17 +250,17 @@ Vault::Impl::DecidedRead Vault::Impl::decide_fields(const std::string& accessor,
     // force now (a change made since the view opened applies to it, made by this vault or
     // committed by another process). The sealed values of every named field come with it, and
     // the customer's manifest; only the allowed ones are opened.
-    const Vault::Impl::PolicyInForce& in_force = *got->policy;
+    const Vault::Impl::PolicyInForce& in_force = *got.policy;
     const Policy& policy = in_force.policy;
     // Read without a view (Accessor::read): refused whole, as view() refuses.
-    if (auto refusal = opening ? opening_refusal(policy, accessor, purpose, got->read) : std::nullopt) {
+    if (auto refusal = opening ? opening_refusal(policy, accessor, purpose, got.read) : std::nullopt) {
       refuse_entry(e, *refusal);
       e.fields.assign(fields.begin(), fields.end());
       std::vector<AuditEntry> entries;
       entries.push_back(std::move(e));
       return {std::move(*refusal), std::move(entries)};
     }
-    const ConsentState state = ConsentState::from_history(got->read.history);
+    const ConsentState state = ConsentState::from_history(got.read.history);
     // Every field is decided first.
     std::vector<Decision> decisions;
     decisions.reserve(fields.size());
@@ -271,23 +269,16 @@ Vault::Impl::DecidedRead Vault::Impl::decide_fields(const std::string& accessor,
       decisions.push_back(decide(policy, state, accessor, purpose, field, now, &in_force.renewal));
       any_allowed = any_allowed || decisions.back().allowed;
     }
-    std::vector<StoredField>& held = got->read.fields;
+    std::vector<StoredField>& held = got.read.fields;
     // What vouches for the allowed fields' rows, present or absent: the customer's manifest,
     // authenticated under their data key (manifest.hpp).
-    // The data key is held here (shared) while it is in use, even if the cache drops it meanwhile.
-    result<const SecretBytes*> key = static_cast<const SecretBytes*>(nullptr);
+    // The data key is held here while it is in use, even if the cache drops it meanwhile.
+    result<std::shared_ptr<const SecretBytes>> key = std::shared_ptr<const SecretBytes>();
     result<std::optional<Manifest>> listed = std::optional<Manifest>();
     if (any_allowed) {
       std::optional<StoredField> manifest = take_manifest(held);
-      if (!cached && got->read.key) {
-        auto unwrapped = unwrap_stored_key(v.keyring(), customer, *got->read.key);
-        if (unwrapped)
-          cached = v.keys().keep_shared_data_key(customer, std::move(*unwrapped));
-        else
-          key = std::move(unwrapped).err();
-      }
-      if (key) key = cached.get();
-      listed = key ? vouching_manifest(*key, customer, manifest, !held.empty())
+      key = v.data_key_of(customer, got.read.key, std::move(cached));
+      listed = key ? vouching_manifest(key->get(), customer, manifest, !held.empty())
                    : result<std::optional<Manifest>>(key.err());
     }
     for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -350,7 +341,7 @@ Vault::Impl::DecidedRead Vault::Impl::decide_fields(const std::string& accessor,
     // Erasure deletes every value and consent event, so a read of an erased customer is refused
     // or finds nothing; it is checked on those paths only, leaving allowed reads alone.
     if (unanswered) {
-      if (got->read.erased_at) {
+      if (got.read.erased_at) {
         e.action = AuditAction::access_denied;
         e.allowed = false;
         e.reason = std::string(to_string(deny_reason::erased));
