@@ -2,7 +2,8 @@
 // side, each on a reader connection of its own (Store::open_reader), and decide exactly as a
 // read through the store's own connection does: a withdrawal or a policy version committed
 // before a read begins, by this vault or another on the same file, is what that read decides
-// under; data keys shared by readers stay valid while the cache drops them.
+// under; data keys shared by readers stay valid while the cache drops them; and the policy in
+// force is looked up on readers too, side by side.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -132,60 +134,101 @@ Policy policy_without_campaign_email() {
   return must(Policy::parse(text, "narrowed"));
 }
 
-}  // namespace
+// MeetingReaders opens a vault whose readers each hold a read (of a customer, or of a meta row)
+// until another reader is inside one too, or five seconds have passed: reads that took turns
+// would never meet there. It counts the readers opened and the same reads made through the
+// store's own connection.
+struct MeetingReaders {
+  enum class Hold { customer_reads, meta_reads };
 
-TEST_CASE("reads from several threads run side by side, each on a reader of its own") {
-  TempDir dir;
-  const fs::path file = dir.path() / "parallel.vault";
-  create_with(file, kThreads);
+  MeetingReaders(const fs::path& file, Hold hold) {
+    auto main_store = std::make_unique<HookedStore>(must(open_sqlite_store(file, StoreMode::open)));
+    HookedStore& hooks = *main_store;
+    hooks.offer_reader([this, file, hold]() -> result<std::unique_ptr<Store>> {
+      auto inner = open_sqlite_store(file, StoreMode::open);
+      if (!inner) return std::move(inner).err();
+      auto reader = std::make_unique<HookedStore>(std::move(*inner));
+      if (hold == Hold::customer_reads)
+        reader->on_read_customer([this] { meet(); });
+      else
+        reader->on_get_meta([this] { meet(); });
+      std::lock_guard lk(mu);
+      ++readers_opened;
+      return std::unique_ptr<Store>(std::move(reader));
+    });
+    vault.emplace(must(Vault::open_in(std::move(main_store),
+                                      std::make_shared<PassphraseKeyProvider>(kPass, KdfStrength::minimum),
+                                      test::test_vault_options())));
+    if (hold == Hold::customer_reads)
+      hooks.on_read_customer([this] { ++main_reads; });
+    else
+      hooks.on_get_meta([this] { ++main_reads; });
+  }
 
-  // Each reader holds a read of a customer until another reader is inside one too, or
-  // five seconds have passed: reads that took turns would never meet there.
-  std::mutex mu;
-  std::condition_variable cv;
-  int inside = 0, most_inside = 0, readers_opened = 0;
-  std::atomic<int> main_reads{0};
-  auto meet = [&] {
+  void meet() {
     std::unique_lock lk(mu);
     ++inside;
     most_inside = std::max(most_inside, inside);
     cv.notify_all();
     cv.wait_for(lk, 5s, [&] { return most_inside >= 2; });
     --inside;
-  };
-  auto main_store = std::make_unique<HookedStore>(must(open_sqlite_store(file, StoreMode::open)));
-  HookedStore& hooks = *main_store;
-  hooks.offer_reader([&]() -> result<std::unique_ptr<Store>> {
-    auto inner = open_sqlite_store(file, StoreMode::open);
-    if (!inner) return std::move(inner).err();
-    auto reader = std::make_unique<HookedStore>(std::move(*inner));
-    reader->on_read_customer(meet);
-    std::lock_guard lk(mu);
-    ++readers_opened;
-    return std::unique_ptr<Store>(std::move(reader));
-  });
-  Vault v = must(Vault::open_in(std::move(main_store),
-                                std::make_shared<PassphraseKeyProvider>(kPass, KdfStrength::minimum),
-                                test::test_vault_options()));
-  hooks.on_read_customer([&] { ++main_reads; });
+  }
 
-  // Taken first: finding an accessor looks up the policy in force with the store held alone.
-  const Accessor campaigns = must(v.accessor("email-campaigns"));
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0, most_inside = 0, readers_opened = 0;  // mu held
+  std::atomic<int> main_reads{0};
+  std::optional<Vault> vault;
+};
+
+}  // namespace
+
+TEST_CASE("reads from several threads run side by side, each on a reader of its own") {
+  TempDir dir;
+  const fs::path file = dir.path() / "parallel.vault";
+  create_with(file, kThreads);
+  MeetingReaders m(file, MeetingReaders::Hold::customer_reads);
+
+  // Taken first, so that the readers meet in the reads of customers.
+  const Accessor campaigns = must(m.vault->accessor("email-campaigns"));
   std::vector<result<std::string>> got(2, make_error(errc::internal, "not read"));
   std::vector<std::thread> threads;
   for (int t = 0; t < 2; ++t)
     threads.emplace_back([&, t] { got[t] = campaign_email(campaigns, customer_id(t)); });
   for (std::thread& thread : threads) thread.join();
 
-  CHECK(most_inside == 2);
-  CHECK(readers_opened == 2);
-  CHECK(main_reads == 0);
+  CHECK(m.most_inside == 2);
+  CHECK(m.readers_opened == 2);
+  CHECK(m.main_reads == 0);
   for (int t = 0; t < 2; ++t) {
     REQUIRE_MESSAGE(got[t].ok(), got[t].err().message);
     CHECK(*got[t] == email_of(customer_id(t)));
   }
   // The audit log, with both reads, verifies.
-  CHECK(must(v.verify_audit()).ok);
+  CHECK(must(m.vault->verify_audit()).ok);
+}
+
+TEST_CASE("accessors for several threads are found side by side, each on a reader of its own") {
+  TempDir dir;
+  const fs::path file = dir.path() / "accessors.vault";
+  create_with(file, kThreads);
+  MeetingReaders m(file, MeetingReaders::Hold::meta_reads);
+
+  std::vector<result<Accessor>> got;
+  for (int t = 0; t < 2; ++t) got.push_back(make_error(errc::internal, "not found"));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) threads.emplace_back([&, t] { got[t] = m.vault->accessor("email-campaigns"); });
+  for (std::thread& thread : threads) thread.join();
+
+  // Each looked up the policy version in force on a reader, beside the other.
+  CHECK(m.most_inside == 2);
+  CHECK(m.readers_opened == 2);
+  CHECK(m.main_reads == 0);
+  for (int t = 0; t < 2; ++t) {
+    REQUIRE_MESSAGE(got[t].ok(), got[t].err().message);
+    CHECK(got[t]->id() == "email-campaigns");
+  }
+  CHECK(m.vault->accessor("no-such-feature").err().code == errc::not_found);
 }
 
 TEST_CASE("readers sharing a key cache of one key each open their own customer's value") {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <shared_mutex>
 
 #include "consentry/decision.hpp"
 #include "crypto/aead.hpp"
@@ -270,6 +271,14 @@ result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(CustomerReadRequ
 }
 
 result<const Vault::Impl::PolicyInForce*> Vault::Impl::latest_policy() const {
+  // On a reader beside other reads, when the version stored is the one in force (versions are
+  // never rewritten); else, to follow another process's version, with the store held alone.
+  if (ReaderPool::Lease reader = readers().lease()) {
+    std::shared_lock lock(store_mu);
+    auto stored = stored_policy_version(*reader.store());
+    if (!stored) return std::move(stored).err();
+    if (const PolicyInForce& now = in_force(); *stored == now.version) return &now;
+  }
   std::lock_guard lock(store_mu);
   auto snapshot = ReadSnapshot::open(*store);
   if (!snapshot) return std::move(snapshot).err();

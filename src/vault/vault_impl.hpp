@@ -180,8 +180,10 @@ struct Vault::Impl {
                             const std::string& purpose, std::span<const std::string_view> fields,
                             bool opening, AuditEntry e, timestamp now, CustomerInForce read,
                             std::shared_ptr<const SecretBytes> cached) const;
-  /// latest_policy is follow_policy in a read snapshot of its own, for a caller that checks the
-  /// policy before it takes the store; store_mu NOT held (policy_versions.cpp).
+  /// latest_policy is the policy in force, for a caller that checks the policy before it takes
+  /// the store: the version stored, read on a reader with store_mu shared, when this vault has
+  /// it in force; else follow_policy in a read snapshot of its own, store_mu held alone. The
+  /// store's error. store_mu NOT held (policy_versions.cpp).
   result<const PolicyInForce*> latest_policy() const;
 
   timestamp now() const { return options.clock ? options.clock() : consentry::now(); }

@@ -1,7 +1,7 @@
 // hooked_store.hpp: a Store that forwards every call to another and can run a step of the test
 // just before its next write transaction begins, to order two vaults' transactions exactly, or
-// fail that transaction, or before each read of a customer; and that offers the second
-// connection and the readers a test hands it.
+// fail that transaction, or before each read of a customer or of a meta row; and that offers
+// the second connection and the readers a test hands it.
 #pragma once
 
 #include <functional>
@@ -34,6 +34,9 @@ class HookedStore final : public Store {
   /// on_read_customer makes every read_customer() run `hook` first (set before the store is
   /// shared between threads).
   void on_read_customer(std::function<void()> hook) { read_hook_ = std::move(hook); }
+  /// on_get_meta makes every get_meta() run `hook` first (set before the store is shared
+  /// between threads).
+  void on_get_meta(std::function<void()> hook) { meta_hook_ = std::move(hook); }
 
   result<void> begin() override {
     CONSENTRY_TRY(run_hook());
@@ -60,7 +63,10 @@ class HookedStore final : public Store {
   result<void> begin_read() override { return inner_->begin_read(); }
   void end_read() noexcept override { inner_->end_read(); }
 
-  result<std::optional<bytes>> get_meta(std::string_view key) override { return inner_->get_meta(key); }
+  result<std::optional<bytes>> get_meta(std::string_view key) override {
+    if (meta_hook_) meta_hook_();
+    return inner_->get_meta(key);
+  }
   result<void> put_meta(std::string_view key, byte_view value) override {
     return inner_->put_meta(key, value);
   }
@@ -179,6 +185,7 @@ class HookedStore final : public Store {
   std::function<result<std::unique_ptr<Store>>()> companion_;
   std::function<result<std::unique_ptr<Store>>()> reader_;
   std::function<void()> read_hook_;
+  std::function<void()> meta_hook_;
 };
 
 }  // namespace consentry::test
