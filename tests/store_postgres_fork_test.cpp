@@ -94,3 +94,22 @@ TEST_CASE("postgres: a forked child's read snapshot is not ended by the child") 
   must(store->put_field(a_field("C-2", 0x22)));
   CHECK(committed_fields(schema.url, schema.name) == 2);
 }
+
+TEST_CASE("postgres: a forked child opens no second connection of its parent's store") {
+  ScratchSchema schema;
+  std::unique_ptr<PostgresStore> store =
+      must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  // In the parent, a reader connects with the options the store was made with.
+  std::unique_ptr<Store> reader = must(store->open_reader());
+  REQUIRE(reader != nullptr);
+  must(store->put_field(a_field("C-1", 0x21)));
+  CHECK(must(reader->get_field("C-1", "email")).has_value());
+
+  // A connection made in the child would serve it as its parent's vault.
+  const std::string child = in_forked_child([&]() -> std::string {
+    return refused_as_forked("open_reader", store->open_reader()) +
+           refused_as_forked("open_companion", store->open_companion());
+  });
+  CHECK_MESSAGE(child.empty(), child);
+  CHECK(must(store->get_field("C-1", "email")).has_value());
+}

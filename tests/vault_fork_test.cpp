@@ -52,3 +52,27 @@ TEST_CASE("a forked child cannot use its parent's SQLite vault, and can open its
   const AuditVerification verified = must(v.verify_audit());
   CHECK_MESSAGE(verified.ok, verified.problem);
 }
+
+TEST_CASE("a forked child opens no reader of its parent's vault: its reads are refused") {
+  test::FakeClock clock;
+  test::TempDir dir;
+  const auto file = dir.path() / "reads.vault";
+  // With no audit entry to commit, only the store itself can refuse a read in the child.
+  const VaultOptions options = test::test_vault_options(clock, AuditMode::off);
+  Vault v = must(Vault::create(file, test::retail_policy(), test::kTestPassphrase, options));
+  REQUIRE(v.put("C-1001", "email", "ann@example.com").ok());
+  const Accessor desk = must(v.accessor("support-desk"));
+
+  const std::string child = in_forked_child([&]() -> std::string {
+    std::string report = refused_as_forked("read", desk.read("C-1001", "service", {"email"}));
+    report += refused_as_forked("view", desk.view("C-1001", "service"));
+    report += refused_as_forked("accessor", v.accessor("support-desk"));
+    return report;
+  });
+  CHECK_MESSAGE(child.empty(), child);
+
+  // The parent's reads go on.
+  auto got = must(desk.read("C-1001", "service", {"email"}));
+  REQUIRE(got.front().ok());
+  CHECK(got.front()->value == "ann@example.com");
+}

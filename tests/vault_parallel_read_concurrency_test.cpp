@@ -1,19 +1,14 @@
 // vault_parallel_read_concurrency_test.cpp: reads of one vault from several threads run side by
-// side, each on a reader connection of its own (Store::open_reader), and decide exactly as a
-// read through the store's own connection does: a withdrawal or a policy version committed
-// before a read begins, by this vault or another on the same file, is what that read decides
-// under; data keys shared by readers stay valid while the cache drops them; and the policy in
-// force is looked up on readers too, side by side.
+// side, each on a reader connection of its own (Store::open_reader: the SQLite file opened
+// again; in the PostgreSQL run, a server connection of its own), and decide exactly as a read
+// through the store's own connection does: a withdrawal or a policy version committed before a
+// read begins, by this vault or another on the same store, is what that read decides under;
+// data keys shared by readers stay valid while the cache drops them; and the policy in force is
+// looked up on readers too, side by side.
 #include <doctest/doctest.h>
 
-#include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -21,7 +16,8 @@
 
 #include "consentry/extension/store.hpp"
 #include "consentry/vault.hpp"
-#include "support/hooked_store.hpp"
+#include "support/each_store.hpp"
+#include "support/meeting_readers.hpp"
 #include "support/must.hpp"
 #include "support/passphrase.hpp"
 #include "support/retail_policy.hpp"
@@ -30,11 +26,10 @@
 
 using namespace consentry;
 namespace fs = std::filesystem;
-using namespace std::chrono_literals;
 
 namespace {
 
-using test::HookedStore;
+using test::MeetingReaders;
 using test::must;
 using test::TempDir;
 
@@ -48,10 +43,10 @@ std::string email_of(const std::string& customer) {
   return customer + "@example.com";
 }
 
-// create_with makes a vault at `file` holding customers C-0 .. C-(n-1), each with an email and
+// create_with makes a vault at `location` holding customers C-0 .. C-(n-1), each with an email and
 // consent to email marketing, and closes it.
-void create_with(const fs::path& file, int n) {
-  Vault v = must(Vault::create(file, test::retail_policy(), kPass, test::test_vault_options()));
+void create_with(const fs::path& location, int n) {
+  Vault v = must(Vault::create(location, test::retail_policy(), kPass, test::test_vault_options()));
   std::vector<Record> records;
   for (int i = 0; i < n; ++i) {
     Record r;
@@ -110,12 +105,12 @@ void count_refusals(const Vault& v, Customers customers, deny_reason reason, Ref
   });
 }
 
-// read_once_beside_another opens two vaults on `file`, as two processes would (the second's
+// read_once_beside_another opens two vaults on `location`, as two processes would (the second's
 // commits go through another connection), and reads once from every thread through the first,
 // so that its readers are open and their statements prepared.
-std::pair<Vault, Vault> read_once_beside_another(const fs::path& file) {
-  Vault v = must(Vault::open(file, kPass, test::test_vault_options()));
-  Vault other = must(Vault::open(file, kPass, test::test_vault_options()));
+std::pair<Vault, Vault> read_once_beside_another(const fs::path& location) {
+  Vault v = must(Vault::open(location, kPass, test::test_vault_options()));
+  Vault other = must(Vault::open(location, kPass, test::test_vault_options()));
   std::atomic<int> allowed{0};
   on_threads([&](int t) {
     if (campaign_email(v, customer_id(t)).ok()) ++allowed;
@@ -134,60 +129,14 @@ Policy policy_without_campaign_email() {
   return must(Policy::parse(text, "narrowed"));
 }
 
-// MeetingReaders opens a vault whose readers each hold a read (of a customer, or of a meta row)
-// until another reader is inside one too, or five seconds have passed: reads that took turns
-// would never meet there. It counts the readers opened and the same reads made through the
-// store's own connection.
-struct MeetingReaders {
-  enum class Hold { customer_reads, meta_reads };
-
-  MeetingReaders(const fs::path& file, Hold hold) {
-    auto main_store = std::make_unique<HookedStore>(must(open_sqlite_store(file, StoreMode::open)));
-    HookedStore& hooks = *main_store;
-    hooks.offer_reader([this, file, hold]() -> result<std::unique_ptr<Store>> {
-      auto inner = open_sqlite_store(file, StoreMode::open);
-      if (!inner) return std::move(inner).err();
-      auto reader = std::make_unique<HookedStore>(std::move(*inner));
-      if (hold == Hold::customer_reads)
-        reader->on_read_customer([this] { meet(); });
-      else
-        reader->on_get_meta([this] { meet(); });
-      std::lock_guard lk(mu);
-      ++readers_opened;
-      return std::unique_ptr<Store>(std::move(reader));
-    });
-    vault.emplace(must(Vault::open_in(std::move(main_store),
-                                      std::make_shared<PassphraseKeyProvider>(kPass, KdfStrength::minimum),
-                                      test::test_vault_options())));
-    if (hold == Hold::customer_reads)
-      hooks.on_read_customer([this] { ++main_reads; });
-    else
-      hooks.on_get_meta([this] { ++main_reads; });
-  }
-
-  void meet() {
-    std::unique_lock lk(mu);
-    ++inside;
-    most_inside = std::max(most_inside, inside);
-    cv.notify_all();
-    cv.wait_for(lk, 5s, [&] { return most_inside >= 2; });
-    --inside;
-  }
-
-  std::mutex mu;
-  std::condition_variable cv;
-  int inside = 0, most_inside = 0, readers_opened = 0;  // mu held
-  std::atomic<int> main_reads{0};
-  std::optional<Vault> vault;
-};
-
 }  // namespace
 
 TEST_CASE("reads from several threads run side by side, each on a reader of its own") {
   TempDir dir;
-  const fs::path file = dir.path() / "parallel.vault";
-  create_with(file, kThreads);
-  MeetingReaders m(file, MeetingReaders::Hold::customer_reads);
+  const fs::path location = test::shared_location(dir);
+  create_with(location, kThreads);
+  MeetingReaders m(must(test::open_store_at(location, StoreMode::open)),
+                   MeetingReaders::Hold::customer_reads);
 
   // Taken first, so that the readers meet in the reads of customers.
   const Accessor campaigns = must(m.vault->accessor("email-campaigns"));
@@ -210,9 +159,9 @@ TEST_CASE("reads from several threads run side by side, each on a reader of its 
 
 TEST_CASE("accessors for several threads are found side by side, each on a reader of its own") {
   TempDir dir;
-  const fs::path file = dir.path() / "accessors.vault";
-  create_with(file, kThreads);
-  MeetingReaders m(file, MeetingReaders::Hold::meta_reads);
+  const fs::path location = test::shared_location(dir);
+  create_with(location, kThreads);
+  MeetingReaders m(must(test::open_store_at(location, StoreMode::open)), MeetingReaders::Hold::meta_reads);
 
   std::vector<result<Accessor>> got;
   for (int t = 0; t < 2; ++t) got.push_back(make_error(errc::internal, "not found"));
@@ -231,13 +180,32 @@ TEST_CASE("accessors for several threads are found side by side, each on a reade
   CHECK(m.vault->accessor("no-such-feature").err().code == errc::not_found);
 }
 
+TEST_CASE("a vault allowed no reader takes turns on its own connection") {
+  TempDir dir;
+  const fs::path location = test::shared_location(dir);
+  create_with(location, kThreads);
+  VaultOptions options = test::test_vault_options();
+  options.max_readers = 0;
+  MeetingReaders m(must(test::open_store_at(location, StoreMode::open)), MeetingReaders::Hold::customer_reads,
+                   options);
+  const Accessor campaigns = must(m.vault->accessor("email-campaigns"));
+  std::atomic<int> right{0};
+  on_threads([&](int t) {
+    auto got = campaign_email(campaigns, customer_id(t));
+    if (got && *got == email_of(customer_id(t))) ++right;
+  });
+  CHECK(right == kThreads);
+  CHECK(m.readers_opened == 0);
+  CHECK(m.main_reads == kThreads);
+}
+
 TEST_CASE("readers sharing a key cache of one key each open their own customer's value") {
   TempDir dir;
-  const fs::path file = dir.path() / "keys.vault";
-  create_with(file, 2 * kThreads);
+  const fs::path location = test::shared_location(dir);
+  create_with(location, 2 * kThreads);
   VaultOptions options = test::test_vault_options(AuditMode::batched);
   options.key_cache_size = 1;  // every read of another customer drops the key a reader may hold
-  Vault v = must(Vault::open(file, kPass, options));
+  Vault v = must(Vault::open(location, kPass, options));
   std::atomic<int> wrong{0}, failed{0};
   on_threads([&](int t) {
     for (int i = 0; i < 100; ++i) {
@@ -257,9 +225,9 @@ TEST_CASE("readers sharing a key cache of one key each open their own customer's
 
 TEST_CASE("a withdrawal committed before a read begins is what every reader decides under") {
   TempDir dir;
-  const fs::path file = dir.path() / "withdraw.vault";
-  create_with(file, 2 * kThreads);
-  auto [v, other] = read_once_beside_another(file);
+  const fs::path location = test::shared_location(dir);
+  create_with(location, 2 * kThreads);
+  auto [v, other] = read_once_beside_another(location);
 
   // Half withdrawn by this vault, half by the other one; then every thread reads both of its
   // customers again.
@@ -281,9 +249,9 @@ TEST_CASE("a withdrawal committed before a read begins is what every reader deci
 
 TEST_CASE("a policy version another vault put in force is followed by the next read on a reader") {
   TempDir dir;
-  const fs::path file = dir.path() / "policy.vault";
-  create_with(file, kThreads);
-  auto [v, other] = read_once_beside_another(file);
+  const fs::path location = test::shared_location(dir);
+  create_with(location, kThreads);
+  auto [v, other] = read_once_beside_another(location);
 
   (void)must(other.update_policy(policy_without_campaign_email()));
   Refusals r;

@@ -77,6 +77,11 @@ struct VaultOptions {
   std::string actor = std::string(kLibraryActor);
   /// random draws the noise of private aggregates; empty = system_random() (libsodium).
   std::shared_ptr<RandomSource> random;
+  /// max_readers bounds the connections a vault opens, as threads need them, so that reads
+  /// from several threads run side by side (another open of an SQLite file; another server
+  /// connection on PostgreSQL). Reads from more threads at once, and every read when 0, take
+  /// turns on the vault's own connection.
+  std::size_t max_readers = 8;
 };
 
 /// kDefaultPrivacyBudget is a purpose's total epsilon when the policy sets no privacy_budget.

@@ -125,22 +125,22 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string&
 }
 
 result<std::unique_ptr<Store>> PostgresStore::open_companion() {
-  // libpq gives back the options this connection was made with, the password among them, so the
-  // companion connects as this store did without the store keeping its URL.
-  PQconninfoOption* options = PQconninfo(conn_);
-  if (options == nullptr)
-    return make_error(errc::io, "connecting to the PostgreSQL vault again: out of memory");
+  // A connection made in a forked child would serve the child as its parent's vault.
+  if (forked()) return used_after_fork("connecting to the PostgreSQL vault again");
+  // The options kept at set_up, as "keyword\0value\0" pairs: this touches no connection state.
   std::vector<const char*> keywords;
   std::vector<const char*> values;
-  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr || *o->val == '\0') continue;
-    keywords.push_back(o->keyword);
-    values.push_back(o->val);
+  const std::string_view kept = connection_options_.reveal_string();
+  for (std::size_t at = 0; at < kept.size();) {
+    const char* keyword = kept.data() + at;
+    at = kept.find('\0', at) + 1;
+    values.push_back(kept.data() + at);
+    at = kept.find('\0', at) + 1;
+    keywords.push_back(keyword);
   }
   keywords.push_back(nullptr);
   values.push_back(nullptr);
   PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 0);
-  PQconninfoFree(options);
   auto store = set_up(conn, StoreMode::open, schema_, kPostgresSchemaVersion);
   if (!store) return std::move(store).err();
   return std::unique_ptr<Store>(std::move(*store));
@@ -160,6 +160,7 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::set_up(PGconn* connection,
     return make_error(errc::io, "cannot connect to the PostgreSQL vault: " + why);
   }
   PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+  CONSENTRY_TRY(store->keep_connection_options());
   if (PQsetClientEncoding(conn, "UTF8") != 0)
     return make_error(errc::io, "connecting to the PostgreSQL vault: cannot use UTF8");
   char* quoted = PQescapeIdentifier(conn, store->schema_.data(), store->schema_.size());
@@ -168,6 +169,29 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::set_up(PGconn* connection,
   PQfreemem(quoted);
   CONSENTRY_TRY(store->set_up_schema(mode, create_version));
   return store;
+}
+
+result<void> PostgresStore::keep_connection_options() {
+  // libpq gives back the options this connection was made with, the password among them, so that
+  // open_companion connects as this store did without the store keeping its URL.
+  PQconninfoOption* options = PQconninfo(conn_);
+  if (options == nullptr) return make_error(errc::io, "connecting to the PostgreSQL vault: out of memory");
+  std::size_t size = 0;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o)
+    if (o->val != nullptr && *o->val != '\0') size += std::strlen(o->keyword) + std::strlen(o->val) + 2;
+  connection_options_ = SecretBytes(size);
+  std::span<std::uint8_t> out = connection_options_.reveal();
+  std::size_t at = 0;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0') continue;
+    for (const char* text : {o->keyword, o->val}) {
+      const std::size_t n = std::strlen(text) + 1;  // with its NUL
+      std::memcpy(out.data() + at, text, n);
+      at += n;
+    }
+  }
+  PQconninfoFree(options);
+  return ok();
 }
 
 std::string PostgresStore::with_schema(std::string_view sql) const {

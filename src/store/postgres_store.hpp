@@ -24,6 +24,7 @@
 #include "consentry/bytes.hpp"
 #include "consentry/extension/store.hpp"
 #include "consentry/result.hpp"
+#include "consentry/secret_bytes.hpp"
 #include "consentry/time.hpp"
 #include "text/utf8.hpp"
 
@@ -177,8 +178,13 @@ class PostgresStore final : public Store {
 
   ~PostgresStore() override;
   PostgresStore(const PostgresStore&) = delete;
-  /// open_companion (Store) connects again with the options this connection was made with.
+  /// open_companion (Store) connects again with the options this connection was made with;
+  /// touches no connection state, so may be called beside another thread's use of this store.
+  /// errc::io naming the fork in a forked child.
   result<std::unique_ptr<Store>> open_companion() override;
+  /// open_reader (Store) connects again, as open_companion does: each reader is a server
+  /// connection of its own.
+  result<std::unique_ptr<Store>> open_reader() override { return open_companion(); }
   PostgresStore& operator=(const PostgresStore&) = delete;
 
   // StoreTransactions (postgres_store.cpp)
@@ -328,6 +334,9 @@ class PostgresStore final : public Store {
   static result<std::unique_ptr<PostgresStore>> set_up(PGconn* connection, StoreMode mode, std::string schema,
                                                        std::int64_t create_version);
   result<void> set_up_schema(StoreMode mode, std::int64_t create_version);
+  // keep_connection_options copies the options this connection was made with (the password
+  // among them) into connection_options_, for open_companion.
+  result<void> keep_connection_options();
   result<void> reconnect_if_lost(std::string_view operation);
   result<void> start_write(bool synced);
   /// send_chain_append runs append_audit_chain's one statement (exec_once when `once`) and says
@@ -382,6 +391,7 @@ class PostgresStore final : public Store {
   void sever() noexcept;
 
   PGconn* conn_;
+  SecretBytes connection_options_;  ///< "keyword\0value\0" pairs, set once at set_up
   std::string schema_;
   std::string quoted_schema_;
   std::unordered_map<std::string_view, std::string> prepared_;  ///< statement text → its name

@@ -79,7 +79,7 @@ Vault::Impl::Impl(std::unique_ptr<Store> s, Policy p, std::int64_t policy_versio
       audit_customer_key_(keyring_.derive_key(kAuditCustomerKeyLabel)),
       keys_(keyring_, options.key_cache_size),
       audit_(*store, store_mu, std::move(sg), audit_trail_options(options, last_checkpoint_seq)),
-      readers_(*store, kMaxReaders) {
+      readers_(*store, options.max_readers) {
   install_policy(std::move(p), policy_version, std::move(renewal));
 }
 

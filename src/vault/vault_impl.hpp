@@ -24,10 +24,6 @@ namespace consentry {
 /// kMaxDetailBytes bounds a source, a channel or a notice reference.
 inline constexpr std::size_t kMaxDetailBytes = 256;
 
-/// kMaxReaders bounds the reader connections a vault opens (Vault::Impl::decide_read): reads
-/// from more threads than this at once wait for the store as writes do.
-inline constexpr std::size_t kMaxReaders = 8;
-
 /// check_identifier refuses an empty, over-long, non-UTF-8 or control-character identifier;
 /// the message names `what`, never the text.
 result<void> check_identifier(std::string_view what, std::string_view text, std::size_t max_bytes);
