@@ -21,6 +21,9 @@
 //                               own vault; time is wall time per read of all processes together.
 //                               PGR and PGA read a vault built like PG3's but apart from it
 //                               (processes_<n>), so that their entries leave PG3's log alone
+//   PGT_threads/<t>             W3's read (audit batched) from t threads of one process through one
+//                               vault (its reads on reader connections of their own); time is
+//                               wall time per read of all threads together
 //   PGA_appenders/<p>           p processes reading with audit durable; time is wall time per audit
 //                               entry appended (counted in the log) by all of them together
 //   PGC_commits/<p>             PGA's physical limit: p processes, each committing one row at a
@@ -43,6 +46,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_vaults.hpp"
@@ -495,6 +499,52 @@ void readers(benchmark::State& state, std::size_t customers, std::size_t process
   state.counters["reads_per_s"] = ops_per_s;
 }
 
+/// read_from_threads reads as PGR's clients do, from `threads` threads of this process through
+/// `vault`, each with its own accessor and place in ReadOrder, for `seconds`; reads per second.
+double read_from_threads(Vault& vault, std::size_t customers, std::size_t threads, double seconds) {
+  std::vector<std::size_t> done(threads, 0);
+  std::vector<std::string> failures(threads);
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::duration<double>(seconds));
+  std::vector<std::thread> running;
+  for (std::size_t t = 0; t < threads; ++t)
+    running.emplace_back([&, t] {
+      try {
+        auto accessor = vault.accessor(kReadAccessor);
+        if (!accessor) throw std::runtime_error(accessor.err().message);
+        ReadOrder order(customers);
+        for (std::size_t i = 0; i < t * 7919; ++i) order.next();
+        while (std::chrono::steady_clock::now() < until) {
+          read_three(*accessor, order.ids()[order.next()]);
+          ++done[t];
+        }
+      } catch (const std::exception& e) {
+        failures[t] = e.what();
+      }
+    });
+  for (auto& thread : running) thread.join();
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  for (const std::string& failure : failures)
+    if (!failure.empty()) throw std::runtime_error(failure);
+  std::size_t total = 0;
+  for (std::size_t n : done) total += n;
+  return static_cast<double>(total) / took.count();
+}
+
+void thread_readers(benchmark::State& state, std::size_t customers, std::size_t threads) {
+  release_pg_slots();
+  Vault vault = open_pg_vault(processes_location(customers), AuditMode::batched);
+  // Warmed, untimed, as PGR's clients are: the readers connect and prepare their statements.
+  (void)read_from_threads(vault, customers, threads, client_seconds() / 10);
+  double ops_per_s = 0;
+  for (auto _ : state) {
+    ops_per_s = read_from_threads(vault, customers, threads, client_seconds());
+    state.SetIterationTime(1.0 / ops_per_s);
+  }
+  state.counters["reads_per_s"] = ops_per_s;
+}
+
 void appenders(benchmark::State& state, std::size_t customers, std::size_t processes) {
   release_pg_slots();
   const std::string location = processes_location(customers);
@@ -638,6 +688,16 @@ void register_postgres_benchmarks(const Sizes& sizes) {
     benchmark::RegisterBenchmark(("PGR_readers/" + std::to_string(processes)).c_str(),
                                  [small, processes](benchmark::State& st) {
                                    guarded(st, [&](benchmark::State& s) { readers(s, small, processes); });
+                                 })
+        ->UseManualTime()
+        ->Iterations(1)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (std::size_t threads : {1, 2, 4, 8}) {
+    benchmark::RegisterBenchmark(("PGT_threads/" + std::to_string(threads)).c_str(),
+                                 [small, threads](benchmark::State& st) {
+                                   guarded(st,
+                                           [&](benchmark::State& s) { thread_readers(s, small, threads); });
                                  })
         ->UseManualTime()
         ->Iterations(1)

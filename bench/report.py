@@ -8,7 +8,7 @@ reads RESULTS_DIR/consentry.json, RESULTS_DIR/sqlcipher.json and RESULTS_DIR/pyt
 writes RESULTS_DIR/summary.json. Ratios are baseline time / consentry time, so 0.5x means half as
 fast as the baseline, except W7 and W9's scaling row (time at the large size / time at the small
 size; goal <= 1.5),
-PGR, PGA and PGC (the operations per second of p processes / those of one process; PGA beside PGC
+PGR, PGT, PGA and PGC (the operations per second of p processes, or PGT's threads / those of one; PGA beside PGC
 at the same p: audit appends per second / raw durable commits per second)
 and W2, R1, F1 and K1 (absolute times). It reports goals and never fails because one is missed; it exits 2
 when a benchmark itself failed (an error, or no benchmark ran at all).
@@ -248,15 +248,17 @@ def main():
     if pg5:
         add("PG5", f"W5 on PostgreSQL: eligible for a purpose, {pg5.split('/')[1]} customers", pg5,
             pg5.replace("/consentry", "/baseline"), 0.5)
-    for prefix, what, audit, goal8 in (("PGR_readers", "reads", "batched", None),
-                                       ("PGA_appenders", "audit appends", "durable", 4.0)):
+    for prefix, what, clients, audit, goal8 in (("PGR_readers", "reads", "processes", "batched", None),
+                                                ("PGT_threads", "reads", "threads of one process", "batched", None),
+                                                ("PGA_appenders", "audit appends", "processes", "durable", 4.0)):
         one = f"{prefix}/1"
         if one not in runs:
             continue
-        add(prefix.split("_")[0], f"{what} per second, 1 process (audit {audit})", one, None, kind="absolute")
+        single = clients.replace("processes", "process").replace("threads", "thread")
+        add(prefix.split("_")[0], f"{what} per second, 1 {single} (audit {audit})", one, None, kind="absolute")
         for p in (2, 4, 8):
             if f"{prefix}/{p}" in runs:
-                add(prefix.split("_")[0], f"{what} per second, {p} processes vs 1 (audit {audit})",
+                add(prefix.split("_")[0], f"{what} per second, {p} {clients} vs 1 (audit {audit})",
                     f"{prefix}/{p}", one, goal8 if p == 8 else None)
     # PGA's physical limit: raw libpq processes committing one row each, durably (PGC). Where the
     # machine's own commits scale less than PGA's goal, so can the audit's.
