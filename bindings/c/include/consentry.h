@@ -179,6 +179,8 @@ typedef struct consentry_vault_options {
   consentry_kdf kdf;          /* CONSENTRY_KDF_INTERACTIVE */
   consentry_audit_mode audit; /* CONSENTRY_AUDIT_DURABLE */
   const char* actor;          /* who the audit log names for staff actions; NULL = "library" */
+  size_t max_readers;         /* connections opened for reads from several threads at once (8);
+                                 0 = every read on the vault's own connection, taking turns */
 } consentry_vault_options;
 
 /* consentry_vault_options_init sets the defaults. Does nothing for NULL. */

@@ -35,6 +35,9 @@ int vault_options(const consentry_vault_options* in, consentry::VaultOptions& ou
     if (actor.empty()) return fail_with(err, consentry::errc::invalid_argument, "options.actor is empty");
     out.actor = std::string(actor);
   }
+  // Callers built against a header from before max_readers keep the default.
+  if (in->size >= offsetof(consentry_vault_options, max_readers) + sizeof(in->max_readers))
+    out.max_readers = in->max_readers;
   return kOk;
 }
 
@@ -61,6 +64,7 @@ void consentry_vault_options_init(consentry_vault_options* options) {
   options->kdf = CONSENTRY_KDF_INTERACTIVE;
   options->audit = CONSENTRY_AUDIT_DURABLE;
   options->actor = nullptr;
+  options->max_readers = consentry::VaultOptions{}.max_readers;
 }
 
 int consentry_vault_create(const char* path, const consentry_policy* policy, const char* passphrase,

@@ -1,6 +1,7 @@
 /* vault_test.c (ctest c_api.vault): every C API call on its successful path, and the behaviours
  * that must match C++: a withdrawal between two reads, a denial with its reason, an erased
  * customer, the export, eligibility, the audit log. */
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -305,6 +306,28 @@ static void test_crm_flow(const char* dir) {
       consentry_free(policy);
     }
     CHECK(consentry_free(vault) == CONSENTRY_OK); /* consentry_free closes a vault too */
+  }
+  /* Options of the layout before max_readers are read as far as they reach; max_readers = 0
+   * reads on the vault's own connection. Either way the vault opens and reads. */
+  {
+    consentry_vault_options options;
+    consentry_vault_options_init(&options);
+    CHECK(options.max_readers == 8);
+    options.size = offsetof(consentry_vault_options, max_readers);
+    options.audit = CONSENTRY_AUDIT_OFF;
+    options.max_readers = 12345; /* beyond the size given: not read */
+    OK(consentry_vault_open(path, "test passphrase", &options, &vault, &err));
+    OK(consentry_vault_customers(vault, &list, &count, &err));
+    CHECK(count == 1 && strcmp(list[0], "C-2") == 0);
+    CHECK(consentry_free(list) == CONSENTRY_OK);
+    OK(consentry_vault_close(vault, &err));
+    consentry_vault_options_init(&options);
+    options.max_readers = 0;
+    OK(consentry_vault_open(path, "test passphrase", &options, &vault, &err));
+    OK(consentry_vault_customers(vault, &list, &count, &err));
+    CHECK(count == 1);
+    CHECK(consentry_free(list) == CONSENTRY_OK);
+    OK(consentry_vault_close(vault, &err));
   }
   {
     char missing[4096];

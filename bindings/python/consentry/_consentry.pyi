@@ -131,6 +131,7 @@ class Vault:
         audit: str = ...,
         actor: Optional[str] = ...,
         key_cache_size: int = ...,
+        max_readers: int = ...,
     ) -> Vault: ...
     @staticmethod
     def open(
@@ -141,6 +142,7 @@ class Vault:
         audit: str = ...,
         actor: Optional[str] = ...,
         key_cache_size: int = ...,
+        max_readers: int = ...,
     ) -> Vault: ...
     @staticmethod
     def create_with_key_file(
@@ -151,6 +153,7 @@ class Vault:
         audit: str = ...,
         actor: Optional[str] = ...,
         key_cache_size: int = ...,
+        max_readers: int = ...,
     ) -> Vault: ...
     @staticmethod
     def open_with_key_file(
@@ -160,6 +163,7 @@ class Vault:
         audit: str = ...,
         actor: Optional[str] = ...,
         key_cache_size: int = ...,
+        max_readers: int = ...,
     ) -> Vault: ...
     def close(self) -> None: ...
     @property

@@ -93,12 +93,13 @@ AuditMode parse_audit(const std::string& text) {
 }
 
 VaultOptions options_of(const std::string& kdf, const std::string& audit, const std::optional<Text>& actor,
-                        std::size_t key_cache_size) {
+                        std::size_t key_cache_size, std::size_t max_readers) {
   VaultOptions options;
   options.kdf = parse_kdf(kdf);
   options.audit = parse_audit(audit);
   if (actor) options.actor = actor->s;
   options.key_cache_size = key_cache_size;
+  options.max_readers = max_readers;
   return options;
 }
 
@@ -524,31 +525,35 @@ void bind_vault(py::module_& m) {
           "create",
           [](const std::filesystem::path& path, const Policy& policy, const Text& passphrase,
              const std::string& kdf, const std::string& audit, const std::optional<Text>& actor,
-             std::size_t key_cache_size) {
-            VaultOptions options = options_of(kdf, audit, actor, key_cache_size);
+             std::size_t key_cache_size, std::size_t max_readers) {
+            VaultOptions options = options_of(kdf, audit, actor, key_cache_size, max_readers);
             auto r = nogil([&] { return Vault::create(path, policy, passphrase.s, std::move(options)); });
             return wrap(std::move(r), path);
           },
           "path"_a, "policy"_a, "passphrase"_a, py::kw_only(), "kdf"_a = "interactive", "audit"_a = "durable",
-          "actor"_a = py::none(), "key_cache_size"_a = 4096,
+          "actor"_a = py::none(), "key_cache_size"_a = 4096, "max_readers"_a = VaultOptions{}.max_readers,
           "Create a new vault file. kdf: 'minimum' (tests only), 'interactive', 'moderate', 'sensitive'; "
-          "audit: 'durable', 'batched' or 'off'. Raises AlreadyExists when the file exists.")
+          "audit: 'durable', 'batched' or 'off'; max_readers: connections opened for reads from several "
+          "threads at once (0: every read on the vault's own connection, taking turns). Raises "
+          "AlreadyExists when the file exists.")
       .def_static(
           "open",
           [](const std::filesystem::path& path, const Text& passphrase, const std::string& kdf,
-             const std::string& audit, const std::optional<Text>& actor, std::size_t key_cache_size) {
-            VaultOptions options = options_of(kdf, audit, actor, key_cache_size);
+             const std::string& audit, const std::optional<Text>& actor, std::size_t key_cache_size,
+             std::size_t max_readers) {
+            VaultOptions options = options_of(kdf, audit, actor, key_cache_size, max_readers);
             auto r = nogil([&] { return Vault::open(path, passphrase.s, std::move(options)); });
             return wrap(std::move(r), path);
           },
           "path"_a, "passphrase"_a, py::kw_only(), "kdf"_a = "interactive", "audit"_a = "durable",
-          "actor"_a = py::none(), "key_cache_size"_a = 4096,
+          "actor"_a = py::none(), "key_cache_size"_a = 4096, "max_readers"_a = VaultOptions{}.max_readers,
           "Open an existing vault. Raises NotFound without the file, IntegrityError for a wrong passphrase.")
       .def_static(
           "create_with_key_file",
           [](const std::filesystem::path& path, const Policy& policy, const std::filesystem::path& key_file,
-             const std::string& audit, const std::optional<Text>& actor, std::size_t key_cache_size) {
-            VaultOptions options = options_of("interactive", audit, actor, key_cache_size);
+             const std::string& audit, const std::optional<Text>& actor, std::size_t key_cache_size,
+             std::size_t max_readers) {
+            VaultOptions options = options_of("interactive", audit, actor, key_cache_size, max_readers);
             auto r = nogil([&]() -> result<Vault> {
               auto provider = KeyFileKeyProvider::create(key_file);
               if (!provider) return provider.err();
@@ -557,15 +562,16 @@ void bind_vault(py::module_& m) {
             return wrap(std::move(r), path);
           },
           "path"_a, "policy"_a, "key_file"_a, py::kw_only(), "audit"_a = "durable", "actor"_a = py::none(),
-          "key_cache_size"_a = 4096,
+          "key_cache_size"_a = 4096, "max_readers"_a = VaultOptions{}.max_readers,
           "Create a new vault whose master keys are sealed under a new key file (mode 0600), kept outside "
           "the vault: a backup of the vault alone opens nothing, and retired versions cannot be read by "
           "anyone. Raises AlreadyExists when either file exists.")
       .def_static(
           "open_with_key_file",
           [](const std::filesystem::path& path, const std::filesystem::path& key_file,
-             const std::string& audit, const std::optional<Text>& actor, std::size_t key_cache_size) {
-            VaultOptions options = options_of("interactive", audit, actor, key_cache_size);
+             const std::string& audit, const std::optional<Text>& actor, std::size_t key_cache_size,
+             std::size_t max_readers) {
+            VaultOptions options = options_of("interactive", audit, actor, key_cache_size, max_readers);
             auto r = nogil([&]() -> result<Vault> {
               auto provider = KeyFileKeyProvider::open(key_file);
               if (!provider) return provider.err();
@@ -574,7 +580,7 @@ void bind_vault(py::module_& m) {
             return wrap(std::move(r), path);
           },
           "path"_a, "key_file"_a, py::kw_only(), "audit"_a = "durable", "actor"_a = py::none(),
-          "key_cache_size"_a = 4096,
+          "key_cache_size"_a = 4096, "max_readers"_a = VaultOptions{}.max_readers,
           "Open a vault sealed under a key file. Raises NotFound, InvalidInput (a key file others may "
           "read), IntegrityError (another vault's key file, or a vault sealed under a passphrase).")
       .def(

@@ -7,6 +7,7 @@ import gc
 import pathlib
 import subprocess
 import sys
+import threading
 from typing import Callable
 
 import pytest
@@ -54,6 +55,24 @@ def test_put_then_read_for_a_contract_purpose(vault: consentry.Vault) -> None:
     field = view.get_field("name")
     assert (field.field, field.value, field.form) == ("name", NAME, "clear")
     assert view.read(["email", "age"]) == {"email": EMAIL, "age": "36"}
+
+
+def test_reads_from_threads_with_and_without_reader_connections(vault: consentry.Vault,
+                                                                 vault_path: pathlib.Path) -> None:
+    vault.close()
+    for max_readers in (0, 4):
+        with consentry.Vault.open(vault_path, PASSPHRASE, max_readers=max_readers) as v:
+            got: list[str] = []
+            threads = [threading.Thread(
+                target=lambda: got.append(v.accessor("support-desk").view("C-1", "service").get("email")))
+                for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert got == [EMAIL] * 4
+    with pytest.raises(TypeError):
+        consentry.Vault.open(vault_path, PASSPHRASE, max_readers=-1)
 
 
 def test_write_records_all_or_none(vault: consentry.Vault) -> None:
