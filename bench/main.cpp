@@ -1,6 +1,6 @@
 // main.cpp: consentry_bench, workloads W1-W7 and W9, the anonymisation workloads (F1, P1, K1, DP1) and,
 // with the C API built, B1 (W3 through consentry.h), and with the PostgreSQL store built, PG3-PG5,
-// PGR and PGA (postgres_bench.cpp), each beside its baseline where it has one
+// PGR, PGT and PGA (postgres_bench.cpp), each beside its baseline where it has one
 // (W8 is consentry_bench_sqlcipher; B1's Python side is bench/bindings_read.py). Google Benchmark flags apply
 // (--benchmark_filter, --benchmark_out,
 // ...); CONSENTRY_BENCH_SCALE=tiny shrinks every dataset and CONSENTRY_BENCH_DATA says where

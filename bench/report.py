@@ -377,7 +377,7 @@ def main():
 
     summary = {"machine": machine(results_dir), "context": context, "sqlcipher_context": cipher_context,
                "ratio": "baseline_ns / ours_ns (W7: large / small; PGR, PGA: p processes' throughput / one's; "
-                        "W2, R1, F1, K1: absolute ns)", "rows": rows}
+                        "PGT: t threads' / one's; W2, R1, F1, K1: absolute ns)", "rows": rows}
     with open(os.path.join(results_dir, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2, ensure_ascii=False)
         f.write("\n")

@@ -174,7 +174,8 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::set_up(PGconn* connection,
 result<void> PostgresStore::keep_connection_options() {
   // libpq gives back the options this connection was made with, the password among them, so that
   // open_companion connects as this store did without the store keeping its URL.
-  PQconninfoOption* options = PQconninfo(conn_);
+  const std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> held(PQconninfo(conn_), PQconninfoFree);
+  const PQconninfoOption* options = held.get();
   if (options == nullptr) return make_error(errc::io, "connecting to the PostgreSQL vault: out of memory");
   std::size_t size = 0;
   for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o)
@@ -190,7 +191,6 @@ result<void> PostgresStore::keep_connection_options() {
       at += n;
     }
   }
-  PQconninfoFree(options);
   return ok();
 }
 

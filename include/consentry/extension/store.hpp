@@ -89,10 +89,9 @@ class Store : public StoreTransactions,
   /// open_reader opens a connection to the same vault that only reads customers
   /// (read_customer) and the policy version (get_meta), so that reads from several threads run
   /// side by side, each on a reader of its own, while this store writes: each read sees what was
-  /// committed when it began. Called
-  /// without any lock of this store's user, so it must not touch this store's connection.
-  /// nullptr when the store offers none (the default: reads then share this store's
-  /// connection); otherwise fails as opening the store does.
+  /// committed when it began. Called without any lock of this store's user, so it must not touch
+  /// this store's connection. nullptr when the store offers none (the default: reads then share
+  /// this store's connection); otherwise fails as opening the store does.
   virtual result<std::unique_ptr<Store>> open_reader();
 };
 
