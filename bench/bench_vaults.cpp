@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 namespace consentry::bench {
@@ -197,6 +198,28 @@ void read_three_at_once(const Accessor& accessor, const std::string& customer) {
     if (!value) throw std::runtime_error("read: " + value.err().message);
     benchmark::DoNotOptimize(value->value.data());
   }
+}
+
+double on_reading_threads(const Vault& vault, std::size_t threads,
+                          const std::function<void(std::size_t, const Accessor&)>& work) {
+  std::vector<std::string> failures(threads);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> running;
+  for (std::size_t t = 0; t < threads; ++t)
+    running.emplace_back([&, t] {
+      try {
+        auto accessor = vault.accessor(kReadAccessor);
+        if (!accessor) throw std::runtime_error(accessor.err().message);
+        work(t, *accessor);
+      } catch (const std::exception& e) {
+        failures[t] = e.what();
+      }
+    });
+  for (auto& thread : running) thread.join();
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  for (const std::string& failure : failures)
+    if (!failure.empty()) throw std::runtime_error(failure);
+  return took.count();
 }
 
 }  // namespace consentry::bench

@@ -58,6 +58,13 @@ void read_three(const Accessor& accessor, const std::string& customer);
 /// snapshot where a view and its read take one each. Throws as read_three does.
 void read_three_at_once(const Accessor& accessor, const std::string& customer);
 
+/// on_reading_threads runs `work(t, accessor)` on `threads` threads at once, each with an
+/// accessor of its own (kReadAccessor of `vault`), as a CRM's request threads read, and returns
+/// the wall time they took together, in seconds. Throws std::runtime_error with the first
+/// error a thread met.
+double on_reading_threads(const Vault& vault, std::size_t threads,
+                          const std::function<void(std::size_t, const Accessor&)>& work);
+
 /// to_string names an audit mode as the benchmark names spell it.
 std::string_view to_string(AuditMode mode);
 

@@ -46,7 +46,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench_vaults.hpp"
@@ -501,35 +500,22 @@ void readers(benchmark::State& state, std::size_t customers, std::size_t process
 
 /// read_from_threads reads as PGR's clients do, from `threads` threads of this process through
 /// `vault`, each with its own accessor and place in ReadOrder, for `seconds`; reads per second.
-double read_from_threads(Vault& vault, std::size_t customers, std::size_t threads, double seconds) {
+double read_from_threads(const Vault& vault, std::size_t customers, std::size_t threads, double seconds) {
   std::vector<std::size_t> done(threads, 0);
-  std::vector<std::string> failures(threads);
-  const auto start = std::chrono::steady_clock::now();
-  const auto until = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                 std::chrono::duration<double>(seconds));
-  std::vector<std::thread> running;
-  for (std::size_t t = 0; t < threads; ++t)
-    running.emplace_back([&, t] {
-      try {
-        auto accessor = vault.accessor(kReadAccessor);
-        if (!accessor) throw std::runtime_error(accessor.err().message);
-        ReadOrder order(customers);
-        for (std::size_t i = 0; i < t * 7919; ++i) order.next();
-        while (std::chrono::steady_clock::now() < until) {
-          read_three(*accessor, order.ids()[order.next()]);
-          ++done[t];
-        }
-      } catch (const std::exception& e) {
-        failures[t] = e.what();
-      }
-    });
-  for (auto& thread : running) thread.join();
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  for (const std::string& failure : failures)
-    if (!failure.empty()) throw std::runtime_error(failure);
+  const auto until =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+  const double took = on_reading_threads(vault, threads, [&](std::size_t t, const Accessor& accessor) {
+    ReadOrder order(customers);
+    for (std::size_t i = 0; i < t * 7919; ++i) order.next();
+    while (std::chrono::steady_clock::now() < until) {
+      read_three(accessor, order.ids()[order.next()]);
+      ++done[t];
+    }
+  });
   std::size_t total = 0;
   for (std::size_t n : done) total += n;
-  return static_cast<double>(total) / took.count();
+  return static_cast<double>(total) / took;
 }
 
 void thread_readers(benchmark::State& state, std::size_t customers, std::size_t threads) {

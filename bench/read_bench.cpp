@@ -21,11 +21,9 @@
 // up to 1000 reads before it is measured, so its data-key cache holds what it can. A vault stays
 // open across the runs Google Benchmark makes of one workload. Reads write audit entries, so
 // they run on a working copy of the cached vault, made once per process.
-#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench_vaults.hpp"
@@ -136,24 +134,10 @@ void read_from_threads(benchmark::State& state, std::size_t customers, std::size
     std::vector<std::vector<std::string>> work(threads);
     for (auto& ids : work)
       for (std::size_t i = 0; i < reads; ++i) ids.push_back(order.ids()[(next++) % order.ids().size()]);
-    std::vector<std::string> failures(threads);
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<std::thread> running;
-    for (std::size_t t = 0; t < threads; ++t)
-      running.emplace_back([&, t] {
-        try {
-          auto accessor = vault.accessor(kReadAccessor);
-          if (!accessor) throw std::runtime_error(accessor.err().message);
-          for (const std::string& customer : work[t]) read_three_at_once(*accessor, customer);
-        } catch (const std::exception& e) {
-          failures[t] = e.what();
-        }
-      });
-    for (auto& thread : running) thread.join();
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    for (const std::string& failure : failures)
-      if (!failure.empty()) throw std::runtime_error(failure);
-    state.SetIterationTime(took.count() / static_cast<double>(threads * reads));
+    const double took = on_reading_threads(vault, threads, [&](std::size_t t, const Accessor& accessor) {
+      for (const std::string& customer : work[t]) read_three_at_once(accessor, customer);
+    });
+    state.SetIterationTime(took / static_cast<double>(threads * reads));
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }

@@ -73,12 +73,20 @@ result<std::string> campaign_email(const Vault& v, const std::string& customer) 
   return campaign_email(*campaigns, customer);
 }
 
-// on_threads runs `work(t)` on kThreads threads at once and waits for them all.
+// on_threads runs `work(t)` on `count` threads at once and waits for them all.
 template <typename Work>
-void on_threads(Work work) {
+void on_threads(Work work, int count = kThreads) {
   std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) threads.emplace_back([&work, t] { work(t); });
+  for (int t = 0; t < count; ++t) threads.emplace_back([&work, t] { work(t); });
   for (std::thread& thread : threads) thread.join();
+}
+
+// check_met_on_two_readers checks that two calls were inside two readers at once, and that
+// none went through the store's own connection.
+void check_met_on_two_readers(MeetingReaders& m) {
+  CHECK(m.most_inside == 2);
+  CHECK(m.readers_opened == 2);
+  CHECK(m.main_reads == 0);
 }
 
 // Refusals counts what reads from several threads were told.
@@ -141,14 +149,9 @@ TEST_CASE("reads from several threads run side by side, each on a reader of its 
   // Taken first, so that the readers meet in the reads of customers.
   const Accessor campaigns = must(m.vault->accessor("email-campaigns"));
   std::vector<result<std::string>> got(2, make_error(errc::internal, "not read"));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 2; ++t)
-    threads.emplace_back([&, t] { got[t] = campaign_email(campaigns, customer_id(t)); });
-  for (std::thread& thread : threads) thread.join();
+  on_threads([&](int t) { got[t] = campaign_email(campaigns, customer_id(t)); }, 2);
 
-  CHECK(m.most_inside == 2);
-  CHECK(m.readers_opened == 2);
-  CHECK(m.main_reads == 0);
+  check_met_on_two_readers(m);
   for (int t = 0; t < 2; ++t) {
     REQUIRE_MESSAGE(got[t].ok(), got[t].err().message);
     CHECK(*got[t] == email_of(customer_id(t)));
@@ -165,14 +168,10 @@ TEST_CASE("accessors for several threads are found side by side, each on a reade
 
   std::vector<result<Accessor>> got;
   for (int t = 0; t < 2; ++t) got.push_back(make_error(errc::internal, "not found"));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 2; ++t) threads.emplace_back([&, t] { got[t] = m.vault->accessor("email-campaigns"); });
-  for (std::thread& thread : threads) thread.join();
+  on_threads([&](int t) { got[t] = m.vault->accessor("email-campaigns"); }, 2);
 
   // Each looked up the policy version in force on a reader, beside the other.
-  CHECK(m.most_inside == 2);
-  CHECK(m.readers_opened == 2);
-  CHECK(m.main_reads == 0);
+  check_met_on_two_readers(m);
   for (int t = 0; t < 2; ++t) {
     REQUIRE_MESSAGE(got[t].ok(), got[t].err().message);
     CHECK(got[t]->id() == "email-campaigns");
