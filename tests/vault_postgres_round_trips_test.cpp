@@ -1,9 +1,10 @@
 // vault_postgres_round_trips_test.cpp: what a read costs in round trips to the PostgreSQL server
-// (detail::PostgresStore::round_trips): once the vault has followed the store, view() is one, a
-// view's read one, and Accessor::read one for both, whatever other connections commit to the
-// ledger; a policy version put in force by another connection costs the next read a snapshot in
-// which the policy is followed, and nothing is missed. Audit off, so that
-// only the read's own requests are counted.
+// (detail::PostgresStore::round_trips_in_process: the vault's own connection and its readers
+// together): once the vault has followed the store, view() is one, a view's read one, and
+// Accessor::read one for both, whatever other connections commit to the ledger; a policy version
+// put in force by another connection costs the next read a snapshot in which the policy is
+// followed, and nothing is missed. Audit off, so that only the read's own requests are counted;
+// nothing else in the process talks to the server while a call is counted.
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -28,22 +29,32 @@ using consentry::test::ScratchSchema;
 
 namespace {
 
-// CountedVault is a vault on a PostgreSQL store whose round trips the test reads.
+// CountedVault is a vault on a PostgreSQL store whose round trips the test reads: on its own
+// connection with `max_readers` 0, else mostly on its readers.
 struct CountedVault {
   PostgresStore* store = nullptr;
   Vault vault;
 
-  static CountedVault create(const ScratchSchema& schema, Policy policy = test::retail_policy()) {
+  static CountedVault create(const ScratchSchema& schema, Policy policy = test::retail_policy(),
+                             std::size_t max_readers = VaultOptions{}.max_readers) {
     auto made = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
     PostgresStore* raw = made.get();
     VaultOptions options = test::test_vault_options();
     options.audit = AuditMode::off;
+    options.max_readers = max_readers;
     return CountedVault{
         raw, must(Vault::create_in(std::move(made), std::move(policy), test::kTestPassphrase, options))};
   }
-  /// cost runs `call` and gives the round trips it took.
+  /// cost runs `call` and gives the round trips it took, on every connection of the process.
   template <class F>
   std::uint64_t cost(F&& call) {
+    const std::uint64_t before = PostgresStore::round_trips_in_process();
+    call();
+    return PostgresStore::round_trips_in_process() - before;
+  }
+  /// own_cost runs `call` and gives the round trips it took on the vault's own connection.
+  template <class F>
+  std::uint64_t own_cost(F&& call) {
     const std::uint64_t before = store->round_trips();
     call();
     return store->round_trips() - before;
@@ -53,23 +64,29 @@ struct CountedVault {
 }  // namespace
 
 TEST_CASE("postgres: a read through a view, or in one call, is one round trip per call") {
-  ScratchSchema schema;
-  CountedVault c = CountedVault::create(schema);
-  must(c.vault.put("C-1", "email", "ann@example.com"));
-  must(c.vault.put("C-1", "phone", "+44 7700 900123"));
-  auto desk = must(c.vault.accessor("support-desk"));
-  // The first read and view follow the store (the policy, the data key, the preparation of each
-  // statement, one a view's opening and one a read).
-  must(desk.read("C-1", "service", {"email"}));
-  must(desk.view("C-1", "service"));
+  // On a reader (the default), and on the vault's own connection (no reader allowed).
+  for (std::size_t max_readers : {VaultOptions{}.max_readers, std::size_t{0}}) {
+    CAPTURE(max_readers);
+    ScratchSchema schema;
+    CountedVault c = CountedVault::create(schema, test::retail_policy(), max_readers);
+    must(c.vault.put("C-1", "email", "ann@example.com"));
+    must(c.vault.put("C-1", "phone", "+44 7700 900123"));
+    auto desk = must(c.vault.accessor("support-desk"));
+    // The first read and view follow the store (the policy, the data key, the preparation of
+    // each statement, one a view's opening and one a read), and open the reader.
+    must(desk.read("C-1", "service", {"email"}));
+    must(desk.view("C-1", "service"));
 
-  CHECK(c.cost([&] { must(desk.read("C-1", "service", {"email", "phone"})); }) == 1);
-  std::optional<View> view;
-  CHECK(c.cost([&] { view = must(desk.view("C-1", "service")); }) == 1);
-  CHECK(c.cost([&] { must(view->read({"email", "phone"})); }) == 1);
-  CHECK(c.cost([&] { must(view->get("email")); }) == 1);
-  // A refusal costs no more: it is decided from the same request.
-  CHECK(c.cost([&] { CHECK_FALSE(desk.read("C-1", "analytics", {"email"}).ok()); }) == 1);
+    CHECK(c.cost([&] { must(desk.read("C-1", "service", {"email", "phone"})); }) == 1);
+    std::optional<View> view;
+    CHECK(c.cost([&] { view = must(desk.view("C-1", "service")); }) == 1);
+    CHECK(c.cost([&] { must(view->read({"email", "phone"})); }) == 1);
+    CHECK(c.cost([&] { must(view->get("email")); }) == 1);
+    // A refusal costs no more: it is decided from the same request.
+    CHECK(c.cost([&] { CHECK_FALSE(desk.read("C-1", "analytics", {"email"}).ok()); }) == 1);
+    // With a reader, the read leaves the vault's own connection alone.
+    CHECK(c.own_cost([&] { must(desk.read("C-1", "service", {"email"})); }) == (max_readers == 0 ? 1 : 0));
+  }
 }
 
 TEST_CASE(

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <utility>
@@ -24,6 +25,9 @@ constexpr std::string_view kDataVersion = "SELECT data_version FROM @S.state WHE
 // (to follow the policy in force), so it is read in the round trip that begins the transaction.
 constexpr std::string_view kBeginRead =
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT data_version FROM @S.state WHERE id = 1";
+
+// Every store's round trips in this process (PostgresStore::round_trips_in_process).
+std::atomic<std::uint64_t> process_round_trips{0};
 
 // ignore_notice keeps the server's notices and warnings off stderr: the library prints nothing.
 void ignore_notice(void*, const char*) {}
@@ -122,6 +126,15 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string&
                       "no PostgreSQL schema version " + std::to_string(create_version));
   if (schema.empty()) return make_error(errc::invalid_argument, "the PostgreSQL schema name is empty");
   return set_up(PQconnectdb(url.c_str()), mode, std::move(schema), create_version);
+}
+
+void PostgresStore::count_round_trip() noexcept {
+  ++round_trips_;
+  process_round_trips.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t PostgresStore::round_trips_in_process() noexcept {
+  return process_round_trips.load(std::memory_order_relaxed);
 }
 
 result<std::unique_ptr<Store>> PostgresStore::open_companion() {
@@ -282,7 +295,7 @@ result<PgResult> PostgresStore::exec_once(std::string_view sql, const PgParams& 
   CONSENTRY_TRY(await_writes());
   auto name = prepared(sql, operation);
   if (!name) return std::move(name).err();
-  ++round_trips_;
+  count_round_trip();
   return check(PQexecPrepared(conn_, (*name)->c_str(), params.count(), params.values(), params.lengths(),
                               params.formats(), static_cast<int>(format)),
                operation);
@@ -292,7 +305,7 @@ result<const std::string*> PostgresStore::prepared(std::string_view sql, std::st
   auto found = prepared_.find(sql);
   if (found == prepared_.end()) {
     std::string name = "consentry_" + std::to_string(prepared_.size());
-    ++round_trips_;
+    count_round_trip();
     CONSENTRY_TRY(check(PQprepare(conn_, name.c_str(), with_schema(sql).c_str(), 0, nullptr), operation));
     found = prepared_.emplace(sql, std::move(name)).first;
   }
@@ -316,7 +329,7 @@ result<void> PostgresStore::exec_each_row(std::string_view sql, const PgParams& 
                             params.formats(), static_cast<int>(PgFormat::binary)) != 1)
       return make_error(errc::io,
                         std::string(operation) + ": the connection to the PostgreSQL vault was lost");
-    ++round_trips_;
+    count_round_trip();
     PQsetSingleRowMode(conn_);
     result<void> outcome = ok();
     bool stopped = false;
@@ -369,7 +382,7 @@ result<PgResult> PostgresStore::exec_sql(std::string_view sql, std::string_view 
   settle();
   if (!pending_.empty()) CONSENTRY_TRY(send_pending());
   CONSENTRY_TRY(await_writes());
-  ++round_trips_;
+  count_round_trip();
   return check(PQexec(conn_, with_schema(sql).c_str()), operation);
 }
 
@@ -409,7 +422,7 @@ result<void> PostgresStore::send_pipelined(std::vector<PipelinedStatement>& stat
     return lost();
   }
   // One request, answered once for all the statements.
-  ++round_trips_;
+  count_round_trip();
   return ok();
 }
 
@@ -533,7 +546,7 @@ result<void> PostgresStore::commit() {
     return answered;
   }
   open_ = Open::none;
-  ++round_trips_;
+  count_round_trip();
   PgResult r(PQexec(conn_, "COMMIT"));
   if (PQstatus(conn_) == CONNECTION_BAD)
     return make_error(errc::io,

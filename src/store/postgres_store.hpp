@@ -284,6 +284,9 @@ class PostgresStore final : public Store {
   /// (statements, preparations, commits): what a call costs in round trips, for tests and
   /// diagnostics. A read snapshot's COMMIT, not waited for, is not counted.
   std::uint64_t round_trips() const noexcept { return round_trips_; }
+  /// round_trips_in_process is round_trips summed over every PostgreSQL store this process has
+  /// opened: a vault's own connection, its readers and its batch connection together.
+  static std::uint64_t round_trips_in_process() noexcept;
 
   /// exec runs `sql` as a prepared statement (prepared on this connection the first time it is
   /// run; `@S` stands for the quoted schema) and returns its result, columns in `format`.
@@ -337,6 +340,8 @@ class PostgresStore final : public Store {
   // keep_connection_options copies the options this connection was made with (the password
   // among them) into connection_options_, for open_companion.
   result<void> keep_connection_options();
+  // count_round_trip counts one request sent and waited for (round_trips, round_trips_in_process).
+  void count_round_trip() noexcept;
   result<void> reconnect_if_lost(std::string_view operation);
   result<void> start_write(bool synced);
   /// send_chain_append runs append_audit_chain's one statement (exec_once when `once`) and says
