@@ -181,6 +181,45 @@ TEST_CASE("postgres: a second connection connects as the first did, to the same 
   CHECK(must(mine->get_meta("from-companion")).has_value());
 }
 
+TEST_CASE("postgres: a companion connects with one request, in UTF8, at its store's schema version") {
+  ScratchSchema schema;
+  auto mine = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));
+  // The store checked the schema under the schema lock; a companion (a reader among them) checks
+  // only its version, and is started in UTF8 without a request of its own.
+  const std::uint64_t before = PostgresStore::round_trips_in_process();
+  auto companion = must(mine->open_reader());
+  CHECK(PostgresStore::round_trips_in_process() - before == 1);
+  auto* pg = dynamic_cast<PostgresStore*>(companion.get());
+  REQUIRE(pg != nullptr);
+  auto encoding = must(pg->exec_sql("SHOW client_encoding", "test"));
+  CHECK(std::string(PQgetvalue(encoding.get(), 0, 0)) == "UTF8");
+  // The URL's own client_encoding does not win over the UTF8 the store speaks.
+  const std::string latin =
+      schema.url + (schema.url.find('?') == std::string::npos ? "?" : "&") + "client_encoding=LATIN1";
+  auto opened = must(PostgresStore::connect(latin, StoreMode::open, schema.name));
+  auto shown = must(opened->exec_sql("SHOW client_encoding", "test"));
+  CHECK(std::string(PQgetvalue(shown.get(), 0, 0)) == "UTF8");
+}
+
+TEST_CASE("postgres: a companion refuses a schema migrated since its store opened it, and migrates nothing") {
+  ScratchSchema schema;
+  // A store at schema version 1: its companion speaks version 1 and leaves the schema there.
+  auto old = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name, 1));
+  auto companion = must(old->open_companion());
+  REQUIRE(companion != nullptr);
+  auto version = must(old->exec_sql("SELECT schema_version FROM @S.state WHERE id = 1", "test"));
+  CHECK(std::string(PQgetvalue(version.get(), 0, 0)) == "1");
+  // Another process opens it and migrates it to this library's version: the old store's next
+  // companion is refused, naming both versions, rather than reading a schema it does not know.
+  must(PostgresStore::connect(schema.url, StoreMode::open, schema.name));
+  auto refused = old->open_reader();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.err().code == errc::integrity);
+  CHECK(refused.err().message.find("schema version " + std::to_string(detail::kPostgresSchemaVersion)) !=
+        std::string::npos);
+  CHECK(refused.err().message.find("not version 1") != std::string::npos);
+}
+
 TEST_CASE("postgres: a PostgreSQL read snapshot sees one committed state") {
   ScratchSchema schema;
   auto reader = must(PostgresStore::connect(schema.url, StoreMode::create, schema.name));

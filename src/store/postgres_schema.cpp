@@ -219,7 +219,9 @@ result<void> PostgresStore::set_up_schema(StoreMode mode, std::int64_t create_ve
       if (exists)
         return make_error(errc::already_exists, "schema '" + schema_ + "' already holds a consentry vault");
       CONSENTRY_TRY(exec_sql(kCreateSchema, "creating the vault's schema"));
-      return migrate(*this, 1, create_version);
+      CONSENTRY_TRY(migrate(*this, 1, create_version));
+      schema_version_ = create_version;
+      return ok();
     }
     if (!exists) return make_error(errc::not_found, "no consentry vault in schema '" + schema_ + "'");
     auto version = exec_sql("SELECT schema_version FROM @S.state WHERE id = 1", "opening the vault");
@@ -235,7 +237,9 @@ result<void> PostgresStore::set_up_schema(StoreMode mode, std::int64_t create_ve
       return make_error(errc::integrity, "schema '" + schema_ + "' holds a vault of schema version " + v +
                                              ", which this library does not know (it knows 1 to " +
                                              std::to_string(kPostgresSchemaVersion) + ")");
-    return migrate(*this, found_version, kPostgresSchemaVersion);
+    CONSENTRY_TRY(migrate(*this, found_version, kPostgresSchemaVersion));
+    schema_version_ = kPostgresSchemaVersion;
+    return ok();
   };
   auto done = run();
   if (!done) {
@@ -244,6 +248,24 @@ result<void> PostgresStore::set_up_schema(StoreMode mode, std::int64_t create_ve
   }
   auto committed = exec_sql("COMMIT", "opening the vault");
   if (!committed) return std::move(committed).err();
+  return ok();
+}
+
+result<void> PostgresStore::check_companion_schema(std::int64_t version) {
+  // The store this connection accompanies created, migrated or checked the schema under the
+  // schema lock; what can have happened since is another process migrating it further.
+  constexpr std::string_view op = "connecting to the PostgreSQL vault again";
+  auto found = exec_sql("SELECT schema_version FROM @S.state WHERE id = 1", op);
+  if (!found) return std::move(found).err();
+  if (PQntuples(found->get()) != 1)
+    return make_error(errc::integrity, "schema '" + schema_ + "' is damaged: no state row");
+  // exec_sql returns text columns.
+  const std::string v = PQgetvalue(found->get(), 0, 0);
+  if (v != std::to_string(version))
+    return make_error(errc::integrity, "schema '" + schema_ + "' now holds a vault of schema version " + v +
+                                           ", not version " + std::to_string(version) +
+                                           " as when this vault opened it; open the vault again");
+  schema_version_ = version;
   return ok();
 }
 

@@ -125,7 +125,11 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string&
     return make_error(errc::invalid_argument,
                       "no PostgreSQL schema version " + std::to_string(create_version));
   if (schema.empty()) return make_error(errc::invalid_argument, "the PostgreSQL schema name is empty");
-  return set_up(PQconnectdb(url.c_str()), mode, std::move(schema), create_version);
+  // UTF8 asked for in the start-up message, after the URL's own options, costs no request of its
+  // own; companions connect with the same options.
+  const char* const keywords[] = {"dbname", "client_encoding", nullptr};
+  const char* const values[] = {url.c_str(), "UTF8", nullptr};
+  return set_up(PQconnectdbParams(keywords, values, 1), mode, std::move(schema), create_version, Setup::full);
 }
 
 void PostgresStore::count_round_trip() noexcept {
@@ -154,14 +158,14 @@ result<std::unique_ptr<Store>> PostgresStore::open_companion() {
   keywords.push_back(nullptr);
   values.push_back(nullptr);
   PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 0);
-  auto store = set_up(conn, StoreMode::open, schema_, kPostgresSchemaVersion);
+  auto store = set_up(conn, StoreMode::open, schema_, schema_version_, Setup::companion);
   if (!store) return std::move(store).err();
   return std::unique_ptr<Store>(std::move(*store));
 }
 
 result<std::unique_ptr<PostgresStore>> PostgresStore::set_up(PGconn* connection, StoreMode mode,
-                                                             std::string schema,
-                                                             std::int64_t create_version) {
+                                                             std::string schema, std::int64_t version,
+                                                             Setup setup) {
   // The store owns the connection from here on, even a failed one, so that it is closed.
   std::unique_ptr<PostgresStore> store(new PostgresStore(connection, std::move(schema)));
   PGconn* conn = store->conn_;
@@ -174,14 +178,24 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::set_up(PGconn* connection,
   }
   PQsetNoticeProcessor(conn, ignore_notice, nullptr);
   CONSENTRY_TRY(store->keep_connection_options());
-  if (PQsetClientEncoding(conn, "UTF8") != 0)
-    return make_error(errc::io, "connecting to the PostgreSQL vault: cannot use UTF8");
+  if (!store->use_utf8()) return make_error(errc::io, "connecting to the PostgreSQL vault: cannot use UTF8");
   char* quoted = PQescapeIdentifier(conn, store->schema_.data(), store->schema_.size());
   if (quoted == nullptr) return make_error(errc::invalid_argument, "the PostgreSQL schema name is not valid");
   store->quoted_schema_ = quoted;
   PQfreemem(quoted);
-  CONSENTRY_TRY(store->set_up_schema(mode, create_version));
+  if (setup == Setup::companion)
+    CONSENTRY_TRY(store->check_companion_schema(version));
+  else
+    CONSENTRY_TRY(store->set_up_schema(mode, version));
   return store;
+}
+
+bool PostgresStore::use_utf8() {
+  // The server reports the client encoding it started the session in.
+  const char* now = PQparameterStatus(conn_, "client_encoding");
+  if (now != nullptr && std::string_view(now) == "UTF8") return true;
+  count_round_trip();
+  return PQsetClientEncoding(conn_, "UTF8") == 0;
 }
 
 result<void> PostgresStore::keep_connection_options() {
@@ -477,7 +491,7 @@ result<void> PostgresStore::reconnect_if_lost(std::string_view operation) {
   if (PQstatus(conn_) != CONNECTION_OK)
     return make_error(errc::io, std::string(operation) + ": cannot reconnect to the PostgreSQL vault");
   PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
-  if (PQsetClientEncoding(conn_, "UTF8") != 0)
+  if (!use_utf8())
     return make_error(errc::io,
                       std::string(operation) + ": reconnecting to the PostgreSQL vault: cannot use UTF8");
   return ok();

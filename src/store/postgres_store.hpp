@@ -180,7 +180,9 @@ class PostgresStore final : public Store {
   PostgresStore(const PostgresStore&) = delete;
   /// open_companion (Store) connects again with the options this connection was made with;
   /// touches no connection state, so may be called beside another thread's use of this store.
-  /// errc::io naming the fork in a forked child.
+  /// The schema, checked by this connection, is not checked again under the schema lock: one
+  /// statement checks that it is still at the version this store opened it at (errc::integrity
+  /// when another process has migrated it since). errc::io naming the fork in a forked child.
   result<std::unique_ptr<Store>> open_companion() override;
   /// open_reader (Store) connects again, as open_companion does: each reader is a server
   /// connection of its own.
@@ -332,11 +334,21 @@ class PostgresStore final : public Store {
  private:
   enum class Open { none, write, append, read };
   explicit PostgresStore(PGconn* conn, std::string schema);
-  // set_up makes a store of `connection` (owning it even when it failed) and sets up its schema
-  // as connect describes.
+  // Setup is how set_up checks the schema: as connect describes, or as a companion's.
+  enum class Setup { full, companion };
+  // set_up makes a store of `connection` (owning it even when it failed), in UTF8, and sets up
+  // its schema: Setup::full as connect describes (`version` is create_version); Setup::companion
+  // checks that the schema is at `version` (check_companion_schema).
   static result<std::unique_ptr<PostgresStore>> set_up(PGconn* connection, StoreMode mode, std::string schema,
-                                                       std::int64_t create_version);
+                                                       std::int64_t version, Setup setup);
   result<void> set_up_schema(StoreMode mode, std::int64_t create_version);
+  // check_companion_schema checks, in one statement and without the schema lock, that the schema
+  // is at `version`, the one the store this connection accompanies opened it at; errc::integrity
+  // when it is not, or when its state row is gone.
+  result<void> check_companion_schema(std::int64_t version);
+  // use_utf8 makes the connection's client encoding UTF8, sending a request only when the
+  // server did not start it in UTF8; false when the server refuses.
+  bool use_utf8();
   // keep_connection_options copies the options this connection was made with (the password
   // among them) into connection_options_, for open_companion.
   result<void> keep_connection_options();
@@ -399,6 +411,7 @@ class PostgresStore final : public Store {
   SecretBytes connection_options_;  ///< "keyword\0value\0" pairs, set once at set_up
   std::string schema_;
   std::string quoted_schema_;
+  std::int64_t schema_version_ = 0;                             ///< the schema version set_up found or left
   std::unordered_map<std::string_view, std::string> prepared_;  ///< statement text → its name
   Open open_ = Open::none;
   std::uint64_t round_trips_ = 0;                       ///< round_trips()
