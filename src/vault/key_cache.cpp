@@ -20,20 +20,37 @@ KeyCache::KeyCache(const Keyring& keyring, std::size_t capacity)
 const SecretBytes* KeyCache::find_data_key(const std::string& customer) const {
   std::lock_guard lock(data_mu_);
   auto it = data_keys_.find(customer);
-  return it == data_keys_.end() ? nullptr : it->second.get();
+  return it == data_keys_.end() ? nullptr : it->second.key.get();
 }
 
 std::shared_ptr<const SecretBytes> KeyCache::share_data_key(const std::string& customer) const {
   std::lock_guard lock(data_mu_);
   auto it = data_keys_.find(customer);
-  return it == data_keys_.end() ? nullptr : it->second;
+  return it == data_keys_.end() ? nullptr : it->second.key;
+}
+
+std::shared_ptr<const VouchedRows> KeyCache::vouched_rows(const std::string& customer,
+                                                          const SecretBytes* key) const {
+  std::lock_guard lock(data_mu_);
+  auto it = data_keys_.find(customer);
+  if (it == data_keys_.end() || it->second.key.get() != key) return nullptr;
+  return it->second.vouched;
+}
+
+void KeyCache::keep_vouched_rows(const std::string& customer, const SecretBytes* key,
+                                 std::shared_ptr<const VouchedRows> rows) {
+  std::lock_guard lock(data_mu_);
+  auto it = data_keys_.find(customer);
+  if (it != data_keys_.end() && it->second.key.get() == key) it->second.vouched = std::move(rows);
 }
 
 std::shared_ptr<SecretBytes>& KeyCache::keep_locked(const std::string& customer, SecretBytes key) {
   // When full, every cached key is dropped: wiped now unless a reader shares it, then when the
   // last one lets it go.
   if (data_keys_.size() >= capacity_) data_keys_.clear();
-  return data_keys_.insert_or_assign(customer, std::make_shared<SecretBytes>(std::move(key))).first->second;
+  return data_keys_
+      .insert_or_assign(customer, CachedKey{std::make_shared<SecretBytes>(std::move(key)), nullptr})
+      .first->second.key;
 }
 
 const SecretBytes& KeyCache::keep_data_key(const std::string& customer, SecretBytes key) {

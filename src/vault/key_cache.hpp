@@ -16,6 +16,7 @@
 #include "consentry/result.hpp"
 #include "consentry/secret_bytes.hpp"
 #include "crypto/keyring.hpp"
+#include "vault/manifest.hpp"
 
 namespace consentry {
 
@@ -44,6 +45,15 @@ class KeyCache {
   std::shared_ptr<const SecretBytes> share_data_key(const std::string& customer) const;
   /// keep_shared_data_key is keep_data_key for such a caller.
   std::shared_ptr<const SecretBytes> keep_shared_data_key(const std::string& customer, SecretBytes key);
+  /// vouched_rows gives what `customer`'s manifest vouched for under `key` (VouchedRows), kept
+  /// with their cached data key; nullptr unless `key` is that cached key and something was kept.
+  /// The caller holds `key`, so the key it compares with is the same object, not one at its
+  /// address since.
+  std::shared_ptr<const VouchedRows> vouched_rows(const std::string& customer, const SecretBytes* key) const;
+  /// keep_vouched_rows keeps `rows` with `customer`'s cached data key, if that is still `key`;
+  /// dropped with the key, and replaced when another key is kept for the customer.
+  void keep_vouched_rows(const std::string& customer, const SecretBytes* key,
+                         std::shared_ptr<const VouchedRows> rows);
   /// forget_data_key drops `customer`'s data key, if cached: wiped now, or once the last
   /// reader sharing it lets it go.
   void forget_data_key(const std::string& customer);
@@ -69,12 +79,16 @@ class KeyCache {
   const SecretBytes& derived_key_locked(const std::string& label);
   // keep_data_key's insertion, data_mu_ held.
   std::shared_ptr<SecretBytes>& keep_locked(const std::string& customer, SecretBytes key);
+  // CachedKey is a data key and what its customer's manifest vouched for under it.
+  struct CachedKey {
+    std::shared_ptr<SecretBytes> key;
+    std::shared_ptr<const VouchedRows> vouched;
+  };
 
   const Keyring& keyring_;
   std::size_t capacity_;
-  mutable std::mutex data_mu_;  // guards data_keys_
-  std::unordered_map<std::string, std::shared_ptr<SecretBytes>>
-      data_keys_;                                         // unwrapped, bounded by capacity_
+  mutable std::mutex data_mu_;                            // guards data_keys_
+  std::unordered_map<std::string, CachedKey> data_keys_;  // unwrapped, bounded by capacity_
   std::mutex derived_mu_;                                 // guards derived_ and tokeniser_
   std::unordered_map<std::string, SecretBytes> derived_;  // by label
   std::unique_ptr<Tokeniser> tokeniser_;                  // made at the first token

@@ -135,6 +135,13 @@ result<void> Manifest::check_all(const std::vector<StoredField>& values) const {
   return ok();
 }
 
+bool VouchedRows::holds(const StoredField& row) const {
+  return std::any_of(rows.begin(), rows.end(), [&](const StoredField& r) {
+    return r.field == row.field && r.format == row.format && r.collected_at == row.collected_at &&
+           r.source == row.source && r.sealed == row.sealed;
+  });
+}
+
 std::optional<StoredField> take_manifest(std::vector<StoredField>& rows) {
   auto it =
       std::find_if(rows.begin(), rows.end(), [](const StoredField& f) { return f.field == kManifestField; });

@@ -67,6 +67,22 @@ class Manifest {
   std::vector<Entry> entries_;  ///< sorted by field
 };
 
+/// VouchedRows is what a customer's manifest vouched for under one data key: the manifest row's
+/// sealed bytes, authenticated, what they decode to, and rows checked against it and found to be
+/// what it lists. A later read that finds the same manifest bytes under the same key takes the
+/// manifest from here, and a row equal to one here needs no digest computed again: the tag and
+/// the digests depend only on the bytes compared. Never changed once shared.
+struct VouchedRows {
+  bytes manifest_row;             ///< the manifest row's sealed bytes
+  Manifest manifest;              ///< what they decode to
+  std::vector<StoredField> rows;  ///< rows found to be what `manifest` lists
+  /// holds is true when `row` equals, in every column value_digest reads, a row here of its field.
+  bool holds(const StoredField& row) const;
+};
+
+/// kMaxVouchedRows bounds VouchedRows::rows: a customer's rows read most recently.
+inline constexpr std::size_t kMaxVouchedRows = 16;
+
 /// take_manifest removes the manifest row (kManifestField) from `rows` and returns it; nullopt
 /// when there is none.
 std::optional<StoredField> take_manifest(std::vector<StoredField>& rows);
