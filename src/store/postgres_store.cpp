@@ -129,7 +129,10 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::connect(const std::string&
   // own; companions connect with the same options.
   const char* const keywords[] = {"dbname", "client_encoding", nullptr};
   const char* const values[] = {url.c_str(), "UTF8", nullptr};
-  return set_up(PQconnectdbParams(keywords, values, 1), mode, std::move(schema), create_version, Setup::full);
+  auto store = connected(PQconnectdbParams(keywords, values, 1), std::move(schema));
+  if (!store) return store;
+  CONSENTRY_TRY((*store)->set_up_schema(mode, create_version));
+  return store;
 }
 
 void PostgresStore::count_round_trip() noexcept {
@@ -144,7 +147,8 @@ std::uint64_t PostgresStore::round_trips_in_process() noexcept {
 result<std::unique_ptr<Store>> PostgresStore::open_companion() {
   // A connection made in a forked child would serve the child as its parent's vault.
   if (forked()) return used_after_fork("connecting to the PostgreSQL vault again");
-  // The options kept at set_up, as "keyword\0value\0" pairs: this touches no connection state.
+  // The options kept when this store connected, as "keyword\0value\0" pairs: this touches
+  // no connection state.
   std::vector<const char*> keywords;
   std::vector<const char*> values;
   const std::string_view kept = connection_options_.reveal_string();
@@ -158,14 +162,13 @@ result<std::unique_ptr<Store>> PostgresStore::open_companion() {
   keywords.push_back(nullptr);
   values.push_back(nullptr);
   PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 0);
-  auto store = set_up(conn, StoreMode::open, schema_, schema_version_, Setup::companion);
+  auto store = connected(conn, schema_);
   if (!store) return std::move(store).err();
+  CONSENTRY_TRY((*store)->check_companion_schema(schema_version_));
   return std::unique_ptr<Store>(std::move(*store));
 }
 
-result<std::unique_ptr<PostgresStore>> PostgresStore::set_up(PGconn* connection, StoreMode mode,
-                                                             std::string schema, std::int64_t version,
-                                                             Setup setup) {
+result<std::unique_ptr<PostgresStore>> PostgresStore::connected(PGconn* connection, std::string schema) {
   // The store owns the connection from here on, even a failed one, so that it is closed.
   std::unique_ptr<PostgresStore> store(new PostgresStore(connection, std::move(schema)));
   PGconn* conn = store->conn_;
@@ -183,10 +186,6 @@ result<std::unique_ptr<PostgresStore>> PostgresStore::set_up(PGconn* connection,
   if (quoted == nullptr) return make_error(errc::invalid_argument, "the PostgreSQL schema name is not valid");
   store->quoted_schema_ = quoted;
   PQfreemem(quoted);
-  if (setup == Setup::companion)
-    CONSENTRY_TRY(store->check_companion_schema(version));
-  else
-    CONSENTRY_TRY(store->set_up_schema(mode, version));
   return store;
 }
 

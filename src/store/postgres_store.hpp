@@ -334,13 +334,10 @@ class PostgresStore final : public Store {
  private:
   enum class Open { none, write, append, read };
   explicit PostgresStore(PGconn* conn, std::string schema);
-  // Setup is how set_up checks the schema: as connect describes, or as a companion's.
-  enum class Setup { full, companion };
-  // set_up makes a store of `connection` (owning it even when it failed), in UTF8, and sets up
-  // its schema: Setup::full as connect describes (`version` is create_version); Setup::companion
-  // checks that the schema is at `version` (check_companion_schema).
-  static result<std::unique_ptr<PostgresStore>> set_up(PGconn* connection, StoreMode mode, std::string schema,
-                                                       std::int64_t version, Setup setup);
+  // connected makes a store of `connection` (owning it even when it failed), in UTF8, on
+  // `schema`, which the caller then sets up (set_up_schema) or checks (check_companion_schema).
+  // errc::io when the connection failed; errc::invalid_argument for a schema name it cannot quote.
+  static result<std::unique_ptr<PostgresStore>> connected(PGconn* connection, std::string schema);
   result<void> set_up_schema(StoreMode mode, std::int64_t create_version);
   // check_companion_schema checks, in one statement and without the schema lock, that the schema
   // is at `version`, the one the store this connection accompanies opened it at; errc::integrity
@@ -408,10 +405,10 @@ class PostgresStore final : public Store {
   void sever() noexcept;
 
   PGconn* conn_;
-  SecretBytes connection_options_;  ///< "keyword\0value\0" pairs, set once at set_up
+  SecretBytes connection_options_;  ///< "keyword\0value\0" pairs, set once in connected()
   std::string schema_;
   std::string quoted_schema_;
-  std::int64_t schema_version_ = 0;                             ///< the schema version set_up found or left
+  std::int64_t schema_version_ = 0;  ///< the schema version this connection found or left
   std::unordered_map<std::string_view, std::string> prepared_;  ///< statement text → its name
   Open open_ = Open::none;
   std::uint64_t round_trips_ = 0;                       ///< round_trips()

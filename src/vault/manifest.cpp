@@ -163,6 +163,45 @@ result<std::optional<Manifest>> vouching_manifest(const SecretBytes* key, std::s
   return std::optional<Manifest>();
 }
 
+RowVoucher::RowVoucher(const SecretBytes* key, std::string_view customer,
+                       std::optional<StoredField> manifest_row, bool holds_values,
+                       std::shared_ptr<const VouchedRows> before)
+    : manifest_row_(std::move(manifest_row)) {
+  if (key && before && manifest_row_ && before->manifest_row == manifest_row_->sealed) {
+    before_ = std::move(before);
+    listed_ = &before_->manifest;
+  } else if (auto o = vouching_manifest(key, customer, manifest_row_, holds_values); !o) {
+    unvouched_ = std::move(o).err();
+  } else if (*o) {
+    opened_ = std::move(**o);
+    listed_ = &*opened_;
+  }
+}
+
+result<void> RowVoucher::check(std::string_view field, const StoredField* row) {
+  if (unvouched_) return *unvouched_;
+  if (!listed_ || (before_ && row && before_->holds(*row))) return ok();
+  CONSENTRY_TRY(listed_->check(field, row));
+  if (row) newly_vouched_.push_back(row);
+  return ok();
+}
+
+std::shared_ptr<const VouchedRows> RowVoucher::kept() {
+  // listed_ is set only from a manifest row that was read: manifest_row_ is there.
+  if (!listed_ || (before_ && newly_vouched_.empty())) return nullptr;
+  auto keep = std::make_shared<VouchedRows>();
+  keep->manifest_row = std::move(manifest_row_->sealed);
+  keep->manifest = before_ ? before_->manifest : std::move(*opened_);
+  listed_ = nullptr;
+  // The rows this read vouched for first, then those of before, as many as are kept.
+  for (const StoredField* row : newly_vouched_)
+    if (keep->rows.size() < kMaxVouchedRows && !keep->holds(*row)) keep->rows.push_back(*row);
+  if (before_)
+    for (const StoredField& row : before_->rows)
+      if (keep->rows.size() < kMaxVouchedRows && !keep->holds(row)) keep->rows.push_back(row);
+  return keep;
+}
+
 result<Manifest*> ManifestEdits::open(const std::string& customer, const SecretBytes& dek, bool new_key) {
   if (auto it = open_.find(customer); it != open_.end()) return &it->second;
   Manifest manifest;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -95,6 +96,40 @@ std::optional<StoredField> take_manifest(std::vector<StoredField>& rows);
 /// without a data key).
 result<std::optional<Manifest>> vouching_manifest(const SecretBytes* key, std::string_view customer,
                                                   const std::optional<StoredField>& row, bool holds_values);
+
+/// RowVoucher checks the rows one read of a customer found against what vouches for them: their
+/// manifest, taken from `before` (what an earlier read under the same data key vouched for,
+/// VouchedRows) when its manifest bytes are those read now, else authenticated here as
+/// vouching_manifest does. A row `before` holds needs no digest. kept() then gives what to keep for
+/// the customer's next read. Lives where it is built (it points into itself).
+class RowVoucher {
+ public:
+  /// `key` is the customer's data key (nullptr: none), `manifest_row` their manifest row as read
+  /// (take_manifest), `holds_values` whether any value row was read, `before` what an earlier
+  /// read kept under this very key (nullptr: nothing). A manifest that is missing or fails
+  /// authentication is not an error here: every check() returns it.
+  RowVoucher(const SecretBytes* key, std::string_view customer, std::optional<StoredField> manifest_row,
+             bool holds_values, std::shared_ptr<const VouchedRows> before);
+  RowVoucher(const RowVoucher&) = delete;
+  RowVoucher& operator=(const RowVoucher&) = delete;
+
+  /// check is ok when `row` (nullptr: absent) is what the manifest lists for `field`, or when
+  /// nothing was ever stored for the customer; errc::integrity when it is not, or the manifest's
+  /// own failure. A row found listed is noted for kept(), by address: it must outlive this object.
+  result<void> check(std::string_view field, const StoredField* row);
+  /// kept returns what this read vouched for, to keep for the next: the manifest and the rows
+  /// found listed here, then those of `before`, at most kMaxVouchedRows. nullptr when nothing is
+  /// listed, or `before` already holds it all. Called once, after the last check().
+  std::shared_ptr<const VouchedRows> kept();
+
+ private:
+  std::optional<error> unvouched_;             // why no row can be vouched for
+  const Manifest* listed_ = nullptr;           // without an error, nullptr: nothing was ever stored
+  std::optional<Manifest> opened_;             // authenticated and decoded here
+  std::optional<StoredField> manifest_row_;    // as read
+  std::shared_ptr<const VouchedRows> before_;  // when its manifest bytes are manifest_row_'s
+  std::vector<const StoredField*> newly_vouched_;
+};
 
 /// manifest_failed is the errc::integrity error of a customer's manifest that is missing or
 /// fails authentication; it names no customer and no value.

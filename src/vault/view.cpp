@@ -270,38 +270,21 @@ Vault::Impl::DecidedRead Vault::Impl::decide_fields(const std::string& accessor,
       any_allowed = any_allowed || decisions.back().allowed;
     }
     std::vector<StoredField>& held = got.read.fields;
-    // What vouches for the allowed fields' rows, present or absent: the customer's manifest,
-    // authenticated under their data key (manifest.hpp).
     // The data key is held here while it is in use, even if the cache drops it meanwhile.
     result<std::shared_ptr<const SecretBytes>> key = std::shared_ptr<const SecretBytes>();
-    std::optional<error> unvouched;    // why no row can be vouched for
-    const Manifest* listed = nullptr;  // without an error, nullptr: nothing was ever stored
-    std::optional<Manifest> opened;    // authenticated and decoded here
-    std::optional<StoredField> manifest;
-    // What the same manifest bytes vouched for under this key in an earlier read (VouchedRows),
-    // and the rows this read finds listed beyond those.
-    std::shared_ptr<const VouchedRows> before;
-    std::vector<const StoredField*> newly_vouched;
-    // Kept only for a customer read again while their key stays cached: one read once (a scan
-    // over more customers than the cache holds) builds nothing.
+    // What vouches for the allowed fields' rows, present or absent: the customer's manifest,
+    // authenticated under their data key (manifest.hpp), or what the same manifest bytes vouched
+    // for under this key in an earlier read (RowVoucher, KeyCache::vouched_rows). Kept again only
+    // for a customer read again while their key stays cached: one read once (a scan over more
+    // customers than the cache holds) builds nothing.
+    std::optional<RowVoucher> voucher;
     const bool read_again = cached != nullptr;
     if (any_allowed) {
-      manifest = take_manifest(held);
+      std::optional<StoredField> manifest = take_manifest(held);
       key = v.data_key_of(customer, got.read.key, std::move(cached));
-      if (key && *key && manifest) {
-        before = v.keys().vouched_rows(customer, key->get());
-        if (before && before->manifest_row != manifest->sealed) before.reset();
-      }
-      if (!key) {
-        unvouched = key.err();
-      } else if (before) {
-        listed = &before->manifest;
-      } else if (auto o = vouching_manifest(key->get(), customer, manifest, !held.empty()); !o) {
-        unvouched = std::move(o).err();
-      } else if (*o) {
-        opened = std::move(**o);
-        listed = &*opened;
-      }
+      if (key)
+        voucher.emplace(key->get(), customer, std::move(manifest), !held.empty(),
+                        *key ? v.keys().vouched_rows(customer, key->get()) : nullptr);
     }
     for (std::size_t i = 0; i < fields.size(); ++i) {
       const std::string_view field = fields[i];
@@ -318,11 +301,7 @@ Vault::Impl::DecidedRead Vault::Impl::decide_fields(const std::string& accessor,
       const StoredField* row = stored == held.end() ? nullptr : &*stored;
       // The row, or its absence, is checked against the manifest before anything is decided on
       // its metadata: a deleted, added or older row, or a changed collected_at, fails here.
-      const bool held_before = before && row && before->holds(*row);
-      result<void> vouched = unvouched                ? result<void>(*unvouched)
-                             : !listed || held_before ? ok()
-                                                      : listed->check(field, row);
-      if (vouched && row && listed && !held_before) newly_vouched.push_back(row);
+      result<void> vouched = key ? voucher->check(field, row) : result<void>(key.err());
       if (!vouched) {
         // Erasure takes the manifest with the values, so a data key cached before another
         // process erased the customer finds none: the erased check below tells that apart.
@@ -363,18 +342,8 @@ Vault::Impl::DecidedRead Vault::Impl::decide_fields(const std::string& accessor,
       out.emplace_back(FieldValue{name, std::move(*shown), d.form});
     }
     // What vouched is kept with the data key for the customer's next read.
-    if (read_again && listed && (!before || !newly_vouched.empty())) {
-      auto keep = std::make_shared<VouchedRows>();
-      keep->manifest_row = std::move(manifest->sealed);
-      keep->manifest = before ? before->manifest : std::move(*opened);
-      // The rows this read vouched for first, then those of before, as many as are kept.
-      for (const StoredField* row : newly_vouched)
-        if (keep->rows.size() < kMaxVouchedRows && !keep->holds(*row)) keep->rows.push_back(*row);
-      if (before)
-        for (const StoredField& row : before->rows)
-          if (keep->rows.size() < kMaxVouchedRows && !keep->holds(row)) keep->rows.push_back(row);
-      v.keys().keep_vouched_rows(customer, key->get(), std::move(keep));
-    }
+    if (read_again && voucher)
+      if (auto keep = voucher->kept()) v.keys().keep_vouched_rows(customer, key->get(), std::move(keep));
     // Erasure deletes every value and consent event, so a read of an erased customer is refused
     // or finds nothing; it is checked on those paths only, leaving allowed reads alone.
     if (unanswered) {
