@@ -192,7 +192,9 @@ std::shared_ptr<const VouchedRows> RowVoucher::kept() {
   auto keep = std::make_shared<VouchedRows>();
   keep->manifest_row = std::move(manifest_row_->sealed);
   keep->manifest = before_ ? before_->manifest : std::move(*opened_);
+  // What vouched is given away: a check() after this fails rather than pass on nothing.
   listed_ = nullptr;
+  unvouched_ = make_error(errc::internal, "a row checked after its manifest was kept");
   // The rows this read vouched for first, then those of before, as many as are kept.
   for (const StoredField* row : newly_vouched_)
     if (keep->rows.size() < kMaxVouchedRows && !keep->holds(*row)) keep->rows.push_back(*row);

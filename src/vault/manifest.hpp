@@ -119,7 +119,8 @@ class RowVoucher {
   result<void> check(std::string_view field, const StoredField* row);
   /// kept returns what this read vouched for, to keep for the next: the manifest and the rows
   /// found listed here, then those of `before`, at most kMaxVouchedRows. nullptr when nothing is
-  /// listed, or `before` already holds it all. Called once, after the last check().
+  /// listed, or `before` already holds it all. Called once, after the last check(): a check()
+  /// after it returns errc::internal.
   std::shared_ptr<const VouchedRows> kept();
 
  private:
