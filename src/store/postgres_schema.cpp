@@ -224,12 +224,9 @@ result<void> PostgresStore::set_up_schema(StoreMode mode, std::int64_t create_ve
       return ok();
     }
     if (!exists) return make_error(errc::not_found, "no consentry vault in schema '" + schema_ + "'");
-    auto version = exec_sql("SELECT schema_version FROM @S.state WHERE id = 1", "opening the vault");
-    if (!version) return std::move(version).err();
-    // exec_sql returns text columns.
-    if (PQntuples(version->get()) != 1)
-      return make_error(errc::integrity, "schema '" + schema_ + "' is damaged: no state row");
-    const std::string v = PQgetvalue(version->get(), 0, 0);
+    auto stored = stored_schema_version("opening the vault");
+    if (!stored) return std::move(stored).err();
+    const std::string& v = *stored;
     std::int64_t found_version = 0;
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), found_version);
     if (ec != std::errc{} || end != v.data() + v.size() || found_version < 1 ||
@@ -251,16 +248,21 @@ result<void> PostgresStore::set_up_schema(StoreMode mode, std::int64_t create_ve
   return ok();
 }
 
-result<void> PostgresStore::check_companion_schema(std::int64_t version) {
-  // The store this connection accompanies created, migrated or checked the schema under the
-  // schema lock; what can have happened since is another process migrating it further.
-  constexpr std::string_view op = "connecting to the PostgreSQL vault again";
+result<std::string> PostgresStore::stored_schema_version(std::string_view op) {
   auto found = exec_sql("SELECT schema_version FROM @S.state WHERE id = 1", op);
   if (!found) return std::move(found).err();
   if (PQntuples(found->get()) != 1)
     return make_error(errc::integrity, "schema '" + schema_ + "' is damaged: no state row");
   // exec_sql returns text columns.
-  const std::string v = PQgetvalue(found->get(), 0, 0);
+  return std::string(PQgetvalue(found->get(), 0, 0));
+}
+
+result<void> PostgresStore::check_companion_schema(std::int64_t version) {
+  // The store this connection accompanies created, migrated or checked the schema under the
+  // schema lock; what can have happened since is another process migrating it further.
+  auto stored = stored_schema_version("connecting to the PostgreSQL vault again");
+  if (!stored) return std::move(stored).err();
+  const std::string& v = *stored;
   if (v != std::to_string(version))
     return make_error(errc::integrity, "schema '" + schema_ + "' now holds a vault of schema version " + v +
                                            ", not version " + std::to_string(version) +

@@ -343,6 +343,9 @@ class PostgresStore final : public Store {
   // is at `version`, the one the store this connection accompanies opened it at; errc::integrity
   // when it is not, or when its state row is gone.
   result<void> check_companion_schema(std::int64_t version);
+  // stored_schema_version reads the schema's state row's schema_version, as text (`op` names the
+  // request in errors); errc::integrity when the row is gone.
+  result<std::string> stored_schema_version(std::string_view op);
   // use_utf8 makes the connection's client encoding UTF8, sending a request only when the
   // server did not start it in UTF8; false when the server refuses.
   bool use_utf8();
