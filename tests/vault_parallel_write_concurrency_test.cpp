@@ -1,9 +1,11 @@
 // vault_parallel_write_concurrency_test.cpp: a write of many records checks and seals them on
-// several threads (detail::parallel_for) and still behaves as one thread would: every value
-// under its own customer's key and listed in their manifest, every bad record reported in the
-// records' order, nothing written when any is bad. Run by CI's ThreadSanitizer stage too.
+// other threads (detail::LoopQueue) while it writes those before, and still behaves as one
+// thread would: every value under its own customer's key and listed in their manifest, every
+// bad record reported in the records' order, nothing written when any is bad or the store
+// fails. Run by CI's ThreadSanitizer stage too.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -15,10 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include "../src/vault/parallel_for.hpp"
+#include "../src/vault/loop_queue.hpp"
 #include "consentry/vault.hpp"
 #include "support/audit_count.hpp"
 #include "support/each_store.hpp"
+#include "support/hooked_store.hpp"
+#include "support/must.hpp"
 #include "support/retail_policy.hpp"
 #include "support/temp_dir.hpp"
 
@@ -28,7 +32,7 @@ namespace {
 
 constexpr std::string_view kPassphrase = "parallel write passphrase";
 
-// kRecords is enough records for every thread parallel_for may start in a write.
+// kRecords is enough records for every thread a write may start, and many chunks.
 constexpr int kRecords = 1200;
 
 VaultOptions quick_options() {
@@ -59,26 +63,18 @@ std::vector<Record> customer_records() {
   return records;
 }
 
-std::set<std::thread::id> threads_used(std::size_t n, std::size_t min_per_thread, std::size_t max_threads) {
-  std::mutex mu;
-  std::set<std::thread::id> ids;
-  detail::parallel_for(n, min_per_thread, max_threads, [&](std::size_t) {
-    std::lock_guard lock(mu);
-    ids.insert(std::this_thread::get_id());
-  });
-  return ids;
-}
-
 }  // namespace
 
-TEST_CASE("parallel_for calls the body once for every index, on more than one thread when it can") {
+TEST_CASE("a LoopQueue calls a loop's body once for every index, on more than one thread when it can") {
   constexpr std::size_t n = 10000;
   const bool cores = std::thread::hardware_concurrency() > 1;
   std::vector<std::atomic<int>> calls(n);
   std::mutex mu;
   std::condition_variable seen;
   std::set<std::thread::id> ids;
-  detail::parallel_for(n, 1, 4, [&](std::size_t i) {
+  detail::LoopQueue queue(3);
+  CHECK(queue.helpers() == std::min<std::size_t>(3, std::thread::hardware_concurrency() - 1));
+  const std::size_t loop = queue.push(n, [&](std::size_t i) {
     calls[i].fetch_add(1);
     std::unique_lock lock(mu);
     if (ids.insert(std::this_thread::get_id()).second) seen.notify_all();
@@ -86,40 +82,68 @@ TEST_CASE("parallel_for calls the body once for every index, on more than one th
     // machine starts it: the two run the body at once.
     if (cores) seen.wait_for(lock, std::chrono::seconds(10), [&] { return ids.size() > 1; });
   });
+  queue.wait(loop);
   std::size_t once = 0;
   for (const auto& c : calls) once += c.load() == 1 ? 1 : 0;
   CHECK(once == n);
-  CHECK(ids.count(std::this_thread::get_id()) == 1);
   if (cores) CHECK(ids.size() > 1);
   CHECK(ids.size() <= 4);
 }
 
-TEST_CASE("parallel_for runs on the calling thread alone when the loop is short or one thread is asked") {
-  CHECK(threads_used(0, 1, 4).empty());
-  CHECK(threads_used(63, 64, 4) == std::set<std::thread::id>{std::this_thread::get_id()});
-  CHECK(threads_used(1000, 1, 1) == std::set<std::thread::id>{std::this_thread::get_id()});
+TEST_CASE("a LoopQueue without helpers makes every call in wait(), on the calling thread") {
+  detail::LoopQueue queue(0);
+  CHECK(queue.helpers() == 0);
+  std::vector<std::thread::id> first(100), second(50);
+  const std::size_t a =
+      queue.push(first.size(), [&](std::size_t i) { first[i] = std::this_thread::get_id(); });
+  const std::size_t b =
+      queue.push(second.size(), [&](std::size_t i) { second[i] = std::this_thread::get_id(); });
+  CHECK(first[0] == std::thread::id());
+  // The later loop waited for first runs first; the earlier one is still there to wait for.
+  queue.wait(b);
+  CHECK(std::count(second.begin(), second.end(), std::this_thread::get_id()) == 50);
+  CHECK(first[0] == std::thread::id());
+  queue.wait(a);
+  CHECK(std::count(first.begin(), first.end(), std::this_thread::get_id()) == 100);
 }
 
-TEST_CASE("parallel_for rethrows what the body throws, once every thread has stopped") {
+TEST_CASE("a LoopQueue rethrows what a body throws from wait(), once no call of the loop is running") {
   std::atomic<int> running{0};
-  std::atomic<int> after_return{0};
+  std::atomic<int> after{0};
+  detail::LoopQueue queue(3);
+  const std::size_t loop = queue.push(5000, [&](std::size_t i) {
+    running.fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    running.fetch_sub(1);
+    if (i == 100) throw std::runtime_error("index 100");
+  });
   bool thrown = false;
   try {
-    detail::parallel_for(5000, 1, 4, [&](std::size_t i) {
-      running.fetch_add(1);
-      if (i == 100) {
-        running.fetch_sub(1);
-        throw std::runtime_error("index 100");
-      }
-      running.fetch_sub(1);
-    });
+    queue.wait(loop);
   } catch (const std::runtime_error& e) {
     thrown = true;
     CHECK(std::string(e.what()) == "index 100");
-    after_return = running.load();
+    after = running.load();
   }
   CHECK(thrown);
-  CHECK(after_return.load() == 0);
+  CHECK(after.load() == 0);
+  // The loops queued after go on as before.
+  std::atomic<int> calls{0};
+  queue.wait(queue.push(64, [&](std::size_t) { calls.fetch_add(1); }));
+  CHECK(calls.load() == 64);
+}
+
+TEST_CASE("a LoopQueue going away finishes the loops no one waited for before it returns") {
+  std::vector<std::atomic<int>> calls(2000);
+  {
+    detail::LoopQueue queue(3);
+    queue.push(1000, [&](std::size_t i) {
+      std::this_thread::sleep_for(std::chrono::microseconds(10));
+      calls[i].fetch_add(1);
+    });
+    queue.push(1000, [&](std::size_t i) { calls[1000 + i].fetch_add(1); });
+  }
+  CHECK(std::all_of(calls.begin(), calls.end(), [](const auto& c) { return c.load() == 1; }));
 }
 
 TEST_CASE("a write of many records seals every value under its own customer's key, as one thread would") {
@@ -201,5 +225,31 @@ TEST_CASE("a write to many customers whose data keys the cache cannot all hold u
     REQUIRE_MESSAGE((*got)[1].ok(), customer << ": " << (*got)[1].err().message);
     CHECK((*got)[0]->value == "Person" + std::to_string(i) + "@example.com");
     CHECK((*got)[1]->value == "1975-01-" + std::to_string(10 + i % 19));
+  }
+}
+
+TEST_CASE("a write of many records that the store fails part-way returns its error and writes nothing") {
+  test::TempDir dir;
+  const auto location = test::shared_location(dir);
+  test::must(Vault::create(location, test::retail_policy(), kPassphrase, quick_options()));
+  auto hooked =
+      std::make_unique<test::HookedStore>(test::must(test::open_store_at(location, StoreMode::open)));
+  test::HookedStore& hooks = *hooked;
+  Vault v = test::must(Vault::open_in(std::move(hooked), kPassphrase, quick_options()));
+  // Well into the write: chunks before it written, chunks after it being sealed meanwhile.
+  hooks.fail_field_put(2000, make_error(errc::io, "disk full"));
+  auto written = v.write(customer_records(), "many.jsonl");
+  REQUIRE_FALSE(written.ok());
+  CHECK(written.err().code == errc::io);
+  CHECK(written.err().message == "disk full");
+  CHECK(v.customers()->empty());
+  CHECK(test::count_action(v, AuditAction::value_written) == 0);
+  // The vault writes again, under keys it did not keep from the failed write.
+  REQUIRE(v.write(customer_records(), "many.jsonl").ok());
+  auto desk = test::must(v.accessor("support-desk"));
+  for (int i : {0, 700, kRecords - 1}) {
+    auto got = test::must(desk.read("C-" + std::to_string(i), "service", {"email"}));
+    REQUIRE_MESSAGE(got[0].ok(), got[0].err().message);
+    CHECK(got[0]->value == "Person" + std::to_string(i) + "@example.com");
   }
 }

@@ -349,14 +349,16 @@ class Vault {
   /// committed. New data keys are wrapped under the master key version current as it commits;
   /// errc::io when another process rotated and re-sealed the master key so that this vault's key
   /// provider cannot open it (open the vault again and retry). A write (or a batch) of 128 records
-  /// or more checks and seals them on up to four of the machine's cores, at least 64 records
-  /// each, on threads it starts for the call and joins before it returns; the store is written
-  /// from the calling thread alone.
+  /// or more checks and seals them on up to three threads it starts for the call (no more than
+  /// the machine's cores less one) and joins before it returns, 128 records at a time, while the
+  /// calling thread writes those before; the store is written from the calling thread alone.
   result<void> write(const std::vector<Record>& records, std::string_view origin = "",
                      const WriteOptions& options = {});
   /// write_batches is write() for an input too large to hold at once (an import): it takes the
-  /// records a batch at a time from `next` and writes them all in one transaction, or none, so
-  /// memory follows the batch, not the input. Each batch is checked and written as write() does;
+  /// records a batch at a time from `next` (called on the calling thread) and writes them all in
+  /// one transaction, or none, so memory follows the batch, not the input: each batch is taken
+  /// before the one before it is written, so that it is checked meanwhile (two batches are held
+  /// at once). Each batch is checked and written as write() does;
   /// after a bad record the rest are only checked, and every bad record is reported (as write()
   /// reports them) once the input is read through. An error from `next` ends it with nothing
   /// written; when it is errc::bad_input (the input's own bad lines) its message comes first and

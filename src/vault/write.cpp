@@ -3,8 +3,11 @@
 // customer's data key, listed in their manifest, indexed when the field has a blind index, and
 // audited, all in one transaction.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,8 +22,8 @@
 #include "consentry/vault.hpp"
 #include "crypto/aead.hpp"
 #include "text/error_list.hpp"
+#include "vault/loop_queue.hpp"
 #include "vault/manifest.hpp"
-#include "vault/parallel_for.hpp"
 #include "vault/vault_impl.hpp"
 
 namespace consentry {
@@ -29,14 +32,15 @@ namespace {
 // The source recorded for a value written without one.
 constexpr std::string_view kDefaultSource = "import";
 
-// A write's records are checked and sealed on up to kMaxThreads cores, each taking at least
-// kRecordsPerThread of them: below that, starting a thread costs more than it saves.
+// A write's records are checked and sealed on up to kMaxThreads cores (its own thread among
+// them), when it has at least twice kRecordsPerThread of them: below that, starting a thread
+// costs more than it saves.
 constexpr std::size_t kMaxThreads = 4;
 constexpr std::size_t kRecordsPerThread = 64;
-// Values are sealed and written kSealChunk records at a time, so that a store that sends its
-// writes while the next are sealed (PostgreSQL's pipeline) keeps its server busy meanwhile: sealed
-// all at once, a batch of 1,000 left the server idle while it was sealed (PG4 ten per cent slower).
-constexpr std::size_t kSealChunk = 500;
+// Records are checked and sealed, and then written, kWriteChunk at a time: the writing thread
+// writes one chunk while the others seal the next, so that neither the cores nor a store that
+// sends writes while the next are sealed (PostgreSQL's pipeline) wait for the other long.
+constexpr std::size_t kWriteChunk = 128;
 
 // located gives "origin:line: " (what is known of it) to put before a message.
 std::string located(std::string_view origin, std::size_t line) {
@@ -61,6 +65,70 @@ error write_refusal(const Decision& d, const std::string& at, std::string_view f
   return make_error(errc::denied, at + "field '" + std::string(field) + "' cannot be written", d.reason);
 }
 
+// Sealed is one value sealed for its row, with its digest for the manifest.
+struct Sealed {
+  result<bytes> sealed;
+  Manifest::Digest digest{};
+};
+
+// Checked is what the checks of one record found, and what was sealed of it.
+struct Checked {
+  std::optional<error> bad;      // the record is not one that may be written
+  std::optional<error> refused;  // an inferred field without consent to profiling
+  std::string_view source;       // the record's, or kDefaultSource
+  std::vector<std::pair<const FieldSpec*, std::string>> values;  // normalised
+  std::vector<Sealed> sealed;
+  result<bytes> wrapped = bytes{};  // RecordCustomer::new_key, wrapped
+};
+
+// RecordCustomer is what the store says of one record's customer, read on the writing thread.
+struct RecordCustomer {
+  bool named = false;   // the customer id is one (a bad one is reported by the record's checks)
+  bool erased = false;  // an erased customer stays erased: new data would bring back what they
+                        // asked to be rid of
+  std::optional<ConsentStatus> profiling;  // when the record holds an inferred field
+  const SecretBytes* dek = nullptr;        // when writing
+  const SecretBytes* new_key = nullptr;    // the data key this record gives its customer
+};
+
+// QueuedBatch is a batch of records on its way into a write transaction: its checks and its
+// sealing run as loops of a LoopQueue, and it waits for them before it goes, so that nothing they
+// touch is gone while they run.
+struct QueuedBatch {
+  explicit QueuedBatch(std::span<const Record> r) : records(r), checked(r.size()) {}
+  explicit QueuedBatch(std::vector<Record> r) : owned(std::move(r)), records(owned), checked(owned.size()) {}
+  QueuedBatch(const QueuedBatch&) = delete;
+  QueuedBatch& operator=(const QueuedBatch&) = delete;
+  ~QueuedBatch() {
+    abandoned.store(true, std::memory_order_relaxed);
+    if (!queue) return;
+    std::vector<std::size_t> loops = seals;
+    if (checks) loops.push_back(*checks);
+    for (std::size_t loop : loops) {
+      try {
+        queue->wait(loop);
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the write has failed already
+      }
+    }
+  }
+
+  std::vector<Record> owned;  // the records, when the batch holds them
+  std::span<const Record> records;
+  std::vector<Checked> checked;
+  std::vector<RecordCustomer> customers;  // when deciding
+  // Data keys made for this batch, and keys read from the store, are held here, not cached until
+  // the end: caching one may empty the cache, and the records before it hold pointers into it.
+  // The maps' nodes stay where they are as they grow, so the pointers hold.
+  std::unordered_map<std::string, SecretBytes> new_keys;
+  std::unordered_map<std::string, SecretBytes> loaded_keys;
+  std::unordered_set<std::string_view> keyless;  // customers with no data key before this write
+  detail::LoopQueue* queue = nullptr;
+  std::optional<std::size_t> checks;   // the loop checking every record
+  std::vector<std::size_t> seals;      // the loops sealing each chunk
+  std::atomic<bool> abandoned{false};  // the write failed: the loops skip what is left
+  std::atomic<bool> sealing{false};    // cleared once a record is found bad
+};
+
 }  // namespace
 
 /// BatchWriter is one write transaction that takes its records a batch at a time: each batch is
@@ -68,6 +136,8 @@ error write_refusal(const Decision& d, const std::string& at, std::string_view f
 /// is bad, the batches after it are only checked, so that every bad record is reported, and the
 /// transaction is rolled back. Data keys made in it are cached only as it goes, and every cached
 /// data key is dropped should it not commit, so the cache never holds a key the store lacks.
+/// Records are checked and sealed on other threads (a LoopQueue) while this one reads and writes
+/// the store.
 class Vault::Impl::BatchWriter {
  public:
   BatchWriter(Vault::Impl& impl, std::string_view origin, const WriteOptions& options)
@@ -96,7 +166,13 @@ class Vault::Impl::BatchWriter {
   }
   /// add validates, decides and writes `records`; a bad record is gathered, not returned. Fails
   /// with the store's error.
-  result<void> add(std::span<const Record> records);
+  result<void> add(std::span<const Record> records) {
+    QueuedBatch batch(records);
+    return write(batch, nullptr);
+  }
+  /// write is add for `batch`; `next`, when given, is the batch after it, whose checks are queued
+  /// behind this batch's sealing, so that they run while this batch is written.
+  result<void> write(QueuedBatch& batch, QueuedBatch* next);
   /// fail is `input`, the input's own error; for errc::bad_input with the bad records found so
   /// far listed after its message.
   error fail(error input) const {
@@ -115,6 +191,23 @@ class Vault::Impl::BatchWriter {
   }
 
  private:
+  /// queue_checks queues the checks of every record of `batch`.
+  void queue_checks(QueuedBatch& batch);
+  /// look_up reads what the store says of every record's customer into batch.customers, and,
+  /// when `writing`, which of them have no data key yet. Fails with the store's error.
+  result<void> look_up(QueuedBatch& batch, bool writing);
+  /// give_keys finds the data key of every record's customer (cached, or read from the store),
+  /// or makes one. Fails with the store's error, or errc::integrity for a key that does not open.
+  result<void> give_keys(QueuedBatch& batch);
+  /// check checks record `i` of `batch` (it reads only the record and the policy).
+  void check(QueuedBatch& batch, std::size_t i) const;
+  /// seal decides record `i`'s inferred fields, seals its values and wraps its new data key.
+  void seal(QueuedBatch& batch, std::size_t i) const;
+  /// write_record writes record `i` of `batch`: its new data key, rows, manifest and index
+  /// entries, and its audit entry into `entries`. Fails with the store's error.
+  result<void> write_record(QueuedBatch& batch, std::size_t i, ManifestEdits& manifests,
+                            std::vector<AuditEntry>& entries);
+
   Vault::Impl& impl_;
   Store& store_;
   std::string_view origin_;
@@ -127,240 +220,292 @@ class Vault::Impl::BatchWriter {
   bool keys_made_ = false;
   bool committed_ = false;
   WriteReport report_;
+  // Small batches are checked and sealed on this thread, large ones on helper threads too,
+  // started for the first large batch and kept for the transaction.
+  detail::LoopQueue own_thread_{0};
+  std::optional<detail::LoopQueue> helpers_;
 };
 
-result<void> Vault::Impl::BatchWriter::add(std::span<const Record> records) {
-  Vault::Impl& impl = impl_;
-  Store& store = store_;
+void Vault::Impl::BatchWriter::queue_checks(QueuedBatch& batch) {
+  const std::size_t n = batch.records.size();
+  if (n >= 2 * kRecordsPerThread) {
+    if (!helpers_) helpers_.emplace(kMaxThreads - 1);
+    batch.queue = &*helpers_;
+  } else {
+    batch.queue = &own_thread_;
+  }
+  batch.checks = batch.queue->push(n, [this, &batch](std::size_t i) {
+    if (!batch.abandoned.load(std::memory_order_relaxed)) check(batch, i);
+  });
+}
+
+void Vault::Impl::BatchWriter::check(QueuedBatch& batch, std::size_t i) const {
   const Policy& policy = *policy_;
-  const timestamp now = now_;
-  const std::string_view origin = origin_;
-  detail::ErrorList& errors = errors_;
-  // Validate everything before writing anything, so a bad record changes nothing.
-  struct Pending {
-    const Record* record;
-    std::string_view source;                                       // the record's, or kDefaultSource
-    std::vector<std::pair<const FieldSpec*, std::string>> values;  // normalised
-    bool needs_profiling = false;                                  // an inferred field is among them
-  };
-  auto validate = [&](const Record& r) -> result<Pending> {
-    const std::string at = located(origin, r.line);
-    if (auto c = check_identifier("customer id", r.customer, kMaxCustomerIdBytes); !c)
-      return make_error(errc::bad_input, at + c.err().message);
-    const std::string_view source = r.source.empty() ? kDefaultSource : std::string_view(r.source);
-    if (auto c = check_identifier("source", source, kMaxDetailBytes); !c)
-      return make_error(errc::bad_input, at + c.err().message);
-    if (r.collected_at && *r.collected_at > now + std::chrono::days(1))
-      return make_error(errc::bad_input, at + "collected_at is in the future");
-    Pending p{&r, source, {}};
-    for (const auto& [name, value] : r.fields) {
-      const FieldSpec* f = policy.field(name);
-      if (!f) return make_error(errc::bad_input, at + "field '" + name + "' is not declared in the policy");
-      auto v = normalise_value(f->type, name, value, policy.default_region());
-      if (!v) return make_error(errc::bad_input, at + v.err().message);
-      // The source is decided here, before anything is read; consent to profiling only inside
-      // the transaction below. Granted stands in for it here, so only the source can refuse.
-      if (auto d = decide_write(policy, name, source, ConsentStatus::granted); !d.allowed)
-        return write_refusal(d, at, name, source);
-      p.needs_profiling = p.needs_profiling || f->is_inferred();
-      p.values.emplace_back(f, std::move(*v));
+  const Record& r = batch.records[i];
+  Checked& out = batch.checked[i];
+  const std::string at = located(origin_, r.line);
+  if (auto c = check_identifier("customer id", r.customer, kMaxCustomerIdBytes); !c) {
+    out.bad = make_error(errc::bad_input, at + c.err().message);
+    return;
+  }
+  out.source = r.source.empty() ? kDefaultSource : std::string_view(r.source);
+  if (auto c = check_identifier("source", out.source, kMaxDetailBytes); !c) {
+    out.bad = make_error(errc::bad_input, at + c.err().message);
+    return;
+  }
+  if (r.collected_at && *r.collected_at > now_ + std::chrono::days(1)) {
+    out.bad = make_error(errc::bad_input, at + "collected_at is in the future");
+    return;
+  }
+  for (const auto& [name, value] : r.fields) {
+    const FieldSpec* f = policy.field(name);
+    if (!f) {
+      out.bad = make_error(errc::bad_input, at + "field '" + name + "' is not declared in the policy");
+      return;
     }
-    return p;
-  };
-  // Every record is checked, and every bad one reported (up to kMaxReportedBadLines), in the
-  // records' order. The checks read only the record and the policy: they run on several cores.
-  std::vector<std::optional<result<Pending>>> checked(records.size());
-  detail::parallel_for(records.size(), kRecordsPerThread, kMaxThreads,
-                       [&](std::size_t i) { checked[i].emplace(validate(records[i])); });
-  std::vector<Pending> pending;
-  pending.reserve(records.size());
-  for (auto& p : checked) {
-    if (!*p) {
-      errors.add(std::move(*p).err());
-    } else if (!errors.any()) {
-      pending.push_back(std::move(**p));
+    auto v = normalise_value(f->type, name, value, policy.default_region());
+    if (!v) {
+      out.bad = make_error(errc::bad_input, at + v.err().message);
+      return;
+    }
+    // Granted stands in for consent to profiling here, so only the source can refuse; seal()
+    // decides with the customer's consent.
+    if (auto d = decide_write(policy, name, out.source, ConsentStatus::granted); !d.allowed) {
+      out.bad = write_refusal(d, at, name, out.source);
+      return;
+    }
+    out.values.emplace_back(f, std::move(*v));
+  }
+}
+
+void Vault::Impl::BatchWriter::seal(QueuedBatch& batch, std::size_t i) const {
+  Checked& out = batch.checked[i];
+  if (out.bad) return;
+  const Record& r = batch.records[i];
+  const RecordCustomer& c = batch.customers[i];
+  if (c.profiling) {
+    for (const auto& [spec, value] : out.values) {
+      if (auto d = decide_write(*policy_, spec->name, out.source, *c.profiling); !d.allowed) {
+        out.refused = write_refusal(d, located(origin_, r.line), spec->name, out.source);
+        return;
+      }
     }
   }
-  checked.clear();
-  // After a bad record the rest is only checked for the report.
-  if (errors.any()) return ok();
+  // After a bad record nothing more will be written.
+  if (!c.dek || !batch.sealing.load(std::memory_order_relaxed)) return;
+  if (c.new_key) out.wrapped = impl_.keyring().wrap_data_key(r.customer, *c.new_key);
+  const FieldMetadata metadata{out.source, r.collected_at.value_or(now_)};
+  out.sealed.reserve(out.values.size());
+  for (const auto& [spec, value] : out.values) {
+    Sealed& s =
+        out.sealed.emplace_back(Sealed{seal_field(*c.dek, r.customer, spec->name, value, metadata), {}});
+    if (s.sealed)
+      s.digest = value_digest(kFieldSealMetadataVersion, metadata.source, metadata.collected_at, *s.sealed);
+  }
+}
 
-  // What the ledger decides is decided inside the write transaction, against the ledger as
-  // committed: an erasure or a withdrawal of consent to profiling committed by another process
-  // is either seen here, or commits after this write and takes what it wrote with it.
-  // The erasure marks and data keys of every record's customer are asked for at once, so a store
-  // that sends writes in batches (PostgreSQL) sends no read between them.
+result<void> Vault::Impl::BatchWriter::look_up(QueuedBatch& batch, bool writing) {
+  // Everything is asked for before anything of the batch is written (a store that sends writes
+  // in batches, PostgreSQL, sends no read between them), inside the write transaction, against
+  // the ledger as committed: an erasure or a withdrawal of consent to profiling committed by
+  // another process is either seen here, or commits after this write and takes what it wrote
+  // with it.
+  Vault::Impl& impl = impl_;
+  const Policy& policy = *policy_;
+  const std::span<const Record> records = batch.records;
+  std::vector<RecordCustomer>& customers = batch.customers;
+  customers.resize(records.size());
   std::vector<std::string> tags;
-  tags.reserve(pending.size());
-  for (const Pending& p : pending) tags.push_back(impl.audit_pseudonym(p.record->customer));
-  std::unordered_set<std::string> erased;
+  std::vector<std::size_t> named;  // the records whose customer id is one
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (!check_identifier("customer id", records[i].customer, kMaxCustomerIdBytes)) continue;
+    customers[i].named = true;
+    named.push_back(i);
+    tags.push_back(impl.audit_pseudonym(records[i].customer));
+  }
   {
     const std::vector<std::string_view> asked(tags.begin(), tags.end());
-    auto found = store.erased_among(asked);
+    auto found = store_.erased_among(asked);
     if (!found) return std::move(found).err();
-    erased.insert(std::make_move_iterator(found->begin()), std::make_move_iterator(found->end()));
+    const std::unordered_set<std::string> erased(std::make_move_iterator(found->begin()),
+                                                 std::make_move_iterator(found->end()));
+    for (std::size_t k = 0; k < named.size(); ++k) customers[named[k]].erased = erased.count(tags[k]) != 0;
   }
-  std::unordered_set<std::string_view> keyless;  // customers with no data key, before this write
-  {
-    std::vector<std::string_view> asked;
-    for (const Pending& p : pending)
-      if (!impl.keys().find_data_key(p.record->customer)) asked.push_back(p.record->customer);
-    auto keyed = store.with_data_keys(asked);
-    if (!keyed) return std::move(keyed).err();
-    const std::unordered_set<std::string> has_key(keyed->begin(), keyed->end());
-    for (std::string_view customer : asked)
-      if (has_key.count(std::string(customer)) == 0) keyless.insert(customer);
-  }
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    const Pending& p = pending[i];
-    const Record& r = *p.record;
-    // An erased customer stays erased: new data would bring back what they asked to be rid of.
-    if (erased.count(tags[i]) != 0) {
-      errors.add(erased_error(located(origin, r.line)));
-      continue;
-    }
-    if (p.needs_profiling) {
-      auto state = impl.consent_state(r.customer);
-      if (!state) return std::move(state).err();
-      const ConsentStatus profiling = state->status(Policy::kProfilingPurpose, now);
-      for (const auto& [spec, value] : p.values) {
-        if (auto d = decide_write(policy, spec->name, p.source, profiling); !d.allowed) {
-          errors.add(write_refusal(d, located(origin, r.line), spec->name, p.source));
-          break;
-        }
-      }
-    }
-  }
-  if (errors.any()) return ok();
-  for (const Pending& p : pending) report_.values += static_cast<std::int64_t>(p.values.size());
-  report_.records += static_cast<std::int64_t>(pending.size());
-  // A dry run writes nothing: every check is made, and the transaction rolls back.
-  if (options_.dry_run) return ok();
-  bool& version_checked = version_checked_;
-  // Data keys made in this batch, cached at its end (and forgotten if the transaction fails).
-  std::unordered_map<std::string, SecretBytes> new_keys;
-  std::vector<AuditEntry> entries;
-  if (impl.audit().enabled()) entries.reserve(pending.size());
-  // First every record's data key, made and stored for a customer who has none yet. Keys read
-  // from the store are held here, not cached until the end: caching one may empty the cache,
-  // and the records before it hold pointers into it.
-  std::unordered_map<std::string, SecretBytes> loaded_keys;
-  struct Keyed {
-    const SecretBytes* dek = nullptr;
-    // A customer given a first data key here has no rows yet: each value's first put inserts.
-    bool first_write = false;
-  };
-  std::vector<Keyed> keyed(pending.size());
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    const Record& r = *pending[i].record;
-    Keyed& k = keyed[i];
-    if (auto it = new_keys.find(r.customer); it != new_keys.end()) {
-      k.dek = &it->second;
-      continue;
-    }
-    if (auto it = loaded_keys.find(r.customer); it != loaded_keys.end()) {
-      k.dek = &it->second;
-      continue;
-    }
-    if (keyless.count(r.customer) == 0) {
-      k.dek = impl.keys().find_data_key(r.customer);
-      if (!k.dek) {
-        auto stored = impl.load_data_key(r.customer);
-        if (!stored) return std::move(stored).err();
-        if (*stored) k.dek = &loaded_keys.emplace(r.customer, std::move(**stored)).first->second;
-      }
-    }
-    if (!k.dek) {
-      // Under the version current as this transaction commits: another process may have
-      // rotated, and retired the version this vault opened with, since it opened.
-      if (!version_checked) CONSENTRY_TRY(impl.follow_current_version());
-      version_checked = true;
-      SecretBytes key = Keyring::new_data_key();
-      auto wrapped = impl.keyring().wrap_data_key(r.customer, key);
-      if (!wrapped) return std::move(wrapped).err();
-      CONSENTRY_TRY(store.put_new_key(StoredKey{r.customer, impl.keyring().version(), std::move(*wrapped)}));
-      // The map's nodes stay where they are as it grows, so the pointer holds.
-      k.dek = &new_keys.emplace(r.customer, std::move(key)).first->second;
-      k.first_write = true;
-    }
-  }
-  // Then, kSealChunk records at a time, every value sealed, and its digest for the manifest
-  // taken, on several cores (each record's values under its own key), and the chunk written.
-  struct Sealed {
-    result<bytes> sealed;
-    Manifest::Digest digest{};
-  };
-  std::vector<std::vector<Sealed>> sealed(pending.size());
-  ManifestEdits manifests(store);
-  for (std::size_t from = 0; from < pending.size(); from += kSealChunk) {
-    const std::size_t to = std::min(pending.size(), from + kSealChunk);
-    detail::parallel_for(to - from, kRecordsPerThread, kMaxThreads, [&](std::size_t k) {
-      const std::size_t i = from + k;
-      const Pending& p = pending[i];
-      const Record& r = *p.record;
-      const FieldMetadata metadata{p.source, r.collected_at.value_or(now)};
-      sealed[i].reserve(p.values.size());
-      for (const auto& [spec, value] : p.values) {
-        Sealed& s = sealed[i].emplace_back(
-            Sealed{seal_field(*keyed[i].dek, r.customer, spec->name, value, metadata), {}});
-        if (s.sealed)
-          s.digest =
-              value_digest(kFieldSealMetadataVersion, metadata.source, metadata.collected_at, *s.sealed);
-      }
+  for (std::size_t i : named) {
+    RecordCustomer& c = customers[i];
+    if (c.erased) continue;
+    const bool inferred = std::any_of(records[i].fields.begin(), records[i].fields.end(), [&](const auto& f) {
+      const FieldSpec* spec = policy.field(f.first);
+      return spec && spec->is_inferred();
     });
-    // The chunk's rows, manifests, index entries and audit entries, in the records' order.
-    for (std::size_t i = from; i < to; ++i) {
-      const Pending& p = pending[i];
-      const Record& r = *p.record;
-      const SecretBytes* dek = keyed[i].dek;
-      const bool first_write = keyed[i].first_write;
-      StoredField sf;
-      sf.customer = r.customer;
-      sf.source = std::string(p.source);
-      sf.collected_at = r.collected_at.value_or(now);
-      // Format 2 binds the source and collection time; the manifest lists the new rows.
-      sf.format = kFieldSealMetadataVersion;
-      auto listed = manifests.open(r.customer, *dek, new_keys.count(r.customer) != 0);
-      if (!listed) return std::move(listed).err();
-      std::unordered_set<std::string_view> put;  // the names put so far, when first_write
-      for (std::size_t j = 0; j < p.values.size(); ++j) {
-        const auto& [spec, value] = p.values[j];
-        Sealed& s = sealed[i][j];
-        if (!s.sealed) return std::move(s.sealed).err();
-        sf.field = spec->name;
-        sf.sealed = std::move(*s.sealed);
-        // A name given twice in one record: its second value replaces the first.
-        if (first_write && put.insert(spec->name).second) {
-          CONSENTRY_TRY(store.put_new_field(sf));
-        } else {
-          CONSENTRY_TRY(store.put_field(sf));
-        }
-        (*listed)->note(sf.field, s.digest);
-        if (spec->is_indexed()) {
-          // The index entry is made under the version current as this transaction commits, like
-          // a new data key, so that a retirement never leaves it under a version that is gone.
-          if (!version_checked) CONSENTRY_TRY(impl.follow_current_version());
-          version_checked = true;
-          auto entry = impl.lookup_entry(*spec, r.customer, value, impl.keyring().version());
-          if (!entry) return std::move(entry).err();
-          CONSENTRY_TRY(store.put_lookup(*entry));
-        }
-      }
-      CONSENTRY_TRY(manifests.store(r.customer, *dek, first_write));
-      if (impl.audit().enabled()) {
-        AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
-        for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);
-        e.reason = sf.source;
-        entries.push_back(std::move(e));
+    if (!inferred) continue;
+    auto state = impl.consent_state(records[i].customer);
+    if (!state) return std::move(state).err();
+    c.profiling = state->status(Policy::kProfilingPurpose, now_);
+  }
+  if (!writing) return ok();
+  std::vector<std::string_view> asked;
+  for (std::size_t i : named)
+    if (!customers[i].erased && !impl.keys().find_data_key(records[i].customer))
+      asked.push_back(records[i].customer);
+  auto keyed = store_.with_data_keys(asked);
+  if (!keyed) return std::move(keyed).err();
+  const std::unordered_set<std::string> has_key(keyed->begin(), keyed->end());
+  for (std::string_view customer : asked)
+    if (has_key.count(std::string(customer)) == 0) batch.keyless.insert(customer);
+  return ok();
+}
+
+result<void> Vault::Impl::BatchWriter::give_keys(QueuedBatch& batch) {
+  Vault::Impl& impl = impl_;
+  for (std::size_t i = 0; i < batch.records.size(); ++i) {
+    RecordCustomer& c = batch.customers[i];
+    const std::string& customer = batch.records[i].customer;
+    if (!c.named || c.erased) continue;
+    if (auto it = batch.new_keys.find(customer); it != batch.new_keys.end()) {
+      c.dek = &it->second;
+    } else if (auto loaded = batch.loaded_keys.find(customer); loaded != batch.loaded_keys.end()) {
+      c.dek = &loaded->second;
+    } else if (batch.keyless.count(customer) == 0) {
+      c.dek = impl.keys().find_data_key(customer);
+      if (!c.dek) {
+        auto stored = impl.load_data_key(customer);
+        if (!stored) return std::move(stored).err();
+        if (*stored) c.dek = &batch.loaded_keys.emplace(customer, std::move(**stored)).first->second;
       }
     }
+    if (c.dek) continue;
+    // Wrapped under the version current as this transaction commits: another process may have
+    // rotated, and retired the version this vault opened with, since it opened. Asked here,
+    // before any record is sealed, so that the keyring does not change under the threads that
+    // wrap the new keys.
+    if (!version_checked_) CONSENTRY_TRY(impl.follow_current_version());
+    version_checked_ = true;
+    c.dek = c.new_key = &batch.new_keys.emplace(customer, Keyring::new_data_key()).first->second;
   }
+  return ok();
+}
+
+result<void> Vault::Impl::BatchWriter::write_record(QueuedBatch& batch, std::size_t i,
+                                                    ManifestEdits& manifests,
+                                                    std::vector<AuditEntry>& entries) {
+  Vault::Impl& impl = impl_;
+  Checked& p = batch.checked[i];
+  const Record& r = batch.records[i];
+  const RecordCustomer& c = batch.customers[i];
+  const SecretBytes& dek = *c.dek;
+  // A customer given a first data key here has no rows yet: each value's first put inserts.
+  const bool first_write = c.new_key != nullptr;
+  if (first_write) {
+    if (!p.wrapped) return std::move(p.wrapped).err();
+    CONSENTRY_TRY(store_.put_new_key(StoredKey{r.customer, impl.keyring().version(), std::move(*p.wrapped)}));
+    keys_made_ = true;
+  }
+  StoredField sf;
+  sf.customer = r.customer;
+  sf.source = std::string(p.source);
+  sf.collected_at = r.collected_at.value_or(now_);
+  // Format 2 binds the source and collection time; the manifest lists the new rows.
+  sf.format = kFieldSealMetadataVersion;
+  auto listed = manifests.open(r.customer, dek, batch.new_keys.count(r.customer) != 0);
+  if (!listed) return std::move(listed).err();
+  std::unordered_set<std::string_view> put;  // the names put so far, when first_write
+  for (std::size_t j = 0; j < p.values.size(); ++j) {
+    const auto& [spec, value] = p.values[j];
+    Sealed& s = p.sealed[j];
+    if (!s.sealed) return std::move(s.sealed).err();
+    sf.field = spec->name;
+    sf.sealed = std::move(*s.sealed);
+    // A name given twice in one record: its second value replaces the first.
+    if (first_write && put.insert(spec->name).second) {
+      CONSENTRY_TRY(store_.put_new_field(sf));
+    } else {
+      CONSENTRY_TRY(store_.put_field(sf));
+    }
+    (*listed)->note(sf.field, s.digest);
+    if (spec->is_indexed()) {
+      // The index entry is made under the version current as this transaction commits, like a
+      // new data key, so that a retirement never leaves it under a version that is gone. (With
+      // a new key in the batch, look_up asked for it before any was wrapped.)
+      if (!version_checked_) CONSENTRY_TRY(impl.follow_current_version());
+      version_checked_ = true;
+      auto entry = impl.lookup_entry(*spec, r.customer, value, impl.keyring().version());
+      if (!entry) return std::move(entry).err();
+      CONSENTRY_TRY(store_.put_lookup(*entry));
+    }
+  }
+  CONSENTRY_TRY(manifests.store(r.customer, dek, first_write));
+  if (impl.audit().enabled()) {
+    AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
+    for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);
+    e.reason = sf.source;
+    entries.push_back(std::move(e));
+  }
+  return ok();
+}
+
+result<void> Vault::Impl::BatchWriter::write(QueuedBatch& batch, QueuedBatch* next) {
+  const std::size_t n = batch.records.size();
+  // Once a record was bad, the records after it are only checked, so that every bad one is
+  // reported; a dry run decides every record and writes nothing. Either way the transaction
+  // rolls back, so what was written before a bad record is found changes nothing.
+  bool deciding = !errors_.any();
+  bool writing = deciding && !options_.dry_run;
+  if (!batch.checks) queue_checks(batch);
+  // While this thread asks the store about the batch's customers, the records are checked.
+  if (deciding) CONSENTRY_TRY(look_up(batch, writing));
+  batch.queue->wait(*batch.checks);
+  // A batch with a record that is not well formed is only checked: an erasure or a refusal is
+  // reported once the rest is well formed.
+  if (std::any_of(batch.checked.begin(), batch.checked.end(),
+                  [](const Checked& c) { return c.bad.has_value(); }))
+    deciding = writing = false;
+  if (writing) CONSENTRY_TRY(give_keys(batch));
+  batch.sealing.store(writing, std::memory_order_relaxed);
+  // Then each chunk of kWriteChunk records is decided and sealed on other threads while this
+  // one writes the chunks before it.
+  if (deciding) {
+    for (std::size_t from = 0; from < n; from += kWriteChunk)
+      batch.seals.push_back(
+          batch.queue->push(std::min(n, from + kWriteChunk) - from, [this, &batch, from](std::size_t k) {
+            if (!batch.abandoned.load(std::memory_order_relaxed)) seal(batch, from + k);
+          }));
+  }
+  if (next) queue_checks(*next);
+  std::vector<AuditEntry> entries;
+  if (writing && impl_.audit().enabled()) entries.reserve(n);
+  ManifestEdits manifests(store_);
+  for (std::size_t chunk = 0, from = 0; from < n; ++chunk, from += kWriteChunk) {
+    const std::size_t to = std::min(n, from + kWriteChunk);
+    if (deciding) batch.queue->wait(batch.seals[chunk]);
+    // Every bad record reported (up to kMaxReportedBadLines), in the records' order.
+    for (std::size_t i = from; i < to; ++i) {
+      Checked& p = batch.checked[i];
+      if (p.bad) {
+        errors_.add(std::move(*p.bad));
+      } else if (deciding && batch.customers[i].erased) {
+        errors_.add(erased_error(located(origin_, batch.records[i].line)));
+      } else if (deciding && p.refused) {
+        errors_.add(std::move(*p.refused));
+      }
+    }
+    if (errors_.any()) {
+      batch.sealing.store(false, std::memory_order_relaxed);
+      continue;
+    }
+    for (std::size_t i = from; i < to; ++i)
+      report_.values += static_cast<std::int64_t>(batch.checked[i].values.size());
+    report_.records += static_cast<std::int64_t>(to - from);
+    if (!writing) continue;
+    // The chunk's keys, rows, manifests, index entries and audit entries, in the records' order.
+    for (std::size_t i = from; i < to; ++i) CONSENTRY_TRY(write_record(batch, i, manifests, entries));
+  }
+  if (errors_.any() || !writing) return ok();
   // The values and their audit entries commit together or not at all.
-  if (impl.audit().enabled()) CONSENTRY_TRY(impl.audit().append_in_transaction(entries));
-  keys_made_ = keys_made_ || !new_keys.empty();
+  if (impl_.audit().enabled()) CONSENTRY_TRY(impl_.audit().append_in_transaction(entries));
   // From here no pointer into the cache is used.
-  for (auto& [customer, key] : loaded_keys) impl.keys().keep_data_key(customer, std::move(key));
-  for (auto& [customer, key] : new_keys) impl.keys().keep_data_key(customer, std::move(key));
+  for (auto& [customer, key] : batch.loaded_keys) impl_.keys().keep_data_key(customer, std::move(key));
+  for (auto& [customer, key] : batch.new_keys) impl_.keys().keep_data_key(customer, std::move(key));
   return ok();
 }
 
@@ -379,13 +524,22 @@ result<WriteReport> Vault::Impl::BatchWriter::run(Vault::Impl& impl, std::string
 result<WriteReport> Vault::write_batches(const RecordBatches& next, std::string_view origin,
                                          const WriteOptions& options) {
   return Impl::BatchWriter::run(*impl_, origin, options, [&](Impl::BatchWriter& writer) -> result<void> {
-    std::vector<Record> batch;
+    // The next batch is taken before the one before it is written, so that its records are
+    // checked while that one is written.
+    std::unique_ptr<QueuedBatch> waiting;
     for (;;) {
-      batch.clear();
+      std::vector<Record> batch;
       auto more = next(batch);
-      if (!more) return writer.fail(std::move(more).err());
-      if (!batch.empty()) CONSENTRY_TRY(writer.add(batch));
-      if (!*more) return ok();
+      if (!more) {
+        // The batch taken before is gone through first, so that its bad records are listed.
+        if (waiting) CONSENTRY_TRY(writer.write(*waiting, nullptr));
+        return writer.fail(std::move(more).err());
+      }
+      std::unique_ptr<QueuedBatch> taken =
+          batch.empty() ? nullptr : std::make_unique<QueuedBatch>(std::move(batch));
+      if (waiting) CONSENTRY_TRY(writer.write(*waiting, taken.get()));
+      waiting = std::move(taken);
+      if (!*more) return waiting ? writer.write(*waiting, nullptr) : ok();
     }
   });
 }

@@ -1,7 +1,7 @@
 // hooked_store.hpp: a Store that forwards every call to another and can run a step of the test
 // just before its next write transaction begins, to order two vaults' transactions exactly, or
-// fail that transaction, or before each read of a customer or of a meta row; and that offers
-// the second connection and the readers a test hands it.
+// fail that transaction, or a put of a value, or before each read of a customer or of a meta row; and that
+// offers the second connection and the readers a test hands it.
 #pragma once
 
 #include <functional>
@@ -27,6 +27,12 @@ class HookedStore final : public Store {
   bool hook_ran() const { return !hook_; }
   /// fail_next_begin makes the next write transaction fail to begin with `e` (after the hook).
   void fail_next_begin(error e) { failure_ = std::move(e); }
+  /// fail_field_put makes the `nth` put of a value from now on (put_field or put_new_field,
+  /// counting from 1) fail with `e`, and the puts after it pass again.
+  void fail_field_put(std::int64_t nth, error e) {
+    field_puts_left_ = nth;
+    field_failure_ = std::move(e);
+  }
   /// offer_companion makes open_companion() call `open` (by default the store offers none).
   void offer_companion(std::function<result<std::unique_ptr<Store>>()> open) { companion_ = std::move(open); }
   /// offer_reader makes open_reader() call `open` (by default the store offers none).
@@ -84,7 +90,14 @@ class HookedStore final : public Store {
                                                     std::span<const std::string_view> fields) override {
     return inner_->get_named_fields(customer, fields);
   }
-  result<void> put_field(const StoredField& f) override { return inner_->put_field(f); }
+  result<void> put_field(const StoredField& f) override {
+    if (field_failure_ && --field_puts_left_ == 0) {
+      error e = std::move(*field_failure_);
+      field_failure_.reset();
+      return e;
+    }
+    return inner_->put_field(f);
+  }
   result<void> put_lookup(const StoredLookup& l) override { return inner_->put_lookup(l); }
   result<void> delete_lookup(std::string_view c, std::string_view f) override {
     return inner_->delete_lookup(c, f);
@@ -182,6 +195,8 @@ class HookedStore final : public Store {
   std::unique_ptr<Store> inner_;
   std::function<void()> hook_;
   std::optional<error> failure_;
+  std::int64_t field_puts_left_ = 0;
+  std::optional<error> field_failure_;
   std::function<result<std::unique_ptr<Store>>()> companion_;
   std::function<result<std::unique_ptr<Store>>()> reader_;
   std::function<void()> read_hook_;
