@@ -99,8 +99,11 @@ TEST_CASE("a LoopQueue without helpers makes every call in wait(), on the callin
   const std::size_t b =
       queue.push(second.size(), [&](std::size_t i) { second[i] = std::this_thread::get_id(); });
   CHECK(first[0] == std::thread::id());
+  CHECK_FALSE(queue.done(a));
   // The later loop waited for first runs first; the earlier one is still there to wait for.
   queue.wait(b);
+  CHECK(queue.done(b));
+  CHECK_FALSE(queue.done(a));
   CHECK(std::count(second.begin(), second.end(), std::this_thread::get_id()) == 50);
   CHECK(first[0] == std::thread::id());
   queue.wait(a);

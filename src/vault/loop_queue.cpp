@@ -126,4 +126,10 @@ void LoopQueue::wait(std::size_t number) {
   if (loop->failure) std::rethrow_exception(std::exchange(loop->failure, nullptr));
 }
 
+bool LoopQueue::done(std::size_t number) {
+  std::lock_guard lock(mu_);
+  const Loop& loop = *loops_.at(number);
+  return loop.finished == loop.n;
+}
+
 }  // namespace consentry::detail

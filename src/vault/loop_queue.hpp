@@ -36,6 +36,8 @@ class LoopQueue {
   /// itself. An exception thrown by a call stops the loop (its calls not yet started are not
   /// made) and is rethrown here.
   void wait(std::size_t loop);
+  /// done says whether every call of loop `loop` has returned (wait() would not block).
+  bool done(std::size_t loop);
   /// helpers is how many threads were started.
   std::size_t helpers() const noexcept { return threads_.size(); }
 

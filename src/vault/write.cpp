@@ -75,20 +75,24 @@ struct Sealed {
 struct Checked {
   std::optional<error> bad;      // the record is not one that may be written
   std::optional<error> refused;  // an inferred field without consent to profiling
+  std::string tag;               // the customer's audit pseudonym (taken by look_up)
   std::string_view source;       // the record's, or kDefaultSource
   std::vector<std::pair<const FieldSpec*, std::string>> values;  // normalised
   std::vector<Sealed> sealed;
-  result<bytes> wrapped = bytes{};  // RecordCustomer::new_key, wrapped
+  result<bytes> wrapped = bytes{};      // RecordCustomer::new_key, wrapped
+  std::optional<StoredField> manifest;  // sealed, when RecordCustomer::sole
 };
 
 // RecordCustomer is what the store says of one record's customer, read on the writing thread.
 struct RecordCustomer {
-  bool named = false;   // the customer id is one (a bad one is reported by the record's checks)
+  std::string tag;      // the customer's audit pseudonym; empty when the customer id is not one
   bool erased = false;  // an erased customer stays erased: new data would bring back what they
                         // asked to be rid of
   std::optional<ConsentStatus> profiling;  // when the record holds an inferred field
   const SecretBytes* dek = nullptr;        // when writing
   const SecretBytes* new_key = nullptr;    // the data key this record gives its customer
+  bool sole = false;  // new_key, and no other record of the batch is the customer's: the record
+                      // makes their whole manifest
 };
 
 // QueuedBatch is a batch of records on its way into a write transaction: its checks and its
@@ -119,7 +123,11 @@ struct QueuedBatch {
   // Data keys made for this batch, and keys read from the store, are held here, not cached until
   // the end: caching one may empty the cache, and the records before it hold pointers into it.
   // The maps' nodes stay where they are as they grow, so the pointers hold.
-  std::unordered_map<std::string, SecretBytes> new_keys;
+  struct NewKey {
+    SecretBytes key;
+    std::size_t maker;  // the record that makes it
+  };
+  std::unordered_map<std::string, NewKey> new_keys;
   std::unordered_map<std::string, SecretBytes> loaded_keys;
   std::unordered_set<std::string_view> keyless;  // customers with no data key before this write
   detail::LoopQueue* queue = nullptr;
@@ -194,8 +202,9 @@ class Vault::Impl::BatchWriter {
   /// queue_checks queues the checks of every record of `batch`.
   void queue_checks(QueuedBatch& batch);
   /// look_up reads what the store says of every record's customer into batch.customers, and,
-  /// when `writing`, which of them have no data key yet. Fails with the store's error.
-  result<void> look_up(QueuedBatch& batch, bool writing);
+  /// when `writing`, which of them have no data key yet; `checked` when the batch's checks are
+  /// done and found every record well formed. Fails with the store's error.
+  result<void> look_up(QueuedBatch& batch, bool writing, bool checked);
   /// give_keys finds the data key of every record's customer (cached, or read from the store),
   /// or makes one. Fails with the store's error, or errc::integrity for a key that does not open.
   result<void> give_keys(QueuedBatch& batch);
@@ -248,6 +257,7 @@ void Vault::Impl::BatchWriter::check(QueuedBatch& batch, std::size_t i) const {
     out.bad = make_error(errc::bad_input, at + c.err().message);
     return;
   }
+  out.tag = impl_.audit_pseudonym(r.customer);
   out.source = r.source.empty() ? kDefaultSource : std::string_view(r.source);
   if (auto c = check_identifier("source", out.source, kMaxDetailBytes); !c) {
     out.bad = make_error(errc::bad_input, at + c.err().message);
@@ -302,9 +312,14 @@ void Vault::Impl::BatchWriter::seal(QueuedBatch& batch, std::size_t i) const {
     if (s.sealed)
       s.digest = value_digest(kFieldSealMetadataVersion, metadata.source, metadata.collected_at, *s.sealed);
   }
+  if (!c.sole) return;
+  Manifest manifest;
+  for (std::size_t j = 0; j < out.values.size(); ++j)
+    if (out.sealed[j].sealed) manifest.note(out.values[j].first->name, out.sealed[j].digest);
+  out.manifest = manifest.seal(*c.dek, r.customer);
 }
 
-result<void> Vault::Impl::BatchWriter::look_up(QueuedBatch& batch, bool writing) {
+result<void> Vault::Impl::BatchWriter::look_up(QueuedBatch& batch, bool writing, bool checked) {
   // Everything is asked for before anything of the batch is written (a store that sends writes
   // in batches, PostgreSQL, sends no read between them), inside the write transaction, against
   // the ledger as committed: an erasure or a withdrawal of consent to profiling committed by
@@ -315,21 +330,29 @@ result<void> Vault::Impl::BatchWriter::look_up(QueuedBatch& batch, bool writing)
   const std::span<const Record> records = batch.records;
   std::vector<RecordCustomer>& customers = batch.customers;
   customers.resize(records.size());
-  std::vector<std::string> tags;
-  std::vector<std::size_t> named;  // the records whose customer id is one
+  // The customers' audit pseudonyms: the checks' when they are done, else made here meanwhile
+  // (for the records whose customer id is one; the checks report the others).
+  std::vector<std::size_t> named;
+  named.reserve(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
-    if (!check_identifier("customer id", records[i].customer, kMaxCustomerIdBytes)) continue;
-    customers[i].named = true;
+    if (checked) {
+      customers[i].tag = std::move(batch.checked[i].tag);
+    } else if (check_identifier("customer id", records[i].customer, kMaxCustomerIdBytes)) {
+      customers[i].tag = impl.audit_pseudonym(records[i].customer);
+    } else {
+      continue;
+    }
     named.push_back(i);
-    tags.push_back(impl.audit_pseudonym(records[i].customer));
   }
   {
-    const std::vector<std::string_view> asked(tags.begin(), tags.end());
-    auto found = store_.erased_among(asked);
+    std::vector<std::string_view> tags;
+    tags.reserve(named.size());
+    for (std::size_t i : named) tags.push_back(customers[i].tag);
+    auto found = store_.erased_among(tags);
     if (!found) return std::move(found).err();
     const std::unordered_set<std::string> erased(std::make_move_iterator(found->begin()),
                                                  std::make_move_iterator(found->end()));
-    for (std::size_t k = 0; k < named.size(); ++k) customers[named[k]].erased = erased.count(tags[k]) != 0;
+    for (std::size_t i : named) customers[i].erased = erased.count(customers[i].tag) != 0;
   }
   for (std::size_t i : named) {
     RecordCustomer& c = customers[i];
@@ -361,9 +384,10 @@ result<void> Vault::Impl::BatchWriter::give_keys(QueuedBatch& batch) {
   for (std::size_t i = 0; i < batch.records.size(); ++i) {
     RecordCustomer& c = batch.customers[i];
     const std::string& customer = batch.records[i].customer;
-    if (!c.named || c.erased) continue;
+    if (c.erased) continue;
     if (auto it = batch.new_keys.find(customer); it != batch.new_keys.end()) {
-      c.dek = &it->second;
+      c.dek = &it->second.key;
+      batch.customers[it->second.maker].sole = false;
     } else if (auto loaded = batch.loaded_keys.find(customer); loaded != batch.loaded_keys.end()) {
       c.dek = &loaded->second;
     } else if (batch.keyless.count(customer) == 0) {
@@ -381,7 +405,9 @@ result<void> Vault::Impl::BatchWriter::give_keys(QueuedBatch& batch) {
     // wrap the new keys.
     if (!version_checked_) CONSENTRY_TRY(impl.follow_current_version());
     version_checked_ = true;
-    c.dek = c.new_key = &batch.new_keys.emplace(customer, Keyring::new_data_key()).first->second;
+    c.dek = c.new_key =
+        &batch.new_keys.emplace(customer, QueuedBatch::NewKey{Keyring::new_data_key(), i}).first->second.key;
+    c.sole = true;
   }
   return ok();
 }
@@ -407,8 +433,12 @@ result<void> Vault::Impl::BatchWriter::write_record(QueuedBatch& batch, std::siz
   sf.collected_at = r.collected_at.value_or(now_);
   // Format 2 binds the source and collection time; the manifest lists the new rows.
   sf.format = kFieldSealMetadataVersion;
-  auto listed = manifests.open(r.customer, dek, batch.new_keys.count(r.customer) != 0);
-  if (!listed) return std::move(listed).err();
+  Manifest* listed = nullptr;  // the manifest to change, unless the record's own was sealed
+  if (!c.sole) {
+    auto opened = manifests.open(r.customer, dek, batch.new_keys.count(r.customer) != 0);
+    if (!opened) return std::move(opened).err();
+    listed = *opened;
+  }
   std::unordered_set<std::string_view> put;  // the names put so far, when first_write
   for (std::size_t j = 0; j < p.values.size(); ++j) {
     const auto& [spec, value] = p.values[j];
@@ -422,7 +452,7 @@ result<void> Vault::Impl::BatchWriter::write_record(QueuedBatch& batch, std::siz
     } else {
       CONSENTRY_TRY(store_.put_field(sf));
     }
-    (*listed)->note(sf.field, s.digest);
+    if (listed) listed->note(sf.field, s.digest);
     if (spec->is_indexed()) {
       // The index entry is made under the version current as this transaction commits, like a
       // new data key, so that a retirement never leaves it under a version that is gone. (With
@@ -434,9 +464,14 @@ result<void> Vault::Impl::BatchWriter::write_record(QueuedBatch& batch, std::siz
       CONSENTRY_TRY(store_.put_lookup(*entry));
     }
   }
-  CONSENTRY_TRY(manifests.store(r.customer, dek, first_write));
+  if (listed) {
+    CONSENTRY_TRY(manifests.store(r.customer, dek, first_write));
+  } else {
+    if (!p.manifest) return make_error(errc::internal, "a new customer's manifest was not sealed");
+    CONSENTRY_TRY(store_.put_new_field(*p.manifest));
+  }
   if (impl.audit().enabled()) {
-    AuditEntry e = impl.entry(AuditAction::value_written, r.customer, impl.options.actor, "");
+    AuditEntry e = impl.entry_for_pseudonym(AuditAction::value_written, c.tag, impl.options.actor, "");
     for (const auto& [spec, value] : p.values) e.fields.push_back(spec->name);
     e.reason = sf.source;
     entries.push_back(std::move(e));
@@ -452,14 +487,17 @@ result<void> Vault::Impl::BatchWriter::write(QueuedBatch& batch, QueuedBatch* ne
   bool deciding = !errors_.any();
   bool writing = deciding && !options_.dry_run;
   if (!batch.checks) queue_checks(batch);
-  // While this thread asks the store about the batch's customers, the records are checked.
-  if (deciding) CONSENTRY_TRY(look_up(batch, writing));
+  // This thread asks the store about the batch's customers while the records are checked,
+  // unless they were checked while the batch before was written.
+  const bool checked = batch.queue->done(*batch.checks);
+  if (deciding && !checked) CONSENTRY_TRY(look_up(batch, writing, false));
   batch.queue->wait(*batch.checks);
   // A batch with a record that is not well formed is only checked: an erasure or a refusal is
   // reported once the rest is well formed.
   if (std::any_of(batch.checked.begin(), batch.checked.end(),
                   [](const Checked& c) { return c.bad.has_value(); }))
     deciding = writing = false;
+  if (deciding && checked) CONSENTRY_TRY(look_up(batch, writing, true));
   if (writing) CONSENTRY_TRY(give_keys(batch));
   batch.sealing.store(writing, std::memory_order_relaxed);
   // Then each chunk of kWriteChunk records is decided and sealed on other threads while this
@@ -505,7 +543,7 @@ result<void> Vault::Impl::BatchWriter::write(QueuedBatch& batch, QueuedBatch* ne
   if (impl_.audit().enabled()) CONSENTRY_TRY(impl_.audit().append_in_transaction(entries));
   // From here no pointer into the cache is used.
   for (auto& [customer, key] : batch.loaded_keys) impl_.keys().keep_data_key(customer, std::move(key));
-  for (auto& [customer, key] : batch.new_keys) impl_.keys().keep_data_key(customer, std::move(key));
+  for (auto& [customer, made] : batch.new_keys) impl_.keys().keep_data_key(customer, std::move(made.key));
   return ok();
 }
 
