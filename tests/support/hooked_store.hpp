@@ -1,7 +1,7 @@
 // hooked_store.hpp: a Store that forwards every call to another and can run a step of the test
 // just before its next write transaction begins, to order two vaults' transactions exactly, or
-// fail that transaction, or a put of a value, or before each read of a customer or of a meta row; and that
-// offers the second connection and the readers a test hands it.
+// fail that transaction or a put of a value, or before each read of a customer or of a meta row;
+// and that offers the second connection and the readers a test hands it.
 #pragma once
 
 #include <functional>
