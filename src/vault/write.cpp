@@ -75,7 +75,7 @@ struct Sealed {
 struct Checked {
   std::optional<error> bad;      // the record is not one that may be written
   std::optional<error> refused;  // an inferred field without consent to profiling
-  std::string tag;               // the customer's audit pseudonym (taken by look_up)
+  std::string tag;               // the customer's audit pseudonym, when QueuedBatch::ahead
   std::string_view source;       // the record's, or kDefaultSource
   std::vector<std::pair<const FieldSpec*, std::string>> values;  // normalised
   std::vector<Sealed> sealed;
@@ -131,6 +131,7 @@ struct QueuedBatch {
   std::unordered_map<std::string, SecretBytes> loaded_keys;
   std::unordered_set<std::string_view> keyless;  // customers with no data key before this write
   detail::LoopQueue* queue = nullptr;
+  bool ahead = false;  // checked while the batch before was written: the checks make the pseudonyms
   std::optional<std::size_t> checks;   // the loop checking every record
   std::vector<std::size_t> seals;      // the loops sealing each chunk
   std::atomic<bool> abandoned{false};  // the write failed: the loops skip what is left
@@ -199,8 +200,9 @@ class Vault::Impl::BatchWriter {
   }
 
  private:
-  /// queue_checks queues the checks of every record of `batch`.
-  void queue_checks(QueuedBatch& batch);
+  /// queue_checks queues the checks of every record of `batch`; `ahead` while the batch before
+  /// is written.
+  void queue_checks(QueuedBatch& batch, bool ahead);
   /// look_up reads what the store says of every record's customer into batch.customers, and,
   /// when `writing`, which of them have no data key yet; `checked` when the batch's checks are
   /// done and found every record well formed. Fails with the store's error.
@@ -235,8 +237,9 @@ class Vault::Impl::BatchWriter {
   std::optional<detail::LoopQueue> helpers_;
 };
 
-void Vault::Impl::BatchWriter::queue_checks(QueuedBatch& batch) {
+void Vault::Impl::BatchWriter::queue_checks(QueuedBatch& batch, bool ahead) {
   const std::size_t n = batch.records.size();
+  batch.ahead = ahead;
   if (n >= 2 * kRecordsPerThread) {
     if (!helpers_) helpers_.emplace(kMaxThreads - 1);
     batch.queue = &*helpers_;
@@ -257,7 +260,7 @@ void Vault::Impl::BatchWriter::check(QueuedBatch& batch, std::size_t i) const {
     out.bad = make_error(errc::bad_input, at + c.err().message);
     return;
   }
-  out.tag = impl_.audit_pseudonym(r.customer);
+  if (batch.ahead) out.tag = impl_.audit_pseudonym(r.customer);
   out.source = r.source.empty() ? kDefaultSource : std::string_view(r.source);
   if (auto c = check_identifier("source", out.source, kMaxDetailBytes); !c) {
     out.bad = make_error(errc::bad_input, at + c.err().message);
@@ -486,10 +489,10 @@ result<void> Vault::Impl::BatchWriter::write(QueuedBatch& batch, QueuedBatch* ne
   // rolls back, so what was written before a bad record is found changes nothing.
   bool deciding = !errors_.any();
   bool writing = deciding && !options_.dry_run;
-  if (!batch.checks) queue_checks(batch);
+  if (!batch.checks) queue_checks(batch, false);
   // This thread asks the store about the batch's customers while the records are checked,
   // unless they were checked while the batch before was written.
-  const bool checked = batch.queue->done(*batch.checks);
+  const bool checked = batch.ahead && batch.queue->done(*batch.checks);
   if (deciding && !checked) CONSENTRY_TRY(look_up(batch, writing, false));
   batch.queue->wait(*batch.checks);
   // A batch with a record that is not well formed is only checked: an erasure or a refusal is
@@ -509,7 +512,7 @@ result<void> Vault::Impl::BatchWriter::write(QueuedBatch& batch, QueuedBatch* ne
             if (!batch.abandoned.load(std::memory_order_relaxed)) seal(batch, from + k);
           }));
   }
-  if (next) queue_checks(*next);
+  if (next) queue_checks(*next, true);
   std::vector<AuditEntry> entries;
   if (writing && impl_.audit().enabled()) entries.reserve(n);
   ManifestEdits manifests(store_);
