@@ -352,13 +352,9 @@ FaultPlan* install_fault_plan(FaultPlan* plan) noexcept {
   return fault_plan.exchange(plan, std::memory_order_acq_rel);
 }
 
-int sync_file_data(const char* path) noexcept {
+int sync_file_data(int fd) noexcept {
   if (injected(file_sync) != SQLITE_OK) return EIO;
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  const int rc = ::fdatasync(fd) == 0 ? 0 : errno;
-  ::close(fd);
-  return rc;
+  return ::fdatasync(fd) == 0 ? 0 : errno;
 }
 
 bool opened_before_fork(sqlite3* db) noexcept {

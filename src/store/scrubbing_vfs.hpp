@@ -28,11 +28,11 @@ bool register_scrubbing_vfs() noexcept;
 /// a file (SQLite would corrupt it), so every statement of the connection fails.
 bool opened_before_fork(sqlite3* db) noexcept;
 
-/// sync_file_data is fdatasync of the file at `path` through a descriptor of its own, counted and
-/// failed by an installed fault plan (fault_injection.hpp) as the VFS's own syncs are: for a sync
-/// made apart from a commit (SqliteStore::sync_committed). Returns 0 or an errno value (EIO for
-/// an injected failure).
-int sync_file_data(const char* path) noexcept;
+/// sync_file_data is fdatasync of the open descriptor `fd`, counted and failed by an installed
+/// fault plan (fault_injection.hpp) as the VFS's own syncs are: for a sync made apart from a
+/// commit (SqliteStore::sync_committed). Returns 0 or an errno value (EIO for an injected
+/// failure).
+int sync_file_data(int fd) noexcept;
 
 /// scrub_btree_page zeroes the gap between the cell pointer array and the cell content area of
 /// `page` (`size` bytes; `first` for page 1, whose b-tree header follows the 100-byte file

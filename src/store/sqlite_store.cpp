@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -139,6 +140,7 @@ SqliteStore::~SqliteStore() {
   sqlite3_finalize(read_end_);
   sqlite3_finalize(data_version_);
   sqlite3_close(db_);
+  if (wal_fd_ >= 0) ::close(wal_fd_);
 }
 
 result<void> SqliteStore::prepare_statements() {
@@ -198,7 +200,17 @@ result<void> SqliteStore::restore_synchronous() {
 result<void> SqliteStore::sync_committed() {
   // The WAL is there while a connection is open (journal_mode = WAL keeps it), so failing to
   // open it means the vault's files were changed behind the store.
-  if (const int err = sync_file_data(wal_file_.c_str()); err != 0)
+  int fd = -1;
+  {
+    // Opened once; the syncs themselves run side by side.
+    std::lock_guard lock(wal_fd_mu_);
+    if (wal_fd_ < 0) wal_fd_ = ::open(wal_file_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0)
+      return make_error(
+          errc::io, "opening the vault's write-ahead log to sync it: " + std::string(std::strerror(errno)));
+    fd = wal_fd_;
+  }
+  if (const int err = sync_file_data(fd); err != 0)
     return make_error(errc::io, "syncing the vault's write-ahead log: " + std::string(std::strerror(err)));
   return ok();
 }

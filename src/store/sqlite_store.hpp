@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -125,9 +126,10 @@ class SqliteStore final : public Store {
   result<std::optional<std::uint64_t>> data_version() override;
   /// syncs_apart: the WAL can be synced apart from a commit (sync_committed).
   bool syncs_apart() const noexcept override { return !wal_file_.empty(); }
-  /// sync_committed is fdatasync of the WAL file, through a descriptor of its own: a commit
-  /// made with synchronous = NORMAL has written its frames to the WAL, and this makes them
-  /// durable as synchronous = FULL would have at the commit. Touches no connection state.
+  /// sync_committed is fdatasync of the WAL file, through a descriptor of its own (opened at the
+  /// first sync, kept while the store is open): a commit made with synchronous = NORMAL has
+  /// written its frames to the WAL, and this makes them durable as synchronous = FULL would have
+  /// at the commit. Touches no connection state; errc::io when the WAL cannot be opened or synced.
   result<void> sync_committed() override;
   /// open_companion (Store) opens the vault file again, on a connection of its own.
   result<std::unique_ptr<Store>> open_companion() override;
@@ -226,6 +228,8 @@ class SqliteStore final : public Store {
   std::array<sqlite3_stmt*, static_cast<std::size_t>(Sql::count)> statements_{};
   std::string file_;                      ///< the vault file's path (open_companion); set once at open
   std::string wal_file_;                  ///< the WAL's path (sync_committed); set once at open
+  std::mutex wal_fd_mu_;                  ///< guards wal_fd_, which sync_committed opens once
+  int wal_fd_ = -1;                       ///< a descriptor of the WAL of sync_committed's own
   bool unsynced_ = false;                 ///< synchronous is NORMAL for a begin_unsynced transaction
   bool scrub_vfs_ = false;                ///< writes go through the scrubbing VFS
   sqlite3_stmt* read_begin_ = nullptr;    ///< begin_read's BEGIN DEFERRED, prepared on first use
