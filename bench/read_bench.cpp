@@ -11,6 +11,8 @@
 //   W3_read/<n>/baseline_durable  the same, then one INSERT of a row the size of an audit entry
 //                             committed on its own with synchronous = FULL (what a durable audit adds)
 //   W7_read/<n>               consentry with batched audit, at 10k and at 1M customers
+//   W7_read/<n>/baseline      W3's baseline at the same two sizes: how far the hand-written read
+//                             itself slows as the file grows (the limit W7's scaling is set beside)
 //   W3T_durable/<t>           W3's read in one call, audit durable, from t threads at once through
 //                             one vault (1, 2, 4, 8): the time reported is wall time per read, so
 //                             t threads against one give how far group commit shares the fsync
@@ -201,6 +203,15 @@ void register_read_benchmarks(const Sizes& sizes) {
                                      read_copy(sizes.read_large);
                                      read_consentry(s, customers, AuditMode::batched);
                                    });
+                                 })
+        ->UseRealTime()
+        ->Repetitions(repetitions);
+  }
+  for (std::size_t customers : {sizes.read_small, sizes.read_large}) {
+    benchmark::RegisterBenchmark(("W7_read/" + std::to_string(customers) + "/baseline").c_str(),
+                                 [customers](benchmark::State& st) {
+                                   guarded(st,
+                                           [&](benchmark::State& s) { read_baseline(s, customers, false); });
                                  })
         ->UseRealTime()
         ->Repetitions(repetitions);
