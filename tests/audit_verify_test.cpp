@@ -20,6 +20,8 @@
 #include "support/store_backends.hpp"
 #include "support/stored_audit.hpp"
 #include "support/temp_dir.hpp"
+#include "support/vector_log.hpp"
+#include "support/verify_report.hpp"
 
 using namespace consentry;
 namespace fs = std::filesystem;
@@ -28,8 +30,11 @@ namespace {
 
 using consentry::test::TempDir;
 
+using consentry::test::check_bad;
+using consentry::test::check_intact;
 using consentry::test::must;
 using consentry::test::stored_of;
+using consentry::test::VectorLog;
 
 constexpr std::int64_t kBaseTime = 1767225600;
 
@@ -397,24 +402,6 @@ TEST_CASE_TEMPLATE("an external checkpoint past the end of the log reports a rol
   CHECK(none.first_bad_seq == 1);
 }
 
-// VectorLog is an audit log that is not a store: entries and checkpoints held in vectors, read
-// through AuditLogReader alone, as verify_audit_log takes it.
-class VectorLog final : public AuditLogReader {
- public:
-  std::vector<StoredAuditEntry> entries;
-  std::vector<AuditCheckpoint> stored_checkpoints;
-  bool fail_scan = false;
-
-  result<void> scan_audit_views(std::int64_t from,
-                                const std::function<bool(const StoredAuditView&)>& visit) override {
-    if (fail_scan) return make_error(errc::io, "scan_audit: the disk went away");
-    for (const StoredAuditEntry& e : entries)
-      if (e.seq >= from && !visit(StoredAuditView{e.seq, e.at, e.customer, e.encoded, e.hash})) break;
-    return ok();
-  }
-  result<std::vector<AuditCheckpoint>> checkpoints() override { return stored_checkpoints; }
-};
-
 TEST_CASE("verify_audit_log reads any AuditLogReader, not only a store, and passes on its errors") {
   Chain chain;
   chain.append(*make_memory_store(), 30);  // builds the entries; the store is not kept
@@ -540,13 +527,6 @@ class TamperedVault {
   Chain chain_;
 };
 
-void check_bad(const AuditVerification& r, std::int64_t first_bad, std::string_view problem_part) {
-  CAPTURE(r.problem);
-  CHECK_FALSE(r.ok);
-  CHECK(r.first_bad_seq == first_bad);
-  CHECK(r.problem.find(problem_part) != std::string::npos);
-}
-
 }  // namespace
 
 TEST_CASE("sqlite: the audit tables refuse UPDATE and DELETE") {
@@ -567,10 +547,7 @@ TEST_CASE("sqlite: the audit tables refuse UPDATE and DELETE") {
 
 TEST_CASE("sqlite: the audit log and its checkpoints survive closing and reopening the vault") {
   TamperedVault v;
-  const auto report = v.verify();
-  CHECK(report.ok);
-  CHECK(report.entries == kEntries);
-  CHECK(report.checkpoints == 2);
+  check_intact(v.verify(), kEntries, 2);
 }
 
 TEST_CASE("verify names a modified entry by its seq") {

@@ -264,7 +264,8 @@ struct AuditVerification {
 /// `public_key` and matches the chain at its seq; the log reaches the last checkpoint (no
 /// truncated tail); and, when given, the external checkpoint `against` verifies too (no
 /// rollback). It reads the checkpoints once, then scans the entries once from seq 1, calling
-/// `on_progress` (when given) with the entries checked so far every kAuditProgressEvery entries.
+/// `on_progress` (when given) with the entries scanned so far every kAuditProgressEvery entries;
+/// in a long log the hashes are checked on a second thread beside the scan, a chunk behind it.
 /// Returns the reader's error (errc::io) when the log cannot be read; a damaged log is not an
 /// error but a report with ok == false.
 result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public_key,

@@ -6,13 +6,17 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
+#include <vector>
 
 #include "consentry/audit.hpp"
 #include "consentry/records.hpp"
@@ -270,6 +274,106 @@ class Finding {
   Position at_;
   std::string problem_;
 };
+
+// Link is one entry's link in a chain, copied out of the store's row: where it is, the counts
+// the report had reached before it, the hash it follows (the stored hash of the entry before it
+// in its chain, or the chain's genesis), its stored hash, and where its encoding lies in its
+// LinkChunk's bytes. Each link is checked on its own, so links can be checked in any order and
+// on any thread: when every link holds, the stored hashes are the chain recomputed from the
+// genesis (by induction), and the first link that does not hold is where the recomputed chain
+// first departs from the stored one, as a pass that carried the recomputed hash along finds.
+struct Link {
+  Position at;
+  std::int64_t entries_before = 0;
+  std::int64_t checkpoints_before = 0;
+  Hash previous{};
+  Hash stored{};
+  std::size_t offset = 0;
+  std::size_t size = 0;
+};
+
+// LinkChunk is a run of links and the encodings they point into.
+struct LinkChunk {
+  std::vector<Link> links;
+  bytes encodings;
+};
+
+// link_holds is true when `link`'s stored hash is BLAKE2b(previous || encoding).
+bool link_holds(const Link& link, byte_view encoding) {
+  Hash hash;
+  chain_hash_into(link.previous, encoding, hash.data());
+  return hash == link.stored;
+}
+
+// first_broken_link is the first link of `chunk` that does not hold, or nullopt.
+std::optional<Link> first_broken_link(const LinkChunk& chunk) {
+  for (const Link& link : chunk.links)
+    if (!link_holds(link, byte_view(chunk.encodings).subspan(link.offset, link.size))) return link;
+  return std::nullopt;
+}
+
+// LinkChecker checks the links of a verification beside the scan that finds them: a full chunk
+// of kLinksPerChunk links goes to a thread of its own while the scan reads the next, one chunk
+// at a time; what remains at the end is checked on the calling thread (so a log shorter than a
+// chunk starts no thread). Hashing is about half of a verification's work, reading the log out
+// of the store the other half.
+class LinkChecker {
+ public:
+  static constexpr std::size_t kLinksPerChunk = 8192;
+
+  LinkChecker() { chunk_.links.reserve(kLinksPerChunk); }
+  LinkChecker(const LinkChecker&) = delete;
+  LinkChecker& operator=(const LinkChecker&) = delete;
+  // The chunk still being checked, if any, is waited for (std::future's destructor).
+  ~LinkChecker() = default;
+
+  // add copies a link and its encoding in; false once a chunk checked so far has a broken link,
+  // after which the scan may stop.
+  bool add(Link link, byte_view encoding) {
+    link.offset = chunk_.encodings.size();
+    link.size = encoding.size();
+    chunk_.encodings.insert(chunk_.encodings.end(), encoding.begin(), encoding.end());
+    chunk_.links.push_back(link);
+    if (chunk_.links.size() == kLinksPerChunk) hand_off();
+    return !broken_;
+  }
+  // finish waits for the chunk being checked and checks the rest: the first broken link of all
+  // those added, or nullopt.
+  std::optional<Link> finish() {
+    settle();
+    if (!broken_ && !chunk_.links.empty()) broken_ = first_broken_link(chunk_);
+    chunk_ = {};
+    return std::move(broken_);
+  }
+
+ private:
+  // settle takes the result of the chunk being checked, if any.
+  void settle() {
+    if (!checking_.valid()) return;
+    std::optional<Link> found = checking_.get();
+    if (!broken_) broken_ = std::move(found);
+  }
+  void hand_off() {
+    settle();
+    auto full = std::make_shared<const LinkChunk>(std::move(chunk_));
+    chunk_ = {};
+    chunk_.links.reserve(kLinksPerChunk);
+    if (broken_) return;  // a link before these is broken: these are not reported
+    try {
+      checking_ = std::async(std::launch::async, [full] { return first_broken_link(*full); });
+    } catch (const std::system_error&) {
+      // No thread to be had: checked here instead.
+      broken_ = first_broken_link(*full);
+    }
+  }
+
+  LinkChunk chunk_;
+  std::future<std::optional<Link>> checking_;
+  std::optional<Link> broken_;
+};
+
+// kModifiedEntry is what is said of an entry whose stored hash is not its link in the chain.
+constexpr const char* kModifiedEntry = ": its hash does not match the chain (modified entry)";
 
 // Expected is a head that a checkpoint with a good signature vouches for.
 struct Expected {
@@ -615,13 +719,14 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
     return Position{a.chain, a.seq} < Position{b.chain, b.seq};
   });
 
-  // One pass over the log in (chain, seq) order, holding only the chain's previous hash and the
-  // position in `expected`. The entries are viewed where the store keeps them, and checked
-  // without copying any member.
+  // One pass over the log in (chain, seq) order, holding only the chain's previous stored hash
+  // and the position in `expected`. The entries are viewed where the store keeps them and checked
+  // without copying any member; each one's link in the chain (its encoding and the two hashes) is
+  // copied to the LinkChecker, which hashes beside the scan.
   std::int64_t chain = 0;
   Hash previous{};
-  Hash hash{};
   std::int64_t next = 1;
+  LinkChecker links;
   std::size_t pending = 0;
   bool stopped = false;
   bool started = false;
@@ -698,23 +803,46 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
     if (decoded.at != e.at) return fail(here, at_seq() + ": its lookup column 'at' does not match the entry");
     if (decoded.customer != e.customer)
       return fail(here, at_seq() + ": its lookup column 'customer' does not match the entry");
-    chain_hash_into(previous, e.encoded, hash.data());
-    if (!same_bytes(hash, e.hash))
-      return fail(here, at_seq() + ": its hash does not match the chain (modified entry)");
+    Link link;
+    link.at = here;
+    link.entries_before = report.entries;
+    link.checkpoints_before = report.checkpoints;
+    link.previous = previous;
+    // A stored hash of the wrong size holds no link; it fails here, where the hash that a pass
+    // carrying the recomputed chain along would compare it with fails too.
+    if (e.hash.size() != kAuditHashBytes) return fail(here, at_seq() + kModifiedEntry);
+    std::copy(e.hash.begin(), e.hash.end(), link.stored.begin());
     ++report.entries;
     for (; pending < expected.size() && expected[pending].chain == chain && expected[pending].seq == e.seq;
          ++pending) {
-      if (!same_bytes(hash, *expected[pending].head))
+      // The stored hash is the recomputed one unless this link or one before it is broken, which
+      // is then the problem found first: this one's is checked here, the others' by `links`.
+      if (!same_bytes(link.stored, *expected[pending].head)) {
+        if (!link_holds(link, e.encoded)) return fail(here, at_seq() + kModifiedEntry);
         return fail(here, in_chain + checkpoint_name(expected[pending].external, e.seq) +
                               " does not match the chain (the log was rewritten up to it)");
+      }
       ++report.checkpoints;
     }
-    previous = hash;
+    previous = link.stored;
     ++next;
+    if (!links.add(link, e.encoded)) {
+      stopped = true;
+      return false;
+    }
     if (on_progress && report.entries % kAuditProgressEvery == 0) on_progress(report.entries);
     return true;
   });
   if (!scanned) return std::move(scanned).err();
+  // The first broken link lies before anything the scan found after it; the counts go back to
+  // what they were there.
+  if (std::optional<Link> broken = links.finish()) {
+    finding.note(broken->at,
+                 chain_name(broken->at.chain) + "entry " + std::to_string(broken->at.seq) + kModifiedEntry);
+    report.entries = broken->entries_before;
+    report.checkpoints = broken->checkpoints_before;
+    stopped = true;
+  }
 
   // A checkpoint past the last entry of a chain, or naming a chain the log lacks, vouches for
   // entries that are gone.
