@@ -112,7 +112,10 @@ TEST_CASE("verify names the first problem of a long log when there are several, 
   SUBCASE("a modified entry where a checkpoint vouches for the chain") {
     // Its hash, not the checkpoint, is what is wrong there.
     damaged.modify(kFirstCheckpoint);
-    check_bad(damaged.verify(), kFirstCheckpoint, "modified entry");
+    const AuditVerification report = damaged.verify();
+    check_bad(report, kFirstCheckpoint, "modified entry");
+    CHECK(report.entries == kFirstCheckpoint - 1);
+    CHECK(report.checkpoints == 0);
   }
   SUBCASE("a stored hash cut short") {
     damaged.log.entries[11999].hash.resize(kAuditHashBytes - 1);

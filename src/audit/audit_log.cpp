@@ -818,7 +818,11 @@ result<AuditVerification> verify_audit_log(AuditLogReader& log, byte_view public
       // The stored hash is the recomputed one unless this link or one before it is broken, which
       // is then the problem found first: this one's is checked here, the others' by `links`.
       if (!same_bytes(link.stored, *expected[pending].head)) {
-        if (!link_holds(link, e.encoded)) return fail(here, at_seq() + kModifiedEntry);
+        if (!link_holds(link, e.encoded)) {
+          report.entries = link.entries_before;
+          report.checkpoints = link.checkpoints_before;
+          return fail(here, at_seq() + kModifiedEntry);
+        }
         return fail(here, in_chain + checkpoint_name(expected[pending].external, e.seq) +
                               " does not match the chain (the log was rewritten up to it)");
       }
