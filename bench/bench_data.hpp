@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #include <sys/resource.h>
@@ -77,6 +78,21 @@ inline constexpr std::size_t kLoggedEntryBytes = 256;
 
 /// kReadFields are the three fields a consented read (W3, W7, W8) reveals.
 inline constexpr std::array<std::string_view, 3> kReadFields = {"email", "first_name", "city"};
+
+/// B3's accessor, purpose and fields (bench/bulk_cli.py), from the bench policy: B3R and PGB3R
+/// release them. The purpose is a legitimate interest, so every customer is eligible.
+inline constexpr std::string_view kReleaseAccessor = "bi-dashboard";
+inline constexpr std::string_view kReleasePurpose = "analytics";
+inline constexpr std::array<std::string_view, 4> kReleaseFields = {"birth_date", "city", "country",
+                                                                   "loyalty_points"};
+
+/// check_released throws unless a release of `customers` opened four values each (B3R, PGB3R:
+/// both sides must agree).
+inline void check_released(std::size_t values, std::size_t customers) {
+  if (values != customers * kReleaseFields.size())
+    throw std::runtime_error("released " + std::to_string(values) + " values, expected " +
+                             std::to_string(customers * kReleaseFields.size()));
+}
 
 /// kFields are the ten fields of every customer, in the order they are written.
 inline constexpr std::array<std::string_view, 10> kFields = {

@@ -296,17 +296,20 @@ std::size_t HandPgStore::read(const std::string& customer, const std::array<std:
   return n;
 }
 
+void HandPgStore::ensure_read_log() {
+  if (read_log_ready_) return;
+  exec(
+      "CREATE TABLE IF NOT EXISTS @S.read_log(customer text COLLATE \"C\" NOT NULL, at bigint NOT NULL, "
+      "entry bytea NOT NULL)",
+      "creating read_log");
+  PgResultGuard r{PQprepare(conn_, "log", with_schema("INSERT INTO @S.read_log VALUES ($1, $2, $3)").c_str(),
+                            3, nullptr)};
+  if (PQresultStatus(r.r) != PGRES_COMMAND_OK) fail("log");
+  read_log_ready_ = true;
+}
+
 void HandPgStore::log_read(const std::string& customer, std::size_t entry_bytes) {
-  if (!read_log_ready_) {
-    exec(
-        "CREATE TABLE IF NOT EXISTS @S.read_log(customer text COLLATE \"C\" NOT NULL, at bigint NOT NULL, "
-        "entry bytea NOT NULL)",
-        "creating read_log");
-    PgResultGuard r{PQprepare(
-        conn_, "log", with_schema("INSERT INTO @S.read_log VALUES ($1, $2, $3)").c_str(), 3, nullptr)};
-    if (PQresultStatus(r.r) != PGRES_COMMAND_OK) fail("log");
-    read_log_ready_ = true;
-  }
+  ensure_read_log();
   entry_.resize(entry_bytes);
   randombytes_buf(entry_.data(), entry_.size());
   const auto at = static_cast<std::int64_t>(std::time(nullptr));
@@ -317,6 +320,94 @@ void HandPgStore::log_read(const std::string& customer, std::size_t entry_bytes)
   const int formats[3] = {1, 1, 1};
   PgResultGuard r{PQexecPrepared(conn_, "log", 3, values, lengths, formats, 1)};
   if (PQresultStatus(r.r) != PGRES_COMMAND_OK) fail("log");
+}
+
+std::size_t HandPgStore::release_scan(const std::array<std::string_view, 4>& fields, std::size_t entry_bytes,
+                                      std::size_t batch) {
+  if (batch == 0)
+    throw std::runtime_error("hand PostgreSQL store: release_scan needs a batch of at least one");
+  ensure_read_log();
+  const std::string page_sql = with_schema(
+      "SELECT k.customer, k.wrapped, f.field, f.sealed FROM "
+      "(SELECT customer, wrapped FROM @S.data_keys WHERE customer > $1 ORDER BY customer LIMIT $2) k "
+      "JOIN @S.fields f ON f.customer = k.customer AND f.field IN ($3, $4, $5, $6) ORDER BY k.customer");
+  // The log rows' bytes are drawn once: what each row holds costs nothing beyond its write.
+  entry_.resize(entry_bytes);
+  randombytes_buf(entry_.data(), entry_.size());
+  const auto at = static_cast<std::int64_t>(std::time(nullptr));
+  char at_be[8];
+  for (int i = 0; i < 8; ++i) at_be[i] = static_cast<char>(static_cast<std::uint64_t>(at) >> (56 - 8 * i));
+  const std::string limit = std::to_string(batch);
+  std::string after;  // every id sorts after the empty string
+  std::vector<std::string> page;
+  HandKey dek{};
+  std::size_t opened = 0;
+  for (;;) {
+    page.clear();
+    const char* values[6] = {after.c_str(),    limit.c_str(),    fields[0].data(),
+                             fields[1].data(), fields[2].data(), fields[3].data()};
+    const int lengths[6] = {static_cast<int>(after.size()),     static_cast<int>(limit.size()),
+                            static_cast<int>(fields[0].size()), static_cast<int>(fields[1].size()),
+                            static_cast<int>(fields[2].size()), static_cast<int>(fields[3].size())};
+    const int formats[6] = {1, 0, 1, 1, 1, 1};
+    PgResultGuard r{PQexecParams(conn_, page_sql.c_str(), 6, nullptr, values, lengths, formats, 1)};
+    if (PQresultStatus(r.r) != PGRES_TUPLES_OK) fail("release scan");
+    for (int row = 0; row < PQntuples(r.r); ++row) {
+      const std::string_view customer(PQgetvalue(r.r, row, 0),
+                                      static_cast<std::size_t>(PQgetlength(r.r, row, 0)));
+      // A customer's rows come together (ordered by customer): its data key is unwrapped once.
+      if (page.empty() || page.back() != customer) {
+        page.emplace_back(customer);
+        const auto* wrapped = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r.r, row, 1));
+        ad_.assign("consentry/v1data-key").append(customer);
+        if (PQgetlength(r.r, row, 1) != static_cast<int>(kWrapped) ||
+            crypto_aead_xchacha20poly1305_ietf_decrypt(dek.data(), nullptr, nullptr, wrapped + kNonce,
+                                                       kHandKeyBytes + kTag,
+                                                       reinterpret_cast<const std::uint8_t*>(ad_.data()),
+                                                       ad_.size(), wrapped, master_.data()) != 0) {
+          sodium_memzero(dek.data(), dek.size());
+          throw std::runtime_error("hand PostgreSQL store: a data key failed to unwrap in the release scan");
+        }
+      }
+      const std::string_view field(PQgetvalue(r.r, row, 2),
+                                   static_cast<std::size_t>(PQgetlength(r.r, row, 2)));
+      const auto* sealed = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r.r, row, 3));
+      const auto sealed_size = static_cast<std::size_t>(PQgetlength(r.r, row, 3));
+      const std::size_t plain_size = sealed_size >= kNonce + kTag ? sealed_size - kNonce - kTag : 0;
+      buf_.resize(plain_size + 1);
+      field_ad(page.back(), field, ad_);
+      if (sealed_size < kNonce + kTag ||
+          crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+              buf_.data(), nullptr, sealed + kNonce, plain_size, sealed + kNonce + plain_size,
+              reinterpret_cast<const std::uint8_t*>(ad_.data()), ad_.size(), sealed, dek.data()) != 0) {
+        sodium_memzero(dek.data(), dek.size());
+        throw std::runtime_error("hand PostgreSQL store: a value failed to open in the release scan");
+      }
+      ++opened;
+    }
+    if (page.empty()) break;
+    // One log row per customer read, the page's rows in one INSERT, committed together.
+    std::string insert = with_schema("INSERT INTO @S.read_log VALUES ");
+    std::vector<const char*> log_values;
+    std::vector<int> log_lengths;
+    for (std::size_t i = 0; i < page.size(); ++i) {
+      insert += (i ? ", ($" : "($") + std::to_string(3 * i + 1) + ", $" + std::to_string(3 * i + 2) + ", $" +
+                std::to_string(3 * i + 3) + ")";
+      log_values.insert(log_values.end(),
+                        {page[i].c_str(), at_be, reinterpret_cast<const char*>(entry_.data())});
+      log_lengths.insert(log_lengths.end(),
+                         {static_cast<int>(page[i].size()), 8, static_cast<int>(entry_.size())});
+    }
+    const std::vector<int> log_formats(log_values.size(), 1);
+    exec("BEGIN", "begin");
+    PgResultGuard logged{PQexecParams(conn_, insert.c_str(), static_cast<int>(log_values.size()), nullptr,
+                                      log_values.data(), log_lengths.data(), log_formats.data(), 1)};
+    if (PQresultStatus(logged.r) != PGRES_COMMAND_OK) fail("logging the release");
+    exec("COMMIT", "commit");
+    after = page.back();
+  }
+  sodium_memzero(dek.data(), dek.size());
+  return opened;
 }
 
 std::vector<std::string> HandPgStore::eligible(std::string_view purpose, std::int64_t now) {

@@ -72,6 +72,13 @@ class HandPgStore {
   /// own, durable as the server's synchronous_commit makes it: what a durable audit adds to a
   /// read, done by hand. The table read_log is made on first use.
   void log_read(const std::string& customer, std::size_t entry_bytes);
+  /// release_scan is B3's read done by hand (as HandStore::release_scan): the customers in key
+  /// order, `batch` at a time, each page's data keys and the four `fields` in one SELECT; every
+  /// key unwrapped (none cached), every value opened, then one read_log row per customer
+  /// (`entry_bytes` random bytes) inserted in one statement and committed per page. Returns how
+  /// many values were opened; throws when a key or value fails to open.
+  std::size_t release_scan(const std::array<std::string_view, 4>& fields, std::size_t entry_bytes,
+                           std::size_t batch);
   /// eligible lists, sorted, the customers whose last event on `purpose` is a grant that has not
   /// expired at `now`: one prepared scan of consent_events, folded per customer.
   std::vector<std::string> eligible(std::string_view purpose, std::int64_t now);
@@ -81,6 +88,8 @@ class HandPgStore {
   std::string with_schema(std::string_view sql) const;
   void prepare_all();
   void copy(std::string_view sql, const std::string& rows, const char* step);
+  // ensure_read_log makes the table read_log and prepares log_read's INSERT, once.
+  void ensure_read_log();
   [[noreturn]] void fail(const char* step) const;
 
   pg_conn* conn_;

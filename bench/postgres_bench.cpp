@@ -17,6 +17,13 @@
 //                               sealed values)
 //   PG5_scan/<n>/consentry      W5, Vault::eligible_customers("marketing.email")
 //   PG5_scan/<n>/baseline       one prepared scan of consent_events for the purpose, folded
+//   PGB3R_release/<n>/consentry B3R on PostgreSQL: Vault::purpose_dataset as B3's accessor for
+//                               its purpose and four fields over PG5's vault, audit durable, the
+//                               vault opened afresh before each run (no data key cached)
+//   PGB3R_release/<n>/baseline  its floor by hand (HandPgStore::release_scan): the customers a page
+//                               of kBulkReadBatch at a time, keys and values in one SELECT, every
+//                               key unwrapped and value opened, one log row per customer inserted
+//                               in one statement and committed per page
 //   PGR_readers/<p>             W3's read (audit batched) from p processes at once, each with its
 //                               own vault; time is wall time per read of all processes together.
 //                               PGR and PGA read a vault built like PG3's but apart from it
@@ -312,6 +319,40 @@ void scan_baseline(benchmark::State& state, std::size_t customers) {
     benchmark::DoNotOptimize(eligible.data());
   }
   report_scan(state, found, customers);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * customers));
+}
+
+void release_consentry(benchmark::State& state, std::size_t customers) {
+  release_pg_slots();
+  const std::string location = cached_pg_vault("scan_" + std::to_string(customers), customers, kScanPlan);
+  const std::vector<std::string> fields(kReleaseFields.begin(), kReleaseFields.end());
+  std::size_t values = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::optional<Vault> vault(open_pg_vault(location, AuditMode::durable));
+    state.ResumeTiming();
+    auto released = vault->purpose_dataset(kReleaseAccessor, kReleasePurpose, fields);
+    if (!released) throw std::runtime_error("purpose_dataset: " + released.err().message);
+    values = released->rows.size() * released->columns.size();
+    benchmark::DoNotOptimize(released->rows.data());
+    state.PauseTiming();
+    vault.reset();
+    state.ResumeTiming();
+  }
+  check_released(values, customers);
+  state.counters["values"] = static_cast<double>(values);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * customers));
+}
+
+void release_baseline(benchmark::State& state, std::size_t customers) {
+  release_pg_slots();
+  const std::string schema =
+      cached_hand_pg_store(pg_url(), "scan_" + std::to_string(customers), customers, kScanPlan);
+  auto hand = HandPgStore::open(pg_url(), schema);
+  std::size_t values = 0;
+  for (auto _ : state) values = hand->release_scan(kReleaseFields, kLoggedEntryBytes, kBulkReadBatch);
+  check_released(values, customers);
+  state.counters["values"] = static_cast<double>(values);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * customers));
 }
 
@@ -611,8 +652,8 @@ void register_postgres_benchmarks(const Sizes& sizes) {
   if (pg_url().empty()) {
     std::fprintf(
         stderr,
-        "consentry_bench: CONSENTRY_PG_URL is not set: the PostgreSQL workloads (PG3, PG4, PG5, PGR, "
-        "PGA) are left out\n");
+        "consentry_bench: CONSENTRY_PG_URL is not set: the PostgreSQL workloads (PG3, PG4, PG5, PGB3R, "
+        "PGR, PGA) are left out\n");
     return;
   }
   const int repetitions = scale() == Scale::tiny ? 1 : 3;
@@ -667,6 +708,22 @@ void register_postgres_benchmarks(const Sizes& sizes) {
       (pg5 + "baseline").c_str(),
       [n](benchmark::State& st) { guarded(st, [&](benchmark::State& s) { scan_baseline(s, n); }); })
       ->UseRealTime()
+      ->Repetitions(repetitions)
+      ->Unit(benchmark::kMillisecond);
+
+  const std::string pgb3r = "PGB3R_release/" + std::to_string(n) + "/";
+  benchmark::RegisterBenchmark(
+      (pgb3r + "consentry").c_str(),
+      [n](benchmark::State& st) { guarded(st, [&](benchmark::State& s) { release_consentry(s, n); }); })
+      ->UseRealTime()
+      ->Iterations(1)
+      ->Repetitions(repetitions)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(
+      (pgb3r + "baseline").c_str(),
+      [n](benchmark::State& st) { guarded(st, [&](benchmark::State& s) { release_baseline(s, n); }); })
+      ->UseRealTime()
+      ->Iterations(1)
       ->Repetitions(repetitions)
       ->Unit(benchmark::kMillisecond);
 

@@ -26,18 +26,6 @@
 namespace consentry::bench {
 namespace {
 
-// B3's accessor, purpose and fields (bench/bulk_cli.py), from the bench policy.
-constexpr std::string_view kReleaseAccessor = "bi-dashboard";
-constexpr std::string_view kReleasePurpose = "analytics";
-constexpr std::array<std::string_view, 4> kReleaseFields = {"birth_date", "city", "country",
-                                                            "loyalty_points"};
-
-void check_values(std::size_t values, std::size_t customers) {
-  if (values != customers * kReleaseFields.size())
-    throw std::runtime_error("released " + std::to_string(values) + " values, expected " +
-                             std::to_string(customers * kReleaseFields.size()));
-}
-
 void release_consentry(benchmark::State& state, std::size_t customers) {
   // The release appends an audit entry per customer, so it works on a copy of the cached vault.
   const auto file =
@@ -57,7 +45,7 @@ void release_consentry(benchmark::State& state, std::size_t customers) {
     vault.reset();
     state.ResumeTiming();
   }
-  check_values(values, customers);
+  check_released(values, customers);
   state.counters["values"] = static_cast<double>(values);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * customers));
 }
@@ -70,7 +58,7 @@ void release_baseline(benchmark::State& state, std::size_t customers) {
   auto hand = HandStore::open(file, Sealing::aead);
   std::size_t values = 0;
   for (auto _ : state) values = hand->release_scan(kReleaseFields, kLoggedEntryBytes, kBulkReadBatch);
-  check_values(values, customers);
+  check_released(values, customers);
   state.counters["values"] = static_cast<double>(values);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * customers));
 }

@@ -248,6 +248,11 @@ def main():
     if pg5:
         add("PG5", f"W5 on PostgreSQL: eligible for a purpose, {pg5.split('/')[1]} customers", pg5,
             pg5.replace("/consentry", "/baseline"), 0.5)
+    pgb3r = find(r"PGB3R_release/\d+/consentry")
+    if pgb3r:
+        add("PGB3R", f"B3R on PostgreSQL: B3's read of {pgb3r.split('/')[1]} customers beside its floor", pgb3r,
+            pgb3r.replace("/consentry", "/baseline"),
+            note="no goal: the floor (one SELECT a page, unwrap, open, log each customer by hand) as B3R's")
     for prefix, what, clients, audit, goal8 in (("PGR_readers", "reads", "processes", "batched", None),
                                                 ("PGT_threads", "reads", "threads of one process", "batched", None),
                                                 ("PGA_appenders", "audit appends", "processes", "durable", 4.0)):

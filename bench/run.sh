@@ -11,7 +11,7 @@
 #            --data DIR        dataset cache (default BUILD/bench-data; CONSENTRY_BENCH_DATA)
 #            -- ARGS           passed to both benchmark binaries (e.g. --benchmark_filter=W3)
 #
-# The PostgreSQL workloads (PG3-PG5, PGR, PGT, PGA, PGC; built with CONSENTRY_BUILD_POSTGRESQL) run on the
+# The PostgreSQL workloads (PG3-PG5, PGB3R, PGR, PGT, PGA, PGC; built with CONSENTRY_BUILD_POSTGRESQL) run on the
 # server CONSENTRY_PG_URL names; when it is not set, on a throwaway cluster with fsync on that this
 # script starts in /tmp (scripts/pg-cluster.sh start DIR --durable; PG_BINDIR, default
 # /usr/lib/postgresql/15/bin) and removes when it ends, also on failure. Without a server they are

@@ -168,3 +168,38 @@ TEST_CASE("a vault that followed another's update can update the policy again") 
   CHECK(t.a.policy_version() == 3);
   CHECK(must(t.a.accessor("bi-dashboard")).view("c1", "research").ok());
 }
+
+TEST_CASE("a tightening committed by another vault applies to a bulk read from its next run on") {
+  TwoVaults t;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back("c" + std::to_string(i));
+    must(t.a.put(ids.back(), "email", "ada@example.com"));
+    must(t.a.put(ids.back(), "birth_date", "1989-10-27"));
+  }
+  auto bi = must(t.b.accessor("bi-dashboard"));
+  std::string text(kRetailPolicy);
+  edit(text, R"("analytics": "pseudonym",)", "");
+  edit(text, R"("analytics": "generalise:year")", R"("analytics": "generalise:decade")");
+  const std::vector<std::string_view> fields{"email", "birth_date"};
+  std::vector<std::string> answers;
+  BulkReadOptions options;
+  options.batch = 2;
+  // While the first batch is handed out, the other vault puts the tightening in force: the
+  // second batch, read after, is decided under it (the read finds a policy version it has not
+  // loaded, follows it and reads again in its snapshot).
+  must(bi.read_each(
+      ids, "analytics", fields,
+      [&](const std::string& customer, CustomerAnswer& answer) -> result<void> {
+        REQUIRE(answer.ok());
+        const auto& values = *answer;
+        answers.push_back(values[0] ? "email" : std::string(to_string(values[0].err().reason)));
+        answers.push_back(values[1] ? values[1]->value : std::string(to_string(values[1].err().reason)));
+        if (customer == "c0") must(t.a.update_policy(parsed(text)));
+        return ok();
+      },
+      options));
+  CHECK(answers == std::vector<std::string>{"email", "1989", "email", "1989", "purpose_not_allowed_for_field",
+                                            "1980s", "purpose_not_allowed_for_field", "1980s"});
+  CHECK(t.b.policy_version() == 2);
+}

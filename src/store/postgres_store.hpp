@@ -277,6 +277,9 @@ class PostgresStore final : public Store {
   /// read_customer is one statement (postgres_customer_read.cpp), which PostgreSQL runs in one
   /// snapshot: one round trip.
   result<CustomerRead> read_customer(const CustomerReadRequest& request) override;
+  /// read_customers reads requests that differ only in customer, tag and key in one statement
+  /// (one round trip, postgres_customer_read.cpp); others as the default does.
+  result<std::vector<CustomerRead>> read_customers(std::span<const CustomerReadRequest> requests) override;
 
   /// in_transaction is true between begin (or begin_read) and the commit or rollback that ends it.
   bool in_transaction() const noexcept { return open_ != Open::none; }

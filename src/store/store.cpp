@@ -53,6 +53,20 @@ result<CustomerRead> Store::read_customer(const CustomerReadRequest& request) {
   return read_customer_parts(request);
 }
 
+result<std::vector<CustomerRead>> Store::read_customers(std::span<const CustomerReadRequest> requests) {
+  if (std::any_of(requests.begin(), requests.end(),
+                  [](const CustomerReadRequest& r) { return !r.in_snapshot; }))
+    return make_error(errc::internal, "read_customers: a request outside the caller's read snapshot");
+  std::vector<CustomerRead> out;
+  out.reserve(requests.size());
+  for (const CustomerReadRequest& request : requests) {
+    auto read = read_customer(request);
+    if (!read) return std::move(read).err();
+    out.push_back(std::move(*read));
+  }
+  return out;
+}
+
 result<CustomerRead> Store::read_customer_parts(const CustomerReadRequest& request) {
   CustomerRead out;
   if (!request.tag.empty()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,25 +36,45 @@ result<std::int64_t> Accessor::read_each(
     const std::size_t end = std::min(customers.size(), first + options.batch);
     answers.clear();
     entries.clear();
-    // The batch is read kSnapshotCustomers at a time, each run of customers in one read snapshot:
-    // one read lock of the store for them all, and the store's lock held only that long.
+    // The batch is read kSnapshotCustomers at a time, each run of customers in one read snapshot
+    // and their rows in one request to the store (one round trip to a server): one read lock of
+    // the store for them all, and the store's lock held only that long.
     for (std::size_t run = first; run < end; run += kSnapshotCustomers) {
-      std::lock_guard lock(v.store_mu);
-      auto snapshot = ReadSnapshot::open(*v.store);
-      if (!snapshot) return std::move(snapshot).err();
-      for (std::size_t i = run; i < std::min(end, run + kSnapshotCustomers); ++i) {
-        const std::string& customer = customers[i];
-        if (auto c = check_identifier("customer id", customer, kMaxCustomerIdBytes); !c) {
-          answers.emplace_back(std::move(c).err());
+      const std::size_t run_end = std::min(end, run + kSnapshotCustomers);
+      // A bad customer id is answered as a refusal of its own; the others are read.
+      std::vector<std::optional<error>> bad(run_end - run);
+      std::vector<std::string> ids;
+      std::vector<std::string> tags;
+      for (std::size_t i = run; i < run_end; ++i) {
+        if (auto c = check_identifier("customer id", customers[i], kMaxCustomerIdBytes); !c) {
+          bad[i - run] = std::move(c).err();
           continue;
         }
-        Vault::Impl::DecidedRead decided = v.decide_read_locked(
-            id_, customer, purpose_name, v.audit_pseudonym(customer), fields, true, true);
-        // A read that failed before deciding anything (the store's error) fails the walk; the
-        // batch's reads are dropped unlogged, for none of their values left the library.
-        if (!decided.answer && decided.entries.empty()) return std::move(decided.answer).err();
-        for (AuditEntry& e : decided.entries) entries.push_back(std::move(e));
-        answers.push_back(std::move(decided.answer));
+        ids.push_back(customers[i]);
+        tags.push_back(v.audit_pseudonym(customers[i]));
+      }
+      std::vector<Vault::Impl::DecidedRead> decided;
+      if (!ids.empty()) {
+        std::lock_guard lock(v.store_mu);
+        auto snapshot = ReadSnapshot::open(*v.store);
+        if (!snapshot) return std::move(snapshot).err();
+        // The store's error fails the walk; the batch's reads are dropped unlogged, for none of
+        // their values left the library (so does a read that failed before deciding anything).
+        auto reads = v.decide_reads_locked(id_, ids, tags, purpose_name, fields);
+        if (!reads) return std::move(reads).err();
+        decided = std::move(*reads);
+      }
+      std::size_t next = 0;
+      for (std::optional<error>& refusal : bad) {
+        if (refusal) {
+          answers.emplace_back(std::move(*refusal));
+          continue;
+        }
+        Vault::Impl::DecidedRead& read = decided[next++];
+        // A read that failed before deciding anything fails the walk, as the store's error does.
+        if (!read.answer && read.entries.empty()) return std::move(read.answer).err();
+        for (AuditEntry& e : read.entries) entries.push_back(std::move(e));
+        answers.push_back(std::move(read.answer));
       }
     }
     // The batch's entries are committed (or queued, in batched mode) before any of its values

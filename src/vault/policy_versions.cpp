@@ -22,7 +22,6 @@
 namespace consentry {
 namespace {
 
-constexpr std::string_view kMetaPolicyVersion = "policy.version";
 constexpr std::uint8_t kRecordFormat = 1;
 
 std::string version_row(std::int64_t number) {
@@ -233,14 +232,18 @@ result<std::optional<Vault::Impl::CustomerInForce>> Vault::Impl::read_customer_o
   request.meta = kMetaPolicyVersion;
   auto read = reader.read_customer(request);
   if (!read) return std::move(read).err();
-  auto stored = policy_version_of(read->meta);
+  return in_force_for(std::move(*read));
+}
+
+result<std::optional<Vault::Impl::CustomerInForce>> Vault::Impl::in_force_for(CustomerRead read) const {
+  auto stored = policy_version_of(read.meta);
   if (!stored) return std::move(stored).err();
   // The version in force in the state this read saw is the one this vault follows (versions
   // are never rewritten, and other processes' ledger and data writes do not change it).
   const PolicyInForce& now = in_force();
-  if (*stored != now.version || (read->key && keyring_.master_key(read->key->version) == nullptr))
+  if (*stored != now.version || (read.key && keyring_.master_key(read.key->version) == nullptr))
     return std::optional<CustomerInForce>();
-  return std::optional<CustomerInForce>(CustomerInForce{&now, std::move(*read)});
+  return std::optional<CustomerInForce>(CustomerInForce{&now, std::move(read)});
 }
 
 result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(CustomerReadRequest request,

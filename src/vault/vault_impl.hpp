@@ -73,6 +73,9 @@ result<ConsentRenewal> stored_consent_renewal(Store& store, const Keyring& keyri
 /// versions were kept; errc::integrity for a damaged row (policy_versions.cpp).
 result<std::int64_t> stored_policy_version(Store& store);
 
+/// kMetaPolicyVersion is the meta row that holds the number of the policy version in force.
+inline constexpr std::string_view kMetaPolicyVersion = "policy.version";
+
 /// Vault::Impl is the state behind a Vault: the store, the policy and the options it was opened
 /// with, its master keys, a KeyCache and an AuditTrail. `store_mu` serialises every use of the
 /// store, the keyring and the key cache: held alone by every call, except reads (decide_read,
@@ -139,6 +142,10 @@ struct Vault::Impl {
   /// follows. store_mu held, shared at least; outside any transaction, or inside the caller's
   /// read snapshot when `request.in_snapshot` (on this store only). Fails as the store.
   result<std::optional<CustomerInForce>> read_customer_on(Store& reader, CustomerReadRequest request) const;
+  /// in_force_for is `read` (made with the policy version's meta row, kMetaPolicyVersion) with
+  /// the policy in force, as read_customer_on answers; nullopt where it does. errc::integrity
+  /// for a stored policy version that does not parse.
+  result<std::optional<CustomerInForce>> in_force_for(CustomerRead read) const;
   /// read_fields is View::read of `fields` by `accessor` for `purpose` on `customer` (audit
   /// pseudonym `tag`); `opening` adds view()'s checks first, in the same committed state
   /// (Accessor::read): a refusal then returns that error, logged as one access_denied entry.
@@ -162,12 +169,20 @@ struct Vault::Impl {
   DecidedRead decide_read(const std::string& accessor, const std::string& customer,
                           const std::string& purpose, const std::string& tag,
                           std::span<const std::string_view> fields, bool opening) const;
-  /// decide_read_locked is decide_read with store_mu held; with `in_snapshot`, inside the
-  /// caller's read snapshot, so that the reads of many customers share one (Accessor::read_each).
+  /// decide_read_locked is decide_read with store_mu held.
   DecidedRead decide_read_locked(const std::string& accessor, const std::string& customer,
                                  const std::string& purpose, const std::string& tag,
-                                 std::span<const std::string_view> fields, bool opening,
-                                 bool in_snapshot) const;
+                                 std::span<const std::string_view> fields, bool opening) const;
+  /// decide_reads_locked is decide_read_locked, view()'s checks first (as Accessor::read), inside
+  /// the caller's read snapshot for each of `customers` (`tags` their audit pseudonyms, one
+  /// each), their rows read in one Store::read_customers (one round trip to a server): the
+  /// decisions in the order of `customers`. The store's error fails them all, and no answer of
+  /// theirs is handed out.
+  result<std::vector<DecidedRead>> decide_reads_locked(const std::string& accessor,
+                                                       std::span<const std::string> customers,
+                                                       std::span<const std::string> tags,
+                                                       const std::string& purpose,
+                                                       std::span<const std::string_view> fields) const;
   /// decide_fields decides and opens `fields` from `read` (what the store held when the read
   /// began; `e` the read's entry, started then, and `now` its time), with the customer's cached
   /// data key `cached` (nullptr when none was cached: the key row read is unwrapped and cached).

@@ -197,23 +197,71 @@ Vault::Impl::DecidedRead Vault::Impl::decide_read(const std::string& accessor, c
     // the vault, which takes the store alone.
   }
   std::lock_guard lock(store_mu);
-  return decide_read_locked(accessor, customer, purpose, tag, fields, opening, false);
+  return decide_read_locked(accessor, customer, purpose, tag, fields, opening);
 }
 
 Vault::Impl::DecidedRead Vault::Impl::decide_read_locked(const std::string& accessor,
                                                          const std::string& customer,
                                                          const std::string& purpose, const std::string& tag,
                                                          std::span<const std::string_view> fields,
-                                                         bool opening, bool in_snapshot) const {
+                                                         bool opening) const {
   if (fields.empty()) return {make_error(errc::bad_input, "read: no fields named"), {}};
   AuditEntry e = entry_for_pseudonym(AuditAction::field_read, tag, accessor, purpose);
   const timestamp at = now();
   std::shared_ptr<const SecretBytes> cached = keys_.share_data_key(customer);
   std::vector<std::string_view> wanted;
-  auto got = read_customer(read_request(customer, tag, fields, wanted, cached != nullptr), in_snapshot);
+  auto got = read_customer(read_request(customer, tag, fields, wanted, cached != nullptr));
   if (!got) return {std::move(got).err(), {}};
   return decide_fields(accessor, customer, purpose, fields, opening, std::move(e), at, std::move(*got),
                        std::move(cached));
+}
+
+result<std::vector<Vault::Impl::DecidedRead>> Vault::Impl::decide_reads_locked(
+    const std::string& accessor, std::span<const std::string> customers, std::span<const std::string> tags,
+    const std::string& purpose, std::span<const std::string_view> fields) const {
+  if (fields.empty()) return make_error(errc::bad_input, "read: no fields named");
+  if (tags.size() != customers.size())
+    return make_error(errc::internal, "decide_reads_locked: not one tag per customer");
+  // Each read's entry, time and cached key are taken before the rows are read, as one read's are.
+  struct Started {
+    AuditEntry entry;
+    timestamp at;
+    std::shared_ptr<const SecretBytes> cached;
+  };
+  std::vector<Started> started;
+  started.reserve(customers.size());
+  // What read_request asks of the store, for every customer alike (the same fields, the
+  // manifest, the history), with the policy version and in the caller's snapshot.
+  std::vector<std::string_view> wanted(fields.begin(), fields.end());
+  wanted.push_back(kManifestField);
+  std::vector<CustomerReadRequest> requests;
+  requests.reserve(customers.size());
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    started.push_back({entry_for_pseudonym(AuditAction::field_read, tags[i], accessor, purpose), now(),
+                       keys_.share_data_key(customers[i])});
+    requests.push_back(CustomerReadRequest{customers[i], tags[i], started.back().cached == nullptr, true,
+                                           wanted, kMetaPolicyVersion, true});
+  }
+  auto reads = store->read_customers(requests);
+  if (!reads) return std::move(reads).err();
+  if (reads->size() != customers.size())
+    return make_error(errc::internal, "read_customers: not one answer per customer");
+  std::vector<DecidedRead> out;
+  out.reserve(customers.size());
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    auto in_force = in_force_for(std::move((*reads)[i]));
+    if (!in_force) return std::move(in_force).err();
+    // A policy version or a master key version this vault has not loaded: read again after
+    // following it, in the same snapshot.
+    if (!*in_force) {
+      auto again = read_customer(requests[i], true);
+      if (!again) return std::move(again).err();
+      in_force->emplace(std::move(*again));
+    }
+    out.push_back(decide_fields(accessor, customers[i], purpose, fields, true, std::move(started[i].entry),
+                                started[i].at, std::move(**in_force), std::move(started[i].cached)));
+  }
+  return out;
 }
 
 Vault::Impl::DecidedRead Vault::Impl::decide_fields(const std::string& accessor, const std::string& customer,

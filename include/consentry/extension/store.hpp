@@ -81,6 +81,12 @@ class Store : public StoreTransactions,
   /// get_key, consent_history, get_named_fields, get_meta), for a caller that holds a read
   /// snapshot or transaction, which makes them one committed state. Fails as those calls.
   result<CustomerRead> read_customer_parts(const CustomerReadRequest& request);
+  /// read_customers reads what each of `requests` names, the answers in the order asked, all
+  /// inside the caller's read snapshot (begin_read): every request has in_snapshot set
+  /// (errc::internal otherwise, before anything is read). The default is one read_customer
+  /// each; a store may answer many in one statement (PostgreSQL: one round trip for requests
+  /// that differ only in customer, tag and key). Fails as read_customer; one failure fails all.
+  virtual result<std::vector<CustomerRead>> read_customers(std::span<const CustomerReadRequest> requests);
   /// open_companion opens a second connection to the same vault, for another thread to use
   /// beside this store (each of the two still used by one thread at a time): what one commits,
   /// the other's next transaction sees. nullptr when the store has no second connection to offer
