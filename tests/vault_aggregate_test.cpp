@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "support/anonymise_policy.hpp"
 #include "support/audit_count.hpp"
 #include "support/each_store.hpp"
+#include "support/must.hpp"
 #include "support/seeded_random.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vault_options.hpp"
@@ -253,4 +255,22 @@ TEST_CASE("an aggregate reports its progress over the eligible customers, and th
                           [&](std::int64_t done, std::int64_t total) { calls.emplace_back(done, total); });
   CHECK_FALSE(refused.ok());
   CHECK(calls.empty());
+}
+
+TEST_CASE("an aggregate reads values whose keys another vault wrapped under a master key it never loaded") {
+  test::TempDir dir;
+  const std::filesystem::path location = test::shared_location(dir);
+  Vault a = test::must(Vault::create(location, test::anonymise_policy(), test::kTestPassphrase, options()));
+  Vault b = test::must(Vault::open(location, test::kTestPassphrase, options()));
+  REQUIRE(a.put("C-1", "income", "100").ok());
+  REQUIRE(a.put("C-2", "income", "250").ok());
+  auto before = b.private_aggregate("research", "income", exact(AggregateKind::sum));
+  REQUIRE_MESSAGE(before.ok(), before.err().message);
+  CHECK(*before->sum == 350);
+  // Every data key is wrapped anew under a version b has not loaded, and C-3's key is new.
+  REQUIRE(a.rotate_master_key().ok());
+  REQUIRE(a.put("C-3", "income", "600").ok());
+  auto after = b.private_aggregate("research", "income", exact(AggregateKind::sum));
+  REQUIRE_MESSAGE(after.ok(), after.err().message);
+  CHECK(*after->sum == 950);
 }

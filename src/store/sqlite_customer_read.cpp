@@ -1,7 +1,8 @@
 // sqlite_customer_read.cpp: Store::read_customer on the SQLite store: what one read of a customer
 // needs (a meta row, the erasure mark, the data key, the consent history, the named sealed
 // values) in one statement (kReadCustomer). A statement outside a transaction is one implicit
-// read transaction, so the read pays the WAL read lock once, and no BEGIN or COMMIT of its own.
+// read transaction, so the read pays the WAL read lock once, and no BEGIN or COMMIT of its own;
+// and Store::read_customers, reads of many customers inside the caller's read snapshot.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -77,6 +78,22 @@ result<CustomerRead> SqliteStore::read_customer(const CustomerReadRequest& reque
   // all the same, since a compound SELECT promises no order.
   std::sort(out.history.begin(), out.history.end(),
             [](const ConsentEvent& a, const ConsentEvent& b) { return a.seq < b.seq; });
+  return out;
+}
+
+result<std::vector<CustomerRead>> SqliteStore::read_customers(std::span<const CustomerReadRequest> requests) {
+  if (!in_transaction() || std::any_of(requests.begin(), requests.end(),
+                                       [](const CustomerReadRequest& r) { return !r.in_snapshot; }))
+    return make_error(errc::internal, "read_customers: no read snapshot is open");
+  // Inside the caller's snapshot the roles' own statements need no transaction of their own, and
+  // a few named fields are found by their keys instead of walking all of a customer's rows.
+  std::vector<CustomerRead> out;
+  out.reserve(requests.size());
+  for (const CustomerReadRequest& r : requests) {
+    auto got = read_customer_parts(r);
+    if (!got) return std::move(got).err();
+    out.push_back(std::move(*got));
+  }
   return out;
 }
 

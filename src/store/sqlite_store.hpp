@@ -122,6 +122,9 @@ class SqliteStore final : public Store {
   /// read_customer (Store) is one statement, so one implicit read transaction
   /// (sqlite_customer_read.cpp).
   result<CustomerRead> read_customer(const CustomerReadRequest& request) override;
+  /// read_customers (Store) reads each request with the roles' own statements
+  /// (read_customer_parts) in the caller's snapshot.
+  result<std::vector<CustomerRead>> read_customers(std::span<const CustomerReadRequest> requests) override;
   /// data_version is PRAGMA data_version: it changes when another connection commits.
   result<std::optional<std::uint64_t>> data_version() override;
   /// syncs_apart: the WAL can be synced apart from a commit (sync_committed).

@@ -17,6 +17,8 @@ namespace {
 constexpr double kMicro = 1e6;
 /// kProgressEvery is how many customers private_aggregate decides between progress calls.
 constexpr std::int64_t kProgressEvery = 1024;
+/// kAggregateRun is how many customers private_aggregate reads from the store in one request.
+constexpr std::size_t kAggregateRun = 256;
 
 // The charge of `epsilon` in millionths, rounded up so that rounding never gives budget away.
 std::int64_t micro_epsilon(double epsilon) {
@@ -133,41 +135,64 @@ result<PrivateAnswer> Vault::private_aggregate(
     const Impl::PolicyInForce& deciding = **latest;
     const auto total = static_cast<std::int64_t>(eligible->size());
     std::int64_t decided = 0;
-    for (const std::string& customer : *eligible) {
-      if (on_progress && decided % kProgressEvery == 0 && decided > 0) on_progress(decided, total);
-      ++decided;
-      auto state = impl.consent_state(customer);
-      if (!state) return std::move(state).err();
-      if (!decide_for_purpose(deciding.policy, *state, p->id, spec->name, now, &deciding.renewal).allowed)
-        continue;
-      // The value and the customer's manifest in one range scan; the value, or its absence, is
-      // checked against the manifest even for a count, which a deleted row would change.
-      const std::string_view wanted[] = {spec->name, kManifestField};
-      auto rows = impl.store->get_named_fields(customer, wanted);
-      if (!rows) return std::move(rows).err();
-      const std::optional<StoredField> manifest = take_manifest(*rows);
-      const StoredField* stored = rows->empty() ? nullptr : &rows->front();
-      auto key = impl.data_key(customer);
-      if (!key) return std::move(key).err();
-      auto listed = vouching_manifest(*key, customer, manifest, stored != nullptr);
-      if (!listed) return std::move(listed).err();
-      if (*listed) CONSENTRY_TRY((*listed)->check(spec->name, stored));
-      if (!stored) continue;
-      if (spec->retention && spec->retention->after(stored->collected_at) <= now) continue;
-      if (!needs_values) {
-        values.push_back(0);
-        continue;
+    // The value and the customer's manifest are read with the customer's consent history (and
+    // their data key, unless cached), kAggregateRun customers in one request to the store (one
+    // round trip to a server); each customer is still decided before anything of theirs is
+    // opened. The value, or its absence, is checked against the manifest even for a count,
+    // which a deleted row would change.
+    const std::string_view wanted[] = {spec->name, kManifestField};
+    std::vector<CustomerReadRequest> requests;
+    std::vector<std::shared_ptr<const SecretBytes>> cached;
+    for (std::size_t first = 0; first < eligible->size(); first += kAggregateRun) {
+      const std::size_t end = std::min(eligible->size(), first + kAggregateRun);
+      requests.clear();
+      cached.clear();
+      for (std::size_t i = first; i < end; ++i) {
+        cached.push_back(impl.keys().share_data_key((*eligible)[i]));
+        CustomerReadRequest request{(*eligible)[i], {}, cached.back() == nullptr, true, wanted, {}};
+        request.in_snapshot = true;
+        requests.push_back(request);
       }
-      auto plain = open_field(**key, customer, spec->name, stored->sealed, stored->format,
-                              FieldMetadata{stored->source, stored->collected_at});
-      if (!plain) return std::move(plain).err();
-      const std::string_view text = plain->reveal_string();
-      std::int64_t v = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec != std::errc{} || end != text.data() + text.size())
-        return make_error(errc::integrity,
-                          "a stored value of integer field '" + spec->name + "' is not an integer");
-      values.push_back(v);
+      auto reads = impl.store->read_customers(requests);
+      if (!reads) return std::move(reads).err();
+      if (reads->size() != requests.size())
+        return make_error(errc::internal, "read_customers: not one answer per customer");
+      for (std::size_t i = first; i < end; ++i) {
+        const std::string& customer = (*eligible)[i];
+        CustomerRead& read = (*reads)[i - first];
+        if (on_progress && decided % kProgressEvery == 0 && decided > 0) on_progress(decided, total);
+        ++decided;
+        const ConsentState state = ConsentState::from_history(read.history);
+        if (!decide_for_purpose(deciding.policy, state, p->id, spec->name, now, &deciding.renewal).allowed)
+          continue;
+        const std::optional<StoredField> manifest = take_manifest(read.fields);
+        const StoredField* stored = read.fields.empty() ? nullptr : &read.fields.front();
+        // A key wrapped under a master key version another process added since this vault
+        // loaded its own.
+        if (read.key && impl.keyring().master_key(read.key->version) == nullptr)
+          CONSENTRY_TRY(impl.follow_master_keys());
+        auto key = impl.data_key_of(customer, read.key, std::move(cached[i - first]));
+        if (!key) return std::move(key).err();
+        auto listed = vouching_manifest(key->get(), customer, manifest, stored != nullptr);
+        if (!listed) return std::move(listed).err();
+        if (*listed) CONSENTRY_TRY((*listed)->check(spec->name, stored));
+        if (!stored) continue;
+        if (spec->retention && spec->retention->after(stored->collected_at) <= now) continue;
+        if (!needs_values) {
+          values.push_back(0);
+          continue;
+        }
+        auto plain = open_field(**key, customer, spec->name, stored->sealed, stored->format,
+                                FieldMetadata{stored->source, stored->collected_at});
+        if (!plain) return std::move(plain).err();
+        const std::string_view text = plain->reveal_string();
+        std::int64_t v = 0;
+        const auto [end_of, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc{} || end_of != text.data() + text.size())
+          return make_error(errc::integrity,
+                            "a stored value of integer field '" + spec->name + "' is not an integer");
+        values.push_back(v);
+      }
     }
     if (on_progress) on_progress(decided, total);
   }
