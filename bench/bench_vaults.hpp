@@ -1,6 +1,9 @@
 // bench_vaults.hpp: the consentry side's datasets: the bench policy, import records, and vaults
-// built once and cached under data_dir() for the read and scan workloads.
+// built once and cached under data_dir() for the read and scan workloads; and B3's read, timed
+// on any of them.
 #pragma once
+
+#include <benchmark/benchmark.h>
 
 #include <cstddef>
 #include <filesystem>
@@ -46,6 +49,12 @@ void remove_working_copies();
 
 /// copy_vault copies a closed vault file to `to`, replacing what was there, and syncs the copy.
 void copy_vault(const std::filesystem::path& from, const std::filesystem::path& to);
+
+/// time_release times B3's read, Vault::purpose_dataset as kReleaseAccessor for kReleasePurpose
+/// of kReleaseFields over `customers` customers, on the vault `open` gives, opened before each run
+/// and closed after it outside the timing, so that no data key is cached (release_bench.cpp: B3R,
+/// and PGB3R on PostgreSQL). Throws when the read fails or releases other than four values each.
+void time_release(benchmark::State& state, std::size_t customers, const std::function<Vault()>& open);
 
 /// open_bench_vault opens a bench vault; throws std::runtime_error when it cannot.
 Vault open_bench_vault(const std::filesystem::path& file, AuditMode audit);

@@ -325,23 +325,7 @@ void scan_baseline(benchmark::State& state, std::size_t customers) {
 void release_consentry(benchmark::State& state, std::size_t customers) {
   release_pg_slots();
   const std::string location = cached_pg_vault("scan_" + std::to_string(customers), customers, kScanPlan);
-  const std::vector<std::string> fields(kReleaseFields.begin(), kReleaseFields.end());
-  std::size_t values = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    std::optional<Vault> vault(open_pg_vault(location, AuditMode::durable));
-    state.ResumeTiming();
-    auto released = vault->purpose_dataset(kReleaseAccessor, kReleasePurpose, fields);
-    if (!released) throw std::runtime_error("purpose_dataset: " + released.err().message);
-    values = released->rows.size() * released->columns.size();
-    benchmark::DoNotOptimize(released->rows.data());
-    state.PauseTiming();
-    vault.reset();
-    state.ResumeTiming();
-  }
-  check_released(values, customers);
-  state.counters["values"] = static_cast<double>(values);
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * customers));
+  time_release(state, customers, [&] { return open_pg_vault(location, AuditMode::durable); });
 }
 
 void release_baseline(benchmark::State& state, std::size_t customers) {

@@ -14,6 +14,7 @@
 // to do; the command's run from a CSV (bulk_cli.py) does none of it. Counter: values (both sides
 // must agree: four per customer).
 #include <array>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -24,18 +25,13 @@
 #include "suite.hpp"
 
 namespace consentry::bench {
-namespace {
 
-void release_consentry(benchmark::State& state, std::size_t customers) {
-  // The release appends an audit entry per customer, so it works on a copy of the cached vault.
-  const auto file =
-      working_copy(cached_vault("scan-" + std::to_string(customers), customers, kScanPlan), "release");
-  warm_file(file);
+void time_release(benchmark::State& state, std::size_t customers, const std::function<Vault()>& open) {
   const std::vector<std::string> fields(kReleaseFields.begin(), kReleaseFields.end());
   std::size_t values = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    std::optional<Vault> vault(open_bench_vault(file, AuditMode::durable));
+    std::optional<Vault> vault(open());
     state.ResumeTiming();
     auto released = vault->purpose_dataset(kReleaseAccessor, kReleasePurpose, fields);
     if (!released) throw std::runtime_error("purpose_dataset: " + released.err().message);
@@ -48,6 +44,16 @@ void release_consentry(benchmark::State& state, std::size_t customers) {
   check_released(values, customers);
   state.counters["values"] = static_cast<double>(values);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * customers));
+}
+
+namespace {
+
+void release_consentry(benchmark::State& state, std::size_t customers) {
+  // The release appends an audit entry per customer, so it works on a copy of the cached vault.
+  const auto file =
+      working_copy(cached_vault("scan-" + std::to_string(customers), customers, kScanPlan), "release");
+  warm_file(file);
+  time_release(state, customers, [&] { return open_bench_vault(file, AuditMode::durable); });
 }
 
 void release_baseline(benchmark::State& state, std::size_t customers) {

@@ -14,10 +14,13 @@
 
 #include "consentry/extension/store.hpp"
 #include "support/consent_event.hpp"
+#include "support/customer_read_checks.hpp"
 #include "support/must.hpp"
 #include "support/store_backends.hpp"
 
 using namespace consentry;
+using consentry::test::check_same_fields;
+using consentry::test::check_same_history;
 using consentry::test::must;
 
 namespace {
@@ -37,41 +40,6 @@ ConsentEvent event_of(std::string customer, std::string purpose, ConsentAction a
   e.channel = "web";
   e.notice = "privacy-2025-03";
   return e;
-}
-
-// by_name sorts fields by name, for comparing sets of rows.
-std::vector<StoredField> by_name(std::vector<StoredField> fields) {
-  std::sort(fields.begin(), fields.end(), [](const auto& x, const auto& y) { return x.field < y.field; });
-  return fields;
-}
-
-void check_same_fields(const std::vector<StoredField>& got, const std::vector<StoredField>& want) {
-  const auto g = by_name(got);
-  const auto w = by_name(want);
-  REQUIRE(g.size() == w.size());
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    CHECK(g[i].customer == w[i].customer);
-    CHECK(g[i].field == w[i].field);
-    CHECK(g[i].sealed == w[i].sealed);
-    CHECK(g[i].source == w[i].source);
-    CHECK(g[i].collected_at == w[i].collected_at);
-    CHECK(g[i].format == w[i].format);
-  }
-}
-
-void check_same_history(const std::vector<ConsentEvent>& got, const std::vector<ConsentEvent>& want) {
-  REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    CHECK(got[i].seq == want[i].seq);
-    CHECK(got[i].customer == want[i].customer);
-    CHECK(got[i].purpose == want[i].purpose);
-    CHECK(got[i].action == want[i].action);
-    CHECK(got[i].at == want[i].at);
-    CHECK(got[i].channel == want[i].channel);
-    CHECK(got[i].notice == want[i].notice);
-    CHECK(got[i].expires_at == want[i].expires_at);
-    CHECK(got[i].policy_version == want[i].policy_version);
-  }
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 // outside one.
 #include <doctest/doctest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <span>
@@ -17,10 +16,12 @@
 
 #include "consentry/extension/store.hpp"
 #include "support/consent_event.hpp"
+#include "support/customer_read_checks.hpp"
 #include "support/must.hpp"
 #include "support/store_backends.hpp"
 
 using namespace consentry;
+using consentry::test::check_same_read;
 using consentry::test::must;
 
 namespace {
@@ -38,44 +39,6 @@ ConsentEvent event_of(std::string customer, std::string purpose, ConsentAction a
   e.customer = std::move(customer);
   e.channel = "web";
   return e;
-}
-
-std::vector<StoredField> by_name(std::vector<StoredField> fields) {
-  std::sort(fields.begin(), fields.end(), [](const auto& x, const auto& y) { return x.field < y.field; });
-  return fields;
-}
-
-// check_same_read checks that `got` holds what `want` holds, part by part.
-void check_same_read(const CustomerRead& got, const CustomerRead& want) {
-  CHECK(got.meta == want.meta);
-  CHECK(got.erased_at == want.erased_at);
-  REQUIRE(got.key.has_value() == want.key.has_value());
-  if (want.key) {
-    CHECK(got.key->customer == want.key->customer);
-    CHECK(got.key->version == want.key->version);
-    CHECK(got.key->wrapped == want.key->wrapped);
-  }
-  REQUIRE(got.history.size() == want.history.size());
-  for (std::size_t i = 0; i < want.history.size(); ++i) {
-    CHECK(got.history[i].seq == want.history[i].seq);
-    CHECK(got.history[i].customer == want.history[i].customer);
-    CHECK(got.history[i].purpose == want.history[i].purpose);
-    CHECK(got.history[i].action == want.history[i].action);
-    CHECK(got.history[i].at == want.history[i].at);
-    CHECK(got.history[i].expires_at == want.history[i].expires_at);
-    CHECK(got.history[i].policy_version == want.history[i].policy_version);
-  }
-  const auto g = by_name(got.fields);
-  const auto w = by_name(want.fields);
-  REQUIRE(g.size() == w.size());
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    CHECK(g[i].customer == w[i].customer);
-    CHECK(g[i].field == w[i].field);
-    CHECK(g[i].sealed == w[i].sealed);
-    CHECK(g[i].source == w[i].source);
-    CHECK(g[i].collected_at == w[i].collected_at);
-    CHECK(g[i].format == w[i].format);
-  }
 }
 
 // in_snapshot is `r` marked as read inside the caller's snapshot.
