@@ -246,30 +246,26 @@ result<std::optional<Vault::Impl::CustomerInForce>> Vault::Impl::in_force_for(Cu
   return std::optional<CustomerInForce>(CustomerInForce{&now, std::move(read)});
 }
 
-result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(CustomerReadRequest request,
-                                                                bool in_snapshot) const {
-  auto unloaded_key = [&](const CustomerRead& read) {
-    return read.key && keyring_.master_key(read.key->version) == nullptr;
-  };
+result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer(CustomerReadRequest request) const {
   {
-    request.in_snapshot = in_snapshot;
+    request.in_snapshot = false;
     auto got = read_customer_on(*store, request);
     if (!got) return std::move(got).err();
     if (*got) return std::move(**got);
   }
+  auto snapshot = ReadSnapshot::open(*store);
+  if (!snapshot) return std::move(snapshot).err();
+  return read_customer_following(request);
+}
+
+result<Vault::Impl::CustomerInForce> Vault::Impl::read_customer_following(CustomerReadRequest request) const {
   request.meta = {};
-  std::optional<ReadSnapshot> snapshot;
-  if (!in_snapshot) {
-    auto opened = ReadSnapshot::open(*store);
-    if (!opened) return std::move(opened).err();
-    snapshot.emplace(std::move(*opened));
-  }
   auto latest = follow_policy();
   if (!latest) return std::move(latest).err();
   auto read = store->read_customer_parts(request);
   if (!read) return std::move(read).err();
   // A key wrapped under a master key version another process added since this vault loaded its own.
-  if (unloaded_key(*read)) CONSENTRY_TRY(follow_master_keys());
+  if (read->key && keyring_.master_key(read->key->version) == nullptr) CONSENTRY_TRY(follow_master_keys());
   return CustomerInForce{*latest, std::move(*read)};
 }
 

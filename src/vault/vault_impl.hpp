@@ -132,10 +132,14 @@ struct Vault::Impl {
   /// when that is the version in force here and every key read is wrapped under a loaded master
   /// key version; otherwise again in a read snapshot that follows the policy first (and the
   /// master keys, when the key read is wrapped under a version not loaded). store_mu held;
-  /// outside any transaction or snapshot, or, with `in_snapshot`, inside the caller's read
-  /// snapshot, which the second read then shares. Fails as follow_policy, follow_master_keys and
-  /// the store (policy_versions.cpp).
-  result<CustomerInForce> read_customer(CustomerReadRequest request, bool in_snapshot = false) const;
+  /// outside any transaction or snapshot. Fails as follow_policy, follow_master_keys and the
+  /// store (policy_versions.cpp).
+  result<CustomerInForce> read_customer(CustomerReadRequest request) const;
+  /// read_customer_following is read_customer's second step, inside a read snapshot the caller
+  /// holds (read_customer's own, or a bulk read's): follow the policy, read what `request` names
+  /// with the roles' own calls, and follow the master keys when the key read is wrapped under a
+  /// version not loaded. Fails as read_customer.
+  result<CustomerInForce> read_customer_following(CustomerReadRequest request) const;
   /// read_customer_on is read_customer's first step on `reader` (this store or a reader of it):
   /// one Store::read_customer; nullopt when the stored policy version is not the one in force or
   /// the key read is wrapped under a master key version not loaded, which only read_customer

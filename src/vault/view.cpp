@@ -254,7 +254,7 @@ result<std::vector<Vault::Impl::DecidedRead>> Vault::Impl::decide_reads_locked(
     // A policy version or a master key version this vault has not loaded: read again after
     // following it, in the same snapshot.
     if (!*in_force) {
-      auto again = read_customer(requests[i], true);
+      auto again = read_customer_following(requests[i]);
       if (!again) return std::move(again).err();
       in_force->emplace(std::move(*again));
     }
